@@ -1,0 +1,231 @@
+/*
+ * clsoftmax: softmax regression (multinomial logistic regression) trained on
+ * any OpenCL device.
+ *
+ * For a batch of n samples X (n x k), weights W (C x k), bias b (C) and
+ * targets T (n x C, rows summing to 1; one-hot for integer labels):
+ *
+ *   S = X W^T + b                      logits            (n, C)
+ *   O = softmax(S) by row              probabilities     (n, C)
+ *   J = -(1/n) sum_i sum_c T_ic log O_ic + (lambda/2) ||W||^2   (natural log)
+ *   dJ/dW = (1/n) (O - T)^T X + lambda W                 (C, k)
+ *   dJ/db = (1/n) sum_i (O_i - T_i)                      (C)
+ *
+ * Conventions: matrices are row-major; host arrays passed to and from the
+ * library are double precision whatever the device precision, so that no
+ * information is lost on the way in (float -> double is exact) and results
+ * can be compared with a double reference directly. Every function returns a
+ * csm_status; on failure the context's last-error text says why in detail.
+ * The library never exits and never prints: diagnostics go to the log
+ * callback set with csm_context_set_log_callback().
+ */
+#ifndef CLSOFTMAX_H
+#define CLSOFTMAX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct csm_context csm_context; /* one OpenCL device, queue, kernels */
+typedef struct csm_model csm_model;     /* weights (C, k) and bias (C) on the device */
+typedef struct csm_dataset csm_dataset; /* features and targets on the device */
+
+typedef enum csm_status {
+    CSM_OK = 0,
+    CSM_ERR_NULL_ARGUMENT,    /* a required pointer argument was NULL */
+    CSM_ERR_INVALID_SIZE,     /* n, k or C is zero, too large, or sizes disagree */
+    CSM_ERR_INVALID_VALUE,    /* an option is out of range (learning rate <= 0, ...) */
+    CSM_ERR_NONFINITE,        /* NaN or Inf in features, targets or weights */
+    CSM_ERR_LABEL_RANGE,      /* an integer label outside [0, C) */
+    CSM_ERR_TARGETS,          /* soft targets negative or a row not summing to 1 */
+    CSM_ERR_NO_TARGETS,       /* loss/gradient/training on a dataset without targets */
+    CSM_ERR_MISMATCH,         /* model and dataset differ in k, C, precision or context */
+    CSM_ERR_NO_DEVICE,        /* no OpenCL platform or device at all */
+    CSM_ERR_DEVICE_NOT_FOUND, /* the device selector matched no device, or is malformed */
+    CSM_ERR_NO_FP64,          /* float64 asked for on a device without cl_khr_fp64 */
+    CSM_ERR_KERNEL_NOT_FOUND, /* a .cl file was not found in any searched directory */
+    CSM_ERR_KERNEL_BUILD,     /* the OpenCL compiler rejected a kernel (log attached) */
+    CSM_ERR_OPENCL,           /* an OpenCL call failed (code name attached) */
+    CSM_ERR_CLBLAST,          /* a CLBlast call failed (code attached) */
+    CSM_ERR_OUT_OF_MEMORY,    /* host or device allocation failed */
+    CSM_ERR_IO,               /* a file could not be opened, read or written */
+    CSM_ERR_FORMAT            /* a model file is malformed or inconsistent */
+} csm_status;
+
+/* A short, static description of a status ("invalid size", ...). */
+const char *csm_status_string(csm_status status);
+
+/* The library version, e.g. "0.1.0". */
+const char *csm_version(void);
+
+typedef enum csm_precision { CSM_FLOAT32 = 0, CSM_FLOAT64 = 1 } csm_precision;
+
+/* Element type of host feature arrays given to csm_dataset_create(). */
+typedef enum csm_dtype {
+    CSM_DTYPE_F32 = 0, /* float */
+    CSM_DTYPE_F64 = 1, /* double */
+    CSM_DTYPE_U8 = 2   /* unsigned char; the feature value is byte / 255 */
+} csm_dtype;
+
+/* ------------------------------------------------------------------ devices */
+
+/* One OpenCL device as seen by the selector syntax of CLSOFTMAX_DEVICE:
+ * "PLATFORM[:DEVICE]", each field a decimal index or a case-insensitive
+ * substring of the platform / device name; the device field may also be
+ * "cpu", "gpu" or "accelerator". Empty or unset: first device of the first
+ * platform. */
+typedef struct csm_device_info {
+    unsigned platform_index;
+    unsigned device_index; /* index within its platform */
+    char platform_name[128];
+    char device_name[128];
+    char device_type[16];    /* "cpu", "gpu", "accelerator", "other" */
+    char driver_version[64];
+    char selector[32];       /* "P:D", the index selector that picks this device */
+    int has_fp64;
+    unsigned compute_units;
+    uint64_t global_mem_bytes;
+    uint64_t max_alloc_bytes;
+} csm_device_info;
+
+/* Lists every device of every platform. `list` may be NULL to count only;
+ * otherwise up to `capacity` entries are written and *count is the total. */
+csm_status csm_list_devices(csm_device_info *list, size_t capacity, size_t *count,
+                            char *err, size_t err_len);
+
+/* Resolves a selector (NULL: the CLSOFTMAX_DEVICE variable) to an index into
+ * csm_list_devices()'s list. On no match, `err` lists every device with the
+ * selector that picks it. */
+csm_status csm_select_device(const char *selector, size_t *index, char *err, size_t err_len);
+
+/* ----------------------------------------------------------------- contexts */
+
+typedef enum csm_log_level { CSM_LOG_DEBUG = 0, CSM_LOG_INFO = 1, CSM_LOG_WARN = 2 } csm_log_level;
+typedef void (*csm_log_fn)(csm_log_level level, const char *message, void *user);
+
+/* Creates a context on the device picked by `selector` (NULL: the
+ * CLSOFTMAX_DEVICE variable). On failure *out is NULL and `err` (if not NULL)
+ * holds the reason. Kernels are looked for in CLSOFTMAX_KERNEL_DIR, then in
+ * the installed data directory. */
+csm_status csm_context_create(csm_context **out, const char *selector, char *err, size_t err_len);
+void csm_context_free(csm_context *ctx);
+
+/* Detail about the last failure in this context ("" if none). */
+const char *csm_context_last_error(const csm_context *ctx);
+void csm_context_set_log_callback(csm_context *ctx, csm_log_fn fn, void *user);
+/* Information about the context's device. */
+const csm_device_info *csm_context_device(const csm_context *ctx);
+
+/* ----------------------------------------------------------------- datasets */
+
+/* Uploads n samples of k features, once, to the device at `precision`.
+ * Targets: either `labels` (n integers in [0, n_classes)) or `targets`
+ * (n x n_classes soft targets, each row >= 0 and summing to 1 within 1e-6),
+ * or neither (n_classes = 0) for a dataset used only for prediction.
+ * Features must be finite. */
+csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision precision,
+                              const void *features, csm_dtype dtype, size_t n, size_t k,
+                              const int32_t *labels, const double *targets, size_t n_classes);
+void csm_dataset_free(csm_dataset *data);
+size_t csm_dataset_n_samples(const csm_dataset *data);
+size_t csm_dataset_n_features(const csm_dataset *data);
+size_t csm_dataset_n_classes(const csm_dataset *data); /* 0 when it has no targets */
+
+/* ------------------------------------------------------------------- models */
+
+typedef enum csm_init { CSM_INIT_ZEROS = 0, CSM_INIT_NORMAL = 1 } csm_init;
+
+/* A model of n_classes >= 2 classes over n_features >= 1 features,
+ * initialised to zeros; class labels default to 0..C-1. */
+csm_status csm_model_create(csm_context *ctx, csm_model **out, csm_precision precision,
+                            size_t n_classes, size_t n_features);
+void csm_model_free(csm_model *model);
+/* Zeros, or weights drawn from N(0, 0.01^2) by `seed` (bias zero). */
+csm_status csm_model_init(csm_model *model, csm_init init, uint64_t seed);
+/* weight (C, k) row-major and bias (C); bias may be NULL (left unchanged / not read). */
+csm_status csm_model_set_params(csm_model *model, const double *weight, const double *bias);
+csm_status csm_model_get_params(csm_model *model, double *weight, double *bias);
+size_t csm_model_n_classes(const csm_model *model);
+size_t csm_model_n_features(const csm_model *model);
+csm_precision csm_model_precision(const csm_model *model);
+csm_context *csm_model_context(const csm_model *model);
+
+/* The original label value of each class (C values, strictly increasing). */
+csm_status csm_model_set_labels(csm_model *model, const int64_t *label_values);
+const int64_t *csm_model_labels(const csm_model *model);
+/* Free-form string metadata saved with the model ("training options", ...).
+ * Keys starting with "clsoftmax." are reserved. value NULL removes the key. */
+csm_status csm_model_set_metadata(csm_model *model, const char *key, const char *value);
+const char *csm_model_get_metadata(const csm_model *model, const char *key); /* NULL if absent */
+size_t csm_model_metadata_count(const csm_model *model);
+const char *csm_model_metadata_key(const csm_model *model, size_t i);
+
+/* safetensors file: tensors "weight" (C, k) and "bias" (C), F32 or F64 by the
+ * model's precision, plus __metadata__. Written to a temporary file in the
+ * same directory and renamed. Loading validates everything and creates the
+ * model at the file's precision. */
+csm_status csm_model_save(csm_model *model, const char *path);
+csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path);
+
+/* --------------------------------------------------------------- operations */
+
+/* Logits S = X W^T + b and probabilities O = softmax(S), each (n, C) and
+ * either may be NULL. */
+csm_status csm_forward(csm_model *model, const csm_dataset *data, double *logits, double *probs);
+/* Mean cross-entropy over the dataset plus (l2/2)||W||^2. */
+csm_status csm_loss(csm_model *model, const csm_dataset *data, double l2, double *loss);
+/* Loss and gradient: dweight (C, k), dbias (C); loss, dweight or dbias may be NULL. */
+csm_status csm_gradient(csm_model *model, const csm_dataset *data, double l2, double *loss,
+                        double *dweight, double *dbias);
+/* Class index (0..C-1) of the largest probability of each sample; ties go
+ * to the lowest index. */
+csm_status csm_predict(csm_model *model, const csm_dataset *data, int32_t *classes);
+/* Probabilities (n, C). */
+csm_status csm_predict_proba(csm_model *model, const csm_dataset *data, double *probs);
+/* Mean cross-entropy (no L2 term) and accuracy; either may be NULL. For soft
+ * targets a prediction counts as correct when it is the argmax of the row. */
+csm_status csm_evaluate(csm_model *model, const csm_dataset *data, double *loss, double *accuracy);
+
+/* ----------------------------------------------------------------- training */
+
+typedef enum csm_optimizer { CSM_SGD = 0, CSM_MOMENTUM = 1, CSM_ADAM = 2 } csm_optimizer;
+
+typedef struct csm_epoch_info {
+    int epoch;        /* 1-based */
+    int epochs;       /* total asked for */
+    double loss;      /* mean training loss over the epoch's steps, incl. L2 term */
+    double accuracy;  /* training accuracy over the epoch's steps */
+    double seconds;   /* wall time of this epoch */
+    size_t samples;   /* samples processed in this epoch */
+} csm_epoch_info;
+
+/* Called after every epoch with the model's current weights; return non-zero
+ * to stop training early (csm_train then returns CSM_OK). */
+typedef int (*csm_epoch_fn)(csm_model *model, const csm_epoch_info *info, void *user);
+
+typedef struct csm_train_options {
+    int epochs;           /* default 20 */
+    double learning_rate; /* default 0.1 */
+    size_t batch_size;    /* 0 = full batch; default 256 */
+    double l2;            /* lambda; default 0 */
+    csm_optimizer optimizer; /* default CSM_SGD */
+    double momentum;      /* momentum optimizer; default 0.9 */
+    double beta1, beta2, epsilon; /* Adam; defaults 0.9, 0.999, 1e-8 */
+    uint64_t seed;        /* shuffling; default 1 */
+    int shuffle;          /* reshuffle every epoch; default 1 */
+    csm_epoch_fn callback;
+    void *user;
+} csm_train_options;
+
+void csm_train_options_init(csm_train_options *options);
+/* Trains in place. The dataset stays on the device; the host reads back
+ * only the loss and accuracy once per epoch. */
+csm_status csm_train(csm_model *model, const csm_dataset *data, const csm_train_options *options);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLSOFTMAX_H */

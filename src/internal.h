@@ -1,0 +1,86 @@
+/* Library-internal declarations shared by the src/*.c files. */
+#ifndef CSM_INTERNAL_H
+#define CSM_INTERNAL_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <stdarg.h>
+
+#include "clsoftmax.h"
+
+#if defined(__GNUC__)
+#define CSM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CSM_PRINTF(a, b)
+#endif
+
+/* A compiled kernel file, specialised by -D defines for one precision and
+ * one model shape (sizes are compile-time constants so loops unroll). */
+typedef struct csm_program {
+    char *key; /* file + defines */
+    cl_program program;
+    struct csm_program *next;
+} csm_program;
+
+struct csm_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context cl;
+    cl_command_queue queue;
+    csm_device_info info;
+    char *last_error;
+    csm_log_fn log_fn;
+    void *log_user;
+    csm_program *programs;
+};
+
+typedef struct csm_meta_entry {
+    char *key;
+    char *value;
+} csm_meta_entry;
+
+struct csm_model {
+    csm_context *ctx;
+    csm_precision precision;
+    size_t C, k;
+    cl_mem weight; /* (C, k) */
+    cl_mem bias;   /* (C) */
+    int64_t *labels; /* (C) original label values */
+    csm_meta_entry *meta;
+    size_t n_meta;
+};
+
+struct csm_dataset {
+    csm_context *ctx;
+    csm_precision precision;
+    size_t n, k, C;      /* C = 0: no targets */
+    cl_mem x;            /* (n, k) at precision */
+    cl_mem labels;       /* (n) int, or NULL */
+    cl_mem targets;      /* (n, C) at precision, or NULL */
+};
+
+/* ---- status.c */
+/* Sets the context's last-error text and returns `status`. ctx may be NULL. */
+csm_status csm_fail(csm_context *ctx, csm_status status, const char *fmt, ...) CSM_PRINTF(3, 4);
+csm_status csm_vfail(csm_context *ctx, csm_status status, const char *fmt, va_list ap);
+/* "CL_INVALID_VALUE" etc. for an OpenCL error code. */
+const char *csm_cl_error_name(cl_int code);
+/* Fails with CSM_ERR_OPENCL (or OUT_OF_MEMORY for allocation codes) naming the call. */
+csm_status csm_cl_fail(csm_context *ctx, cl_int code, const char *what);
+void csm_log(csm_context *ctx, csm_log_level level, const char *fmt, ...) CSM_PRINTF(3, 4);
+/* Writes printf-style text into a caller buffer, truncating safely (buf may be NULL). */
+void csm_snprintf(char *buf, size_t len, const char *fmt, ...) CSM_PRINTF(3, 4);
+/* strdup that returns NULL on failure. */
+char *csm_strdup(const char *s);
+
+/* ---- program.c */
+/* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by
+ * common.cl) built for the precision and shape; built once per context. */
+csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
+                          csm_precision prec, size_t C, size_t k);
+void csm_programs_free(csm_context *ctx);
+
+/* ---- sizes */
+static inline size_t csm_real_size(csm_precision p) { return p == CSM_FLOAT64 ? 8 : 4; }
+
+#endif

@@ -1,0 +1,53 @@
+# Test harness: every Check test is its own TAP line in `make check` output.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+TEST_EXTENSIONS = .sh
+AM_TESTS_ENVIRONMENT = \
+	CK_TAP_LOG_FILE_NAME=-; export CK_TAP_LOG_FILE_NAME; \
+	CK_VERBOSITY=silent; export CK_VERBOSITY; \
+	CLSOFTMAX_KERNEL_DIR='$(abs_top_srcdir)/kernels'; export CLSOFTMAX_KERNEL_DIR; \
+	POCL_CACHE_DIR='$(abs_top_builddir)/.pocl-cache'; export POCL_CACHE_DIR; \
+	CSM_TEST_DATA='$(abs_top_srcdir)/tests/data'; export CSM_TEST_DATA; \
+	CSM_BUILDDIR='$(abs_top_builddir)'; export CSM_BUILDDIR;
+
+# Shared test helpers (tolerances, device probe, random data).
+check_LTLIBRARIES = tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK_LIBS) -lm
+
+CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
+	tests/check_train tests/check_args tests/check_model_file
+check_PROGRAMS += $(CORE_TESTS)
+TESTS += $(CORE_TESTS)
+tests_check_reference_SOURCES = tests/check_reference.c
+tests_check_reference_CFLAGS = $(TEST_CFLAGS)
+tests_check_reference_LDADD = $(TEST_LIBS)
+tests_check_device_SOURCES = tests/check_device.c
+tests_check_device_CFLAGS = $(TEST_CFLAGS)
+tests_check_device_LDADD = $(TEST_LIBS)
+tests_check_ops_SOURCES = tests/check_ops.c
+tests_check_ops_CFLAGS = $(TEST_CFLAGS)
+tests_check_ops_LDADD = $(TEST_LIBS)
+tests_check_train_SOURCES = tests/check_train.c
+tests_check_train_CFLAGS = $(TEST_CFLAGS)
+tests_check_train_LDADD = $(TEST_LIBS)
+tests_check_args_SOURCES = tests/check_args.c
+tests_check_args_CFLAGS = $(TEST_CFLAGS)
+tests_check_args_LDADD = $(TEST_LIBS)
+tests_check_model_file_SOURCES = tests/check_model_file.c
+tests_check_model_file_CFLAGS = $(TEST_CFLAGS)
+tests_check_model_file_LDADD = $(TEST_LIBS)
+
+# The README's API example must compile and run.
+check_PROGRAMS += examples/minimal
+TESTS += examples/minimal
+examples_minimal_SOURCES = examples/minimal.c
+examples_minimal_LDADD = src/libclsoftmax.la
+
+clean-local: clean-pocl-cache
+clean-pocl-cache:
+	-rm -rf $(abs_top_builddir)/.pocl-cache
+.PHONY: clean-pocl-cache

@@ -1,0 +1,34 @@
+/* Helpers shared by the Check suites. */
+#ifndef CSM_TESTUTIL_H
+#define CSM_TESTUTIL_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Timeout for test cases that touch the device: POCL's first compile of a
+ * CLBlast GEMM takes ~15 s on a cold cache, a double one as long again. */
+#define CSM_DEVICE_TIMEOUT 600
+
+/* |a - b| <= atol + rtol * |b|: absolute part for values near zero,
+ * relative part for large ones. */
+int csm_close(double a, double b, double atol, double rtol);
+
+/* Largest |a-b| / (atol + rtol*|b|) over n values: <= 1 means all close. */
+double csm_worst(const double *a, const double *b, size_t n, double atol, double rtol,
+                 size_t *where);
+
+/* Deterministic uniform values in [lo, hi). */
+void csm_fill_uniform(double *x, size_t n, uint64_t *state, double lo, double hi);
+uint64_t csm_test_rand(uint64_t *state);
+
+/* Probes for an OpenCL device in a child process, so that no OpenCL state
+ * exists in this process before Check forks (POCL hangs otherwise). */
+int csm_test_have_device(void);
+
+/* Runs the suite, printing TAP when CK_TAP_LOG_FILE_NAME=- and returns the
+ * exit status for main(). If `needs_device` and there is none, reports the
+ * whole program as skipped. */
+int csm_test_main(Suite *suite, int needs_device);
+
+#endif
