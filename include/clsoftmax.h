@@ -157,7 +157,9 @@ csm_context *csm_model_context(const csm_model *model);
 csm_status csm_model_set_labels(csm_model *model, const int64_t *label_values);
 const int64_t *csm_model_labels(const csm_model *model);
 /* Free-form string metadata saved with the model ("training options", ...).
- * Keys starting with "clsoftmax." are reserved. value NULL removes the key. */
+ * The keys csm_model_save() writes itself ("format", "format_version",
+ * "labels", "n_features", "n_classes") are reserved: setting one fails with
+ * CSM_ERR_INVALID_VALUE. value NULL removes the key. */
 csm_status csm_model_set_metadata(csm_model *model, const char *key, const char *value);
 const char *csm_model_get_metadata(const csm_model *model, const char *key); /* NULL if absent */
 size_t csm_model_metadata_count(const csm_model *model);

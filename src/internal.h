@@ -1,8 +1,10 @@
-/* Library-internal declarations shared by the src/*.c files. */
+/* Library-internal declarations shared by the library sources. */
 #ifndef CSM_INTERNAL_H
 #define CSM_INTERNAL_H
 
+#ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120
+#endif
 #include <CL/cl.h>
 #include <stdarg.h>
 
@@ -79,6 +81,16 @@ char *csm_strdup(const char *s);
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
                           csm_precision prec, size_t C, size_t k);
 void csm_programs_free(csm_context *ctx);
+
+/* ---- buffer.c */
+csm_status csm_buffer_create(csm_context *ctx, cl_mem *out, size_t bytes, const char *what);
+void csm_buffer_release(cl_mem *m);
+/* Blocking copies; the host side is double, `offset`/`count` in elements. */
+csm_status csm_upload(csm_context *ctx, cl_mem buf, csm_precision prec, size_t offset,
+                      const double *src, size_t count);
+csm_status csm_download(csm_context *ctx, double *dst, cl_mem buf, csm_precision prec,
+                        size_t offset, size_t count);
+csm_status csm_fill_zero(csm_context *ctx, cl_mem buf, size_t bytes);
 
 /* ---- sizes */
 static inline size_t csm_real_size(csm_precision p) { return p == CSM_FLOAT64 ? 8 : 4; }

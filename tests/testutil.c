@@ -67,7 +67,7 @@ int csm_test_main(Suite *suite, int needs_device)
 {
     if (needs_device && !csm_test_have_device()) {
         printf("1..0 # SKIP no OpenCL device\n");
-        suite_free(suite);
+        srunner_free(srunner_create(suite)); /* frees the suite */
         return 0;
     }
     SRunner *sr = srunner_create(suite);

@@ -1,0 +1,22 @@
+/* Prepended to every kernel file. The host defines:
+ *   REAL      float or double (the training precision)
+ *   CSM_FP64  1 when REAL is double
+ *   NCLASS    C, the number of classes
+ *   NFEAT     k, the number of features
+ * Sizes are compile-time constants so that per-row loops over classes can
+ * be unrolled and indexing needs no extra arguments. */
+#if CSM_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
+typedef REAL real;
+
+/* Flags of softmax_xent_forward's `mode`. */
+#define CSM_WRITE_LOGITS 1  /* store S + b back into the logits buffer */
+#define CSM_WRITE_PROBS 2   /* store softmax(S + b) into out */
+#define CSM_WRITE_DELTA 4   /* store (O - T) * scale into out */
+#define CSM_HAS_LABELS 8    /* targets are integer labels */
+#define CSM_HAS_TARGETS 16  /* targets are a soft (n, C) matrix */
+
+/* Reduction work-group size; launches use exactly this local size. */
+#define CSM_WG 64

@@ -1,0 +1,79 @@
+/* Bias, numerically stable softmax, cross-entropy and the (O - T) delta for
+ * a block of B rows of logits S = X W^T, one work-item per row. */
+
+/* logits (B, C) in: X W^T (no bias); out: S + b when CSM_WRITE_LOGITS
+ * out     (B, C) probabilities or scaled delta, by mode
+ * row_loss (B)   -sum_c T_ic log O_ic, from log-sum-exp (never log(0))
+ * row_correct (B) 1 when argmax S_i equals the label (or argmax T_i)
+ * labels / targets are read at row `row0 + i` (the block's place in the set). */
+__kernel void softmax_xent_forward(__global real *logits, __global real *out,
+                                   __global real *row_loss, __global int *row_correct,
+                                   __global const real *bias, __global const int *labels,
+                                   __global const real *targets, const int row0, const int B,
+                                   const int mode, const real scale)
+{
+    const int i = get_global_id(0);
+    if (i >= B)
+        return;
+    __global real *s = logits + (size_t)i * NCLASS;
+
+    real m = -INFINITY;
+    int arg = 0;
+    for (int c = 0; c < NCLASS; c++) {
+        real v = s[c] + bias[c];
+        if (mode & CSM_WRITE_LOGITS)
+            s[c] = v;
+        if (v > m) {
+            m = v;
+            arg = c;
+        }
+    }
+    real z = 0;
+    for (int c = 0; c < NCLASS; c++) {
+        real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
+        z += exp(v - m);
+    }
+    const real lse = m + log(z); /* z >= 1: the max term contributes exp(0) */
+
+    __global real *o = out + (size_t)i * NCLASS;
+    if (mode & CSM_HAS_LABELS) {
+        const int y = labels[row0 + i];
+        const real sy = (mode & CSM_WRITE_LOGITS) ? s[y] : s[y] + bias[y];
+        row_loss[i] = lse - sy;
+        row_correct[i] = (arg == y);
+        if (mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA)) {
+            for (int c = 0; c < NCLASS; c++) {
+                real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
+                real p = exp(v - lse);
+                o[c] = (mode & CSM_WRITE_DELTA) ? (p - (c == y ? (real)1 : (real)0)) * scale : p;
+            }
+        }
+    } else if (mode & CSM_HAS_TARGETS) {
+        __global const real *t = targets + (size_t)(row0 + i) * NCLASS;
+        real loss = 0, tmax = -1;
+        int targ = 0;
+        for (int c = 0; c < NCLASS; c++) {
+            real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
+            /* T_ic (lse - s_ic); a zero target contributes exactly 0 */
+            if (t[c] != 0)
+                loss += t[c] * (lse - v);
+            if (t[c] > tmax) {
+                tmax = t[c];
+                targ = c;
+            }
+            if (mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA)) {
+                real p = exp(v - lse);
+                o[c] = (mode & CSM_WRITE_DELTA) ? (p - t[c]) * scale : p;
+            }
+        }
+        row_loss[i] = loss;
+        row_correct[i] = (arg == targ);
+    } else {
+        if (mode & CSM_WRITE_PROBS)
+            for (int c = 0; c < NCLASS; c++) {
+                real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
+                o[c] = exp(v - lse);
+            }
+        row_correct[i] = arg; /* without targets: the predicted class */
+    }
+}

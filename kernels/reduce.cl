@@ -1,0 +1,75 @@
+/* Deterministic reductions: one work-group of CSM_WG items, each summing a
+ * fixed strided subset, then a fixed tree. The order never depends on
+ * scheduling, so a seed gives the same result run to run. */
+
+/* stats[slot] = sum row_loss; correct[slot] = sum row_correct */
+__kernel void reduce_loss(__global real *stats, __global int *correct, const int slot,
+                          __global const real *row_loss, __global const int *row_correct,
+                          const int B)
+{
+    __local real ls[CSM_WG];
+    __local int lc[CSM_WG];
+    const int t = get_local_id(0);
+    real acc = 0;
+    int cnt = 0;
+    for (int i = t; i < B; i += CSM_WG) {
+        acc += row_loss[i];
+        cnt += row_correct[i];
+    }
+    ls[t] = acc;
+    lc[t] = cnt;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
+        if (t < h) {
+            ls[t] += ls[t + h];
+            lc[t] += lc[t + h];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) {
+        stats[slot] = ls[0];
+        correct[slot] = lc[0];
+    }
+}
+
+/* out[slot] = sum of squares of w (count) */
+__kernel void sum_squares(__global real *out, const int slot, __global const real *w,
+                          const int count)
+{
+    __local real ls[CSM_WG];
+    const int t = get_local_id(0);
+    real acc = 0;
+    for (int i = t; i < count; i += CSM_WG)
+        acc += w[i] * w[i];
+    ls[t] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
+        if (t < h)
+            ls[t] += ls[t + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0)
+        out[slot] = ls[0];
+}
+
+/* Bias gradient: db[c] (+)= sum_i delta[i, c], one work-group per class.
+ * delta already carries the 1/n factor. */
+__kernel void bias_grad(__global real *db, __global const real *delta, const int B,
+                        const int accumulate)
+{
+    __local real ls[CSM_WG];
+    const int c = get_group_id(0);
+    const int t = get_local_id(0);
+    real acc = 0;
+    for (int i = t; i < B; i += CSM_WG)
+        acc += delta[(size_t)i * NCLASS + c];
+    ls[t] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
+        if (t < h)
+            ls[t] += ls[t + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0)
+        db[c] = accumulate ? db[c] + ls[0] : ls[0];
+}

@@ -1,0 +1,176 @@
+/* Datasets: features and targets validated on the host, then uploaded to
+ * the device once and kept there for the whole run. */
+#include "config.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static double feature_value(const void *x, csm_dtype dtype, size_t i)
+{
+    switch (dtype) {
+    case CSM_DTYPE_F32: return (double)((const float *)x)[i];
+    case CSM_DTYPE_F64: return ((const double *)x)[i];
+    case CSM_DTYPE_U8: return ((const unsigned char *)x)[i] / 255.0;
+    }
+    return NAN;
+}
+
+/* Converts to the device precision in slices, so the staging copy stays
+ * small however large the dataset is. */
+static csm_status upload_features(csm_context *ctx, cl_mem buf, csm_precision prec,
+                                  const void *x, csm_dtype dtype, size_t n, size_t k)
+{
+    const size_t total = n * k, slice = (size_t)1 << 20;
+    const size_t es = csm_real_size(prec);
+    void *stage = malloc((total < slice ? total : slice) * es);
+    if (!stage)
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory staging features");
+    csm_status st = CSM_OK;
+    for (size_t start = 0; start < total && st == CSM_OK; start += slice) {
+        size_t len = total - start < slice ? total - start : slice;
+        for (size_t i = 0; i < len; i++) {
+            double v = feature_value(x, dtype, start + i);
+            if (!isfinite(v)) {
+                size_t at = start + i;
+                st = csm_fail(ctx, CSM_ERR_NONFINITE,
+                              "feature %zu of sample %zu is %g: features must be finite", at % k,
+                              at / k, v);
+                break;
+            }
+            if (prec == CSM_FLOAT32)
+                ((float *)stage)[i] = (float)v;
+            else
+                ((double *)stage)[i] = v;
+        }
+        if (st != CSM_OK)
+            break;
+        cl_int rc = clEnqueueWriteBuffer(ctx->queue, buf, CL_TRUE, start * es, len * es, stage, 0,
+                                         NULL, NULL);
+        if (rc != CL_SUCCESS)
+            st = csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (features)");
+    }
+    free(stage);
+    return st;
+}
+
+static csm_status check_targets(csm_context *ctx, const double *t, size_t n, size_t C)
+{
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        for (size_t c = 0; c < C; c++) {
+            double v = t[i * C + c];
+            if (!isfinite(v))
+                return csm_fail(ctx, CSM_ERR_NONFINITE, "target[%zu][%zu] is %g", i, c, v);
+            if (v < 0)
+                return csm_fail(ctx, CSM_ERR_TARGETS,
+                                "target[%zu][%zu] is %g: targets must be >= 0", i, c, v);
+            sum += v;
+        }
+        if (fabs(sum - 1.0) > 1e-6)
+            return csm_fail(ctx, CSM_ERR_TARGETS,
+                            "targets of sample %zu sum to %.17g, not 1 (tolerance 1e-6)", i, sum);
+    }
+    return CSM_OK;
+}
+
+csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision precision,
+                              const void *features, csm_dtype dtype, size_t n, size_t k,
+                              const int32_t *labels, const double *targets, size_t n_classes)
+{
+    if (!ctx)
+        return CSM_ERR_NULL_ARGUMENT;
+    if (!out)
+        return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_dataset_create: out is NULL");
+    *out = NULL;
+    if (!features)
+        return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_dataset_create: features is NULL");
+    if (precision != CSM_FLOAT32 && precision != CSM_FLOAT64)
+        return csm_fail(ctx, CSM_ERR_INVALID_VALUE, "csm_dataset_create: unknown precision %d",
+                        (int)precision);
+    if (dtype != CSM_DTYPE_F32 && dtype != CSM_DTYPE_F64 && dtype != CSM_DTYPE_U8)
+        return csm_fail(ctx, CSM_ERR_INVALID_VALUE, "csm_dataset_create: unknown dtype %d",
+                        (int)dtype);
+    if (n == 0 || k == 0)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_create: %zu samples of %zu features: both must be >= 1", n, k);
+    if (n > INT_MAX || k > INT_MAX / 2 || n > SIZE_MAX / 8 / k)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_create: %zu x %zu is larger than supported", n, k);
+    if (labels && targets)
+        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                        "csm_dataset_create: give labels or soft targets, not both");
+    if ((labels || targets) && n_classes < 2)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_create: n_classes is %zu, needs at least 2", n_classes);
+    if (!labels && !targets && n_classes != 0)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_create: n_classes is %zu but there are no labels or targets",
+                        n_classes);
+    if (n_classes > INT_MAX / n)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "csm_dataset_create: n x C is too large");
+    if (precision == CSM_FLOAT64 && !ctx->info.has_fp64)
+        return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64",
+                        ctx->info.device_name);
+    if (labels)
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] < 0 || (size_t)labels[i] >= n_classes)
+                return csm_fail(ctx, CSM_ERR_LABEL_RANGE,
+                                "label of sample %zu is %d, outside [0, %zu)", i, (int)labels[i],
+                                n_classes);
+    if (targets) {
+        csm_status st = check_targets(ctx, targets, n, n_classes);
+        if (st != CSM_OK)
+            return st;
+    }
+
+    csm_dataset *d = calloc(1, sizeof *d);
+    if (!d)
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    d->ctx = ctx;
+    d->precision = precision;
+    d->n = n;
+    d->k = k;
+    d->C = n_classes;
+    const size_t es = csm_real_size(precision);
+    csm_status st = csm_buffer_create(ctx, &d->x, n * k * es, "features");
+    if (st == CSM_OK)
+        st = upload_features(ctx, d->x, precision, features, dtype, n, k);
+    if (st == CSM_OK && labels) {
+        st = csm_buffer_create(ctx, &d->labels, n * sizeof(cl_int), "labels");
+        if (st == CSM_OK) {
+            cl_int rc = clEnqueueWriteBuffer(ctx->queue, d->labels, CL_TRUE, 0,
+                                             n * sizeof(cl_int), labels, 0, NULL, NULL);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (labels)");
+        }
+    }
+    if (st == CSM_OK && targets) {
+        st = csm_buffer_create(ctx, &d->targets, n * n_classes * es, "targets");
+        if (st == CSM_OK)
+            st = csm_upload(ctx, d->targets, precision, 0, targets, n * n_classes);
+    }
+    if (st != CSM_OK) {
+        csm_dataset_free(d);
+        return st;
+    }
+    *out = d;
+    return CSM_OK;
+}
+
+void csm_dataset_free(csm_dataset *d)
+{
+    if (!d)
+        return;
+    csm_buffer_release(&d->x);
+    csm_buffer_release(&d->labels);
+    csm_buffer_release(&d->targets);
+    free(d);
+}
+
+size_t csm_dataset_n_samples(const csm_dataset *d) { return d ? d->n : 0; }
+size_t csm_dataset_n_features(const csm_dataset *d) { return d ? d->k : 0; }
+size_t csm_dataset_n_classes(const csm_dataset *d) { return d ? d->C : 0; }

@@ -1,0 +1,485 @@
+/* The CLBlast path (S = X W^T and dW = delta^T X as GEMMs, our kernels for
+ * the rest) and the public one-shot operations built on it: forward, loss,
+ * gradient, predict, evaluate. Large datasets are processed in blocks so
+ * device memory stays bounded. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+#include <clblast_c.h>
+
+csm_status csm_set_arg(csm_context *ctx, cl_kernel k, cl_uint idx, size_t size, const void *v)
+{
+    cl_int rc = clSetKernelArg(k, idx, size, v);
+    if (rc != CL_SUCCESS)
+        return csm_fail(ctx, CSM_ERR_OPENCL, "clSetKernelArg(%u) failed: %s (%d)", idx,
+                        csm_cl_error_name(rc), rc);
+    return CSM_OK;
+}
+
+csm_status csm_set_real_arg(csm_context *ctx, cl_kernel k, cl_uint idx, csm_precision prec,
+                            double v)
+{
+    if (prec == CSM_FLOAT64)
+        return csm_set_arg(ctx, k, idx, sizeof(double), &v);
+    float f = (float)v;
+    return csm_set_arg(ctx, k, idx, sizeof f, &f);
+}
+
+csm_status csm_launch(csm_context *ctx, cl_kernel k, cl_uint dims, const size_t *global,
+                      const size_t *local, const char *name)
+{
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+        return csm_fail(ctx, rc == CL_MEM_OBJECT_ALLOCATION_FAILURE || rc == CL_OUT_OF_RESOURCES
+                                 ? CSM_ERR_OUT_OF_MEMORY
+                                 : CSM_ERR_OPENCL,
+                        "launching kernel %s failed: %s (%d)", name, csm_cl_error_name(rc), rc);
+    return CSM_OK;
+}
+
+static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
+
+csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots)
+{
+    memset(w, 0, sizeof *w);
+    csm_context *ctx = m->ctx;
+    w->ctx = ctx;
+    w->prec = m->precision;
+    w->C = m->C;
+    w->k = m->k;
+    w->cap = cap;
+    w->slots = slots;
+    const size_t es = csm_real_size(m->precision);
+    csm_status st = CSM_OK;
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->logits, cap * m->C * es, "logits");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->out, cap * m->C * es, "probabilities");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->row_loss, cap * es, "row losses");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->row_correct, cap * sizeof(cl_int), "row flags");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->dweight, m->C * m->k * es, "weight gradient");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->dbias, m->C * es, "bias gradient");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->stats, slots * es, "loss sums");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->correct, slots * sizeof(cl_int), "counts");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->sumsq, slots * es, "weight norms");
+    if (st == CSM_OK)
+        st = csm_get_kernel(ctx, &w->k_softmax, "forward.cl", "softmax_xent_forward", w->prec,
+                            w->C, w->k);
+    if (st == CSM_OK)
+        st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, w->C, w->k);
+    if (st == CSM_OK)
+        st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec, w->C, w->k);
+    if (st == CSM_OK)
+        st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, w->C, w->k);
+    if (st != CSM_OK)
+        csm_work_free(w);
+    return st;
+}
+
+void csm_work_free(csm_work *w)
+{
+    csm_buffer_release(&w->logits);
+    csm_buffer_release(&w->out);
+    csm_buffer_release(&w->row_loss);
+    csm_buffer_release(&w->row_correct);
+    csm_buffer_release(&w->dweight);
+    csm_buffer_release(&w->dbias);
+    csm_buffer_release(&w->stats);
+    csm_buffer_release(&w->correct);
+    csm_buffer_release(&w->sumsq);
+    /* kernels belong to the context's cache */
+}
+
+static csm_status clblast_fail(csm_context *ctx, CLBlastStatusCode code, const char *what)
+{
+    if (code == CLBlastNoDoublePrecision)
+        return csm_fail(ctx, CSM_ERR_NO_FP64, "%s: CLBlast says the device has no float64", what);
+    if (code > -1000) /* OpenCL codes are passed through */
+        return csm_cl_fail(ctx, (cl_int)code, what);
+    return csm_fail(ctx, CSM_ERR_CLBLAST, "%s failed: CLBlast status %d%s", what, (int)code,
+                    code == CLBlastInsufficientMemoryTemp || code == -4
+                        ? " (temporary buffer allocation)"
+                    : code == CLBlastInvalidLocalMemUsage ? " (not enough local memory)"
+                    : code == CLBlastDatabaseError        ? " (no tuning entry for this device)"
+                                                          : "");
+}
+
+/* Row-major GEMM C = alpha op(A) op(B) + beta C in the model precision. */
+static csm_status gemm(csm_work *w, int trans_a, int trans_b, size_t m, size_t n, size_t kk,
+                       cl_mem a, size_t off_a, size_t lda, cl_mem b, size_t off_b, size_t ldb,
+                       double beta, cl_mem c, size_t ldc, const char *what)
+{
+    CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastStatusCode rc;
+    if (w->prec == CSM_FLOAT64)
+        rc = CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0, a, off_a, lda, b, off_b,
+                          ldb, beta, c, 0, ldc, &w->ctx->queue, NULL);
+    else
+        rc = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0f, a, off_a, lda, b, off_b,
+                          ldb, (float)beta, c, 0, ldc, &w->ctx->queue, NULL);
+    return rc == CLBlastSuccess ? CSM_OK : clblast_fail(w->ctx, rc, what);
+}
+
+csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
+{
+    // logits (B, C) = X (B, k) . W (C, k)^T
+    return gemm(w, 0, 1, b->B, w->C, w->k, b->x, b->x_row0 * w->k, w->k, m->weight, 0, w->k, 0.0,
+                w->logits, w->C, "CLBlast GEMM logits = X W^T");
+}
+
+csm_status csm_enqueue_softmax(csm_work *w, csm_model *m, const csm_block *b, int mode,
+                               double scale)
+{
+    csm_context *ctx = w->ctx;
+    cl_kernel k = w->k_softmax;
+    if (b->labels)
+        mode |= CSM_HAS_LABELS;
+    else if (b->targets)
+        mode |= CSM_HAS_TARGETS;
+    /* unused pointer arguments still need a valid buffer */
+    cl_mem labels = b->labels ? b->labels : w->row_correct;
+    cl_mem targets = b->targets ? b->targets : w->out;
+    cl_int row0 = (cl_int)b->row0, B = (cl_int)b->B, md = mode;
+    csm_status st = CSM_OK;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->logits);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->out);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &w->row_loss);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->row_correct);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &m->bias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &labels);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &targets);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof row0, &row0);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof B, &B);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof md, &md);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 10, w->prec, scale);
+    size_t global = round_up(b->B, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "softmax_xent_forward");
+    return st;
+}
+
+csm_status csm_enqueue_reduce(csm_work *w, size_t slot, size_t B)
+{
+    csm_context *ctx = w->ctx;
+    cl_kernel k = w->k_reduce;
+    cl_int s = (cl_int)slot, n = (cl_int)B;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->stats);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->correct);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->row_loss);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &w->row_correct);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof n, &n);
+    size_t global = CSM_WG, local = CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "reduce_loss");
+    return st;
+}
+
+csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot)
+{
+    csm_context *ctx = w->ctx;
+    cl_kernel k = w->k_sumsq;
+    cl_int s = (cl_int)slot, n = (cl_int)(w->C * w->k);
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->sumsq);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &m->weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
+    size_t global = CSM_WG, local = CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "sum_squares");
+    return st;
+}
+
+csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate)
+{
+    // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
+    csm_status st = gemm(w, 1, 0, w->C, w->k, b->B, w->out, 0, w->C, b->x, b->x_row0 * w->k,
+                         w->k, accumulate ? 1.0 : 0.0, w->dweight, w->k,
+                         "CLBlast GEMM dW = (O - T)^T X");
+    if (st != CSM_OK)
+        return st;
+    csm_context *ctx = w->ctx;
+    cl_kernel k = w->k_bias_grad;
+    cl_int n = (cl_int)b->B, acc = accumulate;
+    st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->dbias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->out);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof n, &n);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof acc, &acc);
+    size_t global = w->C * CSM_WG, local = CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "bias_grad");
+    return st;
+}
+
+csm_status csm_enqueue_batch_grad(csm_work *w, csm_model *m, const csm_block *b, double scale,
+                                  size_t slot, int accumulate)
+{
+    csm_status st = csm_enqueue_logits(w, m, b);
+    if (st == CSM_OK) st = csm_enqueue_softmax(w, m, b, CSM_WRITE_DELTA, scale);
+    if (st == CSM_OK) st = csm_enqueue_reduce(w, slot, b->B);
+    if (st == CSM_OK) st = csm_enqueue_grad(w, b, accumulate);
+    return st;
+}
+
+/* ------------------------------------------------------------ public ops */
+
+csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, const char *fn)
+{
+    if (!m)
+        return CSM_ERR_NULL_ARGUMENT;
+    if (!d)
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "%s: dataset is NULL", fn);
+    if (d->ctx != m->ctx)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model and dataset belong to different contexts", fn);
+    if (d->precision != m->precision)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model is %s but dataset is %s", fn,
+                        m->precision == CSM_FLOAT64 ? "float64" : "float32",
+                        d->precision == CSM_FLOAT64 ? "float64" : "float32");
+    if (d->k != m->k)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model has %zu features, dataset has %zu",
+                        fn, m->k, d->k);
+    if (d->C != 0 && d->C != m->C)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model has %zu classes, dataset has %zu",
+                        fn, m->C, d->C);
+    if (need_targets && d->C == 0)
+        return csm_fail(m->ctx, CSM_ERR_NO_TARGETS, "%s: the dataset has no labels or targets",
+                        fn);
+    return CSM_OK;
+}
+
+/* Rows per block for whole-dataset operations: bounded device memory. */
+static size_t block_rows(const csm_model *m, size_t n)
+{
+    size_t cap = ((size_t)1 << 22) / m->C;
+    if (cap < 256)
+        cap = 256;
+    /* CLSOFTMAX_BLOCK_ROWS lowers the bound, e.g. to test block seams. */
+    const char *env = getenv("CLSOFTMAX_BLOCK_ROWS");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && v > 0 && v < cap)
+            cap = (size_t)v;
+    }
+    return cap < n ? cap : n;
+}
+
+static csm_block dataset_block(const csm_dataset *d, size_t row0, size_t B)
+{
+    csm_block b = {d->x, row0, d->labels, d->targets, row0, B};
+    return b;
+}
+
+/* Reads the per-block sums back and totals them in double. */
+static csm_status read_sums(csm_work *w, size_t nblocks, double *loss_sum, double *correct_sum)
+{
+    double *s = malloc(nblocks * sizeof *s);
+    cl_int *c = malloc(nblocks * sizeof *c);
+    csm_status st = (s && c) ? CSM_OK : csm_fail(w->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    if (st == CSM_OK)
+        st = csm_download(w->ctx, s, w->stats, w->prec, 0, nblocks);
+    if (st == CSM_OK) {
+        cl_int rc = clEnqueueReadBuffer(w->ctx->queue, w->correct, CL_TRUE, 0,
+                                        nblocks * sizeof *c, c, 0, NULL, NULL);
+        if (rc != CL_SUCCESS)
+            st = csm_cl_fail(w->ctx, rc, "clEnqueueReadBuffer (counts)");
+    }
+    if (st == CSM_OK) {
+        double ls = 0, cs = 0;
+        for (size_t i = 0; i < nblocks; i++) {
+            ls += s[i];
+            cs += c[i];
+        }
+        if (loss_sum) *loss_sum = ls;
+        if (correct_sum) *correct_sum = cs;
+    }
+    free(s);
+    free(c);
+    return st;
+}
+
+static csm_status l2_term(csm_work *w, csm_model *m, double l2, double *term)
+{
+    *term = 0;
+    if (l2 == 0)
+        return CSM_OK;
+    csm_status st = csm_enqueue_sumsq(w, m, 0);
+    double sq = 0;
+    if (st == CSM_OK)
+        st = csm_download(w->ctx, &sq, w->sumsq, w->prec, 0, 1);
+    *term = 0.5 * l2 * sq;
+    return st;
+}
+
+static csm_status check_l2(csm_model *m, double l2, const char *fn)
+{
+    if (!isfinite(l2) || l2 < 0)
+        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE, "%s: l2 is %g, must be finite and >= 0",
+                        fn, l2);
+    return CSM_OK;
+}
+
+csm_status csm_forward(csm_model *m, const csm_dataset *d, double *logits, double *probs)
+{
+    csm_status st = csm_check_pair(m, d, 0, "csm_forward");
+    if (st != CSM_OK)
+        return st;
+    if (!logits && !probs)
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_forward: logits and probs both NULL");
+    size_t cap = block_rows(m, d->n);
+    csm_work w;
+    st = csm_work_init(&w, m, cap, 1);
+    for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
+        size_t B = d->n - r < cap ? d->n - r : cap;
+        csm_block b = dataset_block(d, r, B);
+        b.labels = b.targets = NULL; /* outputs do not depend on targets */
+        st = csm_enqueue_logits(&w, m, &b);
+        if (st == CSM_OK)
+            st = csm_enqueue_softmax(&w, m, &b, CSM_WRITE_LOGITS | (probs ? CSM_WRITE_PROBS : 0), 1.0);
+        if (st == CSM_OK && logits)
+            st = csm_download(m->ctx, logits + r * m->C, w.logits, m->precision, 0, B * m->C);
+        if (st == CSM_OK && probs)
+            st = csm_download(m->ctx, probs + r * m->C, w.out, m->precision, 0, B * m->C);
+    }
+    csm_work_free(&w);
+    return st;
+}
+
+csm_status csm_predict_proba(csm_model *m, const csm_dataset *d, double *probs)
+{
+    if (m && !probs)
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_predict_proba: probs is NULL");
+    return csm_forward(m, d, NULL, probs);
+}
+
+csm_status csm_predict(csm_model *m, const csm_dataset *d, int32_t *classes)
+{
+    csm_status st = csm_check_pair(m, d, 0, "csm_predict");
+    if (st != CSM_OK)
+        return st;
+    if (!classes)
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_predict: classes is NULL");
+    size_t cap = block_rows(m, d->n);
+    csm_work w;
+    st = csm_work_init(&w, m, cap, 1);
+    if (st != CSM_OK)
+        return st;
+    for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
+        size_t B = d->n - r < cap ? d->n - r : cap;
+        csm_block b = dataset_block(d, r, B);
+        b.labels = b.targets = NULL; /* without targets the kernel writes the argmax */
+        st = csm_enqueue_logits(&w, m, &b);
+        if (st == CSM_OK)
+            st = csm_enqueue_softmax(&w, m, &b, 0, 1.0);
+        if (st == CSM_OK) {
+            cl_int rc = clEnqueueReadBuffer(m->ctx->queue, w.row_correct, CL_TRUE, 0,
+                                            B * sizeof(cl_int), classes + r, 0, NULL, NULL);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(m->ctx, rc, "clEnqueueReadBuffer (predictions)");
+        }
+    }
+    csm_work_free(&w);
+    return st;
+}
+
+/* Sum of per-sample losses and of correct predictions over the dataset;
+ * with `grad`, also the gradient of the mean loss into w->dweight/dbias. */
+static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_work *w,
+                             double *loss_sum, double *correct_sum)
+{
+    size_t cap = block_rows(m, d->n);
+    size_t nblocks = (d->n + cap - 1) / cap;
+    csm_status st = csm_work_init(w, m, cap, nblocks);
+    if (st != CSM_OK)
+        return st;
+    for (size_t i = 0; st == CSM_OK && i < nblocks; i++) {
+        size_t r = i * cap, B = d->n - r < cap ? d->n - r : cap;
+        csm_block b = dataset_block(d, r, B);
+        if (grad) {
+            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / (double)d->n, i, i > 0);
+        } else {
+            st = csm_enqueue_logits(w, m, &b);
+            if (st == CSM_OK) st = csm_enqueue_softmax(w, m, &b, 0, 1.0);
+            if (st == CSM_OK) st = csm_enqueue_reduce(w, i, B);
+        }
+    }
+    if (st == CSM_OK)
+        st = read_sums(w, nblocks, loss_sum, correct_sum);
+    if (st != CSM_OK)
+        csm_work_free(w);
+    return st;
+}
+
+csm_status csm_loss(csm_model *m, const csm_dataset *d, double l2, double *loss)
+{
+    csm_status st = csm_check_pair(m, d, 1, "csm_loss");
+    if (st == CSM_OK) st = check_l2(m, l2, "csm_loss");
+    if (st != CSM_OK)
+        return st;
+    if (!loss)
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_loss: loss is NULL");
+    csm_work w;
+    double sum = 0, term = 0;
+    st = whole_pass(m, d, 0, &w, &sum, NULL);
+    if (st != CSM_OK)
+        return st;
+    st = l2_term(&w, m, l2, &term);
+    csm_work_free(&w);
+    if (st == CSM_OK)
+        *loss = sum / (double)d->n + term;
+    return st;
+}
+
+csm_status csm_evaluate(csm_model *m, const csm_dataset *d, double *loss, double *accuracy)
+{
+    csm_status st = csm_check_pair(m, d, 1, "csm_evaluate");
+    if (st != CSM_OK)
+        return st;
+    csm_work w;
+    double sum = 0, correct = 0;
+    st = whole_pass(m, d, 0, &w, &sum, &correct);
+    if (st != CSM_OK)
+        return st;
+    csm_work_free(&w);
+    if (loss) *loss = sum / (double)d->n;
+    if (accuracy) *accuracy = correct / (double)d->n;
+    return CSM_OK;
+}
+
+csm_status csm_gradient(csm_model *m, const csm_dataset *d, double l2, double *loss,
+                        double *dweight, double *dbias)
+{
+    csm_status st = csm_check_pair(m, d, 1, "csm_gradient");
+    if (st == CSM_OK) st = check_l2(m, l2, "csm_gradient");
+    if (st != CSM_OK)
+        return st;
+    if (!loss && !dweight && !dbias)
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_gradient: every output is NULL");
+    csm_work w;
+    double sum = 0, term = 0;
+    st = whole_pass(m, d, 1, &w, &sum, NULL);
+    if (st != CSM_OK)
+        return st;
+    const size_t ck = m->C * m->k;
+    if (st == CSM_OK && loss)
+        st = l2_term(&w, m, l2, &term);
+    if (st == CSM_OK && dweight) {
+        st = csm_download(m->ctx, dweight, w.dweight, m->precision, 0, ck);
+        if (st == CSM_OK && l2 != 0) {
+            /* + lambda W, added in double on the host: exact up to the read of W */
+            double *wt = malloc(ck * sizeof *wt);
+            if (!wt)
+                st = csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+            if (st == CSM_OK) st = csm_download(m->ctx, wt, m->weight, m->precision, 0, ck);
+            for (size_t i = 0; st == CSM_OK && i < ck; i++)
+                dweight[i] += l2 * wt[i];
+            free(wt);
+        }
+    }
+    if (st == CSM_OK && dbias)
+        st = csm_download(m->ctx, dbias, w.dbias, m->precision, 0, m->C);
+    csm_work_free(&w);
+    if (st == CSM_OK && loss)
+        *loss = sum / (double)d->n + term;
+    return st;
+}

@@ -1,0 +1,77 @@
+/* Device operations on blocks of rows, shared by the public ops (ops.c)
+ * and the training loop (train.c). Everything here only enqueues: the
+ * host waits only where a caller reads results back. */
+#ifndef CSM_OPS_H
+#define CSM_OPS_H
+
+#include "internal.h"
+
+/* Buffers and kernels for blocks of up to `cap` rows of one model shape. */
+typedef struct csm_work {
+    csm_context *ctx;
+    csm_precision prec;
+    size_t C, k, cap, slots;
+    cl_mem logits;      /* (cap, C) */
+    cl_mem out;         /* (cap, C) probabilities or delta */
+    cl_mem row_loss;    /* (cap) */
+    cl_mem row_correct; /* (cap) int */
+    cl_mem dweight;     /* (C, k) */
+    cl_mem dbias;       /* (C) */
+    cl_mem stats;       /* (slots) summed loss per block */
+    cl_mem correct;     /* (slots) int, correct predictions per block */
+    cl_mem sumsq;       /* (slots) ||W||^2 per block */
+    cl_kernel k_softmax, k_reduce, k_sumsq, k_bias_grad;
+} csm_work;
+
+/* Rows [row0, row0 + B) of a block: features at x (row offset x_row0),
+ * targets at labels or targets (row offset row0). */
+typedef struct csm_block {
+    cl_mem x;
+    size_t x_row0;
+    cl_mem labels;  /* or NULL */
+    cl_mem targets; /* or NULL */
+    size_t row0;
+    size_t B;
+} csm_block;
+
+csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots);
+void csm_work_free(csm_work *w);
+
+/* logits = X W^T (no bias yet) */
+csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b);
+/* Bias, softmax, per-row loss/correctness and the output `mode` selects
+ * (CSM_WRITE_* flags of kernels/common.cl; target flags are added here). */
+csm_status csm_enqueue_softmax(csm_work *w, csm_model *m, const csm_block *b, int mode,
+                               double scale);
+/* stats[slot], correct[slot] = sums over the block's rows */
+csm_status csm_enqueue_reduce(csm_work *w, size_t slot, size_t B);
+/* sumsq[slot] = ||W||^2 */
+csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot);
+/* dweight (+)= delta^T X; dbias (+)= column sums of delta */
+csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate);
+/* The whole backward-ready step for one block: logits, softmax delta scaled
+ * by `scale`, loss into slot, gradient (accumulated if asked). */
+csm_status csm_enqueue_batch_grad(csm_work *w, csm_model *m, const csm_block *b, double scale,
+                                  size_t slot, int accumulate);
+
+csm_status csm_set_real_arg(csm_context *ctx, cl_kernel k, cl_uint idx, csm_precision prec,
+                            double v);
+csm_status csm_set_arg(csm_context *ctx, cl_kernel k, cl_uint idx, size_t size, const void *v);
+csm_status csm_launch(csm_context *ctx, cl_kernel k, cl_uint dims, const size_t *global,
+                      const size_t *local, const char *name);
+
+/* Flags mirrored from kernels/common.cl */
+enum {
+    CSM_WRITE_LOGITS = 1,
+    CSM_WRITE_PROBS = 2,
+    CSM_WRITE_DELTA = 4,
+    CSM_HAS_LABELS = 8,
+    CSM_HAS_TARGETS = 16,
+    CSM_WG = 64
+};
+
+/* Checks a model and dataset belong together (context, precision, k, C
+ * when the dataset has targets, targets present when `need_targets`). */
+csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, const char *fn);
+
+#endif

@@ -1,0 +1,216 @@
+/* Finds the .cl files, builds them with the precision and sizes as -D
+ * defines, and caches programs and kernels per context. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#ifndef CLSOFTMAX_KERNEL_DIR_DEFAULT
+#define CLSOFTMAX_KERNEL_DIR_DEFAULT "kernels"
+#endif
+
+typedef struct kernel_entry {
+    char *name;
+    cl_kernel kernel;
+    struct kernel_entry *next;
+} kernel_entry;
+
+/* Cached per program; kept beside csm_program so internal.h stays small. */
+typedef struct program_cache {
+    csm_program base;
+    kernel_entry *kernels;
+} program_cache;
+
+static char *read_file(const char *path, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 16384;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    if (len_out)
+        *len_out = len;
+    return buf;
+}
+
+/* Loads `file` from the first directory that has it; on failure the error
+ * names every path tried. */
+static csm_status load_source(csm_context *ctx, const char *file, char **out)
+{
+    const char *dirs[2];
+    size_t nd = 0;
+    const char *env = getenv("CLSOFTMAX_KERNEL_DIR");
+    if (env && *env)
+        dirs[nd++] = env;
+    dirs[nd++] = CLSOFTMAX_KERNEL_DIR_DEFAULT;
+    char tried[2048] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < nd; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dirs[i], file);
+        char *src = read_file(path, NULL);
+        if (src) {
+            *out = src;
+            return CSM_OK;
+        }
+        int w = snprintf(tried + used, sizeof tried - used, "\n  %s (%s)", path, strerror(errno));
+        if (w > 0 && (size_t)w < sizeof tried - used)
+            used += (size_t)w;
+    }
+    return csm_fail(ctx, CSM_ERR_KERNEL_NOT_FOUND,
+                    "kernel file %s not found; tried:%s\n(set CLSOFTMAX_KERNEL_DIR to the "
+                    "directory holding the .cl files)",
+                    file, tried);
+}
+
+static csm_status build_program(csm_context *ctx, const char *file, const char *options,
+                                cl_program *out)
+{
+    char *common = NULL, *body = NULL;
+    csm_status st = load_source(ctx, "common.cl", &common);
+    if (st == CSM_OK)
+        st = load_source(ctx, file, &body);
+    if (st != CSM_OK) {
+        free(common);
+        return st;
+    }
+    const char *srcs[2] = {common, body};
+    cl_int rc;
+    cl_program prog = clCreateProgramWithSource(ctx->cl, 2, srcs, NULL, &rc);
+    free(common);
+    free(body);
+    if (rc != CL_SUCCESS)
+        return csm_cl_fail(ctx, rc, "clCreateProgramWithSource");
+    rc = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
+    if (rc != CL_SUCCESS) {
+        size_t log_len = 0;
+        clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_len);
+        char *log = malloc(log_len + 1);
+        if (log) {
+            log[0] = '\0';
+            clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, log_len, log, NULL);
+            log[log_len] = '\0';
+        }
+        st = csm_fail(ctx, CSM_ERR_KERNEL_BUILD,
+                      "building %s (options: %s) on %s failed: %s (%d); build log:\n%s", file,
+                      options, ctx->info.device_name, csm_cl_error_name(rc), rc,
+                      log ? log : "(no memory for the log)");
+        free(log);
+        clReleaseProgram(prog);
+        return st;
+    }
+    *out = prog;
+    return CSM_OK;
+}
+
+csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
+                          csm_precision prec, size_t C, size_t k)
+{
+    if (prec == CSM_FLOAT64 && !ctx->info.has_fp64)
+        return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64; use float32",
+                        ctx->info.device_name);
+    char options[256];
+    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu",
+             prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k);
+    char key[512];
+    snprintf(key, sizeof key, "%s %s", file, options);
+
+    program_cache *pc = NULL;
+    for (csm_program *p = ctx->programs; p; p = p->next)
+        if (!strcmp(p->key, key)) {
+            pc = (program_cache *)p;
+            break;
+        }
+    if (!pc) {
+        cl_program prog = NULL;
+        csm_status st = build_program(ctx, file, options, &prog);
+        if (st != CSM_OK)
+            return st;
+        pc = calloc(1, sizeof *pc);
+        char *kcopy = csm_strdup(key);
+        if (!pc || !kcopy) {
+            free(pc);
+            free(kcopy);
+            clReleaseProgram(prog);
+            return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+        }
+        pc->base.key = kcopy;
+        pc->base.program = prog;
+        pc->base.next = ctx->programs;
+        ctx->programs = &pc->base;
+        csm_log(ctx, CSM_LOG_DEBUG, "built %s", key);
+    }
+    for (kernel_entry *e = pc->kernels; e; e = e->next)
+        if (!strcmp(e->name, name)) {
+            *out = e->kernel;
+            return CSM_OK;
+        }
+    cl_int rc;
+    cl_kernel kern = clCreateKernel(pc->base.program, name, &rc);
+    if (rc != CL_SUCCESS)
+        return csm_fail(ctx, CSM_ERR_OPENCL, "clCreateKernel(%s) from %s failed: %s (%d)", name,
+                        file, csm_cl_error_name(rc), rc);
+    kernel_entry *e = calloc(1, sizeof *e);
+    char *ncopy = csm_strdup(name);
+    if (!e || !ncopy) {
+        free(e);
+        free(ncopy);
+        clReleaseKernel(kern);
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    }
+    e->name = ncopy;
+    e->kernel = kern;
+    e->next = pc->kernels;
+    pc->kernels = e;
+    *out = kern;
+    return CSM_OK;
+}
+
+void csm_programs_free(csm_context *ctx)
+{
+    csm_program *p = ctx->programs;
+    while (p) {
+        program_cache *pc = (program_cache *)p;
+        kernel_entry *e = pc->kernels;
+        while (e) {
+            kernel_entry *next = e->next;
+            clReleaseKernel(e->kernel);
+            free(e->name);
+            free(e);
+            e = next;
+        }
+        csm_program *next = p->next;
+        clReleaseProgram(p->program);
+        free(p->key);
+        free(p);
+        p = next;
+    }
+    ctx->programs = NULL;
+}

@@ -1,0 +1,341 @@
+/* Training against the reference: exact optimizer steps, loss going down,
+ * separable data learned, determinism. Tolerances as in check_ops.c
+ * (float32 atol 2e-5 rtol 1e-4; float64 atol 1e-12 rtol 1e-10), scaled by
+ * the number of steps compared where errors can accumulate. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "problem.h"
+#include "reference.h"
+#include "testutil.h"
+
+static double atol_for(csm_precision p) { return p == CSM_FLOAT32 ? 2e-5 : 1e-12; }
+static double rtol_for(csm_precision p) { return p == CSM_FLOAT32 ? 1e-4 : 1e-10; }
+
+static void expect_params(csm_model *m, const double *W, const double *b, size_t C, size_t k,
+                          csm_precision prec, double scale, const char *what)
+{
+    double *gw = malloc(C * k * sizeof *gw), *gb = malloc(C * sizeof *gb);
+    ck_assert_int_eq(csm_model_get_params(m, gw, gb), CSM_OK);
+    size_t at;
+    double worst = csm_worst(gw, W, C * k, scale * atol_for(prec), scale * rtol_for(prec), &at);
+    ck_assert_msg(worst <= 1, "%s: W[%zu] got %.17g want %.17g", what, at, gw[at], W[at]);
+    worst = csm_worst(gb, b, C, scale * atol_for(prec), scale * rtol_for(prec), &at);
+    ck_assert_msg(worst <= 1, "%s: b[%zu] got %.17g want %.17g", what, at, gb[at], b[at]);
+    free(gw);
+    free(gb);
+}
+
+static void opts_plain(csm_train_options *o, int epochs, double lr, size_t batch, double l2)
+{
+    csm_train_options_init(o);
+    o->epochs = epochs;
+    o->learning_rate = lr;
+    o->batch_size = batch;
+    o->l2 = l2;
+    o->shuffle = 0;
+}
+
+/* Full-batch SGD epochs == repeated reference steps (labels and soft
+ * targets, with L2, odd sizes, both precisions). */
+START_TEST(test_full_batch_sgd_matches_reference)
+{
+    csm_context *ctx = test_context();
+    static const size_t shapes[][3] = {{7, 5, 3}, {93, 7, 2}, {13, 31, 100}};
+    for (int pi = 0; pi < 2; pi++) {
+        csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
+        if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
+            continue;
+        for (size_t s = 0; s < 3; s++)
+            for (int soft = 0; soft < 2; soft++) {
+                problem p = problem_make(shapes[s][0], shapes[s][1], shapes[s][2], prec, soft, 40 + s);
+                csm_dataset *d = problem_dataset(&p, ctx);
+                csm_model *m = problem_model(&p, ctx);
+                csm_train_options o;
+                opts_plain(&o, 3, 0.5, 0, 0.01);
+                ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+                for (int e = 0; e < 3; e++)
+                    ref_sgd_step(p.W, p.b, p.X, p.y, p.T, p.n, p.k, p.C, 0.01, 0.5);
+                expect_params(m, p.W, p.b, p.C, p.k, prec, 3, "full-batch SGD");
+                csm_model_free(m);
+                csm_dataset_free(d);
+                problem_free(&p);
+            }
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Unshuffled minibatches of 3 over 8 rows: steps on rows 0-2, 3-5, 6-7,
+ * each the mean over its own rows, in order. */
+START_TEST(test_minibatch_sequence_matches_reference)
+{
+    csm_context *ctx = test_context();
+    csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    problem p = problem_make(8, 4, 3, prec, 0, 8);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    csm_train_options o;
+    opts_plain(&o, 2, 0.3, 3, 0.0);
+    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    for (int e = 0; e < 2; e++)
+        for (size_t r = 0; r < 8; r += 3) {
+            size_t B = 8 - r < 3 ? 8 - r : 3;
+            ref_sgd_step(p.W, p.b, p.X + r * 4, p.y + r, NULL, B, 4, 3, 0.0, 0.3);
+        }
+    expect_params(m, p.W, p.b, 3, 4, prec, 6, "minibatch SGD");
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Momentum and Adam: two full-batch steps against the textbook update
+ * written out here on top of the reference gradient. */
+START_TEST(test_momentum_and_adam_match_reference)
+{
+    csm_context *ctx = test_context();
+    csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    for (int opt = CSM_MOMENTUM; opt <= CSM_ADAM; opt++) {
+        problem p = problem_make(11, 6, 4, prec, 0, 60 + (uint64_t)opt);
+        csm_dataset *d = problem_dataset(&p, ctx);
+        csm_model *m = problem_model(&p, ctx);
+        csm_train_options o;
+        opts_plain(&o, 2, 0.05, 0, 0.02);
+        o.optimizer = (csm_optimizer)opt;
+        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        size_t nw = p.C * p.k, np = nw + p.C;
+        double *g = malloc(np * sizeof *g), *mo = calloc(np, sizeof *mo), *v = calloc(np, sizeof *v);
+        for (int t = 1; t <= 2; t++) {
+            ref_backward(g, g + nw, p.X, p.y, NULL, p.W, p.b, p.n, p.k, p.C, 0.02);
+            for (size_t q = 0; q < np; q++) {
+                double *w = q < nw ? &p.W[q] : &p.b[q - nw];
+                if (opt == CSM_MOMENTUM) {
+                    v[q] = 0.9 * v[q] + g[q];
+                    *w -= 0.05 * v[q];
+                } else {
+                    mo[q] = 0.9 * mo[q] + 0.1 * g[q];
+                    v[q] = 0.999 * v[q] + 0.001 * g[q] * g[q];
+                    double mh = mo[q] / (1 - pow(0.9, t)), vh = v[q] / (1 - pow(0.999, t));
+                    *w -= 0.05 * mh / (sqrt(vh) + 1e-8);
+                }
+            }
+        }
+        /* Adam divides by sqrt(v): relative error grows for tiny gradients */
+        expect_params(m, p.W, p.b, p.C, p.k, prec, opt == CSM_ADAM ? 100 : 4,
+                      opt == CSM_ADAM ? "adam" : "momentum");
+        free(g), free(mo), free(v);
+        csm_model_free(m);
+        csm_dataset_free(d);
+        problem_free(&p);
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+typedef struct history {
+    int n;
+    double loss[64], acc[64];
+} history;
+
+static int record(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    (void)m;
+    history *h = user;
+    ck_assert_int_eq(info->epoch, h->n + 1);
+    ck_assert(info->seconds >= 0);
+    h->loss[h->n] = info->loss;
+    h->acc[h->n] = info->accuracy;
+    h->n++;
+    return 0;
+}
+
+/* Full batch with a small learning rate: gradient descent on a convex
+ * smooth loss with lr below 2/L must decrease J every epoch (strictly). The
+ * reported loss is J at the epoch's start, so compare with the reference. */
+START_TEST(test_full_batch_loss_decreases)
+{
+    csm_context *ctx = test_context();
+    problem p = problem_make(200, 10, 5, CSM_FLOAT32, 0, 3);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    history h = {0};
+    csm_train_options o;
+    opts_plain(&o, 25, 0.1, 0, 0.0);
+    o.callback = record;
+    o.user = &h;
+    double J0 = ref_loss(p.X, p.y, NULL, p.W, p.b, p.n, p.k, p.C, 0.0);
+    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    ck_assert_int_eq(h.n, 25);
+    ck_assert_msg(csm_close(h.loss[0], J0, 2e-5, 1e-4), "first loss %g vs %g", h.loss[0], J0);
+    for (int e = 1; e < h.n; e++)
+        ck_assert_msg(h.loss[e] < h.loss[e - 1], "epoch %d: %.9g >= %.9g", e + 1, h.loss[e],
+                      h.loss[e - 1]);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Linearly separable: class = argmax of 4 fixed random directions (with a
+ * margin), shuffled minibatches: >= 99% training accuracy for each
+ * optimizer. */
+START_TEST(test_separable_reaches_99_percent)
+{
+    csm_context *ctx = test_context();
+    const size_t n = 2000, k = 8, C = 4;
+    uint64_t s = 1234;
+    double *X = malloc(n * k * sizeof *X), dirs[32];
+    int32_t *y = malloc(n * sizeof *y);
+    csm_fill_uniform(dirs, C * k, &s, -1, 1);
+    size_t i = 0;
+    while (i < n) {
+        double x[8], sc[4];
+        csm_fill_uniform(x, k, &s, -1, 1);
+        for (size_t c = 0; c < C; c++) {
+            sc[c] = 0;
+            for (size_t j = 0; j < k; j++)
+                sc[c] += dirs[c * k + j] * x[j];
+        }
+        size_t best = 0, second = 1;
+        if (sc[1] > sc[0]) best = 1, second = 0;
+        for (size_t c = 2; c < C; c++) {
+            if (sc[c] > sc[best]) second = best, best = c;
+            else if (sc[c] > sc[second]) second = c;
+        }
+        if (sc[best] - sc[second] < 0.1)
+            continue; /* keep a margin */
+        memcpy(X + i * k, x, sizeof x);
+        y[i++] = (int32_t)best;
+    }
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, X, CSM_DTYPE_F64, n, k, y, NULL, C), CSM_OK);
+    for (int opt = CSM_SGD; opt <= CSM_ADAM; opt++) {
+        csm_model *m = NULL;
+        ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, C, k), CSM_OK);
+        ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 5), CSM_OK);
+        csm_train_options o;
+        csm_train_options_init(&o);
+        o.optimizer = (csm_optimizer)opt;
+        o.epochs = 60;
+        o.batch_size = 32;
+        o.learning_rate = opt == CSM_ADAM ? 0.05 : 0.5;
+        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        double acc = 0;
+        ck_assert_int_eq(csm_evaluate(m, d, NULL, &acc), CSM_OK);
+        ck_assert_msg(acc >= 0.99, "optimizer %d: accuracy %.4f", opt, acc);
+        csm_model_free(m);
+    }
+    csm_dataset_free(d);
+    free(X);
+    free(y);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Same seed, same device: bitwise the same weights (fixed reduction order,
+ * seeded shuffle and init); another seed gives other weights. */
+START_TEST(test_deterministic_by_seed)
+{
+    csm_context *ctx = test_context();
+    problem p = problem_make(97, 9, 3, CSM_FLOAT32, 0, 21);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    double w[3][27];
+    for (int run = 0; run < 3; run++) {
+        csm_model *m = NULL;
+        ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 3, 9), CSM_OK);
+        ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 8), CSM_OK);
+        csm_train_options o;
+        csm_train_options_init(&o);
+        o.epochs = 3;
+        o.batch_size = 10;
+        o.seed = run == 2 ? 99 : 7;
+        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        ck_assert_int_eq(csm_model_get_params(m, w[run], NULL), CSM_OK);
+        csm_model_free(m);
+    }
+    ck_assert(memcmp(w[0], w[1], sizeof w[0]) == 0);
+    ck_assert(memcmp(w[0], w[2], sizeof w[0]) != 0);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* N(0, 0.01) init: mean ~0, std ~0.01 over 10000 weights (3-sigma bounds),
+ * bias zero; zeros init gives zeros. */
+START_TEST(test_init)
+{
+    csm_context *ctx = test_context();
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 10, 1000), CSM_OK);
+    ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 42), CSM_OK);
+    double *w = malloc(10000 * sizeof *w), b[10];
+    ck_assert_int_eq(csm_model_get_params(m, w, b), CSM_OK);
+    double mean = 0, var = 0;
+    for (int i = 0; i < 10000; i++)
+        mean += w[i] / 10000;
+    for (int i = 0; i < 10000; i++)
+        var += (w[i] - mean) * (w[i] - mean) / 9999;
+    ck_assert_msg(fabs(mean) < 3 * 0.01 / 100, "mean %g", mean);
+    ck_assert_msg(fabs(sqrt(var) - 0.01) < 3 * 0.01 / sqrt(2 * 9999.0), "std %g", sqrt(var));
+    for (int c = 0; c < 10; c++)
+        ck_assert(b[c] == 0);
+    ck_assert_int_eq(csm_model_init(m, CSM_INIT_ZEROS, 0), CSM_OK);
+    ck_assert_int_eq(csm_model_get_params(m, w, NULL), CSM_OK);
+    for (int i = 0; i < 10000; i++)
+        ck_assert(w[i] == 0);
+    free(w);
+    csm_model_free(m);
+    csm_context_free(ctx);
+}
+END_TEST
+
+static int stop_after_two(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    (void)m;
+    *(int *)user = info->epoch;
+    return info->epoch == 2;
+}
+
+/* A callback returning non-zero stops training, with CSM_OK. */
+START_TEST(test_callback_stops)
+{
+    csm_context *ctx = test_context();
+    problem p = problem_make(20, 3, 2, CSM_FLOAT32, 0, 2);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    int last = 0;
+    csm_train_options o;
+    csm_train_options_init(&o);
+    o.epochs = 10;
+    o.callback = stop_after_two;
+    o.user = &last;
+    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    ck_assert_int_eq(last, 2);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("train");
+    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+    tcase_add_test(tc, test_full_batch_sgd_matches_reference);
+    tcase_add_test(tc, test_minibatch_sequence_matches_reference);
+    tcase_add_test(tc, test_momentum_and_adam_match_reference);
+    tcase_add_test(tc, test_full_batch_loss_decreases);
+    tcase_add_test(tc, test_separable_reaches_99_percent);
+    tcase_add_test(tc, test_deterministic_by_seed);
+    tcase_add_test(tc, test_init);
+    tcase_add_test(tc, test_callback_stops);
+    suite_add_tcase(s, tc);
+    return csm_test_main(s, 1);
+}

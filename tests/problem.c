@@ -1,0 +1,88 @@
+#include "problem.h"
+
+#include <stdlib.h>
+
+#include "testutil.h"
+
+static double round_to(double v, csm_precision prec)
+{
+    return prec == CSM_FLOAT32 ? (double)(float)v : v;
+}
+
+problem problem_make(size_t n, size_t k, size_t C, csm_precision prec, int soft, uint64_t seed)
+{
+    problem p = {n, k, C, prec, NULL, NULL, NULL, NULL, NULL};
+    uint64_t s = seed;
+    p.X = malloc(n * k * sizeof *p.X);
+    p.W = malloc(C * k * sizeof *p.W);
+    p.b = malloc(C * sizeof *p.b);
+    ck_assert(p.X && p.W && p.b);
+    csm_fill_uniform(p.X, n * k, &s, -1, 1);
+    csm_fill_uniform(p.W, C * k, &s, -0.5, 0.5);
+    csm_fill_uniform(p.b, C, &s, -0.5, 0.5);
+    for (size_t i = 0; i < n * k; i++)
+        p.X[i] = round_to(p.X[i], prec);
+    for (size_t i = 0; i < C * k; i++)
+        p.W[i] = round_to(p.W[i], prec);
+    for (size_t c = 0; c < C; c++)
+        p.b[c] = round_to(p.b[c], prec);
+    if (soft) {
+        p.T = malloc(n * C * sizeof *p.T);
+        ck_assert(p.T != NULL);
+        csm_fill_uniform(p.T, n * C, &s, 0, 1);
+        for (size_t i = 0; i < n; i++) {
+            double sum = 0;
+            for (size_t c = 0; c < C; c++)
+                sum += p.T[i * C + c];
+            for (size_t c = 0; c < C; c++)
+                p.T[i * C + c] /= sum;
+        }
+    } else {
+        p.y = malloc(n * sizeof *p.y);
+        ck_assert(p.y != NULL);
+        for (size_t i = 0; i < n; i++)
+            p.y[i] = (int32_t)(csm_test_rand(&s) % C);
+    }
+    return p;
+}
+
+void problem_free(problem *p)
+{
+    free(p->X);
+    free(p->W);
+    free(p->b);
+    free(p->y);
+    free(p->T);
+}
+
+csm_dataset *problem_dataset(const problem *p, csm_context *ctx)
+{
+    csm_dataset *d = NULL;
+    csm_status st = csm_dataset_create(ctx, &d, p->prec, p->X, CSM_DTYPE_F64, p->n, p->k, p->y,
+                                       p->T, p->C);
+    ck_assert_msg(st == CSM_OK, "csm_dataset_create: %s: %s", csm_status_string(st),
+                  csm_context_last_error(ctx));
+    return d;
+}
+
+csm_model *problem_model(const problem *p, csm_context *ctx)
+{
+    csm_model *m = NULL;
+    csm_status st = csm_model_create(ctx, &m, p->prec, p->C, p->k);
+    ck_assert_msg(st == CSM_OK, "csm_model_create: %s: %s", csm_status_string(st),
+                  csm_context_last_error(ctx));
+    st = csm_model_set_params(m, p->W, p->b);
+    ck_assert_msg(st == CSM_OK, "csm_model_set_params: %s", csm_context_last_error(ctx));
+    return m;
+}
+
+csm_context *test_context(void)
+{
+    csm_context *ctx = NULL;
+    char err[4096];
+    csm_status st = csm_context_create(&ctx, NULL, err, sizeof err);
+    ck_assert_msg(st == CSM_OK, "csm_context_create: %s: %s", csm_status_string(st), err);
+    return ctx;
+}
+
+int test_has_fp64(csm_context *ctx) { return csm_context_device(ctx)->has_fp64; }

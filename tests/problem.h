@@ -1,0 +1,32 @@
+/* Random softmax-regression problems for the device tests, with inputs
+ * rounded to the device precision so the double reference sees exactly the
+ * numbers the device sees. */
+#ifndef CSM_TEST_PROBLEM_H
+#define CSM_TEST_PROBLEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clsoftmax.h"
+
+typedef struct problem {
+    size_t n, k, C;
+    csm_precision prec;
+    double *X;   /* (n, k) */
+    double *W;   /* (C, k) */
+    double *b;   /* (C) */
+    int32_t *y;  /* (n) labels, or NULL */
+    double *T;   /* (n, C) soft targets, or NULL */
+} problem;
+
+problem problem_make(size_t n, size_t k, size_t C, csm_precision prec, int soft, uint64_t seed);
+void problem_free(problem *p);
+/* Dataset and model on ctx holding the problem (ck_assert on failure). */
+csm_dataset *problem_dataset(const problem *p, csm_context *ctx);
+csm_model *problem_model(const problem *p, csm_context *ctx);
+/* A context on the default device (ck_assert on failure). */
+csm_context *test_context(void);
+/* Whether the default device has float64 (creates and frees a context). */
+int test_has_fp64(csm_context *ctx);
+
+#endif
