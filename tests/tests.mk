@@ -43,7 +43,8 @@ tests_check_model_file_LDADD = $(TEST_LIBS)
 
 # The README's API example must compile and run.
 check_PROGRAMS += examples/minimal
-TESTS += examples/minimal
+TESTS += tests/example.sh
+EXTRA_DIST += tests/example.sh
 examples_minimal_SOURCES = examples/minimal.c
 examples_minimal_LDADD = src/libclsoftmax.la
 

@@ -1,0 +1,236 @@
+/* Device selection (CLSOFTMAX_DEVICE), kernel loading errors. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "clsoftmax.h"
+
+START_TEST(test_list_devices)
+{
+    size_t count = 0;
+    ck_assert_int_eq(csm_list_devices(NULL, 0, &count, NULL, 0), CSM_OK);
+    ck_assert_uint_ge(count, 1);
+    csm_device_info *list = calloc(count, sizeof *list);
+    size_t again = 0;
+    ck_assert_int_eq(csm_list_devices(list, count, &again, NULL, 0), CSM_OK);
+    ck_assert_uint_eq(again, count);
+    for (size_t i = 0; i < count; i++) {
+        char sel[32];
+        snprintf(sel, sizeof sel, "%u:%u", list[i].platform_index, list[i].device_index);
+        ck_assert_str_eq(list[i].selector, sel);
+        ck_assert(list[i].device_name[0] != '\0');
+        /* the index selector of each device picks exactly that device */
+        size_t idx = 99;
+        ck_assert_int_eq(csm_select_device(list[i].selector, &idx, NULL, 0), CSM_OK);
+        ck_assert_uint_eq(idx, i);
+    }
+    free(list);
+}
+END_TEST
+
+START_TEST(test_selector_forms)
+{
+    csm_device_info first;
+    size_t count = 0, idx = 99;
+    ck_assert_int_eq(csm_list_devices(&first, 1, &count, NULL, 0), CSM_OK);
+    unsetenv("CLSOFTMAX_DEVICE");
+    ck_assert_int_eq(csm_select_device(NULL, &idx, NULL, 0), CSM_OK);
+    ck_assert_uint_eq(idx, 0);
+    setenv("CLSOFTMAX_DEVICE", "", 1);
+    ck_assert_int_eq(csm_select_device(NULL, &idx, NULL, 0), CSM_OK);
+    ck_assert_uint_eq(idx, 0);
+    /* platform index alone, type, case-insensitive name parts */
+    ck_assert_int_eq(csm_select_device("0", &idx, NULL, 0), CSM_OK);
+    char sel[300];
+    snprintf(sel, sizeof sel, "0:%s", first.device_type);
+    ck_assert_int_eq(csm_select_device(sel, &idx, NULL, 0), CSM_OK);
+    char part[8] = "";
+    for (int i = 0; i < 4 && first.platform_name[i]; i++)
+        part[i] = (char)toupper((unsigned char)first.platform_name[i]);
+    snprintf(sel, sizeof sel, "%s:%.5s", part, first.device_name);
+    ck_assert_msg(csm_select_device(sel, &idx, NULL, 0) == CSM_OK, "selector '%s'", sel);
+    ck_assert_uint_eq(idx, 0);
+    /* the variable is used when no selector is given, and a selector wins */
+    setenv("CLSOFTMAX_DEVICE", "0:0", 1);
+    ck_assert_int_eq(csm_select_device(NULL, &idx, NULL, 0), CSM_OK);
+    setenv("CLSOFTMAX_DEVICE", "no-such-device-xyz", 1);
+    ck_assert_int_eq(csm_select_device("0:0", &idx, NULL, 0), CSM_OK);
+    unsetenv("CLSOFTMAX_DEVICE");
+}
+END_TEST
+
+/* An unknown device fails with the list of devices and their selectors. */
+START_TEST(test_unknown_device_lists_devices)
+{
+    csm_device_info first;
+    size_t count = 0;
+    ck_assert_int_eq(csm_list_devices(&first, 1, &count, NULL, 0), CSM_OK);
+    setenv("CLSOFTMAX_DEVICE", "no-such-platform:42", 1);
+    csm_context *ctx = (csm_context *)1;
+    char err[4096];
+    ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strstr(err, "no-such-platform:42") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "CLSOFTMAX_DEVICE=0:0") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, first.device_name) != NULL, "%s", err);
+    /* also through the explicit selector, and for gpu on a cpu-only box etc. */
+    ck_assert_int_eq(csm_context_create(&ctx, "0:7777", err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
+    ck_assert_int_eq(csm_context_create(&ctx, "0:0:0", err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
+    ck_assert_msg(strstr(err, "malformed") != NULL, "%s", err);
+    unsetenv("CLSOFTMAX_DEVICE");
+}
+END_TEST
+
+START_TEST(test_context_info)
+{
+    csm_context *ctx = NULL;
+    char err[4096];
+    ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_OK);
+    const csm_device_info *info = csm_context_device(ctx);
+    ck_assert_ptr_nonnull(info);
+    ck_assert_str_eq(info->selector, "0:0");
+    ck_assert_str_eq(csm_context_last_error(ctx), "");
+    csm_context_free(ctx);
+    ck_assert_int_eq(csm_context_create(NULL, NULL, err, sizeof err), CSM_ERR_NULL_ARGUMENT);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Missing kernels: the error names every path tried. */
+START_TEST(test_missing_kernel_names_paths)
+{
+    setenv("CLSOFTMAX_KERNEL_DIR", "/nonexistent/kernels-dir", 1);
+    csm_context *ctx = NULL;
+    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 3), CSM_OK);
+    double x[3] = {1, 2, 3}, loss;
+    int32_t y = 1;
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, x, CSM_DTYPE_F64, 1, 3, &y, NULL, 2), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, 0, &loss), CSM_ERR_KERNEL_NOT_FOUND);
+    const char *e = csm_context_last_error(ctx);
+    ck_assert_msg(strstr(e, "/nonexistent/kernels-dir/common.cl") != NULL, "%s", e);
+    ck_assert_msg(strstr(e, "CLSOFTMAX_KERNEL_DIR") != NULL, "%s", e);
+    csm_dataset_free(d);
+    csm_model_free(m);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* A kernel that does not compile: the error carries the build log. */
+START_TEST(test_broken_kernel_has_build_log)
+{
+    char dir[] = "/tmp/csm-kernels-XXXXXX", path[512];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *real_dir = getenv("CLSOFTMAX_KERNEL_DIR");
+    ck_assert_ptr_nonnull(real_dir);
+    /* a good common.cl, and a forward.cl with a syntax error */
+    char src[512];
+    snprintf(src, sizeof src, "%s/common.cl", real_dir);
+    FILE *in = fopen(src, "r");
+    ck_assert_ptr_nonnull(in);
+    snprintf(path, sizeof path, "%s/common.cl", dir);
+    FILE *out = fopen(path, "w");
+    int ch;
+    while ((ch = fgetc(in)) != EOF)
+        fputc(ch, out);
+    fclose(in);
+    fclose(out);
+    snprintf(path, sizeof path, "%s/forward.cl", dir);
+    write_file(path, "__kernel void softmax_xent_forward(__global real *x) { x[0] = undefined_name_q; }\n");
+    setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
+    csm_context *ctx = NULL;
+    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
+    double x = 1, probs[2];
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0), CSM_OK);
+    ck_assert_int_eq(csm_predict_proba(m, d, probs), CSM_ERR_KERNEL_BUILD);
+    const char *e = csm_context_last_error(ctx);
+    ck_assert_msg(strstr(e, "forward.cl") && strstr(e, "build log") && strstr(e, "undefined_name_q"),
+                  "%s", e);
+    csm_dataset_free(d);
+    csm_model_free(m);
+    csm_context_free(ctx);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/common.cl", dir);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+typedef struct logbuf {
+    int calls;
+} logbuf;
+
+static void on_log(csm_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    ck_assert_ptr_nonnull(msg);
+    ((logbuf *)user)->calls++;
+}
+
+/* The library reports through the callback (kernel builds are logged). */
+START_TEST(test_log_callback)
+{
+    csm_context *ctx = NULL;
+    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
+    logbuf lb = {0};
+    csm_context_set_log_callback(ctx, on_log, &lb);
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
+    double x = 1, probs[2];
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0), CSM_OK);
+    ck_assert_int_eq(csm_predict_proba(m, d, probs), CSM_OK);
+    ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
+    ck_assert_int_gt(lb.calls, 0);
+    csm_dataset_free(d);
+    csm_model_free(m);
+    csm_context_free(ctx);
+}
+END_TEST
+
+START_TEST(test_status_strings)
+{
+    for (int s = CSM_OK; s <= CSM_ERR_FORMAT; s++) {
+        const char *t = csm_status_string((csm_status)s);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_str_ne(t, "unknown status");
+    }
+    ck_assert_str_eq(csm_status_string((csm_status)999), "unknown status");
+    ck_assert_str_eq(csm_version(), PACKAGE_VERSION);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("device");
+    TCase *tc = tcase_create("device");
+    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+    tcase_add_test(tc, test_list_devices);
+    tcase_add_test(tc, test_selector_forms);
+    tcase_add_test(tc, test_unknown_device_lists_devices);
+    tcase_add_test(tc, test_context_info);
+    tcase_add_test(tc, test_missing_kernel_names_paths);
+    tcase_add_test(tc, test_broken_kernel_has_build_log);
+    tcase_add_test(tc, test_log_callback);
+    tcase_add_test(tc, test_status_strings);
+    suite_add_tcase(s, tc);
+    return csm_test_main(s, 1);
+}
