@@ -136,9 +136,22 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
     d->k = k;
     d->C = n_classes;
     const size_t es = csm_real_size(precision);
-    csm_status st = csm_buffer_create(ctx, &d->x, n * k * es, "features");
-    if (st == CSM_OK)
-        st = upload_features(ctx, d->x, precision, features, dtype, n, k);
+    csm_status st;
+    if (dtype == CSM_DTYPE_U8) {
+        /* Bytes stay bytes on the device: a quarter of the memory and of
+         * the traffic of float32. Paths that need real X widen on demand. */
+        st = csm_buffer_create(ctx, &d->x_u8, n * k, "8-bit features");
+        if (st == CSM_OK) {
+            cl_int rc = clEnqueueWriteBuffer(ctx->queue, d->x_u8, CL_TRUE, 0, n * k, features, 0,
+                                             NULL, NULL);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (8-bit features)");
+        }
+    } else {
+        st = csm_buffer_create(ctx, &d->x, n * k * es, "features");
+        if (st == CSM_OK)
+            st = upload_features(ctx, d->x, precision, features, dtype, n, k);
+    }
     if (st == CSM_OK && labels) {
         st = csm_buffer_create(ctx, &d->labels, n * sizeof(cl_int), "labels");
         if (st == CSM_OK) {
@@ -166,6 +179,7 @@ void csm_dataset_free(csm_dataset *d)
     if (!d)
         return;
     csm_buffer_release(&d->x);
+    csm_buffer_release(&d->x_u8);
     csm_buffer_release(&d->labels);
     csm_buffer_release(&d->targets);
     free(d);
@@ -174,3 +188,38 @@ void csm_dataset_free(csm_dataset *d)
 size_t csm_dataset_n_samples(const csm_dataset *d) { return d ? d->n : 0; }
 size_t csm_dataset_n_features(const csm_dataset *d) { return d ? d->k : 0; }
 size_t csm_dataset_n_classes(const csm_dataset *d) { return d ? d->C : 0; }
+
+csm_status csm_dataset_real_x(const csm_dataset *cd, cl_mem *out)
+{
+    /* The lazily made buffer is a cache: logically the dataset is unchanged. */
+    csm_dataset *d = (csm_dataset *)cd;
+    if (d->x || !d->x_u8) {
+        *out = d->x;
+        return CSM_OK;
+    }
+    csm_context *ctx = d->ctx;
+    cl_kernel k;
+    csm_status st = csm_get_kernel(ctx, &k, "convert.cl", "u8_to_real", d->precision, 0, d->k);
+    cl_mem x = NULL;
+    if (st == CSM_OK)
+        st = csm_buffer_create(ctx, &x, d->n * d->k * csm_real_size(d->precision), "features");
+    cl_ulong count = (cl_ulong)d->n * d->k;
+    cl_int rc = CL_SUCCESS;
+    if (st == CSM_OK) {
+        rc = clSetKernelArg(k, 0, sizeof x, &x);
+        if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 1, sizeof d->x_u8, &d->x_u8);
+        if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 2, sizeof count, &count);
+        size_t global = (size_t)((count + 255) / 256 * 256);
+        if (rc == CL_SUCCESS)
+            rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
+        if (rc != CL_SUCCESS)
+            st = csm_cl_fail(ctx, rc, "widening 8-bit features");
+    }
+    if (st != CSM_OK) {
+        csm_buffer_release(&x);
+        return st;
+    }
+    d->x = x;
+    *out = x;
+    return CSM_OK;
+}

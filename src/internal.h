@@ -56,7 +56,8 @@ struct csm_dataset {
     csm_context *ctx;
     csm_precision precision;
     size_t n, k, C;      /* C = 0: no targets */
-    cl_mem x;            /* (n, k) at precision */
+    cl_mem x;            /* (n, k) at precision; for 8-bit input made on first need */
+    cl_mem x_u8;         /* (n, k) bytes when created from CSM_DTYPE_U8, else NULL */
     cl_mem labels;       /* (n) int, or NULL */
     cl_mem targets;      /* (n, C) at precision, or NULL */
 };
@@ -80,6 +81,15 @@ char *csm_strdup(const char *s);
  * common.cl) built for the precision and shape; built once per context. */
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
                           csm_precision prec, size_t C, size_t k);
+/* The same with extra -D options (e.g. "-DX_U8=1 -DFL=64"); extra may be NULL. */
+csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
+                             const char *name, csm_precision prec, size_t C, size_t k,
+                             const char *extra);
+
+/* ---- dataset.c */
+/* The real-typed feature buffer, converting 8-bit input on the device the
+ * first time it is asked for. */
+csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);
 void csm_programs_free(csm_context *ctx);
 
 /* ---- buffer.c */

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +45,57 @@ csm_status csm_launch(csm_context *ctx, cl_kernel k, cl_uint dims, const size_t 
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
+const char *csm_path_name(csm_path p) { return p == CSM_PATH_FUSED ? "fused" : "clblast"; }
+
+csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
+{
+    const char *env = getenv("CLSOFTMAX_PATH");
+    if (env && *env) {
+        if (!strcmp(env, "clblast"))
+            *out = CSM_PATH_CLBLAST;
+        else if (!strcmp(env, "fused"))
+            *out = CSM_PATH_FUSED;
+        else
+            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                            "CLSOFTMAX_PATH is '%s': expected 'clblast' or 'fused' (or unset)", env);
+        return CSM_OK;
+    }
+    *out = !strcmp(ctx->info.device_type, "cpu") && C <= CSM_FUSED_MAX_C ? CSM_PATH_FUSED
+                                                                         : CSM_PATH_CLBLAST;
+    return CSM_OK;
+}
+
+static csm_status fused_init(csm_work *w, const csm_dataset *d)
+{
+    csm_context *ctx = w->ctx;
+    /* Enough groups to fill every compute unit a few times over, but no
+     * more than there are row blocks. */
+    size_t blocks = (w->cap + CSM_FUSED_FL - 1) / CSM_FUSED_FL;
+    size_t want = 4 * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    w->groups = blocks < want ? blocks : want;
+    if (w->groups == 0)
+        w->groups = 1;
+    const size_t es = csm_real_size(w->prec), npart = w->C * w->k + w->C;
+    char extra[64];
+    snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%d", d && d->x_u8 ? 1 : 0, CSM_FUSED_FL);
+    csm_status st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gstats, w->groups * es, "fused loss sums");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gcorrect, w->groups * sizeof(cl_int), "fused counts");
+    if (st == CSM_OK)
+        st = csm_get_kernel_ex(ctx, &w->k_fused, "fused.cl", "fused_step", w->prec, w->C, w->k, extra);
+    if (st == CSM_OK)
+        st = csm_get_kernel_ex(ctx, &w->k_fused_reduce, "fused.cl", "fused_reduce", w->prec, w->C,
+                               w->k, extra);
+    return st;
+}
+
 csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots)
+{
+    return csm_work_init_data(w, m, NULL, cap, slots);
+}
+
+csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
+                              size_t slots)
 {
     memset(w, 0, sizeof *w);
     csm_context *ctx = m->ctx;
@@ -55,7 +106,7 @@ csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots)
     w->cap = cap;
     w->slots = slots;
     const size_t es = csm_real_size(m->precision);
-    csm_status st = CSM_OK;
+    csm_status st = csm_choose_path(ctx, m->C, &w->path);
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->logits, cap * m->C * es, "logits");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->out, cap * m->C * es, "probabilities");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->row_loss, cap * es, "row losses");
@@ -66,14 +117,24 @@ csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots)
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->correct, slots * sizeof(cl_int), "counts");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->sumsq, slots * es, "weight norms");
     if (st == CSM_OK)
+        st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec, w->C, w->k);
+    if (st == CSM_OK && w->path == CSM_PATH_FUSED) {
+        st = fused_init(w, d);
+    } else if (st == CSM_OK) {
+        /* only the kernels this path runs: start-up compiles nothing else */
         st = csm_get_kernel(ctx, &w->k_softmax, "forward.cl", "softmax_xent_forward", w->prec,
                             w->C, w->k);
+        if (st == CSM_OK)
+            st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, w->C, w->k);
+        if (st == CSM_OK)
+            st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, w->C, w->k);
+        cl_mem x;
+        if (st == CSM_OK && d)
+            st = csm_dataset_real_x(d, &x);
+    }
     if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, w->C, w->k);
-    if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec, w->C, w->k);
-    if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, w->C, w->k);
+        csm_log(ctx, CSM_LOG_DEBUG, "%s path for C=%zu k=%zu on %s", csm_path_name(w->path), w->C,
+                w->k, ctx->info.device_name);
     if (st != CSM_OK)
         csm_work_free(w);
     return st;
@@ -90,6 +151,9 @@ void csm_work_free(csm_work *w)
     csm_buffer_release(&w->stats);
     csm_buffer_release(&w->correct);
     csm_buffer_release(&w->sumsq);
+    csm_buffer_release(&w->partial);
+    csm_buffer_release(&w->gstats);
+    csm_buffer_release(&w->gcorrect);
     /* kernels belong to the context's cache */
 }
 
@@ -211,13 +275,86 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate)
     return st;
 }
 
+static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, int mode,
+                                double scale, size_t slot, int accumulate)
+{
+    csm_context *ctx = w->ctx;
+    const csm_dataset *d = b->d;
+    cl_kernel k = w->k_fused;
+    if (b->labels && d->labels)
+        mode |= CSM_HAS_LABELS;
+    else if (b->targets && d->targets)
+        mode |= CSM_HAS_TARGETS;
+    cl_mem x = d->x_u8 ? d->x_u8 : d->x;
+    /* unused pointer arguments still need a valid buffer */
+    cl_mem idx = b->idx ? b->idx : w->row_correct;
+    cl_mem labels = d->labels ? d->labels : w->row_correct;
+    cl_mem targets = d->targets ? d->targets : w->out;
+    cl_int use_idx = b->idx != NULL, start = (cl_int)b->start, B = (cl_int)b->B, md = mode;
+    csm_status st = CSM_OK;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->partial);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->gstats);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &w->gcorrect);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->logits);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &w->out);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &w->row_correct);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof(cl_mem), &idx);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof use_idx, &use_idx);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof start, &start);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof(cl_mem), &labels);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 11, sizeof(cl_mem), &targets);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof(cl_mem), &m->weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 13, sizeof(cl_mem), &m->bias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 14, sizeof B, &B);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 15, sizeof md, &md);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 16, w->prec, scale);
+    /* fewer groups than rows of blocks would leave some idle: never more
+     * groups than blocks of this step */
+    size_t blocks = (b->B + CSM_FUSED_FL - 1) / CSM_FUSED_FL;
+    size_t groups = blocks < w->groups ? blocks : w->groups;
+    size_t global = groups * CSM_FUSED_FL, local = CSM_FUSED_FL;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "fused_step");
+
+    k = w->k_fused_reduce;
+    cl_int s = (cl_int)slot, G = (cl_int)groups, grad = (mode & CSM_COMPUTE_GRAD) != 0,
+           acc = accumulate;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->dweight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->dbias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &w->stats);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->correct);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &w->partial);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &w->gstats);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof(cl_mem), &w->gcorrect);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof G, &G);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof grad, &grad);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof acc, &acc);
+    size_t rglobal = grad ? round_up(w->C * w->k + w->C, CSM_WG) : CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &rglobal, NULL, "fused_reduce");
+    return st;
+}
+
 csm_status csm_enqueue_batch_grad(csm_work *w, csm_model *m, const csm_block *b, double scale,
                                   size_t slot, int accumulate)
 {
+    if (w->path == CSM_PATH_FUSED)
+        return enqueue_fused(w, m, b, CSM_COMPUTE_GRAD, scale, slot, accumulate);
     csm_status st = csm_enqueue_logits(w, m, b);
     if (st == CSM_OK) st = csm_enqueue_softmax(w, m, b, CSM_WRITE_DELTA, scale);
     if (st == CSM_OK) st = csm_enqueue_reduce(w, slot, b->B);
     if (st == CSM_OK) st = csm_enqueue_grad(w, b, accumulate);
+    return st;
+}
+
+csm_status csm_enqueue_block_forward(csm_work *w, csm_model *m, const csm_block *b, int mode,
+                                     size_t slot)
+{
+    if (w->path == CSM_PATH_FUSED)
+        return enqueue_fused(w, m, b, mode, 1.0, slot, 0);
+    csm_status st = csm_enqueue_logits(w, m, b);
+    if (st == CSM_OK) st = csm_enqueue_softmax(w, m, b, mode, 1.0);
+    if (st == CSM_OK && (b->labels || b->targets)) st = csm_enqueue_reduce(w, slot, b->B);
     return st;
 }
 
@@ -264,9 +401,11 @@ static size_t block_rows(const csm_model *m, size_t n)
     return cap < n ? cap : n;
 }
 
+/* Contiguous rows [row0, row0 + B) of d, described for both paths (the
+ * real-typed X exists whenever the work's path is CLBlast). */
 static csm_block dataset_block(const csm_dataset *d, size_t row0, size_t B)
 {
-    csm_block b = {d->x, row0, d->labels, d->targets, row0, B};
+    csm_block b = {d->x, row0, d->labels, d->targets, row0, B, d, NULL, row0};
     return b;
 }
 
@@ -328,14 +467,12 @@ csm_status csm_forward(csm_model *m, const csm_dataset *d, double *logits, doubl
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_forward: logits and probs both NULL");
     size_t cap = block_rows(m, d->n);
     csm_work w;
-    st = csm_work_init(&w, m, cap, 1);
+    st = csm_work_init_data(&w, m, d, cap, 1);
     for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
         size_t B = d->n - r < cap ? d->n - r : cap;
         csm_block b = dataset_block(d, r, B);
         b.labels = b.targets = NULL; /* outputs do not depend on targets */
-        st = csm_enqueue_logits(&w, m, &b);
-        if (st == CSM_OK)
-            st = csm_enqueue_softmax(&w, m, &b, CSM_WRITE_LOGITS | (probs ? CSM_WRITE_PROBS : 0), 1.0);
+        st = csm_enqueue_block_forward(&w, m, &b, CSM_WRITE_LOGITS | (probs ? CSM_WRITE_PROBS : 0), 0);
         if (st == CSM_OK && logits)
             st = csm_download(m->ctx, logits + r * m->C, w.logits, m->precision, 0, B * m->C);
         if (st == CSM_OK && probs)
@@ -361,16 +498,14 @@ csm_status csm_predict(csm_model *m, const csm_dataset *d, int32_t *classes)
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_predict: classes is NULL");
     size_t cap = block_rows(m, d->n);
     csm_work w;
-    st = csm_work_init(&w, m, cap, 1);
+    st = csm_work_init_data(&w, m, d, cap, 1);
     if (st != CSM_OK)
         return st;
     for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
         size_t B = d->n - r < cap ? d->n - r : cap;
         csm_block b = dataset_block(d, r, B);
         b.labels = b.targets = NULL; /* without targets the kernel writes the argmax */
-        st = csm_enqueue_logits(&w, m, &b);
-        if (st == CSM_OK)
-            st = csm_enqueue_softmax(&w, m, &b, 0, 1.0);
+        st = csm_enqueue_block_forward(&w, m, &b, 0, 0);
         if (st == CSM_OK) {
             cl_int rc = clEnqueueReadBuffer(m->ctx->queue, w.row_correct, CL_TRUE, 0,
                                             B * sizeof(cl_int), classes + r, 0, NULL, NULL);
@@ -389,19 +524,16 @@ static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_w
 {
     size_t cap = block_rows(m, d->n);
     size_t nblocks = (d->n + cap - 1) / cap;
-    csm_status st = csm_work_init(w, m, cap, nblocks);
+    csm_status st = csm_work_init_data(w, m, d, cap, nblocks);
     if (st != CSM_OK)
         return st;
     for (size_t i = 0; st == CSM_OK && i < nblocks; i++) {
         size_t r = i * cap, B = d->n - r < cap ? d->n - r : cap;
         csm_block b = dataset_block(d, r, B);
-        if (grad) {
+        if (grad)
             st = csm_enqueue_batch_grad(w, m, &b, 1.0 / (double)d->n, i, i > 0);
-        } else {
-            st = csm_enqueue_logits(w, m, &b);
-            if (st == CSM_OK) st = csm_enqueue_softmax(w, m, &b, 0, 1.0);
-            if (st == CSM_OK) st = csm_enqueue_reduce(w, i, B);
-        }
+        else
+            st = csm_enqueue_block_forward(w, m, &b, 0, i);
     }
     if (st == CSM_OK)
         st = read_sums(w, nblocks, loss_sum, correct_sum);

@@ -6,11 +6,27 @@
 
 #include "internal.h"
 
+/* Which implementation computes a step: CLBlast GEMMs plus small kernels,
+ * or one fused pass over the rows (kernels/fused.cl). */
+typedef enum csm_path { CSM_PATH_CLBLAST = 0, CSM_PATH_FUSED = 1 } csm_path;
+
+/* The path for a model shape on this device: CLSOFTMAX_PATH=clblast|fused
+ * forces one; otherwise fused on CPU devices for C <= CSM_FUSED_MAX_C (one
+ * read of X per step beats two GEMMs there), CLBlast on GPUs and for large
+ * C, where its tuned GEMMs win. */
+#define CSM_FUSED_MAX_C 32
+csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out);
+const char *csm_path_name(csm_path p);
+
+/* Rows per fused work-group block (the kernel's FL). */
+#define CSM_FUSED_FL 64
+
 /* Buffers and kernels for blocks of up to `cap` rows of one model shape. */
 typedef struct csm_work {
     csm_context *ctx;
     csm_precision prec;
     size_t C, k, cap, slots;
+    csm_path path;
     cl_mem logits;      /* (cap, C) */
     cl_mem out;         /* (cap, C) probabilities or delta */
     cl_mem row_loss;    /* (cap) */
@@ -21,10 +37,18 @@ typedef struct csm_work {
     cl_mem correct;     /* (slots) int, correct predictions per block */
     cl_mem sumsq;       /* (slots) ||W||^2 per block */
     cl_kernel k_softmax, k_reduce, k_sumsq, k_bias_grad;
+    /* fused path */
+    size_t groups;      /* work-groups per step */
+    cl_mem partial;     /* (groups, C*k + C) */
+    cl_mem gstats;      /* (groups) */
+    cl_mem gcorrect;    /* (groups) int */
+    cl_kernel k_fused, k_fused_reduce;
 } csm_work;
 
-/* Rows [row0, row0 + B) of a block: features at x (row offset x_row0),
- * targets at labels or targets (row offset row0). */
+/* B rows of a step. CLBlast path: contiguous rows at x (row offset
+ * x_row0), targets at labels / targets (row offset row0). Fused path:
+ * dataset d's rows idx[start + r] (idx non-NULL) or start + r, with d's
+ * targets used when labels / targets here are non-NULL. */
 typedef struct csm_block {
     cl_mem x;
     size_t x_row0;
@@ -32,8 +56,14 @@ typedef struct csm_block {
     cl_mem targets; /* or NULL */
     size_t row0;
     size_t B;
+    const csm_dataset *d;
+    cl_mem idx;
+    size_t start;
 } csm_block;
 
+/* Work for model m over dataset d (d may be NULL: real-typed features). */
+csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
+                              size_t slots);
 csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots);
 void csm_work_free(csm_work *w);
 
@@ -53,6 +83,12 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate);
  * by `scale`, loss into slot, gradient (accumulated if asked). */
 csm_status csm_enqueue_batch_grad(csm_work *w, csm_model *m, const csm_block *b, double scale,
                                   size_t slot, int accumulate);
+/* Forward-only pass of a block on either path: loss and correctness into
+ * slot (with targets), and the outputs `mode` asks for (CSM_WRITE_LOGITS:
+ * S + b into w->logits, CSM_WRITE_PROBS: into w->out; without targets the
+ * argmax goes to w->row_correct). */
+csm_status csm_enqueue_block_forward(csm_work *w, csm_model *m, const csm_block *b, int mode,
+                                     size_t slot);
 
 csm_status csm_set_real_arg(csm_context *ctx, cl_kernel k, cl_uint idx, csm_precision prec,
                             double v);
@@ -67,6 +103,7 @@ enum {
     CSM_WRITE_DELTA = 4,
     CSM_HAS_LABELS = 8,
     CSM_HAS_TARGETS = 16,
+    CSM_COMPUTE_GRAD = 32,
     CSM_WG = 64
 };
 

@@ -133,13 +133,21 @@ static csm_status build_program(csm_context *ctx, const char *file, const char *
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
                           csm_precision prec, size_t C, size_t k)
 {
+    return csm_get_kernel_ex(ctx, out, file, name, prec, C, k, NULL);
+}
+
+csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
+                             const char *name, csm_precision prec, size_t C, size_t k,
+                             const char *extra)
+{
     if (prec == CSM_FLOAT64 && !ctx->info.has_fp64)
         return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64; use float32",
                         ctx->info.device_name);
-    char options[256];
-    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu",
-             prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k);
-    char key[512];
+    char options[512];
+    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s",
+             prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k,
+             extra ? " " : "", extra ? extra : "");
+    char key[768];
     snprintf(key, sizeof key, "%s %s", file, options);
 
     program_cache *pc = NULL;

@@ -74,7 +74,8 @@ typedef struct trainer {
     const csm_train_options *opt;
     csm_work work;
     size_t B, steps;
-    int gather;
+    int permute; /* shuffled minibatches */
+    int gather;  /* ... copied into xb/yb/tb (CLBlast path) */
     cl_mem xb, yb, tb, idx; /* gathered batch and the permutation */
     int32_t *perm;
     param_slot p[2]; /* weight, bias */
@@ -155,10 +156,14 @@ static csm_status trainer_init(trainer *tr)
     const size_t es = csm_real_size(m->precision);
     tr->B = (o->batch_size == 0 || o->batch_size >= d->n) ? d->n : o->batch_size;
     tr->steps = (d->n + tr->B - 1) / tr->B;
-    tr->gather = o->shuffle && tr->B < d->n;
-    csm_status st = csm_work_init(&tr->work, m, tr->B, tr->steps);
+    const int shuffled = o->shuffle && tr->B < d->n;
+    csm_status st = csm_work_init_data(&tr->work, m, d, tr->B, tr->steps);
     if (st != CSM_OK)
         return st;
+    /* The fused path reads rows through the permutation itself; the
+     * CLBlast path needs them gathered into a contiguous batch first. */
+    tr->permute = shuffled;
+    tr->gather = shuffled && tr->work.path == CSM_PATH_CLBLAST;
     const char *update = o->optimizer == CSM_ADAM       ? "adam_update"
                          : o->optimizer == CSM_MOMENTUM ? "momentum_update"
                                                         : "sgd_update";
@@ -184,7 +189,9 @@ static csm_status trainer_init(trainer *tr)
         if (st == CSM_OK) st = csm_buffer_create(ctx, &tr->yb, tr->B * sizeof(cl_int), "batch labels");
         if (st == CSM_OK)
             st = csm_buffer_create(ctx, &tr->tb, d->targets ? tr->B * m->C * es : 0, "batch targets");
-        if (st == CSM_OK) st = csm_buffer_create(ctx, &tr->idx, d->n * sizeof(cl_int), "permutation");
+    }
+    if (st == CSM_OK && tr->permute) {
+        st = csm_buffer_create(ctx, &tr->idx, d->n * sizeof(cl_int), "permutation");
         if (st == CSM_OK) {
             tr->perm = malloc(d->n * sizeof *tr->perm);
             if (!tr->perm)
@@ -217,7 +224,7 @@ static csm_status enqueue_epoch(trainer *tr, csm_rng *rng)
     const csm_dataset *d = tr->data;
     const csm_train_options *o = tr->opt;
     csm_status st = CSM_OK;
-    if (tr->gather) {
+    if (tr->permute) {
         csm_rng_shuffle(rng, tr->perm, d->n);
         /* Non-blocking: the previous epoch's blocking read has drained the
          * in-order queue, so the host array is not in use while we shuffle. */
@@ -232,9 +239,11 @@ static csm_status enqueue_epoch(trainer *tr, csm_rng *rng)
         csm_block b;
         if (tr->gather) {
             st = enqueue_gather(tr, start, B);
-            b = (csm_block){tr->xb, 0, d->labels ? tr->yb : NULL, d->targets ? tr->tb : NULL, 0, B};
+            b = (csm_block){tr->xb, 0, d->labels ? tr->yb : NULL, d->targets ? tr->tb : NULL, 0,
+                            B, d, NULL, 0};
         } else {
-            b = (csm_block){d->x, start, d->labels, d->targets, start, B};
+            b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
+                            tr->permute ? tr->idx : NULL, start};
         }
         if (st == CSM_OK && o->l2 > 0)
             st = csm_enqueue_sumsq(&tr->work, tr->model, s);

@@ -323,19 +323,88 @@ START_TEST(test_callback_stops)
 }
 END_TEST
 
+/* Shuffled minibatches over 8-bit features: the CLBlast path (gather
+ * kernels, widened X) and the fused path (reads bytes through the
+ * permutation) must train to the same weights, and the same as a float
+ * dataset holding byte/255. Same seed, so the same permutation; float32
+ * tolerance scaled by the 3 epochs x 7 steps compared. */
+START_TEST(test_paths_agree_shuffled_u8)
+{
+    csm_context *ctx = test_context();
+    const size_t n = 100, k = 12, C = 5;
+    unsigned char *xb = malloc(n * k);
+    float *xf = malloc(n * k * sizeof *xf);
+    int32_t *y = malloc(n * sizeof *y);
+    uint64_t s = 77;
+    for (size_t i = 0; i < n * k; i++) {
+        xb[i] = (unsigned char)(csm_test_rand(&s) & 0xff);
+        xf[i] = (float)(xb[i] / 255.0);
+    }
+    for (size_t i = 0; i < n; i++)
+        y[i] = (int32_t)(csm_test_rand(&s) % C);
+    double w[4][60], bias[4][5];
+    for (int run = 0; run < 4; run++) {
+        setenv("CLSOFTMAX_PATH", run & 1 ? "fused" : "clblast", 1);
+        csm_dataset *d = NULL;
+        if (run < 2)
+            ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, xb, CSM_DTYPE_U8, n, k, y, NULL, C), CSM_OK);
+        else
+            ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, xf, CSM_DTYPE_F32, n, k, y, NULL, C), CSM_OK);
+        csm_model *m = NULL;
+        ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, C, k), CSM_OK);
+        ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 3), CSM_OK);
+        csm_train_options o;
+        csm_train_options_init(&o);
+        o.epochs = 3;
+        o.batch_size = 16;
+        o.optimizer = CSM_MOMENTUM;
+        o.learning_rate = 0.2;
+        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        ck_assert_int_eq(csm_model_get_params(m, w[run], bias[run]), CSM_OK);
+        csm_model_free(m);
+        csm_dataset_free(d);
+    }
+    for (int run = 1; run < 4; run++) {
+        size_t at;
+        double worst = csm_worst(w[run], w[0], C * k, 21 * 2e-5, 21 * 1e-4, &at);
+        ck_assert_msg(worst <= 1, "run %d: W[%zu] %.9g vs %.9g", run, at, w[run][at], w[0][at]);
+        worst = csm_worst(bias[run], bias[0], C, 21 * 2e-5, 21 * 1e-4, &at);
+        ck_assert_msg(worst <= 1, "run %d: b[%zu] %.9g vs %.9g", run, at, bias[run][at], bias[0][at]);
+    }
+    free(xb);
+    free(xf);
+    free(y);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Every test runs once per path: CLSOFTMAX_PATH is set in the forked
+ * child by the checked fixture, so the two never mix. */
+static void path_clblast(void) { setenv("CLSOFTMAX_PATH", "clblast", 1); }
+static void path_fused(void) { setenv("CLSOFTMAX_PATH", "fused", 1); }
+
 int main(void)
 {
     Suite *s = suite_create("train");
-    TCase *tc = tcase_create("train");
-    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
-    tcase_add_test(tc, test_full_batch_sgd_matches_reference);
-    tcase_add_test(tc, test_minibatch_sequence_matches_reference);
-    tcase_add_test(tc, test_momentum_and_adam_match_reference);
-    tcase_add_test(tc, test_full_batch_loss_decreases);
-    tcase_add_test(tc, test_separable_reaches_99_percent);
-    tcase_add_test(tc, test_deterministic_by_seed);
-    tcase_add_test(tc, test_init);
-    tcase_add_test(tc, test_callback_stops);
-    suite_add_tcase(s, tc);
+    static const char *names[2] = {"clblast", "fused"};
+    void (*setups[2])(void) = {path_clblast, path_fused};
+    for (int p = 0; p < 2; p++) {
+        TCase *tc = tcase_create(names[p]);
+        tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+        tcase_add_checked_fixture(tc, setups[p], NULL);
+        tcase_add_test(tc, test_full_batch_sgd_matches_reference);
+        tcase_add_test(tc, test_minibatch_sequence_matches_reference);
+        tcase_add_test(tc, test_momentum_and_adam_match_reference);
+        tcase_add_test(tc, test_full_batch_loss_decreases);
+        tcase_add_test(tc, test_separable_reaches_99_percent);
+        tcase_add_test(tc, test_deterministic_by_seed);
+        tcase_add_test(tc, test_init);
+        tcase_add_test(tc, test_callback_stops);
+        suite_add_tcase(s, tc);
+    }
+    TCase *both = tcase_create("both-paths");
+    tcase_set_timeout(both, CSM_DEVICE_TIMEOUT);
+    tcase_add_test(both, test_paths_agree_shuffled_u8);
+    suite_add_tcase(s, both);
     return csm_test_main(s, 1);
 }

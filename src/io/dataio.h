@@ -55,4 +55,27 @@ size_t csm_map_labels(const int64_t *labels, size_t n, const int64_t *classes, s
 /* Feature value of sample i, feature j as a double (whatever dtype). */
 double csm_table_value(const csm_table *t, size_t i, size_t j);
 
+/* ---- additions (the declarations above are the original contract) ----
+ *
+ * Notes on the contract above:
+ * - csm_table_value() returns byte / 255 for a CSM_DTYPE_U8 table, the value
+ *   the library gives such a feature (clsoftmax.h), not the raw byte.
+ * - csm_read_table() zeroes *out first, so csm_table_free() is safe after a
+ *   failure too; `opt` may be NULL for the defaults.
+ * - Errors that concern the whole file (cannot open, unknown format, no
+ *   labels file found) read "FILE: reason"; column numbers in messages are
+ *   1-based. Feature values are parsed with strtod: keep LC_NUMERIC "C". */
+
+/* The format a file name implies (after stripping ".gz"): ".csv", ".tsv",
+ * ".txt" -> CSV; ".svm", ".libsvm", ".svmlight" -> LIBSVM; a name
+ * containing "idx" or "-ubyte" -> IDX; else CSM_FORMAT_AUTO (unknown). */
+csm_format csm_detect_format(const char *path);
+
+/* "auto", "csv", "libsvm", "idx". */
+const char *csm_format_name(csm_format format);
+
+/* Parses a --format argument: "auto", "csv", "libsvm" (also "svm",
+ * "svmlight") or "idx". Returns 0, or -1 if the name is unknown. */
+int csm_parse_format(const char *name, csm_format *out);
+
 #endif

@@ -1,0 +1,156 @@
+/* The entry point of the readers: options, format detection from the file
+ * name, dispatch to the per-format reader, and the table accessors. */
+#include "read_internal.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+void csm_read_options_init(csm_read_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->format = CSM_FORMAT_AUTO;
+    opt->label_column = 0;
+    opt->header = -1;
+    opt->labels_path = NULL;
+    opt->n_features = 0;
+}
+
+const char *csm_format_name(csm_format format)
+{
+    switch (format) {
+    case CSM_FORMAT_AUTO:
+        return "auto";
+    case CSM_FORMAT_CSV:
+        return "csv";
+    case CSM_FORMAT_LIBSVM:
+        return "libsvm";
+    case CSM_FORMAT_IDX:
+        return "idx";
+    }
+    return "unknown";
+}
+
+int csm_parse_format(const char *name, csm_format *out)
+{
+    static const struct {
+        const char *name;
+        csm_format format;
+    } names[] = {{"auto", CSM_FORMAT_AUTO},     {"csv", CSM_FORMAT_CSV},
+                 {"libsvm", CSM_FORMAT_LIBSVM}, {"svmlight", CSM_FORMAT_LIBSVM},
+                 {"svm", CSM_FORMAT_LIBSVM},    {"idx", CSM_FORMAT_IDX}};
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].format;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int ends_with_ci(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+    if (m > n)
+        return 0;
+    for (size_t i = 0; i < m; i++) {
+        if (tolower((unsigned char)s[n - m + i]) != tolower((unsigned char)suffix[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static int contains_ci(const char *s, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++) {
+        size_t j = 0;
+        while (j < m && tolower((unsigned char)s[i + j]) == tolower((unsigned char)needle[j]))
+            j++;
+        if (j == m)
+            return 1;
+    }
+    return 0;
+}
+
+csm_format csm_detect_format(const char *path)
+{
+    if (!path)
+        return CSM_FORMAT_AUTO;
+    /* only the file's own name counts: a directory called "idx" says
+     * nothing about the files in it */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (ends_with_ci(base, n, ".gz"))
+        n -= 3;
+    if (ends_with_ci(base, n, ".csv") || ends_with_ci(base, n, ".tsv") ||
+        ends_with_ci(base, n, ".txt"))
+        return CSM_FORMAT_CSV;
+    if (ends_with_ci(base, n, ".svm") || ends_with_ci(base, n, ".libsvm") ||
+        ends_with_ci(base, n, ".svmlight"))
+        return CSM_FORMAT_LIBSVM;
+    if (contains_ci(base, n, "idx") || contains_ci(base, n, "-ubyte"))
+        return CSM_FORMAT_IDX;
+    return CSM_FORMAT_AUTO;
+}
+
+int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out, char *err,
+                   size_t err_len)
+{
+    csm_read_options defaults;
+    if (err && err_len)
+        err[0] = '\0';
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!path || !out)
+        return csm_fail_file(err, err_len, path ? path : "(null)", "no file or no output table");
+    if (!opt) {
+        csm_read_options_init(&defaults);
+        opt = &defaults;
+    }
+    csm_format format = opt->format;
+    if (format == CSM_FORMAT_AUTO)
+        format = csm_detect_format(path);
+    switch (format) {
+    case CSM_FORMAT_CSV:
+        return csm_read_csv(path, opt, out, err, err_len);
+    case CSM_FORMAT_LIBSVM:
+        return csm_read_libsvm(path, opt, out, err, err_len);
+    case CSM_FORMAT_IDX:
+        return csm_read_idx(path, opt, out, err, err_len);
+    case CSM_FORMAT_AUTO:
+        break;
+    }
+    return csm_fail_file(err, err_len, path,
+                         "cannot tell the format from the file name (expected .csv, .tsv, "
+                         ".txt, .svm, .libsvm, .svmlight or an IDX name such as "
+                         "train-images-idx3-ubyte, optionally .gz); pass --format "
+                         "csv|libsvm|idx");
+}
+
+void csm_table_free(csm_table *t)
+{
+    if (!t)
+        return;
+    free(t->features);
+    free(t->labels);
+    memset(t, 0, sizeof *t);
+}
+
+double csm_table_value(const csm_table *t, size_t i, size_t j)
+{
+    size_t at = i * t->k + j;
+    switch (t->dtype) {
+    case CSM_DTYPE_F64:
+        return ((const double *)t->features)[at];
+    case CSM_DTYPE_F32:
+        return (double)((const float *)t->features)[at];
+    case CSM_DTYPE_U8:
+        /* the library's meaning of a u8 feature (clsoftmax.h) */
+        return (double)((const unsigned char *)t->features)[at] / 255.0;
+    }
+    return 0.0;
+}

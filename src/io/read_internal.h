@@ -1,0 +1,97 @@
+/* Private to the data-file readers: the gzip-transparent input stream, the
+ * error-message helpers and the strict number parsers shared by the CSV,
+ * libsvm and IDX readers. Not installed, not used outside src/io. */
+#ifndef CSM_READ_INTERNAL_H
+#define CSM_READ_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zlib.h>
+
+#include "dataio.h"
+
+#if defined(__GNUC__)
+#define CSM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CSM_PRINTF(a, b)
+#endif
+
+/* One input file, read through zlib so that gzipped and plain files look
+ * the same. Data is pulled in large chunks into `buf`; text readers take
+ * lines out of it, the binary reader takes byte ranges. */
+typedef struct csm_stream {
+    gzFile gz;
+    const char *path;
+    char *buf;        /* buffered bytes are buf[pos, len); buf[len] is room for a NUL */
+    size_t cap, pos, len;
+    size_t scanned;   /* bytes from pos already known to hold no '\n' */
+    int eof;          /* the stream has no more bytes beyond buf */
+    uint64_t offset;  /* file offset (uncompressed) of buf[pos] */
+    size_t line;      /* 1-based number of the line last returned; 0 before the first */
+    int failed;       /* a read failed; buf holds what arrived before it */
+    char why[160];    /* the reason, once failed */
+    char *err;
+    size_t err_len;
+} csm_stream;
+
+/* Opens `path`. On failure writes "PATH: cannot open: REASON" to err. */
+int csm_stream_open(csm_stream *s, const char *path, char *err, size_t err_len);
+void csm_stream_close(csm_stream *s);
+
+/* The next line, without its "\n" or "\r\n", NUL-terminated and writable
+ * in place until the next call. Returns 1 with a line, 0 at the end of the
+ * file, -1 on a read or gzip error (message written as "PATH:LINE: ..."). */
+int csm_stream_line(csm_stream *s, char **line, size_t *len);
+
+/* Reads up to n bytes into dst; *got is how many arrived (less than n only
+ * at the end of the file). Returns 0, or -1 on a read or gzip error
+ * (message written as "PATH: byte OFFSET: ..."). */
+int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got);
+
+/* "PATH:LINE: message" for the current line of a text stream. Returns -1 so
+ * that callers can write `return csm_fail_line(...)`. */
+int csm_fail_line(csm_stream *s, const char *fmt, ...) CSM_PRINTF(2, 3);
+/* "PATH: byte OFFSET: message" for a binary file. Returns -1. */
+int csm_fail_byte(char *err, size_t err_len, const char *path, uint64_t offset,
+                  const char *fmt, ...) CSM_PRINTF(5, 6);
+/* "PATH: message". Returns -1. */
+int csm_fail_file(char *err, size_t err_len, const char *path, const char *fmt, ...)
+    CSM_PRINTF(4, 5);
+
+/* Writes a short, printable, quoted rendering of field [p, p+n) into out
+ * (non-printable bytes as \xHH, long fields cut with "..."). */
+const char *csm_quote(char *out, size_t out_len, const char *p, size_t n);
+
+/* Strict parse of a feature value occupying exactly [p, p+n): decimal
+ * notation only (no hex), whole field consumed, no surrounding space.
+ * Returns CSM_NUM_OK, or CSM_NUM_EMPTY, CSM_NUM_SYNTAX, CSM_NUM_NONFINITE
+ * (NaN, Inf) or CSM_NUM_RANGE (1e999). p[n] must be a NUL: the slow path
+ * hands the field to strtod. */
+enum { CSM_NUM_OK = 0, CSM_NUM_EMPTY, CSM_NUM_SYNTAX, CSM_NUM_NONFINITE, CSM_NUM_NOT_INTEGER,
+       CSM_NUM_RANGE };
+int csm_parse_double(const char *p, size_t n, double *out);
+
+/* Strict parse of an integer label occupying exactly [p, p+n): an optional
+ * sign and digits; a decimal form with an integral value ("2.0", "1e3") is
+ * accepted too, a fractional one ("2.5") is CSM_NUM_NOT_INTEGER. */
+int csm_parse_label(const char *p, size_t n, int64_t *out);
+
+/* Human-readable reason for a csm_parse_* result. */
+const char *csm_num_reason(int code);
+
+/* The per-format readers behind csm_read_table. Each fills *out only on
+ * success; on failure *out is untouched and err holds the message. */
+int csm_read_csv(const char *path, const csm_read_options *opt, csm_table *out,
+                 char *err, size_t err_len);
+int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *out,
+                    char *err, size_t err_len);
+int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out,
+                 char *err, size_t err_len);
+
+/* Grows *buf (of *cap elements of `size` bytes) to hold at least `need`
+ * elements, geometrically. Returns -1 when the size would overflow or
+ * memory is short. */
+int csm_grow(void **buf, size_t *cap, size_t need, size_t size);
+
+#endif

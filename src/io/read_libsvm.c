@@ -1,0 +1,218 @@
+/* libsvm / svmlight reader: "LABEL INDEX:VALUE ..." per line, indices from
+ * 1 and strictly increasing, '#' starting a comment. Pairs are collected
+ * sparsely while reading (the feature count is only known at the end) and
+ * expanded into the dense (n, k) table once. */
+#include "read_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Indices travel as 32-bit values and kernels index features with int:
+ * a larger index is a malformed file, not a real feature space. */
+#define CSM_LIBSVM_MAX_INDEX 2147483647u
+
+typedef struct svm_state {
+    uint32_t *idx;   /* (nnz) 1-based feature index */
+    double *val;     /* (nnz) */
+    size_t *row_end; /* (n) end of each sample's pairs in idx/val */
+    int64_t *y;      /* (n) */
+    size_t nnz, n, cap_idx, cap_val, cap_rows, cap_y;
+    uint32_t max_index;
+} svm_state;
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Cuts the next whitespace-separated token out of [*p, end) and
+ * NUL-terminates it. Returns 0 when none is left. */
+static int next_token(char **p, char *end, char **tok, size_t *n)
+{
+    char *s = *p;
+    while (s < end && is_space(*s))
+        s++;
+    if (s == end)
+        return 0;
+    char *e = s;
+    while (e < end && !is_space(*e))
+        e++;
+    *e = '\0'; /* a space, or the NUL already ending the line */
+    *tok = s;
+    *n = (size_t)(e - s);
+    *p = e < end ? e + 1 : end;
+    return 1;
+}
+
+/* A 1-based feature index: digits only, no sign. Returns 0 with *out set,
+ * -1 if not digits, 1 if it exceeds `limit` (*out then the saturated
+ * value). */
+static int parse_index(const char *p, size_t n, uint64_t limit, uint64_t *out)
+{
+    if (n == 0)
+        return -1;
+    uint64_t v = 0;
+    int over = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        if (!over) {
+            v = v * 10 + (uint64_t)(p[i] - '0');
+            if (v > limit)
+                over = 1;
+        }
+    }
+    *out = v;
+    return over;
+}
+
+static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st, char *line,
+                      size_t len)
+{
+    char q[64], q2[64];
+    char *p = line, *end = line + len, *tok;
+    size_t tn;
+    if (!next_token(&p, end, &tok, &tn))
+        return 0; /* blank or comment-only line */
+
+    if (csm_grow((void **)&st->y, &st->cap_y, st->n + 1, sizeof *st->y) < 0 ||
+        csm_grow((void **)&st->row_end, &st->cap_rows, st->n + 1, sizeof *st->row_end) < 0)
+        return csm_fail_line(s, "out of memory after %zu samples", st->n);
+    int rc = csm_parse_label(tok, tn, &st->y[st->n]);
+    if (rc != CSM_NUM_OK) {
+        const char *hint = memchr(tok, ':', tn) ? " (the line must start with the label)" : "";
+        return csm_fail_line(s, "label %s: %s%s", csm_quote(q, sizeof q, tok, tn),
+                             csm_num_reason(rc), hint);
+    }
+
+    int by_count = opt->n_features > 0 && opt->n_features <= CSM_LIBSVM_MAX_INDEX;
+    uint64_t limit = by_count ? (uint64_t)opt->n_features : CSM_LIBSVM_MAX_INDEX;
+    uint64_t prev = 0;
+    int first = 1;
+    while (next_token(&p, end, &tok, &tn)) {
+        char *colon = memchr(tok, ':', tn);
+        if (!colon)
+            return csm_fail_line(s, "expected INDEX:VALUE, got %s",
+                                 csm_quote(q, sizeof q, tok, tn));
+        size_t in = (size_t)(colon - tok);
+        /* svmlight's query id, allowed right after the label; not a feature */
+        if (first && in == 3 && memcmp(tok, "qid", 3) == 0) {
+            int64_t qid;
+            first = 0;
+            if (csm_parse_label(colon + 1, tn - 4, &qid) != CSM_NUM_OK)
+                return csm_fail_line(s, "bad query id %s", csm_quote(q, sizeof q, tok, tn));
+            continue;
+        }
+        first = 0;
+        uint64_t index = 0;
+        int ir = parse_index(tok, in, limit, &index);
+        if (ir < 0)
+            return csm_fail_line(s, "bad feature index %s in %s (expected a positive integer)",
+                                 csm_quote(q, sizeof q, tok, in),
+                                 csm_quote(q2, sizeof q2, tok, tn));
+        if (ir > 0) {
+            if (by_count)
+                return csm_fail_line(s, "feature index %s exceeds the feature count %zu",
+                                     csm_quote(q, sizeof q, tok, in), opt->n_features);
+            return csm_fail_line(s, "feature index %s is too large (at most %u)",
+                                 csm_quote(q, sizeof q, tok, in), CSM_LIBSVM_MAX_INDEX);
+        }
+        if (index == 0)
+            return csm_fail_line(s, "feature index 0 (indices start at 1)");
+        if (index == prev)
+            return csm_fail_line(s, "duplicate feature index %llu", (unsigned long long)index);
+        if (index < prev)
+            return csm_fail_line(s, "feature index %llu after %llu (indices must be strictly "
+                                    "increasing)",
+                                 (unsigned long long)index, (unsigned long long)prev);
+        prev = index;
+        double v;
+        size_t vn = tn - in - 1;
+        rc = csm_parse_double(colon + 1, vn, &v);
+        if (rc != CSM_NUM_OK)
+            return csm_fail_line(s, "feature %llu: %s %s", (unsigned long long)index,
+                                 csm_num_reason(rc), csm_quote(q, sizeof q, colon + 1, vn));
+        if (csm_grow((void **)&st->idx, &st->cap_idx, st->nnz + 1, sizeof *st->idx) < 0 ||
+            csm_grow((void **)&st->val, &st->cap_val, st->nnz + 1, sizeof *st->val) < 0)
+            return csm_fail_line(s, "out of memory after %zu feature values", st->nnz);
+        st->idx[st->nnz] = (uint32_t)index;
+        st->val[st->nnz] = v;
+        st->nnz++;
+        if (index > st->max_index)
+            st->max_index = (uint32_t)index;
+    }
+    st->row_end[st->n] = st->nnz;
+    st->n++;
+    return 0;
+}
+
+int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *out, char *err,
+                    size_t err_len)
+{
+    csm_stream s;
+    if (csm_stream_open(&s, path, err, err_len) < 0)
+        return -1;
+    svm_state st;
+    memset(&st, 0, sizeof st);
+    double *x = NULL;
+    size_t k = 0;
+    int rc, ok = 0;
+    char *line;
+    size_t len;
+    while ((rc = csm_stream_line(&s, &line, &len)) > 0) {
+        char *hash = memchr(line, '#', len);
+        if (hash) {
+            *hash = '\0';
+            len = (size_t)(hash - line);
+        }
+        if (parse_line(&s, opt, &st, line, len) < 0)
+            goto done;
+    }
+    if (rc < 0)
+        goto done;
+    if (st.n == 0) {
+        s.line++;
+        csm_fail_line(&s, "no samples%s", s.line == 1 ? " (the file is empty)"
+                                                      : " (only comments and blank lines)");
+        goto done;
+    }
+    k = opt->n_features > 0 ? opt->n_features : st.max_index;
+    if (k == 0) {
+        csm_fail_file(err, err_len, path, "no features: no sample has an INDEX:VALUE pair");
+        goto done;
+    }
+    if (st.n > SIZE_MAX / sizeof(double) / k) {
+        csm_fail_file(err, err_len, path, "a table of %zu x %zu values does not fit in memory",
+                      st.n, k);
+        goto done;
+    }
+    x = calloc(st.n * k, sizeof *x);
+    if (!x) {
+        csm_fail_file(err, err_len, path, "out of memory for a table of %zu x %zu doubles "
+                                          "(%.1f GiB)",
+                      st.n, k, (double)st.n * (double)k * 8.0 / 1073741824.0);
+        goto done;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < st.n; i++) {
+        for (; at < st.row_end[i]; at++)
+            x[i * k + (st.idx[at] - 1)] = st.val[at];
+    }
+    ok = 1;
+done:
+    csm_stream_close(&s);
+    free(st.idx);
+    free(st.val);
+    free(st.row_end);
+    if (!ok) {
+        free(st.y);
+        return -1;
+    }
+    int64_t *y = realloc(st.y, st.n * sizeof *y);
+    out->n = st.n;
+    out->k = k;
+    out->dtype = CSM_DTYPE_F64;
+    out->features = x;
+    out->labels = y ? y : st.y;
+    return 0;
+}
