@@ -38,8 +38,8 @@ tests_check_args_SOURCES = tests/check_args.c
 tests_check_args_CFLAGS = $(TEST_CFLAGS)
 tests_check_args_LDADD = $(TEST_LIBS)
 tests_check_model_file_SOURCES = tests/check_model_file.c
-tests_check_model_file_CFLAGS = $(TEST_CFLAGS)
-tests_check_model_file_LDADD = $(TEST_LIBS)
+tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_check_model_file_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
 
 # The README's API example must compile and run.
 check_PROGRAMS += examples/minimal

@@ -1,0 +1,1061 @@
+/* Model files in the safetensors format.
+ *
+ * Layout: an unsigned 64-bit little-endian header length N, then N bytes of
+ * UTF-8 JSON (an object, space-padded so that 8 + N is a multiple of 8), then
+ * the tensor data. The header maps each tensor name to
+ * {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the
+ * start of the data) and may hold "__metadata__", a string -> string map.
+ *
+ * A clsoftmax model is exactly two tensors, "weight" (C, k) and "bias" (C),
+ * both F32 or both F64, little-endian, row-major, packed with no holes. Its
+ * metadata holds "format": "clsoftmax", "format_version": "1", "labels" (the
+ * class label values as a JSON array text), "n_features", "n_classes" and
+ * every user metadata key of the model. A file without "format" (e.g. one
+ * written by PyTorch's safetensors) loads with labels 0..C-1.
+ *
+ * Every byte is produced and read explicitly little-endian, so big-endian
+ * hosts read and write the same files.
+ */
+#if !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE)
+#define _XOPEN_SOURCE 700 /* mkstemp, fsync, fchmod, fdopen, O_DIRECTORY */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+
+/* The reference implementation refuses headers over 100 MB; so do we. */
+#define CSM_MAX_HEADER_BYTES 100000000ull
+
+#define CSM_FORMAT_NAME "clsoftmax"
+#define CSM_FORMAT_VERSION "1"
+
+/* Metadata keys that the file format itself uses; never user metadata. */
+static const char *const reserved_keys[] = {"format", "format_version", "labels", "n_features",
+                                            "n_classes"};
+
+static int is_reserved_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof reserved_keys / sizeof reserved_keys[0]; i++)
+        if (strcmp(key, reserved_keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ bytes */
+
+static void put_u32le(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64le(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32le(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64le(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void put_real(unsigned char *p, double x, int f64)
+{
+    if (f64) {
+        uint64_t u;
+        memcpy(&u, &x, sizeof u);
+        put_u64le(p, u);
+    } else {
+        float f = (float)x;
+        uint32_t u;
+        memcpy(&u, &f, sizeof u);
+        put_u32le(p, u);
+    }
+}
+
+static double get_real(const unsigned char *p, int f64)
+{
+    if (f64) {
+        uint64_t u = get_u64le(p);
+        double x;
+        memcpy(&x, &u, sizeof x);
+        return x;
+    }
+    uint32_t u = get_u32le(p);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return (double)f;
+}
+
+/* Strict UTF-8 check (no overlongs, no surrogates, at most U+10FFFF). */
+static int valid_utf8(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s++;
+        int extra;
+        unsigned min, cp;
+        if (c < 0x80)
+            continue;
+        if (c >= 0xC2 && c <= 0xDF) {
+            extra = 1;
+            min = 0x80;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            extra = 2;
+            min = 0x800;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            extra = 3;
+            min = 0x10000;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        for (int i = 0; i < extra; i++) {
+            if ((*s & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (*s++ & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------- save */
+
+/* Permissions for a new model file: those of the file it replaces, else
+ * 0666 less the process umask (read from /proc, since umask() cannot be
+ * queried without changing it, which would race with other threads).
+ * Returns 0 when unknown: mkstemp's 0600 then stays. */
+static mode_t target_mode(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return st.st_mode & 07777;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    mode_t mode = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned mask;
+        if (sscanf(line, "Umask: %o", &mask) == 1) {
+            mode = (mode_t)(0666 & ~mask);
+            break;
+        }
+    }
+    fclose(f);
+    return mode;
+}
+
+/* Best effort: makes the rename durable. Failure is not reported, since the
+ * new file is already in place by then. */
+static void sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (!slash)
+        dir = csm_strdup(".");
+    else if (slash == path)
+        dir = csm_strdup("/");
+    else {
+        dir = malloc((size_t)(slash - path) + 1);
+        if (dir) {
+            memcpy(dir, path, (size_t)(slash - path));
+            dir[slash - path] = '\0';
+        }
+    }
+    if (!dir)
+        return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    free(dir);
+    if (fd < 0)
+        return;
+    (void)fsync(fd);
+    close(fd);
+}
+
+/* Writes `len` bytes to a temporary file next to `path`, syncs it and
+ * renames it over `path`. On failure nothing is left behind. */
+static csm_status write_atomically(csm_context *ctx, const char *path, const unsigned char *buf,
+                                   size_t len)
+{
+    static const char suffix[] = ".tmpXXXXXX";
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + sizeof suffix);
+    if (!tmp)
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, suffix, sizeof suffix);
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        csm_status st = csm_fail(ctx, CSM_ERR_IO, "%s: cannot create a temporary file %s: %s",
+                                 path, tmp, strerror(e));
+        free(tmp);
+        return st;
+    }
+
+    const char *what = NULL;
+    int e = 0;
+    FILE *f = NULL;
+    mode_t mode = target_mode(path);
+    if (mode != 0 && fchmod(fd, mode) != 0) {
+        e = errno;
+        what = "cannot set the permissions of";
+        close(fd);
+        goto fail;
+    }
+    f = fdopen(fd, "wb");
+    if (!f) {
+        e = errno;
+        what = "cannot open";
+        close(fd);
+        goto fail;
+    }
+    errno = 0;
+    if (fwrite(buf, 1, len, f) != len) {
+        e = errno;
+        what = "cannot write";
+        goto fail;
+    }
+    if (fflush(f) != 0) {
+        e = errno;
+        what = "cannot write";
+        goto fail;
+    }
+    if (fsync(fileno(f)) != 0) {
+        e = errno;
+        what = "cannot sync";
+        goto fail;
+    }
+    int rc = fclose(f);
+    f = NULL;
+    if (rc != 0) {
+        e = errno;
+        what = "cannot close";
+        goto fail;
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        what = "cannot rename into place";
+        goto fail;
+    }
+    free(tmp);
+    sync_parent_dir(path);
+    return CSM_OK;
+
+fail:
+    if (f)
+        fclose(f);
+    unlink(tmp);
+    csm_status st = csm_fail(ctx, CSM_ERR_IO, "%s: %s temporary file %s: %s", path, what, tmp,
+                             e ? strerror(e) : "short write");
+    free(tmp);
+    return st;
+}
+
+/* {"dtype": dtype, "shape": [dims...], "data_offsets": [begin, end]} */
+static json_t *tensor_entry(const char *dtype, const size_t *shape, size_t rank, size_t begin,
+                            size_t end)
+{
+    json_t *entry = json_object();
+    json_t *jshape = json_array();
+    json_t *offsets = json_array();
+    int bad = !entry || !jshape || !offsets;
+    for (size_t i = 0; !bad && i < rank; i++)
+        bad = json_array_append_new(jshape, json_integer((json_int_t)shape[i])) != 0;
+    if (!bad)
+        bad = json_array_append_new(offsets, json_integer((json_int_t)begin)) != 0 ||
+              json_array_append_new(offsets, json_integer((json_int_t)end)) != 0;
+    if (!bad)
+        bad = json_object_set_new(entry, "dtype", json_string(dtype)) != 0;
+    if (!bad) {
+        bad = json_object_set_new(entry, "shape", jshape) != 0;
+        jshape = NULL;
+    }
+    if (!bad) {
+        bad = json_object_set_new(entry, "data_offsets", offsets) != 0;
+        offsets = NULL;
+    }
+    json_decref(jshape);
+    json_decref(offsets);
+    if (bad) {
+        json_decref(entry);
+        return NULL;
+    }
+    return entry;
+}
+
+static int set_string(json_t *obj, const char *key, const char *value)
+{
+    return json_object_set_new(obj, key, json_string(value));
+}
+
+static int set_size(json_t *obj, const char *key, size_t value)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%zu", value);
+    return set_string(obj, key, text);
+}
+
+/* The "__metadata__" object; NULL with *st set on failure. */
+static json_t *build_metadata(csm_model *model, const char *path, csm_status *st)
+{
+    csm_context *ctx = csm_model_context(model);
+    size_t C = csm_model_n_classes(model);
+    const int64_t *labels = csm_model_labels(model);
+    json_t *meta = json_object();
+    json_t *jlabels = json_array();
+    char *labels_text = NULL;
+    int bad = !meta || !jlabels || !labels;
+
+    for (size_t i = 0; !bad && i < C; i++)
+        bad = json_array_append_new(jlabels, json_integer((json_int_t)labels[i])) != 0;
+    if (!bad)
+        bad = (labels_text = json_dumps(jlabels, JSON_COMPACT)) == NULL;
+    if (!bad)
+        bad = set_string(meta, "format", CSM_FORMAT_NAME) != 0 ||
+              set_string(meta, "format_version", CSM_FORMAT_VERSION) != 0 ||
+              set_string(meta, "labels", labels_text) != 0 ||
+              set_size(meta, "n_features", csm_model_n_features(model)) != 0 ||
+              set_size(meta, "n_classes", C) != 0;
+    free(labels_text);
+    json_decref(jlabels);
+    if (bad) {
+        json_decref(meta);
+        *st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header",
+                       path);
+        return NULL;
+    }
+
+    size_t n = csm_model_metadata_count(model);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = csm_model_metadata_key(model, i);
+        const char *value = key ? csm_model_get_metadata(model, key) : NULL;
+        if (!key || !value)
+            continue;
+        if (is_reserved_key(key)) {
+            json_decref(meta);
+            *st = csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                           "%s: metadata key '%s' is reserved by the model file format "
+                           "(format, format_version, labels, n_features, n_classes); "
+                           "rename it",
+                           path, key);
+            return NULL;
+        }
+        if (!valid_utf8(key) || !valid_utf8(value)) {
+            json_decref(meta);
+            *st = csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                           "%s: metadata key '%s' or its value is not valid UTF-8", path, key);
+            return NULL;
+        }
+        if (set_string(meta, key, value) != 0) {
+            json_decref(meta);
+            *st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header",
+                           path);
+            return NULL;
+        }
+    }
+    return meta;
+}
+
+csm_status csm_model_save(csm_model *model, const char *path)
+{
+    if (!model)
+        return csm_fail(NULL, CSM_ERR_NULL_ARGUMENT, "csm_model_save: model is NULL");
+    csm_context *ctx = csm_model_context(model);
+    if (!path)
+        return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_save: path is NULL");
+
+    size_t C = csm_model_n_classes(model);
+    size_t k = csm_model_n_features(model);
+    int f64 = csm_model_precision(model) == CSM_FLOAT64;
+    size_t es = f64 ? 8 : 4;
+    const char *dtype = f64 ? "F64" : "F32";
+    if (C == 0 || k == 0 || k > SIZE_MAX / C || C * k > SIZE_MAX / sizeof(double) - C)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model size %zu x %zu is too large",
+                        path, C, k);
+    size_t nw = C * k;
+    size_t bias_bytes = C * es, weight_bytes = nw * es;
+
+    csm_status st = CSM_OK;
+    json_t *root = NULL;
+    char *header = NULL;
+    unsigned char *buf = NULL;
+    double *w = malloc(nw * sizeof *w);
+    double *b = malloc(C * sizeof *b);
+    if (!w || !b) {
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        goto done;
+    }
+    st = csm_model_get_params(model, w, b);
+    if (st != CSM_OK)
+        goto done;
+    /* The loader refuses non-finite values, so do not write a file that
+     * cannot be read back. */
+    for (size_t i = 0; i < C; i++)
+        if (!isfinite(b[i])) {
+            st = csm_fail(ctx, CSM_ERR_NONFINITE,
+                          "%s: not saved: bias[%zu] is %g (the model has diverged?)", path, i,
+                          b[i]);
+            goto done;
+        }
+    for (size_t i = 0; i < nw; i++)
+        if (!isfinite(w[i])) {
+            st = csm_fail(ctx, CSM_ERR_NONFINITE,
+                          "%s: not saved: weight[%zu, %zu] is %g (the model has diverged?)",
+                          path, i / k, i % k, w[i]);
+            goto done;
+        }
+
+    json_t *meta = build_metadata(model, path, &st);
+    if (!meta)
+        goto done;
+    size_t wshape[2] = {C, k};
+    json_t *jbias = tensor_entry(dtype, &C, 1, 0, bias_bytes);
+    json_t *jweight = tensor_entry(dtype, wshape, 2, bias_bytes, bias_bytes + weight_bytes);
+    root = json_object();
+    /* json_object_set_new consumes its value even when it fails (a NULL
+     * value included), so each goes to root or is freed there. */
+    int bad = !root;
+    if (root) {
+        bad |= json_object_set_new(root, "__metadata__", meta) != 0;
+        bad |= json_object_set_new(root, "bias", jbias) != 0;
+        bad |= json_object_set_new(root, "weight", jweight) != 0;
+    } else {
+        json_decref(meta);
+        json_decref(jbias);
+        json_decref(jweight);
+    }
+    if (bad) {
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header", path);
+        goto done;
+    }
+    header = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!header) {
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header", path);
+        goto done;
+    }
+
+    size_t hlen = strlen(header);
+    size_t padded = hlen + (8 - (8 + hlen) % 8) % 8;
+    size_t data_bytes = bias_bytes + weight_bytes;
+    if (data_bytes > SIZE_MAX - 8 - padded) {
+        st = csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
+        goto done;
+    }
+    size_t total = 8 + padded + data_bytes;
+    buf = malloc(total);
+    if (!buf) {
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory (%zu bytes)", path, total);
+        goto done;
+    }
+    put_u64le(buf, (uint64_t)padded);
+    memcpy(buf + 8, header, hlen);
+    memset(buf + 8 + hlen, ' ', padded - hlen);
+    unsigned char *p = buf + 8 + padded;
+    for (size_t i = 0; i < C; i++, p += es)
+        put_real(p, b[i], f64);
+    for (size_t i = 0; i < nw; i++, p += es)
+        put_real(p, w[i], f64);
+
+    st = write_atomically(ctx, path, buf, total);
+
+done:
+    free(buf);
+    free(header);
+    json_decref(root);
+    free(w);
+    free(b);
+    return st;
+}
+
+/* ------------------------------------------------------------------- load */
+
+/* Reads the whole regular file `path` into *data (*size bytes), checking
+ * the length prefix before reading the rest. */
+static csm_status read_model_file(csm_context *ctx, const char *path, unsigned char **data,
+                                  size_t *size)
+{
+    *data = NULL;
+    *size = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        int e = errno;
+        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
+                        S_ISDIR(sb.st_mode) ? strerror(EISDIR) : "not a regular file");
+    }
+    uint64_t fsize = (uint64_t)sb.st_size;
+    if (fsize < 8) {
+        close(fd);
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: file is %llu bytes, shorter than the 8-byte header length of a "
+                        "safetensors file",
+                        path, (unsigned long long)fsize);
+    }
+    if (fsize > SIZE_MAX) {
+        close(fd);
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: file of %llu bytes is too large", path,
+                        (unsigned long long)fsize);
+    }
+    unsigned char *buf = malloc((size_t)fsize);
+    if (!buf) {
+        close(fd);
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory reading %llu bytes",
+                        path, (unsigned long long)fsize);
+    }
+    size_t want = 8, got = 0;
+    int checked = 0;
+    for (;;) {
+        while (got < want) {
+            ssize_t r = read(fd, buf + got, want - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                int e = r < 0 ? errno : 0;
+                free(buf);
+                close(fd);
+                return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
+                                e ? strerror(e) : "unexpected end of file (file changed?)");
+            }
+            got += (size_t)r;
+        }
+        if (checked)
+            break;
+        uint64_t n = get_u64le(buf);
+        csm_status st = CSM_OK;
+        if (n > CSM_MAX_HEADER_BYTES)
+            st = csm_fail(ctx, CSM_ERR_FORMAT,
+                          "%s: header length %llu exceeds the limit of %llu bytes (not a "
+                          "safetensors file?)",
+                          path, (unsigned long long)n, CSM_MAX_HEADER_BYTES);
+        else if (n > fsize - 8)
+            st = csm_fail(ctx, CSM_ERR_FORMAT,
+                          "%s: header length %llu is larger than the %llu bytes after the "
+                          "length field (file size %llu)",
+                          path, (unsigned long long)n, (unsigned long long)(fsize - 8),
+                          (unsigned long long)fsize);
+        if (st != CSM_OK) {
+            free(buf);
+            close(fd);
+            return st;
+        }
+        checked = 1;
+        want = (size_t)fsize;
+    }
+    close(fd);
+    *data = buf;
+    *size = (size_t)fsize;
+    return CSM_OK;
+}
+
+typedef struct tensor_info {
+    const char *name;
+    int f64;
+    const char *dtype;
+    size_t rank;
+    uint64_t shape[2];
+    uint64_t begin, end;
+} tensor_info;
+
+/* "[3, 7]" */
+static void shape_text(char *buf, size_t len, const tensor_info *t)
+{
+    if (t->rank == 1)
+        snprintf(buf, len, "[%llu]", (unsigned long long)t->shape[0]);
+    else
+        snprintf(buf, len, "[%llu, %llu]", (unsigned long long)t->shape[0],
+                 (unsigned long long)t->shape[1]);
+}
+
+static int get_uint(const json_t *v, uint64_t *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return 0;
+    *out = (uint64_t)json_integer_value(v);
+    return 1;
+}
+
+/* Checks one tensor entry's fields, types and rank. */
+static csm_status parse_tensor(csm_context *ctx, const char *path, const char *name,
+                               json_t *entry, size_t want_rank, tensor_info *t)
+{
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    if (!json_is_object(entry))
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: tensor '%s': entry is not a JSON object",
+                        path, name);
+    const char *key;
+    json_t *v;
+    json_object_foreach(entry, key, v)
+    {
+        if (strcmp(key, "dtype") != 0 && strcmp(key, "shape") != 0 &&
+            strcmp(key, "data_offsets") != 0)
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: tensor '%s': unknown field '%.64s' (expected dtype, shape, "
+                            "data_offsets)",
+                            path, name, key);
+    }
+    static const char *const fields[] = {"dtype", "shape", "data_offsets"};
+    for (int i = 0; i < 3; i++)
+        if (!json_object_get(entry, fields[i]))
+            return csm_fail(ctx, CSM_ERR_FORMAT, "%s: tensor '%s': missing field '%s'", path,
+                            name, fields[i]);
+
+    v = json_object_get(entry, "dtype");
+    if (!json_is_string(v))
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: tensor '%s': dtype is not a string", path,
+                        name);
+    const char *dtype = json_string_value(v);
+    if (strcmp(dtype, "F32") == 0)
+        t->f64 = 0;
+    else if (strcmp(dtype, "F64") == 0)
+        t->f64 = 1;
+    else
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: tensor '%s' has dtype '%.32s'; only F32 and F64 are supported",
+                        path, name, dtype);
+    t->dtype = t->f64 ? "F64" : "F32";
+
+    v = json_object_get(entry, "shape");
+    if (!json_is_array(v))
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: tensor '%s': shape must be an array of non-negative integers",
+                        path, name);
+    size_t rank = json_array_size(v);
+    for (size_t i = 0; i < rank; i++) {
+        uint64_t d;
+        if (!get_uint(json_array_get(v, i), &d))
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: tensor '%s': shape must be an array of non-negative integers",
+                            path, name);
+        if (i < 2)
+            t->shape[i] = d;
+    }
+    if (rank != want_rank)
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: tensor '%s' has rank %zu; expected rank %zu %s",
+                        path, name, rank, want_rank, want_rank == 2 ? "[C, k]" : "[C]");
+    t->rank = rank;
+    for (size_t i = 0; i < rank; i++)
+        if (t->shape[i] == 0) {
+            char s[64];
+            shape_text(s, sizeof s, t);
+            return csm_fail(ctx, CSM_ERR_FORMAT, "%s: tensor '%s' has a zero dimension (shape %s)",
+                            path, name, s);
+        }
+
+    v = json_object_get(entry, "data_offsets");
+    if (!json_is_array(v) || json_array_size(v) != 2 ||
+        !get_uint(json_array_get(v, 0), &t->begin) || !get_uint(json_array_get(v, 1), &t->end) ||
+        t->begin > t->end)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: tensor '%s': data_offsets must be two non-negative increasing "
+                        "integers [begin, end]",
+                        path, name);
+    return CSM_OK;
+}
+
+/* Strict decimal: digits only, no sign, no overflow. */
+static int parse_decimal(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return 0;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+static csm_status check_count(csm_context *ctx, const char *path, json_t *meta, const char *key,
+                              uint64_t want, const char *what)
+{
+    json_t *v = json_object_get(meta, key);
+    if (!v)
+        return CSM_OK;
+    const char *s = json_string_value(v);
+    uint64_t n;
+    if (!parse_decimal(s, &n))
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: __metadata__ %s '%.32s' is not a decimal integer",
+                        path, key, s);
+    if (n != want)
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: __metadata__ %s is %llu but %s is %llu", path,
+                        key, (unsigned long long)n, what, (unsigned long long)want);
+    return CSM_OK;
+}
+
+/* Validates the reserved metadata keys; fills labels (C values) when the
+ * file has them and sets *have_labels. */
+static csm_status check_metadata(csm_context *ctx, const char *path, json_t *meta, size_t C,
+                                 size_t k, int64_t *labels, int *have_labels)
+{
+    *have_labels = 0;
+    if (!meta)
+        return CSM_OK;
+    if (!json_is_object(meta))
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: __metadata__ is not a JSON object of strings", path);
+    const char *key;
+    json_t *v;
+    json_object_foreach(meta, key, v)
+    {
+        if (!json_is_string(v))
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: __metadata__ value of '%.64s' is not a string", path, key);
+        if (!*key)
+            return csm_fail(ctx, CSM_ERR_FORMAT, "%s: __metadata__ has an empty key", path);
+    }
+
+    v = json_object_get(meta, "format");
+    if (v && strcmp(json_string_value(v), CSM_FORMAT_NAME) != 0)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: __metadata__ format is '%.32s', not '" CSM_FORMAT_NAME
+                        "' (files without a format key are read as plain weight/bias tensors)",
+                        path, json_string_value(v));
+    v = json_object_get(meta, "format_version");
+    if (v && strcmp(json_string_value(v), CSM_FORMAT_VERSION) != 0)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: unsupported format_version '%.32s' (this library reads version "
+                        CSM_FORMAT_VERSION ")",
+                        path, json_string_value(v));
+
+    csm_status st = check_count(ctx, path, meta, "n_classes", C, "the number of rows of weight");
+    if (st == CSM_OK)
+        st = check_count(ctx, path, meta, "n_features", k, "the number of columns of weight");
+    if (st != CSM_OK)
+        return st;
+
+    v = json_object_get(meta, "labels");
+    if (!v)
+        return CSM_OK;
+    json_error_t err;
+    json_t *arr = json_loads(json_string_value(v), JSON_REJECT_DUPLICATES, &err);
+    if (!arr)
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: __metadata__ labels is not valid JSON: %s", path,
+                        err.text);
+    if (!json_is_array(arr) || json_array_size(arr) != C) {
+        size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+        int is_arr = json_is_array(arr);
+        json_decref(arr);
+        if (!is_arr)
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: __metadata__ labels must be a JSON array of %zu strictly "
+                            "increasing integers",
+                            path, C);
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: __metadata__ labels has %zu values but the model has %zu classes",
+                        path, n, C);
+    }
+    for (size_t i = 0; i < C; i++) {
+        json_t *x = json_array_get(arr, i);
+        if (!json_is_integer(x)) {
+            json_decref(arr);
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: __metadata__ labels[%zu] is not an integer (labels must be %zu "
+                            "strictly increasing integers)",
+                            path, i, C);
+        }
+        labels[i] = (int64_t)json_integer_value(x);
+        if (i > 0 && labels[i] <= labels[i - 1]) {
+            json_decref(arr);
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: __metadata__ labels are not strictly increasing (labels[%zu] = "
+                            "%lld after %lld)",
+                            path, i, (long long)labels[i], (long long)labels[i - 1]);
+        }
+    }
+    json_decref(arr);
+    *have_labels = 1;
+    return CSM_OK;
+}
+
+/* Decodes n values from p into out, refusing NaN and Inf. */
+static csm_status decode_values(csm_context *ctx, const char *path, const tensor_info *t,
+                                const unsigned char *p, size_t n, double *out)
+{
+    size_t es = t->f64 ? 8 : 4;
+    for (size_t i = 0; i < n; i++, p += es) {
+        out[i] = get_real(p, t->f64);
+        if (!isfinite(out[i])) {
+            if (t->rank == 2)
+                return csm_fail(ctx, CSM_ERR_FORMAT,
+                                "%s: tensor '%s' has a non-finite value (%g) at [%zu, %zu]",
+                                path, t->name, out[i], i / (size_t)t->shape[1],
+                                i % (size_t)t->shape[1]);
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: tensor '%s' has a non-finite value (%g) at [%zu]", path, t->name,
+                            out[i], i);
+        }
+    }
+    return CSM_OK;
+}
+
+/* Validates the parsed header against the file; on success fills the two
+ * tensors and points *meta at __metadata__ (or NULL). */
+static csm_status check_header(csm_context *ctx, const char *path, json_t *root, uint64_t hlen,
+                               size_t fsize, tensor_info *weight, tensor_info *bias,
+                               json_t **meta)
+{
+    *meta = NULL;
+    memset(weight, 0, sizeof *weight);
+    memset(bias, 0, sizeof *bias);
+    if (!json_is_object(root))
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: header is not a JSON object", path);
+
+    /* Exactly "weight" and "bias"; name every other tensor. */
+    char extra[512] = "";
+    size_t n_extra = 0, used = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "__metadata__") == 0 || strcmp(key, "weight") == 0 ||
+            strcmp(key, "bias") == 0)
+            continue;
+        if (used < sizeof extra - 1) {
+            int w = snprintf(extra + used, sizeof extra - used, "%s'%.64s'", n_extra ? ", " : "",
+                             key);
+            used = w < 0 ? sizeof extra : used + (size_t)w;
+        }
+        n_extra++;
+    }
+    if (n_extra)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: unexpected tensor%s %s%s (a model file holds exactly 'weight' and "
+                        "'bias')",
+                        path, n_extra > 1 ? "s" : "", extra, used >= sizeof extra - 1 ? "..." : "");
+    json_t *jw = json_object_get(root, "weight");
+    json_t *jb = json_object_get(root, "bias");
+    if (!jw || !jb)
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: missing tensor '%s'%s", path,
+                        !jw ? "weight" : "bias",
+                        !jw && !jb ? " and 'bias'" : "");
+    csm_status st = parse_tensor(ctx, path, "weight", jw, 2, weight);
+    if (st == CSM_OK)
+        st = parse_tensor(ctx, path, "bias", jb, 1, bias);
+    if (st != CSM_OK)
+        return st;
+
+    if (weight->f64 != bias->f64)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: tensors have different dtypes: weight is %s, bias is %s", path,
+                        weight->dtype, bias->dtype);
+    char ws[64], bs[64];
+    shape_text(ws, sizeof ws, weight);
+    shape_text(bs, sizeof bs, bias);
+    uint64_t C = weight->shape[0], k = weight->shape[1];
+    if (C < 2)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: weight has shape %s: a model needs at least 2 classes", path, ws);
+    if (bias->shape[0] != C)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: inconsistent shapes: bias has shape %s but weight has shape %s "
+                        "(bias needs %llu entries)",
+                        path, bs, ws, (unsigned long long)C);
+
+    /* Sizes, with overflow checks (each product must fit in the file). */
+    uint64_t es = weight->f64 ? 8 : 4;
+    if (k > UINT64_MAX / C || C * k > UINT64_MAX / 8 || C * k * 8 > SIZE_MAX)
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: weight shape %s is too large", path, ws);
+    const tensor_info *ts[2] = {weight, bias};
+    uint64_t need[2] = {C * k * es, C * es};
+    for (int i = 0; i < 2; i++) {
+        uint64_t span = ts[i]->end - ts[i]->begin;
+        if (span != need[i])
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: tensor '%s': data_offsets [%llu, %llu] span %llu bytes but shape "
+                            "%s of %s needs %llu",
+                            path, ts[i]->name, (unsigned long long)ts[i]->begin,
+                            (unsigned long long)ts[i]->end, (unsigned long long)span,
+                            i == 0 ? ws : bs, ts[i]->dtype, (unsigned long long)need[i]);
+    }
+
+    /* Packed: the first tensor starts at 0 and the second at its end. */
+    const tensor_info *first = weight->begin <= bias->begin ? weight : bias;
+    const tensor_info *second = first == weight ? bias : weight;
+    if (first->begin != 0)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: hole in the data: %llu unused bytes before tensor '%s'", path,
+                        (unsigned long long)first->begin, first->name);
+    if (second->begin < first->end)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
+                        first->name, (unsigned long long)first->begin,
+                        (unsigned long long)first->end, second->name,
+                        (unsigned long long)second->begin, (unsigned long long)second->end);
+    if (second->begin > first->end)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: hole in the data: %llu unused bytes between tensors '%s' and '%s'",
+                        path, (unsigned long long)(second->begin - first->end), first->name,
+                        second->name);
+    /* No overflow: hlen <= fsize - 8 (checked on reading), hlen <= 1e8 and
+     * offsets come from JSON integers, below 2^63. */
+    uint64_t avail = (uint64_t)fsize - 8 - hlen;
+    if (second->end != avail) {
+        unsigned long long expect = (unsigned long long)(8 + hlen + second->end);
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: file size is %zu bytes but the header describes %llu bytes "
+                        "(8 + %llu header + %llu data)",
+                        path, fsize, expect, (unsigned long long)hlen,
+                        (unsigned long long)second->end);
+    }
+
+    *meta = json_object_get(root, "__metadata__");
+    return CSM_OK;
+}
+
+csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx)
+        return csm_fail(NULL, CSM_ERR_NULL_ARGUMENT, "csm_model_load: ctx is NULL");
+    if (!out)
+        return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_load: out is NULL");
+    if (!path)
+        return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_load: path is NULL");
+
+    unsigned char *file = NULL;
+    size_t fsize = 0;
+    csm_status st = read_model_file(ctx, path, &file, &fsize);
+    if (st != CSM_OK)
+        return st;
+
+    json_t *root = NULL;
+    double *w = NULL, *b = NULL;
+    int64_t *labels = NULL;
+    csm_model *model = NULL;
+    uint64_t hlen = get_u64le(file);
+    const char *header = (const char *)file + 8;
+
+    if (hlen == 0 || header[0] != '{') {
+        st = csm_fail(ctx, CSM_ERR_FORMAT,
+                      "%s: header does not start with '{' (not a safetensors file?)", path);
+        goto done;
+    }
+    json_error_t jerr;
+    root = json_loadb(header, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        st = csm_fail(ctx, CSM_ERR_FORMAT,
+                      "%s: header is not valid JSON: %s (byte %d of the header, line %d, "
+                      "column %d)",
+                      path, jerr.text, jerr.position, jerr.line, jerr.column);
+        goto done;
+    }
+
+    tensor_info tw, tb;
+    json_t *meta;
+    st = check_header(ctx, path, root, hlen, fsize, &tw, &tb, &meta);
+    if (st != CSM_OK)
+        goto done;
+    size_t C = (size_t)tw.shape[0], k = (size_t)tw.shape[1];
+
+    labels = malloc(C * sizeof *labels);
+    w = malloc(C * k * sizeof *w);
+    b = malloc(C * sizeof *b);
+    if (!labels || !w || !b) {
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        goto done;
+    }
+    int have_labels;
+    st = check_metadata(ctx, path, meta, C, k, labels, &have_labels);
+    if (st != CSM_OK)
+        goto done;
+
+    const unsigned char *data = file + 8 + hlen;
+    st = decode_values(ctx, path, &tw, data + tw.begin, C * k, w);
+    if (st == CSM_OK)
+        st = decode_values(ctx, path, &tb, data + tb.begin, C, b);
+    if (st != CSM_OK)
+        goto done;
+
+    st = csm_model_create(ctx, &model, tw.f64 ? CSM_FLOAT64 : CSM_FLOAT32, C, k);
+    if (st == CSM_OK)
+        st = csm_model_set_params(model, w, b);
+    if (st == CSM_OK && have_labels)
+        st = csm_model_set_labels(model, labels);
+    if (st != CSM_OK) {
+        /* e.g. an F64 file on a device without fp64: name the file */
+        char *why = csm_strdup(csm_context_last_error(ctx));
+        st = csm_fail(ctx, st, "%s: %s", path, why ? why : csm_status_string(st));
+        free(why);
+        goto done;
+    }
+    if (st == CSM_OK && meta) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(meta, key, v)
+        {
+            if (is_reserved_key(key))
+                continue;
+            st = csm_model_set_metadata(model, key, json_string_value(v));
+            if (st != CSM_OK) {
+                /* A key the model refuses is a defect of the file. */
+                char *why = csm_strdup(csm_context_last_error(ctx));
+                if (st != CSM_ERR_OUT_OF_MEMORY)
+                    st = CSM_ERR_FORMAT;
+                st = csm_fail(ctx, st, "%s: __metadata__ key '%.64s': %s", path, key,
+                              why ? why : csm_status_string(st));
+                free(why);
+                break;
+            }
+        }
+    }
+    if (st != CSM_OK)
+        goto done;
+    *out = model;
+    model = NULL;
+
+done:
+    csm_model_free(model);
+    json_decref(root);
+    free(labels);
+    free(w);
+    free(b);
+    free(file);
+    return st;
+}
