@@ -1,22 +1,51 @@
 /* The fused path for small class counts: one pass over a block of rows
  * computes logits, stable softmax, loss, O - T and the block's gradient
  * while its rows are still in cache, so X is read once per step instead of
- * twice (and never written as an (n, C) intermediate and re-read).
+ * twice (and no (n, C) intermediate is written and read back).
  *
  * Extra defines: X_U8 = 1 when features are stored as unsigned bytes on the
- * device (value = byte / 255: a quarter of the memory traffic), FL = the
- * work-group size (rows per block). Mode flags are those of common.cl plus
- * CSM_COMPUTE_GRAD. */
+ * device (value = byte / 255: a quarter of the memory traffic of float),
+ * FL = the work-group size (rows per block), VEC = the vector width the
+ * dot products use (the device's preferred width: 16 with AVX-512, 8 with
+ * AVX2). Explicit vectors matter: without fast-math no compiler may
+ * reorder a scalar float reduction, so a scalar loop would stay scalar. */
 
 #define CSM_COMPUTE_GRAD 32
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define REALV CAT(REAL, VEC)
+typedef REALV realv;
+#define VLOAD CAT(vload, VEC)
+#define VSTORE CAT(vstore, VEC)
+#define CONVERT_REALV CAT(convert_, REALV)
 
 #if X_U8
 typedef uchar xelem;
 #define XVAL(v) ((real)(v) * (real)(1.0 / 255.0))
+#define XLOADV(i, p) (CONVERT_REALV(VLOAD(i, p)) * (real)(1.0 / 255.0))
 #else
 typedef real xelem;
 #define XVAL(v) (v)
+#define XLOADV(i, p) VLOAD(i, p)
 #endif
+
+#define NVEC (NFEAT / VEC)      /* whole vectors per row */
+#define NTAIL (NFEAT - NVEC * VEC) /* features after the last whole vector */
+
+static inline real hsum(realv v)
+{
+#if VEC == 16
+    CAT(REAL, 8) a = v.lo + v.hi;
+    CAT(REAL, 4) b = a.lo + a.hi;
+#elif VEC == 8
+    CAT(REAL, 4) b = v.lo + v.hi;
+#else
+    CAT(REAL, 4) b = v;
+#endif
+    CAT(REAL, 2) c = b.lo + b.hi;
+    return c.x + c.y;
+}
 
 #define NPART (NCLASS * NFEAT + NCLASS)
 
@@ -70,12 +99,22 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             const int row = use_idx ? idx[start + r] : start + r;
             __global const xelem *xr = x + (size_t)row * NFEAT;
             real s[NCLASS];
-            for (int c = 0; c < NCLASS; c++)
-                s[c] = 0;
-            for (int j = 0; j < NFEAT; j++) {
-                const real xv = XVAL(xr[j]);
+            {
+                realv acc[NCLASS];
                 for (int c = 0; c < NCLASS; c++)
-                    s[c] += W[c * NFEAT + j] * xv;
+                    acc[c] = (realv)(0);
+                for (int v = 0; v < NVEC; v++) {
+                    const realv xv = XLOADV(v, xr);
+                    for (int c = 0; c < NCLASS; c++)
+                        acc[c] += VLOAD(v, W + c * NFEAT) * xv;
+                }
+                for (int c = 0; c < NCLASS; c++)
+                    s[c] = hsum(acc[c]);
+                for (int j = NVEC * VEC; j < NFEAT; j++) {
+                    const real xv = XVAL(xr[j]);
+                    for (int c = 0; c < NCLASS; c++)
+                        s[c] += W[c * NFEAT + j] * xv;
+                }
             }
             real m = -INFINITY;
             int arg = 0;
@@ -130,9 +169,23 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             continue; /* uniform across the group: no barrier needed */
         barrier(CLK_LOCAL_MEM_FENCE);
         const int nb = min(FL, r_end - blk);
-        /* dW[c, j] += sum_b delta[b, c] x[b, j]: work-item t owns features
-         * j = t, t + FL, ..., so neighbouring items touch neighbouring j. */
-        for (int j = t; j < NFEAT; j += FL) {
+        /* dW[c, :] += sum_b delta[b, c] x[b, :]: work-item t owns whole
+         * vectors v = t, t + FL, ... of features, plus tail feature
+         * NVEC * VEC + t, so no two items write the same place. */
+        for (int v = t; v < NVEC; v += FL) {
+            realv acc[NCLASS];
+            for (int c = 0; c < NCLASS; c++)
+                acc[c] = (realv)(0);
+            for (int b = 0; b < nb; b++) {
+                const realv xv = XLOADV(v, x + (size_t)rowid[b] * NFEAT);
+                for (int c = 0; c < NCLASS; c++)
+                    acc[c] += delta[b * NCLASS + c] * xv;
+            }
+            for (int c = 0; c < NCLASS; c++)
+                VSTORE(VLOAD(v, part + c * NFEAT) + acc[c], v, part + c * NFEAT);
+        }
+        if (t < NTAIL) {
+            const int j = NVEC * VEC + t;
             real acc[NCLASS];
             for (int c = 0; c < NCLASS; c++)
                 acc[c] = 0;

@@ -312,6 +312,12 @@ csm_status csm_context_create(csm_context **out, const char *selector, char *err
         free(ctx);
         return CSM_ERR_OPENCL;
     }
+    cl_uint vw = 0;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof vw, &vw, NULL);
+    ctx->vec_float = vw;
+    vw = 0;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_DOUBLE, sizeof vw, &vw, NULL);
+    ctx->vec_double = vw;
     ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &rc);
     if (rc != CL_SUCCESS) {
         csm_snprintf(err, err_len, "clCreateCommandQueue failed: %s (%d)", csm_cl_error_name(rc),

@@ -30,6 +30,7 @@ struct csm_context {
     cl_context cl;
     cl_command_queue queue;
     csm_device_info info;
+    unsigned vec_float, vec_double; /* preferred vector widths */
     char *last_error;
     csm_log_fn log_fn;
     void *log_user;

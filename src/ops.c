@@ -76,8 +76,13 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d)
     if (w->groups == 0)
         w->groups = 1;
     const size_t es = csm_real_size(w->prec), npart = w->C * w->k + w->C;
+    /* dot products in the device's preferred vector width, clamped to the
+     * widths the kernel implements (4, 8, 16) */
+    unsigned pref = w->prec == CSM_FLOAT64 ? ctx->vec_double : ctx->vec_float;
+    unsigned vec = pref >= 16 ? 16 : pref >= 8 ? 8 : 4;
     char extra[64];
-    snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%d", d && d->x_u8 ? 1 : 0, CSM_FUSED_FL);
+    snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%d -DVEC=%u", d && d->x_u8 ? 1 : 0,
+             CSM_FUSED_FL, vec);
     csm_status st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gstats, w->groups * es, "fused loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gcorrect, w->groups * sizeof(cl_int), "fused counts");
