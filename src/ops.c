@@ -121,8 +121,6 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->stats, slots * es, "loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->correct, slots * sizeof(cl_int), "counts");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->sumsq, slots * es, "weight norms");
-    if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec, w->C, w->k);
     if (st == CSM_OK && w->path == CSM_PATH_FUSED) {
         st = fused_init(w, d);
     } else if (st == CSM_OK) {
@@ -249,6 +247,13 @@ csm_status csm_enqueue_reduce(csm_work *w, size_t slot, size_t B)
 csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot)
 {
     csm_context *ctx = w->ctx;
+    /* built on first use: only runs with an L2 term need it */
+    if (!w->k_sumsq) {
+        csm_status st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec,
+                                       w->C, w->k);
+        if (st != CSM_OK)
+            return st;
+    }
     cl_kernel k = w->k_sumsq;
     cl_int s = (cl_int)slot, n = (cl_int)(w->C * w->k);
     csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->sumsq);

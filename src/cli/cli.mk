@@ -1,1 +1,64 @@
-# filled in by its owner
+# The clsoftmax command (src/cli/) and its shell tests (tests/cli/).
+bin_PROGRAMS += src/cli/clsoftmax
+src_cli_clsoftmax_SOURCES = \
+	src/cli/cli.h \
+	src/cli/main.c \
+	src/cli/args.c \
+	src/cli/data.c \
+	src/cli/standardize.c \
+	src/cli/progress.c \
+	src/cli/history.c \
+	src/cli/cmd_devices.c \
+	src/cli/cmd_train.c \
+	src/cli/cmd_predict.c \
+	src/cli/cmd_eval.c \
+	src/cli/cmd_gradcheck.c
+src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
+src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS)
+src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) -lm
+
+dist_man_MANS += src/cli/clsoftmax.1
+
+# Shell tests of the command (TAP, through the TAP driver of tests/tests.mk).
+# Run by $(SHELL) so they need no execute bit.
+SH_LOG_COMPILER = $(SHELL)
+CLI_TESTS = \
+	tests/cli/usage.sh \
+	tests/cli/devices.sh \
+	tests/cli/train.sh \
+	tests/cli/options.sh \
+	tests/cli/bad_input.sh \
+	tests/cli/model_file.sh \
+	tests/cli/gradcheck.sh
+TESTS += $(CLI_TESTS)
+EXTRA_DIST += $(CLI_TESTS) tests/cli/lib.sh
+
+# The committed corpus of the shell tests (written by make-fixtures.py).
+EXTRA_DIST += \
+	tests/data/cli/make-fixtures.py \
+	tests/data/cli/pm1.csv \
+	tests/data/cli/pm1.csv.gz \
+	tests/data/cli/pm1.svm \
+	tests/data/cli/three.csv \
+	tests/data/cli/three.svm \
+	tests/data/cli/three.svm.gz \
+	tests/data/cli/three-subset.svm \
+	tests/data/cli/tiny-images-idx3-ubyte.gz \
+	tests/data/cli/tiny-labels-idx1-ubyte.gz \
+	tests/data/cli/plain-images-idx3-ubyte \
+	tests/data/cli/plain-labels-idx1-ubyte \
+	tests/data/cli/empty.csv \
+	tests/data/cli/ragged.csv \
+	tests/data/cli/nonnumeric.csv \
+	tests/data/cli/nan.csv \
+	tests/data/cli/inf.csv \
+	tests/data/cli/unknown-label.csv \
+	tests/data/cli/three-features.csv \
+	tests/data/cli/single-class.csv \
+	tests/data/cli/index0.svm \
+	tests/data/cli/decreasing.svm \
+	tests/data/cli/big-index.svm \
+	tests/data/cli/badmagic-images-idx3-ubyte \
+	tests/data/cli/truncated-images-idx3-ubyte \
+	tests/data/cli/overflow-images-idx3-ubyte \
+	tests/data/cli/corrupt.csv.gz

@@ -1,0 +1,231 @@
+/* Command-line parsing: long options ("--name value", "--name=value"), a few
+ * short ones, and strict number parsing (the whole argument must be a number
+ * within range, or it is a usage error). */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_args_init(cli_args *it, const char *cmd, int argc, char **argv)
+{
+    it->cmd = cmd;
+    it->argc = argc;
+    it->argv = argv;
+    it->i = 1; /* argv[0] is the subcommand */
+    it->options_done = 0;
+}
+
+int cli_args_next(cli_args *it, const cli_option *opts, const char **value)
+{
+    *value = NULL;
+    if (it->i >= it->argc)
+        return CLI_ARG_END;
+    const char *arg = it->argv[it->i++];
+    if (it->options_done || arg[0] != '-' || arg[1] == '\0') {
+        *value = arg;
+        return CLI_ARG_POSITIONAL;
+    }
+    if (!strcmp(arg, "--")) {
+        it->options_done = 1;
+        return cli_args_next(it, opts, value);
+    }
+    int index = -1;
+    const char *inline_value = NULL;
+    char shown[64];
+    if (arg[1] == '-') {
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        for (int j = 0; opts[j].name; j++) {
+            if (strlen(opts[j].name) == len && !strncmp(opts[j].name, name, len)) {
+                index = j;
+                break;
+            }
+        }
+        snprintf(shown, sizeof shown, "--%.*s", (int)(len > 50 ? 50 : len), name);
+        if (index < 0)
+            return (cli_usage_error(it->cmd, "unknown option '%s'", shown), CLI_ARG_ERROR);
+        if (eq)
+            inline_value = eq + 1;
+    } else {
+        if (arg[2] == '\0') {
+            for (int j = 0; opts[j].name; j++) {
+                if (opts[j].short_name && opts[j].short_name == arg[1]) {
+                    index = j;
+                    break;
+                }
+            }
+        }
+        snprintf(shown, sizeof shown, "%.50s", arg);
+        if (index < 0)
+            return (cli_usage_error(it->cmd, "unknown option '%s'", shown), CLI_ARG_ERROR);
+        snprintf(shown, sizeof shown, "-%c", arg[1]);
+    }
+    if (opts[index].takes_value) {
+        if (inline_value) {
+            *value = inline_value;
+        } else if (it->i < it->argc) {
+            *value = it->argv[it->i++];
+        } else {
+            cli_usage_error(it->cmd, "option '%s' needs a value", shown);
+            return CLI_ARG_ERROR;
+        }
+    } else if (inline_value) {
+        cli_usage_error(it->cmd, "option '%s' takes no value", shown);
+        return CLI_ARG_ERROR;
+    }
+    return index;
+}
+
+/* Rejects leading white space, which strtol/strtod would skip. */
+static int starts_ok(const char *s)
+{
+    return s && *s && !isspace((unsigned char)*s);
+}
+
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    if (!starts_ok(s))
+        return cli_usage_error(cmd, "%s: '%s' is not a number", opt, s ? s : "");
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0') {
+        /* "1.5" or "1e3": a number, but not an integer */
+        char *dend = NULL;
+        double d = strtod(s, &dend);
+        (void)d;
+        if (dend != s && *dend == '\0')
+            return cli_usage_error(cmd, "%s: '%s' is not an integer", opt, s);
+        return cli_usage_error(cmd, "%s: '%s' is not a number", opt, s);
+    }
+    if (errno == ERANGE || v < min || v > max) {
+        if (max == LONG_MAX)
+            return cli_usage_error(cmd, "%s: '%s' is out of range (must be >= %ld)", opt, s, min);
+        return cli_usage_error(cmd, "%s: '%s' is out of range (must be %ld to %ld)", opt, s, min,
+                               max);
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    if (!starts_ok(s) || !isdigit((unsigned char)s[0]))
+        return (s && s[0] == '-' && isdigit((unsigned char)s[1]))
+                   ? cli_usage_error(cmd, "%s: '%s' is out of range (must be >= 0)", opt, s)
+                   : cli_usage_error(cmd, "%s: '%s' is not a number", opt, s ? s : "");
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0')
+        return cli_usage_error(cmd, "%s: '%s' is not an integer", opt, s);
+    if (errno == ERANGE || v > UINT64_MAX)
+        return cli_usage_error(cmd, "%s: '%s' is out of range (must be 0 to %llu)", opt, s,
+                               (unsigned long long)UINT64_MAX);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out)
+{
+    uint64_t v;
+    int rc = cli_parse_u64(cmd, opt, s, &v);
+    if (rc)
+        return rc;
+    if (v > SIZE_MAX)
+        return cli_usage_error(cmd, "%s: '%s' is out of range", opt, s);
+    *out = (size_t)v;
+    return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double min, int min_open,
+                     double max, int max_open, double *out)
+{
+    char *end = NULL;
+    if (!starts_ok(s))
+        return cli_usage_error(cmd, "%s: '%s' is not a number", opt, s ? s : "");
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0')
+        return cli_usage_error(cmd, "%s: '%s' is not a number", opt, s);
+    if (!isfinite(v))
+        return cli_usage_error(cmd, "%s: '%s' is not a finite number", opt, s);
+    int below = min_open ? !(v > min) : !(v >= min);
+    int above = max_open ? !(v < max) : !(v <= max);
+    if (below || above) {
+        if (isinf(max))
+            return cli_usage_error(cmd, "%s: '%s' is out of range (must be %s %g)", opt, s,
+                                   min_open ? ">" : ">=", min);
+        return cli_usage_error(cmd, "%s: '%s' is out of range (must be in %c%g, %g%c)", opt, s,
+                               min_open ? '(' : '[', min, max, max_open ? ')' : ']');
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char *const *choices,
+                     int *out)
+{
+    char list[256] = "";
+    for (int j = 0; choices[j]; j++) {
+        if (!strcmp(s, choices[j])) {
+            *out = j;
+            return 0;
+        }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", choices[j]);
+    }
+    return cli_usage_error(cmd, "%s: '%s' is not one of: %s", opt, s, list);
+}
+
+const char *const cli_format_help =
+    "Data format options:\n"
+    "  --format FMT           auto, csv, libsvm (or svm, svmlight) or idx (default\n"
+    "                         auto: from the file name: *.csv, *.tsv, *.txt -> csv;\n"
+    "                         *.svm, *.libsvm, *.svmlight -> libsvm; a name with\n"
+    "                         'idx' or '-ubyte' -> idx); *.gz is read with zlib\n"
+    "  --label-column N       CSV: 0-based column of the label, or 'last' (default 0)\n"
+    "  --header               CSV: the first line is a header\n"
+    "  --no-header            CSV: the first line is data (default: a header is\n"
+    "                         detected when the first line is not numeric)\n"
+    "  --labels FILE          IDX: the labels file (default: from the images file\n"
+    "                         name: *-images-idx3-ubyte -> *-labels-idx1-ubyte)\n";
+
+int cli_format_option(const char *cmd, const char *name, const char *value, csm_read_options *ro)
+{
+    if (!strcmp(name, "format")) {
+        if (csm_parse_format(value, &ro->format) != 0)
+            return cli_usage_error(cmd, "--format: '%s' is not one of: auto, csv, libsvm, idx",
+                                   value);
+        return 0;
+    }
+    if (!strcmp(name, "label-column")) {
+        if (!strcmp(value, "last")) {
+            ro->label_column = -1;
+            return 0;
+        }
+        long v;
+        if (cli_parse_long(cmd, "--label-column", value, 0, INT_MAX, &v))
+            return CLI_USAGE;
+        ro->label_column = (int)v;
+        return 0;
+    }
+    if (!strcmp(name, "header")) {
+        ro->header = 1;
+        return 0;
+    }
+    if (!strcmp(name, "no-header")) {
+        ro->header = 0;
+        return 0;
+    }
+    if (!strcmp(name, "labels")) {
+        ro->labels_path = value;
+        return 0;
+    }
+    return -1;
+}

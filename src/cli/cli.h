@@ -1,0 +1,182 @@
+/* Shared declarations of the clsoftmax command-line tool. The tool uses only
+ * the public library API (clsoftmax.h) and the data readers (dataio.h). */
+#ifndef CSM_CLI_H
+#define CSM_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clsoftmax.h"
+#include "dataio.h"
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+/* Exit statuses. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* ------------------------------------------------------------ main.c */
+
+/* "ERROR: <text>" on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "ERROR: <text>" and the hint to `clsoftmax CMD --help`; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* "ERROR: <status string>: <last error>"; returns CLI_FAIL. ctx may be NULL. */
+int cli_lib_error(const csm_context *ctx, csm_status st);
+/* Creates the command's context (CLSOFTMAX_DEVICE picks the device); prints
+ * the error and returns NULL on failure. */
+csm_context *cli_context_create(void);
+
+/* ------------------------------------------------------------ args.c */
+
+typedef struct cli_option {
+    const char *name; /* long name without "--" */
+    char short_name;  /* 0 if none */
+    int takes_value;
+} cli_option;
+
+typedef struct cli_args {
+    const char *cmd;   /* subcommand name, for messages */
+    int argc;
+    char **argv;
+    int i;             /* next argument */
+    int options_done;  /* after "--" */
+} cli_args;
+
+#define CLI_ARG_END (-1)
+#define CLI_ARG_POSITIONAL (-2)
+#define CLI_ARG_ERROR (-3)
+
+void cli_args_init(cli_args *it, const char *cmd, int argc, char **argv);
+/* Next argument: the index of the option in `opts` (terminated by a NULL
+ * name) with *value set for options that take one; CLI_ARG_POSITIONAL with
+ * *value = the argument; CLI_ARG_END; or CLI_ARG_ERROR after printing a usage
+ * error (unknown option, missing value, value given to a flag). */
+int cli_args_next(cli_args *it, const cli_option *opts, const char **value);
+
+/* Strict number parsing: the whole string must be a number in range. On
+ * failure they print "ERROR: --opt: ..." with the help hint and return
+ * CLI_USAGE; on success 0. */
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max,
+                   long *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out);
+/* Finite double in [min, max]; with min_open the minimum itself is excluded,
+ * with max_open the maximum. */
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double min, int min_open,
+                     double max, int max_open, double *out);
+/* Index of `s` in the NULL-terminated `choices`, or CLI_USAGE after an error
+ * naming the valid values (*out untouched). */
+int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char *const *choices,
+                     int *out);
+
+/* The data-format options shared by train, predict, eval and gradcheck:
+ * --format, --label-column, --header, --no-header, --labels. */
+extern const char *const cli_format_help;
+/* If `name` is a data-format option, applies it to `ro` and returns 0 (or
+ * CLI_USAGE on a bad value); returns -1 when it is not one. */
+int cli_format_option(const char *cmd, const char *name, const char *value, csm_read_options *ro);
+#define CLI_FORMAT_OPTIONS                                                                       \
+    {"format", 0, 1}, {"label-column", 0, 1}, {"header", 0, 0}, {"no-header", 0, 0},            \
+        {"labels", 0, 1}
+
+/* ------------------------------------------------------------ data.c */
+
+/* Reads a data file; on failure prints "ERROR: <reader message>" and returns
+ * CLI_FAIL. */
+int cli_read_table(const char *path, const csm_read_options *ro, csm_table *t);
+/* Maps the table's raw labels to the classes (sorted); prints "ERROR: FILE:
+ * sample N has label L, which <whose> (classes: ...)" and
+ * returns CLI_FAIL if one is not a class. `out` has t->n entries. */
+int cli_map_labels(const char *path, const csm_table *t, const int64_t *classes, size_t n_classes,
+                   const char *whose, int32_t *out);
+/* Checks that the table has `k` features (those of `model_path`). */
+int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path);
+/* "-1, 1" style list, at most 20 values, into buf. */
+void cli_format_labels(char *buf, size_t len, const int64_t *classes, size_t n);
+/* Loads a model, printing the error. */
+int cli_load_model(csm_context *ctx, const char *path, csm_model **out);
+/* Builds a dataset from the table's features (rows `rows` if not NULL,
+ * else all), with labels `labels` (C classes) or none (C = 0). */
+int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, const void *features,
+                     csm_dtype dtype, size_t n, size_t k, const int32_t *labels, size_t C);
+/* Copies a model into a new one at `prec` (weights, labels, metadata). */
+int cli_convert_model(csm_model *src, csm_precision prec, csm_model **out);
+
+/* A tiny deterministic generator (splitmix64) for shuffles and random data. */
+uint64_t cli_rand(uint64_t *state);
+double cli_rand_uniform(uint64_t *state); /* [0, 1) */
+double cli_rand_normal(uint64_t *state);
+/* Fisher-Yates shuffle of idx[0..n). */
+void cli_shuffle(size_t *idx, size_t n, uint64_t *state);
+
+/* Monotonic seconds. */
+double cli_now(void);
+
+/* ------------------------------------------------------- standardize.c */
+
+/* Per-feature mean and scale (population standard deviation; 1 where it is
+ * 0 or not finite) of n rows of k features. */
+int cli_standardize_fit(const void *x, csm_dtype dtype, size_t n, size_t k, double *mean,
+                        double *scale);
+/* (x - mean) / scale into a new double array (n, k); NULL on allocation failure. */
+double *cli_standardize_apply(const void *x, csm_dtype dtype, size_t n, size_t k,
+                              const double *mean, const double *scale);
+/* W'_cj = W_cj / s_j, b'_c = b_c - sum_j W_cj m_j / s_j (in place): a model
+ * trained on standardized features becomes one on raw features. */
+void cli_standardize_fold(double *w, double *b, size_t C, size_t k, const double *mean,
+                          const double *scale);
+/* The inverse: W_cj = W'_cj s_j, b_c = b'_c + sum_j W'_cj m_j. */
+void cli_standardize_unfold(double *w, double *b, size_t C, size_t k, const double *mean,
+                            const double *scale);
+/* JSON array of %.17g numbers, malloc'd. */
+char *cli_vector_to_json(const double *v, size_t n);
+/* Parses a JSON array of exactly n numbers; 0 on success. */
+int cli_vector_from_json(const char *s, double *v, size_t n);
+
+/* ----------------------------------------------------------- progress.c */
+
+typedef struct cli_progress {
+    int enabled;   /* 0 with --quiet */
+    int tty;       /* stderr is a terminal: redraw one line */
+    int epochs;
+    double start;  /* cli_now() at the start of training */
+    int drawn;     /* a live line is on screen */
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, int quiet, int epochs);
+/* One epoch's report; has_val says whether val_loss / val_acc are meaningful. */
+void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
+                        double val_acc);
+/* Ends the live line, if any. */
+void cli_progress_done(cli_progress *p);
+/* Prints a message line on stderr unless quiet (ends a live line first). */
+void cli_progress_note(cli_progress *p, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* ------------------------------------------------------------ history.c */
+
+typedef struct cli_history {
+    FILE *f;
+    const char *path;
+} cli_history;
+
+/* Opens FILE and writes the CSV header; prints the error and returns CLI_FAIL. */
+int cli_history_open(cli_history *h, const char *path);
+int cli_history_row(cli_history *h, const csm_epoch_info *info, int has_val, double val_loss,
+                    double val_acc);
+/* Closes, reporting a write error. */
+int cli_history_close(cli_history *h);
+
+/* ------------------------------------------------------------ commands */
+
+int cmd_devices(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+
+#endif

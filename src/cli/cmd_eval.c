@@ -1,0 +1,160 @@
+/* clsoftmax eval DATA MODEL: mean cross-entropy, accuracy, confusion matrix. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+    printf("Usage: clsoftmax eval [OPTIONS] DATA MODEL\n"
+           "Evaluate MODEL on the labelled samples of DATA. Prints to standard output:\n"
+           "  loss X        mean cross-entropy (natural log, no L2 term)\n"
+           "  accuracy X    fraction of samples predicted correctly\n"
+           "then the confusion matrix, rows = true label, columns = predicted label,\n"
+           "headed by the label values. Every label of DATA must be one of the\n"
+           "model's classes.\n"
+           "\n"
+           "Options:\n"
+           "  -h, --help             show this help\n"
+           "\n"
+           "%s"
+           "libsvm data takes its feature count from the model.\n"
+           "\n"
+           "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
+           cli_format_help);
+}
+
+enum { O_HELP };
+static const cli_option options[] = {{"help", 'h', 0}, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+
+static int digits(unsigned long long v)
+{
+    int d = 1;
+    while (v >= 10)
+        v /= 10, d++;
+    return d;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    cli_args it;
+    const char *v, *pos[2] = {NULL, NULL};
+    int id, npos = 0;
+    csm_read_options ro;
+    csm_read_options_init(&ro);
+    cli_args_init(&it, "eval", argc, argv);
+    while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_ERROR)
+            return CLI_USAGE;
+        if (id == CLI_ARG_POSITIONAL) {
+            if (npos >= 2)
+                return cli_usage_error("eval", "unexpected argument '%s'", v);
+            pos[npos++] = v;
+        } else if (id == O_HELP) {
+            help();
+            return CLI_OK;
+        } else if (cli_format_option("eval", options[id].name, v, &ro)) {
+            return CLI_USAGE;
+        }
+    }
+    if (npos < 2)
+        return cli_usage_error("eval", npos == 0 ? "missing DATA and MODEL arguments"
+                                                 : "missing MODEL argument");
+    const char *data_path = pos[0], *model_path = pos[1];
+
+    int status = CLI_FAIL;
+    csm_context *ctx = NULL;
+    csm_model *model = NULL;
+    csm_dataset *data = NULL;
+    csm_table tab;
+    int32_t *labels = NULL, *pred = NULL;
+    unsigned long long *conf = NULL;
+    csm_status st;
+    char whose[1100];
+    memset(&tab, 0, sizeof tab);
+
+    if (!(ctx = cli_context_create()))
+        goto done;
+    if (cli_load_model(ctx, model_path, &model))
+        goto done;
+    size_t C = csm_model_n_classes(model), k = csm_model_n_features(model);
+    const int64_t *classes = csm_model_labels(model);
+    ro.n_features = k;
+    if (cli_read_table(data_path, &ro, &tab))
+        goto done;
+    if (cli_check_features(data_path, &tab, k, model_path))
+        goto done;
+    labels = malloc(tab.n * sizeof *labels);
+    pred = malloc(tab.n * sizeof *pred);
+    conf = calloc(C * C, sizeof *conf);
+    if (!labels || !pred || !conf) {
+        cli_error("out of memory");
+        goto done;
+    }
+    snprintf(whose, sizeof whose, "the model %s does not know", model_path);
+    if (cli_map_labels(data_path, &tab, classes, C, whose, labels))
+        goto done;
+    if (cli_make_dataset(ctx, &data, csm_model_precision(model), tab.features, tab.dtype, tab.n,
+                         k, labels, C))
+        goto done;
+    double loss = 0, acc = 0;
+    if ((st = csm_evaluate(model, data, &loss, &acc)) != CSM_OK ||
+        (st = csm_predict(model, data, pred)) != CSM_OK) {
+        cli_lib_error(ctx, st);
+        goto done;
+    }
+    for (size_t i = 0; i < tab.n; i++) {
+        if (pred[i] < 0 || (size_t)pred[i] >= C) {
+            cli_error("the device returned class %d for sample %zu (%zu classes)", (int)pred[i],
+                      i + 1, C);
+            goto done;
+        }
+        conf[(size_t)labels[i] * C + (size_t)pred[i]]++;
+    }
+
+    printf("loss %.6f\n", loss);
+    printf("accuracy %.6f\n", acc);
+    printf("confusion matrix (rows: true label, columns: predicted label)\n");
+    int width = 1;
+    for (size_t c = 0; c < C; c++) {
+        char lbl[32];
+        int w = snprintf(lbl, sizeof lbl, "%lld", (long long)classes[c]);
+        if (w > width)
+            width = w;
+    }
+    for (size_t i = 0; i < C * C; i++)
+        if (digits(conf[i]) > width)
+            width = digits(conf[i]);
+    int lw = 1;
+    for (size_t c = 0; c < C; c++) {
+        char lbl[32];
+        int w = snprintf(lbl, sizeof lbl, "%lld", (long long)classes[c]);
+        if (w > lw)
+            lw = w;
+    }
+    printf("%*s", lw, "");
+    for (size_t c = 0; c < C; c++)
+        printf(" %*lld", width, (long long)classes[c]);
+    putchar('\n');
+    for (size_t r = 0; r < C; r++) {
+        printf("%*lld", lw, (long long)classes[r]);
+        for (size_t c = 0; c < C; c++)
+            printf(" %*llu", width, conf[r * C + c]);
+        putchar('\n');
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("write error on standard output");
+        goto done;
+    }
+    status = CLI_OK;
+done:
+    free(labels);
+    free(pred);
+    free(conf);
+    csm_table_free(&tab);
+    csm_dataset_free(data);
+    csm_model_free(model);
+    csm_context_free(ctx);
+    return status;
+}

@@ -1,0 +1,158 @@
+/* clsoftmax predict [--proba] DATA MODEL [OUTPUT] */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+    printf("Usage: clsoftmax predict [OPTIONS] DATA MODEL [OUTPUT]\n"
+           "Predict the class of every sample of DATA with MODEL. Writes to OUTPUT, or\n"
+           "to standard output when OUTPUT is absent or '-'.\n"
+           "\n"
+           "Output: one line per sample with the predicted label, in the label values\n"
+           "the model was trained with (e.g. -1/1). With --proba: CSV, a header line\n"
+           "naming the classes by their label values (e.g. '-1,1'), then one row per\n"
+           "sample with the probability of each class (%%.9g).\n"
+           "The labels in DATA are not used, but must be valid numbers.\n"
+           "\n"
+           "Options:\n"
+           "  --proba                write class probabilities instead of labels\n"
+           "  -h, --help             show this help\n"
+           "\n"
+           "%s"
+           "libsvm data takes its feature count from the model.\n"
+           "\n"
+           "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
+           cli_format_help);
+}
+
+enum { O_PROBA, O_HELP };
+static const cli_option options[] = {
+    {"proba", 0, 0}, {"help", 'h', 0}, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+
+int cmd_predict(int argc, char **argv)
+{
+    cli_args it;
+    const char *v, *pos[3] = {NULL, NULL, NULL};
+    int id, npos = 0, proba = 0;
+    csm_read_options ro;
+    csm_read_options_init(&ro);
+    cli_args_init(&it, "predict", argc, argv);
+    while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_ERROR)
+            return CLI_USAGE;
+        if (id == CLI_ARG_POSITIONAL) {
+            if (npos >= 3)
+                return cli_usage_error("predict", "unexpected argument '%s'", v);
+            pos[npos++] = v;
+        } else if (id == O_PROBA) {
+            proba = 1;
+        } else if (id == O_HELP) {
+            help();
+            return CLI_OK;
+        } else if (cli_format_option("predict", options[id].name, v, &ro)) {
+            return CLI_USAGE;
+        }
+    }
+    if (npos < 2)
+        return cli_usage_error("predict", npos == 0 ? "missing DATA and MODEL arguments"
+                                                    : "missing MODEL argument");
+    const char *data_path = pos[0], *model_path = pos[1];
+    const char *out_path = (pos[2] && strcmp(pos[2], "-") != 0) ? pos[2] : NULL;
+
+    int status = CLI_FAIL;
+    csm_context *ctx = NULL;
+    csm_model *model = NULL;
+    csm_dataset *data = NULL;
+    csm_table tab;
+    int32_t *cls = NULL;
+    double *probs = NULL;
+    FILE *out = NULL;
+    csm_status st;
+    memset(&tab, 0, sizeof tab);
+
+    if (!(ctx = cli_context_create()))
+        goto done;
+    if (cli_load_model(ctx, model_path, &model))
+        goto done;
+    size_t C = csm_model_n_classes(model), k = csm_model_n_features(model);
+    ro.n_features = k;
+    if (cli_read_table(data_path, &ro, &tab))
+        goto done;
+    if (cli_check_features(data_path, &tab, k, model_path))
+        goto done;
+    if (cli_make_dataset(ctx, &data, csm_model_precision(model), tab.features, tab.dtype, tab.n,
+                         k, NULL, 0))
+        goto done;
+    const int64_t *labels = csm_model_labels(model);
+    if (proba) {
+        if (tab.n > SIZE_MAX / C / sizeof *probs || !(probs = malloc(tab.n * C * sizeof *probs))) {
+            cli_error("out of memory");
+            goto done;
+        }
+        if ((st = csm_predict_proba(model, data, probs)) != CSM_OK) {
+            cli_lib_error(ctx, st);
+            goto done;
+        }
+    } else {
+        if (!(cls = malloc(tab.n * sizeof *cls))) {
+            cli_error("out of memory");
+            goto done;
+        }
+        if ((st = csm_predict(model, data, cls)) != CSM_OK) {
+            cli_lib_error(ctx, st);
+            goto done;
+        }
+    }
+
+    out = out_path ? fopen(out_path, "w") : stdout;
+    if (!out) {
+        cli_error("%s: cannot write: %s", out_path, strerror(errno));
+        goto done;
+    }
+    if (proba) {
+        for (size_t c = 0; c < C; c++)
+            fprintf(out, "%s%lld", c ? "," : "", (long long)labels[c]);
+        fputc('\n', out);
+        for (size_t i = 0; i < tab.n; i++) {
+            for (size_t c = 0; c < C; c++)
+                fprintf(out, "%s%.9g", c ? "," : "", probs[i * C + c]);
+            fputc('\n', out);
+        }
+    } else {
+        for (size_t i = 0; i < tab.n; i++) {
+            int32_t c = cls[i];
+            if (c < 0 || (size_t)c >= C) {
+                cli_error("the device returned class %d for sample %zu (%zu classes)", (int)c,
+                          i + 1, C);
+                goto done;
+            }
+            fprintf(out, "%lld\n", (long long)labels[c]);
+        }
+    }
+    int bad = ferror(out);
+    if (out == stdout)
+        bad |= fflush(out) != 0;
+    else
+        bad |= fclose(out) != 0;
+    if (bad) {
+        cli_error("%s: write error: %s", out_path ? out_path : "standard output", strerror(errno));
+        out = NULL;
+        goto done;
+    }
+    out = NULL;
+    status = CLI_OK;
+done:
+    if (out && out != stdout)
+        fclose(out);
+    free(cls);
+    free(probs);
+    csm_table_free(&tab);
+    csm_dataset_free(data);
+    csm_model_free(model);
+    csm_context_free(ctx);
+    return status;
+}

@@ -1,0 +1,180 @@
+/* Data and model plumbing shared by the subcommands: reading tables with
+ * clear errors, label mapping, datasets, model loading and conversion, and a
+ * small deterministic random generator. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int cli_read_table(const char *path, const csm_read_options *ro, csm_table *t)
+{
+    char err[1024] = "";
+    memset(t, 0, sizeof *t);
+    if (csm_read_table(path, ro, t, err, sizeof err) != 0) {
+        if (*err)
+            cli_error("%s", err);
+        else
+            cli_error("%s: cannot read the data file", path);
+        memset(t, 0, sizeof *t);
+        return CLI_FAIL;
+    }
+    if (t->n == 0) {
+        cli_error("%s: no samples", path);
+        csm_table_free(t);
+        return CLI_FAIL;
+    }
+    if (t->k == 0) {
+        cli_error("%s: no features", path);
+        csm_table_free(t);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
+void cli_format_labels(char *buf, size_t len, const int64_t *classes, size_t n)
+{
+    size_t used = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used + 1 < len; i++) {
+        int w;
+        if (i == 20 && n > 21) {
+            w = snprintf(buf + used, len - used, ", ... (%zu in all)", n);
+            (void)w;
+            return;
+        }
+        w = snprintf(buf + used, len - used, "%s%lld", i ? ", " : "", (long long)classes[i]);
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
+}
+
+int cli_map_labels(const char *path, const csm_table *t, const int64_t *classes, size_t n_classes,
+                   const char *whose, int32_t *out)
+{
+    size_t bad = csm_map_labels(t->labels, t->n, classes, n_classes, out);
+    if (bad < t->n) {
+        char list[512];
+        cli_format_labels(list, sizeof list, classes, n_classes);
+        cli_error("%s: sample %zu has label %lld, which %s (classes: %s)", path,
+                  bad + 1, (long long)t->labels[bad], whose, list);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
+int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path)
+{
+    if (t->k != k) {
+        cli_error("%s: the data has %zu features but the model %s has %zu", path, t->k,
+                  model_path, k);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
+int cli_load_model(csm_context *ctx, const char *path, csm_model **out)
+{
+    csm_status st = csm_model_load(ctx, out, path);
+    if (st != CSM_OK) {
+        *out = NULL;
+        return cli_lib_error(ctx, st);
+    }
+    return 0;
+}
+
+int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, const void *features,
+                     csm_dtype dtype, size_t n, size_t k, const int32_t *labels, size_t C)
+{
+    csm_status st = csm_dataset_create(ctx, out, prec, features, dtype, n, k, labels, NULL, C);
+    if (st != CSM_OK) {
+        *out = NULL;
+        return cli_lib_error(ctx, st);
+    }
+    return 0;
+}
+
+int cli_convert_model(csm_model *src, csm_precision prec, csm_model **out)
+{
+    csm_context *ctx = csm_model_context(src);
+    size_t C = csm_model_n_classes(src), k = csm_model_n_features(src);
+    double *w = malloc(C * k * sizeof *w), *b = malloc(C * sizeof *b);
+    csm_model *m = NULL;
+    csm_status st = CSM_ERR_OUT_OF_MEMORY;
+    *out = NULL;
+    if (!w || !b)
+        goto fail_nomem;
+    if ((st = csm_model_get_params(src, w, b)) != CSM_OK)
+        goto fail;
+    if ((st = csm_model_create(ctx, &m, prec, C, k)) != CSM_OK)
+        goto fail;
+    if ((st = csm_model_set_params(m, w, b)) != CSM_OK)
+        goto fail;
+    if ((st = csm_model_set_labels(m, csm_model_labels(src))) != CSM_OK)
+        goto fail;
+    for (size_t i = 0; i < csm_model_metadata_count(src); i++) {
+        const char *key = csm_model_metadata_key(src, i);
+        st = csm_model_set_metadata(m, key, csm_model_get_metadata(src, key));
+        if (st == CSM_ERR_INVALID_VALUE)
+            continue; /* a reserved key, written by csm_model_save() itself */
+        if (st != CSM_OK)
+            goto fail;
+    }
+    free(w);
+    free(b);
+    *out = m;
+    return 0;
+fail:
+    free(w);
+    free(b);
+    csm_model_free(m);
+    return cli_lib_error(ctx, st);
+fail_nomem:
+    free(w);
+    free(b);
+    cli_error("out of memory");
+    return CLI_FAIL;
+}
+
+uint64_t cli_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+double cli_rand_uniform(uint64_t *state)
+{
+    return (double)(cli_rand(state) >> 11) * 0x1.0p-53;
+}
+
+double cli_rand_normal(uint64_t *state)
+{
+    double u1 = cli_rand_uniform(state), u2 = cli_rand_uniform(state);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+void cli_shuffle(size_t *idx, size_t n, uint64_t *state)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(cli_rand(state) % i);
+        size_t tmp = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = tmp;
+    }
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

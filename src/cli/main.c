@@ -1,0 +1,130 @@
+/* clsoftmax: the command. Dispatches to the subcommands; shared error
+ * reporting. Exit status: 0 success, 1 runtime or data error, 2 usage error. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("ERROR: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("ERROR: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (cmd)
+        fprintf(stderr, "Try 'clsoftmax %s --help' for more information.\n", cmd);
+    else
+        fprintf(stderr, "Try 'clsoftmax --help' for more information.\n");
+    return CLI_USAGE;
+}
+
+int cli_lib_error(const csm_context *ctx, csm_status st)
+{
+    const char *detail = ctx ? csm_context_last_error(ctx) : "";
+    if (detail && *detail)
+        cli_error("%s: %s", csm_status_string(st), detail);
+    else
+        cli_error("%s", csm_status_string(st));
+    return CLI_FAIL;
+}
+
+csm_context *cli_context_create(void)
+{
+    char err[4096] = "";
+    csm_context *ctx = NULL;
+    csm_status st = csm_context_create(&ctx, NULL, err, sizeof err);
+    if (st != CSM_OK) {
+        if (*err)
+            cli_error("%s: %s", csm_status_string(st), err);
+        else
+            cli_error("%s", csm_status_string(st));
+        if (st == CSM_ERR_DEVICE_NOT_FOUND)
+            fprintf(stderr, "Run 'clsoftmax devices' to see the devices and their selectors.\n");
+        return NULL;
+    }
+    return ctx;
+}
+
+static void print_help(FILE *f)
+{
+    fprintf(f, "Usage: clsoftmax COMMAND [OPTIONS] ARGS...\n"
+           "Softmax regression (multinomial logistic regression) on OpenCL devices.\n"
+           "\n"
+           "Commands:\n"
+           "  devices                           list OpenCL devices and their selectors\n"
+           "  train [OPTIONS] DATA MODEL        train a model on DATA and write MODEL\n"
+           "  predict [--proba] DATA MODEL [OUTPUT]\n"
+           "                                    predicted labels (or probabilities)\n"
+           "  eval DATA MODEL                   loss, accuracy and confusion matrix\n"
+           "  gradcheck [DATA [MODEL]]          check the device gradient numerically\n"
+           "\n"
+           "Options:\n"
+           "  -h, --help      show this help (or 'clsoftmax COMMAND --help')\n"
+           "  -V, --version   show the version\n"
+           "\n"
+           "Data files: CSV, libsvm/svmlight or IDX (MNIST), optionally gzipped;\n"
+           "models: safetensors. The device is chosen by CLSOFTMAX_DEVICE\n"
+           "(see 'clsoftmax devices'). Exit status: 0 success, 1 runtime or data\n"
+           "error, 2 usage error. See clsoftmax(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        if (argc > 2 && strcmp(cmd, "help") == 0) {
+            /* "clsoftmax help train" == "clsoftmax train --help" */
+            char *sub[] = {argv[2], (char *)"--help", NULL};
+            if (!strcmp(argv[2], "devices"))
+                return cmd_devices(2, sub);
+            if (!strcmp(argv[2], "train"))
+                return cmd_train(2, sub);
+            if (!strcmp(argv[2], "predict"))
+                return cmd_predict(2, sub);
+            if (!strcmp(argv[2], "eval"))
+                return cmd_eval(2, sub);
+            if (!strcmp(argv[2], "gradcheck"))
+                return cmd_gradcheck(2, sub);
+            return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
+        }
+        print_help(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("clsoftmax %s\n", csm_version());
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "devices"))
+        return cmd_devices(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "predict"))
+        return cmd_predict(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval"))
+        return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gradcheck"))
+        return cmd_gradcheck(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        return cli_usage_error(NULL, "unknown option '%s'", cmd);
+    return cli_usage_error(NULL, "unknown command '%s'", cmd);
+}

@@ -1,0 +1,84 @@
+# Helpers sourced by the tests/cli/*.sh tests. They print TAP: "ok N - name"
+# or "not ok N - name" per check, and the plan "1..N" at the end.
+#
+# Environment (exported by `make check`): CSM_BUILDDIR (the build tree, for
+# the binary), CSM_TEST_DATA (tests/data in the source tree).
+
+BIN="${CSM_BUILDDIR:-.}/src/cli/clsoftmax"
+DATA="${CSM_TEST_DATA:-tests/data}/cli"
+SRCDIR="${CSM_TEST_DATA:-tests/data}/../.."
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/csm-cli.XXXXXX") || exit 99
+trap 'rm -rf "$T"' EXIT
+
+tap_n=0
+tap_failed=0
+
+# pass NAME / fail NAME [DIAGNOSTIC...]
+pass() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
+fail() {
+    tap_n=$((tap_n + 1))
+    tap_failed=1
+    echo "not ok $tap_n - $1"
+    shift
+    for d in "$@"; do echo "# $d"; done
+    if [ -s "$T/err" ]; then sed -n '1,15s/^/#   stderr: /p' "$T/err"; fi
+}
+# check NAME COMMAND...: ok when COMMAND succeeds.
+check() {
+    name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
+}
+
+# run ARGS...: runs the tool; sets $rc, stdout in $T/out, stderr in $T/err.
+run() {
+    "$BIN" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+
+# runs NAME ARGS...: the tool must exit 0.
+runs() {
+    name=$1
+    shift
+    run "$@"
+    if [ "$rc" -eq 0 ]; then pass "$name"; else fail "$name" "exit $rc: clsoftmax $*"; fi
+}
+
+# fails NAME CODE PATTERN ARGS...: the tool must exit CODE with a first
+# stderr line "ERROR: ..." matching the grep -E PATTERN.
+fails() {
+    name=$1 code=$2 pattern=$3
+    shift 3
+    run "$@"
+    first=$(head -n 1 "$T/err")
+    if [ "$rc" -ne "$code" ]; then
+        fail "$name" "exit $rc, expected $code: clsoftmax $*"
+    elif ! printf '%s\n' "$first" | grep -q '^ERROR: '; then
+        fail "$name" "stderr does not start with 'ERROR: '"
+    elif ! grep -Eq -- "$pattern" "$T/err"; then
+        fail "$name" "stderr does not match /$pattern/"
+    else
+        pass "$name"
+    fi
+}
+
+# Skips the whole test unless the tool finds an OpenCL device.
+need_device() {
+    if ! "$BIN" devices >/dev/null 2>&1; then
+        echo "1..0 # SKIP no OpenCL device"
+        exit 0
+    fi
+}
+
+# Field VALUE of the eval output ("loss X", "accuracy X").
+eval_field() { sed -n "s/^$1 //p" "$T/out" | head -n 1; }
+
+# awk-based float comparison: ge A B -> A >= B.
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+close_to() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+done_testing() {
+    echo "1..$tap_n"
+    exit 0
+}

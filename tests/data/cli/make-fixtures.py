@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Writes the small committed corpus of the command-line tests (tests/cli/*.sh).
+
+Deterministic: running it again gives the same bytes (gzip mtime 0).
+Good files: small separable problems with -1/+1 and 1..3 labels in every
+format. Bad files: one defect each, named after it.
+"""
+import gzip
+import os
+import random
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(name, data, mode="w"):
+    with open(os.path.join(HERE, name), mode) as f:
+        f.write(data)
+
+
+def gz(name, data):
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(HERE, name), "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+            f.write(data)
+
+
+rng = random.Random(20240601)
+
+# -1/+1, two features: label = sign(x1 + x2) with a margin.
+pm1 = []
+while len(pm1) < 40:
+    x1, x2 = round(rng.uniform(-2, 2), 2), round(rng.uniform(-2, 2), 2)
+    s = x1 + x2
+    if abs(s) < 0.4:
+        continue
+    pm1.append((1 if s > 0 else -1, x1, x2))
+write("pm1.csv", "label,x1,x2\n" + "".join("%d,%g,%g\n" % r for r in pm1))
+gz("pm1.csv.gz", "label,x1,x2\n" + "".join("%d,%g,%g\n" % r for r in pm1))
+write("pm1.svm", "# -1/+1 problem in libsvm format\n" +
+      "".join("%+d 1:%g 2:%g\n" % r for r in pm1))
+
+# 1..3, three features (the third always 0 in libsvm: absent), blobs.
+centers = {1: (0.0, 0.0), 2: (3.0, 0.0), 3: (0.0, 3.0)}
+three = []
+for i in range(60):
+    c = 1 + i % 3
+    cx, cy = centers[c]
+    three.append((c, round(cx + rng.gauss(0, 0.5), 3), round(cy + rng.gauss(0, 0.5), 3)))
+# label last, ';' separated, no header
+write("three.csv", "".join("%g;%g;0;%d\n" % (x, y, c) for c, x, y in three))
+write("three.svm", "".join("%d 1:%g 2:%g\n" % (c, x, y) for c, x, y in three))
+gz("three.svm.gz", "".join("%d 1:%g 2:%g\n" % (c, x, y) for c, x, y in three))
+# only classes 1 and 3 (a subset: fine for --resume / eval on a 1..3 model)
+write("three-subset.svm", "".join("%d 1:%g 2:%g\n" % (c, x, y) for c, x, y in three if c != 2))
+
+# IDX: 30 images of 4x4 bytes in classes 0..2 (bright rows by class).
+imgs, labs = bytearray(), bytearray()
+for i in range(30):
+    c = i % 3
+    for r in range(4):
+        for col in range(4):
+            base = 200 if r == c else 20
+            imgs.append(max(0, min(255, base + rng.randint(-20, 20))))
+    labs.append(c)
+idx_images = struct.pack(">IIII", 0x803, 30, 4, 4) + bytes(imgs)
+idx_labels = struct.pack(">II", 0x801, 30) + bytes(labs)
+gz("tiny-images-idx3-ubyte.gz", idx_images)
+gz("tiny-labels-idx1-ubyte.gz", idx_labels)
+write("plain-images-idx3-ubyte", idx_images, "wb")
+write("plain-labels-idx1-ubyte", idx_labels, "wb")
+
+# ---- bad inputs ----
+write("empty.csv", "")
+write("ragged.csv", "label,x1,x2\n1,0.5,0.5\n-1,0.25\n1,1,1\n")
+write("nonnumeric.csv", "label,x1,x2\n1,0.5,0.5\n-1,abc,0.5\n")
+write("nan.csv", "label,x1,x2\n1,0.5,0.5\n-1,nan,0.5\n")
+write("inf.csv", "label,x1,x2\n1,0.5,0.5\n-1,0.5,inf\n")
+write("unknown-label.csv", "label,x1,x2\n1,0.5,0.5\n2,0.5,0.5\n-1,-1,-1\n")
+write("three-features.csv", "label,x1,x2,x3\n1,0.5,0.5,1\n-1,-0.5,-0.5,1\n")
+write("single-class.csv", "label,x1,x2\n1,0.5,0.5\n1,0.25,1\n")
+write("index0.svm", "1 1:0.5\n-1 0:0.5 2:1\n")
+write("decreasing.svm", "1 1:0.5 2:1\n-1 2:0.5 1:1\n")
+write("big-index.svm", "1 1:0.5\n-1 7:0.5\n")
+write("badmagic-images-idx3-ubyte", struct.pack(">IIII", 0x01020803, 1, 2, 2) + bytes(4), "wb")
+write("truncated-images-idx3-ubyte", struct.pack(">IIII", 0x803, 3, 4, 4) + bytes(20), "wb")
+write("overflow-images-idx3-ubyte",
+      struct.pack(">IIII", 0x803, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + bytes(16), "wb")
+good_gz = gzip.compress(b"label,x1,x2\n1,0.5,0.5\n-1,-0.5,-0.5\n" * 20, mtime=0)
+# flip bytes in the middle of the deflate stream: a CRC / data error
+bad = bytearray(good_gz)
+for i in range(len(bad) // 2, len(bad) // 2 + 6):
+    bad[i] ^= 0x5A
+write("corrupt.csv.gz", bytes(bad), "wb")
