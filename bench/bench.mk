@@ -1,1 +1,16 @@
-# filled in by its owner
+# The benchmark (see BENCHMARKS.md). Built by `make bench` only: it is an
+# EXTRA_PROGRAM, so neither `make` nor `make check` builds it.
+EXTRA_PROGRAMS += bench/clsoftmax-bench
+bench_clsoftmax_bench_SOURCES = bench/bench.c bench/bench_data.c bench/bench_data.h
+bench_clsoftmax_bench_CFLAGS = $(AM_CFLAGS) $(OPENCL_CFLAGS) $(ZLIB_CFLAGS)
+# -static: link the library's static archive, so the internal block
+# operations (src/ops.h) the phase timing calls are always reachable, and the
+# binary runs from the build tree without a libtool wrapper (it re-executes
+# itself through /proc/self/exe to measure start-up).
+bench_clsoftmax_bench_LDFLAGS = -static
+bench_clsoftmax_bench_LDADD = src/libclsoftmax.la $(CLBLAST_LIBS) $(OPENCL_LIBS) $(ZLIB_LIBS) -lm
+CLEANFILES += bench/clsoftmax-bench$(EXEEXT)
+EXTRA_DIST += bench/compare.py
+
+.PHONY: bench
+bench: bench/clsoftmax-bench$(EXEEXT)

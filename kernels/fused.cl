@@ -5,10 +5,16 @@
  *
  * Extra defines: X_U8 = 1 when features are stored as unsigned bytes on the
  * device (value = byte / 255: a quarter of the memory traffic of float),
- * FL = the work-group size (rows per block), VEC = the vector width the
- * dot products use (the device's preferred width: 16 with AVX-512, 8 with
- * AVX2). Explicit vectors matter: without fast-math no compiler may
- * reorder a scalar float reduction, so a scalar loop would stay scalar. */
+ * FL = work-items per group, RB = rows per block (a multiple of FL), VEC =
+ * the vector width of the dot products (the device's preferred width: 16
+ * with AVX-512, 8 with AVX2).
+ *
+ * On a CPU the host uses FL = 1: a work-group is one thread's task, the
+ * work-item runs plain vector code, and there is nothing for the OpenCL
+ * compiler to re-vectorise across work-items (POCL otherwise turns the
+ * explicit vectors into gathers and scatters). Explicit vectors matter:
+ * without fast-math no compiler may reorder a scalar float reduction, so a
+ * scalar loop would stay scalar. */
 
 #define CSM_COMPUTE_GRAD 32
 
@@ -50,13 +56,22 @@ static inline real hsum(realv v)
 #define NPART (NCLASS * NFEAT + NCLASS)
 
 /* Work-group g handles rows [g*B/G, (g+1)*B/G) of the step's B rows, in
- * blocks of FL rows: row r of the step is dataset row idx[start + r] (a
+ * blocks of RB rows: row r of the step is dataset row idx[start + r] (a
  * shuffled minibatch, gathered here rather than copied) or start + r.
  *
  * partial (G, C*k + C): the group's dW then db contribution (delta
  *   already carries the 1/B scale); gstats (G) summed loss; gcorrect (G).
  * logits/probs/row_correct (B, C)/(B, C)/(B) are written only when the mode
  * asks (forward / predict through this path). */
+
+/* acc (C vectors) += W[:, v0*VEC .. v1*VEC) . xr[same] */
+#define DOT_CHUNK(acc, xr, v0, v1)                                                          \
+    for (int v = (v0); v < (v1); v++) {                                                     \
+        const realv xv_ = XLOADV(v, (xr));                                                  \
+        _Pragma("unroll") for (int c = 0; c < NCLASS; c++)                                  \
+            acc[c] = fma(VLOAD(v, W + c * NFEAT), xv_, acc[c]);                             \
+    }
+
 __kernel __attribute__((reqd_work_group_size(FL, 1, 1)))
 void fused_step(__global real *partial, __global real *gstats, __global int *gcorrect,
                 __global real *logits_out, __global real *probs_out,
@@ -66,10 +81,12 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                 __global const real *W, __global const real *bias, const int B,
                 const int mode, const real scale)
 {
-    __local real delta[FL * NCLASS];
-    __local int rowid[FL];
+    __local real delta[RB * NCLASS]; /* logits, then (O - T) * scale */
+    __local int rowid[RB];
+#if FL > 1
     __local real lsum[FL];
     __local int lcnt[FL];
+#endif
 
     const int t = get_local_id(0);
     const int g = get_group_id(0);
@@ -92,30 +109,70 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
     for (int q = 0; q < NDB; q++)
         db_acc[q] = 0;
 
-    for (int blk = r_begin; blk < r_end; blk += FL) {
-        const int r = blk + t;
-        const int valid = r < r_end;
-        if (valid) {
-            const int row = use_idx ? idx[start + r] : start + r;
-            __global const xelem *xr = x + (size_t)row * NFEAT;
-            real s[NCLASS];
-            {
-                realv acc[NCLASS];
+    for (int blk = r_begin; blk < r_end; blk += RB) {
+        const int nb = min(RB, r_end - blk);
+        for (int b = t; b < RB; b += FL) {
+            const int r = blk + b;
+            rowid[b] = r < r_end ? (use_idx ? idx[start + r] : start + r) : -1;
+            for (int c = 0; c < NCLASS; c++)
+                delta[b * NCLASS + c] = 0;
+        }
+        /* Phase 1a: logits of the block's rows (item t: rows t, t + FL, ...),
+         * feature chunk by feature chunk so that the chunk of W (JV vectors
+         * of every class) stays in L1 while all the rows use it; two rows at
+         * a time share each load of W when C is small enough for registers. */
+        for (int v0 = 0; v0 < NVEC; v0 += JV) {
+            const int v1 = min(v0 + JV, NVEC);
+            int b = t;
+#if NCLASS <= 12
+            for (; b + FL < nb; b += 2 * FL) {
+                realv acc0[NCLASS], acc1[NCLASS];
+#pragma unroll
                 for (int c = 0; c < NCLASS; c++)
-                    acc[c] = (realv)(0);
-                for (int v = 0; v < NVEC; v++) {
-                    const realv xv = XLOADV(v, xr);
-                    for (int c = 0; c < NCLASS; c++)
-                        acc[c] += VLOAD(v, W + c * NFEAT) * xv;
+                    acc0[c] = acc1[c] = (realv)(0);
+                __global const xelem *x0 = x + (size_t)rowid[b] * NFEAT;
+                __global const xelem *x1 = x + (size_t)rowid[b + FL] * NFEAT;
+                for (int v = v0; v < v1; v++) {
+                    const realv xv0 = XLOADV(v, x0), xv1 = XLOADV(v, x1);
+#pragma unroll
+                    for (int c = 0; c < NCLASS; c++) {
+                        const realv wv = VLOAD(v, W + c * NFEAT);
+                        acc0[c] = fma(wv, xv0, acc0[c]);
+                        acc1[c] = fma(wv, xv1, acc1[c]);
+                    }
                 }
-                for (int c = 0; c < NCLASS; c++)
-                    s[c] = hsum(acc[c]);
-                for (int j = NVEC * VEC; j < NFEAT; j++) {
-                    const real xv = XVAL(xr[j]);
-                    for (int c = 0; c < NCLASS; c++)
-                        s[c] += W[c * NFEAT + j] * xv;
+#pragma unroll
+                for (int c = 0; c < NCLASS; c++) {
+                    delta[b * NCLASS + c] += hsum(acc0[c]);
+                    delta[(b + FL) * NCLASS + c] += hsum(acc1[c]);
                 }
             }
+#endif
+            for (; b < nb; b += FL) {
+                realv acc[NCLASS];
+#pragma unroll
+                for (int c = 0; c < NCLASS; c++)
+                    acc[c] = (realv)(0);
+                __global const xelem *xr = x + (size_t)rowid[b] * NFEAT;
+                DOT_CHUNK(acc, xr, v0, v1)
+#pragma unroll
+                for (int c = 0; c < NCLASS; c++)
+                    delta[b * NCLASS + c] += hsum(acc[c]);
+            }
+        }
+        /* Phase 1b: tail features, bias, softmax, loss and delta per row */
+        for (int b = t; b < RB; b += FL) {
+            const int r = blk + b;
+            if (r >= r_end)
+                continue; /* its delta row is already zero */
+            const int row = rowid[b];
+            __global const xelem *xr = x + (size_t)row * NFEAT;
+            real s[NCLASS];
+            for (int c = 0; c < NCLASS; c++)
+                s[c] = delta[b * NCLASS + c];
+            for (int j = NVEC * VEC; j < NFEAT; j++)
+                for (int c = 0; c < NCLASS; c++)
+                    s[c] = fma(W[c * NFEAT + j], XVAL(xr[j]), s[c]);
             real m = -INFINITY;
             int arg = 0;
             for (int c = 0; c < NCLASS; c++) {
@@ -140,7 +197,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                 loss_acc += lse - s[y];
                 cnt_acc += (arg == y);
                 for (int c = 0; c < NCLASS; c++)
-                    delta[t * NCLASS + c] =
+                    delta[b * NCLASS + c] =
                         (exp(s[c] - lse) - (c == y ? (real)1 : (real)0)) * scale;
             } else if (mode & CSM_HAS_TARGETS) {
                 __global const real *tr = targets + (size_t)row * NCLASS;
@@ -153,46 +210,43 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                         tmax = tr[c];
                         targ = c;
                     }
-                    delta[t * NCLASS + c] = (exp(s[c] - lse) - tr[c]) * scale;
+                    delta[b * NCLASS + c] = (exp(s[c] - lse) - tr[c]) * scale;
                 }
                 cnt_acc += (arg == targ);
             } else {
                 row_correct[r] = arg;
             }
-            rowid[t] = row;
-        } else {
-            for (int c = 0; c < NCLASS; c++)
-                delta[t * NCLASS + c] = 0;
-            rowid[t] = -1;
         }
         if (!grad)
             continue; /* uniform across the group: no barrier needed */
         barrier(CLK_LOCAL_MEM_FENCE);
-        const int nb = min(FL, r_end - blk);
-        /* dW[c, :] += sum_b delta[b, c] x[b, :]: work-item t owns whole
-         * vectors v = t, t + FL, ... of features, plus tail feature
-         * NVEC * VEC + t, so no two items write the same place. */
+        /* Phase 2: dW[c, :] += sum_b delta[b, c] x[b, :] while the rows are
+         * in cache. Item t owns whole vectors v = t, t + FL, ... of
+         * features, plus tail feature NVEC * VEC + t, so no two items
+         * write the same place. */
         for (int v = t; v < NVEC; v += FL) {
             realv acc[NCLASS];
+#pragma unroll
             for (int c = 0; c < NCLASS; c++)
                 acc[c] = (realv)(0);
             for (int b = 0; b < nb; b++) {
                 const realv xv = XLOADV(v, x + (size_t)rowid[b] * NFEAT);
+#pragma unroll
                 for (int c = 0; c < NCLASS; c++)
-                    acc[c] += delta[b * NCLASS + c] * xv;
+                    acc[c] = fma((realv)(delta[b * NCLASS + c]), xv, acc[c]);
             }
+#pragma unroll
             for (int c = 0; c < NCLASS; c++)
                 VSTORE(VLOAD(v, part + c * NFEAT) + acc[c], v, part + c * NFEAT);
         }
-        if (t < NTAIL) {
-            const int j = NVEC * VEC + t;
+        for (int j = NVEC * VEC + t; j < NFEAT; j += FL) {
             real acc[NCLASS];
             for (int c = 0; c < NCLASS; c++)
                 acc[c] = 0;
             for (int b = 0; b < nb; b++) {
                 const real xv = XVAL(x[(size_t)rowid[b] * NFEAT + j]);
                 for (int c = 0; c < NCLASS; c++)
-                    acc[c] += delta[b * NCLASS + c] * xv;
+                    acc[c] = fma(delta[b * NCLASS + c], xv, acc[c]);
             }
             for (int c = 0; c < NCLASS; c++)
                 part[c * NFEAT + j] += acc[c];
@@ -210,6 +264,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             if (t + q * FL < NCLASS)
                 part[NCLASS * NFEAT + t + q * FL] = db_acc[q];
 
+#if FL > 1
     lsum[t] = loss_acc;
     lcnt[t] = cnt_acc;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -224,6 +279,10 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
         gstats[g] = lsum[0];
         gcorrect[g] = lcnt[0];
     }
+#else
+    gstats[g] = loss_acc;
+    gcorrect[g] = cnt_acc;
+#endif
 }
 
 /* Sums the G group partials in a fixed order: dweight (C, k), dbias (C),

@@ -68,10 +68,13 @@ csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
 static csm_status fused_init(csm_work *w, const csm_dataset *d)
 {
     csm_context *ctx = w->ctx;
-    /* Enough groups to fill every compute unit a few times over, but no
-     * more than there are row blocks. */
-    size_t blocks = (w->cap + CSM_FUSED_FL - 1) / CSM_FUSED_FL;
-    size_t want = 4 * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    const int cpu = !strcmp(ctx->info.device_type, "cpu");
+    w->fl = cpu ? CSM_FUSED_CPU_FL : CSM_FUSED_GPU_FL;
+    w->rb = cpu ? CSM_FUSED_CPU_RB : CSM_FUSED_GPU_RB;
+    /* Enough groups to keep every compute unit busy a few times over, but
+     * no more than there are row blocks. */
+    size_t blocks = (w->cap + w->rb - 1) / w->rb;
+    size_t want = (cpu ? 4 : 16) * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
     w->groups = blocks < want ? blocks : want;
     if (w->groups == 0)
         w->groups = 1;
@@ -80,9 +83,14 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d)
      * widths the kernel implements (4, 8, 16) */
     unsigned pref = w->prec == CSM_FLOAT64 ? ctx->vec_double : ctx->vec_float;
     unsigned vec = pref >= 16 ? 16 : pref >= 8 ? 8 : 4;
-    char extra[64];
-    snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%d -DVEC=%u", d && d->x_u8 ? 1 : 0,
-             CSM_FUSED_FL, vec);
+    /* feature chunk: JV vectors of all C classes of W, about 8 KiB, stays in
+     * L1 while a block of rows is multiplied by it */
+    size_t jv = 8192 / (w->C * vec * es);
+    if (jv < 1)
+        jv = 1;
+    char extra[128];
+    snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%zu -DRB=%zu -DVEC=%u -DJV=%zu",
+             d && d->x_u8 ? 1 : 0, w->fl, w->rb, vec, jv);
     csm_status st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gstats, w->groups * es, "fused loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gcorrect, w->groups * sizeof(cl_int), "fused counts");
@@ -321,9 +329,9 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
     if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 16, w->prec, scale);
     /* fewer groups than rows of blocks would leave some idle: never more
      * groups than blocks of this step */
-    size_t blocks = (b->B + CSM_FUSED_FL - 1) / CSM_FUSED_FL;
+    size_t blocks = (b->B + w->rb - 1) / w->rb;
     size_t groups = blocks < w->groups ? blocks : w->groups;
-    size_t global = groups * CSM_FUSED_FL, local = CSM_FUSED_FL;
+    size_t global = groups * w->fl, local = w->fl;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "fused_step");
 
     k = w->k_fused_reduce;

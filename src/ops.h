@@ -18,8 +18,13 @@ typedef enum csm_path { CSM_PATH_CLBLAST = 0, CSM_PATH_FUSED = 1 } csm_path;
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out);
 const char *csm_path_name(csm_path p);
 
-/* Rows per fused work-group block (the kernel's FL). */
-#define CSM_FUSED_FL 64
+/* Fused kernel geometry (its FL and RB): CPUs run one work-item per group
+ * over blocks of 32 rows (a block of 8-bit rows stays in L1); other
+ * devices cooperate 64 items per group over 64-row blocks. */
+#define CSM_FUSED_CPU_FL 1
+#define CSM_FUSED_CPU_RB 32
+#define CSM_FUSED_GPU_FL 64
+#define CSM_FUSED_GPU_RB 64
 
 /* Buffers and kernels for blocks of up to `cap` rows of one model shape. */
 typedef struct csm_work {
@@ -38,7 +43,8 @@ typedef struct csm_work {
     cl_mem sumsq;       /* (slots) ||W||^2 per block */
     cl_kernel k_softmax, k_reduce, k_sumsq, k_bias_grad;
     /* fused path */
-    size_t groups;      /* work-groups per step */
+    size_t groups;      /* work-groups per step (at most) */
+    size_t fl, rb;      /* work-items per group, rows per block */
     cl_mem partial;     /* (groups, C*k + C) */
     cl_mem gstats;      /* (groups) */
     cl_mem gcorrect;    /* (groups) int */
