@@ -73,3 +73,16 @@ __kernel void bias_grad(__global real *db, __global const real *delta, const int
     if (t == 0)
         db[c] = accumulate ? db[c] + ls[0] : ls[0];
 }
+
+/* Split-K gradient: out[q] (+)= sum_s partial[s, q], in a fixed order. */
+__kernel void sum_partials(__global real *out, __global const real *partial, const int S,
+                           const int count, const int accumulate)
+{
+    const int q = get_global_id(0);
+    if (q >= count)
+        return;
+    real acc = accumulate ? out[q] : 0;
+    for (int s = 0; s < S; s++)
+        acc += partial[(size_t)s * count + q];
+    out[q] = acc;
+}

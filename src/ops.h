@@ -42,6 +42,10 @@ typedef struct csm_work {
     cl_mem correct;     /* (slots) int, correct predictions per block */
     cl_mem sumsq;       /* (slots) ||W||^2 per block */
     cl_kernel k_softmax, k_reduce, k_sumsq, k_bias_grad;
+    /* CLBlast path, split-K gradient: dW over `split` row chunks at once */
+    size_t split;
+    cl_mem dpartial;    /* (split, C, k) */
+    cl_kernel k_sum_partials;
     /* fused path */
     size_t groups;      /* work-groups per step (at most) */
     size_t fl, rb;      /* work-items per group, rows per block */

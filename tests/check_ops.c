@@ -160,6 +160,22 @@ START_TEST(test_blocked_equals_reference)
 }
 END_TEST
 
+/* The CLBlast path can split the gradient GEMM into row chunks (a batched
+ * GEMM plus a fixed-order sum; automatic on GPUs for large batches).
+ * CLSOFTMAX_SPLIT_K=4 forces it here: 93 rows become 4 chunks of 23 and a
+ * remainder row, 7 rows 4 chunks of 1 and 3 more. Same tolerances. */
+START_TEST(test_split_k_gradient_equals_reference)
+{
+    setenv("CLSOFTMAX_SPLIT_K", "4", 1);
+    for_each_case(case_loss_grad, 0);
+    for_each_case(case_loss_grad, 1);
+    setenv("CLSOFTMAX_BLOCK_ROWS", "50", 1); /* blocks of 50 rows, each split, accumulated */
+    for_each_case(case_loss_grad, 0);
+    unsetenv("CLSOFTMAX_BLOCK_ROWS");
+    unsetenv("CLSOFTMAX_SPLIT_K");
+}
+END_TEST
+
 /* Device gradient vs central finite differences of the device loss, in
  * float64: h = 1e-6 max(1,|w|) gives ~1e-10 error for smooth J; tolerance
  * 1e-6 relative (floor 1e-6 absolute for near-zero gradients). */
@@ -279,6 +295,7 @@ int main(void)
         tcase_add_test(tc, test_predict_evaluate);
         tcase_add_test(tc, test_predict_evaluate_soft);
         tcase_add_test(tc, test_blocked_equals_reference);
+        tcase_add_test(tc, test_split_k_gradient_equals_reference);
         tcase_add_test(tc, test_device_gradient_finite_differences);
         tcase_add_test(tc, test_extreme_logits);
         tcase_add_test(tc, test_u8_features);

@@ -67,6 +67,30 @@ START_TEST(test_full_batch_sgd_matches_reference)
 }
 END_TEST
 
+/* Full-batch SGD with the gradient GEMM split in 3 row chunks (the GPU
+ * configuration, forced): the same steps as the reference. */
+START_TEST(test_split_k_training_matches_reference)
+{
+    setenv("CLSOFTMAX_SPLIT_K", "3", 1);
+    csm_context *ctx = test_context();
+    csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    problem p = problem_make(50, 9, 4, prec, 0, 12);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    csm_train_options o;
+    opts_plain(&o, 3, 0.5, 0, 0.01);
+    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    for (int e = 0; e < 3; e++)
+        ref_sgd_step(p.W, p.b, p.X, p.y, NULL, p.n, p.k, p.C, 0.01, 0.5);
+    expect_params(m, p.W, p.b, p.C, p.k, prec, 3, "split-K full-batch SGD");
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+    unsetenv("CLSOFTMAX_SPLIT_K");
+}
+END_TEST
+
 /* Unshuffled minibatches of 3 over 8 rows: steps on rows 0-2, 3-5, 6-7,
  * each the mean over its own rows, in order. */
 START_TEST(test_minibatch_sequence_matches_reference)
@@ -394,6 +418,7 @@ int main(void)
         tcase_add_checked_fixture(tc, setups[p], NULL);
         tcase_add_test(tc, test_full_batch_sgd_matches_reference);
         tcase_add_test(tc, test_minibatch_sequence_matches_reference);
+        tcase_add_test(tc, test_split_k_training_matches_reference);
         tcase_add_test(tc, test_momentum_and_adam_match_reference);
         tcase_add_test(tc, test_full_batch_loss_decreases);
         tcase_add_test(tc, test_separable_reaches_99_percent);
