@@ -477,8 +477,9 @@ typedef struct phaser {
     size_t B, steps;
     int permute, gather;
     cl_mem x; /* real-typed features (CLBlast path) */
-    cl_kernel k_update, k_rows, k_targets;
-    cl_mem xb, yb, tb, idx;
+    cl_kernel k_update;
+    csm_gather g;
+    cl_mem idx;
 } phaser;
 
 static csm_status phaser_init(phaser *p, csm_context *ctx, csm_model *m, const csm_dataset *d,
@@ -490,7 +491,6 @@ static csm_status phaser_init(phaser *p, csm_context *ctx, csm_model *m, const c
     p->B = batch == 0 || batch >= d->n ? d->n : batch;
     p->steps = (d->n + p->B - 1) / p->B;
     p->permute = p->B < d->n;
-    const size_t es = csm_real_size(m->precision);
     csm_status st = csm_work_init_data(&p->w, m, d, p->B, p->steps);
     if (st != CSM_OK)
         return st;
@@ -501,15 +501,8 @@ static csm_status phaser_init(phaser *p, csm_context *ctx, csm_model *m, const c
         st = csm_dataset_real_x(d, &p->x);
     if (st == CSM_OK)
         st = csm_get_kernel(ctx, &p->k_update, "update.cl", "sgd_update", m->precision, m->C, m->k);
-    if (st == CSM_OK && p->gather) {
-        st = csm_get_kernel(ctx, &p->k_rows, "gather.cl", "gather_rows", m->precision, m->C, m->k);
-        if (st == CSM_OK)
-            st = csm_get_kernel(ctx, &p->k_targets, "gather.cl", "gather_targets", m->precision,
-                                m->C, m->k);
-        if (st == CSM_OK) st = csm_buffer_create(ctx, &p->xb, p->B * m->k * es, "batch features");
-        if (st == CSM_OK) st = csm_buffer_create(ctx, &p->yb, p->B * sizeof(cl_int), "batch labels");
-        if (st == CSM_OK) st = csm_buffer_create(ctx, &p->tb, m->C * es, "batch targets (unused)");
-    }
+    if (st == CSM_OK && p->gather)
+        st = csm_gather_init(&p->g, m, d, p->B);
     if (st == CSM_OK && p->permute) {
         st = csm_buffer_create(ctx, &p->idx, d->n * sizeof(cl_int), "permutation");
         int32_t *perm = st == CSM_OK ? malloc(d->n * sizeof *perm) : NULL;
@@ -535,9 +528,7 @@ static void phaser_free(phaser *p)
 {
     if (p->have_work)
         csm_work_free(&p->w);
-    csm_buffer_release(&p->xb);
-    csm_buffer_release(&p->yb);
-    csm_buffer_release(&p->tb);
+    csm_gather_free(&p->g);
     csm_buffer_release(&p->idx);
 }
 
@@ -556,34 +547,6 @@ static csm_status enqueue_update(phaser *p, cl_mem param, cl_mem grad, cl_int co
     return st;
 }
 
-/* As train.c's gather: rows idx[start..start+B) into xb, labels into yb. */
-static csm_status enqueue_gather(phaser *p, size_t start, size_t B)
-{
-    csm_context *ctx = p->ctx;
-    const csm_dataset *d = p->d;
-    cl_int s = (cl_int)start, n = (cl_int)B, has_labels = 1;
-    cl_kernel k = p->k_rows;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &p->xb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &p->x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &p->idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    size_t global[2] = {d->k, B};
-    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, NULL, "gather_rows");
-    k = p->k_targets;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &p->yb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &p->tb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &d->labels);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &p->tb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &p->idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof has_labels, &has_labels);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof n, &n);
-    size_t g1 = B;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "gather_targets");
-    return st;
-}
-
 /* One phase of step s, as csm_train's step enqueues it. */
 static csm_status enqueue_phase(phaser *p, int phase, size_t s)
 {
@@ -592,13 +555,13 @@ static csm_status enqueue_phase(phaser *p, int phase, size_t s)
     size_t B = d->n - start < p->B ? d->n - start : p->B;
     csm_block b;
     if (p->gather)
-        b = (csm_block){p->xb, 0, p->yb, NULL, 0, B, d, NULL, 0};
+        b = csm_gather_block(&p->g, d, B);
     else
         b = (csm_block){p->x, start, d->labels, NULL, start, B, d, p->permute ? p->idx : NULL,
                         start};
     switch (phase) {
     case PH_GATHER:
-        return enqueue_gather(p, start, B);
+        return csm_enqueue_gather(&p->g, p->d, p->idx, start, B);
     case PH_FORWARD:
         return csm_enqueue_logits(&p->w, p->m, &b);
     case PH_SOFTMAX: {

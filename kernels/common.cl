@@ -20,3 +20,17 @@ typedef REAL real;
 
 /* Reduction work-group size; launches use exactly this local size. */
 #define CSM_WG 64
+
+/* ls[0] = sum of ls[0 .. CSM_WG) by a fixed tree, so the order never
+ * depends on scheduling. Every item of the work-group must call it. */
+inline real group_sum(__local real *ls)
+{
+    const int t = get_local_id(0);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
+        if (t < h)
+            ls[t] += ls[t + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    return ls[0];
+}

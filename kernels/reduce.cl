@@ -42,14 +42,9 @@ __kernel void sum_squares(__global real *out, const int slot, __global const rea
     for (int i = t; i < count; i += CSM_WG)
         acc += w[i] * w[i];
     ls[t] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h)
-            ls[t] += ls[t + h];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    const real sum = group_sum(ls);
     if (t == 0)
-        out[slot] = ls[0];
+        out[slot] = sum;
 }
 
 /* Bias gradient: db[c] (+)= sum_i delta[i, c], one work-group per class.
@@ -64,14 +59,9 @@ __kernel void bias_grad(__global real *db, __global const real *delta, const int
     for (int i = t; i < B; i += CSM_WG)
         acc += delta[(size_t)i * NCLASS + c];
     ls[t] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h)
-            ls[t] += ls[t + h];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    const real sum = group_sum(ls);
     if (t == 0)
-        db[c] = accumulate ? db[c] + ls[0] : ls[0];
+        db[c] = accumulate ? db[c] + sum : sum;
 }
 
 /* Split-K gradient: out[q] (+)= sum_s partial[s, q], in a fixed order. */

@@ -447,6 +447,70 @@ csm_status csm_enqueue_block_forward(csm_work *w, csm_model *m, const csm_block 
     return st;
 }
 
+/* ----------------------------------------------------- minibatch gather */
+
+csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap)
+{
+    memset(g, 0, sizeof *g);
+    csm_context *ctx = m->ctx;
+    g->ctx = ctx;
+    const size_t es = csm_real_size(m->precision);
+    csm_status st = csm_get_kernel(ctx, &g->k_rows, "gather.cl", "gather_rows", m->precision,
+                                   m->C, m->k);
+    if (st == CSM_OK)
+        st = csm_get_kernel(ctx, &g->k_targets, "gather.cl", "gather_targets", m->precision,
+                            m->C, m->k);
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &g->xb, cap * m->k * es, "batch features");
+    if (st == CSM_OK) st = csm_buffer_create(ctx, &g->yb, cap * sizeof(cl_int), "batch labels");
+    if (st == CSM_OK)
+        st = csm_buffer_create(ctx, &g->tb, d->targets ? cap * m->C * es : 0, "batch targets");
+    if (st != CSM_OK)
+        csm_gather_free(g);
+    return st;
+}
+
+void csm_gather_free(csm_gather *g)
+{
+    csm_buffer_release(&g->xb);
+    csm_buffer_release(&g->yb);
+    csm_buffer_release(&g->tb);
+}
+
+csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
+                              size_t B)
+{
+    csm_context *ctx = g->ctx;
+    cl_int s = (cl_int)start, n = (cl_int)B, has_labels = d->labels != NULL;
+    cl_kernel k = g->k_rows;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->xb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &d->x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &idx);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
+    size_t global[2] = {d->k, B};
+    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, NULL, "gather_rows");
+    k = g->k_targets;
+    /* unused pointer arguments still need a valid buffer */
+    cl_mem y = d->labels ? d->labels : g->yb, t = d->targets ? d->targets : g->tb;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->yb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &g->tb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &y);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &t);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &idx);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof has_labels, &has_labels);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof n, &n);
+    size_t g1 = B;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "gather_targets");
+    return st;
+}
+
+csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, size_t B)
+{
+    csm_block b = {g->xb, 0, d->labels ? g->yb : NULL, d->targets ? g->tb : NULL, 0, B, d, NULL, 0};
+    return b;
+}
+
 /* ------------------------------------------------------------ public ops */
 
 csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, const char *fn)

@@ -71,6 +71,24 @@ typedef struct csm_block {
     size_t start;
 } csm_block;
 
+/* Contiguous copies of shuffled minibatch rows for the CLBlast path, whose
+ * GEMMs need them contiguous (the fused path reads through the permutation). */
+typedef struct csm_gather {
+    csm_context *ctx;
+    cl_kernel k_rows, k_targets;
+    cl_mem xb; /* (cap, k) */
+    cl_mem yb; /* (cap) int labels */
+    cl_mem tb; /* (cap, C) soft targets, or a placeholder */
+} csm_gather;
+
+csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap);
+void csm_gather_free(csm_gather *g);
+/* xb, yb/tb = dataset rows idx[start .. start + B) */
+csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
+                              size_t B);
+/* The gathered rows as a CLBlast-path block. */
+csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, size_t B);
+
 /* Work for model m over dataset d (d may be NULL: real-typed features). */
 csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots);

@@ -75,11 +75,12 @@ typedef struct trainer {
     csm_work work;
     size_t B, steps;
     int permute; /* shuffled minibatches */
-    int gather;  /* ... copied into xb/yb/tb (CLBlast path) */
-    cl_mem xb, yb, tb, idx; /* gathered batch and the permutation */
+    int gather;  /* ... copied into contiguous buffers (CLBlast path) */
+    csm_gather g;
+    cl_mem idx; /* the permutation */
     int32_t *perm;
     param_slot p[2]; /* weight, bias */
-    cl_kernel k_update, k_gather_rows, k_gather_targets;
+    cl_kernel k_update;
     long t; /* Adam step count */
 } trainer;
 
@@ -119,34 +120,6 @@ static csm_status enqueue_update(trainer *tr, param_slot *ps, double l2)
     return st;
 }
 
-static csm_status enqueue_gather(trainer *tr, size_t start, size_t B)
-{
-    csm_context *ctx = tr->ctx;
-    const csm_dataset *d = tr->data;
-    cl_int s = (cl_int)start, n = (cl_int)B, has_labels = d->labels != NULL;
-    cl_kernel k = tr->k_gather_rows;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &tr->xb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &d->x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &tr->idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    size_t global[2] = {d->k, B};
-    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, NULL, "gather_rows");
-    k = tr->k_gather_targets;
-    cl_mem y = d->labels ? d->labels : tr->yb, t = d->targets ? d->targets : tr->tb;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &tr->yb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &tr->tb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &t);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &tr->idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof has_labels, &has_labels);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof n, &n);
-    size_t g1 = B;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "gather_targets");
-    return st;
-}
-
 static csm_status trainer_init(trainer *tr)
 {
     csm_context *ctx = tr->ctx;
@@ -179,17 +152,8 @@ static csm_status trainer_init(trainer *tr)
             if (st == CSM_OK) st = csm_fill_zero(ctx, tr->p[i].m, bytes);
         }
     }
-    if (st == CSM_OK && tr->gather) {
-        st = csm_get_kernel(ctx, &tr->k_gather_rows, "gather.cl", "gather_rows", m->precision,
-                            m->C, m->k);
-        if (st == CSM_OK)
-            st = csm_get_kernel(ctx, &tr->k_gather_targets, "gather.cl", "gather_targets",
-                                m->precision, m->C, m->k);
-        if (st == CSM_OK) st = csm_buffer_create(ctx, &tr->xb, tr->B * m->k * es, "batch features");
-        if (st == CSM_OK) st = csm_buffer_create(ctx, &tr->yb, tr->B * sizeof(cl_int), "batch labels");
-        if (st == CSM_OK)
-            st = csm_buffer_create(ctx, &tr->tb, d->targets ? tr->B * m->C * es : 0, "batch targets");
-    }
+    if (st == CSM_OK && tr->gather)
+        st = csm_gather_init(&tr->g, m, d, tr->B);
     if (st == CSM_OK && tr->permute) {
         st = csm_buffer_create(ctx, &tr->idx, d->n * sizeof(cl_int), "permutation");
         if (st == CSM_OK) {
@@ -210,9 +174,7 @@ static void trainer_free(trainer *tr)
         csm_buffer_release(&tr->p[i].m);
         csm_buffer_release(&tr->p[i].v);
     }
-    csm_buffer_release(&tr->xb);
-    csm_buffer_release(&tr->yb);
-    csm_buffer_release(&tr->tb);
+    csm_gather_free(&tr->g);
     csm_buffer_release(&tr->idx);
     free(tr->perm);
 }
@@ -238,9 +200,8 @@ static csm_status enqueue_epoch(trainer *tr, csm_rng *rng)
         size_t B = d->n - start < tr->B ? d->n - start : tr->B;
         csm_block b;
         if (tr->gather) {
-            st = enqueue_gather(tr, start, B);
-            b = (csm_block){tr->xb, 0, d->labels ? tr->yb : NULL, d->targets ? tr->tb : NULL, 0,
-                            B, d, NULL, 0};
+            st = csm_enqueue_gather(&tr->g, d, tr->idx, start, B);
+            b = csm_gather_block(&tr->g, d, B);
         } else {
             b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
                             tr->permute ? tr->idx : NULL, start};

@@ -275,31 +275,20 @@ START_TEST(test_u8_features)
 }
 END_TEST
 
-/* Every test runs once per path: CLSOFTMAX_PATH is set in the forked
- * child by the checked fixture, so the two never mix. */
-static void path_clblast(void) { setenv("CLSOFTMAX_PATH", "clblast", 1); }
-static void path_fused(void) { setenv("CLSOFTMAX_PATH", "fused", 1); }
-
 int main(void)
 {
-    Suite *s = suite_create("ops");
-    static const char *names[2] = {"clblast", "fused"};
-    void (*setups[2])(void) = {path_clblast, path_fused};
-    for (int p = 0; p < 2; p++) {
-        TCase *tc = tcase_create(names[p]);
-        tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
-        tcase_add_checked_fixture(tc, setups[p], NULL);
-        tcase_add_test(tc, test_forward_labels);
-        tcase_add_test(tc, test_loss_gradient_labels);
-        tcase_add_test(tc, test_loss_gradient_soft_targets);
-        tcase_add_test(tc, test_predict_evaluate);
-        tcase_add_test(tc, test_predict_evaluate_soft);
-        tcase_add_test(tc, test_blocked_equals_reference);
-        tcase_add_test(tc, test_split_k_gradient_equals_reference);
-        tcase_add_test(tc, test_device_gradient_finite_differences);
-        tcase_add_test(tc, test_extreme_logits);
-        tcase_add_test(tc, test_u8_features);
-        suite_add_tcase(s, tc);
-    }
+    const TTest *const tests[] = {
+        test_forward_labels,
+        test_loss_gradient_labels,
+        test_loss_gradient_soft_targets,
+        test_predict_evaluate,
+        test_predict_evaluate_soft,
+        test_blocked_equals_reference,
+        test_split_k_gradient_equals_reference,
+        test_device_gradient_finite_differences,
+        test_extreme_logits,
+        test_u8_features,
+    };
+    Suite *s = csm_suite_per_path("ops", tests, sizeof tests / sizeof *tests);
     return csm_test_main(s, 1);
 }

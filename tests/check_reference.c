@@ -3,51 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "problem.h"
 #include "reference.h"
 #include "testutil.h"
-
-typedef struct problem {
-    size_t n, k, C;
-    double *X, *W, *b, *T;
-    int32_t *y;
-} problem;
-
-static problem make_problem(size_t n, size_t k, size_t C, int soft, uint64_t seed)
-{
-    problem p = {n, k, C, NULL, NULL, NULL, NULL, NULL};
-    uint64_t s = seed;
-    p.X = malloc(n * k * sizeof *p.X);
-    p.W = malloc(C * k * sizeof *p.W);
-    p.b = malloc(C * sizeof *p.b);
-    csm_fill_uniform(p.X, n * k, &s, -1, 1);
-    csm_fill_uniform(p.W, C * k, &s, -0.5, 0.5);
-    csm_fill_uniform(p.b, C, &s, -0.5, 0.5);
-    if (soft) {
-        p.T = malloc(n * C * sizeof *p.T);
-        csm_fill_uniform(p.T, n * C, &s, 0, 1);
-        for (size_t i = 0; i < n; i++) {
-            double sum = 0;
-            for (size_t c = 0; c < C; c++)
-                sum += p.T[i * C + c];
-            for (size_t c = 0; c < C; c++)
-                p.T[i * C + c] /= sum;
-        }
-    } else {
-        p.y = malloc(n * sizeof *p.y);
-        for (size_t i = 0; i < n; i++)
-            p.y[i] = (int32_t)(csm_test_rand(&s) % C);
-    }
-    return p;
-}
-
-static void free_problem(problem *p)
-{
-    free(p->X);
-    free(p->W);
-    free(p->b);
-    free(p->T);
-    free(p->y);
-}
 
 /* Central differences (J(w+h) - J(w-h)) / 2h with h = 1e-6 * max(1, |w|):
  * truncation error O(h^2) ~ 1e-12 and rounding ~ eps*J/h ~ 1e-10, so a
@@ -81,20 +39,20 @@ START_TEST(test_fd_labels)
 {
     static const size_t shapes[][3] = {{1, 1, 2}, {7, 5, 3}, {13, 7, 2}, {20, 4, 10}};
     for (size_t s = 0; s < 4; s++) {
-        problem p = make_problem(shapes[s][0], shapes[s][1], shapes[s][2], 0, 11 + s);
+        problem p = problem_make(shapes[s][0], shapes[s][1], shapes[s][2], CSM_FLOAT64, 0, 11 + s);
         double err = fd_max_rel_error(&p, 0.0);
         ck_assert_msg(err < 1e-6, "shape %zu: max rel error %g", s, err);
-        free_problem(&p);
+        problem_free(&p);
     }
 }
 END_TEST
 
 START_TEST(test_fd_soft_targets_l2)
 {
-    problem p = make_problem(9, 6, 4, 1, 5);
+    problem p = problem_make(9, 6, 4, CSM_FLOAT64, 1, 5);
     double err = fd_max_rel_error(&p, 0.3);
     ck_assert_msg(err < 1e-6, "max rel error %g", err);
-    free_problem(&p);
+    problem_free(&p);
 }
 END_TEST
 
@@ -102,14 +60,14 @@ END_TEST
  * has probability 1/C and J = ln C exactly (tolerance: 1e-15 relative). */
 START_TEST(test_uniform_loss_is_ln_c)
 {
-    problem p = make_problem(5, 3, 7, 0, 3);
+    problem p = problem_make(5, 3, 7, CSM_FLOAT64, 0, 3);
     for (size_t q = 0; q < 21; q++)
         p.W[q] = 0;
     for (size_t c = 0; c < 7; c++)
         p.b[c] = 0;
     double J = ref_loss(p.X, p.y, NULL, p.W, p.b, 5, 3, 7, 0.0);
     ck_assert(csm_close(J, log(7.0), 0, 1e-15));
-    free_problem(&p);
+    problem_free(&p);
 }
 END_TEST
 
@@ -129,7 +87,7 @@ END_TEST
 /* One SGD step equals W - lr dW exactly (same operations in double). */
 START_TEST(test_sgd_step)
 {
-    problem p = make_problem(6, 4, 3, 0, 9);
+    problem p = problem_make(6, 4, 3, CSM_FLOAT64, 0, 9);
     double W0[12], b0[3], dW[12], db[3];
     for (int q = 0; q < 12; q++)
         W0[q] = p.W[q];
@@ -141,7 +99,7 @@ START_TEST(test_sgd_step)
         ck_assert(p.W[q] == W0[q] - 0.5 * dW[q]);
     for (int c = 0; c < 3; c++)
         ck_assert(p.b[c] == b0[c] - 0.5 * db[c]);
-    free_problem(&p);
+    problem_free(&p);
 }
 END_TEST
 

@@ -402,31 +402,20 @@ START_TEST(test_paths_agree_shuffled_u8)
 }
 END_TEST
 
-/* Every test runs once per path: CLSOFTMAX_PATH is set in the forked
- * child by the checked fixture, so the two never mix. */
-static void path_clblast(void) { setenv("CLSOFTMAX_PATH", "clblast", 1); }
-static void path_fused(void) { setenv("CLSOFTMAX_PATH", "fused", 1); }
-
 int main(void)
 {
-    Suite *s = suite_create("train");
-    static const char *names[2] = {"clblast", "fused"};
-    void (*setups[2])(void) = {path_clblast, path_fused};
-    for (int p = 0; p < 2; p++) {
-        TCase *tc = tcase_create(names[p]);
-        tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
-        tcase_add_checked_fixture(tc, setups[p], NULL);
-        tcase_add_test(tc, test_full_batch_sgd_matches_reference);
-        tcase_add_test(tc, test_minibatch_sequence_matches_reference);
-        tcase_add_test(tc, test_split_k_training_matches_reference);
-        tcase_add_test(tc, test_momentum_and_adam_match_reference);
-        tcase_add_test(tc, test_full_batch_loss_decreases);
-        tcase_add_test(tc, test_separable_reaches_99_percent);
-        tcase_add_test(tc, test_deterministic_by_seed);
-        tcase_add_test(tc, test_init);
-        tcase_add_test(tc, test_callback_stops);
-        suite_add_tcase(s, tc);
-    }
+    const TTest *const tests[] = {
+        test_full_batch_sgd_matches_reference,
+        test_minibatch_sequence_matches_reference,
+        test_split_k_training_matches_reference,
+        test_momentum_and_adam_match_reference,
+        test_full_batch_loss_decreases,
+        test_separable_reaches_99_percent,
+        test_deterministic_by_seed,
+        test_init,
+        test_callback_stops,
+    };
+    Suite *s = csm_suite_per_path("train", tests, sizeof tests / sizeof *tests);
     TCase *both = tcase_create("both-paths");
     tcase_set_timeout(both, CSM_DEVICE_TIMEOUT);
     tcase_add_test(both, test_paths_agree_shuffled_u8);

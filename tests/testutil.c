@@ -63,6 +63,25 @@ int csm_test_have_device(void)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+static void path_clblast(void) { setenv("CLSOFTMAX_PATH", "clblast", 1); }
+static void path_fused(void) { setenv("CLSOFTMAX_PATH", "fused", 1); }
+
+Suite *csm_suite_per_path(const char *name, const TTest *const *tests, size_t n)
+{
+    Suite *s = suite_create(name);
+    static const char *names[2] = {"clblast", "fused"};
+    void (*setups[2])(void) = {path_clblast, path_fused};
+    for (int p = 0; p < 2; p++) {
+        TCase *tc = tcase_create(names[p]);
+        tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+        tcase_add_checked_fixture(tc, setups[p], NULL);
+        for (size_t i = 0; i < n; i++)
+            tcase_add_test(tc, tests[i]);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
 int csm_test_main(Suite *suite, int needs_device)
 {
     if (needs_device && !csm_test_have_device()) {

@@ -26,6 +26,11 @@ uint64_t csm_test_rand(uint64_t *state);
  * exists in this process before Check forks (POCL hangs otherwise). */
 int csm_test_have_device(void);
 
+/* A suite whose n tests run once per implementation: TCases "clblast" and
+ * "fused", each setting CLSOFTMAX_PATH in the forked child through a
+ * checked fixture, so the two never mix. */
+Suite *csm_suite_per_path(const char *name, const TTest *const *tests, size_t n);
+
 /* Runs the suite, printing TAP when CK_TAP_LOG_FILE_NAME=- and returns the
  * exit status for main(). If `needs_device` and there is none, reports the
  * whole program as skipped. */
