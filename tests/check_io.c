@@ -2,7 +2,7 @@
  * tests/data/io, and for every bad file a failure whose message names the
  * file, the line or byte offset, and the reason. The corpus is made by
  * tests/data/io/make-fixtures.py. No OpenCL device is needed. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, mkstemp */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, mkdtemp */
 
 #include <check.h>
 #include <math.h>
@@ -1054,9 +1054,39 @@ END_TEST
 
 /* ----------------------------------------------------------- real MNIST */
 
-/* Fashion-MNIST, where the machine has it (CSM_FASHION_MNIST_DIR, else
- * /usr/share/datasets/fashion-mnist): right shape and labels, and read in
- * well under the time a byte-at-a-time reader would need. */
+/* The bundled Fashion-MNIST sample (examples/data: the first 2000 training
+ * images), always in the tree: shape, dtype, the first labels and the
+ * pixel sum of the first image, checked against an independent decode
+ * (Python's gzip module, when the sample was cut). The labels file is
+ * found from the images file's name. */
+START_TEST(fashion_mnist_sample)
+{
+    const char *data = getenv("CSM_TEST_DATA");
+    ck_assert_ptr_nonnull(data);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/../../examples/data/train-images-idx3-ubyte.gz", data);
+    csm_read_options o = defaults();
+    csm_table t;
+    char err[1024] = "";
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(t.n, 2000);
+    ck_assert_uint_eq(t.k, 784);
+    ck_assert_int_eq(t.dtype, CSM_DTYPE_U8);
+    static const int64_t first[10] = {9, 0, 0, 3, 0, 2, 7, 2, 5, 5};
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(t.labels[i], first[i]);
+    long sum = 0;
+    for (int j = 0; j < 784; j++)
+        sum += ((const unsigned char *)t.features)[j];
+    ck_assert_int_eq(sum, 76247);
+    csm_table_free(&t);
+}
+END_TEST
+
+/* The full Fashion-MNIST training set, where the machine has it
+ * (CSM_FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist; the
+ * Debian package dataset-fashion-mnist): 60000 x 784 bytes, 10 classes,
+ * and the same first rows as the bundled sample cut from it. */
 START_TEST(fashion_mnist_train)
 {
     const char *dir = getenv("CSM_FASHION_MNIST_DIR");
@@ -1065,18 +1095,13 @@ START_TEST(fashion_mnist_train)
              dir && *dir ? dir : "/usr/share/datasets/fashion-mnist");
     FILE *f = fopen(path, "rb");
     if (!f)
-        return; /* not on this machine: nothing to check */
+        return; /* not installed here; the bundled sample above still runs */
     fclose(f);
 
     csm_read_options o = defaults();
     csm_table t;
     char err[1024] = "";
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    int rc = csm_read_table(path, &o, &t, err, sizeof err);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    double secs = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
-    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
     ck_assert_uint_eq(t.n, 60000);
     ck_assert_uint_eq(t.k, 784);
     ck_assert_int_eq(t.dtype, CSM_DTYPE_U8);
@@ -1086,10 +1111,10 @@ START_TEST(fashion_mnist_train)
     ck_assert_uint_eq(nc, 10);
     ck_assert_int_eq(classes[0], 0);
     ck_assert_int_eq(classes[9], 9);
+    ck_assert_int_eq(t.labels[0], 9);
+    ck_assert_int_eq(t.labels[9], 5);
     free(classes);
     csm_table_free(&t);
-    /* ~0.2 s here; a slow machine or a sanitizer gets a wide margin */
-    ck_assert_msg(secs < 3.0, "reading Fashion-MNIST train took %.2f s", secs);
 }
 END_TEST
 
@@ -1209,6 +1234,7 @@ static Suite *io_suite(void)
 
     tc = tcase_create("real");
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, fashion_mnist_sample);
     tcase_add_test(tc, fashion_mnist_train);
     suite_add_tcase(s, tc);
     return s;
