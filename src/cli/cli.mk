@@ -31,6 +31,13 @@ CLI_TESTS = \
 	tests/cli/model_file.sh \
 	tests/cli/gradcheck.sh
 TESTS += $(CLI_TESTS)
+
+# The independent model-file reader tests/cli/model_file.sh runs.
+check_PROGRAMS += tests/st_check
+tests_st_check_SOURCES = tests/st_check.c
+tests_st_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
+tests_st_check_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_st_check_LDADD = src/io/libcsmio.la $(JANSSON_LIBS) $(ZLIB_LIBS) -lm
 EXTRA_DIST += $(CLI_TESTS) tests/cli/lib.sh
 
 # The committed corpus of the shell tests (written by make-fixtures.py).

@@ -1,92 +1,14 @@
 #!/bin/sh
 # The model file is a safetensors file any reader can use: an independent
-# reader (Python's standard library, no torch needed) parses it, checks
-# tensors and metadata, and recomputes softmax(x W^T + b) on raw features:
-# the argmax and probabilities must match `clsoftmax predict`.
+# reader (tests/st_check.c, which parses the bytes itself rather than
+# through the library's loader) checks tensors and metadata and recomputes
+# softmax(x W^T + b) on raw features: the argmax and probabilities must
+# match `clsoftmax predict`.
 . "$(dirname "$0")/lib.sh"
 need_device
 
-PY=
-for p in python3 python; do
-    if command -v $p >/dev/null 2>&1 && $p -c 'import json, struct, math' 2>/dev/null; then
-        PY=$p
-        break
-    fi
-done
-
-cat > "$T/check.py" <<'PYEOF'
-import json, math, struct, sys
-
-model, data, fmt, labelcol, pred, proba = sys.argv[1:7]
-raw = open(model, "rb").read()
-(n,) = struct.unpack("<Q", raw[:8])
-assert 8 + n <= len(raw), "header length past the end"
-header = json.loads(raw[8:8 + n].decode("utf-8"))
-meta = header.pop("__metadata__")
-assert set(header) == {"weight", "bias"}, header.keys()
-w, b = header["weight"], header["bias"]
-C, k = w["shape"]
-assert b["shape"] == [C], b
-assert w["dtype"] == b["dtype"] and w["dtype"] in ("F32", "F64"), w
-size = 4 if w["dtype"] == "F32" else 8
-ends = sorted([tuple(w["data_offsets"]), tuple(b["data_offsets"])])
-assert ends[0][0] == 0 and ends[0][1] == ends[1][0] and 8 + n + ends[1][1] == len(raw), ends
-base = 8 + n
-def tensor(t, count):
-    s, e = t["data_offsets"]
-    assert e - s == count * size
-    return struct.unpack("<%d%s" % (count, "f" if size == 4 else "d"), raw[base + s:base + e])
-W = tensor(w, C * k)
-B = tensor(b, C)
-labels = json.loads(meta["labels"])
-assert len(labels) == C and labels == sorted(labels), labels
-assert int(meta["n_features"]) == k, meta
-for key in ("epochs", "lr", "batch_size", "l2", "optimizer", "momentum", "seed", "shuffle",
-            "standardize", "precision"):
-    assert key in meta, key
-
-rows = []
-for line in open(data):
-    line = line.split("#")[0].strip()
-    if not line:
-        continue
-    if fmt == "csv":
-        f = line.replace(";", ",").split(",")
-        try:
-            vals = [float(v) for v in f]
-        except ValueError:
-            continue  # header
-        lc = len(vals) - 1 if labelcol == "last" else int(labelcol)
-        rows.append(vals[:lc] + vals[lc + 1:])
-    else:
-        x = [0.0] * k
-        for tok in line.split()[1:]:
-            i, v = tok.split(":")
-            x[int(i) - 1] = float(v)
-        rows.append(x)
-
-preds = [l.strip() for l in open(pred)]
-plines = [l.strip() for l in open(proba)]
-assert plines[0] == ",".join(str(l) for l in labels), plines[0]
-assert len(preds) == len(rows) and len(plines) == len(rows) + 1
-worst = 0.0
-for i, x in enumerate(rows):
-    assert len(x) == k
-    s = [sum(W[c * k + j] * x[j] for j in range(k)) + B[c] for c in range(C)]
-    m = max(s)
-    e = [math.exp(v - m) for v in s]
-    z = sum(e)
-    p = [v / z for v in e]
-    best = max(range(C), key=lambda c: (p[c], -c))
-    got = [float(v) for v in plines[i + 1].split(",")]
-    worst = max(worst, max(abs(a - g) for a, g in zip(p, got)))
-    # the argmax must agree unless two classes are within rounding
-    top = sorted(p)[-2:]
-    if top[1] - top[0] > 1e-5:
-        assert str(labels[best]) == preds[i], (i, labels[best], preds[i], p)
-assert worst < 1e-5, worst
-print("ok: C=%d k=%d %s, %d samples, max |dp| %.2e" % (C, k, w["dtype"], len(rows), worst))
-PYEOF
+# tests/st_check.c: the independent reader (built by make check)
+CHECKER="${CSM_BUILDDIR:-.}/tests/st_check"
 
 # check NAME MODEL DATA FORMAT LABELCOL [predict options...]
 verify() {
@@ -97,12 +19,10 @@ verify() {
     rc=$?
     if [ "$rc" -ne 0 ]; then
         fail "$name" "predict exit $rc"
-    elif [ -z "$PY" ]; then
-        pass "$name # SKIP no python3"
-    elif $PY "$T/check.py" "$model" "$data" "$fmt" "$lc" "$T/pred.txt" "$T/proba.csv" >"$T/py.out" 2>&1; then
-        pass "$name ($(cat "$T/py.out"))"
+    elif "$CHECKER" "$model" "$data" "$fmt" "$lc" "$T/pred.txt" "$T/proba.csv" >"$T/chk.out" 2>&1; then
+        pass "$name ($(cat "$T/chk.out"))"
     else
-        fail "$name" "$(tail -n 3 "$T/py.out")"
+        fail "$name" "$(tail -n 3 "$T/chk.out")"
     fi
 }
 
