@@ -12,9 +12,10 @@ typedef enum csm_path { CSM_PATH_CLBLAST = 0, CSM_PATH_FUSED = 1 } csm_path;
 
 /* The path for a model shape on this device: CLSOFTMAX_PATH=clblast|fused
  * forces one; otherwise fused on CPU devices for C <= CSM_FUSED_MAX_C (one
- * read of X per step beats two GEMMs there), CLBlast on GPUs and for large
- * C, where its tuned GEMMs win. */
-#define CSM_FUSED_MAX_C 32
+ * read of X per step beats two GEMMs there: measured 3-9x at C = 32..100
+ * and 1.3x at C = 256 on a 2-core EPYC, BENCHMARKS.md), CLBlast on GPUs and
+ * for larger C, where its tuned GEMMs win. */
+#define CSM_FUSED_MAX_C 256
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out);
 const char *csm_path_name(csm_path p);
 
