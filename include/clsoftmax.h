@@ -18,6 +18,10 @@
  * csm_status; on failure the context's last-error text says why in detail.
  * The library never exits and never prints: diagnostics go to the log
  * callback set with csm_context_set_log_callback().
+ *
+ * Threads: a context and the models and datasets made on it must be used
+ * by one thread at a time (they share one OpenCL queue and its kernels);
+ * separate contexts are independent.
  */
 #ifndef CLSOFTMAX_H
 #define CLSOFTMAX_H

@@ -169,6 +169,10 @@ static csm_status trainer_init(trainer *tr)
 
 static void trainer_free(trainer *tr)
 {
+    /* After a failure mid-epoch a non-blocking upload of tr->perm may still
+     * be queued: drain the queue before the host array goes. */
+    if (tr->ctx)
+        clFinish(tr->ctx->queue);
     csm_work_free(&tr->work);
     for (int i = 0; i < 2; i++) {
         csm_buffer_release(&tr->p[i].m);
