@@ -12,7 +12,7 @@
 typedef REAL real;
 
 /* Flags of softmax_xent_forward's `mode`. */
-#define CSM_WRITE_LOGITS 1  /* store S + b back into the logits buffer */
+#define CSM_WRITE_LOGITS 1  /* write S + b out (forward.cl always does, in place) */
 #define CSM_WRITE_PROBS 2   /* store softmax(S + b) into out */
 #define CSM_WRITE_DELTA 4   /* store (O - T) * scale into out */
 #define CSM_HAS_LABELS 8    /* targets are integer labels */

@@ -1,7 +1,8 @@
 /* Bias, numerically stable softmax, cross-entropy and the (O - T) delta for
  * a block of B rows of logits S = X W^T, one work-item per row. */
 
-/* logits (B, C) in: X W^T (no bias); out: S + b when CSM_WRITE_LOGITS
+/* logits (B, C) in: X W^T (no bias); out: S + b (a scratch buffer the next
+ *                GEMM overwrites, so the bias is always added in place)
  * out     (B, C) probabilities or scaled delta, by mode
  * row_loss (B)   -sum_c T_ic log O_ic, from log-sum-exp (never log(0))
  * row_correct (B) 1 when argmax S_i equals the label (or argmax T_i)
@@ -20,31 +21,26 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
     real m = -INFINITY;
     int arg = 0;
     for (int c = 0; c < NCLASS; c++) {
-        real v = s[c] + bias[c];
-        if (mode & CSM_WRITE_LOGITS)
-            s[c] = v;
+        const real v = s[c] + bias[c];
+        s[c] = v;
         if (v > m) {
             m = v;
             arg = c;
         }
     }
     real z = 0;
-    for (int c = 0; c < NCLASS; c++) {
-        real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
-        z += exp(v - m);
-    }
+    for (int c = 0; c < NCLASS; c++)
+        z += exp(s[c] - m);
     const real lse = m + log(z); /* z >= 1: the max term contributes exp(0) */
 
     __global real *o = out + (size_t)i * NCLASS;
     if (mode & CSM_HAS_LABELS) {
         const int y = labels[row0 + i];
-        const real sy = (mode & CSM_WRITE_LOGITS) ? s[y] : s[y] + bias[y];
-        row_loss[i] = lse - sy;
+        row_loss[i] = lse - s[y];
         row_correct[i] = (arg == y);
         if (mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA)) {
             for (int c = 0; c < NCLASS; c++) {
-                real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
-                real p = exp(v - lse);
+                const real p = exp(s[c] - lse);
                 o[c] = (mode & CSM_WRITE_DELTA) ? (p - (c == y ? (real)1 : (real)0)) * scale : p;
             }
         }
@@ -53,16 +49,15 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         real loss = 0, tmax = -1;
         int targ = 0;
         for (int c = 0; c < NCLASS; c++) {
-            real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
             /* T_ic (lse - s_ic); a zero target contributes exactly 0 */
             if (t[c] != 0)
-                loss += t[c] * (lse - v);
+                loss += t[c] * (lse - s[c]);
             if (t[c] > tmax) {
                 tmax = t[c];
                 targ = c;
             }
             if (mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA)) {
-                real p = exp(v - lse);
+                const real p = exp(s[c] - lse);
                 o[c] = (mode & CSM_WRITE_DELTA) ? (p - t[c]) * scale : p;
             }
         }
@@ -70,10 +65,8 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         row_correct[i] = (arg == targ);
     } else {
         if (mode & CSM_WRITE_PROBS)
-            for (int c = 0; c < NCLASS; c++) {
-                real v = (mode & CSM_WRITE_LOGITS) ? s[c] : s[c] + bias[c];
-                o[c] = exp(v - lse);
-            }
+            for (int c = 0; c < NCLASS; c++)
+                o[c] = exp(s[c] - lse);
         row_correct[i] = arg; /* without targets: the predicted class */
     }
 }

@@ -123,11 +123,6 @@ static size_t choose_split(csm_context *ctx, size_t cap)
     return s > 64 ? 64 : s;
 }
 
-csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots)
-{
-    return csm_work_init_data(w, m, NULL, cap, slots);
-}
-
 csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots)
 {
@@ -562,8 +557,7 @@ static csm_block dataset_block(const csm_dataset *d, size_t row0, size_t B)
     return b;
 }
 
-/* Reads the per-block sums back and totals them in double. */
-static csm_status read_sums(csm_work *w, size_t nblocks, double *loss_sum, double *correct_sum)
+csm_status csm_read_sums(csm_work *w, size_t nblocks, double *loss_sum, double *correct_sum)
 {
     double *s = malloc(nblocks * sizeof *s);
     cl_int *c = malloc(nblocks * sizeof *c);
@@ -689,7 +683,7 @@ static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_w
             st = csm_enqueue_block_forward(w, m, &b, 0, i);
     }
     if (st == CSM_OK)
-        st = read_sums(w, nblocks, loss_sum, correct_sum);
+        st = csm_read_sums(w, nblocks, loss_sum, correct_sum);
     if (st != CSM_OK)
         csm_work_free(w);
     return st;

@@ -93,7 +93,6 @@ csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, size_t B);
 /* Work for model m over dataset d (d may be NULL: real-typed features). */
 csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots);
-csm_status csm_work_init(csm_work *w, csm_model *m, size_t cap, size_t slots);
 void csm_work_free(csm_work *w);
 
 /* logits = X W^T (no bias yet) */
@@ -104,6 +103,9 @@ csm_status csm_enqueue_softmax(csm_work *w, csm_model *m, const csm_block *b, in
                                double scale);
 /* stats[slot], correct[slot] = sums over the block's rows */
 csm_status csm_enqueue_reduce(csm_work *w, size_t slot, size_t B);
+/* Reads stats and correct of slots [0, nblocks) back (blocking) and totals
+ * them in double; either output may be NULL. */
+csm_status csm_read_sums(csm_work *w, size_t nblocks, double *loss_sum, double *correct_sum);
 /* sumsq[slot] = ||W||^2 */
 csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot);
 /* dweight (+)= delta^T X; dbias (+)= column sums of delta */

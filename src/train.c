@@ -225,34 +225,21 @@ static csm_status enqueue_epoch(trainer *tr, csm_rng *rng)
  * term over steps) and accuracy: the one read-back of the epoch. */
 static csm_status read_epoch(trainer *tr, double *loss, double *accuracy)
 {
-    csm_context *ctx = tr->ctx;
     const size_t steps = tr->steps;
-    double *buf = malloc(2 * steps * sizeof *buf);
-    cl_int *correct = malloc(steps * sizeof *correct);
-    csm_status st = (buf && correct) ? CSM_OK : csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (st == CSM_OK)
-        st = csm_download(ctx, buf, tr->work.stats, tr->model->precision, 0, steps);
-    if (st == CSM_OK && tr->opt->l2 > 0)
-        st = csm_download(ctx, buf + steps, tr->work.sumsq, tr->model->precision, 0, steps);
-    if (st == CSM_OK) {
-        cl_int rc = clEnqueueReadBuffer(ctx->queue, tr->work.correct, CL_TRUE, 0,
-                                        steps * sizeof *correct, correct, 0, NULL, NULL);
-        if (rc != CL_SUCCESS)
-            st = csm_cl_fail(ctx, rc, "clEnqueueReadBuffer (epoch counts)");
+    double sum = 0, hits = 0, sq = 0;
+    csm_status st = csm_read_sums(&tr->work, steps, &sum, &hits);
+    if (st == CSM_OK && tr->opt->l2 > 0) {
+        double *norms = malloc(steps * sizeof *norms);
+        st = norms ? csm_download(tr->ctx, norms, tr->work.sumsq, tr->model->precision, 0, steps)
+                   : csm_fail(tr->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+        for (size_t s = 0; st == CSM_OK && s < steps; s++)
+            sq += norms[s];
+        free(norms);
     }
     if (st == CSM_OK) {
-        double sum = 0, sq = 0, hits = 0;
-        for (size_t s = 0; s < steps; s++) {
-            sum += buf[s];
-            hits += correct[s];
-            if (tr->opt->l2 > 0)
-                sq += buf[steps + s];
-        }
         *loss = sum / (double)tr->data->n + 0.5 * tr->opt->l2 * sq / (double)steps;
         *accuracy = hits / (double)tr->data->n;
     }
-    free(buf);
-    free(correct);
     return st;
 }
 
