@@ -112,8 +112,9 @@ typedef void (*csm_log_fn)(csm_log_level level, const char *message, void *user)
 
 /* Creates a context on the device picked by `selector` (NULL: the
  * CLSOFTMAX_DEVICE variable). On failure *out is NULL and `err` (if not NULL)
- * holds the reason. Kernels are looked for in CLSOFTMAX_KERNEL_DIR, then in
- * the installed data directory. */
+ * holds the reason. Kernels are read from CLSOFTMAX_KERNEL_DIR when it is
+ * set; otherwise from the installed data directory, then from the source
+ * tree the library was built from. */
 csm_status csm_context_create(csm_context **out, const char *selector, char *err, size_t err_len);
 void csm_context_free(csm_context *ctx);
 

@@ -64,12 +64,20 @@ static char *read_file(const char *path, size_t *len_out)
  * names every path tried. */
 static csm_status load_source(csm_context *ctx, const char *file, char **out)
 {
+    /* CLSOFTMAX_KERNEL_DIR replaces the search; otherwise the installed
+     * directory, then this build's source tree, so a built but not yet
+     * installed clsoftmax runs from its build directory. */
     const char *dirs[2];
     size_t nd = 0;
     const char *env = getenv("CLSOFTMAX_KERNEL_DIR");
-    if (env && *env)
+    if (env && *env) {
         dirs[nd++] = env;
-    dirs[nd++] = CLSOFTMAX_KERNEL_DIR_DEFAULT;
+    } else {
+        dirs[nd++] = CLSOFTMAX_KERNEL_DIR_DEFAULT;
+#ifdef CLSOFTMAX_KERNEL_DIR_SOURCE
+        dirs[nd++] = CLSOFTMAX_KERNEL_DIR_SOURCE;
+#endif
+    }
     char tried[2048] = "";
     size_t used = 0;
     for (size_t i = 0; i < nd; i++) {

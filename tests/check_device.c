@@ -132,6 +132,26 @@ START_TEST(test_missing_kernel_names_paths)
 }
 END_TEST
 
+/* Without CLSOFTMAX_KERNEL_DIR a built, not yet installed library finds
+ * the kernels in its source tree (after the installed directory). */
+START_TEST(test_kernels_found_without_variable)
+{
+    unsetenv("CLSOFTMAX_KERNEL_DIR");
+    csm_context *ctx = NULL;
+    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
+    double x = 1, probs[2];
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0), CSM_OK);
+    ck_assert_msg(csm_predict_proba(m, d, probs) == CSM_OK, "%s", csm_context_last_error(ctx));
+    ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
+    csm_dataset_free(d);
+    csm_model_free(m);
+    csm_context_free(ctx);
+}
+END_TEST
+
 /* A kernel that does not compile: the error carries the build log. The
  * good kernels are copied to a temporary directory and the two files that
  * compute probabilities (one per path) are replaced by broken ones. */
@@ -247,6 +267,7 @@ int main(void)
     tcase_add_test(tc, test_unknown_device_lists_devices);
     tcase_add_test(tc, test_context_info);
     tcase_add_test(tc, test_missing_kernel_names_paths);
+    tcase_add_test(tc, test_kernels_found_without_variable);
     tcase_add_test(tc, test_broken_kernel_has_build_log);
     tcase_add_test(tc, test_log_callback);
     tcase_add_test(tc, test_status_strings);
