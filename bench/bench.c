@@ -58,7 +58,7 @@ typedef struct options {
     int epochs; /* accuracy run */
     size_t batch;
     double lr;
-    csm_optimizer optimizer;
+    csm_solver optimizer;
     const char *data_dir;
     int synthetic;
     int dbl;
@@ -402,7 +402,7 @@ static void epoch_log_free(epoch_log *lg)
 
 /* Trains a fresh zero model for `epochs` epochs with plain SGD. */
 static csm_status train_epochs(csm_context *ctx, csm_dataset *d, csm_precision prec,
-                               size_t batch, int epochs, double lr, csm_optimizer opt,
+                               size_t batch, int epochs, double lr, csm_solver opt,
                                epoch_log *lg)
 {
     csm_model *m = NULL;
@@ -411,13 +411,15 @@ static csm_status train_epochs(csm_context *ctx, csm_dataset *d, csm_precision p
         return st;
     csm_train_options to;
     csm_train_options_init(&to);
-    to.epochs = epochs;
+    to.max_iter = epochs;
+    to.tol = 0;
+    to.l2 = 0;
     to.batch_size = batch;
     to.learning_rate = lr;
-    to.optimizer = opt;
+    to.solver = opt;
     to.callback = epoch_cb;
     to.user = lg;
-    st = csm_train(m, d, &to);
+    st = csm_train(m, d, &to, NULL);
     if (st == CSM_OK && lg->eval_status != CSM_OK)
         st = lg->eval_status;
     csm_model_free(m);
@@ -658,14 +660,16 @@ static csm_status crosscheck(csm_context *ctx, csm_dataset *d, csm_precision pre
     if (st == CSM_OK && epoch_log_init(&lg, 1) == 0) {
         csm_train_options to;
         csm_train_options_init(&to);
-        to.epochs = 1;
+        to.max_iter = 1;
+        to.tol = 0;
+        to.l2 = 0;
         to.batch_size = 0;
         to.learning_rate = 0.1;
-        to.optimizer = CSM_SGD;
+        to.solver = CSM_SGD;
         to.shuffle = 0;
         to.callback = epoch_cb;
         to.user = &lg;
-        st = csm_train(m, d, &to);
+        st = csm_train(m, d, &to, NULL);
         /* the epoch's reported loss is the loss before its one step */
         if (st == CSM_OK && fabs(lg.loss[0] - *loss0) > 1e-4)
             fprintf(stderr, "warning: csm_train's epoch loss %.6f differs from csm_loss %.6f\n",

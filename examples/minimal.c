@@ -23,12 +23,14 @@ int main(void)
         st = csm_model_create(ctx, &model, CSM_FLOAT32, 3, 2); /* zeros */
 
     csm_train_options opt;
-    csm_train_options_init(&opt);
-    opt.epochs = 200;
-    opt.batch_size = 0; /* full batch */
-    opt.learning_rate = 1.0;
+    csm_train_options_init(&opt); /* L-BFGS to max |gradient| <= 1e-4, C = 1 */
+    csm_train_result res;
     if (st == CSM_OK)
-        st = csm_train(model, data, &opt);
+        st = csm_train(model, data, &opt, &res);
+    if (st == CSM_OK)
+        printf("%s after %d iterations: J = %.6f, max |gradient| = %.2g\n",
+               res.converged ? "converged" : csm_stop_string(res.stop), res.n_iter, res.objective,
+               res.grad_max_abs);
 
     double loss = 0, accuracy = 0, dW[6], db[3];
     int32_t pred[6];

@@ -134,6 +134,15 @@ const csm_device_info *csm_context_device(const csm_context *ctx);
 csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision precision,
                               const void *features, csm_dtype dtype, size_t n, size_t k,
                               const int32_t *labels, const double *targets, size_t n_classes);
+/* Per-sample weights (n values, finite, >= 0, not all zero), copied to the
+ * device: the loss becomes J = sum_i w_i l_i / sum_i w_i + (lambda/2)||W||^2
+ * in every operation and solver, and a minibatch step scales its gradient
+ * so that it estimates that J's. NULL restores uniform weights. Accuracy
+ * stays the unweighted fraction of correct predictions. */
+csm_status csm_dataset_set_weights(csm_dataset *data, const double *weights);
+/* 1 when the dataset has sample weights; their sum (n without weights). */
+int csm_dataset_has_weights(const csm_dataset *data);
+double csm_dataset_weight_sum(const csm_dataset *data);
 void csm_dataset_free(csm_dataset *data);
 size_t csm_dataset_n_samples(const csm_dataset *data);
 size_t csm_dataset_n_features(const csm_dataset *data);
@@ -163,7 +172,8 @@ csm_status csm_model_set_labels(csm_model *model, const int64_t *label_values);
 const int64_t *csm_model_labels(const csm_model *model);
 /* Free-form string metadata saved with the model ("training options", ...).
  * The keys csm_model_save() writes itself ("format", "format_version",
- * "labels", "n_features", "n_classes") are reserved: setting one fails with
+ * "labels", "n_features", "n_classes", "solver_state", "solver_iterations",
+ * "solver_steps") are reserved: setting one fails with
  * CSM_ERR_INVALID_VALUE. value NULL removes the key. */
 csm_status csm_model_set_metadata(csm_model *model, const char *key, const char *value);
 const char *csm_model_get_metadata(const csm_model *model, const char *key); /* NULL if absent */
@@ -171,7 +181,11 @@ size_t csm_model_metadata_count(const csm_model *model);
 const char *csm_model_metadata_key(const csm_model *model, size_t i);
 
 /* safetensors file: tensors "weight" (C, k) and "bias" (C), F32 or F64 by the
- * model's precision, plus __metadata__. Written to a temporary file in the
+ * model's precision, plus __metadata__; a model that carries solver state
+ * (csm_train, for resume) also holds its moments ("state.m.weight",
+ * "state.m.bias", "state.v.weight", "state.v.bias", those the solver
+ * uses) and the metadata "solver_state", "solver_iterations" and
+ * "solver_steps". Written to a temporary file in the
  * same directory and renamed. Loading validates everything and creates the
  * model at the file's precision. */
 csm_status csm_model_save(csm_model *model, const char *path);
@@ -182,7 +196,8 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path);
 /* Logits S = X W^T + b and probabilities O = softmax(S), each (n, C) and
  * either may be NULL. */
 csm_status csm_forward(csm_model *model, const csm_dataset *data, double *logits, double *probs);
-/* Mean cross-entropy over the dataset plus (l2/2)||W||^2. */
+/* Mean cross-entropy over the dataset (weighted mean with sample weights)
+ * plus (l2/2)||W||^2. */
 csm_status csm_loss(csm_model *model, const csm_dataset *data, double l2, double *loss);
 /* Loss and gradient: dweight (C, k), dbias (C); loss, dweight or dbias may be NULL. */
 csm_status csm_gradient(csm_model *model, const csm_dataset *data, double l2, double *loss,
@@ -198,39 +213,123 @@ csm_status csm_evaluate(csm_model *model, const csm_dataset *data, double *loss,
 
 /* ----------------------------------------------------------------- training */
 
-typedef enum csm_optimizer { CSM_SGD = 0, CSM_MOMENTUM = 1, CSM_ADAM = 2 } csm_optimizer;
+/* How csm_train() minimises J. */
+typedef enum csm_solver {
+    CSM_SGD = 0,      /* minibatch stochastic gradient descent */
+    CSM_MOMENTUM = 1, /* minibatch SGD with heavy-ball momentum */
+    CSM_ADAM = 2,     /* minibatch Adam (Kingma & Ba) */
+    CSM_LBFGS = 3     /* full-batch limited-memory BFGS with a strong-Wolfe line
+                         search, on the device (the default) */
+} csm_solver;
 
 typedef struct csm_epoch_info {
-    int epoch;        /* 1-based */
-    int epochs;       /* total asked for */
-    double loss;      /* mean training loss over the epoch's steps, incl. L2 term */
-    double accuracy;  /* training accuracy over the epoch's steps */
-    double seconds;   /* wall time of this epoch */
-    size_t samples;   /* samples processed in this epoch */
+    int epoch;        /* 1-based iteration (L-BFGS) or epoch of this call */
+    int epochs;       /* max_iter */
+    double loss;      /* L-BFGS: J at the new iterate; first-order: mean training
+                         loss over the epoch's steps, incl. L2 term */
+    double accuracy;  /* training accuracy (unweighted) over the same passes */
+    double seconds;   /* wall time of this iteration / epoch */
+    size_t samples;   /* samples processed */
+    double grad_max_abs; /* L-BFGS: max |dJ/dtheta| at the new iterate; NAN otherwise */
+    int evaluations;  /* L-BFGS: loss-and-gradient passes of this iteration; 0 otherwise */
 } csm_epoch_info;
 
-/* Called after every epoch with the model's current weights; return non-zero
- * to stop training early (csm_train then returns CSM_OK). */
+/* Called after every epoch / iteration with the model's current weights;
+ * return non-zero to stop training early (csm_train then returns CSM_OK
+ * with result->stop = CSM_STOP_CALLBACK). */
 typedef int (*csm_epoch_fn)(csm_model *model, const csm_epoch_info *info, void *user);
 
+/* Options of csm_train(). csm_train_options_init() sets the defaults, which
+ * are those of the clsoftmax command: L-BFGS on scikit-learn's objective
+ * with C = 1, tol 1e-4, at most 1000 iterations. */
 typedef struct csm_train_options {
-    int epochs;           /* default 20 */
-    double learning_rate; /* default 0.1 */
-    size_t batch_size;    /* 0 = full batch; default 256 */
-    double l2;            /* lambda; default 0 */
-    csm_optimizer optimizer; /* default CSM_SGD */
-    double momentum;      /* momentum optimizer; default 0.9 */
-    double beta1, beta2, epsilon; /* Adam; defaults 0.9, 0.999, 1e-8 */
+    csm_solver solver;    /* default CSM_LBFGS */
+    int max_iter;         /* L-BFGS iterations, or epochs of the first-order
+                             solvers; default 1000 */
+    double tol;           /* L-BFGS: stop when max |dJ/dtheta| <= tol (scikit-
+                             learn's lbfgs criterion); first-order: stop when the
+                             epoch loss has not improved by more than tol for
+                             n_iter_no_change epochs (scikit-learn's SGD
+                             criterion); 0 = run max_iter; default 1e-4 */
+    int n_iter_no_change; /* first-order solvers; default 5 */
+    double C;             /* inverse regularisation strength (scikit-learn,
+                             liblinear): lambda = 1 / (C * sum of sample weights),
+                             i.e. 1 / (C n) without weights; INFINITY: no
+                             penalty; used when l2 < 0; default 1 */
+    double l2;            /* lambda itself when >= 0 (then C is ignored);
+                             default -1: derive lambda from C */
+    size_t batch_size;    /* first-order solvers: samples per step, 0 = full
+                             batch; default 256 (L-BFGS is always full batch) */
+    double learning_rate; /* first-order solvers; 0 = the solver's default,
+                             csm_default_learning_rate(); default 0 */
+    double momentum;      /* CSM_MOMENTUM; default 0.9 */
+    double beta1, beta2, epsilon; /* CSM_ADAM; defaults 0.9, 0.999, 1e-8 */
+    int lbfgs_memory;     /* L-BFGS history pairs m; default 10 */
+    int max_linesearch;   /* loss-and-gradient evaluations per line search;
+                             default 50 (scikit-learn's maxls) */
     uint64_t seed;        /* shuffling; default 1 */
-    int shuffle;          /* reshuffle every epoch; default 1 */
+    int shuffle;          /* reshuffle every epoch; default 1. Epoch e (counted
+                             over resumed runs) uses the permutation drawn from
+                             (seed, e) alone, so a resumed run sees the same
+                             batches as an uninterrupted one */
+    int resume;           /* 1: continue the solver state the model carries from
+                             an earlier csm_train() or a saved model file (Adam
+                             moments, momentum, the iteration count; L-BFGS
+                             restarts its history at the current weights);
+                             0: start the solver afresh; default 0 */
     csm_epoch_fn callback;
     void *user;
 } csm_train_options;
 
+/* Why csm_train() stopped. */
+typedef enum csm_stop {
+    CSM_STOP_TOL = 0,      /* converged: the tolerance was met */
+    CSM_STOP_MAX_ITER,     /* max_iter was reached before the tolerance */
+    CSM_STOP_CALLBACK,     /* the epoch callback asked to stop */
+    CSM_STOP_LINE_SEARCH,  /* L-BFGS: no step met the Wolfe conditions within
+                              max_linesearch evaluations, also along the steepest
+                              descent direction; the weights are the best point */
+    CSM_STOP_PRECISION     /* L-BFGS: the objective stopped changing at the
+                              device precision before the tolerance was met
+                              (float32 and a very small tol: use float64) */
+} csm_stop;
+
+typedef struct csm_train_result {
+    int converged;        /* 1 when stop == CSM_STOP_TOL */
+    csm_stop stop;
+    int n_iter;           /* iterations (epochs) run by this call */
+    long total_iter;      /* including those of resumed runs */
+    long n_evals;         /* full-data loss-and-gradient passes (L-BFGS), or
+                             minibatch steps (first-order solvers) */
+    double objective;     /* J at the final weights, with its L2 term */
+    double grad_max_abs;  /* max |dJ/dW|, |dJ/db| at the final weights */
+    double l2;            /* the lambda used */
+    double seconds;       /* wall time of csm_train() */
+} csm_train_result;
+
 void csm_train_options_init(csm_train_options *options);
-/* Trains in place. The dataset stays on the device; the host reads back
- * only the loss and accuracy once per epoch. */
-csm_status csm_train(csm_model *model, const csm_dataset *data, const csm_train_options *options);
+/* The learning rate a first-order solver uses when learning_rate is 0:
+ * 0.1 (SGD), 0.01 (momentum), 0.001 (Adam); 0 for L-BFGS. */
+double csm_default_learning_rate(csm_solver solver);
+/* "sgd", "momentum", "adam", "lbfgs" (NULL for an unknown value) and back
+ * (-1 for an unknown name). */
+const char *csm_solver_name(csm_solver solver);
+int csm_solver_from_name(const char *name);
+/* A short description of a stop reason ("tolerance reached", ...). */
+const char *csm_stop_string(csm_stop stop);
+
+/* Trains in place, starting from the model's weights. The dataset stays on
+ * the device; the host reads back only scalars (the loss, accuracy, line-
+ * search quantities). `result` may be NULL. Hitting max_iter is not an
+ * error: the result says so. The model keeps the solver state afterwards
+ * (see `resume`); csm_model_save() writes it with the weights. */
+csm_status csm_train(csm_model *model, const csm_dataset *data, const csm_train_options *options,
+                     csm_train_result *result);
+/* The solver state a model carries: the solver ("sgd", ...; NULL when
+ * none) and the iterations run so far. */
+const char *csm_model_solver_state(const csm_model *model, long *iterations);
+/* Drops the solver state (the next csm_train starts afresh even with resume). */
+void csm_model_clear_solver_state(csm_model *model);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@ typedef REAL real;
 #define CSM_WRITE_DELTA 4   /* store (O - T) * scale into out */
 #define CSM_HAS_LABELS 8    /* targets are integer labels */
 #define CSM_HAS_TARGETS 16  /* targets are a soft (n, C) matrix */
+#define CSM_HAS_WEIGHTS 128 /* per-sample weights scale each row's loss and delta */
 
 /* Reduction work-group size; launches use exactly this local size. */
 #define CSM_WG 64

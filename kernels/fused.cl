@@ -78,7 +78,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                 __global int *row_correct,
                 __global const xelem *x, __global const int *idx, const int use_idx,
                 const int start, __global const int *labels, __global const real *targets,
-                __global const real *W, __global const real *bias, const int B,
+                __global const real *weights, __global const real *W, __global const real *bias, const int B,
                 const int mode, const real scale)
 {
     __local real delta[RB * NCLASS]; /* logits, then (O - T) * scale */
@@ -186,6 +186,9 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             for (int c = 0; c < NCLASS; c++)
                 z += exp(s[c] - m);
             const real lse = m + log(z);
+            /* a sample weight scales the row's loss and delta */
+            const real wr = (mode & CSM_HAS_WEIGHTS) ? weights[row] : (real)1;
+            const real dscale = scale * wr;
             if (mode & CSM_WRITE_LOGITS)
                 for (int c = 0; c < NCLASS; c++)
                     logits_out[(size_t)r * NCLASS + c] = s[c];
@@ -194,24 +197,25 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                     probs_out[(size_t)r * NCLASS + c] = exp(s[c] - lse);
             if (mode & CSM_HAS_LABELS) {
                 const int y = labels[row];
-                loss_acc += lse - s[y];
+                loss_acc += wr * (lse - s[y]);
                 cnt_acc += (arg == y);
                 for (int c = 0; c < NCLASS; c++)
                     delta[b * NCLASS + c] =
-                        (exp(s[c] - lse) - (c == y ? (real)1 : (real)0)) * scale;
+                        (exp(s[c] - lse) - (c == y ? (real)1 : (real)0)) * dscale;
             } else if (mode & CSM_HAS_TARGETS) {
                 __global const real *tr = targets + (size_t)row * NCLASS;
-                real tmax = -1;
+                real tmax = -1, rl = 0;
                 int targ = 0;
                 for (int c = 0; c < NCLASS; c++) {
                     if (tr[c] != 0)
-                        loss_acc += tr[c] * (lse - s[c]);
+                        rl += tr[c] * (lse - s[c]);
                     if (tr[c] > tmax) {
                         tmax = tr[c];
                         targ = c;
                     }
-                    delta[b * NCLASS + c] = (exp(s[c] - lse) - tr[c]) * scale;
+                    delta[b * NCLASS + c] = (exp(s[c] - lse) - tr[c]) * dscale;
                 }
+                loss_acc += wr * rl;
                 cnt_acc += (arg == targ);
             } else {
                 row_correct[r] = arg;

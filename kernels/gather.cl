@@ -13,15 +13,20 @@ __kernel void gather_rows(__global real *xb, __global const real *x, __global co
     xb[(size_t)i * NFEAT + j] = x[(size_t)idx[start + i] * NFEAT + j];
 }
 
-/* global size (B): labels or soft-target rows follow the same permutation */
-__kernel void gather_targets(__global int *yb, __global real *tb, __global const int *y,
-                             __global const real *t, __global const int *idx,
-                             const int has_labels, const int start, const int B)
+/* global size (B): labels or soft-target rows, and sample weights, follow
+ * the same permutation */
+__kernel void gather_targets(__global int *yb, __global real *tb, __global real *wb,
+                             __global const int *y, __global const real *t,
+                             __global const real *w, __global const int *idx,
+                             const int has_labels, const int has_weights, const int start,
+                             const int B)
 {
     const int i = get_global_id(0);
     if (i >= B)
         return;
     const int r = idx[start + i];
+    if (has_weights)
+        wb[i] = w[r];
     if (has_labels) {
         yb[i] = y[r];
     } else {

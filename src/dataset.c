@@ -135,6 +135,7 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
     d->n = n;
     d->k = k;
     d->C = n_classes;
+    d->weight_sum = (double)n;
     const size_t es = csm_real_size(precision);
     csm_status st;
     if (dtype == CSM_DTYPE_U8) {
@@ -182,8 +183,49 @@ void csm_dataset_free(csm_dataset *d)
     csm_buffer_release(&d->x_u8);
     csm_buffer_release(&d->labels);
     csm_buffer_release(&d->targets);
+    csm_buffer_release(&d->weights);
     free(d);
 }
+
+csm_status csm_dataset_set_weights(csm_dataset *d, const double *weights)
+{
+    if (!d)
+        return CSM_ERR_NULL_ARGUMENT;
+    if (!weights) {
+        csm_buffer_release(&d->weights);
+        d->weight_sum = (double)d->n;
+        return CSM_OK;
+    }
+    double sum = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (!isfinite(weights[i]))
+            return csm_fail(d->ctx, CSM_ERR_NONFINITE, "sample weight %zu is %g: must be finite",
+                            i, weights[i]);
+        if (weights[i] < 0)
+            return csm_fail(d->ctx, CSM_ERR_INVALID_VALUE,
+                            "sample weight %zu is %g: must be >= 0", i, weights[i]);
+        sum += weights[i];
+    }
+    if (!(sum > 0))
+        return csm_fail(d->ctx, CSM_ERR_INVALID_VALUE,
+                        "sample weights are all zero: at least one must be positive");
+    csm_status st = CSM_OK;
+    if (!d->weights)
+        st = csm_buffer_create(d->ctx, &d->weights, d->n * csm_real_size(d->precision),
+                               "sample weights");
+    if (st == CSM_OK)
+        st = csm_upload(d->ctx, d->weights, d->precision, 0, weights, d->n);
+    if (st != CSM_OK) {
+        csm_buffer_release(&d->weights);
+        d->weight_sum = (double)d->n;
+        return st;
+    }
+    d->weight_sum = sum;
+    return CSM_OK;
+}
+
+int csm_dataset_has_weights(const csm_dataset *d) { return d && d->weights != NULL; }
+double csm_dataset_weight_sum(const csm_dataset *d) { return d ? d->weight_sum : 0; }
 
 size_t csm_dataset_n_samples(const csm_dataset *d) { return d ? d->n : 0; }
 size_t csm_dataset_n_features(const csm_dataset *d) { return d ? d->k : 0; }

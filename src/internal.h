@@ -42,6 +42,19 @@ typedef struct csm_meta_entry {
     char *value;
 } csm_meta_entry;
 
+/* Solver state a model carries between csm_train() calls and in its file:
+ * the solver that made it, the iterations (epochs) it has run, and for
+ * momentum (v) and Adam (m, v) the per-parameter moments of the weight
+ * [0] (C, k) and bias [1] (C). L-BFGS keeps only the count: its history is
+ * rebuilt on resume. */
+typedef struct csm_solver_state {
+    int solver;   /* csm_solver, or -1: none */
+    long iter;    /* iterations (L-BFGS) or epochs run so far */
+    long steps;   /* parameter updates so far (Adam's bias-correction t) */
+    cl_mem m[2];  /* Adam first moments, or NULL */
+    cl_mem v[2];  /* momentum velocity / Adam second moments, or NULL */
+} csm_solver_state;
+
 struct csm_model {
     csm_context *ctx;
     csm_precision precision;
@@ -51,6 +64,7 @@ struct csm_model {
     int64_t *labels; /* (C) original label values */
     csm_meta_entry *meta;
     size_t n_meta;
+    csm_solver_state state;
 };
 
 struct csm_dataset {
@@ -61,6 +75,8 @@ struct csm_dataset {
     cl_mem x_u8;         /* (n, k) bytes when created from CSM_DTYPE_U8, else NULL */
     cl_mem labels;       /* (n) int, or NULL */
     cl_mem targets;      /* (n, C) at precision, or NULL */
+    cl_mem weights;      /* (n) sample weights at precision, or NULL: uniform */
+    double weight_sum;   /* sum of the weights (n when uniform) */
 };
 
 /* ---- status.c */
@@ -86,6 +102,11 @@ csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, co
 csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
                              const char *name, csm_precision prec, size_t C, size_t k,
                              const char *extra);
+
+/* ---- model.c */
+/* Allocates (zeroed) the moment buffers `solver` needs, dropping any state
+ * of another solver; iter is reset to 0 when the solver changes. */
+csm_status csm_model_state_prepare(csm_model *m, int solver);
 
 /* ---- dataset.c */
 /* The real-typed feature buffer, converting 8-bit input on the device the

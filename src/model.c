@@ -46,6 +46,7 @@ csm_status csm_model_create(csm_context *ctx, csm_model **out, csm_precision pre
     m->C = n_classes;
     m->k = n_features;
     m->labels = labels;
+    m->state.solver = -1;
     for (size_t c = 0; c < n_classes; c++)
         labels[c] = (int64_t)c;
     size_t es = csm_real_size(precision);
@@ -72,6 +73,7 @@ void csm_model_free(csm_model *m)
         return;
     csm_buffer_release(&m->weight);
     csm_buffer_release(&m->bias);
+    csm_model_clear_solver_state(m);
     for (size_t i = 0; i < m->n_meta; i++) {
         free(m->meta[i].key);
         free(m->meta[i].value);
@@ -171,8 +173,9 @@ csm_status csm_model_set_metadata(csm_model *m, const char *key, const char *val
         return CSM_ERR_NULL_ARGUMENT;
     if (!key || !*key)
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_set_metadata: empty key");
-    static const char *const reserved[] = {"format", "format_version", "labels", "n_features",
-                                           "n_classes"};
+    static const char *const reserved[] = {"format",       "format_version",    "labels",
+                                           "n_features",   "n_classes",         "solver_state",
+                                           "solver_iterations", "solver_steps"};
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (!strcmp(key, reserved[i]))
             return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE,
@@ -226,4 +229,55 @@ size_t csm_model_metadata_count(const csm_model *m) { return m ? m->n_meta : 0; 
 const char *csm_model_metadata_key(const csm_model *m, size_t i)
 {
     return m && i < m->n_meta ? m->meta[i].key : NULL;
+}
+
+void csm_model_clear_solver_state(csm_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < 2; i++) {
+        csm_buffer_release(&m->state.m[i]);
+        csm_buffer_release(&m->state.v[i]);
+    }
+    m->state.solver = -1;
+    m->state.iter = 0;
+    m->state.steps = 0;
+}
+
+const char *csm_model_solver_state(const csm_model *m, long *iterations)
+{
+    if (iterations)
+        *iterations = m && m->state.solver >= 0 ? m->state.iter : 0;
+    if (!m || m->state.solver < 0)
+        return NULL;
+    return csm_solver_name((csm_solver)m->state.solver);
+}
+
+csm_status csm_model_state_prepare(csm_model *m, int solver)
+{
+    if (m->state.solver != solver) {
+        csm_model_clear_solver_state(m);
+        m->state.solver = solver;
+    }
+    /* L-BFGS, a momentum-free SGD: nothing but the counts */
+    const int need_v = solver == CSM_MOMENTUM || solver == CSM_ADAM;
+    const int need_m = solver == CSM_ADAM;
+    const size_t es = csm_real_size(m->precision);
+    const size_t count[2] = {m->C * m->k, m->C};
+    csm_status st = CSM_OK;
+    for (int i = 0; i < 2 && st == CSM_OK; i++) {
+        if (need_v && !m->state.v[i]) {
+            st = csm_buffer_create(m->ctx, &m->state.v[i], count[i] * es, "solver state");
+            if (st == CSM_OK)
+                st = csm_fill_zero(m->ctx, m->state.v[i], count[i] * es);
+        }
+        if (st == CSM_OK && need_m && !m->state.m[i]) {
+            st = csm_buffer_create(m->ctx, &m->state.m[i], count[i] * es, "solver state");
+            if (st == CSM_OK)
+                st = csm_fill_zero(m->ctx, m->state.m[i], count[i] * es);
+        }
+    }
+    if (st != CSM_OK)
+        csm_model_clear_solver_state(m);
+    return st;
 }

@@ -6,12 +6,22 @@
  * {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the
  * start of the data) and may hold "__metadata__", a string -> string map.
  *
- * A clsoftmax model is exactly two tensors, "weight" (C, k) and "bias" (C),
- * both F32 or both F64, little-endian, row-major, packed with no holes. Its
- * metadata holds "format": "clsoftmax", "format_version": "1", "labels" (the
- * class label values as a JSON array text), "n_features", "n_classes" and
- * every user metadata key of the model. A file without "format" (e.g. one
- * written by PyTorch's safetensors) loads with labels 0..C-1.
+ * A clsoftmax model is two tensors, "weight" (C, k) and "bias" (C), both F32
+ * or both F64, little-endian, row-major, packed with no holes. Its metadata
+ * holds "format": "clsoftmax", "format_version": "1", "labels" (the class
+ * label values as a JSON array text), "n_features", "n_classes" and every
+ * user metadata key of the model. A file without "format" (e.g. one written
+ * by PyTorch's safetensors) loads with labels 0..C-1.
+ *
+ * A model that carries solver state (see csm_solver_state) also has the
+ * metadata "solver_state" (the solver's name), "solver_iterations" and
+ * "solver_steps" (decimal), and the moment tensors that solver keeps, at the
+ * dtype of weight: "state.m.weight" (C, k) and "state.m.bias" (C) for Adam's
+ * first moments, "state.v.weight" and "state.v.bias" for the momentum
+ * velocity or Adam's second moments (momentum: v only; Adam: m and v; SGD
+ * and L-BFGS: none). They follow bias and weight in the data. A model
+ * without state writes none of these, so its file is exactly as before. The
+ * loader accepts the state only whole and consistent.
  *
  * Every byte is produced and read explicitly little-endian, so big-endian
  * hosts read and write the same files.
@@ -22,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,8 +53,33 @@
 #define CSM_FORMAT_VERSION "1"
 
 /* Metadata keys that the file format itself uses; never user metadata. */
-static const char *const reserved_keys[] = {"format", "format_version", "labels", "n_features",
-                                            "n_classes"};
+static const char *const reserved_keys[] = {
+    "format",       "format_version",    "labels",      "n_features", "n_classes",
+    "solver_state", "solver_iterations", "solver_steps"};
+#define RESERVED_KEYS_TEXT                                                                      \
+    "format, format_version, labels, n_features, n_classes, solver_state, solver_iterations, " \
+    "solver_steps"
+
+/* The solver state tensors, in the order they follow weight in the data:
+ * index 2 * (0: m, 1: v) + (0: weight, 1: bias). */
+#define N_STATE 4
+static const char *const state_names[N_STATE] = {"state.m.weight", "state.m.bias",
+                                                 "state.v.weight", "state.v.bias"};
+#define STATE_NAMES_TEXT "'state.m.weight', 'state.m.bias', 'state.v.weight', 'state.v.bias'"
+
+/* Whether `solver` keeps state tensor i: momentum the velocity v, Adam
+ * both moments, SGD and L-BFGS none. */
+static int state_needs(int solver, int i)
+{
+    if (i >= 2)
+        return solver == CSM_MOMENTUM || solver == CSM_ADAM;
+    return solver == CSM_ADAM;
+}
+
+static cl_mem *state_buffer(csm_model *m, int i)
+{
+    return i < 2 ? &m->state.m[i] : &m->state.v[i - 2];
+}
 
 static int is_reserved_key(const char *key)
 {
@@ -347,6 +383,15 @@ static json_t *build_metadata(csm_model *model, const char *path, csm_status *st
               set_string(meta, "labels", labels_text) != 0 ||
               set_size(meta, "n_features", csm_model_n_features(model)) != 0 ||
               set_size(meta, "n_classes", C) != 0;
+    if (!bad && model->state.solver >= 0) {
+        char text[32];
+        snprintf(text, sizeof text, "%ld", model->state.iter);
+        bad = set_string(meta, "solver_state", csm_solver_name((csm_solver)model->state.solver)) !=
+                  0 ||
+              set_string(meta, "solver_iterations", text) != 0;
+        snprintf(text, sizeof text, "%ld", model->state.steps);
+        bad = bad || set_string(meta, "solver_steps", text) != 0;
+    }
     free(labels_text);
     json_decref(jlabels);
     if (bad) {
@@ -366,8 +411,7 @@ static json_t *build_metadata(csm_model *model, const char *path, csm_status *st
             json_decref(meta);
             *st = csm_fail(ctx, CSM_ERR_INVALID_VALUE,
                            "%s: metadata key '%s' is reserved by the model file format "
-                           "(format, format_version, labels, n_features, n_classes); "
-                           "rename it",
+                           "(" RESERVED_KEYS_TEXT "); rename it",
                            path, key);
             return NULL;
         }
@@ -385,6 +429,78 @@ static json_t *build_metadata(csm_model *model, const char *path, csm_status *st
         }
     }
     return meta;
+}
+
+/* Refuses a value the loader would refuse, naming the tensor and index. */
+static csm_status check_save_finite(csm_context *ctx, const char *path, const char *name,
+                                    const double *v, size_t n, size_t cols)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(v[i]))
+            continue;
+        if (cols)
+            return csm_fail(ctx, CSM_ERR_NONFINITE,
+                            "%s: not saved: %s[%zu, %zu] is %g (the model has diverged?)", path,
+                            name, i / cols, i % cols, v[i]);
+        return csm_fail(ctx, CSM_ERR_NONFINITE,
+                        "%s: not saved: %s[%zu] is %g (the model has diverged?)", path, name, i,
+                        v[i]);
+    }
+    return CSM_OK;
+}
+
+/* Checks the solver state the model carries and downloads the tensors its
+ * solver keeps into vals[] (NULL for the others; the caller frees them).
+ * *n_pairs gets the number of (weight, bias) pairs among them. */
+static csm_status get_state(csm_model *model, const char *path, double *vals[N_STATE],
+                            size_t *n_pairs)
+{
+    csm_context *ctx = csm_model_context(model);
+    const csm_solver_state *s = &model->state;
+    size_t C = model->C, k = model->k;
+    *n_pairs = 0;
+    for (int i = 0; i < N_STATE; i++)
+        vals[i] = NULL;
+    if (s->solver < 0)
+        return CSM_OK;
+    const char *name = csm_solver_name((csm_solver)s->solver);
+    if (!name)
+        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                        "%s: not saved: the model carries state of an unknown solver %d", path,
+                        s->solver);
+    if (s->iter < 0 || s->steps < 0)
+        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                        "%s: not saved: %s solver state has negative counts (iterations %ld, "
+                        "steps %ld)",
+                        path, name, s->iter, s->steps);
+    for (int i = 0; i < N_STATE; i++) {
+        cl_mem buf = *state_buffer(model, i);
+        if (state_needs(s->solver, i) && !buf)
+            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                            "%s: not saved: %s solver state lacks %s", path, name,
+                            state_names[i]);
+        if (!state_needs(s->solver, i) && buf)
+            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                            "%s: not saved: %s solver state holds %s, which %s does not keep "
+                            "(a file with it would not load)",
+                            path, name, state_names[i], name);
+    }
+    for (int i = 0; i < N_STATE; i++) {
+        if (!state_needs(s->solver, i))
+            continue;
+        size_t n = i % 2 == 0 ? C * k : C;
+        vals[i] = malloc(n * sizeof *vals[i]);
+        if (!vals[i])
+            return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        csm_status st = csm_download(ctx, vals[i], *state_buffer(model, i), model->precision, 0, n);
+        if (st == CSM_OK)
+            st = check_save_finite(ctx, path, state_names[i], vals[i], n, i % 2 == 0 ? k : 0);
+        if (st != CSM_OK)
+            return st;
+        if (i % 2 == 1)
+            (*n_pairs)++;
+    }
+    return CSM_OK;
 }
 
 csm_status csm_model_save(csm_model *model, const char *path)
@@ -410,6 +526,8 @@ csm_status csm_model_save(csm_model *model, const char *path)
     json_t *root = NULL;
     char *header = NULL;
     unsigned char *buf = NULL;
+    double *svals[N_STATE] = {NULL, NULL, NULL, NULL};
+    size_t n_pairs = 0;
     double *w = malloc(nw * sizeof *w);
     double *b = malloc(C * sizeof *b);
     if (!w || !b) {
@@ -421,27 +539,26 @@ csm_status csm_model_save(csm_model *model, const char *path)
         goto done;
     /* The loader refuses non-finite values, so do not write a file that
      * cannot be read back. */
-    for (size_t i = 0; i < C; i++)
-        if (!isfinite(b[i])) {
-            st = csm_fail(ctx, CSM_ERR_NONFINITE,
-                          "%s: not saved: bias[%zu] is %g (the model has diverged?)", path, i,
-                          b[i]);
-            goto done;
-        }
-    for (size_t i = 0; i < nw; i++)
-        if (!isfinite(w[i])) {
-            st = csm_fail(ctx, CSM_ERR_NONFINITE,
-                          "%s: not saved: weight[%zu, %zu] is %g (the model has diverged?)",
-                          path, i / k, i % k, w[i]);
-            goto done;
-        }
+    st = check_save_finite(ctx, path, "bias", b, C, 0);
+    if (st == CSM_OK)
+        st = check_save_finite(ctx, path, "weight", w, nw, k);
+    if (st == CSM_OK)
+        st = get_state(model, path, svals, &n_pairs);
+    if (st != CSM_OK)
+        goto done;
+    /* (C + C k) * 8 fits in size_t (checked above); so must all pairs. */
+    size_t pair_bytes = bias_bytes + weight_bytes;
+    if (pair_bytes > SIZE_MAX / (1 + n_pairs)) {
+        st = csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
+        goto done;
+    }
 
     json_t *meta = build_metadata(model, path, &st);
     if (!meta)
         goto done;
     size_t wshape[2] = {C, k};
     json_t *jbias = tensor_entry(dtype, &C, 1, 0, bias_bytes);
-    json_t *jweight = tensor_entry(dtype, wshape, 2, bias_bytes, bias_bytes + weight_bytes);
+    json_t *jweight = tensor_entry(dtype, wshape, 2, bias_bytes, pair_bytes);
     root = json_object();
     /* json_object_set_new consumes its value even when it fails (a NULL
      * value included), so each goes to root or is freed there. */
@@ -455,6 +572,17 @@ csm_status csm_model_save(csm_model *model, const char *path)
         json_decref(jbias);
         json_decref(jweight);
     }
+    /* the state tensors follow weight, in state_names order */
+    size_t offset = pair_bytes;
+    for (int i = 0; i < N_STATE && !bad; i++) {
+        if (!svals[i])
+            continue;
+        size_t bytes = i % 2 == 0 ? weight_bytes : bias_bytes;
+        json_t *e = i % 2 == 0 ? tensor_entry(dtype, wshape, 2, offset, offset + bytes)
+                               : tensor_entry(dtype, &C, 1, offset, offset + bytes);
+        bad = json_object_set_new(root, state_names[i], e) != 0;
+        offset += bytes;
+    }
     if (bad) {
         st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header", path);
         goto done;
@@ -467,7 +595,7 @@ csm_status csm_model_save(csm_model *model, const char *path)
 
     size_t hlen = strlen(header);
     size_t padded = hlen + (8 - (8 + hlen) % 8) % 8;
-    size_t data_bytes = bias_bytes + weight_bytes;
+    size_t data_bytes = offset;
     if (data_bytes > SIZE_MAX - 8 - padded) {
         st = csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
         goto done;
@@ -486,6 +614,11 @@ csm_status csm_model_save(csm_model *model, const char *path)
         put_real(p, b[i], f64);
     for (size_t i = 0; i < nw; i++, p += es)
         put_real(p, w[i], f64);
+    for (int t = 0; t < N_STATE; t++) {
+        size_t n = t % 2 == 0 ? nw : C;
+        for (size_t i = 0; svals[t] && i < n; i++, p += es)
+            put_real(p, svals[t][i], f64);
+    }
 
     st = write_atomically(ctx, path, buf, total);
 
@@ -495,6 +628,8 @@ done:
     json_decref(root);
     free(w);
     free(b);
+    for (int i = 0; i < N_STATE; i++)
+        free(svals[i]);
     return st;
 }
 
@@ -834,19 +969,33 @@ static csm_status decode_values(csm_context *ctx, const char *path, const tensor
     return CSM_OK;
 }
 
-/* Validates the parsed header against the file; on success fills the two
- * tensors and points *meta at __metadata__ (or NULL). */
+/* Index of `name` in state_names, or -1. */
+static int state_index(const char *name)
+{
+    for (int i = 0; i < N_STATE; i++)
+        if (strcmp(name, state_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Validates the parsed header against the file; on success fills weight
+ * and bias, the state tensors present (present[i] set) and points *meta at
+ * __metadata__ (or NULL). */
 static csm_status check_header(csm_context *ctx, const char *path, json_t *root, uint64_t hlen,
                                size_t fsize, tensor_info *weight, tensor_info *bias,
-                               json_t **meta)
+                               tensor_info state[N_STATE], int present[N_STATE], json_t **meta)
 {
     *meta = NULL;
     memset(weight, 0, sizeof *weight);
     memset(bias, 0, sizeof *bias);
+    for (int i = 0; i < N_STATE; i++) {
+        memset(&state[i], 0, sizeof state[i]);
+        present[i] = 0;
+    }
     if (!json_is_object(root))
         return csm_fail(ctx, CSM_ERR_FORMAT, "%s: header is not a JSON object", path);
 
-    /* Exactly "weight" and "bias"; name every other tensor. */
+    /* "weight", "bias" and the optional state tensors; name every other. */
     char extra[512] = "";
     size_t n_extra = 0, used = 0;
     const char *key;
@@ -856,6 +1005,11 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
         if (strcmp(key, "__metadata__") == 0 || strcmp(key, "weight") == 0 ||
             strcmp(key, "bias") == 0)
             continue;
+        int si = state_index(key);
+        if (si >= 0) {
+            present[si] = 1;
+            continue;
+        }
         if (used < sizeof extra - 1) {
             int w = snprintf(extra + used, sizeof extra - used, "%s'%.64s'", n_extra ? ", " : "",
                              key);
@@ -866,7 +1020,7 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
     if (n_extra)
         return csm_fail(ctx, CSM_ERR_FORMAT,
                         "%s: unexpected tensor%s %s%s (a model file holds exactly 'weight' and "
-                        "'bias')",
+                        "'bias', and optionally solver state tensors " STATE_NAMES_TEXT ")",
                         path, n_extra > 1 ? "s" : "", extra, used >= sizeof extra - 1 ? "..." : "");
     json_t *jw = json_object_get(root, "weight");
     json_t *jb = json_object_get(root, "bias");
@@ -901,50 +1055,178 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
     uint64_t es = weight->f64 ? 8 : 4;
     if (k > UINT64_MAX / C || C * k > UINT64_MAX / 8 || C * k * 8 > SIZE_MAX)
         return csm_fail(ctx, CSM_ERR_FORMAT, "%s: weight shape %s is too large", path, ws);
-    const tensor_info *ts[2] = {weight, bias};
-    uint64_t need[2] = {C * k * es, C * es};
-    for (int i = 0; i < 2; i++) {
+
+    /* The state tensors: each like weight or bias, dtype included. */
+    for (int i = 0; i < N_STATE; i++) {
+        if (!present[i])
+            continue;
+        const tensor_info *like = i % 2 == 0 ? weight : bias;
+        st = parse_tensor(ctx, path, state_names[i], json_object_get(root, state_names[i]),
+                          like->rank, &state[i]);
+        if (st != CSM_OK)
+            return st;
+        if (state[i].f64 != like->f64)
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: solver state tensor '%s' is %s but %s is %s", path,
+                            state_names[i], state[i].dtype, like->name, like->dtype);
+        if (state[i].shape[0] != like->shape[0] ||
+            (like->rank == 2 && state[i].shape[1] != like->shape[1])) {
+            char ss[64];
+            shape_text(ss, sizeof ss, &state[i]);
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: solver state tensor '%s' has shape %s but %s has shape %s", path,
+                            state_names[i], ss, like->name, i % 2 == 0 ? ws : bs);
+        }
+    }
+
+    /* Every tensor's span matches its shape. */
+    const tensor_info *ts[2 + N_STATE] = {weight, bias};
+    size_t nt = 2;
+    for (int i = 0; i < N_STATE; i++)
+        if (present[i])
+            ts[nt++] = &state[i];
+    for (size_t i = 0; i < nt; i++) {
+        uint64_t need = ts[i]->rank == 2 ? C * k * es : C * es;
         uint64_t span = ts[i]->end - ts[i]->begin;
-        if (span != need[i])
+        if (span != need) {
+            char s[64];
+            shape_text(s, sizeof s, ts[i]);
             return csm_fail(ctx, CSM_ERR_FORMAT,
                             "%s: tensor '%s': data_offsets [%llu, %llu] span %llu bytes but shape "
                             "%s of %s needs %llu",
                             path, ts[i]->name, (unsigned long long)ts[i]->begin,
-                            (unsigned long long)ts[i]->end, (unsigned long long)span,
-                            i == 0 ? ws : bs, ts[i]->dtype, (unsigned long long)need[i]);
+                            (unsigned long long)ts[i]->end, (unsigned long long)span, s,
+                            ts[i]->dtype, (unsigned long long)need);
+        }
     }
 
-    /* Packed: the first tensor starts at 0 and the second at its end. */
-    const tensor_info *first = weight->begin <= bias->begin ? weight : bias;
-    const tensor_info *second = first == weight ? bias : weight;
-    if (first->begin != 0)
+    /* Packed: in the order of their offsets, the first starts at 0 and each
+     * next one where the one before ends. */
+    for (size_t i = 1; i < nt; i++)
+        for (size_t j = i; j > 0 && ts[j]->begin < ts[j - 1]->begin; j--) {
+            const tensor_info *t = ts[j];
+            ts[j] = ts[j - 1];
+            ts[j - 1] = t;
+        }
+    if (ts[0]->begin != 0)
         return csm_fail(ctx, CSM_ERR_FORMAT,
                         "%s: hole in the data: %llu unused bytes before tensor '%s'", path,
-                        (unsigned long long)first->begin, first->name);
-    if (second->begin < first->end)
-        return csm_fail(ctx, CSM_ERR_FORMAT,
-                        "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
-                        first->name, (unsigned long long)first->begin,
-                        (unsigned long long)first->end, second->name,
-                        (unsigned long long)second->begin, (unsigned long long)second->end);
-    if (second->begin > first->end)
-        return csm_fail(ctx, CSM_ERR_FORMAT,
-                        "%s: hole in the data: %llu unused bytes between tensors '%s' and '%s'",
-                        path, (unsigned long long)(second->begin - first->end), first->name,
-                        second->name);
+                        (unsigned long long)ts[0]->begin, ts[0]->name);
+    for (size_t i = 1; i < nt; i++) {
+        const tensor_info *first = ts[i - 1], *second = ts[i];
+        if (second->begin < first->end)
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: tensors '%s' [%llu, %llu] and '%s' [%llu, %llu] overlap", path,
+                            first->name, (unsigned long long)first->begin,
+                            (unsigned long long)first->end, second->name,
+                            (unsigned long long)second->begin, (unsigned long long)second->end);
+        if (second->begin > first->end)
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: hole in the data: %llu unused bytes between tensors '%s' and "
+                            "'%s'",
+                            path, (unsigned long long)(second->begin - first->end), first->name,
+                            second->name);
+    }
     /* No overflow: hlen <= fsize - 8 (checked on reading), hlen <= 1e8 and
      * offsets come from JSON integers, below 2^63. */
     uint64_t avail = (uint64_t)fsize - 8 - hlen;
-    if (second->end != avail) {
-        unsigned long long expect = (unsigned long long)(8 + hlen + second->end);
+    const tensor_info *last = ts[nt - 1];
+    if (last->end != avail) {
+        unsigned long long expect = (unsigned long long)(8 + hlen + last->end);
         return csm_fail(ctx, CSM_ERR_FORMAT,
                         "%s: file size is %zu bytes but the header describes %llu bytes "
                         "(8 + %llu header + %llu data)",
                         path, fsize, expect, (unsigned long long)hlen,
-                        (unsigned long long)second->end);
+                        (unsigned long long)last->end);
     }
 
     *meta = json_object_get(root, "__metadata__");
+    return CSM_OK;
+}
+
+/* A count of the solver state: a decimal no larger than LONG_MAX. */
+static csm_status solver_count(csm_context *ctx, const char *path, json_t *meta, const char *key,
+                               const char *solver, long *out)
+{
+    json_t *v = json_object_get(meta, key);
+    if (!v)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: __metadata__ has solver_state '%s' but no %s", path, solver, key);
+    const char *s = json_string_value(v);
+    uint64_t n;
+    if (!parse_decimal(s, &n))
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: __metadata__ %s '%.32s' is not a decimal integer", path, key, s);
+    if (n > (uint64_t)LONG_MAX)
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: __metadata__ %s %llu is too large", path, key,
+                        (unsigned long long)n);
+    *out = (long)n;
+    return CSM_OK;
+}
+
+/* Validates the solver state of a file: metadata solver_state names a
+ * known solver, solver_iterations and solver_steps are counts, and the
+ * state tensors present are exactly those that solver keeps. Without
+ * solver_state there must be no other part of a state. (check_metadata has
+ * already checked that metadata values are strings.) */
+static csm_status check_solver_state(csm_context *ctx, const char *path, json_t *meta,
+                                     const int present[N_STATE], int *solver, long *iter,
+                                     long *steps)
+{
+    *solver = -1;
+    *iter = 0;
+    *steps = 0;
+    json_t *js = meta ? json_object_get(meta, "solver_state") : NULL;
+    if (!js) {
+        static const char *const counts[] = {"solver_iterations", "solver_steps"};
+        for (int i = 0; i < 2; i++)
+            if (meta && json_object_get(meta, counts[i]))
+                return csm_fail(ctx, CSM_ERR_FORMAT,
+                                "%s: __metadata__ has %s but no solver_state", path, counts[i]);
+        for (int i = 0; i < N_STATE; i++)
+            if (present[i])
+                return csm_fail(ctx, CSM_ERR_FORMAT,
+                                "%s: solver state tensor '%s' but no __metadata__ solver_state "
+                                "naming its solver",
+                                path, state_names[i]);
+        return CSM_OK;
+    }
+
+    const char *name = json_string_value(js);
+    int s = csm_solver_from_name(name);
+    const char *canon = s >= 0 ? csm_solver_name((csm_solver)s) : NULL;
+    if (!canon || strcmp(canon, name) != 0) {
+        char known[128] = "";
+        size_t used = 0;
+        for (int i = 0; i < 16 && used < sizeof known; i++) {
+            const char *n = csm_solver_name((csm_solver)i);
+            if (!n)
+                break;
+            int w = snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", n);
+            used = w < 0 ? sizeof known : used + (size_t)w;
+        }
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: __metadata__ solver_state '%.32s' is not a known solver (%s)", path,
+                        name, known);
+    }
+    csm_status st = solver_count(ctx, path, meta, "solver_iterations", canon, iter);
+    if (st == CSM_OK)
+        st = solver_count(ctx, path, meta, "solver_steps", canon, steps);
+    if (st != CSM_OK)
+        return st;
+    for (int i = 0; i < N_STATE; i++) {
+        if (state_needs(s, i) && !present[i])
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: solver_state '%s' needs tensor '%s', which is missing", path,
+                            canon, state_names[i]);
+        if (!state_needs(s, i) && present[i])
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: unexpected tensor '%s': solver_state '%s' keeps %s", path,
+                            state_names[i], canon,
+                            s == CSM_MOMENTUM ? "only 'state.v.weight' and 'state.v.bias'"
+                                              : "no moment tensors");
+    }
+    *solver = s;
     return CSM_OK;
 }
 
@@ -967,6 +1249,7 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
 
     json_t *root = NULL;
     double *w = NULL, *b = NULL;
+    double *svals[N_STATE] = {NULL, NULL, NULL, NULL};
     int64_t *labels = NULL;
     csm_model *model = NULL;
     uint64_t hlen = get_u64le(file);
@@ -987,9 +1270,10 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
         goto done;
     }
 
-    tensor_info tw, tb;
+    tensor_info tw, tb, ts[N_STATE];
+    int present[N_STATE];
     json_t *meta;
-    st = check_header(ctx, path, root, hlen, fsize, &tw, &tb, &meta);
+    st = check_header(ctx, path, root, hlen, fsize, &tw, &tb, ts, present, &meta);
     if (st != CSM_OK)
         goto done;
     size_t C = (size_t)tw.shape[0], k = (size_t)tw.shape[1];
@@ -1005,19 +1289,44 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
     st = check_metadata(ctx, path, meta, C, k, labels, &have_labels);
     if (st != CSM_OK)
         goto done;
+    int solver;
+    long iter, steps;
+    st = check_solver_state(ctx, path, meta, present, &solver, &iter, &steps);
+    if (st != CSM_OK)
+        goto done;
 
     const unsigned char *data = file + 8 + hlen;
     st = decode_values(ctx, path, &tw, data + tw.begin, C * k, w);
     if (st == CSM_OK)
         st = decode_values(ctx, path, &tb, data + tb.begin, C, b);
+    for (int i = 0; i < N_STATE && st == CSM_OK; i++) {
+        if (!present[i])
+            continue;
+        size_t n = i % 2 == 0 ? C * k : C;
+        svals[i] = malloc(n * sizeof *svals[i]);
+        if (!svals[i])
+            st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        else
+            st = decode_values(ctx, path, &ts[i], data + ts[i].begin, n, svals[i]);
+    }
     if (st != CSM_OK)
         goto done;
 
-    st = csm_model_create(ctx, &model, tw.f64 ? CSM_FLOAT64 : CSM_FLOAT32, C, k);
+    csm_precision prec = tw.f64 ? CSM_FLOAT64 : CSM_FLOAT32;
+    st = csm_model_create(ctx, &model, prec, C, k);
     if (st == CSM_OK)
         st = csm_model_set_params(model, w, b);
     if (st == CSM_OK && have_labels)
         st = csm_model_set_labels(model, labels);
+    if (st == CSM_OK && solver >= 0) {
+        st = csm_model_state_prepare(model, solver);
+        for (int i = 0; i < N_STATE && st == CSM_OK; i++)
+            if (svals[i])
+                st = csm_upload(ctx, *state_buffer(model, i), prec, 0, svals[i],
+                                i % 2 == 0 ? C * k : C);
+        model->state.iter = iter;
+        model->state.steps = steps;
+    }
     if (st != CSM_OK) {
         /* e.g. an F64 file on a device without fp64: name the file */
         char *why = csm_strdup(csm_context_last_error(ctx));
@@ -1056,6 +1365,8 @@ done:
     free(labels);
     free(w);
     free(b);
+    for (int i = 0; i < N_STATE; i++)
+        free(svals[i]);
     free(file);
     return st;
 }

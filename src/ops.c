@@ -243,6 +243,9 @@ csm_status csm_enqueue_softmax(csm_work *w, csm_model *m, const csm_block *b, in
     /* unused pointer arguments still need a valid buffer */
     cl_mem labels = b->labels ? b->labels : w->row_correct;
     cl_mem targets = b->targets ? b->targets : w->out;
+    cl_mem weights = b->weights ? b->weights : w->row_loss;
+    if (b->weights && (b->labels || b->targets))
+        mode |= CSM_HAS_WEIGHTS;
     cl_int row0 = (cl_int)b->row0, B = (cl_int)b->B, md = mode;
     csm_status st = CSM_OK;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->logits);
@@ -252,10 +255,11 @@ csm_status csm_enqueue_softmax(csm_work *w, csm_model *m, const csm_block *b, in
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &m->bias);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &labels);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &targets);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof row0, &row0);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof B, &B);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof md, &md);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 10, w->prec, scale);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof(cl_mem), &weights);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof row0, &row0);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof B, &B);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof md, &md);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 11, w->prec, scale);
     size_t global = round_up(b->B, CSM_WG);
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "softmax_xent_forward");
     return st;
@@ -374,6 +378,9 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
     cl_mem idx = b->idx ? b->idx : w->row_correct;
     cl_mem labels = d->labels ? d->labels : w->row_correct;
     cl_mem targets = d->targets ? d->targets : w->out;
+    cl_mem weights = d->weights ? d->weights : w->row_loss;
+    if (b->weights && d->weights && (mode & (CSM_HAS_LABELS | CSM_HAS_TARGETS)))
+        mode |= CSM_HAS_WEIGHTS;
     cl_int use_idx = b->idx != NULL, start = (cl_int)b->start, B = (cl_int)b->B, md = mode;
     csm_status st = CSM_OK;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->partial);
@@ -388,11 +395,12 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof start, &start);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof(cl_mem), &labels);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 11, sizeof(cl_mem), &targets);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof(cl_mem), &m->weight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 13, sizeof(cl_mem), &m->bias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 14, sizeof B, &B);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 15, sizeof md, &md);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 16, w->prec, scale);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof(cl_mem), &weights);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 13, sizeof(cl_mem), &m->weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 14, sizeof(cl_mem), &m->bias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 15, sizeof B, &B);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 16, sizeof md, &md);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 17, w->prec, scale);
     /* fewer groups than rows of blocks would leave some idle: never more
      * groups than blocks of this step */
     size_t blocks = (b->B + w->rb - 1) / w->rb;
@@ -459,6 +467,8 @@ csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, si
     if (st == CSM_OK) st = csm_buffer_create(ctx, &g->yb, cap * sizeof(cl_int), "batch labels");
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &g->tb, d->targets ? cap * m->C * es : 0, "batch targets");
+    if (st == CSM_OK)
+        st = csm_buffer_create(ctx, &g->wb, d->weights ? cap * es : 0, "batch weights");
     if (st != CSM_OK)
         csm_gather_free(g);
     return st;
@@ -469,6 +479,7 @@ void csm_gather_free(csm_gather *g)
     csm_buffer_release(&g->xb);
     csm_buffer_release(&g->yb);
     csm_buffer_release(&g->tb);
+    csm_buffer_release(&g->wb);
 }
 
 csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
@@ -487,14 +498,19 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
     k = g->k_targets;
     /* unused pointer arguments still need a valid buffer */
     cl_mem y = d->labels ? d->labels : g->yb, t = d->targets ? d->targets : g->tb;
+    cl_mem wt = d->weights ? d->weights : g->wb;
+    cl_int has_weights = d->weights != NULL;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->yb);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &g->tb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &t);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof has_labels, &has_labels);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof n, &n);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &g->wb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &y);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &t);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &wt);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &idx);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof has_labels, &has_labels);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof has_weights, &has_weights);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof n, &n);
     size_t g1 = B;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "gather_targets");
     return st;
@@ -502,7 +518,8 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
 
 csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, size_t B)
 {
-    csm_block b = {g->xb, 0, d->labels ? g->yb : NULL, d->targets ? g->tb : NULL, 0, B, d, NULL, 0};
+    csm_block b = {g->xb, 0, d->labels ? g->yb : NULL, d->targets ? g->tb : NULL, 0, B, d, NULL, 0,
+                   d->weights ? g->wb : NULL};
     return b;
 }
 
@@ -533,7 +550,7 @@ csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, 
 }
 
 /* Rows per block for whole-dataset operations: bounded device memory. */
-static size_t block_rows(const csm_model *m, size_t n)
+size_t csm_block_rows(const csm_model *m, size_t n)
 {
     size_t cap = ((size_t)1 << 22) / m->C;
     if (cap < 256)
@@ -551,9 +568,9 @@ static size_t block_rows(const csm_model *m, size_t n)
 
 /* Contiguous rows [row0, row0 + B) of d, described for both paths (the
  * real-typed X exists whenever the work's path is CLBlast). */
-static csm_block dataset_block(const csm_dataset *d, size_t row0, size_t B)
+csm_block csm_dataset_block(const csm_dataset *d, size_t row0, size_t B)
 {
-    csm_block b = {d->x, row0, d->labels, d->targets, row0, B, d, NULL, row0};
+    csm_block b = {d->x, row0, d->labels, d->targets, row0, B, d, NULL, row0, d->weights};
     return b;
 }
 
@@ -612,12 +629,12 @@ csm_status csm_forward(csm_model *m, const csm_dataset *d, double *logits, doubl
         return st;
     if (!logits && !probs)
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_forward: logits and probs both NULL");
-    size_t cap = block_rows(m, d->n);
+    size_t cap = csm_block_rows(m, d->n);
     csm_work w;
     st = csm_work_init_data(&w, m, d, cap, 1);
     for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
         size_t B = d->n - r < cap ? d->n - r : cap;
-        csm_block b = dataset_block(d, r, B);
+        csm_block b = csm_dataset_block(d, r, B);
         b.labels = b.targets = NULL; /* outputs do not depend on targets */
         st = csm_enqueue_block_forward(&w, m, &b, CSM_WRITE_LOGITS | (probs ? CSM_WRITE_PROBS : 0), 0);
         if (st == CSM_OK && logits)
@@ -643,14 +660,14 @@ csm_status csm_predict(csm_model *m, const csm_dataset *d, int32_t *classes)
         return st;
     if (!classes)
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_predict: classes is NULL");
-    size_t cap = block_rows(m, d->n);
+    size_t cap = csm_block_rows(m, d->n);
     csm_work w;
     st = csm_work_init_data(&w, m, d, cap, 1);
     if (st != CSM_OK)
         return st;
     for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
         size_t B = d->n - r < cap ? d->n - r : cap;
-        csm_block b = dataset_block(d, r, B);
+        csm_block b = csm_dataset_block(d, r, B);
         b.labels = b.targets = NULL; /* without targets the kernel writes the argmax */
         st = csm_enqueue_block_forward(&w, m, &b, 0, 0);
         if (st == CSM_OK) {
@@ -669,16 +686,16 @@ csm_status csm_predict(csm_model *m, const csm_dataset *d, int32_t *classes)
 static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_work *w,
                              double *loss_sum, double *correct_sum)
 {
-    size_t cap = block_rows(m, d->n);
+    size_t cap = csm_block_rows(m, d->n);
     size_t nblocks = (d->n + cap - 1) / cap;
     csm_status st = csm_work_init_data(w, m, d, cap, nblocks);
     if (st != CSM_OK)
         return st;
     for (size_t i = 0; st == CSM_OK && i < nblocks; i++) {
         size_t r = i * cap, B = d->n - r < cap ? d->n - r : cap;
-        csm_block b = dataset_block(d, r, B);
+        csm_block b = csm_dataset_block(d, r, B);
         if (grad)
-            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / (double)d->n, i, i > 0);
+            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / d->weight_sum, i, i > 0);
         else
             st = csm_enqueue_block_forward(w, m, &b, 0, i);
     }
@@ -705,7 +722,7 @@ csm_status csm_loss(csm_model *m, const csm_dataset *d, double l2, double *loss)
     st = l2_term(&w, m, l2, &term);
     csm_work_free(&w);
     if (st == CSM_OK)
-        *loss = sum / (double)d->n + term;
+        *loss = sum / d->weight_sum + term;
     return st;
 }
 
@@ -720,7 +737,7 @@ csm_status csm_evaluate(csm_model *m, const csm_dataset *d, double *loss, double
     if (st != CSM_OK)
         return st;
     csm_work_free(&w);
-    if (loss) *loss = sum / (double)d->n;
+    if (loss) *loss = sum / d->weight_sum;
     if (accuracy) *accuracy = correct / (double)d->n;
     return CSM_OK;
 }
@@ -759,6 +776,6 @@ csm_status csm_gradient(csm_model *m, const csm_dataset *d, double l2, double *l
         st = csm_download(m->ctx, dbias, w.dbias, m->precision, 0, m->C);
     csm_work_free(&w);
     if (st == CSM_OK && loss)
-        *loss = sum / (double)d->n + term;
+        *loss = sum / d->weight_sum + term;
     return st;
 }

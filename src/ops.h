@@ -70,6 +70,7 @@ typedef struct csm_block {
     const csm_dataset *d;
     cl_mem idx;
     size_t start;
+    cl_mem weights; /* sample weights read like the targets, or NULL */
 } csm_block;
 
 /* Contiguous copies of shuffled minibatch rows for the CLBlast path, whose
@@ -80,6 +81,7 @@ typedef struct csm_gather {
     cl_mem xb; /* (cap, k) */
     cl_mem yb; /* (cap) int labels */
     cl_mem tb; /* (cap, C) soft targets, or a placeholder */
+    cl_mem wb; /* (cap) sample weights, or a placeholder */
 } csm_gather;
 
 csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap);
@@ -135,8 +137,16 @@ enum {
     CSM_HAS_LABELS = 8,
     CSM_HAS_TARGETS = 16,
     CSM_COMPUTE_GRAD = 32,
+    CSM_HAS_WEIGHTS = 128,
     CSM_WG = 64
 };
+
+/* Rows per block for whole-dataset operations (bounded device memory;
+ * CLSOFTMAX_BLOCK_ROWS lowers it to test block seams). */
+size_t csm_block_rows(const csm_model *m, size_t n);
+/* Contiguous rows [row0, row0 + B) of d, with its targets and weights,
+ * described for both paths. */
+csm_block csm_dataset_block(const csm_dataset *d, size_t row0, size_t B);
 
 /* Checks a model and dataset belong together (context, precision, k, C
  * when the dataset has targets, targets present when `need_targets`). */

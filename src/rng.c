@@ -22,6 +22,14 @@ void csm_rng_seed(csm_rng *r, uint64_t seed)
         r->s[i] = splitmix64(&seed);
 }
 
+void csm_rng_seed_stream(csm_rng *r, uint64_t seed, uint64_t stream)
+{
+    /* splitmix64 of the stream number decorrelates neighbouring streams
+     * before it is folded into the seed */
+    uint64_t mix = splitmix64(&stream);
+    csm_rng_seed(r, seed ^ mix);
+}
+
 uint64_t csm_rng_next(csm_rng *r)
 {
     uint64_t *s = r->s;

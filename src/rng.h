@@ -11,6 +11,9 @@ typedef struct csm_rng {
 } csm_rng;
 
 void csm_rng_seed(csm_rng *r, uint64_t seed);
+/* An independent stream per (seed, stream): e.g. one per epoch, so epoch
+ * e's shuffle depends on the seed and e alone, not on the epochs before. */
+void csm_rng_seed_stream(csm_rng *r, uint64_t seed, uint64_t stream);
 uint64_t csm_rng_next(csm_rng *r);
 /* Uniform in [0, 1). */
 double csm_rng_uniform(csm_rng *r);

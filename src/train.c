@@ -1,35 +1,81 @@
-/* The training loop: per step, gather (if shuffled) -> logits -> softmax
- * delta + loss -> gradient -> update, all enqueued without waiting; the
- * host reads the loss and accuracy back once per epoch. */
+/* csm_train(): the defaults and their checks, the regularisation in
+ * effect, the solver run (solver_first.c, solver_lbfgs.c), and the result:
+ * whether it converged, and J and its gradient at the final weights. */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ops.h"
-#include "rng.h"
+#include "solver.h"
 
+/* One set of defaults, shared with the clsoftmax command: scikit-learn's
+ * LogisticRegression() (lbfgs, C = 1, tol 1e-4, max_iter... 1000 rather
+ * than its 100, which stops short on unscaled data). */
 void csm_train_options_init(csm_train_options *o)
 {
     if (!o)
         return;
     memset(o, 0, sizeof *o);
-    o->epochs = 20;
-    o->learning_rate = 0.1;
+    o->solver = CSM_LBFGS;
+    o->max_iter = 1000;
+    o->tol = 1e-4;
+    o->n_iter_no_change = 5;
+    o->C = 1.0;
+    o->l2 = -1.0;
     o->batch_size = 256;
-    o->l2 = 0.0;
-    o->optimizer = CSM_SGD;
+    o->learning_rate = 0.0;
     o->momentum = 0.9;
     o->beta1 = 0.9;
     o->beta2 = 0.999;
     o->epsilon = 1e-8;
+    o->lbfgs_memory = 10;
+    o->max_linesearch = 50;
     o->seed = 1;
     o->shuffle = 1;
+    o->resume = 0;
 }
 
-static double now_seconds(void)
+double csm_default_learning_rate(csm_solver solver)
+{
+    switch (solver) {
+    case CSM_SGD: return 0.1;
+    case CSM_MOMENTUM: return 0.01;
+    case CSM_ADAM: return 0.001;
+    default: return 0.0;
+    }
+}
+
+static const char *const solver_names[] = {"sgd", "momentum", "adam", "lbfgs"};
+
+const char *csm_solver_name(csm_solver solver)
+{
+    return (unsigned)solver < 4 ? solver_names[solver] : NULL;
+}
+
+int csm_solver_from_name(const char *name)
+{
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, solver_names[i]))
+            return i;
+    return -1;
+}
+
+const char *csm_stop_string(csm_stop stop)
+{
+    switch (stop) {
+    case CSM_STOP_TOL: return "tolerance reached";
+    case CSM_STOP_MAX_ITER: return "iteration limit reached";
+    case CSM_STOP_CALLBACK: return "stopped by the callback";
+    case CSM_STOP_LINE_SEARCH: return "line search failed";
+    case CSM_STOP_PRECISION: return "objective no longer decreases at the device precision";
+    }
+    return "unknown stop reason";
+}
+
+double csm_now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -39,17 +85,33 @@ static double now_seconds(void)
 static csm_status check_options(csm_context *ctx, const csm_train_options *o)
 {
 #define BAD(...) return csm_fail(ctx, CSM_ERR_INVALID_VALUE, __VA_ARGS__)
-    if (o->epochs < 1)
-        BAD("epochs is %d, must be >= 1", o->epochs);
-    if (!isfinite(o->learning_rate) || o->learning_rate <= 0)
-        BAD("learning rate is %g, must be finite and > 0", o->learning_rate);
-    if (!isfinite(o->l2) || o->l2 < 0)
-        BAD("l2 is %g, must be finite and >= 0", o->l2);
-    if (o->optimizer != CSM_SGD && o->optimizer != CSM_MOMENTUM && o->optimizer != CSM_ADAM)
-        BAD("unknown optimizer %d", (int)o->optimizer);
-    if (o->optimizer == CSM_MOMENTUM && !(o->momentum >= 0 && o->momentum < 1))
+    if ((unsigned)o->solver > CSM_LBFGS)
+        BAD("unknown solver %d", (int)o->solver);
+    if (o->max_iter < 1)
+        BAD("max_iter is %d, must be >= 1", o->max_iter);
+    if (!isfinite(o->tol) || o->tol < 0)
+        BAD("tol is %g, must be finite and >= 0", o->tol);
+    if (o->l2 >= 0 && !isfinite(o->l2))
+        BAD("l2 is %g, must be finite", o->l2);
+    if (isnan(o->l2))
+        BAD("l2 is NaN");
+    if (o->l2 < 0 && !(o->C > 0))
+        BAD("C is %g, must be > 0 (INFINITY: no penalty)", o->C);
+    if (o->solver == CSM_LBFGS) {
+        if (o->lbfgs_memory < 1 || o->lbfgs_memory > 1000)
+            BAD("lbfgs_memory is %d, must be in [1, 1000]", o->lbfgs_memory);
+        if (o->max_linesearch < 1)
+            BAD("max_linesearch is %d, must be >= 1", o->max_linesearch);
+        return CSM_OK;
+    }
+    if (o->n_iter_no_change < 1)
+        BAD("n_iter_no_change is %d, must be >= 1", o->n_iter_no_change);
+    if (!isfinite(o->learning_rate) || o->learning_rate < 0)
+        BAD("learning rate is %g, must be finite and > 0 (0: the solver's default)",
+            o->learning_rate);
+    if (o->solver == CSM_MOMENTUM && !(o->momentum >= 0 && o->momentum < 1))
         BAD("momentum is %g, must be in [0, 1)", o->momentum);
-    if (o->optimizer == CSM_ADAM) {
+    if (o->solver == CSM_ADAM) {
         if (!(o->beta1 >= 0 && o->beta1 < 1))
             BAD("beta1 is %g, must be in [0, 1)", o->beta1);
         if (!(o->beta2 >= 0 && o->beta2 < 1))
@@ -61,189 +123,42 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
     return CSM_OK;
 }
 
-/* Optimizer state and kernels for one parameter tensor. */
-typedef struct param_slot {
-    cl_mem param, grad, m, v;
-    cl_int count;
-} param_slot;
-
-typedef struct trainer {
-    csm_context *ctx;
-    csm_model *model;
-    const csm_dataset *data;
-    const csm_train_options *opt;
-    csm_work work;
-    size_t B, steps;
-    int permute; /* shuffled minibatches */
-    int gather;  /* ... copied into contiguous buffers (CLBlast path) */
-    csm_gather g;
-    cl_mem idx; /* the permutation */
-    int32_t *perm;
-    param_slot p[2]; /* weight, bias */
-    cl_kernel k_update;
-    long t; /* Adam step count */
-} trainer;
-
-static csm_status enqueue_update(trainer *tr, param_slot *ps, double l2)
+int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double grad_max_abs,
+                     int evaluations, double seconds)
 {
-    csm_context *ctx = tr->ctx;
-    const csm_train_options *o = tr->opt;
-    csm_precision prec = tr->model->precision;
-    cl_kernel k = tr->k_update;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &ps->param);
-    cl_uint a = 1;
-    if (o->optimizer == CSM_MOMENTUM && st == CSM_OK)
-        st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->v);
-    if (o->optimizer == CSM_ADAM && st == CSM_OK) {
-        st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->m);
-        if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->v);
-    }
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->grad);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_int), &ps->count);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->learning_rate);
-    if (o->optimizer == CSM_MOMENTUM && st == CSM_OK)
-        st = csm_set_real_arg(ctx, k, a++, prec, o->momentum);
-    if (o->optimizer == CSM_ADAM && st == CSM_OK) {
-        st = csm_set_real_arg(ctx, k, a++, prec, o->beta1);
-        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->beta2);
-        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->epsilon);
-    }
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, l2);
-    if (o->optimizer == CSM_ADAM && st == CSM_OK) {
-        double bc1 = 1.0 - pow(o->beta1, (double)tr->t);
-        double bc2 = 1.0 - pow(o->beta2, (double)tr->t);
-        st = csm_set_real_arg(ctx, k, a++, prec, bc1);
-        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, bc2);
-    }
-    size_t global = ((size_t)ps->count + CSM_WG - 1) / CSM_WG * CSM_WG;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "update");
-    return st;
+    const csm_train_options *o = s->opt;
+    if (!o->callback)
+        return 0;
+    csm_epoch_info info = {it, o->max_iter, loss, accuracy, seconds, s->data->n, grad_max_abs,
+                           evaluations};
+    return o->callback(s->model, &info, o->user);
 }
 
-static csm_status trainer_init(trainer *tr)
+/* J and max |gradient| at the model's current weights, for the result. */
+static csm_status final_objective(csm_model *m, const csm_dataset *d, double l2,
+                                  csm_train_result *res)
 {
-    csm_context *ctx = tr->ctx;
-    csm_model *m = tr->model;
-    const csm_dataset *d = tr->data;
-    const csm_train_options *o = tr->opt;
-    const size_t es = csm_real_size(m->precision);
-    tr->B = (o->batch_size == 0 || o->batch_size >= d->n) ? d->n : o->batch_size;
-    tr->steps = (d->n + tr->B - 1) / tr->B;
-    const int shuffled = o->shuffle && tr->B < d->n;
-    csm_status st = csm_work_init_data(&tr->work, m, d, tr->B, tr->steps);
+    csm_objective f;
+    csm_vecops v;
+    cl_mem g = NULL;
+    csm_status st = csm_objective_init(&f, m, d, l2);
     if (st != CSM_OK)
         return st;
-    /* The fused path reads rows through the permutation itself; the
-     * CLBlast path needs them gathered into a contiguous batch first. */
-    tr->permute = shuffled;
-    tr->gather = shuffled && tr->work.path == CSM_PATH_CLBLAST;
-    const char *update = o->optimizer == CSM_ADAM       ? "adam_update"
-                         : o->optimizer == CSM_MOMENTUM ? "momentum_update"
-                                                        : "sgd_update";
-    st = csm_get_kernel(ctx, &tr->k_update, "update.cl", update, m->precision, m->C, m->k);
-    tr->p[0] = (param_slot){m->weight, tr->work.dweight, NULL, NULL, (cl_int)(m->C * m->k)};
-    tr->p[1] = (param_slot){m->bias, tr->work.dbias, NULL, NULL, (cl_int)m->C};
-    for (int i = 0; i < 2 && st == CSM_OK && o->optimizer != CSM_SGD; i++) {
-        size_t bytes = (size_t)tr->p[i].count * es;
-        st = csm_buffer_create(ctx, &tr->p[i].v, bytes, "optimizer state");
-        if (st == CSM_OK) st = csm_fill_zero(ctx, tr->p[i].v, bytes);
-        if (st == CSM_OK && o->optimizer == CSM_ADAM) {
-            st = csm_buffer_create(ctx, &tr->p[i].m, bytes, "optimizer state");
-            if (st == CSM_OK) st = csm_fill_zero(ctx, tr->p[i].m, bytes);
-        }
-    }
-    if (st == CSM_OK && tr->gather)
-        st = csm_gather_init(&tr->g, m, d, tr->B);
-    if (st == CSM_OK && tr->permute) {
-        st = csm_buffer_create(ctx, &tr->idx, d->n * sizeof(cl_int), "permutation");
-        if (st == CSM_OK) {
-            tr->perm = malloc(d->n * sizeof *tr->perm);
-            if (!tr->perm)
-                st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-            for (size_t i = 0; st == CSM_OK && i < d->n; i++)
-                tr->perm[i] = (int32_t)i;
-        }
-    }
+    st = csm_vec_init(&v, m, 1);
+    if (st == CSM_OK) st = csm_vec_alloc(&v, &g, "gradient");
+    if (st == CSM_OK) st = csm_objective_enqueue(&f);
+    if (st == CSM_OK) st = csm_vec_pack_grad(&v, g, f.work.dweight, f.work.dbias, m, l2);
+    if (st == CSM_OK) st = csm_vec_maxabs(&v, 0, g);
+    if (st == CSM_OK) st = csm_vec_read(&v, &res->grad_max_abs, 0, 1);
+    if (st == CSM_OK) st = csm_objective_read(&f, &res->objective, NULL);
+    csm_buffer_release(&g);
+    csm_vec_free(&v);
+    csm_objective_free(&f);
     return st;
 }
 
-static void trainer_free(trainer *tr)
-{
-    /* After a failure mid-epoch a non-blocking upload of tr->perm may still
-     * be queued: drain the queue before the host array goes. */
-    if (tr->ctx)
-        clFinish(tr->ctx->queue);
-    csm_work_free(&tr->work);
-    for (int i = 0; i < 2; i++) {
-        csm_buffer_release(&tr->p[i].m);
-        csm_buffer_release(&tr->p[i].v);
-    }
-    csm_gather_free(&tr->g);
-    csm_buffer_release(&tr->idx);
-    free(tr->perm);
-}
-
-/* Enqueues one epoch; nothing here waits on the device. */
-static csm_status enqueue_epoch(trainer *tr, csm_rng *rng)
-{
-    csm_context *ctx = tr->ctx;
-    const csm_dataset *d = tr->data;
-    const csm_train_options *o = tr->opt;
-    csm_status st = CSM_OK;
-    if (tr->permute) {
-        csm_rng_shuffle(rng, tr->perm, d->n);
-        /* Non-blocking: the previous epoch's blocking read has drained the
-         * in-order queue, so the host array is not in use while we shuffle. */
-        cl_int rc = clEnqueueWriteBuffer(ctx->queue, tr->idx, CL_FALSE, 0, d->n * sizeof(cl_int),
-                                         tr->perm, 0, NULL, NULL);
-        if (rc != CL_SUCCESS)
-            return csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (permutation)");
-    }
-    for (size_t s = 0; st == CSM_OK && s < tr->steps; s++) {
-        size_t start = s * tr->B;
-        size_t B = d->n - start < tr->B ? d->n - start : tr->B;
-        csm_block b;
-        if (tr->gather) {
-            st = csm_enqueue_gather(&tr->g, d, tr->idx, start, B);
-            b = csm_gather_block(&tr->g, d, B);
-        } else {
-            b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
-                            tr->permute ? tr->idx : NULL, start};
-        }
-        if (st == CSM_OK && o->l2 > 0)
-            st = csm_enqueue_sumsq(&tr->work, tr->model, s);
-        if (st == CSM_OK)
-            st = csm_enqueue_batch_grad(&tr->work, tr->model, &b, 1.0 / (double)B, s, 0);
-        tr->t++;
-        if (st == CSM_OK) st = enqueue_update(tr, &tr->p[0], o->l2);
-        if (st == CSM_OK) st = enqueue_update(tr, &tr->p[1], 0.0);
-    }
-    return st;
-}
-
-/* The epoch's loss (sample-weighted mean of the data term, plus the mean L2
- * term over steps) and accuracy: the one read-back of the epoch. */
-static csm_status read_epoch(trainer *tr, double *loss, double *accuracy)
-{
-    const size_t steps = tr->steps;
-    double sum = 0, hits = 0, sq = 0;
-    csm_status st = csm_read_sums(&tr->work, steps, &sum, &hits);
-    if (st == CSM_OK && tr->opt->l2 > 0) {
-        double *norms = malloc(steps * sizeof *norms);
-        st = norms ? csm_download(tr->ctx, norms, tr->work.sumsq, tr->model->precision, 0, steps)
-                   : csm_fail(tr->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-        for (size_t s = 0; st == CSM_OK && s < steps; s++)
-            sq += norms[s];
-        free(norms);
-    }
-    if (st == CSM_OK) {
-        *loss = sum / (double)tr->data->n + 0.5 * tr->opt->l2 * sq / (double)steps;
-        *accuracy = hits / (double)tr->data->n;
-    }
-    return st;
-}
-
-csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options *o)
+csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options *o,
+                     csm_train_result *result)
 {
     csm_status st = csm_check_pair(m, d, 1, "csm_train");
     if (st != CSM_OK)
@@ -253,35 +168,38 @@ csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options
     st = check_options(m->ctx, o);
     if (st != CSM_OK)
         return st;
-    trainer tr;
-    memset(&tr, 0, sizeof tr);
-    tr.ctx = m->ctx;
-    tr.model = m;
-    tr.data = d;
-    tr.opt = o;
-    st = trainer_init(&tr);
-    csm_rng rng;
-    csm_rng_seed(&rng, o->seed);
-    for (int e = 1; st == CSM_OK && e <= o->epochs; e++) {
-        double t0 = now_seconds();
-        st = enqueue_epoch(&tr, &rng);
-        csm_epoch_info info = {e, o->epochs, 0, 0, 0, d->n};
-        if (st == CSM_OK)
-            st = read_epoch(&tr, &info.loss, &info.accuracy);
-        if (st != CSM_OK)
-            break;
-        info.seconds = now_seconds() - t0;
-        if (!isfinite(info.loss)) {
-            st = csm_fail(m->ctx, CSM_ERR_NONFINITE,
-                          "training diverged at epoch %d (loss %g): lower the learning rate", e,
-                          info.loss);
-            break;
-        }
-        csm_log(m->ctx, CSM_LOG_DEBUG, "epoch %d/%d loss %.6f accuracy %.4f %.3fs", e, o->epochs,
-                info.loss, info.accuracy, info.seconds);
-        if (o->callback && o->callback(m, &info, o->user))
-            break;
-    }
-    trainer_free(&tr);
+    csm_train_result res;
+    memset(&res, 0, sizeof res);
+    csm_solve s;
+    memset(&s, 0, sizeof s);
+    s.model = m;
+    s.data = d;
+    s.opt = o;
+    s.res = &res;
+    s.t_start = csm_now_seconds();
+    /* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C),
+     * divided by sum w */
+    s.l2 = o->l2 >= 0 ? o->l2 : isinf(o->C) ? 0.0 : 1.0 / (o->C * d->weight_sum);
+    s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);
+    res.l2 = s.l2;
+    if (!o->resume || m->state.solver != (int)o->solver)
+        csm_model_clear_solver_state(m);
+    st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
+    if (st == CSM_OK)
+        st = final_objective(m, d, s.l2, &res);
+    if (st == CSM_OK && !isfinite(res.objective))
+        st = csm_fail(m->ctx, CSM_ERR_NONFINITE,
+                      "training diverged: the objective is %g at the final weights",
+                      res.objective);
+    res.converged = res.stop == CSM_STOP_TOL;
+    res.total_iter = m->state.iter;
+    res.seconds = csm_now_seconds() - s.t_start;
+    if (st == CSM_OK)
+        csm_log(m->ctx, CSM_LOG_DEBUG,
+                "%s: %s after %d iterations (%ld evaluations): J %.12g, max|grad| %.3g, %.3fs",
+                csm_solver_name(o->solver), csm_stop_string(res.stop), res.n_iter, res.n_evals,
+                res.objective, res.grad_max_abs, res.seconds);
+    if (result)
+        *result = res;
     return st;
 }

@@ -124,7 +124,7 @@ START_TEST(test_op_arguments)
     EXPECT(csm_gradient(m, nt, 0, &loss, dW, db), CSM_ERR_NO_TARGETS);
     csm_train_options o;
     csm_train_options_init(&o);
-    EXPECT(csm_train(m, nt, &o), CSM_ERR_NO_TARGETS);
+    EXPECT(csm_train(m, nt, &o, NULL), CSM_ERR_NO_TARGETS);
     /* shape mismatches */
     csm_model *m4 = NULL, *k4 = NULL;
     EXPECT(csm_model_create(ctx, &m4, CSM_FLOAT32, 4, 3), CSM_OK);
@@ -156,39 +156,62 @@ START_TEST(test_train_options)
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
     csm_train_options_init(&o);
-    ck_assert_int_eq(o.epochs, 20);
-    ck_assert(o.learning_rate == 0.1 && o.batch_size == 256 && o.shuffle == 1);
-    EXPECT(csm_train(m, d, NULL), CSM_ERR_NULL_ARGUMENT);
+    ck_assert_int_eq(o.solver, CSM_LBFGS);
+    ck_assert_int_eq(o.max_iter, 1000);
+    ck_assert(o.tol == 1e-4 && o.C == 1.0 && o.l2 < 0 && o.lbfgs_memory == 10);
+    ck_assert(o.learning_rate == 0 && o.batch_size == 256 && o.shuffle == 1 && o.resume == 0);
+    ck_assert(csm_default_learning_rate(CSM_SGD) == 0.1 && csm_default_learning_rate(CSM_ADAM) == 0.001);
+    EXPECT(csm_train(m, d, NULL, NULL), CSM_ERR_NULL_ARGUMENT);
 #define BAD_OPTION(field, value)                                                               \
     do {                                                                                       \
         csm_train_options_init(&o);                                                            \
         o.field = value;                                                                       \
-        EXPECT(csm_train(m, d, &o), CSM_ERR_INVALID_VALUE);                                    \
+        o.solver = CSM_SGD;                                                                    \
+        EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);                              \
     } while (0)
-    BAD_OPTION(epochs, 0);
-    BAD_OPTION(learning_rate, 0);
+    BAD_OPTION(max_iter, 0);
     BAD_OPTION(learning_rate, -0.1);
     BAD_OPTION(learning_rate, NAN);
-    BAD_OPTION(l2, -1);
-    BAD_OPTION(optimizer, (csm_optimizer)9);
+    BAD_OPTION(l2, NAN);
+    BAD_OPTION(l2, INFINITY);
+    BAD_OPTION(C, 0);
+    BAD_OPTION(C, -1);
+    BAD_OPTION(C, NAN);
+    BAD_OPTION(tol, -1e-3);
+    BAD_OPTION(tol, NAN);
+    BAD_OPTION(n_iter_no_change, 0);
     csm_train_options_init(&o);
-    o.optimizer = CSM_MOMENTUM;
+    o.solver = (csm_solver)9;
+    EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
+    csm_train_options_init(&o);
+    o.lbfgs_memory = 0;
+    EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
+    csm_train_options_init(&o);
+    o.max_linesearch = 0;
+    EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
+    csm_train_options_init(&o);
+    o.solver = CSM_MOMENTUM;
     o.momentum = 1.0;
-    EXPECT(csm_train(m, d, &o), CSM_ERR_INVALID_VALUE);
+    EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
     csm_train_options_init(&o);
-    o.optimizer = CSM_ADAM;
+    o.solver = CSM_ADAM;
     o.epsilon = 0;
-    EXPECT(csm_train(m, d, &o), CSM_ERR_INVALID_VALUE);
+    EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
+    ck_assert_str_eq(csm_solver_name(CSM_LBFGS), "lbfgs");
+    ck_assert_int_eq(csm_solver_from_name("adam"), CSM_ADAM);
+    ck_assert_int_eq(csm_solver_from_name("newton"), -1);
+    ck_assert_ptr_null(csm_solver_name((csm_solver)7));
     /* a learning rate that blows the weights up is reported, not returned as NaN */
     double big[6] = {1e20, -1e20, 3e20, 1e20, -2e20, 1e20};
     int32_t yb[2] = {0, 1};
     csm_dataset *db = NULL;
     EXPECT(csm_dataset_create(ctx, &db, CSM_FLOAT32, big, CSM_DTYPE_F64, 2, 3, yb, NULL, 2), CSM_OK);
     csm_train_options_init(&o);
+    o.solver = CSM_SGD;
     o.learning_rate = 1e30; /* W steps of ~1e50: past float's range */
-    o.epochs = 3;
+    o.max_iter = 3;
     o.batch_size = 0;
-    EXPECT(csm_train(m, db, &o), CSM_ERR_NONFINITE);
+    EXPECT(csm_train(m, db, &o, NULL), CSM_ERR_NONFINITE);
     ck_assert_msg(strstr(csm_context_last_error(ctx), "diverged") != NULL, "%s", csm_context_last_error(ctx));
     csm_dataset_free(db);
     csm_model_free(m);

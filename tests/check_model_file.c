@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "clsoftmax.h"
+#include "internal.h" /* the solver state a model carries: set up and read back directly */
 #include "testutil.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -486,6 +488,15 @@ typedef struct bad_case {
 #define RAW(r) NULL, 0, -1, 0, r, sizeof r - 1
 #define GOOD "{" B32 "," W32 "}"
 #define META(m) "{'__metadata__':{" m "}," B32 "," W32 "}"
+/* Solver state for the crafted model: the tensors follow weight in the data
+ * (v at 36..72, and m after it where given); SMETA the metadata naming the
+ * solver; STATE a header with metadata and extra tensors t. */
+#define SVW ",'state.v.weight':{'dtype':'F32','shape':[3,2],'data_offsets':[36,60]}"
+#define SVB ",'state.v.bias':{'dtype':'F32','shape':[3],'data_offsets':[60,72]}"
+#define SMW(off) ",'state.m.weight':{'dtype':'F32','shape':[3,2],'data_offsets':" off "}"
+#define SMB(off) ",'state.m.bias':{'dtype':'F32','shape':[3],'data_offsets':" off "}"
+#define SMETA(solver) "'solver_state':'" solver "','solver_iterations':'4','solver_steps':'12'"
+#define STATE(m, t) "{'__metadata__':{" m "}," B32 "," W32 t "}"
 
 static const bad_case bad_cases[] = {
     {"empty file", RAW(""), "shorter than the 8-byte", "0 bytes"},
@@ -619,6 +630,139 @@ static const bad_case bad_cases[] = {
     {"n_features wrong", HDR(META("'n_features':'5'"), 36), "n_features is 5", NULL},
     {"n_features not a number", HDR(META("'n_features':'2x'"), 36), "not a decimal integer",
      NULL},
+    /* solver state: tensors and metadata only whole and consistent */
+    {"state tensors without metadata", HDR("{" B32 "," W32 SVW SVB "}", 72),
+     "solver state tensor 'state.v.weight' but no __metadata__ solver_state", NULL},
+    {"state tensors, metadata without solver_state",
+     HDR(STATE("'format':'clsoftmax','a':'b'", SVW SVB), 72), "no __metadata__ solver_state",
+     NULL},
+    {"momentum state without tensors", HDR(META(SMETA("momentum")), 36),
+     "solver_state 'momentum' needs tensor 'state.v.weight'", "missing"},
+    {"adam state without tensors", HDR(META(SMETA("adam")), 36),
+     "solver_state 'adam' needs tensor 'state.m.weight'", NULL},
+    {"adam state with v only", HDR(STATE(SMETA("adam"), SVW SVB), 72),
+     "solver_state 'adam' needs tensor 'state.m.weight'", NULL},
+    {"adam state without v bias",
+     HDR(STATE(SMETA("adam"), SVW SMW("[60,84]") SMB("[84,96]")), 96),
+     "solver_state 'adam' needs tensor 'state.v.bias'", NULL},
+    {"momentum state without v bias", HDR(STATE(SMETA("momentum"), SVW), 60),
+     "solver_state 'momentum' needs tensor 'state.v.bias'", NULL},
+    {"momentum state with m",
+     HDR(STATE(SMETA("momentum"), SVW SVB SMW("[72,96]") SMB("[96,108]")), 108),
+     "unexpected tensor 'state.m.weight'", "solver_state 'momentum' keeps only"},
+    {"momentum state with m bias", HDR(STATE(SMETA("momentum"), SVW SVB SMB("[72,84]")), 84),
+     "unexpected tensor 'state.m.bias'", NULL},
+    {"sgd state with v", HDR(STATE(SMETA("sgd"), SVW SVB), 72),
+     "unexpected tensor 'state.v.weight'", "solver_state 'sgd' keeps no moment tensors"},
+    {"lbfgs state with v", HDR(STATE(SMETA("lbfgs"), SVW SVB), 72),
+     "unexpected tensor 'state.v.weight'", "solver_state 'lbfgs' keeps no moment tensors"},
+    {"lbfgs state with m", HDR(STATE(SMETA("lbfgs"), SMW("[36,60]") SMB("[60,72]")), 72),
+     "unexpected tensor 'state.m.weight'", NULL},
+    {"state weight transposed",
+     HDR(STATE(SMETA("momentum"),
+               ",'state.v.weight':{'dtype':'F32','shape':[2,3],'data_offsets':[36,60]}" SVB),
+         72),
+     "solver state tensor 'state.v.weight' has shape [2, 3] but weight has shape [3, 2]", NULL},
+    {"state weight too many rows",
+     HDR(STATE(SMETA("momentum"), ",'state.v.weight':{'dtype':'F32','shape':[4,2],"
+                                  "'data_offsets':[36,68]},'state.v.bias':{'dtype':'F32',"
+                                  "'shape':[3],'data_offsets':[68,80]}"),
+         80),
+     "'state.v.weight' has shape [4, 2] but weight has shape [3, 2]", NULL},
+    {"state bias wrong length",
+     HDR(STATE(SMETA("momentum"),
+               SVW ",'state.v.bias':{'dtype':'F32','shape':[4],'data_offsets':[60,76]}"),
+         76),
+     "'state.v.bias' has shape [4] but bias has shape [3]", NULL},
+    {"state weight rank 1",
+     HDR(STATE(SMETA("momentum"),
+               ",'state.v.weight':{'dtype':'F32','shape':[6],'data_offsets':[36,60]}" SVB),
+         72),
+     "'state.v.weight' has rank 1", "expected rank 2"},
+    {"state bias rank 2",
+     HDR(STATE(SMETA("momentum"),
+               SVW ",'state.v.bias':{'dtype':'F32','shape':[3,1],'data_offsets':[60,72]}"),
+         72),
+     "'state.v.bias' has rank 2", NULL},
+    {"state dtype differs",
+     HDR(STATE(SMETA("momentum"), ",'state.v.weight':{'dtype':'F64','shape':[3,2],"
+                                  "'data_offsets':[36,84]},'state.v.bias':{'dtype':'F32',"
+                                  "'shape':[3],'data_offsets':[84,96]}"),
+         96),
+     "solver state tensor 'state.v.weight' is F64 but weight is F32", NULL},
+    {"state dtype F16",
+     HDR(STATE(SMETA("momentum"),
+               SVW ",'state.v.bias':{'dtype':'F16','shape':[3],'data_offsets':[60,66]}"),
+         66),
+     "'state.v.bias' has dtype 'F16'", NULL},
+    {"state span wrong size",
+     HDR(STATE(SMETA("momentum"),
+               ",'state.v.weight':{'dtype':'F32','shape':[3,2],'data_offsets':[36,64]}"
+               ",'state.v.bias':{'dtype':'F32','shape':[3],'data_offsets':[64,76]}"),
+         76),
+     "'state.v.weight': data_offsets [36, 64] span 28 bytes", "needs 24"},
+    {"hole between state tensors",
+     HDR(STATE(SMETA("momentum"),
+               SVW ",'state.v.bias':{'dtype':'F32','shape':[3],'data_offsets':[64,76]}"),
+         76),
+     "hole in the data", "4 unused bytes between tensors 'state.v.weight' and 'state.v.bias'"},
+    {"state tensor overlaps weight",
+     HDR(STATE(SMETA("momentum"),
+               ",'state.v.weight':{'dtype':'F32','shape':[3,2],'data_offsets':[32,56]}"
+               ",'state.v.bias':{'dtype':'F32','shape':[3],'data_offsets':[56,68]}"),
+         68),
+     "overlap", "'state.v.weight' [32, 56]"},
+    {"state tensors share offsets",
+     HDR(STATE(SMETA("adam"), SVW SVB SMW("[36,60]") SMB("[60,72]")), 72), "overlap", NULL},
+    {"state data truncated", HDR(STATE(SMETA("momentum"), SVW SVB), 71), "file size is",
+     "but the header describes"},
+    {"state data missing", HDR(STATE(SMETA("momentum"), SVW SVB), 36), "file size is", NULL},
+    {"NaN in state weight", STATE(SMETA("momentum"), SVW SVB), 72, 36 + 4 * 3, 0x7fc00000u, NULL,
+     0, "non-finite", "'state.v.weight' has a non-finite value (nan) at [1, 1]"},
+    {"Inf in state bias", STATE(SMETA("momentum"), SVW SVB), 72, 60 + 4, 0x7f800000u, NULL, 0,
+     "non-finite", "'state.v.bias' has a non-finite value (inf) at [1]"},
+    {"-Inf in adam m", STATE(SMETA("adam"), SVW SVB SMW("[72,96]") SMB("[96,108]")), 108, 72,
+     0xff800000u, NULL, 0, "non-finite",
+     "'state.m.weight' has a non-finite value (-inf) at [0, 0]"},
+    {"unknown solver", HDR(META(SMETA("rmsprop")), 36),
+     "solver_state 'rmsprop' is not a known solver", "sgd, momentum, adam, lbfgs"},
+    {"solver name not canonical", HDR(META(SMETA("Adam")), 36),
+     "solver_state 'Adam' is not a known solver", NULL},
+    {"empty solver name", HDR(META(SMETA("")), 36), "solver_state '' is not a known solver", NULL},
+    {"solver_iterations without solver_state", HDR(META("'solver_iterations':'3'"), 36),
+     "has solver_iterations but no solver_state", NULL},
+    {"solver_steps without solver_state", HDR(META("'solver_steps':'3'"), 36),
+     "has solver_steps but no solver_state", NULL},
+    {"solver_state without solver_iterations",
+     HDR(META("'solver_state':'lbfgs','solver_steps':'1'"), 36),
+     "solver_state 'lbfgs' but no solver_iterations", NULL},
+    {"solver_state without solver_steps",
+     HDR(META("'solver_state':'lbfgs','solver_iterations':'1'"), 36),
+     "solver_state 'lbfgs' but no solver_steps", NULL},
+    {"solver_steps negative",
+     HDR(META("'solver_state':'lbfgs','solver_iterations':'1','solver_steps':'-1'"), 36),
+     "solver_steps '-1' is not a decimal integer", NULL},
+    {"solver_iterations not a number",
+     HDR(META("'solver_state':'lbfgs','solver_iterations':'1e3','solver_steps':'1'"), 36),
+     "solver_iterations '1e3' is not a decimal integer", NULL},
+    {"solver_iterations beyond u64",
+     HDR(META("'solver_state':'lbfgs','solver_iterations':'99999999999999999999',"
+              "'solver_steps':'1'"),
+         36),
+     "not a decimal integer", NULL},
+    {"solver_steps beyond long",
+     HDR(META("'solver_state':'lbfgs','solver_iterations':'1',"
+              "'solver_steps':'18446744073709551615'"),
+         36),
+     "solver_steps 18446744073709551615 is too large", NULL},
+    {"solver_state not a string", HDR(META("'solver_state':2"), 36),
+     "value of 'solver_state' is not a string", NULL},
+    {"unknown state tensor",
+     HDR("{" B32 "," W32 ",'state.m.w':{'dtype':'F32','shape':[3,2],'data_offsets':[36,60]}}",
+         60),
+     "unexpected tensor 'state.m.w'",
+     "optionally solver state tensors 'state.m.weight', 'state.m.bias', 'state.v.weight', "
+     "'state.v.bias'"},
 };
 #define N_BAD_CASES ((int)(sizeof bad_cases / sizeof bad_cases[0]))
 
@@ -789,6 +933,405 @@ START_TEST(test_save_replaces)
 }
 END_TEST
 
+/* ------------------------------------------------------------ solver state */
+
+/* What each solver keeps, as the file format specifies it (independent of
+ * the library's own table): momentum the velocity v, Adam m and v, SGD and
+ * L-BFGS only the counts. i: 0 m.weight, 1 m.bias, 2 v.weight, 3 v.bias. */
+static const char *const st_names[4] = {"state.m.weight", "state.m.bias", "state.v.weight",
+                                        "state.v.bias"};
+static int keeps(int solver, int i)
+{
+    return i >= 2 ? solver == CSM_MOMENTUM || solver == CSM_ADAM : solver == CSM_ADAM;
+}
+
+static cl_mem st_buf(csm_model *m, int i)
+{
+    return i < 2 ? m->state.m[i] : m->state.v[i - 2];
+}
+
+/* Gives the model the state of `solver` with known values (exact at the
+ * model's precision) and counts. */
+static void set_state(csm_model *m, int solver, long iter, long steps, uint64_t seed)
+{
+    csm_context *ctx = csm_model_context(m);
+    size_t C = csm_model_n_classes(m), k = csm_model_n_features(m);
+    csm_precision prec = csm_model_precision(m);
+    ck_assert_msg(csm_model_state_prepare(m, solver) == CSM_OK, "prepare: %s",
+                  csm_context_last_error(ctx));
+    ck_assert_int_eq(m->state.solver, solver);
+    double *x = malloc(C * k * sizeof *x);
+    ck_assert(x != NULL);
+    for (int i = 0; i < 4; i++) {
+        if (!keeps(solver, i)) {
+            ck_assert_msg(st_buf(m, i) == NULL, "%s allocated for solver %d", st_names[i], solver);
+            continue;
+        }
+        ck_assert_msg(st_buf(m, i) != NULL, "%s not allocated for solver %d", st_names[i], solver);
+        size_t n = i % 2 == 0 ? C * k : C;
+        csm_fill_uniform(x, n, &seed, i >= 2 && solver == CSM_ADAM ? 0.0 : -2.0, 2.0);
+        x[0] = i >= 2 && solver == CSM_ADAM ? 1e-30 : -1e-30; /* tiny but normal in float */
+        if (prec == CSM_FLOAT32)
+            for (size_t j = 0; j < n; j++)
+                x[j] = (float)x[j];
+        ck_assert(csm_upload(ctx, st_buf(m, i), prec, 0, x, n) == CSM_OK);
+    }
+    free(x);
+    m->state.iter = iter;
+    m->state.steps = steps;
+}
+
+/* Exact comparison of the solver state of two models. */
+static void assert_same_state(csm_model *a, csm_model *b)
+{
+    size_t C = csm_model_n_classes(a), k = csm_model_n_features(a);
+    ck_assert_int_eq(b->state.solver, a->state.solver);
+    ck_assert_int_eq(b->state.iter, a->state.iter);
+    ck_assert_int_eq(b->state.steps, a->state.steps);
+    double *xa = malloc(C * k * sizeof *xa), *xb = malloc(C * k * sizeof *xb);
+    ck_assert(xa && xb);
+    for (int i = 0; i < 4; i++) {
+        cl_mem ba = st_buf(a, i), bb = st_buf(b, i);
+        ck_assert_msg((ba == NULL) == (bb == NULL), "%s present in one model only", st_names[i]);
+        if (!ba)
+            continue;
+        size_t n = i % 2 == 0 ? C * k : C;
+        ck_assert(csm_download(csm_model_context(a), xa, ba, csm_model_precision(a), 0, n) ==
+                  CSM_OK);
+        ck_assert(csm_download(csm_model_context(b), xb, bb, csm_model_precision(b), 0, n) ==
+                  CSM_OK);
+        for (size_t j = 0; j < n; j++)
+            ck_assert_msg(memcmp(&xa[j], &xb[j], sizeof xa[j]) == 0, "%s[%zu]: %a != %a",
+                          st_names[i], j, xa[j], xb[j]);
+    }
+    free(xa);
+    free(xb);
+}
+
+static int same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    unsigned char *fa = read_bytes(a, &la), *fb = read_bytes(b, &lb);
+    int same = la == lb && memcmp(fa, fb, la) == 0;
+    free(fa);
+    free(fb);
+    return same;
+}
+
+/* Each solver's state survives a save and load bit for bit, with its
+ * counts; the file holds exactly the tensors and keys the format names;
+ * re-saving the loaded model writes the same bytes. Tolerance: exact.
+ * _i: solver (_i % 4), F64 when _i >= 4. */
+START_TEST(test_state_roundtrip)
+{
+    const int solver = _i % 4, f64 = _i >= 4;
+    csm_context *ctx = new_context();
+    if (f64 && !has_fp64(ctx)) {
+        csm_context_free(ctx);
+        return;
+    }
+    const size_t C = 4, k = 5, es = f64 ? 8 : 4;
+    char dir[64], path[128], again[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/state.safetensors", dir);
+    snprintf(again, sizeof again, "%s/again.safetensors", dir);
+    csm_model *m = random_model(ctx, f64 ? CSM_FLOAT64 : CSM_FLOAT32, C, k, 90 + _i);
+    const int64_t labels[] = {-3, 0, 5, 11};
+    ck_assert(csm_model_set_labels(m, labels) == CSM_OK);
+    ck_assert(csm_model_set_metadata(m, "note", "state") == CSM_OK);
+    const long iter = 7 + solver, steps = 1000003L * (solver + 1);
+    set_state(m, solver, iter, steps, 500 + _i);
+    ck_assert_msg(csm_model_save(m, path) == CSM_OK, "save: %s", csm_context_last_error(ctx));
+    ck_assert_int_eq(count_entries(dir), 1);
+
+    /* the file: the tensors the solver keeps, shaped and typed like the
+     * parameters, after them in the data; the three keys */
+    size_t len;
+    unsigned char *file = read_bytes(path, &len);
+    uint64_t n = u64le(file);
+    size_t n_state = 0;
+    for (int i = 0; i < 4; i++)
+        n_state += keeps(solver, i);
+    ck_assert_uint_eq(len, 8 + n + (1 + n_state / 2) * (C + C * k) * es);
+    json_error_t err;
+    json_t *root = json_loadb((const char *)file + 8, n, JSON_REJECT_DUPLICATES, &err);
+    ck_assert_msg(root != NULL, "header: %s", err.text);
+    ck_assert_uint_eq(json_object_size(root), 3 + n_state);
+    for (int i = 0; i < 4; i++) {
+        json_t *e = json_object_get(root, st_names[i]);
+        ck_assert_msg((e != NULL) == keeps(solver, i), "%s for solver %d", st_names[i], solver);
+        if (!e)
+            continue;
+        ck_assert_str_eq(json_string_value(json_object_get(e, "dtype")), f64 ? "F64" : "F32");
+        json_t *shape = json_object_get(e, "shape");
+        ck_assert_uint_eq(json_array_size(shape), i % 2 == 0 ? 2 : 1);
+        ck_assert_int_eq(json_integer_value(json_array_get(shape, 0)), (json_int_t)C);
+        if (i % 2 == 0)
+            ck_assert_int_eq(json_integer_value(json_array_get(shape, 1)), (json_int_t)k);
+        json_t *off = json_object_get(e, "data_offsets");
+        json_int_t begin = json_integer_value(json_array_get(off, 0));
+        ck_assert_int_ge(begin, (json_int_t)((C + C * k) * es)); /* after bias and weight */
+    }
+    json_t *meta = json_object_get(root, "__metadata__");
+    const char *names[] = {"sgd", "momentum", "adam", "lbfgs"};
+    ck_assert_str_eq(json_string_value(json_object_get(meta, "solver_state")), names[solver]);
+    char text[32];
+    snprintf(text, sizeof text, "%ld", iter);
+    ck_assert_str_eq(json_string_value(json_object_get(meta, "solver_iterations")), text);
+    snprintf(text, sizeof text, "%ld", steps);
+    ck_assert_str_eq(json_string_value(json_object_get(meta, "solver_steps")), text);
+    ck_assert_uint_eq(json_object_size(meta), 9); /* 5 format keys, 3 solver keys, note */
+    json_decref(root);
+    free(file);
+
+    csm_model *loaded = NULL;
+    csm_status st = csm_model_load(ctx, &loaded, path);
+    ck_assert_msg(st == CSM_OK, "load: %s", csm_context_last_error(ctx));
+    assert_same_model(m, loaded); /* also: the solver keys are not user metadata */
+    assert_same_state(m, loaded);
+    long it = -1;
+    ck_assert_str_eq(csm_model_solver_state(loaded, &it), names[solver]);
+    ck_assert_int_eq(it, iter);
+
+    ck_assert_msg(csm_model_save(loaded, again) == CSM_OK, "%s", csm_context_last_error(ctx));
+    ck_assert_msg(same_file(path, again), "re-saved file differs");
+
+    csm_model_free(loaded);
+    csm_model_free(m);
+    remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* A model without solver state writes the same bytes as before solver
+ * state existed: compared with a file written by the library before this
+ * change (a fixed model), with the file of a model whose state was
+ * cleared, and plain files load without state. Tolerance: exact. */
+START_TEST(test_no_state_same_bytes)
+{
+    csm_context *ctx = new_context();
+    char dir[64], plain[128], cleared[128], with[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(plain, sizeof plain, "%s/plain.safetensors", dir);
+    snprintf(cleared, sizeof cleared, "%s/cleared.safetensors", dir);
+    snprintf(with, sizeof with, "%s/with.safetensors", dir);
+
+    /* the bytes the library wrote for this model before solver state */
+    static const char header[] =
+        "{'__metadata__':{'format':'clsoftmax','format_version':'1','labels':'[-1,1]',"
+        "'n_classes':'2','n_features':'1','note':'x'},"
+        "'bias':{'data_offsets':[0,8],'dtype':'F32','shape':[2]},"
+        "'weight':{'data_offsets':[8,16],'dtype':'F32','shape':[2,1]}} ";
+    size_t hlen = strlen(header);
+    ck_assert_uint_eq((8 + hlen) % 8, 0);
+    unsigned char want[8 + sizeof header + 16];
+    put_u64le(want, hlen);
+    for (size_t i = 0; i < hlen; i++)
+        want[8 + i] = header[i] == '\'' ? '"' : (unsigned char)header[i];
+    const float values[4] = {1.0f, -2.0f, 0.5f, -0.25f}; /* bias, then weight */
+    for (int i = 0; i < 4; i++)
+        put_f32le(want + 8 + hlen + 4 * i, values[i]);
+    size_t want_len = 8 + hlen + 16;
+
+    csm_model *m = NULL;
+    ck_assert(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1) == CSM_OK);
+    const double w[2] = {0.5, -0.25}, b[2] = {1.0, -2.0};
+    const int64_t labels[2] = {-1, 1};
+    ck_assert(csm_model_set_params(m, w, b) == CSM_OK);
+    ck_assert(csm_model_set_labels(m, labels) == CSM_OK);
+    ck_assert(csm_model_set_metadata(m, "note", "x") == CSM_OK);
+    ck_assert_int_eq(m->state.solver, -1);
+    ck_assert_msg(csm_model_save(m, plain) == CSM_OK, "%s", csm_context_last_error(ctx));
+    size_t len;
+    unsigned char *got = read_bytes(plain, &len);
+    ck_assert_uint_eq(len, want_len);
+    ck_assert_msg(memcmp(got, want, len) == 0, "file differs from the stateless format");
+    free(got);
+
+    /* with state the file differs; cleared, it is the plain file again */
+    set_state(m, CSM_ADAM, 3, 30, 1);
+    ck_assert_msg(csm_model_save(m, with) == CSM_OK, "%s", csm_context_last_error(ctx));
+    ck_assert(!same_file(plain, with));
+    csm_model_clear_solver_state(m);
+    ck_assert_msg(csm_model_save(m, cleared) == CSM_OK, "%s", csm_context_last_error(ctx));
+    ck_assert_msg(same_file(plain, cleared), "a model with cleared state writes other bytes");
+
+    /* a random model of each precision: the same after state came and went */
+    for (int f64 = 0; f64 < 2; f64++) {
+        if (f64 && !has_fp64(ctx))
+            break;
+        csm_model *r = random_model(ctx, f64 ? CSM_FLOAT64 : CSM_FLOAT32, 3, 4, 77 + f64);
+        ck_assert(csm_model_save(r, plain) == CSM_OK);
+        set_state(r, CSM_MOMENTUM, 1, 1, 2);
+        csm_model_clear_solver_state(r);
+        ck_assert(csm_model_save(r, cleared) == CSM_OK);
+        ck_assert(same_file(plain, cleared));
+        csm_model_free(r);
+    }
+
+    /* plain files load without state */
+    csm_model *loaded = NULL;
+    ck_assert(csm_model_load(ctx, &loaded, plain) == CSM_OK);
+    ck_assert_int_eq(loaded->state.solver, -1);
+    for (int i = 0; i < 4; i++)
+        ck_assert(st_buf(loaded, i) == NULL);
+    long it = -1;
+    ck_assert(csm_model_solver_state(loaded, &it) == NULL);
+    ck_assert_int_eq(it, 0);
+    csm_model_free(loaded);
+
+    csm_model_free(m);
+    remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Crafted files with solver state load, whatever the order of the tensors
+ * in the header and the data, also without the format key; the values
+ * arrive where they belong. Tolerance: exact. */
+START_TEST(test_state_crafted)
+{
+    csm_context *ctx = new_context();
+    char dir[64], path[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/state.safetensors", dir);
+    unsigned char data[108];
+    const float vw[6] = {0.125f, -0.25f, 3.0f, -4.5f, 1e-20f, 7.0f}, vb[3] = {-1.0f, 0.0f, 2.5f};
+    csm_model *m = NULL;
+    double x[6];
+
+    /* momentum: v before bias and weight in the data, header in another order */
+    for (int i = 0; i < 6; i++)
+        put_f32le(data + 4 * i, vw[i]);
+    for (int i = 0; i < 3; i++)
+        put_f32le(data + 24 + 4 * i, vb[i]);
+    craft_data(data + 36, 0);
+    write_st(path,
+             "{'state.v.bias':{'dtype':'F32','shape':[3],'data_offsets':[24,36]},"
+             "'__metadata__':{'solver_steps':'0','solver_iterations':'12',"
+             "'solver_state':'momentum','author':'me'},"
+             "'bias':{'dtype':'F32','shape':[3],'data_offsets':[36,48]},"
+             "'weight':{'dtype':'F32','shape':[3,2],'data_offsets':[48,72]},"
+             "'state.v.weight':{'dtype':'F32','shape':[3,2],'data_offsets':[0,24]}}",
+             data, 72);
+    csm_status st = csm_model_load(ctx, &m, path);
+    ck_assert_msg(st == CSM_OK, "%s", csm_context_last_error(ctx));
+    check_crafted(m);
+    ck_assert_uint_eq(csm_model_metadata_count(m), 1);
+    ck_assert_str_eq(csm_model_get_metadata(m, "author"), "me");
+    ck_assert_int_eq(m->state.solver, CSM_MOMENTUM);
+    ck_assert_int_eq(m->state.iter, 12);
+    ck_assert_int_eq(m->state.steps, 0);
+    ck_assert(m->state.m[0] == NULL && m->state.m[1] == NULL);
+    ck_assert(csm_download(ctx, x, m->state.v[0], CSM_FLOAT32, 0, 6) == CSM_OK);
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(x[i] == vw[i], "v.weight[%d]", i);
+    ck_assert(csm_download(ctx, x, m->state.v[1], CSM_FLOAT32, 0, 3) == CSM_OK);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(x[i] == vb[i], "v.bias[%d]", i);
+    csm_model_free(m);
+    m = NULL;
+
+    /* adam, the control of the bad cases' layout: m after v after weight */
+    craft_data(data, 0);
+    for (int i = 0; i < 6; i++) {
+        put_f32le(data + 36 + 4 * i, vw[i] * vw[i]);
+        put_f32le(data + 72 + 4 * i, vw[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        put_f32le(data + 60 + 4 * i, vb[i] * vb[i]);
+        put_f32le(data + 96 + 4 * i, vb[i]);
+    }
+    write_st(path,
+             "{'__metadata__':{" SMETA("adam") "}," B32 "," W32 SVW SVB SMW("[72,96]")
+                 SMB("[96,108]") "}",
+             data, 108);
+    st = csm_model_load(ctx, &m, path);
+    ck_assert_msg(st == CSM_OK, "%s", csm_context_last_error(ctx));
+    check_crafted(m);
+    ck_assert_uint_eq(csm_model_metadata_count(m), 0);
+    ck_assert_int_eq(m->state.solver, CSM_ADAM);
+    ck_assert_int_eq(m->state.iter, 4);
+    ck_assert_int_eq(m->state.steps, 12);
+    for (int i = 0; i < 4; i++) {
+        int n = i % 2 == 0 ? 6 : 3;
+        ck_assert(st_buf(m, i) != NULL);
+        ck_assert(csm_download(ctx, x, st_buf(m, i), CSM_FLOAT32, 0, (size_t)n) == CSM_OK);
+        for (int j = 0; j < n; j++) {
+            float base = i % 2 == 0 ? vw[j] : vb[j];
+            float want = i >= 2 ? base * base : base;
+            ck_assert_msg(x[j] == want, "%s[%d]: %g != %g", st_names[i], j, x[j], want);
+        }
+    }
+    csm_model_free(m);
+    m = NULL;
+
+    /* L-BFGS and SGD keep only the counts */
+    const char *counts_only[2] = {"lbfgs", "sgd"};
+    const int solver_of[2] = {CSM_LBFGS, CSM_SGD};
+    for (int s = 0; s < 2; s++) {
+        char header[512];
+        snprintf(header, sizeof header,
+                 "{'__metadata__':{'format':'clsoftmax','solver_state':'%s',"
+                 "'solver_iterations':'9223372036854775807','solver_steps':'0'}," B32 "," W32 "}",
+                 counts_only[s]);
+        craft_data(data, 0);
+        write_st(path, header, data, 36);
+        st = csm_model_load(ctx, &m, path);
+        ck_assert_msg(st == CSM_OK, "%s: %s", counts_only[s], csm_context_last_error(ctx));
+        check_crafted(m);
+        ck_assert_int_eq(m->state.solver, solver_of[s]);
+        ck_assert(m->state.iter == 9223372036854775807L || sizeof(long) < 8);
+        for (int i = 0; i < 4; i++)
+            ck_assert(st_buf(m, i) == NULL);
+        csm_model_free(m);
+        m = NULL;
+    }
+
+    remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Saving refuses state that would make a file the loader refuses (a
+ * non-finite moment) and a user key that the state keys would collide
+ * with; nothing is written then. */
+START_TEST(test_state_save_errors)
+{
+    csm_context *ctx = new_context();
+    char dir[64], path[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    csm_model *m = random_model(ctx, CSM_FLOAT32, 3, 2, 5);
+
+    set_state(m, CSM_ADAM, 2, 20, 3);
+    double bad[6] = {0, 0, 0, 0, 0, 0};
+    bad[4] = NAN;
+    ck_assert(csm_upload(ctx, m->state.v[0], CSM_FLOAT32, 0, bad, 6) == CSM_OK);
+    csm_status st = csm_model_save(m, path);
+    expect_error(ctx, st, CSM_ERR_NONFINITE, "state.v.weight[2, 0] is nan", "NaN in v");
+    ck_assert_int_eq(count_entries(dir), 0);
+    csm_model_clear_solver_state(m);
+
+    static const char *const keys[] = {"solver_state", "solver_iterations", "solver_steps"};
+    for (int i = 0; i < 3; i++) {
+        st = csm_model_set_metadata(m, keys[i], "1");
+        if (st == CSM_ERR_INVALID_VALUE)
+            continue; /* refused already by the model */
+        ck_assert_int_eq(st, CSM_OK);
+        st = csm_model_save(m, path);
+        expect_error(ctx, st, CSM_ERR_INVALID_VALUE, "is reserved", keys[i]);
+        ck_assert_int_eq(count_entries(dir), 0);
+        ck_assert(csm_model_set_metadata(m, keys[i], NULL) == CSM_OK);
+    }
+    ck_assert_msg(csm_model_save(m, path) == CSM_OK, "%s", csm_context_last_error(ctx));
+
+    csm_model_free(m);
+    remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
 static Suite *model_file_suite(void)
 {
     Suite *s = suite_create("model_file");
@@ -806,6 +1349,14 @@ static Suite *model_file_suite(void)
     tcase_add_loop_test(tc, test_bad_file, 0, N_BAD_CASES);
     tcase_add_test(tc, test_load_io_errors);
     tcase_add_test(tc, test_null_arguments);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("solver_state");
+    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+    tcase_add_loop_test(tc, test_state_roundtrip, 0, 8);
+    tcase_add_test(tc, test_no_state_same_bytes);
+    tcase_add_test(tc, test_state_crafted);
+    tcase_add_test(tc, test_state_save_errors);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("saving");

@@ -81,10 +81,10 @@ static void case_loss_grad(csm_context *ctx, csm_precision prec, size_t s, int s
         double *rW = malloc(p.C * p.k * sizeof *rW), *rb = malloc(p.C * sizeof *rb);
         ck_assert_int_eq(csm_loss(m, d, l2, &loss), CSM_OK);
         ck_assert_int_eq(csm_gradient(m, d, l2, &loss2, dW, db), CSM_OK);
-        double want = ref_loss(p.X, p.y, p.T, p.W, p.b, p.n, p.k, p.C, l2);
+        double want = ref_loss(p.X, p.y, p.T, NULL, p.W, p.b, p.n, p.k, p.C, l2);
         expect_close("loss", &loss, &want, 1, prec, s);
         expect_close("loss from csm_gradient", &loss2, &want, 1, prec, s);
-        ref_backward(rW, rb, p.X, p.y, p.T, p.W, p.b, p.n, p.k, p.C, l2);
+        ref_backward(rW, rb, p.X, p.y, p.T, NULL, p.W, p.b, p.n, p.k, p.C, l2);
         expect_close("dW", dW, rW, p.C * p.k, prec, s);
         expect_close("db", db, rb, p.C, prec, s);
         free(dW), free(db), free(rW), free(rb);
@@ -127,7 +127,7 @@ static void case_predict(csm_context *ctx, csm_precision prec, size_t s, int sof
     }
     double loss = 0, acc = 0;
     ck_assert_int_eq(csm_evaluate(m, d, &loss, &acc), CSM_OK);
-    double want = ref_loss(p.X, p.y, p.T, p.W, p.b, p.n, p.k, p.C, 0.0);
+    double want = ref_loss(p.X, p.y, p.T, NULL, p.W, p.b, p.n, p.k, p.C, 0.0);
     expect_close("evaluate loss", &loss, &want, 1, prec, s);
     ck_assert_msg(fabs(acc - (double)hits / (double)p.n) < 1e-12, "accuracy %g vs %zu/%zu", acc,
                   hits, p.n);

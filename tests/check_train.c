@@ -30,7 +30,9 @@ static void expect_params(csm_model *m, const double *W, const double *b, size_t
 static void opts_plain(csm_train_options *o, int epochs, double lr, size_t batch, double l2)
 {
     csm_train_options_init(o);
-    o->epochs = epochs;
+    o->solver = CSM_SGD;
+    o->max_iter = epochs;
+    o->tol = 0; /* every epoch asked for */
     o->learning_rate = lr;
     o->batch_size = batch;
     o->l2 = l2;
@@ -54,9 +56,9 @@ START_TEST(test_full_batch_sgd_matches_reference)
                 csm_model *m = problem_model(&p, ctx);
                 csm_train_options o;
                 opts_plain(&o, 3, 0.5, 0, 0.01);
-                ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+                ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
                 for (int e = 0; e < 3; e++)
-                    ref_sgd_step(p.W, p.b, p.X, p.y, p.T, p.n, p.k, p.C, 0.01, 0.5);
+                    ref_sgd_step(p.W, p.b, p.X, p.y, p.T, NULL, p.n, p.k, p.C, 0.01, 0.5);
                 expect_params(m, p.W, p.b, p.C, p.k, prec, 3, "full-batch SGD");
                 csm_model_free(m);
                 csm_dataset_free(d);
@@ -79,9 +81,9 @@ START_TEST(test_split_k_training_matches_reference)
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
     opts_plain(&o, 3, 0.5, 0, 0.01);
-    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
     for (int e = 0; e < 3; e++)
-        ref_sgd_step(p.W, p.b, p.X, p.y, NULL, p.n, p.k, p.C, 0.01, 0.5);
+        ref_sgd_step(p.W, p.b, p.X, p.y, NULL, NULL, p.n, p.k, p.C, 0.01, 0.5);
     expect_params(m, p.W, p.b, p.C, p.k, prec, 3, "split-K full-batch SGD");
     csm_model_free(m);
     csm_dataset_free(d);
@@ -102,11 +104,11 @@ START_TEST(test_minibatch_sequence_matches_reference)
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
     opts_plain(&o, 2, 0.3, 3, 0.0);
-    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
     for (int e = 0; e < 2; e++)
         for (size_t r = 0; r < 8; r += 3) {
             size_t B = 8 - r < 3 ? 8 - r : 3;
-            ref_sgd_step(p.W, p.b, p.X + r * 4, p.y + r, NULL, B, 4, 3, 0.0, 0.3);
+            ref_sgd_step(p.W, p.b, p.X + r * 4, p.y + r, NULL, NULL, B, 4, 3, 0.0, 0.3);
         }
     expect_params(m, p.W, p.b, 3, 4, prec, 6, "minibatch SGD");
     csm_model_free(m);
@@ -128,12 +130,12 @@ START_TEST(test_momentum_and_adam_match_reference)
         csm_model *m = problem_model(&p, ctx);
         csm_train_options o;
         opts_plain(&o, 2, 0.05, 0, 0.02);
-        o.optimizer = (csm_optimizer)opt;
-        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        o.solver = (csm_solver)opt;
+        ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
         size_t nw = p.C * p.k, np = nw + p.C;
         double *g = malloc(np * sizeof *g), *mo = calloc(np, sizeof *mo), *v = calloc(np, sizeof *v);
         for (int t = 1; t <= 2; t++) {
-            ref_backward(g, g + nw, p.X, p.y, NULL, p.W, p.b, p.n, p.k, p.C, 0.02);
+            ref_backward(g, g + nw, p.X, p.y, NULL, NULL, p.W, p.b, p.n, p.k, p.C, 0.02);
             for (size_t q = 0; q < np; q++) {
                 double *w = q < nw ? &p.W[q] : &p.b[q - nw];
                 if (opt == CSM_MOMENTUM) {
@@ -190,8 +192,8 @@ START_TEST(test_full_batch_loss_decreases)
     opts_plain(&o, 25, 0.1, 0, 0.0);
     o.callback = record;
     o.user = &h;
-    double J0 = ref_loss(p.X, p.y, NULL, p.W, p.b, p.n, p.k, p.C, 0.0);
-    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    double J0 = ref_loss(p.X, p.y, NULL, NULL, p.W, p.b, p.n, p.k, p.C, 0.0);
+    ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
     ck_assert_int_eq(h.n, 25);
     ck_assert_msg(csm_close(h.loss[0], J0, 2e-5, 1e-4), "first loss %g vs %g", h.loss[0], J0);
     for (int e = 1; e < h.n; e++)
@@ -243,11 +245,13 @@ START_TEST(test_separable_reaches_99_percent)
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 5), CSM_OK);
         csm_train_options o;
         csm_train_options_init(&o);
-        o.optimizer = (csm_optimizer)opt;
-        o.epochs = 60;
+        o.solver = (csm_solver)opt;
+        o.max_iter = 60;
+        o.tol = 0;
+        o.l2 = 0;
         o.batch_size = 32;
         o.learning_rate = opt == CSM_ADAM ? 0.05 : 0.5;
-        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
         double acc = 0;
         ck_assert_int_eq(csm_evaluate(m, d, NULL, &acc), CSM_OK);
         ck_assert_msg(acc >= 0.99, "optimizer %d: accuracy %.4f", opt, acc);
@@ -274,10 +278,12 @@ START_TEST(test_deterministic_by_seed)
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 8), CSM_OK);
         csm_train_options o;
         csm_train_options_init(&o);
-        o.epochs = 3;
+        o.solver = CSM_SGD;
+        o.max_iter = 3;
+        o.tol = 0;
         o.batch_size = 10;
         o.seed = run == 2 ? 99 : 7;
-        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
         ck_assert_int_eq(csm_model_get_params(m, w[run], NULL), CSM_OK);
         csm_model_free(m);
     }
@@ -335,11 +341,26 @@ START_TEST(test_callback_stops)
     int last = 0;
     csm_train_options o;
     csm_train_options_init(&o);
-    o.epochs = 10;
+    o.solver = CSM_SGD;
+    o.max_iter = 10;
+    o.tol = 0;
     o.callback = stop_after_two;
     o.user = &last;
-    ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+    csm_train_result r;
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(last, 2);
+    ck_assert_int_eq(r.n_iter, 2);
+    ck_assert_int_eq(r.stop, CSM_STOP_CALLBACK);
+    ck_assert_int_eq(r.converged, 0);
+    /* and with L-BFGS, whose callback runs per iteration */
+    last = 0;
+    csm_train_options_init(&o);
+    o.callback = stop_after_two;
+    o.user = &last;
+    o.tol = 1e-12;
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
+    ck_assert_int_eq(last, 2);
+    ck_assert_int_eq(r.stop, CSM_STOP_CALLBACK);
     csm_model_free(m);
     csm_dataset_free(d);
     problem_free(&p);
@@ -379,11 +400,13 @@ START_TEST(test_paths_agree_shuffled_u8)
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 3), CSM_OK);
         csm_train_options o;
         csm_train_options_init(&o);
-        o.epochs = 3;
+        o.max_iter = 3;
+        o.tol = 0;
+        o.l2 = 0;
         o.batch_size = 16;
-        o.optimizer = CSM_MOMENTUM;
+        o.solver = CSM_MOMENTUM;
         o.learning_rate = 0.2;
-        ck_assert_int_eq(csm_train(m, d, &o), CSM_OK);
+        ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
         ck_assert_int_eq(csm_model_get_params(m, w[run], bias[run]), CSM_OK);
         csm_model_free(m);
         csm_dataset_free(d);

@@ -1,6 +1,7 @@
 /* An independent reader of clsoftmax's model file, for tests/cli/model_file.sh:
  * parses the safetensors bytes itself (not through csm_model_load), checks
- * the layout and metadata a PyTorch user relies on, recomputes
+ * the layout and metadata a PyTorch user relies on (and the optional solver
+ * state tensors and keys, when the model carries them), recomputes
  * softmax(x W^T + b) in double on the raw features of DATA and compares it
  * with `clsoftmax predict` and `predict --proba` output.
  *
@@ -92,8 +93,6 @@ int main(int argc, char **argv)
     json_t *meta = json_object_get(h, "__metadata__");
     if (!json_is_object(meta))
         FAIL("no __metadata__");
-    if (json_object_size(h) != 3)
-        FAIL("expected exactly weight, bias and __metadata__");
     json_t *w = json_object_get(h, "weight"), *b = json_object_get(h, "bias");
     int ws, bs;
     size_t wb, we, bb, be;
@@ -103,24 +102,98 @@ int main(int argc, char **argv)
         FAIL("weight and bias dtypes differ");
     size_t C = (size_t)json_integer_value(json_array_get(json_object_get(w, "shape"), 0));
     size_t k = (size_t)json_integer_value(json_array_get(json_object_get(w, "shape"), 1));
-    if ((size_t)json_integer_value(json_array_get(json_object_get(b, "shape"), 0)) != C)
-        FAIL("bias shape is not [C]");
+    if (json_array_size(json_object_get(w, "shape")) != 2 ||
+        json_array_size(json_object_get(b, "shape")) != 1 ||
+        (size_t)json_integer_value(json_array_get(json_object_get(b, "shape"), 0)) != C)
+        FAIL("weight shape is not [C, k] or bias shape is not [C]");
     if (we - wb != C * k * (size_t)ws || be - bb != C * (size_t)ws)
         FAIL("data_offsets do not match the shapes");
-    /* contiguous from 0, no holes, nothing after */
-    size_t first_end = wb < bb ? we : be, second_begin = wb < bb ? bb : wb;
-    if ((wb < bb ? wb : bb) != 0 || first_end != second_begin || 8 + n + (we > be ? we : be) != len)
-        FAIL("tensor data is not contiguous or does not end the file");
+
+    /* Optional solver state: metadata solver_state names the solver, which
+     * keeps moment tensors like weight/bias (momentum: state.v.*; adam:
+     * state.m.* and state.v.*; sgd, lbfgs: none). Nothing else may appear. */
+    static const char *const snames[4] = {"state.m.weight", "state.m.bias", "state.v.weight",
+                                          "state.v.bias"};
+    size_t sb[4] = {0}, se[4] = {0};
+    int have[4] = {0}, n_state = 0;
+    const char *solver = json_string_value(json_object_get(meta, "solver_state"));
+    int keeps_m = 0, keeps_v = 0;
+    if (solver) {
+        if (!strcmp(solver, "adam"))
+            keeps_m = keeps_v = 1;
+        else if (!strcmp(solver, "momentum"))
+            keeps_v = 1;
+        else if (strcmp(solver, "sgd") && strcmp(solver, "lbfgs"))
+            FAIL("metadata solver_state '%s' is not sgd, momentum, adam or lbfgs", solver);
+        static const char *const counts[2] = {"solver_iterations", "solver_steps"};
+        for (int i = 0; i < 2; i++) {
+            const char *c = json_string_value(json_object_get(meta, counts[i]));
+            if (!c || !*c || strspn(c, "0123456789") != strlen(c))
+                FAIL("metadata %s missing or not a decimal count", counts[i]);
+        }
+    } else if (json_object_get(meta, "solver_iterations") ||
+               json_object_get(meta, "solver_steps")) {
+        FAIL("solver counts without solver_state");
+    }
+    for (int i = 0; i < 4; i++) {
+        json_t *t = json_object_get(h, snames[i]);
+        int want = i < 2 ? keeps_m : keeps_v;
+        if (!t != !want)
+            FAIL("solver_state %s: tensor %s %s", solver ? solver : "(none)", snames[i],
+                 t ? "not expected" : "missing");
+        if (!t)
+            continue;
+        int size;
+        tensor(t, snames[i], &size, &sb[i], &se[i]);
+        json_t *shape = json_object_get(t, "shape");
+        size_t want_rank = i % 2 == 0 ? 2 : 1;
+        if (size != ws || json_array_size(shape) != want_rank ||
+            (size_t)json_integer_value(json_array_get(shape, 0)) != C ||
+            (want_rank == 2 && (size_t)json_integer_value(json_array_get(shape, 1)) != k))
+            FAIL("%s is not shaped and typed like %s", snames[i], i % 2 == 0 ? "weight" : "bias");
+        if (se[i] - sb[i] != (want_rank == 2 ? C * k : C) * (size_t)ws)
+            FAIL("%s: data_offsets do not match the shape", snames[i]);
+        have[i] = 1;
+        n_state++;
+    }
+    if (json_object_size(h) != 3 + (size_t)n_state)
+        FAIL("expected exactly weight, bias, __metadata__ and the solver state tensors");
+
+    /* contiguous from 0, no holes, nothing after: walk from offset 0 to the
+     * tensor starting there, then on from its end */
+    size_t begins[6] = {wb, bb}, ends[6] = {we, be}, nt = 2;
+    for (int i = 0; i < 4; i++)
+        if (have[i]) {
+            begins[nt] = sb[i];
+            ends[nt++] = se[i];
+        }
+    size_t at = 0;
+    for (size_t step = 0; step < nt; step++) {
+        size_t next = nt;
+        for (size_t t = 0; t < nt; t++)
+            if (begins[t] == at)
+                next = t;
+        if (next == nt)
+            FAIL("tensor data is not contiguous (nothing starts at data offset %zu)", at);
+        at = ends[next];
+    }
+    if (8 + n + at != len)
+        FAIL("tensor data does not end the file");
     const unsigned char *base = raw + 8 + n;
+    for (int i = 0; i < 4; i++)
+        for (size_t q = 0; have[i] && q < (se[i] - sb[i]) / (size_t)ws; q++)
+            if (!isfinite(le_value(base + sb[i] + q * (size_t)ws, ws)))
+                FAIL("%s[%zu] is not finite", snames[i], q);
     double *W = malloc(C * k * sizeof *W), *B = malloc(C * sizeof *B);
     for (size_t q = 0; q < C * k; q++)
         W[q] = le_value(base + wb + q * (size_t)ws, ws);
     for (size_t c = 0; c < C; c++)
         B[c] = le_value(base + bb + c * (size_t)ws, ws);
 
-    static const char *required[] = {"labels", "n_features", "epochs", "lr", "batch_size", "l2",
-                                     "optimizer", "momentum", "seed", "shuffle", "standardize",
-                                     "precision"};
+    static const char *required[] = {"labels",     "n_features", "solver",    "max_iter",
+                                     "tol",        "lambda",     "n_iter",    "total_iter",
+                                     "converged",  "stop",       "objective", "grad_max_abs",
+                                     "seed",       "shuffle",    "standardize", "precision"};
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         if (!json_is_string(json_object_get(meta, required[i])))
             FAIL("metadata %s missing", required[i]);

@@ -19,7 +19,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK_LIBS) -lm
 
 CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
-	tests/check_train tests/check_args tests/check_model_file
+	tests/check_train tests/check_solver tests/check_args tests/check_model_file
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_reference_SOURCES = tests/check_reference.c
@@ -34,6 +34,9 @@ tests_check_ops_LDADD = $(TEST_LIBS)
 tests_check_train_SOURCES = tests/check_train.c
 tests_check_train_CFLAGS = $(TEST_CFLAGS)
 tests_check_train_LDADD = $(TEST_LIBS)
+tests_check_solver_SOURCES = tests/check_solver.c
+tests_check_solver_CFLAGS = $(TEST_CFLAGS)
+tests_check_solver_LDADD = $(TEST_LIBS)
 tests_check_args_SOURCES = tests/check_args.c
 tests_check_args_CFLAGS = $(TEST_CFLAGS)
 tests_check_args_LDADD = $(TEST_LIBS)
@@ -52,3 +55,19 @@ clean-local: clean-pocl-cache
 clean-pocl-cache:
 	-rm -rf $(abs_top_builddir)/.pocl-cache
 .PHONY: clean-pocl-cache
+
+# scikit-learn's optimum on its bundled data sets (fixtures written by
+# tests/data/sklearn/make-fixtures.py; make check needs no Python).
+check_PROGRAMS += tests/check_sklearn
+TESTS += tests/check_sklearn
+tests_check_sklearn_SOURCES = tests/check_sklearn.c
+tests_check_sklearn_CFLAGS = $(TEST_CFLAGS)
+tests_check_sklearn_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS)
+EXTRA_DIST += \
+	tests/data/sklearn/README \
+	tests/data/sklearn/make-fixtures.py \
+	tests/data/sklearn/optima.txt \
+	tests/data/sklearn/iris.csv \
+	tests/data/sklearn/wine.csv \
+	tests/data/sklearn/breast_cancer.csv \
+	tests/data/sklearn/digits.csv

@@ -143,12 +143,14 @@ int cli_vector_from_json(const char *s, double *v, size_t n);
 typedef struct cli_progress {
     int enabled;   /* 0 with --quiet */
     int tty;       /* stderr is a terminal: redraw one line */
-    int epochs;
+    int epochs;    /* max_iter */
+    int lbfgs;     /* iterations, toward max|grad| <= tol, rather than epochs */
+    double tol;
     double start;  /* cli_now() at the start of training */
     int drawn;     /* a live line is on screen */
 } cli_progress;
 
-void cli_progress_init(cli_progress *p, int quiet, int epochs);
+void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt);
 /* One epoch's report; has_val says whether val_loss / val_acc are meaningful. */
 void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
                         double val_acc);
@@ -156,6 +158,28 @@ void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val
 void cli_progress_done(cli_progress *p);
 /* Prints a message line on stderr unless quiet (ends a live line first). */
 void cli_progress_note(cli_progress *p, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* -------------------------------------------------------- class_weight.c */
+
+/* --class-weight: "balanced" (scikit-learn's n / (C count_c)) or
+ * LABEL:WEIGHT,... in the data's label values (unlisted classes 1). */
+typedef struct cli_class_weight {
+    int balanced;
+    size_t n;         /* explicit entries */
+    int64_t *labels;
+    double *weights;
+} cli_class_weight;
+
+/* Checks the syntax (a usage error, before any file is read). */
+int cli_class_weight_parse(const char *cmd, const char *text, cli_class_weight *cw);
+void cli_class_weight_free(cli_class_weight *cw);
+/* The weight of each of the n samples of class index y[i] into `classes`
+ * (C sorted label values), malloc'd into *out. A label that is not a class
+ * is a usage error naming it ("not a class of <whose>"); so are weights that
+ * are all zero. */
+int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw, const int64_t *classes,
+                             size_t C, const char *whose, const int32_t *y, size_t n,
+                             double **out);
 
 /* ------------------------------------------------------------ history.c */
 

@@ -9,7 +9,10 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/progress.c \
 	src/cli/history.c \
 	src/cli/cmd_devices.c \
+	src/cli/train.h \
 	src/cli/cmd_train.c \
+	src/cli/train_report.c \
+	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
 	src/cli/cmd_gradcheck.c
@@ -27,6 +30,7 @@ CLI_TESTS = \
 	tests/cli/devices.sh \
 	tests/cli/train.sh \
 	tests/cli/options.sh \
+	tests/cli/solver.sh \
 	tests/cli/bad_input.sh \
 	tests/cli/model_file.sh \
 	tests/cli/gradcheck.sh
@@ -50,6 +54,7 @@ EXTRA_DIST += \
 	tests/data/cli/three.svm \
 	tests/data/cli/three.svm.gz \
 	tests/data/cli/three-subset.svm \
+	tests/data/cli/imbalanced.csv \
 	tests/data/cli/tiny-images-idx3-ubyte.gz \
 	tests/data/cli/tiny-labels-idx1-ubyte.gz \
 	tests/data/cli/plain-images-idx3-ubyte \

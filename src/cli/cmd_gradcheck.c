@@ -36,6 +36,7 @@ static void help(void)
            "\n"
            "Options:\n"
            "  --l2 F                 L2 penalty lambda, in loss and gradient (default 0)\n"
+           "  --C F                  the penalty as train's --C: lambda = 1 / (C n)\n"
            "  --seed N               seed of the random data, the weights and the\n"
            "                         parameter sample (default 1)\n"
            "  --max-params N         check at most N parameters, a random sample when\n"
@@ -51,8 +52,8 @@ static void help(void)
            cli_format_help);
 }
 
-enum { O_L2, O_SEED, O_MAX_PARAMS, O_FLOAT32, O_HELP };
-static const cli_option options[] = {{"l2", 0, 1},      {"seed", 0, 1},
+enum { O_L2, O_C, O_SEED, O_MAX_PARAMS, O_FLOAT32, O_HELP };
+static const cli_option options[] = {{"l2", 0, 1},      {"C", 0, 1},    {"seed", 0, 1},
                                      {"max-params", 0, 1}, {"float32", 0, 0},
                                      {"help", 'h', 0},  CLI_FORMAT_OPTIONS,
                                      {NULL, 0, 0}};
@@ -62,7 +63,8 @@ int cmd_gradcheck(int argc, char **argv)
     cli_args it;
     const char *v, *pos[2] = {NULL, NULL};
     int id, npos = 0, force32 = 0;
-    double l2 = 0.0;
+    double l2 = 0.0, penalty_C = 0.0; /* penalty_C > 0: --C, lambda once n is known */
+    int l2_given = 0;
     uint64_t seed = 1;
     size_t max_params = DEF_MAX_PARAMS;
     csm_read_options ro;
@@ -81,6 +83,10 @@ int cmd_gradcheck(int argc, char **argv)
         switch (id) {
         case O_L2:
             rc = cli_parse_double("gradcheck", "--l2", v, 0, 0, INFINITY, 0, &l2);
+            l2_given = 1;
+            break;
+        case O_C:
+            rc = cli_parse_double("gradcheck", "--C", v, 0, 1, INFINITY, 0, &penalty_C);
             break;
         case O_SEED:
             rc = cli_parse_u64("gradcheck", "--seed", v, &seed);
@@ -101,6 +107,9 @@ int cmd_gradcheck(int argc, char **argv)
         if (rc)
             return CLI_USAGE;
     }
+    if (l2_given && penalty_C > 0)
+        return cli_usage_error("gradcheck", "--C and --l2 both set the penalty (lambda = 1 / (C * "
+                                            "n)): give one");
     const char *data_path = pos[0], *model_path = pos[1];
 
     int status = CLI_FAIL;
@@ -195,6 +204,8 @@ int cmd_gradcheck(int argc, char **argv)
         w = b = NULL;
     }
 
+    if (penalty_C > 0)
+        l2 = 1.0 / (penalty_C * (double)n);
     size_t P = C * k + C;
     if (!w)
         w = malloc(C * k * sizeof *w);

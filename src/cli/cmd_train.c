@@ -1,78 +1,123 @@
 /* clsoftmax train [OPTIONS] DATA MODEL */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "train.h"
 
-/* The command's defaults (chosen on Fashion-MNIST; see the man page). */
-#define DEF_EPOCHS 20
-#define DEF_LR_SGD 0.1
-#define DEF_LR_MOMENTUM 0.01
-#define DEF_LR_ADAM 0.001
-#define DEF_BATCH 256
-#define DEF_L2 0.0
-#define DEF_OPTIMIZER 2 /* index into optimizers[]: adam */
-#define DEF_MOMENTUM 0.9
+/* Not a csm_train option: csm_model_init() takes it. */
 #define DEF_INIT 0 /* zeros */
-#define DEF_SEED 1
 
-static const char *const optimizers[] = {"sgd", "momentum", "adam", NULL};
-static const char *const inits[] = {"zeros", "normal", NULL};
+const char *const train_inits[] = {"zeros", "normal", NULL};
+static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", NULL};
 
+/* Every default printed here is read from csm_train_options_init(), the
+ * library's, so that the help cannot drift from what csm_train() does. */
 static void help(void)
 {
+    csm_train_options d;
+    csm_train_options_init(&d);
     printf("Usage: clsoftmax train [OPTIONS] DATA MODEL\n"
            "Train a softmax-regression model on DATA and write it to MODEL (safetensors).\n"
            "Classes are the sorted distinct labels of DATA; predictions come back in\n"
            "the same label values.\n"
            "\n"
-           "Training options:\n"
-           "  --epochs N             passes over the training data (default %d)\n"
-           "  --lr F                 learning rate (default %g with adam, %g with sgd,\n"
-           "                         %g with momentum)\n"
-           "  --batch-size N         samples per step, 0 = full batch (default %d)\n"
-           "  --l2 F                 L2 penalty lambda, (lambda/2)||W||^2 (default %g)\n"
-           "  --optimizer NAME       sgd, momentum or adam (default %s)\n"
-           "  --momentum F           momentum of the momentum optimizer (default %g)\n"
-           "  --init NAME            zeros, or normal: N(0, 0.01^2) weights (default %s)\n"
+           "The objective is scikit-learn's LogisticRegression (multinomial) divided by\n"
+           "the sum of the sample weights s_i (1 each without --class-weight):\n"
+           "  J = sum_i s_i l_i / sum_i s_i + (lambda/2) ||W||^2,\n"
+           "  lambda = 1 / (C sum_i s_i)\n"
+           "(l_i cross-entropy, natural log; the bias is not penalised), and by default it\n"
+           "is minimised as scikit-learn does, by full-batch L-BFGS to a tolerance, so\n"
+           "the weights compare directly with LogisticRegression(C=...).\n"
+           "\n"
+           "Solver options:\n"
+           "  --solver NAME          lbfgs, sgd, momentum or adam (default %s);\n"
+           "                         --optimizer NAME is a synonym kept for old scripts\n"
+           "  --max-iter N           at most N iterations (lbfgs) or epochs (sgd,\n"
+           "                         momentum, adam) (default %d)\n"
+           "  --epochs N             sgd, momentum, adam: the same as --max-iter\n"
+           "  --tol F                stop once converged, >= 0; 0 runs --max-iter\n"
+           "                         (default %g). lbfgs: max |dJ/dtheta| <= F, scikit-\n"
+           "                         learn's lbfgs test. sgd, momentum, adam: the epoch\n"
+           "                         loss has not improved by more than F for\n"
+           "                         --n-iter-no-change epochs, scikit-learn's SGD test\n"
+           "  --n-iter-no-change N   sgd, momentum, adam: epochs of --tol (default %d)\n"
+           "  --lbfgs-memory N       lbfgs: correction pairs kept, 1 to 1000 (default %d)\n"
+           "  --C F                  inverse regularisation strength, > 0, as in\n"
+           "                         scikit-learn and liblinear: lambda = 1 / (C * sum of\n"
+           "                         sample weights), 1 / (C n) unweighted (default %g)\n"
+           "  --l2 F                 lambda itself, >= 0, instead of --C (0: no penalty)\n"
+           "  --class-weight SPEC    balanced: class c weighs n / (classes * count_c),\n"
+           "                         as scikit-learn; or LABEL:W,LABEL:W,... in the\n"
+           "                         data's label values, W >= 0, unlisted classes 1.\n"
+           "                         Weights the training samples, not the validation\n"
+           "                         (default: none, every sample 1)\n"
+           "  --lr F                 sgd, momentum, adam: learning rate (default %g with\n"
+           "                         sgd, %g with momentum, %g with adam)\n"
+           "  --batch-size N         sgd, momentum, adam: samples per step, 0 = full\n"
+           "                         batch (default %zu)\n"
+           "  --momentum F           momentum: the momentum coefficient (default %g)\n"
            "  --seed N               seed for shuffling, --init normal and\n"
-           "                         --validation-split (default %d)\n"
-           "  --no-shuffle           keep the data order (default: reshuffle every epoch)\n"
+           "                         --validation-split (default %llu; with --resume, the\n"
+           "                         model's seed, so that its shuffles continue)\n"
+           "  --no-shuffle           sgd, momentum, adam: keep the data order (default:\n"
+           "                         reshuffle every epoch)\n"
+           "\n"
+           "Training options:\n"
+           "  --init NAME            zeros, or normal: N(0, 0.01^2) weights (default %s)\n"
            "  --standardize          train on per-feature standardized features (mean 0,\n"
            "                         std 1); the saved model still takes raw features\n"
            "  --double               train in float64 (needs a device with fp64;\n"
            "                         default float32)\n"
            "  --validation FILE      validation data, evaluated after every epoch\n"
+           "                         (lbfgs: iteration)\n"
            "  --validation-split F   hold out the last fraction F (0 < F < 1) of the\n"
            "                         data after a shuffle by --seed (default: none)\n"
            "  --early-stopping N     stop after N epochs without validation-loss\n"
            "                         improvement and save the best epoch's weights\n"
            "                         (needs --validation or --validation-split; default off)\n"
-           "  --history FILE         write a CSV row per epoch: epoch,loss,accuracy,\n"
-           "                         val_loss,val_accuracy,seconds\n"
-           "  --resume MODEL         start from a saved model instead of --init (its\n"
-           "                         classes must include every label of DATA)\n"
-           "  -q, --quiet            print nothing but errors\n"
+           "  --history FILE         write a CSV row per epoch (lbfgs: iteration):\n"
+           "                         epoch,loss,accuracy,val_loss,val_accuracy,seconds,\n"
+           "                         grad_max_abs\n"
+           "  --resume MODEL         continue a saved model: its weights, and the solver\n"
+           "                         state it carries when --solver is the same (Adam\n"
+           "                         moments, momentum, the epoch count; lbfgs restarts\n"
+           "                         its history); its classes must include every label\n"
+           "                         of DATA\n"
+           "  -q, --quiet            print nothing but errors and warnings\n"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
            "\n"
-           "Progress goes to stderr: a live line on a terminal, else one line per epoch.\n"
+           "Progress goes to stderr: a live line on a terminal, else one line per epoch\n"
+           "(lbfgs: iteration), then a summary: why it stopped, after how many\n"
+           "iterations, the objective J and max|grad| at the saved weights, the\n"
+           "training accuracy. A run that stops short of --tol (at --max-iter, or when\n"
+           "lbfgs can make no more progress) prints a WARNING, even with --quiet, and\n"
+           "still saves the model.\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
-           DEF_EPOCHS, DEF_LR_ADAM, DEF_LR_SGD, DEF_LR_MOMENTUM, DEF_BATCH, DEF_L2,
-           optimizers[DEF_OPTIMIZER], DEF_MOMENTUM,
-           inits[DEF_INIT], DEF_SEED, cli_format_help);
+           csm_solver_name(d.solver), d.max_iter, d.tol, d.n_iter_no_change, d.lbfgs_memory,
+           d.C, csm_default_learning_rate(CSM_SGD), csm_default_learning_rate(CSM_MOMENTUM),
+           csm_default_learning_rate(CSM_ADAM), d.batch_size, d.momentum,
+           (unsigned long long)d.seed, train_inits[DEF_INIT], cli_format_help);
 }
 
 enum {
+    O_SOLVER,
+    O_OPTIMIZER,
+    O_MAX_ITER,
     O_EPOCHS,
+    O_TOL,
+    O_N_ITER_NO_CHANGE,
+    O_LBFGS_MEMORY,
+    O_C,
+    O_L2,
+    O_CLASS_WEIGHT,
     O_LR,
     O_BATCH,
-    O_L2,
-    O_OPTIMIZER,
     O_MOMENTUM,
     O_INIT,
     O_SEED,
@@ -90,40 +135,190 @@ enum {
 };
 
 static const cli_option options[] = {
-    {"epochs", 0, 1},   {"lr", 0, 1},         {"batch-size", 0, 1},   {"l2", 0, 1},
-    {"optimizer", 0, 1}, {"momentum", 0, 1},  {"init", 0, 1},         {"seed", 0, 1},
-    {"no-shuffle", 0, 0}, {"standardize", 0, 0}, {"double", 0, 0},    {"validation", 0, 1},
-    {"validation-split", 0, 1}, {"early-stopping", 0, 1}, {"history", 0, 1}, {"resume", 0, 1},
-    {"quiet", 'q', 0},  {"help", 'h', 0},     CLI_FORMAT_OPTIONS,     {NULL, 0, 0}};
+    {"solver", 0, 1},       {"optimizer", 0, 1},     {"max-iter", 0, 1},
+    {"epochs", 0, 1},       {"tol", 0, 1},           {"n-iter-no-change", 0, 1},
+    {"lbfgs-memory", 0, 1}, {"C", 0, 1},             {"l2", 0, 1},
+    {"class-weight", 0, 1}, {"lr", 0, 1},            {"batch-size", 0, 1},
+    {"momentum", 0, 1},     {"init", 0, 1},          {"seed", 0, 1},
+    {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
+    {"validation", 0, 1},   {"validation-split", 0, 1}, {"early-stopping", 0, 1},
+    {"history", 0, 1},      {"resume", 0, 1},        {"quiet", 'q', 0},
+    {"help", 'h', 0},       CLI_FORMAT_OPTIONS,      {NULL, 0, 0}};
 
-typedef struct train_cfg {
-    long epochs;
-    double lr;
-    size_t batch;
-    double l2;
-    int optimizer;
-    double momentum;
-    int init;
-    uint64_t seed;
-    int shuffle;
-    int standardize;
-    int use_double;
-    const char *validation;
-    double split; /* 0: none */
-    long patience; /* 0: off */
-    const char *history;
-    const char *resume;
-    int quiet;
-    csm_read_options ro;
-    const char *data_path, *model_path;
-} train_cfg;
+/* Options given on the command line, by option id, for the checks that
+ * depend on the solver (which may come after them). */
+typedef struct given_opts {
+    int set[O_FORMAT_FIRST];
+} given_opts;
+
+/* Options that belong to one kind of solver are refused with the other,
+ * rather than silently ignored: `--solver lbfgs --lr 0.1` would otherwise
+ * look like it trained with that learning rate. */
+static int check_solver_options(const train_cfg *c, const given_opts *g)
+{
+    static const int first_order_only[] = {O_LR, O_BATCH, O_MOMENTUM, O_N_ITER_NO_CHANGE,
+                                           O_NO_SHUFFLE};
+    if (g->set[O_EPOCHS] && g->set[O_MAX_ITER])
+        return cli_usage_error("train", "--epochs and --max-iter are the same option: give one");
+    if (g->set[O_C] && g->set[O_L2])
+        return cli_usage_error("train",
+                               "--C and --l2 both set the penalty (lambda = 1 / (C * n)): "
+                               "give one");
+    if (c->opt.solver == CSM_LBFGS) {
+        if (g->set[O_EPOCHS])
+            return cli_usage_error("train", "--epochs counts epochs of sgd, momentum and adam; "
+                                            "lbfgs counts iterations: use --max-iter");
+        for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
+            if (g->set[first_order_only[i]])
+                return cli_usage_error("train",
+                                       "--%s applies to --solver sgd, momentum and adam, not "
+                                       "to lbfgs (full batch, no learning rate)",
+                                       options[first_order_only[i]].name);
+    } else if (g->set[O_LBFGS_MEMORY]) {
+        return cli_usage_error("train", "--lbfgs-memory applies to --solver lbfgs only");
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, train_cfg *c)
+{
+    cli_args it;
+    const char *v;
+    int id, npos = 0, choice;
+    const char *pos[2] = {NULL, NULL};
+    long l;
+    given_opts given;
+
+    memset(c, 0, sizeof *c);
+    memset(&given, 0, sizeof given);
+    csm_train_options_init(&c->opt);
+    c->init = DEF_INIT;
+    csm_read_options_init(&c->ro);
+
+    cli_args_init(&it, "train", argc, argv);
+    while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
+        int rc = 0;
+        if (id >= 0 && id < O_FORMAT_FIRST)
+            given.set[id] = 1;
+        switch (id) {
+        case CLI_ARG_ERROR:
+            return CLI_USAGE;
+        case CLI_ARG_POSITIONAL:
+            if (npos >= 2)
+                return cli_usage_error("train", "unexpected argument '%s'", v);
+            pos[npos++] = v;
+            break;
+        case O_SOLVER:
+        case O_OPTIMIZER:
+            rc = cli_parse_choice("train", id == O_SOLVER ? "--solver" : "--optimizer", v,
+                                  solvers, &choice);
+            if (!rc)
+                c->opt.solver = (csm_solver)csm_solver_from_name(solvers[choice]);
+            break;
+        case O_MAX_ITER:
+        case O_EPOCHS:
+            rc = cli_parse_long("train", id == O_MAX_ITER ? "--max-iter" : "--epochs", v, 1,
+                                INT_MAX, &l);
+            c->opt.max_iter = (int)l;
+            break;
+        case O_TOL:
+            rc = cli_parse_double("train", "--tol", v, 0, 0, INFINITY, 0, &c->opt.tol);
+            break;
+        case O_N_ITER_NO_CHANGE:
+            rc = cli_parse_long("train", "--n-iter-no-change", v, 1, INT_MAX, &l);
+            c->opt.n_iter_no_change = (int)l;
+            break;
+        case O_LBFGS_MEMORY:
+            rc = cli_parse_long("train", "--lbfgs-memory", v, 1, 1000, &l);
+            c->opt.lbfgs_memory = (int)l;
+            break;
+        case O_C:
+            rc = cli_parse_double("train", "--C", v, 0, 1, INFINITY, 0, &c->opt.C);
+            break;
+        case O_L2:
+            rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->opt.l2);
+            c->use_l2 = 1;
+            break;
+        case O_CLASS_WEIGHT:
+            cli_class_weight_free(&c->cw);
+            rc = cli_class_weight_parse("train", v, &c->cw);
+            c->class_weight = v;
+            break;
+        case O_LR:
+            rc = cli_parse_double("train", "--lr", v, 0, 1, INFINITY, 0, &c->opt.learning_rate);
+            break;
+        case O_BATCH:
+            rc = cli_parse_size("train", "--batch-size", v, &c->opt.batch_size);
+            break;
+        case O_MOMENTUM:
+            rc = cli_parse_double("train", "--momentum", v, 0, 0, 1, 1, &c->opt.momentum);
+            break;
+        case O_INIT:
+            rc = cli_parse_choice("train", "--init", v, train_inits, &c->init);
+            break;
+        case O_SEED:
+            rc = cli_parse_u64("train", "--seed", v, &c->opt.seed);
+            c->seed_given = 1;
+            break;
+        case O_NO_SHUFFLE:
+            c->opt.shuffle = 0;
+            break;
+        case O_STANDARDIZE:
+            c->standardize = 1;
+            break;
+        case O_DOUBLE:
+            c->use_double = 1;
+            break;
+        case O_VALIDATION:
+            c->validation = v;
+            break;
+        case O_VALIDATION_SPLIT:
+            rc = cli_parse_double("train", "--validation-split", v, 0, 1, 1, 1, &c->split);
+            break;
+        case O_EARLY_STOPPING:
+            rc = cli_parse_long("train", "--early-stopping", v, 1, INT_MAX, &l);
+            c->patience = l;
+            break;
+        case O_HISTORY:
+            c->history = v;
+            break;
+        case O_RESUME:
+            c->resume = v;
+            c->opt.resume = 1;
+            break;
+        case O_QUIET:
+            c->quiet = 1;
+            break;
+        case O_HELP:
+            help();
+            return -1;
+        default:
+            rc = cli_format_option("train", options[id].name, v, &c->ro);
+            break;
+        }
+        if (rc)
+            return CLI_USAGE;
+    }
+    if (npos < 2)
+        return cli_usage_error("train", npos == 0 ? "missing DATA and MODEL arguments"
+                                                  : "missing MODEL argument");
+    c->data_path = pos[0];
+    c->model_path = pos[1];
+    if (check_solver_options(c, &given))
+        return CLI_USAGE;
+    if (c->validation && c->split > 0)
+        return cli_usage_error("train", "--validation and --validation-split exclude each other");
+    if (c->patience > 0 && !c->validation && !(c->split > 0))
+        return cli_usage_error("train",
+                               "--early-stopping needs --validation or --validation-split");
+    return 0;
+}
 
 /* State shared with the epoch callback. */
 typedef struct train_state {
     cli_progress progress;
     cli_history history;
     csm_dataset *val;
-    size_t C, k;
     long patience;
     int bad_epochs;
     double best_loss;
@@ -133,7 +328,6 @@ typedef struct train_state {
     int write_failed;
     int stopped_early;
     int last_epoch;
-    double loss, acc, val_loss, val_acc;
 } train_state;
 
 static int on_epoch(csm_model *model, const csm_epoch_info *info, void *user)
@@ -149,10 +343,6 @@ static int on_epoch(csm_model *model, const csm_epoch_info *info, void *user)
         }
     }
     s->last_epoch = info->epoch;
-    s->loss = info->loss;
-    s->acc = info->accuracy;
-    s->val_loss = vl;
-    s->val_acc = va;
     cli_progress_epoch(&s->progress, info, has_val, vl, va);
     if (cli_history_row(&s->history, info, has_val, vl, va) != 0) {
         s->write_failed = 1;
@@ -193,140 +383,104 @@ static void *gather_rows(const void *x, csm_dtype dt, size_t k, const size_t *ro
     return out;
 }
 
-static int set_meta(csm_model *m, const char *key, const char *value)
+/* Without --seed, a resumed run takes the seed it was trained with: the
+ * library draws epoch e's shuffle from (seed, e), so the same seed makes
+ * 3 + 3 epochs see the batches of 6 in one run. */
+static int inherit_seed(train_cfg *c, const csm_model *loaded)
 {
-    csm_status st = csm_model_set_metadata(m, key, value);
-    return st == CSM_OK ? 0 : cli_lib_error(csm_model_context(m), st);
-}
-
-/* The shortest %g form that reads back as exactly v. */
-static int set_meta_f(csm_model *m, const char *key, double v)
-{
-    char buf[64];
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
+    const char *s = csm_model_get_metadata(loaded, "seed");
+    if (c->seed_given || !s)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno == ERANGE || s[0] == '-' || s[0] == '+' || s[0] == ' ') {
+        cli_error("%s: metadata seed '%.40s' is not a seed: give --seed", c->resume, s);
+        return CLI_FAIL;
     }
-    return set_meta(m, key, buf);
-}
-
-static int parse_args(int argc, char **argv, train_cfg *c)
-{
-    cli_args it;
-    const char *v;
-    int id, npos = 0;
-    const char *pos[2] = {NULL, NULL};
-    long l;
-
-    memset(c, 0, sizeof *c);
-    c->epochs = DEF_EPOCHS;
-    c->lr = 0; /* by optimizer, below */
-    c->batch = DEF_BATCH;
-    c->l2 = DEF_L2;
-    c->optimizer = DEF_OPTIMIZER;
-    c->momentum = DEF_MOMENTUM;
-    c->init = DEF_INIT;
-    c->seed = DEF_SEED;
-    c->shuffle = 1;
-    csm_read_options_init(&c->ro);
-
-    cli_args_init(&it, "train", argc, argv);
-    while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
-        int rc = 0;
-        switch (id) {
-        case CLI_ARG_ERROR:
-            return CLI_USAGE;
-        case CLI_ARG_POSITIONAL:
-            if (npos >= 2)
-                return cli_usage_error("train", "unexpected argument '%s'", v);
-            pos[npos++] = v;
-            break;
-        case O_EPOCHS:
-            rc = cli_parse_long("train", "--epochs", v, 1, INT_MAX, &c->epochs);
-            break;
-        case O_LR:
-            rc = cli_parse_double("train", "--lr", v, 0, 1, INFINITY, 0, &c->lr);
-            break;
-        case O_BATCH:
-            rc = cli_parse_size("train", "--batch-size", v, &c->batch);
-            break;
-        case O_L2:
-            rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->l2);
-            break;
-        case O_OPTIMIZER:
-            rc = cli_parse_choice("train", "--optimizer", v, optimizers, &c->optimizer);
-            break;
-        case O_MOMENTUM:
-            rc = cli_parse_double("train", "--momentum", v, 0, 0, 1, 1, &c->momentum);
-            break;
-        case O_INIT:
-            rc = cli_parse_choice("train", "--init", v, inits, &c->init);
-            break;
-        case O_SEED:
-            rc = cli_parse_u64("train", "--seed", v, &c->seed);
-            break;
-        case O_NO_SHUFFLE:
-            c->shuffle = 0;
-            break;
-        case O_STANDARDIZE:
-            c->standardize = 1;
-            break;
-        case O_DOUBLE:
-            c->use_double = 1;
-            break;
-        case O_VALIDATION:
-            c->validation = v;
-            break;
-        case O_VALIDATION_SPLIT:
-            rc = cli_parse_double("train", "--validation-split", v, 0, 1, 1, 1, &c->split);
-            break;
-        case O_EARLY_STOPPING:
-            rc = cli_parse_long("train", "--early-stopping", v, 1, INT_MAX, &l);
-            c->patience = l;
-            break;
-        case O_HISTORY:
-            c->history = v;
-            break;
-        case O_RESUME:
-            c->resume = v;
-            break;
-        case O_QUIET:
-            c->quiet = 1;
-            break;
-        case O_HELP:
-            help();
-            return -1;
-        default:
-            rc = cli_format_option("train", options[id].name, v, &c->ro);
-            break;
-        }
-        if (rc)
-            return CLI_USAGE;
-    }
-    if (npos < 2)
-        return cli_usage_error("train", npos == 0 ? "missing DATA and MODEL arguments"
-                                                  : "missing MODEL argument");
-    if (c->lr == 0)
-        c->lr = c->optimizer == 0 ? DEF_LR_SGD : c->optimizer == 1 ? DEF_LR_MOMENTUM : DEF_LR_ADAM;
-    c->data_path = pos[0];
-    c->model_path = pos[1];
-    if (c->validation && c->split > 0)
-        return cli_usage_error("train", "--validation and --validation-split exclude each other");
-    if (c->patience > 0 && !c->validation && !(c->split > 0))
-        return cli_usage_error("train",
-                               "--early-stopping needs --validation or --validation-split");
+    c->opt.seed = (uint64_t)v;
     return 0;
+}
+
+/* The solver state --resume continues, or a note saying why there is
+ * none to continue. */
+static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_model *m,
+                              int converted)
+{
+    long iters = 0;
+    const char *had = csm_model_solver_state(m, &iters);
+    const char *now = csm_solver_name(c->opt.solver);
+    if (!had)
+        cli_progress_note(p, "%s carries no solver state: %s starts afresh from its weights",
+                          c->resume, now);
+    else if (converted)
+        cli_progress_note(p, "%s: converting to %s drops its %s state: %s starts afresh from "
+                          "its weights", c->resume, c->use_double ? "float64" : "float32",
+                          had, now);
+    else if (strcmp(had, now) != 0)
+        cli_progress_note(p, "%s carries %s state, not %s: %s starts afresh from its weights",
+                          c->resume, had, now, now);
+    else if (c->opt.solver == CSM_LBFGS)
+        cli_progress_note(p, "%s: lbfgs continues after %ld iteration%s, its history restarted "
+                          "at the model's weights", c->resume, iters, iters == 1 ? "" : "s");
+    else
+        cli_progress_note(p, "%s: continuing its %s state after %ld epoch%s", c->resume, had,
+                          iters, iters == 1 ? "" : "s");
+}
+
+/* Class weights are sample weights of the training rows only: the
+ * validation loss stays the plain mean, comparable across weightings. */
+static int apply_class_weight(const train_cfg *c, csm_context *ctx, csm_dataset *train,
+                              const int64_t *classes, size_t C, const int32_t *y, size_t n)
+{
+    char of[1100] = "the training data";
+    double *w = NULL;
+    if (c->resume)
+        snprintf(of, sizeof of, "the model %s", c->resume);
+    int rc = cli_class_weight_samples("train", &c->cw, classes, C, of, y, n, &w);
+    if (rc)
+        return rc;
+    csm_status st = csm_dataset_set_weights(train, w);
+    free(w);
+    return st == CSM_OK ? 0 : cli_lib_error(ctx, st);
+}
+
+/* The saved model's numbers: after --early-stopping the best epoch's
+ * weights replace the last ones, so J and its gradient are recomputed
+ * there (gw, gb: scratch of C x k and C). */
+static csm_status finish_outcome(csm_model *model, const csm_dataset *train, const csm_dataset *val,
+                                 const train_state *s, size_t C, size_t k, double *gw, double *gb,
+                                 train_outcome *out)
+{
+    csm_status st;
+    if (s->patience > 0 && s->best_epoch > 0) {
+        out->best_epoch = s->best_epoch;
+        if ((st = csm_model_set_params(model, s->best_w, s->best_b)) != CSM_OK ||
+            (st = csm_gradient(model, train, out->res.l2, &out->res.objective, gw, gb)) != CSM_OK)
+            return st;
+        double g = 0;
+        for (size_t i = 0; i < C * k; i++)
+            g = fmax(g, fabs(gw[i]));
+        for (size_t c = 0; c < C; c++)
+            g = fmax(g, fabs(gb[c]));
+        out->res.grad_max_abs = g;
+    }
+    if ((st = csm_evaluate(model, train, NULL, &out->accuracy)) != CSM_OK)
+        return st;
+    out->has_val = val != NULL;
+    if (val && (st = csm_evaluate(model, val, &out->val_loss, &out->val_acc)) != CSM_OK)
+        return st;
+    return CSM_OK;
 }
 
 int cmd_train(int argc, char **argv)
 {
     train_cfg cfg;
     int rc = parse_args(argc, argv, &cfg);
-    if (rc == -1)
-        return CLI_OK;
-    if (rc)
-        return rc;
+    if (rc) {
+        cli_class_weight_free(&cfg.cw);
+        return rc == -1 ? CLI_OK : rc;
+    }
 
     const char *whose_resume = NULL;
     char whose_buf[1100];
@@ -342,18 +496,24 @@ int cmd_train(int argc, char **argv)
     void *train_x = NULL, *val_x = NULL; /* owned copies, or NULL */
     double *mean = NULL, *scale = NULL, *w = NULL, *b = NULL;
     train_state state;
+    train_outcome outcome;
     csm_status st;
     int status = CLI_FAIL;
     memset(&tab, 0, sizeof tab);
     memset(&vtab, 0, sizeof vtab);
     memset(&state, 0, sizeof state);
+    memset(&outcome, 0, sizeof outcome);
     csm_precision prec = cfg.use_double ? CSM_FLOAT64 : CSM_FLOAT32;
+    cli_progress_init(&state.progress, cfg.quiet, &cfg.opt);
 
-    /* A resumed model fixes the feature count (libsvm) and the classes. */
+    /* A resumed model fixes the feature count (libsvm), the classes and,
+     * unless --seed says otherwise, the seed. */
     if (cfg.resume) {
         if (!(ctx = cli_context_create()))
             goto done;
         if (cli_load_model(ctx, cfg.resume, &loaded))
+            goto done;
+        if (inherit_seed(&cfg, loaded))
             goto done;
         cfg.ro.n_features = csm_model_n_features(loaded);
         snprintf(whose_buf, sizeof whose_buf, "the model %s does not know", cfg.resume);
@@ -411,7 +571,7 @@ int cmd_train(int argc, char **argv)
             goto nomem;
         for (size_t i = 0; i < tab.n; i++)
             perm[i] = i;
-        uint64_t rs = cfg.seed ^ 0x5EED5A17ULL;
+        uint64_t rs = cfg.opt.seed ^ 0x5EED5A17ULL;
         cli_shuffle(perm, tab.n, &rs);
         for (size_t i = 0; i < n_train; i++)
             train_labels[i] = labels[perm[i]];
@@ -503,6 +663,7 @@ int cmd_train(int argc, char **argv)
     if (!w || !b)
         goto nomem;
     if (loaded) {
+        note_resume_state(&state.progress, &cfg, loaded, csm_model_precision(loaded) != prec);
         if (csm_model_precision(loaded) != prec) {
             if (cli_convert_model(loaded, prec, &model))
                 goto done;
@@ -524,7 +685,7 @@ int cmd_train(int argc, char **argv)
         if ((st = csm_model_set_labels(model, classes)) != CSM_OK)
             goto liberr;
         if ((st = csm_model_init(model, cfg.init == 1 ? CSM_INIT_NORMAL : CSM_INIT_ZEROS,
-                                 cfg.seed)) != CSM_OK)
+                                 cfg.opt.seed)) != CSM_OK)
             goto liberr;
     }
 
@@ -538,22 +699,15 @@ int cmd_train(int argc, char **argv)
     free(val_x);
     val_x = NULL;
 
-    csm_train_options topt;
-    csm_train_options_init(&topt);
-    topt.epochs = (int)cfg.epochs;
-    topt.learning_rate = cfg.lr;
-    topt.batch_size = cfg.batch;
-    topt.l2 = cfg.l2;
-    topt.optimizer = cfg.optimizer == 0 ? CSM_SGD : cfg.optimizer == 1 ? CSM_MOMENTUM : CSM_ADAM;
-    topt.momentum = cfg.momentum;
-    topt.seed = cfg.seed;
-    topt.shuffle = cfg.shuffle;
-    topt.callback = on_epoch;
-    topt.user = &state;
+    if (cfg.class_weight &&
+        (rc = apply_class_weight(&cfg, ctx, train_set, classes, C, train_labels, n_train))) {
+        status = rc; /* a label that is not a class is a usage error */
+        goto done;
+    }
 
+    cfg.opt.callback = on_epoch;
+    cfg.opt.user = &state;
     state.val = val_set;
-    state.C = C;
-    state.k = k;
     state.patience = cfg.patience;
     if (cfg.patience > 0) {
         state.best_w = malloc(C * k * sizeof *state.best_w);
@@ -564,7 +718,6 @@ int cmd_train(int argc, char **argv)
     if (cfg.history && cli_history_open(&state.history, cfg.history))
         goto done;
 
-    cli_progress_init(&state.progress, cfg.quiet, (int)cfg.epochs);
     {
         char list[512];
         cli_format_labels(list, sizeof list, classes, C);
@@ -576,9 +729,8 @@ int cmd_train(int argc, char **argv)
         cli_progress_note(&state.progress, "device: %s",
                           csm_context_device(ctx)->device_name);
     }
-    double t0 = cli_now();
-    st = csm_train(model, train_set, &topt);
-    double elapsed = cli_now() - t0;
+    state.progress.start = cli_now(); /* for the ETA: training starts now */
+    st = csm_train(model, train_set, &cfg.opt, &outcome.res);
     cli_progress_done(&state.progress);
     if (st != CSM_OK)
         goto liberr;
@@ -592,16 +744,17 @@ int cmd_train(int argc, char **argv)
         goto done;
 
     if (cfg.patience > 0 && state.best_epoch > 0) {
-        if ((st = csm_model_set_params(model, state.best_w, state.best_b)) != CSM_OK)
-            goto liberr;
+        const char *unit = train_unit(cfg.opt.solver);
         if (state.stopped_early)
             cli_progress_note(&state.progress,
-                              "early stopping after epoch %d: no val_loss improvement for %ld "
-                              "epochs",
-                              state.last_epoch, cfg.patience);
-        cli_progress_note(&state.progress, "keeping the best epoch %d (val_loss %.6f)",
+                              "early stopping after %s %d: no val_loss improvement for %ld "
+                              "%ss",
+                              unit, state.last_epoch, cfg.patience, unit);
+        cli_progress_note(&state.progress, "keeping the best %s %d (val_loss %.6f)", unit,
                           state.best_epoch, state.best_loss);
     }
+    if ((st = finish_outcome(model, train_set, val_set, &state, C, k, w, b, &outcome)) != CSM_OK)
+        goto liberr;
 
     /* Fold the standardization into the saved weights. */
     if (cfg.standardize) {
@@ -612,72 +765,11 @@ int cmd_train(int argc, char **argv)
             goto liberr;
     }
 
-    /* Metadata: the training options, as strings. */
-    {
-        char buf[64];
-        int bad = 0;
-        snprintf(buf, sizeof buf, "%ld", cfg.epochs);
-        bad |= set_meta(model, "epochs", buf);
-        snprintf(buf, sizeof buf, "%d", state.last_epoch);
-        bad |= set_meta(model, "epochs_run", buf);
-        bad |= set_meta_f(model, "lr", cfg.lr);
-        snprintf(buf, sizeof buf, "%zu", cfg.batch);
-        bad |= set_meta(model, "batch_size", buf);
-        bad |= set_meta_f(model, "l2", cfg.l2);
-        bad |= set_meta(model, "optimizer", optimizers[cfg.optimizer]);
-        bad |= set_meta_f(model, "momentum", cfg.momentum);
-        if (cfg.resume)
-            bad |= set_meta(model, "resumed_from", cfg.resume);
-        else
-            bad |= set_meta(model, "init", inits[cfg.init]);
-        snprintf(buf, sizeof buf, "%llu", (unsigned long long)cfg.seed);
-        bad |= set_meta(model, "seed", buf);
-        bad |= set_meta(model, "shuffle", cfg.shuffle ? "true" : "false");
-        bad |= set_meta(model, "standardize", cfg.standardize ? "true" : "false");
-        bad |= set_meta(model, "precision", cfg.use_double ? "float64" : "float32");
-        if (cfg.split > 0)
-            bad |= set_meta_f(model, "validation_split", cfg.split);
-        else
-            bad |= set_meta(model, "validation_split", NULL);
-        if (cfg.patience > 0) {
-            snprintf(buf, sizeof buf, "%ld", cfg.patience);
-            bad |= set_meta(model, "early_stopping", buf);
-            snprintf(buf, sizeof buf, "%d", state.best_epoch);
-            bad |= set_meta(model, "best_epoch", buf);
-        } else {
-            bad |= set_meta(model, "early_stopping", NULL);
-            bad |= set_meta(model, "best_epoch", NULL);
-        }
-        if (cfg.standardize) {
-            char *ms = cli_vector_to_json(mean, k), *ss = cli_vector_to_json(scale, k);
-            if (!ms || !ss) {
-                free(ms);
-                free(ss);
-                goto nomem;
-            }
-            bad |= set_meta(model, "standardize_mean", ms);
-            bad |= set_meta(model, "standardize_scale", ss);
-            free(ms);
-            free(ss);
-        } else {
-            bad |= set_meta(model, "standardize_mean", NULL);
-            bad |= set_meta(model, "standardize_scale", NULL);
-        }
-        if (bad)
-            goto done;
-    }
-
+    if (train_write_metadata(model, &cfg, &outcome, mean, scale, k))
+        goto done;
     if ((st = csm_model_save(model, cfg.model_path)) != CSM_OK)
         goto liberr;
-    if (val_set)
-        cli_progress_note(&state.progress,
-                          "trained %d epochs in %.2fs: loss %.6f accuracy %.4f, val_loss %.6f "
-                          "val_accuracy %.4f",
-                          state.last_epoch, elapsed, state.loss, state.acc, state.val_loss,
-                          state.val_acc);
-    else
-        cli_progress_note(&state.progress, "trained %d epochs in %.2fs: loss %.6f accuracy %.4f",
-                          state.last_epoch, elapsed, state.loss, state.acc);
+    train_report(&state.progress, &cfg, &outcome);
     cli_progress_note(&state.progress, "wrote %s (%zu classes, %zu features, %s)",
                       cfg.model_path, C, k, cfg.use_double ? "float64" : "float32");
     status = CLI_OK;
@@ -694,6 +786,7 @@ done:
         fclose(state.history.f);
         state.history.f = NULL;
     }
+    cli_class_weight_free(&cfg.cw);
     free(state.best_w);
     free(state.best_b);
     if (train_labels != labels)

@@ -1,6 +1,7 @@
 /* Training progress on stderr: on a terminal one live line redrawn after
- * every epoch (epoch i/N, a bar, samples/s, loss, accuracy, ETA); otherwise
- * one plain line per epoch; nothing with --quiet. */
+ * every epoch (epoch i/N, a bar, samples/s, loss, accuracy, ETA) or L-BFGS
+ * iteration; otherwise one plain line each; nothing with --quiet. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,12 +11,14 @@
 
 #define BAR_WIDTH 24
 
-void cli_progress_init(cli_progress *p, int quiet, int epochs)
+void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt)
 {
     memset(p, 0, sizeof *p);
     p->enabled = !quiet;
     p->tty = isatty(STDERR_FILENO);
-    p->epochs = epochs;
+    p->epochs = opt->max_iter;
+    p->lbfgs = opt->solver == CSM_LBFGS;
+    p->tol = opt->tol;
     p->start = cli_now();
 }
 
@@ -30,6 +33,26 @@ static void format_duration(char *buf, size_t len, double s)
         snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
 }
 
+/* L-BFGS usually stops far below max_iter, so a bar and an ETA toward it
+ * would mislead: its line shows max|grad| against tol instead. */
+static void lbfgs_line(cli_progress *p, const csm_epoch_info *info, int total, const char *val)
+{
+    char grad[64] = "";
+    if (isfinite(info->grad_max_abs))
+        snprintf(grad, sizeof grad, "  max|grad| %.2e", info->grad_max_abs);
+    if (p->tty) {
+        char elapsed[32];
+        format_duration(elapsed, sizeof elapsed, cli_now() - p->start);
+        fprintf(stderr, "\r\033[Kiteration %d/%d  loss %.6f  acc %.4f%s (tol %g)%s  %s",
+                info->epoch, total, info->loss, info->accuracy, grad, p->tol, val, elapsed);
+        p->drawn = 1;
+    } else {
+        fprintf(stderr, "iteration %d/%d  loss %.9f  accuracy %.4f%s%s  evals %d  %.2fs\n",
+                info->epoch, total, info->loss, info->accuracy, grad, val, info->evaluations,
+                info->seconds);
+    }
+}
+
 void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
                         double val_acc)
 {
@@ -40,7 +63,9 @@ void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val
     char val[96] = "";
     if (has_val)
         snprintf(val, sizeof val, "  val_loss %.4f  val_acc %.4f", val_loss, val_acc);
-    if (p->tty) {
+    if (p->lbfgs) {
+        lbfgs_line(p, info, total, val);
+    } else if (p->tty) {
         double elapsed = cli_now() - p->start;
         double eta = info->epoch > 0 ? elapsed / info->epoch * (total - info->epoch) : 0;
         char bar[BAR_WIDTH + 1], eta_s[32];

@@ -74,6 +74,21 @@ need_device() {
 # Field VALUE of the eval output ("loss X", "accuracy X").
 eval_field() { sed -n "s/^$1 //p" "$T/out" | head -n 1; }
 
+# The JSON header of a safetensors MODEL (its length is the first 8 bytes,
+# little-endian; od reads them in the host's order, little-endian here).
+st_header() {
+    len=$(od -An -t u8 -N 8 "$1" | tr -d ' ')
+    tail -c +9 "$1" | head -c "$len"
+}
+# meta KEY MODEL: the metadata value (a string), empty when absent.
+meta() { st_header "$2" | grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | sed 's/^"[^"]*":"//; s/"$//'; }
+has_meta() { st_header "$2" | grep -q "\"$1\":\""; }
+# tensors MODEL: the tensor bytes (weights, bias and any solver state).
+tensors() {
+    len=$(od -An -t u8 -N 8 "$1" | tr -d ' ')
+    tail -c +$((9 + len)) "$1"
+}
+
 # awk-based float comparison: ge A B -> A >= B.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 close_to() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }

@@ -33,6 +33,14 @@ runs "train 1..3 libsvm" train -q $SGD --epochs 10 "$DATA/three.svm" "$T/three.s
 verify "independent reader reproduces predict (1..3, libsvm)" "$T/three.st" "$DATA/three.svm" svm 0
 runs "train --standardize" train -q $SGD --epochs 10 --standardize --label-column last "$DATA/three.csv" "$T/std.st"
 verify "standardized model works on raw features" "$T/std.st" "$DATA/three.csv" csv last --label-column last
+runs "train lbfgs (the default)" train -q "$DATA/three.svm" "$T/lbfgs.st"
+verify "independent reader reproduces predict (lbfgs)" "$T/lbfgs.st" "$DATA/three.svm" svm 0
+# Adam's moments travel in the file as extra tensors: readers that want
+# weight and bias only must still work, and the state must be well formed
+runs "train adam" train -q --solver adam --epochs 3 --batch-size 8 "$DATA/pm1.csv" "$T/adam.st"
+verify "independent reader reproduces predict (adam state in the file)" "$T/adam.st" "$DATA/pm1.csv" csv 0
+runs "train momentum" train -q --solver momentum --epochs 3 --batch-size 8 "$DATA/pm1.csv" "$T/mom.st"
+verify "independent reader reproduces predict (momentum state in the file)" "$T/mom.st" "$DATA/pm1.csv" csv 0
 run devices
 if grep -A2 '^\*' "$T/out" | grep -q 'fp64 yes'; then
     runs "train --double" train -q $SGD --epochs 10 --double "$DATA/pm1.csv" "$T/d.st"

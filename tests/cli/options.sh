@@ -5,7 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 need_device
 
-SGD="--optimizer sgd --lr 0.5 --batch-size 8"
+# --tol 0: these runs test other options, each for exactly --epochs epochs
+SGD="--optimizer sgd --lr 0.5 --batch-size 8 --tol 0"
 
 # ---- --standardize: the saved model works on raw features. The last
 # validation loss (computed on standardized features with the unfolded
@@ -97,16 +98,19 @@ else
     fails "train --double without fp64" 1 "fp64|float64" train -q --double "$DATA/pm1.csv" "$T/d.st"
 fi
 
-# ---- optimizers, init, batch sizes
+# ---- solvers, init, batch sizes
 for opt in sgd momentum adam; do
-    runs "optimizer $opt" train -q --optimizer $opt --epochs 30 --batch-size 8 "$DATA/pm1.csv" "$T/o-$opt.st"
+    runs "solver $opt" train -q --solver $opt --epochs 30 --batch-size 8 "$DATA/pm1.csv" "$T/o-$opt.st"
     run eval "$DATA/pm1.csv" "$T/o-$opt.st"
-    check "optimizer $opt learns ($(eval_field accuracy))" ge "$(eval_field accuracy)" 0.9
+    check "solver $opt learns ($(eval_field accuracy))" ge "$(eval_field accuracy)" 0.9
 done
+runs "solver lbfgs (the default)" train -q "$DATA/pm1.csv" "$T/o-lbfgs.st"
+run eval "$DATA/pm1.csv" "$T/o-lbfgs.st"
+check "solver lbfgs learns ($(eval_field accuracy))" ge "$(eval_field accuracy)" 0.95
 runs "full batch (--batch-size 0)" train -q --optimizer sgd --lr 1 --epochs 50 --batch-size 0 "$DATA/pm1.csv" "$T/fb.st"
 run eval "$DATA/pm1.csv" "$T/fb.st"
 check "full batch learns" ge "$(eval_field accuracy)" 0.9
-runs "batch larger than the data" train -q --batch-size 1000 --epochs 2 "$DATA/pm1.csv" "$T/big.st"
+runs "batch larger than the data" train -q --solver sgd --batch-size 1000 --epochs 2 "$DATA/pm1.csv" "$T/big.st"
 runs "--init normal --seed 7 --l2 0.01 --momentum 0.5" train -q --optimizer momentum --init normal --seed 7 \
     --l2 0.01 --momentum 0.5 --epochs 3 "$DATA/pm1.csv" "$T/n.st"
 check "metadata init normal" grep -q '"init":"normal"' "$T/n.st"
@@ -121,8 +125,8 @@ runs "--no-shuffle" train -q $SGD --epochs 3 --no-shuffle "$DATA/pm1.csv" "$T/ns
 check "metadata shuffle false" grep -q '"shuffle":"false"' "$T/ns.st"
 
 # ---- write errors: nothing half-written, exit 1
-fails "model in a missing directory" 1 "ERROR: " train -q --epochs 1 "$DATA/pm1.csv" "$T/no/such/dir/m.st"
-fails "history in a missing directory" 1 "no/such/dir/h.csv" train -q --epochs 1 --history "$T/no/such/dir/h.csv" "$DATA/pm1.csv" "$T/h.st"
+fails "model in a missing directory" 1 "ERROR: " train -q --max-iter 1 "$DATA/pm1.csv" "$T/no/such/dir/m.st"
+fails "history in a missing directory" 1 "no/such/dir/h.csv" train -q --max-iter 1 --history "$T/no/such/dir/h.csv" "$DATA/pm1.csv" "$T/h.st"
 check "no model after a history error" test ! -e "$T/h.st"
 fails "predict OUTPUT in a missing directory" 1 "no/such/dir/p.txt" predict "$DATA/pm1.csv" "$T/s1.st" "$T/no/such/dir/p.txt"
 

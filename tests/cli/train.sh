@@ -4,7 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 need_device
 
-FAST="--optimizer sgd --lr 0.5 --epochs 40 --batch-size 8"
+# --optimizer is the old name of --solver, kept working; --tol 0 runs all
+# 40 epochs rather than stopping once the loss stops improving.
+FAST="--optimizer sgd --lr 0.5 --epochs 40 --tol 0 --batch-size 8"
 
 # ---- CSV, -1/+1 labels, header
 runs "train CSV -1/+1" train $FAST "$DATA/pm1.csv" "$T/pm1.st"
@@ -91,15 +93,15 @@ check "IDX predictions count" test "$(wc -l < "$T/out")" -eq 30
 # ---- quiet and history
 runs "train --quiet" train $FAST --quiet "$DATA/pm1.csv" "$T/q.st"
 check "--quiet prints nothing" test ! -s "$T/err"
-runs "train -q --history" train -q --epochs 7 "$DATA/pm1.csv" "$T/h.st" --history "$T/hist.csv"
-check "history header" test "$(head -n 1 "$T/hist.csv")" = "epoch,loss,accuracy,val_loss,val_accuracy,seconds"
+runs "train -q --history" train -q --solver adam --epochs 7 --tol 0 "$DATA/pm1.csv" "$T/h.st" --history "$T/hist.csv"
+check "history header" test "$(head -n 1 "$T/hist.csv")" = "epoch,loss,accuracy,val_loss,val_accuracy,seconds,grad_max_abs"
 check "history: one row per epoch" test "$(wc -l < "$T/hist.csv")" -eq 8
-check "history: empty validation fields" awk -F, 'NR > 1 && ($4 != "" || $5 != "" || NF != 6) { bad = 1 } END { exit bad }' "$T/hist.csv"
+check "history: empty validation and gradient fields" awk -F, 'NR > 1 && ($4 != "" || $5 != "" || $7 != "" || NF != 7) { bad = 1 } END { exit bad }' "$T/hist.csv"
 check "history: epochs numbered 1..7" test "$(tail -n 1 "$T/hist.csv" | cut -d, -f1)" = 7
 
 # ---- metadata in the file: labels, feature count, training options
 head -c 4096 "$T/pm1.st" > "$T/header"
-for kv in '"labels":"\[-1,1\]"' '"optimizer":"sgd"' '"lr":"0.5"' '"epochs":"40"' '"batch_size":"8"' \
+for kv in '"labels":"\[-1,1\]"' '"solver":"sgd"' '"lr":"0.5"' '"max_iter":"40"' '"n_iter":"40"' '"tol":"0"' '"batch_size":"8"' \
     '"standardize":"false"' '"precision":"float32"' '"seed":"1"' '"shuffle":"true"' '"init":"zeros"'; do
     check "metadata $kv" grep -q "$kv" "$T/header"
 done

@@ -71,6 +71,17 @@ gz("tiny-labels-idx1-ubyte.gz", idx_labels)
 write("plain-images-idx3-ubyte", idx_images, "wb")
 write("plain-labels-idx1-ubyte", idx_labels, "wb")
 
+# 0..2, imbalanced (36/16/8) overlapping blobs, for --class-weight: weighting
+# the classes moves the boundaries, so the model must change. Its own
+# generator, so that adding it left the other files' bytes alone.
+irng = random.Random(20250301)
+imbalanced = []
+for c, count, (cx, cy) in ((0, 36, (0.0, 0.0)), (1, 16, (1.5, 0.0)), (2, 8, (0.0, 1.5))):
+    for _ in range(count):
+        imbalanced.append((c, round(cx + irng.gauss(0, 0.8), 3), round(cy + irng.gauss(0, 0.8), 3)))
+irng.shuffle(imbalanced)
+write("imbalanced.csv", "label,x1,x2\n" + "".join("%d,%g,%g\n" % r for r in imbalanced))
+
 # ---- bad inputs ----
 write("empty.csv", "")
 write("ragged.csv", "label,x1,x2\n1,0.5,0.5\n-1,0.25\n1,1,1\n")

@@ -1,0 +1,114 @@
+/* Level-1 operations on parameter vectors for the L-BFGS solver. A
+ * parameter vector theta = (W (C*k), b (C)) is one buffer of n = C*k + C
+ * elements. Scalars the solver needs between steps (the two-loop
+ * recursion's alpha_i, beta) stay on the device in a small array `scal`, so
+ * the recursion is enqueued without a host round trip.
+ *
+ * Reductions use a partition fixed by n alone (group g owns a contiguous
+ * chunk; each item a fixed stride within it; then a fixed tree, then the
+ * groups in order), so results never depend on the device or scheduling. */
+
+#define VEC_OP_DOT 0
+#define VEC_OP_MAXABS 1
+
+/* part[g] = sum over group g's chunk of a[i] * b[i] (op DOT) or the max of
+ * |a[i]| (op MAXABS). Launched with exactly CSM_WG items per group. */
+__kernel void vec_reduce_partial(__global real *part, __global const real *a,
+                                 __global const real *b, const int n, const int op)
+{
+    __local real ls[CSM_WG];
+    const int t = get_local_id(0);
+    const int g = get_group_id(0);
+    const int G = get_num_groups(0);
+    const int chunk = (n + G - 1) / G;
+    const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
+    real acc = 0;
+    for (int i = lo + t; i < hi; i += CSM_WG)
+        acc = op == VEC_OP_DOT ? acc + a[i] * b[i] : fmax(acc, fabs(a[i]));
+    ls[t] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
+        if (t < h)
+            ls[t] = op == VEC_OP_DOT ? ls[t] + ls[t + h] : fmax(ls[t], ls[t + h]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0)
+        part[g] = ls[0];
+}
+
+/* scal[slot] = mul * (the G partials combined in order). One work-item. */
+__kernel void vec_reduce_final(__global real *scal, const int slot, __global const real *part,
+                               const int G, const int op, const real mul)
+{
+    if (get_global_id(0) != 0)
+        return;
+    real acc = 0;
+    for (int g = 0; g < G; g++)
+        acc = op == VEC_OP_DOT ? acc + part[g] : fmax(acc, part[g]);
+    scal[slot] = mul * acc;
+}
+
+/* y = cy * y + coef * x with coef = c0 + c1 * scal[i1] + c2 * scal[i2]
+ * (a negative index drops its term). A zero factor does not read its
+ * vector, so y or x may hold anything then (the first use of a buffer). */
+__kernel void vec_axpy(__global real *y, __global const real *x, const int n, const real cy,
+                       const real c0, const real c1, const int i1, const real c2, const int i2,
+                       __global const real *scal)
+{
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    real coef = c0;
+    if (i1 >= 0)
+        coef += c1 * scal[i1];
+    if (i2 >= 0)
+        coef += c2 * scal[i2];
+    real v = cy != 0 ? cy * y[i] : (real)0;
+    if (coef != 0)
+        v += coef * x[i];
+    y[i] = v;
+}
+
+/* out = a - b */
+__kernel void vec_sub(__global real *out, __global const real *a, __global const real *b,
+                      const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        out[i] = a[i] - b[i];
+}
+
+/* The model's weight (nw) and bias (n - nw) = x + alpha d: the trial point
+ * of a line search, written where the loss and gradient passes read it. */
+__kernel void vec_set_params(__global real *weight, __global real *bias, __global const real *x,
+                             __global const real *d, const real alpha, const int nw, const int n)
+{
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    const real v = x[i] + alpha * d[i];
+    if (i < nw)
+        weight[i] = v;
+    else
+        bias[i - nw] = v;
+}
+
+/* x = (weight, bias): the accepted point, as the passes saw it. */
+__kernel void vec_get_params(__global real *x, __global const real *weight,
+                             __global const real *bias, const int nw, const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        x[i] = i < nw ? weight[i] : bias[i - nw];
+}
+
+/* g = (dW + l2 W, db): the gradient of J, whose data part the passes left
+ * in dw and db. */
+__kernel void vec_pack_grad(__global real *g, __global const real *dw, __global const real *db,
+                            __global const real *weight, const real l2, const int nw, const int n)
+{
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    g[i] = i < nw ? dw[i] + l2 * weight[i] : db[i - nw];
+}

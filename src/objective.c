@@ -1,0 +1,55 @@
+/* The objective J over a whole resident dataset: one pass over its row
+ * blocks computes the weighted loss sum, the correct count and the data
+ * part of the gradient (fused kernel or CLBlast GEMMs, whichever path the
+ * device uses); ||W||^2 comes from one more small reduction. */
+#include "config.h"
+
+#include <string.h>
+
+#include "solver.h"
+
+csm_status csm_objective_init(csm_objective *f, csm_model *m, const csm_dataset *d, double l2)
+{
+    memset(f, 0, sizeof *f);
+    f->model = m;
+    f->data = d;
+    f->l2 = l2;
+    f->cap = csm_block_rows(m, d->n);
+    f->nblocks = (d->n + f->cap - 1) / f->cap;
+    return csm_work_init_data(&f->work, m, d, f->cap, f->nblocks);
+}
+
+void csm_objective_free(csm_objective *f)
+{
+    if (f->model)
+        csm_work_free(&f->work);
+    f->model = NULL;
+}
+
+csm_status csm_objective_enqueue(csm_objective *f)
+{
+    const csm_dataset *d = f->data;
+    csm_status st = CSM_OK;
+    for (size_t i = 0; st == CSM_OK && i < f->nblocks; i++) {
+        size_t r = i * f->cap, B = d->n - r < f->cap ? d->n - r : f->cap;
+        csm_block b = csm_dataset_block(d, r, B);
+        // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
+        st = csm_enqueue_batch_grad(&f->work, f->model, &b, 1.0 / d->weight_sum, i, i > 0);
+    }
+    if (st == CSM_OK && f->l2 > 0)
+        st = csm_enqueue_sumsq(&f->work, f->model, 0);
+    return st;
+}
+
+csm_status csm_objective_read(csm_objective *f, double *J, double *accuracy)
+{
+    double sum = 0, hits = 0, sq = 0;
+    csm_status st = csm_read_sums(&f->work, f->nblocks, &sum, &hits);
+    if (st == CSM_OK && f->l2 > 0)
+        st = csm_download(f->model->ctx, &sq, f->work.sumsq, f->model->precision, 0, 1);
+    if (st == CSM_OK) {
+        if (J) *J = sum / f->data->weight_sum + 0.5 * f->l2 * sq;
+        if (accuracy) *accuracy = hits / (double)f->data->n;
+    }
+    return st;
+}

@@ -1,0 +1,93 @@
+/* The pieces csm_train() is built from, liblinear-style: an objective
+ * (function and gradient of J over the whole dataset, objective.c), device
+ * vector operations (vec.c), and one file per solver (solver_first.c:
+ * SGD, momentum, Adam; solver_lbfgs.c: L-BFGS). */
+#ifndef CSM_SOLVER_H
+#define CSM_SOLVER_H
+
+#include "ops.h"
+
+/* ------------------------------------------------------- vector operations */
+
+/* Groups of the fixed-partition reductions (kernels/vec.cl). */
+#define CSM_VEC_GROUPS 64
+
+typedef struct csm_vecops {
+    csm_context *ctx;
+    csm_precision prec;
+    size_t n, nw;  /* theta = (W, b): n = C*k + C elements, the first nw = C*k are W */
+    size_t nscal;
+    cl_mem part;   /* (CSM_VEC_GROUPS) reduction partials */
+    cl_mem scal;   /* (nscal) device-side scalars */
+    cl_kernel k_partial, k_final, k_axpy, k_sub, k_set, k_get, k_pack;
+} csm_vecops;
+
+csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal);
+void csm_vec_free(csm_vecops *v);
+/* A new parameter vector (n elements, uninitialised). */
+csm_status csm_vec_alloc(csm_vecops *v, cl_mem *out, const char *what);
+/* scal[slot] = mul * a.b */
+csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, double mul);
+/* scal[slot] = max |a| */
+csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a);
+/* y = cy y + (c0 + c1 scal[i1] + c2 scal[i2]) x; i1, i2 < 0 drop the term */
+csm_status csm_vec_axpy(csm_vecops *v, cl_mem y, double cy, cl_mem x, double c0, double c1,
+                        int i1, double c2, int i2);
+/* out = a - b */
+csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b);
+/* model weight, bias = x + alpha d */
+csm_status csm_vec_set_params(csm_vecops *v, csm_model *m, cl_mem x, cl_mem d, double alpha);
+/* x = model weight, bias */
+csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m);
+/* g = (dw + l2 W, db) */
+csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
+                             double l2);
+/* Blocking read of scal[slot .. slot + count) into host doubles. */
+csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count);
+
+/* ---------------------------------------------------------------- objective */
+
+/* J(theta) and its gradient over the whole dataset, at the model's current
+ * weights, on whichever path the device uses (fused or CLBlast), in blocks
+ * of rows so device memory stays bounded. */
+typedef struct csm_objective {
+    csm_model *model;
+    const csm_dataset *data;
+    double l2;
+    size_t cap, nblocks;
+    csm_work work;
+} csm_objective;
+
+csm_status csm_objective_init(csm_objective *f, csm_model *m, const csm_dataset *d, double l2);
+void csm_objective_free(csm_objective *f);
+/* Enqueues the passes: the data part of the gradient lands in
+ * f->work.dweight / dbias, per-block loss sums and correct counts in
+ * f->work.stats / correct, ||W||^2 in f->work.sumsq[0]. */
+csm_status csm_objective_enqueue(csm_objective *f);
+/* After csm_objective_enqueue: J and the (unweighted) accuracy. Blocking. */
+csm_status csm_objective_read(csm_objective *f, double *J, double *accuracy);
+
+/* ----------------------------------------------------------------- solvers */
+
+/* What a solver run shares with the loop around it (train.c). */
+typedef struct csm_solve {
+    csm_model *model;
+    const csm_dataset *data;
+    const csm_train_options *opt;
+    double l2;          /* lambda in effect */
+    double lr;          /* first-order learning rate in effect */
+    csm_train_result *res; /* the solver sets stop, n_iter, n_evals */
+    double t_start;
+} csm_solve;
+
+csm_status csm_solve_first_order(csm_solve *s);
+csm_status csm_solve_lbfgs(csm_solve *s);
+
+/* Calls the user's callback for iteration `it` (1-based within this call);
+ * returns non-zero when it asked to stop. */
+int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double grad_max_abs,
+                     int evaluations, double seconds);
+
+double csm_now_seconds(void);
+
+#endif

@@ -1,0 +1,249 @@
+/* First-order solvers: minibatch SGD, heavy-ball momentum and Adam. Per
+ * step: gather (if shuffled) -> logits -> softmax delta + loss -> gradient
+ * -> update, all enqueued without waiting; the host reads the epoch's loss
+ * and accuracy back once per epoch and stops when the epoch loss has not
+ * improved by more than tol for n_iter_no_change epochs (scikit-learn's
+ * SGD criterion). The moments live in the model (csm_solver_state), so a
+ * resumed run continues them. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+#include "solver.h"
+
+/* Optimizer state and kernels for one parameter tensor. */
+typedef struct param_slot {
+    cl_mem param, grad, m, v;
+    cl_int count;
+} param_slot;
+
+typedef struct first_order {
+    csm_solve *s;
+    csm_context *ctx;
+    csm_work work;
+    size_t B, steps;
+    int permute; /* shuffled minibatches */
+    int gather;  /* ... copied into contiguous buffers (CLBlast path) */
+    csm_gather g;
+    cl_mem idx; /* the permutation */
+    int32_t *perm;
+    param_slot p[2]; /* weight, bias */
+    cl_kernel k_update;
+    double step_scale; /* n / (B sum w): a step's gradient estimates J's */
+} first_order;
+
+static csm_status enqueue_update(first_order *fo, param_slot *ps, double l2)
+{
+    csm_context *ctx = fo->ctx;
+    const csm_train_options *o = fo->s->opt;
+    csm_model *model = fo->s->model;
+    csm_precision prec = model->precision;
+    cl_kernel k = fo->k_update;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &ps->param);
+    cl_uint a = 1;
+    if (o->solver == CSM_MOMENTUM && st == CSM_OK)
+        st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->v);
+    if (o->solver == CSM_ADAM && st == CSM_OK) {
+        st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->m);
+        if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->v);
+    }
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->grad);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_int), &ps->count);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, fo->s->lr);
+    if (o->solver == CSM_MOMENTUM && st == CSM_OK)
+        st = csm_set_real_arg(ctx, k, a++, prec, o->momentum);
+    if (o->solver == CSM_ADAM && st == CSM_OK) {
+        st = csm_set_real_arg(ctx, k, a++, prec, o->beta1);
+        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->beta2);
+        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->epsilon);
+    }
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, l2);
+    if (o->solver == CSM_ADAM && st == CSM_OK) {
+        double t = (double)model->state.steps;
+        double bc1 = 1.0 - pow(o->beta1, t);
+        double bc2 = 1.0 - pow(o->beta2, t);
+        st = csm_set_real_arg(ctx, k, a++, prec, bc1);
+        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, bc2);
+    }
+    size_t global = ((size_t)ps->count + CSM_WG - 1) / CSM_WG * CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "update");
+    return st;
+}
+
+static csm_status first_order_init(first_order *fo)
+{
+    csm_context *ctx = fo->ctx;
+    csm_model *m = fo->s->model;
+    const csm_dataset *d = fo->s->data;
+    const csm_train_options *o = fo->s->opt;
+    fo->B = (o->batch_size == 0 || o->batch_size >= d->n) ? d->n : o->batch_size;
+    fo->steps = (d->n + fo->B - 1) / fo->B;
+    fo->step_scale = (double)d->n / ((double)fo->B * d->weight_sum);
+    const int shuffled = o->shuffle && fo->B < d->n;
+    csm_status st = csm_work_init_data(&fo->work, m, d, fo->B, fo->steps);
+    if (st != CSM_OK)
+        return st;
+    /* The fused path reads rows through the permutation itself; the
+     * CLBlast path needs them gathered into a contiguous batch first. */
+    fo->permute = shuffled;
+    fo->gather = shuffled && fo->work.path == CSM_PATH_CLBLAST;
+    const char *update = o->solver == CSM_ADAM       ? "adam_update"
+                         : o->solver == CSM_MOMENTUM ? "momentum_update"
+                                                     : "sgd_update";
+    st = csm_get_kernel(ctx, &fo->k_update, "update.cl", update, m->precision, m->C, m->k);
+    if (st == CSM_OK)
+        st = csm_model_state_prepare(m, o->solver);
+    if (st == CSM_OK) {
+        fo->p[0] = (param_slot){m->weight, fo->work.dweight, m->state.m[0], m->state.v[0],
+                                (cl_int)(m->C * m->k)};
+        fo->p[1] = (param_slot){m->bias, fo->work.dbias, m->state.m[1], m->state.v[1],
+                                (cl_int)m->C};
+    }
+    if (st == CSM_OK && fo->gather)
+        st = csm_gather_init(&fo->g, m, d, fo->B);
+    if (st == CSM_OK && fo->permute) {
+        st = csm_buffer_create(ctx, &fo->idx, d->n * sizeof(cl_int), "permutation");
+        if (st == CSM_OK) {
+            fo->perm = malloc(d->n * sizeof *fo->perm);
+            if (!fo->perm)
+                st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+        }
+    }
+    return st;
+}
+
+static void first_order_free(first_order *fo)
+{
+    /* After a failure mid-epoch a non-blocking upload of fo->perm may still
+     * be queued: drain the queue before the host array goes. */
+    if (fo->ctx)
+        clFinish(fo->ctx->queue);
+    csm_work_free(&fo->work);
+    csm_gather_free(&fo->g);
+    csm_buffer_release(&fo->idx);
+    free(fo->perm);
+}
+
+/* Enqueues epoch `epoch` (0-based, counted over resumed runs); nothing
+ * here waits on the device. */
+static csm_status enqueue_epoch(first_order *fo, long epoch)
+{
+    csm_context *ctx = fo->ctx;
+    csm_solve *s = fo->s;
+    const csm_dataset *d = s->data;
+    csm_status st = CSM_OK;
+    if (fo->permute) {
+        /* The permutation of epoch e depends on (seed, e) alone, so a
+         * resumed run sees the batches an uninterrupted one would. */
+        csm_rng rng;
+        csm_rng_seed_stream(&rng, s->opt->seed, (uint64_t)epoch);
+        for (size_t i = 0; i < d->n; i++)
+            fo->perm[i] = (int32_t)i;
+        csm_rng_shuffle(&rng, fo->perm, d->n);
+        /* Non-blocking: the previous epoch's blocking read has drained the
+         * in-order queue, so the host array is not in use while we shuffle. */
+        cl_int rc = clEnqueueWriteBuffer(ctx->queue, fo->idx, CL_FALSE, 0, d->n * sizeof(cl_int),
+                                         fo->perm, 0, NULL, NULL);
+        if (rc != CL_SUCCESS)
+            return csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (permutation)");
+    }
+    for (size_t t = 0; st == CSM_OK && t < fo->steps; t++) {
+        size_t start = t * fo->B;
+        size_t B = d->n - start < fo->B ? d->n - start : fo->B;
+        csm_block b;
+        if (fo->gather) {
+            st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
+            b = csm_gather_block(&fo->g, d, B);
+        } else {
+            b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
+                            fo->permute ? fo->idx : NULL, start, d->weights};
+        }
+        if (st == CSM_OK && s->l2 > 0)
+            st = csm_enqueue_sumsq(&fo->work, s->model, t);
+        /* a short last batch is scaled by its own size, like every batch */
+        double scale = fo->step_scale * (double)fo->B / (double)B;
+        if (st == CSM_OK)
+            st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0);
+        s->model->state.steps++;
+        if (st == CSM_OK) st = enqueue_update(fo, &fo->p[0], s->l2);
+        if (st == CSM_OK) st = enqueue_update(fo, &fo->p[1], 0.0);
+    }
+    return st;
+}
+
+/* The epoch's loss (weighted mean of the data term over its steps, plus the
+ * mean L2 term over steps) and accuracy: the one read-back of the epoch. */
+static csm_status read_epoch(first_order *fo, double *loss, double *accuracy)
+{
+    const size_t steps = fo->steps;
+    csm_solve *s = fo->s;
+    double sum = 0, hits = 0, sq = 0;
+    csm_status st = csm_read_sums(&fo->work, steps, &sum, &hits);
+    if (st == CSM_OK && s->l2 > 0) {
+        double *norms = malloc(steps * sizeof *norms);
+        st = norms ? csm_download(fo->ctx, norms, fo->work.sumsq, s->model->precision, 0, steps)
+                   : csm_fail(fo->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+        for (size_t t = 0; st == CSM_OK && t < steps; t++)
+            sq += norms[t];
+        free(norms);
+    }
+    if (st == CSM_OK) {
+        *loss = sum / s->data->weight_sum + 0.5 * s->l2 * sq / (double)steps;
+        *accuracy = hits / (double)s->data->n;
+    }
+    return st;
+}
+
+csm_status csm_solve_first_order(csm_solve *s)
+{
+    csm_model *m = s->model;
+    const csm_train_options *o = s->opt;
+    first_order fo;
+    memset(&fo, 0, sizeof fo);
+    fo.s = s;
+    fo.ctx = m->ctx;
+    csm_status st = first_order_init(&fo);
+    double best = INFINITY;
+    int no_improvement = 0;
+    s->res->stop = CSM_STOP_MAX_ITER;
+    for (int e = 1; st == CSM_OK && e <= o->max_iter; e++) {
+        double t0 = csm_now_seconds();
+        st = enqueue_epoch(&fo, m->state.iter);
+        double loss = 0, acc = 0;
+        if (st == CSM_OK)
+            st = read_epoch(&fo, &loss, &acc);
+        if (st != CSM_OK)
+            break;
+        m->state.iter++;
+        s->res->n_iter = e;
+        s->res->n_evals += (long)fo.steps;
+        if (!isfinite(loss)) {
+            st = csm_fail(m->ctx, CSM_ERR_NONFINITE,
+                          "training diverged at epoch %d (loss %g): lower the learning rate", e,
+                          loss);
+            break;
+        }
+        csm_log(m->ctx, CSM_LOG_DEBUG, "epoch %d/%d loss %.6f accuracy %.4f", e, o->max_iter,
+                loss, acc);
+        if (csm_solve_report(s, e, loss, acc, NAN, 0, csm_now_seconds() - t0)) {
+            s->res->stop = CSM_STOP_CALLBACK;
+            break;
+        }
+        /* scikit-learn's SGD rule: an epoch counts as no improvement unless
+         * it beats the best loss so far by more than tol */
+        if (o->tol > 0) {
+            no_improvement = loss > best - o->tol ? no_improvement + 1 : 0;
+            if (loss < best)
+                best = loss;
+            if (no_improvement >= o->n_iter_no_change) {
+                s->res->stop = CSM_STOP_TOL;
+                break;
+            }
+        }
+    }
+    first_order_free(&fo);
+    return st;
+}

@@ -1,0 +1,427 @@
+/* Full-batch L-BFGS on the device.
+ *
+ * theta = (W, b) lives on the device; so do the gradient, the direction
+ * and the m most recent pairs s = theta_new - theta_old, y = g_new - g_old.
+ * The two-loop recursion (Nocedal & Wright, Numerical Optimization, 2nd
+ * ed., Alg. 7.4, with H0 = (s'y / y'y) I) runs as device level-1
+ * operations whose intermediate scalars stay on the device; the host reads
+ * back only scalars: J, g'd, max |g|, and s'y, y'y per accepted step.
+ *
+ * The line search is N&W's Alg. 3.5 (bracketing) and 3.6 (zoom) for the
+ * strong Wolfe conditions, c1 = 1e-4, c2 = 0.9, with cubic interpolation
+ * (N&W eq. 3.59) safeguarded to the inner 80% of the bracket, and at most
+ * max_linesearch evaluations. In float32 J carries rounding noise of about
+ * 1e-7 relative that can hide a real decrease near the optimum, so a step is
+ * also accepted by Hager & Zhang's approximate Wolfe conditions (SIAM J.
+ * Optim. 16(1), 2005, eq. 4.1-4.2: 0.9 g0 <= phi'(a) <= -0.8 g0 and
+ * phi(a) <= phi(0) + eps |phi(0)|, eps = 16 unit roundoffs here).
+ *
+ * Stopping: max |g| <= tol (scikit-learn's criterion for lbfgs), max_iter,
+ * the callback, a line search that finds no acceptable step even along
+ * -g after the history was dropped, or J's relative decrease below one
+ * machine epsilon of the precision for 5 iterations in a row (scipy's
+ * factr test stops at one iteration under 64 eps, which in float64 comes
+ * before a gradient of 1e-9 is reached; the gradient test is the one that
+ * matters here). */
+#include "config.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solver.h"
+
+#define LS_C1 1e-4
+#define LS_C2 0.9
+
+typedef struct lbfgs {
+    csm_solve *s;
+    csm_objective f;
+    csm_vecops v;
+    int mem;          /* m */
+    int count, head;  /* pairs held; slot of the next pair */
+    cl_mem x, g;      /* the accepted point and its gradient */
+    cl_mem xn, gn;    /* the trial point (as evaluated) and its gradient */
+    cl_mem d, q;      /* direction; two-loop work vector */
+    cl_mem *S, *Y;    /* (m) history */
+    double *rho;      /* 1 / s'y of each pair */
+    double gamma;     /* s'y / y'y of the newest pair */
+    double eps_f;     /* relative noise of J at the device precision */
+    long evals;
+} lbfgs;
+
+/* Device scalar slots: alpha_i of the first loop, then these. */
+#define SLOT_ALPHA(i) ((size_t)(i))
+#define SLOT_BETA(lb) ((size_t)(lb)->mem)
+#define SLOT_GD(lb) ((size_t)(lb)->mem + 1)
+#define SLOT_GMAX(lb) ((size_t)(lb)->mem + 2)
+#define SLOT_SY(lb) ((size_t)(lb)->mem + 3)
+#define SLOT_YY(lb) ((size_t)(lb)->mem + 4)
+#define N_SLOTS(lb) ((size_t)(lb)->mem + 5)
+
+/* One evaluation along the direction: phi(a) = J(x + a d), phi'(a) = g.d */
+typedef struct ls_point {
+    double a, f, g, gmax, acc;
+} ls_point;
+
+static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
+{
+    csm_model *m = s->model;
+    memset(lb, 0, sizeof *lb);
+    lb->s = s;
+    lb->mem = s->opt->lbfgs_memory;
+    lb->eps_f = 16.0 * (m->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON) / 2;
+    csm_status st = csm_objective_init(&lb->f, m, s->data, s->l2);
+    if (st != CSM_OK)
+        return st;
+    st = csm_vec_init(&lb->v, m, N_SLOTS(lb));
+    lb->S = calloc((size_t)lb->mem, sizeof *lb->S);
+    lb->Y = calloc((size_t)lb->mem, sizeof *lb->Y);
+    lb->rho = calloc((size_t)lb->mem, sizeof *lb->rho);
+    if (st == CSM_OK && (!lb->S || !lb->Y || !lb->rho))
+        st = csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->q};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs && st == CSM_OK; i++)
+        st = csm_vec_alloc(&lb->v, bufs[i], "L-BFGS vectors");
+    for (int i = 0; i < lb->mem && st == CSM_OK; i++) {
+        st = csm_vec_alloc(&lb->v, &lb->S[i], "L-BFGS history");
+        if (st == CSM_OK)
+            st = csm_vec_alloc(&lb->v, &lb->Y[i], "L-BFGS history");
+    }
+    return st;
+}
+
+static void lbfgs_free(lbfgs *lb)
+{
+    if (lb->s)
+        clFinish(lb->s->model->ctx->queue);
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->q};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        csm_buffer_release(bufs[i]);
+    for (int i = 0; lb->S && i < lb->mem; i++)
+        csm_buffer_release(&lb->S[i]);
+    for (int i = 0; lb->Y && i < lb->mem; i++)
+        csm_buffer_release(&lb->Y[i]);
+    free(lb->S);
+    free(lb->Y);
+    free(lb->rho);
+    csm_vec_free(&lb->v);
+    csm_objective_free(&lb->f);
+}
+
+/* J, the gradient (into gn), g.d and max |g| at the model's current
+ * weights. */
+static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
+{
+    csm_model *m = lb->s->model;
+    csm_status st = csm_objective_enqueue(&lb->f);
+    if (st == CSM_OK)
+        st = csm_vec_pack_grad(&lb->v, lb->gn, lb->f.work.dweight, lb->f.work.dbias, m, lb->s->l2);
+    if (st == CSM_OK && with_gd)
+        st = csm_vec_dot(&lb->v, SLOT_GD(lb), lb->gn, lb->d, 1.0);
+    if (st == CSM_OK)
+        st = csm_vec_maxabs(&lb->v, SLOT_GMAX(lb), lb->gn);
+    double sc[2] = {0, 0};
+    if (st == CSM_OK)
+        st = csm_objective_read(&lb->f, &p->f, &p->acc);
+    if (st == CSM_OK)
+        st = csm_vec_read(&lb->v, sc, SLOT_GD(lb), 2);
+    p->g = with_gd ? sc[0] : 0;
+    p->gmax = sc[1];
+    lb->evals++;
+    lb->s->res->n_evals++;
+    return st;
+}
+
+/* phi at step a: the model's weights become x + a d. */
+static csm_status eval_step(lbfgs *lb, double a, ls_point *p)
+{
+    p->a = a;
+    csm_status st = csm_vec_set_params(&lb->v, lb->s->model, lb->x, lb->d, a);
+    return st == CSM_OK ? evaluate(lb, p, 1) : st;
+}
+
+/* Sufficient decrease: Armijo, or the approximate form near the noise
+ * floor of J (see the top of the file). */
+static int decrease_ok(const lbfgs *lb, const ls_point *p0, const ls_point *p)
+{
+    if (!isfinite(p->f))
+        return 0;
+    if (p->f <= p0->f + LS_C1 * p->a * p0->g)
+        return 1;
+    return p->f <= p0->f + lb->eps_f * fabs(p0->f) && p->g <= -0.8 * p0->g &&
+           p->g >= LS_C2 * p0->g;
+}
+
+static int curvature_ok(const ls_point *p0, const ls_point *p)
+{
+    return fabs(p->g) <= -LS_C2 * p0->g;
+}
+
+/* The minimiser of the cubic through (a, f, g) at lo and hi, kept within
+ * the inner 80% of the interval; bisection where the cubic fails. */
+static double cubic_step(const ls_point *lo, const ls_point *hi)
+{
+    const double mid = 0.5 * (lo->a + hi->a);
+    if (!isfinite(hi->f) || !isfinite(hi->g))
+        return lo->a + 0.1 * (hi->a - lo->a); /* overflow at hi: stay close to lo */
+    double d1 = lo->g + hi->g - 3.0 * (lo->f - hi->f) / (lo->a - hi->a);
+    double disc = d1 * d1 - lo->g * hi->g;
+    if (!(disc >= 0))
+        return mid;
+    double d2 = (hi->a > lo->a ? 1.0 : -1.0) * sqrt(disc);
+    double den = hi->g - lo->g + 2.0 * d2;
+    if (den == 0)
+        return mid;
+    double a = hi->a - (hi->a - lo->a) * (hi->g + d2 - d1) / den;
+    double left = fmin(lo->a, hi->a), width = fabs(hi->a - lo->a);
+    if (!isfinite(a) || a < left + 0.1 * width || a > left + 0.9 * width)
+        return mid;
+    return a;
+}
+
+typedef enum { LS_OK, LS_MAX_EVALS, LS_NARROW } ls_status;
+
+/* N&W Alg. 3.6 between lo (decrease holds, lowest J so far) and hi. */
+static csm_status zoom(lbfgs *lb, const ls_point *p0, ls_point lo, ls_point hi, int *evals,
+                       ls_point *out, ls_status *ls)
+{
+    const int maxls = lb->s->opt->max_linesearch;
+    csm_status st = CSM_OK;
+    for (;;) {
+        *out = lo;
+        if (*evals >= maxls) {
+            *ls = LS_MAX_EVALS;
+            return CSM_OK;
+        }
+        if (fabs(hi.a - lo.a) <= DBL_EPSILON * fmax(fabs(lo.a), fabs(hi.a))) {
+            *ls = LS_NARROW;
+            return CSM_OK;
+        }
+        ls_point p;
+        st = eval_step(lb, cubic_step(&lo, &hi), &p);
+        (*evals)++;
+        if (st != CSM_OK)
+            return st;
+        if (!decrease_ok(lb, p0, &p) || p.f >= lo.f) {
+            hi = p;
+        } else {
+            if (curvature_ok(p0, &p)) {
+                *out = p;
+                *ls = LS_OK;
+                return CSM_OK;
+            }
+            if (p.g * (hi.a - lo.a) >= 0)
+                hi = lo;
+            lo = p;
+        }
+    }
+}
+
+/* N&W Alg. 3.5 from step a1. On LS_OK the model holds the accepted point
+ * and gn its gradient. Otherwise *out is the best point that satisfied the
+ * decrease condition (a = 0: none). */
+static csm_status line_search(lbfgs *lb, const ls_point *p0, double a1, ls_point *out,
+                              ls_status *ls, ls_point *last)
+{
+    const int maxls = lb->s->opt->max_linesearch;
+    ls_point prev = *p0, p;
+    double a = a1;
+    int evals = 0;
+    csm_status st = CSM_OK;
+    *out = *p0;
+    last->a = 0;
+    for (int i = 0;; i++) {
+        if (evals >= maxls) {
+            *out = prev;
+            *ls = LS_MAX_EVALS;
+            return CSM_OK;
+        }
+        st = eval_step(lb, a, &p);
+        evals++;
+        if (st != CSM_OK)
+            return st;
+        *last = p;
+        if (!decrease_ok(lb, p0, &p) || (i > 0 && p.f >= prev.f)) {
+            st = zoom(lb, p0, prev, p, &evals, out, ls);
+            break;
+        }
+        if (curvature_ok(p0, &p)) {
+            *out = p;
+            *ls = LS_OK;
+            break;
+        }
+        if (p.g >= 0) {
+            st = zoom(lb, p0, p, prev, &evals, out, ls);
+            break;
+        }
+        prev = p;
+        a *= 4; /* still descending steeply: a longer step */
+    }
+    return st;
+}
+
+/* d = -H g by the two-loop recursion over the pairs held (d = -g without
+ * any). Everything stays on the device. */
+static csm_status direction(lbfgs *lb)
+{
+    csm_vecops *v = &lb->v;
+    if (lb->count == 0)
+        return csm_vec_axpy(v, lb->d, 0.0, lb->g, -1.0, 0, -1, 0, -1);
+    csm_status st = csm_vec_axpy(v, lb->q, 0.0, lb->g, 1.0, 0, -1, 0, -1);
+    int newest = (lb->head + lb->mem - 1) % lb->mem;
+    for (int t = 0; t < lb->count && st == CSM_OK; t++) {
+        int j = (newest - t + lb->mem) % lb->mem;
+        // alpha_j = rho_j s_j.q ; q -= alpha_j y_j
+        st = csm_vec_dot(v, SLOT_ALPHA(j), lb->S[j], lb->q, lb->rho[j]);
+        if (st == CSM_OK)
+            st = csm_vec_axpy(v, lb->q, 1.0, lb->Y[j], 0.0, -1.0, (int)SLOT_ALPHA(j), 0, -1);
+    }
+    if (st == CSM_OK)
+        st = csm_vec_axpy(v, lb->q, lb->gamma, lb->q, 0.0, 0, -1, 0, -1);
+    for (int t = lb->count - 1; t >= 0 && st == CSM_OK; t--) {
+        int j = (newest - t + lb->mem) % lb->mem;
+        // beta = rho_j y_j.r ; r += (alpha_j - beta) s_j
+        st = csm_vec_dot(v, SLOT_BETA(lb), lb->Y[j], lb->q, lb->rho[j]);
+        if (st == CSM_OK)
+            st = csm_vec_axpy(v, lb->q, 1.0, lb->S[j], 0.0, 1.0, (int)SLOT_ALPHA(j), -1.0,
+                              (int)SLOT_BETA(lb));
+    }
+    if (st == CSM_OK)
+        st = csm_vec_axpy(v, lb->d, 0.0, lb->q, -1.0, 0, -1, 0, -1);
+    return st;
+}
+
+/* The model holds the accepted point and gn its gradient: store the pair
+ * (s, y) when it has positive curvature, and make (xn, gn) current. */
+static csm_status accept(lbfgs *lb)
+{
+    csm_vecops *v = &lb->v;
+    csm_status st = csm_vec_get_params(v, lb->xn, lb->s->model);
+    int j = lb->head;
+    if (st == CSM_OK) st = csm_vec_sub(v, lb->S[j], lb->xn, lb->x);
+    if (st == CSM_OK) st = csm_vec_sub(v, lb->Y[j], lb->gn, lb->g);
+    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_SY(lb), lb->S[j], lb->Y[j], 1.0);
+    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_YY(lb), lb->Y[j], lb->Y[j], 1.0);
+    double sc[2];
+    if (st == CSM_OK) st = csm_vec_read(v, sc, SLOT_SY(lb), 2);
+    if (st != CSM_OK)
+        return st;
+    const double eps = lb->s->model->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
+    /* a pair without positive curvature would break H's positivity: skip it */
+    if (sc[0] > eps * sc[1] && sc[1] > 0) {
+        lb->rho[j] = 1.0 / sc[0];
+        lb->gamma = sc[0] / sc[1];
+        lb->head = (lb->head + 1) % lb->mem;
+        if (lb->count < lb->mem)
+            lb->count++;
+    }
+    cl_mem t = lb->x;
+    lb->x = lb->xn;
+    lb->xn = t;
+    t = lb->g;
+    lb->g = lb->gn;
+    lb->gn = t;
+    return CSM_OK;
+}
+
+csm_status csm_solve_lbfgs(csm_solve *s)
+{
+    csm_model *m = s->model;
+    const csm_train_options *o = s->opt;
+    lbfgs lb;
+    csm_status st = lbfgs_init(&lb, s);
+    if (st == CSM_OK)
+        st = csm_model_state_prepare(m, CSM_LBFGS);
+    ls_point cur = {0, 0, 0, 0, 0};
+    /* the starting point: x = theta, g = its gradient */
+    if (st == CSM_OK) st = csm_vec_get_params(&lb.v, lb.x, m);
+    if (st == CSM_OK) st = evaluate(&lb, &cur, 0);
+    if (st == CSM_OK) {
+        cl_mem t = lb.g;
+        lb.g = lb.gn;
+        lb.gn = t;
+    }
+    if (st == CSM_OK && !isfinite(cur.f))
+        st = csm_fail(m->ctx, CSM_ERR_NONFINITE,
+                      "the objective is %g at the starting weights", cur.f);
+    s->res->stop = CSM_STOP_MAX_ITER;
+    if (st == CSM_OK && cur.gmax <= o->tol)
+        s->res->stop = CSM_STOP_TOL;
+    const int f64 = m->precision == CSM_FLOAT64;
+    int stalled = 0;
+    for (int it = 1; st == CSM_OK && s->res->stop == CSM_STOP_MAX_ITER && it <= o->max_iter;) {
+        double t0 = csm_now_seconds();
+        long evals0 = lb.evals;
+        st = direction(&lb);
+        double gd = 0;
+        if (st == CSM_OK) st = csm_vec_dot(&lb.v, SLOT_GD(&lb), lb.g, lb.d, 1.0);
+        if (st == CSM_OK) st = csm_vec_read(&lb.v, &gd, SLOT_GD(&lb), 1);
+        if (st != CSM_OK)
+            break;
+        if (!(gd < 0) && lb.count > 0) {
+            /* rounding made the quasi-Newton direction useless: restart */
+            csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs: not a descent direction (g.d = %g), restart", gd);
+            lb.count = 0;
+            continue;
+        }
+        if (!(gd < 0)) {
+            s->res->stop = f64 ? CSM_STOP_LINE_SEARCH : CSM_STOP_PRECISION;
+            break;
+        }
+        /* unit step with history; scaled to |d| = 1 without (N&W 7.2) */
+        double a1 = 1.0;
+        if (lb.count == 0)
+            a1 = fmin(1.0, 1.0 / sqrt(-gd));
+        ls_point p0 = {0, cur.f, gd, cur.gmax, cur.acc}, best, last;
+        ls_status ls;
+        st = line_search(&lb, &p0, a1, &best, &ls, &last);
+        if (st != CSM_OK)
+            break;
+        if (ls != LS_OK && best.a > 0 && last.a != best.a)
+            st = eval_step(&lb, best.a, &best); /* back to the best point */
+        if (st != CSM_OK)
+            break;
+        if (ls != LS_OK && best.a == 0) {
+            /* no decrease at all: retry along -g once, then give up */
+            st = csm_vec_set_params(&lb.v, m, lb.x, lb.d, 0.0);
+            if (st != CSM_OK)
+                break;
+            if (lb.count > 0) {
+                csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs: line search failed, restart along -g");
+                lb.count = 0;
+                continue;
+            }
+            s->res->stop = ls == LS_NARROW || !f64 ? CSM_STOP_PRECISION : CSM_STOP_LINE_SEARCH;
+            break;
+        }
+        st = accept(&lb);
+        if (st != CSM_OK)
+            break;
+        double f_prev = cur.f;
+        cur = best;
+        m->state.iter++;
+        s->res->n_iter = it;
+        csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs %d: J %.12g max|g| %.3g step %.3g (%ld evals)", it,
+                cur.f, cur.gmax, cur.a, lb.evals - evals0);
+        if (csm_solve_report(s, it, cur.f, cur.acc, cur.gmax, (int)(lb.evals - evals0),
+                             csm_now_seconds() - t0)) {
+            s->res->stop = CSM_STOP_CALLBACK;
+            break;
+        }
+        if (cur.gmax <= o->tol) {
+            s->res->stop = CSM_STOP_TOL;
+            break;
+        }
+        double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
+        stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? stalled + 1 : 0;
+        if (stalled >= 5) {
+            s->res->stop = CSM_STOP_PRECISION;
+            break;
+        }
+        it++;
+    }
+    lbfgs_free(&lb);
+    return st;
+}

@@ -1,0 +1,180 @@
+/* Host side of kernels/vec.cl: level-1 operations on device parameter
+ * vectors, for the L-BFGS solver. Everything only enqueues, except
+ * csm_vec_read. */
+#include "config.h"
+
+#include <string.h>
+
+#include "solver.h"
+
+static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
+
+csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
+{
+    memset(v, 0, sizeof *v);
+    v->ctx = m->ctx;
+    v->prec = m->precision;
+    v->nw = m->C * m->k;
+    v->n = v->nw + m->C;
+    v->nscal = nscal;
+    const size_t es = csm_real_size(m->precision);
+    static const char *const names[] = {"vec_reduce_partial", "vec_reduce_final", "vec_axpy",
+                                        "vec_sub", "vec_set_params", "vec_get_params",
+                                        "vec_pack_grad"};
+    cl_kernel *ks[] = {&v->k_partial, &v->k_final, &v->k_axpy, &v->k_sub,
+                       &v->k_set, &v->k_get, &v->k_pack};
+    csm_status st = CSM_OK;
+    for (size_t i = 0; i < sizeof names / sizeof *names && st == CSM_OK; i++)
+        st = csm_get_kernel(m->ctx, ks[i], "vec.cl", names[i], m->precision, m->C, m->k);
+    if (st == CSM_OK)
+        st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
+    if (st == CSM_OK)
+        st = csm_buffer_create(m->ctx, &v->scal, nscal * es, "solver scalars");
+    if (st == CSM_OK)
+        st = csm_fill_zero(m->ctx, v->scal, nscal * es);
+    if (st != CSM_OK)
+        csm_vec_free(v);
+    return st;
+}
+
+void csm_vec_free(csm_vecops *v)
+{
+    csm_buffer_release(&v->part);
+    csm_buffer_release(&v->scal);
+}
+
+csm_status csm_vec_alloc(csm_vecops *v, cl_mem *out, const char *what)
+{
+    return csm_buffer_create(v->ctx, out, v->n * csm_real_size(v->prec), what);
+}
+
+/* Groups for a reduction over n elements: a function of n alone. */
+static cl_int reduce_groups(size_t n)
+{
+    size_t g = (n + 4 * CSM_WG - 1) / (4 * CSM_WG);
+    return (cl_int)(g < 1 ? 1 : g > CSM_VEC_GROUPS ? CSM_VEC_GROUPS : g);
+}
+
+static csm_status reduce(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, cl_int op, double mul)
+{
+    csm_context *ctx = v->ctx;
+    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s = (cl_int)slot;
+    cl_kernel k = v->k_partial;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->part);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &a);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &b);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
+    size_t global = (size_t)G * CSM_WG, local = CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "vec_reduce_partial");
+    k = v->k_final;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &v->part);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 5, v->prec, mul);
+    size_t one = 1;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &one, NULL, "vec_reduce_final");
+    return st;
+}
+
+csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, double mul)
+{
+    return reduce(v, slot, a, b, 0, mul);
+}
+
+csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a)
+{
+    return reduce(v, slot, a, a, 1, 1.0);
+}
+
+csm_status csm_vec_axpy(csm_vecops *v, cl_mem y, double cy, cl_mem x, double c0, double c1,
+                        int i1, double c2, int i2)
+{
+    csm_context *ctx = v->ctx;
+    cl_kernel k = v->k_axpy;
+    cl_int n = (cl_int)v->n, a1 = i1, a2 = i2;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &y);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof n, &n);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 3, v->prec, cy);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, c0);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 5, v->prec, c1);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof a1, &a1);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 7, v->prec, c2);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof a2, &a2);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof(cl_mem), &v->scal);
+    size_t global = round_up(v->n, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_axpy");
+    return st;
+}
+
+csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
+{
+    csm_context *ctx = v->ctx;
+    cl_kernel k = v->k_sub;
+    cl_int n = (cl_int)v->n;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &out);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &a);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &b);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
+    size_t global = round_up(v->n, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_sub");
+    return st;
+}
+
+csm_status csm_vec_set_params(csm_vecops *v, csm_model *m, cl_mem x, cl_mem d, double alpha)
+{
+    csm_context *ctx = v->ctx;
+    cl_kernel k = v->k_set;
+    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &m->weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &m->bias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &d);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, alpha);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof nw, &nw);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof n, &n);
+    size_t global = round_up(v->n, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_set_params");
+    return st;
+}
+
+csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m)
+{
+    csm_context *ctx = v->ctx;
+    cl_kernel k = v->k_get;
+    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &m->weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &m->bias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof nw, &nw);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
+    size_t global = round_up(v->n, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_get_params");
+    return st;
+}
+
+csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
+                             double l2)
+{
+    csm_context *ctx = v->ctx;
+    cl_kernel k = v->k_pack;
+    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &dw);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &db);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &m->weight);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, l2);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof nw, &nw);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof n, &n);
+    size_t global = round_up(v->n, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_pack_grad");
+    return st;
+}
+
+csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)
+{
+    return csm_download(v->ctx, out, v->scal, v->prec, slot, count);
+}

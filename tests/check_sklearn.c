@@ -1,0 +1,129 @@
+/* scikit-learn's optimum on its bundled data sets: iris, wine, breast
+ * cancer and digits, standardised, written as CSV fixtures with the optimal
+ * J* of scikit-learn's LogisticRegression(C=1) objective (computed in
+ * float64 by tests/data/sklearn/make-fixtures.py, checked there against a
+ * direct minimisation). The device L-BFGS with C = 1 must reach J* within
+ * 1e-10 relative in float64 and 1e-5 in float32, J judged in double by
+ * the reference at the weights it returns; also with class_weight
+ * "balanced" sample weights. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/dataio.h"
+#include "problem.h"
+#include "reference.h"
+#include "testutil.h"
+
+typedef struct optimum {
+    char name[64], csv[64], weighting[16];
+    size_t n, k, C;
+    double c_reg, lambda, J;
+} optimum;
+
+static size_t read_optima(optimum *out, size_t cap)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sklearn/optima.txt", getenv("CSM_TEST_DATA"));
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char line[512];
+    size_t n = 0;
+    while (n < cap && fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        optimum *o = &out[n];
+        int got = sscanf(line, "%63s %63s %zu %zu %zu %15s %lf %lf %lf", o->name, o->csv, &o->n,
+                         &o->k, &o->C, o->weighting, &o->c_reg, &o->lambda, &o->J);
+        ck_assert_msg(got == 9, "%s: bad line '%s'", path, line);
+        n++;
+    }
+    fclose(f);
+    ck_assert(n >= 5);
+    return n;
+}
+
+static void check_case(csm_context *ctx, const optimum *o, csm_precision prec)
+{
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/sklearn/%s", getenv("CSM_TEST_DATA"), o->csv);
+    csm_table t;
+    ck_assert_msg(csm_read_table(path, NULL, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert(t.n == o->n && t.k == o->k);
+    int64_t *classes = NULL;
+    size_t C = 0;
+    ck_assert_int_eq(csm_distinct_labels(t.labels, t.n, &classes, &C), 0);
+    ck_assert_uint_eq(C, o->C);
+    int32_t *y = malloc(t.n * sizeof *y);
+    ck_assert_uint_eq(csm_map_labels(t.labels, t.n, classes, C, y), t.n);
+    double *w = NULL;
+    if (!strcmp(o->weighting, "balanced")) {
+        /* scikit-learn's class_weight="balanced": n / (C count_c) */
+        size_t count[64] = {0};
+        for (size_t i = 0; i < t.n; i++)
+            count[y[i]]++;
+        w = malloc(t.n * sizeof *w);
+        for (size_t i = 0; i < t.n; i++)
+            w[i] = (double)t.n / ((double)C * (double)count[y[i]]);
+    }
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, prec, t.features, t.dtype, t.n, t.k, y, NULL, C),
+                     CSM_OK);
+    if (w)
+        ck_assert_int_eq(csm_dataset_set_weights(d, w), CSM_OK);
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, prec, C, t.k), CSM_OK);
+    csm_train_options opt;
+    csm_train_options_init(&opt);
+    opt.C = o->c_reg;
+    /* float64: far enough below the default 1e-4 for J to 1e-10; float32:
+     * as far as its precision allows */
+    opt.tol = prec == CSM_FLOAT64 ? 1e-8 : 1e-6;
+    csm_train_result r;
+    ck_assert_int_eq(csm_train(m, d, &opt, &r), CSM_OK);
+    ck_assert_msg(fabs(r.l2 - o->lambda) <= 1e-14 * o->lambda, "%s: lambda %.17g vs %.17g",
+                  o->name, r.l2, o->lambda);
+    double *theta = malloc((C * t.k + C) * sizeof *theta);
+    ck_assert_int_eq(csm_model_get_params(m, theta, theta + C * t.k), CSM_OK);
+    double J = ref_loss((const double *)t.features, y, NULL, w, theta, theta + C * t.k, t.n, t.k,
+                        C, o->lambda);
+    const double rtol = prec == CSM_FLOAT64 ? 1e-10 : 1e-5;
+    ck_assert_msg(fabs(J - o->J) <= rtol * o->J,
+                  "%s %s: J %.15g vs scikit-learn's %.15g (rel %.2g) after %d iterations, %s",
+                  o->name, prec == CSM_FLOAT64 ? "float64" : "float32", J, o->J,
+                  (J - o->J) / o->J, r.n_iter, csm_stop_string(r.stop));
+    if (prec == CSM_FLOAT64)
+        ck_assert_msg(r.converged, "%s: %s", o->name, csm_stop_string(r.stop));
+    fprintf(stderr, "# %s %s: J %.15g, optimum %.15g, rel %.2g, %d iterations, %ld evaluations, %s\n",
+            o->name, prec == CSM_FLOAT64 ? "float64" : "float32", J, o->J, (J - o->J) / o->J,
+            r.n_iter, r.n_evals, csm_stop_string(r.stop));
+    free(theta);
+    free(w);
+    free(y);
+    free(classes);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    csm_table_free(&t);
+}
+
+START_TEST(test_reaches_sklearn_optimum)
+{
+    optimum cases[16];
+    size_t n = read_optima(cases, 16);
+    csm_context *ctx = test_context();
+    for (size_t i = 0; i < n; i++) {
+        check_case(ctx, &cases[i], CSM_FLOAT32);
+        if (test_has_fp64(ctx))
+            check_case(ctx, &cases[i], CSM_FLOAT64);
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    const TTest *const tests[] = {test_reaches_sklearn_optimum};
+    Suite *s = csm_suite_per_path("sklearn", tests, 1);
+    return csm_test_main(s, 1);
+}
