@@ -134,6 +134,25 @@ const csm_device_info *csm_context_device(const csm_context *ctx);
 csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision precision,
                               const void *features, csm_dtype dtype, size_t n, size_t k,
                               const int32_t *labels, const double *targets, size_t n_classes);
+/* A sparse dataset in CSR form: row i's non-zeros are
+ * values[row_ptr[i] .. row_ptr[i+1]) at columns col_idx[same], row_ptr
+ * (n + 1 entries, 64-bit so nnz may pass 2^31) starting at 0 and
+ * non-decreasing. Columns within a row may come in any order (they are
+ * sorted on upload); a column repeated within a row is rejected
+ * (CSM_ERR_INVALID_VALUE), as is a column outside [0, k). Explicit zeros
+ * are kept. Targets, sample weights and every operation and solver are as
+ * for csm_dataset_create(), with the same results as the dense dataset of
+ * the same matrix; the device holds the CSR arrays and a CSC copy (for the
+ * gradient X^T D, without float atomics), nothing of size n k. */
+csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out, csm_precision precision,
+                                  size_t n, size_t k, const int64_t *row_ptr,
+                                  const int32_t *col_idx, const double *values,
+                                  const int32_t *labels, const double *targets,
+                                  size_t n_classes);
+/* 1 for a CSR dataset; its stored non-zeros (n k for a dense one). */
+int csm_dataset_is_sparse(const csm_dataset *data);
+uint64_t csm_dataset_nnz(const csm_dataset *data);
+
 /* Per-sample weights (n values, finite, >= 0, not all zero), copied to the
  * device: the loss becomes J = sum_i w_i l_i / sum_i w_i + (lambda/2)||W||^2
  * in every operation and solver, and a minibatch step scales its gradient

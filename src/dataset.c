@@ -77,6 +77,64 @@ static csm_status check_targets(csm_context *ctx, const double *t, size_t n, siz
     return CSM_OK;
 }
 
+/* Checks shared by dense and CSR datasets: targets, class count, fp64. */
+csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precision precision,
+                                    size_t n, const int32_t *labels, const double *targets,
+                                    size_t n_classes)
+{
+    if (labels && targets)
+        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                        "%s: give labels or soft targets, not both", fn);
+    if ((labels || targets) && n_classes < 2)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
+                        "%s: n_classes is %zu, needs at least 2", fn, n_classes);
+    if (!labels && !targets && n_classes != 0)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
+                        "%s: n_classes is %zu but there are no labels or targets", fn,
+                        n_classes);
+    if (n_classes > INT_MAX / n)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: n x C is too large", fn);
+    if (precision == CSM_FLOAT64 && !ctx->info.has_fp64)
+        return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64",
+                        ctx->info.device_name);
+    if (labels)
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] < 0 || (size_t)labels[i] >= n_classes)
+                return csm_fail(ctx, CSM_ERR_LABEL_RANGE,
+                                "label of sample %zu is %d, outside [0, %zu)", i, (int)labels[i],
+                                n_classes);
+    if (targets) {
+        csm_status st = check_targets(ctx, targets, n, n_classes);
+        if (st != CSM_OK)
+            return st;
+    }
+
+    return CSM_OK;
+}
+
+/* Uploads the labels or soft targets of a new dataset (d->n, d->C set). */
+csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels, const double *targets)
+{
+    csm_context *ctx = d->ctx;
+    csm_status st = CSM_OK;
+    if (labels) {
+        st = csm_buffer_create(ctx, &d->labels, d->n * sizeof(cl_int), "labels");
+        if (st == CSM_OK) {
+            cl_int rc = clEnqueueWriteBuffer(ctx->queue, d->labels, CL_TRUE, 0,
+                                             d->n * sizeof(cl_int), labels, 0, NULL, NULL);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (labels)");
+        }
+    }
+    if (st == CSM_OK && targets) {
+        st = csm_buffer_create(ctx, &d->targets, d->n * d->C * csm_real_size(d->precision),
+                               "targets");
+        if (st == CSM_OK)
+            st = csm_upload(ctx, d->targets, d->precision, 0, targets, d->n * d->C);
+    }
+    return st;
+}
+
 csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision precision,
                               const void *features, csm_dtype dtype, size_t n, size_t k,
                               const int32_t *labels, const double *targets, size_t n_classes)
@@ -100,32 +158,10 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
     if (n > INT_MAX || k > INT_MAX / 2 || n > SIZE_MAX / 8 / k)
         return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
                         "csm_dataset_create: %zu x %zu is larger than supported", n, k);
-    if (labels && targets)
-        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                        "csm_dataset_create: give labels or soft targets, not both");
-    if ((labels || targets) && n_classes < 2)
-        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
-                        "csm_dataset_create: n_classes is %zu, needs at least 2", n_classes);
-    if (!labels && !targets && n_classes != 0)
-        return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
-                        "csm_dataset_create: n_classes is %zu but there are no labels or targets",
-                        n_classes);
-    if (n_classes > INT_MAX / n)
-        return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "csm_dataset_create: n x C is too large");
-    if (precision == CSM_FLOAT64 && !ctx->info.has_fp64)
-        return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64",
-                        ctx->info.device_name);
-    if (labels)
-        for (size_t i = 0; i < n; i++)
-            if (labels[i] < 0 || (size_t)labels[i] >= n_classes)
-                return csm_fail(ctx, CSM_ERR_LABEL_RANGE,
-                                "label of sample %zu is %d, outside [0, %zu)", i, (int)labels[i],
-                                n_classes);
-    if (targets) {
-        csm_status st = check_targets(ctx, targets, n, n_classes);
-        if (st != CSM_OK)
-            return st;
-    }
+    csm_status st = csm_dataset_check_common(ctx, "csm_dataset_create", precision, n, labels,
+                                             targets, n_classes);
+    if (st != CSM_OK)
+        return st;
 
     csm_dataset *d = calloc(1, sizeof *d);
     if (!d)
@@ -137,7 +173,6 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
     d->C = n_classes;
     d->weight_sum = (double)n;
     const size_t es = csm_real_size(precision);
-    csm_status st;
     if (dtype == CSM_DTYPE_U8) {
         /* Bytes stay bytes on the device: a quarter of the memory and of
          * the traffic of float32. Paths that need real X widen on demand. */
@@ -153,20 +188,8 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
         if (st == CSM_OK)
             st = upload_features(ctx, d->x, precision, features, dtype, n, k);
     }
-    if (st == CSM_OK && labels) {
-        st = csm_buffer_create(ctx, &d->labels, n * sizeof(cl_int), "labels");
-        if (st == CSM_OK) {
-            cl_int rc = clEnqueueWriteBuffer(ctx->queue, d->labels, CL_TRUE, 0,
-                                             n * sizeof(cl_int), labels, 0, NULL, NULL);
-            if (rc != CL_SUCCESS)
-                st = csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (labels)");
-        }
-    }
-    if (st == CSM_OK && targets) {
-        st = csm_buffer_create(ctx, &d->targets, n * n_classes * es, "targets");
-        if (st == CSM_OK)
-            st = csm_upload(ctx, d->targets, precision, 0, targets, n * n_classes);
-    }
+    if (st == CSM_OK)
+        st = csm_dataset_upload_targets(d, labels, targets);
     if (st != CSM_OK) {
         csm_dataset_free(d);
         return st;
@@ -184,6 +207,12 @@ void csm_dataset_free(csm_dataset *d)
     csm_buffer_release(&d->labels);
     csm_buffer_release(&d->targets);
     csm_buffer_release(&d->weights);
+    csm_buffer_release(&d->row_ptr);
+    csm_buffer_release(&d->col_idx);
+    csm_buffer_release(&d->values);
+    csm_buffer_release(&d->col_ptr);
+    csm_buffer_release(&d->row_idx);
+    csm_buffer_release(&d->cvalues);
     free(d);
 }
 

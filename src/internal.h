@@ -77,6 +77,16 @@ struct csm_dataset {
     cl_mem targets;      /* (n, C) at precision, or NULL */
     cl_mem weights;      /* (n) sample weights at precision, or NULL: uniform */
     double weight_sum;   /* sum of the weights (n when uniform) */
+    /* CSR datasets (x and x_u8 NULL): rows for S = X W^T, and a CSC copy for
+     * dW = D^T X so that the gradient needs no float atomics */
+    int sparse;
+    uint64_t nnz;
+    cl_mem row_ptr;      /* (n + 1) long */
+    cl_mem col_idx;      /* (nnz) int, ascending within a row */
+    cl_mem values;       /* (nnz) at precision */
+    cl_mem col_ptr;      /* (k + 1) long */
+    cl_mem row_idx;      /* (nnz) int, ascending within a column */
+    cl_mem cvalues;      /* (nnz) at precision, in CSC order */
 };
 
 /* ---- status.c */
@@ -109,6 +119,11 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
 csm_status csm_model_state_prepare(csm_model *m, int solver);
 
 /* ---- dataset.c */
+csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precision precision,
+                                    size_t n, const int32_t *labels, const double *targets,
+                                    size_t n_classes);
+csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels,
+                                      const double *targets);
 /* The real-typed feature buffer, converting 8-bit input on the device the
  * first time it is asked for. */
 csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);

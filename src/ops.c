@@ -45,7 +45,10 @@ csm_status csm_launch(csm_context *ctx, cl_kernel k, cl_uint dims, const size_t 
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
-const char *csm_path_name(csm_path p) { return p == CSM_PATH_FUSED ? "fused" : "clblast"; }
+const char *csm_path_name(csm_path p)
+{
+    return p == CSM_PATH_FUSED ? "fused" : p == CSM_PATH_SPARSE ? "sparse" : "clblast";
+}
 
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
 {
@@ -135,7 +138,13 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
     w->cap = cap;
     w->slots = slots;
     const size_t es = csm_real_size(m->precision);
-    csm_status st = csm_choose_path(ctx, m->C, &w->path);
+    /* CSR data has its own products; CLSOFTMAX_PATH chooses between the
+     * dense ones */
+    csm_status st = CSM_OK;
+    if (d && d->sparse)
+        w->path = CSM_PATH_SPARSE;
+    else
+        st = csm_choose_path(ctx, m->C, &w->path);
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->logits, cap * m->C * es, "logits");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->out, cap * m->C * es, "probabilities");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->row_loss, cap * es, "row losses");
@@ -156,9 +165,11 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
         if (st == CSM_OK)
             st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, w->C, w->k);
         cl_mem x;
-        if (st == CSM_OK && d)
+        if (st == CSM_OK && w->path == CSM_PATH_SPARSE)
+            st = csm_sparse_init(w);
+        else if (st == CSM_OK && d)
             st = csm_dataset_real_x(d, &x);
-        w->split = choose_split(ctx, cap);
+        w->split = w->path == CSM_PATH_SPARSE ? 1 : choose_split(ctx, cap);
         if (st == CSM_OK && w->split > 1) {
             st = csm_buffer_create(ctx, &w->dpartial, w->split * m->C * m->k * es,
                                    "split-K gradient partials");
@@ -190,6 +201,7 @@ void csm_work_free(csm_work *w)
     csm_buffer_release(&w->dpartial);
     csm_buffer_release(&w->gstats);
     csm_buffer_release(&w->gcorrect);
+    csm_buffer_release(&w->wt);
     /* kernels belong to the context's cache */
 }
 
@@ -226,6 +238,8 @@ static csm_status gemm(csm_work *w, int trans_a, int trans_b, size_t m, size_t n
 
 csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
 {
+    if (w->path == CSM_PATH_SPARSE)
+        return csm_sparse_enqueue_logits(w, m, b);
     // logits (B, C) = X (B, k) . W (C, k)^T
     return gemm(w, 0, 1, b->B, w->C, w->k, b->x, b->x_row0 * w->k, w->k, m->weight, 0, w->k, 0.0,
                 w->logits, w->C, "CLBlast GEMM logits = X W^T");
@@ -344,7 +358,9 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate)
     // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
     size_t S = w->split, Bc = S > 1 ? b->B / S : 0;
     csm_status st;
-    if (S > 1 && Bc >= 1)
+    if (w->path == CSM_PATH_SPARSE)
+        st = csm_sparse_enqueue_dweight(w, b, accumulate);
+    else if (S > 1 && Bc >= 1)
         st = enqueue_split_grad(w, b, S, Bc, accumulate);
     else
         st = gemm(w, 1, 0, w->C, w->k, b->B, w->out, 0, w->C, b->x, b->x_row0 * w->k, w->k,
@@ -463,7 +479,9 @@ csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, si
     if (st == CSM_OK)
         st = csm_get_kernel(ctx, &g->k_targets, "gather.cl", "gather_targets", m->precision,
                             m->C, m->k);
-    if (st == CSM_OK) st = csm_buffer_create(ctx, &g->xb, cap * m->k * es, "batch features");
+    /* CSR rows are read through the permutation: only the targets move */
+    if (st == CSM_OK)
+        st = csm_buffer_create(ctx, &g->xb, d->sparse ? 0 : cap * m->k * es, "batch features");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &g->yb, cap * sizeof(cl_int), "batch labels");
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &g->tb, d->targets ? cap * m->C * es : 0, "batch targets");
@@ -488,13 +506,16 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
     csm_context *ctx = g->ctx;
     cl_int s = (cl_int)start, n = (cl_int)B, has_labels = d->labels != NULL;
     cl_kernel k = g->k_rows;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->xb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &d->x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    size_t global[2] = {d->k, B};
-    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, NULL, "gather_rows");
+    csm_status st = CSM_OK;
+    if (!d->sparse) {
+        st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->xb);
+        if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &d->x);
+        if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &idx);
+        if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof s, &s);
+        if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
+        size_t global[2] = {d->k, B};
+        if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, NULL, "gather_rows");
+    }
     k = g->k_targets;
     /* unused pointer arguments still need a valid buffer */
     cl_mem y = d->labels ? d->labels : g->yb, t = d->targets ? d->targets : g->tb;

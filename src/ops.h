@@ -8,7 +8,7 @@
 
 /* Which implementation computes a step: CLBlast GEMMs plus small kernels,
  * or one fused pass over the rows (kernels/fused.cl). */
-typedef enum csm_path { CSM_PATH_CLBLAST = 0, CSM_PATH_FUSED = 1 } csm_path;
+typedef enum csm_path { CSM_PATH_CLBLAST = 0, CSM_PATH_FUSED = 1, CSM_PATH_SPARSE = 2 } csm_path;
 
 /* The path for a model shape on this device: CLSOFTMAX_PATH=clblast|fused
  * forces one; otherwise fused on CPU devices for C <= CSM_FUSED_MAX_C (one
@@ -54,6 +54,11 @@ typedef struct csm_work {
     cl_mem gstats;      /* (groups) */
     cl_mem gcorrect;    /* (groups) int */
     cl_kernel k_fused, k_fused_reduce;
+    /* sparse path (CSR datasets): the products; softmax etc. as CLBlast's */
+    cl_kernel k_csr_logits, k_csc_grad, k_csr_grad_rows, k_transpose;
+    size_t sparse_cb, sparse_ncb; /* classes per item, class blocks */
+    size_t sparse_q;    /* feature chunks per class block of csr_grad_rows */
+    cl_mem wt;          /* (k, C) transposed weights, made on first need */
 } csm_work;
 
 /* B rows of a step. CLBlast path: contiguous rows at x (row offset
@@ -147,6 +152,13 @@ size_t csm_block_rows(const csm_model *m, size_t n);
 /* Contiguous rows [row0, row0 + B) of d, with its targets and weights,
  * described for both paths. */
 csm_block csm_dataset_block(const csm_dataset *d, size_t row0, size_t B);
+
+/* ---- path_sparse.c: S = X W^T and dW = D^T X for CSR datasets */
+csm_status csm_sparse_init(csm_work *w);
+csm_status csm_sparse_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b);
+/* dweight (+)= delta^T X of the block (contiguous rows: the CSC copy;
+ * permuted rows: a row walk per class and feature chunk) */
+csm_status csm_sparse_enqueue_dweight(csm_work *w, const csm_block *b, int accumulate);
 
 /* Checks a model and dataset belong together (context, precision, k, C
  * when the dataset has targets, targets present when `need_targets`). */

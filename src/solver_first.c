@@ -87,9 +87,10 @@ static csm_status first_order_init(first_order *fo)
     if (st != CSM_OK)
         return st;
     /* The fused path reads rows through the permutation itself; the
-     * CLBlast path needs them gathered into a contiguous batch first. */
+     * CLBlast path needs them gathered into a contiguous batch first, the
+     * sparse path only their targets (its rows are read through idx). */
     fo->permute = shuffled;
-    fo->gather = shuffled && fo->work.path == CSM_PATH_CLBLAST;
+    fo->gather = shuffled && fo->work.path != CSM_PATH_FUSED;
     const char *update = o->solver == CSM_ADAM       ? "adam_update"
                          : o->solver == CSM_MOMENTUM ? "momentum_update"
                                                      : "sgd_update";
@@ -157,6 +158,10 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
         if (fo->gather) {
             st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
             b = csm_gather_block(&fo->g, d, B);
+            if (d->sparse) { /* targets gathered, rows read through idx */
+                b.idx = fo->idx;
+                b.start = start;
+            }
         } else {
             b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
                             fo->permute ? fo->idx : NULL, start, d->weights};

@@ -19,7 +19,8 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK_LIBS) -lm
 
 CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
-	tests/check_train tests/check_solver tests/check_args tests/check_model_file
+	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
+	tests/check_model_file
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_reference_SOURCES = tests/check_reference.c
@@ -37,6 +38,9 @@ tests_check_train_LDADD = $(TEST_LIBS)
 tests_check_solver_SOURCES = tests/check_solver.c
 tests_check_solver_CFLAGS = $(TEST_CFLAGS)
 tests_check_solver_LDADD = $(TEST_LIBS)
+tests_check_sparse_SOURCES = tests/check_sparse.c
+tests_check_sparse_CFLAGS = $(TEST_CFLAGS)
+tests_check_sparse_LDADD = $(TEST_LIBS)
 tests_check_args_SOURCES = tests/check_args.c
 tests_check_args_CFLAGS = $(TEST_CFLAGS)
 tests_check_args_LDADD = $(TEST_LIBS)
