@@ -24,7 +24,7 @@ typedef REAL real;
 
 /* ls[0] = sum of ls[0 .. CSM_WG) by a fixed tree, so the order never
  * depends on scheduling. Every item of the work-group must call it. */
-inline real group_sum(__local real *ls)
+static inline real group_sum(__local real *ls)
 {
     const int t = get_local_id(0);
     barrier(CLK_LOCAL_MEM_FENCE);

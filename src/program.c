@@ -151,11 +151,15 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
     if (prec == CSM_FLOAT64 && !ctx->info.has_fp64)
         return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64; use float32",
                         ctx->info.device_name);
-    char options[512];
-    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s",
+    /* CLSOFTMAX_CL_OPTIONS adds compiler options to every build, e.g.
+     * "-cl-opt-disable -cl-std=CL1.2" to check the kernels stay portable. */
+    const char *more = getenv("CLSOFTMAX_CL_OPTIONS");
+    char options[768];
+    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s%s%s",
              prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k,
-             extra ? " " : "", extra ? extra : "");
-    char key[768];
+             extra ? " " : "", extra ? extra : "", more && *more ? " " : "",
+             more && *more ? more : "");
+    char key[1024];
     snprintf(key, sizeof key, "%s %s", file, options);
 
     program_cache *pc = NULL;

@@ -72,6 +72,19 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     lb->s = s;
     lb->mem = s->opt->lbfgs_memory;
     lb->eps_f = 16.0 * (m->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON) / 2;
+    /* 2m history vectors and 6 more of C k + C each: on a CPU device they
+     * are host memory, and runtimes often accept allocations past what
+     * exists (the process is then killed instead): check first. */
+    const csm_device_info *info = &m->ctx->info;
+    const double P = (double)(m->C * m->k + m->C), es = (double)csm_real_size(m->precision);
+    const double need = (2.0 * lb->mem + 6.0) * P * es;
+    if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
+        return csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY,
+                        "L-BFGS with memory %d needs %.0f MB for %d vectors of %.0f parameters, "
+                        "over 90%% of the device's %.0f MB: lower lbfgs_memory or use a "
+                        "first-order solver",
+                        lb->mem, need / 1e6, 2 * lb->mem + 6, P,
+                        (double)info->global_mem_bytes / 1e6);
     csm_status st = csm_objective_init(&lb->f, m, s->data, s->l2);
     if (st != CSM_OK)
         return st;

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,8 @@ static void expect_error(const char *name, const csm_read_options *opt, const ch
     snprintf(blamed_path, sizeof blamed_path, "%s", blamed ? data(blamed) : path);
     int rc = csm_read_table(path, opt, &t, err, sizeof err);
     ck_assert_msg(rc != 0, "%s: expected an error, got a table of %zu x %zu", name, t.n, t.k);
-    ck_assert_msg(t.features == NULL && t.labels == NULL && t.n == 0 && t.k == 0,
+    ck_assert_msg(t.features == NULL && t.labels == NULL && t.n == 0 && t.k == 0 &&
+                      t.row_ptr == NULL && t.col_idx == NULL && t.values == NULL && !t.sparse,
                   "%s: a failed read left a partial table", name);
     csm_table_free(&t);
 
@@ -488,6 +490,323 @@ START_TEST(libsvm_huge_index)
 }
 END_TEST
 
+/* ------------------------------------------------------------- sparse libsvm */
+
+/* sparse.svm: 4 x 40, stored values at (0,2) (0,39) (2,16) (3,0) (3,1)
+ * (3,39); sample 1 has none, sample 2 one. */
+static const int64_t SP_ROWS[] = {0, 2, 2, 3, 6};
+static const int32_t SP_COLS[] = {2, 39, 16, 0, 1, 39};
+static const double SP_VALS[] = {0.5, 2, -1.25, 1e-3, 2, 0};
+static const int64_t SP_Y[] = {1, 2, -1, 1};
+
+static void check_csr(const csm_table *t, size_t n, size_t k, const int64_t *rows,
+                      const int32_t *cols, const double *vals, const int64_t *labels)
+{
+    ck_assert_int_eq(t->sparse, 1);
+    ck_assert_ptr_null(t->features);
+    ck_assert_int_eq(t->dtype, CSM_DTYPE_F64);
+    ck_assert_uint_eq(t->n, n);
+    ck_assert_uint_eq(t->k, k);
+    ck_assert_uint_eq(t->nnz, (uint64_t)rows[n]);
+    for (size_t i = 0; i <= n; i++)
+        ck_assert_msg(t->row_ptr[i] == rows[i], "row_ptr[%zu] = %lld, expected %lld", i,
+                      (long long)t->row_ptr[i], (long long)rows[i]);
+    for (int64_t at = 0; at < rows[n]; at++) {
+        ck_assert_int_eq(t->col_idx[at], cols[at]);
+        ck_assert_msg(t->values[at] == vals[at], "value %lld: %.17g, expected %.17g",
+                      (long long)at, t->values[at], vals[at]);
+    }
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(t->labels[i], labels[i]);
+}
+
+/* Every value through csm_table_value equals the dense expansion. */
+static void check_values_match(const csm_table *a, const csm_table *b)
+{
+    ck_assert_uint_eq(a->n, b->n);
+    ck_assert_uint_eq(a->k, b->k);
+    for (size_t i = 0; i < a->n; i++) {
+        ck_assert_int_eq(a->labels[i], b->labels[i]);
+        for (size_t j = 0; j < a->k; j++)
+            ck_assert_msg(csm_table_value(a, i, j) == csm_table_value(b, i, j),
+                          "(%zu, %zu): %.17g vs %.17g", i, j, csm_table_value(a, i, j),
+                          csm_table_value(b, i, j));
+    }
+}
+
+START_TEST(libsvm_csr_exact)
+{
+    csm_read_options o = defaults();
+    o.storage = CSM_STORAGE_SPARSE;
+    csm_table t;
+    read_ok("sparse.svm", &o, &t);
+    check_csr(&t, 4, 40, SP_ROWS, SP_COLS, SP_VALS, SP_Y);
+    ck_assert(csm_table_value(&t, 0, 2) == 0.5);
+    ck_assert(csm_table_value(&t, 0, 3) == 0.0);
+    ck_assert(csm_table_value(&t, 1, 0) == 0.0); /* the empty sample */
+    ck_assert(csm_table_value(&t, 2, 16) == -1.25);
+    ck_assert(csm_table_value(&t, 3, 39) == 0.0); /* an explicit zero */
+    csm_table_free(&t);
+    ck_assert_ptr_null(t.row_ptr);
+}
+END_TEST
+
+START_TEST(libsvm_auto_storage_by_density)
+{
+    csm_read_options o = defaults();
+    csm_table t;
+    /* 6 of 160 values (3.75%) < 5%: sparse */
+    read_ok("sparse.svm", &o, &t);
+    check_csr(&t, 4, 40, SP_ROWS, SP_COLS, SP_VALS, SP_Y);
+    ck_assert(csm_auto_sparse(4, 40, 6));
+    csm_table_free(&t);
+    /* 5 of 12 (42%): dense, as before sparse storage existed */
+    read_ok("good.svm", &o, &t);
+    ck_assert_int_eq(t.sparse, 0);
+    check_f64(&t, 3, 4, SVM_X, SVM_Y);
+    ck_assert_uint_eq(t.nnz, 5);
+    csm_table_free(&t);
+    /* the threshold itself is dense */
+    ck_assert(!csm_auto_sparse(10, 10, 5));
+    ck_assert(csm_auto_sparse(10, 10, 4));
+    ck_assert(csm_auto_sparse(2, 100000000, 2));
+}
+END_TEST
+
+START_TEST(libsvm_dense_and_sparse_agree)
+{
+    csm_read_options o = defaults();
+    csm_table s, d;
+    o.storage = CSM_STORAGE_SPARSE;
+    read_ok("sparse.svm", &o, &s);
+    o.storage = CSM_STORAGE_DENSE;
+    read_ok("sparse.svm", &o, &d);
+    ck_assert_int_eq(d.sparse, 0);
+    ck_assert_ptr_null(d.row_ptr);
+    ck_assert_uint_eq(d.nnz, 5); /* the explicit zero is not a non-zero */
+    check_values_match(&s, &d);
+    csm_table_free(&s);
+    csm_table_free(&d);
+    /* the dense-looking file forced sparse */
+    o.storage = CSM_STORAGE_SPARSE;
+    read_ok("good.svm", &o, &s);
+    static const int64_t rows[] = {0, 2, 3, 5};
+    static const int32_t cols[] = {0, 2, 1, 0, 3};
+    static const double vals[] = {0.5, -2, 10, 1, 4};
+    check_csr(&s, 3, 4, rows, cols, vals, SVM_Y);
+    csm_table_free(&s);
+}
+END_TEST
+
+START_TEST(libsvm_sparse_n_features_pads)
+{
+    csm_read_options o = defaults();
+    o.storage = CSM_STORAGE_SPARSE;
+    o.n_features = 1000;
+    csm_table t;
+    read_ok("sparse.svm", &o, &t);
+    check_csr(&t, 4, 1000, SP_ROWS, SP_COLS, SP_VALS, SP_Y);
+    csm_table_free(&t);
+    o.n_features = 39;
+    expect_line("sparse.svm", &o, 1, "feature index '40' exceeds the feature count 39", NULL);
+}
+END_TEST
+
+/* Prediction reads with the model's feature count and skips the rest:
+ * features 17 and 40 are beyond 10, in 3 stored values. */
+START_TEST(libsvm_skip_extra_features)
+{
+    csm_read_options o = defaults();
+    o.storage = CSM_STORAGE_SPARSE;
+    o.n_features = 10;
+    o.skip_extra_features = 1;
+    csm_table t;
+    read_ok("sparse.svm", &o, &t);
+    static const int64_t rows[] = {0, 1, 1, 1, 3};
+    static const int32_t cols[] = {2, 0, 1};
+    static const double vals[] = {0.5, 1e-3, 2};
+    check_csr(&t, 4, 10, rows, cols, vals, SP_Y);
+    ck_assert_uint_eq(t.skipped_nnz, 3);
+    ck_assert_uint_eq(t.skipped_features, 2);
+    csm_table_free(&t);
+    /* dense too; and nothing skipped when all fit */
+    o.storage = CSM_STORAGE_DENSE;
+    read_ok("sparse.svm", &o, &t);
+    ck_assert_uint_eq(t.skipped_nnz, 3);
+    ck_assert(csm_table_value(&t, 3, 1) == 2.0);
+    csm_table_free(&t);
+    o.n_features = 40;
+    read_ok("sparse.svm", &o, &t);
+    ck_assert_uint_eq(t.skipped_nnz, 0);
+    ck_assert_uint_eq(t.skipped_features, 0);
+    csm_table_free(&t);
+    /* the checks of a skipped pair stay: order, value */
+    o.n_features = 1;
+    expect_line("decreasing.svm", &o, 2, "feature index 2 after 3", "increasing");
+    expect_line("nan.svm", &o, 2, "feature 1: not a finite number", NULL);
+}
+END_TEST
+
+/* A 23-byte file naming feature 100000000 reads in memory proportional to
+ * its two values: under an address-space limit far below the 1.6 GB of a
+ * dense table, the read succeeds and the table is sparse. */
+START_TEST(libsvm_wide_file_stays_small)
+{
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)1 << 30; /* 1 GiB of address space */
+    if (old.rlim_cur != RLIM_INFINITY && old.rlim_cur < lim.rlim_cur)
+        lim.rlim_cur = old.rlim_cur;
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    csm_read_options o = defaults();
+    csm_table t;
+    char err[1024] = "";
+    int rc = csm_read_table(data("wide.svm"), &o, &t, err, sizeof err);
+    /* the limit bites: the dense table does not fit under it, and says so */
+    csm_table d;
+    char derr[1024] = "";
+    o.storage = CSM_STORAGE_DENSE;
+    int drc = csm_read_table(data("wide.svm"), &o, &d, derr, sizeof derr);
+    setrlimit(RLIMIT_AS, &old);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_msg(drc != 0, "a 2 x 100000000 dense table fit in 1 GiB");
+    ck_assert_msg(strstr(derr, "wide.svm: out of memory for a table of 2 x 100000000 doubles"),
+                  "%s", derr);
+    ck_assert_ptr_null(d.row_ptr);
+    static const int64_t rows[] = {0, 1, 2};
+    static const int32_t cols[] = {99999999, 2};
+    static const double vals[] = {1, 2.5};
+    static const int64_t y[] = {1, -1};
+    check_csr(&t, 2, 100000000, rows, cols, vals, y);
+    ck_assert(csm_table_value(&t, 0, 99999999) == 1.0);
+    ck_assert(csm_table_value(&t, 0, 2) == 0.0);
+    csm_table_free(&t);
+}
+END_TEST
+
+/* The existing libsvm errors, with the same FILE:LINE messages whatever
+ * the storage. */
+START_TEST(libsvm_errors_in_every_storage)
+{
+    static const csm_storage all[] = {CSM_STORAGE_AUTO, CSM_STORAGE_DENSE, CSM_STORAGE_SPARSE};
+    for (size_t i = 0; i < 3; i++) {
+        csm_read_options o = defaults();
+        o.storage = all[i];
+        expect_line("empty.svm", &o, 3, "no samples", NULL);
+        expect_line("index0.svm", &o, 2, "feature index 0", "start at 1");
+        expect_line("decreasing.svm", &o, 2, "feature index 2 after 3", "increasing");
+        expect_line("duplicate.svm", &o, 1, "duplicate feature index 2", NULL);
+        expect_line("nan.svm", &o, 2, "feature 1: not a finite number", "'NaN'");
+        expect_line("badpair.svm", &o, 2, "expected INDEX:VALUE", "'2'");
+        expect_line("badindex.svm", &o, 1, "bad feature index '-1'", NULL);
+        expect_line("badlabel.svm", &o, 2, "label '1.5'", "not an integer");
+        expect_line("nolabel.svm", &o, 1, "label '1:1'", "must start with the label");
+        expect_error("nofeatures.svm", &o, NULL, ": ", "no features", NULL);
+        expect_line("emptyvalue.svm", &o, 1, "feature 1: empty field", NULL);
+        expect_line("hugeindex.svm", &o, 1, "'99999999999' is too large", NULL);
+        o.n_features = 3;
+        expect_line("good.svm", &o, 5, "feature index '4' exceeds the feature count 3", NULL);
+    }
+}
+END_TEST
+
+/* --sparse on CSV and IDX: read dense, then compressed to the non-zeros. */
+START_TEST(csv_and_idx_forced_sparse)
+{
+    csm_read_options o = defaults();
+    csm_table s, d;
+    read_ok("good.csv", &o, &d);
+    ck_assert_int_eq(d.sparse, 0);
+    ck_assert_uint_eq(d.nnz, 8); /* GOOD_X has one zero */
+    o.storage = CSM_STORAGE_SPARSE;
+    read_ok("good.csv", &o, &s);
+    static const int64_t rows[] = {0, 3, 5, 8};
+    static const int32_t cols[] = {0, 1, 2, 1, 2, 0, 1, 2};
+    static const double vals[] = {1.5, -2, 3e2, 0.25, -1e-3, 4, 5, 6};
+    check_csr(&s, 3, 3, rows, cols, vals, GOOD_Y);
+    check_values_match(&s, &d);
+    csm_table_free(&s);
+    csm_table_free(&d);
+
+    /* u8 pixels become byte / 255, as the dense table reads them */
+    o = defaults();
+    read_ok("tiny-images-idx3-ubyte", &o, &d);
+    o.storage = CSM_STORAGE_SPARSE;
+    read_ok("tiny-images-idx3-ubyte", &o, &s);
+    ck_assert_int_eq(s.sparse, 1);
+    ck_assert_uint_eq(s.nnz, 11); /* one zero pixel of 12 */
+    check_values_match(&s, &d);
+    csm_table_free(&s);
+    csm_table_free(&d);
+    /* --dense is the default for CSV: no change */
+    o = defaults();
+    o.storage = CSM_STORAGE_DENSE;
+    read_ok("good.csv", &o, &d);
+    check_f64(&d, 3, 3, GOOD_X, GOOD_Y);
+    csm_table_free(&d);
+}
+END_TEST
+
+/* Row subsets (--validation-split) keep the storage and the rows' values. */
+START_TEST(table_take_rows)
+{
+    static const size_t pick[] = {3, 1, 0};
+    csm_read_options o = defaults();
+    for (int sparse = 0; sparse < 2; sparse++) {
+        o.storage = sparse ? CSM_STORAGE_SPARSE : CSM_STORAGE_DENSE;
+        csm_table t, sub;
+        read_ok("sparse.svm", &o, &t);
+        ck_assert_int_eq(csm_table_take_rows(&t, pick, 3, &sub), 0);
+        ck_assert_int_eq(sub.sparse, sparse);
+        ck_assert_uint_eq(sub.n, 3);
+        ck_assert_uint_eq(sub.k, 40);
+        /* rows 3, 1, 0: 5 stored values, 4 of them non-zero */
+        ck_assert_uint_eq(sub.nnz, (sparse ? 5 : 4));
+        for (size_t i = 0; i < 3; i++) {
+            ck_assert_int_eq(sub.labels[i], t.labels[pick[i]]);
+            for (size_t j = 0; j < 40; j++)
+                ck_assert(csm_table_value(&sub, i, j) == csm_table_value(&t, pick[i], j));
+        }
+        if (sparse) {
+            ck_assert_int_eq(sub.row_ptr[0], 0);
+            ck_assert_int_eq(sub.row_ptr[1], 3);
+            ck_assert_int_eq(sub.row_ptr[2], 3); /* the empty sample */
+            ck_assert_int_eq(sub.row_ptr[3], 5);
+            ck_assert_int_eq(sub.col_idx[3], 2);
+        }
+        csm_table_free(&sub);
+        /* no rows at all */
+        ck_assert_int_eq(csm_table_take_rows(&t, pick, 0, &sub), 0);
+        ck_assert_uint_eq(sub.n, 0);
+        csm_table_free(&sub);
+        csm_table_free(&t);
+    }
+}
+END_TEST
+
+START_TEST(table_convert_round_trip)
+{
+    csm_read_options o = defaults();
+    o.storage = CSM_STORAGE_SPARSE;
+    csm_table t, ref;
+    char err[256] = "";
+    read_ok("sparse.svm", &o, &t);
+    read_ok("sparse.svm", &o, &ref);
+    ck_assert_int_eq(csm_table_convert(&t, CSM_STORAGE_DENSE, "x", err, sizeof err), 0);
+    ck_assert_int_eq(t.sparse, 0);
+    check_values_match(&t, &ref);
+    ck_assert_int_eq(csm_table_convert(&t, CSM_STORAGE_AUTO, "x", err, sizeof err), 0);
+    ck_assert_int_eq(t.sparse, 0); /* auto leaves a table as it is */
+    ck_assert_int_eq(csm_table_convert(&t, CSM_STORAGE_SPARSE, "x", err, sizeof err), 0);
+    ck_assert_int_eq(t.sparse, 1);
+    ck_assert_uint_eq(t.nnz, 5); /* the explicit zero is gone */
+    check_values_match(&t, &ref);
+    csm_table_free(&t);
+    csm_table_free(&ref);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- good IDX */
 
 static const unsigned char TINY_X[] = {0, 255, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
@@ -783,6 +1102,8 @@ START_TEST(options_defaults_and_null)
     ck_assert_int_eq(o.header, -1);
     ck_assert_ptr_null(o.labels_path);
     ck_assert_uint_eq(o.n_features, 0);
+    ck_assert_int_eq(o.storage, CSM_STORAGE_AUTO);
+    ck_assert_int_eq(o.skip_extra_features, 0);
     csm_table t;
     char err[256];
     ck_assert_int_eq(csm_read_table(data("good.csv"), NULL, &t, err, sizeof err), 0);
@@ -1178,6 +1499,19 @@ static Suite *io_suite(void)
     tcase_add_test(tc, libsvm_no_features);
     tcase_add_test(tc, libsvm_empty_value);
     tcase_add_test(tc, libsvm_huge_index);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sparse");
+    tcase_add_test(tc, libsvm_csr_exact);
+    tcase_add_test(tc, libsvm_auto_storage_by_density);
+    tcase_add_test(tc, libsvm_dense_and_sparse_agree);
+    tcase_add_test(tc, libsvm_sparse_n_features_pads);
+    tcase_add_test(tc, libsvm_skip_extra_features);
+    tcase_add_test(tc, libsvm_wide_file_stays_small);
+    tcase_add_test(tc, libsvm_errors_in_every_storage);
+    tcase_add_test(tc, csv_and_idx_forced_sparse);
+    tcase_add_test(tc, table_take_rows);
+    tcase_add_test(tc, table_convert_round_trip);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("idx");

@@ -194,7 +194,15 @@ const char *const cli_format_help =
     "  --no-header            CSV: the first line is data (default: a header is\n"
     "                         detected when the first line is not numeric)\n"
     "  --labels FILE          IDX: the labels file (default: from the images file\n"
-    "                         name: *-images-idx3-ubyte -> *-labels-idx1-ubyte)\n";
+    "                         name: *-images-idx3-ubyte -> *-labels-idx1-ubyte)\n"
+    "  --sparse               hold the features sparse (CSR), from file to device:\n"
+    "                         memory and work follow the non-zeros. CSV and IDX\n"
+    "                         are read dense, then compressed\n"
+    "  --dense                hold the features as a dense n x k table\n"
+    "                         (default: libsvm data is sparse when under "
+    CLI_STRINGIFY(CSM_SPARSE_AUTO_PERCENT) "% of\n"
+    "                         its n x k values are non-zero, else dense; CSV and\n"
+    "                         IDX are dense. Results are the same either way)\n";
 
 int cli_format_option(const char *cmd, const char *name, const char *value, csm_read_options *ro)
 {
@@ -225,6 +233,13 @@ int cli_format_option(const char *cmd, const char *name, const char *value, csm_
     }
     if (!strcmp(name, "labels")) {
         ro->labels_path = value;
+        return 0;
+    }
+    if (!strcmp(name, "sparse") || !strcmp(name, "dense")) {
+        csm_storage want = name[0] == 's' ? CSM_STORAGE_SPARSE : CSM_STORAGE_DENSE;
+        if (ro->storage != CSM_STORAGE_AUTO && ro->storage != want)
+            return cli_usage_error(cmd, "--sparse and --dense exclude each other");
+        ro->storage = want;
         return 0;
     }
     return -1;

@@ -75,14 +75,15 @@ int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char
                      int *out);
 
 /* The data-format options shared by train, predict, eval and gradcheck:
- * --format, --label-column, --header, --no-header, --labels. */
+ * --format, --label-column, --header, --no-header, --labels, and the
+ * storage: --sparse, --dense. */
 extern const char *const cli_format_help;
 /* If `name` is a data-format option, applies it to `ro` and returns 0 (or
  * CLI_USAGE on a bad value); returns -1 when it is not one. */
 int cli_format_option(const char *cmd, const char *name, const char *value, csm_read_options *ro);
 #define CLI_FORMAT_OPTIONS                                                                       \
     {"format", 0, 1}, {"label-column", 0, 1}, {"header", 0, 0}, {"no-header", 0, 0},            \
-        {"labels", 0, 1}
+        {"labels", 0, 1}, {"sparse", 0, 0}, {"dense", 0, 0}
 
 /* ------------------------------------------------------------ data.c */
 
@@ -100,10 +101,20 @@ int cli_check_features(const char *path, const csm_table *t, size_t k, const cha
 void cli_format_labels(char *buf, size_t len, const int64_t *classes, size_t n);
 /* Loads a model, printing the error. */
 int cli_load_model(csm_context *ctx, const char *path, csm_model **out);
-/* Builds a dataset from the table's features (rows `rows` if not NULL,
- * else all), with labels `labels` (C classes) or none (C = 0). */
-int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, const void *features,
-                     csm_dtype dtype, size_t n, size_t k, const int32_t *labels, size_t C);
+/* Builds a dataset from the table, dense or CSR as the table is, with
+ * labels `labels` (C classes) or none (C = 0). */
+int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, const csm_table *t,
+                     const int32_t *labels, size_t C);
+/* "WARNING: PATH: N non-zeros in F features beyond the model's K were
+ * ignored" when the reader skipped some (csm_read_options.skip_extra_features),
+ * once per file, whatever --quiet says. */
+void cli_warn_skipped(const char *path, const csm_table *t, size_t k);
+/* "NNZ non-zeros (P%): sparse|dense (why)" for the progress output: the
+ * storage of `t` and what chose it (`asked`: the --sparse/--dense option). */
+void cli_describe_storage(char *buf, size_t len, const csm_table *t, csm_storage asked);
+
+#define CLI_STRINGIFY_(x) #x
+#define CLI_STRINGIFY(x) CLI_STRINGIFY_(x)
 /* Copies a model into a new one at `prec` (weights, labels, metadata). */
 int cli_convert_model(csm_model *src, csm_precision prec, csm_model **out);
 
@@ -119,13 +130,14 @@ double cli_now(void);
 
 /* ------------------------------------------------------- standardize.c */
 
-/* Per-feature mean and scale (population standard deviation; 1 where it is
- * 0 or not finite) of n rows of k features. */
-int cli_standardize_fit(const void *x, csm_dtype dtype, size_t n, size_t k, double *mean,
-                        double *scale);
-/* (x - mean) / scale into a new double array (n, k); NULL on allocation failure. */
-double *cli_standardize_apply(const void *x, csm_dtype dtype, size_t n, size_t k,
-                              const double *mean, const double *scale);
+/* Per-feature mean and scale (population standard deviation over all n
+ * rows; 1 where it is 0 or not finite) of the table. A sparse table is not
+ * centred: mean comes back 0 (the scale is still the deviation about the
+ * true mean, the implicit zeros included). Returns -1 when memory is short. */
+int cli_standardize_fit_table(const csm_table *t, double *mean, double *scale);
+/* (x - mean) / scale in place: a dense table becomes float64, a sparse one
+ * keeps its pattern (mean must then be 0). Returns -1 when memory is short. */
+int cli_standardize_table(csm_table *t, const double *mean, const double *scale);
 /* W'_cj = W_cj / s_j, b'_c = b_c - sum_j W_cj m_j / s_j (in place): a model
  * trained on standardized features becomes one on raw features. */
 void cli_standardize_fold(double *w, double *b, size_t C, size_t k, const double *mean,

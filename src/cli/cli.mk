@@ -12,6 +12,7 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/train.h \
 	src/cli/cmd_train.c \
 	src/cli/train_report.c \
+	src/cli/train_data.c \
 	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
@@ -33,7 +34,8 @@ CLI_TESTS = \
 	tests/cli/solver.sh \
 	tests/cli/bad_input.sh \
 	tests/cli/model_file.sh \
-	tests/cli/gradcheck.sh
+	tests/cli/gradcheck.sh \
+	tests/cli/sparse.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.
@@ -55,6 +57,10 @@ EXTRA_DIST += \
 	tests/data/cli/three.svm.gz \
 	tests/data/cli/three-subset.svm \
 	tests/data/cli/imbalanced.csv \
+	tests/data/cli/sparse.svm \
+	tests/data/cli/sparse-test.svm \
+	tests/data/cli/sparse-test-extra.svm \
+	tests/data/cli/sparse-scaled.svm \
 	tests/data/cli/tiny-images-idx3-ubyte.gz \
 	tests/data/cli/tiny-labels-idx1-ubyte.gz \
 	tests/data/cli/plain-images-idx3-ubyte \

@@ -19,7 +19,8 @@ static void help(void)
            "  -h, --help             show this help\n"
            "\n"
            "%s"
-           "libsvm data takes its feature count from the model.\n"
+           "libsvm data takes its feature count from the model; features beyond it\n"
+           "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
            cli_format_help);
@@ -81,10 +82,12 @@ int cmd_eval(int argc, char **argv)
     size_t C = csm_model_n_classes(model), k = csm_model_n_features(model);
     const int64_t *classes = csm_model_labels(model);
     ro.n_features = k;
+    ro.skip_extra_features = 1; /* liblinear's rule: the model has no weights for them */
     if (cli_read_table(data_path, &ro, &tab))
         goto done;
     if (cli_check_features(data_path, &tab, k, model_path))
         goto done;
+    cli_warn_skipped(data_path, &tab, k);
     labels = malloc(tab.n * sizeof *labels);
     pred = malloc(tab.n * sizeof *pred);
     conf = calloc(C * C, sizeof *conf);
@@ -95,16 +98,17 @@ int cmd_eval(int argc, char **argv)
     snprintf(whose, sizeof whose, "the model %s does not know", model_path);
     if (cli_map_labels(data_path, &tab, classes, C, whose, labels))
         goto done;
-    if (cli_make_dataset(ctx, &data, csm_model_precision(model), tab.features, tab.dtype, tab.n,
-                         k, labels, C))
+    if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, labels, C))
         goto done;
+    size_t n = tab.n;
+    csm_table_free(&tab); /* on the device now */
     double loss = 0, acc = 0;
     if ((st = csm_evaluate(model, data, &loss, &acc)) != CSM_OK ||
         (st = csm_predict(model, data, pred)) != CSM_OK) {
         cli_lib_error(ctx, st);
         goto done;
     }
-    for (size_t i = 0; i < tab.n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (pred[i] < 0 || (size_t)pred[i] >= C) {
             cli_error("the device returned class %d for sample %zu (%zu classes)", (int)pred[i],
                       i + 1, C);

@@ -136,6 +136,7 @@ int cmd_gradcheck(int argc, char **argv)
             if (cli_load_model(ctx, model_path, &loaded))
                 goto done;
             ro.n_features = csm_model_n_features(loaded);
+            ro.skip_extra_features = 1; /* as predict and eval */
         }
         if (cli_read_table(data_path, &ro, &tab))
             goto done;
@@ -148,6 +149,7 @@ int cmd_gradcheck(int argc, char **argv)
             char whose[1100];
             if (cli_check_features(data_path, &tab, csm_model_n_features(loaded), model_path))
                 goto done;
+            cli_warn_skipped(data_path, &tab, k);
             C = csm_model_n_classes(loaded);
             snprintf(whose, sizeof whose, "the model %s does not know", model_path);
             if (cli_map_labels(data_path, &tab, csm_model_labels(loaded), C, whose, labels))
@@ -174,7 +176,7 @@ int cmd_gradcheck(int argc, char **argv)
                 (st = csm_model_init(model, CSM_INIT_NORMAL, seed)) != CSM_OK)
                 goto liberr;
         }
-        if (cli_make_dataset(ctx, &data, prec, tab.features, tab.dtype, n, k, labels, C))
+        if (cli_make_dataset(ctx, &data, prec, &tab, labels, C))
             goto done;
     } else {
         n = RANDOM_N;
@@ -197,7 +199,8 @@ int cmd_gradcheck(int argc, char **argv)
         if ((st = csm_model_create(ctx, &model, prec, C, k)) != CSM_OK ||
             (st = csm_model_set_params(model, w, b)) != CSM_OK)
             goto liberr;
-        if (cli_make_dataset(ctx, &data, prec, x, CSM_DTYPE_F64, n, k, labels, C))
+        csm_table rnd = {.n = n, .k = k, .dtype = CSM_DTYPE_F64, .features = x};
+        if (cli_make_dataset(ctx, &data, prec, &rnd, labels, C))
             goto done;
         free(w);
         free(b);

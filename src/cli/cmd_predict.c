@@ -23,7 +23,8 @@ static void help(void)
            "  -h, --help             show this help\n"
            "\n"
            "%s"
-           "libsvm data takes its feature count from the model.\n"
+           "libsvm data takes its feature count from the model; features beyond it\n"
+           "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
            cli_format_help);
@@ -80,16 +81,19 @@ int cmd_predict(int argc, char **argv)
         goto done;
     size_t C = csm_model_n_classes(model), k = csm_model_n_features(model);
     ro.n_features = k;
+    ro.skip_extra_features = 1; /* liblinear's rule: the model has no weights for them */
     if (cli_read_table(data_path, &ro, &tab))
         goto done;
     if (cli_check_features(data_path, &tab, k, model_path))
         goto done;
-    if (cli_make_dataset(ctx, &data, csm_model_precision(model), tab.features, tab.dtype, tab.n,
-                         k, NULL, 0))
+    cli_warn_skipped(data_path, &tab, k);
+    if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, NULL, 0))
         goto done;
+    size_t n = tab.n;
+    csm_table_free(&tab); /* on the device now */
     const int64_t *labels = csm_model_labels(model);
     if (proba) {
-        if (tab.n > SIZE_MAX / C / sizeof *probs || !(probs = malloc(tab.n * C * sizeof *probs))) {
+        if (n > SIZE_MAX / C / sizeof *probs || !(probs = malloc(n * C * sizeof *probs))) {
             cli_error("out of memory");
             goto done;
         }
@@ -98,7 +102,7 @@ int cmd_predict(int argc, char **argv)
             goto done;
         }
     } else {
-        if (!(cls = malloc(tab.n * sizeof *cls))) {
+        if (!(cls = malloc(n * sizeof *cls))) {
             cli_error("out of memory");
             goto done;
         }
@@ -117,13 +121,13 @@ int cmd_predict(int argc, char **argv)
         for (size_t c = 0; c < C; c++)
             fprintf(out, "%s%lld", c ? "," : "", (long long)labels[c]);
         fputc('\n', out);
-        for (size_t i = 0; i < tab.n; i++) {
+        for (size_t i = 0; i < n; i++) {
             for (size_t c = 0; c < C; c++)
                 fprintf(out, "%s%.9g", c ? "," : "", probs[i * C + c]);
             fputc('\n', out);
         }
     } else {
-        for (size_t i = 0; i < tab.n; i++) {
+        for (size_t i = 0; i < n; i++) {
             int32_t c = cls[i];
             if (c < 0 || (size_t)c >= C) {
                 cli_error("the device returned class %d for sample %zu (%zu classes)", (int)c,

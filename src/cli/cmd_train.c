@@ -69,7 +69,10 @@ static void help(void)
            "Training options:\n"
            "  --init NAME            zeros, or normal: N(0, 0.01^2) weights (default %s)\n"
            "  --standardize          train on per-feature standardized features (mean 0,\n"
-           "                         std 1); the saved model still takes raw features\n"
+           "                         std 1); the saved model still takes raw features.\n"
+           "                         Sparse data is scaled only, not centred (as\n"
+           "                         StandardScaler(with_mean=False)): divided by each\n"
+           "                         feature's std over all rows, zeros included\n"
            "  --double               train in float64 (needs a device with fp64;\n"
            "                         default float32)\n"
            "  --validation FILE      validation data, evaluated after every epoch\n"
@@ -366,23 +369,6 @@ static int on_epoch(csm_model *model, const csm_epoch_info *info, void *user)
     return 0;
 }
 
-static size_t dtype_size(csm_dtype dt)
-{
-    return dt == CSM_DTYPE_U8 ? 1 : dt == CSM_DTYPE_F32 ? sizeof(float) : sizeof(double);
-}
-
-/* Rows `rows` of x (n_all, k) into a new array of the same dtype. */
-static void *gather_rows(const void *x, csm_dtype dt, size_t k, const size_t *rows, size_t n)
-{
-    size_t row_bytes = k * dtype_size(dt);
-    unsigned char *out = malloc((n > 0 && row_bytes > 0) ? n * row_bytes : 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        memcpy(out + i * row_bytes, (const unsigned char *)x + rows[i] * row_bytes, row_bytes);
-    return out;
-}
-
 /* Without --seed, a resumed run takes the seed it was trained with: the
  * library draws epoch e's shuffle from (seed, e), so the same seed makes
  * 3 + 3 epochs see the batches of 6 in one run. */
@@ -473,6 +459,20 @@ static csm_status finish_outcome(csm_model *model, const csm_dataset *train, con
     return CSM_OK;
 }
 
+/* Host scratch of the model's size, C x k doubles, allocated only when a
+ * step needs the weights on the host (standardization, early stopping):
+ * for hashed features (k = 2^24 and more) this is the largest host array. */
+static int alloc_params(double **w, double **b, size_t C, size_t k)
+{
+    if (*w)
+        return 0;
+    if (k > 0 && C > SIZE_MAX / sizeof **w / k)
+        return -1;
+    *w = malloc(C * k * sizeof **w);
+    *b = malloc(C * sizeof **b);
+    return *w && *b ? 0 : -1;
+}
+
 int cmd_train(int argc, char **argv)
 {
     train_cfg cfg;
@@ -483,23 +483,23 @@ int cmd_train(int argc, char **argv)
     }
 
     const char *whose_resume = NULL;
-    char whose_buf[1100];
+    char whose_buf[1100], storage[256];
     csm_context *ctx = NULL;
     csm_model *model = NULL, *loaded = NULL;
     csm_dataset *train_set = NULL, *val_set = NULL;
-    csm_table tab, vtab;
+    csm_table tab, ttab, vtab;
+    csm_table *tt = &tab, *vt = NULL; /* the training and validation tables */
     int64_t *classes = NULL;
-    size_t C = 0, k = 0;
+    size_t C = 0, k = 0, n_all = 0;
     int32_t *labels = NULL;
     int32_t *train_labels = NULL, *val_labels = NULL;
-    size_t *perm = NULL;
-    void *train_x = NULL, *val_x = NULL; /* owned copies, or NULL */
     double *mean = NULL, *scale = NULL, *w = NULL, *b = NULL;
     train_state state;
     train_outcome outcome;
     csm_status st;
     int status = CLI_FAIL;
     memset(&tab, 0, sizeof tab);
+    memset(&ttab, 0, sizeof ttab);
     memset(&vtab, 0, sizeof vtab);
     memset(&state, 0, sizeof state);
     memset(&outcome, 0, sizeof outcome);
@@ -522,8 +522,8 @@ int cmd_train(int argc, char **argv)
     if (cli_read_table(cfg.data_path, &cfg.ro, &tab))
         goto done;
     k = tab.k;
-    if (!ctx && !(ctx = cli_context_create()))
-        goto done;
+    n_all = tab.n;
+    cli_describe_storage(storage, sizeof storage, &tab, cfg.ro.storage);
 
     labels = malloc(tab.n * sizeof *labels);
     if (!labels)
@@ -549,11 +549,12 @@ int cmd_train(int argc, char **argv)
         if (cli_map_labels(cfg.data_path, &tab, classes, C, "the training data does not have", labels))
             goto done;
     }
+    /* The data is good: only now the device (a bad file fails fast). */
+    if (!ctx && !(ctx = cli_context_create()))
+        goto done;
 
     /* Training and validation rows. */
     size_t n_train = tab.n, n_val = 0;
-    const void *tx = tab.features, *vx = NULL;
-    csm_dtype tdt = tab.dtype, vdt = tab.dtype;
     train_labels = labels;
     if (cfg.split > 0) {
         n_val = (size_t)floor(cfg.split * (double)tab.n);
@@ -564,39 +565,19 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         n_train = tab.n - n_val;
-        perm = malloc(tab.n * sizeof *perm);
         train_labels = malloc(n_train * sizeof *train_labels);
         val_labels = malloc(n_val * sizeof *val_labels);
-        if (!perm || !train_labels || !val_labels)
+        if (!train_labels || !val_labels)
             goto nomem;
-        for (size_t i = 0; i < tab.n; i++)
-            perm[i] = i;
-        uint64_t rs = cfg.opt.seed ^ 0x5EED5A17ULL;
-        cli_shuffle(perm, tab.n, &rs);
-        for (size_t i = 0; i < n_train; i++)
-            train_labels[i] = labels[perm[i]];
-        for (size_t i = 0; i < n_val; i++)
-            val_labels[i] = labels[perm[n_train + i]];
-        train_x = gather_rows(tab.features, tab.dtype, k, perm, n_train);
-        val_x = gather_rows(tab.features, tab.dtype, k, perm + n_train, n_val);
-        if (!train_x || !val_x)
+        if (train_split_rows(&cfg, &tab, labels, n_val, &ttab, train_labels, &vtab, val_labels))
             goto nomem;
-        tx = train_x;
-        vx = val_x;
+        csm_table_free(&tab); /* the two parts replace it */
+        tt = &ttab;
+        vt = &vtab;
     } else if (cfg.validation) {
-        csm_read_options vro;
-        csm_read_options_init(&vro);
-        vro.format = cfg.ro.format;
-        vro.label_column = cfg.ro.label_column;
-        vro.header = cfg.ro.header;
-        vro.n_features = k;
-        if (cli_read_table(cfg.validation, &vro, &vtab))
+        if (train_read_validation(&cfg, &tab, k, &vtab))
             goto done;
-        if (vtab.k != k) {
-            cli_error("%s: the validation data has %zu features but the training data %s has %zu",
-                      cfg.validation, vtab.k, cfg.data_path, k);
-            goto done;
-        }
+        vt = &vtab;
         n_val = vtab.n;
         val_labels = malloc(n_val * sizeof *val_labels);
         if (!val_labels)
@@ -605,63 +586,12 @@ int cmd_train(int argc, char **argv)
                            whose_resume ? whose_resume : "the training data does not have",
                            val_labels))
             goto done;
-        vx = vtab.features;
-        vdt = vtab.dtype;
     }
 
-    /* Standardization: from the resumed model's metadata when it has it,
-     * else fitted on the training rows. */
-    if (cfg.standardize) {
-        mean = malloc(k * sizeof *mean);
-        scale = malloc(k * sizeof *scale);
-        if (!mean || !scale)
-            goto nomem;
-        int have = 0;
-        if (loaded) {
-            const char *ms = csm_model_get_metadata(loaded, "standardize_mean");
-            const char *ss = csm_model_get_metadata(loaded, "standardize_scale");
-            if (ms && ss) {
-                if (cli_vector_from_json(ms, mean, k) != 0 ||
-                    cli_vector_from_json(ss, scale, k) != 0) {
-                    cli_error("%s: metadata standardize_mean/standardize_scale is not a list "
-                              "of %zu numbers",
-                              cfg.resume, k);
-                    goto done;
-                }
-                for (size_t j = 0; j < k; j++)
-                    if (!(scale[j] > 0)) {
-                        cli_error("%s: metadata standardize_scale has a non-positive value",
-                                  cfg.resume);
-                        goto done;
-                    }
-                have = 1;
-            }
-        }
-        if (!have)
-            cli_standardize_fit(tx, tdt, n_train, k, mean, scale);
-        double *sx = cli_standardize_apply(tx, tdt, n_train, k, mean, scale);
-        if (!sx)
-            goto nomem;
-        free(train_x);
-        train_x = sx;
-        tx = sx;
-        tdt = CSM_DTYPE_F64;
-        if (vx) {
-            double *svx = cli_standardize_apply(vx, vdt, n_val, k, mean, scale);
-            if (!svx)
-                goto nomem;
-            free(val_x);
-            val_x = svx;
-            vx = svx;
-            vdt = CSM_DTYPE_F64;
-        }
-    }
+    if (cfg.standardize && train_standardize(&cfg, loaded, tt, vt, k, &mean, &scale))
+        goto done;
 
     /* The model. */
-    w = malloc(C * k * sizeof *w);
-    b = malloc(C * sizeof *b);
-    if (!w || !b)
-        goto nomem;
     if (loaded) {
         note_resume_state(&state.progress, &cfg, loaded, csm_model_precision(loaded) != prec);
         if (csm_model_precision(loaded) != prec) {
@@ -673,6 +603,8 @@ int cmd_train(int argc, char **argv)
         }
         loaded = NULL;
         if (cfg.standardize) {
+            if (alloc_params(&w, &b, C, k))
+                goto nomem;
             if ((st = csm_model_get_params(model, w, b)) != CSM_OK)
                 goto liberr;
             cli_standardize_unfold(w, b, C, k, mean, scale);
@@ -689,15 +621,15 @@ int cmd_train(int argc, char **argv)
             goto liberr;
     }
 
-    if (cli_make_dataset(ctx, &train_set, prec, tx, tdt, n_train, k, train_labels, C))
+    if (cli_make_dataset(ctx, &train_set, prec, tt, train_labels, C))
         goto done;
-    if (vx && cli_make_dataset(ctx, &val_set, prec, vx, vdt, n_val, k, val_labels, C))
+    if (vt && cli_make_dataset(ctx, &val_set, prec, vt, val_labels, C))
         goto done;
-    /* The host copies are on the device now. */
-    free(train_x);
-    train_x = NULL;
-    free(val_x);
-    val_x = NULL;
+    /* The host copies are on the device now: training holds O(nnz + C k)
+     * on the host at most, and the device copy only. */
+    csm_table_free(&tab);
+    csm_table_free(&ttab);
+    csm_table_free(&vtab);
 
     if (cfg.class_weight &&
         (rc = apply_class_weight(&cfg, ctx, train_set, classes, C, train_labels, n_train))) {
@@ -710,6 +642,8 @@ int cmd_train(int argc, char **argv)
     state.val = val_set;
     state.patience = cfg.patience;
     if (cfg.patience > 0) {
+        if (alloc_params(&w, &b, C, k))
+            goto nomem;
         state.best_w = malloc(C * k * sizeof *state.best_w);
         state.best_b = malloc(C * sizeof *state.best_b);
         if (!state.best_w || !state.best_b)
@@ -722,7 +656,8 @@ int cmd_train(int argc, char **argv)
         char list[512];
         cli_format_labels(list, sizeof list, classes, C);
         cli_progress_note(&state.progress, "%s: %zu samples, %zu features, %zu classes (%s)",
-                          cfg.data_path, tab.n, k, C, list);
+                          cfg.data_path, n_all, k, C, list);
+        cli_progress_note(&state.progress, "%s: %s", cfg.data_path, storage);
         if (n_val)
             cli_progress_note(&state.progress, "training on %zu samples, validating on %zu (%s)",
                               n_train, n_val, cfg.validation ? cfg.validation : "split");
@@ -730,6 +665,7 @@ int cmd_train(int argc, char **argv)
                           csm_context_device(ctx)->device_name);
     }
     state.progress.start = cli_now(); /* for the ETA: training starts now */
+    outcome.n_train = n_train;
     st = csm_train(model, train_set, &cfg.opt, &outcome.res);
     cli_progress_done(&state.progress);
     if (st != CSM_OK)
@@ -758,6 +694,8 @@ int cmd_train(int argc, char **argv)
 
     /* Fold the standardization into the saved weights. */
     if (cfg.standardize) {
+        if (alloc_params(&w, &b, C, k))
+            goto nomem;
         if ((st = csm_model_get_params(model, w, b)) != CSM_OK)
             goto liberr;
         cli_standardize_fold(w, b, C, k, mean, scale);
@@ -793,15 +731,13 @@ done:
         free(train_labels);
     free(labels);
     free(val_labels);
-    free(perm);
-    free(train_x);
-    free(val_x);
     free(mean);
     free(scale);
     free(w);
     free(b);
     free(classes);
     csm_table_free(&tab);
+    csm_table_free(&ttab);
     csm_table_free(&vtab);
     csm_dataset_free(train_set);
     csm_dataset_free(val_set);

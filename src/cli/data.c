@@ -78,6 +78,38 @@ int cli_check_features(const char *path, const csm_table *t, size_t k, const cha
     return 0;
 }
 
+void cli_warn_skipped(const char *path, const csm_table *t, size_t k)
+{
+    if (t->skipped_nnz == 0)
+        return;
+    fflush(stdout);
+    fprintf(stderr,
+            "WARNING: %s: %llu non-zero%s in %zu feature%s beyond the model's %zu %s ignored\n",
+            path, (unsigned long long)t->skipped_nnz, t->skipped_nnz == 1 ? "" : "s",
+            t->skipped_features, t->skipped_features == 1 ? "" : "s", k,
+            t->skipped_nnz == 1 ? "was" : "were");
+    fflush(stderr);
+}
+
+void cli_describe_storage(char *buf, size_t len, const csm_table *t, csm_storage asked)
+{
+    double cells = (double)t->n * (double)t->k;
+    double pct = cells > 0 ? 100.0 * (double)t->nnz / cells : 0.0;
+    const char *why;
+    if (asked == CSM_STORAGE_SPARSE)
+        why = "--sparse";
+    else if (asked == CSM_STORAGE_DENSE)
+        why = "--dense";
+    else if (t->sparse)
+        why = "auto: libsvm data under " CLI_STRINGIFY(CSM_SPARSE_AUTO_PERCENT) "% non-zero";
+    else if (csm_auto_sparse(t->n, t->k, t->nnz))
+        why = "auto: only libsvm data is kept sparse; --sparse compresses it";
+    else
+        why = "auto: " CLI_STRINGIFY(CSM_SPARSE_AUTO_PERCENT) "% non-zero or more";
+    snprintf(buf, len, "%llu non-zeros (%.3g%%): %s (%s)", (unsigned long long)t->nnz, pct,
+             t->sparse ? "sparse" : "dense", why);
+}
+
 int cli_load_model(csm_context *ctx, const char *path, csm_model **out)
 {
     csm_status st = csm_model_load(ctx, out, path);
@@ -88,10 +120,16 @@ int cli_load_model(csm_context *ctx, const char *path, csm_model **out)
     return 0;
 }
 
-int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, const void *features,
-                     csm_dtype dtype, size_t n, size_t k, const int32_t *labels, size_t C)
+int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, const csm_table *t,
+                     const int32_t *labels, size_t C)
 {
-    csm_status st = csm_dataset_create(ctx, out, prec, features, dtype, n, k, labels, NULL, C);
+    csm_status st;
+    if (t->sparse)
+        st = csm_dataset_create_csr(ctx, out, prec, t->n, t->k, t->row_ptr, t->col_idx, t->values,
+                                    labels, NULL, C);
+    else
+        st = csm_dataset_create(ctx, out, prec, t->features, t->dtype, t->n, t->k, labels, NULL,
+                                C);
     if (st != CSM_OK) {
         *out = NULL;
         return cli_lib_error(ctx, st);

@@ -1,6 +1,8 @@
 /* --standardize: per-feature mean and scale, applied to the training (and
  * validation) features, then folded into the saved weights so the model
- * file works on raw features. */
+ * file works on raw features. Sparse tables are scaled without centring
+ * (scikit-learn's StandardScaler(with_mean=False)): subtracting a mean
+ * would turn every implicit zero into a stored value. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +23,15 @@ static double value_at(const void *x, csm_dtype dtype, size_t idx)
     }
 }
 
-int cli_standardize_fit(const void *x, csm_dtype dtype, size_t n, size_t k, double *mean,
+/* The scale of a spread: constant features (and denormal spreads) are
+ * left unscaled. */
+static double scale_of(double sum_sq_dev, size_t n)
+{
+    double s = sqrt(sum_sq_dev / (double)n);
+    return (isfinite(s) && s > 1e-12) ? s : 1.0;
+}
+
+static int fit_dense(const void *x, csm_dtype dtype, size_t n, size_t k, double *mean,
                         double *scale)
 {
     /* Two passes (mean, then squared deviations) for accuracy. */
@@ -39,26 +49,69 @@ int cli_standardize_fit(const void *x, csm_dtype dtype, size_t n, size_t k, doub
             double d = value_at(x, dtype, i * k + j) - mean[j];
             scale[j] += d * d;
         }
-    for (size_t j = 0; j < k; j++) {
-        double s = sqrt(scale[j] / (double)n);
-        /* Constant features (and denormal spreads) are left unscaled. */
-        scale[j] = (isfinite(s) && s > 1e-12) ? s : 1.0;
-    }
+    for (size_t j = 0; j < k; j++)
+        scale[j] = scale_of(scale[j], n);
     return 0;
 }
 
-double *cli_standardize_apply(const void *x, csm_dtype dtype, size_t n, size_t k,
-                              const double *mean, const double *scale)
+/* Sparse: mean_j and the deviations over all n rows, the implicit zeros
+ * included (each contributes mean_j^2): what the dense table would give. */
+static int fit_sparse(const csm_table *t, double *mean, double *scale)
 {
+    size_t n = t->n, k = t->k;
+    size_t *count = calloc(k > 0 ? k : 1, sizeof *count);
+    if (!count)
+        return -1;
+    for (size_t j = 0; j < k; j++)
+        mean[j] = 0.0, scale[j] = 0.0;
+    for (uint64_t at = 0; at < t->nnz; at++) {
+        mean[t->col_idx[at]] += t->values[at];
+        count[t->col_idx[at]]++;
+    }
+    for (size_t j = 0; j < k; j++)
+        mean[j] /= (double)n;
+    for (uint64_t at = 0; at < t->nnz; at++) {
+        double d = t->values[at] - mean[t->col_idx[at]];
+        scale[t->col_idx[at]] += d * d;
+    }
+    for (size_t j = 0; j < k; j++) {
+        scale[j] += (double)(n - count[j]) * mean[j] * mean[j];
+        scale[j] = scale_of(scale[j], n);
+        mean[j] = 0.0; /* not centred */
+    }
+    free(count);
+    return 0;
+}
+
+int cli_standardize_fit_table(const csm_table *t, double *mean, double *scale)
+{
+    if (t->n == 0)
+        return -1;
+    if (t->sparse)
+        return fit_sparse(t, mean, scale);
+    return fit_dense(t->features, t->dtype, t->n, t->k, mean, scale);
+}
+
+int cli_standardize_table(csm_table *t, const double *mean, const double *scale)
+{
+    size_t n = t->n, k = t->k;
+    if (t->sparse) {
+        for (uint64_t at = 0; at < t->nnz; at++)
+            t->values[at] /= scale[t->col_idx[at]];
+        return 0;
+    }
     if (k != 0 && n > SIZE_MAX / k / sizeof(double))
-        return NULL;
+        return -1;
     double *out = malloc((n > 0 && k > 0 ? n * k : 1) * sizeof *out);
     if (!out)
-        return NULL;
+        return -1;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < k; j++)
-            out[i * k + j] = (value_at(x, dtype, i * k + j) - mean[j]) / scale[j];
-    return out;
+            out[i * k + j] = (value_at(t->features, t->dtype, i * k + j) - mean[j]) / scale[j];
+    free(t->features);
+    t->features = out;
+    t->dtype = CSM_DTYPE_F64;
+    return 0;
 }
 
 void cli_standardize_fold(double *w, double *b, size_t C, size_t k, const double *mean,

@@ -1,6 +1,7 @@
 /* The train command's configuration and the helpers cmd_train.c hands its
- * pieces to (train_report.c): filling csm_train_options, the summary line
- * and convergence warning, and the model metadata. */
+ * pieces to: the training and validation tables (train_data.c); filling
+ * csm_train_options, the summary line and convergence warning, and the
+ * model metadata (train_report.c). */
 #ifndef CSM_CLI_TRAIN_H
 #define CSM_CLI_TRAIN_H
 
@@ -14,6 +15,8 @@ typedef struct train_cfg {
     int init;               /* index into train_inits */
     int seed_given;
     int standardize;
+    int center;             /* --standardize: features centred (dense data); sparse
+                               data is scaled only */
     int use_double;
     const char *validation;
     double split;           /* 0: none */
@@ -37,6 +40,7 @@ typedef struct train_outcome {
     int has_val;
     double val_loss, val_acc;
     int best_epoch;         /* --early-stopping: the epoch kept, else 0 */
+    size_t n_train;         /* training samples */
 } train_outcome;
 
 /* "iteration" for L-BFGS, "epoch" for the first-order solvers. */
@@ -51,5 +55,22 @@ void train_report(cli_progress *p, const train_cfg *c, const train_outcome *o);
  * 0, or CLI_FAIL after printing the error. */
 int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *o,
                          const double *mean, const double *scale, size_t k);
+
+/* ------------------------------------------------------- train_data.c */
+
+/* --validation-split: the rows of `tab` after a shuffle by the seed, the
+ * last n_val of them into vt and the others into tt (same storage), with
+ * their class indices from `labels`. Returns -1 when memory is short. */
+int train_split_rows(const train_cfg *c, const csm_table *tab, const int32_t *labels,
+                     size_t n_val, csm_table *tt, int32_t *train_labels, csm_table *vt,
+                     int32_t *val_labels);
+/* --validation FILE, held as `train` is, with its feature count k; unseen
+ * features are ignored with a warning. Prints the error, returns CLI_FAIL. */
+int train_read_validation(const train_cfg *c, const csm_table *train, size_t k, csm_table *vt);
+/* --standardize: fits (or takes the resumed model's) mean and scale,
+ * malloc'd into *mean and *scale, sets c->center, and applies them in place
+ * to tt and vt (may be NULL). Prints the error, returns CLI_FAIL. */
+int train_standardize(train_cfg *c, const csm_model *loaded, csm_table *tt, csm_table *vt,
+                      size_t k, double **mean, double **scale);
 
 #endif

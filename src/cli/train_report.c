@@ -34,7 +34,7 @@ static void criterion(char *buf, size_t len, const train_cfg *c, const csm_train
         snprintf(buf, len, "max|grad| %.1e", r->grad_max_abs);
 }
 
-static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r)
+static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r, size_t n_train)
 {
     const csm_train_options *o = &c->opt;
     const char *name = csm_solver_name(o->solver);
@@ -71,6 +71,17 @@ static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r)
                 name, r->n_iter, train_unit(o->solver), plural(r->n_iter), o->tol,
                 csm_stop_string(r->stop), grad,
                 c->use_double ? "use a larger --tol" : "use --double or a larger --tol");
+        break;
+    case CSM_STOP_TOL:
+        /* The mean gradient shrinks like 1/n: on a large, sparse set it can
+         * meet --tol at the starting weights, and nothing is learnt. */
+        if (r->n_iter > 0 || r->total_iter > 0)
+            return;
+        fprintf(stderr,
+                "WARNING: %s made no step: the starting weights already meet --tol %g (%s); "
+                "the mean gradient of J is small on large data sets: lower --tol (e.g. %.1e, "
+                "--tol divided by the %zu samples)\n",
+                name, o->tol, grad, o->tol / (double)n_train, n_train);
         break;
     default:
         return;
@@ -111,7 +122,7 @@ void train_report(cli_progress *p, const train_cfg *c, const train_outcome *out)
                       r->n_evals, o->solver == CSM_LBFGS ? "evaluation" : "step", plural(r->n_evals),
                       r->seconds,
                       r->objective, r->l2, crit, out->accuracy, val);
-    warn_short_of_tol(c, r);
+    warn_short_of_tol(c, r, out->n_train);
 }
 
 static int set_meta(csm_model *m, const char *key, const char *value)
@@ -210,11 +221,13 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
             cli_error("out of memory");
             return CLI_FAIL;
         }
+        bad |= set_meta(m, "standardize_center", c->center ? "true" : "false");
         bad |= set_meta(m, "standardize_mean", ms);
         bad |= set_meta(m, "standardize_scale", ss);
         free(ms);
         free(ss);
     } else {
+        bad |= set_meta(m, "standardize_center", NULL);
         bad |= set_meta(m, "standardize_mean", NULL);
         bad |= set_meta(m, "standardize_scale", NULL);
     }

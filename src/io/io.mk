@@ -7,6 +7,7 @@ src_io_libcsmio_la_SOURCES = \
 	src/io/read_stream.c \
 	src/io/read_number.c \
 	src/io/read_common.c \
+	src/io/table.c \
 	src/io/read_labels.c \
 	src/io/read_csv.c \
 	src/io/read_libsvm.c \
@@ -89,6 +90,7 @@ EXTRA_DIST += \
 	tests/data/io/shortheader-images-idx3-ubyte \
 	tests/data/io/shortlabels-images-idx3-ubyte \
 	tests/data/io/shortlabels-labels-idx1-ubyte \
+	tests/data/io/sparse.svm \
 	tests/data/io/tiny-images-idx3-ubyte \
 	tests/data/io/tiny-labels-idx1-ubyte \
 	tests/data/io/tinygz-images-idx3-ubyte.gz \
@@ -96,5 +98,6 @@ EXTRA_DIST += \
 	tests/data/io/trailing-images-idx3-ubyte \
 	tests/data/io/truncated-images-idx3-ubyte \
 	tests/data/io/truncated.csv.gz \
+	tests/data/io/wide.svm \
 	tests/data/io/zerodims-images-idx3-ubyte \
 	tests/data/io/zerosize-images-idx3-ubyte

@@ -14,6 +14,8 @@ void csm_read_options_init(csm_read_options *opt)
     opt->header = -1;
     opt->labels_path = NULL;
     opt->n_features = 0;
+    opt->storage = CSM_STORAGE_AUTO;
+    opt->skip_extra_features = 0;
 }
 
 const char *csm_format_name(csm_format format)
@@ -97,6 +99,33 @@ csm_format csm_detect_format(const char *path)
     return CSM_FORMAT_AUTO;
 }
 
+/* The storage asked for: libsvm arrives as CSR and stays so under AUTO only
+ * when sparse enough; CSV and IDX arrive dense and are compressed only on
+ * request (they were dense in the file, so nothing is saved while reading). */
+static int settle_storage(const char *path, const csm_read_options *opt, csm_table *t,
+                          char *err, size_t err_len)
+{
+    csm_storage want = opt->storage;
+    if (!t->sparse)
+        t->nnz = csm_count_nonzeros(t->features, t->dtype, t->n * t->k);
+    if (want == CSM_STORAGE_AUTO && t->sparse && !csm_auto_sparse(t->n, t->k, t->nnz))
+        want = CSM_STORAGE_DENSE;
+    if (csm_table_convert(t, want, path, err, err_len) != 0) {
+        csm_table_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+static int fail_unknown_format(const char *path, char *err, size_t err_len)
+{
+    return csm_fail_file(err, err_len, path,
+                         "cannot tell the format from the file name (expected .csv, .tsv, "
+                         ".txt, .svm, .libsvm, .svmlight or an IDX name such as "
+                         "train-images-idx3-ubyte, optionally .gz); pass --format "
+                         "csv|libsvm|idx");
+}
+
 int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out, char *err,
                    size_t err_len)
 {
@@ -114,43 +143,21 @@ int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out
     csm_format format = opt->format;
     if (format == CSM_FORMAT_AUTO)
         format = csm_detect_format(path);
+    int rc = -1;
     switch (format) {
     case CSM_FORMAT_CSV:
-        return csm_read_csv(path, opt, out, err, err_len);
-    case CSM_FORMAT_LIBSVM:
-        return csm_read_libsvm(path, opt, out, err, err_len);
-    case CSM_FORMAT_IDX:
-        return csm_read_idx(path, opt, out, err, err_len);
-    case CSM_FORMAT_AUTO:
+        rc = csm_read_csv(path, opt, out, err, err_len);
         break;
+    case CSM_FORMAT_LIBSVM:
+        rc = csm_read_libsvm(path, opt, out, err, err_len);
+        break;
+    case CSM_FORMAT_IDX:
+        rc = csm_read_idx(path, opt, out, err, err_len);
+        break;
+    case CSM_FORMAT_AUTO:
+        return fail_unknown_format(path, err, err_len);
     }
-    return csm_fail_file(err, err_len, path,
-                         "cannot tell the format from the file name (expected .csv, .tsv, "
-                         ".txt, .svm, .libsvm, .svmlight or an IDX name such as "
-                         "train-images-idx3-ubyte, optionally .gz); pass --format "
-                         "csv|libsvm|idx");
-}
-
-void csm_table_free(csm_table *t)
-{
-    if (!t)
-        return;
-    free(t->features);
-    free(t->labels);
-    memset(t, 0, sizeof *t);
-}
-
-double csm_table_value(const csm_table *t, size_t i, size_t j)
-{
-    size_t at = i * t->k + j;
-    switch (t->dtype) {
-    case CSM_DTYPE_F64:
-        return ((const double *)t->features)[at];
-    case CSM_DTYPE_F32:
-        return (double)((const float *)t->features)[at];
-    case CSM_DTYPE_U8:
-        /* the library's meaning of a u8 feature (clsoftmax.h) */
-        return (double)((const unsigned char *)t->features)[at] / 255.0;
-    }
-    return 0.0;
+    if (rc != 0)
+        return rc;
+    return settle_storage(path, opt, out, err, err_len);
 }

@@ -81,13 +81,18 @@ int csm_parse_label(const char *p, size_t n, int64_t *out);
 const char *csm_num_reason(int code);
 
 /* The per-format readers behind csm_read_table. Each fills *out only on
- * success; on failure *out is untouched and err holds the message. */
+ * success; on failure *out is untouched and err holds the message. CSV and
+ * IDX return dense tables, libsvm a CSR one; csm_read_table then settles
+ * the storage that csm_read_options asks for. */
 int csm_read_csv(const char *path, const csm_read_options *opt, csm_table *out,
                  char *err, size_t err_len);
 int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *out,
                     char *err, size_t err_len);
 int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out,
                  char *err, size_t err_len);
+
+/* The non-zero values among `count` dense values of `dtype`. */
+uint64_t csm_count_nonzeros(const void *x, csm_dtype dtype, size_t count);
 
 /* Grows *buf (of *cap elements of `size` bytes) to hold at least `need`
  * elements, geometrically. Returns -1 when the size would overflow or

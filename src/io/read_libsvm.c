@@ -1,7 +1,8 @@
 /* libsvm / svmlight reader: "LABEL INDEX:VALUE ..." per line, indices from
- * 1 and strictly increasing, '#' starting a comment. Pairs are collected
- * sparsely while reading (the feature count is only known at the end) and
- * expanded into the dense (n, k) table once. */
+ * 1 and strictly increasing, '#' starting a comment. The pairs go straight
+ * into CSR arrays (0-based columns), so memory follows the non-zeros, never
+ * n x k: a one-line file naming feature 100000000 costs a few bytes.
+ * csm_read_table densifies afterwards when the storage asks for it. */
 #include "read_internal.h"
 
 #include <stdlib.h>
@@ -12,11 +13,12 @@
 #define CSM_LIBSVM_MAX_INDEX 2147483647u
 
 typedef struct svm_state {
-    uint32_t *idx;   /* (nnz) 1-based feature index */
-    double *val;     /* (nnz) */
-    size_t *row_end; /* (n) end of each sample's pairs in idx/val */
-    int64_t *y;      /* (n) */
-    size_t nnz, n, cap_idx, cap_val, cap_rows, cap_y;
+    int32_t *col;     /* (nnz) 0-based feature index */
+    double *val;      /* (nnz) */
+    int64_t *row_ptr; /* (n + 1) */
+    int64_t *y;       /* (n) */
+    uint32_t *skipped; /* (n_skipped) 1-based indices beyond n_features (skip_extra_features) */
+    size_t nnz, n, n_skipped, cap_col, cap_val, cap_rows, cap_y, cap_skipped;
     uint32_t max_index;
 } svm_state;
 
@@ -66,6 +68,40 @@ static int parse_index(const char *p, size_t n, uint64_t limit, uint64_t *out)
     return over;
 }
 
+/* A pair beyond the feature count, kept only to count it and its feature. */
+static int skip_pair(svm_state *st, uint32_t index)
+{
+    if (csm_grow((void **)&st->skipped, &st->cap_skipped, st->n_skipped + 1,
+                 sizeof *st->skipped) < 0)
+        return -1;
+    st->skipped[st->n_skipped++] = index;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distinct values of v[0..n) (sorted in place). */
+static size_t count_distinct(uint32_t *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_u32);
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        d += i == 0 || v[i] != v[i - 1];
+    return d;
+}
+
+/* Gives back the slack of geometric growth: the arrays live as long as the
+ * table, which is the largest thing the command holds. */
+static void *shrink(void *p, size_t n, size_t size)
+{
+    void *q = realloc(p, (n > 0 ? n : 1) * size);
+    return q ? q : p;
+}
+
 static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st, char *line,
                       size_t len)
 {
@@ -76,7 +112,7 @@ static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st,
         return 0; /* blank or comment-only line */
 
     if (csm_grow((void **)&st->y, &st->cap_y, st->n + 1, sizeof *st->y) < 0 ||
-        csm_grow((void **)&st->row_end, &st->cap_rows, st->n + 1, sizeof *st->row_end) < 0)
+        csm_grow((void **)&st->row_ptr, &st->cap_rows, st->n + 2, sizeof *st->row_ptr) < 0)
         return csm_fail_line(s, "out of memory after %zu samples", st->n);
     int rc = csm_parse_label(tok, tn, &st->y[st->n]);
     if (rc != CSM_NUM_OK) {
@@ -86,7 +122,9 @@ static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st,
     }
 
     int by_count = opt->n_features > 0 && opt->n_features <= CSM_LIBSVM_MAX_INDEX;
-    uint64_t limit = by_count ? (uint64_t)opt->n_features : CSM_LIBSVM_MAX_INDEX;
+    int skip = by_count && opt->skip_extra_features;
+    /* when skipping, indices past the count are read (and skipped) too */
+    uint64_t limit = by_count && !skip ? (uint64_t)opt->n_features : CSM_LIBSVM_MAX_INDEX;
     uint64_t prev = 0;
     int first = 1;
     while (next_token(&p, end, &tok, &tn)) {
@@ -132,16 +170,22 @@ static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st,
         if (rc != CSM_NUM_OK)
             return csm_fail_line(s, "feature %llu: %s %s", (unsigned long long)index,
                                  csm_num_reason(rc), csm_quote(q, sizeof q, colon + 1, vn));
-        if (csm_grow((void **)&st->idx, &st->cap_idx, st->nnz + 1, sizeof *st->idx) < 0 ||
+        if (skip && index > opt->n_features) {
+            if (skip_pair(st, (uint32_t)index) < 0)
+                return csm_fail_line(s, "out of memory after %zu skipped feature values",
+                                     st->n_skipped);
+            continue;
+        }
+        if (csm_grow((void **)&st->col, &st->cap_col, st->nnz + 1, sizeof *st->col) < 0 ||
             csm_grow((void **)&st->val, &st->cap_val, st->nnz + 1, sizeof *st->val) < 0)
             return csm_fail_line(s, "out of memory after %zu feature values", st->nnz);
-        st->idx[st->nnz] = (uint32_t)index;
+        st->col[st->nnz] = (int32_t)(index - 1);
         st->val[st->nnz] = v;
         st->nnz++;
         if (index > st->max_index)
             st->max_index = (uint32_t)index;
     }
-    st->row_end[st->n] = st->nnz;
+    st->row_ptr[st->n + 1] = (int64_t)st->nnz;
     st->n++;
     return 0;
 }
@@ -154,11 +198,15 @@ int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *ou
         return -1;
     svm_state st;
     memset(&st, 0, sizeof st);
-    double *x = NULL;
     size_t k = 0;
     int rc, ok = 0;
     char *line;
     size_t len;
+    if (csm_grow((void **)&st.row_ptr, &st.cap_rows, 1, sizeof *st.row_ptr) < 0) {
+        csm_fail_file(err, err_len, path, "out of memory");
+        goto done;
+    }
+    st.row_ptr[0] = 0;
     while ((rc = csm_stream_line(&s, &line, &len)) > 0) {
         char *hash = memchr(line, '#', len);
         if (hash) {
@@ -181,38 +229,29 @@ int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *ou
         csm_fail_file(err, err_len, path, "no features: no sample has an INDEX:VALUE pair");
         goto done;
     }
-    if (st.n > SIZE_MAX / sizeof(double) / k) {
-        csm_fail_file(err, err_len, path, "a table of %zu x %zu values does not fit in memory",
-                      st.n, k);
-        goto done;
-    }
-    x = calloc(st.n * k, sizeof *x);
-    if (!x) {
-        csm_fail_file(err, err_len, path, "out of memory for a table of %zu x %zu doubles "
-                                          "(%.1f GiB)",
-                      st.n, k, (double)st.n * (double)k * 8.0 / 1073741824.0);
-        goto done;
-    }
-    size_t at = 0;
-    for (size_t i = 0; i < st.n; i++) {
-        for (; at < st.row_end[i]; at++)
-            x[i * k + (st.idx[at] - 1)] = st.val[at];
-    }
     ok = 1;
 done:
     csm_stream_close(&s);
-    free(st.idx);
-    free(st.val);
-    free(st.row_end);
     if (!ok) {
+        free(st.col);
+        free(st.val);
+        free(st.row_ptr);
         free(st.y);
+        free(st.skipped);
         return -1;
     }
-    int64_t *y = realloc(st.y, st.n * sizeof *y);
     out->n = st.n;
     out->k = k;
     out->dtype = CSM_DTYPE_F64;
-    out->features = x;
-    out->labels = y ? y : st.y;
+    out->features = NULL;
+    out->labels = shrink(st.y, st.n, sizeof *st.y);
+    out->sparse = 1;
+    out->nnz = st.nnz;
+    out->row_ptr = shrink(st.row_ptr, st.n + 1, sizeof *st.row_ptr);
+    out->col_idx = shrink(st.col, st.nnz, sizeof *st.col);
+    out->values = shrink(st.val, st.nnz, sizeof *st.val);
+    out->skipped_nnz = st.n_skipped;
+    out->skipped_features = count_distinct(st.skipped, st.n_skipped);
+    free(st.skipped);
     return 0;
 }

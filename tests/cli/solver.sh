@@ -53,6 +53,14 @@ check "history: the last grad_max_abs is within tol" ge 0.0001 "$(tail -n 1 "$T/
 check "history: every grad_max_abs is a number" awk -F, 'NR > 1 && ($7 !~ /^[0-9][0-9.e+-]*$/ || NF != 7) { bad = 1 } END { exit bad }' "$T/h.csv"
 check "the same data and options give the same model" cmp -s "$T/d.st" "$T/h.st"
 
+# ---- a tolerance met before any step (the mean gradient of a large data
+# set can be that small): converged, but the WARNING says nothing was learnt
+runs "--tol 10: converged at the start" train --tol 10 $THREE "$T/t10.st"
+check "--tol 10: converged after 0 iterations" grep -Eq '^lbfgs converged after 0 iterations' "$T/err"
+check "--tol 10: the no-step WARNING" grep -Eq '^WARNING: lbfgs made no step: the starting weights already meet --tol 10 .*lower --tol \(e\.g\. 1\.7e-01, --tol divided by the 60 samples\)$' "$T/err"
+runs "--resume a converged model: no WARNING" train --resume "$T/d.st" $THREE "$T/r0.st"
+check "--resume at the optimum: no no-step WARNING" test "$(grep -c 'made no step' "$T/err")" -eq 0
+
 # ---- stopping short of --tol: a warning, exit 0, a saved model
 WARN_MAXITER='^WARNING: lbfgs stopped at --max-iter 2 before reaching --tol 0\.0001 \(max\|grad\| [0-9.e+-]+\); increase --max-iter or standardize the features \(--standardize\)$'
 runs "--max-iter 2 exits 0" train --max-iter 2 $THREE "$T/m2.st"

@@ -104,3 +104,56 @@ bad = bytearray(good_gz)
 for i in range(len(bad) // 2, len(bad) // 2 + 6):
     bad[i] ^= 0x5A
 write("corrupt.csv.gz", bytes(bad), "wb")
+
+# ---- sparse, text-like data (tests/cli/sparse.sh): 300 features ("words"),
+# about 6 non-zeros per row (2% dense, so --sparse is what auto picks).
+# Class c (0..2) draws three of its words from features 20c+1..20c+20, and
+# three noise words from 61..300. Its own generator, so that adding it left
+# the other files' bytes alone.
+SK = 300
+srng = random.Random(20250901)
+
+
+def sparse_row(c):
+    feats = {}
+    for _ in range(3):
+        feats[1 + 20 * c + srng.randrange(20)] = round(srng.uniform(0.2, 3.0), 3)
+    for _ in range(3):
+        feats[61 + srng.randrange(SK - 60)] = round(srng.uniform(0.2, 3.0), 3)
+    return feats
+
+
+def svm_lines(rows):
+    return "".join("%d%s\n" % (c, "".join(" %d:%r" % (j, v) for j, v in sorted(f.items())))
+                   for c, f in rows)
+
+
+sparse_train = [(i % 3, sparse_row(i % 3)) for i in range(150)]
+sparse_train[9] = (0, {})         # a sample with no features at all
+sparse_train[10][1][SK] = 1.5     # the last feature occurs, so k = 300
+write("sparse.svm", "# text-like: 150 samples, 300 features, 3 classes\n" +
+      svm_lines(sparse_train))
+sparse_test = [(i % 3, sparse_row(i % 3)) for i in range(30)]
+write("sparse-test.svm", svm_lines(sparse_test))
+# The same rows with words the training data never had (301..304): 10
+# non-zeros in 4 features, which predict must ignore.
+extra = []
+for i, (c, f) in enumerate(sparse_test):
+    f = dict(f)
+    if i < 10:
+        f[SK + 1 + i % 4] = 2.0
+    extra.append((c, f))
+write("sparse-test-extra.svm", svm_lines(extra))
+
+# sparse.svm divided by each feature's population standard deviation over
+# all 150 rows, the implicit zeros included (1 where it is 0): what
+# --standardize does to sparse data (scaling, no centring).
+n = len(sparse_train)
+scale = {}
+for j in range(1, SK + 1):
+    col = [f.get(j, 0.0) for _, f in sparse_train]
+    mean = sum(col) / n
+    sd = (sum((x - mean) ** 2 for x in col) / n) ** 0.5
+    scale[j] = sd if sd > 1e-12 else 1.0
+write("sparse-scaled.svm", svm_lines([(c, {j: v / scale[j] for j, v in f.items()})
+                                      for c, f in sparse_train]))

@@ -71,6 +71,11 @@ GOOD_SVM = ("# comment line\n"
             "3 qid:7 1:1 4:4\n")
 write("good.svm", GOOD_SVM)
 write("good.svm.gz", gz(GOOD_SVM))
+# sparse: 4 samples of 40 features, 6 stored values (one an explicit zero),
+# 3.75% dense: an empty sample and one with a single value
+write("sparse.svm", "1 3:0.5 40:2\n# comment\n2\n-1 17:-1.25\n1 1:1e-3 2:2 40:0\n")
+# feature 100000000 in a 24-byte file: a dense table would need 1.6 GB
+write("wide.svm", "1 100000000:1\n-1 3:2.5\n")
 
 # -------------------------------------------------------------- libsvm, bad
 write("empty.svm", "# nothing but a comment\n\n")
