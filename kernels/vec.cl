@@ -1,8 +1,7 @@
 /* Level-1 operations on parameter vectors for the L-BFGS solver. A
  * parameter vector theta = (W (C*k), b (C)) is one buffer of n = C*k + C
- * elements. Scalars the solver needs between steps (the two-loop
- * recursion's alpha_i, beta) stay on the device in a small array `scal`, so
- * the recursion is enqueued without a host round trip.
+ * elements. Reductions write into a small device array `scal` that the
+ * host reads back in one transfer.
  *
  * Reductions use a partition fixed by n alone (group g owns a contiguous
  * chunk; each item a fixed stride within it; then a fixed tree, then the
@@ -48,27 +47,6 @@ __kernel void vec_reduce_final(__global real *scal, const int slot, __global con
     scal[slot] = mul * acc;
 }
 
-/* y = cy * y + coef * x with coef = c0 + c1 * scal[i1] + c2 * scal[i2]
- * (a negative index drops its term). A zero factor does not read its
- * vector, so y or x may hold anything then (the first use of a buffer). */
-__kernel void vec_axpy(__global real *y, __global const real *x, const int n, const real cy,
-                       const real c0, const real c1, const int i1, const real c2, const int i2,
-                       __global const real *scal)
-{
-    const int i = get_global_id(0);
-    if (i >= n)
-        return;
-    real coef = c0;
-    if (i1 >= 0)
-        coef += c1 * scal[i1];
-    if (i2 >= 0)
-        coef += c2 * scal[i2];
-    real v = cy != 0 ? cy * y[i] : (real)0;
-    if (coef != 0)
-        v += coef * x[i];
-    y[i] = v;
-}
-
 /* out = a - b */
 __kernel void vec_sub(__global real *out, __global const real *a, __global const real *b,
                       const int n)
@@ -111,4 +89,72 @@ __kernel void vec_pack_grad(__global real *g, __global const real *dw, __global 
     if (i >= n)
         return;
     g[i] = i < nw ? dw[i] + l2 * weight[i] : db[i - nw];
+}
+
+/* Compact L-BFGS (Byrd, Nocedal & Schnabel 1994): the history is two
+ * matrices S, Y of m rows of n, and a direction needs only the 2m dot
+ * products of one vector with every row, then one linear combination of
+ * the rows: two passes over the history instead of 4m. */
+
+/* part[r * G + g] = sum over chunk g of M[r, :] . v; global (G CSM_WG, R),
+ * groups of (CSM_WG, 1). */
+__kernel void vec_multidot_partial(__global real *part, __global const real *M,
+                                   __global const real *v, const int n)
+{
+    __local real ls[CSM_WG];
+    const int t = get_local_id(0);
+    const int g = get_group_id(0);
+    const int G = get_num_groups(0);
+    const int r = get_global_id(1);
+    const int chunk = (n + G - 1) / G;
+    const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
+    __global const real *row = M + (size_t)r * n;
+    real acc = 0;
+    for (int i = lo + t; i < hi; i += CSM_WG)
+        acc += row[i] * v[i];
+    ls[t] = acc;
+    const real sum = group_sum(ls);
+    if (t == 0)
+        part[(size_t)r * G + g] = sum;
+}
+
+/* scal[slot0 + r] = the G partials of row r in order; one item per row */
+__kernel void vec_multidot_final(__global real *scal, const int slot0,
+                                 __global const real *part, const int G, const int R)
+{
+    const int r = get_global_id(0);
+    if (r >= R)
+        return;
+    real acc = 0;
+    for (int g = 0; g < G; g++)
+        acc += part[(size_t)r * G + g];
+    scal[slot0 + r] = acc;
+}
+
+/* out = c0 v + sum_j cs[j] S[j, :] + cy[j] Y[j, :] (coef = (cs, cy), 2m
+ * values; a zero coefficient skips its row, whatever it holds) */
+__kernel void vec_combine(__global real *out, __global const real *v, const real c0,
+                          __global const real *S, __global const real *Y,
+                          __global const real *coef, const int m, const int n)
+{
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    real acc = c0 * v[i];
+    for (int j = 0; j < m; j++) {
+        if (coef[j] != 0)
+            acc += coef[j] * S[(size_t)j * n + i];
+        if (coef[m + j] != 0)
+            acc += coef[m + j] * Y[(size_t)j * n + i];
+    }
+    out[i] = acc;
+}
+
+/* M[row, :] = a - b */
+__kernel void vec_sub_row(__global real *M, const int row, __global const real *a,
+                          __global const real *b, const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        M[(size_t)row * n + i] = a[i] - b[i];
 }

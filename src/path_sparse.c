@@ -17,7 +17,9 @@ static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 csm_status csm_sparse_init(csm_work *w)
 {
     csm_context *ctx = w->ctx;
-    const size_t cb = w->C < CSM_SPARSE_CB ? w->C : CSM_SPARSE_CB;
+    /* all classes in one item while they fit in registers: one walk of
+     * each row or column instead of one per block */
+    const size_t cb = w->C <= 2 * CSM_SPARSE_CB ? w->C : CSM_SPARSE_CB;
     char extra[32];
     snprintf(extra, sizeof extra, "-DCB=%zu", cb);
     static const char *const names[] = {"csr_logits", "csc_grad", "csr_grad_rows",

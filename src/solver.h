@@ -19,7 +19,8 @@ typedef struct csm_vecops {
     size_t nscal;
     cl_mem part;   /* (CSM_VEC_GROUPS) reduction partials */
     cl_mem scal;   /* (nscal) device-side scalars */
-    cl_kernel k_partial, k_final, k_axpy, k_sub, k_set, k_get, k_pack;
+    cl_kernel k_partial, k_final, k_sub, k_set, k_get, k_pack;
+    cl_kernel k_mdot, k_mdot_final, k_combine, k_sub_row;
 } csm_vecops;
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal);
@@ -30,9 +31,6 @@ csm_status csm_vec_alloc(csm_vecops *v, cl_mem *out, const char *what);
 csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, double mul);
 /* scal[slot] = max |a| */
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a);
-/* y = cy y + (c0 + c1 scal[i1] + c2 scal[i2]) x; i1, i2 < 0 drop the term */
-csm_status csm_vec_axpy(csm_vecops *v, cl_mem y, double cy, cl_mem x, double c0, double c1,
-                        int i1, double c2, int i2);
 /* out = a - b */
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b);
 /* model weight, bias = x + alpha d */
@@ -42,6 +40,15 @@ csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m);
 /* g = (dw + l2 W, db) */
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
                              double l2);
+/* Row matrices (rows, n), for the compact L-BFGS history:
+ * scal[slot0 + r] = M[r, :] . x for every row (part: rows x CSM_VEC_GROUPS
+ * partials); out = c0 x + sum_j coef[j] S[j, :] + coef[m + j] Y[j, :];
+ * M[row, :] = a - b. */
+csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, size_t slot0, cl_mem M, size_t rows,
+                            cl_mem x);
+csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_mem S, cl_mem Y,
+                           cl_mem coef, size_t m);
+csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem b);
 /* Blocking read of scal[slot .. slot + count) into host doubles. */
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count);
 

@@ -1,11 +1,17 @@
 /* Full-batch L-BFGS on the device.
  *
  * theta = (W, b) lives on the device; so do the gradient, the direction
- * and the m most recent pairs s = theta_new - theta_old, y = g_new - g_old.
- * The two-loop recursion (Nocedal & Wright, Numerical Optimization, 2nd
- * ed., Alg. 7.4, with H0 = (s'y / y'y) I) runs as device level-1
- * operations whose intermediate scalars stay on the device; the host reads
- * back only scalars: J, g'd, max |g|, and s'y, y'y per accepted step.
+ * and the m most recent pairs s = theta_new - theta_old, y = g_new - g_old,
+ * as the rows of two matrices S and Y. The direction d = -H g uses the
+ * compact representation of the L-BFGS matrix (Byrd, Nocedal & Schnabel,
+ * Math. Prog. 63, 1994; Nocedal & Wright, Numerical Optimization, 2nd ed.,
+ * eq. 7.24, H0 = (s'y / y'y) I): one pass over the history gives S g and
+ * Y g, the host solves the small triangular systems in double, and one more
+ * pass forms d. The two-loop recursion (N&W Alg. 7.4) computes the same
+ * vector but needs 4m dependent passes, and on wide models (millions of
+ * parameters) those passes cost more than the loss and gradient. The host
+ * reads back only scalars: J, g'd, max |g|, the 2m products per direction
+ * and per accepted pair.
  *
  * The line search is N&W's Alg. 3.5 (bracketing) and 3.6 (zoom) for the
  * strong Wolfe conditions, c1 = 1e-4, c2 = 0.9, with cubic interpolation
@@ -40,25 +46,26 @@ typedef struct lbfgs {
     csm_objective f;
     csm_vecops v;
     int mem;          /* m */
-    int count, head;  /* pairs held; slot of the next pair */
+    int count, head;  /* pairs held; row of the next pair */
+    int *order;       /* (m) rows of the pairs held, oldest first */
     cl_mem x, g;      /* the accepted point and its gradient */
     cl_mem xn, gn;    /* the trial point (as evaluated) and its gradient */
-    cl_mem d, q;      /* direction; two-loop work vector */
-    cl_mem *S, *Y;    /* (m) history */
-    double *rho;      /* 1 / s'y of each pair */
+    cl_mem d;         /* direction */
+    cl_mem S, Y;      /* (m, n) history, zeroed at the start */
+    cl_mem mpart;     /* (m, CSM_VEC_GROUPS) multi-dot partials */
+    cl_mem coef;      /* (2m) combination coefficients */
+    double *sy, *yy;  /* (m, m) by row: s_i.y_j, y_i.y_j */
+    double *work;     /* (6m) host scratch */
     double gamma;     /* s'y / y'y of the newest pair */
     double eps_f;     /* relative noise of J at the device precision */
     long evals;
 } lbfgs;
 
-/* Device scalar slots: alpha_i of the first loop, then these. */
-#define SLOT_ALPHA(i) ((size_t)(i))
-#define SLOT_BETA(lb) ((size_t)(lb)->mem)
-#define SLOT_GD(lb) ((size_t)(lb)->mem + 1)
-#define SLOT_GMAX(lb) ((size_t)(lb)->mem + 2)
-#define SLOT_SY(lb) ((size_t)(lb)->mem + 3)
-#define SLOT_YY(lb) ((size_t)(lb)->mem + 4)
-#define N_SLOTS(lb) ((size_t)(lb)->mem + 5)
+/* Device scalar slots: the 2m products of a multi-dot, then these. */
+#define SLOT_DOTS 0
+#define SLOT_GD(lb) (2 * (size_t)(lb)->mem)
+#define SLOT_GMAX(lb) (2 * (size_t)(lb)->mem + 1)
+#define N_SLOTS(lb) (2 * (size_t)(lb)->mem + 2)
 
 /* One evaluation along the direction: phi(a) = J(x + a d), phi'(a) = g.d */
 typedef struct ls_point {
@@ -77,31 +84,43 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
      * exists (the process is then killed instead): check first. */
     const csm_device_info *info = &m->ctx->info;
     const double P = (double)(m->C * m->k + m->C), es = (double)csm_real_size(m->precision);
-    const double need = (2.0 * lb->mem + 6.0) * P * es;
+    const double need = (2.0 * lb->mem + 5.0) * P * es;
     if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
         return csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY,
                         "L-BFGS with memory %d needs %.0f MB for %d vectors of %.0f parameters, "
                         "over 90%% of the device's %.0f MB: lower lbfgs_memory or use a "
                         "first-order solver",
-                        lb->mem, need / 1e6, 2 * lb->mem + 6, P,
+                        lb->mem, need / 1e6, 2 * lb->mem + 5, P,
                         (double)info->global_mem_bytes / 1e6);
+    if (info->max_alloc_bytes > 0 && lb->mem * P * es > (double)info->max_alloc_bytes)
+        return csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY,
+                        "L-BFGS memory %d keeps %.0f MB per history matrix, over the device's "
+                        "largest allocation (%.0f MB): lower lbfgs_memory",
+                        lb->mem, lb->mem * P * es / 1e6, (double)info->max_alloc_bytes / 1e6);
     csm_status st = csm_objective_init(&lb->f, m, s->data, s->l2);
     if (st != CSM_OK)
         return st;
     st = csm_vec_init(&lb->v, m, N_SLOTS(lb));
-    lb->S = calloc((size_t)lb->mem, sizeof *lb->S);
-    lb->Y = calloc((size_t)lb->mem, sizeof *lb->Y);
-    lb->rho = calloc((size_t)lb->mem, sizeof *lb->rho);
-    if (st == CSM_OK && (!lb->S || !lb->Y || !lb->rho))
+    const size_t mm = (size_t)lb->mem;
+    lb->order = calloc(mm, sizeof *lb->order);
+    lb->sy = calloc(mm * mm, sizeof *lb->sy);
+    lb->yy = calloc(mm * mm, sizeof *lb->yy);
+    lb->work = calloc(6 * mm, sizeof *lb->work);
+    if (st == CSM_OK && (!lb->order || !lb->sy || !lb->yy || !lb->work))
         st = csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->q};
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs && st == CSM_OK; i++)
         st = csm_vec_alloc(&lb->v, bufs[i], "L-BFGS vectors");
-    for (int i = 0; i < lb->mem && st == CSM_OK; i++) {
-        st = csm_vec_alloc(&lb->v, &lb->S[i], "L-BFGS history");
-        if (st == CSM_OK)
-            st = csm_vec_alloc(&lb->v, &lb->Y[i], "L-BFGS history");
-    }
+    const size_t es_b = csm_real_size(m->precision), hist = mm * lb->v.n * es_b;
+    if (st == CSM_OK) st = csm_buffer_create(m->ctx, &lb->S, hist, "L-BFGS history S");
+    if (st == CSM_OK) st = csm_buffer_create(m->ctx, &lb->Y, hist, "L-BFGS history Y");
+    /* zeroed: rows not yet written are read with a zero coefficient */
+    if (st == CSM_OK) st = csm_fill_zero(m->ctx, lb->S, hist);
+    if (st == CSM_OK) st = csm_fill_zero(m->ctx, lb->Y, hist);
+    if (st == CSM_OK)
+        st = csm_buffer_create(m->ctx, &lb->mpart, mm * CSM_VEC_GROUPS * es_b, "multi-dot partials");
+    if (st == CSM_OK)
+        st = csm_buffer_create(m->ctx, &lb->coef, 2 * mm * es_b, "L-BFGS coefficients");
     return st;
 }
 
@@ -109,16 +128,14 @@ static void lbfgs_free(lbfgs *lb)
 {
     if (lb->s)
         clFinish(lb->s->model->ctx->queue);
-    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->q};
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->S, &lb->Y, &lb->mpart,
+                      &lb->coef};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         csm_buffer_release(bufs[i]);
-    for (int i = 0; lb->S && i < lb->mem; i++)
-        csm_buffer_release(&lb->S[i]);
-    for (int i = 0; lb->Y && i < lb->mem; i++)
-        csm_buffer_release(&lb->Y[i]);
-    free(lb->S);
-    free(lb->Y);
-    free(lb->rho);
+    free(lb->order);
+    free(lb->sy);
+    free(lb->yy);
+    free(lb->work);
     csm_vec_free(&lb->v);
     csm_objective_free(&lb->f);
 }
@@ -275,34 +292,63 @@ static csm_status line_search(lbfgs *lb, const ls_point *p0, double a1, ls_point
     return st;
 }
 
-/* d = -H g by the two-loop recursion over the pairs held (d = -g without
- * any). Everything stays on the device. */
+/* d = -H g from the compact representation (see the top of the file),
+ * d = -gamma g - S top + gamma Y t over the pairs held, oldest first:
+ * a = S g, b = Y g; t = R^-1 a; top = R^-T ((D + gamma Y'Y) t - gamma b),
+ * with R the upper triangle of S'Y and D its diagonal. d = -g without
+ * pairs. */
 static csm_status direction(lbfgs *lb)
 {
     csm_vecops *v = &lb->v;
-    if (lb->count == 0)
-        return csm_vec_axpy(v, lb->d, 0.0, lb->g, -1.0, 0, -1, 0, -1);
-    csm_status st = csm_vec_axpy(v, lb->q, 0.0, lb->g, 1.0, 0, -1, 0, -1);
-    int newest = (lb->head + lb->mem - 1) % lb->mem;
-    for (int t = 0; t < lb->count && st == CSM_OK; t++) {
-        int j = (newest - t + lb->mem) % lb->mem;
-        // alpha_j = rho_j s_j.q ; q -= alpha_j y_j
-        st = csm_vec_dot(v, SLOT_ALPHA(j), lb->S[j], lb->q, lb->rho[j]);
+    const int m = lb->mem, k = lb->count;
+    double *coef = lb->work, *a = lb->work + 2 * m, *b = a + m, *t = b + m, *top = t + m;
+    for (int j = 0; j < 2 * m; j++)
+        coef[j] = 0;
+    csm_status st = CSM_OK;
+    if (k > 0) {
+        double *dots = malloc(2 * (size_t)m * sizeof *dots);
+        if (!dots)
+            return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+        st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS, lb->S, (size_t)m, lb->g);
         if (st == CSM_OK)
-            st = csm_vec_axpy(v, lb->q, 1.0, lb->Y[j], 0.0, -1.0, (int)SLOT_ALPHA(j), 0, -1);
+            st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS + (size_t)m, lb->Y, (size_t)m, lb->g);
+        if (st == CSM_OK)
+            st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
+        for (int i = 0; i < k; i++) {
+            a[i] = dots[lb->order[i]];
+            b[i] = dots[m + lb->order[i]];
+        }
+        free(dots);
+        if (st != CSM_OK)
+            return st;
+#define SY(i, j) lb->sy[(size_t)lb->order[i] * (size_t)m + (size_t)lb->order[j]]
+#define YY(i, j) lb->yy[(size_t)lb->order[i] * (size_t)m + (size_t)lb->order[j]]
+        for (int i = k - 1; i >= 0; i--) { /* R t = a, R upper: R_ij = s_i.y_j, i <= j */
+            double acc = a[i];
+            for (int j = i + 1; j < k; j++)
+                acc -= SY(i, j) * t[j];
+            t[i] = acc / SY(i, i);
+        }
+        for (int i = 0; i < k; i++) { /* R' top = (D + gamma Y'Y) t - gamma b */
+            double acc = SY(i, i) * t[i] - lb->gamma * b[i];
+            for (int j = 0; j < k; j++)
+                acc += lb->gamma * YY(i, j) * t[j];
+            for (int j = 0; j < i; j++)
+                acc -= SY(j, i) * top[j];
+            top[i] = acc / SY(i, i);
+        }
+#undef SY
+#undef YY
+        for (int i = 0; i < k; i++) {
+            coef[lb->order[i]] = -top[i];
+            coef[m + lb->order[i]] = lb->gamma * t[i];
+        }
     }
     if (st == CSM_OK)
-        st = csm_vec_axpy(v, lb->q, lb->gamma, lb->q, 0.0, 0, -1, 0, -1);
-    for (int t = lb->count - 1; t >= 0 && st == CSM_OK; t--) {
-        int j = (newest - t + lb->mem) % lb->mem;
-        // beta = rho_j y_j.r ; r += (alpha_j - beta) s_j
-        st = csm_vec_dot(v, SLOT_BETA(lb), lb->Y[j], lb->q, lb->rho[j]);
-        if (st == CSM_OK)
-            st = csm_vec_axpy(v, lb->q, 1.0, lb->S[j], 0.0, 1.0, (int)SLOT_ALPHA(j), -1.0,
-                              (int)SLOT_BETA(lb));
-    }
+        st = csm_upload(v->ctx, lb->coef, v->prec, 0, coef, 2 * (size_t)m);
     if (st == CSM_OK)
-        st = csm_vec_axpy(v, lb->d, 0.0, lb->q, -1.0, 0, -1, 0, -1);
+        st = csm_vec_combine(v, lb->d, lb->g, k > 0 ? -lb->gamma : -1.0, lb->S, lb->Y, lb->coef,
+                             (size_t)m);
     return st;
 }
 
@@ -311,25 +357,46 @@ static csm_status direction(lbfgs *lb)
 static csm_status accept(lbfgs *lb)
 {
     csm_vecops *v = &lb->v;
+    const int m = lb->mem, j = lb->head;
+    /* with a full history the row written is the oldest pair's: drop it */
+    if (lb->count == m) {
+        memmove(lb->order, lb->order + 1, (size_t)(m - 1) * sizeof *lb->order);
+        lb->count--;
+    }
+    double *dots = malloc(2 * (size_t)m * sizeof *dots);
+    if (!dots)
+        return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     csm_status st = csm_vec_get_params(v, lb->xn, lb->s->model);
-    int j = lb->head;
-    if (st == CSM_OK) st = csm_vec_sub(v, lb->S[j], lb->xn, lb->x);
-    if (st == CSM_OK) st = csm_vec_sub(v, lb->Y[j], lb->gn, lb->g);
-    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_SY(lb), lb->S[j], lb->Y[j], 1.0);
-    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_YY(lb), lb->Y[j], lb->Y[j], 1.0);
-    double sc[2];
-    if (st == CSM_OK) st = csm_vec_read(v, sc, SLOT_SY(lb), 2);
-    if (st != CSM_OK)
+    if (st == CSM_OK) st = csm_vec_sub_row(v, lb->S, (size_t)j, lb->xn, lb->x);
+    if (st == CSM_OK) st = csm_vec_sub_row(v, lb->Y, (size_t)j, lb->gn, lb->g);
+    /* y again in d (free until the next direction), to dot every row with */
+    if (st == CSM_OK) st = csm_vec_sub(v, lb->d, lb->gn, lb->g);
+    // s_i.y and y_i.y for every row i, the new pair's included
+    if (st == CSM_OK) st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS, lb->S, (size_t)m, lb->d);
+    if (st == CSM_OK)
+        st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS + (size_t)m, lb->Y, (size_t)m, lb->d);
+    if (st == CSM_OK) st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
+    if (st != CSM_OK) {
+        free(dots);
         return st;
+    }
+    const double sy = dots[j], yy = dots[m + j];
     const double eps = lb->s->model->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
     /* a pair without positive curvature would break H's positivity: skip it */
-    if (sc[0] > eps * sc[1] && sc[1] > 0) {
-        lb->rho[j] = 1.0 / sc[0];
-        lb->gamma = sc[0] / sc[1];
-        lb->head = (lb->head + 1) % lb->mem;
-        if (lb->count < lb->mem)
-            lb->count++;
+    if (sy > eps * yy && yy > 0) {
+        for (int c = 0; c < lb->count; c++) {
+            const int i = lb->order[c];
+            lb->sy[(size_t)i * (size_t)m + (size_t)j] = dots[i];
+            lb->yy[(size_t)i * (size_t)m + (size_t)j] = dots[m + i];
+            lb->yy[(size_t)j * (size_t)m + (size_t)i] = dots[m + i];
+        }
+        lb->sy[(size_t)j * (size_t)m + (size_t)j] = sy;
+        lb->yy[(size_t)j * (size_t)m + (size_t)j] = yy;
+        lb->gamma = sy / yy;
+        lb->order[lb->count++] = j;
+        lb->head = (lb->head + 1) % m;
     }
+    free(dots);
     cl_mem t = lb->x;
     lb->x = lb->xn;
     lb->xn = t;

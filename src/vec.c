@@ -1,5 +1,5 @@
 /* Host side of kernels/vec.cl: level-1 operations on device parameter
- * vectors, for the L-BFGS solver. Everything only enqueues, except
+ * vectors and the row matrices of the L-BFGS history. Everything only enqueues, except
  * csm_vec_read. */
 #include "config.h"
 
@@ -18,11 +18,12 @@ csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
     v->n = v->nw + m->C;
     v->nscal = nscal;
     const size_t es = csm_real_size(m->precision);
-    static const char *const names[] = {"vec_reduce_partial", "vec_reduce_final", "vec_axpy",
-                                        "vec_sub", "vec_set_params", "vec_get_params",
-                                        "vec_pack_grad"};
-    cl_kernel *ks[] = {&v->k_partial, &v->k_final, &v->k_axpy, &v->k_sub,
-                       &v->k_set, &v->k_get, &v->k_pack};
+    static const char *const names[] = {"vec_reduce_partial", "vec_reduce_final", "vec_sub",
+                                        "vec_set_params", "vec_get_params", "vec_pack_grad",
+                                        "vec_multidot_partial", "vec_multidot_final",
+                                        "vec_combine", "vec_sub_row"};
+    cl_kernel *ks[] = {&v->k_partial, &v->k_final, &v->k_sub, &v->k_set, &v->k_get,
+                       &v->k_pack, &v->k_mdot, &v->k_mdot_final, &v->k_combine, &v->k_sub_row};
     csm_status st = CSM_OK;
     for (size_t i = 0; i < sizeof names / sizeof *names && st == CSM_OK; i++)
         st = csm_get_kernel(m->ctx, ks[i], "vec.cl", names[i], m->precision, m->C, m->k);
@@ -87,27 +88,6 @@ csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, double mu
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a)
 {
     return reduce(v, slot, a, a, 1, 1.0);
-}
-
-csm_status csm_vec_axpy(csm_vecops *v, cl_mem y, double cy, cl_mem x, double c0, double c1,
-                        int i1, double c2, int i2)
-{
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_axpy;
-    cl_int n = (cl_int)v->n, a1 = i1, a2 = i2;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof n, &n);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 3, v->prec, cy);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, c0);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 5, v->prec, c1);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof a1, &a1);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 7, v->prec, c2);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof a2, &a2);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof(cl_mem), &v->scal);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_axpy");
-    return st;
 }
 
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
@@ -177,4 +157,61 @@ csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)
 {
     return csm_download(v->ctx, out, v->scal, v->prec, slot, count);
+}
+
+csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, size_t slot0, cl_mem M, size_t rows,
+                            cl_mem x)
+{
+    csm_context *ctx = v->ctx;
+    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s0 = (cl_int)slot0, R = (cl_int)rows;
+    cl_kernel k = v->k_mdot;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &part);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &M);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
+    size_t global[2] = {(size_t)G * CSM_WG, rows}, local[2] = {CSM_WG, 1};
+    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, local, "vec_multidot_partial");
+    k = v->k_mdot_final;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s0, &s0);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &part);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof R, &R);
+    size_t g1 = rows;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "vec_multidot_final");
+    return st;
+}
+
+csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_mem S, cl_mem Y,
+                           cl_mem coef, size_t m)
+{
+    csm_context *ctx = v->ctx;
+    cl_kernel k = v->k_combine;
+    cl_int mm = (cl_int)m, n = (cl_int)v->n;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &out);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 2, v->prec, c0);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &S);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &Y);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &coef);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof mm, &mm);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof n, &n);
+    size_t global = round_up(v->n, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_combine");
+    return st;
+}
+
+csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem b)
+{
+    csm_context *ctx = v->ctx;
+    cl_kernel k = v->k_sub_row;
+    cl_int r = (cl_int)row, n = (cl_int)v->n;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &M);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof r, &r);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &a);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &b);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
+    size_t global = round_up(v->n, CSM_WG);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_sub_row");
+    return st;
 }
