@@ -19,6 +19,17 @@ typedef REAL real;
 #define CSM_HAS_TARGETS 16  /* targets are a soft (n, C) matrix */
 #define CSM_HAS_WEIGHTS 128 /* per-sample weights scale each row's loss and delta */
 
+/* Compensated (Kahan) summation: *sum += v with the rounding error kept in
+ * *comp. A float32 sum over thousands of rows otherwise drifts by 1e-4
+ * relative, which L-BFGS's line search and its tolerance can see. */
+static inline void kahan_add(real *sum, real *comp, const real v)
+{
+    const real y = v - *comp;
+    const real t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
 /* Reduction work-group size; launches use exactly this local size. */
 #define CSM_WG 64
 

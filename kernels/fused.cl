@@ -102,12 +102,12 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
 
-    real loss_acc = 0;
+    real loss_acc = 0, loss_comp = 0;
     int cnt_acc = 0;
 #define NDB ((NCLASS + FL - 1) / FL) /* bias classes owned: c = t, t + FL, ... */
-    real db_acc[NDB];
+    real db_acc[NDB], db_comp[NDB];
     for (int q = 0; q < NDB; q++)
-        db_acc[q] = 0;
+        db_acc[q] = db_comp[q] = 0;
 
     for (int blk = r_begin; blk < r_end; blk += RB) {
         const int nb = min(RB, r_end - blk);
@@ -197,7 +197,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                     probs_out[(size_t)r * NCLASS + c] = exp(s[c] - lse);
             if (mode & CSM_HAS_LABELS) {
                 const int y = labels[row];
-                loss_acc += wr * (lse - s[y]);
+                kahan_add(&loss_acc, &loss_comp, wr * (lse - s[y]));
                 cnt_acc += (arg == y);
                 for (int c = 0; c < NCLASS; c++)
                     delta[b * NCLASS + c] =
@@ -215,7 +215,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                     }
                     delta[b * NCLASS + c] = (exp(s[c] - lse) - tr[c]) * dscale;
                 }
-                loss_acc += wr * rl;
+                kahan_add(&loss_acc, &loss_comp, wr * rl);
                 cnt_acc += (arg == targ);
             } else {
                 row_correct[r] = arg;
@@ -259,7 +259,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             const int c = t + q * FL;
             if (c < NCLASS)
                 for (int b = 0; b < nb; b++)
-                    db_acc[q] += delta[b * NCLASS + c];
+                    kahan_add(&db_acc[q], &db_comp[q], delta[b * NCLASS + c]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

@@ -10,10 +10,10 @@ __kernel void reduce_loss(__global real *stats, __global int *correct, const int
     __local real ls[CSM_WG];
     __local int lc[CSM_WG];
     const int t = get_local_id(0);
-    real acc = 0;
+    real acc = 0, comp = 0;
     int cnt = 0;
     for (int i = t; i < B; i += CSM_WG) {
-        acc += row_loss[i];
+        kahan_add(&acc, &comp, row_loss[i]);
         cnt += row_correct[i];
     }
     ls[t] = acc;
@@ -38,9 +38,9 @@ __kernel void sum_squares(__global real *out, const int slot, __global const rea
 {
     __local real ls[CSM_WG];
     const int t = get_local_id(0);
-    real acc = 0;
+    real acc = 0, comp = 0;
     for (int i = t; i < count; i += CSM_WG)
-        acc += w[i] * w[i];
+        kahan_add(&acc, &comp, w[i] * w[i]);
     ls[t] = acc;
     const real sum = group_sum(ls);
     if (t == 0)
@@ -55,9 +55,9 @@ __kernel void bias_grad(__global real *db, __global const real *delta, const int
     __local real ls[CSM_WG];
     const int c = get_group_id(0);
     const int t = get_local_id(0);
-    real acc = 0;
+    real acc = 0, comp = 0;
     for (int i = t; i < B; i += CSM_WG)
-        acc += delta[(size_t)i * NCLASS + c];
+        kahan_add(&acc, &comp, delta[(size_t)i * NCLASS + c]);
     ls[t] = acc;
     const real sum = group_sum(ls);
     if (t == 0)

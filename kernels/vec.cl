@@ -21,9 +21,13 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
     const int G = get_num_groups(0);
     const int chunk = (n + G - 1) / G;
     const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
-    real acc = 0;
-    for (int i = lo + t; i < hi; i += CSM_WG)
-        acc = op == VEC_OP_DOT ? acc + a[i] * b[i] : fmax(acc, fabs(a[i]));
+    real acc = 0, comp = 0;
+    for (int i = lo + t; i < hi; i += CSM_WG) {
+        if (op == VEC_OP_DOT)
+            kahan_add(&acc, &comp, a[i] * b[i]);
+        else
+            acc = fmax(acc, fabs(a[i]));
+    }
     ls[t] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
@@ -109,9 +113,9 @@ __kernel void vec_multidot_partial(__global real *part, __global const real *M,
     const int chunk = (n + G - 1) / G;
     const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
     __global const real *row = M + (size_t)r * n;
-    real acc = 0;
+    real acc = 0, comp = 0;
     for (int i = lo + t; i < hi; i += CSM_WG)
-        acc += row[i] * v[i];
+        kahan_add(&acc, &comp, row[i] * v[i]);
     ls[t] = acc;
     const real sum = group_sum(ls);
     if (t == 0)
