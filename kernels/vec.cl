@@ -10,6 +10,20 @@
 #define VEC_OP_DOT 0
 #define VEC_OP_MAXABS 1
 
+/* The indices item t of a group sums over [lo, hi): a stride of CSM_WG on
+ * GPUs (neighbouring items read neighbouring words), one contiguous run per
+ * item on CPUs (VEC_CONTIG), where a work-group's items run one after
+ * another and a stride would load every cache line CSM_WG / 16 times. The
+ * partition depends only on the length and the device type. */
+#if VEC_CONTIG
+#define FOR_ITEM_RANGE(i, lo, hi, t)                                                        \
+    const int per_ = ((hi) - (lo) + CSM_WG - 1) / CSM_WG;                                   \
+    const int a0_ = min((hi), (lo) + (t) * per_), a1_ = min((hi), a0_ + per_);              \
+    for (int i = a0_; i < a1_; i++)
+#else
+#define FOR_ITEM_RANGE(i, lo, hi, t) for (int i = (lo) + (t); i < (hi); i += CSM_WG)
+#endif
+
 /* part[g] = sum over group g's chunk of a[i] * b[i] (op DOT) or the max of
  * |a[i]| (op MAXABS). Launched with exactly CSM_WG items per group. */
 __kernel void vec_reduce_partial(__global real *part, __global const real *a,
@@ -22,7 +36,7 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
     const int chunk = (n + G - 1) / G;
     const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
     real acc = 0, comp = 0;
-    for (int i = lo + t; i < hi; i += CSM_WG) {
+    FOR_ITEM_RANGE(i, lo, hi, t) {
         if (op == VEC_OP_DOT)
             kahan_add(&acc, &comp, a[i] * b[i]);
         else
@@ -100,26 +114,47 @@ __kernel void vec_pack_grad(__global real *g, __global const real *dw, __global 
  * products of one vector with every row, then one linear combination of
  * the rows: two passes over the history instead of 4m. */
 
-/* part[r * G + g] = sum over chunk g of M[r, :] . v; global (G CSM_WG, R),
- * groups of (CSM_WG, 1). */
-__kernel void vec_multidot_partial(__global real *part, __global const real *M,
-                                   __global const real *v, const int n)
+/* Rows r of the stacked history (S's m rows, then Y's m), MD_ROWS at a
+ * time, dotted with v: part[r * G + g] = sum over chunk g of row r . v.
+ * global (G CSM_WG, ceil(2m / MD_ROWS)), groups of (CSM_WG, 1); v is read
+ * once per MD_ROWS rows instead of once per row. */
+#define MD_ROWS 8
+__kernel void vec_multidot_partial(__global real *part, __global const real *S,
+                                   __global const real *Y, __global const real *v, const int n,
+                                   const int m)
 {
-    __local real ls[CSM_WG];
+    __local real ls[MD_ROWS][CSM_WG];
     const int t = get_local_id(0);
     const int g = get_group_id(0);
     const int G = get_num_groups(0);
-    const int r = get_global_id(1);
+    const int r0 = get_global_id(1) * MD_ROWS;
+    const int nr = min(MD_ROWS, 2 * m - r0);
     const int chunk = (n + G - 1) / G;
     const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
-    __global const real *row = M + (size_t)r * n;
-    real acc = 0, comp = 0;
-    for (int i = lo + t; i < hi; i += CSM_WG)
-        kahan_add(&acc, &comp, row[i] * v[i]);
-    ls[t] = acc;
-    const real sum = group_sum(ls);
+    real acc[MD_ROWS], comp[MD_ROWS];
+    __global const real *row[MD_ROWS];
+    for (int u = 0; u < MD_ROWS; u++) {
+        acc[u] = comp[u] = 0;
+        const int r = r0 + min(u, nr - 1);
+        row[u] = r < m ? S + (size_t)r * n : Y + (size_t)(r - m) * n;
+    }
+    FOR_ITEM_RANGE(i, lo, hi, t) {
+        const real vi = v[i];
+        for (int u = 0; u < nr; u++)
+            kahan_add(&acc[u], &comp[u], row[u][i] * vi);
+    }
+    for (int u = 0; u < MD_ROWS; u++)
+        ls[u][t] = acc[u];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
+        if (t < h)
+            for (int u = 0; u < MD_ROWS; u++)
+                ls[u][t] += ls[u][t + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
     if (t == 0)
-        part[(size_t)r * G + g] = sum;
+        for (int u = 0; u < nr; u++)
+            part[(size_t)(r0 + u) * G + g] = ls[u][0];
 }
 
 /* scal[slot0 + r] = the G partials of row r in order; one item per row */

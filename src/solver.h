@@ -40,11 +40,11 @@ csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m);
 /* g = (dw + l2 W, db) */
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
                              double l2);
-/* Row matrices (rows, n), for the compact L-BFGS history:
- * scal[slot0 + r] = M[r, :] . x for every row (part: rows x CSM_VEC_GROUPS
- * partials); out = c0 x + sum_j coef[j] S[j, :] + coef[m + j] Y[j, :];
- * M[row, :] = a - b. */
-csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, size_t slot0, cl_mem M, size_t rows,
+/* The compact L-BFGS history, two row matrices S and Y of (m, n):
+ * scal[r] = row r . x for the 2m rows of S then Y (part: 2m x
+ * CSM_VEC_GROUPS partials); out = c0 x + sum_j coef[j] S[j, :] +
+ * coef[m + j] Y[j, :]; M[row, :] = a - b. */
+csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size_t m,
                             cl_mem x);
 csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_mem S, cl_mem Y,
                            cl_mem coef, size_t m);

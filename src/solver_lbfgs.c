@@ -25,7 +25,7 @@
  * Stopping: max |g| <= tol (scikit-learn's criterion for lbfgs), max_iter,
  * the callback, a line search that finds no acceptable step even along
  * -g after the history was dropped, or J's relative decrease below one
- * machine epsilon of the precision for 5 iterations in a row (scipy's
+ * machine epsilon of the precision for 10 iterations in a row (scipy's
  * factr test stops at one iteration under 64 eps, which in float64 comes
  * before a gradient of 1e-9 is reached; the gradient test is the one that
  * matters here). */
@@ -52,7 +52,7 @@ typedef struct lbfgs {
     cl_mem xn, gn;    /* the trial point (as evaluated) and its gradient */
     cl_mem d;         /* direction */
     cl_mem S, Y;      /* (m, n) history, zeroed at the start */
-    cl_mem mpart;     /* (m, CSM_VEC_GROUPS) multi-dot partials */
+    cl_mem mpart;     /* (2m, CSM_VEC_GROUPS) multi-dot partials */
     cl_mem coef;      /* (2m) combination coefficients */
     double *sy, *yy;  /* (m, m) by row: s_i.y_j, y_i.y_j */
     double *work;     /* (6m) host scratch */
@@ -118,7 +118,8 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     if (st == CSM_OK) st = csm_fill_zero(m->ctx, lb->S, hist);
     if (st == CSM_OK) st = csm_fill_zero(m->ctx, lb->Y, hist);
     if (st == CSM_OK)
-        st = csm_buffer_create(m->ctx, &lb->mpart, mm * CSM_VEC_GROUPS * es_b, "multi-dot partials");
+        st = csm_buffer_create(m->ctx, &lb->mpart, 2 * mm * CSM_VEC_GROUPS * es_b,
+                               "multi-dot partials");
     if (st == CSM_OK)
         st = csm_buffer_create(m->ctx, &lb->coef, 2 * mm * es_b, "L-BFGS coefficients");
     return st;
@@ -309,9 +310,7 @@ static csm_status direction(lbfgs *lb)
         double *dots = malloc(2 * (size_t)m * sizeof *dots);
         if (!dots)
             return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-        st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS, lb->S, (size_t)m, lb->g);
-        if (st == CSM_OK)
-            st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS + (size_t)m, lb->Y, (size_t)m, lb->g);
+        st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, lb->g);
         if (st == CSM_OK)
             st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
         for (int i = 0; i < k; i++) {
@@ -372,9 +371,7 @@ static csm_status accept(lbfgs *lb)
     /* y again in d (free until the next direction), to dot every row with */
     if (st == CSM_OK) st = csm_vec_sub(v, lb->d, lb->gn, lb->g);
     // s_i.y and y_i.y for every row i, the new pair's included
-    if (st == CSM_OK) st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS, lb->S, (size_t)m, lb->d);
-    if (st == CSM_OK)
-        st = csm_vec_multidot(v, lb->mpart, SLOT_DOTS + (size_t)m, lb->Y, (size_t)m, lb->d);
+    if (st == CSM_OK) st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, lb->d);
     if (st == CSM_OK) st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
     if (st != CSM_OK) {
         free(dots);
@@ -496,7 +493,7 @@ csm_status csm_solve_lbfgs(csm_solve *s)
         }
         double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
         stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? stalled + 1 : 0;
-        if (stalled >= 5) {
+        if (stalled >= 10) {
             s->res->stop = CSM_STOP_PRECISION;
             break;
         }

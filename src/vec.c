@@ -25,8 +25,10 @@ csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
     cl_kernel *ks[] = {&v->k_partial, &v->k_final, &v->k_sub, &v->k_set, &v->k_get,
                        &v->k_pack, &v->k_mdot, &v->k_mdot_final, &v->k_combine, &v->k_sub_row};
     csm_status st = CSM_OK;
+    const char *extra = strcmp(m->ctx->info.device_type, "cpu") ? "-DVEC_CONTIG=0" : "-DVEC_CONTIG=1";
     for (size_t i = 0; i < sizeof names / sizeof *names && st == CSM_OK; i++)
-        st = csm_get_kernel(m->ctx, ks[i], "vec.cl", names[i], m->precision, m->C, m->k);
+        st = csm_get_kernel_ex(m->ctx, ks[i], "vec.cl", names[i], m->precision, m->C, m->k,
+                               extra);
     if (st == CSM_OK)
         st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
     if (st == CSM_OK)
@@ -159,17 +161,21 @@ csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)
     return csm_download(v->ctx, out, v->scal, v->prec, slot, count);
 }
 
-csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, size_t slot0, cl_mem M, size_t rows,
+csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size_t m,
                             cl_mem x)
 {
     csm_context *ctx = v->ctx;
-    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s0 = (cl_int)slot0, R = (cl_int)rows;
+    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s0 = 0, R = (cl_int)(2 * m),
+           mm = (cl_int)m;
     cl_kernel k = v->k_mdot;
     csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &M);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
-    size_t global[2] = {(size_t)G * CSM_WG, rows}, local[2] = {CSM_WG, 1};
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &S);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &Y);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof mm, &mm);
+    /* MD_ROWS of kernels/vec.cl */
+    size_t global[2] = {(size_t)G * CSM_WG, (2 * m + 7) / 8}, local[2] = {CSM_WG, 1};
     if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, local, "vec_multidot_partial");
     k = v->k_mdot_final;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
@@ -177,7 +183,7 @@ csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, size_t slot0, cl_mem M, 
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &part);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof R, &R);
-    size_t g1 = rows;
+    size_t g1 = 2 * m;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "vec_multidot_final");
     return st;
 }
