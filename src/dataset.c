@@ -112,6 +112,21 @@ csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precis
     return CSM_OK;
 }
 
+csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t n, size_t k,
+                               size_t n_classes)
+{
+    csm_dataset *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->ctx = ctx;
+    d->precision = precision;
+    d->n = n;
+    d->k = k;
+    d->C = n_classes;
+    d->weight_sum = (double)n; /* uniform weights until csm_dataset_set_weights */
+    return d;
+}
+
 /* Uploads the labels or soft targets of a new dataset (d->n, d->C set). */
 csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels, const double *targets)
 {
@@ -163,15 +178,9 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
     if (st != CSM_OK)
         return st;
 
-    csm_dataset *d = calloc(1, sizeof *d);
+    csm_dataset *d = csm_dataset_alloc(ctx, precision, n, k, n_classes);
     if (!d)
         return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-    d->ctx = ctx;
-    d->precision = precision;
-    d->n = n;
-    d->k = k;
-    d->C = n_classes;
-    d->weight_sum = (double)n;
     const size_t es = csm_real_size(precision);
     if (dtype == CSM_DTYPE_U8) {
         /* Bytes stay bytes on the device: a quarter of the memory and of

@@ -180,18 +180,12 @@ csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out, csm_preci
         return st;
     const size_t nnz = (size_t)row_ptr[n];
     csr_entry *rows = malloc((nnz ? nnz : 1) * sizeof *rows);
-    csm_dataset *d = calloc(1, sizeof *d);
+    csm_dataset *d = csm_dataset_alloc(ctx, precision, n, k, n_classes);
     if (!rows || !d) {
         free(rows);
         free(d);
         return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     }
-    d->ctx = ctx;
-    d->precision = precision;
-    d->n = n;
-    d->k = k;
-    d->C = n_classes;
-    d->weight_sum = (double)n;
     d->sparse = 1;
     d->nnz = nnz;
     st = sorted_rows(ctx, n, row_ptr, col_idx, values, rows);

@@ -124,6 +124,9 @@ csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precis
                                     size_t n_classes);
 csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels,
                                       const double *targets);
+/* A dataset header with nothing on the device yet (NULL: out of memory). */
+csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t n, size_t k,
+                               size_t n_classes);
 /* The real-typed feature buffer, converting 8-bit input on the device the
  * first time it is asked for. */
 csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);
