@@ -557,7 +557,7 @@ static csm_status enqueue_phase(phaser *p, int phase, size_t s)
     size_t B = d->n - start < p->B ? d->n - start : p->B;
     csm_block b;
     if (p->gather)
-        b = csm_gather_block(&p->g, d, B);
+        b = csm_gather_block(&p->g, d, p->idx, start, B);
     else
         b = (csm_block){p->x, start, d->labels, NULL, start, B, d, p->permute ? p->idx : NULL,
                         start};

@@ -53,16 +53,16 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
         part[g] = ls[0];
 }
 
-/* scal[slot] = mul * (the G partials combined in order). One work-item. */
+/* scal[slot] = the G partials combined in order. One work-item. */
 __kernel void vec_reduce_final(__global real *scal, const int slot, __global const real *part,
-                               const int G, const int op, const real mul)
+                               const int G, const int op)
 {
     if (get_global_id(0) != 0)
         return;
     real acc = 0;
     for (int g = 0; g < G; g++)
         acc = op == VEC_OP_DOT ? acc + part[g] : fmax(acc, part[g]);
-    scal[slot] = mul * acc;
+    scal[slot] = acc;
 }
 
 /* out = a - b */

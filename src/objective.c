@@ -28,14 +28,7 @@ void csm_objective_free(csm_objective *f)
 
 csm_status csm_objective_enqueue(csm_objective *f)
 {
-    const csm_dataset *d = f->data;
-    csm_status st = CSM_OK;
-    for (size_t i = 0; st == CSM_OK && i < f->nblocks; i++) {
-        size_t r = i * f->cap, B = d->n - r < f->cap ? d->n - r : f->cap;
-        csm_block b = csm_dataset_block(d, r, B);
-        // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
-        st = csm_enqueue_batch_grad(&f->work, f->model, &b, 1.0 / d->weight_sum, i, i > 0);
-    }
+    csm_status st = csm_enqueue_dataset(&f->work, f->model, f->data, 1);
     if (st == CSM_OK && f->l2 > 0)
         st = csm_enqueue_sumsq(&f->work, f->model, 0);
     return st;

@@ -537,10 +537,12 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
     return st;
 }
 
-csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, size_t B)
+csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
+                           size_t B)
 {
-    csm_block b = {g->xb, 0, d->labels ? g->yb : NULL, d->targets ? g->tb : NULL, 0, B, d, NULL, 0,
-                   d->weights ? g->wb : NULL};
+    /* targets gathered; CSR rows are read through the permutation */
+    csm_block b = {g->xb, 0, d->labels ? g->yb : NULL, d->targets ? g->tb : NULL, 0, B, d,
+                   d->sparse ? idx : NULL, d->sparse ? start : 0, d->weights ? g->wb : NULL};
     return b;
 }
 
@@ -704,6 +706,22 @@ csm_status csm_predict(csm_model *m, const csm_dataset *d, int32_t *classes)
 
 /* Sum of per-sample losses and of correct predictions over the dataset;
  * with `grad`, also the gradient of the mean loss into w->dweight/dbias. */
+csm_status csm_enqueue_dataset(csm_work *w, csm_model *m, const csm_dataset *d, int grad)
+{
+    const size_t cap = w->cap, nblocks = (d->n + cap - 1) / cap;
+    csm_status st = CSM_OK;
+    for (size_t i = 0; st == CSM_OK && i < nblocks; i++) {
+        size_t r = i * cap, B = d->n - r < cap ? d->n - r : cap;
+        csm_block b = csm_dataset_block(d, r, B);
+        // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
+        if (grad)
+            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / d->weight_sum, i, i > 0);
+        else
+            st = csm_enqueue_block_forward(w, m, &b, 0, i);
+    }
+    return st;
+}
+
 static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_work *w,
                              double *loss_sum, double *correct_sum)
 {
@@ -712,14 +730,7 @@ static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_w
     csm_status st = csm_work_init_data(w, m, d, cap, nblocks);
     if (st != CSM_OK)
         return st;
-    for (size_t i = 0; st == CSM_OK && i < nblocks; i++) {
-        size_t r = i * cap, B = d->n - r < cap ? d->n - r : cap;
-        csm_block b = csm_dataset_block(d, r, B);
-        if (grad)
-            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / d->weight_sum, i, i > 0);
-        else
-            st = csm_enqueue_block_forward(w, m, &b, 0, i);
-    }
+    st = csm_enqueue_dataset(w, m, d, grad);
     if (st == CSM_OK)
         st = csm_read_sums(w, nblocks, loss_sum, correct_sum);
     if (st != CSM_OK)

@@ -94,8 +94,10 @@ void csm_gather_free(csm_gather *g);
 /* xb, yb/tb = dataset rows idx[start .. start + B) */
 csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
                               size_t B);
-/* The gathered rows as a CLBlast-path block. */
-csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, size_t B);
+/* The gathered rows idx[start .. start + B) as a block: contiguous copies
+ * for the CLBlast path, the targets only (rows through idx) for CSR data. */
+csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
+                           size_t B);
 
 /* Work for model m over dataset d (d may be NULL: real-typed features). */
 csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
@@ -159,6 +161,11 @@ csm_status csm_sparse_enqueue_logits(csm_work *w, csm_model *m, const csm_block 
 /* dweight (+)= delta^T X of the block (contiguous rows: the CSC copy;
  * permuted rows: a row walk per class and feature chunk) */
 csm_status csm_sparse_enqueue_dweight(csm_work *w, const csm_block *b, int accumulate);
+
+/* Every row block of d in turn (blocks of w->cap rows, one stats slot
+ * each): the loss and gradient of the weighted mean, accumulated over the
+ * blocks (grad), or the forward pass only. */
+csm_status csm_enqueue_dataset(csm_work *w, csm_model *m, const csm_dataset *d, int grad);
 
 /* Checks a model and dataset belong together (context, precision, k, C
  * when the dataset has targets, targets present when `need_targets`). */

@@ -27,8 +27,8 @@ csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal);
 void csm_vec_free(csm_vecops *v);
 /* A new parameter vector (n elements, uninitialised). */
 csm_status csm_vec_alloc(csm_vecops *v, cl_mem *out, const char *what);
-/* scal[slot] = mul * a.b */
-csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, double mul);
+/* scal[slot] = a.b */
+csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b);
 /* scal[slot] = max |a| */
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a);
 /* out = a - b */

@@ -157,11 +157,7 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
         csm_block b;
         if (fo->gather) {
             st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
-            b = csm_gather_block(&fo->g, d, B);
-            if (d->sparse) { /* targets gathered, rows read through idx */
-                b.idx = fo->idx;
-                b.start = start;
-            }
+            b = csm_gather_block(&fo->g, d, fo->idx, start, B);
         } else {
             b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
                             fo->permute ? fo->idx : NULL, start, d->weights};

@@ -55,10 +55,9 @@ typedef struct lbfgs {
     cl_mem mpart;     /* (2m, CSM_VEC_GROUPS) multi-dot partials */
     cl_mem coef;      /* (2m) combination coefficients */
     double *sy, *yy;  /* (m, m) by row: s_i.y_j, y_i.y_j */
-    double *work;     /* (6m) host scratch */
+    double *work;     /* (8m) host scratch: coefficients, a, b, t, top, products */
     double gamma;     /* s'y / y'y of the newest pair */
     double eps_f;     /* relative noise of J at the device precision */
-    long evals;
 } lbfgs;
 
 /* Device scalar slots: the 2m products of a multi-dot, then these. */
@@ -105,7 +104,7 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     lb->order = calloc(mm, sizeof *lb->order);
     lb->sy = calloc(mm * mm, sizeof *lb->sy);
     lb->yy = calloc(mm * mm, sizeof *lb->yy);
-    lb->work = calloc(6 * mm, sizeof *lb->work);
+    lb->work = calloc(8 * mm, sizeof *lb->work);
     if (st == CSM_OK && (!lb->order || !lb->sy || !lb->yy || !lb->work))
         st = csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d};
@@ -150,7 +149,7 @@ static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
     if (st == CSM_OK)
         st = csm_vec_pack_grad(&lb->v, lb->gn, lb->f.work.dweight, lb->f.work.dbias, m, lb->s->l2);
     if (st == CSM_OK && with_gd)
-        st = csm_vec_dot(&lb->v, SLOT_GD(lb), lb->gn, lb->d, 1.0);
+        st = csm_vec_dot(&lb->v, SLOT_GD(lb), lb->gn, lb->d);
     if (st == CSM_OK)
         st = csm_vec_maxabs(&lb->v, SLOT_GMAX(lb), lb->gn);
     double sc[2] = {0, 0};
@@ -160,7 +159,6 @@ static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
         st = csm_vec_read(&lb->v, sc, SLOT_GD(lb), 2);
     p->g = with_gd ? sc[0] : 0;
     p->gmax = sc[1];
-    lb->evals++;
     lb->s->res->n_evals++;
     return st;
 }
@@ -307,9 +305,7 @@ static csm_status direction(lbfgs *lb)
         coef[j] = 0;
     csm_status st = CSM_OK;
     if (k > 0) {
-        double *dots = malloc(2 * (size_t)m * sizeof *dots);
-        if (!dots)
-            return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+        double *dots = lb->work + 6 * m;
         st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, lb->g);
         if (st == CSM_OK)
             st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
@@ -317,7 +313,6 @@ static csm_status direction(lbfgs *lb)
             a[i] = dots[lb->order[i]];
             b[i] = dots[m + lb->order[i]];
         }
-        free(dots);
         if (st != CSM_OK)
             return st;
 #define SY(i, j) lb->sy[(size_t)lb->order[i] * (size_t)m + (size_t)lb->order[j]]
@@ -362,9 +357,7 @@ static csm_status accept(lbfgs *lb)
         memmove(lb->order, lb->order + 1, (size_t)(m - 1) * sizeof *lb->order);
         lb->count--;
     }
-    double *dots = malloc(2 * (size_t)m * sizeof *dots);
-    if (!dots)
-        return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    double *dots = lb->work + 6 * m;
     csm_status st = csm_vec_get_params(v, lb->xn, lb->s->model);
     if (st == CSM_OK) st = csm_vec_sub_row(v, lb->S, (size_t)j, lb->xn, lb->x);
     if (st == CSM_OK) st = csm_vec_sub_row(v, lb->Y, (size_t)j, lb->gn, lb->g);
@@ -373,10 +366,8 @@ static csm_status accept(lbfgs *lb)
     // s_i.y and y_i.y for every row i, the new pair's included
     if (st == CSM_OK) st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, lb->d);
     if (st == CSM_OK) st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
-    if (st != CSM_OK) {
-        free(dots);
+    if (st != CSM_OK)
         return st;
-    }
     const double sy = dots[j], yy = dots[m + j];
     const double eps = lb->s->model->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
     /* a pair without positive curvature would break H's positivity: skip it */
@@ -393,7 +384,6 @@ static csm_status accept(lbfgs *lb)
         lb->order[lb->count++] = j;
         lb->head = (lb->head + 1) % m;
     }
-    free(dots);
     cl_mem t = lb->x;
     lb->x = lb->xn;
     lb->xn = t;
@@ -430,10 +420,10 @@ csm_status csm_solve_lbfgs(csm_solve *s)
     int stalled = 0;
     for (int it = 1; st == CSM_OK && s->res->stop == CSM_STOP_MAX_ITER && it <= o->max_iter;) {
         double t0 = csm_now_seconds();
-        long evals0 = lb.evals;
+        long evals0 = s->res->n_evals;
         st = direction(&lb);
         double gd = 0;
-        if (st == CSM_OK) st = csm_vec_dot(&lb.v, SLOT_GD(&lb), lb.g, lb.d, 1.0);
+        if (st == CSM_OK) st = csm_vec_dot(&lb.v, SLOT_GD(&lb), lb.g, lb.d);
         if (st == CSM_OK) st = csm_vec_read(&lb.v, &gd, SLOT_GD(&lb), 1);
         if (st != CSM_OK)
             break;
@@ -481,8 +471,8 @@ csm_status csm_solve_lbfgs(csm_solve *s)
         m->state.iter++;
         s->res->n_iter = it;
         csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs %d: J %.12g max|g| %.3g step %.3g (%ld evals)", it,
-                cur.f, cur.gmax, cur.a, lb.evals - evals0);
-        if (csm_solve_report(s, it, cur.f, cur.acc, cur.gmax, (int)(lb.evals - evals0),
+                cur.f, cur.gmax, cur.a, s->res->n_evals - evals0);
+        if (csm_solve_report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
                              csm_now_seconds() - t0)) {
             s->res->stop = CSM_STOP_CALLBACK;
             break;

@@ -58,7 +58,7 @@ static cl_int reduce_groups(size_t n)
     return (cl_int)(g < 1 ? 1 : g > CSM_VEC_GROUPS ? CSM_VEC_GROUPS : g);
 }
 
-static csm_status reduce(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, cl_int op, double mul)
+static csm_status reduce(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, cl_int op)
 {
     csm_context *ctx = v->ctx;
     cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s = (cl_int)slot;
@@ -76,20 +76,19 @@ static csm_status reduce(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, cl_int 
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &v->part);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 5, v->prec, mul);
     size_t one = 1;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &one, NULL, "vec_reduce_final");
     return st;
 }
 
-csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, double mul)
+csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b)
 {
-    return reduce(v, slot, a, b, 0, mul);
+    return reduce(v, slot, a, b, 0);
 }
 
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a)
 {
-    return reduce(v, slot, a, a, 1, 1.0);
+    return reduce(v, slot, a, a, 1);
 }
 
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
