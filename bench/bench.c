@@ -560,7 +560,7 @@ static csm_status enqueue_phase(phaser *p, int phase, size_t s)
         b = csm_gather_block(&p->g, d, p->idx, start, B);
     else
         b = (csm_block){p->x, start, d->labels, NULL, start, B, d, p->permute ? p->idx : NULL,
-                        start};
+                        start, NULL};
     switch (phase) {
     case PH_GATHER:
         return csm_enqueue_gather(&p->g, p->d, p->idx, start, B);
