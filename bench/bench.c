@@ -504,7 +504,7 @@ static csm_status phaser_init(phaser *p, csm_context *ctx, csm_model *m, const c
     if (st == CSM_OK)
         st = csm_get_kernel(ctx, &p->k_update, "update.cl", "sgd_update", m->precision, m->C, m->k);
     if (st == CSM_OK && p->gather)
-        st = csm_gather_init(&p->g, m, d, p->B);
+        st = csm_gather_init(&p->g, m, d, p->B, p->w.path == CSM_PATH_TILED);
     if (st == CSM_OK && p->permute) {
         st = csm_buffer_create(ctx, &p->idx, d->n * sizeof(cl_int), "permutation");
         int32_t *perm = st == CSM_OK ? malloc(d->n * sizeof *perm) : NULL;

@@ -1,11 +1,54 @@
 /* Bias, numerically stable softmax, cross-entropy and the (O - T) delta for
- * a block of B rows of logits S = X W^T, one work-item per row. */
+ * a block of B rows of logits S = X W^T, one work-item per row.
+ *
+ * Each row is processed in vectors of VEC classes (the host passes the
+ * device's preferred width): with hundreds of classes the exp() calls are
+ * the cost of this kernel, and the vector exp is several times the scalar
+ * one's throughput on CPUs. The classes past the last whole vector are
+ * done one by one. */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define REALV CAT(REAL, VEC)
+typedef REALV realv;
+#define VLOAD CAT(vload, VEC)
+#define VSTORE CAT(vstore, VEC)
+#define NCV (NCLASS / VEC) /* whole vectors per row */
+
+static inline real vmax_all(realv v)
+{
+#if VEC == 16
+    CAT(REAL, 8) a = fmax(v.lo, v.hi);
+    CAT(REAL, 4) b = fmax(a.lo, a.hi);
+#elif VEC == 8
+    CAT(REAL, 4) b = fmax(v.lo, v.hi);
+#else
+    CAT(REAL, 4) b = v;
+#endif
+    CAT(REAL, 2) c = fmax(b.lo, b.hi);
+    return fmax(c.x, c.y);
+}
+
+static inline real vsum_all(realv v)
+{
+#if VEC == 16
+    CAT(REAL, 8) a = v.lo + v.hi;
+    CAT(REAL, 4) b = a.lo + a.hi;
+#elif VEC == 8
+    CAT(REAL, 4) b = v.lo + v.hi;
+#else
+    CAT(REAL, 4) b = v;
+#endif
+    CAT(REAL, 2) c = b.lo + b.hi;
+    return c.x + c.y;
+}
 
 /* logits (B, C) in: X W^T (no bias); out: S + b (a scratch buffer the next
  *                GEMM overwrites, so the bias is always added in place)
  * out     (B, C) probabilities or scaled delta, by mode
  * row_loss (B)   -sum_c T_ic log O_ic, from log-sum-exp (never log(0))
- * row_correct (B) 1 when argmax S_i equals the label (or argmax T_i)
+ * row_correct (B) 1 when argmax S_i equals the label (or argmax T_i; the
+ *                first of equal maxima)
  * labels / targets / weights are read at row `row0 + i` (the block's place in
  * the set); a sample weight multiplies the row's loss and delta. */
 __kernel void softmax_xent_forward(__global real *logits, __global real *out,
@@ -20,57 +63,75 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         return;
     __global real *s = logits + (size_t)i * NCLASS;
 
-    real m = -INFINITY;
-    int arg = 0;
-    for (int c = 0; c < NCLASS; c++) {
-        const real v = s[c] + bias[c];
-        s[c] = v;
-        if (v > m) {
-            m = v;
-            arg = c;
-        }
+    /* S + b, and its maximum */
+    realv mv = (realv)(-INFINITY);
+    for (int v = 0; v < NCV; v++) {
+        const realv x = VLOAD(v, s) + VLOAD(v, bias);
+        VSTORE(x, v, s);
+        mv = fmax(mv, x);
     }
-    real z = 0;
-    for (int c = 0; c < NCLASS; c++)
+    real m = vmax_all(mv);
+    for (int c = NCV * VEC; c < NCLASS; c++) {
+        s[c] += bias[c];
+        m = fmax(m, s[c]);
+    }
+    int arg = 0;
+    while (arg < NCLASS - 1 && s[arg] != m)
+        arg++;
+    realv zv = (realv)(0);
+    for (int v = 0; v < NCV; v++)
+        zv += exp(VLOAD(v, s) - m);
+    real z = vsum_all(zv);
+    for (int c = NCV * VEC; c < NCLASS; c++)
         z += exp(s[c] - m);
     const real lse = m + log(z); /* z >= 1: the max term contributes exp(0) */
 
     __global real *o = out + (size_t)i * NCLASS;
     const real wi = (mode & CSM_HAS_WEIGHTS) ? weights[row0 + i] : (real)1;
     const real dscale = scale * wi;
+    const int write = mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA);
+    /* probabilities, or their delta without the target term */
+    const real pscale = (mode & CSM_WRITE_DELTA) ? dscale : (real)1;
+    if (write) {
+        for (int v = 0; v < NCV; v++)
+            VSTORE(exp(VLOAD(v, s) - lse) * pscale, v, o);
+        for (int c = NCV * VEC; c < NCLASS; c++)
+            o[c] = exp(s[c] - lse) * pscale;
+    }
     if (mode & CSM_HAS_LABELS) {
         const int y = labels[row0 + i];
         row_loss[i] = wi * (lse - s[y]);
         row_correct[i] = (arg == y);
-        if (mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA)) {
-            for (int c = 0; c < NCLASS; c++) {
-                const real p = exp(s[c] - lse);
-                o[c] = (mode & CSM_WRITE_DELTA) ? (p - (c == y ? (real)1 : (real)0)) * dscale : p;
-            }
-        }
+        if (mode & CSM_WRITE_DELTA)
+            o[y] -= dscale;
     } else if (mode & CSM_HAS_TARGETS) {
         __global const real *t = targets + (size_t)(row0 + i) * NCLASS;
-        real loss = 0, tmax = -1;
-        int targ = 0;
-        for (int c = 0; c < NCLASS; c++) {
+        realv lv = (realv)(0);
+        for (int v = 0; v < NCV; v++) {
+            const realv tv = VLOAD(v, t);
             /* T_ic (lse - s_ic); a zero target contributes exactly 0 */
+            lv += select((realv)(0), tv * (lse - VLOAD(v, s)), tv != (realv)(0));
+            if (mode & CSM_WRITE_DELTA)
+                VSTORE(VLOAD(v, o) - tv * dscale, v, o);
+        }
+        real loss = vsum_all(lv);
+        for (int c = NCV * VEC; c < NCLASS; c++) {
             if (t[c] != 0)
                 loss += t[c] * (lse - s[c]);
+            if (mode & CSM_WRITE_DELTA)
+                o[c] -= t[c] * dscale;
+        }
+        /* the first of equal largest targets */
+        real tmax = -1;
+        int targ = 0;
+        for (int c = 0; c < NCLASS; c++)
             if (t[c] > tmax) {
                 tmax = t[c];
                 targ = c;
             }
-            if (mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA)) {
-                const real p = exp(s[c] - lse);
-                o[c] = (mode & CSM_WRITE_DELTA) ? (p - t[c]) * dscale : p;
-            }
-        }
         row_loss[i] = wi * loss;
         row_correct[i] = (arg == targ);
     } else {
-        if (mode & CSM_WRITE_PROBS)
-            for (int c = 0; c < NCLASS; c++)
-                o[c] = exp(s[c] - lse);
         row_correct[i] = arg; /* without targets: the predicted class */
     }
 }

@@ -45,9 +45,18 @@ csm_status csm_launch(csm_context *ctx, cl_kernel k, cl_uint dims, const size_t 
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
+unsigned csm_vector_width(const csm_context *ctx, csm_precision prec)
+{
+    unsigned pref = prec == CSM_FLOAT64 ? ctx->vec_double : ctx->vec_float;
+    return pref >= 16 ? 16 : pref >= 8 ? 8 : 4;
+}
+
 const char *csm_path_name(csm_path p)
 {
-    return p == CSM_PATH_FUSED ? "fused" : p == CSM_PATH_SPARSE ? "sparse" : "clblast";
+    return p == CSM_PATH_FUSED    ? "fused"
+           : p == CSM_PATH_SPARSE ? "sparse"
+           : p == CSM_PATH_TILED  ? "tiled"
+                                  : "clblast";
 }
 
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
@@ -58,13 +67,17 @@ csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
             *out = CSM_PATH_CLBLAST;
         else if (!strcmp(env, "fused"))
             *out = CSM_PATH_FUSED;
+        else if (!strcmp(env, "tiled"))
+            *out = CSM_PATH_TILED;
         else
             return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                            "CLSOFTMAX_PATH is '%s': expected 'clblast' or 'fused' (or unset)", env);
+                            "CLSOFTMAX_PATH is '%s': expected 'clblast', 'fused' or 'tiled' (or "
+                            "unset)",
+                            env);
         return CSM_OK;
     }
-    *out = !strcmp(ctx->info.device_type, "cpu") && C <= CSM_FUSED_MAX_C ? CSM_PATH_FUSED
-                                                                         : CSM_PATH_CLBLAST;
+    const int cpu = !strcmp(ctx->info.device_type, "cpu");
+    *out = !cpu ? CSM_PATH_CLBLAST : C <= CSM_FUSED_MAX_C ? CSM_PATH_FUSED : CSM_PATH_TILED;
     return CSM_OK;
 }
 
@@ -82,10 +95,7 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d)
     if (w->groups == 0)
         w->groups = 1;
     const size_t es = csm_real_size(w->prec), npart = w->C * w->k + w->C;
-    /* dot products in the device's preferred vector width, clamped to the
-     * widths the kernel implements (4, 8, 16) */
-    unsigned pref = w->prec == CSM_FLOAT64 ? ctx->vec_double : ctx->vec_float;
-    unsigned vec = pref >= 16 ? 16 : pref >= 8 ? 8 : 4;
+    const unsigned vec = csm_vector_width(ctx, w->prec);
     /* feature chunk: JV vectors of all C classes of W, about 8 KiB, stays in
      * L1 while a block of rows is multiplied by it */
     size_t jv = 8192 / (w->C * vec * es);
@@ -158,8 +168,10 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
         st = fused_init(w, d);
     } else if (st == CSM_OK) {
         /* only the kernels this path runs: start-up compiles nothing else */
-        st = csm_get_kernel(ctx, &w->k_softmax, "forward.cl", "softmax_xent_forward", w->prec,
-                            w->C, w->k);
+        char vec[16];
+        snprintf(vec, sizeof vec, "-DVEC=%u", csm_vector_width(ctx, w->prec));
+        st = csm_get_kernel_ex(ctx, &w->k_softmax, "forward.cl", "softmax_xent_forward", w->prec,
+                               w->C, w->k, vec);
         if (st == CSM_OK)
             st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, w->C, w->k);
         if (st == CSM_OK)
@@ -167,9 +179,11 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
         cl_mem x;
         if (st == CSM_OK && w->path == CSM_PATH_SPARSE)
             st = csm_sparse_init(w);
+        else if (st == CSM_OK && w->path == CSM_PATH_TILED)
+            st = csm_tiled_init(w, d);
         else if (st == CSM_OK && d)
             st = csm_dataset_real_x(d, &x);
-        w->split = w->path == CSM_PATH_SPARSE ? 1 : choose_split(ctx, cap);
+        w->split = w->path == CSM_PATH_CLBLAST ? choose_split(ctx, cap) : 1;
         if (st == CSM_OK && w->split > 1) {
             st = csm_buffer_create(ctx, &w->dpartial, w->split * m->C * m->k * es,
                                    "split-K gradient partials");
@@ -202,6 +216,7 @@ void csm_work_free(csm_work *w)
     csm_buffer_release(&w->gstats);
     csm_buffer_release(&w->gcorrect);
     csm_buffer_release(&w->wt);
+    csm_buffer_release(&w->dbias_comp);
     /* kernels belong to the context's cache */
 }
 
@@ -240,6 +255,8 @@ csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
 {
     if (w->path == CSM_PATH_SPARSE)
         return csm_sparse_enqueue_logits(w, m, b);
+    if (w->path == CSM_PATH_TILED)
+        return csm_tiled_enqueue_logits(w, m, b);
     // logits (B, C) = X (B, k) . W (C, k)^T
     return gemm(w, 0, 1, b->B, w->C, w->k, b->x, b->x_row0 * w->k, w->k, m->weight, 0, w->k, 0.0,
                 w->logits, w->C, "CLBlast GEMM logits = X W^T");
@@ -358,6 +375,8 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate)
     // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
     size_t S = w->split, Bc = S > 1 ? b->B / S : 0;
     csm_status st;
+    if (w->path == CSM_PATH_TILED)
+        return csm_tiled_enqueue_grad(w, b, accumulate);
     if (w->path == CSM_PATH_SPARSE)
         st = csm_sparse_enqueue_dweight(w, b, accumulate);
     else if (S > 1 && Bc >= 1)
@@ -468,9 +487,11 @@ csm_status csm_enqueue_block_forward(csm_work *w, csm_model *m, const csm_block 
 
 /* ----------------------------------------------------- minibatch gather */
 
-csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap)
+csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap,
+                           int rows_in_place)
 {
     memset(g, 0, sizeof *g);
+    g->in_place = rows_in_place || d->sparse;
     csm_context *ctx = m->ctx;
     g->ctx = ctx;
     const size_t es = csm_real_size(m->precision);
@@ -479,9 +500,9 @@ csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, si
     if (st == CSM_OK)
         st = csm_get_kernel(ctx, &g->k_targets, "gather.cl", "gather_targets", m->precision,
                             m->C, m->k);
-    /* CSR rows are read through the permutation: only the targets move */
+    /* rows read through the permutation: only the targets move */
     if (st == CSM_OK)
-        st = csm_buffer_create(ctx, &g->xb, d->sparse ? 0 : cap * m->k * es, "batch features");
+        st = csm_buffer_create(ctx, &g->xb, g->in_place ? 0 : cap * m->k * es, "batch features");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &g->yb, cap * sizeof(cl_int), "batch labels");
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &g->tb, d->targets ? cap * m->C * es : 0, "batch targets");
@@ -507,7 +528,7 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
     cl_int s = (cl_int)start, n = (cl_int)B, has_labels = d->labels != NULL;
     cl_kernel k = g->k_rows;
     csm_status st = CSM_OK;
-    if (!d->sparse) {
+    if (!g->in_place) {
         st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->xb);
         if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &d->x);
         if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &idx);
@@ -540,9 +561,9 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
 csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
                            size_t B)
 {
-    /* targets gathered; CSR rows are read through the permutation */
+    /* targets gathered; rows in place are read through the permutation */
     csm_block b = {g->xb, 0, d->labels ? g->yb : NULL, d->targets ? g->tb : NULL, 0, B, d,
-                   d->sparse ? idx : NULL, d->sparse ? start : 0, d->weights ? g->wb : NULL};
+                   g->in_place ? idx : NULL, g->in_place ? start : 0, d->weights ? g->wb : NULL};
     return b;
 }
 

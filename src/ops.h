@@ -8,7 +8,12 @@
 
 /* Which implementation computes a step: CLBlast GEMMs plus small kernels,
  * or one fused pass over the rows (kernels/fused.cl). */
-typedef enum csm_path { CSM_PATH_CLBLAST = 0, CSM_PATH_FUSED = 1, CSM_PATH_SPARSE = 2 } csm_path;
+typedef enum csm_path {
+    CSM_PATH_CLBLAST = 0,
+    CSM_PATH_FUSED = 1,
+    CSM_PATH_SPARSE = 2,
+    CSM_PATH_TILED = 3
+} csm_path;
 
 /* The path for a model shape on this device: CLSOFTMAX_PATH=clblast|fused
  * forces one; otherwise fused on CPU devices for C <= CSM_FUSED_MAX_C (one
@@ -18,6 +23,9 @@ typedef enum csm_path { CSM_PATH_CLBLAST = 0, CSM_PATH_FUSED = 1, CSM_PATH_SPARS
 #define CSM_FUSED_MAX_C 256
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out);
 const char *csm_path_name(csm_path p);
+/* The device's preferred vector width for prec, clamped to the widths the
+ * kernels implement (4, 8, 16). */
+unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
 
 /* Fused kernel geometry (its FL and RB): CPUs run one work-item per group
  * over blocks of 32 rows (a block of 8-bit rows stays in L1); other
@@ -26,6 +34,14 @@ const char *csm_path_name(csm_path p);
 #define CSM_FUSED_CPU_RB 32
 #define CSM_FUSED_GPU_FL 64
 #define CSM_FUSED_GPU_RB 64
+
+/* Tile geometry of the tiled path (kernels/tiled.cl): NV vectors per
+ * tile, RT rows per logits tile, QC classes per gradient tile, KC rows per
+ * gradient panel, FTI feature tiles per gradient work-item. */
+typedef struct csm_tile {
+    unsigned nv, rt, qc, kc, fti;
+} csm_tile;
+#define CSM_TILE_DEFAULT ((csm_tile){4, 6, 6, 64, 4})
 
 /* Buffers and kernels for blocks of up to `cap` rows of one model shape. */
 typedef struct csm_work {
@@ -58,7 +74,16 @@ typedef struct csm_work {
     cl_kernel k_csr_logits, k_csc_grad, k_csr_grad_rows, k_transpose;
     size_t sparse_cb, sparse_ncb; /* classes per item, class blocks */
     size_t sparse_q;    /* feature chunks per class block of csr_grad_rows */
-    cl_mem wt;          /* (k, C) transposed weights, made on first need */
+    cl_mem wt;          /* sparse: (k, C) transposed weights, made on first need;
+                           tiled: (k, CP) */
+    /* tiled path */
+    csm_tile tile;
+    unsigned tiled_vec; /* vector width */
+    size_t tiled_cp;    /* C rounded up to the vector width */
+    size_t tiled_nfi;   /* gradient items along the features */
+    size_t tiled_cch, tiled_nch; /* classes per gradient chunk, chunks */
+    cl_mem dbias_comp;  /* (C) compensation of the bias gradient's sums */
+    cl_kernel k_tiled_transpose, k_tiled_logits, k_tiled_dweight;
 } csm_work;
 
 /* B rows of a step. CLBlast path: contiguous rows at x (row offset
@@ -87,9 +112,13 @@ typedef struct csm_gather {
     cl_mem yb; /* (cap) int labels */
     cl_mem tb; /* (cap, C) soft targets, or a placeholder */
     cl_mem wb; /* (cap) sample weights, or a placeholder */
+    int in_place; /* rows stay where they are (the path reads them through idx) */
 } csm_gather;
 
-csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap);
+/* rows_in_place: the work's path reads rows through the permutation (the
+ * tiled and sparse paths), so only targets and weights are gathered. */
+csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap,
+                           int rows_in_place);
 void csm_gather_free(csm_gather *g);
 /* xb, yb/tb = dataset rows idx[start .. start + B) */
 csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
@@ -154,6 +183,13 @@ size_t csm_block_rows(const csm_model *m, size_t n);
 /* Contiguous rows [row0, row0 + B) of d, with its targets and weights,
  * described for both paths. */
 csm_block csm_dataset_block(const csm_dataset *d, size_t row0, size_t B);
+
+/* ---- path_tiled.c: S = X W^T and dW = D^T X by register-blocked kernels */
+csm_status csm_tiled_init(csm_work *w, const csm_dataset *d);
+csm_status csm_tiled_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b);
+/* dweight and dbias (+)= the block's gradient (one launch: the bias sums
+ * are taken while the gradient kernel has the deltas in cache) */
+csm_status csm_tiled_enqueue_grad(csm_work *w, const csm_block *b, int accumulate);
 
 /* ---- path_sparse.c: S = X W^T and dW = D^T X for CSR datasets */
 csm_status csm_sparse_init(csm_work *w);

@@ -86,9 +86,10 @@ static csm_status first_order_init(first_order *fo)
     csm_status st = csm_work_init_data(&fo->work, m, d, fo->B, fo->steps);
     if (st != CSM_OK)
         return st;
-    /* The fused path reads rows through the permutation itself; the
-     * CLBlast path needs them gathered into a contiguous batch first, the
-     * sparse path only their targets (its rows are read through idx). */
+    /* The fused path reads rows and targets through the permutation
+     * itself; the CLBlast path needs them gathered into a contiguous batch
+     * first, the tiled and sparse paths only their targets (their rows are
+     * read through idx). */
     fo->permute = shuffled;
     fo->gather = shuffled && fo->work.path != CSM_PATH_FUSED;
     const char *update = o->solver == CSM_ADAM       ? "adam_update"
@@ -104,7 +105,7 @@ static csm_status first_order_init(first_order *fo)
                                 (cl_int)m->C};
     }
     if (st == CSM_OK && fo->gather)
-        st = csm_gather_init(&fo->g, m, d, fo->B);
+        st = csm_gather_init(&fo->g, m, d, fo->B, fo->work.path == CSM_PATH_TILED);
     if (st == CSM_OK && fo->permute) {
         st = csm_buffer_create(ctx, &fo->idx, d->n * sizeof(cl_int), "permutation");
         if (st == CSM_OK) {

@@ -281,16 +281,17 @@ START_TEST(test_weighted_minibatch_sequence)
 END_TEST
 
 /* Shuffled weighted minibatches: the CLBlast path (weights gathered with
- * the rows) and the fused path (read through the permutation) train to
- * the same weights. */
+ * the rows), the fused path (read through the permutation) and the tiled
+ * path (weights gathered, rows read in place) train to the same weights. */
 START_TEST(test_weighted_shuffled_paths_agree)
 {
     csm_context *ctx = test_context();
     problem p = problem_make(70, 9, 4, CSM_FLOAT32, 0, 55);
     double *wts = make_weights(p.n, 8);
-    double w[2][36], b[2][4];
-    for (int run = 0; run < 2; run++) {
-        setenv("CLSOFTMAX_PATH", run ? "fused" : "clblast", 1);
+    double w[3][36], b[3][4];
+    static const char *const paths[3] = {"clblast", "fused", "tiled"};
+    for (int run = 0; run < 3; run++) {
+        setenv("CLSOFTMAX_PATH", paths[run], 1);
         csm_dataset *d = problem_dataset(&p, ctx);
         ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
         csm_model *m = problem_model(&p, ctx);
@@ -306,10 +307,12 @@ START_TEST(test_weighted_shuffled_paths_agree)
         csm_model_free(m);
         csm_dataset_free(d);
     }
-    size_t at;
-    ck_assert_msg(csm_worst(w[1], w[0], 36, 30 * 2e-5, 30 * 1e-4, &at) <= 1, "W[%zu] %.9g vs %.9g",
-                  at, w[1][at], w[0][at]);
-    ck_assert(csm_worst(b[1], b[0], 4, 30 * 2e-5, 30 * 1e-4, &at) <= 1);
+    for (int run = 1; run < 3; run++) {
+        size_t at;
+        ck_assert_msg(csm_worst(w[run], w[0], 36, 30 * 2e-5, 30 * 1e-4, &at) <= 1,
+                      "%s: W[%zu] %.9g vs %.9g", paths[run], at, w[run][at], w[0][at]);
+        ck_assert(csm_worst(b[run], b[0], 4, 30 * 2e-5, 30 * 1e-4, &at) <= 1);
+    }
     free(wts);
     problem_free(&p);
     csm_context_free(ctx);

@@ -369,8 +369,8 @@ START_TEST(test_callback_stops)
 END_TEST
 
 /* Shuffled minibatches over 8-bit features: the CLBlast path (gather
- * kernels, widened X) and the fused path (reads bytes through the
- * permutation) must train to the same weights, and the same as a float
+ * kernels, widened X), the fused and the tiled path (read bytes through
+ * the permutation) must train to the same weights, and the same as a float
  * dataset holding byte/255. Same seed, so the same permutation; float32
  * tolerance scaled by the 3 epochs x 7 steps compared. */
 START_TEST(test_paths_agree_shuffled_u8)
@@ -387,11 +387,12 @@ START_TEST(test_paths_agree_shuffled_u8)
     }
     for (size_t i = 0; i < n; i++)
         y[i] = (int32_t)(csm_test_rand(&s) % C);
-    double w[4][60], bias[4][5];
-    for (int run = 0; run < 4; run++) {
-        setenv("CLSOFTMAX_PATH", run & 1 ? "fused" : "clblast", 1);
+    double w[6][60], bias[6][5];
+    static const char *const paths[3] = {"clblast", "fused", "tiled"};
+    for (int run = 0; run < 6; run++) {
+        setenv("CLSOFTMAX_PATH", paths[run % 3], 1);
         csm_dataset *d = NULL;
-        if (run < 2)
+        if (run < 3)
             ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, xb, CSM_DTYPE_U8, n, k, y, NULL, C), CSM_OK);
         else
             ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, xf, CSM_DTYPE_F32, n, k, y, NULL, C), CSM_OK);
@@ -411,7 +412,7 @@ START_TEST(test_paths_agree_shuffled_u8)
         csm_model_free(m);
         csm_dataset_free(d);
     }
-    for (int run = 1; run < 4; run++) {
+    for (int run = 1; run < 6; run++) {
         size_t at;
         double worst = csm_worst(w[run], w[0], C * k, 21 * 2e-5, 21 * 1e-4, &at);
         ck_assert_msg(worst <= 1, "run %d: W[%zu] %.9g vs %.9g", run, at, w[run][at], w[0][at]);

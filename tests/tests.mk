@@ -20,7 +20,7 @@ TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK
 
 CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
-	tests/check_model_file
+	tests/check_model_file tests/check_tiled
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_reference_SOURCES = tests/check_reference.c
@@ -44,6 +44,9 @@ tests_check_sparse_LDADD = $(TEST_LIBS)
 tests_check_args_SOURCES = tests/check_args.c
 tests_check_args_CFLAGS = $(TEST_CFLAGS)
 tests_check_args_LDADD = $(TEST_LIBS)
+tests_check_tiled_SOURCES = tests/check_tiled.c
+tests_check_tiled_CFLAGS = $(TEST_CFLAGS)
+tests_check_tiled_LDADD = $(TEST_LIBS)
 tests_check_model_file_SOURCES = tests/check_model_file.c
 tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_check_model_file_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)

@@ -65,13 +65,14 @@ int csm_test_have_device(void)
 
 static void path_clblast(void) { setenv("CLSOFTMAX_PATH", "clblast", 1); }
 static void path_fused(void) { setenv("CLSOFTMAX_PATH", "fused", 1); }
+static void path_tiled(void) { setenv("CLSOFTMAX_PATH", "tiled", 1); }
 
 Suite *csm_suite_per_path(const char *name, const TTest *const *tests, size_t n)
 {
     Suite *s = suite_create(name);
-    static const char *names[2] = {"clblast", "fused"};
-    void (*setups[2])(void) = {path_clblast, path_fused};
-    for (int p = 0; p < 2; p++) {
+    static const char *names[3] = {"clblast", "fused", "tiled"};
+    void (*setups[3])(void) = {path_clblast, path_fused, path_tiled};
+    for (int p = 0; p < 3; p++) {
         TCase *tc = tcase_create(names[p]);
         tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
         tcase_add_checked_fixture(tc, setups[p], NULL);

@@ -1,0 +1,270 @@
+/* The tiled path: register-blocked GEMMs for the two products of a step
+ * when C and k are large enough that the work is compute-bound,
+ *   logits (B, C) = X_rows (B, k) W^T      tiled_logits
+ *   dW     (C, k) (+)= D^T (C, B) X_rows    tiled_dweight
+ * written for CPU devices, where a work-group is one work-item (one
+ * thread's task) running explicit vector code; the softmax, loss, delta
+ * and bias gradient between them are forward.cl's and reduce.cl's.
+ *
+ * Both are outer-product micro-kernels, so neither needs a horizontal sum:
+ * logits broadcast one feature of RT rows against NV vectors of classes of
+ * the transposed weights WT (k, CP); the gradient broadcasts the deltas of
+ * QC classes against NV vectors of one row's features. RT x NV and QC x NV
+ * accumulators (24 with the defaults) stay in registers.
+ *
+ * Rows are the dataset's rows idx[start + i] (a shuffled minibatch, read in
+ * place) or start + i, as in fused.cl.
+ *
+ * Extra defines: VEC (vector width: the device's preferred one), NV
+ * (vectors per tile), RT (rows per logits tile), QC (classes per gradient
+ * tile), KC (rows per gradient panel), FTI (feature tiles per gradient
+ * item), CP (C rounded up to VEC:
+ * WT's row stride), X_U8 (features stored as bytes, value = byte / 255). */
+
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define REALV CAT(REAL, VEC)
+typedef REALV realv;
+#define VLOAD CAT(vload, VEC)
+#define VSTORE CAT(vstore, VEC)
+
+#if X_U8
+typedef uchar xelem;
+#define XVAL(v) ((real)(v) * (real)(1.0 / 255.0))
+#define XLOADV(i, p) (CAT(convert_, REALV)(VLOAD(i, p)) * (real)(1.0 / 255.0))
+#else
+typedef real xelem;
+#define XVAL(v) (v)
+#define XLOADV(i, p) VLOAD(i, p)
+#endif
+
+/* WT (k, CP) = W^T with the columns past C zero, so that class tiles are
+ * whole vectors. */
+__kernel void tiled_transpose(__global real *WT, __global const real *W)
+{
+    const int c = get_global_id(0);
+    const int j = get_global_id(1);
+    if (c < CP && j < NFEAT)
+        WT[(size_t)j * CP + c] = c < NCLASS ? W[(size_t)c * NFEAT + j] : (real)0;
+}
+
+/* S rows of the tile, classes [c0, c0 + NVV VEC): acc[r][v] over all k. */
+#define LOGITS_TILE(NVV)                                                                  \
+    {                                                                                     \
+        realv acc[RT][NVV];                                                               \
+        _Pragma("unroll") for (int r = 0; r < RT; r++)                                    \
+            _Pragma("unroll") for (int v = 0; v < NVV; v++) acc[r][v] = (realv)(0);       \
+        __global const real *wt = WT + c0;                                                \
+        for (int j = 0; j < NFEAT; j++, wt += CP) {                                       \
+            realv wv[NVV];                                                                \
+            _Pragma("unroll") for (int v = 0; v < NVV; v++) wv[v] = VLOAD(v, wt);         \
+            _Pragma("unroll") for (int r = 0; r < RT; r++) {                              \
+                const realv xs = (realv)(XVAL(xr[r][j]));                                 \
+                _Pragma("unroll") for (int v = 0; v < NVV; v++)                           \
+                    acc[r][v] = fma(xs, wv[v], acc[r][v]);                                \
+            }                                                                             \
+        }                                                                                 \
+        for (int r = 0; r < nr; r++) {                                                    \
+            __global real *sr = S + (size_t)(i0 + r) * NCLASS + c0;                       \
+            _Pragma("unroll") for (int v = 0; v < NVV; v++) {                             \
+                if (c0 + (v + 1) * VEC <= NCLASS) {                                       \
+                    VSTORE(acc[r][v], v, sr);                                             \
+                } else {                                                                  \
+                    real tmp[VEC];                                                        \
+                    VSTORE(acc[r][v], 0, tmp);                                            \
+                    for (int u = 0; u < VEC && c0 + v * VEC + u < NCLASS; u++)            \
+                        sr[v * VEC + u] = tmp[u];                                         \
+                }                                                                         \
+            }                                                                             \
+        }                                                                                 \
+    }
+
+/* S (B, C) = X_rows W^T for step rows [i0, i0 + RT) per work-item (rows
+ * past B repeat the last row and are not stored). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tiled_logits(__global real *S, __global const xelem *x, __global const int *idx,
+                  const int use_idx, const int start, const int B, __global const real *WT)
+{
+    const int i0 = get_global_id(0) * RT;
+    if (i0 >= B)
+        return;
+    const int nr = min(RT, B - i0);
+    __global const xelem *xr[RT];
+    for (int r = 0; r < RT; r++) {
+        const int i = start + min(i0 + r, B - 1);
+        xr[r] = x + (size_t)(use_idx ? idx[i] : i) * NFEAT;
+    }
+    int c0 = 0;
+    for (; c0 + NV * VEC <= CP; c0 += NV * VEC)
+        LOGITS_TILE(NV)
+    const int rest = (CP - c0) / VEC;
+#if NV > 3
+    if (rest == 3)
+        LOGITS_TILE(3)
+#endif
+#if NV > 2
+    if (rest == 2)
+        LOGITS_TILE(2)
+#endif
+    if (rest == 1)
+        LOGITS_TILE(1)
+}
+
+/* db[c0 .. c1) (+)= the panel's column sums of D, by the items of the
+ * first feature tile while the panel's deltas are in cache. Within a
+ * panel the sums are plain (in vectors of classes); across panels they are
+ * compensated with dbc (C) holding the running error, since a float32 sum
+ * over many rows drifts by more than L-BFGS tolerates. */
+static inline void bias_panel(__global real *db, __global real *dbc, __global const real *D,
+                              const int b0, const int b1, const int c0, const int c1,
+                              const int keep)
+{
+    for (int c = c0; c < c1; c += VEC) {
+        const int n = min(VEC, c1 - c);
+        real t[VEC];
+        if (n == VEC) {
+            realv s0 = (realv)(0), s1 = (realv)(0);
+            int b = b0;
+            for (; b + 1 < b1; b += 2) {
+                s0 += VLOAD(0, D + (size_t)b * NCLASS + c);
+                s1 += VLOAD(0, D + (size_t)(b + 1) * NCLASS + c);
+            }
+            if (b < b1)
+                s0 += VLOAD(0, D + (size_t)b * NCLASS + c);
+            VSTORE(s0 + s1, 0, t);
+        } else {
+            /* the vector lanes' order exactly, so a class's sum does not
+             * depend on where the chunk boundaries put it */
+            for (int u = 0; u < n; u++) {
+                real s0 = 0, s1 = 0;
+                int b = b0;
+                for (; b + 1 < b1; b += 2) {
+                    s0 += D[(size_t)b * NCLASS + c + u];
+                    s1 += D[(size_t)(b + 1) * NCLASS + c + u];
+                }
+                if (b < b1)
+                    s0 += D[(size_t)b * NCLASS + c + u];
+                t[u] = s0 + s1;
+            }
+        }
+        for (int u = 0; u < n; u++) {
+            real sum = keep ? db[c + u] : (real)0, comp = b0 > 0 ? dbc[c + u] : (real)0;
+            kahan_add(&sum, &comp, t[u]);
+            db[c + u] = sum;
+            dbc[c + u] = comp;
+        }
+    }
+}
+
+/* One panel of rows [b0, b1) for the QC classes at c (clamped to the last
+ * class: duplicates are computed and not stored) and NVV vectors of the
+ * packed panel xp (KC, NV VEC); features past k are zero there and are
+ * not stored. */
+#define DW_PANEL(NVV)                                                                     \
+    {                                                                                     \
+        int cq[QC];                                                                       \
+        _Pragma("unroll") for (int q = 0; q < QC; q++) cq[q] = min(c + q, NCLASS - 1);    \
+        const int nq = min(QC, c_end - c);                                                \
+        realv acc[QC][NVV];                                                               \
+        _Pragma("unroll") for (int q = 0; q < QC; q++)                                    \
+            _Pragma("unroll") for (int v = 0; v < NVV; v++) acc[q][v] = (realv)(0);       \
+        for (int b = b0; b < b1; b++) {                                                   \
+            __local const real *xb = xp + (b - b0) * (NV * VEC);                          \
+            realv xv[NVV];                                                                \
+            _Pragma("unroll") for (int v = 0; v < NVV; v++) xv[v] = VLOAD(v, xb);         \
+            __global const real *dr = D + (size_t)b * NCLASS;                             \
+            _Pragma("unroll") for (int q = 0; q < QC; q++) {                              \
+                const realv ds = (realv)(dr[cq[q]]);                                      \
+                _Pragma("unroll") for (int v = 0; v < NVV; v++)                           \
+                    acc[q][v] = fma(ds, xv[v], acc[q][v]);                                \
+            }                                                                             \
+        }                                                                                 \
+        for (int q = 0; q < nq; q++) {                                                    \
+            __global real *dw = dW + (size_t)(c + q) * NFEAT + f0;                        \
+            _Pragma("unroll") for (int v = 0; v < NVV; v++) {                             \
+                if ((v + 1) * VEC <= nf) {                                                \
+                    realv o = acc[q][v];                                                  \
+                    if (keep)                                                             \
+                        o += VLOAD(v, dw);                                                \
+                    VSTORE(o, v, dw);                                                     \
+                } else {                                                                  \
+                    real tmp[VEC];                                                        \
+                    VSTORE(acc[q][v], 0, tmp);                                            \
+                    for (int u = 0; v * VEC + u < nf; u++)                                \
+                        dw[v * VEC + u] = keep ? dw[v * VEC + u] + tmp[u] : tmp[u];       \
+                }                                                                         \
+            }                                                                             \
+        }                                                                                 \
+    }
+
+/* dW (C, k) (+)= D^T X_rows and db (C) (+)= D^T 1 (dbc (C): scratch for
+ * the bias sums' compensation). Work-item (f, g) owns feature tiles
+ * [f FTI, (f + 1) FTI) (of NV VEC features each) of classes
+ * [g CCH, (g + 1) CCH): no two items write the same place and each element
+ * sums the rows in order 0 .. B-1, whatever the number of items, so the
+ * result does not depend on the device's compute units.
+ *
+ * Rows come in panels of KC. A panel's part of the item's features is
+ * packed (gathered through the permutation, converted, zero-padded past k)
+ * into local memory, tile by tile, where it stays in cache while every
+ * class tile of the chunk uses it; the running sums go to dW between
+ * panels. FTI tiles per item make each row's read one contiguous run:
+ * rows are k apart, and short runs of many rows wait on the TLB and memory
+ * (measured: a quarter of the kernel at k = 1000 with one tile per item). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
+                   __global const real *D, __global const xelem *x, __global const int *idx,
+                   const int use_idx, const int start, const int B, const int CCH,
+                   const int accumulate)
+{
+    __local real xpack[FTI * KC * NV * VEC];
+    const int FT = NV * VEC;
+    const int t_begin = get_global_id(0) * FTI;
+    const int c_begin = get_global_id(1) * CCH;
+    const int ntiles = (NFEAT + FT - 1) / FT;
+    if (t_begin >= ntiles || c_begin >= NCLASS)
+        return;
+    const int nt = min(FTI, ntiles - t_begin);
+    const int fi0 = t_begin * FT, nfi = min(nt * FT, NFEAT - fi0); /* the item's features */
+    const int c_end = min(c_begin + CCH, NCLASS);
+    for (int b0 = 0; b0 < B; b0 += KC) {
+        const int b1 = min(b0 + KC, B);
+        for (int b = b0; b < b1; b++) {
+            const int row = use_idx ? idx[start + b] : start + b;
+            __global const xelem *xr = x + (size_t)row * NFEAT + fi0;
+            for (int tt = 0; tt < nt; tt++) {
+                __local real *pr = xpack + (tt * KC + (b - b0)) * FT;
+                const int j0 = tt * FT, j1 = min(j0 + FT, nfi);
+                int j = j0;
+                for (; j + VEC <= j1; j += VEC)
+                    VSTORE(XLOADV(0, xr + j), 0, pr + (j - j0));
+                for (; j < j0 + FT; j++)
+                    pr[j - j0] = j < j1 ? XVAL(xr[j]) : (real)0;
+            }
+        }
+        const int keep = accumulate || b0 > 0;
+        if (t_begin == 0)
+            bias_panel(db, dbc, D, b0, b1, c_begin, c_end, keep);
+        for (int tt = 0; tt < nt; tt++) {
+            __local const real *xp = xpack + tt * KC * FT;
+            const int f0 = fi0 + tt * FT;
+            const int nf = min(FT, NFEAT - f0);
+            const int nvec = (nf + VEC - 1) / VEC;
+            for (int c = c_begin; c < c_end; c += QC) {
+                if (nvec == NV)
+                    DW_PANEL(NV)
+#if NV > 3
+                else if (nvec == 3)
+                    DW_PANEL(3)
+#endif
+#if NV > 2
+                else if (nvec == 2)
+                    DW_PANEL(2)
+#endif
+                else
+                    DW_PANEL(1)
+            }
+        }
+    }
+}
