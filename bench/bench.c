@@ -1,7 +1,8 @@
 /* clsoftmax-bench: epoch times, per-phase times, start-up times and time to
- * accuracy of softmax regression on Fashion-MNIST-sized data, for the
- * device CLSOFTMAX_DEVICE (or --device) selects. Built by `make bench`;
- * BENCHMARKS.md explains the method and records results.
+ * accuracy of softmax regression on Fashion-MNIST-sized data (or synthetic
+ * data of any shape, --shape NxKxC), and the device's peak FMA throughput
+ * (--peak), for the device CLSOFTMAX_DEVICE (or --device) selects. Built by
+ * `make bench`; BENCHMARKS.md explains the method and records results.
  *
  * What is measured, and how:
  *   epochs   csm_train() with an epoch callback collecting each epoch's wall
@@ -23,6 +24,10 @@
  *            0.9, lr 0.01, batch 256 by default), test accuracy after every
  *            epoch; training time is the sum of the epochs' seconds, so the
  *            evaluation in between does not count.
+ *   peak     --peak: an OpenCL kernel of independent FMA chains on the same
+ *            device and queue (bench_peak.c), float32 and float64.
+ * Epochs are also reported as GFLOP/s, 4nkC floating-point operations an
+ * epoch (the forward and the gradient GEMM).
  */
 #define _XOPEN_SOURCE 700
 #include "config.h"
@@ -40,16 +45,19 @@
 #include <unistd.h>
 
 #include "bench_data.h"
+#include "bench_peak.h"
 #include "ops.h"
 #include "rng.h"
 
 #define NCLASSES 10
 #define DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
 #define SYNTH_N 60000
-#define SYNTH_N_TEST 10000
 #define SYNTH_K 784
+#define SYNTH_MAX_K ((1L << 20) - 2) /* the generator's limit (bench_data.h) */
 #define MAX_REPEATS 1000
 #define ACC_TARGET 0.84
+#define PEAK_TARGET_S 0.05 /* seconds per launch of the peak kernel */
+#define PEAK_REPEATS 10
 
 /* ------------------------------------------------------------------ options */
 
@@ -68,7 +76,14 @@ typedef struct options {
     int first_epoch_only;
     int no_startup, no_phases, no_accuracy;
     int standardize; /* accuracy run on standardized features */
+    /* synthetic shape (--shape / --n / --features / --classes; these imply
+     * --synthetic); the default is Fashion-MNIST's 60000 x 784, 10 classes */
+    size_t n, k, C;
+    int modes; /* MODE_FULL | MODE_MINI: which epoch measurements run */
+    int peak;  /* --peak: measure the device's FMA peak only */
 } options;
+
+enum { MODE_FULL = 1, MODE_MINI = 2 };
 
 static void usage(FILE *f)
 {
@@ -80,7 +95,8 @@ static void usage(FILE *f)
             "\n"
             "  --repeats N       timed repetitions of each measurement (default 5);\n"
             "                    one more untimed warm-up runs first\n"
-            "  --batch-size N    minibatch size (default 256)\n"
+            "  --batch-size N    minibatch size (default 256); the full-batch measurement\n"
+            "                    always uses all rows\n"
             "  --epochs N        epochs of the accuracy run (default 5)\n"
             "  --lr F            learning rate of the accuracy run (default 0.01)\n"
             "  --optimizer NAME  sgd, momentum or adam for the accuracy run (default momentum)\n"
@@ -92,6 +108,13 @@ static void usage(FILE *f)
             "                    train-labels-idx1-ubyte.gz, t10k-*.gz (default\n"
             "                    " DEFAULT_DATA_DIR "); synthetic data when absent\n"
             "  --synthetic       use synthetic data of the same shape (60000 x 784, 10 classes)\n"
+            "  --shape NxKxC     synthetic data of N rows, K features, C classes (implies\n"
+            "                    --synthetic; the test set, used by the accuracy run only,\n"
+            "                    has N/6 rows); or one at a time:\n"
+            "  --n N, --features K, --classes C\n"
+            "  --modes LIST      epoch measurements to run: full, mini or full,mini (default)\n"
+            "  --peak            only measure the device's peak: an FMA kernel in float32\n"
+            "                    and float64 (with --json: written there), then exit\n"
             "  --double          train in float64 (default float32)\n"
             "  --device SEL      device selector (default: CLSOFTMAX_DEVICE)\n"
             "  --json FILE       also write the results as JSON to FILE\n"
@@ -122,6 +145,62 @@ static int parse_int(const char *opt, const char *v, long lo, long hi, long *out
     return 0;
 }
 
+/* NxKxC: rows, features, classes of the synthetic data. */
+static int parse_shape(const char *v, options *o)
+{
+    char buf[96];
+    snprintf(buf, sizeof buf, "%s", v);
+    char *parts[3] = {buf, NULL, NULL};
+    for (int i = 1; i < 3; i++) {
+        char *xp = parts[i - 1] ? strpbrk(parts[i - 1], "xX") : NULL;
+        if (!xp)
+            break;
+        *xp = '\0';
+        parts[i] = xp + 1;
+    }
+    long n, k, C;
+    if (!parts[2] || strpbrk(parts[2], "xX")) {
+        fprintf(stderr, "clsoftmax-bench: --shape wants NxKxC (e.g. 20000x784x10), got '%s'\n", v);
+        return -1;
+    }
+    if (parse_int("--shape N", parts[0], 1, 1L << 30, &n) ||
+        parse_int("--shape K", parts[1], 1, SYNTH_MAX_K, &k) ||
+        parse_int("--shape C", parts[2], 2, 1L << 20, &C))
+        return -1;
+    o->n = (size_t)n;
+    o->k = (size_t)k;
+    o->C = (size_t)C;
+    return 0;
+}
+
+/* Comma-separated full / mini. */
+static int parse_modes(const char *v, int *modes)
+{
+    int m = 0;
+    const char *p = v;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len == 4 && !strncmp(p, "full", 4))
+            m |= MODE_FULL;
+        else if (len == 4 && !strncmp(p, "mini", 4))
+            m |= MODE_MINI;
+        else {
+            fprintf(stderr, "clsoftmax-bench: --modes is a comma-separated list of full and "
+                            "mini, got '%s'\n", v);
+            return -1;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (!m) {
+        fprintf(stderr, "clsoftmax-bench: --modes is empty\n");
+        return -1;
+    }
+    *modes = m;
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
@@ -132,6 +211,10 @@ static int parse_options(int argc, char **argv, options *o)
     o->optimizer = CSM_MOMENTUM;
     o->standardize = 1;
     o->data_dir = DEFAULT_DATA_DIR;
+    o->n = SYNTH_N;
+    o->k = SYNTH_K;
+    o->C = NCLASSES;
+    o->modes = MODE_FULL | MODE_MINI;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char name[64];
@@ -146,7 +229,9 @@ static int parse_options(int argc, char **argv, options *o)
         }
         static const char *const with_value[] = {"--repeats", "--batch-size", "--epochs",
                                                  "--lr",      "--optimizer",  "--data",
-                                                 "--device",  "--json",       NULL};
+                                                 "--device",  "--json",       "--shape",
+                                                 "--n",       "--features",   "--classes",
+                                                 "--modes",   NULL};
         int wants = 0;
         for (int j = 0; with_value[j]; j++)
             wants |= !strcmp(name, with_value[j]);
@@ -196,6 +281,27 @@ static int parse_options(int argc, char **argv, options *o)
             o->json = val;
         } else if (!strcmp(name, "--synthetic")) {
             o->synthetic = 1;
+        } else if (!strcmp(name, "--shape")) {
+            if (parse_shape(val, o) != 0)
+                return -1;
+            o->synthetic = 1;
+        } else if (!strcmp(name, "--n")) {
+            if (parse_int(name, val, 1, 1L << 30, &x)) return -1;
+            o->n = (size_t)x;
+            o->synthetic = 1;
+        } else if (!strcmp(name, "--features")) {
+            if (parse_int(name, val, 1, SYNTH_MAX_K, &x)) return -1;
+            o->k = (size_t)x;
+            o->synthetic = 1;
+        } else if (!strcmp(name, "--classes")) {
+            if (parse_int(name, val, 2, 1L << 20, &x)) return -1;
+            o->C = (size_t)x;
+            o->synthetic = 1;
+        } else if (!strcmp(name, "--modes")) {
+            if (parse_modes(val, &o->modes) != 0)
+                return -1;
+        } else if (!strcmp(name, "--peak")) {
+            o->peak = 1;
         } else if (!strcmp(name, "--double")) {
             o->dbl = 1;
         } else if (!strcmp(name, "--cold")) {
@@ -299,6 +405,7 @@ static const char *path_env(void)
 
 typedef struct bench_data {
     bench_set train, test; /* test.n == 0 when there is none */
+    size_t C;              /* classes */
     const char *source;    /* "fashion-mnist DIR" or "synthetic" */
     char source_buf[512];
 } bench_data;
@@ -334,13 +441,16 @@ static int load_data(const options *o, bench_data *bd, int want_test, int quiet)
         }
         snprintf(bd->source_buf, sizeof bd->source_buf, "fashion-mnist %s", o->data_dir);
         bd->source = bd->source_buf;
+        bd->C = NCLASSES;
         return 0;
     }
     if (!o->synthetic && !quiet)
         printf("note: %s not found: using synthetic data of the same shape\n", img);
-    if (bench_synthetic(&bd->train, SYNTH_N, SYNTH_K, NCLASSES, 0) != 0 ||
-        (want_test &&
-         bench_synthetic(&bd->test, SYNTH_N_TEST, SYNTH_K, NCLASSES, UINT64_C(1) << 30) != 0)) {
+    /* test rows: n / 6 (Fashion-MNIST's 10000 for 60000) */
+    size_t n_test = o->n / 6 ? o->n / 6 : 1;
+    bd->C = o->C;
+    if (bench_synthetic(&bd->train, o->n, o->k, o->C, 0) != 0 ||
+        (want_test && bench_synthetic(&bd->test, n_test, o->k, o->C, UINT64_C(1) << 30) != 0)) {
         fprintf(stderr, "clsoftmax-bench: out of memory for synthetic data\n");
         bench_set_free(&bd->train);
         return -1;
@@ -406,7 +516,8 @@ static csm_status train_epochs(csm_context *ctx, csm_dataset *d, csm_precision p
                                epoch_log *lg)
 {
     csm_model *m = NULL;
-    csm_status st = csm_model_create(ctx, &m, prec, NCLASSES, csm_dataset_n_features(d));
+    csm_status st = csm_model_create(ctx, &m, prec, csm_dataset_n_classes(d),
+                                     csm_dataset_n_features(d));
     if (st != CSM_OK)
         return st;
     csm_train_options to;
@@ -593,7 +704,8 @@ static csm_status time_phases(csm_context *ctx, csm_dataset *d, csm_precision pr
     for (int ph = 0; ph < NPH; ph++)
         out[ph] = (stats){NAN, NAN, NAN, 0};
     csm_model *m = NULL;
-    csm_status st = csm_model_create(ctx, &m, prec, NCLASSES, csm_dataset_n_features(d));
+    csm_status st = csm_model_create(ctx, &m, prec, csm_dataset_n_classes(d),
+                                     csm_dataset_n_features(d));
     if (st == CSM_OK)
         st = csm_model_init(m, CSM_INIT_NORMAL, 1);
     phaser p;
@@ -646,12 +758,12 @@ static void crosscheck_weights(double *w, double *b, size_t C, size_t k)
 static csm_status crosscheck(csm_context *ctx, csm_dataset *d, csm_precision prec, double *loss0,
                              double *loss1)
 {
-    size_t k = csm_dataset_n_features(d);
-    double *w = malloc(NCLASSES * k * sizeof *w), b[NCLASSES];
+    size_t k = csm_dataset_n_features(d), C = csm_dataset_n_classes(d);
+    double *w = malloc(C * k * sizeof *w), *b = malloc(C * sizeof *b);
     csm_model *m = NULL;
-    csm_status st = w ? csm_model_create(ctx, &m, prec, NCLASSES, k) : CSM_ERR_OUT_OF_MEMORY;
+    csm_status st = w && b ? csm_model_create(ctx, &m, prec, C, k) : CSM_ERR_OUT_OF_MEMORY;
     if (st == CSM_OK) {
-        crosscheck_weights(w, b, NCLASSES, k);
+        crosscheck_weights(w, b, C, k);
         st = csm_model_set_params(m, w, b);
     }
     if (st == CSM_OK)
@@ -680,6 +792,7 @@ static csm_status crosscheck(csm_context *ctx, csm_dataset *d, csm_precision pre
     }
     csm_model_free(m);
     free(w);
+    free(b);
     return st;
 }
 
@@ -717,7 +830,8 @@ static int standardize_fit(const bench_set *s, double **mean_out, double **scale
 
 /* Uploads (byte / 255 - mean) / scale as float32 host input. */
 static csm_status upload_standardized(csm_context *ctx, csm_dataset **out, csm_precision prec,
-                                      const bench_set *s, const double *mean, const double *scale)
+                                      const bench_set *s, size_t C, const double *mean,
+                                      const double *scale)
 {
     float *x = malloc(s->n * s->k * sizeof *x);
     if (!x)
@@ -726,7 +840,7 @@ static csm_status upload_standardized(csm_context *ctx, csm_dataset **out, csm_p
         for (size_t j = 0; j < s->k; j++)
             x[i * s->k + j] = (float)((s->x[i * s->k + j] / 255.0 - mean[j]) / scale[j]);
     csm_status st = csm_dataset_create(ctx, out, prec, x, CSM_DTYPE_F32, s->n, s->k, s->y, NULL,
-                                       NCLASSES);
+                                       C);
     free(x);
     return st;
 }
@@ -761,8 +875,11 @@ static int run_child(const options *o, const char *data_kind, const char *cache_
     argv[a++] = "--first-epoch-only";
     argv[a++] = "--batch-size";
     argv[a++] = bs;
+    char shape[96];
     if (!strcmp(data_kind, "synthetic")) {
-        argv[a++] = "--synthetic";
+        snprintf(shape, sizeof shape, "%zux%zux%zu", o->n, o->k, o->C);
+        argv[a++] = "--shape";
+        argv[a++] = shape;
     } else {
         argv[a++] = "--data";
         argv[a++] = o->data_dir;
@@ -858,7 +975,7 @@ static int first_epoch_only(const options *o, double t_main)
     csm_precision prec = o->dbl ? CSM_FLOAT64 : CSM_FLOAT32;
     csm_dataset *d = NULL;
     st = csm_dataset_create(ctx, &d, prec, bd.train.x, CSM_DTYPE_U8, bd.train.n, bd.train.k,
-                            bd.train.y, NULL, NCLASSES);
+                            bd.train.y, NULL, bd.C);
     double t_up = now();
     epoch_log lg;
     if (st == CSM_OK && epoch_log_init(&lg, 1) != 0)
@@ -888,11 +1005,15 @@ typedef struct results {
     const char *path; /* what csm_choose_path() picks for this shape */
     const char *precision;
     const char *source;
-    size_t n, k, n_test, batch;
+    size_t n, k, C, n_test, batch;
     int repeats;
     double load_s, context_s, upload_s;
     double xc_loss0, xc_loss1;
+    const char *device_type;
+    int modes;          /* MODE_FULL | MODE_MINI measured */
     stats full, mini;
+    double *full_all, *mini_all; /* every timed epoch, in order */
+    const char *features; /* how the device holds X after the epochs */
     int have_phases;
     stats ph_full[NPH], ph_mini[NPH];
     int have_acc;
@@ -906,6 +1027,14 @@ typedef struct results {
     int have_cold;
     startup_run cold;
 } results;
+
+/* An epoch's floating-point operations: the forward GEMM S = X W^T and the
+ * gradient GEMM dW = (O - T)^T X, 2nkC each (the softmax, bias and update
+ * are O(nC + kC) and not counted). */
+static double flops_per_epoch(const results *r)
+{
+    return 4.0 * (double)r->n * (double)r->k * (double)r->C;
+}
 
 /* A JSON number, or null for NaN and infinities. */
 static void json_num(FILE *f, double v)
@@ -958,19 +1087,40 @@ static int write_json(const char *path, const results *r)
     fprintf(f, ",\n  \"precision\": \"%s\",\n  \"data\": ", r->precision);
     json_string(f, r->source);
     fprintf(f,
-            ",\n  \"n\": %zu, \"k\": %zu, \"classes\": %d, \"n_test\": %zu, \"batch_size\": %zu, "
+            ",\n  \"n\": %zu, \"k\": %zu, \"classes\": %zu, \"n_test\": %zu, \"batch_size\": %zu, "
             "\"repeats\": %d,\n",
-            r->n, r->k, NCLASSES, r->n_test, r->batch, r->repeats);
+            r->n, r->k, r->C, r->n_test, r->batch, r->repeats);
     fprintf(f, "  \"setup\": {\"load_s\": %.6f, \"context_s\": %.6f, \"upload_s\": %.6f},\n",
             r->load_s, r->context_s, r->upload_s);
     fprintf(f, "  \"crosscheck\": {\"loss_init\": %.9g, \"loss_after_step\": %.9g},\n",
             r->xc_loss0, r->xc_loss1);
-    fprintf(f, "  \"full_batch\": {");
-    json_stats(f, "epoch_s", r->full, ", ");
-    fprintf(f, "\"samples_per_s\": %.6g},\n", (double)r->n / r->full.median);
-    fprintf(f, "  \"minibatch\": {");
-    json_stats(f, "epoch_s", r->mini, ", ");
-    fprintf(f, "\"samples_per_s\": %.6g},\n", (double)r->n / r->mini.median);
+    fprintf(f, "  \"device_type\": ");
+    json_string(f, r->device_type);
+    fprintf(f, ", \"features_on_device\": ");
+    json_string(f, r->features ? r->features : "");
+    fprintf(f, ",\n  \"flops_per_epoch\": %.17g,\n", flops_per_epoch(r));
+    for (int which = 0; which < 2; which++) {
+        if (!(r->modes & (which ? MODE_MINI : MODE_FULL)))
+            continue;
+        stats s = which ? r->mini : r->full;
+        const double *all = which ? r->mini_all : r->full_all;
+        fprintf(f, "  \"%s\": {", which ? "minibatch" : "full_batch");
+        if (which)
+            fprintf(f, "\"batch_size\": %zu, ", r->batch);
+        json_stats(f, "epoch_s", s, ", ");
+        fprintf(f, "\"epoch_s_all\": [");
+        for (int e = 0; e < s.count; e++) {
+            fputs(e ? ", " : "", f);
+            json_num(f, all ? all[e] : NAN);
+        }
+        fprintf(f, "], \"samples_per_s\": ");
+        json_num(f, (double)r->n / s.median);
+        fprintf(f, ", \"gflops_median\": ");
+        json_num(f, flops_per_epoch(r) / s.median * 1e-9);
+        fprintf(f, ", \"gflops_best\": ");
+        json_num(f, flops_per_epoch(r) / s.min * 1e-9);
+        fprintf(f, "},\n");
+    }
     if (r->have_phases) {
         for (int which = 0; which < 2; which++) {
             const stats *ph = which ? r->ph_mini : r->ph_full;
@@ -1062,6 +1212,99 @@ static void print_phases(const char *title, const stats *ph, stats epoch, size_t
            "sum of a step's phases", sum, epoch.median, epoch.median - sum);
 }
 
+/* ------------------------------------------------------------ peak */
+
+static void print_peak(const char *label, const bench_peak *p)
+{
+    if (!p->supported) {
+        printf("  %-8s not supported by the device\n", label);
+        return;
+    }
+    printf("  %-8s %9.1f GFLOP/s  (vectors of %u; preferred width %u)\n", label, p->gflops,
+           p->best_vec, p->preferred);
+    for (int i = 0; i < p->n_widths; i++)
+        printf("             width %2u: %9.1f GFLOP/s  (%.3g GFLOP in %.4f s)\n", p->width[i].vec,
+               p->width[i].gflops, p->width[i].flops * 1e-9, p->width[i].seconds);
+}
+
+static void json_peak(FILE *f, const char *name, const bench_peak *p, const char *tail)
+{
+    fprintf(f, "    \"%s\": ", name);
+    if (!p->supported) {
+        fprintf(f, "null%s\n", tail);
+        return;
+    }
+    fprintf(f, "{\"gflops\": %.6g, \"vector_width\": %u, \"preferred_width\": %u, "
+               "\"chains\": %d, \"global\": %zu, \"local\": %zu, \"repeats\": %d, "
+               "\"widths\": [",
+            p->gflops, p->best_vec, p->preferred, p->chains, p->global, p->local, p->repeats);
+    for (int i = 0; i < p->n_widths; i++)
+        fprintf(f, "%s{\"vec\": %u, \"gflops\": %.6g, \"seconds\": %.6g, \"flops\": %.6g}",
+                i ? ", " : "", p->width[i].vec, p->width[i].gflops, p->width[i].seconds,
+                p->width[i].flops);
+    fprintf(f, "]}%s\n", tail);
+}
+
+/* --peak: the device's FMA throughput in float32 and float64. */
+static int peak_only(const options *o)
+{
+    csm_context *ctx = NULL;
+    char err[2048];
+    csm_status st = csm_context_create(&ctx, o->device, err, sizeof err);
+    if (st != CSM_OK) {
+        fprintf(stderr, "clsoftmax-bench: %s\n", err);
+        return 1;
+    }
+    const csm_device_info *di = csm_context_device(ctx);
+    char device[400];
+    snprintf(device, sizeof device, "%s / %s (%s, %u compute units, driver %s)",
+             di->platform_name, di->device_name, di->device_type, di->compute_units,
+             di->driver_version);
+    printf("clsoftmax-bench (clsoftmax %s)\n", csm_version());
+    printf("device:    %s\n", device);
+    printf("peak: %d independent FMA chains per work-item, best of %d launches of about %.2f s "
+           "(2 FLOP per FMA lane)\n", BENCH_PEAK_CHAINS, PEAK_REPEATS, PEAK_TARGET_S);
+    fflush(stdout);
+    bench_peak p[2];
+    int rc = 0;
+    for (int dbl = 0; dbl < 2 && rc == 0; dbl++) {
+        if (bench_peak_measure(ctx, dbl, PEAK_TARGET_S, PEAK_REPEATS, &p[dbl], err,
+                               sizeof err) != 0) {
+            fprintf(stderr, "clsoftmax-bench: peak (%s): %s\n", dbl ? "float64" : "float32", err);
+            rc = 1;
+            break;
+        }
+        print_peak(dbl ? "float64" : "float32", &p[dbl]);
+        fflush(stdout);
+    }
+    if (rc == 0) {
+        printf("  (%u work-items in groups of %zu)\n", (unsigned)p[0].global, p[0].local);
+    }
+    if (rc == 0 && o->json) {
+        FILE *f = fopen(o->json, "w");
+        if (!f) {
+            fprintf(stderr, "clsoftmax-bench: %s: %s\n", o->json, strerror(errno));
+            rc = 1;
+        } else {
+            fprintf(f, "{\n  \"version\": \"%s\",\n  \"device\": ", csm_version());
+            json_string(f, device);
+            fprintf(f, ",\n  \"device_type\": ");
+            json_string(f, di->device_type);
+            fprintf(f, ",\n  \"compute_units\": %u,\n  \"peak\": {\n", di->compute_units);
+            json_peak(f, "float32", &p[0], ",");
+            json_peak(f, "float64", &p[1], "");
+            fprintf(f, "  },\n  \"complete\": true\n}\n");
+            int bad = ferror(f);
+            if (fclose(f) != 0 || bad) {
+                fprintf(stderr, "clsoftmax-bench: writing %s failed\n", o->json);
+                rc = 1;
+            }
+        }
+    }
+    csm_context_free(ctx);
+    return rc;
+}
+
 /* -------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1072,6 +1315,8 @@ int main(int argc, char **argv)
         return 2;
     if (o.first_epoch_only)
         return first_epoch_only(&o, t_main);
+    if (o.peak)
+        return peak_only(&o);
 
     results r;
     memset(&r, 0, sizeof r);
@@ -1090,6 +1335,7 @@ int main(int argc, char **argv)
     r.n = bd.train.n;
     r.k = bd.train.k;
     r.n_test = bd.test.n;
+    r.C = bd.C;
 
     t0 = now();
     csm_context *ctx = NULL;
@@ -1106,9 +1352,10 @@ int main(int argc, char **argv)
     snprintf(r.device, sizeof r.device, "%s / %s (%s, %u compute units, driver %s)",
              di->platform_name, di->device_name, di->device_type, di->compute_units,
              di->driver_version);
+    r.device_type = di->device_type;
 
     csm_path path;
-    st = csm_choose_path(ctx, NCLASSES, &path);
+    st = csm_choose_path(ctx, bd.C, &path);
     if (st != CSM_OK) {
         fail_ctx(ctx, st, "choosing the path");
         csm_context_free(ctx);
@@ -1120,10 +1367,10 @@ int main(int argc, char **argv)
     t0 = now();
     csm_dataset *train = NULL, *test = NULL;
     st = csm_dataset_create(ctx, &train, prec, bd.train.x, CSM_DTYPE_U8, bd.train.n, bd.train.k,
-                            bd.train.y, NULL, NCLASSES);
+                            bd.train.y, NULL, bd.C);
     if (st == CSM_OK && bd.test.n)
         st = csm_dataset_create(ctx, &test, prec, bd.test.x, CSM_DTYPE_U8, bd.test.n, bd.test.k,
-                                bd.test.y, NULL, NCLASSES);
+                                bd.test.y, NULL, bd.C);
     r.upload_s = now() - t0;
     int rc = 0;
     if (st != CSM_OK) {
@@ -1133,8 +1380,8 @@ int main(int argc, char **argv)
 
     printf("device:    %s\n", r.device);
     printf("path:      %s (CLSOFTMAX_PATH=%s)\n", r.path, path_env());
-    printf("data:      %s: %zu x %zu, %d classes, %zu test rows; %s\n", r.source, r.n, r.k,
-           NCLASSES, r.n_test, r.precision);
+    printf("data:      %s: %zu x %zu, %zu classes, %zu test rows; %s\n", r.source, r.n, r.k,
+           r.C, r.n_test, r.precision);
     printf("setup:     load %.3f s, context %.3f s, upload %.3f s\n", r.load_s, r.context_s,
            r.upload_s);
     printf("repeats:   %d (+1 warm-up)\n\n", o.repeats);
@@ -1152,8 +1399,12 @@ int main(int argc, char **argv)
 
     epoch_log lg;
     int E = o.repeats + 1;
-    printf("epochs (csm_train, SGD lr 0.1, zero init; first epoch dropped)\n");
+    r.modes = o.modes;
+    printf("epochs (csm_train, SGD lr 0.1, zero init; first epoch dropped; %.4g GFLOP an epoch "
+           "= 4nkC)\n", flops_per_epoch(&r) * 1e-9);
     for (int which = 0; which < 2; which++) {
+        if (!(o.modes & (which ? MODE_MINI : MODE_FULL)))
+            continue;
         if (epoch_log_init(&lg, E) != 0) {
             rc = 1;
             goto done;
@@ -1172,20 +1423,35 @@ int main(int argc, char **argv)
         else
             snprintf(label, sizeof label, "full-batch epoch");
         print_stats_line(label, s, (double)r.n);
+        printf("  %-34s median %8.2f    best %8.2f\n", "  GFLOP/s", flops_per_epoch(&r) / s.median * 1e-9,
+               flops_per_epoch(&r) / s.min * 1e-9);
         fflush(stdout);
-        if (which)
+        double *all = malloc((size_t)(lg.count > 1 ? lg.count - 1 : 1) * sizeof *all);
+        if (all && lg.count > 1)
+            memcpy(all, lg.seconds + 1, (size_t)(lg.count - 1) * sizeof *all);
+        if (which) {
             r.mini = s;
-        else
+            r.mini_all = all;
+        } else {
             r.full = s;
+            r.full_all = all;
+        }
         epoch_log_free(&lg);
     }
+    /* 8-bit input stays bytes on the device; the CLBlast GEMMs need a
+     * float copy of X, made on first use (csm_dataset_real_x) */
+    r.features = !train->x_u8 ? r.precision
+                 : train->x    ? (o.dbl ? "u8 + float64 copy" : "u8 + float32 copy")
+                               : "u8";
+    printf("  features on the device: %s\n", r.features);
     if (g_path_log[0])
         printf("  library log: \"%s\"\n", g_path_log);
     printf("\n");
 
     if (!o.no_phases) {
-        st = time_phases(ctx, train, prec, 0, o.repeats, r.ph_full);
-        if (st == CSM_OK)
+        if (o.modes & MODE_FULL)
+            st = time_phases(ctx, train, prec, 0, o.repeats, r.ph_full);
+        if (st == CSM_OK && (o.modes & MODE_MINI))
             st = time_phases(ctx, train, prec, o.batch, o.repeats, r.ph_mini);
         if (st != CSM_OK) {
             rc = fail_ctx(ctx, st, "phase timing");
@@ -1194,8 +1460,10 @@ int main(int argc, char **argv)
         r.have_phases = 1;
         printf("phases of the %s path (src/ops.h blocks, each enqueued for every step of an "
                "epoch, then clFinish)\n", r.path);
-        print_phases("full batch", r.ph_full, r.full, 1);
-        print_phases("minibatch", r.ph_mini, r.mini, (r.n + o.batch - 1) / o.batch);
+        if (o.modes & MODE_FULL)
+            print_phases("full batch", r.ph_full, r.full, 1);
+        if (o.modes & MODE_MINI)
+            print_phases("minibatch", r.ph_mini, r.mini, (r.n + o.batch - 1) / o.batch);
         printf("\n");
         fflush(stdout);
     }
@@ -1212,9 +1480,9 @@ int main(int argc, char **argv)
             acc_train = acc_test = NULL;
             st = standardize_fit(&bd.train, &mean, &scale) == 0 ? CSM_OK : CSM_ERR_OUT_OF_MEMORY;
             if (st == CSM_OK)
-                st = upload_standardized(ctx, &acc_train, prec, &bd.train, mean, scale);
+                st = upload_standardized(ctx, &acc_train, prec, &bd.train, bd.C, mean, scale);
             if (st == CSM_OK)
-                st = upload_standardized(ctx, &acc_test, prec, &bd.test, mean, scale);
+                st = upload_standardized(ctx, &acc_test, prec, &bd.test, bd.C, mean, scale);
             free(mean);
             free(scale);
             lg.test = acc_test;
@@ -1342,8 +1610,17 @@ int main(int argc, char **argv)
         }
     }
 
-    printf("summary: full-batch epoch %.4f s; minibatch-%zu epoch %.4f s (%.0f samples/s)",
-           r.full.median, o.batch, r.mini.median, (double)r.n / r.mini.median);
+    printf("summary:");
+    const char *sep = " ";
+    if (o.modes & MODE_FULL) {
+        printf("%sfull-batch epoch %.4f s (%.2f GFLOP/s)", sep, r.full.median,
+               flops_per_epoch(&r) / r.full.median * 1e-9);
+        sep = "; ";
+    }
+    if (o.modes & MODE_MINI)
+        printf("%sminibatch-%zu epoch %.4f s (%.0f samples/s, %.2f GFLOP/s)", sep, o.batch,
+               r.mini.median, (double)r.n / r.mini.median,
+               flops_per_epoch(&r) / r.mini.median * 1e-9);
     if (r.have_warm)
         printf("; warm start %.3f s", r.warm.median);
     if (r.have_cold)
@@ -1354,6 +1631,8 @@ int main(int argc, char **argv)
         rc = 1;
 
 done:
+    free(r.full_all);
+    free(r.mini_all);
     free(r.acc_curve);
     free(r.acc_times);
     csm_dataset_free(train);

@@ -1,7 +1,8 @@
 # The benchmark (see BENCHMARKS.md). Built by `make bench` only: it is an
 # EXTRA_PROGRAM, so neither `make` nor `make check` builds it.
 EXTRA_PROGRAMS += bench/clsoftmax-bench
-bench_clsoftmax_bench_SOURCES = bench/bench.c bench/bench_data.c bench/bench_data.h
+bench_clsoftmax_bench_SOURCES = bench/bench.c bench/bench_data.c bench/bench_data.h \
+	bench/bench_peak.c bench/bench_peak.h
 bench_clsoftmax_bench_CFLAGS = $(AM_CFLAGS) $(OPENCL_CFLAGS) $(ZLIB_CFLAGS)
 # -static: link the library's static archive, so the internal block
 # operations (src/ops.h) the phase timing calls are always reachable, and the

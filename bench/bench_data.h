@@ -1,6 +1,6 @@
 /* Benchmark data: gzip-compressed IDX files (Fashion-MNIST) read with zlib,
- * or a synthetic stand-in of the same shape that bench/compare.py can
- * regenerate bit for bit. */
+ * or synthetic data of any shape (Fashion-MNIST's by default) that
+ * bench/compare.py can regenerate bit for bit. */
 #ifndef CSM_BENCH_DATA_H
 #define CSM_BENCH_DATA_H
 

@@ -13,6 +13,30 @@ python3-torch). Example, from a build directory:
 
     make bench
     python3 ../bench/compare.py --bench bench/clsoftmax-bench
+
+--shapes runs a grid of synthetic shapes instead (BENCHMARKS.md, "Shape
+grid"): n in {20000, 60000}, k in {100, 784, 1000, 4096}, C in {2, 10, 100,
+1000}, full-batch and minibatch-256 epochs of plain SGD (lr 0.1), best and
+median of 4 epochs after a warm-up, in clsoftmax (clsoftmax-bench --shape
+NxKxC, one process per shape), PyTorch (nn.Linear + CrossEntropyLoss + SGD,
+all cores) and NumPy, on the same data; GFLOP/s (4nkC an epoch) and the
+fraction of the device's peak measured first by clsoftmax-bench --peak.
+Subsets: --shapes-n 20000 --shapes-k 100,784 --shapes-c 10 --modes full.
+
+    /usr/bin/python3 bench/compare.py --shapes --json grid.json
+
+How long: estimated from small runs on the 2-core EPYC of BENCHMARKS.md
+(shared at the time), not by running it all: about 40-55 minutes with
+OpenBLAS. The C = 1000 column is about 90% of the arithmetic and runs on
+the library's CLBlast path there (measured 22 GFLOP/s full batch, 7-15
+GFLOP/s minibatch): about 25 minutes of clsoftmax, the 60000 x 4096 x 1000
+cell about 11 of them (983 GFLOP an epoch; 5 epochs a mode plus about 2
+epochs' worth of cross-check). PyTorch and NumPy: roughly 5-10 minutes each
+if OpenBLAS reaches 50-100 GFLOP/s at these shapes (not measured: that
+machine had only Debian's reference BLAS, 3-5 GFLOP/s, with which they take
+hours; the script warns). Peak memory at n = 60000, k = 4096, float32:
+about 1.3 GB in this process, 1.7 GB in clsoftmax-bench on the CLBlast path
+(float32; twice that with --double).
 """
 import argparse
 import gzip
@@ -92,11 +116,11 @@ def load_data(args):
     return np.ascontiguousarray(xf), y, source
 
 
-def crosscheck_weights(k):
+def crosscheck_weights(k, classes=C):
     """The fixed weights of bench.c's crosscheck_weights(), in float64."""
-    idx = np.arange(C * k, dtype=np.int64).reshape(C, k)
+    idx = np.arange(classes * k, dtype=np.int64).reshape(classes, k)
     w = ((idx * 7919) % 2001 - 1000).astype(np.float64) * 1e-5
-    b = (np.arange(C, dtype=np.float64) - 4.5) * 0.01
+    b = (np.arange(classes, dtype=np.float64) - 4.5) * 0.01
     return w, b
 
 
@@ -126,9 +150,9 @@ class NumpySoftmax:
     """S = X W^T + b; O = softmax(S); J = mean -log O_iy;
     dW = (O - T)^T X / n; db = sum_i (O_i - T_i) / n; SGD update."""
 
-    def __init__(self, w, b):
-        self.w = w.astype(np.float32)
-        self.b = b.astype(np.float32)
+    def __init__(self, w, b, dtype=np.float32):
+        self.w = w.astype(dtype)
+        self.b = b.astype(dtype)
 
     def loss(self, x, y):
         s = x @ self.w.T + self.b
@@ -149,13 +173,13 @@ class NumpySoftmax:
         loss = float(np.mean(np.log(z[:, 0]) + m[:, 0] - s[rows, y], dtype=np.float64))
         delta = e / z                                         # O
         delta[rows, y] -= 1                                   # O - T
-        delta *= np.float32(1.0 / n)
+        delta *= delta.dtype.type(1.0 / n)
         t2 = time.perf_counter()
         dw = delta.T @ x                                      # (C, k)
         db = delta.sum(axis=0)
         t3 = time.perf_counter()
-        self.w -= np.float32(lr) * dw
-        self.b -= np.float32(lr) * db
+        self.w -= self.w.dtype.type(lr) * dw
+        self.b -= self.b.dtype.type(lr) * db
         t4 = time.perf_counter()
         if times is not None:
             for key, v in zip(("forward", "softmax_loss", "gradient", "update"),
@@ -309,6 +333,357 @@ def ratio(a, b):
     return "%.2fx" % (a / b) if a is not None and b else "-"
 
 
+# ---------------------------------------------------------------- grid
+#
+# --shapes: synthetic data of every (n, k, C) of a grid, full-batch and
+# minibatch epochs in clsoftmax, PyTorch and NumPy on the same data.
+
+GRID_N = (20000, 60000)
+GRID_K = (100, 784, 1000, 4096)
+GRID_C = (2, 10, 100, 1000)
+GRID_REPEATS = 4
+GRID_BATCH = 256
+
+
+def synthetic_features(n, k, classes, dtype):
+    """synthetic(n, k, classes, 0) as features byte / 255 of `dtype`, made
+    block by block so the only full-size array is the result (n = 60000,
+    k = 4096: 983 MB in float32)."""
+    j = np.arange(k, dtype=np.uint64)
+    c = np.arange(classes, dtype=np.uint64)
+    u20, mask = np.uint64(20), np.uint64(255)
+    proto = (_mix((np.uint64(1) << np.uint64(62)) | (c[:, None] << u20) | j[None, :]) & mask)
+    proto = proto.astype(np.uint16)
+    g = np.arange(n, dtype=np.uint64)
+    y = (_mix((g << u20) | np.uint64(0xFFFFF)) % np.uint64(classes)).astype(np.int64)
+    x = np.empty((n, k), dtype=dtype)
+    step = max(1, (1 << 22) // k)
+    scale = np.dtype(dtype).type(255.0)
+    for r0 in range(0, n, step):
+        gg = g[r0:r0 + step]
+        noise = (_mix((gg[:, None] << u20) | j[None, :]) & mask).astype(np.uint16)
+        byte = ((proto[y[r0:r0 + step]] + 3 * noise) // 4).astype(np.uint8)
+        np.divide(byte.astype(dtype), scale, out=x[r0:r0 + step])
+    return x, y
+
+
+def epoch_stats(times):
+    """Best (min) and median of the timed epochs (the warm-up dropped)."""
+    return {"min": min(times), "median": statistics.median(times), "max": max(times),
+            "count": len(times), "all": times}
+
+
+def grid_numpy(x, y, classes, modes, repeats, batch):
+    n, k = x.shape
+    dt = x.dtype.type
+    w0, b0 = crosscheck_weights(k, classes)
+    model = NumpySoftmax(w0, b0, dt)
+    loss0 = model.step(x, y, LR)
+    loss1 = model.loss(x, y)
+    res = {"crosscheck": {"loss_init": loss0, "loss_after_step": loss1}}
+    del model
+    rng = np.random.default_rng(1)
+    for mode in modes:
+        model = NumpySoftmax(np.zeros((classes, k)), np.zeros(classes), dt)
+        times = []
+        for e in range(repeats + 1):
+            t0 = time.perf_counter()
+            if mode == "full":
+                model.step(x, y, LR)
+            else:
+                perm = rng.permutation(n)
+                for i in range(0, n, batch):
+                    idx = perm[i:i + batch]
+                    model.step(x[idx], y[idx], LR)
+            if e:
+                times.append(time.perf_counter() - t0)
+        res[mode] = epoch_stats(times)
+        del model
+    return res
+
+
+def grid_torch(x, y, classes, modes, repeats, batch, threads):
+    import torch
+    torch.set_num_threads(threads)
+    n, k = x.shape
+    tdtype = torch.float64 if x.dtype == np.float64 else torch.float32
+    xt = torch.from_numpy(x)            # shares x's memory
+    yt = torch.from_numpy(y)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def make_model(w, b):
+        model = torch.nn.Linear(k, classes, dtype=tdtype)
+        with torch.no_grad():
+            model.weight.copy_(torch.from_numpy(w))
+            model.bias.copy_(torch.from_numpy(b))
+        return model, torch.optim.SGD(model.parameters(), lr=LR)
+
+    res = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    w0, b0 = crosscheck_weights(k, classes)
+    model, opt = make_model(w0, b0)
+    opt.zero_grad()
+    loss = loss_fn(model(xt), yt)
+    loss.backward()
+    opt.step()
+    with torch.no_grad():
+        loss1 = loss_fn(model(xt), yt).item()
+    res["crosscheck"] = {"loss_init": loss.item(), "loss_after_step": loss1}
+    del model, opt, loss
+    gen = torch.Generator().manual_seed(1)
+    for mode in modes:
+        model, opt = make_model(np.zeros((classes, k)), np.zeros(classes))
+        times = []
+        for e in range(repeats + 1):
+            t0 = time.perf_counter()
+            if mode == "full":
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(xt), yt)
+                loss.backward()
+                opt.step()
+                loss.item()
+            else:
+                perm = torch.randperm(n, generator=gen)
+                total = torch.zeros((), dtype=tdtype)
+                for i in range(0, n, batch):
+                    idx = perm[i:i + batch]
+                    opt.zero_grad(set_to_none=True)
+                    loss = loss_fn(model(xt[idx]), yt[idx])
+                    loss.backward()
+                    opt.step()
+                    total += loss.detach() * len(idx)
+                total.item()
+            if e:
+                times.append(time.perf_counter() - t0)
+        res[mode] = epoch_stats(times)
+        del model, opt
+    return res
+
+
+def grid_bench_json(cmd):
+    """Runs clsoftmax-bench `cmd` (without --json) and returns its JSON."""
+    fd, path = tempfile.mkstemp(prefix="clsoftmax-bench-", suffix=".json")
+    os.close(fd)
+    cmd = cmd + ["--json", path]
+    print("$ " + " ".join(cmd), flush=True)
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True)
+        if proc.returncode != 0:
+            sys.stdout.write(proc.stdout)
+            sys.exit("compare.py: clsoftmax-bench failed (exit status %d)" % proc.returncode)
+        with open(path) as f:
+            return json.load(f), proc.stdout
+    finally:
+        os.unlink(path)
+
+
+def grid_bench(args, n, k, classes, modes):
+    cmd = [args.bench, "--shape", "%dx%dx%d" % (n, k, classes), "--repeats", str(args.repeats),
+           "--batch-size", str(args.batch_size), "--modes", ",".join(modes),
+           "--no-phases", "--no-accuracy", "--no-startup"]
+    if args.double:
+        cmd.append("--double")
+    cmd += args.bench_arg
+    res, out = grid_bench_json(cmd)
+    for line in out.splitlines():    # the bench's own summary of the epochs
+        if line.startswith(("path:", "  full-batch", "  minibatch", "    GFLOP/s", "  features",
+                            "  library log")):
+            print("  " + line.rstrip())
+    return res
+
+
+def parse_list(ap, name, text):
+    try:
+        vals = [int(v) for v in text.split(",") if v.strip()]
+        if not vals or min(vals) < 1:
+            raise ValueError
+        return vals
+    except ValueError:
+        ap.error("%s wants a comma-separated list of positive integers" % name)
+
+
+def pct(v):
+    if v is None:
+        return "-"
+    return "%.1f%%" % (100 * v) if v >= 0.01 else "%.2f%%" % (100 * v)
+
+
+def grid_main(ap, args):
+    ns = parse_list(ap, "--shapes-n", args.shapes_n)
+    ks = parse_list(ap, "--shapes-k", args.shapes_k)
+    cs = parse_list(ap, "--shapes-c", args.shapes_c)
+    if min(cs) < 2:
+        ap.error("--shapes-c: at least 2 classes")
+    if max(ks) >= (1 << 20) - 1:
+        ap.error("--shapes-k: the synthetic generator takes k < 2^20 - 1")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or any(m not in ("full", "mini") for m in modes):
+        ap.error("--modes is a comma-separated list of full and mini")
+    modes = list(dict.fromkeys(modes))
+    threads = args.threads_grid
+    dtype = np.float64 if args.double else np.float32
+    precision = "float64" if args.double else "float32"
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+        except ImportError:
+            print("note: torch not installed: skipping PyTorch")
+    torch_ok = torch is not None
+
+    results = {"grid": {"n": ns, "k": ks, "C": cs, "modes": modes, "repeats": args.repeats,
+                        "batch_size": args.batch_size, "precision": precision, "lr": LR,
+                        "torch_threads": threads},
+               "numpy_version": np.__version__, "cpus": os.cpu_count(), "cells": []}
+    if torch_ok:
+        results["torch_version"] = torch.__version__
+        torch.zeros(4, 4) @ torch.zeros(4, 4)     # loads torch's BLAS, if a shared one
+    np.zeros((4, 4), dtype=np.float32) @ np.zeros((4, 4), dtype=np.float32)
+    blas = blas_libraries()
+    results["blas"] = blas
+    print("compare.py --shapes: numpy %s%s, %d CPUs; BLAS in this process: %s" % (
+        np.__version__, ", torch %s (%d threads)" % (results["torch_version"], threads)
+        if torch_ok else "", os.cpu_count(), ", ".join(blas) or "none found"))
+    if any("/blas/" in b for b in blas):
+        print("warning: that is the reference BLAS, many times slower than OpenBLAS (here about "
+              "3-5 GFLOP/s): NumPy's and PyTorch's times mean little and the grid takes hours; "
+              "apt-get install libopenblas0-pthread")
+
+    def save():
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
+
+    peak = None
+    if not args.no_bench:
+        # of the --bench-arg arguments only the device applies to the peak
+        dev = []
+        for i, a in enumerate(args.bench_arg):
+            if a.startswith("--device="):
+                dev = [a]
+            elif a == "--device" and i + 1 < len(args.bench_arg):
+                dev = [a, args.bench_arg[i + 1]]
+        peak_json, out = grid_bench_json([args.bench, "--peak"] + dev)
+        sys.stdout.write(out)
+        results["peak"] = peak_json
+        p = peak_json["peak"].get(precision)
+        peak = p["gflops"] if p else None
+        save()
+    device_cpu = results.get("peak", {}).get("device_type") == "cpu"
+
+    t_start = time.perf_counter()
+    for n in ns:
+        for k in ks:
+            for classes in cs:
+                t_cell = time.perf_counter()
+                flops = 4.0 * n * k * classes
+                print("\n=== n %d, k %d, C %d, %s: %.3g GFLOP an epoch (4nkC) ==="
+                      % (n, k, classes, precision, flops * 1e-9), flush=True)
+                cell = {"n": n, "k": k, "C": classes, "flops_per_epoch": flops}
+                if not args.no_bench:
+                    cell["clsoftmax"] = grid_bench(args, n, k, classes, modes)
+                t0 = time.perf_counter()
+                x, y = synthetic_features(n, k, classes, dtype)
+                print("  data: %.2f s (%.0f MB of %s features)"
+                      % (time.perf_counter() - t0, x.nbytes / 1e6, precision), flush=True)
+                if torch_ok:
+                    cell["pytorch"] = grid_torch(x, y, classes, modes, args.repeats,
+                                                 args.batch_size, threads)
+                if not args.no_numpy:
+                    cell["numpy"] = grid_numpy(x, y, classes, modes, args.repeats,
+                                               args.batch_size)
+                del x, y
+                names = [nm for nm in ("clsoftmax", "pytorch", "numpy") if nm in cell]
+                ok = True
+                for key in ("loss_init", "loss_after_step"):
+                    vals = {nm: cell[nm]["crosscheck"][key] for nm in names}
+                    spread = max(vals.values()) - min(vals.values())
+                    tol = CROSSCHECK_TOL * max(1.0, max(abs(v) for v in vals.values()))
+                    good = spread <= tol
+                    ok &= good
+                    print("  cross-check %-15s %s  spread %.2e %s" % (
+                        key, "  ".join("%s %.6f" % (nm, v) for nm, v in vals.items()), spread,
+                        "OK" if good else "MISMATCH (tolerance %.2g)" % tol), flush=True)
+                cell["crosscheck_ok"] = ok
+                for mode in modes:
+                    sec = "full_batch" if mode == "full" else "minibatch"
+                    row = {}
+                    for nm in names:
+                        if nm == "clsoftmax":
+                            es = cell[nm].get(sec, {}).get("epoch_s")
+                            best, med = (es["min"], es["median"]) if es else (None, None)
+                        else:
+                            best, med = cell[nm][mode]["min"], cell[nm][mode]["median"]
+                        row[nm] = {"best_s": best, "median_s": med,
+                                   "gflops": flops / best * 1e-9 if best else None}
+                        frac_ok = peak and (nm == "clsoftmax" or device_cpu)
+                        row[nm]["peak_fraction"] = row[nm]["gflops"] / peak if frac_ok and best else None
+                        if best is None:
+                            print("  %-5s %-9s not measured" % (mode, nm))
+                            continue
+                        print("  %-5s %-9s best %9.4f s  median %9.4f s  %8.2f GFLOP/s  %s of peak"
+                              % (mode, nm, best, med, row[nm]["gflops"],
+                                 pct(row[nm]["peak_fraction"])))
+                    cell.setdefault("summary", {})[mode] = row
+                cell["seconds"] = time.perf_counter() - t_cell
+                results["cells"].append(cell)
+                save()
+                print("  cell done in %.1f s (%.1f s so far)" % (
+                    cell["seconds"], time.perf_counter() - t_start), flush=True)
+
+    # the table
+    print()
+    print_grid_table(results, modes, peak, precision)
+    results["total_seconds"] = time.perf_counter() - t_start
+    save()
+    bad = [c for c in results["cells"] if not c["crosscheck_ok"]]
+    if bad:
+        print("\ncompare.py: the implementations disagree on the loss for %s" % ", ".join(
+            "%dx%dx%d" % (c["n"], c["k"], c["C"]) for c in bad), file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_grid_table(results, modes, peak, precision):
+    pk = results.get("peak", {})
+    print("Device: %s; measured peak %s: %s GFLOP/s. PyTorch %s, %d threads; NumPy %s; BLAS %s."
+          % (pk.get("device", "?"), precision, "%.1f" % peak if peak else "?",
+             results.get("torch_version", "-"), results["grid"]["torch_threads"],
+             results["numpy_version"], ", ".join(results.get("blas", [])) or "?"))
+    print("Epoch time = best of %d epochs after a warm-up (s); GFLOP/s = 4nkC / epoch time; "
+          "%% peak = GFLOP/s / measured peak; cl/PT, cl/NP = clsoftmax time / PyTorch, NumPy "
+          "time (< 1: clsoftmax faster)." % results["grid"]["repeats"])
+    print()
+    head = ["n", "k", "C", "mode", "path", "clsoftmax s", "GFLOP/s", "% peak", "PyTorch s",
+            "GFLOP/s", "% peak", "NumPy s", "GFLOP/s", "% peak", "cl/PT", "cl/NP"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---:" if i < 3 or i > 4 else "---" for i in range(len(head))) + "|")
+    batch = results["grid"]["batch_size"]
+    for cell in results["cells"]:
+        for mode in modes:
+            row = cell.get("summary", {}).get(mode, {})
+            path = cell.get("clsoftmax", {}).get("path", "-")
+
+            def cols(nm):
+                r = row.get(nm)
+                if not r or r["best_s"] is None:
+                    return ["-", "-", "-"]
+                g = r["gflops"]
+                return ["%.4f" % r["best_s"], "%.1f" % g if g >= 10 else "%.2f" % g,
+                        pct(r["peak_fraction"])]
+
+            def q(a, b):
+                ra, rb = row.get(a), row.get(b)
+                if ra and rb and ra["best_s"] and rb["best_s"]:
+                    return "%.3g" % (ra["best_s"] / rb["best_s"])
+                return "-"
+            print("| " + " | ".join(
+                [str(cell["n"]), str(cell["k"]), str(cell["C"]),
+                 "full" if mode == "full" else "mini-%d" % batch, path]
+                + cols("clsoftmax") + cols("pytorch") + cols("numpy")
+                + [q("clsoftmax", "pytorch"), q("clsoftmax", "numpy")]) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bench", default="bench/clsoftmax-bench",
@@ -318,23 +693,49 @@ def main():
                     help="extra argument for clsoftmax-bench (repeatable), e.g. --bench-arg=--cold")
     ap.add_argument("--data", default=DEFAULT_DATA, help="Fashion-MNIST directory (default: %(default)s)")
     ap.add_argument("--synthetic", action="store_true", help="synthetic data of the same shape")
-    ap.add_argument("--repeats", type=int, default=5, help="timed repeats (default: %(default)s)")
+    ap.add_argument("--repeats", type=int,
+                    help="timed repeats after one warm-up (default: 5; with --shapes %d)"
+                    % GRID_REPEATS)
     ap.add_argument("--batch-size", type=int, default=256, help="minibatch size (default: %(default)s)")
-    ap.add_argument("--threads", default="1,%d" % os.cpu_count(),
+    ap.add_argument("--threads",
                     help="comma-separated torch.set_num_threads values to try; the ratios use "
-                    "the fastest (default: %(default)s)")
+                    "the fastest (default: 1,%d; with --shapes one value, default %d: all cores)"
+                    % (os.cpu_count(), os.cpu_count()))
+    grid = ap.add_argument_group(
+        "shape grid", "--shapes: synthetic data of every n x k x C of the grid, full-batch and "
+        "minibatch epochs in clsoftmax, PyTorch and NumPy, GFLOP/s and the fraction of the "
+        "device's measured peak (clsoftmax-bench --peak); a markdown table at the end")
+    grid.add_argument("--shapes", action="store_true", help="run the grid")
+    grid.add_argument("--shapes-n", default=",".join(map(str, GRID_N)),
+                      help="rows (default: %(default)s)")
+    grid.add_argument("--shapes-k", default=",".join(map(str, GRID_K)),
+                      help="features (default: %(default)s)")
+    grid.add_argument("--shapes-c", default=",".join(map(str, GRID_C)),
+                      help="classes (default: %(default)s)")
+    grid.add_argument("--modes", default="full,mini",
+                      help="full (full-batch epochs), mini (minibatch epochs of --batch-size) "
+                      "or both (default: %(default)s)")
+    grid.add_argument("--double", action="store_true",
+                      help="float64 everywhere (clsoftmax-bench --double, NumPy and PyTorch in "
+                      "float64; the fraction of the float64 peak)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--no-numpy", action="store_true")
     ap.add_argument("--json", help="write all results to this file")
     args = ap.parse_args()
+    if args.repeats is None:
+        args.repeats = GRID_REPEATS if args.shapes else 5
     if args.repeats < 1 or args.batch_size < 1:
         ap.error("--repeats and --batch-size must be >= 1")
-    try:
-        args.threads = list(dict.fromkeys(int(t) for t in args.threads.split(",")))
-        if not args.threads or min(args.threads) < 1:
-            raise ValueError
-    except ValueError:
-        ap.error("--threads wants a comma-separated list of positive integers")
+    if args.shapes:
+        threads = parse_list(ap, "--threads", args.threads or str(os.cpu_count()))
+        if len(threads) != 1:
+            ap.error("with --shapes, --threads is one thread count")
+        args.threads_grid = threads[0]
+        return grid_main(ap, args)
+    if args.double:
+        ap.error("--double needs --shapes (clsoftmax-bench --double is passed with --bench-arg)")
+    args.threads = list(dict.fromkeys(parse_list(ap, "--threads",
+                                                 args.threads or "1,%d" % os.cpu_count())))
 
     results = {}
     if not args.no_bench:
