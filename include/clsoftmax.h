@@ -232,6 +232,31 @@ csm_status csm_evaluate(csm_model *model, const csm_dataset *data, double *loss,
 
 /* ----------------------------------------------------------------- training */
 
+/* ---------------------------------------------------------------- path choice */
+
+/* A dense training step runs on one of three implementations: the fused
+ * kernel (one pass over the rows, small C), the tiled kernels
+ * (register-blocked products, CPUs) or CLBlast's GEMMs. The first time a
+ * (device, driver, precision, feature storage, shape class) is met, the
+ * library times each candidate on a few steps of the caller's own rows and
+ * keeps the fastest, in memory and in the file csm_calibration_path()
+ * names; later runs read it back. Shape classes: ceil(log2 C),
+ * ceil(log2 k) and the step's rows in four bands (<= 256, <= 2048,
+ * <= 16384, more). Steps under 2^22 multiply-adds use a fixed rule.
+ * Environment: CLSOFTMAX_PATH=fused|tiled|clblast forces a path,
+ * CLSOFTMAX_CALIBRATE=auto|always|off, CLSOFTMAX_CACHE_DIR replaces the
+ * directory ($XDG_CACHE_HOME/clsoftmax, else ~/.cache/clsoftmax).
+ *
+ * csm_calibrate() measures now for steps of batch_rows rows of data (0:
+ * all rows, as full-batch training and L-BFGS use them), replacing any
+ * cached choice, and writes the winner ("tiled 4,6,6,64,4", "fused",
+ * "clblast", "sparse") into choice. */
+csm_status csm_calibrate(csm_model *model, const csm_dataset *data, size_t batch_rows,
+                         char *choice, size_t choice_len);
+/* The calibration file's path; CSM_ERR_INVALID_VALUE when no directory can
+ * be named (no CLSOFTMAX_CACHE_DIR, XDG_CACHE_HOME or HOME). */
+csm_status csm_calibration_path(char *path, size_t len);
+
 /* How csm_train() minimises J. */
 typedef enum csm_solver {
     CSM_SGD = 0,      /* minibatch stochastic gradient descent */

@@ -337,6 +337,7 @@ void csm_context_free(csm_context *ctx)
     if (ctx->queue)
         clFinish(ctx->queue);
     csm_programs_free(ctx);
+    csm_choices_free(ctx);
     /* CLBlast caches compiled kernels per context; drop them with it. */
     CLBlastClearCache();
     if (ctx->queue)

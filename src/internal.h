@@ -35,6 +35,7 @@ struct csm_context {
     csm_log_fn log_fn;
     void *log_user;
     csm_program *programs;
+    struct csm_choice *choices; /* path choices made in this context (calibrate.c) */
 };
 
 typedef struct csm_meta_entry {
@@ -129,6 +130,8 @@ csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t
                                size_t n_classes);
 /* The real-typed feature buffer, converting 8-bit input on the device the
  * first time it is asked for. */
+/* Frees the context's remembered path choices (calibrate.c). */
+void csm_choices_free(csm_context *ctx);
 csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);
 void csm_programs_free(csm_context *ctx);
 

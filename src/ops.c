@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calibrate.h"
 #include "ops.h"
 
 #include <clblast_c.h>
@@ -140,6 +141,22 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
                               size_t slots)
 {
     memset(w, 0, sizeof *w);
+    /* CSR data has its own products; the dense ones are chosen by
+     * measurement (calibrate.c) */
+    csm_path path = CSM_PATH_SPARSE;
+    csm_tile tile = CSM_TILE_DEFAULT;
+    if (!(d && d->sparse)) {
+        csm_status st = csm_choose_path_for(m, d, cap, &path, &tile);
+        if (st != CSM_OK)
+            return st;
+    }
+    return csm_work_init_path(w, m, d, cap, slots, path, &tile);
+}
+
+csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
+                              size_t slots, csm_path path, const csm_tile *tile)
+{
+    memset(w, 0, sizeof *w);
     csm_context *ctx = m->ctx;
     w->ctx = ctx;
     w->prec = m->precision;
@@ -148,13 +165,9 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
     w->cap = cap;
     w->slots = slots;
     const size_t es = csm_real_size(m->precision);
-    /* CSR data has its own products; CLSOFTMAX_PATH chooses between the
-     * dense ones */
+    w->path = d && d->sparse ? CSM_PATH_SPARSE : path;
+    w->tile = *tile;
     csm_status st = CSM_OK;
-    if (d && d->sparse)
-        w->path = CSM_PATH_SPARSE;
-    else
-        st = csm_choose_path(ctx, m->C, &w->path);
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->logits, cap * m->C * es, "logits");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->out, cap * m->C * es, "probabilities");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->row_loss, cap * es, "row losses");

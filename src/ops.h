@@ -128,9 +128,14 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
 csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
                            size_t B);
 
-/* Work for model m over dataset d (d may be NULL: real-typed features). */
+/* Work for model m over dataset d (d may be NULL: real-typed features),
+ * on the path calibrate.c chooses. */
 csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots);
+/* The same on a given path (tile: the tiled path's geometry; the
+ * CLSOFTMAX_TILE override still wins). */
+csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
+                              size_t slots, csm_path path, const csm_tile *tile);
 void csm_work_free(csm_work *w);
 
 /* logits = X W^T (no bias yet) */

@@ -18,7 +18,6 @@ static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
  * accumulators in registers and the packed panel in local memory. */
 static csm_status tile_geometry(csm_context *ctx, csm_tile *t)
 {
-    *t = CSM_TILE_DEFAULT;
     const char *env = getenv("CLSOFTMAX_TILE");
     if (!env || !*env)
         return CSM_OK;
@@ -39,7 +38,7 @@ csm_status csm_tiled_init(csm_work *w, const csm_dataset *d)
 {
     csm_context *ctx = w->ctx;
     const csm_tile *t = &w->tile;
-    csm_status st = tile_geometry(ctx, &w->tile);
+    csm_status st = tile_geometry(ctx, &w->tile);  /* w->tile: the caller's */
     if (st != CSM_OK)
         return st;
     w->tiled_vec = csm_vector_width(ctx, w->prec);

@@ -8,7 +8,8 @@ AM_TESTS_ENVIRONMENT = \
 	CLSOFTMAX_KERNEL_DIR='$(abs_top_srcdir)/kernels'; export CLSOFTMAX_KERNEL_DIR; \
 	POCL_CACHE_DIR='$(abs_top_builddir)/.pocl-cache'; export POCL_CACHE_DIR; \
 	CSM_TEST_DATA='$(abs_top_srcdir)/tests/data'; export CSM_TEST_DATA; \
-	CSM_BUILDDIR='$(abs_top_builddir)'; export CSM_BUILDDIR;
+	CSM_BUILDDIR='$(abs_top_builddir)'; export CSM_BUILDDIR; \
+	CLSOFTMAX_CACHE_DIR='$(abs_top_builddir)/.calibration'; export CLSOFTMAX_CACHE_DIR;
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
@@ -20,7 +21,7 @@ TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK
 
 CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
-	tests/check_model_file tests/check_tiled
+	tests/check_model_file tests/check_tiled tests/check_calibrate
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_reference_SOURCES = tests/check_reference.c
@@ -44,6 +45,9 @@ tests_check_sparse_LDADD = $(TEST_LIBS)
 tests_check_args_SOURCES = tests/check_args.c
 tests_check_args_CFLAGS = $(TEST_CFLAGS)
 tests_check_args_LDADD = $(TEST_LIBS)
+tests_check_calibrate_SOURCES = tests/check_calibrate.c
+tests_check_calibrate_CFLAGS = $(TEST_CFLAGS)
+tests_check_calibrate_LDADD = $(TEST_LIBS)
 tests_check_tiled_SOURCES = tests/check_tiled.c
 tests_check_tiled_CFLAGS = $(TEST_CFLAGS)
 tests_check_tiled_LDADD = $(TEST_LIBS)
@@ -60,7 +64,7 @@ examples_minimal_LDADD = src/libclsoftmax.la
 
 clean-local: clean-pocl-cache
 clean-pocl-cache:
-	-rm -rf $(abs_top_builddir)/.pocl-cache
+	-rm -rf $(abs_top_builddir)/.pocl-cache $(abs_top_builddir)/.calibration
 .PHONY: clean-pocl-cache
 
 # scikit-learn's optimum on its bundled data sets (fixtures written by

@@ -30,6 +30,9 @@ int cli_lib_error(const csm_context *ctx, csm_status st);
 /* Creates the command's context (CLSOFTMAX_DEVICE picks the device); prints
  * the error and returns NULL on failure. */
 csm_context *cli_context_create(void);
+/* -v: the library's INFO messages on stderr; -v -v: DEBUG too. Set before
+ * cli_context_create(). */
+extern int cli_verbosity;
 
 /* ------------------------------------------------------------ args.c */
 
@@ -214,5 +217,6 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif

@@ -16,10 +16,11 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
-	src/cli/cmd_gradcheck.c
+	src/cli/cmd_gradcheck.c \
+	src/cli/cmd_calibrate.c
 src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
-src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS)
-src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) -lm
+src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
 
 dist_man_MANS += src/cli/clsoftmax.1
 
@@ -35,7 +36,8 @@ CLI_TESTS = \
 	tests/cli/bad_input.sh \
 	tests/cli/model_file.sh \
 	tests/cli/gradcheck.sh \
-	tests/cli/sparse.sh
+	tests/cli/sparse.sh \
+	tests/cli/calibrate.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

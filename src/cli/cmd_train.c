@@ -91,6 +91,9 @@ static void help(void)
            "                         its history); its classes must include every label\n"
            "                         of DATA\n"
            "  -q, --quiet            print nothing but errors and warnings\n"
+           "  -v, --verbose          also print what the library chose: the path of\n"
+           "                         each step (fused, tiled, clblast, sparse) and its\n"
+           "                         calibration; twice: every kernel build and epoch\n"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
@@ -133,6 +136,7 @@ enum {
     O_HISTORY,
     O_RESUME,
     O_QUIET,
+    O_VERBOSE,
     O_HELP,
     O_FORMAT_FIRST
 };
@@ -146,7 +150,8 @@ static const cli_option options[] = {
     {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
     {"validation", 0, 1},   {"validation-split", 0, 1}, {"early-stopping", 0, 1},
     {"history", 0, 1},      {"resume", 0, 1},        {"quiet", 'q', 0},
-    {"help", 'h', 0},       CLI_FORMAT_OPTIONS,      {NULL, 0, 0}};
+    {"verbose", 'v', 0},    {"help", 'h', 0},        CLI_FORMAT_OPTIONS,
+    {NULL, 0, 0}};
 
 /* Options given on the command line, by option id, for the checks that
  * depend on the solver (which may come after them). */
@@ -291,6 +296,9 @@ static int parse_args(int argc, char **argv, train_cfg *c)
             break;
         case O_QUIET:
             c->quiet = 1;
+            break;
+        case O_VERBOSE:
+            cli_verbosity++;
             break;
         case O_HELP:
             help();

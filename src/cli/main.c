@@ -44,11 +44,24 @@ int cli_lib_error(const csm_context *ctx, csm_status st)
     return CLI_FAIL;
 }
 
+int cli_verbosity = 0;
+
+/* The library's own account of what it chose (the path, its calibration,
+ * kernel builds with -v -v), on stderr when asked for. */
+static void log_to_stderr(csm_log_level level, const char *message, void *user)
+{
+    (void)user;
+    if (cli_verbosity >= 2 || (cli_verbosity >= 1 && level >= CSM_LOG_INFO))
+        fprintf(stderr, "clsoftmax: %s\n", message);
+}
+
 csm_context *cli_context_create(void)
 {
     char err[4096] = "";
     csm_context *ctx = NULL;
     csm_status st = csm_context_create(&ctx, NULL, err, sizeof err);
+    if (st == CSM_OK && cli_verbosity > 0)
+        csm_context_set_log_callback(ctx, log_to_stderr, NULL);
     if (st != CSM_OK) {
         if (*err)
             cli_error("%s: %s", csm_status_string(st), err);
@@ -73,6 +86,7 @@ static void print_help(FILE *f)
            "                                    predicted labels (or probabilities)\n"
            "  eval DATA MODEL                   loss, accuracy and confusion matrix\n"
            "  gradcheck [DATA [MODEL]]          check the device gradient numerically\n"
+           "  calibrate [--show|--clear|SHAPE]  measure the fastest step implementation\n"
            "\n"
            "Options:\n"
            "  -h, --help      show this help (or 'clsoftmax COMMAND --help')\n"
@@ -105,6 +119,8 @@ int main(int argc, char **argv)
                 return cmd_eval(2, sub);
             if (!strcmp(argv[2], "gradcheck"))
                 return cmd_gradcheck(2, sub);
+            if (!strcmp(argv[2], "calibrate"))
+                return cmd_calibrate(2, sub);
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         print_help(stdout);
@@ -124,6 +140,8 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "gradcheck"))
         return cmd_gradcheck(argc - 1, argv + 1);
+    if (!strcmp(cmd, "calibrate"))
+        return cmd_calibrate(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(NULL, "unknown option '%s'", cmd);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);

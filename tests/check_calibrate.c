@@ -1,0 +1,261 @@
+/* Path choice by measurement (src/calibrate.c): a measurement is made,
+ * saved and read back by a later context without measuring again; the
+ * saved choice is obeyed; a damaged or unwritable cache costs only a new
+ * measurement; the environment knobs are checked; csm_calibrate() reports
+ * its choice and refuses bad arguments. Each test works in its own cache
+ * directory (CLSOFTMAX_CACHE_DIR). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "problem.h"
+#include "testutil.h"
+
+static char dir[256];
+
+static void fresh_dir(void)
+{
+    snprintf(dir, sizeof dir, "%s/csm-calibrate-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("CLSOFTMAX_CACHE_DIR", dir, 1);
+    unsetenv("CLSOFTMAX_PATH");
+    setenv("CLSOFTMAX_CALIBRATE", "always", 1);
+}
+
+static void remove_dir(void)
+{
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    unlink(f);
+    rmdir(dir);
+}
+
+/* Log lines of one context, concatenated. */
+typedef struct logbuf {
+    char text[16384];
+} logbuf;
+
+static void collect(csm_log_level level, const char *message, void *user)
+{
+    (void)level;
+    logbuf *b = user;
+    size_t used = strlen(b->text);
+    snprintf(b->text + used, sizeof b->text - used, "%s\n", message);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *s = calloc(1, 1 << 16);
+    if (s)
+        s[fread(s, 1, (1 << 16) - 1, f)] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* Trains 2 full-batch epochs of plain SGD with the log collected. */
+static void train_logged(csm_context *ctx, const problem *p, logbuf *log)
+{
+    memset(log, 0, sizeof *log);
+    csm_context_set_log_callback(ctx, collect, log);
+    csm_dataset *d = problem_dataset(p, ctx);
+    csm_model *m = problem_model(p, ctx);
+    csm_train_options o;
+    csm_train_options_init(&o);
+    o.solver = CSM_SGD;
+    o.max_iter = 2;
+    o.tol = 0;
+    o.batch_size = 0;
+    ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+    csm_model_free(m);
+    csm_dataset_free(d);
+}
+
+START_TEST(test_measured_saved_and_reused)
+{
+    fresh_dir();
+    problem p = problem_make(50, 40, 12, CSM_FLOAT32, 0, 3);
+    logbuf log;
+    csm_context *ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    /* every candidate the device has was timed, and the file names the winner */
+    ck_assert_msg(strstr(log.text, "calibration: clblast") != NULL, "log:\n%s", log.text);
+    ck_assert_msg(strstr(log.text, "measured now") != NULL, "log:\n%s", log.text);
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    char *json = read_file(f);
+    ck_assert_msg(json != NULL, "no %s", f);
+    ck_assert_msg(strstr(json, "\"format\": \"clsoftmax-calibration\"") != NULL, "%s", json);
+    ck_assert_msg(strstr(json, "|float32|real|C<=2^4|k<=2^6|rows<=256\"") != NULL, "%s", json);
+    ck_assert(strstr(json, "\"path\": \"fused\"") || strstr(json, "\"path\": \"tiled\"") ||
+              strstr(json, "\"path\": \"clblast\""));
+    free(json);
+
+    /* a new context finds it: no measurement */
+    ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    ck_assert_msg(strstr(log.text, "calibration:") == NULL, "measured again:\n%s", log.text);
+    ck_assert_msg(strstr(log.text, "(calibration in ") != NULL, "log:\n%s", log.text);
+    problem_free(&p);
+    remove_dir();
+}
+END_TEST
+
+/* A saved choice is obeyed: the file says clblast for this shape class. */
+START_TEST(test_saved_choice_obeyed)
+{
+    fresh_dir();
+    csm_context *ctx = test_context();
+    const csm_device_info *info = csm_context_device(ctx);
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    FILE *out = fopen(f, "w");
+    ck_assert_ptr_nonnull(out);
+    for (int pass = 0; pass < 2; pass++) {
+        const char *path = pass ? "tiled" : "clblast";
+        if (pass) {
+            out = fopen(f, "w");
+            ck_assert_ptr_nonnull(out);
+        }
+        fprintf(out,
+                "{\"format\": \"clsoftmax-calibration\", \"version\": 1, \"entries\": {"
+                "\"%s|%s|%s|float32|real|C<=2^4|k<=2^6|rows<=256\": {\"path\": \"%s\", "
+                "\"tile\": \"4,6,6,64,4\"}}}\n",
+                info->platform_name, info->device_name, info->driver_version, path);
+        fclose(out);
+        problem p = problem_make(50, 40, 12, CSM_FLOAT32, 0, 3);
+        logbuf log;
+        csm_context *c2 = test_context();
+        train_logged(c2, &p, &log);
+        csm_context_free(c2);
+        char want[64];
+        snprintf(want, sizeof want, "%s path for C=12 k=40 (calibration in", path);
+        ck_assert_msg(strstr(log.text, want) != NULL, "want '%s' in:\n%s", want, log.text);
+        problem_free(&p);
+    }
+    csm_context_free(ctx);
+    remove_dir();
+}
+END_TEST
+
+/* Damaged files and unwritable directories cost a measurement, never a
+ * failed run. */
+START_TEST(test_bad_cache_is_harmless)
+{
+    fresh_dir();
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    FILE *out = fopen(f, "w");
+    ck_assert_ptr_nonnull(out);
+    fputs("{\"format\": \"clsoftmax-calibration\", \"entries\": [tru", out);
+    fclose(out);
+    problem p = problem_make(30, 20, 5, CSM_FLOAT32, 0, 4);
+    logbuf log;
+    csm_context *ctx = test_context();
+    train_logged(ctx, &p, &log);
+    ck_assert_msg(strstr(log.text, "measured now") != NULL, "log:\n%s", log.text);
+    char *json = read_file(f);
+    ck_assert_msg(json && strstr(json, "\"entries\": {"), "not rewritten: %s", json ? json : "");
+    free(json);
+    csm_context_free(ctx);
+    remove_dir();
+
+    setenv("CLSOFTMAX_CACHE_DIR", "/proc/csm-no-such-dir/cache", 1);
+    ctx = test_context();
+    train_logged(ctx, &p, &log);
+    ck_assert_msg(strstr(log.text, "measured now") != NULL, "log:\n%s", log.text);
+    csm_context_free(ctx);
+    problem_free(&p);
+}
+END_TEST
+
+START_TEST(test_environment_checked)
+{
+    fresh_dir();
+    problem p = problem_make(30, 20, 5, CSM_FLOAT32, 0, 4);
+    csm_context *ctx = test_context();
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    double loss;
+    setenv("CLSOFTMAX_CALIBRATE", "sometimes", 1);
+    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_ERR_INVALID_VALUE);
+    ck_assert_msg(strstr(csm_context_last_error(ctx), "CLSOFTMAX_CALIBRATE") != NULL, "%s",
+                  csm_context_last_error(ctx));
+    setenv("CLSOFTMAX_CALIBRATE", "off", 1);
+    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+    setenv("CLSOFTMAX_PATH", "fastest", 1);
+    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_ERR_INVALID_VALUE);
+    unsetenv("CLSOFTMAX_PATH");
+    setenv("CLSOFTMAX_PATH", "tiled", 1);
+    setenv("CLSOFTMAX_TILE", "4,6,6,64", 1);
+    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_ERR_INVALID_VALUE);
+    unsetenv("CLSOFTMAX_TILE");
+    unsetenv("CLSOFTMAX_PATH");
+    csm_model_free(m);
+    csm_dataset_free(d);
+    csm_context_free(ctx);
+    problem_free(&p);
+    remove_dir();
+}
+END_TEST
+
+START_TEST(test_calibrate_call)
+{
+    fresh_dir();
+    unsetenv("CLSOFTMAX_CALIBRATE");
+    problem p = problem_make(40, 30, 7, CSM_FLOAT32, 0, 6);
+    csm_context *ctx = test_context();
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    char choice[96] = "";
+    /* measured even though the steps are small, for minibatches of 16 */
+    ck_assert_int_eq(csm_calibrate(m, d, 16, choice, sizeof choice), CSM_OK);
+    ck_assert_msg(!strcmp(choice, "fused") || !strcmp(choice, "clblast") ||
+                      !strncmp(choice, "tiled ", 6),
+                  "choice '%s'", choice);
+    char f[512], named[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    ck_assert_int_eq(csm_calibration_path(named, sizeof named), CSM_OK);
+    ck_assert_str_eq(named, f);
+    ck_assert_int_eq(access(f, R_OK), 0);
+    setenv("CLSOFTMAX_PATH", "clblast", 1);
+    ck_assert_int_eq(csm_calibrate(m, d, 0, choice, sizeof choice), CSM_OK);
+    ck_assert_str_eq(choice, "clblast (CLSOFTMAX_PATH)");
+    unsetenv("CLSOFTMAX_PATH");
+    /* bad arguments */
+    ck_assert_int_eq(csm_calibrate(NULL, d, 0, choice, sizeof choice), CSM_ERR_NULL_ARGUMENT);
+    ck_assert_int_eq(csm_calibrate(m, NULL, 0, choice, sizeof choice), CSM_ERR_NULL_ARGUMENT);
+    ck_assert_int_eq(csm_calibration_path(NULL, 10), CSM_ERR_NULL_ARGUMENT);
+    csm_dataset *nolabels = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &nolabels, CSM_FLOAT32, p.X, CSM_DTYPE_F64, p.n,
+                                        p.k, NULL, NULL, 0),
+                     CSM_OK);
+    ck_assert_int_eq(csm_calibrate(m, nolabels, 0, choice, sizeof choice), CSM_ERR_NO_TARGETS);
+    csm_dataset_free(nolabels);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    csm_context_free(ctx);
+    problem_free(&p);
+    remove_dir();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("calibrate");
+    TCase *tc = tcase_create("calibrate");
+    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+    tcase_add_test(tc, test_measured_saved_and_reused);
+    tcase_add_test(tc, test_saved_choice_obeyed);
+    tcase_add_test(tc, test_bad_cache_is_harmless);
+    tcase_add_test(tc, test_environment_checked);
+    tcase_add_test(tc, test_calibrate_call);
+    suite_add_tcase(s, tc);
+    return csm_test_main(s, 1);
+}
