@@ -14,6 +14,10 @@
 #include "rng.h"
 #include "solver.h"
 
+/* Steps enqueued between clFlush calls: a GPU starts on an epoch while the
+ * host is still enqueuing it, instead of at the epoch's read-back. */
+#define CSM_FLUSH_STEPS 16
+
 typedef struct first_order {
     csm_solve *s;
     csm_context *ctx;
@@ -169,6 +173,11 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
             st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
         s->model->state.steps++;
         if (st == CSM_OK) st = enqueue_update(fo);
+        if (st == CSM_OK && (t + 1) % CSM_FLUSH_STEPS == 0 && t + 1 < fo->steps) {
+            cl_int rc = clFlush(ctx->queue);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(ctx, rc, "clFlush");
+        }
     }
     return st;
 }
