@@ -13,9 +13,10 @@
  *            phase is enqueued for every step of one epoch, then clFinish;
  *            the same repeats, after one warm-up epoch of every phase.
  *            CLBlast path: gather, forward GEMM, softmax/loss, gradient GEMM
- *            + bias, update. Fused path: a forward-only fused pass, the whole
- *            fused step, update (the gradient is step minus forward). The
- *            update is train.c's sgd_update kernel on W and b.
+ *            + bias and loss sums, update. Fused path: a forward-only fused
+ *            pass, the whole fused step, update (the gradient is step minus
+ *            forward). The update is solver_first.c's sgd_update kernel on W
+ *            and b (one launch).
  *   startup  this program run again as a child (--first-epoch-only), timed
  *            from fork to exit: data load, context, upload, kernel builds
  *            (warm POCL cache) and one epoch. --cold repeats that once with
@@ -554,7 +555,7 @@ static const char *const phase_names[NPH] = {"gather",      "forward",          
                                              "update"};
 static const char *const phase_desc[NPH] = {
     "gather (shuffled rows -> batch)", "forward   S = X W^T (GEMM)",
-    "softmax + loss + delta + reduce", "gradient  dW (GEMM) + db",
+    "softmax + loss + delta",          "gradient  dW (GEMM), db, loss sum",
     "forward + softmax + loss (fused)", "whole step but update (fused)",
     "update    SGD W, b"};
 
@@ -645,18 +646,21 @@ static void phaser_free(phaser *p)
     csm_buffer_release(&p->idx);
 }
 
-static csm_status enqueue_update(phaser *p, cl_mem param, cl_mem grad, cl_int count)
+static csm_status enqueue_update(phaser *p)
 {
     csm_context *ctx = p->ctx;
     cl_kernel k = p->k_update;
     const csm_precision prec = p->m->precision;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &param);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &grad);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof count, &count);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 3, prec, 1e-3);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, prec, 0.0);
-    size_t global = ((size_t)count + CSM_WG - 1) / CSM_WG * CSM_WG;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "sgd_update");
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &p->m->weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &p->m->bias);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &p->w.dweight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &p->w.dbias);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, prec, 1e-3);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 5, prec, 0.0);
+    const size_t C = p->m->C, ck = C * p->m->k;
+    size_t global = ((ck + CSM_WG - 1) / CSM_WG + (C + CSM_WG - 1) / CSM_WG) * CSM_WG;
+    size_t local = CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "sgd_update");
     return st;
 }
 
@@ -677,20 +681,17 @@ static csm_status enqueue_phase(phaser *p, int phase, size_t s)
         return csm_enqueue_gather(&p->g, p->d, p->idx, start, B);
     case PH_FORWARD:
         return csm_enqueue_logits(&p->w, p->m, &b);
-    case PH_SOFTMAX: {
-        csm_status st = csm_enqueue_softmax(&p->w, p->m, &b, CSM_WRITE_DELTA, 1.0 / (double)B);
-        return st == CSM_OK ? csm_enqueue_reduce(&p->w, s, B) : st;
-    }
+    case PH_SOFTMAX:
+        return csm_enqueue_softmax(&p->w, p->m, &b, CSM_WRITE_DELTA, 1.0 / (double)B);
     case PH_GRAD:
-        return csm_enqueue_grad(&p->w, &b, 0);
+        /* the loss sums ride in the bias-sum launch, as in csm_train */
+        return csm_enqueue_grad(&p->w, p->m, &b, 0, CSM_GRAD_LOSS, s);
     case PH_FUSED_FWD:
         return csm_enqueue_block_forward(&p->w, p->m, &b, 0, s);
     case PH_FUSED_STEP:
-        return csm_enqueue_batch_grad(&p->w, p->m, &b, 1.0 / (double)B, s, 0);
-    case PH_UPDATE: {
-        csm_status st = enqueue_update(p, p->m->weight, p->w.dweight, (cl_int)(p->m->C * p->m->k));
-        return st == CSM_OK ? enqueue_update(p, p->m->bias, p->w.dbias, (cl_int)p->m->C) : st;
-    }
+        return csm_enqueue_batch_grad(&p->w, p->m, &b, 1.0 / (double)B, s, 0, 0);
+    case PH_UPDATE:
+        return enqueue_update(p);
     }
     return CSM_OK;
 }

@@ -46,3 +46,17 @@ static inline real group_sum(__local real *ls)
     }
     return ls[0];
 }
+
+/* The value of ||w||^2 over count entries (to every item), by one work-group
+ * in a fixed order: item t sums entries t, t + CSM_WG, ... then the tree of
+ * group_sum. sum_squares and the launches that fold it in (bias_grad,
+ * fused_reduce) share it so they agree bit for bit. */
+static inline real group_sum_squares(__local real *ls, __global const real *w, const int count)
+{
+    const int t = get_local_id(0);
+    real acc = 0, comp = 0;
+    for (int i = t; i < count; i += CSM_WG)
+        kahan_add(&acc, &comp, w[i] * w[i]);
+    ls[t] = acc;
+    return group_sum(ls);
+}

@@ -290,13 +290,23 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
 }
 
 /* Sums the G group partials in a fixed order: dweight (C, k), dbias (C),
- * and the step's loss and correct count into slot `slot`. */
+ * and the step's loss and correct count into slot `slot`. Launched with
+ * work-groups of CSM_WG; group sumsq_group (if >= 0, a group past the
+ * partials) writes ||W||^2 of the weights before this step's update into
+ * sumsq[slot], as sum_squares would in a launch of its own. */
 __kernel void fused_reduce(__global real *dweight, __global real *dbias, __global real *stats,
-                           __global int *correct, const int slot,
+                           __global int *correct, __global real *sumsq, const int slot,
                            __global const real *partial, __global const real *gstats,
-                           __global const int *gcorrect, const int G, const int grad,
-                           const int accumulate)
+                           __global const int *gcorrect, __global const real *w, const int G,
+                           const int grad, const int accumulate, const int sumsq_group)
 {
+    __local real ls[CSM_WG];
+    if ((int)get_group_id(0) == sumsq_group) {
+        const real sq = group_sum_squares(ls, w, NCLASS * NFEAT);
+        if (get_local_id(0) == 0)
+            sumsq[slot] = sq;
+        return;
+    }
     const int q = get_global_id(0);
     if (q == 0) {
         real s = 0;

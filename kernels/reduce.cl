@@ -2,13 +2,13 @@
  * fixed strided subset, then a fixed tree. The order never depends on
  * scheduling, so a seed gives the same result run to run. */
 
-/* stats[slot] = sum row_loss; correct[slot] = sum row_correct */
-__kernel void reduce_loss(__global real *stats, __global int *correct, const int slot,
-                          __global const real *row_loss, __global const int *row_correct,
-                          const int B)
+/* stats[slot] = sum row_loss; correct[slot] = sum row_correct, by one
+ * work-group: reduce_loss, and bias_grad's loss group. */
+static inline void group_loss_sums(__global real *stats, __global int *correct, const int slot,
+                                   __global const real *row_loss,
+                                   __global const int *row_correct, const int B,
+                                   __local real *ls, __local int *lc)
 {
-    __local real ls[CSM_WG];
-    __local int lc[CSM_WG];
     const int t = get_local_id(0);
     real acc = 0, comp = 0;
     int cnt = 0;
@@ -32,29 +32,53 @@ __kernel void reduce_loss(__global real *stats, __global int *correct, const int
     }
 }
 
+__kernel void reduce_loss(__global real *stats, __global int *correct, const int slot,
+                          __global const real *row_loss, __global const int *row_correct,
+                          const int B)
+{
+    __local real ls[CSM_WG];
+    __local int lc[CSM_WG];
+    group_loss_sums(stats, correct, slot, row_loss, row_correct, B, ls, lc);
+}
+
 /* out[slot] = sum of squares of w (count) */
 __kernel void sum_squares(__global real *out, const int slot, __global const real *w,
                           const int count)
 {
     __local real ls[CSM_WG];
-    const int t = get_local_id(0);
-    real acc = 0, comp = 0;
-    for (int i = t; i < count; i += CSM_WG)
-        kahan_add(&acc, &comp, w[i] * w[i]);
-    ls[t] = acc;
-    const real sum = group_sum(ls);
-    if (t == 0)
+    const real sum = group_sum_squares(ls, w, count);
+    if (get_local_id(0) == 0)
         out[slot] = sum;
 }
 
 /* Bias gradient: db[c] (+)= sum_i delta[i, c], one work-group per class.
- * delta already carries the 1/n factor. */
-__kernel void bias_grad(__global real *db, __global const real *delta, const int B,
-                        const int accumulate)
+ * delta already carries the 1/n factor. A step's other one-group
+ * reductions ride in the same launch, one launch fewer each (minibatch
+ * steps on a GPU are launch-bound): group loss_group (if >= 0) does
+ * reduce_loss's sums into stats/correct[slot], group sumsq_group (if >= 0)
+ * sum_squares' ||W||^2 into sumsq[slot], of the weights as they are before
+ * this step's update. A group takes one branch as a whole, so the barriers
+ * inside stay uniform. */
+__kernel void bias_grad(__global real *db, __global real *stats, __global int *correct,
+                        __global real *sumsq, __global const real *delta,
+                        __global const real *row_loss, __global const int *row_correct,
+                        __global const real *w, const int B, const int accumulate,
+                        const int slot, const int loss_group, const int sumsq_group)
 {
     __local real ls[CSM_WG];
+    __local int lc[CSM_WG];
     const int c = get_group_id(0);
     const int t = get_local_id(0);
+    if (c == loss_group) {
+        group_loss_sums(stats, correct, slot, row_loss, row_correct, B, ls, lc);
+        return;
+    }
+    if (c == sumsq_group) {
+        const real sq = group_sum_squares(ls, w, NCLASS * NFEAT);
+        if (t == 0)
+            sumsq[slot] = sq;
+        return;
+    }
     real acc = 0, comp = 0;
     for (int i = t; i < B; i += CSM_WG)
         kahan_add(&acc, &comp, delta[(size_t)i * NCLASS + c]);

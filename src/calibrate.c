@@ -205,13 +205,13 @@ static double time_path(csm_model *m, const csm_dataset *d, size_t B, csm_path p
     csm_block b = csm_dataset_block(d, 0, B);
     const double scale = 1.0 / (double)B;
     double best = INFINITY, spent = 0;
-    csm_status st = csm_enqueue_batch_grad(&w, m, &b, scale, 0, 0);
+    csm_status st = csm_enqueue_batch_grad(&w, m, &b, scale, 0, 0, 0);
     if (st == CSM_OK && clFinish(ctx->queue) != CL_SUCCESS)
         st = CSM_ERR_OPENCL;
     for (int rep = 0; st == CSM_OK && rep < 5 && spent < 0.25; rep++) {
         double t0 = csm_now_seconds();
         for (int i = 0; st == CSM_OK && i < 3; i++)
-            st = csm_enqueue_batch_grad(&w, m, &b, scale, 0, 0);
+            st = csm_enqueue_batch_grad(&w, m, &b, scale, 0, 0, 0);
         if (st == CSM_OK && clFinish(ctx->queue) != CL_SUCCESS)
             st = CSM_ERR_OPENCL;
         double dt = csm_now_seconds() - t0;

@@ -383,14 +383,15 @@ static csm_status enqueue_split_grad(csm_work *w, const csm_block *b, size_t S, 
     return st;
 }
 
-csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate)
+csm_status csm_enqueue_grad(csm_work *w, const csm_model *m, const csm_block *b, int accumulate,
+                            int extras, size_t slot)
 {
     // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
     size_t S = w->split, Bc = S > 1 ? b->B / S : 0;
     csm_status st;
     if (w->path == CSM_PATH_TILED)
-        return csm_tiled_enqueue_grad(w, b, accumulate);
-    if (w->path == CSM_PATH_SPARSE)
+        st = csm_tiled_enqueue_grad(w, b, accumulate); /* with the bias sums */
+    else if (w->path == CSM_PATH_SPARSE)
         st = csm_sparse_enqueue_dweight(w, b, accumulate);
     else if (S > 1 && Bc >= 1)
         st = enqueue_split_grad(w, b, S, Bc, accumulate);
@@ -401,18 +402,36 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate)
         return st;
     csm_context *ctx = w->ctx;
     cl_kernel k = w->k_bias_grad;
-    cl_int n = (cl_int)b->B, acc = accumulate;
+    /* groups 0 .. C-1 sum the bias columns (but on the tiled path, whose
+     * gradient kernel has done it); the extras get a group each after them */
+    cl_int groups = w->path == CSM_PATH_TILED ? 0 : (cl_int)w->C;
+    cl_int loss_group = extras & CSM_GRAD_LOSS ? groups++ : -1;
+    cl_int sumsq_group = extras & CSM_GRAD_SUMSQ ? groups++ : -1;
+    if (groups == 0)
+        return CSM_OK;
+    /* unused pointer arguments still need a valid buffer */
+    cl_mem weight = extras & CSM_GRAD_SUMSQ ? m->weight : w->dweight;
+    cl_int n = (cl_int)b->B, acc = accumulate, s = (cl_int)slot;
     st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->dbias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->out);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof n, &n);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof acc, &acc);
-    size_t global = w->C * CSM_WG, local = CSM_WG;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->stats);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &w->correct);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->sumsq);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &w->out);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &w->row_loss);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &w->row_correct);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof(cl_mem), &weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof n, &n);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof acc, &acc);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 11, sizeof loss_group, &loss_group);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof sumsq_group, &sumsq_group);
+    size_t global = (size_t)groups * CSM_WG, local = CSM_WG;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "bias_grad");
     return st;
 }
 
 static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, int mode,
-                                double scale, size_t slot, int accumulate)
+                                double scale, size_t slot, int accumulate, int sumsq)
 {
     csm_context *ctx = w->ctx;
     const csm_dataset *d = b->d;
@@ -459,31 +478,42 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
     k = w->k_fused_reduce;
     cl_int s = (cl_int)slot, G = (cl_int)groups, grad = (mode & CSM_COMPUTE_GRAD) != 0,
            acc = accumulate;
+    /* ||W||^2 takes one work-group past those of the partials: no launch
+     * of its own (fused_step does not write W, so it is W before the step) */
+    size_t rglobal = grad ? round_up(w->C * w->k + w->C, CSM_WG) : CSM_WG, rlocal = CSM_WG;
+    cl_int sumsq_group = sumsq ? (cl_int)(rglobal / CSM_WG) : -1;
+    if (sumsq)
+        rglobal += CSM_WG;
+    /* unused pointer arguments still need a valid buffer */
+    cl_mem weight = sumsq ? m->weight : w->dweight;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->dweight);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->dbias);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &w->stats);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->correct);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &w->partial);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &w->gstats);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof(cl_mem), &w->gcorrect);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof G, &G);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof grad, &grad);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof acc, &acc);
-    size_t rglobal = grad ? round_up(w->C * w->k + w->C, CSM_WG) : CSM_WG;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &rglobal, NULL, "fused_reduce");
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &w->sumsq);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &w->partial);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof(cl_mem), &w->gstats);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof(cl_mem), &w->gcorrect);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof(cl_mem), &weight);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof G, &G);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 11, sizeof grad, &grad);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof acc, &acc);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 13, sizeof sumsq_group, &sumsq_group);
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &rglobal, &rlocal, "fused_reduce");
     return st;
 }
 
 csm_status csm_enqueue_batch_grad(csm_work *w, csm_model *m, const csm_block *b, double scale,
-                                  size_t slot, int accumulate)
+                                  size_t slot, int accumulate, int sumsq)
 {
     if (w->path == CSM_PATH_FUSED)
-        return enqueue_fused(w, m, b, CSM_COMPUTE_GRAD, scale, slot, accumulate);
+        return enqueue_fused(w, m, b, CSM_COMPUTE_GRAD, scale, slot, accumulate, sumsq);
     csm_status st = csm_enqueue_logits(w, m, b);
     if (st == CSM_OK) st = csm_enqueue_softmax(w, m, b, CSM_WRITE_DELTA, scale);
-    if (st == CSM_OK) st = csm_enqueue_reduce(w, slot, b->B);
-    if (st == CSM_OK) st = csm_enqueue_grad(w, b, accumulate);
+    /* the loss sums (and ||W||^2) in the bias-sum launch */
+    const int extras = CSM_GRAD_LOSS | (sumsq ? CSM_GRAD_SUMSQ : 0);
+    if (st == CSM_OK) st = csm_enqueue_grad(w, m, b, accumulate, extras, slot);
     return st;
 }
 
@@ -491,7 +521,7 @@ csm_status csm_enqueue_block_forward(csm_work *w, csm_model *m, const csm_block 
                                      size_t slot)
 {
     if (w->path == CSM_PATH_FUSED)
-        return enqueue_fused(w, m, b, mode, 1.0, slot, 0);
+        return enqueue_fused(w, m, b, mode, 1.0, slot, 0, 0);
     csm_status st = csm_enqueue_logits(w, m, b);
     if (st == CSM_OK) st = csm_enqueue_softmax(w, m, b, mode, 1.0);
     if (st == CSM_OK && (b->labels || b->targets)) st = csm_enqueue_reduce(w, slot, b->B);
@@ -508,11 +538,8 @@ csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, si
     csm_context *ctx = m->ctx;
     g->ctx = ctx;
     const size_t es = csm_real_size(m->precision);
-    csm_status st = csm_get_kernel(ctx, &g->k_rows, "gather.cl", "gather_rows", m->precision,
+    csm_status st = csm_get_kernel(ctx, &g->k_batch, "gather.cl", "gather_batch", m->precision,
                                    m->C, m->k);
-    if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &g->k_targets, "gather.cl", "gather_targets", m->precision,
-                            m->C, m->k);
     /* rows read through the permutation: only the targets move */
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &g->xb, g->in_place ? 0 : cap * m->k * es, "batch features");
@@ -538,36 +565,31 @@ csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, s
                               size_t B)
 {
     csm_context *ctx = g->ctx;
-    cl_int s = (cl_int)start, n = (cl_int)B, has_labels = d->labels != NULL;
-    cl_kernel k = g->k_rows;
-    csm_status st = CSM_OK;
-    if (!g->in_place) {
-        st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->xb);
-        if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &d->x);
-        if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &idx);
-        if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof s, &s);
-        if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-        size_t global[2] = {d->k, B};
-        if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, NULL, "gather_rows");
-    }
-    k = g->k_targets;
+    cl_kernel k = g->k_batch;
+    /* rows read through the permutation: only the targets move */
+    cl_int has_rows = !g->in_place, has_labels = d->labels != NULL,
+           has_weights = d->weights != NULL;
+    cl_int s = (cl_int)start, n = (cl_int)B;
     /* unused pointer arguments still need a valid buffer */
-    cl_mem y = d->labels ? d->labels : g->yb, t = d->targets ? d->targets : g->tb;
-    cl_mem wt = d->weights ? d->weights : g->wb;
-    cl_int has_weights = d->weights != NULL;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->yb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &g->tb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &g->wb);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &t);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &wt);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof has_labels, &has_labels);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof has_weights, &has_weights);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof n, &n);
-    size_t g1 = B;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "gather_targets");
+    cl_mem x = has_rows ? d->x : g->xb, y = d->labels ? d->labels : g->yb;
+    cl_mem t = d->targets ? d->targets : g->tb, wt = d->weights ? d->weights : g->wb;
+    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g->xb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &g->yb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &g->tb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &g->wb);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &x);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &y);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &t);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof(cl_mem), &wt);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof(cl_mem), &idx);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof has_rows, &has_rows);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof has_labels, &has_labels);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 11, sizeof has_weights, &has_weights);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof s, &s);
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 13, sizeof n, &n);
+    /* one item per feature of a row (see gather.cl) */
+    size_t global[2] = {has_rows ? d->k : 1, B};
+    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, NULL, "gather_batch");
     return st;
 }
 
@@ -749,7 +771,7 @@ csm_status csm_enqueue_dataset(csm_work *w, csm_model *m, const csm_dataset *d, 
         csm_block b = csm_dataset_block(d, r, B);
         // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
         if (grad)
-            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / d->weight_sum, i, i > 0);
+            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / d->weight_sum, i, i > 0, 0);
         else
             st = csm_enqueue_block_forward(w, m, &b, 0, i);
     }

@@ -107,7 +107,7 @@ typedef struct csm_block {
  * GEMMs need them contiguous (the fused path reads through the permutation). */
 typedef struct csm_gather {
     csm_context *ctx;
-    cl_kernel k_rows, k_targets;
+    cl_kernel k_batch;
     cl_mem xb; /* (cap, k) */
     cl_mem yb; /* (cap) int labels */
     cl_mem tb; /* (cap, C) soft targets, or a placeholder */
@@ -120,7 +120,7 @@ typedef struct csm_gather {
 csm_status csm_gather_init(csm_gather *g, csm_model *m, const csm_dataset *d, size_t cap,
                            int rows_in_place);
 void csm_gather_free(csm_gather *g);
-/* xb, yb/tb = dataset rows idx[start .. start + B) */
+/* xb, yb/tb, wb = dataset rows idx[start .. start + B), in one launch */
 csm_status csm_enqueue_gather(csm_gather *g, const csm_dataset *d, cl_mem idx, size_t start,
                               size_t B);
 /* The gathered rows idx[start .. start + B) as a block: contiguous copies
@@ -151,12 +151,21 @@ csm_status csm_enqueue_reduce(csm_work *w, size_t slot, size_t B);
 csm_status csm_read_sums(csm_work *w, size_t nblocks, double *loss_sum, double *correct_sum);
 /* sumsq[slot] = ||W||^2 */
 csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot);
-/* dweight (+)= delta^T X; dbias (+)= column sums of delta */
-csm_status csm_enqueue_grad(csm_work *w, const csm_block *b, int accumulate);
+/* What csm_enqueue_grad's bias-sum launch also does, so a step needs no
+ * launch of its own for these one-work-group reductions. */
+enum {
+    CSM_GRAD_LOSS = 1, /* stats[slot], correct[slot], as csm_enqueue_reduce */
+    CSM_GRAD_SUMSQ = 2 /* sumsq[slot] = ||W||^2, as csm_enqueue_sumsq (m's W) */
+};
+/* dweight (+)= delta^T X; dbias (+)= column sums of delta; the `extras`
+ * (CSM_GRAD_* flags) into slot. m is read only for CSM_GRAD_SUMSQ. */
+csm_status csm_enqueue_grad(csm_work *w, const csm_model *m, const csm_block *b, int accumulate,
+                            int extras, size_t slot);
 /* The whole backward-ready step for one block: logits, softmax delta scaled
- * by `scale`, loss into slot, gradient (accumulated if asked). */
+ * by `scale`, loss into slot, gradient (accumulated if asked), and with
+ * `sumsq` ||W||^2 into sumsq[slot] (the weights the step's gradient sees). */
 csm_status csm_enqueue_batch_grad(csm_work *w, csm_model *m, const csm_block *b, double scale,
-                                  size_t slot, int accumulate);
+                                  size_t slot, int accumulate, int sumsq);
 /* Forward-only pass of a block on either path: loss and correctness into
  * slot (with targets), and the outputs `mode` asks for (CSM_WRITE_LOGITS:
  * S + b into w->logits, CSM_WRITE_PROBS: into w->out; without targets the

@@ -14,11 +14,9 @@
 #include "rng.h"
 #include "solver.h"
 
-/* Optimizer state and kernels for one parameter tensor. */
-typedef struct param_slot {
-    cl_mem param, grad, m, v;
-    cl_int count;
-} param_slot;
+/* Steps enqueued between clFlush calls: a GPU starts on an epoch while the
+ * host is still enqueuing it, instead of at the epoch's read-back. */
+#define CSM_FLUSH_STEPS 16
 
 typedef struct first_order {
     csm_solve *s;
@@ -30,28 +28,37 @@ typedef struct first_order {
     csm_gather g;
     cl_mem idx; /* the permutation */
     int32_t *perm;
-    param_slot p[2]; /* weight, bias */
-    cl_kernel k_update;
+    cl_kernel k_update; /* W and b in one launch */
     double step_scale; /* n / (B sum w): a step's gradient estimates J's */
 } first_order;
 
-static csm_status enqueue_update(first_order *fo, param_slot *ps, double l2)
+/* W and b updated by one launch (kernels/update.cl); L2 on W only. */
+static csm_status enqueue_update(first_order *fo)
 {
     csm_context *ctx = fo->ctx;
     const csm_train_options *o = fo->s->opt;
     csm_model *model = fo->s->model;
     csm_precision prec = model->precision;
     cl_kernel k = fo->k_update;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &ps->param);
-    cl_uint a = 1;
-    if (o->solver == CSM_MOMENTUM && st == CSM_OK)
-        st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->v);
-    if (o->solver == CSM_ADAM && st == CSM_OK) {
-        st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->m);
-        if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->v);
+    // buffers: w, b, then the state per tensor (v or m, v), then dw, db
+    cl_mem bufs[8];
+    cl_uint nb = 0;
+    bufs[nb++] = model->weight;
+    bufs[nb++] = model->bias;
+    if (o->solver == CSM_ADAM) {
+        bufs[nb++] = model->state.m[0];
+        bufs[nb++] = model->state.m[1];
     }
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_mem), &ps->grad);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, a++, sizeof(cl_int), &ps->count);
+    if (o->solver == CSM_MOMENTUM || o->solver == CSM_ADAM) {
+        bufs[nb++] = model->state.v[0];
+        bufs[nb++] = model->state.v[1];
+    }
+    bufs[nb++] = fo->work.dweight;
+    bufs[nb++] = fo->work.dbias;
+    csm_status st = CSM_OK;
+    cl_uint a = 0;
+    for (; a < nb && st == CSM_OK; a++)
+        st = csm_set_arg(ctx, k, a, sizeof(cl_mem), &bufs[a]);
     if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, fo->s->lr);
     if (o->solver == CSM_MOMENTUM && st == CSM_OK)
         st = csm_set_real_arg(ctx, k, a++, prec, o->momentum);
@@ -60,7 +67,7 @@ static csm_status enqueue_update(first_order *fo, param_slot *ps, double l2)
         if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->beta2);
         if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->epsilon);
     }
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, l2);
+    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, fo->s->l2);
     if (o->solver == CSM_ADAM && st == CSM_OK) {
         double t = (double)model->state.steps;
         double bc1 = 1.0 - pow(o->beta1, t);
@@ -68,8 +75,11 @@ static csm_status enqueue_update(first_order *fo, param_slot *ps, double l2)
         st = csm_set_real_arg(ctx, k, a++, prec, bc1);
         if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, bc2);
     }
-    size_t global = ((size_t)ps->count + CSM_WG - 1) / CSM_WG * CSM_WG;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "update");
+    // work-groups of CSM_WG items: W's (C*k rounded up), then b's (C rounded up)
+    const size_t gw = (model->C * model->k + CSM_WG - 1) / CSM_WG;
+    const size_t gb = (model->C + CSM_WG - 1) / CSM_WG;
+    size_t global = (gw + gb) * CSM_WG, local = CSM_WG;
+    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "update");
     return st;
 }
 
@@ -98,12 +108,6 @@ static csm_status first_order_init(first_order *fo)
     st = csm_get_kernel(ctx, &fo->k_update, "update.cl", update, m->precision, m->C, m->k);
     if (st == CSM_OK)
         st = csm_model_state_prepare(m, o->solver);
-    if (st == CSM_OK) {
-        fo->p[0] = (param_slot){m->weight, fo->work.dweight, m->state.m[0], m->state.v[0],
-                                (cl_int)(m->C * m->k)};
-        fo->p[1] = (param_slot){m->bias, fo->work.dbias, m->state.m[1], m->state.v[1],
-                                (cl_int)m->C};
-    }
     if (st == CSM_OK && fo->gather)
         st = csm_gather_init(&fo->g, m, d, fo->B, fo->work.path == CSM_PATH_TILED);
     if (st == CSM_OK && fo->permute) {
@@ -163,15 +167,18 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
             b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
                             fo->permute ? fo->idx : NULL, start, d->weights};
         }
-        if (st == CSM_OK && s->l2 > 0)
-            st = csm_enqueue_sumsq(&fo->work, s->model, t);
-        /* a short last batch is scaled by its own size, like every batch */
+        /* a short last batch is scaled by its own size, like every batch;
+         * ||W||^2 for the epoch's L2 term comes with the gradient */
         double scale = fo->step_scale * (double)fo->B / (double)B;
         if (st == CSM_OK)
-            st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0);
+            st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
         s->model->state.steps++;
-        if (st == CSM_OK) st = enqueue_update(fo, &fo->p[0], s->l2);
-        if (st == CSM_OK) st = enqueue_update(fo, &fo->p[1], 0.0);
+        if (st == CSM_OK) st = enqueue_update(fo);
+        if (st == CSM_OK && (t + 1) % CSM_FLUSH_STEPS == 0 && t + 1 < fo->steps) {
+            cl_int rc = clFlush(ctx->queue);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(ctx, rc, "clFlush");
+        }
     }
     return st;
 }

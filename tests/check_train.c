@@ -8,6 +8,7 @@
 
 #include "problem.h"
 #include "reference.h"
+#include "rng.h"
 #include "testutil.h"
 
 static double atol_for(csm_precision p) { return p == CSM_FLOAT32 ? 2e-5 : 1e-12; }
@@ -153,6 +154,166 @@ START_TEST(test_momentum_and_adam_match_reference)
         expect_params(m, p.W, p.b, p.C, p.k, prec, opt == CSM_ADAM ? 100 : 4,
                       opt == CSM_ADAM ? "adam" : "momentum");
         free(g), free(mo), free(v);
+        csm_model_free(m);
+        csm_dataset_free(d);
+        problem_free(&p);
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* The first-order optimizers written out on top of the reference gradient,
+ * for steps over any rows: L2 on W only, never on the bias. */
+typedef struct ref_opt {
+    csm_solver solver;
+    double lr, l2;
+    long t;          /* steps so far (Adam's bias correction) */
+    double *m, *v;   /* (C*k + C) moments, W's then b's */
+    double *g;       /* (C*k + C) scratch */
+} ref_opt;
+
+static ref_opt ref_opt_make(csm_solver solver, double lr, double l2, size_t np)
+{
+    ref_opt r = {solver, lr, l2, 0, calloc(np, sizeof(double)), calloc(np, sizeof(double)),
+                 malloc(np * sizeof(double))};
+    ck_assert(r.m && r.v && r.g);
+    return r;
+}
+
+static void ref_opt_free(ref_opt *r) { free(r->m), free(r->v), free(r->g); }
+
+/* One step on rows X (B, k): f times the reference's (weighted) mean
+ * gradient, + l2 W on W, then SGD, momentum (0.9) or Adam (0.9, 0.999,
+ * 1e-8, the library's defaults). */
+static void ref_opt_step(ref_opt *r, double *W, double *b, const double *X, const int32_t *y,
+                         const double *T, const double *wts, size_t B, size_t k, size_t C,
+                         double f)
+{
+    const size_t nw = C * k, np = nw + C;
+    ref_backward(r->g, r->g + nw, X, y, T, wts, W, b, B, k, C, 0.0);
+    r->t++;
+    for (size_t q = 0; q < np; q++) {
+        double *p = q < nw ? &W[q] : &b[q - nw];
+        const double g = f * r->g[q] + (q < nw ? r->l2 * *p : 0.0);
+        if (r->solver == CSM_SGD) {
+            *p -= r->lr * g;
+        } else if (r->solver == CSM_MOMENTUM) {
+            r->v[q] = 0.9 * r->v[q] + g;
+            *p -= r->lr * r->v[q];
+        } else {
+            r->m[q] = 0.9 * r->m[q] + 0.1 * g;
+            r->v[q] = 0.999 * r->v[q] + 0.001 * g * g;
+            const double mh = r->m[q] / (1 - pow(0.9, (double)r->t));
+            const double vh = r->v[q] / (1 - pow(0.999, (double)r->t));
+            *p -= r->lr * mh / (sqrt(vh) + 1e-8);
+        }
+    }
+}
+
+/* W and b are updated by one launch: with a strong L2 term the bias must
+ * still get none. SGD, momentum and Adam over unshuffled minibatches (a
+ * short last one), C*k = 651 so W's last work-group is partial, both
+ * precisions, against the optimizers written out above. */
+START_TEST(test_update_l2_on_weights_only)
+{
+    csm_context *ctx = test_context();
+    const size_t n = 50, k = 93, C = 7, batch = 16;
+    for (int pi = 0; pi < 2; pi++) {
+        csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
+        if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
+            continue;
+        for (int opt = CSM_SGD; opt <= CSM_ADAM; opt++) {
+            problem p = problem_make(n, k, C, prec, 0, 70 + (uint64_t)opt);
+            csm_dataset *d = problem_dataset(&p, ctx);
+            csm_model *m = problem_model(&p, ctx);
+            const double lr = opt == CSM_ADAM ? 0.01 : 0.05, l2 = 0.5;
+            csm_train_options o;
+            opts_plain(&o, 2, lr, batch, l2);
+            o.solver = (csm_solver)opt;
+            ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+            ref_opt r = ref_opt_make((csm_solver)opt, lr, l2, C * k + C);
+            for (int e = 0; e < 2; e++)
+                for (size_t row = 0; row < n; row += batch) {
+                    size_t B = n - row < batch ? n - row : batch;
+                    ref_opt_step(&r, p.W, p.b, p.X + row * k, p.y + row, NULL, NULL, B, k, C, 1.0);
+                }
+            /* 8 steps; Adam divides by sqrt(v), so its relative error is larger */
+            expect_params(m, p.W, p.b, C, k, prec, opt == CSM_ADAM ? 20 : 8,
+                          opt == CSM_ADAM ? "adam, l2" : opt == CSM_MOMENTUM ? "momentum, l2" : "sgd, l2");
+            ref_opt_free(&r);
+            csm_model_free(m);
+            csm_dataset_free(d);
+            problem_free(&p);
+        }
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Shuffled minibatches with soft targets and sample weights: on the
+ * CLBlast path one gather launch copies the rows, target rows and weights
+ * of each batch; on the fused path the kernel reads them through the
+ * permutation; on the tiled path the targets and weights are gathered and
+ * the rows read in place. Each against the reference on the same batches: epoch e's
+ * permutation is the seed's stream e (solver_first.c), each step's
+ * gradient sum_batch w_i (O_i - T_i) x_i * n / (B sum_all w). */
+START_TEST(test_shuffled_soft_weighted_match_reference)
+{
+    csm_context *ctx = test_context();
+    const size_t n = 45, k = 13, C = 7, batch = 8, steps = 6;
+    const int epochs = 2;
+    static const char *const paths[3] = {"clblast", "fused", "tiled"};
+    for (int run = 0; run < 6; run++) {
+        csm_precision prec = run >= 3 ? CSM_FLOAT64 : CSM_FLOAT32;
+        if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
+            continue;
+        setenv("CLSOFTMAX_PATH", paths[run % 3], 1);
+        problem p = problem_make(n, k, C, prec, 1, 90 + (uint64_t)run);
+        double *wts = malloc(n * sizeof *wts), wsum = 0;
+        uint64_t ws = 31;
+        csm_fill_uniform(wts, n, &ws, 0.2, 3.0);
+        wts[n / 3] = 0;
+        for (size_t i = 0; i < n; i++)
+            wsum += wts[i];
+        csm_dataset *d = problem_dataset(&p, ctx);
+        ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
+        csm_model *m = problem_model(&p, ctx);
+        csm_train_options o;
+        opts_plain(&o, epochs, 0.1, batch, 0.01);
+        o.solver = CSM_MOMENTUM;
+        o.shuffle = 1;
+        o.seed = 5;
+        ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+
+        ref_opt r = ref_opt_make(CSM_MOMENTUM, 0.1, 0.01, C * k + C);
+        int32_t *perm = malloc(n * sizeof *perm);
+        double *Xb = malloc(batch * k * sizeof *Xb), *Tb = malloc(batch * C * sizeof *Tb);
+        double wb[8];
+        for (int e = 0; e < epochs; e++) {
+            csm_rng rng;
+            csm_rng_seed_stream(&rng, 5, (uint64_t)e);
+            for (size_t i = 0; i < n; i++)
+                perm[i] = (int32_t)i;
+            csm_rng_shuffle(&rng, perm, n);
+            for (size_t row = 0; row < n; row += batch) {
+                size_t B = n - row < batch ? n - row : batch;
+                double bsum = 0;
+                for (size_t i = 0; i < B; i++) {
+                    size_t src = (size_t)perm[row + i];
+                    memcpy(Xb + i * k, p.X + src * k, k * sizeof *Xb);
+                    memcpy(Tb + i * C, p.T + src * C, C * sizeof *Tb);
+                    wb[i] = wts[src];
+                    bsum += wb[i];
+                }
+                /* the reference's mean is over sum_batch w: rescale */
+                double f = bsum * (double)n / ((double)B * wsum);
+                ref_opt_step(&r, p.W, p.b, Xb, NULL, Tb, wb, B, k, C, f);
+            }
+        }
+        expect_params(m, p.W, p.b, C, k, prec, (double)(epochs * steps),
+                      run & 1 ? "fused, shuffled soft weighted" : "clblast, shuffled soft weighted");
+        free(perm), free(Xb), free(Tb), free(wts);
+        ref_opt_free(&r);
         csm_model_free(m);
         csm_dataset_free(d);
         problem_free(&p);
@@ -433,6 +594,7 @@ int main(void)
         test_minibatch_sequence_matches_reference,
         test_split_k_training_matches_reference,
         test_momentum_and_adam_match_reference,
+        test_update_l2_on_weights_only,
         test_full_batch_loss_decreases,
         test_separable_reaches_99_percent,
         test_deterministic_by_seed,
@@ -443,6 +605,7 @@ int main(void)
     TCase *both = tcase_create("both-paths");
     tcase_set_timeout(both, CSM_DEVICE_TIMEOUT);
     tcase_add_test(both, test_paths_agree_shuffled_u8);
+    tcase_add_test(both, test_shuffled_soft_weighted_match_reference);
     suite_add_tcase(s, both);
     return csm_test_main(s, 1);
 }
