@@ -8,7 +8,7 @@
  *
  * Both are outer-product micro-kernels, so neither needs a horizontal sum:
  * logits broadcast one feature of RT rows against NV vectors of classes of
- * the transposed weights WT (k, CP); the gradient broadcasts the deltas of
+ * the transposed weights WT (packed by class tiles); the gradient broadcasts the deltas of
  * QC classes against NV vectors of one row's features. RT x NV and QC x NV
  * accumulators (24 with the defaults) stay in registers.
  *
@@ -18,7 +18,7 @@
  * Extra defines: VEC (vector width: the device's preferred one), NV
  * (vectors per tile), RT (rows per logits tile), QC (classes per gradient
  * tile), KC (rows per gradient panel), FTI (feature tiles per gradient
- * item), CP (C rounded up to VEC:
+ * item), KP (features per logits panel), CP (C rounded up to VEC:
  * WT's row stride), X_U8 (features stored as bytes, value = byte / 255). */
 
 
@@ -39,24 +39,98 @@ typedef real xelem;
 #define XLOADV(i, p) VLOAD(i, p)
 #endif
 
-/* WT (k, CP) = W^T with the columns past C zero, so that class tiles are
- * whole vectors. */
+/* The first n (0 < n < VEC) elements of a vector to and from memory,
+ * without a private array: one would make the compiler keep the whole
+ * accumulator tile in memory (measured: spills in the inner loop). */
+#define PART_ELEM(u) (n > (u) ? p[u] : (real)0)
+static inline realv load_part(__global const real *p, const int n)
+{
+#if VEC == 16
+    return (realv)(PART_ELEM(0), PART_ELEM(1), PART_ELEM(2), PART_ELEM(3), PART_ELEM(4),
+                   PART_ELEM(5), PART_ELEM(6), PART_ELEM(7), PART_ELEM(8), PART_ELEM(9),
+                   PART_ELEM(10), PART_ELEM(11), PART_ELEM(12), PART_ELEM(13), PART_ELEM(14),
+                   (real)0);
+#elif VEC == 8
+    return (realv)(PART_ELEM(0), PART_ELEM(1), PART_ELEM(2), PART_ELEM(3), PART_ELEM(4),
+                   PART_ELEM(5), PART_ELEM(6), (real)0);
+#else
+    return (realv)(PART_ELEM(0), PART_ELEM(1), PART_ELEM(2), (real)0);
+#endif
+}
+
+static inline void store_part(const realv v, __global real *p, int n)
+{
+#if VEC == 16
+    CAT(REAL, 8) a = v.lo;
+    if (n >= 8) {
+        vstore8(a, 0, p);
+        a = v.hi;
+        p += 8;
+        n -= 8;
+    }
+#elif VEC == 8
+    CAT(REAL, 8) a = v;
+#endif
+#if VEC >= 8
+    CAT(REAL, 4) b = a.lo;
+    if (n >= 4) {
+        vstore4(b, 0, p);
+        b = a.hi;
+        p += 4;
+        n -= 4;
+    }
+#else
+    CAT(REAL, 4) b = v;
+#endif
+    CAT(REAL, 2) c = b.lo;
+    if (n >= 2) {
+        vstore2(c, 0, p);
+        c = b.hi;
+        p += 2;
+        n -= 2;
+    }
+    if (n >= 1)
+        p[0] = c.x;
+}
+
+/* WT = W^T packed by class tiles: tile t (classes [t TW, t TW + w), w =
+ * min(TW, CP - t TW), TW = NV VEC) is a (k, w) row-major block at t TW k,
+ * so the logits kernel streams each tile's weights contiguously; classes
+ * past C are zero, so tiles are whole vectors. */
+#define TW (NV * VEC)
 __kernel void tiled_transpose(__global real *WT, __global const real *W)
 {
     const int c = get_global_id(0);
     const int j = get_global_id(1);
-    if (c < CP && j < NFEAT)
-        WT[(size_t)j * CP + c] = c < NCLASS ? W[(size_t)c * NFEAT + j] : (real)0;
+    if (c >= CP || j >= NFEAT)
+        return;
+    const int t0 = c / TW * TW, w = min(TW, CP - t0);
+    WT[(size_t)t0 * NFEAT + (size_t)j * w + (c - t0)] =
+        c < NCLASS ? W[(size_t)c * NFEAT + j] : (real)0;
 }
 
-/* S rows of the tile, classes [c0, c0 + NVV VEC): acc[r][v] over all k. */
+/* S rows [i0, i0 + nr) of classes [c0, c0 + NVV VEC) (+)= their products
+ * over features [j0, j1): acc[r][v] starts at zero for the first panel,
+ * else from S (whose classes past C read as zero and are not stored). */
 #define LOGITS_TILE(NVV)                                                                  \
     {                                                                                     \
         realv acc[RT][NVV];                                                               \
-        _Pragma("unroll") for (int r = 0; r < RT; r++)                                    \
-            _Pragma("unroll") for (int v = 0; v < NVV; v++) acc[r][v] = (realv)(0);       \
-        __global const real *wt = WT + c0;                                                \
-        for (int j = 0; j < NFEAT; j++, wt += CP) {                                       \
+        if (j0 == 0) {                                                                    \
+            _Pragma("unroll") for (int r = 0; r < RT; r++)                                \
+                _Pragma("unroll") for (int v = 0; v < NVV; v++) acc[r][v] = (realv)(0);   \
+        } else {                                                                          \
+            _Pragma("unroll") for (int r = 0; r < RT; r++) {                              \
+                __global const real *sr = S + (size_t)(i0 + min(r, nr - 1)) * NCLASS + c0; \
+                _Pragma("unroll") for (int v = 0; v < NVV; v++) {                         \
+                    if (c0 + (v + 1) * VEC <= NCLASS)                                     \
+                        acc[r][v] = VLOAD(v, sr);                                         \
+                    else                                                                  \
+                        acc[r][v] = load_part(sr + v * VEC, NCLASS - c0 - v * VEC);       \
+                }                                                                         \
+            }                                                                             \
+        }                                                                                 \
+        __global const real *wt = WT + (size_t)c0 * NFEAT + (size_t)j0 * (NVV * VEC);     \
+        for (int j = j0; j < j1; j++, wt += NVV * VEC) {                                  \
             realv wv[NVV];                                                                \
             _Pragma("unroll") for (int v = 0; v < NVV; v++) wv[v] = VLOAD(v, wt);         \
             _Pragma("unroll") for (int r = 0; r < RT; r++) {                              \
@@ -68,47 +142,56 @@ __kernel void tiled_transpose(__global real *WT, __global const real *W)
         for (int r = 0; r < nr; r++) {                                                    \
             __global real *sr = S + (size_t)(i0 + r) * NCLASS + c0;                       \
             _Pragma("unroll") for (int v = 0; v < NVV; v++) {                             \
-                if (c0 + (v + 1) * VEC <= NCLASS) {                                       \
+                if (c0 + (v + 1) * VEC <= NCLASS)                                         \
                     VSTORE(acc[r][v], v, sr);                                             \
-                } else {                                                                  \
-                    real tmp[VEC];                                                        \
-                    VSTORE(acc[r][v], 0, tmp);                                            \
-                    for (int u = 0; u < VEC && c0 + v * VEC + u < NCLASS; u++)            \
-                        sr[v * VEC + u] = tmp[u];                                         \
-                }                                                                         \
+                else if (c0 + v * VEC < NCLASS)                                           \
+                    store_part(acc[r][v], sr + v * VEC, NCLASS - c0 - v * VEC);           \
             }                                                                             \
         }                                                                                 \
     }
 
-/* S (B, C) = X_rows W^T for step rows [i0, i0 + RT) per work-item (rows
- * past B repeat the last row and are not stored). */
+/* S (B, C) = X_rows W^T for step rows [i_begin, i_begin + rows) per
+ * work-item, rows a multiple of RT. The features go in panels of KP: a
+ * panel of WT (KP, NV VEC per class tile) stays in cache while every
+ * row tile of the item uses it, so WT comes from memory once per item
+ * rather than once per RT rows (at k = 4096, C = 1000, WT is 16 MB in
+ * float32, past L2 and, in float64, L3). The running sums of a panel go
+ * to S. Rows past B repeat the last row and are not stored. */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tiled_logits(__global real *S, __global const xelem *x, __global const int *idx,
-                  const int use_idx, const int start, const int B, __global const real *WT)
+                  const int use_idx, const int start, const int B, __global const real *WT,
+                  const int rows)
 {
-    const int i0 = get_global_id(0) * RT;
-    if (i0 >= B)
+    const int i_begin = get_global_id(0) * rows;
+    if (i_begin >= B)
         return;
-    const int nr = min(RT, B - i0);
-    __global const xelem *xr[RT];
-    for (int r = 0; r < RT; r++) {
-        const int i = start + min(i0 + r, B - 1);
-        xr[r] = x + (size_t)(use_idx ? idx[i] : i) * NFEAT;
-    }
-    int c0 = 0;
-    for (; c0 + NV * VEC <= CP; c0 += NV * VEC)
-        LOGITS_TILE(NV)
-    const int rest = (CP - c0) / VEC;
+    const int i_end = min(i_begin + rows, B);
+    for (int j0 = 0; j0 < NFEAT; j0 += KP) {
+        const int j1 = min(j0 + KP, NFEAT);
+        for (int c0 = 0; c0 < CP; c0 += NV * VEC) {
+            const int nvec = min(NV, (CP - c0) / VEC);
+            for (int i0 = i_begin; i0 < i_end; i0 += RT) {
+                const int nr = min(RT, i_end - i0);
+                __global const xelem *xr[RT];
+                for (int r = 0; r < RT; r++) {
+                    const int i = start + min(i0 + r, i_end - 1);
+                    xr[r] = x + (size_t)(use_idx ? idx[i] : i) * NFEAT;
+                }
+                if (nvec == NV)
+                    LOGITS_TILE(NV)
 #if NV > 3
-    if (rest == 3)
-        LOGITS_TILE(3)
+                else if (nvec == 3)
+                    LOGITS_TILE(3)
 #endif
 #if NV > 2
-    if (rest == 2)
-        LOGITS_TILE(2)
+                else if (nvec == 2)
+                    LOGITS_TILE(2)
 #endif
-    if (rest == 1)
-        LOGITS_TILE(1)
+                else
+                    LOGITS_TILE(1)
+            }
+        }
+    }
 }
 
 /* db[c0 .. c1) (+)= the panel's column sums of D, by the items of the
@@ -188,11 +271,11 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
                     if (keep)                                                             \
                         o += VLOAD(v, dw);                                                \
                     VSTORE(o, v, dw);                                                     \
-                } else {                                                                  \
-                    real tmp[VEC];                                                        \
-                    VSTORE(acc[q][v], 0, tmp);                                            \
-                    for (int u = 0; v * VEC + u < nf; u++)                                \
-                        dw[v * VEC + u] = keep ? dw[v * VEC + u] + tmp[u] : tmp[u];       \
+                } else if (v * VEC < nf) {                                                \
+                    realv o = acc[q][v];                                                  \
+                    if (keep)                                                             \
+                        o += load_part(dw + v * VEC, nf - v * VEC);                       \
+                    store_part(o, dw + v * VEC, nf - v * VEC);                            \
                 }                                                                         \
             }                                                                             \
         }                                                                                 \

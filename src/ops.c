@@ -78,7 +78,7 @@ csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
         return CSM_OK;
     }
     const int cpu = !strcmp(ctx->info.device_type, "cpu");
-    *out = !cpu ? CSM_PATH_CLBLAST : C <= CSM_FUSED_MAX_C ? CSM_PATH_FUSED : CSM_PATH_TILED;
+    *out = !cpu ? CSM_PATH_CLBLAST : C <= CSM_FUSED_RULE_C ? CSM_PATH_FUSED : CSM_PATH_TILED;
     return CSM_OK;
 }
 

@@ -15,11 +15,15 @@ typedef enum csm_path {
     CSM_PATH_TILED = 3
 } csm_path;
 
-/* The path for a model shape on this device: CLSOFTMAX_PATH=clblast|fused
- * forces one; otherwise fused on CPU devices for C <= CSM_FUSED_MAX_C (one
- * read of X per step beats two GEMMs there: measured 3-9x at C = 32..100
- * and 1.3x at C = 256 on a 2-core EPYC, BENCHMARKS.md), CLBlast on GPUs and
- * for larger C, where its tuned GEMMs win. */
+/* The fixed rule, for steps too small to be worth measuring and for
+ * CLSOFTMAX_CALIBRATE=off (calibrate.c measures otherwise):
+ * CLSOFTMAX_PATH=clblast|fused|tiled forces one; else on CPU devices the
+ * fused kernel up to CSM_FUSED_RULE_C classes (one read of X per step; at
+ * C = 10 it measured 1.4x the tiled path's speed, at C = 100 a sixth of
+ * it) and the tiled kernels above; CLBlast on other devices, where its
+ * tuned GEMMs are the engine. The fused kernel keeps C accumulators in
+ * registers: past CSM_FUSED_MAX_C it is not a candidate at all. */
+#define CSM_FUSED_RULE_C 16
 #define CSM_FUSED_MAX_C 256
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out);
 const char *csm_path_name(csm_path p);
@@ -41,7 +45,7 @@ unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
 typedef struct csm_tile {
     unsigned nv, rt, qc, kc, fti;
 } csm_tile;
-#define CSM_TILE_DEFAULT ((csm_tile){4, 6, 6, 64, 4})
+#define CSM_TILE_DEFAULT ((csm_tile){4, 5, 6, 64, 4})
 
 /* Buffers and kernels for blocks of up to `cap` rows of one model shape. */
 typedef struct csm_work {
@@ -75,12 +79,13 @@ typedef struct csm_work {
     size_t sparse_cb, sparse_ncb; /* classes per item, class blocks */
     size_t sparse_q;    /* feature chunks per class block of csr_grad_rows */
     cl_mem wt;          /* sparse: (k, C) transposed weights, made on first need;
-                           tiled: (k, CP) */
+                           tiled: (k, CP) packed by class tiles */
     /* tiled path */
     csm_tile tile;
     unsigned tiled_vec; /* vector width */
     size_t tiled_cp;    /* C rounded up to the vector width */
     size_t tiled_nfi;   /* gradient items along the features */
+    size_t tiled_rows;  /* rows per logits item (a multiple of RT) */
     size_t tiled_cch, tiled_nch; /* classes per gradient chunk, chunks */
     cl_mem dbias_comp;  /* (C) compensation of the bias gradient's sums */
     cl_kernel k_tiled_transpose, k_tiled_logits, k_tiled_dweight;

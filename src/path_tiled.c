@@ -54,11 +54,17 @@ csm_status csm_tiled_init(csm_work *w, const csm_dataset *d)
     size_t per = (w->C + chunks - 1) / chunks;
     w->tiled_cch = round_up(per, t->qc);
     w->tiled_nch = (w->C + w->tiled_cch - 1) / w->tiled_cch;
-    char extra[160];
+    /* logits panel: 64 KiB of WT per class tile, at home in L2 */
+    const size_t kp = 65536 / (t->nv * w->tiled_vec * csm_real_size(w->prec));
+    /* logits items: up to 8 row tiles each, fewer when that would leave
+     * fewer than 4 items per compute unit */
+    size_t tiles = (w->cap + t->rt - 1) / t->rt, mt = (tiles + 4 * cu - 1) / (4 * cu);
+    w->tiled_rows = t->rt * (mt < 1 ? 1 : mt > 8 ? 8 : mt);
+    char extra[192];
     snprintf(extra, sizeof extra,
-             "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DCP=%zu",
+             "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu -DCP=%zu",
              d && d->x_u8 ? 1 : 0, w->tiled_vec, t->nv, t->rt, t->qc, t->kc, t->fti,
-             w->tiled_cp);
+             kp < 16 ? (size_t)16 : kp, w->tiled_cp);
     static const char *const names[] = {"tiled_transpose", "tiled_logits", "tiled_dweight"};
     cl_kernel *ks[] = {&w->k_tiled_transpose, &w->k_tiled_logits, &w->k_tiled_dweight};
     for (size_t i = 0; i < 3 && st == CSM_OK; i++)
@@ -79,7 +85,7 @@ static cl_mem block_x(const csm_block *b)
 
 csm_status csm_tiled_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
 {
-    // logits (B, C) = X_rows (B, k) . W (C, k)^T, through WT (k, CP)
+    // logits (B, C) = X_rows (B, k) . W (C, k)^T, through WT (k, CP) packed by class tiles
     csm_context *ctx = w->ctx;
     cl_kernel k = w->k_tiled_transpose;
     csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->wt);
@@ -98,7 +104,9 @@ csm_status csm_tiled_enqueue_logits(csm_work *w, csm_model *m, const csm_block *
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof start, &start);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof B, &B);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &w->wt);
-    size_t global = (b->B + w->tile.rt - 1) / w->tile.rt, local = 1;
+    cl_int rows = (cl_int)w->tiled_rows;
+    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof rows, &rows);
+    size_t global = (b->B + w->tiled_rows - 1) / w->tiled_rows, local = 1;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "tiled_logits");
     return st;
 }
