@@ -44,9 +44,9 @@
 
 /* The tiled path's candidate geometries (NV, RT, QC, KC, FTI). */
 static const csm_tile tile_candidates[] = {
-    {4, 6, 6, 64, 4},
-    {4, 6, 6, 128, 2},
-    {2, 8, 8, 64, 4},
+    {4, 5, 6, 64, 4},  /* the default */
+    {4, 4, 6, 128, 2}, /* longer gradient panels, fewer logits rows per tile */
+    {2, 8, 8, 64, 4},  /* narrow tiles: small C or k */
 };
 #define N_TILES (sizeof tile_candidates / sizeof *tile_candidates)
 
