@@ -29,6 +29,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks the library's interface. The shared library is built with
+ * -fvisibility=hidden, so only declarations carrying CSM_API are exported:
+ * an internal function can never become part of the ABI by accident. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define CSM_API __attribute__((visibility("default")))
+#else
+#define CSM_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -60,10 +69,10 @@ typedef enum csm_status {
 } csm_status;
 
 /* A short, static description of a status ("invalid size", ...). */
-const char *csm_status_string(csm_status status);
+CSM_API const char *csm_status_string(csm_status status);
 
 /* The library version, e.g. "0.1.0". */
-const char *csm_version(void);
+CSM_API const char *csm_version(void);
 
 typedef enum csm_precision { CSM_FLOAT32 = 0, CSM_FLOAT64 = 1 } csm_precision;
 
@@ -97,13 +106,14 @@ typedef struct csm_device_info {
 
 /* Lists every device of every platform. `list` may be NULL to count only;
  * otherwise up to `capacity` entries are written and *count is the total. */
-csm_status csm_list_devices(csm_device_info *list, size_t capacity, size_t *count,
-                            char *err, size_t err_len);
+CSM_API csm_status csm_list_devices(csm_device_info *list, size_t capacity, size_t *count,
+                                    char *err, size_t err_len);
 
 /* Resolves a selector (NULL: the CLSOFTMAX_DEVICE variable) to an index into
  * csm_list_devices()'s list. On no match, `err` lists every device with the
  * selector that picks it. */
-csm_status csm_select_device(const char *selector, size_t *index, char *err, size_t err_len);
+CSM_API csm_status csm_select_device(const char *selector, size_t *index, char *err,
+                                     size_t err_len);
 
 /* ----------------------------------------------------------------- contexts */
 
@@ -115,14 +125,15 @@ typedef void (*csm_log_fn)(csm_log_level level, const char *message, void *user)
  * holds the reason. Kernels are read from CLSOFTMAX_KERNEL_DIR when it is
  * set; otherwise from the installed data directory, then from the source
  * tree the library was built from. */
-csm_status csm_context_create(csm_context **out, const char *selector, char *err, size_t err_len);
-void csm_context_free(csm_context *ctx);
+CSM_API csm_status csm_context_create(csm_context **out, const char *selector, char *err,
+                                      size_t err_len);
+CSM_API void csm_context_free(csm_context *ctx);
 
 /* Detail about the last failure in this context ("" if none). */
-const char *csm_context_last_error(const csm_context *ctx);
-void csm_context_set_log_callback(csm_context *ctx, csm_log_fn fn, void *user);
+CSM_API const char *csm_context_last_error(const csm_context *ctx);
+CSM_API void csm_context_set_log_callback(csm_context *ctx, csm_log_fn fn, void *user);
 /* Information about the context's device. */
-const csm_device_info *csm_context_device(const csm_context *ctx);
+CSM_API const csm_device_info *csm_context_device(const csm_context *ctx);
 
 /* ----------------------------------------------------------------- datasets */
 
@@ -131,9 +142,11 @@ const csm_device_info *csm_context_device(const csm_context *ctx);
  * (n x n_classes soft targets, each row >= 0 and summing to 1 within 1e-6),
  * or neither (n_classes = 0) for a dataset used only for prediction.
  * Features must be finite. */
-csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision precision,
-                              const void *features, csm_dtype dtype, size_t n, size_t k,
-                              const int32_t *labels, const double *targets, size_t n_classes);
+CSM_API csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out,
+                                      csm_precision precision, const void *features,
+                                      csm_dtype dtype, size_t n, size_t k,
+                                      const int32_t *labels, const double *targets,
+                                      size_t n_classes);
 /* A sparse dataset in CSR form: row i's non-zeros are
  * values[row_ptr[i] .. row_ptr[i+1]) at columns col_idx[same], row_ptr
  * (n + 1 entries, 64-bit so nnz may pass 2^31) starting at 0 and
@@ -144,28 +157,30 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
  * for csm_dataset_create(), with the same results as the dense dataset of
  * the same matrix; the device holds the CSR arrays and a CSC copy (for the
  * gradient X^T D, without float atomics), nothing of size n k. */
-csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out, csm_precision precision,
-                                  size_t n, size_t k, const int64_t *row_ptr,
-                                  const int32_t *col_idx, const double *values,
-                                  const int32_t *labels, const double *targets,
-                                  size_t n_classes);
+CSM_API csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out,
+                                          csm_precision precision, size_t n, size_t k,
+                                          const int64_t *row_ptr, const int32_t *col_idx,
+                                          const double *values,
+                                          const int32_t *labels, const double *targets,
+                                          size_t n_classes);
 /* 1 for a CSR dataset; its stored non-zeros (n k for a dense one). */
-int csm_dataset_is_sparse(const csm_dataset *data);
-uint64_t csm_dataset_nnz(const csm_dataset *data);
+CSM_API int csm_dataset_is_sparse(const csm_dataset *data);
+CSM_API uint64_t csm_dataset_nnz(const csm_dataset *data);
 
 /* Per-sample weights (n values, finite, >= 0, not all zero), copied to the
  * device: the loss becomes J = sum_i w_i l_i / sum_i w_i + (lambda/2)||W||^2
  * in every operation and solver, and a minibatch step scales its gradient
  * so that it estimates that J's. NULL restores uniform weights. Accuracy
  * stays the unweighted fraction of correct predictions. */
-csm_status csm_dataset_set_weights(csm_dataset *data, const double *weights);
+CSM_API csm_status csm_dataset_set_weights(csm_dataset *data, const double *weights);
 /* 1 when the dataset has sample weights; their sum (n without weights). */
-int csm_dataset_has_weights(const csm_dataset *data);
-double csm_dataset_weight_sum(const csm_dataset *data);
-void csm_dataset_free(csm_dataset *data);
-size_t csm_dataset_n_samples(const csm_dataset *data);
-size_t csm_dataset_n_features(const csm_dataset *data);
-size_t csm_dataset_n_classes(const csm_dataset *data); /* 0 when it has no targets */
+CSM_API int csm_dataset_has_weights(const csm_dataset *data);
+CSM_API double csm_dataset_weight_sum(const csm_dataset *data);
+CSM_API void csm_dataset_free(csm_dataset *data);
+CSM_API size_t csm_dataset_n_samples(const csm_dataset *data);
+CSM_API size_t csm_dataset_n_features(const csm_dataset *data);
+/* 0 when it has no targets */
+CSM_API size_t csm_dataset_n_classes(const csm_dataset *data);
 
 /* ------------------------------------------------------------------- models */
 
@@ -173,31 +188,33 @@ typedef enum csm_init { CSM_INIT_ZEROS = 0, CSM_INIT_NORMAL = 1 } csm_init;
 
 /* A model of n_classes >= 2 classes over n_features >= 1 features,
  * initialised to zeros; class labels default to 0..C-1. */
-csm_status csm_model_create(csm_context *ctx, csm_model **out, csm_precision precision,
-                            size_t n_classes, size_t n_features);
-void csm_model_free(csm_model *model);
+CSM_API csm_status csm_model_create(csm_context *ctx, csm_model **out, csm_precision precision,
+                                    size_t n_classes, size_t n_features);
+CSM_API void csm_model_free(csm_model *model);
 /* Zeros, or weights drawn from N(0, 0.01^2) by `seed` (bias zero). */
-csm_status csm_model_init(csm_model *model, csm_init init, uint64_t seed);
+CSM_API csm_status csm_model_init(csm_model *model, csm_init init, uint64_t seed);
 /* weight (C, k) row-major and bias (C); bias may be NULL (left unchanged / not read). */
-csm_status csm_model_set_params(csm_model *model, const double *weight, const double *bias);
-csm_status csm_model_get_params(csm_model *model, double *weight, double *bias);
-size_t csm_model_n_classes(const csm_model *model);
-size_t csm_model_n_features(const csm_model *model);
-csm_precision csm_model_precision(const csm_model *model);
-csm_context *csm_model_context(const csm_model *model);
+CSM_API csm_status csm_model_set_params(csm_model *model, const double *weight,
+                                        const double *bias);
+CSM_API csm_status csm_model_get_params(csm_model *model, double *weight, double *bias);
+CSM_API size_t csm_model_n_classes(const csm_model *model);
+CSM_API size_t csm_model_n_features(const csm_model *model);
+CSM_API csm_precision csm_model_precision(const csm_model *model);
+CSM_API csm_context *csm_model_context(const csm_model *model);
 
 /* The original label value of each class (C values, strictly increasing). */
-csm_status csm_model_set_labels(csm_model *model, const int64_t *label_values);
-const int64_t *csm_model_labels(const csm_model *model);
+CSM_API csm_status csm_model_set_labels(csm_model *model, const int64_t *label_values);
+CSM_API const int64_t *csm_model_labels(const csm_model *model);
 /* Free-form string metadata saved with the model ("training options", ...).
  * The keys csm_model_save() writes itself ("format", "format_version",
  * "labels", "n_features", "n_classes", "solver_state", "solver_iterations",
  * "solver_steps") are reserved: setting one fails with
  * CSM_ERR_INVALID_VALUE. value NULL removes the key. */
-csm_status csm_model_set_metadata(csm_model *model, const char *key, const char *value);
-const char *csm_model_get_metadata(const csm_model *model, const char *key); /* NULL if absent */
-size_t csm_model_metadata_count(const csm_model *model);
-const char *csm_model_metadata_key(const csm_model *model, size_t i);
+CSM_API csm_status csm_model_set_metadata(csm_model *model, const char *key, const char *value);
+/* NULL if absent */
+CSM_API const char *csm_model_get_metadata(const csm_model *model, const char *key);
+CSM_API size_t csm_model_metadata_count(const csm_model *model);
+CSM_API const char *csm_model_metadata_key(const csm_model *model, size_t i);
 
 /* safetensors file: tensors "weight" (C, k) and "bias" (C), F32 or F64 by the
  * model's precision, plus __metadata__; a model that carries solver state
@@ -207,28 +224,30 @@ const char *csm_model_metadata_key(const csm_model *model, size_t i);
  * "solver_steps". Written to a temporary file in the
  * same directory and renamed. Loading validates everything and creates the
  * model at the file's precision. */
-csm_status csm_model_save(csm_model *model, const char *path);
-csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path);
+CSM_API csm_status csm_model_save(csm_model *model, const char *path);
+CSM_API csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path);
 
 /* --------------------------------------------------------------- operations */
 
 /* Logits S = X W^T + b and probabilities O = softmax(S), each (n, C) and
  * either may be NULL. */
-csm_status csm_forward(csm_model *model, const csm_dataset *data, double *logits, double *probs);
+CSM_API csm_status csm_forward(csm_model *model, const csm_dataset *data, double *logits,
+                               double *probs);
 /* Mean cross-entropy over the dataset (weighted mean with sample weights)
  * plus (l2/2)||W||^2. */
-csm_status csm_loss(csm_model *model, const csm_dataset *data, double l2, double *loss);
+CSM_API csm_status csm_loss(csm_model *model, const csm_dataset *data, double l2, double *loss);
 /* Loss and gradient: dweight (C, k), dbias (C); loss, dweight or dbias may be NULL. */
-csm_status csm_gradient(csm_model *model, const csm_dataset *data, double l2, double *loss,
-                        double *dweight, double *dbias);
+CSM_API csm_status csm_gradient(csm_model *model, const csm_dataset *data, double l2,
+                                double *loss, double *dweight, double *dbias);
 /* Class index (0..C-1) of the largest probability of each sample; ties go
  * to the lowest index. */
-csm_status csm_predict(csm_model *model, const csm_dataset *data, int32_t *classes);
+CSM_API csm_status csm_predict(csm_model *model, const csm_dataset *data, int32_t *classes);
 /* Probabilities (n, C). */
-csm_status csm_predict_proba(csm_model *model, const csm_dataset *data, double *probs);
+CSM_API csm_status csm_predict_proba(csm_model *model, const csm_dataset *data, double *probs);
 /* Mean cross-entropy (no L2 term) and accuracy; either may be NULL. For soft
  * targets a prediction counts as correct when it is the argmax of the row. */
-csm_status csm_evaluate(csm_model *model, const csm_dataset *data, double *loss, double *accuracy);
+CSM_API csm_status csm_evaluate(csm_model *model, const csm_dataset *data, double *loss,
+                                double *accuracy);
 
 /* ----------------------------------------------------------------- training */
 
@@ -326,29 +345,29 @@ typedef struct csm_train_result {
     double seconds;       /* wall time of csm_train() */
 } csm_train_result;
 
-void csm_train_options_init(csm_train_options *options);
+CSM_API void csm_train_options_init(csm_train_options *options);
 /* The learning rate a first-order solver uses when learning_rate is 0:
  * 0.1 (SGD), 0.01 (momentum), 0.001 (Adam); 0 for L-BFGS. */
-double csm_default_learning_rate(csm_solver solver);
+CSM_API double csm_default_learning_rate(csm_solver solver);
 /* "sgd", "momentum", "adam", "lbfgs" (NULL for an unknown value) and back
  * (-1 for an unknown name). */
-const char *csm_solver_name(csm_solver solver);
-int csm_solver_from_name(const char *name);
+CSM_API const char *csm_solver_name(csm_solver solver);
+CSM_API int csm_solver_from_name(const char *name);
 /* A short description of a stop reason ("tolerance reached", ...). */
-const char *csm_stop_string(csm_stop stop);
+CSM_API const char *csm_stop_string(csm_stop stop);
 
 /* Trains in place, starting from the model's weights. The dataset stays on
  * the device; the host reads back only scalars (the loss, accuracy, line-
  * search quantities). `result` may be NULL. Hitting max_iter is not an
  * error: the result says so. The model keeps the solver state afterwards
  * (see `resume`); csm_model_save() writes it with the weights. */
-csm_status csm_train(csm_model *model, const csm_dataset *data, const csm_train_options *options,
-                     csm_train_result *result);
+CSM_API csm_status csm_train(csm_model *model, const csm_dataset *data,
+                             const csm_train_options *options, csm_train_result *result);
 /* The solver state a model carries: the solver ("sgd", ...; NULL when
  * none) and the iterations run so far. */
-const char *csm_model_solver_state(const csm_model *model, long *iterations);
+CSM_API const char *csm_model_solver_state(const csm_model *model, long *iterations);
 /* Drops the solver state (the next csm_train starts afresh even with resume). */
-void csm_model_clear_solver_state(csm_model *model);
+CSM_API void csm_model_clear_solver_state(csm_model *model);
 
 #ifdef __cplusplus
 }

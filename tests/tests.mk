@@ -16,7 +16,12 @@ tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h tests/problem.c
 tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+# Tests of the public API link the installed-to-be shared library, so they
+# also prove it exports what they use; tests that reach into internals
+# (internal.h, ops.h) link the library's objects instead.
 TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK_LIBS) -lm
+TEST_INTERNAL_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax_core.la \
+	$(CHECK_LIBS) -lm
 
 CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
@@ -46,7 +51,11 @@ tests_check_args_CFLAGS = $(TEST_CFLAGS)
 tests_check_args_LDADD = $(TEST_LIBS)
 tests_check_model_file_SOURCES = tests/check_model_file.c
 tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
-tests_check_model_file_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+tests_check_model_file_LDADD = $(TEST_INTERNAL_LIBS) $(JANSSON_LIBS)
+
+# The shared library exports exactly the CSM_API functions of clsoftmax.h.
+TESTS += tests/abi.sh
+EXTRA_DIST += tests/abi.sh
 
 # The README's API example must compile and run.
 check_PROGRAMS += examples/minimal
