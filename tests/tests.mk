@@ -23,11 +23,14 @@ TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK
 TEST_INTERNAL_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax_core.la \
 	$(CHECK_LIBS) -lm
 
-CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
+CORE_TESTS = tests/check_api tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
 	tests/check_model_file
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
+tests_check_api_SOURCES = tests/check_api.c
+tests_check_api_CFLAGS = $(TEST_CFLAGS)
+tests_check_api_LDADD = $(TEST_LIBS)
 tests_check_reference_SOURCES = tests/check_reference.c
 tests_check_reference_CFLAGS = $(TEST_CFLAGS)
 tests_check_reference_LDADD = $(TEST_LIBS)
