@@ -22,6 +22,16 @@
  * Threads: a context and the models and datasets made on it must be used
  * by one thread at a time (they share one OpenCL queue and its kernels);
  * separate contexts are independent.
+ *
+ * Structures: every public structure starts with `size_t struct_size`, so
+ * that later versions can append fields without breaking programs built
+ * against this header. In the structures the caller allocates and the
+ * library reads or fills (csm_train_options, csm_train_result, arrays of
+ * csm_device_info) the caller sets it to sizeof the structure, directly or
+ * through csm_train_options_init(); this version accepts exactly its own
+ * sizes and fails with CSM_ERR_INVALID_VALUE otherwise (a later version
+ * will also accept the sizes of this one). In the structures the library
+ * owns (csm_context_device(), csm_epoch_info) the library sets it.
  */
 #ifndef CLSOFTMAX_H
 #define CLSOFTMAX_H
@@ -97,6 +107,7 @@ typedef enum csm_dtype {
  * "cpu", "gpu" or "accelerator". Empty or unset: first device of the first
  * platform. */
 typedef struct csm_device_info {
+    size_t struct_size; /* sizeof(csm_device_info); see "Structures" above */
     unsigned platform_index;
     unsigned device_index; /* index within its platform */
     char platform_name[128];
@@ -111,7 +122,9 @@ typedef struct csm_device_info {
 } csm_device_info;
 
 /* Lists every device of every platform. `list` may be NULL to count only;
- * otherwise up to `capacity` entries are written and *count is the total. */
+ * otherwise up to `capacity` entries are written and *count is the total.
+ * Before the call set list[0].struct_size = sizeof(csm_device_info); the
+ * library fills every entry written, struct_size included. */
 CSM_API csm_status csm_list_devices(csm_device_info *list, size_t capacity, size_t *count,
                                     char *err, size_t err_len);
 
@@ -267,6 +280,7 @@ typedef enum csm_solver {
 } csm_solver;
 
 typedef struct csm_epoch_info {
+    size_t struct_size; /* set by the library: sizeof its csm_epoch_info */
     int epoch;        /* 1-based iteration (L-BFGS) or epoch of this call */
     int epochs;       /* max_iter */
     double loss;      /* L-BFGS: J at the new iterate; first-order: mean training
@@ -287,6 +301,8 @@ typedef int (*csm_epoch_fn)(csm_model *model, const csm_epoch_info *info, void *
  * are those of the clsoftmax command: L-BFGS on scikit-learn's objective
  * with C = 1, tol 1e-4, at most 1000 iterations. */
 typedef struct csm_train_options {
+    size_t struct_size;   /* sizeof(csm_train_options): set by
+                             csm_train_options_init() */
     csm_solver solver;    /* default CSM_LBFGS */
     int max_iter;         /* L-BFGS iterations, or epochs of the first-order
                              solvers; default 1000 */
@@ -338,7 +354,10 @@ typedef enum csm_stop {
                               (float32 and a very small tol: use float64) */
 } csm_stop;
 
+/* Set struct_size = sizeof(csm_train_result) before passing one to
+ * csm_train(), e.g. csm_train_result r = {.struct_size = sizeof r}; */
 typedef struct csm_train_result {
+    size_t struct_size;
     int converged;        /* 1 when stop == CSM_STOP_TOL */
     csm_stop stop;
     int n_iter;           /* iterations (epochs) run by this call */
@@ -351,7 +370,13 @@ typedef struct csm_train_result {
     double seconds;       /* wall time of csm_train() */
 } csm_train_result;
 
-CSM_API void csm_train_options_init(csm_train_options *options);
+/* Sets every option to its default and struct_size to `struct_size`, which
+ * must be sizeof(csm_train_options) as the caller sees it:
+ * csm_train_options_init(&options, sizeof options). Passing the size lets a
+ * later library fill only the fields an older caller has. Fails with
+ * CSM_ERR_INVALID_VALUE, writing nothing, for a size this version does not
+ * know, and with CSM_ERR_NULL_ARGUMENT for NULL. */
+CSM_API csm_status csm_train_options_init(csm_train_options *options, size_t struct_size);
 /* The learning rate a first-order solver uses when learning_rate is 0:
  * 0.1 (SGD), 0.01 (momentum), 0.001 (Adam); 0 for L-BFGS. */
 CSM_API double csm_default_learning_rate(csm_solver solver);
@@ -364,7 +389,10 @@ CSM_API const char *csm_stop_string(csm_stop stop);
 
 /* Trains in place, starting from the model's weights. The dataset stays on
  * the device; the host reads back only scalars (the loss, accuracy, line-
- * search quantities). `result` may be NULL. Hitting max_iter is not an
+ * search quantities). `result` may be NULL; otherwise its struct_size must
+ * be set (see csm_train_result). A struct_size this version does not know,
+ * in either, fails with CSM_ERR_INVALID_VALUE before training starts (the
+ * last error says which and what it expects). Hitting max_iter is not an
  * error: the result says so. The model keeps the solver state afterwards
  * (see `resume`); csm_model_save() writes it with the weights. */
 CSM_API csm_status csm_train(csm_model *model, const csm_dataset *data,

@@ -18,6 +18,7 @@ START_TEST(test_list_devices)
     ck_assert_int_eq(csm_list_devices(NULL, 0, &count, NULL, 0), CSM_OK);
     ck_assert_uint_ge(count, 1);
     csm_device_info *list = calloc(count, sizeof *list);
+    list[0].struct_size = sizeof *list;
     size_t again = 0;
     ck_assert_int_eq(csm_list_devices(list, count, &again, NULL, 0), CSM_OK);
     ck_assert_uint_eq(again, count);
@@ -35,9 +36,34 @@ START_TEST(test_list_devices)
 }
 END_TEST
 
+/* The list is written at the library's stride, so a struct_size other than
+ * its own is refused before anything is written, with a message that says
+ * what to do; every entry written carries the size. */
+START_TEST(test_list_devices_struct_size)
+{
+    csm_device_info list[2];
+    char err[1024] = "";
+    size_t count = 0;
+    memset(list, 0, sizeof list);
+    ck_assert_int_eq(csm_list_devices(list, 2, &count, err, sizeof err), CSM_ERR_INVALID_VALUE);
+    ck_assert_msg(strstr(err, "struct_size is 0") && strstr(err, "sizeof(csm_device_info)"), "%s",
+                  err);
+    ck_assert(list[0].device_name[0] == '\0');
+    list[0].struct_size = sizeof list[0] + 16;
+    ck_assert_int_eq(csm_list_devices(list, 2, &count, err, sizeof err), CSM_ERR_INVALID_VALUE);
+    /* counting only needs no struct */
+    ck_assert_int_eq(csm_list_devices(NULL, 0, &count, err, sizeof err), CSM_OK);
+    ck_assert_int_eq(csm_list_devices(list, 0, &count, err, sizeof err), CSM_OK);
+    list[0].struct_size = sizeof list[0];
+    ck_assert_int_eq(csm_list_devices(list, 2, &count, err, sizeof err), CSM_OK);
+    for (size_t i = 0; i < count && i < 2; i++)
+        ck_assert_uint_eq(list[i].struct_size, sizeof list[i]);
+}
+END_TEST
+
 START_TEST(test_selector_forms)
 {
-    csm_device_info first;
+    csm_device_info first = {.struct_size = sizeof first};
     size_t count = 0, idx = 99;
     ck_assert_int_eq(csm_list_devices(&first, 1, &count, NULL, 0), CSM_OK);
     unsetenv("CLSOFTMAX_DEVICE");
@@ -69,7 +95,7 @@ END_TEST
 /* An unknown device fails with the list of devices and their selectors. */
 START_TEST(test_unknown_device_lists_devices)
 {
-    csm_device_info first;
+    csm_device_info first = {.struct_size = sizeof first};
     size_t count = 0;
     ck_assert_int_eq(csm_list_devices(&first, 1, &count, NULL, 0), CSM_OK);
     setenv("CLSOFTMAX_DEVICE", "no-such-platform:42", 1);
@@ -95,6 +121,7 @@ START_TEST(test_context_info)
     ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_OK);
     const csm_device_info *info = csm_context_device(ctx);
     ck_assert_ptr_nonnull(info);
+    ck_assert_uint_eq(info->struct_size, sizeof *info);
     ck_assert_str_eq(info->selector, "0:0");
     ck_assert_str_eq(csm_context_last_error(ctx), "");
     csm_context_free(ctx);
@@ -263,6 +290,7 @@ int main(void)
     TCase *tc = tcase_create("device");
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_list_devices);
+    tcase_add_test(tc, test_list_devices_struct_size);
     tcase_add_test(tc, test_selector_forms);
     tcase_add_test(tc, test_unknown_device_lists_devices);
     tcase_add_test(tc, test_context_info);

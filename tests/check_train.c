@@ -29,7 +29,7 @@ static void expect_params(csm_model *m, const double *W, const double *b, size_t
 
 static void opts_plain(csm_train_options *o, int epochs, double lr, size_t batch, double l2)
 {
-    csm_train_options_init(o);
+    csm_train_options_init(o, sizeof *o);
     o->solver = CSM_SGD;
     o->max_iter = epochs;
     o->tol = 0; /* every epoch asked for */
@@ -170,6 +170,7 @@ static int record(csm_model *m, const csm_epoch_info *info, void *user)
 {
     (void)m;
     history *h = user;
+    ck_assert_uint_eq(info->struct_size, sizeof *info);
     ck_assert_int_eq(info->epoch, h->n + 1);
     ck_assert(info->seconds >= 0);
     h->loss[h->n] = info->loss;
@@ -244,7 +245,7 @@ START_TEST(test_separable_reaches_99_percent)
         ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, C, k), CSM_OK);
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 5), CSM_OK);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.solver = (csm_solver)opt;
         o.max_iter = 60;
         o.tol = 0;
@@ -277,7 +278,7 @@ START_TEST(test_deterministic_by_seed)
         ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 3, 9), CSM_OK);
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 8), CSM_OK);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.solver = CSM_SGD;
         o.max_iter = 3;
         o.tol = 0;
@@ -340,13 +341,13 @@ START_TEST(test_callback_stops)
     csm_model *m = problem_model(&p, ctx);
     int last = 0;
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_SGD;
     o.max_iter = 10;
     o.tol = 0;
     o.callback = stop_after_two;
     o.user = &last;
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(last, 2);
     ck_assert_int_eq(r.n_iter, 2);
@@ -354,13 +355,52 @@ START_TEST(test_callback_stops)
     ck_assert_int_eq(r.converged, 0);
     /* and with L-BFGS, whose callback runs per iteration */
     last = 0;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.callback = stop_after_two;
     o.user = &last;
     o.tol = 1e-12;
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(last, 2);
     ck_assert_int_eq(r.stop, CSM_STOP_CALLBACK);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Options and result from another header (another struct_size) are
+ * refused before training, with a message naming the field and the fix;
+ * the model is untouched. */
+START_TEST(test_train_struct_size)
+{
+    csm_context *ctx = test_context();
+    problem p = problem_make(20, 3, 2, CSM_FLOAT32, 0, 2);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    csm_train_options o;
+    ck_assert_int_eq(csm_train_options_init(&o, sizeof o), CSM_OK);
+    o.max_iter = 2;
+    csm_train_result r = {.struct_size = sizeof r};
+    o.struct_size = sizeof o - sizeof(double);
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_ERR_INVALID_VALUE);
+    const char *e = csm_context_last_error(ctx);
+    ck_assert_msg(strstr(e, "options->struct_size") && strstr(e, "csm_train_options_init"), "%s", e);
+    o.struct_size = sizeof o;
+    r.struct_size = 0;
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_ERR_INVALID_VALUE);
+    e = csm_context_last_error(ctx);
+    ck_assert_msg(strstr(e, "result->struct_size is 0"), "%s", e);
+    double w[6], b[2];
+    ck_assert_int_eq(csm_model_get_params(m, w, b), CSM_OK);
+    ck_assert(memcmp(w, p.W, sizeof w) == 0 && memcmp(b, p.b, sizeof b) == 0);
+    ck_assert_ptr_null(csm_model_solver_state(m, NULL));
+    /* NULL result needs no size; a right one gets it back */
+    ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+    r.struct_size = sizeof r;
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
+    ck_assert_uint_eq(r.struct_size, sizeof r);
+    ck_assert_int_eq(r.n_iter, 2);
     csm_model_free(m);
     csm_dataset_free(d);
     problem_free(&p);
@@ -399,7 +439,7 @@ START_TEST(test_paths_agree_shuffled_u8)
         ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, C, k), CSM_OK);
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 3), CSM_OK);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.max_iter = 3;
         o.tol = 0;
         o.l2 = 0;
@@ -437,6 +477,7 @@ int main(void)
         test_deterministic_by_seed,
         test_init,
         test_callback_stops,
+        test_train_struct_size,
     };
     Suite *s = csm_suite_per_path("train", tests, sizeof tests / sizeof *tests);
     TCase *both = tcase_create("both-paths");
