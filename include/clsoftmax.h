@@ -32,6 +32,26 @@
  * sizes and fails with CSM_ERR_INVALID_VALUE otherwise (a later version
  * will also accept the sizes of this one). In the structures the library
  * owns (csm_context_device(), csm_epoch_info) the library sets it.
+ *
+ * Lifetimes: models and datasets belong to the context they were made on
+ * and must be freed before it (csm_context_free() does not free them, and
+ * they are unusable, even for freeing, once it has run). Host arrays passed
+ * in (features, labels, targets, weights, parameters, label values, option
+ * structures) are copied or used only during the call: free them when it
+ * returns. Pointers the library returns:
+ *   - csm_status_string(), csm_stop_string(), csm_solver_name(),
+ *     csm_version(), csm_model_solver_state(): static strings, valid forever;
+ *   - csm_context_last_error(): until the next failing call on that context
+ *     or csm_context_free() (copy it to keep it);
+ *   - csm_context_device(): until csm_context_free();
+ *   - csm_model_labels(): until csm_model_free() (csm_model_set_labels()
+ *     rewrites the values in place);
+ *   - csm_model_get_metadata(): until that key is set or removed, or the
+ *     model is freed; csm_model_metadata_key(): until any
+ *     csm_model_set_metadata() on the model (indices may change) or the
+ *     model is freed;
+ *   - the message of a log callback and the csm_epoch_info of an epoch
+ *     callback: during the callback only.
  */
 #ifndef CLSOFTMAX_H
 #define CLSOFTMAX_H
@@ -137,6 +157,7 @@ CSM_API csm_status csm_select_device(const char *selector, size_t *index, char *
 /* ----------------------------------------------------------------- contexts */
 
 typedef enum csm_log_level { CSM_LOG_DEBUG = 0, CSM_LOG_INFO = 1, CSM_LOG_WARN = 2 } csm_log_level;
+/* `message` is valid during the call only. */
 typedef void (*csm_log_fn)(csm_log_level level, const char *message, void *user);
 
 /* Creates a context on the device picked by `selector` (NULL: the
@@ -146,12 +167,15 @@ typedef void (*csm_log_fn)(csm_log_level level, const char *message, void *user)
  * tree the library was built from. */
 CSM_API csm_status csm_context_create(csm_context **out, const char *selector, char *err,
                                       size_t err_len);
+/* Frees the context: free its models and datasets first. NULL is a no-op. */
 CSM_API void csm_context_free(csm_context *ctx);
 
-/* Detail about the last failure in this context ("" if none). */
+/* Detail about the last failure in this context ("" if none yet); it stays
+ * until the next failure replaces it: a later success does not clear it.
+ * Valid until then or csm_context_free(). */
 CSM_API const char *csm_context_last_error(const csm_context *ctx);
 CSM_API void csm_context_set_log_callback(csm_context *ctx, csm_log_fn fn, void *user);
-/* Information about the context's device. */
+/* Information about the context's device; valid until csm_context_free(). */
 CSM_API const csm_device_info *csm_context_device(const csm_context *ctx);
 
 /* ----------------------------------------------------------------- datasets */
@@ -195,6 +219,7 @@ CSM_API csm_status csm_dataset_set_weights(csm_dataset *data, const double *weig
 /* 1 when the dataset has sample weights; their sum (n without weights). */
 CSM_API int csm_dataset_has_weights(const csm_dataset *data);
 CSM_API double csm_dataset_weight_sum(const csm_dataset *data);
+/* Before csm_context_free() of its context; NULL is a no-op. */
 CSM_API void csm_dataset_free(csm_dataset *data);
 CSM_API size_t csm_dataset_n_samples(const csm_dataset *data);
 CSM_API size_t csm_dataset_n_features(const csm_dataset *data);
@@ -209,6 +234,7 @@ typedef enum csm_init { CSM_INIT_ZEROS = 0, CSM_INIT_NORMAL = 1 } csm_init;
  * initialised to zeros; class labels default to 0..C-1. */
 CSM_API csm_status csm_model_create(csm_context *ctx, csm_model **out, csm_precision precision,
                                     size_t n_classes, size_t n_features);
+/* Before csm_context_free() of its context; NULL is a no-op. */
 CSM_API void csm_model_free(csm_model *model);
 /* Zeros, or weights drawn from N(0, 0.01^2) by `seed` (bias zero). */
 CSM_API csm_status csm_model_init(csm_model *model, csm_init init, uint64_t seed);
@@ -223,6 +249,7 @@ CSM_API csm_context *csm_model_context(const csm_model *model);
 
 /* The original label value of each class (C values, strictly increasing). */
 CSM_API csm_status csm_model_set_labels(csm_model *model, const int64_t *label_values);
+/* C values owned by the model, valid until csm_model_free(). */
 CSM_API const int64_t *csm_model_labels(const csm_model *model);
 /* Free-form string metadata saved with the model ("training options", ...).
  * The keys csm_model_save() writes itself ("format", "format_version",
@@ -230,9 +257,13 @@ CSM_API const int64_t *csm_model_labels(const csm_model *model);
  * "solver_steps") are reserved: setting one fails with
  * CSM_ERR_INVALID_VALUE. value NULL removes the key. */
 CSM_API csm_status csm_model_set_metadata(csm_model *model, const char *key, const char *value);
-/* NULL if absent */
+/* The value, or NULL if absent; owned by the model and valid until the key
+ * is set or removed, or the model freed. */
 CSM_API const char *csm_model_get_metadata(const csm_model *model, const char *key);
 CSM_API size_t csm_model_metadata_count(const csm_model *model);
+/* The i-th key (i < csm_model_metadata_count()), or NULL; owned by the
+ * model and valid until the next csm_model_set_metadata() (which may
+ * reorder the keys) or csm_model_free(). */
 CSM_API const char *csm_model_metadata_key(const csm_model *model, size_t i);
 
 /* safetensors file: tensors "weight" (C, k) and "bias" (C), F32 or F64 by the
@@ -294,7 +325,10 @@ typedef struct csm_epoch_info {
 
 /* Called after every epoch / iteration with the model's current weights;
  * return non-zero to stop training early (csm_train then returns CSM_OK
- * with result->stop = CSM_STOP_CALLBACK). */
+ * with result->stop = CSM_STOP_CALLBACK). `info` is valid during the call
+ * only. The callback may use the model (csm_model_get_params(),
+ * csm_evaluate() on a validation set, as the clsoftmax command does) but
+ * must not free it or its dataset. */
 typedef int (*csm_epoch_fn)(csm_model *model, const csm_epoch_info *info, void *user);
 
 /* Options of csm_train(). csm_train_options_init() sets the defaults, which
