@@ -8,7 +8,8 @@ AM_TESTS_ENVIRONMENT = \
 	CLSOFTMAX_KERNEL_DIR='$(abs_top_srcdir)/kernels'; export CLSOFTMAX_KERNEL_DIR; \
 	POCL_CACHE_DIR='$(abs_top_builddir)/.pocl-cache'; export POCL_CACHE_DIR; \
 	CSM_TEST_DATA='$(abs_top_srcdir)/tests/data'; export CSM_TEST_DATA; \
-	CSM_BUILDDIR='$(abs_top_builddir)'; export CSM_BUILDDIR;
+	CSM_BUILDDIR='$(abs_top_builddir)'; export CSM_BUILDDIR; \
+	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG;
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
@@ -56,9 +57,10 @@ tests_check_model_file_SOURCES = tests/check_model_file.c
 tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_check_model_file_LDADD = $(TEST_INTERNAL_LIBS) $(JANSSON_LIBS)
 
-# The shared library exports exactly the CSM_API functions of clsoftmax.h.
-TESTS += tests/abi.sh
-EXTRA_DIST += tests/abi.sh
+# The shared library exports exactly the CSM_API functions of clsoftmax.h;
+# a program links against the static one with pkg-config --static's flags.
+TESTS += tests/abi.sh tests/static_link.sh
+EXTRA_DIST += tests/abi.sh tests/static_link.sh
 
 # The README's API example must compile and run.
 check_PROGRAMS += examples/minimal
