@@ -271,9 +271,13 @@ CSM_API const char *csm_model_metadata_key(const csm_model *model, size_t i);
  * (csm_train, for resume) also holds its moments ("state.m.weight",
  * "state.m.bias", "state.v.weight", "state.v.bias", those the solver
  * uses) and the metadata "solver_state", "solver_iterations" and
- * "solver_steps". Written to a temporary file in the
- * same directory and renamed. Loading validates everything and creates the
- * model at the file's precision. */
+ * "solver_steps". Saving replaces the file whole: a reader, or a crash,
+ * sees the old file or the new one, and a save killed midway leaves no
+ * temporary file (the bytes go to an unnamed O_TMPFILE in the directory
+ * where the file system supports it; elsewhere to PATH.tmp.HOST.PID.XXXXXX,
+ * which the next save of PATH removes once that process is gone). The new
+ * file keeps the permissions of the one it replaces. Loading validates
+ * everything and creates the model at the file's precision. */
 CSM_API csm_status csm_model_save(csm_model *model, const char *path);
 CSM_API csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path);
 

@@ -27,7 +27,7 @@
  * hosts read and write the same files.
  */
 #if !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE)
-#define _XOPEN_SOURCE 700 /* mkstemp, fsync, fchmod, fdopen, O_DIRECTORY */
+#define _XOPEN_SOURCE 700 /* open, fstat, read */
 #endif
 
 #include <errno.h>
@@ -184,139 +184,6 @@ static int valid_utf8(const char *str)
 }
 
 /* ------------------------------------------------------------------- save */
-
-/* Permissions for a new model file: those of the file it replaces, else
- * 0666 less the process umask (read from /proc, since umask() cannot be
- * queried without changing it, which would race with other threads).
- * Returns 0 when unknown: mkstemp's 0600 then stays. */
-static mode_t target_mode(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        return st.st_mode & 07777;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return 0;
-    char line[256];
-    mode_t mode = 0;
-    while (fgets(line, sizeof line, f)) {
-        unsigned mask;
-        if (sscanf(line, "Umask: %o", &mask) == 1) {
-            mode = (mode_t)(0666 & ~mask);
-            break;
-        }
-    }
-    fclose(f);
-    return mode;
-}
-
-/* Best effort: makes the rename durable. Failure is not reported, since the
- * new file is already in place by then. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash)
-        dir = csm_strdup(".");
-    else if (slash == path)
-        dir = csm_strdup("/");
-    else {
-        dir = malloc((size_t)(slash - path) + 1);
-        if (dir) {
-            memcpy(dir, path, (size_t)(slash - path));
-            dir[slash - path] = '\0';
-        }
-    }
-    if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0)
-        return;
-    (void)fsync(fd);
-    close(fd);
-}
-
-/* Writes `len` bytes to a temporary file next to `path`, syncs it and
- * renames it over `path`. On failure nothing is left behind. */
-static csm_status write_atomically(csm_context *ctx, const char *path, const unsigned char *buf,
-                                   size_t len)
-{
-    static const char suffix[] = ".tmpXXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof suffix);
-    if (!tmp)
-        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        csm_status st = csm_fail(ctx, CSM_ERR_IO, "%s: cannot create a temporary file %s: %s",
-                                 path, tmp, strerror(e));
-        free(tmp);
-        return st;
-    }
-
-    const char *what = NULL;
-    int e = 0;
-    FILE *f = NULL;
-    mode_t mode = target_mode(path);
-    if (mode != 0 && fchmod(fd, mode) != 0) {
-        e = errno;
-        what = "cannot set the permissions of";
-        close(fd);
-        goto fail;
-    }
-    f = fdopen(fd, "wb");
-    if (!f) {
-        e = errno;
-        what = "cannot open";
-        close(fd);
-        goto fail;
-    }
-    errno = 0;
-    if (fwrite(buf, 1, len, f) != len) {
-        e = errno;
-        what = "cannot write";
-        goto fail;
-    }
-    if (fflush(f) != 0) {
-        e = errno;
-        what = "cannot write";
-        goto fail;
-    }
-    if (fsync(fileno(f)) != 0) {
-        e = errno;
-        what = "cannot sync";
-        goto fail;
-    }
-    int rc = fclose(f);
-    f = NULL;
-    if (rc != 0) {
-        e = errno;
-        what = "cannot close";
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        what = "cannot rename into place";
-        goto fail;
-    }
-    free(tmp);
-    sync_parent_dir(path);
-    return CSM_OK;
-
-fail:
-    if (f)
-        fclose(f);
-    unlink(tmp);
-    csm_status st = csm_fail(ctx, CSM_ERR_IO, "%s: %s temporary file %s: %s", path, what, tmp,
-                             e ? strerror(e) : "short write");
-    free(tmp);
-    return st;
-}
 
 /* {"dtype": dtype, "shape": [dims...], "data_offsets": [begin, end]} */
 static json_t *tensor_entry(const char *dtype, const size_t *shape, size_t rank, size_t begin,
@@ -620,7 +487,7 @@ csm_status csm_model_save(csm_model *model, const char *path)
             put_real(p, svals[t][i], f64);
     }
 
-    st = write_atomically(ctx, path, buf, total);
+    st = csm_replace_file(ctx, path, buf, total, 0);
 
 done:
     free(buf);
