@@ -183,8 +183,10 @@ START_TEST(test_device_gradient_finite_differences)
 {
     csm_context *ctx = test_context();
     if (!test_has_fp64(ctx)) {
+        /* float32 cannot resolve central differences to 1e-6; its gradient
+         * is checked against the reference instead */
         csm_context_free(ctx);
-        return; /* nothing to check in float64; float32 is covered vs the reference */
+        CSM_TEST_SKIP("the device has no float64");
     }
     problem p = problem_make(17, 5, 4, CSM_FLOAT64, 0, 77);
     csm_dataset *d = problem_dataset(&p, ctx);
