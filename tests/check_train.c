@@ -8,6 +8,7 @@
 
 #include "problem.h"
 #include "reference.h"
+#include "split_k.h"
 #include "testutil.h"
 
 static double atol_for(csm_precision p) { return p == CSM_FLOAT32 ? 2e-5 : 1e-12; }
@@ -70,7 +71,8 @@ START_TEST(test_full_batch_sgd_matches_reference)
 END_TEST
 
 /* Full-batch SGD with the gradient GEMM split in 3 row chunks (the GPU
- * configuration, forced): the same steps as the reference. */
+ * configuration, forced): the same steps as the reference. CLBlast path
+ * only, with the split checked to be in effect. */
 START_TEST(test_split_k_training_matches_reference)
 {
     setenv("CLSOFTMAX_SPLIT_K", "3", 1);
@@ -79,6 +81,7 @@ START_TEST(test_split_k_training_matches_reference)
     problem p = problem_make(50, 9, 4, prec, 0, 12);
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
+    expect_split_k(m, d, p.n, 3);
     csm_train_options o;
     opts_plain(&o, 3, 0.5, 0, 0.01);
     ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
@@ -470,7 +473,6 @@ int main(void)
     const TTest *const tests[] = {
         test_full_batch_sgd_matches_reference,
         test_minibatch_sequence_matches_reference,
-        test_split_k_training_matches_reference,
         test_momentum_and_adam_match_reference,
         test_full_batch_loss_decreases,
         test_separable_reaches_99_percent,
@@ -480,6 +482,8 @@ int main(void)
         test_train_struct_size,
     };
     Suite *s = csm_suite_per_path("train", tests, sizeof tests / sizeof *tests);
+    const TTest *const clblast_only[] = {test_split_k_training_matches_reference};
+    csm_suite_add_clblast_only(s, clblast_only, 1);
     TCase *both = tcase_create("both-paths");
     tcase_set_timeout(both, CSM_DEVICE_TIMEOUT);
     tcase_add_test(both, test_paths_agree_shuffled_u8);

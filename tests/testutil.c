@@ -68,6 +68,16 @@ int csm_test_have_device(void)
 static void path_clblast(void) { setenv("CLSOFTMAX_PATH", "clblast", 1); }
 static void path_fused(void) { setenv("CLSOFTMAX_PATH", "fused", 1); }
 
+void csm_suite_add_clblast_only(Suite *s, const TTest *const *tests, size_t n)
+{
+    TCase *tc = tcase_create("clblast-only");
+    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+    tcase_add_checked_fixture(tc, path_clblast, NULL);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+}
+
 Suite *csm_suite_per_path(const char *name, const TTest *const *tests, size_t n)
 {
     Suite *s = suite_create(name);

@@ -30,6 +30,9 @@ int csm_test_have_device(void);
  * "fused", each setting CLSOFTMAX_PATH in the forked child through a
  * checked fixture, so the two never mix. */
 Suite *csm_suite_per_path(const char *name, const TTest *const *tests, size_t n);
+/* Adds a TCase "clblast-only" of tests that mean something on the CLBlast
+ * path only (split-K), with CLSOFTMAX_PATH=clblast as above. */
+void csm_suite_add_clblast_only(Suite *s, const TTest *const *tests, size_t n);
 
 /* Runs the suite, printing TAP when CK_TAP_LOG_FILE_NAME=- and returns the
  * exit status for main(). If `needs_device` and there is none, reports the
