@@ -225,6 +225,8 @@ static int field_matches_device(const char *field, const csm_device_info *info)
 /* Appends "  P:D  platform / device (type)" lines for every device. */
 static void describe_all(char *err, size_t err_len, const device_entry *all, size_t n)
 {
+    if (!err || err_len == 0)
+        return; /* the caller wants the status only */
     size_t used = strlen(err);
     for (size_t i = 0; i < n && used + 1 < err_len; i++) {
         const csm_device_info *d = &all[i].info;

@@ -110,6 +110,13 @@ START_TEST(test_unknown_device_lists_devices)
     ck_assert_int_eq(csm_context_create(&ctx, "0:7777", err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
     ck_assert_int_eq(csm_context_create(&ctx, "0:0:0", err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
     ck_assert_msg(strstr(err, "malformed") != NULL, "%s", err);
+    /* without an error buffer: the status only (this crashed once) */
+    ck_assert_int_eq(csm_context_create(&ctx, "no-such-platform:42", NULL, 0),
+                     CSM_ERR_DEVICE_NOT_FOUND);
+    ck_assert_int_eq(csm_context_create(&ctx, "0:0:0", NULL, 0), CSM_ERR_DEVICE_NOT_FOUND);
+    size_t idx = 0;
+    ck_assert_int_eq(csm_select_device("no-such-platform:42", &idx, NULL, 0),
+                     CSM_ERR_DEVICE_NOT_FOUND);
     unsetenv("CLSOFTMAX_DEVICE");
 }
 END_TEST
