@@ -210,6 +210,176 @@ START_TEST(test_full_batch_loss_decreases)
 }
 END_TEST
 
+/* The target class of row i: its label, or the argmax of its soft targets. */
+static size_t target_class(const problem *p, size_t i)
+{
+    if (p->y)
+        return (size_t)p->y[i];
+    size_t t = 0;
+    for (size_t c = 1; c < p->C; c++)
+        if (p->T[i * p->C + c] > p->T[i * p->C + t])
+            t = c;
+    return t;
+}
+
+/* Correct predictions among rows [r0, r0 + B) at weights W, b, by the
+ * reference: *sure counts the rows whose top two logits are further apart
+ * than `tie` (device rounding cannot flip them), *hits those rows and the
+ * others that are right, so a device count in [sure hits, hits] is right. */
+static void ref_hits(const problem *p, const double *W, const double *b, size_t r0, size_t B,
+                     double tie, size_t *hits, size_t *sure_hits)
+{
+    double *lg = malloc(B * p->C * sizeof *lg);
+    ref_forward(lg, NULL, p->X + r0 * p->k, W, b, B, p->k, p->C);
+    for (size_t i = 0; i < B; i++) {
+        const double *l = lg + i * p->C;
+        size_t best = 0;
+        for (size_t c = 1; c < p->C; c++)
+            if (l[c] > l[best])
+                best = c;
+        double gap = INFINITY;
+        for (size_t c = 0; c < p->C; c++)
+            if (c != best)
+                gap = fmin(gap, l[best] - l[c]);
+        int right = best == target_class(p, r0 + i);
+        *hits += (size_t)right;
+        *sure_hits += (size_t)(right && gap > tie);
+    }
+    free(lg);
+}
+
+/* The epoch report of the first-order solvers against the reference: the
+ * loss is the mean over the epoch's steps of each step's loss at the
+ * weights before it (rows weighted by batch size, so a short last batch
+ * counts by its rows), plus the mean over steps of (l2/2)||W||^2 at those
+ * weights; the accuracy is the fraction of rows right at those weights.
+ * Unshuffled minibatches of 3 over 8 rows (the last one short), L2 0.05,
+ * SGD and momentum, labels and soft targets, both precisions, 3 epochs.
+ * Tolerances as above, scaled by the steps that led to the weights. */
+START_TEST(test_epoch_report_matches_reference)
+{
+    csm_context *ctx = test_context();
+    const size_t n = 8, k = 4, C = 3, B = 3, epochs = 3;
+    const double l2 = 0.05, lr = 0.3;
+    for (int pi = 0; pi < 2; pi++) {
+        csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
+        if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
+            continue;
+        const double tie = prec == CSM_FLOAT64 ? 1e-9 : 1e-3;
+        for (int solver = CSM_SGD; solver <= CSM_MOMENTUM; solver++)
+            for (int soft = 0; soft < 2; soft++) {
+                problem p = problem_make(n, k, C, prec, soft, 70 + (uint64_t)(solver * 2 + soft));
+                csm_dataset *d = problem_dataset(&p, ctx);
+                csm_model *m = problem_model(&p, ctx);
+                history h = {0};
+                csm_train_options o;
+                opts_plain(&o, (int)epochs, lr, B, l2);
+                o.solver = (csm_solver)solver;
+                o.callback = record;
+                o.user = &h;
+                ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+                ck_assert_int_eq(h.n, (int)epochs);
+
+                double v[15] = {0}, g[15];
+                const size_t nw = C * k, steps = (n + B - 1) / B;
+                for (size_t e = 0; e < epochs; e++) {
+                    double loss = 0, sq = 0;
+                    size_t hits = 0, sure = 0;
+                    for (size_t r = 0; r < n; r += B) {
+                        size_t b = n - r < B ? n - r : B;
+                        loss += (double)b * ref_loss(p.X + r * k, p.y ? p.y + r : NULL,
+                                                     p.T ? p.T + r * C : NULL, NULL, p.W, p.b,
+                                                     b, k, C, 0.0);
+                        for (size_t q = 0; q < nw; q++)
+                            sq += p.W[q] * p.W[q];
+                        ref_hits(&p, p.W, p.b, r, b, tie, &hits, &sure);
+                        ref_backward(g, g + nw, p.X + r * k, p.y ? p.y + r : NULL,
+                                     p.T ? p.T + r * C : NULL, NULL, p.W, p.b, b, k, C, l2);
+                        for (size_t q = 0; q < nw + C; q++) {
+                            double *w = q < nw ? &p.W[q] : &p.b[q - nw];
+                            v[q] = solver == CSM_MOMENTUM ? 0.9 * v[q] + g[q] : g[q];
+                            *w -= lr * v[q];
+                        }
+                    }
+                    double want = loss / (double)n + 0.5 * l2 * sq / (double)steps;
+                    double scale = (double)(e + 1) * (double)steps;
+                    ck_assert_msg(csm_close(h.loss[e], want, scale * atol_for(prec),
+                                            scale * rtol_for(prec)),
+                                  "%s solver %d soft %d epoch %zu: loss %.12g, reference %.12g",
+                                  prec == CSM_FLOAT64 ? "f64" : "f32", solver, soft, e + 1,
+                                  h.loss[e], want);
+                    double got = h.acc[e] * (double)n;
+                    ck_assert_msg(fabs(got - nearbyint(got)) < 1e-9 &&
+                                      got >= (double)sure - 0.5 && got <= (double)hits + 0.5,
+                                  "%s solver %d soft %d epoch %zu: accuracy %.6g (%g of %zu), "
+                                  "reference %zu (%zu certain)",
+                                  prec == CSM_FLOAT64 ? "f64" : "f32", solver, soft, e + 1,
+                                  h.acc[e], got, n, hits, sure);
+                }
+                csm_model_free(m);
+                csm_dataset_free(d);
+                problem_free(&p);
+            }
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* L-BFGS reports J (with its L2 term) and the accuracy at each new iterate:
+ * both recomputed by the reference from the weights the callback sees. */
+typedef struct lbfgs_check {
+    const problem *p;
+    double l2, tie;
+    csm_precision prec;
+    int n;
+} lbfgs_check;
+
+static int check_lbfgs_iterate(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    lbfgs_check *c = user;
+    const problem *p = c->p;
+    double *W = malloc((p->C * p->k + p->C) * sizeof *W), *b = W + p->C * p->k;
+    ck_assert_int_eq(csm_model_get_params(m, W, b), CSM_OK);
+    double J = ref_loss(p->X, p->y, p->T, NULL, W, b, p->n, p->k, p->C, c->l2);
+    ck_assert_msg(csm_close(info->loss, J, atol_for(c->prec), rtol_for(c->prec)),
+                  "iteration %d: J %.12g, reference %.12g", info->epoch, info->loss, J);
+    size_t hits = 0, sure = 0;
+    ref_hits(p, W, b, 0, p->n, c->tie, &hits, &sure);
+    double got = info->accuracy * (double)p->n;
+    ck_assert_msg(got >= (double)sure - 0.5 && got <= (double)hits + 0.5,
+                  "iteration %d: accuracy %.6g, reference %zu of %zu (%zu certain)", info->epoch,
+                  info->accuracy, hits, p->n, sure);
+    free(W);
+    c->n++;
+    return 0;
+}
+
+START_TEST(test_lbfgs_report_matches_reference)
+{
+    csm_context *ctx = test_context();
+    csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    for (int soft = 0; soft < 2; soft++) {
+        problem p = problem_make(40, 5, 4, prec, soft, 90 + (uint64_t)soft);
+        csm_dataset *d = problem_dataset(&p, ctx);
+        csm_model *m = problem_model(&p, ctx);
+        lbfgs_check c = {&p, 0.03, prec == CSM_FLOAT64 ? 1e-9 : 1e-3, prec, 0};
+        csm_train_options o;
+        csm_train_options_init(&o, sizeof o);
+        o.l2 = c.l2;
+        o.max_iter = 8;
+        o.tol = 0;
+        o.callback = check_lbfgs_iterate;
+        o.user = &c;
+        ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+        ck_assert_int_ge(c.n, 1);
+        csm_model_free(m);
+        csm_dataset_free(d);
+        problem_free(&p);
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
 /* Linearly separable: class = argmax of 4 fixed random directions (with a
  * margin), shuffled minibatches: >= 99% training accuracy for each
  * optimizer. */
@@ -480,6 +650,8 @@ int main(void)
         test_init,
         test_callback_stops,
         test_train_struct_size,
+        test_epoch_report_matches_reference,
+        test_lbfgs_report_matches_reference,
     };
     Suite *s = csm_suite_per_path("train", tests, sizeof tests / sizeof *tests);
     const TTest *const clblast_only[] = {test_split_k_training_matches_reference};
