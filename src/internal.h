@@ -142,6 +142,13 @@ csm_status csm_download(csm_context *ctx, double *dst, cl_mem buf, csm_precision
                         size_t offset, size_t count);
 csm_status csm_fill_zero(csm_context *ctx, cl_mem buf, size_t bytes);
 
+/* ---- model_file.c */
+/* Parses and validates the bytes of a model file as csm_model_load() does,
+ * short of creating the model: no device needed (ctx may be NULL: then
+ * only the status says why). For the fuzz harness. */
+csm_status csm_model_file_check(csm_context *ctx, const char *path, const unsigned char *data,
+                                size_t size);
+
 /* ---- save_file.c */
 /* Replaces the file at path with len bytes of data, whole: a reader, or a
  * crash at any point, sees the old file or the new one, and a process
