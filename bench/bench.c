@@ -522,7 +522,7 @@ static csm_status train_epochs(csm_context *ctx, csm_dataset *d, csm_precision p
     if (st != CSM_OK)
         return st;
     csm_train_options to;
-    csm_train_options_init(&to);
+    csm_train_options_init(&to, sizeof to);
     to.max_iter = epochs;
     to.tol = 0;
     to.l2 = 0;
@@ -772,7 +772,7 @@ static csm_status crosscheck(csm_context *ctx, csm_dataset *d, csm_precision pre
     epoch_log lg;
     if (st == CSM_OK && epoch_log_init(&lg, 1) == 0) {
         csm_train_options to;
-        csm_train_options_init(&to);
+        csm_train_options_init(&to, sizeof to);
         to.max_iter = 1;
         to.tol = 0;
         to.l2 = 0;

@@ -23,8 +23,8 @@ int main(void)
         st = csm_model_create(ctx, &model, CSM_FLOAT32, 3, 2); /* zeros */
 
     csm_train_options opt;
-    csm_train_options_init(&opt); /* L-BFGS to max |gradient| <= 1e-4, C = 1 */
-    csm_train_result res;
+    csm_train_options_init(&opt, sizeof opt); /* L-BFGS to max |gradient| <= 1e-4, C = 1 */
+    csm_train_result res = {.struct_size = sizeof res};
     if (st == CSM_OK)
         st = csm_train(model, data, &opt, &res);
     if (st == CSM_OK)

@@ -31,6 +31,7 @@ static void fill_info(device_entry *e, unsigned p, unsigned d, const char *platf
 {
     csm_device_info *info = &e->info;
     memset(info, 0, sizeof *info);
+    info->struct_size = sizeof *info;
     info->platform_index = p;
     info->device_index = d;
     copy_trimmed(info->platform_name, sizeof info->platform_name, platform_name);
@@ -144,6 +145,18 @@ csm_status csm_list_devices(csm_device_info *list, size_t capacity, size_t *coun
 {
     if (!count)
         return CSM_ERR_NULL_ARGUMENT;
+    /* The entries are written at our stride: an array laid out by another
+     * header would be overrun. This is the first version with struct_size,
+     * so there is no older size to accept yet. */
+    if (list && capacity > 0 && list[0].struct_size != sizeof *list) {
+        csm_snprintf(err, err_len,
+                     "csm_list_devices: list[0].struct_size is %zu, but this library "
+                     "(clsoftmax %s) knows only %zu, sizeof(csm_device_info) in its "
+                     "clsoftmax.h: set list[0].struct_size = sizeof(csm_device_info), and build "
+                     "against the clsoftmax.h of the library you link",
+                     list[0].struct_size, csm_version(), sizeof *list);
+        return CSM_ERR_INVALID_VALUE;
+    }
     device_entry *all = NULL;
     size_t n = 0;
     csm_status st = enumerate(&all, &n, err, err_len);
@@ -212,6 +225,8 @@ static int field_matches_device(const char *field, const csm_device_info *info)
 /* Appends "  P:D  platform / device (type)" lines for every device. */
 static void describe_all(char *err, size_t err_len, const device_entry *all, size_t n)
 {
+    if (!err || err_len == 0)
+        return; /* the caller wants the status only */
     size_t used = strlen(err);
     for (size_t i = 0; i < n && used + 1 < err_len; i++) {
         const csm_device_info *d = &all[i].info;

@@ -145,6 +145,25 @@ csm_status csm_download(csm_context *ctx, double *dst, cl_mem buf, csm_precision
                         size_t offset, size_t count);
 csm_status csm_fill_zero(csm_context *ctx, cl_mem buf, size_t bytes);
 
+/* ---- model_file.c */
+/* Parses and validates the bytes of a model file as csm_model_load() does,
+ * short of creating the model: no device needed (ctx may be NULL: then
+ * only the status says why). For the fuzz harness. */
+csm_status csm_model_file_check(csm_context *ctx, const char *path, const unsigned char *data,
+                                size_t size);
+
+/* ---- save_file.c */
+/* Replaces the file at path with len bytes of data, whole: a reader, or a
+ * crash at any point, sees the old file or the new one, and a process
+ * killed while writing leaves no temporary behind (an unnamed O_TMPFILE
+ * where the file system has it; otherwise a named temporary that the next
+ * save removes once its process is gone). The new file keeps the old one's
+ * permissions. flags: 0, or CSM_REPLACE_NO_TMPFILE to take the named way
+ * (for tests of it). */
+#define CSM_REPLACE_NO_TMPFILE 1
+csm_status csm_replace_file(csm_context *ctx, const char *path, const void *data, size_t len,
+                            int flags);
+
 /* ---- sizes */
 static inline size_t csm_real_size(csm_precision p) { return p == CSM_FLOAT64 ? 8 : 4; }
 

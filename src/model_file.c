@@ -27,7 +27,7 @@
  * hosts read and write the same files.
  */
 #if !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE)
-#define _XOPEN_SOURCE 700 /* mkstemp, fsync, fchmod, fdopen, O_DIRECTORY */
+#define _XOPEN_SOURCE 700 /* open, fstat, read */
 #endif
 
 #include <errno.h>
@@ -184,139 +184,6 @@ static int valid_utf8(const char *str)
 }
 
 /* ------------------------------------------------------------------- save */
-
-/* Permissions for a new model file: those of the file it replaces, else
- * 0666 less the process umask (read from /proc, since umask() cannot be
- * queried without changing it, which would race with other threads).
- * Returns 0 when unknown: mkstemp's 0600 then stays. */
-static mode_t target_mode(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        return st.st_mode & 07777;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return 0;
-    char line[256];
-    mode_t mode = 0;
-    while (fgets(line, sizeof line, f)) {
-        unsigned mask;
-        if (sscanf(line, "Umask: %o", &mask) == 1) {
-            mode = (mode_t)(0666 & ~mask);
-            break;
-        }
-    }
-    fclose(f);
-    return mode;
-}
-
-/* Best effort: makes the rename durable. Failure is not reported, since the
- * new file is already in place by then. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash)
-        dir = csm_strdup(".");
-    else if (slash == path)
-        dir = csm_strdup("/");
-    else {
-        dir = malloc((size_t)(slash - path) + 1);
-        if (dir) {
-            memcpy(dir, path, (size_t)(slash - path));
-            dir[slash - path] = '\0';
-        }
-    }
-    if (!dir)
-        return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    free(dir);
-    if (fd < 0)
-        return;
-    (void)fsync(fd);
-    close(fd);
-}
-
-/* Writes `len` bytes to a temporary file next to `path`, syncs it and
- * renames it over `path`. On failure nothing is left behind. */
-static csm_status write_atomically(csm_context *ctx, const char *path, const unsigned char *buf,
-                                   size_t len)
-{
-    static const char suffix[] = ".tmpXXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof suffix);
-    if (!tmp)
-        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        csm_status st = csm_fail(ctx, CSM_ERR_IO, "%s: cannot create a temporary file %s: %s",
-                                 path, tmp, strerror(e));
-        free(tmp);
-        return st;
-    }
-
-    const char *what = NULL;
-    int e = 0;
-    FILE *f = NULL;
-    mode_t mode = target_mode(path);
-    if (mode != 0 && fchmod(fd, mode) != 0) {
-        e = errno;
-        what = "cannot set the permissions of";
-        close(fd);
-        goto fail;
-    }
-    f = fdopen(fd, "wb");
-    if (!f) {
-        e = errno;
-        what = "cannot open";
-        close(fd);
-        goto fail;
-    }
-    errno = 0;
-    if (fwrite(buf, 1, len, f) != len) {
-        e = errno;
-        what = "cannot write";
-        goto fail;
-    }
-    if (fflush(f) != 0) {
-        e = errno;
-        what = "cannot write";
-        goto fail;
-    }
-    if (fsync(fileno(f)) != 0) {
-        e = errno;
-        what = "cannot sync";
-        goto fail;
-    }
-    int rc = fclose(f);
-    f = NULL;
-    if (rc != 0) {
-        e = errno;
-        what = "cannot close";
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        what = "cannot rename into place";
-        goto fail;
-    }
-    free(tmp);
-    sync_parent_dir(path);
-    return CSM_OK;
-
-fail:
-    if (f)
-        fclose(f);
-    unlink(tmp);
-    csm_status st = csm_fail(ctx, CSM_ERR_IO, "%s: %s temporary file %s: %s", path, what, tmp,
-                             e ? strerror(e) : "short write");
-    free(tmp);
-    return st;
-}
 
 /* {"dtype": dtype, "shape": [dims...], "data_offsets": [begin, end]} */
 static json_t *tensor_entry(const char *dtype, const size_t *shape, size_t rank, size_t begin,
@@ -620,7 +487,7 @@ csm_status csm_model_save(csm_model *model, const char *path)
             put_real(p, svals[t][i], f64);
     }
 
-    st = write_atomically(ctx, path, buf, total);
+    st = csm_replace_file(ctx, path, buf, total, 0);
 
 done:
     free(buf);
@@ -634,6 +501,25 @@ done:
 }
 
 /* ------------------------------------------------------------------- load */
+
+/* The header length n of a file of fsize >= 8 bytes fits the file and the
+ * limit. */
+static csm_status check_header_length(csm_context *ctx, const char *path, uint64_t n,
+                                      uint64_t fsize)
+{
+    if (n > CSM_MAX_HEADER_BYTES)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: header length %llu exceeds the limit of %llu bytes (not a "
+                        "safetensors file?)",
+                        path, (unsigned long long)n, CSM_MAX_HEADER_BYTES);
+    if (n > fsize - 8)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: header length %llu is larger than the %llu bytes after the "
+                        "length field (file size %llu)",
+                        path, (unsigned long long)n, (unsigned long long)(fsize - 8),
+                        (unsigned long long)fsize);
+    return CSM_OK;
+}
 
 /* Reads the whole regular file `path` into *data (*size bytes), checking
  * the length prefix before reading the rest. */
@@ -695,19 +581,8 @@ static csm_status read_model_file(csm_context *ctx, const char *path, unsigned c
         }
         if (checked)
             break;
-        uint64_t n = get_u64le(buf);
-        csm_status st = CSM_OK;
-        if (n > CSM_MAX_HEADER_BYTES)
-            st = csm_fail(ctx, CSM_ERR_FORMAT,
-                          "%s: header length %llu exceeds the limit of %llu bytes (not a "
-                          "safetensors file?)",
-                          path, (unsigned long long)n, CSM_MAX_HEADER_BYTES);
-        else if (n > fsize - 8)
-            st = csm_fail(ctx, CSM_ERR_FORMAT,
-                          "%s: header length %llu is larger than the %llu bytes after the "
-                          "length field (file size %llu)",
-                          path, (unsigned long long)n, (unsigned long long)(fsize - 8),
-                          (unsigned long long)fsize);
+        /* before reading the rest: a bogus length must not cost a huge read */
+        csm_status st = check_header_length(ctx, path, get_u64le(buf), fsize);
         if (st != CSM_OK) {
             free(buf);
             close(fd);
@@ -1230,6 +1105,113 @@ static csm_status check_solver_state(csm_context *ctx, const char *path, json_t 
     return CSM_OK;
 }
 
+/* A model file parsed and validated: everything csm_model_load() checks
+ * before it needs a device. */
+typedef struct parsed_file {
+    json_t *root;
+    json_t *meta; /* __metadata__ in root, or NULL */
+    int f64;
+    size_t C, k;
+    double *w, *b;            /* (C, k), (C) */
+    double *svals[N_STATE];   /* the state tensors present, else NULL */
+    int64_t *labels;          /* (C), valid when have_labels */
+    int have_labels;
+    int solver;               /* -1: no state */
+    long iter, steps;
+} parsed_file;
+
+static void parsed_free(parsed_file *pf)
+{
+    json_decref(pf->root);
+    free(pf->w);
+    free(pf->b);
+    for (int i = 0; i < N_STATE; i++)
+        free(pf->svals[i]);
+    free(pf->labels);
+    memset(pf, 0, sizeof *pf);
+}
+
+/* Parses the bytes of a model file (fsize >= 8). On failure *pf is empty. */
+static csm_status parse_model_file(csm_context *ctx, const char *path, const unsigned char *file,
+                                   size_t fsize, parsed_file *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    pf->solver = -1;
+    uint64_t hlen = get_u64le(file);
+    csm_status st = check_header_length(ctx, path, hlen, fsize);
+    if (st != CSM_OK)
+        return st;
+    const char *header = (const char *)file + 8;
+    if (hlen == 0 || header[0] != '{')
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: header does not start with '{' (not a safetensors file?)", path);
+    json_error_t jerr;
+    pf->root = json_loadb(header, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
+    if (!pf->root)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: header is not valid JSON: %s (byte %d of the header, line %d, "
+                        "column %d)",
+                        path, jerr.text, jerr.position, jerr.line, jerr.column);
+
+    tensor_info tw, tb, ts[N_STATE];
+    int present[N_STATE];
+    st = check_header(ctx, path, pf->root, hlen, fsize, &tw, &tb, ts, present, &pf->meta);
+    if (st != CSM_OK)
+        goto fail;
+    size_t C = (size_t)tw.shape[0], k = (size_t)tw.shape[1];
+    pf->f64 = tw.f64;
+    pf->C = C;
+    pf->k = k;
+
+    pf->labels = malloc(C * sizeof *pf->labels);
+    pf->w = malloc(C * k * sizeof *pf->w);
+    pf->b = malloc(C * sizeof *pf->b);
+    if (!pf->labels || !pf->w || !pf->b) {
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        goto fail;
+    }
+    st = check_metadata(ctx, path, pf->meta, C, k, pf->labels, &pf->have_labels);
+    if (st == CSM_OK)
+        st = check_solver_state(ctx, path, pf->meta, present, &pf->solver, &pf->iter,
+                                &pf->steps);
+    if (st != CSM_OK)
+        goto fail;
+
+    const unsigned char *data = file + 8 + hlen;
+    st = decode_values(ctx, path, &tw, data + tw.begin, C * k, pf->w);
+    if (st == CSM_OK)
+        st = decode_values(ctx, path, &tb, data + tb.begin, C, pf->b);
+    for (int i = 0; i < N_STATE && st == CSM_OK; i++) {
+        if (!present[i])
+            continue;
+        size_t n = i % 2 == 0 ? C * k : C;
+        pf->svals[i] = malloc(n * sizeof *pf->svals[i]);
+        if (!pf->svals[i])
+            st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        else
+            st = decode_values(ctx, path, &ts[i], data + ts[i].begin, n, pf->svals[i]);
+    }
+    if (st == CSM_OK)
+        return CSM_OK;
+fail:
+    parsed_free(pf);
+    return st;
+}
+
+csm_status csm_model_file_check(csm_context *ctx, const char *path, const unsigned char *data,
+                                size_t size)
+{
+    if (size < 8)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: file is %zu bytes, shorter than the 8-byte header length of a "
+                        "safetensors file",
+                        path, size);
+    parsed_file pf;
+    csm_status st = parse_model_file(ctx, path, data, size, &pf);
+    parsed_free(&pf);
+    return st;
+}
+
 csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
 {
     if (out)
@@ -1246,86 +1228,28 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
     csm_status st = read_model_file(ctx, path, &file, &fsize);
     if (st != CSM_OK)
         return st;
+    parsed_file pf;
+    st = parse_model_file(ctx, path, file, fsize, &pf);
+    free(file);
+    if (st != CSM_OK)
+        return st;
 
-    json_t *root = NULL;
-    double *w = NULL, *b = NULL;
-    double *svals[N_STATE] = {NULL, NULL, NULL, NULL};
-    int64_t *labels = NULL;
+    size_t C = pf.C, k = pf.k;
+    csm_precision prec = pf.f64 ? CSM_FLOAT64 : CSM_FLOAT32;
     csm_model *model = NULL;
-    uint64_t hlen = get_u64le(file);
-    const char *header = (const char *)file + 8;
-
-    if (hlen == 0 || header[0] != '{') {
-        st = csm_fail(ctx, CSM_ERR_FORMAT,
-                      "%s: header does not start with '{' (not a safetensors file?)", path);
-        goto done;
-    }
-    json_error_t jerr;
-    root = json_loadb(header, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        st = csm_fail(ctx, CSM_ERR_FORMAT,
-                      "%s: header is not valid JSON: %s (byte %d of the header, line %d, "
-                      "column %d)",
-                      path, jerr.text, jerr.position, jerr.line, jerr.column);
-        goto done;
-    }
-
-    tensor_info tw, tb, ts[N_STATE];
-    int present[N_STATE];
-    json_t *meta;
-    st = check_header(ctx, path, root, hlen, fsize, &tw, &tb, ts, present, &meta);
-    if (st != CSM_OK)
-        goto done;
-    size_t C = (size_t)tw.shape[0], k = (size_t)tw.shape[1];
-
-    labels = malloc(C * sizeof *labels);
-    w = malloc(C * k * sizeof *w);
-    b = malloc(C * sizeof *b);
-    if (!labels || !w || !b) {
-        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-        goto done;
-    }
-    int have_labels;
-    st = check_metadata(ctx, path, meta, C, k, labels, &have_labels);
-    if (st != CSM_OK)
-        goto done;
-    int solver;
-    long iter, steps;
-    st = check_solver_state(ctx, path, meta, present, &solver, &iter, &steps);
-    if (st != CSM_OK)
-        goto done;
-
-    const unsigned char *data = file + 8 + hlen;
-    st = decode_values(ctx, path, &tw, data + tw.begin, C * k, w);
-    if (st == CSM_OK)
-        st = decode_values(ctx, path, &tb, data + tb.begin, C, b);
-    for (int i = 0; i < N_STATE && st == CSM_OK; i++) {
-        if (!present[i])
-            continue;
-        size_t n = i % 2 == 0 ? C * k : C;
-        svals[i] = malloc(n * sizeof *svals[i]);
-        if (!svals[i])
-            st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-        else
-            st = decode_values(ctx, path, &ts[i], data + ts[i].begin, n, svals[i]);
-    }
-    if (st != CSM_OK)
-        goto done;
-
-    csm_precision prec = tw.f64 ? CSM_FLOAT64 : CSM_FLOAT32;
     st = csm_model_create(ctx, &model, prec, C, k);
     if (st == CSM_OK)
-        st = csm_model_set_params(model, w, b);
-    if (st == CSM_OK && have_labels)
-        st = csm_model_set_labels(model, labels);
-    if (st == CSM_OK && solver >= 0) {
-        st = csm_model_state_prepare(model, solver);
+        st = csm_model_set_params(model, pf.w, pf.b);
+    if (st == CSM_OK && pf.have_labels)
+        st = csm_model_set_labels(model, pf.labels);
+    if (st == CSM_OK && pf.solver >= 0) {
+        st = csm_model_state_prepare(model, pf.solver);
         for (int i = 0; i < N_STATE && st == CSM_OK; i++)
-            if (svals[i])
-                st = csm_upload(ctx, *state_buffer(model, i), prec, 0, svals[i],
+            if (pf.svals[i])
+                st = csm_upload(ctx, *state_buffer(model, i), prec, 0, pf.svals[i],
                                 i % 2 == 0 ? C * k : C);
-        model->state.iter = iter;
-        model->state.steps = steps;
+        model->state.iter = pf.iter;
+        model->state.steps = pf.steps;
     }
     if (st != CSM_OK) {
         /* e.g. an F64 file on a device without fp64: name the file */
@@ -1334,10 +1258,10 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
         free(why);
         goto done;
     }
-    if (st == CSM_OK && meta) {
+    if (pf.meta) {
         const char *key;
         json_t *v;
-        json_object_foreach(meta, key, v)
+        json_object_foreach(pf.meta, key, v)
         {
             if (is_reserved_key(key))
                 continue;
@@ -1361,12 +1285,6 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
 
 done:
     csm_model_free(model);
-    json_decref(root);
-    free(labels);
-    free(w);
-    free(b);
-    for (int i = 0; i < N_STATE; i++)
-        free(svals[i]);
-    free(file);
+    parsed_free(&pf);
     return st;
 }

@@ -14,11 +14,16 @@
 /* One set of defaults, shared with the clsoftmax command: scikit-learn's
  * LogisticRegression() (lbfgs, C = 1, tol 1e-4, max_iter... 1000 rather
  * than its 100, which stops short on unscaled data). */
-void csm_train_options_init(csm_train_options *o)
+csm_status csm_train_options_init(csm_train_options *o, size_t struct_size)
 {
     if (!o)
-        return;
+        return CSM_ERR_NULL_ARGUMENT;
+    /* A caller built against another header has another layout: writing
+     * ours into it would overrun it or leave fields unset. */
+    if (struct_size != sizeof *o)
+        return CSM_ERR_INVALID_VALUE;
     memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
     o->solver = CSM_LBFGS;
     o->max_iter = 1000;
     o->tol = 1e-4;
@@ -36,6 +41,7 @@ void csm_train_options_init(csm_train_options *o)
     o->seed = 1;
     o->shuffle = 1;
     o->resume = 0;
+    return CSM_OK;
 }
 
 double csm_default_learning_rate(csm_solver solver)
@@ -129,8 +135,15 @@ int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double 
     const csm_train_options *o = s->opt;
     if (!o->callback)
         return 0;
-    csm_epoch_info info = {it, o->max_iter, loss, accuracy, seconds, s->data->n, grad_max_abs,
-                           evaluations};
+    csm_epoch_info info = {.struct_size = sizeof info,
+                           .epoch = it,
+                           .epochs = o->max_iter,
+                           .loss = loss,
+                           .accuracy = accuracy,
+                           .seconds = seconds,
+                           .samples = s->data->n,
+                           .grad_max_abs = grad_max_abs,
+                           .evaluations = evaluations};
     return o->callback(s->model, &info, o->user);
 }
 
@@ -165,11 +178,28 @@ csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options
         return st;
     if (!o)
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_train: options is NULL");
+    /* Only exact sizes: this is the first version with struct_size, so
+     * there is no older layout to accept yet. */
+    if (o->struct_size != sizeof *o)
+        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE,
+                        "csm_train: options->struct_size is %zu, but this library (clsoftmax "
+                        "%s) knows only %zu, sizeof(csm_train_options) in its clsoftmax.h: set "
+                        "the options with csm_train_options_init(&options, sizeof options), and "
+                        "build against the clsoftmax.h of the library you link",
+                        o->struct_size, csm_version(), sizeof *o);
+    if (result && result->struct_size != sizeof *result)
+        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE,
+                        "csm_train: result->struct_size is %zu, but this library (clsoftmax "
+                        "%s) knows only %zu, sizeof(csm_train_result) in its clsoftmax.h: "
+                        "declare the result as csm_train_result r = {.struct_size = sizeof r}, "
+                        "and build against the clsoftmax.h of the library you link",
+                        result->struct_size, csm_version(), sizeof *result);
     st = check_options(m->ctx, o);
     if (st != CSM_OK)
         return st;
     csm_train_result res;
     memset(&res, 0, sizeof res);
+    res.struct_size = sizeof res;
     csm_solve s;
     memset(&s, 0, sizeof s);
     s.model = m;

@@ -123,7 +123,7 @@ START_TEST(test_op_arguments)
     EXPECT(csm_loss(m, nt, 0, &loss), CSM_ERR_NO_TARGETS);
     EXPECT(csm_gradient(m, nt, 0, &loss, dW, db), CSM_ERR_NO_TARGETS);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     EXPECT(csm_train(m, nt, &o, NULL), CSM_ERR_NO_TARGETS);
     /* shape mismatches */
     csm_model *m4 = NULL, *k4 = NULL;
@@ -155,7 +155,7 @@ START_TEST(test_train_options)
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     ck_assert_int_eq(o.solver, CSM_LBFGS);
     ck_assert_int_eq(o.max_iter, 1000);
     ck_assert(o.tol == 1e-4 && o.C == 1.0 && o.l2 < 0 && o.lbfgs_memory == 10);
@@ -164,7 +164,7 @@ START_TEST(test_train_options)
     EXPECT(csm_train(m, d, NULL, NULL), CSM_ERR_NULL_ARGUMENT);
 #define BAD_OPTION(field, value)                                                               \
     do {                                                                                       \
-        csm_train_options_init(&o);                                                            \
+        csm_train_options_init(&o, sizeof o);                                                            \
         o.field = value;                                                                       \
         o.solver = CSM_SGD;                                                                    \
         EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);                              \
@@ -180,20 +180,20 @@ START_TEST(test_train_options)
     BAD_OPTION(tol, -1e-3);
     BAD_OPTION(tol, NAN);
     BAD_OPTION(n_iter_no_change, 0);
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = (csm_solver)9;
     EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.lbfgs_memory = 0;
     EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.max_linesearch = 0;
     EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_MOMENTUM;
     o.momentum = 1.0;
     EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_ADAM;
     o.epsilon = 0;
     EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
@@ -206,7 +206,7 @@ START_TEST(test_train_options)
     int32_t yb[2] = {0, 1};
     csm_dataset *db = NULL;
     EXPECT(csm_dataset_create(ctx, &db, CSM_FLOAT32, big, CSM_DTYPE_F64, 2, 3, yb, NULL, 2), CSM_OK);
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_SGD;
     o.learning_rate = 1e30; /* W steps of ~1e50: past float's range */
     o.max_iter = 3;

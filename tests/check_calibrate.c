@@ -65,7 +65,7 @@ static void train_logged(csm_context *ctx, const problem *p, logbuf *log)
     csm_dataset *d = problem_dataset(p, ctx);
     csm_model *m = problem_model(p, ctx);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_SGD;
     o.max_iter = 2;
     o.tol = 0;
@@ -126,7 +126,7 @@ START_TEST(test_saved_choice_obeyed)
         fprintf(out,
                 "{\"format\": \"clsoftmax-calibration\", \"version\": 1, \"entries\": {"
                 "\"%s|%s|%s|float32|real|C<=2^4|k<=2^6|rows<=256\": {\"path\": \"%s\", "
-                "\"tile\": \"4,6,6,64,4\"}}}\n",
+                "\"tile\": \"4,5,6,64,4\"}}}\n",
                 info->platform_name, info->device_name, info->driver_version, path);
         fclose(out);
         problem p = problem_make(50, 40, 12, CSM_FLOAT32, 0, 3);

@@ -18,6 +18,7 @@ START_TEST(test_list_devices)
     ck_assert_int_eq(csm_list_devices(NULL, 0, &count, NULL, 0), CSM_OK);
     ck_assert_uint_ge(count, 1);
     csm_device_info *list = calloc(count, sizeof *list);
+    list[0].struct_size = sizeof *list;
     size_t again = 0;
     ck_assert_int_eq(csm_list_devices(list, count, &again, NULL, 0), CSM_OK);
     ck_assert_uint_eq(again, count);
@@ -35,9 +36,34 @@ START_TEST(test_list_devices)
 }
 END_TEST
 
+/* The list is written at the library's stride, so a struct_size other than
+ * its own is refused before anything is written, with a message that says
+ * what to do; every entry written carries the size. */
+START_TEST(test_list_devices_struct_size)
+{
+    csm_device_info list[2];
+    char err[1024] = "";
+    size_t count = 0;
+    memset(list, 0, sizeof list);
+    ck_assert_int_eq(csm_list_devices(list, 2, &count, err, sizeof err), CSM_ERR_INVALID_VALUE);
+    ck_assert_msg(strstr(err, "struct_size is 0") && strstr(err, "sizeof(csm_device_info)"), "%s",
+                  err);
+    ck_assert(list[0].device_name[0] == '\0');
+    list[0].struct_size = sizeof list[0] + 16;
+    ck_assert_int_eq(csm_list_devices(list, 2, &count, err, sizeof err), CSM_ERR_INVALID_VALUE);
+    /* counting only needs no struct */
+    ck_assert_int_eq(csm_list_devices(NULL, 0, &count, err, sizeof err), CSM_OK);
+    ck_assert_int_eq(csm_list_devices(list, 0, &count, err, sizeof err), CSM_OK);
+    list[0].struct_size = sizeof list[0];
+    ck_assert_int_eq(csm_list_devices(list, 2, &count, err, sizeof err), CSM_OK);
+    for (size_t i = 0; i < count && i < 2; i++)
+        ck_assert_uint_eq(list[i].struct_size, sizeof list[i]);
+}
+END_TEST
+
 START_TEST(test_selector_forms)
 {
-    csm_device_info first;
+    csm_device_info first = {.struct_size = sizeof first};
     size_t count = 0, idx = 99;
     ck_assert_int_eq(csm_list_devices(&first, 1, &count, NULL, 0), CSM_OK);
     unsetenv("CLSOFTMAX_DEVICE");
@@ -47,9 +73,10 @@ START_TEST(test_selector_forms)
     ck_assert_int_eq(csm_select_device(NULL, &idx, NULL, 0), CSM_OK);
     ck_assert_uint_eq(idx, 0);
     /* platform index alone, type, case-insensitive name parts */
-    ck_assert_int_eq(csm_select_device("0", &idx, NULL, 0), CSM_OK);
     char sel[300];
-    snprintf(sel, sizeof sel, "0:%s", first.device_type);
+    snprintf(sel, sizeof sel, "%u", first.platform_index);
+    ck_assert_int_eq(csm_select_device(sel, &idx, NULL, 0), CSM_OK);
+    snprintf(sel, sizeof sel, "%u:%s", first.platform_index, first.device_type);
     ck_assert_int_eq(csm_select_device(sel, &idx, NULL, 0), CSM_OK);
     char part[8] = "";
     for (int i = 0; i < 4 && first.platform_name[i]; i++)
@@ -58,10 +85,12 @@ START_TEST(test_selector_forms)
     ck_assert_msg(csm_select_device(sel, &idx, NULL, 0) == CSM_OK, "selector '%s'", sel);
     ck_assert_uint_eq(idx, 0);
     /* the variable is used when no selector is given, and a selector wins */
-    setenv("CLSOFTMAX_DEVICE", "0:0", 1);
+    setenv("CLSOFTMAX_DEVICE", first.selector, 1);
     ck_assert_int_eq(csm_select_device(NULL, &idx, NULL, 0), CSM_OK);
+    ck_assert_uint_eq(idx, 0);
     setenv("CLSOFTMAX_DEVICE", "no-such-device-xyz", 1);
-    ck_assert_int_eq(csm_select_device("0:0", &idx, NULL, 0), CSM_OK);
+    ck_assert_int_eq(csm_select_device(NULL, &idx, NULL, 0), CSM_ERR_DEVICE_NOT_FOUND);
+    ck_assert_int_eq(csm_select_device(first.selector, &idx, NULL, 0), CSM_OK);
     unsetenv("CLSOFTMAX_DEVICE");
 }
 END_TEST
@@ -69,7 +98,7 @@ END_TEST
 /* An unknown device fails with the list of devices and their selectors. */
 START_TEST(test_unknown_device_lists_devices)
 {
-    csm_device_info first;
+    csm_device_info first = {.struct_size = sizeof first};
     size_t count = 0;
     ck_assert_int_eq(csm_list_devices(&first, 1, &count, NULL, 0), CSM_OK);
     setenv("CLSOFTMAX_DEVICE", "no-such-platform:42", 1);
@@ -78,24 +107,46 @@ START_TEST(test_unknown_device_lists_devices)
     ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
     ck_assert_ptr_null(ctx);
     ck_assert_msg(strstr(err, "no-such-platform:42") != NULL, "%s", err);
-    ck_assert_msg(strstr(err, "CLSOFTMAX_DEVICE=0:0") != NULL, "%s", err);
+    char want[64];
+    snprintf(want, sizeof want, "CLSOFTMAX_DEVICE=%s", first.selector);
+    ck_assert_msg(strstr(err, want) != NULL, "%s", err);
     ck_assert_msg(strstr(err, first.device_name) != NULL, "%s", err);
     /* also through the explicit selector, and for gpu on a cpu-only box etc. */
     ck_assert_int_eq(csm_context_create(&ctx, "0:7777", err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
     ck_assert_int_eq(csm_context_create(&ctx, "0:0:0", err, sizeof err), CSM_ERR_DEVICE_NOT_FOUND);
     ck_assert_msg(strstr(err, "malformed") != NULL, "%s", err);
+    /* without an error buffer: the status only (this crashed once) */
+    ck_assert_int_eq(csm_context_create(&ctx, "no-such-platform:42", NULL, 0),
+                     CSM_ERR_DEVICE_NOT_FOUND);
+    ck_assert_int_eq(csm_context_create(&ctx, "0:0:0", NULL, 0), CSM_ERR_DEVICE_NOT_FOUND);
+    size_t idx = 0;
+    ck_assert_int_eq(csm_select_device("no-such-platform:42", &idx, NULL, 0),
+                     CSM_ERR_DEVICE_NOT_FOUND);
     unsetenv("CLSOFTMAX_DEVICE");
 }
 END_TEST
 
+/* The context is on the device CLSOFTMAX_DEVICE selects (CI: "0:cpu"; unset:
+ * the first), whichever that is here. */
 START_TEST(test_context_info)
 {
-    csm_context *ctx = NULL;
+    size_t count = 0, idx = 0;
     char err[4096];
+    ck_assert_int_eq(csm_list_devices(NULL, 0, &count, NULL, 0), CSM_OK);
+    csm_device_info *list = calloc(count, sizeof *list);
+    list[0].struct_size = sizeof *list;
+    ck_assert_int_eq(csm_list_devices(list, count, &count, NULL, 0), CSM_OK);
+    ck_assert_msg(csm_select_device(NULL, &idx, err, sizeof err) == CSM_OK, "%s", err);
+    ck_assert_uint_lt(idx, count);
+    csm_context *ctx = NULL;
     ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_OK);
     const csm_device_info *info = csm_context_device(ctx);
     ck_assert_ptr_nonnull(info);
-    ck_assert_str_eq(info->selector, "0:0");
+    ck_assert_uint_eq(info->struct_size, sizeof *info);
+    ck_assert_str_eq(info->selector, list[idx].selector);
+    ck_assert_str_eq(info->device_name, list[idx].device_name);
+    ck_assert_str_eq(info->platform_name, list[idx].platform_name);
+    free(list);
     ck_assert_str_eq(csm_context_last_error(ctx), "");
     csm_context_free(ctx);
     ck_assert_int_eq(csm_context_create(NULL, NULL, err, sizeof err), CSM_ERR_NULL_ARGUMENT);
@@ -263,6 +314,7 @@ int main(void)
     TCase *tc = tcase_create("device");
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_list_devices);
+    tcase_add_test(tc, test_list_devices_struct_size);
     tcase_add_test(tc, test_selector_forms);
     tcase_add_test(tc, test_unknown_device_lists_devices);
     tcase_add_test(tc, test_context_info);

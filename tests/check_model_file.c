@@ -10,6 +10,7 @@
 #endif
 
 #include <check.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -18,11 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clsoftmax.h"
 #include "internal.h" /* the solver state a model carries: set up and read back directly */
+#include "problem.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -34,11 +39,6 @@ static csm_context *new_context(void)
     csm_status st = csm_context_create(&ctx, NULL, err, sizeof err);
     ck_assert_msg(st == CSM_OK, "csm_context_create: %s: %s", csm_status_string(st), err);
     return ctx;
-}
-
-static int has_fp64(csm_context *ctx)
-{
-    return csm_context_device(ctx)->has_fp64;
 }
 
 static void make_tmpdir(char *dir, size_t len)
@@ -231,11 +231,6 @@ static void roundtrip(csm_precision prec, size_t C, size_t k, const int64_t *lab
                       int with_metadata)
 {
     csm_context *ctx = new_context();
-    if (prec == CSM_FLOAT64 && !has_fp64(ctx)) {
-        fprintf(stderr, "# device has no fp64: F64 round trip not run\n");
-        csm_context_free(ctx);
-        return;
-    }
     char dir[64], path[128];
     make_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
@@ -292,6 +287,11 @@ START_TEST(test_roundtrip_f64)
     const int64_t labels3[] = {1, 2, 3};
     const int64_t labels2[] = {-1, 1};
     const int64_t big[] = {INT64_MIN, -5, INT64_MAX};
+    csm_context *ctx = new_context();
+    int fp64 = test_has_fp64(ctx);
+    csm_context_free(ctx);
+    if (!fp64)
+        CSM_TEST_SKIP("the device has no float64: no F64 round trip");
     roundtrip(CSM_FLOAT64, 3, 7, labels3, 1);
     roundtrip(CSM_FLOAT64, 2, 1, labels2, 1);
     roundtrip(CSM_FLOAT64, 3, 2, big, 0);
@@ -305,9 +305,9 @@ START_TEST(test_file_layout)
 {
     int f64 = _i;
     csm_context *ctx = new_context();
-    if (f64 && !has_fp64(ctx)) {
+    if (f64 && !test_has_fp64(ctx)) {
         csm_context_free(ctx);
-        return;
+        CSM_TEST_SKIP("the device has no float64");
     }
     const size_t C = 3, k = 7, es = f64 ? 8 : 4;
     char dir[64], path[128];
@@ -933,6 +933,179 @@ START_TEST(test_save_replaces)
 }
 END_TEST
 
+/* --------------------------------------------------------------- no litter */
+
+/* The PID of a process that has just exited (and been reaped). */
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    ck_assert(waitpid(pid, NULL, 0) == pid);
+    return pid;
+}
+
+/* The host part of a temporary's name, by the rule of src/save_file.c:
+ * letters, digits and '-', anything else as '_', at most 32. */
+static void host_part(char *out, size_t len)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+        snprintf(host, sizeof host, "localhost");
+    size_t o = 0;
+    for (const char *c = host; *c && o + 1 < len && o < 32; c++)
+        out[o++] = (isalnum((unsigned char)*c) || *c == '-') ? *c : '_';
+    out[o] = '\0';
+}
+
+static void on_xfsz(int sig)
+{
+    (void)sig;
+    raise(SIGKILL);
+}
+
+/* A save killed with SIGKILL halfway through its bytes: a child process
+ * limited to 1 MiB of file size writes 4 MiB, and the SIGXFSZ of its first
+ * write past the limit turns into SIGKILL, so no cleanup code of the
+ * library can run. The old file must stay whole, and nothing else may be
+ * left: with O_TMPFILE (_i = 0, where the file system has it) nothing at
+ * all, with the named temporary (_i = 1, forced) a temporary that the next
+ * save removes. */
+START_TEST(test_killed_save_leaves_nothing)
+{
+    const int flags = _i ? CSM_REPLACE_NO_TMPFILE : 0;
+    char dir[64], path[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    const char old[] = "the old model, which must survive the killed save whole";
+    write_bytes(path, old, sizeof old);
+
+    const size_t big = (size_t)4 << 20;
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {(rlim_t)1 << 20, (rlim_t)1 << 20};
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_xfsz;
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || sigaction(SIGXFSZ, &sa, NULL) != 0)
+            _exit(2);
+        unsigned char *buf = calloc(big, 1);
+        if (!buf)
+            _exit(3);
+        csm_replace_file(NULL, path, buf, big, flags);
+        _exit(4); /* the write past the limit should have killed us */
+    }
+    int status = 0;
+    ck_assert(waitpid(pid, &status, 0) == pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                  "the saving child was not killed (status 0x%x)", (unsigned)status);
+
+    size_t len;
+    unsigned char *got = read_bytes(path, &len);
+    ck_assert_msg(len == sizeof old && memcmp(got, old, len) == 0, "the old file changed");
+    free(got);
+    int left = count_entries(dir);
+    if (flags == 0 && left == 2)
+        fprintf(stderr, "# %s has no O_TMPFILE: the named temporary was used\n", dir);
+    ck_assert_msg(left == (flags ? 2 : 1) || (flags == 0 && left == 2), "%d entries left", left);
+
+    /* the next save removes a temporary the killed one left, and works */
+    const char fresh[] = "the new model";
+    ck_assert_int_eq(csm_replace_file(NULL, path, fresh, sizeof fresh, flags), CSM_OK);
+    ck_assert_int_eq(count_entries(dir), 1);
+    got = read_bytes(path, &len);
+    ck_assert(len == sizeof fresh && memcmp(got, fresh, len) == 0);
+    free(got);
+    remove_tmpdir(dir);
+}
+END_TEST
+
+/* Which temporaries a save removes: only regular files named exactly
+ * PATH.tmp.HOST.PID.XXXXXX for this PATH, made on this host, by a process
+ * that no longer exists. A live process's, another host's, another
+ * target's and anything else stay. */
+START_TEST(test_stale_temporaries_removed)
+{
+    char dir[64], path[128], host[40], name[512];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    host_part(host, sizeof host);
+    long dead = (long)dead_pid(), live = (long)getppid();
+    struct {
+        const char *fmt; /* %s: host, %ld: pid */
+        int removed;
+    } cases[] = {
+        {"model.safetensors.tmp.%s.%ld.aB3xYz", 1},
+        {"model.safetensors.tmp.%s.%ld.zzzzzz", 1},
+        {"model.safetensors.tmp.%s.%ld.aB3xY", 0},   /* 5 random characters */
+        {"model.safetensors.tmp.%s.%ld.aB3xYz7", 0}, /* 7 */
+        {"model.safetensors.tmp.%s.%ld.aB3x.z", 0},
+        {"other.safetensors.tmp.%s.%ld.aB3xYz", 0},  /* another target */
+        {"model.safetensors.tmp.%s-x.%ld.aB3xYz", 0}, /* another host */
+        {"model.safetensors.tmp%s.%ld.aB3xYz", 0},
+        {"model.safetensors.tmpXXXX%s%ld", 0},       /* an older version's temporary */
+    };
+    const size_t n = sizeof cases / sizeof *cases;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s/", dir);
+        size_t off = strlen(name);
+        snprintf(name + off, sizeof name - off, cases[i].fmt, host, dead);
+        write_bytes(name, "x", 1);
+    }
+    /* a live process's temporary, and a directory of the right name */
+    snprintf(name, sizeof name, "%s/model.safetensors.tmp.%s.%ld.LiveXy", dir, host, live);
+    write_bytes(name, "x", 1);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/model.safetensors.tmp.%s.%ld.DirXyz", dir, host, dead);
+    ck_assert(mkdir(sub, 0700) == 0);
+
+    const char data[] = "model";
+    ck_assert_int_eq(csm_replace_file(NULL, path, data, sizeof data, 0), CSM_OK);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s/", dir);
+        size_t off = strlen(name);
+        snprintf(name + off, sizeof name - off, cases[i].fmt, host, dead);
+        int exists = access(name, F_OK) == 0;
+        ck_assert_msg(exists != cases[i].removed, "%s: %s", name,
+                      cases[i].removed ? "not removed" : "removed");
+    }
+    ck_assert_int_eq(count_entries(dir), 1 + (int)n - 2 + 2);
+    ck_assert(rmdir(sub) == 0);
+    remove_tmpdir(dir);
+}
+END_TEST
+
+/* The same through csm_model_save, with a model: a stale temporary of the
+ * model file goes, and the logs say so. */
+static void count_log(csm_log_level level, const char *msg, void *user)
+{
+    if (level == CSM_LOG_INFO && strstr(msg, "no longer exists"))
+        (*(int *)user)++;
+}
+
+START_TEST(test_model_save_removes_stale)
+{
+    csm_context *ctx = new_context();
+    int logged = 0;
+    csm_context_set_log_callback(ctx, count_log, &logged);
+    char dir[64], path[128], host[40], name[512];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    host_part(host, sizeof host);
+    snprintf(name, sizeof name, "%s.tmp.%s.%ld.Abc123", path, host, (long)dead_pid());
+    write_bytes(name, "partial", 7);
+    csm_model *m = random_model(ctx, CSM_FLOAT32, 2, 3, 1);
+    ck_assert_msg(csm_model_save(m, path) == CSM_OK, "%s", csm_context_last_error(ctx));
+    ck_assert_int_eq(count_entries(dir), 1);
+    ck_assert_int_eq(logged, 1);
+    csm_model_free(m);
+    remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ solver state */
 
 /* What each solver keeps, as the file format specifies it (independent of
@@ -1026,9 +1199,9 @@ START_TEST(test_state_roundtrip)
 {
     const int solver = _i % 4, f64 = _i >= 4;
     csm_context *ctx = new_context();
-    if (f64 && !has_fp64(ctx)) {
+    if (f64 && !test_has_fp64(ctx)) {
         csm_context_free(ctx);
-        return;
+        CSM_TEST_SKIP("the device has no float64");
     }
     const size_t C = 4, k = 5, es = f64 ? 8 : 4;
     char dir[64], path[128], again[128];
@@ -1158,7 +1331,7 @@ START_TEST(test_no_state_same_bytes)
 
     /* a random model of each precision: the same after state came and went */
     for (int f64 = 0; f64 < 2; f64++) {
-        if (f64 && !has_fp64(ctx))
+        if (f64 && !test_has_fp64(ctx))
             break;
         csm_model *r = random_model(ctx, f64 ? CSM_FLOAT64 : CSM_FLOAT32, 3, 4, 77 + f64);
         ck_assert(csm_model_save(r, plain) == CSM_OK);
@@ -1363,6 +1536,9 @@ static Suite *model_file_suite(void)
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_save_missing_dir);
     tcase_add_test(tc, test_save_replaces);
+    tcase_add_loop_test(tc, test_killed_save_leaves_nothing, 0, 2);
+    tcase_add_test(tc, test_stale_temporaries_removed);
+    tcase_add_test(tc, test_model_save_removes_stale);
     suite_add_tcase(s, tc);
     return s;
 }

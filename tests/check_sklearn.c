@@ -75,12 +75,12 @@ static void check_case(csm_context *ctx, const optimum *o, csm_precision prec)
     csm_model *m = NULL;
     ck_assert_int_eq(csm_model_create(ctx, &m, prec, C, t.k), CSM_OK);
     csm_train_options opt;
-    csm_train_options_init(&opt);
+    csm_train_options_init(&opt, sizeof opt);
     opt.C = o->c_reg;
     /* float64: far enough below the default 1e-4 for J to 1e-10; float32:
      * as far as its precision allows */
     opt.tol = prec == CSM_FLOAT64 ? 1e-8 : 1e-6;
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     ck_assert_int_eq(csm_train(m, d, &opt, &r), CSM_OK);
     ck_assert_msg(fabs(r.l2 - o->lambda) <= 1e-14 * o->lambda, "%s: lambda %.17g vs %.17g",
                   o->name, r.l2, o->lambda);

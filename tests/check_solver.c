@@ -62,10 +62,10 @@ START_TEST(test_lbfgs_reaches_reference_optimum)
                 csm_model *m = NULL;
                 ck_assert_int_eq(csm_model_create(ctx, &m, prec, C, k), CSM_OK);
                 csm_train_options o;
-                csm_train_options_init(&o);
+                csm_train_options_init(&o, sizeof o);
                 o.C = 0.5;
                 o.tol = prec == CSM_FLOAT64 ? 1e-9 : 1e-6;
-                csm_train_result r;
+                csm_train_result r = {.struct_size = sizeof r};
                 ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
                 const double l2 = 1.0 / (0.5 * sum_of(wts, n));
                 ck_assert_msg(fabs(r.l2 - l2) <= 1e-15 * l2, "lambda %.17g vs %.17g", r.l2, l2);
@@ -202,7 +202,7 @@ START_TEST(test_weighted_full_batch_sgd_matches_reference)
     ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_SGD;
     o.max_iter = 3;
     o.tol = 0;
@@ -242,7 +242,7 @@ START_TEST(test_weighted_minibatch_sequence)
     ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_SGD;
     o.max_iter = 2;
     o.tol = 0;
@@ -296,7 +296,7 @@ START_TEST(test_weighted_shuffled_paths_agree)
         ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
         csm_model *m = problem_model(&p, ctx);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.solver = CSM_ADAM;
         o.max_iter = 3;
         o.tol = 0;
@@ -329,12 +329,12 @@ START_TEST(test_first_order_stopping)
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_ADAM;
     o.batch_size = 8;
     o.max_iter = 4;
     o.tol = 0;
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(r.n_iter, 4);
     ck_assert_int_eq(r.stop, CSM_STOP_MAX_ITER);
@@ -370,10 +370,10 @@ START_TEST(test_lbfgs_limits)
     csm_model *m = NULL;
     ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 4, 6), CSM_OK);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.max_iter = 2;
     o.tol = 1e-12;
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(r.stop, CSM_STOP_MAX_ITER);
     ck_assert_int_eq(r.n_iter, 2);
@@ -414,12 +414,12 @@ START_TEST(test_resume_continues)
         for (int run = 0; run < 3; run++) {
             csm_model *m = problem_model(&p, ctx);
             csm_train_options o;
-            csm_train_options_init(&o);
+            csm_train_options_init(&o, sizeof o);
             o.solver = (csm_solver)solver;
             o.batch_size = 10;
             o.tol = 0;
             o.learning_rate = 0.05;
-            csm_train_result r;
+            csm_train_result r = {.struct_size = sizeof r};
             if (run == 0) {
                 o.max_iter = 5;
                 ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
@@ -446,10 +446,10 @@ START_TEST(test_resume_continues)
     }
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.max_iter = 3;
     o.tol = 1e-10;
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     o.resume = 1;
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
@@ -478,7 +478,7 @@ START_TEST(test_resume_through_file)
     ck_assert(fd >= 0);
     close(fd);
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_ADAM;
     o.batch_size = 8;
     o.tol = 0;
@@ -501,7 +501,7 @@ START_TEST(test_resume_through_file)
     ck_assert_int_eq(it, 3);
     o.max_iter = 2;
     o.resume = 1;
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(r.total_iter, 5);
     ck_assert_int_eq(csm_model_get_params(m, w[1], b[1]), CSM_OK);

@@ -220,7 +220,7 @@ START_TEST(test_sparse_training_equals_dense)
                 csm_model *m = NULL;
                 ck_assert_int_eq(csm_model_create(ctx, &m, prec, 5, 23), CSM_OK);
                 csm_train_options o;
-                csm_train_options_init(&o);
+                csm_train_options_init(&o, sizeof o);
                 if (mode == 0) {
                     o.tol = prec == CSM_FLOAT64 ? 1e-9 : 1e-5;
                 } else {
@@ -231,7 +231,7 @@ START_TEST(test_sparse_training_equals_dense)
                     o.shuffle = mode == 2;
                     o.learning_rate = mode == 1 ? 0.3 : 0.02;
                 }
-                csm_train_result r;
+                csm_train_result r = {.struct_size = sizeof r};
                 ck_assert_int_eq(csm_train(m, side ? dd : ds, &o, &r), CSM_OK);
                 J[side] = r.objective;
                 ck_assert_int_eq(csm_model_get_params(m, w[side], b[side]), CSM_OK);
@@ -303,9 +303,9 @@ START_TEST(test_sparse_bad_input)
     ck_assert_int_eq(csm_forward(m, d, logits, NULL), CSM_OK);
     for (int i = 0; i < 3; i++)
         ck_assert(logits[2 * i] == 0.5 && logits[2 * i + 1] == -0.5);
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert(r.converged);
     csm_model_free(m);

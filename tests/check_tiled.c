@@ -135,7 +135,7 @@ START_TEST(test_shuffled_minibatches_match_clblast)
         ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
         csm_model *m = problem_model(&p, ctx);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.solver = CSM_MOMENTUM;
         o.learning_rate = 0.2;
         o.max_iter = 3;

@@ -9,6 +9,7 @@
 #include "problem.h"
 #include "reference.h"
 #include "rng.h"
+#include "split_k.h"
 #include "testutil.h"
 
 static double atol_for(csm_precision p) { return p == CSM_FLOAT32 ? 2e-5 : 1e-12; }
@@ -30,7 +31,7 @@ static void expect_params(csm_model *m, const double *W, const double *b, size_t
 
 static void opts_plain(csm_train_options *o, int epochs, double lr, size_t batch, double l2)
 {
-    csm_train_options_init(o);
+    csm_train_options_init(o, sizeof *o);
     o->solver = CSM_SGD;
     o->max_iter = epochs;
     o->tol = 0; /* every epoch asked for */
@@ -71,7 +72,8 @@ START_TEST(test_full_batch_sgd_matches_reference)
 END_TEST
 
 /* Full-batch SGD with the gradient GEMM split in 3 row chunks (the GPU
- * configuration, forced): the same steps as the reference. */
+ * configuration, forced): the same steps as the reference. CLBlast path
+ * only, with the split checked to be in effect. */
 START_TEST(test_split_k_training_matches_reference)
 {
     setenv("CLSOFTMAX_SPLIT_K", "3", 1);
@@ -80,6 +82,7 @@ START_TEST(test_split_k_training_matches_reference)
     problem p = problem_make(50, 9, 4, prec, 0, 12);
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
+    expect_split_k(m, d, p.n, 3);
     csm_train_options o;
     opts_plain(&o, 3, 0.5, 0, 0.01);
     ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
@@ -331,6 +334,7 @@ static int record(csm_model *m, const csm_epoch_info *info, void *user)
 {
     (void)m;
     history *h = user;
+    ck_assert_uint_eq(info->struct_size, sizeof *info);
     ck_assert_int_eq(info->epoch, h->n + 1);
     ck_assert(info->seconds >= 0);
     h->loss[h->n] = info->loss;
@@ -363,6 +367,176 @@ START_TEST(test_full_batch_loss_decreases)
     csm_model_free(m);
     csm_dataset_free(d);
     problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* The target class of row i: its label, or the argmax of its soft targets. */
+static size_t target_class(const problem *p, size_t i)
+{
+    if (p->y)
+        return (size_t)p->y[i];
+    size_t t = 0;
+    for (size_t c = 1; c < p->C; c++)
+        if (p->T[i * p->C + c] > p->T[i * p->C + t])
+            t = c;
+    return t;
+}
+
+/* Correct predictions among rows [r0, r0 + B) at weights W, b, by the
+ * reference: *sure counts the rows whose top two logits are further apart
+ * than `tie` (device rounding cannot flip them), *hits those rows and the
+ * others that are right, so a device count in [sure hits, hits] is right. */
+static void ref_hits(const problem *p, const double *W, const double *b, size_t r0, size_t B,
+                     double tie, size_t *hits, size_t *sure_hits)
+{
+    double *lg = malloc(B * p->C * sizeof *lg);
+    ref_forward(lg, NULL, p->X + r0 * p->k, W, b, B, p->k, p->C);
+    for (size_t i = 0; i < B; i++) {
+        const double *l = lg + i * p->C;
+        size_t best = 0;
+        for (size_t c = 1; c < p->C; c++)
+            if (l[c] > l[best])
+                best = c;
+        double gap = INFINITY;
+        for (size_t c = 0; c < p->C; c++)
+            if (c != best)
+                gap = fmin(gap, l[best] - l[c]);
+        int right = best == target_class(p, r0 + i);
+        *hits += (size_t)right;
+        *sure_hits += (size_t)(right && gap > tie);
+    }
+    free(lg);
+}
+
+/* The epoch report of the first-order solvers against the reference: the
+ * loss is the mean over the epoch's steps of each step's loss at the
+ * weights before it (rows weighted by batch size, so a short last batch
+ * counts by its rows), plus the mean over steps of (l2/2)||W||^2 at those
+ * weights; the accuracy is the fraction of rows right at those weights.
+ * Unshuffled minibatches of 3 over 8 rows (the last one short), L2 0.05,
+ * SGD and momentum, labels and soft targets, both precisions, 3 epochs.
+ * Tolerances as above, scaled by the steps that led to the weights. */
+START_TEST(test_epoch_report_matches_reference)
+{
+    csm_context *ctx = test_context();
+    const size_t n = 8, k = 4, C = 3, B = 3, epochs = 3;
+    const double l2 = 0.05, lr = 0.3;
+    for (int pi = 0; pi < 2; pi++) {
+        csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
+        if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
+            continue;
+        const double tie = prec == CSM_FLOAT64 ? 1e-9 : 1e-3;
+        for (int solver = CSM_SGD; solver <= CSM_MOMENTUM; solver++)
+            for (int soft = 0; soft < 2; soft++) {
+                problem p = problem_make(n, k, C, prec, soft, 70 + (uint64_t)(solver * 2 + soft));
+                csm_dataset *d = problem_dataset(&p, ctx);
+                csm_model *m = problem_model(&p, ctx);
+                history h = {0};
+                csm_train_options o;
+                opts_plain(&o, (int)epochs, lr, B, l2);
+                o.solver = (csm_solver)solver;
+                o.callback = record;
+                o.user = &h;
+                ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+                ck_assert_int_eq(h.n, (int)epochs);
+
+                double v[15] = {0}, g[15];
+                const size_t nw = C * k, steps = (n + B - 1) / B;
+                for (size_t e = 0; e < epochs; e++) {
+                    double loss = 0, sq = 0;
+                    size_t hits = 0, sure = 0;
+                    for (size_t r = 0; r < n; r += B) {
+                        size_t b = n - r < B ? n - r : B;
+                        loss += (double)b * ref_loss(p.X + r * k, p.y ? p.y + r : NULL,
+                                                     p.T ? p.T + r * C : NULL, NULL, p.W, p.b,
+                                                     b, k, C, 0.0);
+                        for (size_t q = 0; q < nw; q++)
+                            sq += p.W[q] * p.W[q];
+                        ref_hits(&p, p.W, p.b, r, b, tie, &hits, &sure);
+                        ref_backward(g, g + nw, p.X + r * k, p.y ? p.y + r : NULL,
+                                     p.T ? p.T + r * C : NULL, NULL, p.W, p.b, b, k, C, l2);
+                        for (size_t q = 0; q < nw + C; q++) {
+                            double *w = q < nw ? &p.W[q] : &p.b[q - nw];
+                            v[q] = solver == CSM_MOMENTUM ? 0.9 * v[q] + g[q] : g[q];
+                            *w -= lr * v[q];
+                        }
+                    }
+                    double want = loss / (double)n + 0.5 * l2 * sq / (double)steps;
+                    double scale = (double)(e + 1) * (double)steps;
+                    ck_assert_msg(csm_close(h.loss[e], want, scale * atol_for(prec),
+                                            scale * rtol_for(prec)),
+                                  "%s solver %d soft %d epoch %zu: loss %.12g, reference %.12g",
+                                  prec == CSM_FLOAT64 ? "f64" : "f32", solver, soft, e + 1,
+                                  h.loss[e], want);
+                    double got = h.acc[e] * (double)n;
+                    ck_assert_msg(fabs(got - nearbyint(got)) < 1e-9 &&
+                                      got >= (double)sure - 0.5 && got <= (double)hits + 0.5,
+                                  "%s solver %d soft %d epoch %zu: accuracy %.6g (%g of %zu), "
+                                  "reference %zu (%zu certain)",
+                                  prec == CSM_FLOAT64 ? "f64" : "f32", solver, soft, e + 1,
+                                  h.acc[e], got, n, hits, sure);
+                }
+                csm_model_free(m);
+                csm_dataset_free(d);
+                problem_free(&p);
+            }
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* L-BFGS reports J (with its L2 term) and the accuracy at each new iterate:
+ * both recomputed by the reference from the weights the callback sees. */
+typedef struct lbfgs_check {
+    const problem *p;
+    double l2, tie;
+    csm_precision prec;
+    int n;
+} lbfgs_check;
+
+static int check_lbfgs_iterate(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    lbfgs_check *c = user;
+    const problem *p = c->p;
+    double *W = malloc((p->C * p->k + p->C) * sizeof *W), *b = W + p->C * p->k;
+    ck_assert_int_eq(csm_model_get_params(m, W, b), CSM_OK);
+    double J = ref_loss(p->X, p->y, p->T, NULL, W, b, p->n, p->k, p->C, c->l2);
+    ck_assert_msg(csm_close(info->loss, J, atol_for(c->prec), rtol_for(c->prec)),
+                  "iteration %d: J %.12g, reference %.12g", info->epoch, info->loss, J);
+    size_t hits = 0, sure = 0;
+    ref_hits(p, W, b, 0, p->n, c->tie, &hits, &sure);
+    double got = info->accuracy * (double)p->n;
+    ck_assert_msg(got >= (double)sure - 0.5 && got <= (double)hits + 0.5,
+                  "iteration %d: accuracy %.6g, reference %zu of %zu (%zu certain)", info->epoch,
+                  info->accuracy, hits, p->n, sure);
+    free(W);
+    c->n++;
+    return 0;
+}
+
+START_TEST(test_lbfgs_report_matches_reference)
+{
+    csm_context *ctx = test_context();
+    csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    for (int soft = 0; soft < 2; soft++) {
+        problem p = problem_make(40, 5, 4, prec, soft, 90 + (uint64_t)soft);
+        csm_dataset *d = problem_dataset(&p, ctx);
+        csm_model *m = problem_model(&p, ctx);
+        lbfgs_check c = {&p, 0.03, prec == CSM_FLOAT64 ? 1e-9 : 1e-3, prec, 0};
+        csm_train_options o;
+        csm_train_options_init(&o, sizeof o);
+        o.l2 = c.l2;
+        o.max_iter = 8;
+        o.tol = 0;
+        o.callback = check_lbfgs_iterate;
+        o.user = &c;
+        ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+        ck_assert_int_ge(c.n, 1);
+        csm_model_free(m);
+        csm_dataset_free(d);
+        problem_free(&p);
+    }
     csm_context_free(ctx);
 }
 END_TEST
@@ -405,7 +579,7 @@ START_TEST(test_separable_reaches_99_percent)
         ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, C, k), CSM_OK);
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 5), CSM_OK);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.solver = (csm_solver)opt;
         o.max_iter = 60;
         o.tol = 0;
@@ -438,7 +612,7 @@ START_TEST(test_deterministic_by_seed)
         ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 3, 9), CSM_OK);
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 8), CSM_OK);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.solver = CSM_SGD;
         o.max_iter = 3;
         o.tol = 0;
@@ -501,13 +675,13 @@ START_TEST(test_callback_stops)
     csm_model *m = problem_model(&p, ctx);
     int last = 0;
     csm_train_options o;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.solver = CSM_SGD;
     o.max_iter = 10;
     o.tol = 0;
     o.callback = stop_after_two;
     o.user = &last;
-    csm_train_result r;
+    csm_train_result r = {.struct_size = sizeof r};
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(last, 2);
     ck_assert_int_eq(r.n_iter, 2);
@@ -515,13 +689,52 @@ START_TEST(test_callback_stops)
     ck_assert_int_eq(r.converged, 0);
     /* and with L-BFGS, whose callback runs per iteration */
     last = 0;
-    csm_train_options_init(&o);
+    csm_train_options_init(&o, sizeof o);
     o.callback = stop_after_two;
     o.user = &last;
     o.tol = 1e-12;
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert_int_eq(last, 2);
     ck_assert_int_eq(r.stop, CSM_STOP_CALLBACK);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* Options and result from another header (another struct_size) are
+ * refused before training, with a message naming the field and the fix;
+ * the model is untouched. */
+START_TEST(test_train_struct_size)
+{
+    csm_context *ctx = test_context();
+    problem p = problem_make(20, 3, 2, CSM_FLOAT32, 0, 2);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    csm_train_options o;
+    ck_assert_int_eq(csm_train_options_init(&o, sizeof o), CSM_OK);
+    o.max_iter = 2;
+    csm_train_result r = {.struct_size = sizeof r};
+    o.struct_size = sizeof o - sizeof(double);
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_ERR_INVALID_VALUE);
+    const char *e = csm_context_last_error(ctx);
+    ck_assert_msg(strstr(e, "options->struct_size") && strstr(e, "csm_train_options_init"), "%s", e);
+    o.struct_size = sizeof o;
+    r.struct_size = 0;
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_ERR_INVALID_VALUE);
+    e = csm_context_last_error(ctx);
+    ck_assert_msg(strstr(e, "result->struct_size is 0"), "%s", e);
+    double w[6], b[2];
+    ck_assert_int_eq(csm_model_get_params(m, w, b), CSM_OK);
+    ck_assert(memcmp(w, p.W, sizeof w) == 0 && memcmp(b, p.b, sizeof b) == 0);
+    ck_assert_ptr_null(csm_model_solver_state(m, NULL));
+    /* NULL result needs no size; a right one gets it back */
+    ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+    r.struct_size = sizeof r;
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
+    ck_assert_uint_eq(r.struct_size, sizeof r);
+    ck_assert_int_eq(r.n_iter, 2);
     csm_model_free(m);
     csm_dataset_free(d);
     problem_free(&p);
@@ -561,7 +774,7 @@ START_TEST(test_paths_agree_shuffled_u8)
         ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, C, k), CSM_OK);
         ck_assert_int_eq(csm_model_init(m, CSM_INIT_NORMAL, 3), CSM_OK);
         csm_train_options o;
-        csm_train_options_init(&o);
+        csm_train_options_init(&o, sizeof o);
         o.max_iter = 3;
         o.tol = 0;
         o.l2 = 0;
@@ -592,7 +805,6 @@ int main(void)
     const TTest *const tests[] = {
         test_full_batch_sgd_matches_reference,
         test_minibatch_sequence_matches_reference,
-        test_split_k_training_matches_reference,
         test_momentum_and_adam_match_reference,
         test_update_l2_on_weights_only,
         test_full_batch_loss_decreases,
@@ -600,8 +812,13 @@ int main(void)
         test_deterministic_by_seed,
         test_init,
         test_callback_stops,
+        test_train_struct_size,
+        test_epoch_report_matches_reference,
+        test_lbfgs_report_matches_reference,
     };
     Suite *s = csm_suite_per_path("train", tests, sizeof tests / sizeof *tests);
+    const TTest *const clblast_only[] = {test_split_k_training_matches_reference};
+    csm_suite_add_clblast_only(s, clblast_only, 1);
     TCase *both = tcase_create("both-paths");
     tcase_set_timeout(both, CSM_DEVICE_TIMEOUT);
     tcase_add_test(both, test_paths_agree_shuffled_u8);

@@ -26,7 +26,9 @@ csm_dataset *problem_dataset(const problem *p, csm_context *ctx);
 csm_model *problem_model(const problem *p, csm_context *ctx);
 /* A context on the default device (ck_assert on failure). */
 csm_context *test_context(void);
-/* Whether the default device has float64 (creates and frees a context). */
+/* Whether the context's device has float64; always 0 when the variable
+ * CSM_TEST_NO_FP64 is set (not "0"), to exercise the float32-only paths of
+ * the tests on a device that has it. */
 int test_has_fp64(csm_context *ctx);
 
 #endif

@@ -9,7 +9,8 @@ AM_TESTS_ENVIRONMENT = \
 	POCL_CACHE_DIR='$(abs_top_builddir)/.pocl-cache'; export POCL_CACHE_DIR; \
 	CSM_TEST_DATA='$(abs_top_srcdir)/tests/data'; export CSM_TEST_DATA; \
 	CSM_BUILDDIR='$(abs_top_builddir)'; export CSM_BUILDDIR; \
-	CLSOFTMAX_CACHE_DIR='$(abs_top_builddir)/.calibration'; export CLSOFTMAX_CACHE_DIR;
+	CLSOFTMAX_CACHE_DIR='$(abs_top_builddir)/.calibration'; export CLSOFTMAX_CACHE_DIR; \
+	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG;
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
@@ -17,25 +18,33 @@ tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h tests/problem.c
 tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+# Tests of the public API link the installed-to-be shared library, so they
+# also prove it exports what they use; tests that reach into internals
+# (internal.h, ops.h) link the library's objects instead.
 TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK_LIBS) -lm
+TEST_INTERNAL_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax_core.la \
+	$(CHECK_LIBS) -lm
 
-CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
+CORE_TESTS = tests/check_api tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
 	tests/check_model_file tests/check_tiled tests/check_calibrate
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
+tests_check_api_SOURCES = tests/check_api.c
+tests_check_api_CFLAGS = $(TEST_CFLAGS)
+tests_check_api_LDADD = $(TEST_LIBS)
 tests_check_reference_SOURCES = tests/check_reference.c
 tests_check_reference_CFLAGS = $(TEST_CFLAGS)
 tests_check_reference_LDADD = $(TEST_LIBS)
 tests_check_device_SOURCES = tests/check_device.c
 tests_check_device_CFLAGS = $(TEST_CFLAGS)
 tests_check_device_LDADD = $(TEST_LIBS)
-tests_check_ops_SOURCES = tests/check_ops.c
+tests_check_ops_SOURCES = tests/check_ops.c tests/split_k.h
 tests_check_ops_CFLAGS = $(TEST_CFLAGS)
-tests_check_ops_LDADD = $(TEST_LIBS)
-tests_check_train_SOURCES = tests/check_train.c
+tests_check_ops_LDADD = $(TEST_INTERNAL_LIBS)
+tests_check_train_SOURCES = tests/check_train.c tests/split_k.h
 tests_check_train_CFLAGS = $(TEST_CFLAGS)
-tests_check_train_LDADD = $(TEST_LIBS)
+tests_check_train_LDADD = $(TEST_INTERNAL_LIBS)
 tests_check_solver_SOURCES = tests/check_solver.c
 tests_check_solver_CFLAGS = $(TEST_CFLAGS)
 tests_check_solver_LDADD = $(TEST_LIBS)
@@ -53,7 +62,12 @@ tests_check_tiled_CFLAGS = $(TEST_CFLAGS)
 tests_check_tiled_LDADD = $(TEST_LIBS)
 tests_check_model_file_SOURCES = tests/check_model_file.c
 tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
-tests_check_model_file_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+tests_check_model_file_LDADD = $(TEST_INTERNAL_LIBS) $(JANSSON_LIBS)
+
+# The shared library exports exactly the CSM_API functions of clsoftmax.h;
+# a program links against the static one with pkg-config --static's flags.
+TESTS += tests/abi.sh tests/static_link.sh
+EXTRA_DIST += tests/abi.sh tests/static_link.sh
 
 # The README's API example must compile and run.
 check_PROGRAMS += examples/minimal

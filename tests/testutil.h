@@ -30,10 +30,26 @@ int csm_test_have_device(void);
  * "fused", each setting CLSOFTMAX_PATH in the forked child through a
  * checked fixture, so the two never mix. */
 Suite *csm_suite_per_path(const char *name, const TTest *const *tests, size_t n);
+/* Adds a TCase "clblast-only" of tests that mean something on the CLBlast
+ * path only (split-K), with CLSOFTMAX_PATH=clblast as above. */
+void csm_suite_add_clblast_only(Suite *s, const TTest *const *tests, size_t n);
 
 /* Runs the suite, printing TAP when CK_TAP_LOG_FILE_NAME=- and returns the
  * exit status for main(). If `needs_device` and there is none, reports the
- * whole program as skipped. */
+ * whole program as skipped; a test that called CSM_TEST_SKIP() is reported
+ * as "ok N - ... # SKIP reason" instead of passed. */
 int csm_test_main(Suite *suite, int needs_device);
+
+/* Ends the running test as skipped, with a reason: for a test that cannot
+ * check anything here (no float64 on the device, ...), which must not be
+ * counted as passed. Check itself has no skip result; csm_test_main()
+ * rewrites the TAP line of the test. Outside TAP runs the reason goes to
+ * stderr and the test counts as passed. */
+#define CSM_TEST_SKIP(reason)                                                                  \
+    do {                                                                                       \
+        csm_test_skip(reason);                                                                 \
+        return;                                                                                \
+    } while (0)
+void csm_test_skip(const char *reason);
 
 #endif

@@ -110,6 +110,7 @@ int cmd_devices(int argc, char **argv)
         cli_error("out of memory");
         return CLI_FAIL;
     }
+    list[0].struct_size = sizeof *list;
     size_t got = 0;
     st = csm_list_devices(list, count, &got, err, sizeof err);
     if (st != CSM_OK) {

@@ -19,7 +19,7 @@ static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", NULL};
 static void help(void)
 {
     csm_train_options d;
-    csm_train_options_init(&d);
+    csm_train_options_init(&d, sizeof d);
     printf("Usage: clsoftmax train [OPTIONS] DATA MODEL\n"
            "Train a softmax-regression model on DATA and write it to MODEL (safetensors).\n"
            "Classes are the sorted distinct labels of DATA; predictions come back in\n"
@@ -199,7 +199,7 @@ static int parse_args(int argc, char **argv, train_cfg *c)
 
     memset(c, 0, sizeof *c);
     memset(&given, 0, sizeof given);
-    csm_train_options_init(&c->opt);
+    csm_train_options_init(&c->opt, sizeof c->opt);
     c->init = DEF_INIT;
     csm_read_options_init(&c->ro);
 
@@ -511,6 +511,7 @@ int cmd_train(int argc, char **argv)
     memset(&vtab, 0, sizeof vtab);
     memset(&state, 0, sizeof state);
     memset(&outcome, 0, sizeof outcome);
+    outcome.res.struct_size = sizeof outcome.res;
     csm_precision prec = cfg.use_double ? CSM_FLOAT64 : CSM_FLOAT32;
     cli_progress_init(&state.progress, cfg.quiet, &cfg.opt);
 

@@ -87,6 +87,8 @@ static int cmp_u32(const void *a, const void *b)
 /* Distinct values of v[0..n) (sorted in place). */
 static size_t count_distinct(uint32_t *v, size_t n)
 {
+    if (n == 0)
+        return 0; /* v may be NULL then, which qsort must not get (UBSan, fuzz/fuzz_libsvm) */
     qsort(v, n, sizeof *v, cmp_u32);
     size_t d = 0;
     for (size_t i = 0; i < n; i++)

@@ -232,7 +232,9 @@ static int stream_refill(csm_stream *s)
 int csm_stream_line(csm_stream *s, char **line, size_t *len)
 {
     for (;;) {
-        char *start = s->buf + s->pos;
+        /* before the first read there is no buffer, and NULL + 0 is
+         * undefined behaviour (UBSan, found by fuzz/fuzz_csv) */
+        char *start = s->buf ? s->buf + s->pos : NULL;
         size_t avail = s->len - s->pos;
         char *nl = s->scanned < avail ? memchr(start + s->scanned, '\n', avail - s->scanned)
                                       : NULL;

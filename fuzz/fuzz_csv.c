@@ -1,0 +1,18 @@
+/* libFuzzer harness: the CSV reader (src/io/read_csv.c) and what the
+ * command does with its tables. The first byte picks the options (label
+ * column, header rule, storage); the rest is the file, plain or gzipped. */
+#include "fuzz_table.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    csm_read_options opt;
+    csm_read_options_init(&opt);
+    opt.format = CSM_FORMAT_CSV;
+    opt.label_column = (int)(data[0] & 3) - 1; /* -1 (last), 0, 1, 2 */
+    opt.header = (int)((data[0] >> 2) % 3) - 1; /* detect, no, yes */
+    opt.storage = (csm_storage)((data[0] >> 4) % 3);
+    fuzz_read(fuzz_file(0, data + 1, size - 1), &opt);
+    return 0;
+}
