@@ -326,6 +326,14 @@ csm_status csm_context_create(csm_context **out, const char *selector, char *err
         free(ctx);
         return CSM_ERR_OPENCL;
     }
+    /* the environment is read here once: a later setenv() (or another
+     * thread's) cannot change a context half-way through a run */
+    st = csm_options_from_env(ctx);
+    if (st != CSM_OK) {
+        csm_snprintf(err, err_len, "%s", ctx->last_error ? ctx->last_error : "bad option");
+        csm_context_free(ctx);
+        return st;
+    }
     *out = ctx;
     return CSM_OK;
 }
@@ -338,6 +346,7 @@ void csm_context_free(csm_context *ctx)
         clFinish(ctx->queue);
     csm_programs_free(ctx);
     csm_choices_free(ctx);
+    csm_options_free(&ctx->opt);
     /* CLBlast caches compiled kernels per context; drop them with it. */
     CLBlastClearCache();
     if (ctx->queue)

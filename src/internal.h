@@ -24,6 +24,23 @@ typedef struct csm_program {
     struct csm_program *next;
 } csm_program;
 
+/* Calibration modes (option "calibrate", CLSOFTMAX_CALIBRATE). */
+enum { CSM_CALIBRATE_AUTO = 0, CSM_CALIBRATE_ALWAYS = 1, CSM_CALIBRATE_OFF = 2 };
+
+/* A context's knobs (options.c): read from the environment once, at
+ * creation, and changed only through csm_context_set_option(). */
+typedef struct csm_options {
+    int path;                /* a csm_path (ops.h) forced for dense data, or -1: chosen */
+    const char *path_source; /* what forced it ("CLSOFTMAX_PATH", "option path"), for messages */
+    int calibrate;           /* CSM_CALIBRATE_* */
+    char *cache_dir;         /* directory of calibration.json, or NULL: none */
+    unsigned tile[5];        /* NV, RT, QC, KC, FTI of the tiled path; tile[0] == 0: chosen */
+    size_t split_k;          /* row chunks of the CLBlast gradient GEMM, or 0: chosen */
+    size_t block_rows;       /* upper bound on rows per block of whole-dataset passes, or 0 */
+    char *cl_options;        /* extra kernel build options, or NULL */
+    char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
+} csm_options;
+
 struct csm_context {
     cl_platform_id platform;
     cl_device_id device;
@@ -36,6 +53,7 @@ struct csm_context {
     void *log_user;
     csm_program *programs;
     struct csm_choice *choices; /* path choices made in this context (calibrate.c) */
+    csm_options opt;
 };
 
 typedef struct csm_meta_entry {
@@ -103,6 +121,18 @@ void csm_log(csm_context *ctx, csm_log_level level, const char *fmt, ...) CSM_PR
 void csm_snprintf(char *buf, size_t len, const char *fmt, ...) CSM_PRINTF(3, 4);
 /* strdup that returns NULL on failure. */
 char *csm_strdup(const char *s);
+
+/* ---- options.c */
+/* Every option from its environment variable (unset or empty: the
+ * default); CSM_ERR_INVALID_VALUE names the variable that is malformed. */
+csm_status csm_options_from_env(csm_context *ctx);
+void csm_options_free(csm_options *o);
+/* The default calibration directory, $XDG_CACHE_HOME/clsoftmax, else
+ * ~/.cache/clsoftmax (malloc'd); NULL when neither can be named. */
+char *csm_default_cache_dir(void);
+/* A decimal count in [lo, hi] and nothing else: 0, or -1 when malformed. */
+int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
+                    unsigned long long *out);
 
 /* ---- program.c */
 /* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by

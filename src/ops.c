@@ -62,19 +62,8 @@ const char *csm_path_name(csm_path p)
 
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
 {
-    const char *env = getenv("CLSOFTMAX_PATH");
-    if (env && *env) {
-        if (!strcmp(env, "clblast"))
-            *out = CSM_PATH_CLBLAST;
-        else if (!strcmp(env, "fused"))
-            *out = CSM_PATH_FUSED;
-        else if (!strcmp(env, "tiled"))
-            *out = CSM_PATH_TILED;
-        else
-            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                            "CLSOFTMAX_PATH is '%s': expected 'clblast', 'fused' or 'tiled' (or "
-                            "unset)",
-                            env);
+    if (ctx->opt.path >= 0) {
+        *out = (csm_path)ctx->opt.path;
         return CSM_OK;
     }
     const int cpu = !strcmp(ctx->info.device_type, "cpu");
@@ -119,18 +108,13 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d)
 /* Row chunks for the gradient GEMM dW = delta^T X. Its output has only
  * C*k entries while it sums over B rows, so one GEMM leaves most of a GPU
  * idle for large B (seen on an H200: 5.8 ms of a 6.1 ms full-batch epoch);
- * chunks computed as one batched GEMM and then summed fill it.
- * CLSOFTMAX_SPLIT_K=N forces N chunks (for tests); CPUs have few cores
- * and are already busy with C*k outputs. */
+ * chunks computed as one batched GEMM and then summed fill it. The
+ * "split_k" option forces a count (for tests); CPUs have few cores and are
+ * already busy with C*k outputs. */
 static size_t choose_split(csm_context *ctx, size_t cap)
 {
-    const char *env = getenv("CLSOFTMAX_SPLIT_K");
-    if (env && *env) {
-        char *end;
-        unsigned long v = strtoul(env, &end, 10);
-        if (*end == '\0' && v >= 1 && v <= 1024)
-            return v;
-    }
+    if (ctx->opt.split_k)
+        return ctx->opt.split_k;
     if (!strcmp(ctx->info.device_type, "cpu") || cap < 4096)
         return 1;
     size_t s = cap / 1024;
@@ -634,14 +618,10 @@ size_t csm_block_rows(const csm_model *m, size_t n)
     size_t cap = ((size_t)1 << 22) / m->C;
     if (cap < 256)
         cap = 256;
-    /* CLSOFTMAX_BLOCK_ROWS lowers the bound, e.g. to test block seams. */
-    const char *env = getenv("CLSOFTMAX_BLOCK_ROWS");
-    if (env && *env) {
-        char *end;
-        unsigned long long v = strtoull(env, &end, 10);
-        if (*end == '\0' && v > 0 && v < cap)
-            cap = (size_t)v;
-    }
+    /* the "block_rows" option lowers the bound, e.g. to test block seams */
+    const size_t opt = m->ctx->opt.block_rows;
+    if (opt && opt < cap)
+        cap = opt;
     return cap < n ? cap : n;
 }
 

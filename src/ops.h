@@ -15,8 +15,8 @@ typedef enum csm_path {
     CSM_PATH_TILED = 3
 } csm_path;
 
-/* The path for a model shape on this device: CLSOFTMAX_PATH=clblast|fused
- * forces one; otherwise fused on CPU devices for C <= CSM_FUSED_MAX_C (one
+/* The path for a model shape on this device: the "path" option
+ * (CLSOFTMAX_PATH) forces one; otherwise fused on CPU devices for C <= CSM_FUSED_MAX_C (one
  * read of X per step beats two GEMMs there: measured 3-9x at C = 32..100
  * and 1.3x at C = 256 on a 2-core EPYC, BENCHMARKS.md), CLBlast on GPUs and
  * for larger C, where its tuned GEMMs win. */
@@ -132,8 +132,8 @@ csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, cl_mem idx
  * on the path calibrate.c chooses. */
 csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots);
-/* The same on a given path (tile: the tiled path's geometry; the
- * CLSOFTMAX_TILE override still wins). */
+/* The same on a given path (tile: the tiled path's geometry; the "tile"
+ * option still wins). */
 csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots, csm_path path, const csm_tile *tile);
 void csm_work_free(csm_work *w);
@@ -192,7 +192,7 @@ enum {
 };
 
 /* Rows per block for whole-dataset operations (bounded device memory;
- * CLSOFTMAX_BLOCK_ROWS lowers it to test block seams). */
+ * the "block_rows" option lowers it to test block seams). */
 size_t csm_block_rows(const csm_model *m, size_t n);
 /* Contiguous rows [row0, row0 + B) of d, with its targets and weights,
  * described for both paths. */

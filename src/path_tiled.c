@@ -13,34 +13,16 @@
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
-/* CLSOFTMAX_TILE=NV,RT,QC,KC,FTI replaces the default geometry: the tests
- * use it to reach every remainder of the kernels. The bounds keep the
- * accumulators in registers and the packed panel in local memory. */
-static csm_status tile_geometry(csm_context *ctx, csm_tile *t)
-{
-    const char *env = getenv("CLSOFTMAX_TILE");
-    if (!env || !*env)
-        return CSM_OK;
-    unsigned v[5];
-    char end;
-    if (sscanf(env, "%u,%u,%u,%u,%u%c", &v[0], &v[1], &v[2], &v[3], &v[4], &end) != 5 ||
-        v[0] < 1 || v[0] > 4 || v[1] < 1 || v[1] > 8 || v[2] < 1 || v[2] > 8 || v[3] < 1 ||
-        v[3] > 256 || v[4] < 1 || v[4] > 8)
-        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                        "CLSOFTMAX_TILE is '%s': expected NV,RT,QC,KC,FTI with NV 1-4, RT and QC "
-                        "1-8, KC 1-256, FTI 1-8",
-                        env);
-    *t = (csm_tile){v[0], v[1], v[2], v[3], v[4]};
-    return CSM_OK;
-}
-
 csm_status csm_tiled_init(csm_work *w, const csm_dataset *d)
 {
     csm_context *ctx = w->ctx;
     const csm_tile *t = &w->tile;
-    csm_status st = tile_geometry(ctx, &w->tile);  /* w->tile: the caller's */
-    if (st != CSM_OK)
-        return st;
+    /* The "tile" option (CLSOFTMAX_TILE) replaces the caller's geometry:
+     * the tests use it to reach every remainder of the kernels. */
+    const unsigned *o = ctx->opt.tile;
+    if (o[0])
+        w->tile = (csm_tile){o[0], o[1], o[2], o[3], o[4]};
+    csm_status st = CSM_OK;
     w->tiled_vec = csm_vector_width(ctx, w->prec);
     w->tiled_cp = round_up(w->C, w->tiled_vec);
     /* Gradient items: feature tiles x class chunks, enough of them to keep
