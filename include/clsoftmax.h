@@ -21,7 +21,10 @@
  *
  * Threads: a context and the models and datasets made on it must be used
  * by one thread at a time (they share one OpenCL queue and its kernels);
- * separate contexts are independent.
+ * separate contexts are independent and may be used from different threads
+ * at once, each with the results it would have alone (what the library
+ * keeps per process, CLBlast's compiled kernels, is released with the last
+ * context).
  */
 #ifndef CLSOFTMAX_H
 #define CLSOFTMAX_H

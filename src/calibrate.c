@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,8 +175,12 @@ static void store(csm_context *ctx, const char *file, const char *key, json_t *e
     json_object_set_new(entries, key, entry);
     json_t *root = json_pack("{s:s, s:i, s:o}", "format", CACHE_FORMAT, "version", CACHE_VERSION,
                              "entries", entries);
+    /* the process id alone would let two contexts of one process, in two
+     * threads, write the same temporary file */
+    static atomic_uint serial;
     char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", file, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", file, (long)getpid(),
+             atomic_fetch_add(&serial, 1u));
     /* a cache that cannot be written costs a re-measurement next time,
      * nothing more */
     if (!root || make_dirs(file) != 0 || json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||

@@ -1,5 +1,9 @@
-/* Contexts: options are read from the environment once, at creation, and
- * set through csm_context_set_option() afterwards. */
+/* Contexts as process-wide citizens: options are read from the environment
+ * once, at creation, and set through csm_context_set_option() afterwards;
+ * two contexts train at the same time from two threads with the results
+ * of a single-threaded run; freeing one context leaves another's work
+ * intact. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +149,117 @@ START_TEST(test_environment_read_once)
 }
 END_TEST
 
+/* ------------------------------------------------------------ threads */
+
+/* One training run: its own context, data and model; results or a status,
+ * never an assertion (Check's are for the test's own thread). */
+typedef struct run {
+    const char *path;
+    csm_solver solver;
+    csm_precision prec;
+    uint64_t seed;
+    csm_status st;
+    char err[512];
+    double W[7 * 31], b[7], objective;
+} run;
+
+static void *train_run(void *arg)
+{
+    run *r = arg;
+    const size_t n = 300, k = 31, C = 7;
+    problem p = problem_make(n, k, C, r->prec, 0, r->seed);
+    csm_context *ctx = NULL;
+    csm_dataset *d = NULL;
+    csm_model *m = NULL;
+    r->st = csm_context_create(&ctx, NULL, r->err, sizeof r->err);
+    if (r->st == CSM_OK) r->st = csm_context_set_option(ctx, "path", r->path);
+    if (r->st == CSM_OK)
+        r->st = csm_dataset_create(ctx, &d, r->prec, p.X, CSM_DTYPE_F64, n, k, p.y, NULL, C);
+    if (r->st == CSM_OK) r->st = csm_model_create(ctx, &m, r->prec, C, k);
+    if (r->st == CSM_OK) r->st = csm_model_init(m, CSM_INIT_NORMAL, r->seed);
+    csm_train_options o;
+    csm_train_options_init(&o);
+    o.solver = r->solver;
+    o.max_iter = r->solver == CSM_LBFGS ? 30 : 4;
+    o.batch_size = 32;
+    o.seed = r->seed;
+    csm_train_result res;
+    if (r->st == CSM_OK) r->st = csm_train(m, d, &o, &res);
+    if (r->st == CSM_OK) r->st = csm_model_get_params(m, r->W, r->b);
+    if (r->st == CSM_OK)
+        r->objective = res.objective;
+    else if (ctx)
+        snprintf(r->err, sizeof r->err, "%s", csm_context_last_error(ctx));
+    csm_model_free(m);
+    csm_dataset_free(d);
+    csm_context_free(ctx);
+    problem_free(&p);
+    return NULL;
+}
+
+/* L-BFGS on the fused path and shuffled Adam on the CLBlast path (whose
+ * GEMMs come from CLBlast's process-wide cache), at once in two threads:
+ * each the weights of the same run made alone, bit for bit. */
+START_TEST(test_two_contexts_two_threads)
+{
+    run alone[2] = {{"fused", CSM_LBFGS, CSM_FLOAT32, 3, CSM_OK, "", {0}, {0}, 0},
+                    {"clblast", CSM_ADAM, CSM_FLOAT32, 4, CSM_OK, "", {0}, {0}, 0}};
+    run together[2];
+    memcpy(together, alone, sizeof together);
+    for (int i = 0; i < 2; i++) {
+        train_run(&alone[i]);
+        ck_assert_msg(alone[i].st == CSM_OK, "%s alone: %s", alone[i].path, alone[i].err);
+    }
+    for (int round = 0; round < 2; round++) {
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            ck_assert_int_eq(pthread_create(&th[i], NULL, train_run, &together[i]), 0);
+        for (int i = 0; i < 2; i++)
+            ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        for (int i = 0; i < 2; i++) {
+            ck_assert_msg(together[i].st == CSM_OK, "%s in a thread: %s", together[i].path,
+                          together[i].err);
+            ck_assert_msg(!memcmp(together[i].W, alone[i].W, sizeof alone[i].W) &&
+                              !memcmp(together[i].b, alone[i].b, sizeof alone[i].b),
+                          "%s: the threaded run's weights differ from the run alone",
+                          alone[i].path);
+            ck_assert(together[i].objective == alone[i].objective);
+        }
+    }
+}
+END_TEST
+
+/* A freed context takes nothing another one uses with it: CLBlast GEMMs of
+ * the survivor still run (and give the same gradient) after the other
+ * context, which compiled the same GEMMs, is gone. */
+START_TEST(test_free_leaves_other_context)
+{
+    problem p = problem_make(40, 9, 4, CSM_FLOAT32, 0, 21);
+    csm_context *ctx[2];
+    csm_dataset *d[2];
+    csm_model *m[2];
+    double g[2][40], again[40];
+    for (int i = 0; i < 2; i++) {
+        ctx[i] = test_context();
+        ck_assert_int_eq(csm_context_set_option(ctx[i], "path", "clblast"), CSM_OK);
+        d[i] = problem_dataset(&p, ctx[i]);
+        m[i] = problem_model(&p, ctx[i]);
+        ck_assert_int_eq(csm_gradient(m[i], d[i], 0.0, NULL, g[i], g[i] + 36), CSM_OK);
+    }
+    ck_assert(!memcmp(g[0], g[1], sizeof g[0]));
+    csm_model_free(m[0]);
+    csm_dataset_free(d[0]);
+    csm_context_free(ctx[0]);
+    ck_assert_msg(csm_gradient(m[1], d[1], 0.0, NULL, again, again + 36) == CSM_OK, "%s",
+                  csm_context_last_error(ctx[1]));
+    ck_assert(!memcmp(again, g[1], sizeof again));
+    csm_model_free(m[1]);
+    csm_dataset_free(d[1]);
+    csm_context_free(ctx[1]);
+    problem_free(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("context");
@@ -152,6 +267,11 @@ int main(void)
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_options_set_get);
     tcase_add_test(tc, test_environment_read_once);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+    tcase_add_test(tc, test_two_contexts_two_threads);
+    tcase_add_test(tc, test_free_leaves_other_context);
     suite_add_tcase(s, tc);
     return csm_test_main(s, 1);
 }
