@@ -55,7 +55,7 @@ static inline real group_sum_squares(__local real *ls, __global const real *w, c
 {
     const int t = get_local_id(0);
     real acc = 0, comp = 0;
-    for (int i = t; i < count; i += CSM_WG)
+    for (long i = t; i < count; i += CSM_WG)
         kahan_add(&acc, &comp, w[i] * w[i]);
     ls[t] = acc;
     return group_sum(ls);

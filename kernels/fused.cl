@@ -97,7 +97,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
     const int grad = mode & CSM_COMPUTE_GRAD;
 
     if (grad) {
-        for (int q = t; q < NPART; q += FL)
+        for (long q = t; q < NPART; q += FL) /* long: q + FL may pass INT_MAX */
             part[q] = 0;
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
@@ -109,11 +109,12 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
     for (int q = 0; q < NDB; q++)
         db_acc[q] = db_comp[q] = 0;
 
-    for (int blk = r_begin; blk < r_end; blk += RB) {
+    for (long blk_ = r_begin; blk_ < r_end; blk_ += RB) { /* as q above */
+        const int blk = blk_;
         const int nb = min(RB, r_end - blk);
         for (int b = t; b < RB; b += FL) {
-            const int r = blk + b;
-            rowid[b] = r < r_end ? (use_idx ? idx[start + r] : start + r) : -1;
+            /* b < nb before blk + b: the sum may not exist past the last row */
+            rowid[b] = b < nb ? (use_idx ? idx[start + blk + b] : start + blk + b) : -1;
             for (int c = 0; c < NCLASS; c++)
                 delta[b * NCLASS + c] = 0;
         }
@@ -162,9 +163,9 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
         }
         /* Phase 1b: tail features, bias, softmax, loss and delta per row */
         for (int b = t; b < RB; b += FL) {
-            const int r = blk + b;
-            if (r >= r_end)
+            if (b >= nb)
                 continue; /* its delta row is already zero */
+            const int r = blk + b;
             const int row = rowid[b];
             __global const xelem *xr = x + (size_t)row * NFEAT;
             real s[NCLASS];
@@ -307,8 +308,8 @@ __kernel void fused_reduce(__global real *dweight, __global real *dbias, __globa
             sumsq[slot] = sq;
         return;
     }
-    const int q = get_global_id(0);
-    if (q == 0) {
+    const size_t gq = get_global_id(0);
+    if (gq == 0) {
         real s = 0;
         int c = 0;
         for (int g = 0; g < G; g++) {
@@ -318,8 +319,9 @@ __kernel void fused_reduce(__global real *dweight, __global real *dbias, __globa
         stats[slot] = s;
         correct[slot] = c;
     }
-    if (!grad || q >= NPART)
+    if (!grad || gq >= (size_t)NPART)
         return;
+    const int q = gq;
     real acc = 0;
     for (int g = 0; g < G; g++)
         acc += partial[(size_t)g * NPART + q];

@@ -12,7 +12,7 @@ static inline void group_loss_sums(__global real *stats, __global int *correct, 
     const int t = get_local_id(0);
     real acc = 0, comp = 0;
     int cnt = 0;
-    for (int i = t; i < B; i += CSM_WG) {
+    for (long i = t; i < B; i += CSM_WG) { /* long: i + CSM_WG may pass INT_MAX */
         kahan_add(&acc, &comp, row_loss[i]);
         cnt += row_correct[i];
     }
@@ -80,7 +80,7 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
         return;
     }
     real acc = 0, comp = 0;
-    for (int i = t; i < B; i += CSM_WG)
+    for (long i = t; i < B; i += CSM_WG)
         kahan_add(&acc, &comp, delta[(size_t)i * NCLASS + c]);
     ls[t] = acc;
     const real sum = group_sum(ls);
@@ -92,9 +92,9 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
 __kernel void sum_partials(__global real *out, __global const real *partial, const int S,
                            const int count, const int accumulate)
 {
-    const int q = get_global_id(0);
-    if (q >= count)
+    if (get_global_id(0) >= (size_t)count)
         return;
+    const int q = get_global_id(0);
     real acc = accumulate ? out[q] : 0;
     for (int s = 0; s < S; s++)
         acc += partial[(size_t)s * count + q];

@@ -86,13 +86,13 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tiled_logits(__global real *S, __global const xelem *x, __global const int *idx,
                   const int use_idx, const int start, const int B, __global const real *WT)
 {
-    const int i0 = get_global_id(0) * RT;
-    if (i0 >= B)
+    if (get_global_id(0) * RT >= (size_t)B)
         return;
+    const int i0 = get_global_id(0) * RT;
     const int nr = min(RT, B - i0);
     __global const xelem *xr[RT];
     for (int r = 0; r < RT; r++) {
-        const int i = start + min(i0 + r, B - 1);
+        const int i = start + i0 + min(r, B - 1 - i0);
         xr[r] = x + (size_t)(use_idx ? idx[i] : i) * NFEAT;
     }
     int c0 = 0;
@@ -228,8 +228,8 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
     const int nt = min(FTI, ntiles - t_begin);
     const int fi0 = t_begin * FT, nfi = min(nt * FT, NFEAT - fi0); /* the item's features */
     const int c_end = min(c_begin + CCH, NCLASS);
-    for (int b0 = 0; b0 < B; b0 += KC) {
-        const int b1 = min(b0 + KC, B);
+    for (long b0_ = 0; b0_ < B; b0_ += KC) { /* long: b0 + KC may pass INT_MAX */
+        const int b0 = b0_, b1 = min(B - b0, KC) + b0;
         for (int b = b0; b < b1; b++) {
             const int row = use_idx ? idx[start + b] : start + b;
             __global const xelem *xr = x + (size_t)row * NFEAT + fi0;

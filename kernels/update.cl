@@ -13,10 +13,10 @@
  * regularised: the bias keeps the "+ 0 * b" of the former per-tensor
  * launches, so every element sees the same arithmetic as before. */
 
-#define NW (NCLASS * NFEAT)
+#define NW ((size_t)NCLASS * NFEAT)
 #define GW ((NW + CSM_WG - 1) / CSM_WG)
 
-static inline void sgd_one(__global real *w, __global const real *grad, const int i,
+static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
                            const real lr, const real l2)
 {
     const real g = grad[i] + l2 * w[i];
@@ -26,12 +26,12 @@ static inline void sgd_one(__global real *w, __global const real *grad, const in
 __kernel void sgd_update(__global real *w, __global real *b, __global const real *dw,
                          __global const real *db, const real lr, const real l2)
 {
-    if ((int)get_group_id(0) < GW) {
-        const int i = get_global_id(0);
+    if (get_group_id(0) < GW) {
+        const size_t i = get_global_id(0);
         if (i < NW)
             sgd_one(w, dw, i, lr, l2);
     } else {
-        const int c = get_global_id(0) - GW * CSM_WG;
+        const size_t c = get_global_id(0) - (size_t)GW * CSM_WG;
         if (c < NCLASS)
             sgd_one(b, db, c, lr, 0);
     }
@@ -39,7 +39,7 @@ __kernel void sgd_update(__global real *w, __global real *b, __global const real
 
 /* Heavy-ball momentum: v = mu v + g; w -= lr v */
 static inline void momentum_one(__global real *w, __global real *v, __global const real *grad,
-                                const int i, const real lr, const real mu, const real l2)
+                                const size_t i, const real lr, const real mu, const real l2)
 {
     const real g = grad[i] + l2 * w[i];
     const real vi = mu * v[i] + g;
@@ -52,12 +52,12 @@ __kernel void momentum_update(__global real *w, __global real *b, __global real 
                               __global const real *db, const real lr, const real mu,
                               const real l2)
 {
-    if ((int)get_group_id(0) < GW) {
-        const int i = get_global_id(0);
+    if (get_group_id(0) < GW) {
+        const size_t i = get_global_id(0);
         if (i < NW)
             momentum_one(w, vw, dw, i, lr, mu, l2);
     } else {
-        const int c = get_global_id(0) - GW * CSM_WG;
+        const size_t c = get_global_id(0) - (size_t)GW * CSM_WG;
         if (c < NCLASS)
             momentum_one(b, vb, db, c, lr, mu, 0);
     }
@@ -66,7 +66,7 @@ __kernel void momentum_update(__global real *w, __global real *b, __global real 
 /* Adam (Kingma & Ba). bc1 = 1 - beta1^t, bc2 = 1 - beta2^t come from the
  * host, which knows the step count without reading the device. */
 static inline void adam_one(__global real *w, __global real *m, __global real *v,
-                            __global const real *grad, const int i, const real lr,
+                            __global const real *grad, const size_t i, const real lr,
                             const real beta1, const real beta2, const real eps, const real l2,
                             const real bc1, const real bc2)
 {
@@ -84,12 +84,12 @@ __kernel void adam_update(__global real *w, __global real *b, __global real *mw,
                           const real beta1, const real beta2, const real eps, const real l2,
                           const real bc1, const real bc2)
 {
-    if ((int)get_group_id(0) < GW) {
-        const int i = get_global_id(0);
+    if (get_group_id(0) < GW) {
+        const size_t i = get_global_id(0);
         if (i < NW)
             adam_one(w, mw, vw, dw, i, lr, beta1, beta2, eps, l2, bc1, bc2);
     } else {
-        const int c = get_global_id(0) - GW * CSM_WG;
+        const size_t c = get_global_id(0) - (size_t)GW * CSM_WG;
         if (c < NCLASS)
             adam_one(b, mb, vb, db, c, lr, beta1, beta2, eps, 0, bc1, bc2);
     }

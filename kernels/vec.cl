@@ -17,11 +17,11 @@
  * partition depends only on the length and the device type. */
 #if VEC_CONTIG
 #define FOR_ITEM_RANGE(i, lo, hi, t)                                                        \
-    const int per_ = ((hi) - (lo) + CSM_WG - 1) / CSM_WG;                                   \
-    const int a0_ = min((hi), (lo) + (t) * per_), a1_ = min((hi), a0_ + per_);              \
-    for (int i = a0_; i < a1_; i++)
+    const long per_ = ((hi) - (lo) + CSM_WG - 1) / CSM_WG;                                  \
+    const long a0_ = min((hi), (lo) + (t) * per_), a1_ = min((hi), a0_ + per_);             \
+    for (long i = a0_; i < a1_; i++)
 #else
-#define FOR_ITEM_RANGE(i, lo, hi, t) for (int i = (lo) + (t); i < (hi); i += CSM_WG)
+#define FOR_ITEM_RANGE(i, lo, hi, t) for (long i = (lo) + (t); i < (hi); i += CSM_WG)
 #endif
 
 /* part[g] = sum over group g's chunk of a[i] * b[i] (op DOT) or the max of
@@ -33,8 +33,8 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
     const int t = get_local_id(0);
     const int g = get_group_id(0);
     const int G = get_num_groups(0);
-    const int chunk = (n + G - 1) / G;
-    const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
+    const long chunk = ((long)n + G - 1) / G;
+    const long lo = min((long)n, g * chunk), hi = min((long)n, lo + chunk);
     real acc = 0, comp = 0;
     FOR_ITEM_RANGE(i, lo, hi, t) {
         if (op == VEC_OP_DOT)
@@ -69,9 +69,10 @@ __kernel void vec_reduce_final(__global real *scal, const int slot, __global con
 __kernel void vec_sub(__global real *out, __global const real *a, __global const real *b,
                       const int n)
 {
+    if (get_global_id(0) >= (size_t)n)
+        return;
     const int i = get_global_id(0);
-    if (i < n)
-        out[i] = a[i] - b[i];
+    out[i] = a[i] - b[i];
 }
 
 /* The model's weight (nw) and bias (n - nw) = x + alpha d: the trial point
@@ -79,9 +80,9 @@ __kernel void vec_sub(__global real *out, __global const real *a, __global const
 __kernel void vec_set_params(__global real *weight, __global real *bias, __global const real *x,
                              __global const real *d, const real alpha, const int nw, const int n)
 {
-    const int i = get_global_id(0);
-    if (i >= n)
+    if (get_global_id(0) >= (size_t)n)
         return;
+    const int i = get_global_id(0);
     const real v = x[i] + alpha * d[i];
     if (i < nw)
         weight[i] = v;
@@ -93,9 +94,10 @@ __kernel void vec_set_params(__global real *weight, __global real *bias, __globa
 __kernel void vec_get_params(__global real *x, __global const real *weight,
                              __global const real *bias, const int nw, const int n)
 {
+    if (get_global_id(0) >= (size_t)n)
+        return;
     const int i = get_global_id(0);
-    if (i < n)
-        x[i] = i < nw ? weight[i] : bias[i - nw];
+    x[i] = i < nw ? weight[i] : bias[i - nw];
 }
 
 /* g = (dW + l2 W, db): the gradient of J, whose data part the passes left
@@ -103,9 +105,9 @@ __kernel void vec_get_params(__global real *x, __global const real *weight,
 __kernel void vec_pack_grad(__global real *g, __global const real *dw, __global const real *db,
                             __global const real *weight, const real l2, const int nw, const int n)
 {
-    const int i = get_global_id(0);
-    if (i >= n)
+    if (get_global_id(0) >= (size_t)n)
         return;
+    const int i = get_global_id(0);
     g[i] = i < nw ? dw[i] + l2 * weight[i] : db[i - nw];
 }
 
@@ -129,8 +131,8 @@ __kernel void vec_multidot_partial(__global real *part, __global const real *S,
     const int G = get_num_groups(0);
     const int r0 = get_global_id(1) * MD_ROWS;
     const int nr = min(MD_ROWS, 2 * m - r0);
-    const int chunk = (n + G - 1) / G;
-    const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
+    const long chunk = ((long)n + G - 1) / G;
+    const long lo = min((long)n, g * chunk), hi = min((long)n, lo + chunk);
     real acc[MD_ROWS], comp[MD_ROWS];
     __global const real *row[MD_ROWS];
     for (int u = 0; u < MD_ROWS; u++) {
@@ -176,9 +178,9 @@ __kernel void vec_combine(__global real *out, __global const real *v, const real
                           __global const real *S, __global const real *Y,
                           __global const real *coef, const int m, const int n)
 {
-    const int i = get_global_id(0);
-    if (i >= n)
+    if (get_global_id(0) >= (size_t)n)
         return;
+    const int i = get_global_id(0);
     real acc = c0 * v[i];
     for (int j = 0; j < m; j++) {
         if (coef[j] != 0)
@@ -193,7 +195,8 @@ __kernel void vec_combine(__global real *out, __global const real *v, const real
 __kernel void vec_sub_row(__global real *M, const int row, __global const real *a,
                           __global const real *b, const int n)
 {
+    if (get_global_id(0) >= (size_t)n)
+        return;
     const int i = get_global_id(0);
-    if (i < n)
-        M[(size_t)row * n + i] = a[i] - b[i];
+    M[(size_t)row * n + i] = a[i] - b[i];
 }

@@ -344,6 +344,8 @@ csm_status csm_context_create(csm_context **out, const char *selector, char *err
     /* the environment is read here once: a later setenv() (or another
      * thread's) cannot change a context half-way through a run */
     st = csm_options_from_env(ctx);
+    if (st == CSM_OK)
+        st = csm_limits_init(ctx);
     if (st != CSM_OK) {
         csm_snprintf(err, err_len, "%s", ctx->last_error ? ctx->last_error : "bad option");
         csm_context_free(ctx);

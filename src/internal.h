@@ -41,6 +41,12 @@ typedef struct csm_options {
     char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
 } csm_options;
 
+/* What the device allows (limits.c), test overrides applied. */
+typedef struct csm_limits {
+    size_t base_align; /* bytes: sub-buffer origins are multiples of it */
+    size_t max_offset; /* the largest offset + span, in elements, of a CLBlast operand */
+} csm_limits;
+
 struct csm_context {
     cl_platform_id platform;
     cl_device_id device;
@@ -54,6 +60,7 @@ struct csm_context {
     csm_program *programs;
     struct csm_choice *choices; /* path choices made in this context (calibrate.c) */
     csm_options opt;
+    csm_limits limits;
 };
 
 typedef struct csm_meta_entry {
@@ -134,6 +141,10 @@ char *csm_default_cache_dir(void);
 int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
                     unsigned long long *out);
 
+/* ---- limits.c */
+/* Reads the device's limits and the CLSOFTMAX_TEST_* overrides. */
+csm_status csm_limits_init(csm_context *ctx);
+
 /* ---- program.c */
 /* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by
  * common.cl) built for the precision and shape; built once per context. */
@@ -174,6 +185,19 @@ csm_status csm_upload(csm_context *ctx, cl_mem buf, csm_precision prec, size_t o
 csm_status csm_download(csm_context *ctx, double *dst, cl_mem buf, csm_precision prec,
                         size_t offset, size_t count);
 csm_status csm_fill_zero(csm_context *ctx, cl_mem buf, size_t bytes);
+/* Elements [off, off + count) of buf (elements of es bytes) as a buffer
+ * and an offset whose sum with count stays within ctx's max_offset: buf
+ * itself when it does already, else a sub-buffer from an aligned origin
+ * at or below off, released by csm_view_release (commands enqueued on it
+ * keep it alive until they finish). */
+typedef struct csm_view {
+    cl_mem mem;
+    size_t off;
+    cl_mem sub; /* the sub-buffer, or NULL */
+} csm_view;
+csm_status csm_view_at(csm_context *ctx, csm_view *v, cl_mem buf, size_t es, size_t off,
+                       size_t count);
+void csm_view_release(csm_view *v);
 
 /* ---- sizes */
 static inline size_t csm_real_size(csm_precision p) { return p == CSM_FLOAT64 ? 8 : 4; }

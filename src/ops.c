@@ -234,18 +234,46 @@ static csm_status clblast_fail(csm_context *ctx, CLBlastStatusCode code, const c
 /* Row-major GEMM C = alpha op(A) op(B) + beta C in the model precision. */
 static csm_status gemm(csm_work *w, int trans_a, int trans_b, size_t m, size_t n, size_t kk,
                        cl_mem a, size_t off_a, size_t lda, cl_mem b, size_t off_b, size_t ldb,
-                       double beta, cl_mem c, size_t ldc, const char *what)
+                       double beta, cl_mem c, size_t off_c, size_t ldc, const char *what)
 {
     CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastStatusCode rc;
     if (w->prec == CSM_FLOAT64)
         rc = CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0, a, off_a, lda, b, off_b,
-                          ldb, beta, c, 0, ldc, &w->ctx->queue, NULL);
+                          ldb, beta, c, off_c, ldc, &w->ctx->queue, NULL);
     else
         rc = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0f, a, off_a, lda, b, off_b,
-                          ldb, (float)beta, c, 0, ldc, &w->ctx->queue, NULL);
+                          ldb, (float)beta, c, off_c, ldc, &w->ctx->queue, NULL);
     return rc == CLBlastSuccess ? CSM_OK : clblast_fail(w->ctx, rc, what);
+}
+
+/* Rows per CLBlast call. CLBlast takes size_t offsets but indexes its
+ * operands in int, offset included, so past 2^31 elements a GEMM on rows
+ * [row0, row0 + B) of X would read the wrong rows: each call gets at most
+ * this many rows, and operands that start far in are rebased onto
+ * sub-buffers (clblast_operand), leaving an offset below one alignment
+ * unit, which the rows allow for. */
+static size_t clblast_rows(const csm_work *w)
+{
+    const csm_limits *l = &w->ctx->limits;
+    const size_t slack = l->base_align / csm_real_size(w->prec);
+    const size_t room = l->max_offset > slack ? l->max_offset - slack : 1;
+    const size_t widest = w->k > w->C ? w->k : w->C;
+    return room / widest ? room / widest : 1;
+}
+
+/* Elements [off, off + count) of buf as a CLBlast operand (see clblast_rows). */
+static csm_status clblast_operand(csm_work *w, csm_view *v, cl_mem buf, size_t off, size_t count)
+{
+    csm_status st = csm_view_at(w->ctx, v, buf, csm_real_size(w->prec), off, count);
+    if (st == CSM_OK && v->sub && !w->rebased) {
+        w->rebased = 1;
+        csm_log(w->ctx, CSM_LOG_DEBUG,
+                "CLBlast operands past %zu elements rebased onto sub-buffers, %zu rows per call",
+                w->ctx->limits.max_offset, clblast_rows(w));
+    }
+    return st;
 }
 
 csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
@@ -254,9 +282,23 @@ csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
         return csm_sparse_enqueue_logits(w, m, b);
     if (w->path == CSM_PATH_TILED)
         return csm_tiled_enqueue_logits(w, m, b);
-    // logits (B, C) = X (B, k) . W (C, k)^T
-    return gemm(w, 0, 1, b->B, w->C, w->k, b->x, b->x_row0 * w->k, w->k, m->weight, 0, w->k, 0.0,
-                w->logits, w->C, "CLBlast GEMM logits = X W^T");
+    const size_t C = w->C, k = w->k, P = clblast_rows(w);
+    csm_status st = CSM_OK;
+    for (size_t p0 = 0; st == CSM_OK && p0 < b->B; p0 += P) {
+        const size_t rows = b->B - p0 < P ? b->B - p0 : P;
+        csm_view x, s;
+        st = clblast_operand(w, &x, b->x, (b->x_row0 + p0) * k, rows * k);
+        if (st == CSM_OK) {
+            st = clblast_operand(w, &s, w->logits, p0 * C, rows * C);
+            // logits (rows, C) = X (rows, k) . W (C, k)^T
+            if (st == CSM_OK)
+                st = gemm(w, 0, 1, rows, C, k, x.mem, x.off, k, m->weight, 0, k, 0.0, s.mem, s.off,
+                          C, "CLBlast GEMM logits = X W^T");
+            csm_view_release(&s);
+        }
+        csm_view_release(&x);
+    }
+    return st;
 }
 
 csm_status csm_enqueue_softmax(csm_work *w, csm_model *m, const csm_block *b, int mode,
@@ -330,23 +372,24 @@ csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot)
     return st;
 }
 
-/* dweight (+)= sum over S chunks of Bc rows, as one batched GEMM into the
- * partials and a fixed-order sum. */
-static csm_status enqueue_split_grad(csm_work *w, const csm_block *b, size_t S, size_t Bc,
-                                     int accumulate)
+/* dweight (+)= delta^T X over `rows` rows (x and d: their first rows), as
+ * S chunks of Bc rows in one batched GEMM into the partials and a
+ * fixed-order sum, then the rows past the last whole chunk. */
+static csm_status enqueue_split_grad(csm_work *w, const csm_view *x, const csm_view *d,
+                                     size_t rows, size_t S, size_t Bc, int accumulate)
 {
     const size_t C = w->C, k = w->k;
     CLBlastStatusCode rc;
     if (w->prec == CSM_FLOAT64)
         rc = CLBlastDgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
-                                        CLBlastTransposeNo, C, k, Bc, 1.0, w->out, 0, C, Bc * C,
-                                        b->x, b->x_row0 * k, k, Bc * k, 0.0, w->dpartial, 0, k,
+                                        CLBlastTransposeNo, C, k, Bc, 1.0, d->mem, d->off, C,
+                                        Bc * C, x->mem, x->off, k, Bc * k, 0.0, w->dpartial, 0, k,
                                         C * k, S, &w->ctx->queue, NULL);
     else
         rc = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
-                                        CLBlastTransposeNo, C, k, Bc, 1.0f, w->out, 0, C, Bc * C,
-                                        b->x, b->x_row0 * k, k, Bc * k, 0.0f, w->dpartial, 0, k,
-                                        C * k, S, &w->ctx->queue, NULL);
+                                        CLBlastTransposeNo, C, k, Bc, 1.0f, d->mem, d->off, C,
+                                        Bc * C, x->mem, x->off, k, Bc * k, 0.0f, w->dpartial, 0,
+                                        k, C * k, S, &w->ctx->queue, NULL);
     if (rc != CLBlastSuccess)
         return clblast_fail(w->ctx, rc, "CLBlast batched GEMM dW = (O - T)^T X");
     csm_context *ctx = w->ctx;
@@ -361,9 +404,37 @@ static csm_status enqueue_split_grad(csm_work *w, const csm_block *b, size_t S, 
     if (st == CSM_OK) st = csm_launch(ctx, kern, 1, &global, NULL, "sum_partials");
     /* rows past the last whole chunk */
     size_t done = S * Bc;
-    if (st == CSM_OK && done < b->B)
-        st = gemm(w, 1, 0, C, k, b->B - done, w->out, done * C, C, b->x, (b->x_row0 + done) * k,
-                  k, 1.0, w->dweight, k, "CLBlast GEMM dW = (O - T)^T X (remainder)");
+    if (st == CSM_OK && done < rows)
+        st = gemm(w, 1, 0, C, k, rows - done, d->mem, d->off + done * C, C, x->mem,
+                  x->off + done * k, k, 1.0, w->dweight, 0, k,
+                  "CLBlast GEMM dW = (O - T)^T X (remainder)");
+    return st;
+}
+
+/* dweight (+)= delta^T X of the block, at most clblast_rows() rows per
+ * call, each call adding to the ones before. */
+static csm_status clblast_grad(csm_work *w, const csm_block *b, int accumulate)
+{
+    const size_t C = w->C, k = w->k, P = clblast_rows(w);
+    csm_status st = CSM_OK;
+    for (size_t p0 = 0; st == CSM_OK && p0 < b->B; p0 += P) {
+        const size_t rows = b->B - p0 < P ? b->B - p0 : P;
+        const int acc = accumulate || p0 > 0;
+        const size_t S = w->split, Bc = S > 1 ? rows / S : 0;
+        csm_view x, d;
+        st = clblast_operand(w, &x, b->x, (b->x_row0 + p0) * k, rows * k);
+        if (st == CSM_OK) {
+            st = clblast_operand(w, &d, w->out, p0 * C, rows * C);
+            // dweight (C, k) (+)= delta (rows, C)^T . X (rows, k)
+            if (st == CSM_OK && S > 1 && Bc >= 1)
+                st = enqueue_split_grad(w, &x, &d, rows, S, Bc, acc);
+            else if (st == CSM_OK)
+                st = gemm(w, 1, 0, C, k, rows, d.mem, d.off, C, x.mem, x.off, k, acc ? 1.0 : 0.0,
+                          w->dweight, 0, k, "CLBlast GEMM dW = (O - T)^T X");
+            csm_view_release(&d);
+        }
+        csm_view_release(&x);
+    }
     return st;
 }
 
@@ -371,17 +442,13 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_model *m, const csm_block *b,
                             int extras, size_t slot)
 {
     // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
-    size_t S = w->split, Bc = S > 1 ? b->B / S : 0;
     csm_status st;
     if (w->path == CSM_PATH_TILED)
         st = csm_tiled_enqueue_grad(w, b, accumulate); /* with the bias sums */
     else if (w->path == CSM_PATH_SPARSE)
         st = csm_sparse_enqueue_dweight(w, b, accumulate);
-    else if (S > 1 && Bc >= 1)
-        st = enqueue_split_grad(w, b, S, Bc, accumulate);
     else
-        st = gemm(w, 1, 0, w->C, w->k, b->B, w->out, 0, w->C, b->x, b->x_row0 * w->k, w->k,
-                  accumulate ? 1.0 : 0.0, w->dweight, w->k, "CLBlast GEMM dW = (O - T)^T X");
+        st = clblast_grad(w, b, accumulate);
     if (st != CSM_OK)
         return st;
     csm_context *ctx = w->ctx;

@@ -62,6 +62,7 @@ typedef struct csm_work {
     /* CLBlast path, split-K gradient: dW over `split` row chunks at once */
     size_t split;
     cl_mem dpartial;    /* (split, C, k) */
+    int rebased;        /* an operand has been rebased (logged once) */
     cl_kernel k_sum_partials;
     /* fused path */
     size_t groups;      /* work-groups per step (at most) */
