@@ -291,9 +291,9 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
 }
 
 /* Sums the G group partials in a fixed order: dweight (C, k), dbias (C),
- * and the step's loss and correct count into slot `slot`. Launched with
- * work-groups of CSM_WG; group sumsq_group (if >= 0, a group past the
- * partials) writes ||W||^2 of the weights before this step's update into
+ * and the step's loss and correct count into slot `slot`, one item per
+ * element. Group sumsq_group (if >= 0, a group past the partials' items)
+ * writes ||W||^2 of the weights before this step's update into
  * sumsq[slot], as sum_squares would in a launch of its own. */
 __kernel void fused_reduce(__global real *dweight, __global real *dbias, __global real *stats,
                            __global int *correct, __global real *sumsq, const int slot,

@@ -3,8 +3,8 @@
  * launch-bound. The optimizer state is per tensor (m[0], v[0] for W; m[1],
  * v[1] for b), so both tensors' buffers come in.
  *
- * Work-groups of exactly CSM_WG items: the first GW groups update W, one
- * item per entry, the groups after them b. The branch between the tensors
+ * The first GW work-groups update W, one item per entry, the groups after
+ * them b (GW follows the launch's group size, the device's choice). The branch between the tensors
  * is then the same for a whole group, and POCL keeps each tensor's loop
  * vectorised (choosing per item, by pointer select or by branch, measured
  * 3x and 35x slower on it than the two launches this one replaces).
@@ -14,7 +14,7 @@
  * launches, so every element sees the same arithmetic as before. */
 
 #define NW ((size_t)NCLASS * NFEAT)
-#define GW ((NW + CSM_WG - 1) / CSM_WG)
+#define GW ((NW + get_local_size(0) - 1) / get_local_size(0))
 
 static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
                            const real lr, const real l2)
@@ -31,7 +31,7 @@ __kernel void sgd_update(__global real *w, __global real *b, __global const real
         if (i < NW)
             sgd_one(w, dw, i, lr, l2);
     } else {
-        const size_t c = get_global_id(0) - (size_t)GW * CSM_WG;
+        const size_t c = get_global_id(0) - GW * get_local_size(0);
         if (c < NCLASS)
             sgd_one(b, db, c, lr, 0);
     }
@@ -57,7 +57,7 @@ __kernel void momentum_update(__global real *w, __global real *b, __global real 
         if (i < NW)
             momentum_one(w, vw, dw, i, lr, mu, l2);
     } else {
-        const size_t c = get_global_id(0) - (size_t)GW * CSM_WG;
+        const size_t c = get_global_id(0) - GW * get_local_size(0);
         if (c < NCLASS)
             momentum_one(b, vb, db, c, lr, mu, 0);
     }
@@ -89,7 +89,7 @@ __kernel void adam_update(__global real *w, __global real *b, __global real *mw,
         if (i < NW)
             adam_one(w, mw, vw, dw, i, lr, beta1, beta2, eps, l2, bc1, bc2);
     } else {
-        const size_t c = get_global_id(0) - (size_t)GW * CSM_WG;
+        const size_t c = get_global_id(0) - GW * get_local_size(0);
         if (c < NCLASS)
             adam_one(b, mb, vb, db, c, lr, beta1, beta2, eps, 0, bc1, bc2);
     }

@@ -10,11 +10,12 @@
 #define VEC_OP_DOT 0
 #define VEC_OP_MAXABS 1
 
-/* The indices item t of a group sums over [lo, hi): a stride of CSM_WG on
+/* The indices lane t of a group sums over [lo, hi): a stride of CSM_WG on
  * GPUs (neighbouring items read neighbouring words), one contiguous run per
- * item on CPUs (VEC_CONTIG), where a work-group's items run one after
+ * lane on CPUs (VEC_CONTIG), where a work-group's items run one after
  * another and a stride would load every cache line CSM_WG / 16 times. The
- * partition depends only on the length and the device type. */
+ * partition depends only on the length and the device type, not on the
+ * work-group size (lanes, common.cl). */
 #if VEC_CONTIG
 #define FOR_ITEM_RANGE(i, lo, hi, t)                                                        \
     const long per_ = ((hi) - (lo) + CSM_WG - 1) / CSM_WG;                                  \
@@ -25,31 +26,32 @@
 #endif
 
 /* part[g] = sum over group g's chunk of a[i] * b[i] (op DOT) or the max of
- * |a[i]| (op MAXABS). Launched with exactly CSM_WG items per group. */
+ * |a[i]| (op MAXABS), in CSM_WG lanes. */
 __kernel void vec_reduce_partial(__global real *part, __global const real *a,
                                  __global const real *b, const int n, const int op)
 {
     __local real ls[CSM_WG];
-    const int t = get_local_id(0);
     const int g = get_group_id(0);
     const int G = get_num_groups(0);
     const long chunk = ((long)n + G - 1) / G;
     const long lo = min((long)n, g * chunk), hi = min((long)n, lo + chunk);
-    real acc = 0, comp = 0;
-    FOR_ITEM_RANGE(i, lo, hi, t) {
-        if (op == VEC_OP_DOT)
-            kahan_add(&acc, &comp, a[i] * b[i]);
-        else
-            acc = fmax(acc, fabs(a[i]));
+    FOR_LANES(t) {
+        real acc = 0, comp = 0;
+        FOR_ITEM_RANGE(i, lo, hi, t) {
+            if (op == VEC_OP_DOT)
+                kahan_add(&acc, &comp, a[i] * b[i]);
+            else
+                acc = fmax(acc, fabs(a[i]));
+        }
+        ls[t] = acc;
     }
-    ls[t] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h)
+        for (int t = get_local_id(0); t < h; t += get_local_size(0))
             ls[t] = op == VEC_OP_DOT ? ls[t] + ls[t + h] : fmax(ls[t], ls[t + h]);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (t == 0)
+    if (get_local_id(0) == 0)
         part[g] = ls[0];
 }
 
@@ -118,43 +120,46 @@ __kernel void vec_pack_grad(__global real *g, __global const real *dw, __global 
 
 /* Rows r of the stacked history (S's m rows, then Y's m), MD_ROWS at a
  * time, dotted with v: part[r * G + g] = sum over chunk g of row r . v.
- * global (G CSM_WG, ceil(2m / MD_ROWS)), groups of (CSM_WG, 1); v is read
- * once per MD_ROWS rows instead of once per row. */
-#define MD_ROWS 8
+ * global (G wg, ceil(2m / MD_ROWS)), groups of (wg, 1); v is read once per
+ * MD_ROWS rows instead of once per row. MD_ROWS (the host's: 8, fewer when
+ * local memory is short) sets how many rows share a pass, not how a row
+ * is summed. */
 __kernel void vec_multidot_partial(__global real *part, __global const real *S,
                                    __global const real *Y, __global const real *v, const int n,
                                    const int m)
 {
     __local real ls[MD_ROWS][CSM_WG];
-    const int t = get_local_id(0);
     const int g = get_group_id(0);
     const int G = get_num_groups(0);
     const int r0 = get_global_id(1) * MD_ROWS;
     const int nr = min(MD_ROWS, 2 * m - r0);
     const long chunk = ((long)n + G - 1) / G;
     const long lo = min((long)n, g * chunk), hi = min((long)n, lo + chunk);
-    real acc[MD_ROWS], comp[MD_ROWS];
     __global const real *row[MD_ROWS];
     for (int u = 0; u < MD_ROWS; u++) {
-        acc[u] = comp[u] = 0;
         const int r = r0 + min(u, nr - 1);
         row[u] = r < m ? S + (size_t)r * n : Y + (size_t)(r - m) * n;
     }
-    FOR_ITEM_RANGE(i, lo, hi, t) {
-        const real vi = v[i];
-        for (int u = 0; u < nr; u++)
-            kahan_add(&acc[u], &comp[u], row[u][i] * vi);
+    FOR_LANES(t) {
+        real acc[MD_ROWS], comp[MD_ROWS];
+        for (int u = 0; u < MD_ROWS; u++)
+            acc[u] = comp[u] = 0;
+        FOR_ITEM_RANGE(i, lo, hi, t) {
+            const real vi = v[i];
+            for (int u = 0; u < nr; u++)
+                kahan_add(&acc[u], &comp[u], row[u][i] * vi);
+        }
+        for (int u = 0; u < MD_ROWS; u++)
+            ls[u][t] = acc[u];
     }
-    for (int u = 0; u < MD_ROWS; u++)
-        ls[u][t] = acc[u];
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h)
+        for (int t = get_local_id(0); t < h; t += get_local_size(0))
             for (int u = 0; u < MD_ROWS; u++)
                 ls[u][t] += ls[u][t + h];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (t == 0)
+    if (get_local_id(0) == 0)
         for (int u = 0; u < nr; u++)
             part[(size_t)(r0 + u) * G + g] = ls[u][0];
 }

@@ -203,6 +203,10 @@ static double time_path(csm_model *m, const csm_dataset *d, size_t B, csm_path p
     csm_work w;
     if (csm_work_init_path(&w, m, d, B, 1, path, tile) != CSM_OK)
         return -1;
+    if (w.path != path) { /* it does not fit the device: another path ran in its place */
+        csm_work_free(&w);
+        return -1;
+    }
     csm_block b = csm_dataset_block(d, 0, B);
     const double scale = 1.0 / (double)B;
     double best = INFINITY, spent = 0;

@@ -45,6 +45,8 @@ typedef struct csm_options {
 typedef struct csm_limits {
     size_t base_align; /* bytes: sub-buffer origins are multiples of it */
     size_t max_offset; /* the largest offset + span, in elements, of a CLBlast operand */
+    size_t max_wg;     /* work-items per group */
+    cl_ulong local_mem; /* bytes of local memory per group */
 } csm_limits;
 
 struct csm_context {
@@ -144,6 +146,17 @@ int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
 /* ---- limits.c */
 /* Reads the device's limits and the CLSOFTMAX_TEST_* overrides. */
 csm_status csm_limits_init(csm_context *ctx);
+/* Whether built kernel k runs work-groups of `local` items within the
+ * device's limits and its own (CL_KERNEL_WORK_GROUP_SIZE,
+ * CL_KERNEL_LOCAL_MEM_SIZE); if not, why (for a log line; may be NULL). */
+int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size_t len);
+/* The reductions' lanes (CSM_WG of kernels/common.cl): their sums and
+ * the order of them do not depend on the work-group size. */
+#define CSM_REDUCE_WG 64
+/* The work-group size a reduction kernel launches with: CSM_REDUCE_WG, or
+ * the largest power of two below it that the device runs; fails
+ * (CSM_ERR_OUT_OF_MEMORY) when not even one item fits its local memory. */
+csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
 
 /* ---- program.c */
 /* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by

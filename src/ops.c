@@ -71,19 +71,30 @@ csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
     return CSM_OK;
 }
 
-static csm_status fused_init(csm_work *w, const csm_dataset *d)
+/* Local memory fused_step declares for fl items over rb rows (fused.cl:
+ * delta, rowid, and lsum, lcnt when fl > 1). */
+static size_t fused_local_bytes(const csm_work *w, size_t fl, size_t rb)
+{
+    const size_t es = csm_real_size(w->prec);
+    return rb * w->C * es + rb * sizeof(cl_int) + (fl > 1 ? fl * (es + sizeof(cl_int)) : 0);
+}
+
+/* The fused kernels at the largest geometry the device runs: the default
+ * FL and RB, else fewer rows per block (they only change how many rows
+ * share a pass over W), else fewer items per group. *fits = 0, and nothing
+ * allocated, when not even one item over one row runs (C too large for
+ * the device's local memory). */
+static csm_status fused_init(csm_work *w, const csm_dataset *d, int *fits)
 {
     csm_context *ctx = w->ctx;
     const int cpu = !strcmp(ctx->info.device_type, "cpu");
-    w->fl = cpu ? CSM_FUSED_CPU_FL : CSM_FUSED_GPU_FL;
-    w->rb = cpu ? CSM_FUSED_CPU_RB : CSM_FUSED_GPU_RB;
-    /* Enough groups to keep every compute unit busy a few times over, but
-     * no more than there are row blocks. */
-    size_t blocks = (w->cap + w->rb - 1) / w->rb;
-    size_t want = (cpu ? 4 : 16) * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
-    w->groups = blocks < want ? blocks : want;
-    if (w->groups == 0)
-        w->groups = 1;
+    const size_t fl0 = cpu ? CSM_FUSED_CPU_FL : CSM_FUSED_GPU_FL;
+    const size_t rb0 = cpu ? CSM_FUSED_CPU_RB : CSM_FUSED_GPU_RB;
+    size_t fl = fl0, rb = rb0;
+    while (fl > ctx->limits.max_wg)
+        fl /= 2;
+    if (rb < fl)
+        rb = fl;
     const size_t es = csm_real_size(w->prec), npart = w->C * w->k + w->C;
     const unsigned vec = csm_vector_width(ctx, w->prec);
     /* feature chunk: JV vectors of all C classes of W, about 8 KiB, stays in
@@ -91,17 +102,58 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d)
     size_t jv = 8192 / (w->C * vec * es);
     if (jv < 1)
         jv = 1;
-    char extra[128];
-    snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%zu -DRB=%zu -DVEC=%u -DJV=%zu",
-             d && d->x_u8 ? 1 : 0, w->fl, w->rb, vec, jv);
-    csm_status st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
+    char extra[128], why[160] = "";
+    csm_status st = CSM_OK;
+    *fits = 0;
+    for (;;) {
+        const size_t bytes = fused_local_bytes(w, fl, rb);
+        if (bytes <= ctx->limits.local_mem) {
+            snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%zu -DRB=%zu -DVEC=%u -DJV=%zu",
+                     d && d->x_u8 ? 1 : 0, fl, rb, vec, jv);
+            st = csm_get_kernel_ex(ctx, &w->k_fused, "fused.cl", "fused_step", w->prec, w->C,
+                                   w->k, extra);
+            if (st != CSM_OK)
+                return st;
+            if (csm_kernel_fits(ctx, w->k_fused, fl, why, sizeof why))
+                break;
+        } else {
+            snprintf(why, sizeof why, "%zu bytes of local memory, the device has %llu", bytes,
+                     (unsigned long long)ctx->limits.local_mem);
+        }
+        if (rb > fl) {
+            rb /= 2;
+        } else if (fl > 1) {
+            fl /= 2;
+            rb = fl;
+        } else {
+            csm_log(ctx, CSM_LOG_DEBUG, "fused path cannot run C=%zu on %s: even one row needs %s",
+                    w->C, ctx->info.device_name, why);
+            return CSM_OK;
+        }
+    }
+    *fits = 1;
+    if (fl != fl0 || rb != rb0)
+        csm_log(ctx, CSM_LOG_DEBUG,
+                "fused path for C=%zu: %zu work-items x %zu rows per block (default %zu x %zu): "
+                "the default needs %s",
+                w->C, fl, rb, fl0, rb0, why);
+    w->fl = fl;
+    w->rb = rb;
+    /* Enough groups to keep every compute unit busy a few times over, but
+     * no more than there are row blocks. */
+    size_t blocks = (w->cap + w->rb - 1) / w->rb;
+    size_t want = (cpu ? 4 : 16) * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    w->groups = blocks < want ? blocks : want;
+    if (w->groups == 0)
+        w->groups = 1;
+    st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gstats, w->groups * es, "fused loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gcorrect, w->groups * sizeof(cl_int), "fused counts");
     if (st == CSM_OK)
-        st = csm_get_kernel_ex(ctx, &w->k_fused, "fused.cl", "fused_step", w->prec, w->C, w->k, extra);
-    if (st == CSM_OK)
         st = csm_get_kernel_ex(ctx, &w->k_fused_reduce, "fused.cl", "fused_reduce", w->prec, w->C,
                                w->k, extra);
+    if (st == CSM_OK)
+        st = csm_reduce_group(ctx, w->k_fused_reduce, "fused_reduce", &w->rwg);
     return st;
 }
 
@@ -161,9 +213,19 @@ csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, s
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->stats, slots * es, "loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->correct, slots * sizeof(cl_int), "counts");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->sumsq, slots * es, "weight norms");
+    const int cpu = !strcmp(ctx->info.device_type, "cpu");
+    int fits = 1;
     if (st == CSM_OK && w->path == CSM_PATH_FUSED) {
-        st = fused_init(w, d);
-    } else if (st == CSM_OK) {
+        st = fused_init(w, d, &fits);
+        /* a path that does not fit the device hands over to the next one
+         * (the tiled kernels need little local memory, CLBlast sizes its own) */
+        if (st == CSM_OK && !fits) {
+            w->path = cpu ? CSM_PATH_TILED : CSM_PATH_CLBLAST;
+            csm_log(ctx, CSM_LOG_DEBUG, "fused path does not fit %s: %s path instead",
+                    ctx->info.device_name, csm_path_name(w->path));
+        }
+    }
+    if (st == CSM_OK && w->path != CSM_PATH_FUSED) {
         /* only the kernels this path runs: start-up compiles nothing else */
         char vec[16];
         snprintf(vec, sizeof vec, "-DVEC=%u", csm_vector_width(ctx, w->prec));
@@ -173,12 +235,23 @@ csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, s
             st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, w->C, w->k);
         if (st == CSM_OK)
             st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, w->C, w->k);
-        cl_mem x;
+        size_t wg2 = 0;
+        if (st == CSM_OK) st = csm_reduce_group(ctx, w->k_reduce, "reduce_loss", &w->rwg);
+        if (st == CSM_OK) st = csm_reduce_group(ctx, w->k_bias_grad, "bias_grad", &wg2);
+        if (st == CSM_OK && wg2 < w->rwg)
+            w->rwg = wg2;
         if (st == CSM_OK && w->path == CSM_PATH_SPARSE)
             st = csm_sparse_init(w);
-        else if (st == CSM_OK && w->path == CSM_PATH_TILED)
-            st = csm_tiled_init(w, d);
-        else if (st == CSM_OK && d)
+        if (st == CSM_OK && w->path == CSM_PATH_TILED) {
+            st = csm_tiled_init(w, d, &fits);
+            if (st == CSM_OK && !fits) {
+                w->path = CSM_PATH_CLBLAST;
+                csm_log(ctx, CSM_LOG_DEBUG, "tiled path does not fit %s: clblast path instead",
+                        ctx->info.device_name);
+            }
+        }
+        cl_mem x;
+        if (st == CSM_OK && w->path == CSM_PATH_CLBLAST && d)
             st = csm_dataset_real_x(d, &x);
         w->split = w->path == CSM_PATH_CLBLAST ? choose_split(ctx, cap) : 1;
         if (st == CSM_OK && w->split > 1) {
@@ -346,7 +419,7 @@ csm_status csm_enqueue_reduce(csm_work *w, size_t slot, size_t B)
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->row_loss);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &w->row_correct);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof n, &n);
-    size_t global = CSM_WG, local = CSM_WG;
+    size_t global = w->rwg, local = w->rwg;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "reduce_loss");
     return st;
 }
@@ -358,6 +431,8 @@ csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot)
     if (!w->k_sumsq) {
         csm_status st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec,
                                        w->C, w->k);
+        if (st == CSM_OK)
+            st = csm_reduce_group(ctx, w->k_sumsq, "sum_squares", &w->sumsq_wg);
         if (st != CSM_OK)
             return st;
     }
@@ -367,7 +442,7 @@ csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot)
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s, &s);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &m->weight);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
-    size_t global = CSM_WG, local = CSM_WG;
+    size_t global = w->sumsq_wg, local = w->sumsq_wg;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "sum_squares");
     return st;
 }
@@ -476,7 +551,7 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_model *m, const csm_block *b,
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof s, &s);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 11, sizeof loss_group, &loss_group);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof sumsq_group, &sumsq_group);
-    size_t global = (size_t)groups * CSM_WG, local = CSM_WG;
+    size_t global = (size_t)groups * w->rwg, local = w->rwg;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "bias_grad");
     return st;
 }
@@ -531,10 +606,11 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
            acc = accumulate;
     /* ||W||^2 takes one work-group past those of the partials: no launch
      * of its own (fused_step does not write W, so it is W before the step) */
-    size_t rglobal = grad ? round_up(w->C * w->k + w->C, CSM_WG) : CSM_WG, rlocal = CSM_WG;
-    cl_int sumsq_group = sumsq ? (cl_int)(rglobal / CSM_WG) : -1;
+    const size_t rwg = w->rwg;
+    size_t rglobal = grad ? round_up(w->C * w->k + w->C, rwg) : rwg, rlocal = rwg;
+    cl_int sumsq_group = sumsq ? (cl_int)(rglobal / rwg) : -1;
     if (sumsq)
-        rglobal += CSM_WG;
+        rglobal += rwg;
     /* unused pointer arguments still need a valid buffer */
     cl_mem weight = sumsq ? m->weight : w->dweight;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->dweight);

@@ -29,7 +29,9 @@ unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
 
 /* Fused kernel geometry (its FL and RB): CPUs run one work-item per group
  * over blocks of 32 rows (a block of 8-bit rows stays in L1); other
- * devices cooperate 64 items per group over 64-row blocks. */
+ * devices cooperate 64 items per group over 64-row blocks. Less where the
+ * device's work-group size or local memory (RB C reals) falls short, and
+ * the tiled or CLBlast path where not even one row fits. */
 #define CSM_FUSED_CPU_FL 1
 #define CSM_FUSED_CPU_RB 32
 #define CSM_FUSED_GPU_FL 64
@@ -59,6 +61,7 @@ typedef struct csm_work {
     cl_mem correct;     /* (slots) int, correct predictions per block */
     cl_mem sumsq;       /* (slots) ||W||^2 per block */
     cl_kernel k_softmax, k_reduce, k_sumsq, k_bias_grad;
+    size_t rwg, sumsq_wg; /* work-group sizes of the reductions (csm_reduce_group) */
     /* CLBlast path, split-K gradient: dW over `split` row chunks at once */
     size_t split;
     cl_mem dpartial;    /* (split, C, k) */
@@ -200,7 +203,9 @@ size_t csm_block_rows(const csm_model *m, size_t n);
 csm_block csm_dataset_block(const csm_dataset *d, size_t row0, size_t B);
 
 /* ---- path_tiled.c: S = X W^T and dW = D^T X by register-blocked kernels */
-csm_status csm_tiled_init(csm_work *w, const csm_dataset *d);
+/* *fits = 0 (nothing built) when even the smallest panel does not fit the
+ * device's local memory */
+csm_status csm_tiled_init(csm_work *w, const csm_dataset *d, int *fits);
 csm_status csm_tiled_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b);
 /* dweight and dbias (+)= the block's gradient (one launch: the bias sums
  * are taken while the gradient kernel has the deltas in cache) */
