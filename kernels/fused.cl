@@ -228,12 +228,14 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
         /* Phase 2: dW[c, :] += sum_b delta[b, c] x[b, :] while the rows are
          * in cache. Item t owns whole vectors v = t, t + FL, ... of
          * features, plus tail feature NVEC * VEC + t, so no two items
-         * write the same place. */
+         * write the same place. The sums carry on from the group's partial
+         * (zero before the first block): one chain over the group's rows
+         * in order, whatever RB cuts it into. */
         for (int v = t; v < NVEC; v += FL) {
             realv acc[NCLASS];
 #pragma unroll
             for (int c = 0; c < NCLASS; c++)
-                acc[c] = (realv)(0);
+                acc[c] = VLOAD(v, part + c * NFEAT);
             for (int b = 0; b < nb; b++) {
                 const realv xv = XLOADV(v, x + (size_t)rowid[b] * NFEAT);
 #pragma unroll
@@ -242,19 +244,19 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             }
 #pragma unroll
             for (int c = 0; c < NCLASS; c++)
-                VSTORE(VLOAD(v, part + c * NFEAT) + acc[c], v, part + c * NFEAT);
+                VSTORE(acc[c], v, part + c * NFEAT);
         }
         for (int j = NVEC * VEC + t; j < NFEAT; j += FL) {
             real acc[NCLASS];
             for (int c = 0; c < NCLASS; c++)
-                acc[c] = 0;
+                acc[c] = part[c * NFEAT + j];
             for (int b = 0; b < nb; b++) {
                 const real xv = XVAL(x[(size_t)rowid[b] * NFEAT + j]);
                 for (int c = 0; c < NCLASS; c++)
                     acc[c] = fma(delta[b * NCLASS + c], xv, acc[c]);
             }
             for (int c = 0; c < NCLASS; c++)
-                part[c * NFEAT + j] += acc[c];
+                part[c * NFEAT + j] = acc[c];
         }
         for (int q = 0; q < NDB; q++) {
             const int c = t + q * FL;

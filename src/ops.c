@@ -71,6 +71,20 @@ csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
     return CSM_OK;
 }
 
+/* Row groups of a fused step over B rows: one per CSM_FUSED_GROUP_ROWS
+ * rows, at most w->max_groups. Each group sums its rows' gradient in row
+ * order and fused_reduce adds the groups' sums in group order, so the
+ * result is a function of B and the model's shape: the same on every
+ * device of a kind, whatever its compute units (the group count used to
+ * follow them, and with it the trained weights). */
+static size_t fused_groups(const csm_work *w, size_t B)
+{
+    size_t g = (B + CSM_FUSED_GROUP_ROWS - 1) / CSM_FUSED_GROUP_ROWS;
+    if (g > w->max_groups)
+        g = w->max_groups;
+    return g ? g : 1;
+}
+
 /* Local memory fused_step declares for fl items over rb rows (fused.cl:
  * delta, rowid, and lsum, lcnt when fl > 1). */
 static size_t fused_local_bytes(const csm_work *w, size_t fl, size_t rb)
@@ -139,13 +153,15 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d, int *fits)
                 w->C, fl, rb, fl0, rb0, why);
     w->fl = fl;
     w->rb = rb;
-    /* Enough groups to keep every compute unit busy a few times over, but
-     * no more than there are row blocks. */
-    size_t blocks = (w->cap + w->rb - 1) / w->rb;
-    size_t want = (cpu ? 4 : 16) * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
-    w->groups = blocks < want ? blocks : want;
-    if (w->groups == 0)
-        w->groups = 1;
+    /* At most GMAX row groups, each with its own partial sums: as many as
+     * a large CPU or GPU keeps busy, but no more than BUDGET bytes of
+     * partials for wide models. Neither depends on the device's compute
+     * units (see fused_groups). */
+    const size_t budget = cpu ? CSM_FUSED_CPU_BUDGET : CSM_FUSED_GPU_BUDGET;
+    w->max_groups = cpu ? CSM_FUSED_CPU_GROUPS : CSM_FUSED_GPU_GROUPS;
+    if (w->max_groups > budget / (npart * es))
+        w->max_groups = budget / (npart * es) ? budget / (npart * es) : 1;
+    w->groups = fused_groups(w, w->cap);
     st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gstats, w->groups * es, "fused loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gcorrect, w->groups * sizeof(cl_int), "fused counts");
@@ -594,10 +610,7 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 15, sizeof B, &B);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 16, sizeof md, &md);
     if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 17, w->prec, scale);
-    /* fewer groups than rows of blocks would leave some idle: never more
-     * groups than blocks of this step */
-    size_t blocks = (b->B + w->rb - 1) / w->rb;
-    size_t groups = blocks < w->groups ? blocks : w->groups;
+    const size_t groups = fused_groups(w, b->B);
     size_t global = groups * w->fl, local = w->fl;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "fused_step");
 
