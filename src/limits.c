@@ -4,12 +4,13 @@
  * runs within them. Tests shrink the limits through CLSOFTMAX_TEST_*
  * variables (read at context creation, like the options) to reach, on a
  * small machine, the code paths that only huge data or small devices
- * need. */
+ * need, and can make a CPU device pass for a GPU. */
 #include "config.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -56,6 +57,15 @@ csm_status csm_limits_init(csm_context *ctx)
     v = 1ull << 40;
     if (st == CSM_OK) st = test_override(ctx, "CLSOFTMAX_TEST_LOCAL_MEM", 1, 1ull << 40, &v);
     l->local_mem = local && local < v ? local : (cl_ulong)v;
+    /* the kernel variants and geometries of another kind of device (a
+     * GPU's 64-item fused groups, strided reductions) on the CPU device */
+    const char *type = getenv("CLSOFTMAX_TEST_DEVICE_TYPE");
+    if (st == CSM_OK && type && *type) {
+        if (strcmp(type, "cpu") && strcmp(type, "gpu"))
+            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                            "CLSOFTMAX_TEST_DEVICE_TYPE is '%s': expected 'cpu' or 'gpu'", type);
+        snprintf(ctx->info.device_type, sizeof ctx->info.device_type, "%s", type);
+    }
     return st;
 }
 

@@ -129,6 +129,22 @@ START_TEST(test_fused_48k)
 }
 END_TEST
 
+/* The same on a GPU's geometry (CLSOFTMAX_TEST_DEVICE_TYPE=gpu): 64 items
+ * over 64 rows of 256 float32 classes need 65 KiB; 32 over 32 fit. */
+START_TEST(test_fused_48k_gpu_geometry)
+{
+    logbuf *log = calloc(1, sizeof *log);
+    ck_assert_ptr_nonnull(log);
+    setenv("CLSOFTMAX_TEST_DEVICE_TYPE", "gpu", 1);
+    csm_context *ctx = limited("49152", NULL, "fused", log);
+    unsetenv("CLSOFTMAX_TEST_DEVICE_TYPE");
+    check_ops(ctx, 70, 9, 256, CSM_FLOAT32, 1);
+    expect_log(log, "32 work-items x 32 rows per block (default 64 x 64)");
+    csm_context_free(ctx);
+    free(log);
+}
+END_TEST
+
 /* 1000 bytes: not even one row of 256 classes fits the fused kernel; the
  * tiled path takes over (with shorter panels), and training works there. */
 START_TEST(test_fused_falls_back)
@@ -257,7 +273,8 @@ START_TEST(test_bad_overrides)
     static const char *const bad[][2] = {{"CLSOFTMAX_TEST_LOCAL_MEM", "0"},
                                          {"CLSOFTMAX_TEST_LOCAL_MEM", "lots"},
                                          {"CLSOFTMAX_TEST_MAX_WG", "0"},
-                                         {"CLSOFTMAX_TEST_MAX_WG", "-4"}};
+                                         {"CLSOFTMAX_TEST_MAX_WG", "-4"},
+                                         {"CLSOFTMAX_TEST_DEVICE_TYPE", "fpga"}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         setenv(bad[i][0], bad[i][1], 1);
         char err[256] = "";
@@ -276,6 +293,7 @@ int main(void)
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_fused_fewer_rows);
     tcase_add_test(tc, test_fused_48k);
+    tcase_add_test(tc, test_fused_48k_gpu_geometry);
     tcase_add_test(tc, test_fused_falls_back);
     tcase_add_test(tc, test_tiled_shorter_panels);
     tcase_add_loop_test(tc, test_group_size_changes_nothing, 0, 3);

@@ -22,7 +22,7 @@ TEST_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax.la $(CHECK
 CORE_TESTS = tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
 	tests/check_model_file tests/check_tiled tests/check_calibrate tests/check_context \
-	tests/check_offsets tests/check_limits
+	tests/check_offsets tests/check_limits tests/check_portable
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_reference_SOURCES = tests/check_reference.c
@@ -58,6 +58,9 @@ tests_check_offsets_LDADD = $(TEST_LIBS)
 tests_check_limits_SOURCES = tests/check_limits.c
 tests_check_limits_CFLAGS = $(TEST_CFLAGS)
 tests_check_limits_LDADD = $(TEST_LIBS)
+tests_check_portable_SOURCES = tests/check_portable.c
+tests_check_portable_CFLAGS = $(TEST_CFLAGS)
+tests_check_portable_LDADD = $(TEST_LIBS)
 tests_check_tiled_SOURCES = tests/check_tiled.c
 tests_check_tiled_CFLAGS = $(TEST_CFLAGS)
 tests_check_tiled_LDADD = $(TEST_LIBS)
