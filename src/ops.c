@@ -71,15 +71,16 @@ csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
     return CSM_OK;
 }
 
-/* Row groups of a fused step over B rows: one per CSM_FUSED_GROUP_ROWS
- * rows, at most w->max_groups. Each group sums its rows' gradient in row
- * order and fused_reduce adds the groups' sums in group order, so the
- * result is a function of B and the model's shape: the same on every
- * device of a kind, whatever its compute units (the group count used to
- * follow them, and with it the trained weights). */
+/* Row groups of a fused step over B rows: one per default block of rows
+ * (w->group_rows: 32 on CPUs, 64 on GPUs, whatever RB the limits left),
+ * at most w->max_groups. Each group sums its rows' gradient in row order
+ * and fused_reduce adds the groups' sums in group order, so the result is
+ * a function of B and the model's shape: the same on every device of a
+ * kind, whatever its compute units (the group count used to follow them,
+ * and with it the trained weights). */
 static size_t fused_groups(const csm_work *w, size_t B)
 {
-    size_t g = (B + CSM_FUSED_GROUP_ROWS - 1) / CSM_FUSED_GROUP_ROWS;
+    size_t g = (B + w->group_rows - 1) / w->group_rows;
     if (g > w->max_groups)
         g = w->max_groups;
     return g ? g : 1;
@@ -153,6 +154,7 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d, int *fits)
                 w->C, fl, rb, fl0, rb0, why);
     w->fl = fl;
     w->rb = rb;
+    w->group_rows = rb0;
     /* At most GMAX row groups, each with its own partial sums: as many as
      * a large CPU or GPU keeps busy, but no more than BUDGET bytes of
      * partials for wide models. Neither depends on the device's compute

@@ -36,9 +36,8 @@ unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
 #define CSM_FUSED_CPU_RB 32
 #define CSM_FUSED_GPU_FL 64
 #define CSM_FUSED_GPU_RB 64
-/* Row groups of a fused step (ops.c, fused_groups): one per 32 rows, at
- * most GROUPS of them and BUDGET bytes of partial sums. */
-#define CSM_FUSED_GROUP_ROWS 32
+/* Row groups of a fused step (ops.c, fused_groups): one per default RB
+ * rows, at most GROUPS of them and BUDGET bytes of partial sums. */
 #define CSM_FUSED_CPU_GROUPS 32
 #define CSM_FUSED_GPU_GROUPS 2048
 #define CSM_FUSED_CPU_BUDGET ((size_t)64 << 20)
@@ -77,6 +76,7 @@ typedef struct csm_work {
     /* fused path */
     size_t groups;      /* work-groups per step (at most) */
     size_t max_groups;  /* the bound on them (fused_groups) */
+    size_t group_rows;  /* rows per group, at most groups (fused_groups) */
     size_t fl, rb;      /* work-items per group, rows per block */
     cl_mem partial;     /* (groups, C*k + C) */
     cl_mem gstats;      /* (groups) */
