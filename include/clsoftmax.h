@@ -21,7 +21,10 @@
  *
  * Threads: a context and the models and datasets made on it must be used
  * by one thread at a time (they share one OpenCL queue and its kernels);
- * separate contexts are independent.
+ * separate contexts are independent and may be used from different threads
+ * at once, each with the results it would have alone (what the library
+ * keeps per process, CLBlast's compiled kernels, is released with the last
+ * context).
  *
  * Structures: every public structure starts with `size_t struct_size`, so
  * that later versions can append fields without breaking programs built
@@ -162,9 +165,11 @@ typedef void (*csm_log_fn)(csm_log_level level, const char *message, void *user)
 
 /* Creates a context on the device picked by `selector` (NULL: the
  * CLSOFTMAX_DEVICE variable). On failure *out is NULL and `err` (if not NULL)
- * holds the reason. Kernels are read from CLSOFTMAX_KERNEL_DIR when it is
- * set; otherwise from the installed data directory, then from the source
- * tree the library was built from. */
+ * holds the reason. Kernels are read from the "kernel_dir" option
+ * (CLSOFTMAX_KERNEL_DIR) when it is set; otherwise from the installed data
+ * directory, then from the source tree the library was built from. The
+ * context's options are read from the environment here, once (see
+ * csm_context_set_option). */
 CSM_API csm_status csm_context_create(csm_context **out, const char *selector, char *err,
                                       size_t err_len);
 /* Frees the context: free its models and datasets first. NULL is a no-op. */
@@ -177,6 +182,37 @@ CSM_API const char *csm_context_last_error(const csm_context *ctx);
 CSM_API void csm_context_set_log_callback(csm_context *ctx, csm_log_fn fn, void *user);
 /* Information about the context's device; valid until csm_context_free(). */
 CSM_API const csm_device_info *csm_context_device(const csm_context *ctx);
+
+/* Options of a context, by name. csm_context_create() sets each from its
+ * environment variable, read once: changing the environment later does
+ * not affect an existing context (a malformed variable makes the creation
+ * fail with CSM_ERR_INVALID_VALUE, naming it). Options:
+ *
+ *   name          values                         variable
+ *   "path"        auto | fused | tiled | clblast CLSOFTMAX_PATH
+ *                 the dense path (auto: chosen per shape, see csm_calibrate)
+ *   "calibrate"   auto | always | off            CLSOFTMAX_CALIBRATE
+ *   "cache_dir"   directory of calibration.json  CLSOFTMAX_CACHE_DIR
+ *                 (default $XDG_CACHE_HOME/clsoftmax, else ~/.cache/clsoftmax)
+ *   "tile"        NV,RT,QC,KC,FTI | auto         CLSOFTMAX_TILE
+ *                 the tiled path's geometry (NV 1-4, RT and QC 1-8, KC 1-256,
+ *                 FTI 1-8)
+ *   "split_k"     1..1024 | auto                 CLSOFTMAX_SPLIT_K
+ *                 row chunks of the CLBlast path's gradient GEMM
+ *   "block_rows"  N >= 1 | auto                  CLSOFTMAX_BLOCK_ROWS
+ *                 at most N rows per block of whole-dataset passes
+ *   "cl_options"  extra OpenCL C compiler options CLSOFTMAX_CL_OPTIONS
+ *   "kernel_dir"  the directory of the .cl files CLSOFTMAX_KERNEL_DIR
+ *
+ * csm_context_set_option(): value NULL or "" restores the default (so does
+ * "auto" where it is a value); an unknown name or a malformed value fails with CSM_ERR_INVALID_VALUE
+ * and leaves the option unchanged. A change applies to the operations
+ * that follow it. csm_context_get_option() writes the current value
+ * ("auto" for an automatic choice) into value, CSM_ERR_INVALID_SIZE when
+ * len is too small for it. */
+CSM_API csm_status csm_context_set_option(csm_context *ctx, const char *name, const char *value);
+CSM_API csm_status csm_context_get_option(csm_context *ctx, const char *name, char *value,
+                                          size_t len);
 
 /* ----------------------------------------------------------------- datasets */
 
@@ -316,9 +352,10 @@ CSM_API csm_status csm_evaluate(csm_model *model, const csm_dataset *data, doubl
  * names; later runs read it back. Shape classes: ceil(log2 C),
  * ceil(log2 k) and the step's rows in four bands (<= 256, <= 2048,
  * <= 16384, more). Steps under 2^22 multiply-adds use a fixed rule.
- * Environment: CLSOFTMAX_PATH=fused|tiled|clblast forces a path,
- * CLSOFTMAX_CALIBRATE=auto|always|off, CLSOFTMAX_CACHE_DIR replaces the
- * directory ($XDG_CACHE_HOME/clsoftmax, else ~/.cache/clsoftmax).
+ * The context's options "path" (CLSOFTMAX_PATH=fused|tiled|clblast) force
+ * a path, "calibrate" (CLSOFTMAX_CALIBRATE=auto|always|off) and
+ * "cache_dir" (CLSOFTMAX_CACHE_DIR) replace the directory
+ * ($XDG_CACHE_HOME/clsoftmax, else ~/.cache/clsoftmax).
  *
  * csm_calibrate() measures now for steps of batch_rows rows of data (0:
  * all rows, as full-batch training and L-BFGS use them), replacing any
@@ -326,8 +363,9 @@ CSM_API csm_status csm_evaluate(csm_model *model, const csm_dataset *data, doubl
  * "clblast", "sparse") into choice. */
 CSM_API csm_status csm_calibrate(csm_model *model, const csm_dataset *data, size_t batch_rows,
                                  char *choice, size_t choice_len);
-/* The calibration file's path; CSM_ERR_INVALID_VALUE when no directory can
- * be named (no CLSOFTMAX_CACHE_DIR, XDG_CACHE_HOME or HOME). */
+/* The calibration file's path a context created now would use (from the
+ * environment); CSM_ERR_INVALID_VALUE when no directory can be named (no
+ * CLSOFTMAX_CACHE_DIR, XDG_CACHE_HOME or HOME). */
 CSM_API csm_status csm_calibration_path(char *path, size_t len);
 
 /* How csm_train() minimises J. */

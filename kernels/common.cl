@@ -30,33 +30,38 @@ static inline void kahan_add(real *sum, real *comp, const real v)
     *sum = t;
 }
 
-/* Reduction work-group size; launches use exactly this local size. */
+/* Reductions sum in CSM_WG lanes, then combine the lanes by a fixed tree,
+ * so the order never depends on scheduling. A work-group has CSM_WG items
+ * where the device allows it, fewer (a power of two) where it does not:
+ * item t then carries lanes t, t + get_local_size(0), ... in turn, and
+ * every lane still sums the same elements in the same order. */
 #define CSM_WG 64
+#define FOR_LANES(l) for (int l = get_local_id(0); l < CSM_WG; l += get_local_size(0))
 
-/* ls[0] = sum of ls[0 .. CSM_WG) by a fixed tree, so the order never
- * depends on scheduling. Every item of the work-group must call it. */
+/* ls[0] = sum of ls[0 .. CSM_WG) by a fixed tree. Every item of the
+ * work-group must call it. */
 static inline real group_sum(__local real *ls)
 {
-    const int t = get_local_id(0);
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h)
-            ls[t] += ls[t + h];
+        for (int l = get_local_id(0); l < h; l += get_local_size(0))
+            ls[l] += ls[l + h];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     return ls[0];
 }
 
 /* The value of ||w||^2 over count entries (to every item), by one work-group
- * in a fixed order: item t sums entries t, t + CSM_WG, ... then the tree of
+ * in a fixed order: lane l sums entries l, l + CSM_WG, ... then the tree of
  * group_sum. sum_squares and the launches that fold it in (bias_grad,
  * fused_reduce) share it so they agree bit for bit. */
 static inline real group_sum_squares(__local real *ls, __global const real *w, const int count)
 {
-    const int t = get_local_id(0);
-    real acc = 0, comp = 0;
-    for (int i = t; i < count; i += CSM_WG)
-        kahan_add(&acc, &comp, w[i] * w[i]);
-    ls[t] = acc;
+    FOR_LANES(l) {
+        real acc = 0, comp = 0;
+        for (long i = l; i < count; i += CSM_WG)
+            kahan_add(&acc, &comp, w[i] * w[i]);
+        ls[l] = acc;
+    }
     return group_sum(ls);
 }

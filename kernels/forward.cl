@@ -58,9 +58,11 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
                                    const int row0, const int B,
                                    const int mode, const real scale)
 {
-    const int i = get_global_id(0);
-    if (i >= B)
+    /* compared before narrowing: the launch rounds B up, past INT_MAX for
+     * the largest B */
+    if (get_global_id(0) >= (size_t)B)
         return;
+    const int i = get_global_id(0);
     __global real *s = logits + (size_t)i * NCLASS;
 
     /* S + b, and its maximum */

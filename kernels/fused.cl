@@ -97,7 +97,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
     const int grad = mode & CSM_COMPUTE_GRAD;
 
     if (grad) {
-        for (int q = t; q < NPART; q += FL)
+        for (long q = t; q < NPART; q += FL) /* long: q + FL may pass INT_MAX */
             part[q] = 0;
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
@@ -109,11 +109,12 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
     for (int q = 0; q < NDB; q++)
         db_acc[q] = db_comp[q] = 0;
 
-    for (int blk = r_begin; blk < r_end; blk += RB) {
+    for (long blk_ = r_begin; blk_ < r_end; blk_ += RB) { /* as q above */
+        const int blk = blk_;
         const int nb = min(RB, r_end - blk);
         for (int b = t; b < RB; b += FL) {
-            const int r = blk + b;
-            rowid[b] = r < r_end ? (use_idx ? idx[start + r] : start + r) : -1;
+            /* b < nb before blk + b: the sum may not exist past the last row */
+            rowid[b] = b < nb ? (use_idx ? idx[start + blk + b] : start + blk + b) : -1;
             for (int c = 0; c < NCLASS; c++)
                 delta[b * NCLASS + c] = 0;
         }
@@ -162,9 +163,9 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
         }
         /* Phase 1b: tail features, bias, softmax, loss and delta per row */
         for (int b = t; b < RB; b += FL) {
-            const int r = blk + b;
-            if (r >= r_end)
+            if (b >= nb)
                 continue; /* its delta row is already zero */
+            const int r = blk + b;
             const int row = rowid[b];
             __global const xelem *xr = x + (size_t)row * NFEAT;
             real s[NCLASS];
@@ -227,12 +228,14 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
         /* Phase 2: dW[c, :] += sum_b delta[b, c] x[b, :] while the rows are
          * in cache. Item t owns whole vectors v = t, t + FL, ... of
          * features, plus tail feature NVEC * VEC + t, so no two items
-         * write the same place. */
+         * write the same place. The sums carry on from the group's partial
+         * (zero before the first block): one chain over the group's rows
+         * in order, whatever RB cuts it into. */
         for (int v = t; v < NVEC; v += FL) {
             realv acc[NCLASS];
 #pragma unroll
             for (int c = 0; c < NCLASS; c++)
-                acc[c] = (realv)(0);
+                acc[c] = VLOAD(v, part + c * NFEAT);
             for (int b = 0; b < nb; b++) {
                 const realv xv = XLOADV(v, x + (size_t)rowid[b] * NFEAT);
 #pragma unroll
@@ -241,19 +244,19 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             }
 #pragma unroll
             for (int c = 0; c < NCLASS; c++)
-                VSTORE(VLOAD(v, part + c * NFEAT) + acc[c], v, part + c * NFEAT);
+                VSTORE(acc[c], v, part + c * NFEAT);
         }
         for (int j = NVEC * VEC + t; j < NFEAT; j += FL) {
             real acc[NCLASS];
             for (int c = 0; c < NCLASS; c++)
-                acc[c] = 0;
+                acc[c] = part[c * NFEAT + j];
             for (int b = 0; b < nb; b++) {
                 const real xv = XVAL(x[(size_t)rowid[b] * NFEAT + j]);
                 for (int c = 0; c < NCLASS; c++)
                     acc[c] = fma(delta[b * NCLASS + c], xv, acc[c]);
             }
             for (int c = 0; c < NCLASS; c++)
-                part[c * NFEAT + j] += acc[c];
+                part[c * NFEAT + j] = acc[c];
         }
         for (int q = 0; q < NDB; q++) {
             const int c = t + q * FL;
@@ -290,9 +293,9 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
 }
 
 /* Sums the G group partials in a fixed order: dweight (C, k), dbias (C),
- * and the step's loss and correct count into slot `slot`. Launched with
- * work-groups of CSM_WG; group sumsq_group (if >= 0, a group past the
- * partials) writes ||W||^2 of the weights before this step's update into
+ * and the step's loss and correct count into slot `slot`, one item per
+ * element. Group sumsq_group (if >= 0, a group past the partials' items)
+ * writes ||W||^2 of the weights before this step's update into
  * sumsq[slot], as sum_squares would in a launch of its own. */
 __kernel void fused_reduce(__global real *dweight, __global real *dbias, __global real *stats,
                            __global int *correct, __global real *sumsq, const int slot,
@@ -307,8 +310,8 @@ __kernel void fused_reduce(__global real *dweight, __global real *dbias, __globa
             sumsq[slot] = sq;
         return;
     }
-    const int q = get_global_id(0);
-    if (q == 0) {
+    const size_t gq = get_global_id(0);
+    if (gq == 0) {
         real s = 0;
         int c = 0;
         for (int g = 0; g < G; g++) {
@@ -318,8 +321,9 @@ __kernel void fused_reduce(__global real *dweight, __global real *dbias, __globa
         stats[slot] = s;
         correct[slot] = c;
     }
-    if (!grad || q >= NPART)
+    if (!grad || gq >= (size_t)NPART)
         return;
+    const int q = gq;
     real acc = 0;
     for (int g = 0; g < G; g++)
         acc += partial[(size_t)g * NPART + q];

@@ -1,6 +1,7 @@
-/* Deterministic reductions: one work-group of CSM_WG items, each summing a
- * fixed strided subset, then a fixed tree. The order never depends on
- * scheduling, so a seed gives the same result run to run. */
+/* Deterministic reductions: one work-group whose CSM_WG lanes each sum a
+ * fixed strided subset, then a fixed tree (common.cl). The order depends
+ * on neither scheduling nor the work-group size, so a seed gives the same
+ * result run to run and device to device. */
 
 /* stats[slot] = sum row_loss; correct[slot] = sum row_correct, by one
  * work-group: reduce_loss, and bias_grad's loss group. */
@@ -9,24 +10,25 @@ static inline void group_loss_sums(__global real *stats, __global int *correct, 
                                    __global const int *row_correct, const int B,
                                    __local real *ls, __local int *lc)
 {
-    const int t = get_local_id(0);
-    real acc = 0, comp = 0;
-    int cnt = 0;
-    for (int i = t; i < B; i += CSM_WG) {
-        kahan_add(&acc, &comp, row_loss[i]);
-        cnt += row_correct[i];
+    FOR_LANES(l) {
+        real acc = 0, comp = 0;
+        int cnt = 0;
+        for (long i = l; i < B; i += CSM_WG) { /* long: i + CSM_WG may pass INT_MAX */
+            kahan_add(&acc, &comp, row_loss[i]);
+            cnt += row_correct[i];
+        }
+        ls[l] = acc;
+        lc[l] = cnt;
     }
-    ls[t] = acc;
-    lc[t] = cnt;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h) {
-            ls[t] += ls[t + h];
-            lc[t] += lc[t + h];
+        for (int l = get_local_id(0); l < h; l += get_local_size(0)) {
+            ls[l] += ls[l + h];
+            lc[l] += lc[l + h];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (t == 0) {
+    if (get_local_id(0) == 0) {
         stats[slot] = ls[0];
         correct[slot] = lc[0];
     }
@@ -79,10 +81,12 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
             sumsq[slot] = sq;
         return;
     }
-    real acc = 0, comp = 0;
-    for (int i = t; i < B; i += CSM_WG)
-        kahan_add(&acc, &comp, delta[(size_t)i * NCLASS + c]);
-    ls[t] = acc;
+    FOR_LANES(l) {
+        real acc = 0, comp = 0;
+        for (long i = l; i < B; i += CSM_WG)
+            kahan_add(&acc, &comp, delta[(size_t)i * NCLASS + c]);
+        ls[l] = acc;
+    }
     const real sum = group_sum(ls);
     if (t == 0)
         db[c] = accumulate ? db[c] + sum : sum;
@@ -92,9 +96,9 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
 __kernel void sum_partials(__global real *out, __global const real *partial, const int S,
                            const int count, const int accumulate)
 {
-    const int q = get_global_id(0);
-    if (q >= count)
+    if (get_global_id(0) >= (size_t)count)
         return;
+    const int q = get_global_id(0);
     real acc = accumulate ? out[q] : 0;
     for (int s = 0; s < S; s++)
         acc += partial[(size_t)s * count + q];

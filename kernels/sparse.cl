@@ -11,10 +11,10 @@
 /* WT (k, C) = W^T: the logits of a large block read weights by feature */
 __kernel void transpose_weights(__global real *WT, __global const real *W)
 {
-    const int j = get_global_id(0);
-    const int c = get_global_id(1);
-    if (j < NFEAT && c < NCLASS)
-        WT[(size_t)j * NCLASS + c] = W[(size_t)c * NFEAT + j];
+    if (get_global_id(0) >= NFEAT || get_global_id(1) >= NCLASS)
+        return;
+    const size_t j = get_global_id(0), c = get_global_id(1);
+    WT[j * NCLASS + c] = W[c * NFEAT + j];
 }
 
 /* logits (B, C) = X_rows W^T, one item per (class block, step row i).
@@ -55,10 +55,10 @@ __kernel void csc_grad(__global real *dW, __global const real *delta,
                        __global const real *cval, const int row0, const int B,
                        const int accumulate)
 {
+    if (get_global_id(0) >= NFEAT || get_global_id(1) >= NCB)
+        return;
     const int j = get_global_id(0);
     const int cb = get_global_id(1);
-    if (j >= NFEAT || cb >= NCB)
-        return;
     const int c0 = cb * CB;
     const int nc = min(CB, NCLASS - c0);
     long lo = col_ptr[j], hi = col_ptr[j + 1];

@@ -162,9 +162,9 @@ void tiled_logits(__global real *S, __global const xelem *x, __global const int 
                   const int use_idx, const int start, const int B, __global const real *WT,
                   const int rows)
 {
-    const int i_begin = get_global_id(0) * rows;
-    if (i_begin >= B)
+    if (get_global_id(0) * (size_t)rows >= (size_t)B)
         return;
+    const int i_begin = (int)(get_global_id(0) * rows);
     const int i_end = min(i_begin + rows, B);
     for (int j0 = 0; j0 < NFEAT; j0 += KP) {
         const int j1 = min(j0 + KP, NFEAT);
@@ -311,8 +311,8 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
     const int nt = min(FTI, ntiles - t_begin);
     const int fi0 = t_begin * FT, nfi = min(nt * FT, NFEAT - fi0); /* the item's features */
     const int c_end = min(c_begin + CCH, NCLASS);
-    for (int b0 = 0; b0 < B; b0 += KC) {
-        const int b1 = min(b0 + KC, B);
+    for (long b0_ = 0; b0_ < B; b0_ += KC) { /* long: b0 + KC may pass INT_MAX */
+        const int b0 = b0_, b1 = min(B - b0, KC) + b0;
         for (int b = b0; b < b1; b++) {
             const int row = use_idx ? idx[start + b] : start + b;
             __global const xelem *xr = x + (size_t)row * NFEAT + fi0;

@@ -3,8 +3,8 @@
  * launch-bound. The optimizer state is per tensor (m[0], v[0] for W; m[1],
  * v[1] for b), so both tensors' buffers come in.
  *
- * Work-groups of exactly CSM_WG items: the first GW groups update W, one
- * item per entry, the groups after them b. The branch between the tensors
+ * The first GW work-groups update W, one item per entry, the groups after
+ * them b (GW follows the launch's group size, the device's choice). The branch between the tensors
  * is then the same for a whole group, and POCL keeps each tensor's loop
  * vectorised (choosing per item, by pointer select or by branch, measured
  * 3x and 35x slower on it than the two launches this one replaces).
@@ -13,10 +13,10 @@
  * regularised: the bias keeps the "+ 0 * b" of the former per-tensor
  * launches, so every element sees the same arithmetic as before. */
 
-#define NW (NCLASS * NFEAT)
-#define GW ((NW + CSM_WG - 1) / CSM_WG)
+#define NW ((size_t)NCLASS * NFEAT)
+#define GW ((NW + get_local_size(0) - 1) / get_local_size(0))
 
-static inline void sgd_one(__global real *w, __global const real *grad, const int i,
+static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
                            const real lr, const real l2)
 {
     const real g = grad[i] + l2 * w[i];
@@ -26,12 +26,12 @@ static inline void sgd_one(__global real *w, __global const real *grad, const in
 __kernel void sgd_update(__global real *w, __global real *b, __global const real *dw,
                          __global const real *db, const real lr, const real l2)
 {
-    if ((int)get_group_id(0) < GW) {
-        const int i = get_global_id(0);
+    if (get_group_id(0) < GW) {
+        const size_t i = get_global_id(0);
         if (i < NW)
             sgd_one(w, dw, i, lr, l2);
     } else {
-        const int c = get_global_id(0) - GW * CSM_WG;
+        const size_t c = get_global_id(0) - GW * get_local_size(0);
         if (c < NCLASS)
             sgd_one(b, db, c, lr, 0);
     }
@@ -39,7 +39,7 @@ __kernel void sgd_update(__global real *w, __global real *b, __global const real
 
 /* Heavy-ball momentum: v = mu v + g; w -= lr v */
 static inline void momentum_one(__global real *w, __global real *v, __global const real *grad,
-                                const int i, const real lr, const real mu, const real l2)
+                                const size_t i, const real lr, const real mu, const real l2)
 {
     const real g = grad[i] + l2 * w[i];
     const real vi = mu * v[i] + g;
@@ -52,12 +52,12 @@ __kernel void momentum_update(__global real *w, __global real *b, __global real 
                               __global const real *db, const real lr, const real mu,
                               const real l2)
 {
-    if ((int)get_group_id(0) < GW) {
-        const int i = get_global_id(0);
+    if (get_group_id(0) < GW) {
+        const size_t i = get_global_id(0);
         if (i < NW)
             momentum_one(w, vw, dw, i, lr, mu, l2);
     } else {
-        const int c = get_global_id(0) - GW * CSM_WG;
+        const size_t c = get_global_id(0) - GW * get_local_size(0);
         if (c < NCLASS)
             momentum_one(b, vb, db, c, lr, mu, 0);
     }
@@ -66,7 +66,7 @@ __kernel void momentum_update(__global real *w, __global real *b, __global real 
 /* Adam (Kingma & Ba). bc1 = 1 - beta1^t, bc2 = 1 - beta2^t come from the
  * host, which knows the step count without reading the device. */
 static inline void adam_one(__global real *w, __global real *m, __global real *v,
-                            __global const real *grad, const int i, const real lr,
+                            __global const real *grad, const size_t i, const real lr,
                             const real beta1, const real beta2, const real eps, const real l2,
                             const real bc1, const real bc2)
 {
@@ -84,12 +84,12 @@ __kernel void adam_update(__global real *w, __global real *b, __global real *mw,
                           const real beta1, const real beta2, const real eps, const real l2,
                           const real bc1, const real bc2)
 {
-    if ((int)get_group_id(0) < GW) {
-        const int i = get_global_id(0);
+    if (get_group_id(0) < GW) {
+        const size_t i = get_global_id(0);
         if (i < NW)
             adam_one(w, mw, vw, dw, i, lr, beta1, beta2, eps, l2, bc1, bc2);
     } else {
-        const int c = get_global_id(0) - GW * CSM_WG;
+        const size_t c = get_global_id(0) - GW * get_local_size(0);
         if (c < NCLASS)
             adam_one(b, mb, vb, db, c, lr, beta1, beta2, eps, 0, bc1, bc2);
     }

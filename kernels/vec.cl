@@ -10,46 +10,48 @@
 #define VEC_OP_DOT 0
 #define VEC_OP_MAXABS 1
 
-/* The indices item t of a group sums over [lo, hi): a stride of CSM_WG on
+/* The indices lane t of a group sums over [lo, hi): a stride of CSM_WG on
  * GPUs (neighbouring items read neighbouring words), one contiguous run per
- * item on CPUs (VEC_CONTIG), where a work-group's items run one after
+ * lane on CPUs (VEC_CONTIG), where a work-group's items run one after
  * another and a stride would load every cache line CSM_WG / 16 times. The
- * partition depends only on the length and the device type. */
+ * partition depends only on the length and the device type, not on the
+ * work-group size (lanes, common.cl). */
 #if VEC_CONTIG
 #define FOR_ITEM_RANGE(i, lo, hi, t)                                                        \
-    const int per_ = ((hi) - (lo) + CSM_WG - 1) / CSM_WG;                                   \
-    const int a0_ = min((hi), (lo) + (t) * per_), a1_ = min((hi), a0_ + per_);              \
-    for (int i = a0_; i < a1_; i++)
+    const long per_ = ((hi) - (lo) + CSM_WG - 1) / CSM_WG;                                  \
+    const long a0_ = min((hi), (lo) + (t) * per_), a1_ = min((hi), a0_ + per_);             \
+    for (long i = a0_; i < a1_; i++)
 #else
-#define FOR_ITEM_RANGE(i, lo, hi, t) for (int i = (lo) + (t); i < (hi); i += CSM_WG)
+#define FOR_ITEM_RANGE(i, lo, hi, t) for (long i = (lo) + (t); i < (hi); i += CSM_WG)
 #endif
 
 /* part[g] = sum over group g's chunk of a[i] * b[i] (op DOT) or the max of
- * |a[i]| (op MAXABS). Launched with exactly CSM_WG items per group. */
+ * |a[i]| (op MAXABS), in CSM_WG lanes. */
 __kernel void vec_reduce_partial(__global real *part, __global const real *a,
                                  __global const real *b, const int n, const int op)
 {
     __local real ls[CSM_WG];
-    const int t = get_local_id(0);
     const int g = get_group_id(0);
     const int G = get_num_groups(0);
-    const int chunk = (n + G - 1) / G;
-    const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
-    real acc = 0, comp = 0;
-    FOR_ITEM_RANGE(i, lo, hi, t) {
-        if (op == VEC_OP_DOT)
-            kahan_add(&acc, &comp, a[i] * b[i]);
-        else
-            acc = fmax(acc, fabs(a[i]));
+    const long chunk = ((long)n + G - 1) / G;
+    const long lo = min((long)n, g * chunk), hi = min((long)n, lo + chunk);
+    FOR_LANES(t) {
+        real acc = 0, comp = 0;
+        FOR_ITEM_RANGE(i, lo, hi, t) {
+            if (op == VEC_OP_DOT)
+                kahan_add(&acc, &comp, a[i] * b[i]);
+            else
+                acc = fmax(acc, fabs(a[i]));
+        }
+        ls[t] = acc;
     }
-    ls[t] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h)
+        for (int t = get_local_id(0); t < h; t += get_local_size(0))
             ls[t] = op == VEC_OP_DOT ? ls[t] + ls[t + h] : fmax(ls[t], ls[t + h]);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (t == 0)
+    if (get_local_id(0) == 0)
         part[g] = ls[0];
 }
 
@@ -69,9 +71,10 @@ __kernel void vec_reduce_final(__global real *scal, const int slot, __global con
 __kernel void vec_sub(__global real *out, __global const real *a, __global const real *b,
                       const int n)
 {
+    if (get_global_id(0) >= (size_t)n)
+        return;
     const int i = get_global_id(0);
-    if (i < n)
-        out[i] = a[i] - b[i];
+    out[i] = a[i] - b[i];
 }
 
 /* The model's weight (nw) and bias (n - nw) = x + alpha d: the trial point
@@ -79,9 +82,9 @@ __kernel void vec_sub(__global real *out, __global const real *a, __global const
 __kernel void vec_set_params(__global real *weight, __global real *bias, __global const real *x,
                              __global const real *d, const real alpha, const int nw, const int n)
 {
-    const int i = get_global_id(0);
-    if (i >= n)
+    if (get_global_id(0) >= (size_t)n)
         return;
+    const int i = get_global_id(0);
     const real v = x[i] + alpha * d[i];
     if (i < nw)
         weight[i] = v;
@@ -93,9 +96,10 @@ __kernel void vec_set_params(__global real *weight, __global real *bias, __globa
 __kernel void vec_get_params(__global real *x, __global const real *weight,
                              __global const real *bias, const int nw, const int n)
 {
+    if (get_global_id(0) >= (size_t)n)
+        return;
     const int i = get_global_id(0);
-    if (i < n)
-        x[i] = i < nw ? weight[i] : bias[i - nw];
+    x[i] = i < nw ? weight[i] : bias[i - nw];
 }
 
 /* g = (dW + l2 W, db): the gradient of J, whose data part the passes left
@@ -103,9 +107,9 @@ __kernel void vec_get_params(__global real *x, __global const real *weight,
 __kernel void vec_pack_grad(__global real *g, __global const real *dw, __global const real *db,
                             __global const real *weight, const real l2, const int nw, const int n)
 {
-    const int i = get_global_id(0);
-    if (i >= n)
+    if (get_global_id(0) >= (size_t)n)
         return;
+    const int i = get_global_id(0);
     g[i] = i < nw ? dw[i] + l2 * weight[i] : db[i - nw];
 }
 
@@ -116,43 +120,46 @@ __kernel void vec_pack_grad(__global real *g, __global const real *dw, __global 
 
 /* Rows r of the stacked history (S's m rows, then Y's m), MD_ROWS at a
  * time, dotted with v: part[r * G + g] = sum over chunk g of row r . v.
- * global (G CSM_WG, ceil(2m / MD_ROWS)), groups of (CSM_WG, 1); v is read
- * once per MD_ROWS rows instead of once per row. */
-#define MD_ROWS 8
+ * global (G wg, ceil(2m / MD_ROWS)), groups of (wg, 1); v is read once per
+ * MD_ROWS rows instead of once per row. MD_ROWS (the host's: 8, fewer when
+ * local memory is short) sets how many rows share a pass, not how a row
+ * is summed. */
 __kernel void vec_multidot_partial(__global real *part, __global const real *S,
                                    __global const real *Y, __global const real *v, const int n,
                                    const int m)
 {
     __local real ls[MD_ROWS][CSM_WG];
-    const int t = get_local_id(0);
     const int g = get_group_id(0);
     const int G = get_num_groups(0);
     const int r0 = get_global_id(1) * MD_ROWS;
     const int nr = min(MD_ROWS, 2 * m - r0);
-    const int chunk = (n + G - 1) / G;
-    const int lo = min(n, g * chunk), hi = min(n, lo + chunk);
-    real acc[MD_ROWS], comp[MD_ROWS];
+    const long chunk = ((long)n + G - 1) / G;
+    const long lo = min((long)n, g * chunk), hi = min((long)n, lo + chunk);
     __global const real *row[MD_ROWS];
     for (int u = 0; u < MD_ROWS; u++) {
-        acc[u] = comp[u] = 0;
         const int r = r0 + min(u, nr - 1);
         row[u] = r < m ? S + (size_t)r * n : Y + (size_t)(r - m) * n;
     }
-    FOR_ITEM_RANGE(i, lo, hi, t) {
-        const real vi = v[i];
-        for (int u = 0; u < nr; u++)
-            kahan_add(&acc[u], &comp[u], row[u][i] * vi);
+    FOR_LANES(t) {
+        real acc[MD_ROWS], comp[MD_ROWS];
+        for (int u = 0; u < MD_ROWS; u++)
+            acc[u] = comp[u] = 0;
+        FOR_ITEM_RANGE(i, lo, hi, t) {
+            const real vi = v[i];
+            for (int u = 0; u < nr; u++)
+                kahan_add(&acc[u], &comp[u], row[u][i] * vi);
+        }
+        for (int u = 0; u < MD_ROWS; u++)
+            ls[u][t] = acc[u];
     }
-    for (int u = 0; u < MD_ROWS; u++)
-        ls[u][t] = acc[u];
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        if (t < h)
+        for (int t = get_local_id(0); t < h; t += get_local_size(0))
             for (int u = 0; u < MD_ROWS; u++)
                 ls[u][t] += ls[u][t + h];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    if (t == 0)
+    if (get_local_id(0) == 0)
         for (int u = 0; u < nr; u++)
             part[(size_t)(r0 + u) * G + g] = ls[u][0];
 }
@@ -176,9 +183,9 @@ __kernel void vec_combine(__global real *out, __global const real *v, const real
                           __global const real *S, __global const real *Y,
                           __global const real *coef, const int m, const int n)
 {
-    const int i = get_global_id(0);
-    if (i >= n)
+    if (get_global_id(0) >= (size_t)n)
         return;
+    const int i = get_global_id(0);
     real acc = c0 * v[i];
     for (int j = 0; j < m; j++) {
         if (coef[j] != 0)
@@ -193,7 +200,8 @@ __kernel void vec_combine(__global real *out, __global const real *v, const real
 __kernel void vec_sub_row(__global real *M, const int row, __global const real *a,
                           __global const real *b, const int n)
 {
+    if (get_global_id(0) >= (size_t)n)
+        return;
     const int i = get_global_id(0);
-    if (i < n)
-        M[(size_t)row * n + i] = a[i] - b[i];
+    M[(size_t)row * n + i] = a[i] - b[i];
 }

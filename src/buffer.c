@@ -91,3 +91,27 @@ csm_status csm_fill_zero(csm_context *ctx, cl_mem buf, size_t bytes)
     cl_int rc = clEnqueueFillBuffer(ctx->queue, buf, &zero, 1, 0, bytes, 0, NULL, NULL);
     return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(ctx, rc, "clEnqueueFillBuffer");
 }
+
+csm_status csm_view_at(csm_context *ctx, csm_view *v, cl_mem buf, size_t es, size_t off,
+                       size_t count)
+{
+    *v = (csm_view){buf, off, NULL};
+    if (off + count <= ctx->limits.max_offset)
+        return CSM_OK;
+    const size_t align = ctx->limits.base_align;
+    cl_buffer_region region;
+    region.origin = off * es / align * align;
+    region.size = off * es + count * es - region.origin;
+    cl_int rc;
+    cl_mem sub = clCreateSubBuffer(buf, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region,
+                                   &rc);
+    if (rc != CL_SUCCESS)
+        return csm_cl_fail(ctx, rc, "clCreateSubBuffer");
+    *v = (csm_view){sub, (off * es - region.origin) / es, sub};
+    return CSM_OK;
+}
+
+void csm_view_release(csm_view *v)
+{
+    csm_buffer_release(&v->sub);
+}

@@ -11,17 +11,19 @@
  * The shape class is (ceil log2 C, ceil log2 k, the step's row count in
  * four bands): shapes within a factor of two of each other behave alike.
  *
- * CLSOFTMAX_PATH forces a path (no measurement); CLSOFTMAX_CALIBRATE=off
- * uses the fixed rule of csm_choose_path, =always measures every shape
+ * The context's options (options.c) steer it: "path" (CLSOFTMAX_PATH)
+ * forces a path (no measurement); "calibrate" (CLSOFTMAX_CALIBRATE) off
+ * uses the fixed rule of csm_choose_path, always measures every shape
  * however small (tests), and the default measures steps of at least
  * CSM_CALIBRATE_MIN_WORK multiply-adds: below that a step is a few
  * microseconds of launches on every path and the rule is as good.
- * CLSOFTMAX_CACHE_DIR replaces the cache directory ($XDG_CACHE_HOME or
- * ~/.cache, then clsoftmax/). */
+ * "cache_dir" (CLSOFTMAX_CACHE_DIR) replaces the cache directory
+ * ($XDG_CACHE_HOME or ~/.cache, then clsoftmax/). */
 #include "config.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,23 +76,18 @@ void csm_calibration_key(const csm_context *ctx, csm_precision prec, int x_u8, s
 
 /* ------------------------------------------------------------- the file */
 
-csm_status csm_calibration_file(char *path, size_t len)
+/* The cache file in directory dir (NULL: none can be named). */
+static csm_status file_in(const char *dir, char *path, size_t len)
 {
-    const char *dir = getenv("CLSOFTMAX_CACHE_DIR");
-    int n;
-    if (dir && *dir) {
-        n = snprintf(path, len, "%s/%s", dir, CACHE_FILE);
-    } else {
-        const char *xdg = getenv("XDG_CACHE_HOME");
-        const char *home = getenv("HOME");
-        if (xdg && *xdg == '/')
-            n = snprintf(path, len, "%s/clsoftmax/%s", xdg, CACHE_FILE);
-        else if (home && *home)
-            n = snprintf(path, len, "%s/.cache/clsoftmax/%s", home, CACHE_FILE);
-        else
-            return CSM_ERR_INVALID_VALUE;
-    }
+    if (!dir)
+        return CSM_ERR_INVALID_VALUE;
+    int n = snprintf(path, len, "%s/%s", dir, CACHE_FILE);
     return n > 0 && (size_t)n < len ? CSM_OK : CSM_ERR_INVALID_VALUE;
+}
+
+csm_status csm_calibration_file(const csm_context *ctx, char *path, size_t len)
+{
+    return file_in(ctx->opt.cache_dir, path, len);
 }
 
 /* mkdir -p of the file's directory */
@@ -178,8 +175,12 @@ static void store(csm_context *ctx, const char *file, const char *key, json_t *e
     json_object_set_new(entries, key, entry);
     json_t *root = json_pack("{s:s, s:i, s:o}", "format", CACHE_FORMAT, "version", CACHE_VERSION,
                              "entries", entries);
+    /* the process id alone would let two contexts of one process, in two
+     * threads, write the same temporary file */
+    static atomic_uint serial;
     char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", file, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", file, (long)getpid(),
+             atomic_fetch_add(&serial, 1u));
     /* a cache that cannot be written costs a re-measurement next time,
      * nothing more */
     if (!root || make_dirs(file) != 0 || json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
@@ -202,6 +203,10 @@ static double time_path(csm_model *m, const csm_dataset *d, size_t B, csm_path p
     csm_work w;
     if (csm_work_init_path(&w, m, d, B, 1, path, tile) != CSM_OK)
         return -1;
+    if (w.path != path) { /* it does not fit the device: another path ran in its place */
+        csm_work_free(&w);
+        return -1;
+    }
     csm_block b = csm_dataset_block(d, 0, B);
     const double scale = 1.0 / (double)B;
     double best = INFINITY, spent = 0;
@@ -345,30 +350,26 @@ static csm_status choose(csm_model *m, const csm_dataset *d, size_t B, int force
 {
     csm_context *ctx = m->ctx;
     *tile = CSM_TILE_DEFAULT;
-    const char *forced = getenv("CLSOFTMAX_PATH");
     csm_status st = csm_choose_path(ctx, m->C, path);
-    if (st != CSM_OK || (forced && *forced))
+    if (st != CSM_OK || ctx->opt.path >= 0)
         return st;
-    const char *mode = getenv("CLSOFTMAX_CALIBRATE");
-    if (mode && *mode && strcmp(mode, "off") && strcmp(mode, "auto") && strcmp(mode, "always"))
-        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                        "CLSOFTMAX_CALIBRATE is '%s': expected 'auto', 'always' or 'off'", mode);
+    const int mode = ctx->opt.calibrate;
     const int x_u8 = d && d->x_u8;
     char key[512];
     csm_calibration_key(ctx, m->precision, x_u8, m->C, m->k, B, key, sizeof key);
     if (!force && remembered(ctx, key, path, tile))
         return CSM_OK;
-    const int off = !force && mode && !strcmp(mode, "off");
-    const int always = force || (mode && !strcmp(mode, "always"));
+    const int off = !force && mode == CSM_CALIBRATE_OFF;
+    const int always = force || mode == CSM_CALIBRATE_ALWAYS;
     if (off || (!always && (double)B * (double)m->C * (double)m->k < CSM_CALIBRATE_MIN_WORK)) {
         csm_log(ctx, CSM_LOG_INFO, "%s path for C=%zu k=%zu, %zu rows per step (%s)",
                 csm_path_name(*path), m->C, m->k, B,
-                off ? "CLSOFTMAX_CALIBRATE=off: fixed rule" : "small steps: fixed rule");
+                off ? "calibration off: fixed rule" : "small steps: fixed rule");
         remember(ctx, key, *path, tile);
         return CSM_OK;
     }
     char file[1024];
-    const int have_file = csm_calibration_file(file, sizeof file) == CSM_OK;
+    const int have_file = csm_calibration_file(ctx, file, sizeof file) == CSM_OK;
     if (!force && have_file && lookup(file, key, path, tile) == 0) {
         csm_log(ctx, CSM_LOG_INFO, "%s path for C=%zu k=%zu (calibration in %s)",
                 csm_path_name(*path), m->C, m->k, file);
@@ -424,7 +425,7 @@ csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, 
     const size_t B = batch_rows == 0 || batch_rows > d->n ? d->n : batch_rows;
     csm_path path = CSM_PATH_SPARSE;
     csm_tile tile = CSM_TILE_DEFAULT;
-    const char *forced = getenv("CLSOFTMAX_PATH");
+    const char *forced = m->ctx->opt.path >= 0 ? m->ctx->opt.path_source : NULL;
     if (!d->sparse) {
         st = choose(m, d, B, 1, &path, &tile);
         /* full batch: whole-dataset passes (L-BFGS, csm_loss) run in blocks
@@ -441,11 +442,12 @@ csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, 
     if (st != CSM_OK || !choice || choice_len == 0)
         return st;
     if (path == CSM_PATH_TILED)
-        snprintf(choice, choice_len, "tiled %u,%u,%u,%u,%u%s", tile.nv, tile.rt, tile.qc, tile.kc,
-                 tile.fti, forced && *forced ? " (CLSOFTMAX_PATH)" : "");
+        snprintf(choice, choice_len, "tiled %u,%u,%u,%u,%u%s%s%s", tile.nv, tile.rt, tile.qc,
+                 tile.kc, tile.fti, forced ? " (" : "", forced ? forced : "", forced ? ")" : "");
     else
-        snprintf(choice, choice_len, "%s%s", csm_path_name(path),
-                 d->sparse ? " (CSR data)" : forced && *forced ? " (CLSOFTMAX_PATH)" : "");
+        snprintf(choice, choice_len, "%s%s%s%s", csm_path_name(path),
+                 d->sparse ? " (CSR data)" : forced ? " (" : "",
+                 !d->sparse && forced ? forced : "", !d->sparse && forced ? ")" : "");
     return CSM_OK;
 }
 
@@ -453,5 +455,13 @@ csm_status csm_calibration_path(char *path, size_t len)
 {
     if (!path || len == 0)
         return CSM_ERR_NULL_ARGUMENT;
-    return csm_calibration_file(path, len);
+    /* what a context created now reads: CLSOFTMAX_CACHE_DIR, else the
+     * default directory */
+    const char *dir = getenv("CLSOFTMAX_CACHE_DIR");
+    if (dir && *dir)
+        return file_in(dir, path, len);
+    char *def = csm_default_cache_dir();
+    csm_status st = file_in(def, path, len);
+    free(def);
+    return st;
 }

@@ -6,15 +6,15 @@
 #include "ops.h"
 
 /* The path (and tiled geometry) for steps of B rows of model m over d:
- * CLSOFTMAX_PATH if set, else a cached or new measurement, else the rule
+ * the context's "path" option if set, else a cached or new measurement, else the rule
  * of csm_choose_path. */
 csm_status csm_choose_path_for(csm_model *m, const csm_dataset *d, size_t B, csm_path *path,
                                csm_tile *tile);
 /* The cache entry's key for this context and shape. */
 void csm_calibration_key(const csm_context *ctx, csm_precision prec, int x_u8, size_t C, size_t k,
                          size_t B, char *key, size_t len);
-/* The cache file's path (CLSOFTMAX_CACHE_DIR, $XDG_CACHE_HOME/clsoftmax or
- * ~/.cache/clsoftmax); CSM_ERR_INVALID_VALUE when none can be named. */
-csm_status csm_calibration_file(char *path, size_t len);
+/* The context's cache file (its "cache_dir" option); CSM_ERR_INVALID_VALUE
+ * when no directory can be named. */
+csm_status csm_calibration_file(const csm_context *ctx, char *path, size_t len);
 
 #endif

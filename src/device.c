@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,17 @@
 #include "internal.h"
 
 #include <clblast_c.h>
+
+/* Contexts alive in this process. CLBlast keeps one process-wide cache of
+ * compiled kernels for every OpenCL context, and CLBlastClearCache() can
+ * only empty all of it: freeing one context while another trains would
+ * make the other recompile its GEMMs (seconds on POCL). The cache goes
+ * with the last context (until then a freed context's GEMM kernels, and
+ * the OpenCL context they hold, stay cached: CLBlast offers no way to
+ * drop one context's entries); the mutex keeps a creation from slipping
+ * in between the count reaching zero and the clearing. */
+static pthread_mutex_t contexts_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long contexts_alive;
 
 typedef struct device_entry {
     cl_platform_id platform;
@@ -341,6 +353,19 @@ csm_status csm_context_create(csm_context **out, const char *selector, char *err
         free(ctx);
         return CSM_ERR_OPENCL;
     }
+    pthread_mutex_lock(&contexts_lock);
+    contexts_alive++;
+    pthread_mutex_unlock(&contexts_lock);
+    /* the environment is read here once: a later setenv() (or another
+     * thread's) cannot change a context half-way through a run */
+    st = csm_options_from_env(ctx);
+    if (st == CSM_OK)
+        st = csm_limits_init(ctx);
+    if (st != CSM_OK) {
+        csm_snprintf(err, err_len, "%s", ctx->last_error ? ctx->last_error : "bad option");
+        csm_context_free(ctx);
+        return st;
+    }
     *out = ctx;
     return CSM_OK;
 }
@@ -353,8 +378,13 @@ void csm_context_free(csm_context *ctx)
         clFinish(ctx->queue);
     csm_programs_free(ctx);
     csm_choices_free(ctx);
-    /* CLBlast caches compiled kernels per context; drop them with it. */
-    CLBlastClearCache();
+    csm_options_free(&ctx->opt);
+    pthread_mutex_lock(&contexts_lock);
+    /* CLBlast's cache holds kernels of every context (see contexts_lock):
+     * emptied with the last one, which also releases this context's */
+    if (--contexts_alive == 0)
+        CLBlastClearCache();
+    pthread_mutex_unlock(&contexts_lock);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->cl)

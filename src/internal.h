@@ -24,6 +24,31 @@ typedef struct csm_program {
     struct csm_program *next;
 } csm_program;
 
+/* Calibration modes (option "calibrate", CLSOFTMAX_CALIBRATE). */
+enum { CSM_CALIBRATE_AUTO = 0, CSM_CALIBRATE_ALWAYS = 1, CSM_CALIBRATE_OFF = 2 };
+
+/* A context's knobs (options.c): read from the environment once, at
+ * creation, and changed only through csm_context_set_option(). */
+typedef struct csm_options {
+    int path;                /* a csm_path (ops.h) forced for dense data, or -1: chosen */
+    const char *path_source; /* what forced it ("CLSOFTMAX_PATH", "option path"), for messages */
+    int calibrate;           /* CSM_CALIBRATE_* */
+    char *cache_dir;         /* directory of calibration.json, or NULL: none */
+    unsigned tile[5];        /* NV, RT, QC, KC, FTI of the tiled path; tile[0] == 0: chosen */
+    size_t split_k;          /* row chunks of the CLBlast gradient GEMM, or 0: chosen */
+    size_t block_rows;       /* upper bound on rows per block of whole-dataset passes, or 0 */
+    char *cl_options;        /* extra kernel build options, or NULL */
+    char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
+} csm_options;
+
+/* What the device allows (limits.c), test overrides applied. */
+typedef struct csm_limits {
+    size_t base_align; /* bytes: sub-buffer origins are multiples of it */
+    size_t max_offset; /* the largest offset + span, in elements, of a CLBlast operand */
+    size_t max_wg;     /* work-items per group */
+    cl_ulong local_mem; /* bytes of local memory per group */
+} csm_limits;
+
 struct csm_context {
     cl_platform_id platform;
     cl_device_id device;
@@ -36,6 +61,8 @@ struct csm_context {
     void *log_user;
     csm_program *programs;
     struct csm_choice *choices; /* path choices made in this context (calibrate.c) */
+    csm_options opt;
+    csm_limits limits;
 };
 
 typedef struct csm_meta_entry {
@@ -104,6 +131,33 @@ void csm_snprintf(char *buf, size_t len, const char *fmt, ...) CSM_PRINTF(3, 4);
 /* strdup that returns NULL on failure. */
 char *csm_strdup(const char *s);
 
+/* ---- options.c */
+/* Every option from its environment variable (unset or empty: the
+ * default); CSM_ERR_INVALID_VALUE names the variable that is malformed. */
+csm_status csm_options_from_env(csm_context *ctx);
+void csm_options_free(csm_options *o);
+/* The default calibration directory, $XDG_CACHE_HOME/clsoftmax, else
+ * ~/.cache/clsoftmax (malloc'd); NULL when neither can be named. */
+char *csm_default_cache_dir(void);
+/* A decimal count in [lo, hi] and nothing else: 0, or -1 when malformed. */
+int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
+                    unsigned long long *out);
+
+/* ---- limits.c */
+/* Reads the device's limits and the CLSOFTMAX_TEST_* overrides. */
+csm_status csm_limits_init(csm_context *ctx);
+/* Whether built kernel k runs work-groups of `local` items within the
+ * device's limits and its own (CL_KERNEL_WORK_GROUP_SIZE,
+ * CL_KERNEL_LOCAL_MEM_SIZE); if not, why (for a log line; may be NULL). */
+int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size_t len);
+/* The reductions' lanes (CSM_WG of kernels/common.cl): their sums and
+ * the order of them do not depend on the work-group size. */
+#define CSM_REDUCE_WG 64
+/* The work-group size a reduction kernel launches with: CSM_REDUCE_WG, or
+ * the largest power of two below it that the device runs; fails
+ * (CSM_ERR_OUT_OF_MEMORY) when not even one item fits its local memory. */
+csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
+
 /* ---- program.c */
 /* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by
  * common.cl) built for the precision and shape; built once per context. */
@@ -144,6 +198,19 @@ csm_status csm_upload(csm_context *ctx, cl_mem buf, csm_precision prec, size_t o
 csm_status csm_download(csm_context *ctx, double *dst, cl_mem buf, csm_precision prec,
                         size_t offset, size_t count);
 csm_status csm_fill_zero(csm_context *ctx, cl_mem buf, size_t bytes);
+/* Elements [off, off + count) of buf (elements of es bytes) as a buffer
+ * and an offset whose sum with count stays within ctx's max_offset: buf
+ * itself when it does already, else a sub-buffer from an aligned origin
+ * at or below off, released by csm_view_release (commands enqueued on it
+ * keep it alive until they finish). */
+typedef struct csm_view {
+    cl_mem mem;
+    size_t off;
+    cl_mem sub; /* the sub-buffer, or NULL */
+} csm_view;
+csm_status csm_view_at(csm_context *ctx, csm_view *v, cl_mem buf, size_t es, size_t off,
+                       size_t count);
+void csm_view_release(csm_view *v);
 
 /* ---- model_file.c */
 /* Parses and validates the bytes of a model file as csm_model_load() does,

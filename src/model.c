@@ -26,10 +26,12 @@ csm_status csm_model_create(csm_context *ctx, csm_model **out, csm_precision pre
                         "csm_model_create: n_classes is %zu, needs at least 2", n_classes);
     if (n_features < 1)
         return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "csm_model_create: n_features is 0");
-    if (n_classes > INT_MAX / n_features)
+    /* kernels index the parameters (W, then b: C k + C of them) with int */
+    if (n_features >= INT_MAX || n_classes > INT_MAX / (n_features + 1))
         return csm_fail(ctx, CSM_ERR_INVALID_SIZE,
-                        "csm_model_create: %zu x %zu weights exceed the supported %d", n_classes,
-                        n_features, INT_MAX);
+                        "csm_model_create: %zu x %zu weights and %zu biases exceed the supported "
+                        "%d parameters",
+                        n_classes, n_features, n_classes, INT_MAX);
     if (precision == CSM_FLOAT64 && !ctx->info.has_fp64)
         return csm_fail(ctx, CSM_ERR_NO_FP64,
                         "device %s has no cl_khr_fp64: float64 models are not possible on it",

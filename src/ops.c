@@ -62,19 +62,8 @@ const char *csm_path_name(csm_path p)
 
 csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
 {
-    const char *env = getenv("CLSOFTMAX_PATH");
-    if (env && *env) {
-        if (!strcmp(env, "clblast"))
-            *out = CSM_PATH_CLBLAST;
-        else if (!strcmp(env, "fused"))
-            *out = CSM_PATH_FUSED;
-        else if (!strcmp(env, "tiled"))
-            *out = CSM_PATH_TILED;
-        else
-            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                            "CLSOFTMAX_PATH is '%s': expected 'clblast', 'fused' or 'tiled' (or "
-                            "unset)",
-                            env);
+    if (ctx->opt.path >= 0) {
+        *out = (csm_path)ctx->opt.path;
         return CSM_OK;
     }
     const int cpu = !strcmp(ctx->info.device_type, "cpu");
@@ -82,19 +71,45 @@ csm_status csm_choose_path(csm_context *ctx, size_t C, csm_path *out)
     return CSM_OK;
 }
 
-static csm_status fused_init(csm_work *w, const csm_dataset *d)
+/* Row groups of a fused step over B rows: one per default block of rows
+ * (w->group_rows: 32 on CPUs, 64 on GPUs, whatever RB the limits left),
+ * at most w->max_groups. Each group sums its rows' gradient in row order
+ * and fused_reduce adds the groups' sums in group order, so the result is
+ * a function of B and the model's shape: the same on every device of a
+ * kind, whatever its compute units (the group count used to follow them,
+ * and with it the trained weights). */
+static size_t fused_groups(const csm_work *w, size_t B)
+{
+    size_t g = (B + w->group_rows - 1) / w->group_rows;
+    if (g > w->max_groups)
+        g = w->max_groups;
+    return g ? g : 1;
+}
+
+/* Local memory fused_step declares for fl items over rb rows (fused.cl:
+ * delta, rowid, and lsum, lcnt when fl > 1). */
+static size_t fused_local_bytes(const csm_work *w, size_t fl, size_t rb)
+{
+    const size_t es = csm_real_size(w->prec);
+    return rb * w->C * es + rb * sizeof(cl_int) + (fl > 1 ? fl * (es + sizeof(cl_int)) : 0);
+}
+
+/* The fused kernels at the largest geometry the device runs: the default
+ * FL and RB, else fewer rows per block (they only change how many rows
+ * share a pass over W), else fewer items per group. *fits = 0, and nothing
+ * allocated, when not even one item over one row runs (C too large for
+ * the device's local memory). */
+static csm_status fused_init(csm_work *w, const csm_dataset *d, int *fits)
 {
     csm_context *ctx = w->ctx;
     const int cpu = !strcmp(ctx->info.device_type, "cpu");
-    w->fl = cpu ? CSM_FUSED_CPU_FL : CSM_FUSED_GPU_FL;
-    w->rb = cpu ? CSM_FUSED_CPU_RB : CSM_FUSED_GPU_RB;
-    /* Enough groups to keep every compute unit busy a few times over, but
-     * no more than there are row blocks. */
-    size_t blocks = (w->cap + w->rb - 1) / w->rb;
-    size_t want = (cpu ? 4 : 16) * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
-    w->groups = blocks < want ? blocks : want;
-    if (w->groups == 0)
-        w->groups = 1;
+    const size_t fl0 = cpu ? CSM_FUSED_CPU_FL : CSM_FUSED_GPU_FL;
+    const size_t rb0 = cpu ? CSM_FUSED_CPU_RB : CSM_FUSED_GPU_RB;
+    size_t fl = fl0, rb = rb0;
+    while (fl > ctx->limits.max_wg)
+        fl /= 2;
+    if (rb < fl)
+        rb = fl;
     const size_t es = csm_real_size(w->prec), npart = w->C * w->k + w->C;
     const unsigned vec = csm_vector_width(ctx, w->prec);
     /* feature chunk: JV vectors of all C classes of W, about 8 KiB, stays in
@@ -102,35 +117,74 @@ static csm_status fused_init(csm_work *w, const csm_dataset *d)
     size_t jv = 8192 / (w->C * vec * es);
     if (jv < 1)
         jv = 1;
-    char extra[128];
-    snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%zu -DRB=%zu -DVEC=%u -DJV=%zu",
-             d && d->x_u8 ? 1 : 0, w->fl, w->rb, vec, jv);
-    csm_status st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
+    char extra[128], why[160] = "";
+    csm_status st = CSM_OK;
+    *fits = 0;
+    for (;;) {
+        const size_t bytes = fused_local_bytes(w, fl, rb);
+        if (bytes <= ctx->limits.local_mem) {
+            snprintf(extra, sizeof extra, "-DX_U8=%d -DFL=%zu -DRB=%zu -DVEC=%u -DJV=%zu",
+                     d && d->x_u8 ? 1 : 0, fl, rb, vec, jv);
+            st = csm_get_kernel_ex(ctx, &w->k_fused, "fused.cl", "fused_step", w->prec, w->C,
+                                   w->k, extra);
+            if (st != CSM_OK)
+                return st;
+            if (csm_kernel_fits(ctx, w->k_fused, fl, why, sizeof why))
+                break;
+        } else {
+            snprintf(why, sizeof why, "%zu bytes of local memory, the device has %llu", bytes,
+                     (unsigned long long)ctx->limits.local_mem);
+        }
+        if (rb > fl) {
+            rb /= 2;
+        } else if (fl > 1) {
+            fl /= 2;
+            rb = fl;
+        } else {
+            csm_log(ctx, CSM_LOG_DEBUG, "fused path cannot run C=%zu on %s: even one row needs %s",
+                    w->C, ctx->info.device_name, why);
+            return CSM_OK;
+        }
+    }
+    *fits = 1;
+    if (fl != fl0 || rb != rb0)
+        csm_log(ctx, CSM_LOG_DEBUG,
+                "fused path for C=%zu: %zu work-items x %zu rows per block (default %zu x %zu): "
+                "the default needs %s",
+                w->C, fl, rb, fl0, rb0, why);
+    w->fl = fl;
+    w->rb = rb;
+    w->group_rows = rb0;
+    /* At most GMAX row groups, each with its own partial sums: as many as
+     * a large CPU or GPU keeps busy, but no more than BUDGET bytes of
+     * partials for wide models. Neither depends on the device's compute
+     * units (see fused_groups). */
+    const size_t budget = cpu ? CSM_FUSED_CPU_BUDGET : CSM_FUSED_GPU_BUDGET;
+    w->max_groups = cpu ? CSM_FUSED_CPU_GROUPS : CSM_FUSED_GPU_GROUPS;
+    if (w->max_groups > budget / (npart * es))
+        w->max_groups = budget / (npart * es) ? budget / (npart * es) : 1;
+    w->groups = fused_groups(w, w->cap);
+    st = csm_buffer_create(ctx, &w->partial, w->groups * npart * es, "fused partials");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gstats, w->groups * es, "fused loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->gcorrect, w->groups * sizeof(cl_int), "fused counts");
     if (st == CSM_OK)
-        st = csm_get_kernel_ex(ctx, &w->k_fused, "fused.cl", "fused_step", w->prec, w->C, w->k, extra);
-    if (st == CSM_OK)
         st = csm_get_kernel_ex(ctx, &w->k_fused_reduce, "fused.cl", "fused_reduce", w->prec, w->C,
                                w->k, extra);
+    if (st == CSM_OK)
+        st = csm_reduce_group(ctx, w->k_fused_reduce, "fused_reduce", &w->rwg);
     return st;
 }
 
 /* Row chunks for the gradient GEMM dW = delta^T X. Its output has only
  * C*k entries while it sums over B rows, so one GEMM leaves most of a GPU
  * idle for large B (seen on an H200: 5.8 ms of a 6.1 ms full-batch epoch);
- * chunks computed as one batched GEMM and then summed fill it.
- * CLSOFTMAX_SPLIT_K=N forces N chunks (for tests); CPUs have few cores
- * and are already busy with C*k outputs. */
+ * chunks computed as one batched GEMM and then summed fill it. The
+ * "split_k" option forces a count (for tests); CPUs have few cores and are
+ * already busy with C*k outputs. */
 static size_t choose_split(csm_context *ctx, size_t cap)
 {
-    const char *env = getenv("CLSOFTMAX_SPLIT_K");
-    if (env && *env) {
-        char *end;
-        unsigned long v = strtoul(env, &end, 10);
-        if (*end == '\0' && v >= 1 && v <= 1024)
-            return v;
-    }
+    if (ctx->opt.split_k)
+        return ctx->opt.split_k;
     if (!strcmp(ctx->info.device_type, "cpu") || cap < 4096)
         return 1;
     size_t s = cap / 1024;
@@ -177,9 +231,19 @@ csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, s
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->stats, slots * es, "loss sums");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->correct, slots * sizeof(cl_int), "counts");
     if (st == CSM_OK) st = csm_buffer_create(ctx, &w->sumsq, slots * es, "weight norms");
+    const int cpu = !strcmp(ctx->info.device_type, "cpu");
+    int fits = 1;
     if (st == CSM_OK && w->path == CSM_PATH_FUSED) {
-        st = fused_init(w, d);
-    } else if (st == CSM_OK) {
+        st = fused_init(w, d, &fits);
+        /* a path that does not fit the device hands over to the next one
+         * (the tiled kernels need little local memory, CLBlast sizes its own) */
+        if (st == CSM_OK && !fits) {
+            w->path = cpu ? CSM_PATH_TILED : CSM_PATH_CLBLAST;
+            csm_log(ctx, CSM_LOG_DEBUG, "fused path does not fit %s: %s path instead",
+                    ctx->info.device_name, csm_path_name(w->path));
+        }
+    }
+    if (st == CSM_OK && w->path != CSM_PATH_FUSED) {
         /* only the kernels this path runs: start-up compiles nothing else */
         char vec[16];
         snprintf(vec, sizeof vec, "-DVEC=%u", csm_vector_width(ctx, w->prec));
@@ -189,12 +253,23 @@ csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, s
             st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, w->C, w->k);
         if (st == CSM_OK)
             st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, w->C, w->k);
-        cl_mem x;
+        size_t wg2 = 0;
+        if (st == CSM_OK) st = csm_reduce_group(ctx, w->k_reduce, "reduce_loss", &w->rwg);
+        if (st == CSM_OK) st = csm_reduce_group(ctx, w->k_bias_grad, "bias_grad", &wg2);
+        if (st == CSM_OK && wg2 < w->rwg)
+            w->rwg = wg2;
         if (st == CSM_OK && w->path == CSM_PATH_SPARSE)
             st = csm_sparse_init(w);
-        else if (st == CSM_OK && w->path == CSM_PATH_TILED)
-            st = csm_tiled_init(w, d);
-        else if (st == CSM_OK && d)
+        if (st == CSM_OK && w->path == CSM_PATH_TILED) {
+            st = csm_tiled_init(w, d, &fits);
+            if (st == CSM_OK && !fits) {
+                w->path = CSM_PATH_CLBLAST;
+                csm_log(ctx, CSM_LOG_DEBUG, "tiled path does not fit %s: clblast path instead",
+                        ctx->info.device_name);
+            }
+        }
+        cl_mem x;
+        if (st == CSM_OK && w->path == CSM_PATH_CLBLAST && d)
             st = csm_dataset_real_x(d, &x);
         w->split = w->path == CSM_PATH_CLBLAST ? choose_split(ctx, cap) : 1;
         if (st == CSM_OK && w->split > 1) {
@@ -250,18 +325,46 @@ static csm_status clblast_fail(csm_context *ctx, CLBlastStatusCode code, const c
 /* Row-major GEMM C = alpha op(A) op(B) + beta C in the model precision. */
 static csm_status gemm(csm_work *w, int trans_a, int trans_b, size_t m, size_t n, size_t kk,
                        cl_mem a, size_t off_a, size_t lda, cl_mem b, size_t off_b, size_t ldb,
-                       double beta, cl_mem c, size_t ldc, const char *what)
+                       double beta, cl_mem c, size_t off_c, size_t ldc, const char *what)
 {
     CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastStatusCode rc;
     if (w->prec == CSM_FLOAT64)
         rc = CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0, a, off_a, lda, b, off_b,
-                          ldb, beta, c, 0, ldc, &w->ctx->queue, NULL);
+                          ldb, beta, c, off_c, ldc, &w->ctx->queue, NULL);
     else
         rc = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0f, a, off_a, lda, b, off_b,
-                          ldb, (float)beta, c, 0, ldc, &w->ctx->queue, NULL);
+                          ldb, (float)beta, c, off_c, ldc, &w->ctx->queue, NULL);
     return rc == CLBlastSuccess ? CSM_OK : clblast_fail(w->ctx, rc, what);
+}
+
+/* Rows per CLBlast call. CLBlast takes size_t offsets but indexes its
+ * operands in int, offset included, so past 2^31 elements a GEMM on rows
+ * [row0, row0 + B) of X would read the wrong rows: each call gets at most
+ * this many rows, and operands that start far in are rebased onto
+ * sub-buffers (clblast_operand), leaving an offset below one alignment
+ * unit, which the rows allow for. */
+static size_t clblast_rows(const csm_work *w)
+{
+    const csm_limits *l = &w->ctx->limits;
+    const size_t slack = l->base_align / csm_real_size(w->prec);
+    const size_t room = l->max_offset > slack ? l->max_offset - slack : 1;
+    const size_t widest = w->k > w->C ? w->k : w->C;
+    return room / widest ? room / widest : 1;
+}
+
+/* Elements [off, off + count) of buf as a CLBlast operand (see clblast_rows). */
+static csm_status clblast_operand(csm_work *w, csm_view *v, cl_mem buf, size_t off, size_t count)
+{
+    csm_status st = csm_view_at(w->ctx, v, buf, csm_real_size(w->prec), off, count);
+    if (st == CSM_OK && v->sub && !w->rebased) {
+        w->rebased = 1;
+        csm_log(w->ctx, CSM_LOG_DEBUG,
+                "CLBlast operands past %zu elements rebased onto sub-buffers, %zu rows per call",
+                w->ctx->limits.max_offset, clblast_rows(w));
+    }
+    return st;
 }
 
 csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
@@ -270,9 +373,23 @@ csm_status csm_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
         return csm_sparse_enqueue_logits(w, m, b);
     if (w->path == CSM_PATH_TILED)
         return csm_tiled_enqueue_logits(w, m, b);
-    // logits (B, C) = X (B, k) . W (C, k)^T
-    return gemm(w, 0, 1, b->B, w->C, w->k, b->x, b->x_row0 * w->k, w->k, m->weight, 0, w->k, 0.0,
-                w->logits, w->C, "CLBlast GEMM logits = X W^T");
+    const size_t C = w->C, k = w->k, P = clblast_rows(w);
+    csm_status st = CSM_OK;
+    for (size_t p0 = 0; st == CSM_OK && p0 < b->B; p0 += P) {
+        const size_t rows = b->B - p0 < P ? b->B - p0 : P;
+        csm_view x, s;
+        st = clblast_operand(w, &x, b->x, (b->x_row0 + p0) * k, rows * k);
+        if (st == CSM_OK) {
+            st = clblast_operand(w, &s, w->logits, p0 * C, rows * C);
+            // logits (rows, C) = X (rows, k) . W (C, k)^T
+            if (st == CSM_OK)
+                st = gemm(w, 0, 1, rows, C, k, x.mem, x.off, k, m->weight, 0, k, 0.0, s.mem, s.off,
+                          C, "CLBlast GEMM logits = X W^T");
+            csm_view_release(&s);
+        }
+        csm_view_release(&x);
+    }
+    return st;
 }
 
 csm_status csm_enqueue_softmax(csm_work *w, csm_model *m, const csm_block *b, int mode,
@@ -320,7 +437,7 @@ csm_status csm_enqueue_reduce(csm_work *w, size_t slot, size_t B)
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->row_loss);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &w->row_correct);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof n, &n);
-    size_t global = CSM_WG, local = CSM_WG;
+    size_t global = w->rwg, local = w->rwg;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "reduce_loss");
     return st;
 }
@@ -332,6 +449,8 @@ csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot)
     if (!w->k_sumsq) {
         csm_status st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec,
                                        w->C, w->k);
+        if (st == CSM_OK)
+            st = csm_reduce_group(ctx, w->k_sumsq, "sum_squares", &w->sumsq_wg);
         if (st != CSM_OK)
             return st;
     }
@@ -341,28 +460,29 @@ csm_status csm_enqueue_sumsq(csm_work *w, csm_model *m, size_t slot)
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s, &s);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &m->weight);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
-    size_t global = CSM_WG, local = CSM_WG;
+    size_t global = w->sumsq_wg, local = w->sumsq_wg;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "sum_squares");
     return st;
 }
 
-/* dweight (+)= sum over S chunks of Bc rows, as one batched GEMM into the
- * partials and a fixed-order sum. */
-static csm_status enqueue_split_grad(csm_work *w, const csm_block *b, size_t S, size_t Bc,
-                                     int accumulate)
+/* dweight (+)= delta^T X over `rows` rows (x and d: their first rows), as
+ * S chunks of Bc rows in one batched GEMM into the partials and a
+ * fixed-order sum, then the rows past the last whole chunk. */
+static csm_status enqueue_split_grad(csm_work *w, const csm_view *x, const csm_view *d,
+                                     size_t rows, size_t S, size_t Bc, int accumulate)
 {
     const size_t C = w->C, k = w->k;
     CLBlastStatusCode rc;
     if (w->prec == CSM_FLOAT64)
         rc = CLBlastDgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
-                                        CLBlastTransposeNo, C, k, Bc, 1.0, w->out, 0, C, Bc * C,
-                                        b->x, b->x_row0 * k, k, Bc * k, 0.0, w->dpartial, 0, k,
+                                        CLBlastTransposeNo, C, k, Bc, 1.0, d->mem, d->off, C,
+                                        Bc * C, x->mem, x->off, k, Bc * k, 0.0, w->dpartial, 0, k,
                                         C * k, S, &w->ctx->queue, NULL);
     else
         rc = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
-                                        CLBlastTransposeNo, C, k, Bc, 1.0f, w->out, 0, C, Bc * C,
-                                        b->x, b->x_row0 * k, k, Bc * k, 0.0f, w->dpartial, 0, k,
-                                        C * k, S, &w->ctx->queue, NULL);
+                                        CLBlastTransposeNo, C, k, Bc, 1.0f, d->mem, d->off, C,
+                                        Bc * C, x->mem, x->off, k, Bc * k, 0.0f, w->dpartial, 0,
+                                        k, C * k, S, &w->ctx->queue, NULL);
     if (rc != CLBlastSuccess)
         return clblast_fail(w->ctx, rc, "CLBlast batched GEMM dW = (O - T)^T X");
     csm_context *ctx = w->ctx;
@@ -377,9 +497,37 @@ static csm_status enqueue_split_grad(csm_work *w, const csm_block *b, size_t S, 
     if (st == CSM_OK) st = csm_launch(ctx, kern, 1, &global, NULL, "sum_partials");
     /* rows past the last whole chunk */
     size_t done = S * Bc;
-    if (st == CSM_OK && done < b->B)
-        st = gemm(w, 1, 0, C, k, b->B - done, w->out, done * C, C, b->x, (b->x_row0 + done) * k,
-                  k, 1.0, w->dweight, k, "CLBlast GEMM dW = (O - T)^T X (remainder)");
+    if (st == CSM_OK && done < rows)
+        st = gemm(w, 1, 0, C, k, rows - done, d->mem, d->off + done * C, C, x->mem,
+                  x->off + done * k, k, 1.0, w->dweight, 0, k,
+                  "CLBlast GEMM dW = (O - T)^T X (remainder)");
+    return st;
+}
+
+/* dweight (+)= delta^T X of the block, at most clblast_rows() rows per
+ * call, each call adding to the ones before. */
+static csm_status clblast_grad(csm_work *w, const csm_block *b, int accumulate)
+{
+    const size_t C = w->C, k = w->k, P = clblast_rows(w);
+    csm_status st = CSM_OK;
+    for (size_t p0 = 0; st == CSM_OK && p0 < b->B; p0 += P) {
+        const size_t rows = b->B - p0 < P ? b->B - p0 : P;
+        const int acc = accumulate || p0 > 0;
+        const size_t S = w->split, Bc = S > 1 ? rows / S : 0;
+        csm_view x, d;
+        st = clblast_operand(w, &x, b->x, (b->x_row0 + p0) * k, rows * k);
+        if (st == CSM_OK) {
+            st = clblast_operand(w, &d, w->out, p0 * C, rows * C);
+            // dweight (C, k) (+)= delta (rows, C)^T . X (rows, k)
+            if (st == CSM_OK && S > 1 && Bc >= 1)
+                st = enqueue_split_grad(w, &x, &d, rows, S, Bc, acc);
+            else if (st == CSM_OK)
+                st = gemm(w, 1, 0, C, k, rows, d.mem, d.off, C, x.mem, x.off, k, acc ? 1.0 : 0.0,
+                          w->dweight, 0, k, "CLBlast GEMM dW = (O - T)^T X");
+            csm_view_release(&d);
+        }
+        csm_view_release(&x);
+    }
     return st;
 }
 
@@ -387,17 +535,13 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_model *m, const csm_block *b,
                             int extras, size_t slot)
 {
     // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
-    size_t S = w->split, Bc = S > 1 ? b->B / S : 0;
     csm_status st;
     if (w->path == CSM_PATH_TILED)
         st = csm_tiled_enqueue_grad(w, b, accumulate); /* with the bias sums */
     else if (w->path == CSM_PATH_SPARSE)
         st = csm_sparse_enqueue_dweight(w, b, accumulate);
-    else if (S > 1 && Bc >= 1)
-        st = enqueue_split_grad(w, b, S, Bc, accumulate);
     else
-        st = gemm(w, 1, 0, w->C, w->k, b->B, w->out, 0, w->C, b->x, b->x_row0 * w->k, w->k,
-                  accumulate ? 1.0 : 0.0, w->dweight, w->k, "CLBlast GEMM dW = (O - T)^T X");
+        st = clblast_grad(w, b, accumulate);
     if (st != CSM_OK)
         return st;
     csm_context *ctx = w->ctx;
@@ -425,7 +569,7 @@ csm_status csm_enqueue_grad(csm_work *w, const csm_model *m, const csm_block *b,
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof s, &s);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 11, sizeof loss_group, &loss_group);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 12, sizeof sumsq_group, &sumsq_group);
-    size_t global = (size_t)groups * CSM_WG, local = CSM_WG;
+    size_t global = (size_t)groups * w->rwg, local = w->rwg;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "bias_grad");
     return st;
 }
@@ -468,10 +612,7 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 15, sizeof B, &B);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 16, sizeof md, &md);
     if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 17, w->prec, scale);
-    /* fewer groups than rows of blocks would leave some idle: never more
-     * groups than blocks of this step */
-    size_t blocks = (b->B + w->rb - 1) / w->rb;
-    size_t groups = blocks < w->groups ? blocks : w->groups;
+    const size_t groups = fused_groups(w, b->B);
     size_t global = groups * w->fl, local = w->fl;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "fused_step");
 
@@ -480,10 +621,11 @@ static csm_status enqueue_fused(csm_work *w, csm_model *m, const csm_block *b, i
            acc = accumulate;
     /* ||W||^2 takes one work-group past those of the partials: no launch
      * of its own (fused_step does not write W, so it is W before the step) */
-    size_t rglobal = grad ? round_up(w->C * w->k + w->C, CSM_WG) : CSM_WG, rlocal = CSM_WG;
-    cl_int sumsq_group = sumsq ? (cl_int)(rglobal / CSM_WG) : -1;
+    const size_t rwg = w->rwg;
+    size_t rglobal = grad ? round_up(w->C * w->k + w->C, rwg) : rwg, rlocal = rwg;
+    cl_int sumsq_group = sumsq ? (cl_int)(rglobal / rwg) : -1;
     if (sumsq)
-        rglobal += CSM_WG;
+        rglobal += rwg;
     /* unused pointer arguments still need a valid buffer */
     cl_mem weight = sumsq ? m->weight : w->dweight;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->dweight);
@@ -634,14 +776,10 @@ size_t csm_block_rows(const csm_model *m, size_t n)
     size_t cap = ((size_t)1 << 22) / m->C;
     if (cap < 256)
         cap = 256;
-    /* CLSOFTMAX_BLOCK_ROWS lowers the bound, e.g. to test block seams. */
-    const char *env = getenv("CLSOFTMAX_BLOCK_ROWS");
-    if (env && *env) {
-        char *end;
-        unsigned long long v = strtoull(env, &end, 10);
-        if (*end == '\0' && v > 0 && v < cap)
-            cap = (size_t)v;
-    }
+    /* the "block_rows" option lowers the bound, e.g. to test block seams */
+    const size_t opt = m->ctx->opt.block_rows;
+    if (opt && opt < cap)
+        cap = opt;
     return cap < n ? cap : n;
 }
 

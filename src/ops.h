@@ -17,7 +17,7 @@ typedef enum csm_path {
 
 /* The fixed rule, for steps too small to be worth measuring and for
  * CLSOFTMAX_CALIBRATE=off (calibrate.c measures otherwise):
- * CLSOFTMAX_PATH=clblast|fused|tiled forces one; else on CPU devices the
+ * the "path" option (CLSOFTMAX_PATH=clblast|fused|tiled) forces one; else on CPU devices the
  * fused kernel up to CSM_FUSED_RULE_C classes (one read of X per step; at
  * C = 10 it measured 1.4x the tiled path's speed, at C = 100 a sixth of
  * it) and the tiled kernels above; CLBlast on other devices, where its
@@ -33,11 +33,19 @@ unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
 
 /* Fused kernel geometry (its FL and RB): CPUs run one work-item per group
  * over blocks of 32 rows (a block of 8-bit rows stays in L1); other
- * devices cooperate 64 items per group over 64-row blocks. */
+ * devices cooperate 64 items per group over 64-row blocks. Less where the
+ * device's work-group size or local memory (RB C reals) falls short, and
+ * the tiled or CLBlast path where not even one row fits. */
 #define CSM_FUSED_CPU_FL 1
 #define CSM_FUSED_CPU_RB 32
 #define CSM_FUSED_GPU_FL 64
 #define CSM_FUSED_GPU_RB 64
+/* Row groups of a fused step (ops.c, fused_groups): one per default RB
+ * rows, at most GROUPS of them and BUDGET bytes of partial sums. */
+#define CSM_FUSED_CPU_GROUPS 32
+#define CSM_FUSED_GPU_GROUPS 2048
+#define CSM_FUSED_CPU_BUDGET ((size_t)64 << 20)
+#define CSM_FUSED_GPU_BUDGET ((size_t)256 << 20)
 
 /* Tile geometry of the tiled path (kernels/tiled.cl): NV vectors per
  * tile, RT rows per logits tile, QC classes per gradient tile, KC rows per
@@ -63,12 +71,16 @@ typedef struct csm_work {
     cl_mem correct;     /* (slots) int, correct predictions per block */
     cl_mem sumsq;       /* (slots) ||W||^2 per block */
     cl_kernel k_softmax, k_reduce, k_sumsq, k_bias_grad;
+    size_t rwg, sumsq_wg; /* work-group sizes of the reductions (csm_reduce_group) */
     /* CLBlast path, split-K gradient: dW over `split` row chunks at once */
     size_t split;
     cl_mem dpartial;    /* (split, C, k) */
+    int rebased;        /* an operand has been rebased (logged once) */
     cl_kernel k_sum_partials;
     /* fused path */
     size_t groups;      /* work-groups per step (at most) */
+    size_t max_groups;  /* the bound on them (fused_groups) */
+    size_t group_rows;  /* rows per group, at most groups (fused_groups) */
     size_t fl, rb;      /* work-items per group, rows per block */
     cl_mem partial;     /* (groups, C*k + C) */
     cl_mem gstats;      /* (groups) */
@@ -137,8 +149,8 @@ csm_block csm_gather_block(const csm_gather *g, const csm_dataset *d, cl_mem idx
  * on the path calibrate.c chooses. */
 csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots);
-/* The same on a given path (tile: the tiled path's geometry; the
- * CLSOFTMAX_TILE override still wins). */
+/* The same on a given path (tile: the tiled path's geometry; the "tile"
+ * option still wins). */
 csm_status csm_work_init_path(csm_work *w, csm_model *m, const csm_dataset *d, size_t cap,
                               size_t slots, csm_path path, const csm_tile *tile);
 void csm_work_free(csm_work *w);
@@ -197,14 +209,16 @@ enum {
 };
 
 /* Rows per block for whole-dataset operations (bounded device memory;
- * CLSOFTMAX_BLOCK_ROWS lowers it to test block seams). */
+ * the "block_rows" option lowers it to test block seams). */
 size_t csm_block_rows(const csm_model *m, size_t n);
 /* Contiguous rows [row0, row0 + B) of d, with its targets and weights,
  * described for both paths. */
 csm_block csm_dataset_block(const csm_dataset *d, size_t row0, size_t B);
 
 /* ---- path_tiled.c: S = X W^T and dW = D^T X by register-blocked kernels */
-csm_status csm_tiled_init(csm_work *w, const csm_dataset *d);
+/* *fits = 0 (nothing built) when even the smallest panel does not fit the
+ * device's local memory */
+csm_status csm_tiled_init(csm_work *w, const csm_dataset *d, int *fits);
 csm_status csm_tiled_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b);
 /* dweight and dbias (+)= the block's gradient (one launch: the bias sums
  * are taken while the gradient kernel has the deltas in cache) */

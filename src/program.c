@@ -64,14 +64,14 @@ static char *read_file(const char *path, size_t *len_out)
  * names every path tried. */
 static csm_status load_source(csm_context *ctx, const char *file, char **out)
 {
-    /* CLSOFTMAX_KERNEL_DIR replaces the search; otherwise the installed
-     * directory, then this build's source tree, so a built but not yet
-     * installed clsoftmax runs from its build directory. */
+    /* The "kernel_dir" option (CLSOFTMAX_KERNEL_DIR) replaces the search;
+     * otherwise the installed directory, then this build's source tree, so
+     * a built but not yet installed clsoftmax runs from its build
+     * directory. */
     const char *dirs[2];
     size_t nd = 0;
-    const char *env = getenv("CLSOFTMAX_KERNEL_DIR");
-    if (env && *env) {
-        dirs[nd++] = env;
+    if (ctx->opt.kernel_dir) {
+        dirs[nd++] = ctx->opt.kernel_dir;
     } else {
         dirs[nd++] = CLSOFTMAX_KERNEL_DIR_DEFAULT;
 #ifdef CLSOFTMAX_KERNEL_DIR_SOURCE
@@ -93,8 +93,8 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
             used += (size_t)w;
     }
     return csm_fail(ctx, CSM_ERR_KERNEL_NOT_FOUND,
-                    "kernel file %s not found; tried:%s\n(set CLSOFTMAX_KERNEL_DIR to the "
-                    "directory holding the .cl files)",
+                    "kernel file %s not found; tried:%s\n(set CLSOFTMAX_KERNEL_DIR, or the "
+                    "kernel_dir option, to the directory holding the .cl files)",
                     file, tried);
 }
 
@@ -151,9 +151,10 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
     if (prec == CSM_FLOAT64 && !ctx->info.has_fp64)
         return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64; use float32",
                         ctx->info.device_name);
-    /* CLSOFTMAX_CL_OPTIONS adds compiler options to every build, e.g.
-     * "-cl-opt-disable -cl-std=CL1.2" to check the kernels stay portable. */
-    const char *more = getenv("CLSOFTMAX_CL_OPTIONS");
+    /* The "cl_options" option (CLSOFTMAX_CL_OPTIONS) adds compiler options
+     * to every build, e.g. "-cl-opt-disable -cl-std=CL1.2" to check that the
+     * kernels stay portable. */
+    const char *more = ctx->opt.cl_options;
     char options[768];
     snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s%s%s",
              prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k,

@@ -21,6 +21,8 @@ typedef struct csm_vecops {
     cl_mem scal;   /* (nscal) device-side scalars */
     cl_kernel k_partial, k_final, k_sub, k_set, k_get, k_pack;
     cl_kernel k_mdot, k_mdot_final, k_combine, k_sub_row;
+    size_t wg;      /* work-group size of the reductions (csm_reduce_group) */
+    size_t md_rows; /* history rows per multi-dot pass (MD_ROWS of vec.cl) */
 } csm_vecops;
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal);

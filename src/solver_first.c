@@ -29,6 +29,7 @@ typedef struct first_order {
     cl_mem idx; /* the permutation */
     int32_t *perm;
     cl_kernel k_update; /* W and b in one launch */
+    size_t update_wg;   /* its work-group size */
     double step_scale; /* n / (B sum w): a step's gradient estimates J's */
 } first_order;
 
@@ -75,10 +76,11 @@ static csm_status enqueue_update(first_order *fo)
         st = csm_set_real_arg(ctx, k, a++, prec, bc1);
         if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, bc2);
     }
-    // work-groups of CSM_WG items: W's (C*k rounded up), then b's (C rounded up)
-    const size_t gw = (model->C * model->k + CSM_WG - 1) / CSM_WG;
-    const size_t gb = (model->C + CSM_WG - 1) / CSM_WG;
-    size_t global = (gw + gb) * CSM_WG, local = CSM_WG;
+    // work-groups of L items: W's (C*k rounded up), then b's (C rounded up)
+    const size_t L = fo->update_wg;
+    const size_t gw = (model->C * model->k + L - 1) / L;
+    const size_t gb = (model->C + L - 1) / L;
+    size_t global = (gw + gb) * L, local = L;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "update");
     return st;
 }
@@ -106,6 +108,8 @@ static csm_status first_order_init(first_order *fo)
                          : o->solver == CSM_MOMENTUM ? "momentum_update"
                                                      : "sgd_update";
     st = csm_get_kernel(ctx, &fo->k_update, "update.cl", update, m->precision, m->C, m->k);
+    /* no local memory and no sums: any group size the device runs will do */
+    if (st == CSM_OK) st = csm_reduce_group(ctx, fo->k_update, update, &fo->update_wg);
     if (st == CSM_OK)
         st = csm_model_state_prepare(m, o->solver);
     if (st == CSM_OK && fo->gather)

@@ -3,6 +3,7 @@
  * csm_vec_read. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "solver.h"
@@ -25,10 +26,23 @@ csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
     cl_kernel *ks[] = {&v->k_partial, &v->k_final, &v->k_sub, &v->k_set, &v->k_get,
                        &v->k_pack, &v->k_mdot, &v->k_mdot_final, &v->k_combine, &v->k_sub_row};
     csm_status st = CSM_OK;
-    const char *extra = strcmp(m->ctx->info.device_type, "cpu") ? "-DVEC_CONTIG=0" : "-DVEC_CONTIG=1";
+    /* history rows per multi-dot pass: 8, fewer when their lanes do not
+     * fit the device's local memory (a row's sum is the same either way) */
+    size_t md = 8;
+    while (md > 1 && md * CSM_REDUCE_WG * es > m->ctx->limits.local_mem)
+        md /= 2;
+    v->md_rows = md;
+    char extra[64];
+    snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu",
+             !strcmp(m->ctx->info.device_type, "cpu"), md);
     for (size_t i = 0; i < sizeof names / sizeof *names && st == CSM_OK; i++)
         st = csm_get_kernel_ex(m->ctx, ks[i], "vec.cl", names[i], m->precision, m->C, m->k,
                                extra);
+    size_t wg2 = 0;
+    if (st == CSM_OK) st = csm_reduce_group(m->ctx, v->k_partial, "vec_reduce_partial", &v->wg);
+    if (st == CSM_OK) st = csm_reduce_group(m->ctx, v->k_mdot, "vec_multidot_partial", &wg2);
+    if (st == CSM_OK && wg2 < v->wg)
+        v->wg = wg2;
     if (st == CSM_OK)
         st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
     if (st == CSM_OK)
@@ -68,7 +82,7 @@ static csm_status reduce(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, cl_int 
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &b);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
-    size_t global = (size_t)G * CSM_WG, local = CSM_WG;
+    size_t global = (size_t)G * v->wg, local = v->wg;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "vec_reduce_partial");
     k = v->k_final;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
@@ -173,8 +187,8 @@ csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &x);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof mm, &mm);
-    /* MD_ROWS of kernels/vec.cl */
-    size_t global[2] = {(size_t)G * CSM_WG, (2 * m + 7) / 8}, local[2] = {CSM_WG, 1};
+    size_t global[2] = {(size_t)G * v->wg, (2 * m + v->md_rows - 1) / v->md_rows},
+           local[2] = {v->wg, 1};
     if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, local, "vec_multidot_partial");
     k = v->k_mdot_final;
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);

@@ -1,7 +1,7 @@
 /* Path choice by measurement (src/calibrate.c): a measurement is made,
  * saved and read back by a later context without measuring again; the
  * saved choice is obeyed; a damaged or unwritable cache costs only a new
- * measurement; the environment knobs are checked; csm_calibrate() reports
+ * measurement; the knobs are checked, and read once per context; csm_calibrate() reports
  * its choice and refuses bad arguments. Each test works in its own cache
  * directory (CLSOFTMAX_CACHE_DIR). */
 #include <stdio.h>
@@ -175,32 +175,61 @@ START_TEST(test_bad_cache_is_harmless)
 }
 END_TEST
 
+/* The calibration knobs are read when a context is created: a malformed
+ * variable fails the creation and names itself; a later change of the
+ * environment does not reach an existing context; the options API checks
+ * the same values. */
 START_TEST(test_environment_checked)
 {
     fresh_dir();
+    static const char *const bad[][2] = {
+        {"CLSOFTMAX_CALIBRATE", "sometimes"}, {"CLSOFTMAX_PATH", "fastest"},
+        {"CLSOFTMAX_TILE", "4,6,6,64"},       {"CLSOFTMAX_CACHE_DIR", NULL}};
+    char err[512], longdir[4000];
+    memset(longdir, 'd', sizeof longdir - 1);
+    longdir[sizeof longdir - 1] = '\0';
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *old = getenv(bad[i][0]) ? strdup(getenv(bad[i][0])) : NULL;
+        setenv(bad[i][0], bad[i][1] ? bad[i][1] : longdir, 1);
+        csm_context *ctx = (csm_context *)&err; /* must come back NULL */
+        ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_ERR_INVALID_VALUE);
+        ck_assert_ptr_null(ctx);
+        ck_assert_msg(strstr(err, bad[i][0]) != NULL, "%s", err);
+        if (old)
+            setenv(bad[i][0], old, 1);
+        else
+            unsetenv(bad[i][0]);
+        free(old);
+    }
+    setenv("CLSOFTMAX_CALIBRATE", "off", 1);
     problem p = problem_make(30, 20, 5, CSM_FLOAT32, 0, 4);
     csm_context *ctx = test_context();
+    setenv("CLSOFTMAX_PATH", "fastest", 1); /* too late for ctx */
+    setenv("CLSOFTMAX_CALIBRATE", "sometimes", 1);
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
     double loss;
-    setenv("CLSOFTMAX_CALIBRATE", "sometimes", 1);
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_ERR_INVALID_VALUE);
-    ck_assert_msg(strstr(csm_context_last_error(ctx), "CLSOFTMAX_CALIBRATE") != NULL, "%s",
-                  csm_context_last_error(ctx));
-    setenv("CLSOFTMAX_CALIBRATE", "off", 1);
     ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
-    setenv("CLSOFTMAX_PATH", "fastest", 1);
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_ERR_INVALID_VALUE);
     unsetenv("CLSOFTMAX_PATH");
-    setenv("CLSOFTMAX_PATH", "tiled", 1);
-    setenv("CLSOFTMAX_TILE", "4,6,6,64", 1);
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_ERR_INVALID_VALUE);
-    unsetenv("CLSOFTMAX_TILE");
-    unsetenv("CLSOFTMAX_PATH");
+    char v[64];
+    ck_assert_int_eq(csm_context_get_option(ctx, "calibrate", v, sizeof v), CSM_OK);
+    ck_assert_str_eq(v, "off");
+    ck_assert_int_eq(csm_context_set_option(ctx, "calibrate", "sometimes"), CSM_ERR_INVALID_VALUE);
+    ck_assert_msg(strstr(csm_context_last_error(ctx), "option calibrate") != NULL, "%s",
+                  csm_context_last_error(ctx));
+    ck_assert_int_eq(csm_context_get_option(ctx, "calibrate", v, sizeof v), CSM_OK);
+    ck_assert_str_eq(v, "off");
+    ck_assert_int_eq(csm_context_set_option(ctx, "tile", "4,6,6,64"), CSM_ERR_INVALID_VALUE);
+    ck_assert_int_eq(csm_context_set_option(ctx, "tile", "4,6,6,64,9"), CSM_ERR_INVALID_VALUE);
+    ck_assert_int_eq(csm_context_set_option(ctx, "path", "fastest"), CSM_ERR_INVALID_VALUE);
+    ck_assert_int_eq(csm_context_set_option(ctx, "calibrate", "always"), CSM_OK);
+    ck_assert_int_eq(csm_context_set_option(ctx, "cache_dir", dir), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
     csm_model_free(m);
     csm_dataset_free(d);
     csm_context_free(ctx);
     problem_free(&p);
+    unsetenv("CLSOFTMAX_CALIBRATE");
     remove_dir();
 }
 END_TEST
@@ -224,10 +253,10 @@ START_TEST(test_calibrate_call)
     ck_assert_int_eq(csm_calibration_path(named, sizeof named), CSM_OK);
     ck_assert_str_eq(named, f);
     ck_assert_int_eq(access(f, R_OK), 0);
-    setenv("CLSOFTMAX_PATH", "clblast", 1);
+    ck_assert_int_eq(csm_context_set_option(ctx, "path", "clblast"), CSM_OK);
     ck_assert_int_eq(csm_calibrate(m, d, 0, choice, sizeof choice), CSM_OK);
-    ck_assert_str_eq(choice, "clblast (CLSOFTMAX_PATH)");
-    unsetenv("CLSOFTMAX_PATH");
+    ck_assert_str_eq(choice, "clblast (option path)");
+    ck_assert_int_eq(csm_context_set_option(ctx, "path", NULL), CSM_OK);
     /* bad arguments */
     ck_assert_int_eq(csm_calibrate(NULL, d, 0, choice, sizeof choice), CSM_ERR_NULL_ARGUMENT);
     ck_assert_int_eq(csm_calibrate(m, NULL, 0, choice, sizeof choice), CSM_ERR_NULL_ARGUMENT);

@@ -291,7 +291,7 @@ START_TEST(test_weighted_shuffled_paths_agree)
     double w[3][36], b[3][4];
     static const char *const paths[3] = {"clblast", "fused", "tiled"};
     for (int run = 0; run < 3; run++) {
-        setenv("CLSOFTMAX_PATH", paths[run], 1);
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[run]), CSM_OK);
         csm_dataset *d = problem_dataset(&p, ctx);
         ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
         csm_model *m = problem_model(&p, ctx);

@@ -187,9 +187,9 @@ START_TEST(test_sparse_block_seams)
     csm_model *m = problem_model(&q, ctx);
     double ga[48], gb[48], Ja, Jb;
     ck_assert_int_eq(csm_gradient(m, dd, 0.0, &Jb, gb, gb + 44), CSM_OK);
-    setenv("CLSOFTMAX_BLOCK_ROWS", "4", 1);
+    ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", "4"), CSM_OK);
     ck_assert_int_eq(csm_gradient(m, ds, 0.0, &Ja, ga, ga + 44), CSM_OK);
-    unsetenv("CLSOFTMAX_BLOCK_ROWS");
+    ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", NULL), CSM_OK);
     expect_same(&Ja, &Jb, 1, prec, 1, "J");
     expect_same(ga, gb, 48, prec, 1, "gradient");
     csm_model_free(m);

@@ -74,7 +74,7 @@ static void check_case(csm_context *ctx, csm_precision prec, size_t g, size_t s,
     /* whole, then in blocks of 4 rows (gradients accumulated across calls) */
     for (int blocked = 0; blocked < 2; blocked++) {
         if (blocked)
-            setenv("CLSOFTMAX_BLOCK_ROWS", "4", 1);
+            ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", "4"), CSM_OK);
         ck_assert_int_eq(csm_forward(m, d, lg, NULL), CSM_OK);
         expect_close("logits", lg, rl, nc, prec, g, s);
         double loss = 0;
@@ -82,7 +82,7 @@ static void check_case(csm_context *ctx, csm_precision prec, size_t g, size_t s,
         expect_close("loss", &loss, &want, 1, prec, g, s);
         expect_close("dW", dW, rW, ck, prec, g, s);
         expect_close("db", db, rb, p.C, prec, g, s);
-        unsetenv("CLSOFTMAX_BLOCK_ROWS");
+        ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", NULL), CSM_OK);
     }
     free(lg), free(rl), free(rp), free(dW), free(rW), free(db), free(rb);
     csm_model_free(m);
@@ -130,7 +130,7 @@ START_TEST(test_shuffled_minibatches_match_clblast)
         wts[i] = 0.5 + (double)(i % 5) * 0.25;
     double *w[2], b[2][37];
     for (int run = 0; run < 2; run++) {
-        setenv("CLSOFTMAX_PATH", run ? "tiled" : "clblast", 1);
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", run ? "tiled" : "clblast"), CSM_OK);
         csm_dataset *d = problem_dataset(&p, ctx);
         ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
         csm_model *m = problem_model(&p, ctx);

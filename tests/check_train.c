@@ -270,7 +270,7 @@ START_TEST(test_shuffled_soft_weighted_match_reference)
         csm_precision prec = run >= 3 ? CSM_FLOAT64 : CSM_FLOAT32;
         if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
             continue;
-        setenv("CLSOFTMAX_PATH", paths[run % 3], 1);
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[run % 3]), CSM_OK);
         problem p = problem_make(n, k, C, prec, 1, 90 + (uint64_t)run);
         double *wts = malloc(n * sizeof *wts), wsum = 0;
         uint64_t ws = 31;
@@ -764,7 +764,7 @@ START_TEST(test_paths_agree_shuffled_u8)
     double w[6][60], bias[6][5];
     static const char *const paths[3] = {"clblast", "fused", "tiled"};
     for (int run = 0; run < 6; run++) {
-        setenv("CLSOFTMAX_PATH", paths[run % 3], 1);
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[run % 3]), CSM_OK);
         csm_dataset *d = NULL;
         if (run < 3)
             ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, xb, CSM_DTYPE_U8, n, k, y, NULL, C), CSM_OK);

@@ -27,7 +27,8 @@ TEST_INTERNAL_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax_c
 
 CORE_TESTS = tests/check_api tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
-	tests/check_model_file tests/check_tiled tests/check_calibrate
+	tests/check_model_file tests/check_tiled tests/check_calibrate tests/check_context \
+	tests/check_offsets tests/check_limits tests/check_portable
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_api_SOURCES = tests/check_api.c
@@ -57,6 +58,18 @@ tests_check_args_LDADD = $(TEST_LIBS)
 tests_check_calibrate_SOURCES = tests/check_calibrate.c
 tests_check_calibrate_CFLAGS = $(TEST_CFLAGS)
 tests_check_calibrate_LDADD = $(TEST_LIBS)
+tests_check_context_SOURCES = tests/check_context.c
+tests_check_context_CFLAGS = $(TEST_CFLAGS)
+tests_check_context_LDADD = $(TEST_LIBS)
+tests_check_offsets_SOURCES = tests/check_offsets.c
+tests_check_offsets_CFLAGS = $(TEST_CFLAGS)
+tests_check_offsets_LDADD = $(TEST_LIBS)
+tests_check_limits_SOURCES = tests/check_limits.c
+tests_check_limits_CFLAGS = $(TEST_CFLAGS)
+tests_check_limits_LDADD = $(TEST_LIBS)
+tests_check_portable_SOURCES = tests/check_portable.c
+tests_check_portable_CFLAGS = $(TEST_CFLAGS)
+tests_check_portable_LDADD = $(TEST_LIBS)
 tests_check_tiled_SOURCES = tests/check_tiled.c
 tests_check_tiled_CFLAGS = $(TEST_CFLAGS)
 tests_check_tiled_LDADD = $(TEST_LIBS)

@@ -37,7 +37,8 @@ CLI_TESTS = \
 	tests/cli/model_file.sh \
 	tests/cli/gradcheck.sh \
 	tests/cli/sparse.sh \
-	tests/cli/calibrate.sh
+	tests/cli/calibrate.sh \
+	tests/cli/determinism.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

@@ -1,0 +1,65 @@
+#!/bin/sh
+# Same seed, same model, whatever the device's compute units. POCL runs
+# POCL_MAX_PTHREAD_COUNT threads and reports that many compute units: a
+# model trained with 1 and with 2 must be the same file, byte for byte, on
+# the fused path (whose row groups once followed the compute units) and on
+# the tiled path (whose work split does), in float32 and float64, full
+# batch (L-BFGS) and in minibatches (SGD).
+. "$(dirname "$0")/lib.sh"
+need_device
+
+# compute units of the device in use (the one `devices` marks with *)
+cu() {
+    POCL_MAX_PTHREAD_COUNT=$1 "$BIN" devices 2>/dev/null |
+        awk '/^\*/ { mark = 1; next } mark && /compute units/ {
+                 sub(/.*type [a-z]*, /, ""); sub(/ compute units.*/, ""); print; exit }'
+}
+one=$(cu 1)
+two=$(cu 2)
+if [ -z "$one" ] || [ "$one" = "$two" ]; then
+    echo "1..0 # SKIP POCL_MAX_PTHREAD_COUNT does not change the compute units of this device"
+    exit 0
+fi
+pass "POCL_MAX_PTHREAD_COUNT=1 and 2: $one and $two compute units"
+
+# 700 rows, 24 features, 4 classes (a linear rule and noise), semicolons
+awk 'BEGIN {
+    s = 12345
+    for (i = 0; i < 700; i++) {
+        line = ""; score = 0
+        for (j = 0; j < 24; j++) {
+            s = (s * 1103515245 + 12345) % 2147483648
+            v = s / 2147483648 * 2 - 1
+            score += (j % 4 + 1) * v
+            line = line sprintf("%.5f;", v)
+        }
+        s = (s * 1103515245 + 12345) % 2147483648
+        print line int((score + 12 + s / 2147483648 * 6) / 7.5) % 4
+    }
+}' >"$T/data.csv"
+
+precs=float32
+"$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } m && /fp64 yes/ { f = 1 } END { exit !f }' &&
+    precs="float32 float64"
+for path in fused tiled; do
+    for prec in $precs; do
+        flag=
+        [ "$prec" = float64 ] && flag=--double
+        for solver in "--solver lbfgs --max-iter 25" "--solver sgd --batch-size 256 --epochs 3"; do
+            name="$path $prec $(echo "$solver" | cut -d' ' -f2)"
+            for t in 1 2; do
+                # shellcheck disable=SC2086
+                CLSOFTMAX_PATH=$path POCL_MAX_PTHREAD_COUNT=$t run train --quiet $flag $solver \
+                    --label-column last "$T/data.csv" "$T/m$t.st"
+                [ "$rc" -eq 0 ] || fail "$name: train with $t thread(s)" "exit $rc"
+            done
+            if cmp -s "$T/m1.st" "$T/m2.st"; then
+                pass "$name: the same model with $one and $two compute units"
+            else
+                fail "$name: the models differ between $one and $two compute units"
+            fi
+        done
+    done
+done
+
+done_testing
