@@ -87,6 +87,10 @@ static int cmp_u32(const void *a, const void *b)
 /* Distinct values of v[0..n) (sorted in place). */
 static size_t count_distinct(uint32_t *v, size_t n)
 {
+    /* v is NULL when nothing was skipped, and qsort's pointer must be valid
+     * even for n == 0 (C11 7.22.5; UBSan's nonnull-attribute check). */
+    if (n == 0)
+        return 0;
     qsort(v, n, sizeof *v, cmp_u32);
     size_t d = 0;
     for (size_t i = 0; i < n; i++)
