@@ -31,7 +31,7 @@ if [ -n "${CSM_INTEL_VENV:-}" ]; then
     trap 'ci_step_end $?' EXIT
 else
     VENV=$(mktemp -d "${TMPDIR:-/tmp}/csm-intel-venv.XXXXXX")
-    trap 'rm -rf "$VENV"; ci_step_end $?' EXIT
+    trap 'rc=$?; rm -rf "$VENV"; ci_step_end $rc' EXIT
 fi
 PIP=(--disable-pip-version-check --no-cache-dir --progress-bar off --timeout 60)
 if [ ! -x "$VENV/bin/pip" ]; then
@@ -66,12 +66,12 @@ fi
 make -j"$(nproc)"
 command -v clinfo >/dev/null && clinfo -l
 # The device the tests will use: Intel's, or the step stops here.
-src/cli/clsoftmax devices
-src/cli/clsoftmax devices | grep -q '^\* .*' || { echo "no device selected" >&2; exit 1; }
-src/cli/clsoftmax devices | grep -A1 '^\*' | grep -q 'Intel(R) OpenCL' || {
+devices=$(src/cli/clsoftmax devices)
+printf '%s\n' "$devices"
+if ! printf '%s\n' "$devices" | sed -n '/^\*/{n;p;}' | grep 'Intel(R) OpenCL' >/dev/null; then
     echo "the selected device is not Intel's runtime" >&2
     exit 1
-}
+fi
 
 # The whole suite on Intel's device. Its own calibration cache, so that no
 # choice measured on POCL is reused (the cache is keyed by device anyway).

@@ -8,20 +8,21 @@
 # tool's own progress lines; a non-empty log is a failure, and the log is
 # printed. Oclgrind is slow (it interprets every work-item), so the data are
 # small but of odd sizes that cross the kernels' block and tile edges:
-# 300 x 13 with 5 classes (generated here), the 30 8-bit images of
-# tests/data/cli (the 8-bit input kernels), and the 150 x 300 sparse libsvm
-# file (the CSR kernels). --uninitialized is not used: Oclgrind 21.10
-# crashes with it on the fused kernel.
+# 300 x 13 with 5 classes and 700 x 70 with 11 (generated here), the 30
+# 8-bit images of tests/data/cli (the 8-bit input kernels), and its
+# 150 x 300 sparse libsvm file (the CSR kernels). --uninitialized is not
+# used: Oclgrind 21.10 crashes with it on the fused kernel.
 #
 # Needs: oclgrind (apt-get install oclgrind) and a built tree (the step
-# builds it when it is not). Run locally: bash .ci/oclgrind.sh
+# builds it when it is not). Run locally: bash .ci/oclgrind.sh (CSM_KEEP=1
+# keeps the logs in /tmp/csm-oclgrind.*).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ci_step "Oclgrind: every path under the simulator's race, bounds and API checks"
 cd "$ROOT"
 
 command -v oclgrind >/dev/null || { echo "oclgrind not found: apt-get install oclgrind" >&2; exit 1; }
-oclgrind --version | head -n 2
+oclgrind --version | sed -n 1,2p
 if [ ! -x src/cli/clsoftmax ]; then
     [ -f config.status ] || { autoreconf -fi && ./configure --enable-werror; }
     make -j"$(nproc)"
@@ -30,7 +31,7 @@ BIN=$ROOT/src/cli/clsoftmax
 DATA=$ROOT/tests/data/cli
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/csm-oclgrind.XXXXXX")
-trap '[ -n "${CSM_KEEP:-}" ] || rm -rf "$W"; ci_step_end $?' EXIT
+trap 'rc=$?; [ -n "${CSM_KEEP:-}" ] || rm -rf "$W"; ci_step_end $rc' EXIT
 export CLSOFTMAX_KERNEL_DIR=$ROOT/kernels
 export CLSOFTMAX_CACHE_DIR=$W/calibration
 # The oclgrind command preloads its OpenCL library, so the simulator is the
@@ -77,7 +78,7 @@ ogrun() {
         failed=$((failed + 1))
     elif [ -s "$log" ]; then
         echo "FAIL $name: Oclgrind diagnostics (clsoftmax $*):"
-        sed 's/^/    /' "$log" | head -n 60
+        sed -n '1,60s/^/    /p' "$log"
         failed=$((failed + 1))
     elif [ "$1" = train ] && ! grep -q "$want path for .* on Oclgrind" "$out"; then
         echo "FAIL $name: the run did not report the $want path on the Oclgrind device"
