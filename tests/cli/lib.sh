@@ -24,6 +24,8 @@ fail() {
     for d in "$@"; do echo "# $d"; done
     if [ -s "$T/err" ]; then sed -n '1,15s/^/#   stderr: /p' "$T/err"; fi
 }
+# skip NAME REASON: a check that cannot run here, reported as a TAP SKIP.
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
 # check NAME COMMAND...: ok when COMMAND succeeds.
 check() {
     name=$1

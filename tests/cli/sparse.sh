@@ -146,10 +146,17 @@ check "resumed: centre false" grep -q '"standardize_center":"false"' "$T/std-r.s
 # a few megabytes (a dense table would take 0.8 GB for its one row)
 printf '+1 100000000:1.5 # wide\n' > "$T/wide1.svm"
 check "the one-line file is 24 bytes" test "$(wc -c < "$T/wide1.svm")" -eq 24
-(ulimit -v 409600 2>/dev/null; "$BIN" train "$T/wide1.svm" "$T/w.st") >"$T/out" 2>"$T/err"
-rc=$?
-check "one class: exit 1 under a 400 MB address-space limit" test "$rc" -eq 1
-check "one class: the usual message" grep -q '^ERROR: .*wide1.svm: every sample has label 1: training needs at least 2 classes$' "$T/err"
+# A tool that cannot even start under the limit (built with AddressSanitizer,
+# whose shadow memory reserves terabytes of address space) skips the check.
+if (ulimit -v 409600 2>/dev/null; "$BIN" --help) >/dev/null 2>&1; then
+    (ulimit -v 409600 2>/dev/null; "$BIN" train "$T/wide1.svm" "$T/w.st") >"$T/out" 2>"$T/err"
+    rc=$?
+    check "one class: exit 1 under a 400 MB address-space limit" test "$rc" -eq 1
+    check "one class: the usual message" grep -q '^ERROR: .*wide1.svm: every sample has label 1: training needs at least 2 classes$' "$T/err"
+else
+    skip "one class: exit 1 under a 400 MB address-space limit" "the tool does not start under ulimit -v (sanitizer build?)"
+    skip "one class: the usual message" "the tool does not start under ulimit -v"
+fi
 check "one class: no model" test ! -e "$T/w.st"
 # Two lines, two classes, 10^7 features: a dense table would be 160 MB, the
 # sparse one is 2 values; the model (2 x 10^7) is what costs memory. (At
