@@ -65,3 +65,55 @@ static inline real group_sum_squares(__local real *ls, __global const real *w, c
     }
     return group_sum(ls);
 }
+
+#ifdef VEC
+/* Vectors of VEC reals, for the files built with -DVEC (the device's
+ * preferred width: forward.cl, fused.cl, tiled.cl). */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define REALV CAT(REAL, VEC)
+typedef REALV realv;
+#define VLOAD CAT(vload, VEC)
+#define VSTORE CAT(vstore, VEC)
+
+/* Features as the dataset stores them: bytes (X_U8 = 1, the value is
+ * byte / 255, a quarter of the memory traffic of float) or reals. */
+#if X_U8
+typedef uchar xelem;
+#define XVAL(v) ((real)(v) * (real)(1.0 / 255.0))
+#define XLOADV(i, p) (CAT(convert_, REALV)(VLOAD(i, p)) * (real)(1.0 / 255.0))
+#else
+typedef real xelem;
+#define XVAL(v) (v)
+#define XLOADV(i, p) VLOAD(i, p)
+#endif
+
+/* The sum and the maximum of a vector's lanes, by a fixed tree. */
+static inline real vsum_all(realv v)
+{
+#if VEC == 16
+    CAT(REAL, 8) a = v.lo + v.hi;
+    CAT(REAL, 4) b = a.lo + a.hi;
+#elif VEC == 8
+    CAT(REAL, 4) b = v.lo + v.hi;
+#else
+    CAT(REAL, 4) b = v;
+#endif
+    CAT(REAL, 2) c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+static inline real vmax_all(realv v)
+{
+#if VEC == 16
+    CAT(REAL, 8) a = fmax(v.lo, v.hi);
+    CAT(REAL, 4) b = fmax(a.lo, a.hi);
+#elif VEC == 8
+    CAT(REAL, 4) b = fmax(v.lo, v.hi);
+#else
+    CAT(REAL, 4) b = v;
+#endif
+    CAT(REAL, 2) c = fmax(b.lo, b.hi);
+    return fmax(c.x, c.y);
+}
+#endif

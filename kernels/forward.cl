@@ -7,41 +7,7 @@
  * one's throughput on CPUs. The classes past the last whole vector are
  * done one by one. */
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define REALV CAT(REAL, VEC)
-typedef REALV realv;
-#define VLOAD CAT(vload, VEC)
-#define VSTORE CAT(vstore, VEC)
 #define NCV (NCLASS / VEC) /* whole vectors per row */
-
-static inline real vmax_all(realv v)
-{
-#if VEC == 16
-    CAT(REAL, 8) a = fmax(v.lo, v.hi);
-    CAT(REAL, 4) b = fmax(a.lo, a.hi);
-#elif VEC == 8
-    CAT(REAL, 4) b = fmax(v.lo, v.hi);
-#else
-    CAT(REAL, 4) b = v;
-#endif
-    CAT(REAL, 2) c = fmax(b.lo, b.hi);
-    return fmax(c.x, c.y);
-}
-
-static inline real vsum_all(realv v)
-{
-#if VEC == 16
-    CAT(REAL, 8) a = v.lo + v.hi;
-    CAT(REAL, 4) b = a.lo + a.hi;
-#elif VEC == 8
-    CAT(REAL, 4) b = v.lo + v.hi;
-#else
-    CAT(REAL, 4) b = v;
-#endif
-    CAT(REAL, 2) c = b.lo + b.hi;
-    return c.x + c.y;
-}
 
 /* logits (B, C) in: X W^T (no bias); out: S + b (a scratch buffer the next
  *                GEMM overwrites, so the bias is always added in place)

@@ -18,40 +18,8 @@
 
 #define CSM_COMPUTE_GRAD 32
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define REALV CAT(REAL, VEC)
-typedef REALV realv;
-#define VLOAD CAT(vload, VEC)
-#define VSTORE CAT(vstore, VEC)
-#define CONVERT_REALV CAT(convert_, REALV)
-
-#if X_U8
-typedef uchar xelem;
-#define XVAL(v) ((real)(v) * (real)(1.0 / 255.0))
-#define XLOADV(i, p) (CONVERT_REALV(VLOAD(i, p)) * (real)(1.0 / 255.0))
-#else
-typedef real xelem;
-#define XVAL(v) (v)
-#define XLOADV(i, p) VLOAD(i, p)
-#endif
-
 #define NVEC (NFEAT / VEC)      /* whole vectors per row */
 #define NTAIL (NFEAT - NVEC * VEC) /* features after the last whole vector */
-
-static inline real hsum(realv v)
-{
-#if VEC == 16
-    CAT(REAL, 8) a = v.lo + v.hi;
-    CAT(REAL, 4) b = a.lo + a.hi;
-#elif VEC == 8
-    CAT(REAL, 4) b = v.lo + v.hi;
-#else
-    CAT(REAL, 4) b = v;
-#endif
-    CAT(REAL, 2) c = b.lo + b.hi;
-    return c.x + c.y;
-}
 
 #define NPART (NCLASS * NFEAT + NCLASS)
 
@@ -144,8 +112,8 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                 }
 #pragma unroll
                 for (int c = 0; c < NCLASS; c++) {
-                    delta[b * NCLASS + c] += hsum(acc0[c]);
-                    delta[(b + FL) * NCLASS + c] += hsum(acc1[c]);
+                    delta[b * NCLASS + c] += vsum_all(acc0[c]);
+                    delta[(b + FL) * NCLASS + c] += vsum_all(acc1[c]);
                 }
             }
 #endif
@@ -158,7 +126,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                 DOT_CHUNK(acc, xr, v0, v1)
 #pragma unroll
                 for (int c = 0; c < NCLASS; c++)
-                    delta[b * NCLASS + c] += hsum(acc[c]);
+                    delta[b * NCLASS + c] += vsum_all(acc[c]);
             }
         }
         /* Phase 1b: tail features, bias, softmax, loss and delta per row */

@@ -22,23 +22,6 @@
  * WT's row stride), X_U8 (features stored as bytes, value = byte / 255). */
 
 
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define REALV CAT(REAL, VEC)
-typedef REALV realv;
-#define VLOAD CAT(vload, VEC)
-#define VSTORE CAT(vstore, VEC)
-
-#if X_U8
-typedef uchar xelem;
-#define XVAL(v) ((real)(v) * (real)(1.0 / 255.0))
-#define XLOADV(i, p) (CAT(convert_, REALV)(VLOAD(i, p)) * (real)(1.0 / 255.0))
-#else
-typedef real xelem;
-#define XVAL(v) (v)
-#define XLOADV(i, p) VLOAD(i, p)
-#endif
-
 /* The first n (0 < n < VEC) elements of a vector to and from memory,
  * without a private array: one would make the compiler keep the whole
  * accumulator tile in memory (measured: spills in the inner loop). */
