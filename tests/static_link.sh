@@ -10,6 +10,10 @@
 B="${CSM_BUILDDIR:-.}"
 A="$B/src/.libs/libclsoftmax.a"
 CC="${CC:-cc}"
+# The build's own compiler flags travel with its objects (a sanitizer build's
+# objects need the sanitizer runtime at link time); pkg-config adds the rest.
+BUILD_CFLAGS="${CSM_BUILD_CFLAGS:-}"
+BUILD_LDFLAGS="${CSM_BUILD_LDFLAGS:-}"
 PKG_CONFIG="${PKG_CONFIG:-pkg-config}"
 if [ ! -f "$A" ]; then
     echo "1..0 # SKIP no static library at $A (--disable-static?)"
@@ -59,10 +63,11 @@ int main(void)
 EOF
 # word splitting of $flags is intended
 # shellcheck disable=SC2086
-if "$CC" -o "$T/prog" "$T/prog.c" $flags >"$T/out" 2>"$T/err"; then
+if "$CC" $BUILD_CFLAGS -o "$T/prog" "$T/prog.c" $flags $BUILD_LDFLAGS >"$T/out" 2>"$T/err"; then
     pass "a program links against libclsoftmax.a with those flags"
 else
-    fail "a program links against libclsoftmax.a with those flags" "$CC -o prog prog.c $flags"
+    fail "a program links against libclsoftmax.a with those flags" \
+        "$CC $BUILD_CFLAGS -o prog prog.c $flags $BUILD_LDFLAGS"
     done_testing
 fi
 : >"$T/err"

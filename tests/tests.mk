@@ -10,7 +10,9 @@ AM_TESTS_ENVIRONMENT = \
 	CSM_TEST_DATA='$(abs_top_srcdir)/tests/data'; export CSM_TEST_DATA; \
 	CSM_BUILDDIR='$(abs_top_builddir)'; export CSM_BUILDDIR; \
 	CLSOFTMAX_CACHE_DIR='$(abs_top_builddir)/.calibration'; export CLSOFTMAX_CACHE_DIR; \
-	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG;
+	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
+	CSM_BUILD_CFLAGS='$(CFLAGS)'; export CSM_BUILD_CFLAGS; \
+	CSM_BUILD_LDFLAGS='$(LDFLAGS)'; export CSM_BUILD_LDFLAGS;
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
