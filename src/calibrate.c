@@ -431,12 +431,9 @@ csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, 
         /* full batch: whole-dataset passes (L-BFGS, csm_loss) run in blocks
          * of csm_block_rows(), which may fall in another band */
         const size_t blk = csm_block_rows(m, d->n);
-        char k1[512], k2[512];
-        csm_calibration_key(m->ctx, m->precision, d->x_u8 != NULL, m->C, m->k, B, k1, sizeof k1);
-        csm_calibration_key(m->ctx, m->precision, d->x_u8 != NULL, m->C, m->k, blk, k2, sizeof k2);
         csm_path p2;
         csm_tile t2;
-        if (st == CSM_OK && batch_rows == 0 && strcmp(k1, k2))
+        if (st == CSM_OK && batch_rows == 0 && strcmp(rows_band(B), rows_band(blk)))
             st = choose(m, d, blk, 1, &p2, &t2);
     }
     if (st != CSM_OK || !choice || choice_len == 0)
