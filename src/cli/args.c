@@ -186,13 +186,22 @@ int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char
 const char *const cli_format_help =
     "Data format options:\n"
     "  --format FMT           auto, csv, libsvm (or svm, svmlight) or idx (default\n"
-    "                         auto: from the file name: *.csv, *.tsv, *.txt -> csv;\n"
+    "                         auto: from the file name: *.csv, *.tsv -> csv;\n"
     "                         *.svm, *.libsvm, *.svmlight -> libsvm; a name with\n"
-    "                         'idx' or '-ubyte' -> idx); *.gz is read with zlib\n"
-    "  --label-column N       CSV: 0-based column of the label, or 'last' (default 0)\n"
+    "                         'idx' or '-ubyte' -> idx; any other name (heart_scale,\n"
+    "                         *.txt) by the content: IDX magic, INDEX:VALUE pairs\n"
+    "                         -> libsvm, ',' ';' or tab -> csv); *.gz is read with\n"
+    "                         zlib\n"
+    "  --label-column N       CSV: 0-based column of the label, or 'last' (default 0).\n"
+    "                         Integer labels are classes in numeric order; labels\n"
+    "                         that are not numbers (setosa) make every label a name,\n"
+    "                         classes in byte order of the names\n"
     "  --header               CSV: the first line is a header\n"
     "  --no-header            CSV: the first line is data (default: a header is\n"
-    "                         detected when the first line is not numeric)\n"
+    "                         detected when a feature field of the first line is\n"
+    "                         not numeric)\n"
+    "  --delimiter D          CSV: ',', ';' or 'tab' (default auto: the most frequent\n"
+    "                         of them on the first data line)\n"
     "  --labels FILE          IDX: the labels file (default: from the images file\n"
     "                         name: *-images-idx3-ubyte -> *-labels-idx1-ubyte)\n"
     "  --sparse               hold the features sparse (CSR), from file to device:\n"
@@ -229,6 +238,12 @@ int cli_format_option(const char *cmd, const char *name, const char *value, csm_
     }
     if (!strcmp(name, "no-header")) {
         ro->header = 0;
+        return 0;
+    }
+    if (!strcmp(name, "delimiter")) {
+        if (csm_parse_delimiter(value, &ro->delimiter) != 0)
+            return cli_usage_error(cmd, "--delimiter: '%s' is not one of: ',', ';', tab, auto",
+                                   value);
         return 0;
     }
     if (!strcmp(name, "labels")) {

@@ -78,15 +78,15 @@ int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char
                      int *out);
 
 /* The data-format options shared by train, predict, eval and gradcheck:
- * --format, --label-column, --header, --no-header, --labels, and the
- * storage: --sparse, --dense. */
+ * --format, --label-column, --header, --no-header, --delimiter, --labels,
+ * and the storage: --sparse, --dense. */
 extern const char *const cli_format_help;
 /* If `name` is a data-format option, applies it to `ro` and returns 0 (or
  * CLI_USAGE on a bad value); returns -1 when it is not one. */
 int cli_format_option(const char *cmd, const char *name, const char *value, csm_read_options *ro);
 #define CLI_FORMAT_OPTIONS                                                                       \
     {"format", 0, 1}, {"label-column", 0, 1}, {"header", 0, 0}, {"no-header", 0, 0},            \
-        {"labels", 0, 1}, {"sparse", 0, 0}, {"dense", 0, 0}
+        {"labels", 0, 1}, {"sparse", 0, 0}, {"dense", 0, 0}, {"delimiter", 0, 1}
 
 /* ------------------------------------------------------------ data.c */
 
@@ -195,6 +195,59 @@ void cli_class_weight_free(cli_class_weight *cw);
 int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw, const int64_t *classes,
                              size_t C, const char *whose, const int32_t *y, size_t n,
                              double **out);
+
+/* ------------------------------------------------------------- labels.c */
+
+/* The classes: integer label values, or names (string labels; the model
+ * keeps labels 0..C-1 and the metadata label_names / label_type). */
+typedef struct cli_classes {
+    size_t C;
+    int64_t *values; /* (C) sorted label values; NULL when named */
+    char **names;    /* (C) class names in class order; NULL for integers */
+} cli_classes;
+
+/* The training data's classes: its sorted distinct labels or names. Fewer
+ * than 2 is an error. */
+int cli_table_classes(const char *path, const csm_table *t, cli_classes *out);
+/* A model's classes (label_names when present). Prints the error. */
+int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *out);
+/* Sets the model's labels (and label_names / label_type, or removes them). */
+int cli_classes_to_model(csm_model *m, const cli_classes *c);
+void cli_classes_free(cli_classes *c);
+/* The text of class i (buf holds an integer's). */
+const char *cli_class_name(const cli_classes *c, size_t i, char *buf, size_t len);
+/* "a, b, c" (at most 20 shown). */
+void cli_classes_list(char *buf, size_t len, const cli_classes *c);
+/* The table's labels as class indices, matched by text; prints "ERROR:
+ * PATH: sample N has label L, which WHOSE (classes: ...)" for one that is
+ * not a class. `out` has t->n entries. */
+int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, const char *whose,
+                  int32_t *out);
+/* Writes s as one CSV field (quoted when needed). */
+void cli_write_csv_field(FILE *out, const char *s);
+
+/* -------------------------------------------------------- data_format.c */
+
+/* predict and eval: the read options start unset, so that what the model
+ * remembers (metadata data_*) fills what the command line did not give. */
+void cli_format_unset(csm_read_options *ro);
+/* Fills the unset options of `ro` from the model's metadata, else with the
+ * defaults; the format only when the file name does not tell. `from`
+ * receives the settings and where they came from, for messages. */
+int cli_format_from_model(csm_read_options *ro, const csm_model *m, const char *model_path,
+                          const char *data_path, char *from, size_t from_len);
+/* train: the data_* keys of data read with `ro` as `format`. */
+int cli_format_to_metadata(csm_model *m, const csm_read_options *ro, csm_format format);
+/* predict and eval: fills `ro` from the model (cli_format_from_model),
+ * reads DATA with the model's feature count (unseen libsvm features
+ * ignored with a WARNING), checks the feature count, and unless quiet says
+ * on stderr how the file was read (and, once, that it was found to have no
+ * labels). Errors name the settings used and the options that change them. */
+int cli_read_for_model(const char *data_path, const csm_model *m, const char *model_path,
+                       csm_read_options *ro, int quiet, csm_table *t);
+/* cli_read_table, with `hint` appended to a reader error. */
+int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
+                        const char *hint);
 
 /* ------------------------------------------------------------ history.c */
 

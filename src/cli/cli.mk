@@ -5,6 +5,8 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/main.c \
 	src/cli/args.c \
 	src/cli/data.c \
+	src/cli/data_format.c \
+	src/cli/labels.c \
 	src/cli/standardize.c \
 	src/cli/progress.c \
 	src/cli/history.c \

@@ -5,6 +5,9 @@
 
 #include "cli.h"
 
+/* A larger matrix is a wall of numbers wider than a terminal. */
+#define CONFUSION_MAX_CLASSES 30
+
 static void help(void)
 {
     printf("Usage: clsoftmax eval [OPTIONS] DATA MODEL\n"
@@ -12,22 +15,30 @@ static void help(void)
            "  loss X        mean cross-entropy (natural log, no L2 term)\n"
            "  accuracy X    fraction of samples predicted correctly\n"
            "then the confusion matrix, rows = true label, columns = predicted label,\n"
-           "headed by the label values. Every label of DATA must be one of the\n"
+           "headed by the labels (values or names), for models of at most %d classes\n"
+           "unless --confusion asks for it. Every label of DATA must be one of the\n"
            "model's classes.\n"
            "\n"
            "Options:\n"
+           "  --confusion            print the confusion matrix whatever the class count\n"
+           "  -q, --quiet            print nothing on stderr but errors and warnings\n"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
+           "The data-format options default to those the model was trained with (its\n"
+           "metadata data_format, data_label_column, data_header, data_delimiter,\n"
+           "data_storage); options given here win, and so does a file name that tells\n"
+           "the format (*.csv, *.svm, ...).\n"
            "libsvm data takes its feature count from the model; features beyond it\n"
            "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
-           cli_format_help);
+           CONFUSION_MAX_CLASSES, cli_format_help);
 }
 
-enum { O_HELP };
-static const cli_option options[] = {{"help", 'h', 0}, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+enum { O_CONFUSION, O_QUIET, O_HELP };
+static const cli_option options[] = {
+    {"confusion", 0, 0}, {"quiet", 'q', 0}, {"help", 'h', 0}, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
 
 static int digits(unsigned long long v)
 {
@@ -37,13 +48,42 @@ static int digits(unsigned long long v)
     return d;
 }
 
+/* Rows = true class, columns = predicted, headed by the class labels. */
+static void print_confusion(const unsigned long long *conf, const cli_classes *cls)
+{
+    size_t C = cls->C;
+    char num[32];
+    int width = 1, lw = 1;
+    for (size_t c = 0; c < C; c++) {
+        int w = (int)strlen(cli_class_name(cls, c, num, sizeof num));
+        if (w > width)
+            width = w;
+        if (w > lw)
+            lw = w;
+    }
+    for (size_t i = 0; i < C * C; i++)
+        if (digits(conf[i]) > width)
+            width = digits(conf[i]);
+    printf("confusion matrix (rows: true label, columns: predicted label)\n");
+    printf("%*s", lw, "");
+    for (size_t c = 0; c < C; c++)
+        printf(" %*s", width, cli_class_name(cls, c, num, sizeof num));
+    putchar('\n');
+    for (size_t r = 0; r < C; r++) {
+        printf("%*s", lw, cli_class_name(cls, r, num, sizeof num));
+        for (size_t c = 0; c < C; c++)
+            printf(" %*llu", width, conf[r * C + c]);
+        putchar('\n');
+    }
+}
+
 int cmd_eval(int argc, char **argv)
 {
     cli_args it;
     const char *v, *pos[2] = {NULL, NULL};
-    int id, npos = 0;
+    int id, npos = 0, confusion = 0, quiet = 0;
     csm_read_options ro;
-    csm_read_options_init(&ro);
+    cli_format_unset(&ro);
     cli_args_init(&it, "eval", argc, argv);
     while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
         if (id == CLI_ARG_ERROR)
@@ -52,6 +92,10 @@ int cmd_eval(int argc, char **argv)
             if (npos >= 2)
                 return cli_usage_error("eval", "unexpected argument '%s'", v);
             pos[npos++] = v;
+        } else if (id == O_CONFUSION) {
+            confusion = 1;
+        } else if (id == O_QUIET) {
+            quiet = 1;
         } else if (id == O_HELP) {
             help();
             return CLI_OK;
@@ -73,21 +117,18 @@ int cmd_eval(int argc, char **argv)
     unsigned long long *conf = NULL;
     csm_status st;
     char whose[1100];
+    cli_classes classes = {0, NULL, NULL};
     memset(&tab, 0, sizeof tab);
 
     if (!(ctx = cli_context_create()))
         goto done;
     if (cli_load_model(ctx, model_path, &model))
         goto done;
-    size_t C = csm_model_n_classes(model), k = csm_model_n_features(model);
-    const int64_t *classes = csm_model_labels(model);
-    ro.n_features = k;
-    ro.skip_extra_features = 1; /* liblinear's rule: the model has no weights for them */
-    if (cli_read_table(data_path, &ro, &tab))
+    size_t C = csm_model_n_classes(model);
+    if (cli_model_classes(model, model_path, &classes))
         goto done;
-    if (cli_check_features(data_path, &tab, k, model_path))
+    if (cli_read_for_model(data_path, model, model_path, &ro, quiet, &tab))
         goto done;
-    cli_warn_skipped(data_path, &tab, k);
     labels = malloc(tab.n * sizeof *labels);
     pred = malloc(tab.n * sizeof *pred);
     conf = calloc(C * C, sizeof *conf);
@@ -96,7 +137,7 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     snprintf(whose, sizeof whose, "the model %s does not know", model_path);
-    if (cli_map_labels(data_path, &tab, classes, C, whose, labels))
+    if (cli_map_table(data_path, &tab, &classes, whose, labels))
         goto done;
     if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, labels, C))
         goto done;
@@ -119,34 +160,11 @@ int cmd_eval(int argc, char **argv)
 
     printf("loss %.6f\n", loss);
     printf("accuracy %.6f\n", acc);
-    printf("confusion matrix (rows: true label, columns: predicted label)\n");
-    int width = 1;
-    for (size_t c = 0; c < C; c++) {
-        char lbl[32];
-        int w = snprintf(lbl, sizeof lbl, "%lld", (long long)classes[c]);
-        if (w > width)
-            width = w;
-    }
-    for (size_t i = 0; i < C * C; i++)
-        if (digits(conf[i]) > width)
-            width = digits(conf[i]);
-    int lw = 1;
-    for (size_t c = 0; c < C; c++) {
-        char lbl[32];
-        int w = snprintf(lbl, sizeof lbl, "%lld", (long long)classes[c]);
-        if (w > lw)
-            lw = w;
-    }
-    printf("%*s", lw, "");
-    for (size_t c = 0; c < C; c++)
-        printf(" %*lld", width, (long long)classes[c]);
-    putchar('\n');
-    for (size_t r = 0; r < C; r++) {
-        printf("%*lld", lw, (long long)classes[r]);
-        for (size_t c = 0; c < C; c++)
-            printf(" %*llu", width, conf[r * C + c]);
-        putchar('\n');
-    }
+    if (C > CONFUSION_MAX_CLASSES && !confusion)
+        printf("confusion matrix omitted: %zu classes (more than %d); --confusion prints it\n",
+               C, CONFUSION_MAX_CLASSES);
+    else
+        print_confusion(conf, &classes);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("write error on standard output");
         goto done;
@@ -156,6 +174,7 @@ done:
     free(labels);
     free(pred);
     free(conf);
+    cli_classes_free(&classes);
     csm_table_free(&tab);
     csm_dataset_free(data);
     csm_model_free(model);

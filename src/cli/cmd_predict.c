@@ -12,17 +12,26 @@ static void help(void)
            "Predict the class of every sample of DATA with MODEL. Writes to OUTPUT, or\n"
            "to standard output when OUTPUT is absent or '-'.\n"
            "\n"
-           "Output: one line per sample with the predicted label, in the label values\n"
-           "the model was trained with (e.g. -1/1). With --proba: CSV, a header line\n"
-           "naming the classes by their label values (e.g. '-1,1'), then one row per\n"
-           "sample with the probability of each class (%%.9g).\n"
-           "The labels in DATA are not used, but must be valid numbers.\n"
+           "Output: one line per sample with the predicted label, in the labels the\n"
+           "model was trained with (e.g. -1/1, or names such as virginica). With\n"
+           "--proba: CSV, a header line naming the classes (e.g. '-1,1'), then one row\n"
+           "per sample with the probability of each class (%%.9g).\n"
+           "The labels in DATA are not used. DATA without labels is read as such with\n"
+           "--no-labels, or when a CSV row has as many columns as the model has\n"
+           "features (or a libsvm line starts with INDEX:VALUE); a note on stderr says so.\n"
            "\n"
            "Options:\n"
            "  --proba                write class probabilities instead of labels\n"
+           "  --no-labels            DATA has no label column (CSV) or labels (libsvm),\n"
+           "                         or no labels file (IDX)\n"
+           "  -q, --quiet            print nothing on stderr but errors and warnings\n"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
+           "The data-format options default to those the model was trained with (its\n"
+           "metadata data_format, data_label_column, data_header, data_delimiter,\n"
+           "data_storage); options given here win, and so does a file name that tells\n"
+           "the format (*.csv, *.svm, ...).\n"
            "libsvm data takes its feature count from the model; features beyond it\n"
            "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
@@ -30,17 +39,18 @@ static void help(void)
            cli_format_help);
 }
 
-enum { O_PROBA, O_HELP };
-static const cli_option options[] = {
-    {"proba", 0, 0}, {"help", 'h', 0}, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+enum { O_PROBA, O_NO_LABELS, O_QUIET, O_HELP };
+static const cli_option options[] = {{"proba", 0, 0},   {"no-labels", 0, 0},
+                                     {"quiet", 'q', 0}, {"help", 'h', 0},
+                                     CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
 
 int cmd_predict(int argc, char **argv)
 {
     cli_args it;
     const char *v, *pos[3] = {NULL, NULL, NULL};
-    int id, npos = 0, proba = 0;
+    int id, npos = 0, proba = 0, no_labels = 0, quiet = 0;
     csm_read_options ro;
-    csm_read_options_init(&ro);
+    cli_format_unset(&ro);
     cli_args_init(&it, "predict", argc, argv);
     while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
         if (id == CLI_ARG_ERROR)
@@ -51,6 +61,10 @@ int cmd_predict(int argc, char **argv)
             pos[npos++] = v;
         } else if (id == O_PROBA) {
             proba = 1;
+        } else if (id == O_NO_LABELS) {
+            no_labels = 1;
+        } else if (id == O_QUIET) {
+            quiet = 1;
         } else if (id == O_HELP) {
             help();
             return CLI_OK;
@@ -73,25 +87,24 @@ int cmd_predict(int argc, char **argv)
     double *probs = NULL;
     FILE *out = NULL;
     csm_status st;
+    cli_classes classes = {0, NULL, NULL};
     memset(&tab, 0, sizeof tab);
 
     if (!(ctx = cli_context_create()))
         goto done;
     if (cli_load_model(ctx, model_path, &model))
         goto done;
-    size_t C = csm_model_n_classes(model), k = csm_model_n_features(model);
-    ro.n_features = k;
-    ro.skip_extra_features = 1; /* liblinear's rule: the model has no weights for them */
-    if (cli_read_table(data_path, &ro, &tab))
+    size_t C = csm_model_n_classes(model);
+    if (cli_model_classes(model, model_path, &classes))
         goto done;
-    if (cli_check_features(data_path, &tab, k, model_path))
+    ro.no_labels = no_labels ? 1 : -1;
+    if (cli_read_for_model(data_path, model, model_path, &ro, quiet, &tab))
         goto done;
-    cli_warn_skipped(data_path, &tab, k);
     if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, NULL, 0))
         goto done;
     size_t n = tab.n;
     csm_table_free(&tab); /* on the device now */
-    const int64_t *labels = csm_model_labels(model);
+    char num[32];
     if (proba) {
         if (n > SIZE_MAX / C / sizeof *probs || !(probs = malloc(n * C * sizeof *probs))) {
             cli_error("out of memory");
@@ -118,8 +131,11 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     if (proba) {
-        for (size_t c = 0; c < C; c++)
-            fprintf(out, "%s%lld", c ? "," : "", (long long)labels[c]);
+        for (size_t c = 0; c < C; c++) {
+            if (c)
+                fputc(',', out);
+            cli_write_csv_field(out, cli_class_name(&classes, c, num, sizeof num));
+        }
         fputc('\n', out);
         for (size_t i = 0; i < n; i++) {
             for (size_t c = 0; c < C; c++)
@@ -134,7 +150,8 @@ int cmd_predict(int argc, char **argv)
                           i + 1, C);
                 goto done;
             }
-            fprintf(out, "%lld\n", (long long)labels[c]);
+            fputs(cli_class_name(&classes, (size_t)c, num, sizeof num), out);
+            fputc('\n', out);
         }
     }
     int bad = ferror(out);
@@ -154,6 +171,7 @@ done:
         fclose(out);
     free(cls);
     free(probs);
+    cli_classes_free(&classes);
     csm_table_free(&tab);
     csm_dataset_free(data);
     csm_model_free(model);

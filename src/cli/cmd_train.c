@@ -425,13 +425,16 @@ static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_mod
 /* Class weights are sample weights of the training rows only: the
  * validation loss stays the plain mean, comparable across weightings. */
 static int apply_class_weight(const train_cfg *c, csm_context *ctx, csm_dataset *train,
-                              const int64_t *classes, size_t C, const int32_t *y, size_t n)
+                              const cli_classes *cls, const int32_t *y, size_t n)
 {
     char of[1100] = "the training data";
     double *w = NULL;
     if (c->resume)
         snprintf(of, sizeof of, "the model %s", c->resume);
-    int rc = cli_class_weight_samples("train", &c->cw, classes, C, of, y, n, &w);
+    if (cls->names && c->cw.n > 0)
+        return cli_usage_error("train", "--class-weight: LABEL:WEIGHT takes integer labels, "
+                                        "and the classes of %s are names: use balanced", of);
+    int rc = cli_class_weight_samples("train", &c->cw, cls->values, cls->C, of, y, n, &w);
     if (rc)
         return rc;
     csm_status st = csm_dataset_set_weights(train, w);
@@ -497,7 +500,7 @@ int cmd_train(int argc, char **argv)
     csm_dataset *train_set = NULL, *val_set = NULL;
     csm_table tab, ttab, vtab;
     csm_table *tt = &tab, *vt = NULL; /* the training and validation tables */
-    int64_t *classes = NULL;
+    cli_classes classes = {0, NULL, NULL};
     size_t C = 0, k = 0, n_all = 0;
     int32_t *labels = NULL;
     int32_t *train_labels = NULL, *val_labels = NULL;
@@ -532,6 +535,7 @@ int cmd_train(int argc, char **argv)
         goto done;
     k = tab.k;
     n_all = tab.n;
+    cfg.read_format = tab.format;
     cli_describe_storage(storage, sizeof storage, &tab, cfg.ro.storage);
 
     labels = malloc(tab.n * sizeof *labels);
@@ -540,22 +544,17 @@ int cmd_train(int argc, char **argv)
     if (loaded) {
         if (cli_check_features(cfg.data_path, &tab, csm_model_n_features(loaded), cfg.resume))
             goto done;
-        C = csm_model_n_classes(loaded);
-        classes = malloc(C * sizeof *classes);
-        if (!classes)
-            goto nomem;
-        memcpy(classes, csm_model_labels(loaded), C * sizeof *classes);
-        if (cli_map_labels(cfg.data_path, &tab, classes, C, whose_resume, labels))
+        if (cli_model_classes(loaded, cfg.resume, &classes))
+            goto done;
+        C = classes.C;
+        if (cli_map_table(cfg.data_path, &tab, &classes, whose_resume, labels))
             goto done;
     } else {
-        if (csm_distinct_labels(tab.labels, tab.n, &classes, &C) != 0)
-            goto nomem;
-        if (C < 2) {
-            cli_error("%s: every sample has label %lld: training needs at least 2 classes",
-                      cfg.data_path, (long long)tab.labels[0]);
+        if (cli_table_classes(cfg.data_path, &tab, &classes))
             goto done;
-        }
-        if (cli_map_labels(cfg.data_path, &tab, classes, C, "the training data does not have", labels))
+        C = classes.C;
+        if (cli_map_table(cfg.data_path, &tab, &classes, "the training data does not have",
+                          labels))
             goto done;
     }
     /* The data is good: only now the device (a bad file fails fast). */
@@ -591,7 +590,7 @@ int cmd_train(int argc, char **argv)
         val_labels = malloc(n_val * sizeof *val_labels);
         if (!val_labels)
             goto nomem;
-        if (cli_map_labels(cfg.validation, &vtab, classes, C,
+        if (cli_map_table(cfg.validation, &vtab, &classes,
                            whose_resume ? whose_resume : "the training data does not have",
                            val_labels))
             goto done;
@@ -623,8 +622,8 @@ int cmd_train(int argc, char **argv)
     } else {
         if ((st = csm_model_create(ctx, &model, prec, C, k)) != CSM_OK)
             goto liberr;
-        if ((st = csm_model_set_labels(model, classes)) != CSM_OK)
-            goto liberr;
+        if (cli_classes_to_model(model, &classes))
+            goto done;
         if ((st = csm_model_init(model, cfg.init == 1 ? CSM_INIT_NORMAL : CSM_INIT_ZEROS,
                                  cfg.opt.seed)) != CSM_OK)
             goto liberr;
@@ -641,7 +640,7 @@ int cmd_train(int argc, char **argv)
     csm_table_free(&vtab);
 
     if (cfg.class_weight &&
-        (rc = apply_class_weight(&cfg, ctx, train_set, classes, C, train_labels, n_train))) {
+        (rc = apply_class_weight(&cfg, ctx, train_set, &classes, train_labels, n_train))) {
         status = rc; /* a label that is not a class is a usage error */
         goto done;
     }
@@ -663,7 +662,7 @@ int cmd_train(int argc, char **argv)
 
     {
         char list[512];
-        cli_format_labels(list, sizeof list, classes, C);
+        cli_classes_list(list, sizeof list, &classes);
         cli_progress_note(&state.progress, "%s: %zu samples, %zu features, %zu classes (%s)",
                           cfg.data_path, n_all, k, C, list);
         cli_progress_note(&state.progress, "%s: %s", cfg.data_path, storage);
@@ -744,7 +743,7 @@ done:
     free(scale);
     free(w);
     free(b);
-    free(classes);
+    cli_classes_free(&classes);
     csm_table_free(&tab);
     csm_table_free(&ttab);
     csm_table_free(&vtab);

@@ -11,11 +11,17 @@
 
 int cli_read_table(const char *path, const csm_read_options *ro, csm_table *t)
 {
+    return cli_read_table_hint(path, ro, t, NULL);
+}
+
+int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
+                        const char *hint)
+{
     char err[1024] = "";
     memset(t, 0, sizeof *t);
     if (csm_read_table(path, ro, t, err, sizeof err) != 0) {
         if (*err)
-            cli_error("%s", err);
+            cli_error("%s%s%s", err, hint ? "; " : "", hint ? hint : "");
         else
             cli_error("%s: cannot read the data file", path);
         memset(t, 0, sizeof *t);

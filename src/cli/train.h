@@ -27,6 +27,7 @@ typedef struct train_cfg {
     const char *class_weight; /* the option text, NULL when not given */
     cli_class_weight cw;
     csm_read_options ro;
+    csm_format read_format; /* the format DATA was read as (metadata data_format) */
     const char *data_path, *model_path;
 } train_cfg;
 

@@ -231,5 +231,6 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
         bad |= set_meta(m, "standardize_mean", NULL);
         bad |= set_meta(m, "standardize_scale", NULL);
     }
+    bad |= cli_format_to_metadata(m, &c->ro, c->read_format) != 0;
     return bad ? CLI_FAIL : 0;
 }

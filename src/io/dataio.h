@@ -54,6 +54,12 @@ typedef struct csm_read_options {
                               skipped and counted (csm_table.skipped_*), not an
                               error: a model cannot use features it never saw
                               (liblinear's rule at prediction). default 0 */
+    int delimiter;         /* CSV: ',', ';' or '\t'; 0 = detect. default 0 */
+    int no_labels;         /* 0: every sample has a label (default); 1: none (CSV: every
+                              column is a feature; libsvm: lines are INDEX:VALUE only;
+                              IDX: no labels file); -1: detect: none when a CSV row has
+                              n_features columns (n_features > 0), or when the first
+                              libsvm line starts with INDEX:VALUE */
 } csm_read_options;
 
 void csm_read_options_init(csm_read_options *opt);
@@ -75,6 +81,16 @@ typedef struct csm_table {
     double *values;   /* (nnz) */
     uint64_t skipped_nnz;    /* skip_extra_features: values dropped ... */
     size_t skipped_features; /* ... in this many distinct features */
+    /* CSV labels that are not numbers (`virginica`) make every label of the
+     * file a string: labels[i] is then an index into label_names, the
+     * distinct label texts sorted by bytes (an integer label is kept as its
+     * %lld text). NULL with integer labels. */
+    char **label_names;      /* (n_label_names) malloc'd strings */
+    size_t n_label_names;
+    int unlabeled;           /* no labels (csm_read_options.no_labels): labels are all 0 */
+    csm_format format;       /* the format the file was read as */
+    int delimiter;           /* CSV: the delimiter used */
+    int header;              /* CSV: 1 when the first line was taken as a header */
 } csm_table;
 
 /* Reads `path`. On failure returns non-zero and writes into `err` a message
@@ -109,10 +125,31 @@ double csm_table_value(const csm_table *t, size_t i, size_t j);
  *   labels file found) read "FILE: reason"; column numbers in messages are
  *   1-based. Feature values are parsed with strtod: keep LC_NUMERIC "C". */
 
-/* The format a file name implies (after stripping ".gz"): ".csv", ".tsv",
- * ".txt" -> CSV; ".svm", ".libsvm", ".svmlight" -> LIBSVM; a name
- * containing "idx" or "-ubyte" -> IDX; else CSM_FORMAT_AUTO (unknown). */
+/* The format a file name implies (after stripping ".gz"): ".csv", ".tsv"
+ * -> CSV; ".svm", ".libsvm", ".svmlight" -> LIBSVM; a name containing "idx"
+ * or "-ubyte" -> IDX; else CSM_FORMAT_AUTO (unknown: ".txt" is both CSV and
+ * libsvm in the wild, so it tells nothing). */
 csm_format csm_detect_format(const char *path);
+
+/* The format of a file's first `n` bytes (decompressed): IDX by its magic
+ * (00 00, a known type byte, 1 to 3 dimensions); libsvm when the first line
+ * that is not blank or a '#' comment is whitespace-separated tokens whose
+ * second (or first) is INDEX:VALUE; CSV when that line holds ',', ';' or a
+ * tab; else CSM_FORMAT_AUTO. */
+csm_format csm_sniff_format(const unsigned char *head, size_t n);
+
+/* Decides the format of `path` for csm_read_table(): the name, else the
+ * first bytes (csm_sniff_format). *why says which ("the file name", "the
+ * content"). Returns -1 with err set when the file cannot be opened or
+ * nothing tells (CSM_FORMAT_AUTO then). */
+int csm_guess_format(const char *path, csm_format *out, const char **why, char *err,
+                     size_t err_len);
+
+/* Parses a --delimiter value: ",", ";", "tab" (or a tab character), or
+ * "auto" (0). Returns 0, or -1 if unknown. */
+int csm_parse_delimiter(const char *name, int *out);
+/* ",", ";", "tab" or "auto" (0). */
+const char *csm_delimiter_name(int delimiter);
 
 /* Whether CSM_STORAGE_AUTO keeps data of this density sparse:
  * nnz < CSM_SPARSE_AUTO_DENSITY * n * k. */

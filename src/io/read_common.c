@@ -3,6 +3,7 @@
 #include "read_internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,8 +89,7 @@ csm_format csm_detect_format(const char *path)
     size_t n = strlen(base);
     if (ends_with_ci(base, n, ".gz"))
         n -= 3;
-    if (ends_with_ci(base, n, ".csv") || ends_with_ci(base, n, ".tsv") ||
-        ends_with_ci(base, n, ".txt"))
+    if (ends_with_ci(base, n, ".csv") || ends_with_ci(base, n, ".tsv"))
         return CSM_FORMAT_CSV;
     if (ends_with_ci(base, n, ".svm") || ends_with_ci(base, n, ".libsvm") ||
         ends_with_ci(base, n, ".svmlight"))
@@ -117,13 +117,17 @@ static int settle_storage(const char *path, const csm_read_options *opt, csm_tab
     return 0;
 }
 
-static int fail_unknown_format(const char *path, char *err, size_t err_len)
+/* A read that failed in a format the reader guessed says so: the guess
+ * is the likelier culprit than the file. */
+static void append_guess(char *err, size_t err_len, csm_format format, const char *why)
 {
-    return csm_fail_file(err, err_len, path,
-                         "cannot tell the format from the file name (expected .csv, .tsv, "
-                         ".txt, .svm, .libsvm, .svmlight or an IDX name such as "
-                         "train-images-idx3-ubyte, optionally .gz); pass --format "
-                         "csv|libsvm|idx");
+    size_t used = err ? strlen(err) : 0;
+    if (!err || used + 1 >= err_len)
+        return;
+    snprintf(err + used, err_len - used,
+             " (read as %s, guessed from %s; if that is wrong, pass --format "
+             "csv|libsvm|idx)",
+             csm_format_name(format), why);
 }
 
 int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out, char *err,
@@ -141,8 +145,9 @@ int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out
         opt = &defaults;
     }
     csm_format format = opt->format;
-    if (format == CSM_FORMAT_AUTO)
-        format = csm_detect_format(path);
+    const char *why = NULL;
+    if (format == CSM_FORMAT_AUTO && csm_guess_format(path, &format, &why, err, err_len) != 0)
+        return -1;
     int rc = -1;
     switch (format) {
     case CSM_FORMAT_CSV:
@@ -155,9 +160,13 @@ int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out
         rc = csm_read_idx(path, opt, out, err, err_len);
         break;
     case CSM_FORMAT_AUTO:
-        return fail_unknown_format(path, err, err_len);
+        return csm_fail_file(err, err_len, path, "no format");
     }
-    if (rc != 0)
+    if (rc != 0) {
+        if (why)
+            append_guess(err, err_len, format, why);
         return rc;
+    }
+    out->format = format;
     return settle_storage(path, opt, out, err, err_len);
 }

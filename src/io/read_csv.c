@@ -76,21 +76,32 @@ static size_t count_fields(const char *p, size_t n, char delim)
     return c;
 }
 
-/* A header line is one with a field that is not a number; NaN or an empty
- * field still look like (bad) data, so that they are reported as such. */
-static int looks_like_header(const char *line, size_t n)
+/* A header line is one with a feature field that is not a number; NaN or
+ * an empty field still look like (bad) data, so that they are reported as
+ * such. The label column does not count: a string label (`setosa`) is data. */
+static int looks_like_header(const csm_read_options *opt, const char *line, size_t n)
 {
     char *copy = malloc(n + 1);
     if (!copy)
         return 0;
     memcpy(copy, line, n + 1);
-    char delim = detect_delimiter(copy, n);
+    char delim = opt->delimiter > 0 ? (char)opt->delimiter : detect_delimiter(copy, n);
+    size_t ncols = delim ? count_fields(copy, n, delim) : 1;
+    size_t label_col = opt->no_labels == 1     ? SIZE_MAX
+                       : opt->label_column < 0 ? ncols - 1
+                                               : (size_t)opt->label_column;
     char *p = copy, *end = copy + n, *f;
-    size_t fn;
+    size_t fn, col = 0;
     int more = 1, header = 0;
     while (!header && next_field(&p, end, delim ? delim : '\n', &more, &f, &fn)) {
         double v;
-        header = csm_parse_double(f, fn, &v) == CSM_NUM_SYNTAX;
+        header = col != label_col && csm_parse_double(f, fn, &v) == CSM_NUM_SYNTAX;
+        col++;
+    }
+    /* one column, or a label-only line: the label decides */
+    if (!header && ncols == 1) {
+        double v;
+        header = csm_parse_double(copy, strlen(copy), &v) == CSM_NUM_SYNTAX;
     }
     free(copy);
     return header;
@@ -100,10 +111,56 @@ typedef struct csv_state {
     char delim;
     size_t ncols, k, label_col;
     size_t first_data_line;
+    int unlabeled;          /* no label column (no_labels) */
     double *x;      /* (n, k) */
     int64_t *y;     /* (n) */
     size_t n, cap_x, cap_y;
+    int strings;            /* labels are indices into `dict` */
+    csm_label_dict dict;
 } csv_state;
+
+/* The first label that is not a number turns every label into a string:
+ * the integer labels read so far become their %lld texts. */
+static int to_string_labels(csv_state *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        char t[32];
+        int w = snprintf(t, sizeof t, "%lld", (long long)st->y[i]);
+        if (csm_label_dict_add(&st->dict, t, (size_t)w, &st->y[i]) < 0)
+            return -1;
+    }
+    st->strings = 1;
+    return 0;
+}
+
+/* The label field [f, f+fn) into y: an integer, or (a field that is no
+ * number at all) the index of its text. A fractional number stays an
+ * error: it is far more often a feature column taken for the label than
+ * a class name. */
+static int parse_label_field(csm_stream *s, csv_state *st, size_t col, const char *f,
+                             size_t fn, int64_t *y)
+{
+    char q[64];
+    int rc = csm_parse_label(f, fn, y);
+    if (rc == CSM_NUM_SYNTAX) {
+        if (!st->strings && to_string_labels(st) < 0)
+            return csm_fail_line(s, "out of memory");
+        if (csm_label_dict_add(&st->dict, f, fn, y) < 0)
+            return csm_fail_line(s, "label %s in column %zu: out of memory or a NUL byte",
+                                 csm_quote(q, sizeof q, f, fn), col + 1);
+        return 0;
+    }
+    if (rc != CSM_NUM_OK)
+        return csm_fail_line(s, "label %s in column %zu: %s", csm_quote(q, sizeof q, f, fn),
+                             col + 1, csm_num_reason(rc));
+    if (st->strings) {
+        char t[32];
+        int w = snprintf(t, sizeof t, "%lld", (long long)*y);
+        if (csm_label_dict_add(&st->dict, t, (size_t)w, y) < 0)
+            return csm_fail_line(s, "out of memory");
+    }
+    return 0;
+}
 
 /* Parses one data line into row st->n. */
 static int parse_row(csm_stream *s, csv_state *st, char *line, size_t len)
@@ -126,15 +183,14 @@ static int parse_row(csm_stream *s, csv_state *st, char *line, size_t len)
         return csm_fail_line(s, "out of memory after %zu samples of %zu features", st->n,
                              st->k);
     double *row = st->x + st->n * st->k;
+    st->y[st->n] = 0; /* stays 0 without a label column */
     char *p = line, *end = line + len, *f;
     size_t fn, col = 0, j = 0;
     int more = 1;
     while (col < st->ncols && next_field(&p, end, st->delim, &more, &f, &fn)) {
         if (col == st->label_col) {
-            int rc = csm_parse_label(f, fn, &st->y[st->n]);
-            if (rc != CSM_NUM_OK)
-                return csm_fail_line(s, "label %s in column %zu: %s",
-                                     csm_quote(q, sizeof q, f, fn), col + 1, csm_num_reason(rc));
+            if (parse_label_field(s, st, col, f, fn, &st->y[st->n]) < 0)
+                return -1;
         } else {
             int rc = csm_parse_double(f, fn, &row[j]);
             if (rc != CSM_NUM_OK)
@@ -152,10 +208,12 @@ static int parse_row(csm_stream *s, csv_state *st, char *line, size_t len)
 static int first_data_line(csm_stream *s, const csm_read_options *opt, csv_state *st,
                            const char *line, size_t len, const char *header, size_t header_len)
 {
-    st->delim = detect_delimiter(line, len);
-    if (!st->delim)
+    st->delim = opt->delimiter > 0 ? (char)opt->delimiter : detect_delimiter(line, len);
+    if (!st->delim && opt->no_labels != 1)
         return csm_fail_line(s, "no delimiter (',', ';' or tab) found: a row needs a label "
                                 "column and at least one feature column");
+    if (!st->delim)
+        st->delim = ','; /* one feature, no label: any delimiter reads it */
     st->ncols = count_fields(line, len, st->delim);
     st->first_data_line = s->line;
     if (header) {
@@ -168,6 +226,13 @@ static int first_data_line(csm_stream *s, const csm_read_options *opt, csv_state
                           hc, here, st->ncols, delimiter_name(st->delim));
             return -1;
         }
+    }
+    st->unlabeled = opt->no_labels == 1 ||
+                    (opt->no_labels == -1 && opt->n_features > 0 && st->ncols == opt->n_features);
+    if (st->unlabeled) {
+        st->label_col = SIZE_MAX;
+        st->k = st->ncols;
+        return 0;
     }
     if (opt->label_column == -1) {
         st->label_col = st->ncols - 1;
@@ -220,7 +285,8 @@ int csm_read_csv(const char *path, const csm_read_options *opt, csm_table *out, 
         last_line = s.line;
         if (!seen_first) {
             seen_first = 1;
-            int is_header = opt->header == 1 || (opt->header != 0 && looks_like_header(line, len));
+            int is_header =
+                opt->header == 1 || (opt->header != 0 && looks_like_header(opt, line, len));
             if (is_header) {
                 header = malloc(len + 1);
                 if (!header) {
@@ -246,15 +312,25 @@ int csm_read_csv(const char *path, const csm_read_options *opt, csm_table *out, 
                                           : last_line == 0 ? " (the file is empty)" : "");
         goto done;
     }
+    if (st.strings && csm_label_dict_finish(&st.dict, st.y, st.n, &out->label_names,
+                                            &out->n_label_names) < 0) {
+        csm_fail_file(err, err_len, path, "out of memory");
+        goto done;
+    }
     ok = 1;
 done:
     csm_stream_close(&s);
+    csm_label_dict_free(&st.dict);
+    int had_header = header != NULL;
     free(header);
     if (!ok) {
         free(st.x);
         free(st.y);
         return -1;
     }
+    out->unlabeled = st.unlabeled;
+    out->delimiter = st.delim;
+    out->header = had_header;
     /* hand back the slack of the geometric growth */
     double *x = realloc(st.x, st.n * st.k * sizeof(double));
     int64_t *y = realloc(st.y, st.n * sizeof(int64_t));

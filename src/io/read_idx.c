@@ -392,6 +392,17 @@ int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out, 
     /* the images first: a problem in the file the user named is the one
      * to report, whatever the state of its labels */
     int rc = read_images(path, &t, err, err_len);
+    if (rc == 0 && opt->no_labels == 1) {
+        t.unlabeled = 1;
+        t.labels = calloc(t.n > 0 ? t.n : 1, sizeof *t.labels);
+        if (!t.labels)
+            rc = csm_fail_file(err, err_len, path, "out of memory");
+        if (rc < 0)
+            csm_table_free(&t);
+        else
+            *out = t;
+        return rc;
+    }
     if (rc == 0 && !labels_path) {
         rc = derive_labels_path(path, &derived, err, err_len);
         labels_path = derived;

@@ -20,6 +20,7 @@ typedef struct svm_state {
     uint32_t *skipped; /* (n_skipped) 1-based indices beyond n_features (skip_extra_features) */
     size_t nnz, n, n_skipped, cap_col, cap_val, cap_rows, cap_y, cap_skipped;
     uint32_t max_index;
+    int unlabeled;     /* -1 undecided (the first line decides), 0 labels, 1 none */
 } svm_state;
 
 static int is_space(char c)
@@ -116,7 +117,14 @@ static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st,
     if (csm_grow((void **)&st->y, &st->cap_y, st->n + 1, sizeof *st->y) < 0 ||
         csm_grow((void **)&st->row_ptr, &st->cap_rows, st->n + 2, sizeof *st->row_ptr) < 0)
         return csm_fail_line(s, "out of memory after %zu samples", st->n);
-    int rc = csm_parse_label(tok, tn, &st->y[st->n]);
+    if (st->unlabeled == -1)
+        st->unlabeled = opt->no_labels == 1 || (opt->no_labels == -1 && memchr(tok, ':', tn));
+    int rc = CSM_NUM_OK;
+    st->y[st->n] = 0;
+    if (st->unlabeled)
+        p = tok; /* the first token is a feature: read it again below */
+    else
+        rc = csm_parse_label(tok, tn, &st->y[st->n]);
     if (rc != CSM_NUM_OK) {
         const char *hint = memchr(tok, ':', tn) ? " (the line must start with the label)" : "";
         return csm_fail_line(s, "label %s: %s%s", csm_quote(q, sizeof q, tok, tn),
@@ -128,7 +136,9 @@ static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st,
     /* when skipping, indices past the count are read (and skipped) too */
     uint64_t limit = by_count && !skip ? (uint64_t)opt->n_features : CSM_LIBSVM_MAX_INDEX;
     uint64_t prev = 0;
-    int first = 1;
+    int first = !st->unlabeled;
+    if (st->unlabeled)
+        tok[tn] = tn < (size_t)(end - tok) ? ' ' : '\0'; /* undo next_token's cut */
     while (next_token(&p, end, &tok, &tn)) {
         char *colon = memchr(tok, ':', tn);
         if (!colon)
@@ -200,6 +210,7 @@ int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *ou
         return -1;
     svm_state st;
     memset(&st, 0, sizeof st);
+    st.unlabeled = -1;
     size_t k = 0;
     int rc, ok = 0;
     char *line;
@@ -254,6 +265,7 @@ done:
     out->values = shrink(st.val, st.nnz, sizeof *st.val);
     out->skipped_nnz = st.n_skipped;
     out->skipped_features = count_distinct(st.skipped, st.n_skipped);
+    out->unlabeled = st.unlabeled == 1;
     free(st.skipped);
     return 0;
 }

@@ -15,6 +15,9 @@ void csm_table_free(csm_table *t)
     free(t->row_ptr);
     free(t->col_idx);
     free(t->values);
+    for (size_t i = 0; i < t->n_label_names; i++)
+        free(t->label_names[i]);
+    free(t->label_names);
     memset(t, 0, sizeof *t);
 }
 

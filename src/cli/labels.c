@@ -1,0 +1,272 @@
+/* The classes as the command sees them: integer label values (the model's
+ * int64 labels), or names. String labels (`virginica`) are held by the
+ * model as labels 0..C-1 plus the metadata `label_names` (a JSON array of
+ * the C names in class order) and `label_type` ("str"; the Python package
+ * may write "float", with names written by repr: any names are printed as
+ * they are). Labels of a data file are matched to the classes by their
+ * text, so a test file of names, of integers or of both maps the same way
+ * whatever the model holds. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_classes_free(cli_classes *c)
+{
+    if (c->names)
+        for (size_t i = 0; i < c->C; i++)
+            free(c->names[i]);
+    free(c->names);
+    free(c->values);
+    memset(c, 0, sizeof *c);
+}
+
+const char *cli_class_name(const cli_classes *c, size_t i, char *buf, size_t len)
+{
+    if (c->names)
+        return c->names[i];
+    snprintf(buf, len, "%lld", (long long)c->values[i]);
+    return buf;
+}
+
+void cli_classes_list(char *buf, size_t len, const cli_classes *c)
+{
+    size_t used = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->C && used + 1 < len; i++) {
+        char t[32];
+        int w;
+        if (i == 20 && c->C > 21) {
+            snprintf(buf + used, len - used, ", ... (%zu in all)", c->C);
+            return;
+        }
+        w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", cli_class_name(c, i, t, sizeof t));
+        if (w < 0)
+            return;
+        used += (size_t)w;
+    }
+    if (used + 1 >= len && len > 4)
+        memcpy(buf + len - 4, "...", 4);
+}
+
+static int nomem(void)
+{
+    cli_error("out of memory");
+    return CLI_FAIL;
+}
+
+int cli_table_classes(const char *path, const csm_table *t, cli_classes *out)
+{
+    memset(out, 0, sizeof *out);
+    if (t->label_names) {
+        out->C = t->n_label_names;
+        out->names = calloc(out->C > 0 ? out->C : 1, sizeof *out->names);
+        if (!out->names)
+            return nomem();
+        for (size_t i = 0; i < out->C; i++)
+            if (!(out->names[i] = strdup(t->label_names[i]))) {
+                cli_classes_free(out);
+                return nomem();
+            }
+    } else if (csm_distinct_labels(t->labels, t->n, &out->values, &out->C) != 0) {
+        return nomem();
+    }
+    if (out->C < 2) {
+        char b[32];
+        cli_error("%s: every sample has label %s: training needs at least 2 classes", path,
+                  out->C ? cli_class_name(out, 0, b, sizeof b) : "?");
+        cli_classes_free(out);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
+int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t C = csm_model_n_classes(m);
+    out->C = C;
+    const char *names = csm_model_get_metadata(m, "label_names");
+    if (!names) {
+        out->values = malloc(C * sizeof *out->values);
+        if (!out->values)
+            return nomem();
+        memcpy(out->values, csm_model_labels(m), C * sizeof *out->values);
+        return 0;
+    }
+    json_error_t jerr;
+    json_t *a = json_loads(names, JSON_REJECT_DUPLICATES, &jerr);
+    if (!a || !json_is_array(a) || json_array_size(a) != C) {
+        json_decref(a);
+        cli_error("%s: metadata label_names is not a JSON array of the model's %zu class "
+                  "names",
+                  model_path, C);
+        return CLI_FAIL;
+    }
+    out->names = calloc(C, sizeof *out->names);
+    if (!out->names) {
+        json_decref(a);
+        return nomem();
+    }
+    for (size_t i = 0; i < C; i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        if (!s) {
+            json_decref(a);
+            cli_classes_free(out);
+            cli_error("%s: metadata label_names: entry %zu is not a string", model_path, i + 1);
+            return CLI_FAIL;
+        }
+        if (!(out->names[i] = strdup(s))) {
+            json_decref(a);
+            cli_classes_free(out);
+            return nomem();
+        }
+    }
+    json_decref(a);
+    return 0;
+}
+
+int cli_classes_to_model(csm_model *m, const cli_classes *c)
+{
+    csm_context *ctx = csm_model_context(m);
+    csm_status st;
+    if (!c->names) {
+        if ((st = csm_model_set_labels(m, c->values)) != CSM_OK ||
+            (st = csm_model_set_metadata(m, "label_names", NULL)) != CSM_OK ||
+            (st = csm_model_set_metadata(m, "label_type", NULL)) != CSM_OK)
+            return cli_lib_error(ctx, st);
+        return 0;
+    }
+    int64_t *idx = malloc(c->C * sizeof *idx);
+    json_t *a = json_array();
+    char *text = NULL;
+    if (!idx || !a)
+        goto oom;
+    for (size_t i = 0; i < c->C; i++) {
+        idx[i] = (int64_t)i;
+        if (json_array_append_new(a, json_string(c->names[i])) != 0)
+            goto oom;
+    }
+    if (!(text = json_dumps(a, JSON_COMPACT)))
+        goto oom;
+    if ((st = csm_model_set_labels(m, idx)) != CSM_OK ||
+        (st = csm_model_set_metadata(m, "label_names", text)) != CSM_OK ||
+        (st = csm_model_set_metadata(m, "label_type", "str")) != CSM_OK) {
+        free(idx);
+        json_decref(a);
+        free(text);
+        return cli_lib_error(ctx, st);
+    }
+    free(idx);
+    json_decref(a);
+    free(text);
+    return 0;
+oom:
+    free(idx);
+    json_decref(a);
+    free(text);
+    return nomem();
+}
+
+typedef struct name_ix {
+    const char *name;
+    size_t index;
+} name_ix;
+
+static int cmp_name_ix(const void *a, const void *b)
+{
+    return strcmp(((const name_ix *)a)->name, ((const name_ix *)b)->name);
+}
+
+int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, const char *whose,
+                  int32_t *out)
+{
+    /* the file's distinct labels, as texts */
+    int64_t *distinct = NULL;
+    size_t nd = 0;
+    char **dtext = NULL, numbuf[32];
+    name_ix *sorted = NULL;
+    int32_t *to_class = NULL;
+    size_t C = cls->C;
+    int rc = CLI_FAIL;
+    if (!t->label_names && csm_distinct_labels(t->labels, t->n, &distinct, &nd) != 0)
+        goto oom;
+    if (t->label_names)
+        nd = t->n_label_names;
+    sorted = malloc((C > 0 ? C : 1) * sizeof *sorted);
+    to_class = malloc((nd > 0 ? nd : 1) * sizeof *to_class);
+    dtext = calloc(C > 0 ? C : 1, sizeof *dtext);
+    if (!sorted || !to_class || !dtext)
+        goto oom;
+    for (size_t c = 0; c < C; c++) {
+        if (!cls->names) {
+            snprintf(numbuf, sizeof numbuf, "%lld", (long long)cls->values[c]);
+            if (!(dtext[c] = strdup(numbuf)))
+                goto oom;
+        }
+        sorted[c].name = cls->names ? cls->names[c] : dtext[c];
+        sorted[c].index = c;
+    }
+    qsort(sorted, C, sizeof *sorted, cmp_name_ix);
+    for (size_t d = 0; d < nd; d++) {
+        const char *text = t->label_names ? t->label_names[d] : numbuf;
+        if (!t->label_names)
+            snprintf(numbuf, sizeof numbuf, "%lld", (long long)distinct[d]);
+        name_ix key = {text, 0};
+        name_ix *hit = bsearch(&key, sorted, C, sizeof *sorted, cmp_name_ix);
+        to_class[d] = hit ? (int32_t)hit->index : -1;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        size_t d;
+        if (t->label_names) {
+            d = (size_t)t->labels[i];
+        } else {
+            int32_t at;
+            csm_map_labels(&t->labels[i], 1, distinct, nd, &at);
+            d = (size_t)at;
+        }
+        if (to_class[d] < 0) {
+            char list[512];
+            cli_classes_list(list, sizeof list, cls);
+            if (!t->label_names)
+                snprintf(numbuf, sizeof numbuf, "%lld", (long long)t->labels[i]);
+            cli_error("%s: sample %zu has label %s, which %s (classes: %s)", path, i + 1,
+                      t->label_names ? t->label_names[d] : numbuf, whose, list);
+            goto done;
+        }
+        out[i] = to_class[d];
+    }
+    rc = 0;
+    goto done;
+oom:
+    cli_error("out of memory");
+done:
+    if (dtext)
+        for (size_t c = 0; c < C; c++)
+            free(dtext[c]);
+    free(dtext);
+    free(sorted);
+    free(to_class);
+    free(distinct);
+    return rc;
+}
+
+/* A class name as a CSV field: quoted when it holds a delimiter, a quote
+ * or a line break. */
+void cli_write_csv_field(FILE *out, const char *s)
+{
+    if (!strpbrk(s, ",;\t\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}

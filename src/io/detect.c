@@ -1,0 +1,140 @@
+/* The format of a file whose name does not tell (liblinear's `heart_scale`,
+ * `a9a`, a libsvm file called `.txt`): its first bytes decide. IDX has a
+ * magic number; libsvm and CSV are told apart by the first data line, the
+ * one a reader would parse first. */
+#include "read_internal.h"
+
+#include <string.h>
+
+/* How many bytes the guess looks at: several lines of any sensible file. */
+#define SNIFF_BYTES 4096
+
+static int is_idx_magic(const unsigned char *h, size_t n)
+{
+    if (n < 4 || h[0] != 0 || h[1] != 0)
+        return 0;
+    int type = h[2];
+    int known = type == 0x08 || type == 0x09 || type == 0x0B || type == 0x0C || type == 0x0D ||
+                type == 0x0E;
+    return known && h[3] >= 1 && h[3] <= 3;
+}
+
+/* An INDEX:VALUE token: digits, a colon, then something. */
+static int is_pair(const unsigned char *t, size_t n)
+{
+    size_t i = 0;
+    while (i < n && t[i] >= '0' && t[i] <= '9')
+        i++;
+    return i > 0 && i + 1 < n && t[i] == ':';
+}
+
+/* One line [p, p+n) without its newline: libsvm, CSV, or AUTO (not sure). */
+static csm_format sniff_line(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == ',' || p[i] == ';')
+            return CSM_FORMAT_CSV;
+    /* whitespace-separated tokens: the first or the second one a pair */
+    const unsigned char *tok[2];
+    size_t len[2], nt = 0, i = 0;
+    while (nt < 2) {
+        while (i < n && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        if (i == n || p[i] == '#')
+            break;
+        tok[nt] = p + i;
+        while (i < n && p[i] != ' ' && p[i] != '\t')
+            i++;
+        len[nt] = (size_t)(p + i - tok[nt]);
+        nt++;
+    }
+    if ((nt >= 1 && is_pair(tok[0], len[0])) || (nt == 2 && is_pair(tok[1], len[1])))
+        return CSM_FORMAT_LIBSVM;
+    /* a label alone is a libsvm sample with no non-zero feature */
+    if (nt == 1 && memchr(p, '\t', n) == NULL)
+        return CSM_FORMAT_LIBSVM;
+    if (memchr(p, '\t', n))
+        return CSM_FORMAT_CSV;
+    return CSM_FORMAT_AUTO;
+}
+
+csm_format csm_sniff_format(const unsigned char *head, size_t n)
+{
+    if (is_idx_magic(head, n))
+        return CSM_FORMAT_IDX;
+    size_t at = 0;
+    if (n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
+        at = 3;
+    while (at < n) {
+        const unsigned char *nl = memchr(head + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - head) : n;
+        size_t len = end - at;
+        if (len > 0 && head[at + len - 1] == '\r')
+            len--;
+        size_t s = at;
+        while (s < at + len && (head[s] == ' ' || head[s] == '\t'))
+            s++;
+        /* blank lines and libsvm comments say nothing */
+        if (s < at + len && head[s] != '#') {
+            /* a line cut by the end of the sample still has its start */
+            return sniff_line(head + at, len);
+        }
+        if (!nl)
+            break;
+        at = end + 1;
+    }
+    return CSM_FORMAT_AUTO;
+}
+
+int csm_guess_format(const char *path, csm_format *out, const char **why, char *err,
+                     size_t err_len)
+{
+    csm_stream s;
+    unsigned char head[SNIFF_BYTES];
+    size_t got = 0;
+    *out = CSM_FORMAT_AUTO;
+    *why = "the file name";
+    if (csm_stream_open(&s, path, err, err_len) < 0)
+        return -1;
+    csm_format by_name = csm_detect_format(path);
+    int rc = by_name != CSM_FORMAT_AUTO ? 0 : csm_stream_read(&s, head, sizeof head, &got);
+    csm_stream_close(&s);
+    if (rc < 0)
+        return -1;
+    if (by_name != CSM_FORMAT_AUTO) {
+        *out = by_name;
+        return 0;
+    }
+    *why = "the content";
+    *out = csm_sniff_format(head, got);
+    if (*out == CSM_FORMAT_AUTO)
+        return csm_fail_file(err, err_len, path,
+                             "cannot tell the format from the file name (.csv, .tsv, .svm, "
+                             ".libsvm, .svmlight or an IDX name such as "
+                             "train-images-idx3-ubyte, optionally .gz) nor from the content "
+                             "(%s); pass --format csv|libsvm|idx",
+                             got == 0 ? "the file is empty" : "neither IDX, libsvm nor CSV");
+    return 0;
+}
+
+int csm_parse_delimiter(const char *name, int *out)
+{
+    if (!name)
+        return -1;
+    if (!strcmp(name, "auto"))
+        *out = 0;
+    else if (!strcmp(name, ","))
+        *out = ',';
+    else if (!strcmp(name, ";"))
+        *out = ';';
+    else if (!strcmp(name, "tab") || !strcmp(name, "\t"))
+        *out = '\t';
+    else
+        return -1;
+    return 0;
+}
+
+const char *csm_delimiter_name(int delimiter)
+{
+    return delimiter == ',' ? "," : delimiter == ';' ? ";" : delimiter == '\t' ? "tab" : "auto";
+}
