@@ -25,7 +25,22 @@ static int is_pair(const unsigned char *t, size_t n)
     size_t i = 0;
     while (i < n && t[i] >= '0' && t[i] <= '9')
         i++;
+    if (i == 0 && n > 4 && memcmp(t, "qid:", 4) == 0)
+        return 1; /* svmlight's query id */
     return i > 0 && i + 1 < n && t[i] == ':';
+}
+
+/* A token that reads as a number: sign, digits, '.', exponent. */
+static int is_number_like(const unsigned char *t, size_t n)
+{
+    int digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] >= '0' && t[i] <= '9')
+            digits = 1;
+        else if (!strchr("+-.eE", t[i]))
+            return 0;
+    }
+    return digits;
 }
 
 /* One line [p, p+n) without its newline: libsvm, CSV, or AUTO (not sure). */
@@ -51,7 +66,7 @@ static csm_format sniff_line(const unsigned char *p, size_t n)
     if ((nt >= 1 && is_pair(tok[0], len[0])) || (nt == 2 && is_pair(tok[1], len[1])))
         return CSM_FORMAT_LIBSVM;
     /* a label alone is a libsvm sample with no non-zero feature */
-    if (nt == 1 && memchr(p, '\t', n) == NULL)
+    if (nt == 1 && is_number_like(tok[0], len[0]))
         return CSM_FORMAT_LIBSVM;
     if (memchr(p, '\t', n))
         return CSM_FORMAT_CSV;

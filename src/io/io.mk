@@ -21,6 +21,13 @@ src_io_libcsmio_la_LIBADD = $(ZLIB_LIBS)
 check_PROGRAMS += tests/check_io
 TESTS += tests/check_io
 tests_check_io_SOURCES = tests/check_io.c
+# Format by content, string labels, --delimiter, data without labels.
+check_PROGRAMS += tests/check_io_detect
+TESTS += tests/check_io_detect
+tests_check_io_detect_SOURCES = tests/check_io_detect.c
+tests_check_io_detect_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
+tests_check_io_detect_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS)
+
 # zlib directly too: the test writes gzip files larger than a read chunk.
 tests_check_io_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
 tests_check_io_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS)

@@ -1,0 +1,396 @@
+/* The readers' newer helpers: the format of a file by its content, the
+ * string-label dictionary, CSV string labels and header detection around
+ * them, the --delimiter option, and data without labels (predict). Each
+ * file is written here, under the name the case is about (no extension,
+ * .txt), so that the expected values sit next to the input. No OpenCL
+ * device is needed. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/dataio.h"
+#include "io/read_internal.h"
+#include "testutil.h"
+
+static char dir[4096];
+
+static void make_dir(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/csm_check_detect_XXXXXX", t && *t ? t : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[8192];
+    while (d && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* Writes `text` (n bytes) to DIR/name; the path in a static buffer. */
+static const char *put(const char *name, const char *text, size_t n)
+{
+    static char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+#define PUT(name, text) put(name, text, sizeof(text) - 1)
+
+static csm_format sniff(const char *text)
+{
+    return csm_sniff_format((const unsigned char *)text, strlen(text));
+}
+
+START_TEST(sniff_text_formats)
+{
+    ck_assert_int_eq(sniff("+1 1:0.5 3:2\n-1 2:1\n"), CSM_FORMAT_LIBSVM);
+    ck_assert_int_eq(sniff("3 qid:7 1:0.5\n"), CSM_FORMAT_LIBSVM);
+    ck_assert_int_eq(sniff("1:0.5 3:2\n"), CSM_FORMAT_LIBSVM);           /* no labels */
+    ck_assert_int_eq(sniff("# comment, with a comma\n\n1 4:1\n"), CSM_FORMAT_LIBSVM);
+    ck_assert_int_eq(sniff("2\n1 1:3\n"), CSM_FORMAT_LIBSVM);            /* no features */
+    ck_assert_int_eq(sniff("0,1.5,2\n"), CSM_FORMAT_CSV);
+    ck_assert_int_eq(sniff("a;b;c\r\n1;2;3\r\n"), CSM_FORMAT_CSV);
+    ck_assert_int_eq(sniff("\xEF\xBB\xBF" "1\t2\t3\n"), CSM_FORMAT_CSV);
+    ck_assert_int_eq(sniff("5.1,3.5,setosa"), CSM_FORMAT_CSV);            /* cut line */
+    ck_assert_int_eq(sniff(""), CSM_FORMAT_AUTO);
+    ck_assert_int_eq(sniff("\n\n  \n"), CSM_FORMAT_AUTO);
+    ck_assert_int_eq(sniff("hello world\n"), CSM_FORMAT_AUTO);
+}
+END_TEST
+
+START_TEST(sniff_idx_magic)
+{
+    const unsigned char images[] = {0, 0, 0x08, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2};
+    const unsigned char labels[] = {0, 0, 0x08, 1, 0, 0, 0, 1, 7};
+    const unsigned char f64[] = {0, 0, 0x0E, 2, 0, 0, 0, 1};
+    const unsigned char bad_type[] = {0, 0, 0x07, 3, 0, 0, 0, 1};
+    const unsigned char bad_dims[] = {0, 0, 0x08, 0, 0, 0, 0, 1};
+    ck_assert_int_eq(csm_sniff_format(images, sizeof images), CSM_FORMAT_IDX);
+    ck_assert_int_eq(csm_sniff_format(labels, sizeof labels), CSM_FORMAT_IDX);
+    ck_assert_int_eq(csm_sniff_format(f64, sizeof f64), CSM_FORMAT_IDX);
+    ck_assert_int_ne(csm_sniff_format(bad_type, sizeof bad_type), CSM_FORMAT_IDX);
+    ck_assert_int_ne(csm_sniff_format(bad_dims, sizeof bad_dims), CSM_FORMAT_IDX);
+    ck_assert_int_ne(csm_sniff_format(images, 3), CSM_FORMAT_IDX);
+}
+END_TEST
+
+/* liblinear's heart_scale has no extension; a libsvm file called .txt
+ * used to be read as CSV ("no delimiter found"). */
+START_TEST(read_by_content)
+{
+    static const char svm[] = "+1 1:0.5 3:-1\n-1 2:0.25\n";
+    const char *names[] = {"heart_scale", "train.txt"};
+    for (int i = 0; i < 2; i++) {
+        const char *path = put(names[i], svm, sizeof svm - 1);
+        csm_table t;
+        char err[1024] = "";
+        ck_assert_msg(csm_read_table(path, NULL, &t, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(t.format, CSM_FORMAT_LIBSVM);
+        ck_assert_uint_eq(t.n, 2);
+        ck_assert_uint_eq(t.k, 3);
+        ck_assert_int_eq(t.labels[0], 1);
+        ck_assert_int_eq(t.labels[1], -1);
+        ck_assert(csm_table_value(&t, 0, 2) == -1.0);
+        ck_assert(csm_table_value(&t, 1, 1) == 0.25);
+        csm_table_free(&t);
+        unlink(path);
+    }
+    const char *path = PUT("data", "1,0.5,2\n0,1,3\n");
+    csm_table t;
+    char err[1024] = "";
+    ck_assert_msg(csm_read_table(path, NULL, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.format, CSM_FORMAT_CSV);
+    ck_assert_int_eq(t.delimiter, ',');
+    ck_assert_uint_eq(t.k, 2);
+    csm_table_free(&t);
+    unlink(path);
+}
+END_TEST
+
+/* A read that fails in a guessed format names the guess and --format. */
+START_TEST(failed_guess_is_named)
+{
+    /* looks like libsvm on its first line, is not on its second */
+    const char *path = PUT("mixed", "1 1:0.5\n1,2,3\n");
+    csm_table t;
+    char err[1024] = "";
+    ck_assert_int_ne(csm_read_table(path, NULL, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, ":2: ") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "read as libsvm, guessed from the content") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "--format") != NULL, "%s", err);
+    unlink(path);
+    /* a guess by name is named too */
+    path = PUT("x.csv", "1 1:0.5\n");
+    ck_assert_int_ne(csm_read_table(path, NULL, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "read as csv, guessed from the file name") != NULL, "%s", err);
+    unlink(path);
+    /* no guess: the format was given */
+    csm_read_options o;
+    csm_read_options_init(&o);
+    o.format = CSM_FORMAT_CSV;
+    path = PUT("y", "1 1:0.5\n");
+    ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "guessed") == NULL, "%s", err);
+    unlink(path);
+    /* nothing to guess from */
+    path = PUT("z", "hello\n");
+    ck_assert_int_ne(csm_read_table(path, NULL, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "cannot tell the format") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "--format") != NULL, "%s", err);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(label_dict_sorts_by_bytes)
+{
+    csm_label_dict d;
+    memset(&d, 0, sizeof d);
+    const char *in[] = {"virginica", "setosa", "virginica", "Zeta", "versicolor", "setosa"};
+    int64_t y[6];
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(csm_label_dict_add(&d, in[i], strlen(in[i]), &y[i]), 0);
+    ck_assert_uint_eq(d.n, 4);
+    char **names = NULL;
+    size_t m = 0;
+    ck_assert_int_eq(csm_label_dict_finish(&d, y, 6, &names, &m), 0);
+    ck_assert_uint_eq(m, 4);
+    /* byte order: upper case first */
+    const char *want[] = {"Zeta", "setosa", "versicolor", "virginica"};
+    for (int c = 0; c < 4; c++)
+        ck_assert_str_eq(names[c], want[c]);
+    const int64_t want_y[] = {3, 1, 3, 0, 2, 1};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(y[i], want_y[i]);
+    for (size_t c = 0; c < m; c++)
+        free(names[c]);
+    free(names);
+    ck_assert_uint_eq(d.n, 0);
+}
+END_TEST
+
+START_TEST(label_dict_grows)
+{
+    /* well past the first table size: every name keeps its index */
+    csm_label_dict d;
+    memset(&d, 0, sizeof d);
+    enum { N = 5000 };
+    int64_t *y = malloc(2 * N * sizeof *y);
+    char t[32];
+    for (int i = 0; i < 2 * N; i++) {
+        int w = snprintf(t, sizeof t, "c%05d", (i * 7919) % N);
+        ck_assert_int_eq(csm_label_dict_add(&d, t, (size_t)w, &y[i]), 0);
+    }
+    ck_assert_uint_eq(d.n, N);
+    char **names = NULL;
+    size_t m = 0;
+    ck_assert_int_eq(csm_label_dict_finish(&d, y, 2 * N, &names, &m), 0);
+    ck_assert_uint_eq(m, N);
+    for (int i = 0; i < 2 * N; i++)
+        ck_assert_int_eq(y[i], (i * 7919) % N); /* "c%05d" sorts as the number */
+    for (size_t c = 0; c < m; c++)
+        free(names[c]);
+    free(names);
+    free(y);
+    /* a NUL inside a name is refused */
+    int64_t ix;
+    ck_assert_int_ne(csm_label_dict_add(&d, "a\0b", 3, &ix), 0);
+    csm_label_dict_free(&d);
+}
+END_TEST
+
+START_TEST(csv_string_labels)
+{
+    const char *path = PUT("iris.csv", "sepal,petal,species\n"
+                                       "5.1,1.4,setosa\n"
+                                       "6.3,6,virginica\n"
+                                       "5.9,4.2,versicolor\n"
+                                       "5,1.5,setosa\n");
+    csm_read_options o;
+    csm_read_options_init(&o);
+    o.label_column = -1;
+    csm_table t;
+    char err[1024] = "";
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.header, 1);
+    ck_assert_uint_eq(t.n, 4);
+    ck_assert_uint_eq(t.k, 2);
+    ck_assert_uint_eq(t.n_label_names, 3);
+    ck_assert_str_eq(t.label_names[0], "setosa");
+    ck_assert_str_eq(t.label_names[1], "versicolor");
+    ck_assert_str_eq(t.label_names[2], "virginica");
+    const int64_t want[] = {0, 2, 1, 0};
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(t.labels[i], want[i]);
+    ck_assert(csm_table_value(&t, 1, 0) == 6.3);
+    csm_table_free(&t);
+
+    /* no header line: a string label alone does not make line 1 a header */
+    path = PUT("iris2.csv", "5.1,1.4,setosa\n6.3,6,virginica\n");
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.header, 0);
+    ck_assert_uint_eq(t.n, 2);
+    csm_table_free(&t);
+
+    /* integers and names mix: integers become their text */
+    path = PUT("mixed.csv", "2.0,1\n10,2\ncat,3\n");
+    csm_read_options_init(&o);
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(t.n_label_names, 3);
+    ck_assert_str_eq(t.label_names[0], "10");
+    ck_assert_str_eq(t.label_names[1], "2");
+    ck_assert_str_eq(t.label_names[2], "cat");
+    ck_assert_int_eq(t.labels[0], 1);
+    ck_assert_int_eq(t.labels[1], 0);
+    ck_assert_int_eq(t.labels[2], 2);
+    csm_table_free(&t);
+
+    /* a fraction is still an error: a feature column taken for the label */
+    path = PUT("frac.csv", "setosa,1\n6.3,2\n");
+    ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "label '6.3' in column 1: not an integer") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(csv_delimiter_option)
+{
+    ck_assert_str_eq(csm_delimiter_name(';'), ";");
+    ck_assert_str_eq(csm_delimiter_name('\t'), "tab");
+    ck_assert_str_eq(csm_delimiter_name(0), "auto");
+    int d = -1;
+    ck_assert_int_eq(csm_parse_delimiter("tab", &d), 0);
+    ck_assert_int_eq(d, '\t');
+    ck_assert_int_eq(csm_parse_delimiter(";", &d), 0);
+    ck_assert_int_eq(d, ';');
+    ck_assert_int_eq(csm_parse_delimiter("auto", &d), 0);
+    ck_assert_int_eq(d, 0);
+    ck_assert_int_ne(csm_parse_delimiter("|", &d), 0);
+
+    /* a label holding commas: detection takes ',' and fails; ';' reads it */
+    const char *path = PUT("names.csv", "1.5;Smith, J., and Co\n2.5;Doe, A., and Co\n");
+    csm_read_options o;
+    csm_read_options_init(&o);
+    o.label_column = -1;
+    csm_table t;
+    char err[1024] = "";
+    ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
+    o.delimiter = ';';
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.delimiter, ';');
+    ck_assert_uint_eq(t.k, 1);
+    ck_assert_str_eq(t.label_names[0], "Doe, A., and Co");
+    ck_assert_int_eq(t.labels[0], 1);
+    csm_table_free(&t);
+}
+END_TEST
+
+START_TEST(csv_no_labels)
+{
+    const char *path = PUT("x.csv", "1,0.5,2\n3,4,5\n");
+    csm_read_options o;
+    csm_read_options_init(&o);
+    csm_table t;
+    char err[1024] = "";
+    /* detect: 3 columns are the 3 features */
+    o.no_labels = -1;
+    o.n_features = 3;
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.unlabeled, 1);
+    ck_assert_uint_eq(t.k, 3);
+    ck_assert(csm_table_value(&t, 0, 0) == 1.0);
+    ck_assert(csm_table_value(&t, 0, 1) == 0.5);
+    ck_assert_int_eq(t.labels[1], 0);
+    csm_table_free(&t);
+    /* detect: 3 columns for 2 features hold a label */
+    o.n_features = 2;
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.unlabeled, 0);
+    ck_assert_uint_eq(t.k, 2);
+    ck_assert_int_eq(t.labels[1], 3);
+    ck_assert(csm_table_value(&t, 0, 0) == 0.5);
+    csm_table_free(&t);
+    /* forced */
+    o.no_labels = 1;
+    o.n_features = 0;
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.unlabeled, 1);
+    ck_assert_uint_eq(t.k, 3);
+    csm_table_free(&t);
+    /* one feature, no delimiter at all */
+    path = PUT("one.csv", "0.5\n2\n");
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(t.k, 1);
+    ck_assert(csm_table_value(&t, 1, 0) == 2.0);
+    csm_table_free(&t);
+}
+END_TEST
+
+START_TEST(libsvm_no_labels)
+{
+    const char *path = PUT("x.svm", "1:0.5 3:2\n2:1\n");
+    csm_read_options o;
+    csm_read_options_init(&o);
+    csm_table t;
+    char err[1024] = "";
+    /* by default the first token must be a label */
+    ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "must start with the label") != NULL, "%s", err);
+    o.no_labels = -1;
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.unlabeled, 1);
+    ck_assert_uint_eq(t.n, 2);
+    ck_assert_uint_eq(t.k, 3);
+    ck_assert(csm_table_value(&t, 0, 0) == 0.5);
+    ck_assert(csm_table_value(&t, 0, 2) == 2.0);
+    ck_assert(csm_table_value(&t, 1, 1) == 1.0);
+    csm_table_free(&t);
+    /* detection keeps labels that are there */
+    path = PUT("y.svm", "4 1:0.5\n");
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.unlabeled, 0);
+    ck_assert_int_eq(t.labels[0], 4);
+    csm_table_free(&t);
+}
+END_TEST
+
+static Suite *detect_suite(void)
+{
+    Suite *s = suite_create("io_detect");
+    TCase *tc = tcase_create("detect");
+    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_test(tc, sniff_text_formats);
+    tcase_add_test(tc, sniff_idx_magic);
+    tcase_add_test(tc, read_by_content);
+    tcase_add_test(tc, failed_guess_is_named);
+    tcase_add_test(tc, label_dict_sorts_by_bytes);
+    tcase_add_test(tc, label_dict_grows);
+    tcase_add_test(tc, csv_string_labels);
+    tcase_add_test(tc, csv_delimiter_option);
+    tcase_add_test(tc, csv_no_labels);
+    tcase_add_test(tc, libsvm_no_labels);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return csm_test_main(detect_suite(), 0);
+}
