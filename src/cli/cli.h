@@ -231,6 +231,8 @@ void cli_write_csv_field(FILE *out, const char *s);
 /* predict and eval: the read options start unset, so that what the model
  * remembers (metadata data_*) fills what the command line did not give. */
 void cli_format_unset(csm_read_options *ro);
+/* The defaults for the options still unset (train without --resume). */
+void cli_format_defaults(csm_read_options *ro);
 /* Fills the unset options of `ro` from the model's metadata, else with the
  * defaults; the format only when the file name does not tell. `from`
  * receives the settings and where they came from, for messages. */
@@ -240,11 +242,12 @@ int cli_format_from_model(csm_read_options *ro, const csm_model *m, const char *
 int cli_format_to_metadata(csm_model *m, const csm_read_options *ro, csm_format format);
 /* predict and eval: fills `ro` from the model (cli_format_from_model),
  * reads DATA with the model's feature count (unseen libsvm features
- * ignored with a WARNING), checks the feature count, and unless quiet says
- * on stderr how the file was read (and, once, that it was found to have no
- * labels). Errors name the settings used and the options that change them. */
+ * ignored with a WARNING) and checks the feature count. `note` receives
+ * the lines that say how the file was read (and that it was found to have
+ * no labels), for the command to print once the data proved good. Errors
+ * name the settings used and the options that change them. */
 int cli_read_for_model(const char *data_path, const csm_model *m, const char *model_path,
-                       csm_read_options *ro, int quiet, csm_table *t);
+                       csm_read_options *ro, csm_table *t, char *note, size_t note_len);
 /* cli_read_table, with `hint` appended to a reader error. */
 int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
                         const char *hint);

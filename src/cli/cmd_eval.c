@@ -118,6 +118,7 @@ int cmd_eval(int argc, char **argv)
     csm_status st;
     char whose[1100];
     cli_classes classes = {0, NULL, NULL};
+    char note[3072];
     memset(&tab, 0, sizeof tab);
 
     if (!(ctx = cli_context_create()))
@@ -127,7 +128,7 @@ int cmd_eval(int argc, char **argv)
     size_t C = csm_model_n_classes(model);
     if (cli_model_classes(model, model_path, &classes))
         goto done;
-    if (cli_read_for_model(data_path, model, model_path, &ro, quiet, &tab))
+    if (cli_read_for_model(data_path, model, model_path, &ro, &tab, note, sizeof note))
         goto done;
     labels = malloc(tab.n * sizeof *labels);
     pred = malloc(tab.n * sizeof *pred);
@@ -141,6 +142,8 @@ int cmd_eval(int argc, char **argv)
         goto done;
     if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, labels, C))
         goto done;
+    if (!quiet)
+        fputs(note, stderr);
     size_t n = tab.n;
     csm_table_free(&tab); /* on the device now */
     double loss = 0, acc = 0;

@@ -88,6 +88,7 @@ int cmd_predict(int argc, char **argv)
     FILE *out = NULL;
     csm_status st;
     cli_classes classes = {0, NULL, NULL};
+    char note[3072];
     memset(&tab, 0, sizeof tab);
 
     if (!(ctx = cli_context_create()))
@@ -98,8 +99,10 @@ int cmd_predict(int argc, char **argv)
     if (cli_model_classes(model, model_path, &classes))
         goto done;
     ro.no_labels = no_labels ? 1 : -1;
-    if (cli_read_for_model(data_path, model, model_path, &ro, quiet, &tab))
+    if (cli_read_for_model(data_path, model, model_path, &ro, &tab, note, sizeof note))
         goto done;
+    if (!quiet)
+        fputs(note, stderr);
     if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, NULL, 0))
         goto done;
     size_t n = tab.n;

@@ -201,7 +201,7 @@ static int parse_args(int argc, char **argv, train_cfg *c)
     memset(&given, 0, sizeof given);
     csm_train_options_init(&c->opt, sizeof c->opt);
     c->init = DEF_INIT;
-    csm_read_options_init(&c->ro);
+    cli_format_unset(&c->ro); /* --resume: the model fills what is not given */
 
     cli_args_init(&it, "train", argc, argv);
     while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
@@ -528,9 +528,13 @@ int cmd_train(int argc, char **argv)
         if (inherit_seed(&cfg, loaded))
             goto done;
         cfg.ro.n_features = csm_model_n_features(loaded);
+        if (cli_format_from_model(&cfg.ro, loaded, cfg.resume, cfg.data_path, storage,
+                                  sizeof storage))
+            goto done;
         snprintf(whose_buf, sizeof whose_buf, "the model %s does not know", cfg.resume);
         whose_resume = whose_buf;
     }
+    cli_format_defaults(&cfg.ro);
     if (cli_read_table(cfg.data_path, &cfg.ro, &tab))
         goto done;
     k = tab.k;

@@ -28,6 +28,16 @@ void cli_format_unset(csm_read_options *ro)
     ro->delimiter = UNSET_DELIMITER;
 }
 
+void cli_format_defaults(csm_read_options *ro)
+{
+    if (ro->label_column == UNSET_LABEL_COLUMN)
+        ro->label_column = 0;
+    if (ro->header == UNSET_HEADER)
+        ro->header = -1;
+    if (ro->delimiter == UNSET_DELIMITER)
+        ro->delimiter = 0;
+}
+
 /* Appends "NAME VALUE (ORIGIN)", or "NAME: ORIGIN" without a value, to
  * the description. */
 static void describe(char *buf, size_t len, const char *name, const char *value,
@@ -148,8 +158,9 @@ int cli_format_to_metadata(csm_model *m, const csm_read_options *ro, csm_format 
 }
 
 int cli_read_for_model(const char *data_path, const csm_model *m, const char *model_path,
-                       csm_read_options *ro, int quiet, csm_table *t)
+                       csm_read_options *ro, csm_table *t, char *note, size_t note_len)
 {
+    note[0] = '\0';
     char from[1024], hint[1200];
     memset(t, 0, sizeof *t);
     if (cli_format_from_model(ro, m, model_path, data_path, from, sizeof from))
@@ -175,21 +186,23 @@ int cli_read_for_model(const char *data_path, const csm_model *m, const char *mo
         return CLI_FAIL;
     }
     cli_warn_skipped(data_path, t, k);
-    if (quiet)
-        return 0;
+    size_t used = 0;
     if (t->unlabeled && ro->no_labels == -1) {
         if (t->format == CSM_FORMAT_CSV)
-            fprintf(stderr,
-                    "%s: %zu columns, the model's %zu features: read as data without "
-                    "labels (--no-labels)\n",
-                    data_path, k, k);
+            snprintf(note, note_len,
+                     "%s: %zu columns, the model's %zu features: read as data without "
+                     "labels (--no-labels)\n",
+                     data_path, k, k);
         else
-            fprintf(stderr,
-                    "%s: the first line starts with INDEX:VALUE: read as data without "
-                    "labels (--no-labels)\n",
-                    data_path);
+            snprintf(note, note_len,
+                     "%s: the first line starts with INDEX:VALUE: read as data without "
+                     "labels (--no-labels)\n",
+                     data_path);
+        used = strlen(note);
     }
-    fprintf(stderr, "%s: %zu samples, %zu features, read as %s%s%s%s\n", data_path, t->n,
-            t->k, csm_format_name(t->format), *from ? " (" : "", from, *from ? ")" : "");
+    if (used + 1 < note_len)
+        snprintf(note + used, note_len - used, "%s: %zu samples, %zu features, read as %s%s%s%s\n",
+                 data_path, t->n, t->k, csm_format_name(t->format), *from ? " (" : "", from,
+                 *from ? ")" : "");
     return 0;
 }

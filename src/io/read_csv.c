@@ -98,11 +98,6 @@ static int looks_like_header(const csm_read_options *opt, const char *line, size
         header = col != label_col && csm_parse_double(f, fn, &v) == CSM_NUM_SYNTAX;
         col++;
     }
-    /* one column, or a label-only line: the label decides */
-    if (!header && ncols == 1) {
-        double v;
-        header = csm_parse_double(copy, strlen(copy), &v) == CSM_NUM_SYNTAX;
-    }
     free(copy);
     return header;
 }
@@ -234,6 +229,10 @@ static int first_data_line(csm_stream *s, const csm_read_options *opt, csv_state
         st->k = st->ncols;
         return 0;
     }
+    if (st->ncols < 2)
+        return csm_fail_line(s, "one column (delimiter %s): a row needs a label column and at "
+                                "least one feature column",
+                             delimiter_name(st->delim));
     if (opt->label_column == -1) {
         st->label_col = st->ncols - 1;
     } else if (opt->label_column < 0 || (size_t)opt->label_column >= st->ncols) {
@@ -332,7 +331,7 @@ done:
     out->delimiter = st.delim;
     out->header = had_header;
     /* hand back the slack of the geometric growth */
-    double *x = realloc(st.x, st.n * st.k * sizeof(double));
+    double *x = st.n * st.k > 0 ? realloc(st.x, st.n * st.k * sizeof(double)) : NULL;
     int64_t *y = realloc(st.y, st.n * sizeof(int64_t));
     out->n = st.n;
     out->k = st.k;
