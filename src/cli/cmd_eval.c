@@ -142,8 +142,6 @@ int cmd_eval(int argc, char **argv)
         goto done;
     if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, labels, C))
         goto done;
-    if (!quiet)
-        fputs(note, stderr);
     size_t n = tab.n;
     csm_table_free(&tab); /* on the device now */
     double loss = 0, acc = 0;
@@ -172,6 +170,8 @@ int cmd_eval(int argc, char **argv)
         cli_error("write error on standard output");
         goto done;
     }
+    if (!quiet)
+        fputs(note, stderr);
     status = CLI_OK;
 done:
     free(labels);

@@ -101,8 +101,7 @@ int cmd_predict(int argc, char **argv)
     ro.no_labels = no_labels ? 1 : -1;
     if (cli_read_for_model(data_path, model, model_path, &ro, &tab, note, sizeof note))
         goto done;
-    if (!quiet)
-        fputs(note, stderr);
+
     if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, NULL, 0))
         goto done;
     size_t n = tab.n;
@@ -168,6 +167,9 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     out = NULL;
+    /* after the output: an error is then the first line on stderr */
+    if (!quiet)
+        fputs(note, stderr);
     status = CLI_OK;
 done:
     if (out && out != stdout)
