@@ -93,11 +93,6 @@ int cli_format_option(const char *cmd, const char *name, const char *value, csm_
 /* Reads a data file; on failure prints "ERROR: <reader message>" and returns
  * CLI_FAIL. */
 int cli_read_table(const char *path, const csm_read_options *ro, csm_table *t);
-/* Maps the table's raw labels to the classes (sorted); prints "ERROR: FILE:
- * sample N has label L, which <whose> (classes: ...)" and
- * returns CLI_FAIL if one is not a class. `out` has t->n entries. */
-int cli_map_labels(const char *path, const csm_table *t, const int64_t *classes, size_t n_classes,
-                   const char *whose, int32_t *out);
 /* Checks that the table has `k` features (those of `model_path`). */
 int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path);
 /* "-1, 1" style list, at most 20 values, into buf. */
@@ -206,9 +201,9 @@ typedef struct cli_classes {
     char **names;    /* (C) class names in class order; NULL for integers */
 } cli_classes;
 
-/* The training data's classes: its sorted distinct labels or names. Fewer
- * than 2 is an error. */
-int cli_table_classes(const char *path, const csm_table *t, cli_classes *out);
+/* The data's classes: its sorted distinct labels or names. Fewer than 2 is
+ * an error ("... `who` needs at least 2 classes"). */
+int cli_table_classes(const char *path, const csm_table *t, const char *who, cli_classes *out);
 /* A model's classes (label_names when present). Prints the error. */
 int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *out);
 /* Sets the model's labels (and label_names / label_type, or removes them). */

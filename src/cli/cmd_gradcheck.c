@@ -117,7 +117,7 @@ int cmd_gradcheck(int argc, char **argv)
     csm_model *model = NULL, *loaded = NULL;
     csm_dataset *data = NULL;
     csm_table tab;
-    int64_t *classes = NULL;
+    cli_classes classes = {0, NULL, NULL};
     int32_t *labels = NULL;
     double *x = NULL, *w = NULL, *b = NULL, *dw = NULL, *db = NULL;
     size_t *sel = NULL;
@@ -150,9 +150,11 @@ int cmd_gradcheck(int argc, char **argv)
             if (cli_check_features(data_path, &tab, csm_model_n_features(loaded), model_path))
                 goto done;
             cli_warn_skipped(data_path, &tab, k);
-            C = csm_model_n_classes(loaded);
+            if (cli_model_classes(loaded, model_path, &classes))
+                goto done;
+            C = classes.C;
             snprintf(whose, sizeof whose, "the model %s does not know", model_path);
-            if (cli_map_labels(data_path, &tab, csm_model_labels(loaded), C, whose, labels))
+            if (cli_map_table(data_path, &tab, &classes, whose, labels))
                 goto done;
             if (csm_model_precision(loaded) != prec) {
                 if (cli_convert_model(loaded, prec, &model))
@@ -162,18 +164,16 @@ int cmd_gradcheck(int argc, char **argv)
                 loaded = NULL;
             }
         } else {
-            if (csm_distinct_labels(tab.labels, n, &classes, &C) != 0)
-                goto nomem;
-            if (C < 2) {
-                cli_error("%s: every sample has label %lld: the model needs at least 2 classes",
-                          data_path, (long long)tab.labels[0]);
+            if (cli_table_classes(data_path, &tab, "the model", &classes))
                 goto done;
-            }
-            if (cli_map_labels(data_path, &tab, classes, C, "the data does not have", labels))
+            C = classes.C;
+            if (cli_map_table(data_path, &tab, &classes, "the data does not have", labels))
                 goto done;
-            if ((st = csm_model_create(ctx, &model, prec, C, k)) != CSM_OK ||
-                (st = csm_model_set_labels(model, classes)) != CSM_OK ||
-                (st = csm_model_init(model, CSM_INIT_NORMAL, seed)) != CSM_OK)
+            if ((st = csm_model_create(ctx, &model, prec, C, k)) != CSM_OK)
+                goto liberr;
+            if (cli_classes_to_model(model, &classes))
+                goto done;
+            if ((st = csm_model_init(model, CSM_INIT_NORMAL, seed)) != CSM_OK)
                 goto liberr;
         }
         if (cli_make_dataset(ctx, &data, prec, &tab, labels, C))
@@ -303,7 +303,7 @@ nomem:
     cli_error("out of memory");
     status = CLI_FAIL;
 done:
-    free(classes);
+    cli_classes_free(&classes);
     free(labels);
     free(x);
     free(w);

@@ -554,7 +554,7 @@ int cmd_train(int argc, char **argv)
         if (cli_map_table(cfg.data_path, &tab, &classes, whose_resume, labels))
             goto done;
     } else {
-        if (cli_table_classes(cfg.data_path, &tab, &classes))
+        if (cli_table_classes(cfg.data_path, &tab, "training", &classes))
             goto done;
         C = classes.C;
         if (cli_map_table(cfg.data_path, &tab, &classes, "the training data does not have",

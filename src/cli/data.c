@@ -60,20 +60,6 @@ void cli_format_labels(char *buf, size_t len, const int64_t *classes, size_t n)
     }
 }
 
-int cli_map_labels(const char *path, const csm_table *t, const int64_t *classes, size_t n_classes,
-                   const char *whose, int32_t *out)
-{
-    size_t bad = csm_map_labels(t->labels, t->n, classes, n_classes, out);
-    if (bad < t->n) {
-        char list[512];
-        cli_format_labels(list, sizeof list, classes, n_classes);
-        cli_error("%s: sample %zu has label %lld, which %s (classes: %s)", path,
-                  bad + 1, (long long)t->labels[bad], whose, list);
-        return CLI_FAIL;
-    }
-    return 0;
-}
-
 int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path)
 {
     if (t->k != k) {

@@ -58,7 +58,7 @@ static int nomem(void)
     return CLI_FAIL;
 }
 
-int cli_table_classes(const char *path, const csm_table *t, cli_classes *out)
+int cli_table_classes(const char *path, const csm_table *t, const char *who, cli_classes *out)
 {
     memset(out, 0, sizeof *out);
     if (t->label_names) {
@@ -76,8 +76,8 @@ int cli_table_classes(const char *path, const csm_table *t, cli_classes *out)
     }
     if (out->C < 2) {
         char b[32];
-        cli_error("%s: every sample has label %s: training needs at least 2 classes", path,
-                  out->C ? cli_class_name(out, 0, b, sizeof b) : "?");
+        cli_error("%s: every sample has label %s: %s needs at least 2 classes", path,
+                  out->C ? cli_class_name(out, 0, b, sizeof b) : "?", who);
         cli_classes_free(out);
         return CLI_FAIL;
     }

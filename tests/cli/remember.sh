@@ -161,8 +161,14 @@ awk '{ print ($1 == 1 ? "virginica" : $1 == 2 ? "setosa" : "versicolor") }' "$T/
 check "predictions map back to the integer model's" cmp -s "$T/out" "$T/iris.want"
 runs "resume a named model on its data" train -q --resume "$T/iris.st" "$T/iris.csv" "$T/iris2.st"
 check "the resumed model keeps the names" test "$(meta label_type "$T/iris2.st")" = str
-# label sets that do not match
 { cat "$T/iris.csv"; echo "0.1;0.2;0;daisy"; } >"$T/daisy.csv"
+runs "gradcheck on string labels" gradcheck --label-column last "$T/iris.csv"
+# a model short of the optimum: at it the gradient is at the finite differences' floor
+runs "a named model after 2 iterations" train -q --max-iter 2 --tol 0 --label-column last "$T/iris.csv" "$T/iris-2.st"
+runs "gradcheck on string labels with the named model" gradcheck --label-column last "$T/iris.csv" "$T/iris-2.st"
+fails "gradcheck: a name the model does not know" 1 "sample 61 has label daisy, which the model .*iris.st does not know" \
+    gradcheck --label-column last "$T/daisy.csv" "$T/iris.st"
+# label sets that do not match
 fails "eval: a name the model does not know" 1 \
     "daisy.csv: sample 61 has label daisy, which the model .*iris.st does not know \(classes: setosa, versicolor, virginica\)" \
     eval "$T/daisy.csv" "$T/iris.st"
