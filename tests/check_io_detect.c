@@ -371,6 +371,32 @@ START_TEST(libsvm_no_labels)
 }
 END_TEST
 
+START_TEST(idx_no_labels)
+{
+    /* 2 images of 1 x 2 pixels, and no labels file beside them */
+    static const char img[] = {0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 51, (char)255, 0};
+    const char *path = put("t-images-idx3-ubyte", img, sizeof img);
+    csm_read_options o;
+    csm_read_options_init(&o);
+    csm_table t;
+    char err[1024] = "";
+    ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "no labels file") != NULL, "%s", err);
+    o.no_labels = -1;
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.unlabeled, 1);
+    ck_assert_uint_eq(t.n, 2);
+    ck_assert_uint_eq(t.k, 2);
+    ck_assert(csm_table_value(&t, 0, 1) == 51 / 255.0);
+    ck_assert(csm_table_value(&t, 1, 0) == 1.0);
+    csm_table_free(&t);
+    /* a labels file given as the images stays an error */
+    path = put("t-labels-idx1-ubyte", img, sizeof img);
+    ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "looks like a labels file") != NULL, "%s", err);
+}
+END_TEST
+
 static Suite *detect_suite(void)
 {
     Suite *s = suite_create("io_detect");
@@ -386,6 +412,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, csv_delimiter_option);
     tcase_add_test(tc, csv_no_labels);
     tcase_add_test(tc, libsvm_no_labels);
+    tcase_add_test(tc, idx_no_labels);
     suite_add_tcase(s, tc);
     return s;
 }

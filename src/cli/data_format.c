@@ -193,10 +193,14 @@ int cli_read_for_model(const char *data_path, const csm_model *m, const char *mo
                      "%s: %zu columns, the model's %zu features: read as data without "
                      "labels (--no-labels)\n",
                      data_path, k, k);
-        else
+        else if (t->format == CSM_FORMAT_LIBSVM)
             snprintf(note, note_len,
                      "%s: the first line starts with INDEX:VALUE: read as data without "
                      "labels (--no-labels)\n",
+                     data_path);
+        else
+            snprintf(note, note_len,
+                     "%s: no labels file: read as data without labels (--no-labels)\n",
                      data_path);
         used = strlen(note);
     }

@@ -392,23 +392,28 @@ int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out, 
     /* the images first: a problem in the file the user named is the one
      * to report, whatever the state of its labels */
     int rc = read_images(path, &t, err, err_len);
-    if (rc == 0 && opt->no_labels == 1) {
+    int unlabeled = opt->no_labels == 1;
+    if (rc == 0 && !unlabeled && !labels_path) {
+        rc = derive_labels_path(path, &derived, err, err_len);
+        /* predict's detection: images without a labels file next to them
+         * (but not a labels file given as the images) */
+        const char *base = strrchr(path, '/');
+        if (rc < 0 && opt->no_labels == -1 && !strstr(base ? base + 1 : path, "labels-idx1")) {
+            rc = 0;
+            unlabeled = 1;
+            if (err && err_len)
+                err[0] = '\0';
+        }
+        labels_path = derived;
+    }
+    if (rc == 0 && unlabeled) {
         t.unlabeled = 1;
         t.labels = calloc(t.n > 0 ? t.n : 1, sizeof *t.labels);
         if (!t.labels)
             rc = csm_fail_file(err, err_len, path, "out of memory");
-        if (rc < 0)
-            csm_table_free(&t);
-        else
-            *out = t;
-        return rc;
-    }
-    if (rc == 0 && !labels_path) {
-        rc = derive_labels_path(path, &derived, err, err_len);
-        labels_path = derived;
-    }
-    if (rc == 0)
+    } else if (rc == 0) {
         rc = read_labels(labels_path, t.n, &t.labels, err, err_len);
+    }
     free(derived);
     if (rc < 0) {
         csm_table_free(&t);

@@ -128,6 +128,16 @@ run predict "$T/nolab.svm" "$T/svm.st"
 check "libsvm without labels: detected" grep -q "nolab.svm: the first line starts with INDEX:VALUE: read as data without labels" "$T/err"
 check "libsvm without labels: the same predictions" cmp -s "$T/out" "$T/svm.pred"
 fails "eval needs labels" 1 "nolab.csv" eval "$T/nolab.csv" "$T/last.st"
+runs "train IDX" train -q "$DATA/tiny-images-idx3-ubyte.gz" "$T/idx.st"
+check "metadata data_format idx" test "$(meta data_format "$T/idx.st")" = idx
+run predict "$DATA/tiny-images-idx3-ubyte.gz" "$T/idx.st"
+cp "$T/out" "$T/idx.pred"
+cp "$DATA/tiny-images-idx3-ubyte.gz" "$T/alone-images-idx3-ubyte.gz"
+run predict "$T/alone-images-idx3-ubyte.gz" "$T/idx.st"
+check "IDX images without a labels file: detected" grep -q "alone-images-idx3-ubyte.gz: no labels file: read as data without labels" "$T/err"
+check "IDX without labels: the same predictions" cmp -s "$T/out" "$T/idx.pred"
+fails "eval on IDX images without labels: no labels file" 1 "no labels file" \
+    eval "$T/alone-images-idx3-ubyte.gz" "$T/idx.st"
 
 # ---- string labels: 1, 2, 3 -> alpha, beta, gamma (the same order)
 { echo "a;b;c;species"; awk -F';' 'BEGIN { n[1] = "alpha"; n[2] = "beta"; n[3] = "gamma" }
