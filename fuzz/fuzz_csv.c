@@ -1,6 +1,7 @@
 /* libFuzzer harness: the CSV reader (src/io/read_csv.c) and what the
  * command does with its tables. The first byte picks the options (label
- * column, header rule, storage); the rest is the file, plain or gzipped. */
+ * column, header rule, storage, delimiter or labels); the rest is the file,
+ * plain or gzipped. */
 #include "fuzz_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -13,6 +14,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt.label_column = (int)(data[0] & 3) - 1; /* -1 (last), 0, 1, 2 */
     opt.header = (int)((data[0] >> 2) % 3) - 1; /* detect, no, yes */
     opt.storage = (csm_storage)((data[0] >> 4) % 3);
+    switch (data[0] >> 6) { /* --delimiter ';', predict's label detection, --no-labels */
+    case 1:
+        opt.delimiter = ';';
+        break;
+    case 2:
+        opt.no_labels = -1;
+        opt.n_features = 2;
+        break;
+    case 3:
+        opt.no_labels = 1;
+        break;
+    }
     fuzz_read(fuzz_file(0, data + 1, size - 1), &opt);
     return 0;
 }

@@ -58,6 +58,17 @@ static inline void fuzz_check_invariants(const csm_table *t)
 {
     FUZZ_CHECK(t->n >= 1 && t->k >= 1);
     FUZZ_CHECK(t->labels != NULL);
+    /* string labels: distinct names in byte order, labels index them */
+    if (t->label_names) {
+        FUZZ_CHECK(t->n_label_names >= 1 && !t->unlabeled);
+        for (size_t c = 1; c < t->n_label_names; c++)
+            FUZZ_CHECK(strcmp(t->label_names[c - 1], t->label_names[c]) < 0);
+        for (size_t i = 0; i < t->n; i++)
+            FUZZ_CHECK(t->labels[i] >= 0 && (size_t)t->labels[i] < t->n_label_names);
+    }
+    if (t->unlabeled)
+        for (size_t i = 0; i < t->n; i++)
+            FUZZ_CHECK(t->labels[i] == 0);
     if (t->sparse) {
         FUZZ_CHECK(t->features == NULL && t->dtype == CSM_DTYPE_F64);
         FUZZ_CHECK(t->row_ptr && t->row_ptr[0] == 0 && (uint64_t)t->row_ptr[t->n] == t->nnz);
