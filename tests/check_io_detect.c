@@ -334,8 +334,16 @@ START_TEST(csv_no_labels)
     ck_assert_int_eq(t.unlabeled, 1);
     ck_assert_uint_eq(t.k, 3);
     csm_table_free(&t);
-    /* one feature, no delimiter at all */
+    /* one feature, no delimiter at all: forced, or detected for a 1-feature model */
     path = PUT("one.csv", "0.5\n2\n");
+    o.no_labels = -1;
+    o.n_features = 1;
+    ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.unlabeled, 1);
+    ck_assert_uint_eq(t.k, 1);
+    csm_table_free(&t);
+    o.no_labels = 1;
+    o.n_features = 0;
     ck_assert_msg(csm_read_table(path, &o, &t, err, sizeof err) == 0, "%s", err);
     ck_assert_uint_eq(t.k, 1);
     ck_assert(csm_table_value(&t, 1, 0) == 2.0);

@@ -204,7 +204,8 @@ static int first_data_line(csm_stream *s, const csm_read_options *opt, csv_state
                            const char *line, size_t len, const char *header, size_t header_len)
 {
     st->delim = opt->delimiter > 0 ? (char)opt->delimiter : detect_delimiter(line, len);
-    if (!st->delim && opt->no_labels != 1)
+    int one_feature = opt->no_labels == 1 || (opt->no_labels == -1 && opt->n_features == 1);
+    if (!st->delim && !one_feature)
         return csm_fail_line(s, "no delimiter (',', ';' or tab) found: a row needs a label "
                                 "column and at least one feature column");
     if (!st->delim)
