@@ -173,6 +173,9 @@ runs "resume a named model on its data" train -q --resume "$T/iris.st" "$T/iris.
 check "the resumed model keeps the names" test "$(meta label_type "$T/iris2.st")" = str
 { cat "$T/iris.csv"; echo "0.1;0.2;0;daisy"; } >"$T/daisy.csv"
 runs "gradcheck on string labels" gradcheck --label-column last "$T/iris.csv"
+runs "--class-weight balanced with names" train -q --class-weight balanced --label-column last "$T/iris.csv" "$T/cw.st"
+fails "--class-weight LABEL:W with names: a usage error" 2 "--class-weight: LABEL:WEIGHT takes integer labels.*use balanced" \
+    train -q --class-weight 1:2 --label-column last "$T/iris.csv" "$T/cw.st"
 # a model short of the optimum: at it the gradient is at the finite differences' floor
 runs "a named model after 2 iterations" train -q --max-iter 2 --tol 0 --label-column last "$T/iris.csv" "$T/iris-2.st"
 runs "gradcheck on string labels with the named model" gradcheck --label-column last "$T/iris.csv" "$T/iris-2.st"
