@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plot.h"
 
 static void help(void)
 {
@@ -16,6 +17,10 @@ static void help(void)
            "model's classes.\n"
            "\n"
            "Options:\n"
+           "  --plot FILE.svg        also draw the confusion matrix as a heatmap in an\n"
+           "                         SVG picture, with the class names and the counts\n"
+           "                         (at most %d classes; data-* attributes hold the\n"
+           "                         numbers)\n"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
@@ -23,11 +28,12 @@ static void help(void)
            "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
-           cli_format_help);
+           PLOT_MAX_CLASSES, cli_format_help);
 }
 
-enum { O_HELP };
-static const cli_option options[] = {{"help", 'h', 0}, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+enum { O_HELP, O_PLOT };
+static const cli_option options[] = {{"help", 'h', 0}, {"plot", 0, 1}, CLI_FORMAT_OPTIONS,
+                                     {NULL, 0, 0}};
 
 static int digits(unsigned long long v)
 {
@@ -37,10 +43,21 @@ static int digits(unsigned long long v)
     return d;
 }
 
+/* --plot: the matrix drawn, titled with the files and the scores. */
+static int write_plot(const char *path, const csm_model *model, const unsigned long long *conf,
+                      size_t C, const char *data_path, const char *model_path, double loss,
+                      double acc, size_t n)
+{
+    char title[2400], sub[200];
+    snprintf(title, sizeof title, "clsoftmax eval %s %s", data_path, model_path);
+    snprintf(sub, sizeof sub, "%zu samples, accuracy %.4f, loss %.4f", n, acc, loss);
+    return plot_confusion_write(path, model, conf, C, title, sub);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     cli_args it;
-    const char *v, *pos[2] = {NULL, NULL};
+    const char *v, *pos[2] = {NULL, NULL}, *plot = NULL;
     int id, npos = 0;
     csm_read_options ro;
     csm_read_options_init(&ro);
@@ -55,6 +72,8 @@ int cmd_eval(int argc, char **argv)
         } else if (id == O_HELP) {
             help();
             return CLI_OK;
+        } else if (id == O_PLOT) {
+            plot = v;
         } else if (cli_format_option("eval", options[id].name, v, &ro)) {
             return CLI_USAGE;
         }
@@ -75,6 +94,8 @@ int cmd_eval(int argc, char **argv)
     char whose[1100];
     memset(&tab, 0, sizeof tab);
 
+    if (plot && cli_check_writable(plot))
+        goto done;
     if (!(ctx = cli_context_create()))
         goto done;
     if (cli_load_model(ctx, model_path, &model))
@@ -151,6 +172,8 @@ int cmd_eval(int argc, char **argv)
         cli_error("write error on standard output");
         goto done;
     }
+    if (plot && write_plot(plot, model, conf, C, data_path, model_path, loss, acc, n))
+        goto done;
     status = CLI_OK;
 done:
     free(labels);
