@@ -102,6 +102,8 @@ START_TEST(test_truncate)
     ck_assert_int_eq(svg_truncate(out, sizeof out, "abcdef", 5), 1);
     ck_assert_str_eq(out, "abcd\xE2\x80\xA6");
     ck_assert_uint_eq(svg_text_length(out), 5);
+    ck_assert_int_eq(svg_truncate(out, sizeof out, "abcd  efgh", 7), 1);
+    ck_assert_str_eq(out, "abcd\xE2\x80\xA6"); /* no space before the ellipsis */
     /* characters, not bytes: never half of a UTF-8 sequence */
     ck_assert_int_eq(svg_truncate(out, sizeof out, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 3), 1);
     ck_assert_str_eq(out, "\xC3\xA9\xC3\xA9\xE2\x80\xA6");

@@ -252,6 +252,8 @@ int svg_truncate(char *out, size_t len, const char *text, size_t max_chars)
             break;
         pos += k;
     }
+    while (pos > 0 && text[pos - 1] == ' ')
+        pos--; /* "name…", not "name …" */
     memcpy(out, text, pos);
     if (max_chars > 0 && len > el) {
         memcpy(out + pos, ellipsis, el);

@@ -61,8 +61,8 @@ size_t svg_text_length(const char *text);
 /* Width of the text at font size `size`, estimated. */
 double svg_text_width(const char *text, double size);
 /* Copies text into out (len bytes) keeping at most max_chars code points:
- * longer text keeps max_chars - 1 and ends with an ellipsis (U+2026). Never
- * cuts a UTF-8 sequence. Returns 1 when it shortened the text, else 0. */
+ * longer text keeps max_chars - 1 (less the spaces they end with) and ends
+ * with an ellipsis (U+2026). Never cuts a UTF-8 sequence. Returns 1 when it shortened the text, else 0. */
 int svg_truncate(char *out, size_t len, const char *text, size_t max_chars);
 
 /* ---- axis ticks */

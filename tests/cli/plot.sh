@@ -125,6 +125,29 @@ grep -o 'data-count="[0-9]*"' "$T/conf.svg" | sed 's/[^0-9]//g' > "$T/cells"
 matrix_counts > "$T/want"
 check "eval: the new picture has the new counts" cmp -s "$T/cells" "$T/want"
 
+# ---- string labels: the model's label_names metadata (a JSON array) names
+# the classes. The model is the L-BFGS one with that key added to its
+# header (8-byte little-endian length, the JSON, the tensors unchanged).
+hdr=$(st_header "$T/lbfgs.st" | sed 's/ *$//')
+names='"label_names":"[\\"setosa\\",\\"versi \& color\\",\\"<virginica> with a very long name\\"]",'
+hdr=$(printf '%s' "$hdr" | sed "s/\"__metadata__\":{/\"__metadata__\":{$names/")
+len=$(printf '%s' "$hdr" | wc -c)
+while [ $((len % 8)) -ne 0 ]; do hdr="$hdr "; len=$((len + 1)); done
+{
+    printf "\\$(printf %03o $((len & 255)))\\$(printf %03o $((len >> 8 & 255)))\\000\\000\\000\\000\\000\\000"
+    printf '%s' "$hdr"
+    tensors "$T/lbfgs.st"
+} > "$T/names.st"
+check "string labels: the model carries label_names" has_meta label_names "$T/names.st"
+runs "eval --plot with label_names" eval --plot "$T/names.svg" --label-column last "$DATA/three.csv" "$T/names.st"
+well_formed "string labels: well-formed XML" "$T/names.svg"
+check "string labels: setosa on both axes" test "$(grep -c 'class="label-[a-z]*">setosa</text>' "$T/names.svg")" -eq 2
+check "string labels: escaped" test "$(grep -c 'class="label-[a-z]*">versi &amp; color</text>' "$T/names.svg")" -eq 2
+check "string labels: a long name ends in an ellipsis" \
+    test "$(grep -c 'class="label-[a-z]*">&lt;virginica&gt; with a…</text>' "$T/names.svg")" -eq 2
+check "string labels: ... with the whole name as its tooltip" \
+    test "$(grep -c '<title>&lt;virginica&gt; with a very long name</title>' "$T/names.svg")" -eq 2
+
 # ---- where it cannot write: an error before any work, or at the write
 fails "train --plot into a missing directory" 1 "cannot write there: no directory" \
     train --plot "$T/nodir/x.svg" --label-column last "$DATA/three.csv" "$T/nodir.st"
