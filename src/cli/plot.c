@@ -216,7 +216,7 @@ void plot_lines(svg_doc *d, const plot_panel *p, const plot_series *s, size_t ns
         if (!isnan(p->y_ceil))
             ymax = p->y_ceil;
     }
-    if (!isnan(p->mark_x) && isfinite(p->mark_x)) {
+    if (isfinite(p->mark_x)) {
         xmin = fmin(xmin, p->mark_x);
         xmax = fmax(xmax, p->mark_x);
     }
@@ -226,7 +226,7 @@ void plot_lines(svg_doc *d, const plot_panel *p, const plot_series *s, size_t ns
 
     svg_raw(d, "<g class=\"panel\">\n");
     draw_axes(d, p, &a);
-    if (!isnan(p->mark_x) && isfinite(p->mark_x)) {
+    if (isfinite(p->mark_x)) {
         double x = map_x(&a, p->mark_x);
         svg_line(d, x, a.top, x, a.top + a.h, "mark");
         if (p->mark_label)

@@ -72,10 +72,9 @@ int plot_history_write(const plot_history *h, const char *title, const char *sub
         {"val_loss", "validation", "val", h->x, h->val_loss, nv}};
     plot_series acc[2] = {{"accuracy", "training", "train", h->x, h->accuracy, h->n},
                           {"val_accuracy", "validation", "val", h->x, h->val_accuracy, nv}};
-    char x_title[64], mark[64];
-    snprintf(x_title, sizeof x_title, "%s", unit);
+    char mark[64];
     snprintf(mark, sizeof mark, "kept: %s %d", unit, best_epoch);
-    plot_panel p = {.x = 0, .y = HEAD, .w = WIDTH, .h = PANEL_H, .x_title = x_title,
+    plot_panel p = {.x = 0, .y = HEAD, .w = WIDTH, .h = PANEL_H, .x_title = unit,
                     .y_title = "loss", .x_integer = 1, .y_floor = 0, .y_ceil = NAN,
                     .legend_bottom = 0, .mark_x = best_epoch > 0 ? best_epoch : NAN,
                     .mark_label = mark};
