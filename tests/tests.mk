@@ -111,3 +111,11 @@ EXTRA_DIST += \
 	tests/data/sklearn/wine.csv \
 	tests/data/sklearn/breast_cancer.csv \
 	tests/data/sklearn/digits.csv
+
+# The command's SVG writer and charts (train --plot, eval --plot), no device.
+check_PROGRAMS += tests/check_svg
+TESTS += tests/check_svg
+tests_check_svg_SOURCES = tests/check_svg.c src/cli/svg.c src/cli/plot.c
+tests_check_svg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/cli -I$(top_srcdir)/src/io
+tests_check_svg_CFLAGS = $(TEST_CFLAGS)
+tests_check_svg_LDADD = $(TEST_LIBS)

@@ -19,7 +19,14 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
 	src/cli/cmd_gradcheck.c \
-	src/cli/cmd_calibrate.c
+	src/cli/cmd_calibrate.c \
+	src/cli/svg.h \
+	src/cli/svg.c \
+	src/cli/plot.h \
+	src/cli/plot.c \
+	src/cli/plot_history.c \
+	src/cli/plot_confusion.c \
+	src/cli/replace_file.c
 src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
 src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
@@ -41,7 +48,8 @@ CLI_TESTS = \
 	tests/cli/sparse.sh \
 	tests/cli/calibrate.sh \
 	tests/cli/determinism.sh \
-	tests/cli/remember.sh
+	tests/cli/remember.sh \
+	tests/cli/plot.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

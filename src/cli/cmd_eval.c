@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plot.h"
 
 /* A larger matrix is a wall of numbers wider than a terminal. */
 #define CONFUSION_MAX_CLASSES 30
@@ -22,6 +23,10 @@ static void help(void)
            "Options:\n"
            "  --confusion            print the confusion matrix whatever the class count\n"
            "  -q, --quiet            print nothing on stderr but errors and warnings\n"
+           "  --plot FILE.svg        also draw the confusion matrix as a heatmap in an\n"
+           "                         SVG picture, with the class names and the counts\n"
+           "                         (at most %d classes; data-* attributes hold the\n"
+           "                         numbers)\n"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
@@ -33,12 +38,12 @@ static void help(void)
            "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
-           CONFUSION_MAX_CLASSES, cli_format_help);
+           CONFUSION_MAX_CLASSES, PLOT_MAX_CLASSES, cli_format_help);
 }
 
-enum { O_CONFUSION, O_QUIET, O_HELP };
-static const cli_option options[] = {
-    {"confusion", 0, 0}, {"quiet", 'q', 0}, {"help", 'h', 0}, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+enum { O_CONFUSION, O_QUIET, O_HELP, O_PLOT };
+static const cli_option options[] = {{"confusion", 0, 0}, {"quiet", 'q', 0}, {"help", 'h', 0},
+                                     {"plot", 0, 1},      CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
 
 static int digits(unsigned long long v)
 {
@@ -77,10 +82,21 @@ static void print_confusion(const unsigned long long *conf, const cli_classes *c
     }
 }
 
+/* --plot: the matrix drawn, titled with the files and the scores. */
+static int write_plot(const char *path, const cli_classes *cls, const unsigned long long *conf,
+                      const char *data_path, const char *model_path, double loss, double acc,
+                      size_t n)
+{
+    char title[2400], sub[200];
+    snprintf(title, sizeof title, "clsoftmax eval %s %s", data_path, model_path);
+    snprintf(sub, sizeof sub, "%zu samples, accuracy %.4f, loss %.4f", n, acc, loss);
+    return plot_confusion_write(path, cls, conf, title, sub);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     cli_args it;
-    const char *v, *pos[2] = {NULL, NULL};
+    const char *v, *pos[2] = {NULL, NULL}, *plot = NULL;
     int id, npos = 0, confusion = 0, quiet = 0;
     csm_read_options ro;
     cli_format_unset(&ro);
@@ -99,6 +115,8 @@ int cmd_eval(int argc, char **argv)
         } else if (id == O_HELP) {
             help();
             return CLI_OK;
+        } else if (id == O_PLOT) {
+            plot = v;
         } else if (cli_format_option("eval", options[id].name, v, &ro)) {
             return CLI_USAGE;
         }
@@ -121,6 +139,8 @@ int cmd_eval(int argc, char **argv)
     char note[3072];
     memset(&tab, 0, sizeof tab);
 
+    if (plot && cli_check_writable(plot))
+        goto done;
     if (!(ctx = cli_context_create()))
         goto done;
     if (cli_load_model(ctx, model_path, &model))
@@ -170,6 +190,8 @@ int cmd_eval(int argc, char **argv)
         cli_error("write error on standard output");
         goto done;
     }
+    if (plot && write_plot(plot, &classes, conf, data_path, model_path, loss, acc, n))
+        goto done;
     if (!quiet)
         fputs(note, stderr);
     status = CLI_OK;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plot.h"
 #include "train.h"
 
 /* Not a csm_train option: csm_model_init() takes it. */
@@ -85,6 +86,9 @@ static void help(void)
            "  --history FILE         write a CSV row per epoch (lbfgs: iteration):\n"
            "                         epoch,loss,accuracy,val_loss,val_accuracy,seconds,\n"
            "                         grad_max_abs\n"
+           "  --plot FILE.svg        draw the loss and accuracy per epoch (lbfgs:\n"
+           "                         iteration), training and validation, in an SVG\n"
+           "                         picture; its data-* attributes hold the numbers\n"
            "  --resume MODEL         continue a saved model: its weights, and the solver\n"
            "                         state it carries when --solver is the same (Adam\n"
            "                         moments, momentum, the epoch count; lbfgs restarts\n"
@@ -136,6 +140,7 @@ enum {
     O_EARLY_STOPPING,
     O_HISTORY,
     O_RESUME,
+    O_PLOT,
     O_QUIET,
     O_VERBOSE,
     O_HELP,
@@ -150,8 +155,9 @@ static const cli_option options[] = {
     {"momentum", 0, 1},     {"init", 0, 1},          {"seed", 0, 1},
     {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
     {"validation", 0, 1},   {"validation-split", 0, 1}, {"early-stopping", 0, 1},
-    {"history", 0, 1},      {"resume", 0, 1},        {"quiet", 'q', 0},
-    {"verbose", 'v', 0},    {"help", 'h', 0},        CLI_FORMAT_OPTIONS,
+    {"history", 0, 1},      {"resume", 0, 1},        {"plot", 0, 1},
+    {"quiet", 'q', 0},      {"verbose", 'v', 0},     {"help", 'h', 0},
+    CLI_FORMAT_OPTIONS,
     {NULL, 0, 0}};
 
 /* Options given on the command line, by option id, for the checks that
@@ -291,6 +297,9 @@ static int parse_args(int argc, char **argv, train_cfg *c)
         case O_HISTORY:
             c->history = v;
             break;
+        case O_PLOT:
+            c->plot = v;
+            break;
         case O_RESUME:
             c->resume = v;
             c->opt.resume = 1;
@@ -330,6 +339,7 @@ static int parse_args(int argc, char **argv, train_cfg *c)
 typedef struct train_state {
     cli_progress progress;
     cli_history history;
+    plot_history plot;
     csm_dataset *val;
     long patience;
     int bad_epochs;
@@ -356,7 +366,8 @@ static int on_epoch(csm_model *model, const csm_epoch_info *info, void *user)
     }
     s->last_epoch = info->epoch;
     cli_progress_epoch(&s->progress, info, has_val, vl, va);
-    if (cli_history_row(&s->history, info, has_val, vl, va) != 0) {
+    if (cli_history_row(&s->history, info, has_val, vl, va) != 0 ||
+        plot_history_add(&s->plot, info, has_val, vl, va) != 0) {
         s->write_failed = 1;
         return 1;
     }
@@ -483,6 +494,24 @@ static int alloc_params(double **w, double **b, size_t C, size_t k)
     *w = malloc(C * k * sizeof **w);
     *b = malloc(C * sizeof **b);
     return *w && *b ? 0 : -1;
+}
+
+/* --plot: the history drawn, titled with the data and the run's end. */
+static int write_plot(const train_cfg *c, train_state *s, const train_outcome *o)
+{
+    char title[1200], sub[1400];
+    if (!c->plot)
+        return 0;
+    const char *unit = train_unit(c->opt.solver);
+    snprintf(title, sizeof title, "clsoftmax train %s", c->data_path);
+    snprintf(sub, sizeof sub, "%s, %d %s%s, %s; validation: %s", csm_solver_name(c->opt.solver),
+             o->res.n_iter, unit, o->res.n_iter == 1 ? "" : "s",
+             o->res.converged ? "converged" : csm_stop_string(o->res.stop),
+             c->validation ? c->validation : c->split > 0 ? "split of the data" : "none");
+    if (plot_history_write(&s->plot, title, sub, unit, s->best_epoch))
+        return CLI_FAIL;
+    cli_progress_note(&s->progress, "wrote %s (%zu %ss drawn)", c->plot, s->plot.n, unit);
+    return 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -664,6 +693,8 @@ int cmd_train(int argc, char **argv)
     }
     if (cfg.history && cli_history_open(&state.history, cfg.history))
         goto done;
+    if (cfg.plot && plot_history_open(&state.plot, cfg.plot))
+        goto done;
 
     {
         char list[512];
@@ -723,6 +754,8 @@ int cmd_train(int argc, char **argv)
     train_report(&state.progress, &cfg, &outcome);
     cli_progress_note(&state.progress, "wrote %s (%zu classes, %zu features, %s)",
                       cfg.model_path, C, k, cfg.use_double ? "float64" : "float32");
+    if (write_plot(&cfg, &state, &outcome))
+        goto done;
     status = CLI_OK;
     goto done;
 
@@ -738,6 +771,7 @@ done:
         state.history.f = NULL;
     }
     cli_class_weight_free(&cfg.cw);
+    plot_history_free(&state.plot);
     free(state.best_w);
     free(state.best_b);
     if (train_labels != labels)

@@ -22,6 +22,7 @@ typedef struct train_cfg {
     double split;           /* 0: none */
     long patience;          /* --early-stopping; 0: off */
     const char *history;
+    const char *plot;       /* --plot FILE.svg */
     const char *resume;
     int quiet;
     const char *class_weight; /* the option text, NULL when not given */
