@@ -38,7 +38,8 @@ CLI_TESTS = \
 	tests/cli/gradcheck.sh \
 	tests/cli/sparse.sh \
 	tests/cli/calibrate.sh \
-	tests/cli/determinism.sh
+	tests/cli/determinism.sh \
+	tests/cli/stream.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.
