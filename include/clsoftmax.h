@@ -254,8 +254,8 @@ CSM_API uint64_t csm_dataset_nnz(const csm_dataset *data);
  * allocation, or half its memory is kept on the host (a copy in the
  * device precision; 8-bit features as bytes) and streamed through the
  * device in chunks of rows, two staging slots of at most max_alloc / 2
- * bytes each, the next chunk's transfer overlapping the current one's
- * kernels. Every operation and solver takes it, with the results of the
+ * bytes each (a chunk is at least one row, even past that), the next
+ * chunk's transfer overlapping the current one's kernels. Every operation and solver takes it, with the results of the
  * resident dataset up to summation order. Minibatch epochs then visit the
  * chunks in an order drawn from (seed, epoch) and each chunk's rows in a
  * permutation drawn next from the same stream; a batch never straddles
