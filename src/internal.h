@@ -239,6 +239,8 @@ csm_status csm_stream_each(const csm_dataset *d, const int32_t *order, csm_chunk
  * that do not straddle chunks, over the whole dataset. */
 size_t csm_stream_max_rows(const csm_dataset *d);
 size_t csm_stream_batches(const csm_dataset *d, size_t B);
+/* The first row of chunk c (c = chunks: n); tests. */
+size_t csm_stream_row0(const csm_dataset *d, size_t c);
 /* Chunks written to the device so far (tests). */
 size_t csm_stream_uploads(const csm_dataset *d);
 /* Epoch `epoch`'s sampling (see README, "Streaming"): order (nchunks) the

@@ -518,6 +518,13 @@ size_t csm_dataset_chunks(const csm_dataset *d) { return d && d->stream ? d->str
 
 size_t csm_stream_uploads(const csm_dataset *d) { return d && d->stream ? d->stream->uploads : 0; }
 
+size_t csm_stream_row0(const csm_dataset *d, size_t c)
+{
+    if (!d->stream)
+        return c ? d->n : 0;
+    return d->stream->row0[c < d->stream->nchunks ? c : d->stream->nchunks];
+}
+
 size_t csm_stream_max_rows(const csm_dataset *d)
 {
     return d->stream ? d->stream->max_rows : d->n;
