@@ -282,7 +282,10 @@ csm_status csm_dataset_set_weights(csm_dataset *d, const double *weights)
     return CSM_OK;
 }
 
-int csm_dataset_has_weights(const csm_dataset *d) { return d && d->weights != NULL; }
+int csm_dataset_has_weights(const csm_dataset *d)
+{
+    return d && (d->weights != NULL || csm_stream_has_weights(d));
+}
 double csm_dataset_weight_sum(const csm_dataset *d) { return d ? d->weight_sum : 0; }
 
 size_t csm_dataset_n_samples(const csm_dataset *d) { return d ? d->n : 0; }

@@ -223,6 +223,7 @@ csm_status csm_stream_init_csr(csm_dataset *d, const int64_t *row_ptr, const int
                                const char *why);
 void csm_stream_free(csm_dataset *d);
 csm_status csm_stream_set_weights(csm_dataset *d, const double *weights);
+int csm_stream_has_weights(const csm_dataset *d);
 /* A dataset with rows on the device standing for d: d itself when
  * resident, else the staging slot holding chunk 0 (uploaded, waited for):
  * for path choice and buffer layouts. */

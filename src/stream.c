@@ -518,6 +518,8 @@ size_t csm_dataset_chunks(const csm_dataset *d) { return d && d->stream ? d->str
 
 size_t csm_stream_uploads(const csm_dataset *d) { return d && d->stream ? d->stream->uploads : 0; }
 
+int csm_stream_has_weights(const csm_dataset *d) { return d->stream && d->stream->weights; }
+
 size_t csm_stream_row0(const csm_dataset *d, size_t c)
 {
     if (!d->stream)

@@ -219,9 +219,12 @@ START_TEST(test_ops_equal_resident)
                     w[i] = 0.25 + (double)(i % 5);
                 ck_assert_int_eq(csm_dataset_set_weights(dr, w), CSM_OK);
                 ck_assert_int_eq(csm_dataset_set_weights(ds, w), CSM_OK);
+                ck_assert(csm_dataset_has_weights(ds));
+                ck_assert(csm_dataset_weight_sum(ds) == csm_dataset_weight_sum(dr));
                 compare_ops(m, dr, ds, "weighted");
                 ck_assert_int_eq(csm_dataset_set_weights(dr, NULL), CSM_OK);
                 ck_assert_int_eq(csm_dataset_set_weights(ds, NULL), CSM_OK);
+                ck_assert(!csm_dataset_has_weights(ds));
                 compare_ops(m, dr, ds, "weights removed");
                 free(w);
                 char choice[128];

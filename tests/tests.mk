@@ -80,7 +80,7 @@ tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_check_model_file_LDADD = $(TEST_INTERNAL_LIBS) $(JANSSON_LIBS)
 
 # Streaming (src/stream.c): streamed against resident results, and the
-# suites check_train and check_sparse again under a small CLSOFTMAX_MAX_ALLOC.
+# device suites again under a small CLSOFTMAX_MAX_ALLOC (tests/stream_env.sh).
 check_PROGRAMS += tests/check_stream
 TESTS += tests/check_stream tests/stream_env.sh
 EXTRA_DIST += tests/stream_env.sh
