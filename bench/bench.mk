@@ -15,3 +15,13 @@ EXTRA_DIST += bench/compare.py bench/optimum.py bench/tabular.py bench/sparse.py
 
 .PHONY: bench
 bench: bench/clsoftmax-bench$(EXEEXT)
+
+# Streaming overhead and overlap (BENCHMARKS.md, "Streaming"); reaches the
+# internal chunk loop, hence static like the benchmark above.
+EXTRA_PROGRAMS += bench/clsoftmax-stream-bench
+bench_clsoftmax_stream_bench_SOURCES = bench/bench_stream.c bench/bench_data.c bench/bench_data.h
+bench_clsoftmax_stream_bench_CFLAGS = $(AM_CFLAGS) $(OPENCL_CFLAGS) $(ZLIB_CFLAGS)
+bench_clsoftmax_stream_bench_LDFLAGS = -static
+bench_clsoftmax_stream_bench_LDADD = src/libclsoftmax.la $(CLBLAST_LIBS) $(OPENCL_LIBS) $(ZLIB_LIBS) -lm
+CLEANFILES += bench/clsoftmax-stream-bench$(EXEEXT)
+bench: bench/clsoftmax-stream-bench$(EXEEXT)

@@ -203,6 +203,10 @@ CSM_API const csm_device_info *csm_context_device(const csm_context *ctx);
  *                 at most N rows per block of whole-dataset passes
  *   "cl_options"  extra OpenCL C compiler options CLSOFTMAX_CL_OPTIONS
  *   "kernel_dir"  the directory of the .cl files CLSOFTMAX_KERNEL_DIR
+ *   "max_alloc"   BYTES[K|M|G] | auto            CLSOFTMAX_MAX_ALLOC
+ *                 device bytes a dataset may hold (more: it streams, see
+ *                 csm_dataset_chunks) and a pass's row blocks may take;
+ *                 K, M, G are powers of 1024 (auto: the device's limits)
  *
  * csm_context_set_option(): value NULL or "" restores the default (so does
  * "auto" where it is a value); an unknown name or a malformed value fails with CSM_ERR_INVALID_VALUE
@@ -245,6 +249,21 @@ CSM_API csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out,
 /* 1 for a CSR dataset; its stored non-zeros (n k for a dense one). */
 CSM_API int csm_dataset_is_sparse(const csm_dataset *data);
 CSM_API uint64_t csm_dataset_nnz(const csm_dataset *data);
+/* Streaming: a dataset whose device storage would pass the context's
+ * "max_alloc" option (CLSOFTMAX_MAX_ALLOC), the device's largest
+ * allocation, or half its memory is kept on the host (a copy in the
+ * device precision; 8-bit features as bytes) and streamed through the
+ * device in chunks of rows, two staging slots of at most max_alloc / 2
+ * bytes each (a chunk is at least one row, even past that), the next
+ * chunk's transfer overlapping the current one's kernels. Every operation and solver takes it, with the results of the
+ * resident dataset up to summation order. Minibatch epochs then visit the
+ * chunks in an order drawn from (seed, epoch) and each chunk's rows in a
+ * permutation drawn next from the same stream; a batch never straddles
+ * two chunks, and a batch_size over the largest chunk is cut to it (see
+ * README, "Streaming"). The choice is made at creation: a dataset made
+ * resident stays so whatever max_alloc later says. Returns the number of
+ * chunks, or 0 for a resident dataset. */
+CSM_API size_t csm_dataset_chunks(const csm_dataset *data);
 
 /* Per-sample weights (n values, finite, >= 0, not all zero), copied to the
  * device: the loss becomes J = sum_i w_i l_i / sum_i w_i + (lambda/2)||W||^2

@@ -422,6 +422,11 @@ csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, 
         return st;
     if (d->n == 0)
         return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE, "csm_calibrate: the dataset is empty");
+    /* a streamed dataset is measured on its first chunk, as its passes run */
+    const size_t full = csm_pass_rows(m, d);
+    st = csm_stream_prime(d, &d);
+    if (st != CSM_OK)
+        return st;
     const size_t B = batch_rows == 0 || batch_rows > d->n ? d->n : batch_rows;
     csm_path path = CSM_PATH_SPARSE;
     csm_tile tile = CSM_TILE_DEFAULT;
@@ -430,7 +435,7 @@ csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, 
         st = choose(m, d, B, 1, &path, &tile);
         /* full batch: whole-dataset passes (L-BFGS, csm_loss) run in blocks
          * of csm_block_rows(), which may fall in another band */
-        const size_t blk = csm_block_rows(m, d->n);
+        const size_t blk = full;
         csm_path p2;
         csm_tile t2;
         if (st == CSM_OK && batch_rows == 0 && strcmp(rows_band(B), rows_band(blk)))

@@ -19,6 +19,25 @@ static double feature_value(const void *x, csm_dtype dtype, size_t i)
     return NAN;
 }
 
+csm_status csm_convert_features(csm_context *ctx, void *dst, csm_precision prec, const void *x,
+                                csm_dtype dtype, size_t start, size_t len, size_t k)
+{
+    for (size_t i = 0; i < len; i++) {
+        double v = feature_value(x, dtype, start + i);
+        if (!isfinite(v)) {
+            size_t at = start + i;
+            return csm_fail(ctx, CSM_ERR_NONFINITE,
+                            "feature %zu of sample %zu is %g: features must be finite", at % k,
+                            at / k, v);
+        }
+        if (prec == CSM_FLOAT32)
+            ((float *)dst)[i] = (float)v;
+        else
+            ((double *)dst)[i] = v;
+    }
+    return CSM_OK;
+}
+
 /* Converts to the device precision in slices, so the staging copy stays
  * small however large the dataset is. */
 static csm_status upload_features(csm_context *ctx, cl_mem buf, csm_precision prec,
@@ -32,20 +51,7 @@ static csm_status upload_features(csm_context *ctx, cl_mem buf, csm_precision pr
     csm_status st = CSM_OK;
     for (size_t start = 0; start < total && st == CSM_OK; start += slice) {
         size_t len = total - start < slice ? total - start : slice;
-        for (size_t i = 0; i < len; i++) {
-            double v = feature_value(x, dtype, start + i);
-            if (!isfinite(v)) {
-                size_t at = start + i;
-                st = csm_fail(ctx, CSM_ERR_NONFINITE,
-                              "feature %zu of sample %zu is %g: features must be finite", at % k,
-                              at / k, v);
-                break;
-            }
-            if (prec == CSM_FLOAT32)
-                ((float *)stage)[i] = (float)v;
-            else
-                ((double *)stage)[i] = v;
-        }
+        st = csm_convert_features(ctx, stage, prec, x, dtype, start, len, k);
         if (st != CSM_OK)
             break;
         cl_int rc = clEnqueueWriteBuffer(ctx->queue, buf, CL_TRUE, start * es, len * es, stage, 0,
@@ -182,7 +188,14 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
     if (!d)
         return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     const size_t es = csm_real_size(precision);
-    if (dtype == CSM_DTYPE_U8) {
+    /* more than the device takes (or max_alloc allows): the host keeps it */
+    const size_t xbytes = n * k * (dtype == CSM_DTYPE_U8 ? 1 : es);
+    const size_t total = xbytes + (labels ? n * sizeof(cl_int) : 0) +
+                         (targets ? n * n_classes * es : 0);
+    char why[200];
+    if (csm_stream_wanted(ctx, total, xbytes, why, sizeof why)) {
+        st = csm_stream_init_dense(d, features, dtype, labels, targets, why);
+    } else if (dtype == CSM_DTYPE_U8) {
         /* Bytes stay bytes on the device: a quarter of the memory and of
          * the traffic of float32. Paths that need real X widen on demand. */
         st = csm_buffer_create(ctx, &d->x_u8, n * k, "8-bit features");
@@ -197,7 +210,7 @@ csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision
         if (st == CSM_OK)
             st = upload_features(ctx, d->x, precision, features, dtype, n, k);
     }
-    if (st == CSM_OK)
+    if (st == CSM_OK && !d->stream)
         st = csm_dataset_upload_targets(d, labels, targets);
     if (st != CSM_OK) {
         csm_dataset_free(d);
@@ -211,6 +224,7 @@ void csm_dataset_free(csm_dataset *d)
 {
     if (!d)
         return;
+    csm_stream_free(d);
     csm_buffer_release(&d->x);
     csm_buffer_release(&d->x_u8);
     csm_buffer_release(&d->labels);
@@ -232,7 +246,7 @@ csm_status csm_dataset_set_weights(csm_dataset *d, const double *weights)
     if (!weights) {
         csm_buffer_release(&d->weights);
         d->weight_sum = (double)d->n;
-        return CSM_OK;
+        return d->stream ? csm_stream_set_weights(d, NULL) : CSM_OK;
     }
     double sum = 0;
     for (size_t i = 0; i < d->n; i++) {
@@ -248,6 +262,12 @@ csm_status csm_dataset_set_weights(csm_dataset *d, const double *weights)
         return csm_fail(d->ctx, CSM_ERR_INVALID_VALUE,
                         "sample weights are all zero: at least one must be positive");
     csm_status st = CSM_OK;
+    if (d->stream) {
+        st = csm_stream_set_weights(d, weights);
+        if (st == CSM_OK)
+            d->weight_sum = sum;
+        return st;
+    }
     if (!d->weights)
         st = csm_buffer_create(d->ctx, &d->weights, d->n * csm_real_size(d->precision),
                                "sample weights");
@@ -262,7 +282,10 @@ csm_status csm_dataset_set_weights(csm_dataset *d, const double *weights)
     return CSM_OK;
 }
 
-int csm_dataset_has_weights(const csm_dataset *d) { return d && d->weights != NULL; }
+int csm_dataset_has_weights(const csm_dataset *d)
+{
+    return d && (d->weights != NULL || csm_stream_has_weights(d));
+}
 double csm_dataset_weight_sum(const csm_dataset *d) { return d ? d->weight_sum : 0; }
 
 size_t csm_dataset_n_samples(const csm_dataset *d) { return d ? d->n : 0; }
@@ -278,23 +301,11 @@ csm_status csm_dataset_real_x(const csm_dataset *cd, cl_mem *out)
         return CSM_OK;
     }
     csm_context *ctx = d->ctx;
-    cl_kernel k;
-    csm_status st = csm_get_kernel(ctx, &k, "convert.cl", "u8_to_real", d->precision, 0, d->k);
     cl_mem x = NULL;
+    csm_status st =
+        csm_buffer_create(ctx, &x, d->n * d->k * csm_real_size(d->precision), "features");
     if (st == CSM_OK)
-        st = csm_buffer_create(ctx, &x, d->n * d->k * csm_real_size(d->precision), "features");
-    cl_ulong count = (cl_ulong)d->n * d->k;
-    cl_int rc = CL_SUCCESS;
-    if (st == CSM_OK) {
-        rc = clSetKernelArg(k, 0, sizeof x, &x);
-        if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 1, sizeof d->x_u8, &d->x_u8);
-        if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 2, sizeof count, &count);
-        size_t global = (size_t)((count + 255) / 256 * 256);
-        if (rc == CL_SUCCESS)
-            rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
-        if (rc != CL_SUCCESS)
-            st = csm_cl_fail(ctx, rc, "widening 8-bit features");
-    }
+        st = csm_widen_u8(ctx, x, d->x_u8, d->n * d->k, d->precision);
     if (st != CSM_OK) {
         csm_buffer_release(&x);
         return st;
@@ -302,4 +313,21 @@ csm_status csm_dataset_real_x(const csm_dataset *cd, cl_mem *out)
     d->x = x;
     *out = x;
     return CSM_OK;
+}
+
+csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
+                        csm_precision prec)
+{
+    cl_kernel k;
+    csm_status st = csm_get_kernel(ctx, &k, "convert.cl", "u8_to_real", prec, 0, 0);
+    if (st != CSM_OK)
+        return st;
+    cl_ulong cnt = (cl_ulong)count;
+    cl_int rc = clSetKernelArg(k, 0, sizeof dst, &dst);
+    if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 1, sizeof src, &src);
+    if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 2, sizeof cnt, &cnt);
+    size_t global = (size_t)((cnt + 255) / 256 * 256);
+    if (rc == CL_SUCCESS)
+        rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(ctx, rc, "widening 8-bit features");
 }

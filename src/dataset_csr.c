@@ -99,42 +99,33 @@ static csm_status upload_sparse(csm_dataset *d, const int64_t *row_ptr, const cs
     const size_t n = d->n, k = d->k, nnz = (size_t)d->nnz;
     int32_t *idx = malloc((nnz ? nnz : 1) * sizeof *idx);
     double *val = malloc((nnz ? nnz : 1) * sizeof *val);
+    int32_t *idx_csr = malloc((nnz ? nnz : 1) * sizeof *idx_csr);
+    double *val_csr = malloc((nnz ? nnz : 1) * sizeof *val_csr);
     int64_t *col_ptr = calloc(k + 1, sizeof *col_ptr);
-    csm_status st = idx && val && col_ptr
+    csm_status st = idx && val && idx_csr && val_csr && col_ptr
                         ? CSM_OK
                         : csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     // CSR: (n + 1) row pointers, (nnz) columns and values
     if (st == CSM_OK)
         st = upload_bytes(ctx, &d->row_ptr, row_ptr, (n + 1) * sizeof *row_ptr, "row pointers");
     for (size_t p = 0; st == CSM_OK && p < nnz; p++) {
-        idx[p] = rows[p].col;
-        val[p] = rows[p].val;
+        idx_csr[p] = rows[p].col;
+        val_csr[p] = rows[p].val;
     }
     if (st == CSM_OK)
-        st = upload_bytes(ctx, &d->col_idx, idx, nnz * sizeof *idx, "column indices");
+        st = upload_bytes(ctx, &d->col_idx, idx_csr, nnz * sizeof *idx, "column indices");
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &d->values, nnz * csm_real_size(d->precision), "values");
     if (st == CSM_OK && nnz)
-        st = csm_upload(ctx, d->values, d->precision, 0, val, nnz);
+        st = csm_upload(ctx, d->values, d->precision, 0, val_csr, nnz);
     // CSC: count per column, prefix sums, then rows in ascending order
     if (st == CSM_OK) {
-        for (size_t p = 0; p < nnz; p++)
-            col_ptr[rows[p].col + 1]++;
-        for (size_t j = 0; j < k; j++)
-            col_ptr[j + 1] += col_ptr[j];
         int64_t *next = malloc((k ? k : 1) * sizeof *next);
         if (!next)
             st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-        else {
-            memcpy(next, col_ptr, k * sizeof *next);
-            for (size_t i = 0; i < n; i++)
-                for (int64_t p = row_ptr[i]; p < row_ptr[i + 1]; p++) {
-                    int64_t q = next[rows[p].col]++;
-                    idx[q] = (int32_t)i;
-                    val[q] = rows[p].val;
-                }
-            free(next);
-        }
+        else
+            csm_build_csc(n, k, row_ptr, idx_csr, val_csr, col_ptr, idx, val, next);
+        free(next);
     }
     if (st == CSM_OK)
         st = upload_bytes(ctx, &d->col_ptr, col_ptr, (k + 1) * sizeof *col_ptr, "column pointers");
@@ -146,7 +137,47 @@ static csm_status upload_sparse(csm_dataset *d, const int64_t *row_ptr, const cs
         st = csm_upload(ctx, d->cvalues, d->precision, 0, val, nnz);
     free(idx);
     free(val);
+    free(idx_csr);
+    free(val_csr);
     free(col_ptr);
+    return st;
+}
+
+void csm_build_csc(size_t rows, size_t k, const int64_t *row_ptr, const int32_t *cols,
+                   const double *vals, int64_t *col_ptr, int32_t *ridx, double *cval,
+                   int64_t *next)
+{
+    const int64_t base = row_ptr[0];
+    memset(col_ptr, 0, (k + 1) * sizeof *col_ptr);
+    for (int64_t p = base; p < row_ptr[rows]; p++)
+        col_ptr[cols[p] + 1]++;
+    for (size_t j = 0; j < k; j++)
+        col_ptr[j + 1] += col_ptr[j];
+    memcpy(next, col_ptr, k * sizeof *next);
+    for (size_t i = 0; i < rows; i++)
+        for (int64_t p = row_ptr[i]; p < row_ptr[i + 1]; p++) {
+            int64_t q = next[cols[p]]++;
+            ridx[q] = (int32_t)i;
+            cval[q] = vals[p];
+        }
+}
+
+/* The sorted rows as CSR arrays, for the streamed copy. */
+static csm_status stream_sparse(csm_dataset *d, const int64_t *row_ptr, const csr_entry *rows,
+                                const int32_t *labels, const double *targets, const char *why)
+{
+    const size_t nnz = (size_t)d->nnz;
+    int32_t *idx = malloc((nnz ? nnz : 1) * sizeof *idx);
+    double *val = malloc((nnz ? nnz : 1) * sizeof *val);
+    csm_status st = idx && val ? CSM_OK : csm_fail(d->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (size_t p = 0; st == CSM_OK && p < nnz; p++) {
+        idx[p] = rows[p].col;
+        val[p] = rows[p].val;
+    }
+    if (st == CSM_OK)
+        st = csm_stream_init_csr(d, row_ptr, idx, val, labels, targets, why);
+    free(idx);
+    free(val);
     return st;
 }
 
@@ -189,10 +220,20 @@ csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out, csm_preci
     d->sparse = 1;
     d->nnz = nnz;
     st = sorted_rows(ctx, n, row_ptr, col_idx, values, rows);
-    if (st == CSM_OK)
+    /* more than the device takes (or max_alloc allows): the host keeps it */
+    const size_t es = csm_real_size(precision);
+    const size_t nzb = nnz * (sizeof(int32_t) + es);
+    const size_t total = (n + 1 + k + 1) * sizeof(int64_t) + 2 * nzb +
+                         (labels ? n * sizeof(cl_int) : 0) + (targets ? n * n_classes * es : 0);
+    char why[200];
+    const int stream = csm_stream_wanted(ctx, total, nzb > (n + 1) * 8 ? nzb : (n + 1) * 8, why,
+                                         sizeof why);
+    if (st == CSM_OK && stream)
+        st = stream_sparse(d, row_ptr, rows, labels, targets, why);
+    else if (st == CSM_OK)
         st = upload_sparse(d, row_ptr, rows);
     free(rows);
-    if (st == CSM_OK)
+    if (st == CSM_OK && !stream)
         st = csm_dataset_upload_targets(d, labels, targets);
     if (st != CSM_OK) {
         csm_dataset_free(d);

@@ -387,6 +387,8 @@ void csm_context_free(csm_context *ctx)
     pthread_mutex_unlock(&contexts_lock);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
+    if (ctx->xfer)
+        clReleaseCommandQueue(ctx->xfer);
     if (ctx->cl)
         clReleaseContext(ctx->cl);
     free(ctx->last_error);

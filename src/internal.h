@@ -37,6 +37,8 @@ typedef struct csm_options {
     unsigned tile[5];        /* NV, RT, QC, KC, FTI of the tiled path; tile[0] == 0: chosen */
     size_t split_k;          /* row chunks of the CLBlast gradient GEMM, or 0: chosen */
     size_t block_rows;       /* upper bound on rows per block of whole-dataset passes, or 0 */
+    size_t max_alloc;        /* device bytes of a dataset's storage and of a pass's row
+                                blocks, or 0: the device's own limits (stream.c) */
     char *cl_options;        /* extra kernel build options, or NULL */
     char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
 } csm_options;
@@ -54,6 +56,7 @@ struct csm_context {
     cl_device_id device;
     cl_context cl;
     cl_command_queue queue;
+    cl_command_queue xfer; /* streamed chunks' writes (stream.c), made on first need */
     csm_device_info info;
     unsigned vec_float, vec_double; /* preferred vector widths */
     char *last_error;
@@ -115,7 +118,11 @@ struct csm_dataset {
     cl_mem col_ptr;      /* (k + 1) long */
     cl_mem row_idx;      /* (nnz) int, ascending within a column */
     cl_mem cvalues;      /* (nnz) at precision, in CSC order */
+    /* non-NULL: nothing above is on the device; the rows live on the host
+     * and stream through two staging slots (stream.c) */
+    struct csm_stream *stream;
 };
+typedef struct csm_stream csm_stream;
 
 /* ---- status.c */
 /* Sets the context's last-error text and returns `status`. ctx may be NULL. */
@@ -187,6 +194,61 @@ csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t
 /* Frees the context's remembered path choices (calibrate.c). */
 void csm_choices_free(csm_context *ctx);
 csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);
+/* dst = src / 255 at prec, count elements (enqueued) */
+csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
+                        csm_precision prec);
+/* Features [start, start + len) of x (rows of k) converted to prec into
+ * dst[0 .. len), failing on a non-finite value. */
+csm_status csm_convert_features(csm_context *ctx, void *dst, csm_precision prec, const void *x,
+                                csm_dtype dtype, size_t start, size_t len, size_t k);
+
+/* ---- dataset_csr.c */
+/* CSC of `rows` CSR rows (row_ptr[0 .. rows], absolute offsets into cols
+ * and vals): col_ptr (k + 1) and ridx, cval (row_ptr[rows] - row_ptr[0])
+ * from 0, rows numbered from 0; next: k scratch entries. */
+void csm_build_csc(size_t rows, size_t k, const int64_t *row_ptr, const int32_t *cols,
+                   const double *vals, int64_t *col_ptr, int32_t *ridx, double *cval,
+                   int64_t *next);
+
+/* ---- stream.c */
+/* Whether a dataset of `total` device bytes, `largest` in one buffer, must
+ * stream (then `why` says why). */
+int csm_stream_wanted(csm_context *ctx, size_t total, size_t largest, char *why, size_t len);
+/* d (header set, nothing on the device) becomes streamed: host copies,
+ * chunks, staging slots. On failure the caller frees d. */
+csm_status csm_stream_init_dense(csm_dataset *d, const void *features, csm_dtype dtype,
+                                 const int32_t *labels, const double *targets, const char *why);
+csm_status csm_stream_init_csr(csm_dataset *d, const int64_t *row_ptr, const int32_t *cols,
+                               const double *vals, const int32_t *labels, const double *targets,
+                               const char *why);
+void csm_stream_free(csm_dataset *d);
+csm_status csm_stream_set_weights(csm_dataset *d, const double *weights);
+int csm_stream_has_weights(const csm_dataset *d);
+/* A dataset with rows on the device standing for d: d itself when
+ * resident, else the staging slot holding chunk 0 (uploaded, waited for):
+ * for path choice and buffer layouts. */
+csm_status csm_stream_prime(const csm_dataset *d, const csm_dataset **first);
+/* fn(user, chunk, pos) for every chunk, in `order` (NULL: in turn; else
+ * a permutation of the chunk indices), each a resident dataset of its
+ * rows; pos counts the rows of the chunks before it in this order. The
+ * next chunk's transfer overlaps fn's kernels. real_x: 8-bit chunks are
+ * also widened (CLBlast path). A resident d: fn(user, d, 0), once. */
+typedef csm_status (*csm_chunk_fn)(void *user, const csm_dataset *chunk, size_t pos);
+csm_status csm_stream_each(const csm_dataset *d, const int32_t *order, csm_chunk_fn fn,
+                           void *user, int real_x);
+/* Rows of the largest chunk (n when resident); minibatches of B rows
+ * that do not straddle chunks, over the whole dataset. */
+size_t csm_stream_max_rows(const csm_dataset *d);
+size_t csm_stream_batches(const csm_dataset *d, size_t B);
+/* The first row of chunk c (c = chunks: n); tests. */
+size_t csm_stream_row0(const csm_dataset *d, size_t c);
+/* Chunks written to the device so far (tests). */
+size_t csm_stream_uploads(const csm_dataset *d);
+/* Epoch `epoch`'s sampling (see README, "Streaming"): order (nchunks) the
+ * chunks in visiting order, perm (n) each visited chunk's local row
+ * permutation, concatenated in that order. */
+void csm_stream_epoch_order(const csm_dataset *d, uint64_t seed, uint64_t epoch, int32_t *order,
+                            int32_t *perm);
 void csm_programs_free(csm_context *ctx);
 
 /* ---- buffer.c */

@@ -14,8 +14,8 @@ csm_status csm_objective_init(csm_objective *f, csm_model *m, const csm_dataset 
     f->model = m;
     f->data = d;
     f->l2 = l2;
-    f->cap = csm_block_rows(m, d->n);
-    f->nblocks = (d->n + f->cap - 1) / f->cap;
+    f->cap = csm_pass_rows(m, d);
+    f->nblocks = csm_pass_blocks(d, f->cap);
     return csm_work_init_data(&f->work, m, d, f->cap, f->nblocks);
 }
 

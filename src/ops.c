@@ -195,6 +195,12 @@ csm_status csm_work_init_data(csm_work *w, csm_model *m, const csm_dataset *d, s
                               size_t slots)
 {
     memset(w, 0, sizeof *w);
+    /* a streamed dataset's first chunk stands for it */
+    if (d) {
+        csm_status st = csm_stream_prime(d, &d);
+        if (st != CSM_OK)
+            return st;
+    }
     /* CSR data has its own products; the dense ones are chosen by
      * measurement (calibrate.c) */
     csm_path path = CSM_PATH_SPARSE;
@@ -780,6 +786,11 @@ size_t csm_block_rows(const csm_model *m, size_t n)
     const size_t opt = m->ctx->opt.block_rows;
     if (opt && opt < cap)
         cap = opt;
+    /* max_alloc bounds a block's logits, outputs and row sums too */
+    const size_t es = csm_real_size(m->precision);
+    const size_t ma = m->ctx->opt.max_alloc / (2 * m->C * es + es + sizeof(cl_int));
+    if (m->ctx->opt.max_alloc && ma < cap)
+        cap = ma ? ma : 1;
     return cap < n ? cap : n;
 }
 
@@ -839,6 +850,54 @@ static csm_status check_l2(csm_model *m, double l2, const char *fn)
     return CSM_OK;
 }
 
+/* Per-row outputs of a pass, read back block by block. */
+typedef struct rows_out {
+    csm_work *w;
+    csm_model *m;
+    double *logits, *probs; /* forward */
+    int32_t *classes;       /* predict */
+} rows_out;
+
+static csm_status forward_chunk(void *user, const csm_dataset *c, size_t pos)
+{
+    rows_out *o = user;
+    csm_work *w = o->w;
+    csm_model *m = o->m;
+    csm_status st = CSM_OK;
+    const int mode = o->classes ? 0 : CSM_WRITE_LOGITS | (o->probs ? CSM_WRITE_PROBS : 0);
+    for (size_t r = 0; st == CSM_OK && r < c->n; r += w->cap) {
+        size_t B = c->n - r < w->cap ? c->n - r : w->cap;
+        const size_t row = pos + r;
+        csm_block b = csm_dataset_block(c, r, B);
+        /* outputs do not depend on targets; without them the kernel writes the argmax */
+        b.labels = b.targets = NULL;
+        st = csm_enqueue_block_forward(w, m, &b, mode, 0);
+        if (st == CSM_OK && o->logits)
+            st = csm_download(m->ctx, o->logits + row * m->C, w->logits, m->precision, 0, B * m->C);
+        if (st == CSM_OK && o->probs)
+            st = csm_download(m->ctx, o->probs + row * m->C, w->out, m->precision, 0, B * m->C);
+        if (st == CSM_OK && o->classes) {
+            cl_int rc = clEnqueueReadBuffer(m->ctx->queue, w->row_correct, CL_TRUE, 0,
+                                            B * sizeof(cl_int), o->classes + row, 0, NULL, NULL);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(m->ctx, rc, "clEnqueueReadBuffer (predictions)");
+        }
+    }
+    return st;
+}
+
+static csm_status rows_pass(rows_out *o, const csm_dataset *d)
+{
+    csm_work w;
+    csm_status st = csm_work_init_data(&w, o->m, d, csm_pass_rows(o->m, d), 1);
+    if (st != CSM_OK)
+        return st;
+    o->w = &w;
+    st = csm_stream_each(d, NULL, forward_chunk, o, w.path == CSM_PATH_CLBLAST);
+    csm_work_free(&w);
+    return st;
+}
+
 csm_status csm_forward(csm_model *m, const csm_dataset *d, double *logits, double *probs)
 {
     csm_status st = csm_check_pair(m, d, 0, "csm_forward");
@@ -846,21 +905,8 @@ csm_status csm_forward(csm_model *m, const csm_dataset *d, double *logits, doubl
         return st;
     if (!logits && !probs)
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_forward: logits and probs both NULL");
-    size_t cap = csm_block_rows(m, d->n);
-    csm_work w;
-    st = csm_work_init_data(&w, m, d, cap, 1);
-    for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
-        size_t B = d->n - r < cap ? d->n - r : cap;
-        csm_block b = csm_dataset_block(d, r, B);
-        b.labels = b.targets = NULL; /* outputs do not depend on targets */
-        st = csm_enqueue_block_forward(&w, m, &b, CSM_WRITE_LOGITS | (probs ? CSM_WRITE_PROBS : 0), 0);
-        if (st == CSM_OK && logits)
-            st = csm_download(m->ctx, logits + r * m->C, w.logits, m->precision, 0, B * m->C);
-        if (st == CSM_OK && probs)
-            st = csm_download(m->ctx, probs + r * m->C, w.out, m->precision, 0, B * m->C);
-    }
-    csm_work_free(&w);
-    return st;
+    rows_out o = {NULL, m, logits, probs, NULL};
+    return rows_pass(&o, d);
 }
 
 csm_status csm_predict_proba(csm_model *m, const csm_dataset *d, double *probs)
@@ -877,50 +923,15 @@ csm_status csm_predict(csm_model *m, const csm_dataset *d, int32_t *classes)
         return st;
     if (!classes)
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_predict: classes is NULL");
-    size_t cap = csm_block_rows(m, d->n);
-    csm_work w;
-    st = csm_work_init_data(&w, m, d, cap, 1);
-    if (st != CSM_OK)
-        return st;
-    for (size_t r = 0; st == CSM_OK && r < d->n; r += cap) {
-        size_t B = d->n - r < cap ? d->n - r : cap;
-        csm_block b = csm_dataset_block(d, r, B);
-        b.labels = b.targets = NULL; /* without targets the kernel writes the argmax */
-        st = csm_enqueue_block_forward(&w, m, &b, 0, 0);
-        if (st == CSM_OK) {
-            cl_int rc = clEnqueueReadBuffer(m->ctx->queue, w.row_correct, CL_TRUE, 0,
-                                            B * sizeof(cl_int), classes + r, 0, NULL, NULL);
-            if (rc != CL_SUCCESS)
-                st = csm_cl_fail(m->ctx, rc, "clEnqueueReadBuffer (predictions)");
-        }
-    }
-    csm_work_free(&w);
-    return st;
-}
-
-/* Sum of per-sample losses and of correct predictions over the dataset;
- * with `grad`, also the gradient of the mean loss into w->dweight/dbias. */
-csm_status csm_enqueue_dataset(csm_work *w, csm_model *m, const csm_dataset *d, int grad)
-{
-    const size_t cap = w->cap, nblocks = (d->n + cap - 1) / cap;
-    csm_status st = CSM_OK;
-    for (size_t i = 0; st == CSM_OK && i < nblocks; i++) {
-        size_t r = i * cap, B = d->n - r < cap ? d->n - r : cap;
-        csm_block b = csm_dataset_block(d, r, B);
-        // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
-        if (grad)
-            st = csm_enqueue_batch_grad(w, m, &b, 1.0 / d->weight_sum, i, i > 0, 0);
-        else
-            st = csm_enqueue_block_forward(w, m, &b, 0, i);
-    }
-    return st;
+    rows_out o = {NULL, m, NULL, NULL, classes};
+    return rows_pass(&o, d);
 }
 
 static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_work *w,
                              double *loss_sum, double *correct_sum)
 {
-    size_t cap = csm_block_rows(m, d->n);
-    size_t nblocks = (d->n + cap - 1) / cap;
+    size_t cap = csm_pass_rows(m, d);
+    size_t nblocks = csm_pass_blocks(d, cap);
     csm_status st = csm_work_init_data(w, m, d, cap, nblocks);
     if (st != CSM_OK)
         return st;

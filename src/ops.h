@@ -211,6 +211,10 @@ enum {
 /* Rows per block for whole-dataset operations (bounded device memory;
  * the "block_rows" option lowers it to test block seams). */
 size_t csm_block_rows(const csm_model *m, size_t n);
+/* The same for a pass over d (within one chunk when streamed), and the
+ * blocks (stats slots) that pass takes. */
+size_t csm_pass_rows(const csm_model *m, const csm_dataset *d);
+size_t csm_pass_blocks(const csm_dataset *d, size_t cap);
 /* Contiguous rows [row0, row0 + B) of d, with its targets and weights,
  * described for both paths. */
 csm_block csm_dataset_block(const csm_dataset *d, size_t row0, size_t B);
@@ -231,9 +235,10 @@ csm_status csm_sparse_enqueue_logits(csm_work *w, csm_model *m, const csm_block 
  * permuted rows: a row walk per class and feature chunk) */
 csm_status csm_sparse_enqueue_dweight(csm_work *w, const csm_block *b, int accumulate);
 
-/* Every row block of d in turn (blocks of w->cap rows, one stats slot
- * each): the loss and gradient of the weighted mean, accumulated over the
- * blocks (grad), or the forward pass only. */
+/* stream.c: every row block of d in turn (blocks of w->cap rows within
+ * each chunk, one stats slot each, csm_pass_blocks of them): the loss and
+ * gradient of the weighted mean, accumulated over the blocks (grad), or
+ * the forward pass only. */
 csm_status csm_enqueue_dataset(csm_work *w, csm_model *m, const csm_dataset *d, int grad);
 
 /* Checks a model and dataset belong together (context, precision, k, C

@@ -28,6 +28,7 @@ typedef enum option_id {
     OPT_BLOCK_ROWS,
     OPT_CL_OPTIONS,
     OPT_KERNEL_DIR,
+    OPT_MAX_ALLOC,
     N_OPTIONS
 } option_id;
 
@@ -42,6 +43,7 @@ static const struct {
     [OPT_BLOCK_ROWS] = {"block_rows", "CLSOFTMAX_BLOCK_ROWS"},
     [OPT_CL_OPTIONS] = {"cl_options", "CLSOFTMAX_CL_OPTIONS"},
     [OPT_KERNEL_DIR] = {"kernel_dir", "CLSOFTMAX_KERNEL_DIR"},
+    [OPT_MAX_ALLOC] = {"max_alloc", "CLSOFTMAX_MAX_ALLOC"},
 };
 
 int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
@@ -55,6 +57,27 @@ int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
     if (errno || *end != '\0' || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+/* Bytes: decimal digits and an optional K, M or G (powers of 1024), at
+ * least 1, nothing else: 0, or -1 when malformed or past SIZE_MAX. */
+static int parse_bytes(const char *s, unsigned long long *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k') shift = 10;
+    else if (*end == 'M' || *end == 'm') shift = 20;
+    else if (*end == 'G' || *end == 'g') shift = 30;
+    if (shift)
+        end++;
+    if (errno || *end != '\0' || v < 1 || v > (unsigned long long)SIZE_MAX >> shift)
+        return -1;
+    *out = v << shift;
     return 0;
 }
 
@@ -162,6 +185,14 @@ static csm_status set_option(csm_context *ctx, option_id id, const char *value,
                             "%s is '%s': expected a row count >= 1 (or 'auto')", source, value);
         o->block_rows = (size_t)v;
         break;
+    case OPT_MAX_ALLOC:
+        if (!is_auto(value) && parse_bytes(value, &v) != 0)
+            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                            "%s is '%s': expected a byte count >= 1 with an optional K, M or G "
+                            "(or 'auto')",
+                            source, value);
+        o->max_alloc = (size_t)v;
+        break;
     case OPT_CL_OPTIONS:
         return set_string(ctx, &o->cl_options, value, MAX_CL_OPTIONS, source);
     case OPT_KERNEL_DIR:
@@ -207,7 +238,7 @@ static csm_status unknown_option(csm_context *ctx, const char *fn, const char *n
 {
     return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
                     "%s: unknown option '%s' (options: path, calibrate, cache_dir, tile, "
-                    "split_k, block_rows, cl_options, kernel_dir)",
+                    "split_k, block_rows, cl_options, kernel_dir, max_alloc)",
                     fn, name);
 }
 
@@ -223,7 +254,8 @@ csm_status csm_context_set_option(csm_context *ctx, const char *name, const char
     /* the error's subject: "option path", as the variable names it at creation */
     static const char *const subjects[N_OPTIONS] = {
         "option path",       "option calibrate", "option cache_dir",  "option tile",
-        "option split_k",    "option block_rows", "option cl_options", "option kernel_dir"};
+        "option split_k",    "option block_rows", "option cl_options", "option kernel_dir",
+        "option max_alloc"};
     csm_status st = set_option(ctx, (option_id)id, value, subjects[id]);
     /* path choices made under the old knobs would outlive them */
     if (st == CSM_OK && (id == OPT_PATH || id == OPT_CALIBRATE || id == OPT_CACHE_DIR ||
@@ -271,6 +303,12 @@ csm_status csm_context_get_option(csm_context *ctx, const char *name, char *valu
     case OPT_BLOCK_ROWS:
         if (o->block_rows)
             snprintf(buf, sizeof buf, "%zu", o->block_rows);
+        else
+            snprintf(buf, sizeof buf, "auto");
+        break;
+    case OPT_MAX_ALLOC:
+        if (o->max_alloc)
+            snprintf(buf, sizeof buf, "%zu", o->max_alloc);
         else
             snprintf(buf, sizeof buf, "auto");
         break;

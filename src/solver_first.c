@@ -28,6 +28,11 @@ typedef struct first_order {
     csm_gather g;
     cl_mem idx; /* the permutation */
     int32_t *perm;
+    /* streamed datasets (stream.c): the epoch's chunk order; with `whole`
+     * (full batch) a step's gradient accumulates over every chunk */
+    int32_t *order;
+    int whole;
+    size_t nstats; /* stats slots of an epoch */
     cl_kernel k_update; /* W and b in one launch */
     size_t update_wg;   /* its work-group size */
     double step_scale; /* n / (B sum w): a step's gradient estimates J's */
@@ -92,10 +97,16 @@ static csm_status first_order_init(first_order *fo)
     const csm_dataset *d = fo->s->data;
     const csm_train_options *o = fo->s->opt;
     fo->B = (o->batch_size == 0 || o->batch_size >= d->n) ? d->n : o->batch_size;
-    fo->steps = (d->n + fo->B - 1) / fo->B;
+    /* a minibatch lives in one chunk of a streamed dataset */
+    if (fo->B < d->n && fo->B > csm_stream_max_rows(d))
+        fo->B = csm_stream_max_rows(d);
+    fo->whole = csm_dataset_chunks(d) > 0 && fo->B == d->n;
+    fo->steps = fo->whole ? 1 : csm_stream_batches(d, fo->B);
     fo->step_scale = (double)d->n / ((double)fo->B * d->weight_sum);
     const int shuffled = o->shuffle && fo->B < d->n;
-    csm_status st = csm_work_init_data(&fo->work, m, d, fo->B, fo->steps);
+    const size_t cap = fo->whole ? csm_pass_rows(m, d) : fo->B;
+    fo->nstats = fo->whole ? csm_pass_blocks(d, cap) : fo->steps;
+    csm_status st = csm_work_init_data(&fo->work, m, d, cap, fo->nstats);
     if (st != CSM_OK)
         return st;
     /* The fused path reads rows and targets through the permutation
@@ -112,8 +123,14 @@ static csm_status first_order_init(first_order *fo)
     if (st == CSM_OK) st = csm_reduce_group(ctx, fo->k_update, update, &fo->update_wg);
     if (st == CSM_OK)
         st = csm_model_state_prepare(m, o->solver);
+    const csm_dataset *d0 = d; /* the first chunk has the layout of every chunk */
     if (st == CSM_OK && fo->gather)
-        st = csm_gather_init(&fo->g, m, d, fo->B, fo->work.path == CSM_PATH_TILED);
+        st = csm_stream_prime(d, &d0);
+    if (st == CSM_OK && fo->gather)
+        st = csm_gather_init(&fo->g, m, d0, fo->B, fo->work.path == CSM_PATH_TILED);
+    if (st == CSM_OK && fo->permute && csm_dataset_chunks(d) &&
+        !(fo->order = malloc(csm_dataset_chunks(d) * sizeof *fo->order)))
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     if (st == CSM_OK && fo->permute) {
         st = csm_buffer_create(ctx, &fo->idx, d->n * sizeof(cl_int), "permutation");
         if (st == CSM_OK) {
@@ -135,6 +152,47 @@ static void first_order_free(first_order *fo)
     csm_gather_free(&fo->g);
     csm_buffer_release(&fo->idx);
     free(fo->perm);
+    free(fo->order);
+}
+
+/* One epoch's steps over a chunk (the whole dataset when resident), its
+ * rows at pos .. in the epoch's permutation. */
+typedef struct epoch_pass {
+    first_order *fo;
+    size_t t; /* steps so far */
+} epoch_pass;
+
+static csm_status epoch_chunk(void *user, const csm_dataset *d, size_t pos)
+{
+    epoch_pass *ep = user;
+    first_order *fo = ep->fo;
+    csm_solve *s = fo->s;
+    csm_status st = CSM_OK;
+    for (size_t r = 0; st == CSM_OK && r < d->n; r += fo->B) {
+        const size_t t = ep->t++, start = pos + r;
+        size_t B = d->n - r < fo->B ? d->n - r : fo->B;
+        csm_block b;
+        if (fo->gather) {
+            st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
+            b = csm_gather_block(&fo->g, d, fo->idx, start, B);
+        } else {
+            b = (csm_block){d->x, r, d->labels, d->targets, r, B, d,
+                            fo->permute ? fo->idx : NULL, fo->permute ? start : r, d->weights};
+        }
+        /* a short last batch is scaled by its own size, like every batch;
+         * ||W||^2 for the epoch's L2 term comes with the gradient */
+        double scale = fo->step_scale * (double)fo->B / (double)B;
+        if (st == CSM_OK)
+            st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
+        s->model->state.steps++;
+        if (st == CSM_OK) st = enqueue_update(fo);
+        if (st == CSM_OK && (t + 1) % CSM_FLUSH_STEPS == 0 && t + 1 < fo->steps) {
+            cl_int rc = clFlush(fo->ctx->queue);
+            if (rc != CL_SUCCESS)
+                st = csm_cl_fail(fo->ctx, rc, "clFlush");
+        }
+    }
+    return st;
 }
 
 /* Enqueues epoch `epoch` (0-based, counted over resumed runs); nothing
@@ -145,14 +203,26 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
     csm_solve *s = fo->s;
     const csm_dataset *d = s->data;
     csm_status st = CSM_OK;
+    if (fo->whole) {
+        /* full batch over the chunks: one accumulated gradient, one update */
+        st = csm_enqueue_dataset(&fo->work, s->model, d, 1);
+        if (st == CSM_OK && s->l2 > 0)
+            st = csm_enqueue_sumsq(&fo->work, s->model, 0);
+        s->model->state.steps++;
+        return st == CSM_OK ? enqueue_update(fo) : st;
+    }
     if (fo->permute) {
         /* The permutation of epoch e depends on (seed, e) alone, so a
          * resumed run sees the batches an uninterrupted one would. */
-        csm_rng rng;
-        csm_rng_seed_stream(&rng, s->opt->seed, (uint64_t)epoch);
-        for (size_t i = 0; i < d->n; i++)
-            fo->perm[i] = (int32_t)i;
-        csm_rng_shuffle(&rng, fo->perm, d->n);
+        if (fo->order) {
+            csm_stream_epoch_order(d, s->opt->seed, (uint64_t)epoch, fo->order, fo->perm);
+        } else {
+            csm_rng rng;
+            csm_rng_seed_stream(&rng, s->opt->seed, (uint64_t)epoch);
+            for (size_t i = 0; i < d->n; i++)
+                fo->perm[i] = (int32_t)i;
+            csm_rng_shuffle(&rng, fo->perm, d->n);
+        }
         /* Non-blocking: the previous epoch's blocking read has drained the
          * in-order queue, so the host array is not in use while we shuffle. */
         cl_int rc = clEnqueueWriteBuffer(ctx->queue, fo->idx, CL_FALSE, 0, d->n * sizeof(cl_int),
@@ -160,31 +230,8 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
         if (rc != CL_SUCCESS)
             return csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (permutation)");
     }
-    for (size_t t = 0; st == CSM_OK && t < fo->steps; t++) {
-        size_t start = t * fo->B;
-        size_t B = d->n - start < fo->B ? d->n - start : fo->B;
-        csm_block b;
-        if (fo->gather) {
-            st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
-            b = csm_gather_block(&fo->g, d, fo->idx, start, B);
-        } else {
-            b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
-                            fo->permute ? fo->idx : NULL, start, d->weights};
-        }
-        /* a short last batch is scaled by its own size, like every batch;
-         * ||W||^2 for the epoch's L2 term comes with the gradient */
-        double scale = fo->step_scale * (double)fo->B / (double)B;
-        if (st == CSM_OK)
-            st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
-        s->model->state.steps++;
-        if (st == CSM_OK) st = enqueue_update(fo);
-        if (st == CSM_OK && (t + 1) % CSM_FLUSH_STEPS == 0 && t + 1 < fo->steps) {
-            cl_int rc = clFlush(ctx->queue);
-            if (rc != CL_SUCCESS)
-                st = csm_cl_fail(ctx, rc, "clFlush");
-        }
-    }
-    return st;
+    epoch_pass ep = {fo, 0};
+    return csm_stream_each(d, fo->order, epoch_chunk, &ep, fo->work.path == CSM_PATH_CLBLAST);
 }
 
 /* The epoch's loss (weighted mean of the data term over its steps, plus the
@@ -194,7 +241,7 @@ static csm_status read_epoch(first_order *fo, double *loss, double *accuracy)
     const size_t steps = fo->steps;
     csm_solve *s = fo->s;
     double sum = 0, hits = 0, sq = 0;
-    csm_status st = csm_read_sums(&fo->work, steps, &sum, &hits);
+    csm_status st = csm_read_sums(&fo->work, fo->nstats, &sum, &hits);
     if (st == CSM_OK && s->l2 > 0) {
         double *norms = malloc(steps * sizeof *norms);
         st = norms ? csm_download(fo->ctx, norms, fo->work.sumsq, s->model->precision, 0, steps)

@@ -216,6 +216,16 @@ START_TEST(test_sparse_training_equals_dense)
         sp_datasets(&p, ctx, prec, &dd, &ds);
         for (int mode = 0; mode < 3; mode++) {
             double w[2][120], b[2][5], J[2];
+            /* the CSR and dense chunks of a streamed dataset differ, and so
+             * do their minibatches (L-BFGS, mode 0, has been compared) */
+            if (mode > 0 && (csm_dataset_chunks(dd) || csm_dataset_chunks(ds))) {
+                csm_dataset_free(dd);
+                csm_dataset_free(ds);
+                sp_free(&p);
+                csm_context_free(ctx);
+                CSM_TEST_SKIP("the datasets stream (CLSOFTMAX_MAX_ALLOC, tests/stream_env.sh): "
+                              "minibatches follow each one's chunks");
+            }
             for (int side = 0; side < 2; side++) {
                 csm_model *m = NULL;
                 ck_assert_int_eq(csm_model_create(ctx, &m, prec, 5, 23), CSM_OK);

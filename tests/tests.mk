@@ -79,6 +79,15 @@ tests_check_model_file_SOURCES = tests/check_model_file.c
 tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_check_model_file_LDADD = $(TEST_INTERNAL_LIBS) $(JANSSON_LIBS)
 
+# Streaming (src/stream.c): streamed against resident results, and the
+# device suites again under a small CLSOFTMAX_MAX_ALLOC (tests/stream_env.sh).
+check_PROGRAMS += tests/check_stream
+TESTS += tests/check_stream tests/stream_env.sh
+EXTRA_DIST += tests/stream_env.sh
+tests_check_stream_SOURCES = tests/check_stream.c
+tests_check_stream_CFLAGS = $(TEST_CFLAGS)
+tests_check_stream_LDADD = $(TEST_INTERNAL_LIBS)
+
 # The shared library exports exactly the CSM_API functions of clsoftmax.h;
 # a program links against the static one with pkg-config --static's flags.
 TESTS += tests/abi.sh tests/static_link.sh

@@ -49,7 +49,8 @@ CLI_TESTS = \
 	tests/cli/calibrate.sh \
 	tests/cli/determinism.sh \
 	tests/cli/remember.sh \
-	tests/cli/plot.sh
+	tests/cli/plot.sh \
+	tests/cli/stream.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

@@ -98,7 +98,9 @@ static void help(void)
            "  -q, --quiet            print nothing but errors and warnings\n"
            "  -v, --verbose          also print what the library chose: the path of\n"
            "                         each step (fused, tiled, clblast, sparse) and its\n"
-           "                         calibration; twice: every kernel build and epoch\n"
+           "                         calibration, and whether the data streams\n"
+           "                         (CLSOFTMAX_MAX_ALLOC); twice: every kernel build\n"
+           "                         and epoch\n"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
@@ -665,10 +667,15 @@ int cmd_train(int argc, char **argv)
 
     if (cli_make_dataset(ctx, &train_set, prec, tt, train_labels, C))
         goto done;
+    /* The library holds the rows now, on the device or (data past the
+     * device's allocation, or CLSOFTMAX_MAX_ALLOC: streamed) in its own
+     * host copy: ours goes before the next one is made, so the host never
+     * holds two copies of the training rows beyond csm_dataset_create(). */
+    csm_table_free(tt);
     if (vt && cli_make_dataset(ctx, &val_set, prec, vt, val_labels, C))
         goto done;
-    /* The host copies are on the device now: training holds O(nnz + C k)
-     * on the host at most, and the device copy only. */
+    /* Training holds O(nnz + C k) on the host at most, besides a streamed
+     * dataset's own copy. */
     csm_table_free(&tab);
     csm_table_free(&ttab);
     csm_table_free(&vtab);
