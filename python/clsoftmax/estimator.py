@@ -280,7 +280,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.converged_ = bool(result.converged)
         self.stop_ = lib.csm_stop_string(result.stop).decode()
         self.objective_ = result.objective
-        if result.stop != CSM_STOP_TOL:
+        # tol = 0 asks for max_iter iterations: reaching them is no surprise.
+        if result.stop != CSM_STOP_TOL and not (result.stop == CSM_STOP_MAX_ITER and tol == 0):
             hint = (" Increase max_iter, or scale the data (StandardScaler)."
                     if result.stop == CSM_STOP_MAX_ITER else
                     " Use dtype='float64' or a larger tol." if prec != CSM_FLOAT64 else "")
@@ -334,6 +335,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         `eval` read (weight, bias, labels; see _class_names for non-integer
         classes), at the estimator's dtype."""
         check_is_fitted(self)
+        if len(self.classes_) != self.coef_.shape[0]:
+            raise ValueError("classes_ has %d entries but coef_ %d rows"
+                             % (len(self.classes_), self.coef_.shape[0]))
         prec = precision(self.dtype)
         ints, names, kind = _class_names(self.classes_)
         ctx = context(self.device)
