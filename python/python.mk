@@ -29,5 +29,6 @@ clsoftmax_python_tests = \
 	tests/python/test_sklearn.py \
 	tests/python/helpers.py
 EXTRA_DIST += $(clsoftmax_python_sources) python/clsoftmax/_config.py.in tests/python.sh \
+	bench/python_vs_sklearn.py \
 	$(clsoftmax_python_tests)
 AM_TESTS_ENVIRONMENT += PYTHON='$(PYTHON)'; export PYTHON;
