@@ -16,7 +16,7 @@ import numpy as np
 
 from ._lib import (lib, check, context, Error, SOLVERS, TrainOptions, TrainResult, EPOCH_FN,
                    CSM_STOP_TOL, CSM_STOP_MAX_ITER, CSM_FLOAT64)
-from ._handles import Dataset, Model, as_matrix, precision, ptr, is_sparse
+from ._handles import Dataset, Model, as_matrix, precision, ptr
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
@@ -204,8 +204,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                                        dtype=[np.float64, np.float32], reset=True)
             Xm = as_matrix(X)
         else:
+            from ._nosklearn import check_array, column_or_1d
+            X = check_array(X)
             Xm = self._check_X(X, reset=True)
-            from ._nosklearn import column_or_1d
             y = column_or_1d(y, Xm.shape[0])
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
@@ -325,9 +326,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """The most probable class of each sample (ties: the first in classes_)."""
         S, _ = self._forward(X)
         return self.classes_[np.argmax(S, axis=1)]
-
-    def _more_tags(self):
-        return {"poor_score": False}
 
     # ------------------------------------------------------------ model files
     def save(self, path):

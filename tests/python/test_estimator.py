@@ -236,6 +236,10 @@ rng = np.random.RandomState(0)
 X = rng.normal(size=(90, 4)); y = np.array(["a", "b", "c"])[rng.randint(0, 3, 90)]
 X[y == "b"] += 3; X[y == "c"] -= 3
 clf = clsoftmax.SoftmaxRegression(C=2.0).fit(X, y, sample_weight=np.ones(90))
+w = np.arange(90) % 3  # zero weights drop their rows, also from a list
+ref = clsoftmax.SoftmaxRegression(tol=1e-8).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+lw = clsoftmax.SoftmaxRegression(tol=1e-8).fit(X.tolist(), list(y), sample_weight=w)
+assert np.allclose(lw.coef_, ref.coef_, atol=1e-6), abs(lw.coef_ - ref.coef_).max()
 assert clf.score(X, y) > 0.9, clf.score(X, y)
 assert clf.get_params()["C"] == 2.0 and clf.set_params(C=3.0).C == 3.0
 assert clf.predict(X).dtype.kind == "U"
