@@ -253,6 +253,34 @@ def _log_callback(level, message, user):
     _log.log(_LEVELS.get(level, logging.WARNING), "%s", message.decode(errors="replace"))
 
 
+CSM_ERR_OPENCL = 14
+_opencl_used = False
+_forked_after_use = False
+
+
+def _after_fork_in_child():
+    global _forked_after_use, _contexts_lock
+    _forked_after_use = _opencl_used
+    _contexts_lock = threading.Lock()  # another thread may have held it at fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def opencl_entry(what):
+    """Called before each call that reaches the OpenCL runtime. A runtime
+    that was started before fork() does not work in the child (POCL hangs
+    there, even on a new context): fail at once instead."""
+    global _opencl_used
+    if _forked_after_use:
+        raise Error(CSM_ERR_OPENCL,
+                    "%s: this process was forked from one that had already used OpenCL, and "
+                    "OpenCL runtimes do not survive fork() (POCL would hang here): start worker "
+                    "processes with the 'spawn' or 'forkserver' method (joblib's default 'loky' "
+                    "backend, which GridSearchCV(n_jobs=...) uses, does)" % what)
+    _opencl_used = True
+
+
 class _Context:
     def __init__(self, handle):
         self.handle = handle
@@ -269,6 +297,7 @@ def context(device=None):
     builds kernels, so it is done once; a forked child makes its own (OpenCL
     contexts do not survive fork)."""
     key = (os.getpid(), device)
+    opencl_entry("csm_context_create")
     with _contexts_lock:
         c = _contexts.get(key)
         if c is None:

@@ -11,7 +11,7 @@ for checking and experimenting, where exactness matters more than speed).
 import ctypes
 import numpy as np
 
-from ._lib import lib, check, raise_status, context, DeviceInfo
+from ._lib import lib, check, raise_status, context, opencl_entry, DeviceInfo
 from ._handles import Dataset, Model, as_matrix, precision, ptr
 
 __all__ = ["devices", "forward", "loss", "gradient"]
@@ -21,6 +21,7 @@ def devices():
     """Every OpenCL device of every platform, as a list of dicts with the
     fields of csm_device_info (selector: the CLSOFTMAX_DEVICE / `device=`
     value that picks it)."""
+    opencl_entry("csm_list_devices")
     count = ctypes.c_size_t()
     err = ctypes.create_string_buffer(1024)
     st = lib.csm_list_devices(None, 0, ctypes.byref(count), err, len(err))

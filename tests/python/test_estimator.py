@@ -222,6 +222,58 @@ class TestBadInput(unittest.TestCase):
         self.assertEqual(cm.exception.status_name, "CSM_ERR_DEVICE_NOT_FOUND")
 
 
+def _fit_in_child(queue, X, y):
+    try:
+        queue.put(SoftmaxRegression().fit(X, y).coef_)
+    except clsoftmax.Error as e:
+        queue.put((e.status_name, str(e)))
+
+
+class TestProcesses(unittest.TestCase):
+    def test_fork_after_opencl_fails_fast(self):
+        # A forked child of a process that used OpenCL would hang in the
+        # runtime; it gets an Error naming the way out instead.
+        import multiprocessing
+        X, y = blobs()
+        clsoftmax.devices()
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        p = ctx.Process(target=_fit_in_child, args=(queue, X, y), daemon=True)
+        p.start()
+        try:
+            status, message = queue.get(timeout=60)
+        finally:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+        self.assertEqual(status, "CSM_ERR_OPENCL")
+        self.assertIn("spawn", message)
+
+    def test_spawned_workers(self):
+        from sklearn.model_selection import cross_val_score
+        X, y = blobs()
+        ref = cross_val_score(SoftmaxRegression(), X, y, cv=3)
+        np.testing.assert_array_equal(cross_val_score(SoftmaxRegression(), X, y, cv=3, n_jobs=2), ref)
+
+    def test_threads(self):
+        # One context, used by one thread at a time (its lock): the same
+        # models as one after the other.
+        import threading
+        X, y = blobs()
+        ref = [SoftmaxRegression(C=C).fit(X, y).coef_ for C in (0.1, 1.0, 10.0)]
+        out = [None] * 3
+
+        def fit(i, C):
+            out[i] = SoftmaxRegression(C=C).fit(X, y).coef_
+        threads = [threading.Thread(target=fit, args=(i, C)) for i, C in enumerate((0.1, 1.0, 10.0))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for a, b in zip(out, ref):
+            np.testing.assert_array_equal(a, b)
+
+
 class TestWithoutSklearn(unittest.TestCase):
     def test_numpy_only(self):
         # A child interpreter where `import sklearn` fails: the package and
