@@ -367,7 +367,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def load(cls, path, device=None):
         """A fitted estimator from a model file written by save() or by
         `clsoftmax train`: coef_, intercept_, classes_, and the training
-        options the file records (solver, C, tol, max_iter, precision)."""
+        options the file records (solver, C, tol, max_iter, precision);
+        metadata_ holds the file's whole metadata (str -> str)."""
         ctx = context(device)
         handle = ctypes.c_void_p()
         with ctx.lock:
