@@ -41,6 +41,9 @@ class Error(RuntimeError):
                             else "CSM_STATUS_%d" % self.status)
         super().__init__(message)
 
+    def __reduce__(self):  # crosses process boundaries (joblib workers) intact
+        return (type(self), (self.status, str(self)))
+
 
 class DeviceInfo(ctypes.Structure):
     _fields_ = [

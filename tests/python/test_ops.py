@@ -47,6 +47,11 @@ class TestDevices(unittest.TestCase):
         self.assertEqual(cm.exception.status_name, "CSM_ERR_DEVICE_NOT_FOUND")
         self.assertEqual(cm.exception.status, 10)
         self.assertIn("no-such-device-xyz", str(cm.exception))
+        # Errors pickle (a joblib worker's error reaches the parent whole).
+        import pickle
+        e = pickle.loads(pickle.dumps(cm.exception))
+        self.assertEqual((e.status, e.status_name, str(e)),
+                         (10, "CSM_ERR_DEVICE_NOT_FOUND", str(cm.exception)))
 
 
 class TestReference(unittest.TestCase):
