@@ -15,26 +15,6 @@
 #define CSM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define CSM_PRINTF(a, b)
-/* The distinct string labels of a file, in the order first seen
- * (label_names.c). */
-typedef struct csm_label_dict {
-    char **names;   /* (n) NUL-terminated copies */
-    size_t n, cap;
-    size_t *slots;  /* (n_slots) open addressing: name index + 1, 0 empty */
-    size_t n_slots;
-} csm_label_dict;
-
-/* The index of text [s, s+len) (added if new) into *index. Returns -1 when
- * memory is short or the text holds a NUL byte. */
-int csm_label_dict_add(csm_label_dict *d, const char *s, size_t len, int64_t *index);
-/* Sorts the names by bytes, rewrites labels[0..n) (indices into the dict)
- * to their sorted positions and hands the names over (*names, malloc'd;
- * the dict is left empty). Returns -1 when memory is short (nothing
- * changed). */
-int csm_label_dict_finish(csm_label_dict *d, int64_t *labels, size_t n, char ***names,
-                          size_t *n_names);
-void csm_label_dict_free(csm_label_dict *d);
-
 #endif
 
 /* One input file, read through zlib so that gzipped and plain files look
