@@ -115,6 +115,9 @@ struct csm_dataset {
     cl_mem col_ptr;      /* (k + 1) long */
     cl_mem row_idx;      /* (nnz) int, ascending within a column */
     cl_mem cvalues;      /* (nnz) at precision, in CSC order */
+    /* csm_dataset_set_partition: global rows [part_row0, part_row0 + n) of
+     * part_n (0: not partitioned, the dataset is the whole) */
+    size_t part_row0, part_n;
 };
 
 /* ---- status.c */

@@ -26,8 +26,12 @@ typedef struct first_order {
     int permute; /* shuffled minibatches */
     int gather;  /* ... copied into contiguous buffers (CLBlast path) */
     csm_gather g;
-    cl_mem idx; /* the permutation */
+    cl_mem idx; /* the permutation (distributed: of this process's rows) */
     int32_t *perm;
+    /* Distributed, shuffled: this process's part of each global batch, step
+     * t's local rows lperm[lstart[t] .. lstart[t + 1]) */
+    int32_t *lperm;
+    size_t *lstart;
     cl_kernel k_update; /* W and b in one launch */
     size_t update_wg;   /* its work-group size */
     double step_scale; /* n / (B sum w): a step's gradient estimates J's */
@@ -91,11 +95,14 @@ static csm_status first_order_init(first_order *fo)
     csm_model *m = fo->s->model;
     const csm_dataset *d = fo->s->data;
     const csm_train_options *o = fo->s->opt;
-    fo->B = (o->batch_size == 0 || o->batch_size >= d->n) ? d->n : o->batch_size;
-    fo->steps = (d->n + fo->B - 1) / fo->B;
-    fo->step_scale = (double)d->n / ((double)fo->B * d->weight_sum);
-    const int shuffled = o->shuffle && fo->B < d->n;
-    csm_status st = csm_work_init_data(&fo->work, m, d, fo->B, fo->steps);
+    /* Batches are those of the global dataset (d itself unless distributed) */
+    const size_t N = fo->s->dist.n;
+    fo->B = (o->batch_size == 0 || o->batch_size >= N) ? N : o->batch_size;
+    fo->steps = (N + fo->B - 1) / fo->B;
+    fo->step_scale = (double)N / ((double)fo->B * fo->s->dist.weight_sum);
+    const int shuffled = o->shuffle && fo->B < N;
+    const size_t cap = fo->B < d->n ? fo->B : d->n; /* local rows of a step, at most */
+    csm_status st = csm_work_init_data(&fo->work, m, d, cap, fo->steps);
     if (st != CSM_OK)
         return st;
     /* The fused path reads rows and targets through the permutation
@@ -113,14 +120,20 @@ static csm_status first_order_init(first_order *fo)
     if (st == CSM_OK)
         st = csm_model_state_prepare(m, o->solver);
     if (st == CSM_OK && fo->gather)
-        st = csm_gather_init(&fo->g, m, d, fo->B, fo->work.path == CSM_PATH_TILED);
+        st = csm_gather_init(&fo->g, m, d, cap, fo->work.path == CSM_PATH_TILED);
     if (st == CSM_OK && fo->permute) {
         st = csm_buffer_create(ctx, &fo->idx, d->n * sizeof(cl_int), "permutation");
         if (st == CSM_OK) {
-            fo->perm = malloc(d->n * sizeof *fo->perm);
+            fo->perm = malloc(N * sizeof *fo->perm);
             if (!fo->perm)
                 st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
         }
+    }
+    if (st == CSM_OK && fo->s->dist.reduce && fo->permute) {
+        fo->lstart = malloc((fo->steps + 1) * sizeof *fo->lstart);
+        fo->lperm = malloc(d->n * sizeof *fo->lperm);
+        if (!fo->lstart || !fo->lperm)
+            st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     }
     return st;
 }
@@ -135,6 +148,50 @@ static void first_order_free(first_order *fo)
     csm_gather_free(&fo->g);
     csm_buffer_release(&fo->idx);
     free(fo->perm);
+    free(fo->lperm);
+    free(fo->lstart);
+}
+
+/* Distributed, shuffled: this process's rows of each global batch of the
+ * epoch, in the batch's order (the one-process step sums the same rows). */
+static void local_batches(first_order *fo)
+{
+    const csm_dist *g = &fo->s->dist;
+    const size_t n = fo->s->data->n, lo = g->row0;
+    size_t at = 0;
+    for (size_t t = 0; t < fo->steps; t++) {
+        size_t a = t * fo->B, b = a + fo->B < g->n ? a + fo->B : g->n;
+        fo->lstart[t] = at;
+        for (size_t i = a; i < b; i++) {
+            size_t r = (size_t)fo->perm[i];
+            if (r >= lo && r - lo < n)
+                fo->lperm[at++] = (int32_t)(r - lo);
+        }
+    }
+    fo->lstart[fo->steps] = at;
+}
+
+/* Local rows of step t: [*start, *start + *B) of the permutation or the data. */
+static void step_rows(const first_order *fo, size_t t, size_t *start, size_t *B)
+{
+    const csm_dist *g = &fo->s->dist;
+    const size_t n = fo->s->data->n;
+    if (!g->reduce) {
+        *start = t * fo->B;
+        *B = n - *start < fo->B ? n - *start : fo->B;
+        return;
+    }
+    if (fo->permute) {
+        *start = fo->lstart[t];
+        *B = fo->lstart[t + 1] - fo->lstart[t];
+        return;
+    }
+    size_t a = t * fo->B, b = a + fo->B < g->n ? a + fo->B : g->n;
+    size_t lo = g->row0 > a ? g->row0 : a, hi = g->row0 + n < b ? g->row0 + n : b;
+    *start = lo - g->row0;
+    *B = hi > lo ? hi - lo : 0;
+    if (!*B)
+        *start = 0;
 }
 
 /* Enqueues epoch `epoch` (0-based, counted over resumed runs); nothing
@@ -150,32 +207,48 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
          * resumed run sees the batches an uninterrupted one would. */
         csm_rng rng;
         csm_rng_seed_stream(&rng, s->opt->seed, (uint64_t)epoch);
-        for (size_t i = 0; i < d->n; i++)
+        const size_t N = s->dist.n; /* drawn over the global rows */
+        for (size_t i = 0; i < N; i++)
             fo->perm[i] = (int32_t)i;
-        csm_rng_shuffle(&rng, fo->perm, d->n);
+        csm_rng_shuffle(&rng, fo->perm, N);
+        if (s->dist.reduce)
+            local_batches(fo);
         /* Non-blocking: the previous epoch's blocking read has drained the
          * in-order queue, so the host array is not in use while we shuffle. */
         cl_int rc = clEnqueueWriteBuffer(ctx->queue, fo->idx, CL_FALSE, 0, d->n * sizeof(cl_int),
-                                         fo->perm, 0, NULL, NULL);
+                                         s->dist.reduce ? fo->lperm : fo->perm, 0, NULL, NULL);
         if (rc != CL_SUCCESS)
             return csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (permutation)");
     }
+    if (s->dist.reduce) {
+        /* a step without rows here leaves its slots unwritten: zero them */
+        st = csm_fill_zero(ctx, fo->work.stats, fo->steps * csm_real_size(fo->work.prec));
+        if (st == CSM_OK)
+            st = csm_fill_zero(ctx, fo->work.correct, fo->steps * sizeof(cl_int));
+    }
     for (size_t t = 0; st == CSM_OK && t < fo->steps; t++) {
-        size_t start = t * fo->B;
-        size_t B = d->n - start < fo->B ? d->n - start : fo->B;
+        size_t start, B;
+        step_rows(fo, t, &start, &B);
+        const size_t Bg = s->dist.n - t * fo->B < fo->B ? s->dist.n - t * fo->B : fo->B;
         csm_block b;
-        if (fo->gather) {
+        if (fo->gather && B > 0) {
             st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
             b = csm_gather_block(&fo->g, d, fo->idx, start, B);
         } else {
             b = (csm_block){d->x, start, d->labels, d->targets, start, B, d,
                             fo->permute ? fo->idx : NULL, start, d->weights};
         }
-        /* a short last batch is scaled by its own size, like every batch;
-         * ||W||^2 for the epoch's L2 term comes with the gradient */
-        double scale = fo->step_scale * (double)fo->B / (double)B;
-        if (st == CSM_OK)
+        /* a short last batch is scaled by its own (global) size, like every
+         * batch; ||W||^2 for the epoch's L2 term comes with the gradient */
+        double scale = fo->step_scale * (double)fo->B / (double)Bg;
+        if (st == CSM_OK && B > 0)
             st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
+        else if (st == CSM_OK && s->l2 > 0)
+            st = csm_enqueue_sumsq(&fo->work, s->model, t);
+        /* Distributed: the global batch's gradient, the sum of every
+         * process's rows of it, before the same update on every process */
+        if (st == CSM_OK && s->dist.reduce)
+            st = csm_dist_grad(&s->dist, &fo->work, 1.0, B > 0, NULL, 0);
         s->model->state.steps++;
         if (st == CSM_OK) st = enqueue_update(fo);
         if (st == CSM_OK && (t + 1) % CSM_FLUSH_STEPS == 0 && t + 1 < fo->steps) {
@@ -203,9 +276,15 @@ static csm_status read_epoch(first_order *fo, double *loss, double *accuracy)
             sq += norms[t];
         free(norms);
     }
+    if (st == CSM_OK && s->dist.reduce) {
+        double v[3] = {sum, hits, 0};
+        st = csm_dist_sum(&s->dist, v, 2);
+        sum = v[0];
+        hits = v[1];
+    }
     if (st == CSM_OK) {
-        *loss = sum / s->data->weight_sum + 0.5 * s->l2 * sq / (double)steps;
-        *accuracy = hits / (double)s->data->n;
+        *loss = sum / s->dist.weight_sum + 0.5 * s->l2 * sq / (double)steps;
+        *accuracy = hits / (double)s->dist.n;
     }
     return st;
 }
