@@ -12,7 +12,8 @@ AM_TESTS_ENVIRONMENT = \
 	CLSOFTMAX_CACHE_DIR='$(abs_top_builddir)/.calibration'; export CLSOFTMAX_CACHE_DIR; \
 	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	CSM_BUILD_CFLAGS='$(CFLAGS)'; export CSM_BUILD_CFLAGS; \
-	CSM_BUILD_LDFLAGS='$(LDFLAGS)'; export CSM_BUILD_LDFLAGS;
+	CSM_BUILD_LDFLAGS='$(LDFLAGS)'; export CSM_BUILD_LDFLAGS; \
+	CSM_MPIRUN='$(MPIRUN)'; export CSM_MPIRUN;
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la

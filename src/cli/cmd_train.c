@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpi.h"
 #include "train.h"
 
 /* Not a csm_train option: csm_model_init() takes it. */
@@ -489,6 +490,13 @@ int cmd_train(int argc, char **argv)
         cli_class_weight_free(&cfg.cw);
         return rc == -1 ? CLI_OK : rc;
     }
+    /* mpirun: rank 0 runs what follows, the others train on its rows */
+    if (cli_mpi_size() > 1 && ((rc = train_mpi_check(&cfg)) || cli_mpi_rank() > 0)) {
+        if (!rc)
+            rc = train_mpi_follower(&cfg);
+        cli_class_weight_free(&cfg.cw);
+        return rc;
+    }
 
     const char *whose_resume = NULL;
     char whose_buf[1100], storage[256];
@@ -504,6 +512,7 @@ int cmd_train(int argc, char **argv)
     double *mean = NULL, *scale = NULL, *w = NULL, *b = NULL;
     train_state state;
     train_outcome outcome;
+    train_mpi_share share;
     csm_status st;
     int status = CLI_FAIL;
     memset(&tab, 0, sizeof tab);
@@ -511,6 +520,7 @@ int cmd_train(int argc, char **argv)
     memset(&vtab, 0, sizeof vtab);
     memset(&state, 0, sizeof state);
     memset(&outcome, 0, sizeof outcome);
+    memset(&share, 0, sizeof share);
     outcome.res.struct_size = sizeof outcome.res;
     csm_precision prec = cfg.use_double ? CSM_FLOAT64 : CSM_FLOAT32;
     cli_progress_init(&state.progress, cfg.quiet, &cfg.opt);
@@ -630,7 +640,12 @@ int cmd_train(int argc, char **argv)
             goto liberr;
     }
 
+    if (cli_mpi_size() > 1 &&
+        train_mpi_share_rows(&cfg, model, tt, train_labels, classes, C, &share))
+        goto done;
     if (cli_make_dataset(ctx, &train_set, prec, tt, train_labels, C))
+        goto done;
+    if (cli_mpi_size() > 1 && train_mpi_attach(&cfg, ctx, train_set, &share))
         goto done;
     if (vt && cli_make_dataset(ctx, &val_set, prec, vt, val_labels, C))
         goto done;
@@ -640,7 +655,7 @@ int cmd_train(int argc, char **argv)
     csm_table_free(&ttab);
     csm_table_free(&vtab);
 
-    if (cfg.class_weight &&
+    if (cfg.class_weight && cli_mpi_size() == 1 &&
         (rc = apply_class_weight(&cfg, ctx, train_set, classes, C, train_labels, n_train))) {
         status = rc; /* a label that is not a class is a usage error */
         goto done;
@@ -672,6 +687,11 @@ int cmd_train(int argc, char **argv)
                               n_train, n_val, cfg.validation ? cfg.validation : "split");
         cli_progress_note(&state.progress, "device: %s",
                           csm_context_device(ctx)->device_name);
+        if (cli_mpi_size() > 1)
+            cli_progress_note(&state.progress, "MPI: %d ranks, %zu to %zu rows each (rank 0 "
+                              "reports; every rank its own device)", cli_mpi_size(),
+                              n_train / (size_t)cli_mpi_size(),
+                              (n_train + (size_t)cli_mpi_size() - 1) / (size_t)cli_mpi_size());
     }
     state.progress.start = cli_now(); /* for the ETA: training starts now */
     outcome.n_train = n_train;
@@ -699,6 +719,8 @@ int cmd_train(int argc, char **argv)
                           state.best_epoch, state.best_loss);
     }
     if ((st = finish_outcome(model, train_set, val_set, &state, C, k, w, b, &outcome)) != CSM_OK)
+        goto liberr;
+    if (cli_mpi_size() > 1 && (st = train_mpi_accuracy(model, train_set, &outcome.accuracy)))
         goto liberr;
 
     /* Fold the standardization into the saved weights. */
@@ -734,6 +756,7 @@ done:
         state.history.f = NULL;
     }
     cli_class_weight_free(&cfg.cw);
+    train_mpi_share_free(&share);
     free(state.best_w);
     free(state.best_b);
     if (train_labels != labels)
