@@ -105,6 +105,10 @@ static void help(void)
            "training accuracy. A run that stops short of --tol (at --max-iter, or when\n"
            "lbfgs can make no more progress) prints a WARNING, even with --quiet, and\n"
            "still saves the model.\n"
+           "Under mpirun (built with Open MPI): mpirun -np N clsoftmax train ... trains\n"
+           "on N ranks, each on its own device (CLSOFTMAX_DEVICE per rank), with the\n"
+           "model one process would train; rank 0 reads DATA, reports and writes MODEL.\n"
+           "--validation, --validation-split, --early-stopping and --resume are refused.\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
            csm_solver_name(d.solver), d.max_iter, d.tol, d.n_iter_no_change, d.lbfgs_memory,
            d.C, csm_default_learning_rate(CSM_SGD), csm_default_learning_rate(CSM_MOMENTUM),
