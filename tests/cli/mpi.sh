@@ -28,11 +28,27 @@ MPIRUN="$CSM_MPIRUN --oversubscribe"
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
 export POCL_MAX_PTHREAD_COUNT=1 CLSOFTMAX_CALIBRATE=off
 
+# Under the sanitizer build (.ci/asan.sh sets ASAN_OPTIONS): Open MPI 4.1
+# itself leaks ~120 KB in ~3300 allocations at MPI_Finalize (a bare
+# MPI_Init / MPI_Allreduce / MPI_Finalize program compiled with
+# -fsanitize=address shows the same), so the ranks run without the leak
+# check; the library's side of distributed training keeps it
+# (check_distributed), as do this test's one-process runs.
+RANK_ASAN=
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+    RANK_ASAN="$ASAN_OPTIONS:detect_leaks=0"
+    echo "# ASAN_OPTIONS set: mpirun ranks run with detect_leaks=0 (Open MPI's own leaks at MPI_Finalize)"
+fi
+
 # mpi NP ARGS...: `clsoftmax ARGS` on NP ranks, at most 5 minutes
 mpi() {
     np=$1
     shift
-    timeout 300 $MPIRUN -np "$np" "$BIN" "$@" >"$T/out" 2>"$T/err"
+    if [ -n "$RANK_ASAN" ]; then
+        ASAN_OPTIONS=$RANK_ASAN timeout 300 $MPIRUN -np "$np" "$BIN" "$@" >"$T/out" 2>"$T/err"
+    else
+        timeout 300 $MPIRUN -np "$np" "$BIN" "$@" >"$T/out" 2>"$T/err"
+    fi
     rc=$?
 }
 
