@@ -402,7 +402,9 @@ CSM_API csm_status csm_calibration_path(char *path, size_t len);
  * Every process then applies the same gradient to the same weights, so the
  * models stay identical (on devices of one kind: the update runs on each
  * device), and the result equals one process's training on the whole
- * dataset up to the order of the sums (float64: ~1e-12 relative).
+ * dataset up to the order of the sums (float64: ~1e-16 relative after
+ * fixed first-order epochs; ~1e-10 for L-BFGS to a tight tol, whose
+ * iterates follow the rounding).
  * Minibatches are global: epoch e's permutation is drawn over global_n rows
  * from (seed, e) exactly as in one process, step s takes its slice
  * [s B, (s + 1) B), and each process computes the gradient of the rows of
