@@ -1,14 +1,25 @@
 /* The MPI layer of a command built without MPI (configure --without-mpi,
  * or no Open MPI found): always one process. The train command only calls
  * the transfers when cli_mpi_size() > 1, which never happens here. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "mpi.h"
 
+/* Under mpirun each rank of this build would train alone on all the data
+ * and write the same file: say so instead. */
 int cli_mpi_start(const char *cmd, int *argc, char ***argv)
 {
-    (void)cmd;
     (void)argc;
     (void)argv;
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    if (strcmp(cmd, "train") == 0 && size && atoi(size) > 1) {
+        cli_error("started by mpirun (%s ranks), but this clsoftmax was built without MPI: "
+                  "configure it with Open MPI installed (apt-get install libopenmpi-dev "
+                  "openmpi-bin), or run it without mpirun", size);
+        return CLI_FAIL;
+    }
     return 0;
 }
 
