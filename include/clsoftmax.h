@@ -100,7 +100,9 @@ typedef enum csm_status {
     CSM_ERR_CLBLAST,          /* a CLBlast call failed (code attached) */
     CSM_ERR_OUT_OF_MEMORY,    /* host or device allocation failed */
     CSM_ERR_IO,               /* a file could not be opened, read or written */
-    CSM_ERR_FORMAT            /* a model file is malformed or inconsistent */
+    CSM_ERR_FORMAT,           /* a model file is malformed or inconsistent */
+    CSM_ERR_DISTRIBUTED       /* distributed training: the reduce callback failed,
+                                 or the processes disagree (see csm_reduce_fn) */
 } csm_status;
 
 /* A short, static description of a status ("invalid size", ...). */
@@ -387,6 +389,66 @@ CSM_API csm_status csm_calibrate(csm_model *model, const csm_dataset *data, size
  * CLSOFTMAX_CACHE_DIR, XDG_CACHE_HOME or HOME). */
 CSM_API csm_status csm_calibration_path(char *path, size_t len);
 
+/* ------------------------------------------------------ distributed training
+ *
+ * Data-parallel training over P processes (MPI ranks, or threads with one
+ * context each, or any other engine), without the library depending on any
+ * of them. Each process holds a consecutive slice of the rows of one global
+ * dataset in a dataset of its own, marked with csm_dataset_set_partition();
+ * every process calls csm_train() with the same options and initial weights,
+ * and with options.reduce set to a function that sums `count` doubles
+ * elementwise across the processes, in place, leaving the same sum on every
+ * process (an all-reduce), and returns 0 (non-zero: failure). Sum in a fixed
+ * order (MPI: MPI_Allreduce with a non-commutative MPI_Op summing in rank
+ * order), so that every process gets the same bits and a run repeats.
+ *
+ * csm_train() calls it synchronously, at the same points on every process:
+ *   - once at the start: the process count, rows and weight sum of the
+ *     whole dataset (the rows of the partitions must add up to global_n,
+ *     and every process must agree on global_n and the model's size);
+ *   - per full pass (each L-BFGS evaluation, the final objective): the data
+ *     part of J's gradient, this process's rows weighted by 1 / (global
+ *     weight sum), with its loss sum and correct count (C k + C + 2 values);
+ *   - per minibatch step (first-order solvers): the step's gradient over the
+ *     rows of the global batch this process holds (C k + C values, zeros
+ *     when it holds none), and per epoch the loss and correct counts;
+ *   - per epoch or iteration: whether an epoch callback asked to stop (one
+ *     process stopping stops all: a callback may stop on any process).
+ * Each vector carries one more value, a call counter, checked after the
+ * sum: processes that fall out of step fail with CSM_ERR_DISTRIBUTED rather
+ * than mix unrelated vectors. The L2 term is added after the sum.
+ *
+ * Every process then applies the same gradient to the same weights, so the
+ * models stay identical (on devices of one kind: the update runs on each
+ * device), and the result equals one process's training on the whole
+ * dataset up to the order of the sums (float64: ~1e-16 relative after
+ * fixed first-order epochs; ~1e-10 for L-BFGS to a tight tol, whose
+ * iterates follow the rounding).
+ * Minibatches are global: epoch e's permutation is drawn over global_n rows
+ * from (seed, e) exactly as in one process, step s takes its slice
+ * [s B, (s + 1) B), and each process computes the gradient of the rows of
+ * that slice it holds: the same batch sequence for any P.
+ *
+ * A process that fails on its own (a device error) returns from csm_train()
+ * while the others wait in reduce: the engine must then stop them (MPI:
+ * MPI_Abort). The epoch callback's `samples` is global_n.
+ *
+ * Engines with their own loop need no more than csm_gradient() on each
+ * partition (its result is that partition's own mean: scale it by
+ * csm_dataset_weight_sum() / the global weight sum before summing, and add
+ * the L2 term once), csm_model_get_params() and csm_model_set_params(). */
+typedef int (*csm_reduce_fn)(double *values, size_t count, void *user);
+
+/* The dataset holds rows [row0, row0 + n) of a global dataset of global_n
+ * rows (n its own row count): csm_train() with options.reduce then trains on
+ * the global dataset. row0 = 0 and global_n = n restore the default (the
+ * whole dataset). Only csm_train() sees the partition: the other operations
+ * work on the dataset's own rows. CSM_ERR_INVALID_SIZE when row0 + n >
+ * global_n. */
+CSM_API csm_status csm_dataset_set_partition(csm_dataset *data, size_t row0, size_t global_n);
+/* global_n (n when not partitioned); *row0 if row0 is not NULL. */
+CSM_API size_t csm_dataset_partition(const csm_dataset *data, size_t *row0);
+
 /* How csm_train() minimises J. */
 typedef enum csm_solver {
     CSM_SGD = 0,      /* minibatch stochastic gradient descent */
@@ -459,6 +521,10 @@ typedef struct csm_train_options {
                              0: start the solver afresh; default 0 */
     csm_epoch_fn callback;
     void *user;
+    csm_reduce_fn reduce; /* distributed training (see csm_reduce_fn): sums
+                             over the processes; NULL: this process alone;
+                             default NULL */
+    void *reduce_user;    /* passed to reduce */
 } csm_train_options;
 
 /* Why csm_train() stopped. */

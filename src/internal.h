@@ -121,6 +121,9 @@ struct csm_dataset {
     /* non-NULL: nothing above is on the device; the rows live on the host
      * and stream through two staging slots (stream.c) */
     struct csm_stream *stream;
+    /* csm_dataset_set_partition: global rows [part_row0, part_row0 + n) of
+     * part_n (0: not partitioned, the dataset is the whole) */
+    size_t part_row0, part_n;
 };
 typedef struct csm_stream csm_stream;
 

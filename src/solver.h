@@ -54,6 +54,38 @@ csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem
 /* Blocking read of scal[slot .. slot + count) into host doubles. */
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count);
 
+/* -------------------------------------------------------------- distribution */
+
+/* csm_train's side of data-parallel training (distributed.c; the protocol is
+ * documented at csm_reduce_fn in clsoftmax.h). Without options->reduce it
+ * describes this process alone (n, weight_sum of the dataset), so solvers
+ * use its global numbers either way. */
+typedef struct csm_dist {
+    csm_context *ctx;
+    csm_reduce_fn reduce; /* NULL: one process */
+    void *user;
+    size_t n, row0;       /* global rows; this process's first */
+    double weight_sum;    /* global sum of the sample weights */
+    double local_scale;   /* local weight sum / global: turns a whole pass's
+                             local mean into this process's share */
+    double procs, seq;    /* process count; calls made (the tag) */
+    size_t len;           /* C k + C */
+    double *buf;          /* (len + 3) host scratch */
+    csm_status failed;    /* a reduce that failed inside csm_solve_report */
+} csm_dist;
+
+csm_status csm_dist_init(csm_dist *g, csm_model *m, const csm_dataset *d,
+                         const csm_train_options *o);
+void csm_dist_free(csm_dist *g);
+/* values[0 .. count) summed over the processes, in place; values must have
+ * room for count + 1 (the tag). */
+csm_status csm_dist_sum(csm_dist *g, double *values, size_t count);
+/* w->dweight, w->dbias := the sum over the processes of this process's
+ * (times `scale`; zeros when !have: it had no rows in the step), with
+ * extras[0 .. nextra) (nextra <= 2) summed along. Blocking. */
+csm_status csm_dist_grad(csm_dist *g, csm_work *w, double scale, int have, double *extras,
+                         size_t nextra);
+
 /* ---------------------------------------------------------------- objective */
 
 /* J(theta) and its gradient over the whole dataset, at the model's current
@@ -65,9 +97,13 @@ typedef struct csm_objective {
     double l2;
     size_t cap, nblocks;
     csm_work work;
+    csm_dist *dist;           /* NULL or one process: the pass is the whole */
+    double loss_sum, hits;    /* distributed: the pass's global sums */
 } csm_objective;
 
-csm_status csm_objective_init(csm_objective *f, csm_model *m, const csm_dataset *d, double l2);
+/* dist: csm_train's (the gradient and sums become global ones), or NULL. */
+csm_status csm_objective_init(csm_objective *f, csm_model *m, const csm_dataset *d, double l2,
+                              csm_dist *dist);
 void csm_objective_free(csm_objective *f);
 /* Enqueues the passes: the data part of the gradient lands in
  * f->work.dweight / dbias, per-block loss sums and correct counts in
@@ -87,6 +123,7 @@ typedef struct csm_solve {
     double lr;          /* first-order learning rate in effect */
     csm_train_result *res; /* the solver sets stop, n_iter, n_evals */
     double t_start;
+    csm_dist dist;      /* the global dataset (distributed training) */
 } csm_solve;
 
 csm_status csm_solve_first_order(csm_solve *s);

@@ -26,8 +26,12 @@ typedef struct first_order {
     int permute; /* shuffled minibatches */
     int gather;  /* ... copied into contiguous buffers (CLBlast path) */
     csm_gather g;
-    cl_mem idx; /* the permutation */
+    cl_mem idx; /* the permutation (distributed: of this process's rows) */
     int32_t *perm;
+    /* Distributed, shuffled: this process's part of each global batch, step
+     * t's local rows lperm[lstart[t] .. lstart[t + 1]) */
+    int32_t *lperm;
+    size_t *lstart;
     /* streamed datasets (stream.c): the epoch's chunk order; with `whole`
      * (full batch) a step's gradient accumulates over every chunk */
     int32_t *order;
@@ -96,15 +100,27 @@ static csm_status first_order_init(first_order *fo)
     csm_model *m = fo->s->model;
     const csm_dataset *d = fo->s->data;
     const csm_train_options *o = fo->s->opt;
-    fo->B = (o->batch_size == 0 || o->batch_size >= d->n) ? d->n : o->batch_size;
+    /* Batches are those of the global dataset (d itself unless distributed) */
+    const size_t N = fo->s->dist.n;
+    fo->B = (o->batch_size == 0 || o->batch_size >= N) ? N : o->batch_size;
+    fo->whole = csm_dataset_chunks(d) > 0 && fo->B == N;
+    /* Streamed minibatches are drawn chunk by chunk (stream.c), global ones
+     * across the processes' rows: the two orders do not compose. */
+    if (csm_dataset_chunks(d) > 0 && !fo->whole && fo->s->dist.reduce)
+        return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                        "csm_train: minibatches over a partitioned dataset that streams "
+                        "(%zu chunks) are not supported: use L-BFGS or full batches, or "
+                        "raise max_alloc", csm_dataset_chunks(d));
     /* a minibatch lives in one chunk of a streamed dataset */
     if (fo->B < d->n && fo->B > csm_stream_max_rows(d))
         fo->B = csm_stream_max_rows(d);
-    fo->whole = csm_dataset_chunks(d) > 0 && fo->B == d->n;
-    fo->steps = fo->whole ? 1 : csm_stream_batches(d, fo->B);
-    fo->step_scale = (double)d->n / ((double)fo->B * d->weight_sum);
-    const int shuffled = o->shuffle && fo->B < d->n;
-    const size_t cap = fo->whole ? csm_pass_rows(m, d) : fo->B;
+    fo->steps = fo->whole                  ? 1
+                : csm_dataset_chunks(d) > 0 ? csm_stream_batches(d, fo->B)
+                                           : (N + fo->B - 1) / fo->B;
+    fo->step_scale = (double)N / ((double)fo->B * fo->s->dist.weight_sum);
+    const int shuffled = o->shuffle && fo->B < N;
+    /* local rows of a step, at most */
+    const size_t cap = fo->whole ? csm_pass_rows(m, d) : fo->B < d->n ? fo->B : d->n;
     fo->nstats = fo->whole ? csm_pass_blocks(d, cap) : fo->steps;
     csm_status st = csm_work_init_data(&fo->work, m, d, cap, fo->nstats);
     if (st != CSM_OK)
@@ -127,17 +143,23 @@ static csm_status first_order_init(first_order *fo)
     if (st == CSM_OK && fo->gather)
         st = csm_stream_prime(d, &d0);
     if (st == CSM_OK && fo->gather)
-        st = csm_gather_init(&fo->g, m, d0, fo->B, fo->work.path == CSM_PATH_TILED);
+        st = csm_gather_init(&fo->g, m, d0, cap, fo->work.path == CSM_PATH_TILED);
     if (st == CSM_OK && fo->permute && csm_dataset_chunks(d) &&
         !(fo->order = malloc(csm_dataset_chunks(d) * sizeof *fo->order)))
         st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     if (st == CSM_OK && fo->permute) {
         st = csm_buffer_create(ctx, &fo->idx, d->n * sizeof(cl_int), "permutation");
         if (st == CSM_OK) {
-            fo->perm = malloc(d->n * sizeof *fo->perm);
+            fo->perm = malloc(N * sizeof *fo->perm);
             if (!fo->perm)
                 st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
         }
+    }
+    if (st == CSM_OK && fo->s->dist.reduce && fo->permute) {
+        fo->lstart = malloc((fo->steps + 1) * sizeof *fo->lstart);
+        fo->lperm = malloc(d->n * sizeof *fo->lperm);
+        if (!fo->lstart || !fo->lperm)
+            st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     }
     return st;
 }
@@ -153,6 +175,50 @@ static void first_order_free(first_order *fo)
     csm_buffer_release(&fo->idx);
     free(fo->perm);
     free(fo->order);
+    free(fo->lperm);
+    free(fo->lstart);
+}
+
+/* Distributed, shuffled: this process's rows of each global batch of the
+ * epoch, in the batch's order (the one-process step sums the same rows). */
+static void local_batches(first_order *fo)
+{
+    const csm_dist *g = &fo->s->dist;
+    const size_t n = fo->s->data->n, lo = g->row0;
+    size_t at = 0;
+    for (size_t t = 0; t < fo->steps; t++) {
+        size_t a = t * fo->B, b = a + fo->B < g->n ? a + fo->B : g->n;
+        fo->lstart[t] = at;
+        for (size_t i = a; i < b; i++) {
+            size_t r = (size_t)fo->perm[i];
+            if (r >= lo && r - lo < n)
+                fo->lperm[at++] = (int32_t)(r - lo);
+        }
+    }
+    fo->lstart[fo->steps] = at;
+}
+
+/* Local rows of step t: [*start, *start + *B) of the permutation or the data. */
+static void step_rows(const first_order *fo, size_t t, size_t *start, size_t *B)
+{
+    const csm_dist *g = &fo->s->dist;
+    const size_t n = fo->s->data->n;
+    if (!g->reduce) {
+        *start = t * fo->B;
+        *B = n - *start < fo->B ? n - *start : fo->B;
+        return;
+    }
+    if (fo->permute) {
+        *start = fo->lstart[t];
+        *B = fo->lstart[t + 1] - fo->lstart[t];
+        return;
+    }
+    size_t a = t * fo->B, b = a + fo->B < g->n ? a + fo->B : g->n;
+    size_t lo = g->row0 > a ? g->row0 : a, hi = g->row0 + n < b ? g->row0 + n : b;
+    *start = lo - g->row0;
+    *B = hi > lo ? hi - lo : 0;
+    if (!*B)
+        *start = 0;
 }
 
 /* One epoch's steps over a chunk (the whole dataset when resident), its
@@ -168,22 +234,39 @@ static csm_status epoch_chunk(void *user, const csm_dataset *d, size_t pos)
     first_order *fo = ep->fo;
     csm_solve *s = fo->s;
     csm_status st = CSM_OK;
-    for (size_t r = 0; st == CSM_OK && r < d->n; r += fo->B) {
-        const size_t t = ep->t++, start = pos + r;
-        size_t B = d->n - r < fo->B ? d->n - r : fo->B;
+    /* Distributed (never streamed here): every global step, whether this
+     * process holds rows of it or not, since the sums are collective. */
+    const size_t nsteps = s->dist.reduce ? fo->steps : (d->n + fo->B - 1) / fo->B;
+    for (size_t i = 0; st == CSM_OK && i < nsteps; i++) {
+        const size_t t = ep->t++, r = i * fo->B;
+        size_t start = pos + r, B = 0, Bg;
+        if (s->dist.reduce) {
+            /* the global batch's size, and this process's rows of it */
+            Bg = s->dist.n - r < fo->B ? s->dist.n - r : fo->B;
+            step_rows(fo, t, &start, &B);
+        } else {
+            B = Bg = d->n - r < fo->B ? d->n - r : fo->B;
+        }
         csm_block b;
-        if (fo->gather) {
+        if (fo->gather && B > 0) {
             st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
             b = csm_gather_block(&fo->g, d, fo->idx, start, B);
         } else {
-            b = (csm_block){d->x, r, d->labels, d->targets, r, B, d,
-                            fo->permute ? fo->idx : NULL, fo->permute ? start : r, d->weights};
+            const size_t r0 = s->dist.reduce ? start : r; /* rows in place */
+            b = (csm_block){d->x, r0, d->labels, d->targets, r0, B, d,
+                            fo->permute ? fo->idx : NULL, fo->permute ? start : r0, d->weights};
         }
-        /* a short last batch is scaled by its own size, like every batch;
-         * ||W||^2 for the epoch's L2 term comes with the gradient */
-        double scale = fo->step_scale * (double)fo->B / (double)B;
-        if (st == CSM_OK)
+        /* a short last batch is scaled by its own (global) size, like every
+         * batch; ||W||^2 for the epoch's L2 term comes with the gradient */
+        double scale = fo->step_scale * (double)fo->B / (double)Bg;
+        if (st == CSM_OK && B > 0)
             st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
+        else if (st == CSM_OK && s->l2 > 0)
+            st = csm_enqueue_sumsq(&fo->work, s->model, t);
+        /* Distributed: the global batch's gradient, the sum of every
+         * process's rows of it, before the same update on every process */
+        if (st == CSM_OK && s->dist.reduce)
+            st = csm_dist_grad(&s->dist, &fo->work, 1.0, B > 0, NULL, 0);
         s->model->state.steps++;
         if (st == CSM_OK) st = enqueue_update(fo);
         if (st == CSM_OK && (t + 1) % CSM_FLUSH_STEPS == 0 && t + 1 < fo->steps) {
@@ -206,6 +289,9 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
     if (fo->whole) {
         /* full batch over the chunks: one accumulated gradient, one update */
         st = csm_enqueue_dataset(&fo->work, s->model, d, 1);
+        /* distributed: this process's share of the global mean, summed */
+        if (st == CSM_OK && s->dist.reduce)
+            st = csm_dist_grad(&s->dist, &fo->work, s->dist.local_scale, 1, NULL, 0);
         if (st == CSM_OK && s->l2 > 0)
             st = csm_enqueue_sumsq(&fo->work, s->model, 0);
         s->model->state.steps++;
@@ -219,16 +305,27 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
         } else {
             csm_rng rng;
             csm_rng_seed_stream(&rng, s->opt->seed, (uint64_t)epoch);
-            for (size_t i = 0; i < d->n; i++)
+            const size_t N = s->dist.n; /* drawn over the global rows */
+            for (size_t i = 0; i < N; i++)
                 fo->perm[i] = (int32_t)i;
-            csm_rng_shuffle(&rng, fo->perm, d->n);
+            csm_rng_shuffle(&rng, fo->perm, N);
+            if (s->dist.reduce)
+                local_batches(fo);
         }
         /* Non-blocking: the previous epoch's blocking read has drained the
          * in-order queue, so the host array is not in use while we shuffle. */
         cl_int rc = clEnqueueWriteBuffer(ctx->queue, fo->idx, CL_FALSE, 0, d->n * sizeof(cl_int),
-                                         fo->perm, 0, NULL, NULL);
+                                         s->dist.reduce ? fo->lperm : fo->perm, 0, NULL, NULL);
         if (rc != CL_SUCCESS)
             return csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (permutation)");
+    }
+    if (s->dist.reduce) {
+        /* a step without rows here leaves its slots unwritten: zero them */
+        st = csm_fill_zero(ctx, fo->work.stats, fo->steps * csm_real_size(fo->work.prec));
+        if (st == CSM_OK)
+            st = csm_fill_zero(ctx, fo->work.correct, fo->steps * sizeof(cl_int));
+        if (st != CSM_OK)
+            return st;
     }
     epoch_pass ep = {fo, 0};
     return csm_stream_each(d, fo->order, epoch_chunk, &ep, fo->work.path == CSM_PATH_CLBLAST);
@@ -250,9 +347,15 @@ static csm_status read_epoch(first_order *fo, double *loss, double *accuracy)
             sq += norms[t];
         free(norms);
     }
+    if (st == CSM_OK && s->dist.reduce) {
+        double v[3] = {sum, hits, 0};
+        st = csm_dist_sum(&s->dist, v, 2);
+        sum = v[0];
+        hits = v[1];
+    }
     if (st == CSM_OK) {
-        *loss = sum / s->data->weight_sum + 0.5 * s->l2 * sq / (double)steps;
-        *accuracy = hits / (double)s->data->n;
+        *loss = sum / s->dist.weight_sum + 0.5 * s->l2 * sq / (double)steps;
+        *accuracy = hits / (double)s->dist.n;
     }
     return st;
 }

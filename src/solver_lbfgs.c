@@ -96,7 +96,7 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
                         "L-BFGS memory %d keeps %.0f MB per history matrix, over the device's "
                         "largest allocation (%.0f MB): lower lbfgs_memory",
                         lb->mem, lb->mem * P * es / 1e6, (double)info->max_alloc_bytes / 1e6);
-    csm_status st = csm_objective_init(&lb->f, m, s->data, s->l2);
+    csm_status st = csm_objective_init(&lb->f, m, s->data, s->l2, &s->dist);
     if (st != CSM_OK)
         return st;
     st = csm_vec_init(&lb->v, m, N_SLOTS(lb));

@@ -29,6 +29,7 @@ const char *csm_status_string(csm_status status)
     case CSM_ERR_OUT_OF_MEMORY: return "out of memory";
     case CSM_ERR_IO: return "I/O error";
     case CSM_ERR_FORMAT: return "malformed model file";
+    case CSM_ERR_DISTRIBUTED: return "distributed training failed";
     }
     return "unknown status";
 }

@@ -133,28 +133,37 @@ int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double 
                      int evaluations, double seconds)
 {
     const csm_train_options *o = s->opt;
-    if (!o->callback)
-        return 0;
-    csm_epoch_info info = {.struct_size = sizeof info,
-                           .epoch = it,
-                           .epochs = o->max_iter,
-                           .loss = loss,
-                           .accuracy = accuracy,
-                           .seconds = seconds,
-                           .samples = s->data->n,
-                           .grad_max_abs = grad_max_abs,
-                           .evaluations = evaluations};
-    return o->callback(s->model, &info, o->user);
+    int stop = 0;
+    if (o->callback) {
+        csm_epoch_info info = {.struct_size = sizeof info,
+                               .epoch = it,
+                               .epochs = o->max_iter,
+                               .loss = loss,
+                               .accuracy = accuracy,
+                               .seconds = seconds,
+                               .samples = s->dist.n,
+                               .grad_max_abs = grad_max_abs,
+                               .evaluations = evaluations};
+        stop = o->callback(s->model, &info, o->user) != 0;
+    }
+    /* Distributed: a stop on any process stops every one, at the same
+     * iteration (a failed sum stops too; csm_train reports it). */
+    if (s->dist.reduce) {
+        double v[2] = {(double)stop, 0};
+        s->dist.failed = csm_dist_sum(&s->dist, v, 1);
+        stop = s->dist.failed != CSM_OK || v[0] > 0;
+    }
+    return stop;
 }
 
 /* J and max |gradient| at the model's current weights, for the result. */
-static csm_status final_objective(csm_model *m, const csm_dataset *d, double l2,
+static csm_status final_objective(csm_model *m, const csm_dataset *d, double l2, csm_dist *dist,
                                   csm_train_result *res)
 {
     csm_objective f;
     csm_vecops v;
     cl_mem g = NULL;
-    csm_status st = csm_objective_init(&f, m, d, l2);
+    csm_status st = csm_objective_init(&f, m, d, l2, dist);
     if (st != CSM_OK)
         return st;
     st = csm_vec_init(&v, m, 1);
@@ -207,16 +216,24 @@ csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options
     s.opt = o;
     s.res = &res;
     s.t_start = csm_now_seconds();
+    st = csm_dist_init(&s.dist, m, d, o);
+    if (st != CSM_OK) {
+        csm_dist_free(&s.dist);
+        return st;
+    }
     /* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C),
-     * divided by sum w */
-    s.l2 = o->l2 >= 0 ? o->l2 : isinf(o->C) ? 0.0 : 1.0 / (o->C * d->weight_sum);
+     * divided by sum w (over the global dataset when distributed) */
+    s.l2 = o->l2 >= 0 ? o->l2 : isinf(o->C) ? 0.0 : 1.0 / (o->C * s.dist.weight_sum);
     s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);
     res.l2 = s.l2;
     if (!o->resume || m->state.solver != (int)o->solver)
         csm_model_clear_solver_state(m);
     st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
     if (st == CSM_OK)
-        st = final_objective(m, d, s.l2, &res);
+        st = s.dist.failed;
+    if (st == CSM_OK)
+        st = final_objective(m, d, s.l2, &s.dist, &res);
+    csm_dist_free(&s.dist);
     if (st == CSM_OK && !isfinite(res.objective))
         st = csm_fail(m->ctx, CSM_ERR_NONFINITE,
                       "training diverged: the objective is %g at the final weights",

@@ -298,7 +298,7 @@ END_TEST
 
 START_TEST(test_status_strings)
 {
-    for (int s = CSM_OK; s <= CSM_ERR_FORMAT; s++) {
+    for (int s = CSM_OK; s <= CSM_ERR_DISTRIBUTED; s++) {
         const char *t = csm_status_string((csm_status)s);
         ck_assert_ptr_nonnull(t);
         ck_assert_str_ne(t, "unknown status");

@@ -12,7 +12,8 @@ AM_TESTS_ENVIRONMENT = \
 	CLSOFTMAX_CACHE_DIR='$(abs_top_builddir)/.calibration'; export CLSOFTMAX_CACHE_DIR; \
 	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	CSM_BUILD_CFLAGS='$(CFLAGS)'; export CSM_BUILD_CFLAGS; \
-	CSM_BUILD_LDFLAGS='$(LDFLAGS)'; export CSM_BUILD_LDFLAGS;
+	CSM_BUILD_LDFLAGS='$(LDFLAGS)'; export CSM_BUILD_LDFLAGS; \
+	CSM_MPIRUN='$(MPIRUN)'; export CSM_MPIRUN;
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
@@ -30,7 +31,7 @@ TEST_INTERNAL_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax_c
 CORE_TESTS = tests/check_api tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
 	tests/check_model_file tests/check_tiled tests/check_calibrate tests/check_context \
-	tests/check_offsets tests/check_limits tests/check_portable
+	tests/check_offsets tests/check_limits tests/check_portable tests/check_distributed
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_api_SOURCES = tests/check_api.c
@@ -60,6 +61,9 @@ tests_check_args_LDADD = $(TEST_LIBS)
 tests_check_calibrate_SOURCES = tests/check_calibrate.c
 tests_check_calibrate_CFLAGS = $(TEST_CFLAGS)
 tests_check_calibrate_LDADD = $(TEST_LIBS)
+tests_check_distributed_SOURCES = tests/check_distributed.c
+tests_check_distributed_CFLAGS = $(TEST_CFLAGS)
+tests_check_distributed_LDADD = $(TEST_LIBS)
 tests_check_context_SOURCES = tests/check_context.c
 tests_check_context_CFLAGS = $(TEST_CFLAGS)
 tests_check_context_LDADD = $(TEST_LIBS)

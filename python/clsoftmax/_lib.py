@@ -19,7 +19,7 @@ _STATUS_NAMES = [
     "CSM_ERR_NONFINITE", "CSM_ERR_LABEL_RANGE", "CSM_ERR_TARGETS", "CSM_ERR_NO_TARGETS",
     "CSM_ERR_MISMATCH", "CSM_ERR_NO_DEVICE", "CSM_ERR_DEVICE_NOT_FOUND", "CSM_ERR_NO_FP64",
     "CSM_ERR_KERNEL_NOT_FOUND", "CSM_ERR_KERNEL_BUILD", "CSM_ERR_OPENCL", "CSM_ERR_CLBLAST",
-    "CSM_ERR_OUT_OF_MEMORY", "CSM_ERR_IO", "CSM_ERR_FORMAT",
+    "CSM_ERR_OUT_OF_MEMORY", "CSM_ERR_IO", "CSM_ERR_FORMAT", "CSM_ERR_DISTRIBUTED",
 ]
 CSM_FLOAT32, CSM_FLOAT64 = 0, 1
 CSM_DTYPE_F32, CSM_DTYPE_F64, CSM_DTYPE_U8 = 0, 1, 2
@@ -103,6 +103,8 @@ class TrainOptions(ctypes.Structure):
         ("resume", ctypes.c_int),
         ("callback", EPOCH_FN),
         ("user", ctypes.c_void_p),
+        ("reduce", ctypes.c_void_p),  # csm_reduce_fn; NULL: one process
+        ("reduce_user", ctypes.c_void_p),
     ]
 
 

@@ -30,6 +30,15 @@ src_cli_clsoftmax_SOURCES = \
 src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
 src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
+# MPI training (mpirun -np N clsoftmax train): only the command links MPI
+src_cli_clsoftmax_SOURCES += src/cli/mpi.h src/cli/mpi_train.c
+if HAVE_MPI
+src_cli_clsoftmax_SOURCES += src/cli/mpi.c
+src_cli_clsoftmax_CFLAGS += $(MPI_CFLAGS)
+src_cli_clsoftmax_LDADD += $(MPI_LIBS)
+else
+src_cli_clsoftmax_SOURCES += src/cli/mpi_none.c
+endif
 
 dist_man_MANS += src/cli/clsoftmax.1
 
@@ -50,7 +59,8 @@ CLI_TESTS = \
 	tests/cli/determinism.sh \
 	tests/cli/remember.sh \
 	tests/cli/plot.sh \
-	tests/cli/stream.sh
+	tests/cli/stream.sh \
+	tests/cli/mpi.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

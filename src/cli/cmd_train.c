@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plot.h"
+#include "mpi.h"
 #include "train.h"
 
 /* Not a csm_train option: csm_model_init() takes it. */
@@ -111,6 +112,10 @@ static void help(void)
            "training accuracy. A run that stops short of --tol (at --max-iter, or when\n"
            "lbfgs can make no more progress) prints a WARNING, even with --quiet, and\n"
            "still saves the model.\n"
+           "Under mpirun (built with Open MPI): mpirun -np N clsoftmax train ... trains\n"
+           "on N ranks, each on its own device (CLSOFTMAX_DEVICE per rank), with the\n"
+           "model one process would train; rank 0 reads DATA, reports and writes MODEL.\n"
+           "--validation, --validation-split, --early-stopping and --resume are refused.\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
            csm_solver_name(d.solver), d.max_iter, d.tol, d.n_iter_no_change, d.lbfgs_memory,
            d.C, csm_default_learning_rate(CSM_SGD), csm_default_learning_rate(CSM_MOMENTUM),
@@ -438,17 +443,35 @@ static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_mod
 
 /* Class weights are sample weights of the training rows only: the
  * validation loss stays the plain mean, comparable across weightings. */
+static void class_weight_whose(const train_cfg *c, char *of, size_t len)
+{
+    if (c->resume)
+        snprintf(of, len, "the model %s", c->resume);
+    else
+        snprintf(of, len, "the training data");
+}
+
+/* LABEL:WEIGHT names integer labels; named classes take balanced only. */
+static int class_weight_names_check(const train_cfg *c, const cli_classes *cls)
+{
+    char of[1100];
+    class_weight_whose(c, of, sizeof of);
+    if (c->class_weight && cls->names && c->cw.n > 0)
+        return cli_usage_error("train", "--class-weight: LABEL:WEIGHT takes integer labels, "
+                                        "and the classes of %s are names: use balanced", of);
+    return 0;
+}
+
 static int apply_class_weight(const train_cfg *c, csm_context *ctx, csm_dataset *train,
                               const cli_classes *cls, const int32_t *y, size_t n)
 {
-    char of[1100] = "the training data";
+    char of[1100];
     double *w = NULL;
-    if (c->resume)
-        snprintf(of, sizeof of, "the model %s", c->resume);
-    if (cls->names && c->cw.n > 0)
-        return cli_usage_error("train", "--class-weight: LABEL:WEIGHT takes integer labels, "
-                                        "and the classes of %s are names: use balanced", of);
-    int rc = cli_class_weight_samples("train", &c->cw, cls->values, cls->C, of, y, n, &w);
+    class_weight_whose(c, of, sizeof of);
+    int rc = class_weight_names_check(c, cls);
+    if (rc)
+        return rc;
+    rc = cli_class_weight_samples("train", &c->cw, cls->values, cls->C, of, y, n, &w);
     if (rc)
         return rc;
     csm_status st = csm_dataset_set_weights(train, w);
@@ -524,6 +547,13 @@ int cmd_train(int argc, char **argv)
         cli_class_weight_free(&cfg.cw);
         return rc == -1 ? CLI_OK : rc;
     }
+    /* mpirun: rank 0 runs what follows, the others train on its rows */
+    if (cli_mpi_size() > 1 && ((rc = train_mpi_check(&cfg)) || cli_mpi_rank() > 0)) {
+        if (!rc)
+            rc = train_mpi_follower(&cfg);
+        cli_class_weight_free(&cfg.cw);
+        return rc;
+    }
 
     const char *whose_resume = NULL;
     char whose_buf[1100], storage[256];
@@ -539,6 +569,7 @@ int cmd_train(int argc, char **argv)
     double *mean = NULL, *scale = NULL, *w = NULL, *b = NULL;
     train_state state;
     train_outcome outcome;
+    train_mpi_share share;
     csm_status st;
     int status = CLI_FAIL;
     memset(&tab, 0, sizeof tab);
@@ -546,6 +577,7 @@ int cmd_train(int argc, char **argv)
     memset(&vtab, 0, sizeof vtab);
     memset(&state, 0, sizeof state);
     memset(&outcome, 0, sizeof outcome);
+    memset(&share, 0, sizeof share);
     outcome.res.struct_size = sizeof outcome.res;
     csm_precision prec = cfg.use_double ? CSM_FLOAT64 : CSM_FLOAT32;
     cli_progress_init(&state.progress, cfg.quiet, &cfg.opt);
@@ -665,7 +697,20 @@ int cmd_train(int argc, char **argv)
             goto liberr;
     }
 
+    /* Under MPI rank 0 sends the model's labels (0..C-1 for named classes:
+     * only rank 0 writes the model and its names) with the rows. */
+    if (cli_mpi_size() > 1) {
+        if ((rc = class_weight_names_check(&cfg, &classes))) {
+            status = rc;
+            goto done;
+        }
+        if (train_mpi_share_rows(&cfg, model, tt, train_labels, csm_model_labels(model), C,
+                                 &share))
+            goto done;
+    }
     if (cli_make_dataset(ctx, &train_set, prec, tt, train_labels, C))
+        goto done;
+    if (cli_mpi_size() > 1 && train_mpi_attach(&cfg, ctx, train_set, &share))
         goto done;
     /* The library holds the rows now, on the device or (data past the
      * device's allocation, or CLSOFTMAX_MAX_ALLOC: streamed) in its own
@@ -680,7 +725,7 @@ int cmd_train(int argc, char **argv)
     csm_table_free(&ttab);
     csm_table_free(&vtab);
 
-    if (cfg.class_weight &&
+    if (cfg.class_weight && cli_mpi_size() == 1 &&
         (rc = apply_class_weight(&cfg, ctx, train_set, &classes, train_labels, n_train))) {
         status = rc; /* a label that is not a class is a usage error */
         goto done;
@@ -714,6 +759,11 @@ int cmd_train(int argc, char **argv)
                               n_train, n_val, cfg.validation ? cfg.validation : "split");
         cli_progress_note(&state.progress, "device: %s",
                           csm_context_device(ctx)->device_name);
+        if (cli_mpi_size() > 1)
+            cli_progress_note(&state.progress, "MPI: %d ranks, %zu to %zu rows each (rank 0 "
+                              "reports; every rank its own device)", cli_mpi_size(),
+                              n_train / (size_t)cli_mpi_size(),
+                              (n_train + (size_t)cli_mpi_size() - 1) / (size_t)cli_mpi_size());
     }
     state.progress.start = cli_now(); /* for the ETA: training starts now */
     outcome.n_train = n_train;
@@ -741,6 +791,8 @@ int cmd_train(int argc, char **argv)
                           state.best_epoch, state.best_loss);
     }
     if ((st = finish_outcome(model, train_set, val_set, &state, C, k, w, b, &outcome)) != CSM_OK)
+        goto liberr;
+    if (cli_mpi_size() > 1 && (st = train_mpi_accuracy(model, train_set, &outcome.accuracy)))
         goto liberr;
 
     /* Fold the standardization into the saved weights. */
@@ -779,6 +831,7 @@ done:
     }
     cli_class_weight_free(&cfg.cw);
     plot_history_free(&state.plot);
+    train_mpi_share_free(&share);
     free(state.best_w);
     free(state.best_b);
     if (train_labels != labels)

@@ -6,12 +6,21 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mpi.h"
+
+/* Under mpirun every rank may report: say which. */
+static void error_prefix(void)
+{
+    fputs("ERROR: ", stderr);
+    if (cli_mpi_size() > 1)
+        fprintf(stderr, "rank %d: ", cli_mpi_rank());
+}
 
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     fflush(stdout);
-    fputs("ERROR: ", stderr);
+    error_prefix();
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -22,7 +31,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     fflush(stdout);
-    fputs("ERROR: ", stderr);
+    error_prefix();
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -98,7 +107,7 @@ static void print_help(FILE *f)
            "error, 2 usage error. See clsoftmax(1).\n");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         print_help(stderr);
@@ -145,4 +154,13 @@ int main(int argc, char **argv)
     if (cmd[0] == '-')
         return cli_usage_error(NULL, "unknown option '%s'", cmd);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
+}
+
+/* `mpirun -np N clsoftmax train ...` runs N ranks (src/cli/mpi_train.c);
+ * any other use is one process, MPI untouched. */
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && cli_mpi_start(argv[1], &argc, &argv))
+        return cli_mpi_finish(CLI_FAIL);
+    return cli_mpi_finish(run(argc, argv));
 }

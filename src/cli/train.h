@@ -75,4 +75,29 @@ int train_read_validation(const train_cfg *c, const csm_table *train, size_t k, 
 int train_standardize(train_cfg *c, const csm_model *loaded, csm_table *tt, csm_table *vt,
                       size_t k, double **mean, double **scale);
 
+/* -------------------------------------------------------- mpi_train.c */
+
+/* Under mpirun (cli_mpi_size() > 1): what rank 0 handed out. */
+typedef struct train_mpi_share {
+    size_t row0, global_n; /* this rank's rows [row0, row0 + n) of global_n */
+    double *weights;       /* --class-weight: sample weights, this rank's rows
+                              first (rank 0: of every row), or NULL */
+} train_mpi_share;
+
+/* Usage error for the options MPI training does not support. */
+int train_mpi_check(const train_cfg *c);
+/* Rank 0: sends the classes, the model's initial weights and each other
+ * rank its rows (and sample weights), then shrinks tt to its own first
+ * rows. Prints the error, returns CLI_FAIL. */
+int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
+                         const int32_t *labels, const int64_t *classes, size_t C,
+                         train_mpi_share *s);
+/* The dataset's partition and weights, and c->opt.reduce. */
+int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train_mpi_share *s);
+void train_mpi_share_free(train_mpi_share *s);
+/* Training accuracy over every rank's rows (a collective: every rank). */
+csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accuracy);
+/* Ranks 1..P-1: the whole of `train` on the rows rank 0 sends. */
+int train_mpi_follower(train_cfg *c);
+
 #endif

@@ -1,0 +1,266 @@
+/* `mpirun -np P clsoftmax train ...`: data-parallel training over P ranks,
+ * each on its own device, through the library's reduce hook (csm_train_options
+ * .reduce, csm_dataset_set_partition; see clsoftmax.h).
+ *
+ * Rank 0 reads the data and sends each rank its share (contiguous rows,
+ * P nearly equal shares), rather than every rank reading its own rows: the
+ * readers (CSV, libsvm, gzip) cannot seek to a row without parsing what
+ * comes before it, and everything decided over the whole data (the class
+ * set and label mapping, the libsvm feature count, dense or sparse storage,
+ * the --standardize statistics, --class-weight balanced's counts) is then
+ * decided once, exactly as one process decides it. The cost: rank 0 holds
+ * the whole table once, as one process does, and sends each row once.
+ *
+ * Every rank then trains on its share with the same options and initial
+ * weights (broadcast from rank 0); rank 0 alone prints the progress and
+ * writes the model (and --history). Refused under MPI: --validation,
+ * --validation-split, --early-stopping (their evaluation would have to be
+ * distributed too) and --resume (every rank would need the model file). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi.h"
+#include "train.h"
+
+typedef struct share_head {
+    uint64_t n, k, C, sparse, dtype, weighted, nnz;
+    uint64_t row0; /* the receiving rank's first row */
+} share_head;
+
+int train_mpi_check(const train_cfg *c)
+{
+    const char *no = c->resume       ? "--resume"
+                     : c->validation ? "--validation"
+                     : c->split > 0  ? "--validation-split"
+                     : c->patience   ? "--early-stopping"
+                                     : NULL;
+    if (no)
+        return cli_usage_error("train", "%s is not supported under MPI (%d ranks): run it "
+                               "without mpirun", no, cli_mpi_size());
+    return 0;
+}
+
+static size_t share_start(size_t n, int r, int P) { return (size_t)((double)n * r / P); }
+
+/* Rows [a, b) of table t to rank r: the header, then the rows, labels and
+ * weights. */
+static int send_share(int r, const csm_table *t, const int32_t *labels, const double *w,
+                      size_t a, size_t b)
+{
+    const size_t m = b - a, k = t->k;
+    share_head h = {t->n, k, 0, (uint64_t)t->sparse, (uint64_t)t->dtype, w != NULL, 0, a};
+    if (t->sparse)
+        h.nnz = (uint64_t)(t->row_ptr[b] - t->row_ptr[a]);
+    if (cli_mpi_send(r, &h, sizeof h))
+        return CLI_FAIL;
+    if (t->sparse) {
+        const size_t z0 = (size_t)t->row_ptr[a];
+        if (cli_mpi_send(r, t->row_ptr + a, (m + 1) * sizeof *t->row_ptr) ||
+            cli_mpi_send(r, t->col_idx + z0, h.nnz * sizeof *t->col_idx) ||
+            cli_mpi_send(r, t->values + z0, h.nnz * sizeof *t->values))
+            return CLI_FAIL;
+    } else {
+        const size_t es = t->dtype == CSM_DTYPE_U8 ? 1 : sizeof(double);
+        if (cli_mpi_send(r, (const char *)t->features + a * k * es, m * k * es))
+            return CLI_FAIL;
+    }
+    if (cli_mpi_send(r, labels + a, m * sizeof *labels))
+        return CLI_FAIL;
+    return w && cli_mpi_send(r, w + a, m * sizeof *w) ? CLI_FAIL : 0;
+}
+
+/* What rank 0 broadcasts before the shares: the classes and the initial
+ * weights, so every rank starts from the same model. */
+static int bcast_model(csm_model *m, uint64_t C, uint64_t k)
+{
+    double *w = malloc(C * k * sizeof *w), *b = malloc(C * sizeof *b);
+    int rc = CLI_FAIL;
+    csm_status st = CSM_OK;
+    if (!w || !b) {
+        cli_error("out of memory");
+        goto out;
+    }
+    if (cli_mpi_rank() == 0 && (st = csm_model_get_params(m, w, b)) != CSM_OK)
+        goto out;
+    if (cli_mpi_bcast(w, C * k * sizeof *w) || cli_mpi_bcast(b, C * sizeof *b))
+        goto out;
+    if (cli_mpi_rank() > 0 && (st = csm_model_set_params(m, w, b)) != CSM_OK)
+        goto out;
+    rc = 0;
+out:
+    if (st != CSM_OK)
+        rc = cli_lib_error(csm_model_context(m), st);
+    free(w);
+    free(b);
+    return rc;
+}
+
+int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
+                         const int32_t *labels, const int64_t *classes, size_t C,
+                         train_mpi_share *s)
+{
+    const int P = cli_mpi_size();
+    const size_t n = tt->n;
+    memset(s, 0, sizeof *s);
+    if (n < (size_t)P) {
+        cli_error("%s: %zu training samples for %d ranks: every rank needs at least one",
+                  c->data_path, n, P);
+        return CLI_FAIL;
+    }
+    /* --class-weight: the weights of all rows (balanced counts the whole
+     * data), then each rank's share of them */
+    if (c->class_weight) {
+        int rc = cli_class_weight_samples("train", &c->cw, classes, C, "the training data",
+                                          labels, n, &s->weights);
+        if (rc)
+            return rc;
+    }
+    uint64_t head[2] = {C, tt->k};
+    if (cli_mpi_bcast(head, sizeof head) || cli_mpi_bcast((void *)classes, C * sizeof *classes) ||
+        bcast_model(model, C, tt->k))
+        return CLI_FAIL;
+    for (int r = 1; r < P; r++)
+        if (send_share(r, tt, labels, s->weights, share_start(n, r, P), share_start(n, r + 1, P)))
+            return CLI_FAIL;
+    /* rank 0 keeps the first share: the table's first rows */
+    s->global_n = n;
+    s->row0 = 0;
+    tt->n = share_start(n, 1, P);
+    if (tt->sparse)
+        tt->nnz = (uint64_t)tt->row_ptr[tt->n];
+    return 0;
+}
+
+int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train_mpi_share *s)
+{
+    csm_status st = csm_dataset_set_partition(d, s->row0, s->global_n);
+    if (st == CSM_OK && s->weights) /* rank 0: its rows come first */
+        st = csm_dataset_set_weights(d, s->weights);
+    if (st != CSM_OK)
+        return cli_lib_error(ctx, st);
+    c->opt.reduce = cli_mpi_reduce;
+    c->opt.reduce_user = NULL;
+    return 0;
+}
+
+void train_mpi_share_free(train_mpi_share *s) { free(s->weights); }
+
+csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accuracy)
+{
+    double v[2] = {0, (double)csm_dataset_n_samples(d)}, acc = 0;
+    csm_status st = csm_evaluate(m, d, NULL, &acc);
+    if (st != CSM_OK)
+        return st;
+    v[0] = acc * v[1]; /* correct predictions: a whole number */
+    double sum[3] = {v[0], v[1], 0};
+    if (cli_mpi_reduce(sum, 2, NULL) != 0)
+        return CSM_ERR_DISTRIBUTED;
+    *accuracy = sum[0] / sum[1];
+    return CSM_OK;
+}
+
+/* A follower's share: the table and labels rank 0 sent. */
+static int recv_share(csm_table *t, int32_t **labels, double **weights, share_head *h)
+{
+    if (cli_mpi_recv(0, h, sizeof *h))
+        return CLI_FAIL;
+    /* this rank's rows by the split rank 0 made */
+    const int P = cli_mpi_size(), r = cli_mpi_rank();
+    const size_t k = (size_t)h->k;
+    const size_t rows = share_start((size_t)h->n, r + 1, P) - share_start((size_t)h->n, r, P);
+    memset(t, 0, sizeof *t);
+    t->n = rows;
+    t->k = k;
+    t->sparse = (int)h->sparse;
+    t->dtype = (csm_dtype)h->dtype;
+    *labels = malloc((rows ? rows : 1) * sizeof **labels);
+    *weights = h->weighted ? malloc(rows * sizeof **weights) : NULL;
+    int ok = *labels && (!h->weighted || *weights);
+    if (t->sparse) {
+        t->nnz = h->nnz;
+        t->row_ptr = malloc((rows + 1) * sizeof *t->row_ptr);
+        t->col_idx = malloc((h->nnz ? h->nnz : 1) * sizeof *t->col_idx);
+        t->values = malloc((h->nnz ? h->nnz : 1) * sizeof *t->values);
+        ok = ok && t->row_ptr && t->col_idx && t->values;
+        if (ok && (cli_mpi_recv(0, t->row_ptr, (rows + 1) * sizeof *t->row_ptr) ||
+                   cli_mpi_recv(0, t->col_idx, h->nnz * sizeof *t->col_idx) ||
+                   cli_mpi_recv(0, t->values, h->nnz * sizeof *t->values)))
+            return CLI_FAIL;
+        if (ok)
+            for (size_t i = rows + 1; i-- > 0;)
+                t->row_ptr[i] -= t->row_ptr[0];
+    } else {
+        const size_t es = t->dtype == CSM_DTYPE_U8 ? 1 : sizeof(double);
+        t->features = malloc(rows * k * es);
+        ok = ok && t->features;
+        if (ok && cli_mpi_recv(0, t->features, rows * k * es))
+            return CLI_FAIL;
+    }
+    if (!ok) {
+        cli_error("out of memory for this rank's %zu rows", rows);
+        return CLI_FAIL;
+    }
+    if (cli_mpi_recv(0, *labels, rows * sizeof **labels) ||
+        (h->weighted && cli_mpi_recv(0, *weights, rows * sizeof **weights)))
+        return CLI_FAIL;
+    return 0;
+}
+
+int train_mpi_follower(train_cfg *c)
+{
+    csm_context *ctx = NULL;
+    csm_model *model = NULL;
+    csm_dataset *d = NULL;
+    csm_table t;
+    int32_t *labels = NULL;
+    int64_t *classes = NULL;
+    share_head h;
+    train_mpi_share s;
+    csm_status st = CSM_OK;
+    int status = CLI_FAIL;
+    memset(&t, 0, sizeof t);
+    memset(&s, 0, sizeof s);
+    csm_precision prec = c->use_double ? CSM_FLOAT64 : CSM_FLOAT32;
+    uint64_t head[2];
+    if (cli_mpi_bcast(head, sizeof head))
+        goto done;
+    const size_t C = (size_t)head[0], k = (size_t)head[1];
+    classes = malloc(C * sizeof *classes);
+    if (!classes) {
+        cli_error("out of memory");
+        goto done;
+    }
+    if (cli_mpi_bcast(classes, C * sizeof *classes))
+        goto done;
+    if (!(ctx = cli_context_create()))
+        goto done;
+    if ((st = csm_model_create(ctx, &model, prec, C, k)) != CSM_OK ||
+        (st = csm_model_set_labels(model, classes)) != CSM_OK)
+        goto done;
+    if (bcast_model(model, C, k) || recv_share(&t, &labels, &s.weights, &h))
+        goto done;
+    s.global_n = (size_t)h.n;
+    s.row0 = (size_t)h.row0;
+    if (cli_make_dataset(ctx, &d, prec, &t, labels, C))
+        goto done;
+    csm_table_free(&t);
+    if (train_mpi_attach(c, ctx, d, &s))
+        goto done;
+    csm_train_result res = {.struct_size = sizeof res};
+    double accuracy = 0;
+    if ((st = csm_train(model, d, &c->opt, &res)) != CSM_OK ||
+        (st = train_mpi_accuracy(model, d, &accuracy)) != CSM_OK)
+        goto done;
+    status = CLI_OK;
+done:
+    if (st != CSM_OK)
+        status = cli_lib_error(ctx, st);
+    train_mpi_share_free(&s);
+    csm_table_free(&t);
+    free(labels);
+    free(classes);
+    csm_dataset_free(d);
+    csm_model_free(model);
+    csm_context_free(ctx);
+    return status;
+}
