@@ -8,34 +8,33 @@
 #include "cli.h"
 #include "mpi.h"
 
-/* Under mpirun every rank may report: say which. */
-static void error_prefix(void)
+/* "ERROR: [rank R: ]message\n" written whole by one call, so that the
+ * lines of ranks reporting at once under mpirun do not interleave. */
+static void error_line(const char *fmt, va_list ap)
 {
-    fputs("ERROR: ", stderr);
+    char line[4096];
+    int at = snprintf(line, sizeof line, "ERROR: ");
     if (cli_mpi_size() > 1)
-        fprintf(stderr, "rank %d: ", cli_mpi_rank());
+        at += snprintf(line + at, sizeof line - (size_t)at, "rank %d: ", cli_mpi_rank());
+    vsnprintf(line + at, sizeof line - (size_t)at, fmt, ap);
+    fflush(stdout);
+    fprintf(stderr, "%s\n", line);
 }
 
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    error_prefix();
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    error_line(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    error_prefix();
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    error_line(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     if (cmd)
         fprintf(stderr, "Try 'clsoftmax %s --help' for more information.\n", cmd);
     else
