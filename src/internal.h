@@ -9,6 +9,7 @@
 #include <stdarg.h>
 
 #include "clsoftmax.h"
+#include "replace_file.h"
 
 #if defined(__GNUC__)
 #define CSM_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -285,14 +286,10 @@ csm_status csm_model_file_check(csm_context *ctx, const char *path, const unsign
                                 size_t size);
 
 /* ---- save_file.c */
-/* Replaces the file at path with len bytes of data, whole: a reader, or a
- * crash at any point, sees the old file or the new one, and a process
- * killed while writing leaves no temporary behind (an unnamed O_TMPFILE
- * where the file system has it; otherwise a named temporary that the next
- * save removes once its process is gone). The new file keeps the old one's
- * permissions. flags: 0, or CSM_REPLACE_NO_TMPFILE to take the named way
- * (for tests of it). */
-#define CSM_REPLACE_NO_TMPFILE 1
+/* Replaces the file at path with len bytes of data, whole, as
+ * csm_replace_file_raw() of replace_file.h does, its error in ctx and its
+ * notices in ctx's log. flags: 0, or CSM_REPLACE_NO_TMPFILE to take the
+ * named way (for tests of it). */
 csm_status csm_replace_file(csm_context *ctx, const char *path, const void *data, size_t len,
                             int flags);
 

@@ -946,7 +946,7 @@ static pid_t dead_pid(void)
     return pid;
 }
 
-/* The host part of a temporary's name, by the rule of src/save_file.c:
+/* The host part of a temporary's name, by the rule of src/replace_file.c:
  * letters, digits and '-', anything else as '_', at most 32. */
 static void host_part(char *out, size_t len)
 {

@@ -30,6 +30,8 @@ src_cli_clsoftmax_SOURCES = \
 src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
 src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
+# replacing the pictures whole: the library's own code, not exported by it
+src_cli_clsoftmax_LDADD += src/libreplace.la
 # MPI training (mpirun -np N clsoftmax train): only the command links MPI
 src_cli_clsoftmax_SOURCES += src/cli/mpi.h src/cli/mpi_train.c
 if HAVE_MPI

@@ -116,11 +116,11 @@ int plot_confusion_write(const char *path, const cli_classes *cls,
  * be created at path: its directory is missing or not writable, or path is
  * a directory. */
 int cli_check_writable(const char *path);
-/* Replaces the file at path with len bytes, whole: the bytes go to a
- * temporary in the same directory, synced and renamed over it, so a reader
- * sees the old file or the new one. A path that exists and is not a regular
- * file (/dev/stdout, a pipe) is written directly. Prints the error, returns
- * CLI_FAIL. */
+/* Replaces the file at path with len bytes, whole, as the library saves a
+ * model (src/replace_file.c): a reader sees the old file or the new one,
+ * and a process killed while writing leaves no temporary for long. A path
+ * that exists and is not a regular file (/dev/stdout, a pipe) is written
+ * directly. Prints the error, returns CLI_FAIL. */
 int cli_replace_file(const char *path, const void *data, size_t len);
 
 #endif
