@@ -3,7 +3,9 @@
 # the run printed: one point per iteration (L-BFGS) or epoch (SGD, with
 # validation), the printed losses and accuracies, and eval's confusion
 # matrix cell by cell with the class labels. Bad places to write fail with
-# ERROR before any work, and a failed write exits non-zero.
+# ERROR before any work, and a failed write exits non-zero. A picture is
+# replaced as a model is: old mode kept, stale temporaries removed, pipes
+# written through.
 . "$(dirname "$0")/lib.sh"
 need_device
 
@@ -124,6 +126,34 @@ runs "eval --plot replaces an existing picture" eval --plot "$T/conf.svg" --labe
 grep -o 'data-count="[0-9]*"' "$T/conf.svg" | sed 's/[^0-9]//g' > "$T/cells"
 matrix_counts > "$T/want"
 check "eval: the new picture has the new counts" cmp -s "$T/cells" "$T/want"
+
+# ---- a picture is replaced as the library replaces a model (the same
+# src/replace_file.c): the old picture's permissions kept, a temporary that
+# a killed run left removed (named as check_model_file's tests name them),
+# a pipe written through and left a pipe
+chmod 640 "$T/conf.svg"
+runs "eval --plot over a picture of mode 640" \
+    eval --plot "$T/conf.svg" --label-column last "$DATA/three.csv" "$T/lbfgs.st"
+check "  ... keeps mode 640" test "$(stat -c %a "$T/conf.svg")" = 640
+host=$(printf %s "$(uname -n)" | tr -c 'A-Za-z0-9-' '_' | cut -c1-32)
+dead=$(sh -c 'echo $$')
+stale="$T/lbfgs.svg.tmp.$host.$dead.aB3xYz"
+echo "half a picture" > "$stale"
+runs "train -v --plot beside the temporary of a killed run" \
+    train -v --plot "$T/lbfgs.svg" --label-column last "$DATA/three.csv" "$T/lbfgs2.st"
+check "  ... removes it" test ! -e "$stale"
+check "  ... and says so under -v" grep -qF "removed $stale, left by process $dead" "$T/err"
+mkfifo "$T/pipe"
+cat "$T/pipe" > "$T/piped.svg" &
+reader=$!
+# a writer held open here, so that the reader ends even if eval never opens the pipe
+exec 3<>"$T/pipe"
+runs "eval --plot into a named pipe" \
+    eval --plot "$T/pipe" --label-column last "$DATA/three.csv" "$T/lbfgs.st"
+exec 3>&-
+wait "$reader"
+check "  ... leaves it a pipe" test -p "$T/pipe"
+check "  ... the picture came through it" cmp -s "$T/piped.svg" "$T/conf.svg"
 
 # ---- string labels: the model's label_names metadata (a JSON array) names
 # the classes. The model is the L-BFGS one with that key added to its
