@@ -35,11 +35,13 @@ fuzz/fuzz_idx$(EXEEXT): fuzz/fuzz_idx.c $(fuzz_io_deps)
 	$(AM_V_CCLD)name=fuzz_idx; $(fuzz_io_link)
 
 # The model parser shares status, solver names and the model with the rest
-# of the library, so the harness is linked with all of it (built here again
-# with the sanitizers); only csm_model_file_check() runs, on no device.
-fuzz/fuzz_model$(EXEEXT): fuzz/fuzz_model.c $(src_libclsoftmax_core_la_SOURCES)
+# of the library, so the harness is linked with all of it, src/libreplace.la
+# included (built here again with the sanitizers); only
+# csm_model_file_check() runs, on no device.
+fuzz/fuzz_model$(EXEEXT): fuzz/fuzz_model.c $(src_libclsoftmax_core_la_SOURCES) \
+	  $(src_libreplace_la_SOURCES)
 	@$(MKDIR_P) fuzz
-	$(AM_V_CCLD)list='$(src_libclsoftmax_core_la_SOURCES)'; \
+	$(AM_V_CCLD)list='$(src_libclsoftmax_core_la_SOURCES) $(src_libreplace_la_SOURCES)'; \
 	$(FUZZ_CC) $(fuzz_cflags) $(fuzz_cppflags) $(OPENCL_CFLAGS) $(CLBLAST_CFLAGS) \
 	  $(JANSSON_CFLAGS) -o $@ $(top_srcdir)/fuzz/fuzz_model.c `$(fuzz_c_files)` \
 	  $(CLBLAST_LIBS) $(OPENCL_LIBS) $(JANSSON_LIBS) -lm
