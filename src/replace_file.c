@@ -237,7 +237,7 @@ static csm_replace_result write_in_place(char *err, size_t err_len, const char *
     int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     int e = 0;
     if (fd < 0 || write_all(fd, data, len) != 0)
-        e = fd < 0 || errno ? errno : EIO;
+        e = errno ? errno : EIO; /* 0: the device took no bytes */
     if (fd >= 0 && close(fd) != 0 && !e)
         e = errno;
     if (e)
