@@ -307,6 +307,38 @@ START_TEST(csv_label_fraction)
 }
 END_TEST
 
+START_TEST(csv_label_fraction_as_text)
+{
+    /* fraction_labels: "2.5" is a class name, and the integer before it
+     * becomes its text "0" */
+    csm_read_options o = defaults();
+    o.fraction_labels = 1;
+    csm_table t;
+    read_ok("label_fraction.csv", &o, &t);
+    ck_assert_uint_eq(t.n, 2);
+    ck_assert_uint_eq(t.n_label_names, 2);
+    ck_assert_str_eq(t.label_names[0], "0");
+    ck_assert_str_eq(t.label_names[1], "2.5");
+    ck_assert_int_eq(t.labels[0], 0);
+    ck_assert_int_eq(t.labels[1], 1);
+    csm_table_free(&t);
+}
+END_TEST
+
+START_TEST(csv_label_integers_with_fraction_option)
+{
+    /* without a fractional label the labels stay integers */
+    csm_read_options o = defaults();
+    o.fraction_labels = 1;
+    csm_table t;
+    read_ok("label_integral_float.csv", &o, &t);
+    ck_assert_ptr_null(t.label_names);
+    ck_assert_int_eq(t.labels[0], 2);
+    ck_assert_int_eq(t.labels[1], -1);
+    csm_table_free(&t);
+}
+END_TEST
+
 START_TEST(csv_label_text)
 {
     /* a label that is no number makes every label a name: "0" and "x" */
@@ -1497,6 +1529,8 @@ static Suite *io_suite(void)
     tcase_add_test(tc, csv_empty_field);
     tcase_add_test(tc, csv_label_fraction);
     tcase_add_test(tc, csv_label_text);
+    tcase_add_test(tc, csv_label_fraction_as_text);
+    tcase_add_test(tc, csv_label_integers_with_fraction_option);
     tcase_add_test(tc, csv_blank_line_inside);
     tcase_add_test(tc, csv_one_column);
     tcase_add_test(tc, csv_header_width_mismatch);

@@ -132,3 +132,12 @@ tests_check_svg_SOURCES = tests/check_svg.c src/cli/svg.c src/cli/plot.c
 tests_check_svg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/cli -I$(top_srcdir)/src/io
 tests_check_svg_CFLAGS = $(TEST_CFLAGS)
 tests_check_svg_LDADD = $(TEST_LIBS)
+
+# The command's class matching and --class-weight by class name, no device.
+check_PROGRAMS += tests/check_cli_labels
+TESTS += tests/check_cli_labels
+tests_check_cli_labels_SOURCES = tests/check_cli_labels.c src/cli/labels.c \
+	src/cli/class_weight.c src/cli/args.c
+tests_check_cli_labels_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/cli -I$(top_srcdir)/src/io
+tests_check_cli_labels_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_check_cli_labels_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS) $(JANSSON_LIBS)

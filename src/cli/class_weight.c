@@ -2,9 +2,9 @@
  * set (csm_dataset_set_weights), which is how scikit-learn applies them
  * too, so a weighted clsoftmax model compares with LogisticRegression(
  * class_weight=...). The syntax is checked while the options are parsed;
- * the labels can only be checked once the data (or the resumed model) has
- * fixed the classes. */
-#include <limits.h>
+ * the labels are texts until the data (or the resumed model) has fixed the
+ * classes, which may be integers or names (`setosa`, or numbers such as
+ * 0.5 that match by value): cli_class_index decides what a text names. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,28 +55,29 @@ int cli_class_weight_parse(const char *cmd, const char *text, cli_class_weight *
             break;
         }
         *colon = '\0';
-        long label;
         double weight;
-        char what[96];
+        char what[1100];
         if (!*item) {
             rc = cli_usage_error(cmd, OPT ": '%s' has an entry without a label", text);
             break;
         }
-        if ((rc = cli_parse_long(cmd, OPT " (label)", item, LONG_MIN, LONG_MAX, &label)))
-            break;
         if (!colon[1]) {
-            rc = cli_usage_error(cmd, OPT ": label %ld has no weight", label);
+            rc = cli_usage_error(cmd, OPT ": label %s has no weight", item);
             break;
         }
-        snprintf(what, sizeof what, OPT " (weight of label %ld)", label);
+        snprintf(what, sizeof what, OPT " (weight of label %.1000s)", item);
         if ((rc = cli_parse_double(cmd, what, colon + 1, 0, 0, INFINITY, 0, &weight)))
             break;
         for (size_t i = 0; i < cw->n; i++)
-            if (cw->labels[i] == label)
-                rc = cli_usage_error(cmd, OPT ": label %ld is given twice", label);
+            if (!strcmp(cw->labels[i], item))
+                rc = cli_usage_error(cmd, OPT ": label %s is given twice", item);
         if (rc)
             break;
-        cw->labels[cw->n] = label;
+        if (!(cw->labels[cw->n] = strdup(item))) {
+            cli_error("out of memory");
+            rc = CLI_FAIL;
+            break;
+        }
         cw->weights[cw->n] = weight;
         cw->n++;
         if (!comma)
@@ -91,6 +92,9 @@ int cli_class_weight_parse(const char *cmd, const char *text, cli_class_weight *
 
 void cli_class_weight_free(cli_class_weight *cw)
 {
+    if (cw->labels)
+        for (size_t i = 0; i < cw->n; i++)
+            free(cw->labels[i]);
     free(cw->labels);
     free(cw->weights);
     cw->labels = NULL;
@@ -98,16 +102,20 @@ void cli_class_weight_free(cli_class_weight *cw)
     cw->n = 0;
 }
 
-int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw, const int64_t *classes,
-                             size_t C, const char *whose, const int32_t *y, size_t n,
-                             double **out)
+int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw,
+                             const cli_classes *cls, const char *whose, const int32_t *y,
+                             size_t n, double **out)
 {
+    const size_t C = cls->C;
     double *per_class = malloc(C * sizeof *per_class);
     size_t *count = calloc(C, sizeof *count);
+    /* which entry set each class: "1" and "+1", or "0.5" and "0.50", are
+     * one class given twice */
+    size_t *set_by = calloc(C, sizeof *set_by);
     double *w = malloc((n ? n : 1) * sizeof *w);
     int rc = 0;
     *out = NULL;
-    if (!per_class || !count || !w) {
+    if (!per_class || !count || !w || !set_by) {
         cli_error("out of memory");
         rc = CLI_FAIL;
         goto done;
@@ -126,18 +134,21 @@ int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw, const 
         for (size_t c = 0; c < C; c++)
             per_class[c] = 1.0;
         for (size_t i = 0; i < cw->n; i++) {
-            const int64_t *hit = NULL;
-            for (size_t c = 0; c < C && !hit; c++)
-                if (classes[c] == cw->labels[i])
-                    hit = &classes[c];
-            if (!hit) {
+            size_t c;
+            if (cli_class_index(cls, cw->labels[i], &c) != 0) {
                 char list[512];
-                cli_format_labels(list, sizeof list, classes, C);
-                rc = cli_usage_error(cmd, OPT ": label %lld is not a class of %s (classes: %s)",
-                                     (long long)cw->labels[i], whose, list);
+                cli_classes_list(list, sizeof list, cls);
+                rc = cli_usage_error(cmd, OPT ": label %s is not a class of %s (classes: %s)",
+                                     cw->labels[i], whose, list);
                 goto done;
             }
-            per_class[hit - classes] = cw->weights[i];
+            if (set_by[c]) {
+                rc = cli_usage_error(cmd, OPT ": labels %s and %s are the same class",
+                                     cw->labels[set_by[c] - 1], cw->labels[i]);
+                goto done;
+            }
+            set_by[c] = i + 1;
+            per_class[c] = cw->weights[i];
         }
     }
     double sum = 0;
@@ -152,6 +163,7 @@ int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw, const 
 done:
     free(per_class);
     free(count);
+    free(set_by);
     free(w);
     return rc;
 }

@@ -171,35 +171,40 @@ void cli_progress_note(cli_progress *p, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /* -------------------------------------------------------- class_weight.c */
 
+typedef struct cli_classes cli_classes;
+
 /* --class-weight: "balanced" (scikit-learn's n / (C count_c)) or
- * LABEL:WEIGHT,... in the data's label values (unlisted classes 1). */
+ * LABEL:WEIGHT,... naming the data's classes (integer values or names;
+ * unlisted classes 1). */
 typedef struct cli_class_weight {
     int balanced;
     size_t n;         /* explicit entries */
-    int64_t *labels;
-    double *weights;
+    char **labels;    /* (n) the LABEL texts, matched by cli_class_index */
+    double *weights;  /* (n) */
 } cli_class_weight;
 
 /* Checks the syntax (a usage error, before any file is read). */
 int cli_class_weight_parse(const char *cmd, const char *text, cli_class_weight *cw);
 void cli_class_weight_free(cli_class_weight *cw);
-/* The weight of each of the n samples of class index y[i] into `classes`
- * (C sorted label values), malloc'd into *out. A label that is not a class
- * is a usage error naming it ("not a class of <whose>"); so are weights that
- * are all zero. */
-int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw, const int64_t *classes,
-                             size_t C, const char *whose, const int32_t *y, size_t n,
-                             double **out);
+/* The weight of each of the n samples of class index y[i] into `cls`,
+ * malloc'd into *out. A label that is not a class is a usage error naming
+ * it and the classes ("not a class of <whose>"); so are two labels of one
+ * class and weights that are all zero. */
+int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw,
+                             const cli_classes *cls, const char *whose, const int32_t *y,
+                             size_t n, double **out);
 
 /* ------------------------------------------------------------- labels.c */
 
 /* The classes: integer label values, or names (string labels; the model
  * keeps labels 0..C-1 and the metadata label_names / label_type). */
-typedef struct cli_classes {
+struct cli_classes {
     size_t C;
     int64_t *values; /* (C) sorted label values; NULL when named */
     char **names;    /* (C) class names in class order; NULL for integers */
-} cli_classes;
+    int numeric;     /* names of numbers (label_type "float"): a label matches a
+                        class by value too ("0.50" is "0.5", "1" is "1.0") */
+};
 
 /* The data's classes: its sorted distinct labels or names. Fewer than 2 is
  * an error ("... `who` needs at least 2 classes"). */
@@ -213,7 +218,12 @@ void cli_classes_free(cli_classes *c);
 const char *cli_class_name(const cli_classes *c, size_t i, char *buf, size_t len);
 /* "a, b, c" (at most 20 shown). */
 void cli_classes_list(char *buf, size_t len, const cli_classes *c);
-/* The table's labels as class indices, matched by text; prints "ERROR:
+/* The index of the class that `text` names into *index: a name's exact
+ * text (or its value, for numeric names), or an integer class's value
+ * (strict: the whole text is the integer). Returns -1 when none does. */
+int cli_class_index(const cli_classes *c, const char *text, size_t *index);
+/* The table's labels as class indices, matched by text (by value for
+ * numeric names); prints "ERROR:
  * PATH: sample N has label L, which WHOSE (classes: ...)" for one that is
  * not a class. `out` has t->n entries. */
 int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, const char *whose,

@@ -135,7 +135,7 @@ int cmd_eval(int argc, char **argv)
     unsigned long long *conf = NULL;
     csm_status st;
     char whose[1100];
-    cli_classes classes = {0, NULL, NULL};
+    cli_classes classes = {0};
     char note[3072];
     memset(&tab, 0, sizeof tab);
 

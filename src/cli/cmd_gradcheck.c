@@ -28,7 +28,9 @@ static void help(void)
            "\n"
            "Without DATA: %d random samples of %d features in %d classes (by --seed),\n"
            "with random N(0, 0.5^2) weights. With DATA: its samples and classes, and\n"
-           "MODEL's weights, or N(0, 0.01^2) weights drawn by --seed.\n"
+           "MODEL's weights, or N(0, 0.01^2) weights drawn by --seed. With MODEL, DATA\n"
+           "is read with the data format the model remembers (as predict and eval do);\n"
+           "the format options below win over it.\n"
            "\n"
            "Runs in float64 where the device has it (step 1e-6 * max(1, |w|), floor %g,\n"
            "tolerance %g), else float32 (step 1e-2 * max(1, |w|), floor %g,\n"
@@ -68,7 +70,7 @@ int cmd_gradcheck(int argc, char **argv)
     uint64_t seed = 1;
     size_t max_params = DEF_MAX_PARAMS;
     csm_read_options ro;
-    csm_read_options_init(&ro);
+    cli_format_unset(&ro); /* MODEL's data_* metadata fills what is not given */
     cli_args_init(&it, "gradcheck", argc, argv);
     while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
         int rc = 0;
@@ -117,7 +119,7 @@ int cmd_gradcheck(int argc, char **argv)
     csm_model *model = NULL, *loaded = NULL;
     csm_dataset *data = NULL;
     csm_table tab;
-    cli_classes classes = {0, NULL, NULL};
+    cli_classes classes = {0};
     int32_t *labels = NULL;
     double *x = NULL, *w = NULL, *b = NULL, *dw = NULL, *db = NULL;
     size_t *sel = NULL;
@@ -132,14 +134,18 @@ int cmd_gradcheck(int argc, char **argv)
     uint64_t rs = seed;
 
     if (data_path) {
+        char note[3072];
         if (model_path) {
-            if (cli_load_model(ctx, model_path, &loaded))
+            /* read as predict and eval read it: the model's remembered
+             * format, unseen libsvm features ignored */
+            if (cli_load_model(ctx, model_path, &loaded) ||
+                cli_read_for_model(data_path, loaded, model_path, &ro, &tab, note, sizeof note))
                 goto done;
-            ro.n_features = csm_model_n_features(loaded);
-            ro.skip_extra_features = 1; /* as predict and eval */
+        } else {
+            cli_format_defaults(&ro);
+            if (cli_read_table(data_path, &ro, &tab))
+                goto done;
         }
-        if (cli_read_table(data_path, &ro, &tab))
-            goto done;
         n = tab.n;
         k = tab.k;
         labels = malloc(n * sizeof *labels);
@@ -147,9 +153,6 @@ int cmd_gradcheck(int argc, char **argv)
             goto nomem;
         if (loaded) {
             char whose[1100];
-            if (cli_check_features(data_path, &tab, csm_model_n_features(loaded), model_path))
-                goto done;
-            cli_warn_skipped(data_path, &tab, k);
             if (cli_model_classes(loaded, model_path, &classes))
                 goto done;
             C = classes.C;

@@ -88,7 +88,7 @@ int cmd_predict(int argc, char **argv)
     double *probs = NULL;
     FILE *out = NULL;
     csm_status st;
-    cli_classes classes = {0, NULL, NULL};
+    cli_classes classes = {0};
     char note[3072];
     memset(&tab, 0, sizeof tab);
 

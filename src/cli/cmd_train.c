@@ -54,7 +54,8 @@ static void help(void)
            "  --l2 F                 lambda itself, >= 0, instead of --C (0: no penalty)\n"
            "  --class-weight SPEC    balanced: class c weighs n / (classes * count_c),\n"
            "                         as scikit-learn; or LABEL:W,LABEL:W,... in the\n"
-           "                         data's label values, W >= 0, unlisted classes 1.\n"
+           "                         data's label values or class names (setosa:2),\n"
+           "                         W >= 0, unlisted classes 1.\n"
            "                         Weights the training samples, not the validation\n"
            "                         (default: none, every sample 1)\n"
            "  --lr F                 sgd, momentum, adam: learning rate (default %g with\n"
@@ -451,27 +452,13 @@ static void class_weight_whose(const train_cfg *c, char *of, size_t len)
         snprintf(of, len, "the training data");
 }
 
-/* LABEL:WEIGHT names integer labels; named classes take balanced only. */
-static int class_weight_names_check(const train_cfg *c, const cli_classes *cls)
-{
-    char of[1100];
-    class_weight_whose(c, of, sizeof of);
-    if (c->class_weight && cls->names && c->cw.n > 0)
-        return cli_usage_error("train", "--class-weight: LABEL:WEIGHT takes integer labels, "
-                                        "and the classes of %s are names: use balanced", of);
-    return 0;
-}
-
 static int apply_class_weight(const train_cfg *c, csm_context *ctx, csm_dataset *train,
                               const cli_classes *cls, const int32_t *y, size_t n)
 {
     char of[1100];
     double *w = NULL;
     class_weight_whose(c, of, sizeof of);
-    int rc = class_weight_names_check(c, cls);
-    if (rc)
-        return rc;
-    rc = cli_class_weight_samples("train", &c->cw, cls->values, cls->C, of, y, n, &w);
+    int rc = cli_class_weight_samples("train", &c->cw, cls, of, y, n, &w);
     if (rc)
         return rc;
     csm_status st = csm_dataset_set_weights(train, w);
@@ -562,7 +549,7 @@ int cmd_train(int argc, char **argv)
     csm_dataset *train_set = NULL, *val_set = NULL;
     csm_table tab, ttab, vtab;
     csm_table *tt = &tab, *vt = NULL; /* the training and validation tables */
-    cli_classes classes = {0, NULL, NULL};
+    cli_classes classes = {0};
     size_t C = 0, k = 0, n_all = 0;
     int32_t *labels = NULL;
     int32_t *train_labels = NULL, *val_labels = NULL;
@@ -699,14 +686,10 @@ int cmd_train(int argc, char **argv)
 
     /* Under MPI rank 0 sends the model's labels (0..C-1 for named classes:
      * only rank 0 writes the model and its names) with the rows. */
-    if (cli_mpi_size() > 1) {
-        if ((rc = class_weight_names_check(&cfg, &classes))) {
-            status = rc;
-            goto done;
-        }
-        if (train_mpi_share_rows(&cfg, model, tt, train_labels, csm_model_labels(model), C,
-                                 &share))
-            goto done;
+    if (cli_mpi_size() > 1 &&
+        (rc = train_mpi_share_rows(&cfg, model, tt, train_labels, &classes, &share))) {
+        status = rc; /* a --class-weight label that is not a class is a usage error */
+        goto done;
     }
     if (cli_make_dataset(ctx, &train_set, prec, tt, train_labels, C))
         goto done;

@@ -64,6 +64,11 @@ int cli_format_from_model(csm_read_options *ro, const csm_model *m, const char *
     const char *v;
     snprintf(origin, sizeof origin, "from the model");
     from[0] = '\0';
+    /* classes that are numbers like 0.5 (label_type float, from the Python
+     * package): a fraction is then a class, matched by value, not a feature
+     * column misread as the label (the hint the others keep) */
+    v = csm_model_get_metadata(m, "label_type");
+    ro->fraction_labels = v && !strcmp(v, "float") && csm_model_get_metadata(m, "label_names");
 
     /* the content decides when nothing else does: the reader names it */
     if (ro->format != CSM_FORMAT_AUTO) {

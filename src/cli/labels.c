@@ -5,8 +5,11 @@
  * may write "float", with names written by repr: any names are printed as
  * they are). Labels of a data file are matched to the classes by their
  * text, so a test file of names, of integers or of both maps the same way
- * whatever the model holds. */
+ * whatever the model holds; "float" names by their value too, since a
+ * number has many texts ("0.5", "0.50", "5e-1"). */
+#include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +129,8 @@ int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *o
         }
     }
     json_decref(a);
+    const char *type = csm_model_get_metadata(m, "label_type");
+    out->numeric = type && !strcmp(type, "float");
     return 0;
 }
 
@@ -154,7 +159,8 @@ int cli_classes_to_model(csm_model *m, const cli_classes *c)
         goto oom;
     if ((st = csm_model_set_labels(m, idx)) != CSM_OK ||
         (st = csm_model_set_metadata(m, "label_names", text)) != CSM_OK ||
-        (st = csm_model_set_metadata(m, "label_type", "str")) != CSM_OK) {
+        (st = csm_model_set_metadata(m, "label_type", c->numeric ? "float" : "str")) !=
+            CSM_OK) {
         free(idx);
         json_decref(a);
         free(text);
@@ -169,6 +175,58 @@ oom:
     json_decref(a);
     free(text);
     return nomem();
+}
+
+/* The whole text as a finite number (no blanks around it). */
+static int as_number(const char *s, double *v)
+{
+    char *end;
+    if (!*s || *s == ' ' || *s == '\t')
+        return -1;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end == '\0' && isfinite(*v) ? 0 : -1;
+}
+
+/* A numeric class whose name has the value of `text`, or -1. */
+static long class_by_value(const cli_classes *c, const char *text)
+{
+    double v, name;
+    if (!c->names || !c->numeric || as_number(text, &v) != 0)
+        return -1;
+    for (size_t i = 0; i < c->C; i++)
+        if (as_number(c->names[i], &name) == 0 && name == v)
+            return (long)i;
+    return -1;
+}
+
+int cli_class_index(const cli_classes *c, const char *text, size_t *index)
+{
+    if (c->names) {
+        for (size_t i = 0; i < c->C; i++)
+            if (!strcmp(c->names[i], text)) {
+                *index = i;
+                return 0;
+            }
+        long at = class_by_value(c, text);
+        if (at < 0)
+            return -1;
+        *index = (size_t)at;
+        return 0;
+    }
+    char *end;
+    if (!*text || *text == ' ' || *text == '\t')
+        return -1;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (*end || errno == ERANGE)
+        return -1;
+    for (size_t i = 0; i < c->C; i++)
+        if (c->values[i] == (int64_t)v) {
+            *index = i;
+            return 0;
+        }
+    return -1;
 }
 
 typedef struct name_ix {
@@ -217,7 +275,7 @@ int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, 
             snprintf(numbuf, sizeof numbuf, "%lld", (long long)distinct[d]);
         name_ix key = {text, 0};
         name_ix *hit = bsearch(&key, sorted, C, sizeof *sorted, cmp_name_ix);
-        to_class[d] = hit ? (int32_t)hit->index : -1;
+        to_class[d] = hit ? (int32_t)hit->index : (int32_t)class_by_value(cls, text);
     }
     for (size_t i = 0; i < t->n; i++) {
         size_t d;

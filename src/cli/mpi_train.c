@@ -96,9 +96,10 @@ out:
 }
 
 int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
-                         const int32_t *labels, const int64_t *classes, size_t C,
-                         train_mpi_share *s)
+                         const int32_t *labels, const cli_classes *cls, train_mpi_share *s)
 {
+    const int64_t *classes = csm_model_labels(model);
+    const size_t C = cls->C;
     const int P = cli_mpi_size();
     const size_t n = tt->n;
     memset(s, 0, sizeof *s);
@@ -110,8 +111,8 @@ int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
     /* --class-weight: the weights of all rows (balanced counts the whole
      * data), then each rank's share of them */
     if (c->class_weight) {
-        int rc = cli_class_weight_samples("train", &c->cw, classes, C, "the training data",
-                                          labels, n, &s->weights);
+        int rc = cli_class_weight_samples("train", &c->cw, cls, "the training data", labels, n,
+                                          &s->weights);
         if (rc)
             return rc;
     }

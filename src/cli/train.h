@@ -86,12 +86,12 @@ typedef struct train_mpi_share {
 
 /* Usage error for the options MPI training does not support. */
 int train_mpi_check(const train_cfg *c);
-/* Rank 0: sends the classes, the model's initial weights and each other
- * rank its rows (and sample weights), then shrinks tt to its own first
- * rows. Prints the error, returns CLI_FAIL. */
+/* Rank 0: sends the classes (the model's labels), the model's initial
+ * weights and each other rank its rows (and sample weights, --class-weight
+ * naming `cls`), then shrinks tt to its own first rows. Prints the error,
+ * returns CLI_FAIL (CLI_USAGE for a --class-weight label of no class). */
 int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
-                         const int32_t *labels, const int64_t *classes, size_t C,
-                         train_mpi_share *s);
+                         const int32_t *labels, const cli_classes *cls, train_mpi_share *s);
 /* The dataset's partition and weights, and c->opt.reduce. */
 int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train_mpi_share *s);
 void train_mpi_share_free(train_mpi_share *s);

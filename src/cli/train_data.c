@@ -44,6 +44,7 @@ int train_read_validation(const train_cfg *c, const csm_table *train, size_t k,
     vro.label_column = c->ro.label_column;
     vro.header = c->ro.header;
     vro.delimiter = c->ro.delimiter;
+    vro.fraction_labels = c->ro.fraction_labels; /* a resumed model of classes like 0.5 */
     vro.n_features = k;
     vro.skip_extra_features = 1;
     vro.storage = train->sparse ? CSM_STORAGE_SPARSE : CSM_STORAGE_DENSE;

@@ -60,6 +60,11 @@ typedef struct csm_read_options {
                               IDX: no labels file); -1: detect: none when a CSV row has
                               n_features columns (n_features > 0), or when the first
                               libsvm line starts with INDEX:VALUE */
+    int fraction_labels;   /* CSV: 1: a label with a fractional part ("0.5") is read as a
+                              string label (its text, see csm_table.label_names), for
+                              models whose classes are such numbers (metadata label_type
+                              "float"); 0: an error, as it is far more often a feature
+                              column taken for the label. default 0 */
 } csm_read_options;
 
 void csm_read_options_init(csm_read_options *opt);

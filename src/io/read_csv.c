@@ -111,6 +111,7 @@ typedef struct csv_state {
     int64_t *y;     /* (n) */
     size_t n, cap_x, cap_y;
     int strings;            /* labels are indices into `dict` */
+    int fraction_labels;    /* csm_read_options.fraction_labels */
     csm_label_dict dict;
 } csv_state;
 
@@ -130,14 +131,14 @@ static int to_string_labels(csv_state *st)
 
 /* The label field [f, f+fn) into y: an integer, or (a field that is no
  * number at all) the index of its text. A fractional number stays an
- * error: it is far more often a feature column taken for the label than
- * a class name. */
+ * error unless asked for (fraction_labels): it is far more often a
+ * feature column taken for the label than a class name. */
 static int parse_label_field(csm_stream *s, csv_state *st, size_t col, const char *f,
                              size_t fn, int64_t *y)
 {
     char q[64];
     int rc = csm_parse_label(f, fn, y);
-    if (rc == CSM_NUM_SYNTAX) {
+    if (rc == CSM_NUM_SYNTAX || (rc == CSM_NUM_NOT_INTEGER && st->fraction_labels)) {
         if (!st->strings && to_string_labels(st) < 0)
             return csm_fail_line(s, "out of memory");
         if (csm_label_dict_add(&st->dict, f, fn, y) < 0)
@@ -204,6 +205,7 @@ static int first_data_line(csm_stream *s, const csm_read_options *opt, csv_state
                            const char *line, size_t len, const char *header, size_t header_len)
 {
     st->delim = opt->delimiter > 0 ? (char)opt->delimiter : detect_delimiter(line, len);
+    st->fraction_labels = opt->fraction_labels;
     int one_feature = opt->no_labels == 1 || (opt->no_labels == -1 && opt->n_features == 1);
     if (!st->delim && !one_feature)
         return csm_fail_line(s, "no delimiter (',', ';' or tab) found: a row needs a label "

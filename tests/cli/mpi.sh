@@ -1,9 +1,9 @@
 #!/bin/sh
 # MPI data-parallel training: `mpirun -np 2` and `-np 3` of `clsoftmax
 # train` give the model one process gives (float64: within 1e-9 relative
-# for L-BFGS, full batch and shuffled minibatches, dense and sparse), the
-# same bits when run again, and a rank that fails stops every rank with a
-# non-zero exit instead of a hang.
+# for L-BFGS, full batch and shuffled minibatches, dense and sparse, named
+# classes weighted by name), the same bits when run again, and a rank that
+# fails stops every rank with a non-zero exit instead of a hang.
 . "$(dirname "$0")/lib.sh"
 
 if [ -z "${CSM_MPIRUN:-}" ]; then
@@ -107,6 +107,28 @@ same "full-batch SGD" "$T/data.csv" --label-column last --solver sgd --batch-siz
     --epochs 25 --tol 0
 same "minibatch SGD, standardized, balanced class weights" "$T/data.csv" --label-column last \
     --solver sgd --batch-size 32 --epochs 4 --tol 0 --standardize --class-weight balanced
+# named classes weighted by name (rank 0 matches the names): as the integer
+# classes weighted by number, whose order they keep (-1..3 -> aardvark..dog)
+awk -F, 'BEGIN { n[-1] = "aardvark"; n[0] = "ant"; n[1] = "bee"; n[2] = "cat"; n[3] = "dog" }
+    { l = $NF; sub(/-?[0-9]+$/, ""); print $0 n[l] }' "$T/data.csv" >"$T/named.csv"
+same "named classes, --class-weight by name" "$T/named.csv" --label-column last \
+    --solver sgd --batch-size 32 --epochs 4 --tol 0 --class-weight bee:3,dog:0.5
+run train -q --double --label-column last --solver sgd --batch-size 32 --epochs 4 --tol 0 \
+    --class-weight 1:3,3:0.5 "$T/data.csv" "$T/int.st"
+d=$(reldiff "$T/np2.st" "$T/int.st")
+if [ "$rc" -eq 0 ] && [ "$d" != nan ] && ge 1e-9 "$d"; then
+    pass "... -np 2 equals one process on the integer classes (max rel. difference $d)"
+else
+    fail "... -np 2 equals one process on the integer classes" "exit $rc, max relative difference $d"
+fi
+run train -q --double --label-column last --solver sgd --batch-size 32 --epochs 4 --tol 0 \
+    "$T/named.csv" "$T/unweighted.st"
+d=$(reldiff "$T/np2.st" "$T/unweighted.st")
+if [ "$rc" -eq 0 ] && [ "$d" != nan ] && ge "$d" 1e-3; then
+    pass "... and differs from the unweighted model (max rel. difference $d)"
+else
+    fail "... and differs from the unweighted model" "exit $rc, max relative difference $d"
+fi
 same "minibatch Adam" "$T/data.csv" --label-column last --solver adam --batch-size 50 \
     --epochs 3 --tol 0
 same "sparse L-BFGS" "$DATA/sparse.svm" --sparse --C 0.1 --tol 1e-11 --max-iter 500
@@ -164,6 +186,9 @@ mpi_fails "an unwritable model path stops all ranks" '^ERROR: rank 0: ' \
     mpi 2 train --label-column last --solver sgd --epochs 1 "$T/data.csv" "$T/no/such/dir/m.st"
 mpi_fails "--validation-split refused under MPI" 'not supported under MPI' \
     mpi 2 train --label-column last --validation-split 0.2 "$T/data.csv" "$T/f.st"
+mpi_fails "--class-weight: a name that is no class stops all ranks" \
+    'label cow is not a class of the training data \(classes: aardvark, ant, bee, cat, dog\)' \
+    mpi 2 train --label-column last --class-weight bee:2,cow:1 "$T/named.csv" "$T/f.st"
 printf 'label,x\n0,1\n1,2\n' >"$T/two.csv"
 mpi_fails "more ranks than rows refused" 'every rank needs at least one' \
     mpi 3 train "$T/two.csv" "$T/f.st"

@@ -36,6 +36,14 @@ same_output() {
     fi
 }
 
+# same_tensors NAME MODEL1 MODEL2: both exist, with the same tensor bytes
+# (kept in $T/a.bin and $T/b.bin)
+same_tensors() {
+    tensors "$2" >"$T/a.bin" 2>/dev/null
+    tensors "$3" >"$T/b.bin" 2>/dev/null
+    if [ -s "$T/a.bin" ] && cmp -s "$T/a.bin" "$T/b.bin"; then pass "$1"; else fail "$1" "$2 and $3 differ"; fi
+}
+
 # ---- label column last
 runs "train --label-column last" train -q --label-column last "$THREE" "$T/last.st"
 check "metadata data_format csv" test "$(meta data_format "$T/last.st")" = csv
@@ -143,6 +151,7 @@ fails "eval on IDX images without labels: no labels file" 1 "no labels file" \
 { echo "a;b;c;species"; awk -F';' 'BEGIN { n[1] = "alpha"; n[2] = "beta"; n[3] = "gamma" }
     { print $1 ";" $2 ";" $3 ";" n[$4] }' "$THREE"; } >"$T/named.csv"
 runs "train on string labels" train -q --label-column last "$T/named.csv" "$T/named.st"
+runs "... and after 2 iterations" train -q --max-iter 2 --tol 0 --label-column last "$T/named.csv" "$T/named-2.st"
 check "metadata label_type str" test "$(meta label_type "$T/named.st")" = str
 st_header "$T/named.st" >"$T/hdr.json"
 check "metadata label_names, a JSON array in class order" \
@@ -174,8 +183,34 @@ check "the resumed model keeps the names" test "$(meta label_type "$T/iris2.st")
 { cat "$T/iris.csv"; echo "0.1;0.2;0;daisy"; } >"$T/daisy.csv"
 runs "gradcheck on string labels" gradcheck --label-column last "$T/iris.csv"
 runs "--class-weight balanced with names" train -q --class-weight balanced --label-column last "$T/iris.csv" "$T/cw.st"
-fails "--class-weight LABEL:W with names: a usage error" 2 "--class-weight: LABEL:WEIGHT takes integer labels.*use balanced" \
-    train -q --class-weight 1:2 --label-column last "$T/iris.csv" "$T/cw.st"
+# --class-weight LABEL:W names the classes: the integer model with the same
+# weights on the same classes (alpha, beta, gamma are 1, 2, 3 in order)
+runs "--class-weight with names" train -q --label-column last --class-weight beta:3,gamma:0.5 "$T/named.csv" "$T/cwn.st"
+runs "--class-weight with the integers" train -q --label-column last --class-weight 2:3,3:0.5 "$THREE" "$T/cwi.st"
+same_tensors "... the same weights, bit for bit" "$T/cwn.st" "$T/cwi.st"
+tensors "$T/named.st" >"$T/w4"
+check "... which differ from the unweighted model's" eval '! cmp -s "$T/a.bin" "$T/w4"'
+check "metadata class_weight is the option text" test "$(meta class_weight "$T/cwn.st")" = beta:3,gamma:0.5
+runs "integer classes by value: +2:3,3:0.5" train -q --label-column last --class-weight +2:3,3:0.5 "$THREE" "$T/cwp.st"
+same_tensors "... is 2:3,3:0.5" "$T/cwp.st" "$T/cwi.st"
+fails "--class-weight: a name that is no class" 2 \
+    "--class-weight: label daisy is not a class of the training data \(classes: setosa, versicolor, virginica\)" \
+    train -q --label-column last --class-weight setosa:1,daisy:2 "$T/iris.csv" "$T/cw.st"
+fails "--class-weight: an integer against names" 2 \
+    "--class-weight: label 1 is not a class of the training data \(classes: setosa, versicolor, virginica\)" \
+    train -q --label-column last --class-weight 1:2 "$T/iris.csv" "$T/cw.st"
+fails "--class-weight: a name against integers" 2 \
+    "--class-weight: label a is not a class of the training data \(classes: 1, 2, 3\)" \
+    train -q --label-column last --class-weight a:2 "$THREE" "$T/cw.st"
+fails "--class-weight: a fraction against integers" 2 \
+    "--class-weight: label 1.5 is not a class of the training data \(classes: 1, 2, 3\)" \
+    train -q --label-column last --class-weight 1.5:2 "$THREE" "$T/cw.st"
+fails "--class-weight: one class given twice" 2 "--class-weight: labels 2 and \+2 are the same class" \
+    train -q --label-column last --class-weight 2:1,+2:3 "$THREE" "$T/cw.st"
+fails "--class-weight: names of a resumed model" 2 \
+    "--class-weight: label daisy is not a class of the model .*iris.st \(classes: setosa" \
+    train -q --resume "$T/iris.st" --class-weight daisy:2 "$T/iris.csv" "$T/cw.st"
+runs "--class-weight names a resumed model's classes" train -q --resume "$T/iris.st" --class-weight virginica:2 "$T/iris.csv" "$T/cw.st"
 # a model short of the optimum: at it the gradient is at the finite differences' floor
 runs "a named model after 2 iterations" train -q --max-iter 2 --tol 0 --label-column last "$T/iris.csv" "$T/iris-2.st"
 runs "gradcheck on string labels with the named model" gradcheck --label-column last "$T/iris.csv" "$T/iris-2.st"
@@ -195,6 +230,62 @@ fails "resume: a name the model does not know" 1 "sample 61 has label daisy, whi
     train -q --resume "$T/iris.st" "$T/daisy.csv" "$T/x.st"
 fails "a fractional label is still an error, with the option to change" 1 \
     "iris.csv:2: label '3.498' in column 1: not an integer.*--label-column" eval --label-column 0 "$T/iris.csv" "$T/iris.st"
+
+# ---- gradcheck DATA MODEL reads DATA as the model remembers (label column last)
+runs "an integer model after 2 iterations" train -q --max-iter 2 --tol 0 --label-column last "$THREE" "$T/last-2.st"
+same_output "gradcheck without repeating --label-column" \
+    gradcheck --label-column last "$THREE" "$T/last-2.st" -- gradcheck "$THREE" "$T/last-2.st"
+fails "gradcheck: an override wins (--label-column 0), and the error names the option" 1 \
+    "three.csv:1: label '-0.047' in column 1: not an integer.*label column 0 \(--label-column\).*--label-column N" \
+    gradcheck --label-column 0 "$THREE" "$T/last-2.st"
+runs "gradcheck: --delimiter given wins too" gradcheck --delimiter ';' "$THREE" "$T/last-2.st"
+fails "gradcheck: a wrong --delimiter given wins over the detection" 1 "three.csv:1: .*--delimiter" \
+    gradcheck --delimiter tab "$THREE" "$T/last-2.st"
+
+# ---- label_type float (the Python package's fractional classes, names by
+# repr): the named model with its names replaced by numbers, as Python
+# writes them. float_model SRC DST rewrites the safetensors header.
+float_model() {
+    st_header "$1" | sed 's/"label_names":"\[[^]]*\]"/"label_names":"[\\"0.5\\",\\"1.25\\",\\"2.0\\"]"/;
+        s/"label_type":"str"/"label_type":"float"/' | tr -d '\n' >"$T/fhdr"
+    n=$(wc -c <"$T/fhdr")
+    { i=0; while [ $i -lt 8 ]; do
+          printf "\\$(printf %03o $((n % 256)))"; n=$((n / 256)); i=$((i + 1)); done
+      cat "$T/fhdr"; tensors "$1"; } >"$2"
+}
+float_model "$T/named.st" "$T/float.st"
+check "a float model: label_type float" test "$(meta label_type "$T/float.st")" = float
+st_header "$T/float.st" >"$T/hdr.json"
+check "a float model: label_names of numbers" grep -Fq '"label_names":"[\"0.5\",\"1.25\",\"2.0\"]"' "$T/hdr.json"
+# the labels as other texts of those numbers: 1 -> 0.50 or 5e-1, 2 -> 1.250, 3 -> 2
+awk -F';' '{ l = $4 == 1 ? (NR % 2 ? "0.50" : "5e-1") : $4 == 2 ? "1.250" : "2"
+             print $1 ";" $2 ";" $3 ";" l }' "$THREE" >"$T/float.csv"
+run predict "$T/float.csv" "$T/float.st"
+awk '{ print ($1 == 1 ? "0.5" : $1 == 2 ? "1.25" : "2.0") }' "$T/labelled.pred" >"$T/float.want"
+check "predict prints the float names (the integer model's predictions)" cmp -s "$T/out" "$T/float.want"
+runs "eval: fractional labels matched by value" eval "$T/float.csv" "$T/float.st"
+check "eval: the accuracy of the named model ($acc_named)" test "$(eval_field accuracy)" = "$acc_named"
+loss_float=$(eval_field loss)
+run eval "$T/named.csv" "$T/named.st"
+check "eval: the loss of the named model ($loss_float)" test "$(eval_field loss)" = "$loss_float"
+{ cat "$T/float.csv"; echo "0.1;0.2;0;0.75"; } >"$T/float-bad.csv"
+fails "eval: a number the float model does not know" 1 \
+    "float-bad.csv: sample 61 has label 0.75, which the model .*float.st does not know \(classes: 0.5, 1.25, 2.0\)" \
+    eval "$T/float-bad.csv" "$T/float.st"
+fails "without label_names a fractional label stays an error, with the hint" 1 \
+    "float.csv:1: label '0.50' in column 4: not an integer.*--label-column" eval "$T/float.csv" "$T/last.st"
+fails "so it does for a str model" 1 "float.csv:1: label '0.50' in column 4: not an integer" \
+    eval "$T/float.csv" "$T/named.st"
+float_model "$T/named-2.st" "$T/float-2.st"
+same_output "gradcheck: the float model is the named one" \
+    gradcheck "$T/named.csv" "$T/named-2.st" -- gradcheck "$T/float.csv" "$T/float-2.st"
+runs "resume the float model" train -q --resume "$T/float.st" --class-weight 1.250:3 "$T/float.csv" "$T/float-r.st"
+check "the resumed model stays float" test "$(meta label_type "$T/float-r.st")" = float
+runs "resume the named model alike" train -q --resume "$T/named.st" --class-weight beta:3 "$T/named.csv" "$T/named-r.st"
+same_tensors "... the same weights: --class-weight 1.250 is the class 1.25" "$T/float-r.st" "$T/named-r.st"
+fails "--class-weight: a number the float model does not know" 2 \
+    "--class-weight: label 0.75 is not a class of the model .*float.st \(classes: 0.5, 1.25, 2.0\)" \
+    train -q --resume "$T/float.st" --class-weight 0.75:3 "$T/float.csv" "$T/x.st"
 
 # ---- format by content
 cp "$SVM" "$T/three"

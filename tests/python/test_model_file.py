@@ -124,6 +124,26 @@ class TestCommandLine(ModelFileTest):
         P = np.array([[float(v) for v in l.split(",")] for l in lines[1:]])
         np.testing.assert_allclose(P, clf.predict_proba(self.X), atol=1e-8)
 
+    def test_cli_reads_fractional_classes(self):
+        # label_type "float": the command prints the names and matches a
+        # test file's labels to them by value, whatever their text
+        clf = SoftmaxRegression(C=0.2).fit(self.X, self.y)
+        clf.classes_ = np.array([0.5, 1.25, 2.5])
+        p = self.path("frac.safetensors")
+        clf.save(p)
+        texts = {2: "0.50", 5: "1.250", 9: "25e-1"}
+        csv = self.path("frac.csv")
+        with open(csv, "w") as f:
+            for label, row in zip(self.y, self.X):
+                f.write(",".join([texts[label]] + ["%.17g" % v for v in row]) + "\n")
+        pred = self.run_cli("predict", csv, p).split()
+        self.assertEqual(pred, [repr(v) for v in clf.predict(self.X)])
+        out = self.run_cli("eval", csv, p)
+        acc = float(out.split("accuracy ")[1].split()[0])
+        truth = np.array([0.5, 1.25, 2.5])[np.searchsorted([2, 5, 9], self.y)]
+        want = np.mean(clf.predict(self.X) == truth)
+        self.assertAlmostEqual(acc, want, places=6)
+
     def test_python_loads_cli_model(self):
         m = self.path("cli.safetensors")
         self.run_cli("train", "-q", "--double", "--C", "0.2", "--tol", "1e-8", self.csv, m)
