@@ -23,20 +23,7 @@ fi
 pass "POCL_MAX_PTHREAD_COUNT=1 and 2: $one and $two compute units"
 
 # 700 rows, 24 features, 4 classes (a linear rule and noise), semicolons
-awk 'BEGIN {
-    s = 12345
-    for (i = 0; i < 700; i++) {
-        line = ""; score = 0
-        for (j = 0; j < 24; j++) {
-            s = (s * 1103515245 + 12345) % 2147483648
-            v = s / 2147483648 * 2 - 1
-            score += (j % 4 + 1) * v
-            line = line sprintf("%.5f;", v)
-        }
-        s = (s * 1103515245 + 12345) % 2147483648
-        print line int((score + 12 + s / 2147483648 * 6) / 7.5) % 4
-    }
-}' >"$T/data.csv"
+linear_csv 12345 ';' >"$T/data.csv"
 
 precs=float32
 "$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } m && /fp64 yes/ { f = 1 } END { exit !f }' &&

@@ -92,6 +92,24 @@ tensors() {
 }
 
 # awk-based float comparison: ge A B -> A >= B.
+# linear_csv SEED DELIM: 700 rows, 24 features in [-1, 1], 4 classes (a
+# linear rule plus noise), from a fixed LCG, on stdout
+linear_csv() {
+    awk -v s="$1" -v sep="$2" 'BEGIN {
+        for (i = 0; i < 700; i++) {
+            line = ""; score = 0
+            for (j = 0; j < 24; j++) {
+                s = (s * 1103515245 + 12345) % 2147483648
+                v = s / 2147483648 * 2 - 1
+                score += (j % 4 + 1) * v
+                line = line sprintf("%.5f%s", v, sep)
+            }
+            s = (s * 1103515245 + 12345) % 2147483648
+            print line int((score + 12 + s / 2147483648 * 6) / 7.5) % 4
+        }
+    }'
+}
+
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 close_to() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 

@@ -63,20 +63,7 @@ reldiff() {
 }
 
 # 700 rows, 24 features, 4 classes (a linear rule and noise)
-awk 'BEGIN {
-    s = 4242
-    for (i = 0; i < 700; i++) {
-        line = ""; score = 0
-        for (j = 0; j < 24; j++) {
-            s = (s * 1103515245 + 12345) % 2147483648
-            v = s / 2147483648 * 2 - 1
-            score += (j % 4 + 1) * v
-            line = line sprintf("%.5f,", v)
-        }
-        s = (s * 1103515245 + 12345) % 2147483648
-        print line int((score + 12 + s / 2147483648 * 6) / 7.5) % 4
-    }
-}' >"$T/data.csv"
+linear_csv 4242 ',' >"$T/data.csv"
 
 # same NAME DATA ARGS...: one process, then 2 and 3 ranks, models within 1e-9
 same() {
