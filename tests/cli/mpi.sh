@@ -122,6 +122,28 @@ same "sparse L-BFGS" "$DATA/sparse.svm" --sparse --C 0.1 --tol 1e-11 --max-iter 
 same "sparse minibatch momentum" "$DATA/sparse.svm" --sparse --solver momentum \
     --batch-size 16 --epochs 3 --tol 0
 
+# Streamed shares: under a 16 KB cap every rank's rows (350 or 234 rows of
+# 24 doubles) stream through the device in chunks; L-BFGS and full batches
+# still give one process's model (streamed alike; tests/cli/stream.sh compares
+# streamed with resident); minibatches over a streamed
+# share are refused, on every rank, with a non-zero exit.
+CLSOFTMAX_MAX_ALLOC=16K
+export CLSOFTMAX_MAX_ALLOC
+same "streamed shares, L-BFGS" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 \
+    --max-iter 500
+same "streamed shares, full-batch SGD" "$T/data.csv" --label-column last --solver sgd \
+    --batch-size 0 --epochs 25 --tol 0
+mpi 2 train -q --double -v --label-column last --C 0.1 --max-iter 3 "$T/data.csv" "$T/sv.st"
+check "... the shares do stream (-v says so)" grep -qi "stream" "$T/err"
+mpi 2 train -q --double --label-column last --solver sgd --batch-size 32 --epochs 1 \
+    "$T/data.csv" "$T/smb.st"
+if [ "$rc" -ne 0 ] && grep -q "minibatches over a partitioned dataset that streams" "$T/err"; then
+    pass "streamed shares, minibatches: refused (exit $rc)"
+else
+    fail "streamed shares, minibatches: refused" "exit $rc"
+fi
+unset CLSOFTMAX_MAX_ALLOC
+
 # a second run on 3 ranks: the same bits (the sums' order is fixed)
 mpi 3 train -q --double --label-column last --solver sgd --batch-size 32 --epochs 2 \
     --tol 0 "$T/data.csv" "$T/r1.st"
