@@ -73,6 +73,7 @@ EXTRA_DIST += \
 	tests/data/io/index0.svm \
 	tests/data/io/inf.csv \
 	tests/data/io/label_fraction.csv \
+	tests/data/io/label_integral_float.csv \
 	tests/data/io/label_text.csv \
 	tests/data/io/labels2d-images-idx3-ubyte \
 	tests/data/io/labels2d-labels-idx1-ubyte \
