@@ -371,7 +371,7 @@ START_TEST(test_heatmap)
     enum { C = PLOT_MAX_CLASSES };
     unsigned long long *big = calloc((size_t)C * C, sizeof *big);
     const char **names = malloc(C * sizeof *names);
-    char (*text)[16] = malloc(C * sizeof *text);
+    char (*text)[24] = malloc(C * sizeof *text);
     for (int c = 0; c < C; c++) {
         big[(size_t)c * C + c] = 1000 + (unsigned)c;
         snprintf(text[c], sizeof text[c], "class %d", c);
