@@ -398,7 +398,10 @@ static void draw_colour_bar(svg_doc *d, const geom *g, double x, double y, doubl
                "<stop offset=\"0\" stop-color=\"#f7fbff\"/>"
                "<stop offset=\"0.5\" stop-color=\"#6baed6\"/>"
                "<stop offset=\"1\" stop-color=\"#08306b\"/></linearGradient></defs>\n");
-    svg_rect(d, x, y, 14, bh, "url(#scale)", "axis", 0);
+    /* the class's CSS "fill: none" would win over the fill attribute: the
+     * gradient goes on a rect of its own, the outline on top */
+    svg_rect(d, x, y, 14, bh, "url(#scale)", NULL, 0);
+    svg_rect(d, x, y, 14, bh, "none", "axis", 0);
     char lbl[64];
     for (int i = 0; i < g->scale.n; i++) {
         double v = svg_tick(&g->scale, i);

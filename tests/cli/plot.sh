@@ -120,6 +120,7 @@ for l in 1 2 3; do
 done
 check "eval: axis titles" sh -c "grep -q '>true</text>' '$T/conf.svg' && grep -q '>predicted</text>' '$T/conf.svg'"
 check "eval: colour scale" grep -q 'linearGradient' "$T/conf.svg"
+check "eval: the scale's gradient fills a rect with no class (a class's CSS fill: none would win)" grep -q 'fill="url(#scale)"/>' "$T/conf.svg"
 check "eval: accuracy in the subtitle" grep -q "accuracy $(eval_field accuracy | cut -c1-6)" "$T/conf.svg"
 check "eval: stdout unchanged by --plot" sh -c "'$BIN' eval --label-column last '$DATA/three.csv' '$T/sgd.st' | cmp -s - '$T/out'"
 runs "eval --plot replaces an existing picture" eval --plot "$T/conf.svg" --label-column last "$DATA/three.csv" "$T/lbfgs.st"
