@@ -26,8 +26,7 @@ pass "POCL_MAX_PTHREAD_COUNT=1 and 2: $one and $two compute units"
 linear_csv 12345 ';' >"$T/data.csv"
 
 precs=float32
-"$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } m && /fp64 yes/ { f = 1 } END { exit !f }' &&
-    precs="float32 float64"
+has_fp64 && precs="float32 float64"
 for path in fused tiled; do
     for prec in $precs; do
         flag=

@@ -91,7 +91,12 @@ tensors() {
     tail -c +$((9 + len)) "$1"
 }
 
-# awk-based float comparison: ge A B -> A >= B.
+# has_fp64: the device in use (marked * by `clsoftmax devices`) has float64
+has_fp64() {
+    "$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } /^[* ] *[0-9]/ { m = 0 } m' |
+        grep -q 'fp64 yes'
+}
+
 # linear_csv SEED DELIM: 700 rows, 24 features in [-1, 1], 4 classes (a
 # linear rule plus noise), from a fixed LCG, on stdout
 linear_csv() {
@@ -110,6 +115,7 @@ linear_csv() {
     }'
 }
 
+# awk-based float comparison: ge A B -> A >= B.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 close_to() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 

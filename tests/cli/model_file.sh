@@ -41,8 +41,7 @@ runs "train adam" train -q --solver adam --epochs 3 --batch-size 8 "$DATA/pm1.cs
 verify "independent reader reproduces predict (adam state in the file)" "$T/adam.st" "$DATA/pm1.csv" csv 0
 runs "train momentum" train -q --solver momentum --epochs 3 --batch-size 8 "$DATA/pm1.csv" "$T/mom.st"
 verify "independent reader reproduces predict (momentum state in the file)" "$T/mom.st" "$DATA/pm1.csv" csv 0
-run devices
-if grep -A2 '^\*' "$T/out" | grep -q 'fp64 yes'; then
+if has_fp64; then
     runs "train --double" train -q $SGD --epochs 10 --double "$DATA/pm1.csv" "$T/d.st"
     verify "independent reader reproduces predict (F64)" "$T/d.st" "$DATA/pm1.csv" csv 0
 fi

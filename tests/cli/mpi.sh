@@ -15,8 +15,7 @@ if ! command -v "$CSM_MPIRUN" >/dev/null 2>&1; then
     exit 0
 fi
 need_device
-if ! "$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } /^[* ] *[0-9]/ { m = 0 } m' |
-    grep -q 'fp64 yes'; then
+if ! has_fp64; then
     echo "1..0 # SKIP the device has no float64 (the comparisons are float64)"
     exit 0
 fi

@@ -83,8 +83,7 @@ runs "resume libsvm with fewer features than the model" train -q $SGD --epochs 1
     "$DATA/three-subset.svm" "$T/r4.st"
 
 # ---- --double
-run devices
-if grep -A2 '^\*' "$T/out" | grep -q 'fp64 yes'; then
+if has_fp64; then
     runs "train --double" train -q $SGD --epochs 5 --double "$DATA/pm1.csv" "$T/d.st"
     check "float64 model has F64 tensors" grep -q '"dtype":"F64"' "$T/d.st"
     check "precision metadata float64" grep -q '"precision":"float64"' "$T/d.st"

@@ -38,8 +38,7 @@ same_tensors() {
 }
 
 precs=float32
-"$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } m && /fp64 yes/ { f = 1 } END { exit !f }' &&
-    precs="float32 float64"
+has_fp64 && precs="float32 float64"
 for prec in $precs; do
     flag= od=f4 rtol=2e-3
     [ "$prec" = float64 ] && flag=--double od=f8 rtol=1e-9

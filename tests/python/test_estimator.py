@@ -313,6 +313,8 @@ try:
     clsoftmax.SoftmaxRegression().predict(X)
 except ValueError:
     pass
+else:
+    raise AssertionError("predict before fit accepted")
 print("ok")
 """
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
