@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/dataio.h"
@@ -74,6 +75,40 @@ START_TEST(sniff_text_formats)
     ck_assert_int_eq(sniff(""), CSM_FORMAT_AUTO);
     ck_assert_int_eq(sniff("\n\n  \n"), CSM_FORMAT_AUTO);
     ck_assert_int_eq(sniff("hello world\n"), CSM_FORMAT_AUTO);
+    /* a libsvm comment may hold a CSV delimiter; a '#' inside a cell is data */
+    ck_assert_int_eq(sniff("+1 1:0.5 2:0.3 # from a, b; c\n"), CSM_FORMAT_LIBSVM);
+    ck_assert_int_eq(sniff("-1\t# a, b\n"), CSM_FORMAT_LIBSVM);
+    ck_assert_int_eq(sniff("a#1,b,c\n"), CSM_FORMAT_CSV);
+}
+END_TEST
+
+/* A named pipe is opened once, by the reader, when its name tells the
+ * format (a second open would wait for a writer that has gone); one whose
+ * name does not tell is not sniffed (what a guess reads of a pipe is gone
+ * for the reader) but refused with --format named; a missing file gets the
+ * plain "cannot open". */
+START_TEST(guess_pipes_and_missing)
+{
+    char path[8192];
+    csm_format f;
+    const char *why;
+    char err[1024] = "";
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert_int_eq(csm_guess_format(path, &f, &why, err, sizeof err), 0); /* no open: no wait */
+    ck_assert_int_eq(f, CSM_FORMAT_CSV);
+    ck_assert_str_eq(why, "the file name");
+    snprintf(path, sizeof path, "%s/p", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert_int_eq(csm_guess_format(path, &f, &why, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "pipe or device") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "--format") != NULL, "%s", err);
+    snprintf(path, sizeof path, "%s/missing.csv", dir);
+    ck_assert_int_eq(csm_guess_format(path, &f, &why, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
+    csm_table t;
+    ck_assert_int_ne(csm_read_table(path, NULL, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "guessed") == NULL, "%s", err);
 }
 END_TEST
 
@@ -412,6 +447,7 @@ static Suite *detect_suite(void)
     tcase_add_checked_fixture(tc, make_dir, remove_dir);
     tcase_add_test(tc, sniff_text_formats);
     tcase_add_test(tc, sniff_idx_magic);
+    tcase_add_test(tc, guess_pipes_and_missing);
     tcase_add_test(tc, read_by_content);
     tcase_add_test(tc, failed_guess_is_named);
     tcase_add_test(tc, label_dict_sorts_by_bytes);

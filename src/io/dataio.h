@@ -139,14 +139,16 @@ csm_format csm_detect_format(const char *path);
 /* The format of a file's first `n` bytes (decompressed): IDX by its magic
  * (00 00, a known type byte, 1 to 3 dimensions); libsvm when the first line
  * that is not blank or a '#' comment is whitespace-separated tokens whose
- * second (or first) is INDEX:VALUE; CSV when that line holds ',', ';' or a
- * tab; else CSM_FORMAT_AUTO. */
+ * second (or first) is INDEX:VALUE; CSV when that line holds ',' or ';'
+ * (before a libsvm comment, " # ...") or a tab; else CSM_FORMAT_AUTO. */
 csm_format csm_sniff_format(const unsigned char *head, size_t n);
 
-/* Decides the format of `path` for csm_read_table(): the name, else the
- * first bytes (csm_sniff_format). *why says which ("the file name", "the
- * content"). Returns -1 with err set when the file cannot be opened or
- * nothing tells (CSM_FORMAT_AUTO then). */
+/* Decides the format of `path` for csm_read_table(): the name (without
+ * opening the file), else the first bytes of a regular file
+ * (csm_sniff_format); a pipe or device is never sniffed, since the reader
+ * could not read again what the guess consumed. *why says which ("the file
+ * name", "the content"). Returns -1 with err set when the file cannot be
+ * opened, is not a regular file, or nothing tells (CSM_FORMAT_AUTO then). */
 int csm_guess_format(const char *path, csm_format *out, const char **why, char *err,
                      size_t err_len);
 

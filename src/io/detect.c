@@ -4,7 +4,9 @@
  * one a reader would parse first. */
 #include "read_internal.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* How many bytes the guess looks at: several lines of any sensible file. */
 #define SNIFF_BYTES 4096
@@ -46,9 +48,13 @@ static int is_number_like(const unsigned char *t, size_t n)
 /* One line [p, p+n) without its newline: libsvm, CSV, or AUTO (not sure). */
 static csm_format sniff_line(const unsigned char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    /* delimiters before a libsvm comment (" # ...", which may hold any) */
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '#' && (i == 0 || p[i - 1] == ' ' || p[i - 1] == '\t'))
+            break;
         if (p[i] == ',' || p[i] == ';')
             return CSM_FORMAT_CSV;
+    }
     /* whitespace-separated tokens: the first or the second one a pair */
     const unsigned char *tok[2];
     size_t len[2], nt = 0, i = 0;
@@ -107,19 +113,36 @@ int csm_guess_format(const char *path, csm_format *out, const char **why, char *
     csm_stream s;
     unsigned char head[SNIFF_BYTES];
     size_t got = 0;
-    *out = CSM_FORMAT_AUTO;
+    struct stat sb;
+    *out = csm_detect_format(path);
     *why = "the file name";
+    /* A path that is not there gets the stream's own message, as before. */
+    if (stat(path, &sb) != 0) {
+        int e = errno;
+        if (csm_stream_open(&s, path, err, err_len) < 0)
+            return -1;
+        csm_stream_close(&s);
+        return csm_fail_file(err, err_len, path, "cannot stat: %s", strerror(e));
+    }
+    /* the name tells: the reader opens the file, once (a named pipe opened
+     * twice would lose its writer's data to the first open) */
+    if (*out != CSM_FORMAT_AUTO)
+        return 0;
+    /* Sniffing consumes what it reads of a pipe or device, and the reader
+     * opens the path again: only regular files are guessed. */
+    if (!S_ISREG(sb.st_mode))
+        return csm_fail_file(err, err_len, path,
+                             "cannot tell the format from the file name (.csv, .tsv, .svm, "
+                             ".libsvm, .svmlight or an IDX name such as "
+                             "train-images-idx3-ubyte, optionally .gz), and a pipe or device "
+                             "cannot be read twice to guess from its content; pass --format "
+                             "csv|libsvm|idx");
     if (csm_stream_open(&s, path, err, err_len) < 0)
         return -1;
-    csm_format by_name = csm_detect_format(path);
-    int rc = by_name != CSM_FORMAT_AUTO ? 0 : csm_stream_read(&s, head, sizeof head, &got);
+    int rc = csm_stream_read(&s, head, sizeof head, &got);
     csm_stream_close(&s);
     if (rc < 0)
         return -1;
-    if (by_name != CSM_FORMAT_AUTO) {
-        *out = by_name;
-        return 0;
-    }
     *why = "the content";
     *out = csm_sniff_format(head, got);
     if (*out == CSM_FORMAT_AUTO)
