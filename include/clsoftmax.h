@@ -444,7 +444,7 @@ typedef int (*csm_reduce_fn)(double *values, size_t count, void *user);
  * the global dataset. row0 = 0 and global_n = n restore the default (the
  * whole dataset). Only csm_train() sees the partition: the other operations
  * work on the dataset's own rows. CSM_ERR_INVALID_SIZE when row0 + n >
- * global_n. */
+ * global_n, or global_n > INT_MAX (the limit of csm_dataset_create's n). */
 CSM_API csm_status csm_dataset_set_partition(csm_dataset *data, size_t row0, size_t global_n);
 /* global_n (n when not partitioned); *row0 if row0 is not NULL. */
 CSM_API size_t csm_dataset_partition(const csm_dataset *data, size_t *row0);

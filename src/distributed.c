@@ -5,6 +5,7 @@
  * command's wraps MPI_Allreduce) is its only link to them. */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,11 @@ csm_status csm_dataset_set_partition(csm_dataset *d, size_t row0, size_t global_
                         "csm_dataset_set_partition: rows [%zu, %zu) of the dataset's %zu do not "
                         "fit in a global dataset of %zu rows",
                         row0, row0 + d->n, d->n, global_n);
+    /* the epoch's permutation is drawn over the global rows as int indices */
+    if (global_n > INT_MAX)
+        return csm_fail(d->ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_set_partition: %zu global rows is more than %d",
+                        global_n, INT_MAX);
     const int whole = row0 == 0 && global_n == d->n;
     d->part_row0 = whole ? 0 : row0;
     d->part_n = whole ? 0 : global_n;

@@ -198,16 +198,12 @@ static void local_batches(first_order *fo)
     fo->lstart[fo->steps] = at;
 }
 
-/* Local rows of step t: [*start, *start + *B) of the permutation or the data. */
+/* Distributed: this process's rows of global step t, [*start, *start + *B)
+ * of its permutation or of its data. */
 static void step_rows(const first_order *fo, size_t t, size_t *start, size_t *B)
 {
     const csm_dist *g = &fo->s->dist;
     const size_t n = fo->s->data->n;
-    if (!g->reduce) {
-        *start = t * fo->B;
-        *B = n - *start < fo->B ? n - *start : fo->B;
-        return;
-    }
     if (fo->permute) {
         *start = fo->lstart[t];
         *B = fo->lstart[t + 1] - fo->lstart[t];

@@ -3,6 +3,7 @@
  * threads) holding one partition of a dataset, sum through a barrier in
  * rank order. The trained model must equal one process's training on the
  * whole dataset, and every partition's model must be the same bits. */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -381,6 +382,10 @@ START_TEST(test_bad_partitions)
     ck_assert_int_eq(csm_dataset_set_partition(NULL, 0, 20), CSM_ERR_NULL_ARGUMENT);
     ck_assert_int_eq(csm_dataset_set_partition(d, 41, 60), CSM_ERR_INVALID_SIZE);
     ck_assert_int_eq(csm_dataset_set_partition(d, 0, 19), CSM_ERR_INVALID_SIZE);
+    /* global rows are permuted as int indices */
+    ck_assert_int_eq(csm_dataset_set_partition(d, 0, (size_t)INT_MAX + 1), CSM_ERR_INVALID_SIZE);
+    ck_assert_int_eq(csm_dataset_set_partition(d, 0, INT_MAX), CSM_OK);
+    ck_assert_int_eq(csm_dataset_set_partition(d, 0, 20), CSM_OK); /* whole */
     ck_assert_int_eq(csm_dataset_partition(d, NULL), 20);
     ck_assert_int_eq(csm_dataset_set_partition(d, 40, 60), CSM_OK);
     size_t row0 = 0;
