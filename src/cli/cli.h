@@ -95,8 +95,6 @@ int cli_format_option(const char *cmd, const char *name, const char *value, csm_
 int cli_read_table(const char *path, const csm_read_options *ro, csm_table *t);
 /* Checks that the table has `k` features (those of `model_path`). */
 int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path);
-/* "-1, 1" style list, at most 20 values, into buf. */
-void cli_format_labels(char *buf, size_t len, const int64_t *classes, size_t n);
 /* Loads a model, printing the error. */
 int cli_load_model(csm_context *ctx, const char *path, csm_model **out);
 /* Builds a dataset from the table, dense or CSR as the table is, with

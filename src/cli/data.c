@@ -40,26 +40,6 @@ int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table 
     return 0;
 }
 
-void cli_format_labels(char *buf, size_t len, const int64_t *classes, size_t n)
-{
-    size_t used = 0;
-    if (len == 0)
-        return;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && used + 1 < len; i++) {
-        int w;
-        if (i == 20 && n > 21) {
-            w = snprintf(buf + used, len - used, ", ... (%zu in all)", n);
-            (void)w;
-            return;
-        }
-        w = snprintf(buf + used, len - used, "%s%lld", i ? ", " : "", (long long)classes[i]);
-        if (w < 0)
-            return;
-        used += (size_t)w;
-    }
-}
-
 int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path)
 {
     if (t->k != k) {

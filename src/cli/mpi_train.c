@@ -23,7 +23,7 @@
 #include "train.h"
 
 typedef struct share_head {
-    uint64_t n, k, C, sparse, dtype, weighted, nnz;
+    uint64_t n, k, sparse, dtype, weighted, nnz; /* C travels with the classes */
     uint64_t row0; /* the receiving rank's first row */
 } share_head;
 
@@ -48,7 +48,7 @@ static int send_share(int r, const csm_table *t, const int32_t *labels, const do
                       size_t a, size_t b)
 {
     const size_t m = b - a, k = t->k;
-    share_head h = {t->n, k, 0, (uint64_t)t->sparse, (uint64_t)t->dtype, w != NULL, 0, a};
+    share_head h = {t->n, k, (uint64_t)t->sparse, (uint64_t)t->dtype, w != NULL, 0, a};
     if (t->sparse)
         h.nnz = (uint64_t)(t->row_ptr[b] - t->row_ptr[a]);
     if (cli_mpi_send(r, &h, sizeof h))
