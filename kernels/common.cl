@@ -1,4 +1,5 @@
-/* Prepended to every kernel file. The host defines:
+/* Prepended to every kernel file (after csm_kernel_flags.h, the flags the
+ * host shares). The host defines:
  *   REAL      float or double (the training precision)
  *   CSM_FP64  1 when REAL is double
  *   NCLASS    C, the number of classes
@@ -10,14 +11,6 @@
 #endif
 
 typedef REAL real;
-
-/* Flags of softmax_xent_forward's `mode`. */
-#define CSM_WRITE_LOGITS 1  /* write S + b out (forward.cl always does, in place) */
-#define CSM_WRITE_PROBS 2   /* store softmax(S + b) into out */
-#define CSM_WRITE_DELTA 4   /* store (O - T) * scale into out */
-#define CSM_HAS_LABELS 8    /* targets are integer labels */
-#define CSM_HAS_TARGETS 16  /* targets are a soft (n, C) matrix */
-#define CSM_HAS_WEIGHTS 128 /* per-sample weights scale each row's loss and delta */
 
 /* Compensated (Kahan) summation: *sum += v with the rounding error kept in
  * *comp. A float32 sum over thousands of rows otherwise drifts by 1e-4
@@ -35,7 +28,6 @@ static inline void kahan_add(real *sum, real *comp, const real v)
  * where the device allows it, fewer (a power of two) where it does not:
  * item t then carries lanes t, t + get_local_size(0), ... in turn, and
  * every lane still sums the same elements in the same order. */
-#define CSM_WG 64
 #define FOR_LANES(l) for (int l = get_local_id(0); l < CSM_WG; l += get_local_size(0))
 
 /* ls[0] = sum of ls[0 .. CSM_WG) by a fixed tree. Every item of the

@@ -16,8 +16,6 @@
  * without fast-math no compiler may reorder a scalar float reduction, so a
  * scalar loop would stay scalar. */
 
-#define CSM_COMPUTE_GRAD 32
-
 #define NVEC (NFEAT / VEC)      /* whole vectors per row */
 #define NTAIL (NFEAT - NVEC * VEC) /* features after the last whole vector */
 

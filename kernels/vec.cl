@@ -7,9 +7,6 @@
  * chunk; each item a fixed stride within it; then a fixed tree, then the
  * groups in order), so results never depend on the device or scheduling. */
 
-#define VEC_OP_DOT 0
-#define VEC_OP_MAXABS 1
-
 /* The indices lane t of a group sums over [lo, hi): a stride of CSM_WG on
  * GPUs (neighbouring items read neighbouring words), one contiguous run per
  * lane on CPUs (VEC_CONTIG), where a work-group's items run one after
@@ -38,7 +35,7 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
     FOR_LANES(t) {
         real acc = 0, comp = 0;
         FOR_ITEM_RANGE(i, lo, hi, t) {
-            if (op == VEC_OP_DOT)
+            if (op == CSM_VEC_DOT)
                 kahan_add(&acc, &comp, a[i] * b[i]);
             else
                 acc = fmax(acc, fabs(a[i]));
@@ -48,7 +45,7 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CSM_WG / 2; h > 0; h >>= 1) {
         for (int t = get_local_id(0); t < h; t += get_local_size(0))
-            ls[t] = op == VEC_OP_DOT ? ls[t] + ls[t + h] : fmax(ls[t], ls[t + h]);
+            ls[t] = op == CSM_VEC_DOT ? ls[t] + ls[t + h] : fmax(ls[t], ls[t + h]);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (get_local_id(0) == 0)
@@ -63,7 +60,7 @@ __kernel void vec_reduce_final(__global real *scal, const int slot, __global con
         return;
     real acc = 0;
     for (int g = 0; g < G; g++)
-        acc = op == VEC_OP_DOT ? acc + part[g] : fmax(acc, part[g]);
+        acc = op == CSM_VEC_DOT ? acc + part[g] : fmax(acc, part[g]);
     scal[slot] = acc;
 }
 

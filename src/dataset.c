@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "launch.h"
 
 static double feature_value(const void *x, csm_dtype dtype, size_t i)
 {
@@ -322,12 +322,10 @@ csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
     csm_status st = csm_get_kernel(ctx, &k, "convert.cl", "u8_to_real", prec, 0, 0);
     if (st != CSM_OK)
         return st;
-    cl_ulong cnt = (cl_ulong)count;
-    cl_int rc = clSetKernelArg(k, 0, sizeof dst, &dst);
-    if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 1, sizeof src, &src);
-    if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 2, sizeof cnt, &cnt);
-    size_t global = (size_t)((cnt + 255) / 256 * 256);
-    if (rc == CL_SUCCESS)
-        rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
-    return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(ctx, rc, "widening 8-bit features");
+    csm_args a = csm_args_start(ctx, k, "u8_to_real");
+    csm_arg_mem(&a, dst);
+    csm_arg_mem(&a, src);
+    csm_arg_ulong(&a, (cl_ulong)count);
+    size_t global = csm_round_up(count, 256);
+    return csm_args_launch(&a, 1, &global, NULL);
 }

@@ -377,7 +377,8 @@ void csm_context_free(csm_context *ctx)
     if (ctx->queue)
         clFinish(ctx->queue);
     csm_programs_free(ctx);
-    csm_choices_free(ctx);
+    if (ctx->choices_free)
+        ctx->choices_free(ctx);
     csm_options_free(&ctx->opt);
     pthread_mutex_lock(&contexts_lock);
     /* CLBlast's cache holds kernels of every context (see contexts_lock):
@@ -393,6 +394,12 @@ void csm_context_free(csm_context *ctx)
         clReleaseContext(ctx->cl);
     free(ctx->last_error);
     free(ctx);
+}
+
+unsigned csm_vector_width(const csm_context *ctx, csm_precision prec)
+{
+    unsigned pref = prec == CSM_FLOAT64 ? ctx->vec_double : ctx->vec_float;
+    return pref >= 16 ? 16 : pref >= 8 ? 8 : 4;
 }
 
 const csm_device_info *csm_context_device(const csm_context *ctx)

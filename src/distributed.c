@@ -117,7 +117,7 @@ csm_status csm_dist_sum(csm_dist *g, double *values, size_t count)
     return st;
 }
 
-csm_status csm_dist_grad(csm_dist *g, csm_work *w, double scale, int have, double *extras,
+csm_status csm_dist_grad(csm_dist *g, csm_step *w, double scale, int have, double *extras,
                          size_t nextra)
 {
     csm_context *ctx = w->ctx;

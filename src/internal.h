@@ -9,6 +9,7 @@
 #include <stdarg.h>
 
 #include "clsoftmax.h"
+#include "csm_kernel_flags.h"
 #include "replace_file.h"
 
 #if defined(__GNUC__)
@@ -31,7 +32,7 @@ enum { CSM_CALIBRATE_AUTO = 0, CSM_CALIBRATE_ALWAYS = 1, CSM_CALIBRATE_OFF = 2 }
 /* A context's knobs (options.c): read from the environment once, at
  * creation, and changed only through csm_context_set_option(). */
 typedef struct csm_options {
-    int path;                /* a csm_path (ops.h) forced for dense data, or -1: chosen */
+    int path;                /* a csm_path (path.h) forced for dense data, or -1: chosen */
     const char *path_source; /* what forced it ("CLSOFTMAX_PATH", "option path"), for messages */
     int calibrate;           /* CSM_CALIBRATE_* */
     char *cache_dir;         /* directory of calibration.json, or NULL: none */
@@ -42,6 +43,7 @@ typedef struct csm_options {
                                 blocks, or 0: the device's own limits (stream.c) */
     char *cl_options;        /* extra kernel build options, or NULL */
     char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
+    unsigned generation;     /* counts changes of the options a path choice depends on */
 } csm_options;
 
 /* What the device allows (limits.c), test overrides applied. */
@@ -64,7 +66,11 @@ struct csm_context {
     csm_log_fn log_fn;
     void *log_user;
     csm_program *programs;
-    struct csm_choice *choices; /* path choices made in this context (calibrate.c) */
+    /* path choices made in this context (choose.c), under options of
+     * generation choices_gen; freed by choices_free */
+    void *choices;
+    unsigned choices_gen;
+    void (*choices_free)(csm_context *ctx);
     csm_options opt;
     csm_limits limits;
 };
@@ -161,10 +167,7 @@ csm_status csm_limits_init(csm_context *ctx);
  * device's limits and its own (CL_KERNEL_WORK_GROUP_SIZE,
  * CL_KERNEL_LOCAL_MEM_SIZE); if not, why (for a log line; may be NULL). */
 int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size_t len);
-/* The reductions' lanes (CSM_WG of kernels/common.cl): their sums and
- * the order of them do not depend on the work-group size. */
-#define CSM_REDUCE_WG 64
-/* The work-group size a reduction kernel launches with: CSM_REDUCE_WG, or
+/* The work-group size a reduction kernel launches with: CSM_WG, or
  * the largest power of two below it that the device runs; fails
  * (CSM_ERR_OUT_OF_MEMORY) when not even one item fits its local memory. */
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
@@ -179,7 +182,15 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
                              const char *name, csm_precision prec, size_t C, size_t k,
                              const char *extra);
 
+/* ---- device.c */
+/* The device's preferred vector width for prec, clamped to the widths the
+ * kernels implement (4, 8, 16). */
+unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
+
 /* ---- model.c */
+/* Checks a model and dataset belong together (context, precision, k, C
+ * when the dataset has targets, targets present when `need_targets`). */
+csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, const char *fn);
 /* Allocates (zeroed) the moment buffers `solver` needs, dropping any state
  * of another solver; iter is reset to 0 when the solver changes. */
 csm_status csm_model_state_prepare(csm_model *m, int solver);
@@ -195,8 +206,6 @@ csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t
                                size_t n_classes);
 /* The real-typed feature buffer, converting 8-bit input on the device the
  * first time it is asked for. */
-/* Frees the context's remembered path choices (calibrate.c). */
-void csm_choices_free(csm_context *ctx);
 csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);
 /* dst = src / 255 at prec, count elements (enqueued) */
 csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
@@ -292,6 +301,16 @@ csm_status csm_model_file_check(csm_context *ctx, const char *path, const unsign
  * named way (for tests of it). */
 csm_status csm_replace_file(csm_context *ctx, const char *path, const void *data, size_t len,
                             int flags);
+
+/* ---- clock */
+#include <time.h>
+/* Seconds on a monotonic clock. */
+static inline double csm_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* ---- sizes */
 static inline size_t csm_real_size(csm_precision p) { return p == CSM_FLOAT64 ? 8 : 4; }

@@ -96,14 +96,14 @@ int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size
 
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out)
 {
-    size_t wg = CSM_REDUCE_WG;
+    size_t wg = CSM_WG;
     char why[160];
     while (wg > 1 && !csm_kernel_fits(ctx, k, wg, NULL, 0))
         wg /= 2;
     if (!csm_kernel_fits(ctx, k, wg, why, sizeof why))
         return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "kernel %s cannot run on %s: it needs %s",
                         name, ctx->info.device_name, why);
-    if (wg < CSM_REDUCE_WG)
+    if (wg < CSM_WG)
         csm_log(ctx, CSM_LOG_DEBUG, "%s: work-groups of %zu items (the device's limit)", name, wg);
     *out = wg;
     return CSM_OK;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "path.h"
 
 /* Longest option strings: the kernel build and path buffers they end up in
  * (program.c) hold them with room for our own defines. */
@@ -257,10 +257,10 @@ csm_status csm_context_set_option(csm_context *ctx, const char *name, const char
         "option split_k",    "option block_rows", "option cl_options", "option kernel_dir",
         "option max_alloc"};
     csm_status st = set_option(ctx, (option_id)id, value, subjects[id]);
-    /* path choices made under the old knobs would outlive them */
+    /* path choices made under the old knobs must not outlive them */
     if (st == CSM_OK && (id == OPT_PATH || id == OPT_CALIBRATE || id == OPT_CACHE_DIR ||
                          id == OPT_TILE || id == OPT_BLOCK_ROWS))
-        csm_choices_free(ctx);
+        ctx->opt.generation++;
     return st;
 }
 

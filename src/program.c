@@ -101,19 +101,20 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
 static csm_status build_program(csm_context *ctx, const char *file, const char *options,
                                 cl_program *out)
 {
-    char *common = NULL, *body = NULL;
-    csm_status st = load_source(ctx, "common.cl", &common);
+    /* the flags the host shares, the kernel library, the file */
+    const char *files[3] = {"csm_kernel_flags.h", "common.cl", file};
+    char *srcs[3] = {NULL, NULL, NULL};
+    csm_status st = CSM_OK;
+    for (size_t i = 0; i < 3 && st == CSM_OK; i++)
+        st = load_source(ctx, files[i], &srcs[i]);
+    cl_int rc = CL_SUCCESS;
+    cl_program prog = NULL;
     if (st == CSM_OK)
-        st = load_source(ctx, file, &body);
-    if (st != CSM_OK) {
-        free(common);
+        prog = clCreateProgramWithSource(ctx->cl, 3, (const char **)srcs, NULL, &rc);
+    for (size_t i = 0; i < 3; i++)
+        free(srcs[i]);
+    if (st != CSM_OK)
         return st;
-    }
-    const char *srcs[2] = {common, body};
-    cl_int rc;
-    cl_program prog = clCreateProgramWithSource(ctx->cl, 2, srcs, NULL, &rc);
-    free(common);
-    free(body);
     if (rc != CL_SUCCESS)
         return csm_cl_fail(ctx, rc, "clCreateProgramWithSource");
     rc = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);

@@ -5,7 +5,7 @@
 #ifndef CSM_SOLVER_H
 #define CSM_SOLVER_H
 
-#include "ops.h"
+#include "step.h"
 
 /* ------------------------------------------------------- vector operations */
 
@@ -83,7 +83,7 @@ csm_status csm_dist_sum(csm_dist *g, double *values, size_t count);
 /* w->dweight, w->dbias := the sum over the processes of this process's
  * (times `scale`; zeros when !have: it had no rows in the step), with
  * extras[0 .. nextra) (nextra <= 2) summed along. Blocking. */
-csm_status csm_dist_grad(csm_dist *g, csm_work *w, double scale, int have, double *extras,
+csm_status csm_dist_grad(csm_dist *g, csm_step *w, double scale, int have, double *extras,
                          size_t nextra);
 
 /* ---------------------------------------------------------------- objective */
@@ -96,7 +96,7 @@ typedef struct csm_objective {
     const csm_dataset *data;
     double l2;
     size_t cap, nblocks;
-    csm_work work;
+    csm_step work;
     csm_dist *dist;           /* NULL or one process: the pass is the whole */
     double loss_sum, hits;    /* distributed: the pass's global sums */
 } csm_objective;
@@ -133,7 +133,5 @@ csm_status csm_solve_lbfgs(csm_solve *s);
  * returns non-zero when it asked to stop. */
 int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double grad_max_abs,
                      int evaluations, double seconds);
-
-double csm_now_seconds(void);
 
 #endif

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "choose.h"
+#include "gather.h"
+#include "launch.h"
 #include "rng.h"
 #include "solver.h"
 
@@ -21,7 +24,7 @@
 typedef struct first_order {
     csm_solve *s;
     csm_context *ctx;
-    csm_work work;
+    csm_step work;
     size_t B, steps;
     int permute; /* shuffled minibatches */
     int gather;  /* ... copied into contiguous buffers (CLBlast path) */
@@ -65,33 +68,29 @@ static csm_status enqueue_update(first_order *fo)
     }
     bufs[nb++] = fo->work.dweight;
     bufs[nb++] = fo->work.dbias;
-    csm_status st = CSM_OK;
-    cl_uint a = 0;
-    for (; a < nb && st == CSM_OK; a++)
-        st = csm_set_arg(ctx, k, a, sizeof(cl_mem), &bufs[a]);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, fo->s->lr);
-    if (o->solver == CSM_MOMENTUM && st == CSM_OK)
-        st = csm_set_real_arg(ctx, k, a++, prec, o->momentum);
-    if (o->solver == CSM_ADAM && st == CSM_OK) {
-        st = csm_set_real_arg(ctx, k, a++, prec, o->beta1);
-        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->beta2);
-        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, o->epsilon);
+    csm_args a = csm_args_start(ctx, k, "update");
+    for (cl_uint i = 0; i < nb; i++)
+        csm_arg_mem(&a, bufs[i]);
+    csm_arg_real(&a, prec, fo->s->lr);
+    if (o->solver == CSM_MOMENTUM)
+        csm_arg_real(&a, prec, o->momentum);
+    if (o->solver == CSM_ADAM) {
+        csm_arg_real(&a, prec, o->beta1);
+        csm_arg_real(&a, prec, o->beta2);
+        csm_arg_real(&a, prec, o->epsilon);
     }
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, fo->s->l2);
-    if (o->solver == CSM_ADAM && st == CSM_OK) {
+    csm_arg_real(&a, prec, fo->s->l2);
+    if (o->solver == CSM_ADAM) {
         double t = (double)model->state.steps;
-        double bc1 = 1.0 - pow(o->beta1, t);
-        double bc2 = 1.0 - pow(o->beta2, t);
-        st = csm_set_real_arg(ctx, k, a++, prec, bc1);
-        if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, bc2);
+        csm_arg_real(&a, prec, 1.0 - pow(o->beta1, t));
+        csm_arg_real(&a, prec, 1.0 - pow(o->beta2, t));
     }
     // work-groups of L items: W's (C*k rounded up), then b's (C rounded up)
     const size_t L = fo->update_wg;
     const size_t gw = (model->C * model->k + L - 1) / L;
     const size_t gb = (model->C + L - 1) / L;
     size_t global = (gw + gb) * L, local = L;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "update");
-    return st;
+    return csm_args_launch(&a, 1, &global, &local);
 }
 
 static csm_status first_order_init(first_order *fo)
@@ -122,7 +121,7 @@ static csm_status first_order_init(first_order *fo)
     /* local rows of a step, at most */
     const size_t cap = fo->whole ? csm_pass_rows(m, d) : fo->B < d->n ? fo->B : d->n;
     fo->nstats = fo->whole ? csm_pass_blocks(d, cap) : fo->steps;
-    csm_status st = csm_work_init_data(&fo->work, m, d, cap, fo->nstats);
+    csm_status st = csm_bind_step(&fo->work, m, d, cap, fo->nstats, CSM_MEASURE_ALLOWED);
     if (st != CSM_OK)
         return st;
     /* The fused path reads rows and targets through the permutation
@@ -130,7 +129,7 @@ static csm_status first_order_init(first_order *fo)
      * first, the tiled and sparse paths only their targets (their rows are
      * read through idx). */
     fo->permute = shuffled;
-    fo->gather = shuffled && fo->work.path != CSM_PATH_FUSED;
+    fo->gather = shuffled && !(fo->work.path->flags & CSM_PATH_TARGETS_IDX);
     const char *update = o->solver == CSM_ADAM       ? "adam_update"
                          : o->solver == CSM_MOMENTUM ? "momentum_update"
                                                      : "sgd_update";
@@ -143,7 +142,7 @@ static csm_status first_order_init(first_order *fo)
     if (st == CSM_OK && fo->gather)
         st = csm_stream_prime(d, &d0);
     if (st == CSM_OK && fo->gather)
-        st = csm_gather_init(&fo->g, m, d0, cap, fo->work.path == CSM_PATH_TILED);
+        st = csm_gather_init(&fo->g, m, d0, cap, fo->work.path);
     if (st == CSM_OK && fo->permute && csm_dataset_chunks(d) &&
         !(fo->order = malloc(csm_dataset_chunks(d) * sizeof *fo->order)))
         st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
@@ -170,7 +169,7 @@ static void first_order_free(first_order *fo)
      * be queued: drain the queue before the host array goes. */
     if (fo->ctx)
         clFinish(fo->ctx->queue);
-    csm_work_free(&fo->work);
+    csm_step_free(&fo->work);
     csm_gather_free(&fo->g);
     csm_buffer_release(&fo->idx);
     free(fo->perm);
@@ -245,7 +244,7 @@ static csm_status epoch_chunk(void *user, const csm_dataset *d, size_t pos)
         }
         csm_block b;
         if (fo->gather && B > 0) {
-            st = csm_enqueue_gather(&fo->g, d, fo->idx, start, B);
+            st = csm_gather_enqueue(&fo->g, d, fo->idx, start, B);
             b = csm_gather_block(&fo->g, d, fo->idx, start, B);
         } else {
             const size_t r0 = s->dist.reduce ? start : r; /* rows in place */
@@ -256,9 +255,9 @@ static csm_status epoch_chunk(void *user, const csm_dataset *d, size_t pos)
          * batch; ||W||^2 for the epoch's L2 term comes with the gradient */
         double scale = fo->step_scale * (double)fo->B / (double)Bg;
         if (st == CSM_OK && B > 0)
-            st = csm_enqueue_batch_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
+            st = csm_step_grad(&fo->work, s->model, &b, scale, t, 0, s->l2 > 0);
         else if (st == CSM_OK && s->l2 > 0)
-            st = csm_enqueue_sumsq(&fo->work, s->model, t);
+            st = csm_step_sumsq(&fo->work, s->model, t);
         /* Distributed: the global batch's gradient, the sum of every
          * process's rows of it, before the same update on every process */
         if (st == CSM_OK && s->dist.reduce)
@@ -284,12 +283,12 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
     csm_status st = CSM_OK;
     if (fo->whole) {
         /* full batch over the chunks: one accumulated gradient, one update */
-        st = csm_enqueue_dataset(&fo->work, s->model, d, 1);
+        st = csm_step_dataset(&fo->work, s->model, d, 1);
         /* distributed: this process's share of the global mean, summed */
         if (st == CSM_OK && s->dist.reduce)
             st = csm_dist_grad(&s->dist, &fo->work, s->dist.local_scale, 1, NULL, 0);
         if (st == CSM_OK && s->l2 > 0)
-            st = csm_enqueue_sumsq(&fo->work, s->model, 0);
+            st = csm_step_sumsq(&fo->work, s->model, 0);
         s->model->state.steps++;
         return st == CSM_OK ? enqueue_update(fo) : st;
     }
@@ -324,7 +323,8 @@ static csm_status enqueue_epoch(first_order *fo, long epoch)
             return st;
     }
     epoch_pass ep = {fo, 0};
-    return csm_stream_each(d, fo->order, epoch_chunk, &ep, fo->work.path == CSM_PATH_CLBLAST);
+    return csm_stream_each(d, fo->order, epoch_chunk, &ep,
+                           (fo->work.path->flags & CSM_PATH_REAL_X) != 0);
 }
 
 /* The epoch's loss (weighted mean of the data term over its steps, plus the
@@ -334,7 +334,7 @@ static csm_status read_epoch(first_order *fo, double *loss, double *accuracy)
     const size_t steps = fo->steps;
     csm_solve *s = fo->s;
     double sum = 0, hits = 0, sq = 0;
-    csm_status st = csm_read_sums(&fo->work, fo->nstats, &sum, &hits);
+    csm_status st = csm_step_read_sums(&fo->work, fo->nstats, &sum, &hits);
     if (st == CSM_OK && s->l2 > 0) {
         double *norms = malloc(steps * sizeof *norms);
         st = norms ? csm_download(fo->ctx, norms, fo->work.sumsq, s->model->precision, 0, steps)

@@ -81,13 +81,6 @@ const char *csm_stop_string(csm_stop stop)
     return "unknown stop reason";
 }
 
-double csm_now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static csm_status check_options(csm_context *ctx, const csm_train_options *o)
 {
 #define BAD(...) return csm_fail(ctx, CSM_ERR_INVALID_VALUE, __VA_ARGS__)

@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "launch.h"
 #include "solver.h"
-
-static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
 {
@@ -29,7 +28,7 @@ csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
     /* history rows per multi-dot pass: 8, fewer when their lanes do not
      * fit the device's local memory (a row's sum is the same either way) */
     size_t md = 8;
-    while (md > 1 && md * CSM_REDUCE_WG * es > m->ctx->limits.local_mem)
+    while (md > 1 && md * CSM_WG * es > m->ctx->limits.local_mem)
         md /= 2;
     v->md_rows = md;
     char extra[64];
@@ -72,101 +71,92 @@ static cl_int reduce_groups(size_t n)
     return (cl_int)(g < 1 ? 1 : g > CSM_VEC_GROUPS ? CSM_VEC_GROUPS : g);
 }
 
-static csm_status reduce(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, cl_int op)
+static csm_status reduce(csm_vecops *v, size_t slot, cl_mem x, cl_mem y, cl_int op)
 {
-    csm_context *ctx = v->ctx;
-    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s = (cl_int)slot;
-    cl_kernel k = v->k_partial;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &a);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &b);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
+    const cl_int G = reduce_groups(v->n);
+    csm_args a = csm_args_start(v->ctx, v->k_partial, "vec_reduce_partial");
+    csm_arg_mem(&a, v->part);
+    csm_arg_mem(&a, x);
+    csm_arg_mem(&a, y);
+    csm_arg_int(&a, (cl_int)v->n);
+    csm_arg_int(&a, op);
     size_t global = (size_t)G * v->wg, local = v->wg;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "vec_reduce_partial");
-    k = v->k_final;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &v->part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
+    csm_status st = csm_args_launch(&a, 1, &global, &local);
+    if (st != CSM_OK)
+        return st;
+    a = csm_args_start(v->ctx, v->k_final, "vec_reduce_final");
+    csm_arg_mem(&a, v->scal);
+    csm_arg_int(&a, (cl_int)slot);
+    csm_arg_mem(&a, v->part);
+    csm_arg_int(&a, G);
+    csm_arg_int(&a, op);
     size_t one = 1;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &one, NULL, "vec_reduce_final");
-    return st;
+    return csm_args_launch(&a, 1, &one, NULL);
 }
 
 csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b)
 {
-    return reduce(v, slot, a, b, 0);
+    return reduce(v, slot, a, b, CSM_VEC_DOT);
 }
 
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a)
 {
-    return reduce(v, slot, a, a, 1);
+    return reduce(v, slot, a, a, CSM_VEC_MAXABS);
+}
+
+/* An elementwise kernel over the n parameters, its arguments set. */
+static csm_status launch_elementwise(csm_vecops *v, csm_args *a)
+{
+    size_t global = csm_round_up(v->n, CSM_WG);
+    return csm_args_launch(a, 1, &global, NULL);
 }
 
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_sub;
-    cl_int n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &out);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &a);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &b);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_sub");
-    return st;
+    csm_args k = csm_args_start(v->ctx, v->k_sub, "vec_sub");
+    csm_arg_mem(&k, out);
+    csm_arg_mem(&k, a);
+    csm_arg_mem(&k, b);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_set_params(csm_vecops *v, csm_model *m, cl_mem x, cl_mem d, double alpha)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_set;
-    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &m->weight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &m->bias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &d);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, alpha);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof nw, &nw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_set_params");
-    return st;
+    csm_args k = csm_args_start(v->ctx, v->k_set, "vec_set_params");
+    csm_arg_mem(&k, m->weight);
+    csm_arg_mem(&k, m->bias);
+    csm_arg_mem(&k, x);
+    csm_arg_mem(&k, d);
+    csm_arg_real(&k, v->prec, alpha);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_get;
-    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &m->weight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &m->bias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof nw, &nw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_get_params");
-    return st;
+    csm_args k = csm_args_start(v->ctx, v->k_get, "vec_get_params");
+    csm_arg_mem(&k, x);
+    csm_arg_mem(&k, m->weight);
+    csm_arg_mem(&k, m->bias);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
                              double l2)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_pack;
-    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &dw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &db);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &m->weight);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, l2);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof nw, &nw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_pack_grad");
-    return st;
+    csm_args k = csm_args_start(v->ctx, v->k_pack, "vec_pack_grad");
+    csm_arg_mem(&k, g);
+    csm_arg_mem(&k, dw);
+    csm_arg_mem(&k, db);
+    csm_arg_mem(&k, m->weight);
+    csm_arg_real(&k, v->prec, l2);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)
@@ -177,60 +167,51 @@ csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)
 csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size_t m,
                             cl_mem x)
 {
-    csm_context *ctx = v->ctx;
-    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s0 = 0, R = (cl_int)(2 * m),
-           mm = (cl_int)m;
-    cl_kernel k = v->k_mdot;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &S);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &Y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof mm, &mm);
+    const cl_int G = reduce_groups(v->n);
+    csm_args a = csm_args_start(v->ctx, v->k_mdot, "vec_multidot_partial");
+    csm_arg_mem(&a, part);
+    csm_arg_mem(&a, S);
+    csm_arg_mem(&a, Y);
+    csm_arg_mem(&a, x);
+    csm_arg_int(&a, (cl_int)v->n);
+    csm_arg_int(&a, (cl_int)m);
     size_t global[2] = {(size_t)G * v->wg, (2 * m + v->md_rows - 1) / v->md_rows},
            local[2] = {v->wg, 1};
-    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, local, "vec_multidot_partial");
-    k = v->k_mdot_final;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s0, &s0);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof R, &R);
-    size_t g1 = 2 * m;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "vec_multidot_final");
-    return st;
+    csm_status st = csm_args_launch(&a, 2, global, local);
+    if (st != CSM_OK)
+        return st;
+    a = csm_args_start(v->ctx, v->k_mdot_final, "vec_multidot_final");
+    csm_arg_mem(&a, v->scal);
+    csm_arg_int(&a, 0);
+    csm_arg_mem(&a, part);
+    csm_arg_int(&a, G);
+    csm_arg_int(&a, (cl_int)(2 * m));
+    size_t rows = 2 * m;
+    return csm_args_launch(&a, 1, &rows, NULL);
 }
 
 csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_mem S, cl_mem Y,
                            cl_mem coef, size_t m)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_combine;
-    cl_int mm = (cl_int)m, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &out);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 2, v->prec, c0);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &S);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &Y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &coef);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof mm, &mm);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_combine");
-    return st;
+    csm_args k = csm_args_start(v->ctx, v->k_combine, "vec_combine");
+    csm_arg_mem(&k, out);
+    csm_arg_mem(&k, x);
+    csm_arg_real(&k, v->prec, c0);
+    csm_arg_mem(&k, S);
+    csm_arg_mem(&k, Y);
+    csm_arg_mem(&k, coef);
+    csm_arg_int(&k, (cl_int)m);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem b)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_sub_row;
-    cl_int r = (cl_int)row, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &M);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof r, &r);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &a);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &b);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_sub_row");
-    return st;
+    csm_args k = csm_args_start(v->ctx, v->k_sub_row, "vec_sub_row");
+    csm_arg_mem(&k, M);
+    csm_arg_int(&k, (cl_int)row);
+    csm_arg_mem(&k, a);
+    csm_arg_mem(&k, b);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
