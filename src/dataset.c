@@ -329,3 +329,30 @@ csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
     size_t global = csm_round_up(count, 256);
     return csm_args_launch(&a, 1, &global, NULL);
 }
+
+csm_status csm_dataset_set_partition(csm_dataset *d, size_t row0, size_t global_n)
+{
+    if (!d)
+        return CSM_ERR_NULL_ARGUMENT;
+    if (row0 > global_n || global_n - row0 < d->n)
+        return csm_fail(d->ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_set_partition: rows [%zu, %zu) of the dataset's %zu do not "
+                        "fit in a global dataset of %zu rows",
+                        row0, row0 + d->n, d->n, global_n);
+    /* the epoch's permutation is drawn over the global rows as int indices */
+    if (global_n > INT_MAX)
+        return csm_fail(d->ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_set_partition: %zu global rows is more than %d",
+                        global_n, INT_MAX);
+    const int whole = row0 == 0 && global_n == d->n;
+    d->part_row0 = whole ? 0 : row0;
+    d->part_n = whole ? 0 : global_n;
+    return CSM_OK;
+}
+
+size_t csm_dataset_partition(const csm_dataset *d, size_t *row0)
+{
+    if (row0)
+        *row0 = d ? d->part_row0 : 0;
+    return !d ? 0 : d->part_n ? d->part_n : d->n;
+}

@@ -396,6 +396,8 @@ void csm_context_free(csm_context *ctx)
     free(ctx);
 }
 
+int csm_is_cpu(const csm_context *ctx) { return !strcmp(ctx->info.device_type, "cpu"); }
+
 unsigned csm_vector_width(const csm_context *ctx, csm_precision prec)
 {
     unsigned pref = prec == CSM_FLOAT64 ? ctx->vec_double : ctx->vec_float;

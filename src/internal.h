@@ -186,6 +186,8 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
 /* The device's preferred vector width for prec, clamped to the widths the
  * kernels implement (4, 8, 16). */
 unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
+/* Whether the device is a CPU (the kernels of some paths are written for one). */
+int csm_is_cpu(const csm_context *ctx);
 
 /* ---- model.c */
 /* Checks a model and dataset belong together (context, precision, k, C

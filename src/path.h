@@ -120,6 +120,5 @@ const csm_path_ops *csm_path_get(csm_path id);
 const char *csm_path_name(csm_path id);
 /* The path that takes over when `id` does not fit the device (none: NULL). */
 const csm_path_ops *csm_path_fallback(const csm_context *ctx, csm_path id);
-int csm_is_cpu(const csm_context *ctx);
 
 #endif

@@ -2,8 +2,6 @@
  * each other when one does not fit the device. */
 #include "config.h"
 
-#include <string.h>
-
 #include "path.h"
 
 static const csm_path_ops *const table[CSM_N_PATHS] = {
@@ -23,8 +21,6 @@ const char *csm_path_name(csm_path id)
     const csm_path_ops *p = csm_path_get(id);
     return p ? p->name : "unknown";
 }
-
-int csm_is_cpu(const csm_context *ctx) { return !strcmp(ctx->info.device_type, "cpu"); }
 
 /* The tiled kernels need little local memory and CLBlast sizes its own:
  * the fused path hands over to the tiled one on CPUs (its kernels are

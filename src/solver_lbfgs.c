@@ -43,7 +43,6 @@
 
 typedef struct lbfgs {
     csm_solve *s;
-    csm_objective f;
     csm_vecops v;
     int mem;          /* m */
     int count, head;  /* pairs held; row of the next pair */
@@ -78,28 +77,12 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     lb->s = s;
     lb->mem = s->opt->lbfgs_memory;
     lb->eps_f = 16.0 * (m->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON) / 2;
-    /* 2m history vectors and 6 more of C k + C each: on a CPU device they
-     * are host memory, and runtimes often accept allocations past what
-     * exists (the process is then killed instead): check first. */
-    const csm_device_info *info = &m->ctx->info;
-    const double P = (double)(m->C * m->k + m->C), es = (double)csm_real_size(m->precision);
-    const double need = (2.0 * lb->mem + 5.0) * P * es;
-    if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
-        return csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY,
-                        "L-BFGS with memory %d needs %.0f MB for %d vectors of %.0f parameters, "
-                        "over 90%% of the device's %.0f MB: lower lbfgs_memory or use a "
-                        "first-order solver",
-                        lb->mem, need / 1e6, 2 * lb->mem + 5, P,
-                        (double)info->global_mem_bytes / 1e6);
-    if (info->max_alloc_bytes > 0 && lb->mem * P * es > (double)info->max_alloc_bytes)
-        return csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY,
-                        "L-BFGS memory %d keeps %.0f MB per history matrix, over the device's "
-                        "largest allocation (%.0f MB): lower lbfgs_memory",
-                        lb->mem, lb->mem * P * es / 1e6, (double)info->max_alloc_bytes / 1e6);
-    csm_status st = csm_objective_init(&lb->f, m, s->data, s->l2, &s->dist);
-    if (st != CSM_OK)
-        return st;
-    st = csm_vec_init(&lb->v, m, N_SLOTS(lb));
+    csm_status st = csm_vec_init(&lb->v, m, N_SLOTS(lb));
+    /* 2m history vectors and 5 more of C k + C each: on a CPU device they
+     * are host memory, where runtimes often accept allocations past what
+     * exists: check first */
+    if (st == CSM_OK)
+        st = csm_vec_check_room(&lb->v, 5, (size_t)lb->mem);
     const size_t mm = (size_t)lb->mem;
     lb->order = calloc(mm, sizeof *lb->order);
     lb->sy = calloc(mm * mm, sizeof *lb->sy);
@@ -137,24 +120,20 @@ static void lbfgs_free(lbfgs *lb)
     free(lb->yy);
     free(lb->work);
     csm_vec_free(&lb->v);
-    csm_objective_free(&lb->f);
 }
 
 /* J, the gradient (into gn), g.d and max |g| at the model's current
  * weights. */
 static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
 {
-    csm_model *m = lb->s->model;
-    csm_status st = csm_objective_enqueue(&lb->f);
-    if (st == CSM_OK)
-        st = csm_vec_pack_grad(&lb->v, lb->gn, lb->f.work.dweight, lb->f.work.dbias, m, lb->s->l2);
+    csm_status st = csm_objective_fun_grad(lb->s->f, lb->gn);
     if (st == CSM_OK && with_gd)
         st = csm_vec_dot(&lb->v, SLOT_GD(lb), lb->gn, lb->d);
     if (st == CSM_OK)
         st = csm_vec_maxabs(&lb->v, SLOT_GMAX(lb), lb->gn);
     double sc[2] = {0, 0};
     if (st == CSM_OK)
-        st = csm_objective_read(&lb->f, &p->f, &p->acc);
+        st = csm_objective_value(lb->s->f, &p->f, &p->acc);
     if (st == CSM_OK)
         st = csm_vec_read(&lb->v, sc, SLOT_GD(lb), 2);
     p->g = with_gd ? sc[0] : 0;
@@ -167,7 +146,7 @@ static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
 static csm_status eval_step(lbfgs *lb, double a, ls_point *p)
 {
     p->a = a;
-    csm_status st = csm_vec_set_params(&lb->v, lb->s->model, lb->x, lb->d, a);
+    csm_status st = csm_vec_set_params(&lb->v, lb->x, lb->d, a);
     return st == CSM_OK ? evaluate(lb, p, 1) : st;
 }
 
@@ -358,7 +337,7 @@ static csm_status accept(lbfgs *lb)
         lb->count--;
     }
     double *dots = lb->work + 6 * m;
-    csm_status st = csm_vec_get_params(v, lb->xn, lb->s->model);
+    csm_status st = csm_vec_get_params(v, lb->xn);
     if (st == CSM_OK) st = csm_vec_sub_row(v, lb->S, (size_t)j, lb->xn, lb->x);
     if (st == CSM_OK) st = csm_vec_sub_row(v, lb->Y, (size_t)j, lb->gn, lb->g);
     /* y again in d (free until the next direction), to dot every row with */
@@ -403,7 +382,7 @@ csm_status csm_solve_lbfgs(csm_solve *s)
         st = csm_model_state_prepare(m, CSM_LBFGS);
     ls_point cur = {0, 0, 0, 0, 0};
     /* the starting point: x = theta, g = its gradient */
-    if (st == CSM_OK) st = csm_vec_get_params(&lb.v, lb.x, m);
+    if (st == CSM_OK) st = csm_vec_get_params(&lb.v, lb.x);
     if (st == CSM_OK) st = evaluate(&lb, &cur, 0);
     if (st == CSM_OK) {
         cl_mem t = lb.g;
@@ -452,7 +431,7 @@ csm_status csm_solve_lbfgs(csm_solve *s)
             break;
         if (ls != LS_OK && best.a == 0) {
             /* no decrease at all: retry along -g once, then give up */
-            st = csm_vec_set_params(&lb.v, m, lb.x, lb.d, 0.0);
+            st = csm_vec_set_params(&lb.v, lb.x, lb.d, 0.0);
             if (st != CSM_OK)
                 break;
             if (lb.count > 0) {
@@ -472,8 +451,8 @@ csm_status csm_solve_lbfgs(csm_solve *s)
         s->res->n_iter = it;
         csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs %d: J %.12g max|g| %.3g step %.3g (%ld evals)", it,
                 cur.f, cur.gmax, cur.a, s->res->n_evals - evals0);
-        if (csm_solve_report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
-                             csm_now_seconds() - t0)) {
+        if (s->report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
+                      csm_now_seconds() - t0)) {
             s->res->stop = CSM_STOP_CALLBACK;
             break;
         }

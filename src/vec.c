@@ -1,49 +1,41 @@
-/* Host side of kernels/vec.cl: level-1 operations on device parameter
- * vectors and the row matrices of the L-BFGS history. Everything only enqueues, except
- * csm_vec_read. */
+/* Operations on device parameter vectors (vec.h): kernels/vec.cl's
+ * level-1 operations and L-BFGS history products, update.cl's first-order
+ * updates. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "launch.h"
-#include "solver.h"
+#include "vec.h"
+
+static const char *const kernel_names[VEC_N_KERNELS] = {
+    [VEC_PARTIAL] = "vec_reduce_partial", [VEC_FINAL] = "vec_reduce_final",
+    [VEC_SUB] = "vec_sub",                [VEC_SET] = "vec_set_params",
+    [VEC_GET] = "vec_get_params",         [VEC_MDOT] = "vec_multidot_partial",
+    [VEC_MDOT_FINAL] = "vec_multidot_final", [VEC_COMBINE] = "vec_combine",
+    [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad"};
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
 {
     memset(v, 0, sizeof *v);
     v->ctx = m->ctx;
+    v->model = m;
     v->prec = m->precision;
     v->nw = m->C * m->k;
     v->n = v->nw + m->C;
     v->nscal = nscal;
+    v->update_solver = -1;
     const size_t es = csm_real_size(m->precision);
-    static const char *const names[] = {"vec_reduce_partial", "vec_reduce_final", "vec_sub",
-                                        "vec_set_params", "vec_get_params", "vec_pack_grad",
-                                        "vec_multidot_partial", "vec_multidot_final",
-                                        "vec_combine", "vec_sub_row"};
-    cl_kernel *ks[] = {&v->k_partial, &v->k_final, &v->k_sub, &v->k_set, &v->k_get,
-                       &v->k_pack, &v->k_mdot, &v->k_mdot_final, &v->k_combine, &v->k_sub_row};
-    csm_status st = CSM_OK;
     /* history rows per multi-dot pass: 8, fewer when their lanes do not
      * fit the device's local memory (a row's sum is the same either way) */
     size_t md = 8;
     while (md > 1 && md * CSM_WG * es > m->ctx->limits.local_mem)
         md /= 2;
     v->md_rows = md;
-    char extra[64];
-    snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu",
-             !strcmp(m->ctx->info.device_type, "cpu"), md);
-    for (size_t i = 0; i < sizeof names / sizeof *names && st == CSM_OK; i++)
-        st = csm_get_kernel_ex(m->ctx, ks[i], "vec.cl", names[i], m->precision, m->C, m->k,
-                               extra);
-    size_t wg2 = 0;
-    if (st == CSM_OK) st = csm_reduce_group(m->ctx, v->k_partial, "vec_reduce_partial", &v->wg);
-    if (st == CSM_OK) st = csm_reduce_group(m->ctx, v->k_mdot, "vec_multidot_partial", &wg2);
-    if (st == CSM_OK && wg2 < v->wg)
-        v->wg = wg2;
-    if (st == CSM_OK)
-        st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
+    csm_status st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
     if (st == CSM_OK)
         st = csm_buffer_create(m->ctx, &v->scal, nscal * es, "solver scalars");
     if (st == CSM_OK)
@@ -59,9 +51,62 @@ void csm_vec_free(csm_vecops *v)
     csm_buffer_release(&v->scal);
 }
 
+/* Kernel i of vec.cl, built on first use. */
+static csm_status kernel(csm_vecops *v, int i, cl_kernel *out)
+{
+    if (!v->k[i]) {
+        char extra[64];
+        csm_snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu", csm_is_cpu(v->ctx),
+                     v->md_rows);
+        csm_status st = csm_get_kernel_ex(v->ctx, &v->k[i], "vec.cl", kernel_names[i], v->prec,
+                                          v->model->C, v->model->k, extra);
+        if (st != CSM_OK)
+            return st;
+    }
+    *out = v->k[i];
+    return CSM_OK;
+}
+
+/* The reductions' work-group size: the smaller of the two reduction
+ * kernels' (they share the partition, which does not depend on it). */
+static csm_status reduction_group(csm_vecops *v)
+{
+    if (v->wg)
+        return CSM_OK;
+    cl_kernel kp, km;
+    size_t wg1 = 0, wg2 = 0;
+    csm_status st = kernel(v, VEC_PARTIAL, &kp);
+    if (st == CSM_OK) st = kernel(v, VEC_MDOT, &km);
+    if (st == CSM_OK) st = csm_reduce_group(v->ctx, kp, "vec_reduce_partial", &wg1);
+    if (st == CSM_OK) st = csm_reduce_group(v->ctx, km, "vec_multidot_partial", &wg2);
+    if (st == CSM_OK)
+        v->wg = wg2 < wg1 ? wg2 : wg1;
+    return st;
+}
+
 csm_status csm_vec_alloc(csm_vecops *v, cl_mem *out, const char *what)
 {
     return csm_buffer_create(v->ctx, out, v->n * csm_real_size(v->prec), what);
+}
+
+csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows)
+{
+    const csm_device_info *info = &v->ctx->info;
+    const double P = (double)v->n, es = (double)csm_real_size(v->prec);
+    const double need = ((double)vectors + 2.0 * (double)rows) * P * es;
+    if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
+        return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
+                        "L-BFGS with memory %zu needs %.0f MB for %zu vectors of %.0f "
+                        "parameters, over 90%% of the device's %.0f MB: lower lbfgs_memory or "
+                        "use a first-order solver",
+                        rows, need / 1e6, vectors + 2 * rows, P,
+                        (double)info->global_mem_bytes / 1e6);
+    if (info->max_alloc_bytes > 0 && (double)rows * P * es > (double)info->max_alloc_bytes)
+        return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
+                        "L-BFGS memory %zu keeps %.0f MB per history matrix, over the device's "
+                        "largest allocation (%.0f MB): lower lbfgs_memory",
+                        rows, (double)rows * P * es / 1e6, (double)info->max_alloc_bytes / 1e6);
+    return CSM_OK;
 }
 
 /* Groups for a reduction over n elements: a function of n alone. */
@@ -74,17 +119,23 @@ static cl_int reduce_groups(size_t n)
 static csm_status reduce(csm_vecops *v, size_t slot, cl_mem x, cl_mem y, cl_int op)
 {
     const cl_int G = reduce_groups(v->n);
-    csm_args a = csm_args_start(v->ctx, v->k_partial, "vec_reduce_partial");
+    cl_kernel kp, kf;
+    csm_status st = reduction_group(v);
+    if (st == CSM_OK) st = kernel(v, VEC_PARTIAL, &kp);
+    if (st == CSM_OK) st = kernel(v, VEC_FINAL, &kf);
+    if (st != CSM_OK)
+        return st;
+    csm_args a = csm_args_start(v->ctx, kp, "vec_reduce_partial");
     csm_arg_mem(&a, v->part);
     csm_arg_mem(&a, x);
     csm_arg_mem(&a, y);
     csm_arg_int(&a, (cl_int)v->n);
     csm_arg_int(&a, op);
     size_t global = (size_t)G * v->wg, local = v->wg;
-    csm_status st = csm_args_launch(&a, 1, &global, &local);
+    st = csm_args_launch(&a, 1, &global, &local);
     if (st != CSM_OK)
         return st;
-    a = csm_args_start(v->ctx, v->k_final, "vec_reduce_final");
+    a = csm_args_start(v->ctx, kf, "vec_reduce_final");
     csm_arg_mem(&a, v->scal);
     csm_arg_int(&a, (cl_int)slot);
     csm_arg_mem(&a, v->part);
@@ -104,6 +155,16 @@ csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a)
     return reduce(v, slot, a, a, CSM_VEC_MAXABS);
 }
 
+/* The cursor of elementwise kernel i (see launch_elementwise). */
+static csm_args start_elementwise(csm_vecops *v, int i)
+{
+    cl_kernel k = NULL;
+    csm_status st = kernel(v, i, &k);
+    csm_args a = csm_args_start(v->ctx, k, kernel_names[i]);
+    a.st = st;
+    return a;
+}
+
 /* An elementwise kernel over the n parameters, its arguments set. */
 static csm_status launch_elementwise(csm_vecops *v, csm_args *a)
 {
@@ -113,7 +174,7 @@ static csm_status launch_elementwise(csm_vecops *v, csm_args *a)
 
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
 {
-    csm_args k = csm_args_start(v->ctx, v->k_sub, "vec_sub");
+    csm_args k = start_elementwise(v, VEC_SUB);
     csm_arg_mem(&k, out);
     csm_arg_mem(&k, a);
     csm_arg_mem(&k, b);
@@ -121,11 +182,11 @@ csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
     return launch_elementwise(v, &k);
 }
 
-csm_status csm_vec_set_params(csm_vecops *v, csm_model *m, cl_mem x, cl_mem d, double alpha)
+csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha)
 {
-    csm_args k = csm_args_start(v->ctx, v->k_set, "vec_set_params");
-    csm_arg_mem(&k, m->weight);
-    csm_arg_mem(&k, m->bias);
+    csm_args k = start_elementwise(v, VEC_SET);
+    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, v->model->bias);
     csm_arg_mem(&k, x);
     csm_arg_mem(&k, d);
     csm_arg_real(&k, v->prec, alpha);
@@ -134,25 +195,24 @@ csm_status csm_vec_set_params(csm_vecops *v, csm_model *m, cl_mem x, cl_mem d, d
     return launch_elementwise(v, &k);
 }
 
-csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m)
+csm_status csm_vec_get_params(csm_vecops *v, cl_mem x)
 {
-    csm_args k = csm_args_start(v->ctx, v->k_get, "vec_get_params");
+    csm_args k = start_elementwise(v, VEC_GET);
     csm_arg_mem(&k, x);
-    csm_arg_mem(&k, m->weight);
-    csm_arg_mem(&k, m->bias);
+    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, v->model->bias);
     csm_arg_int(&k, (cl_int)v->nw);
     csm_arg_int(&k, (cl_int)v->n);
     return launch_elementwise(v, &k);
 }
 
-csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
-                             double l2)
+csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2)
 {
-    csm_args k = csm_args_start(v->ctx, v->k_pack, "vec_pack_grad");
+    csm_args k = start_elementwise(v, VEC_PACK);
     csm_arg_mem(&k, g);
     csm_arg_mem(&k, dw);
     csm_arg_mem(&k, db);
-    csm_arg_mem(&k, m->weight);
+    csm_arg_mem(&k, v->model->weight);
     csm_arg_real(&k, v->prec, l2);
     csm_arg_int(&k, (cl_int)v->nw);
     csm_arg_int(&k, (cl_int)v->n);
@@ -168,7 +228,13 @@ csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size
                             cl_mem x)
 {
     const cl_int G = reduce_groups(v->n);
-    csm_args a = csm_args_start(v->ctx, v->k_mdot, "vec_multidot_partial");
+    cl_kernel kp, kf;
+    csm_status st = reduction_group(v);
+    if (st == CSM_OK) st = kernel(v, VEC_MDOT, &kp);
+    if (st == CSM_OK) st = kernel(v, VEC_MDOT_FINAL, &kf);
+    if (st != CSM_OK)
+        return st;
+    csm_args a = csm_args_start(v->ctx, kp, "vec_multidot_partial");
     csm_arg_mem(&a, part);
     csm_arg_mem(&a, S);
     csm_arg_mem(&a, Y);
@@ -177,10 +243,10 @@ csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size
     csm_arg_int(&a, (cl_int)m);
     size_t global[2] = {(size_t)G * v->wg, (2 * m + v->md_rows - 1) / v->md_rows},
            local[2] = {v->wg, 1};
-    csm_status st = csm_args_launch(&a, 2, global, local);
+    st = csm_args_launch(&a, 2, global, local);
     if (st != CSM_OK)
         return st;
-    a = csm_args_start(v->ctx, v->k_mdot_final, "vec_multidot_final");
+    a = csm_args_start(v->ctx, kf, "vec_multidot_final");
     csm_arg_mem(&a, v->scal);
     csm_arg_int(&a, 0);
     csm_arg_mem(&a, part);
@@ -193,7 +259,7 @@ csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size
 csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_mem S, cl_mem Y,
                            cl_mem coef, size_t m)
 {
-    csm_args k = csm_args_start(v->ctx, v->k_combine, "vec_combine");
+    csm_args k = start_elementwise(v, VEC_COMBINE);
     csm_arg_mem(&k, out);
     csm_arg_mem(&k, x);
     csm_arg_real(&k, v->prec, c0);
@@ -207,11 +273,71 @@ csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_me
 
 csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem b)
 {
-    csm_args k = csm_args_start(v->ctx, v->k_sub_row, "vec_sub_row");
+    csm_args k = start_elementwise(v, VEC_SUB_ROW);
     csm_arg_mem(&k, M);
     csm_arg_int(&k, (cl_int)row);
     csm_arg_mem(&k, a);
     csm_arg_mem(&k, b);
     csm_arg_int(&k, (cl_int)v->n);
     return launch_elementwise(v, &k);
+}
+
+/* The update kernel of u->solver, built on first use: no local memory and
+ * no sums, so any group size the device runs will do. */
+static csm_status update_kernel(csm_vecops *v, csm_solver solver, const char **name)
+{
+    *name = solver == CSM_ADAM ? "adam_update" : solver == CSM_MOMENTUM ? "momentum_update"
+                                                                           : "sgd_update";
+    if (v->update_solver == (int)solver)
+        return CSM_OK;
+    csm_status st = csm_get_kernel(v->ctx, &v->k_update, "update.cl", *name, v->prec,
+                                   v->model->C, v->model->k);
+    if (st == CSM_OK)
+        st = csm_reduce_group(v->ctx, v->k_update, *name, &v->update_wg);
+    if (st == CSM_OK)
+        v->update_solver = (int)solver;
+    return st;
+}
+
+csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl_mem dbias)
+{
+    const char *name;
+    csm_status st = update_kernel(v, u->solver, &name);
+    if (st != CSM_OK)
+        return st;
+    const csm_model *m = v->model;
+    const csm_precision prec = v->prec;
+    // buffers: w, b, then the state per tensor (v or m, v), then dw, db
+    csm_args a = csm_args_start(v->ctx, v->k_update, name);
+    csm_arg_mem(&a, m->weight);
+    csm_arg_mem(&a, m->bias);
+    if (u->solver == CSM_ADAM) {
+        csm_arg_mem(&a, m->state.m[0]);
+        csm_arg_mem(&a, m->state.m[1]);
+    }
+    if (u->solver == CSM_MOMENTUM || u->solver == CSM_ADAM) {
+        csm_arg_mem(&a, m->state.v[0]);
+        csm_arg_mem(&a, m->state.v[1]);
+    }
+    csm_arg_mem(&a, dweight);
+    csm_arg_mem(&a, dbias);
+    csm_arg_real(&a, prec, u->lr);
+    if (u->solver == CSM_MOMENTUM)
+        csm_arg_real(&a, prec, u->momentum);
+    if (u->solver == CSM_ADAM) {
+        csm_arg_real(&a, prec, u->beta1);
+        csm_arg_real(&a, prec, u->beta2);
+        csm_arg_real(&a, prec, u->epsilon);
+    }
+    csm_arg_real(&a, prec, u->l2);
+    if (u->solver == CSM_ADAM) {
+        const double t = (double)u->t;
+        csm_arg_real(&a, prec, 1.0 - pow(u->beta1, t));
+        csm_arg_real(&a, prec, 1.0 - pow(u->beta2, t));
+    }
+    // work-groups of L items: W's (C*k rounded up), then b's (C rounded up)
+    const size_t L = v->update_wg;
+    const size_t gw = (v->nw + L - 1) / L, gb = (m->C + L - 1) / L;
+    size_t global = (gw + gb) * L, local = L;
+    return csm_args_launch(&a, 1, &global, &local);
 }
