@@ -1,11 +1,9 @@
-/* Prepended to every kernel file (after csm_kernel_flags.h, the flags the
- * host shares). The host defines:
- *   REAL      float or double (the training precision)
- *   CSM_FP64  1 when REAL is double
- *   NCLASS    C, the number of classes
- *   NFEAT     k, the number of features
- * Sizes are compile-time constants so that per-row loops over classes can
- * be unrolled and indexing needs no extra arguments. */
+/* The kernel library, prepended to every kernel file (after
+ * csm_kernel_flags.h, the flags the host shares). The host defines REAL
+ * (float or double, the training precision) and CSM_FP64 (1 when REAL is
+ * double), and the tuning knobs a file asks for (VEC, the vector width of
+ * the device, among them); sizes are kernel arguments, so one program
+ * serves every shape. */
 #if CSM_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #endif
@@ -58,9 +56,11 @@ static inline real group_sum_squares(__local real *ls, __global const real *w, c
     return group_sum(ls);
 }
 
-#ifdef VEC
-/* Vectors of VEC reals, for the files built with -DVEC (the device's
- * preferred width: forward.cl, fused.cl, tiled.cl). */
+#ifndef VEC
+#define VEC 4
+#endif
+/* Vectors of VEC reals (the device's preferred width: forward.cl,
+ * fused.cl and tiled.cl are built with it). */
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define REALV CAT(REAL, VEC)
@@ -108,4 +108,3 @@ static inline real vmax_all(realv v)
     CAT(REAL, 2) c = fmax(b.lo, b.hi);
     return fmax(c.x, c.y);
 }
-#endif

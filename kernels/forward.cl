@@ -7,8 +7,6 @@
  * one's throughput on CPUs. The classes past the last whole vector are
  * done one by one. */
 
-#define NCV (NCLASS / VEC) /* whole vectors per row */
-
 /* logits (B, C) in: X W^T (no bias); out: S + b (a scratch buffer the next
  *                GEMM overwrites, so the bias is always added in place)
  * out     (B, C) probabilities or scaled delta, by mode
@@ -22,14 +20,15 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
                                    __global const real *bias, __global const int *labels,
                                    __global const real *targets, __global const real *weights,
                                    const int row0, const int B,
-                                   const int mode, const real scale)
+                                   const int mode, const real scale, const int C)
 {
+    const int NCV = C / VEC; /* whole vectors per row */
     /* compared before narrowing: the launch rounds B up, past INT_MAX for
      * the largest B */
     if (get_global_id(0) >= (size_t)B)
         return;
     const int i = get_global_id(0);
-    __global real *s = logits + (size_t)i * NCLASS;
+    __global real *s = logits + (size_t)i * C;
 
     /* S + b, and its maximum */
     realv mv = (realv)(-INFINITY);
@@ -39,22 +38,22 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         mv = fmax(mv, x);
     }
     real m = vmax_all(mv);
-    for (int c = NCV * VEC; c < NCLASS; c++) {
+    for (int c = NCV * VEC; c < C; c++) {
         s[c] += bias[c];
         m = fmax(m, s[c]);
     }
     int arg = 0;
-    while (arg < NCLASS - 1 && s[arg] != m)
+    while (arg < C - 1 && s[arg] != m)
         arg++;
     realv zv = (realv)(0);
     for (int v = 0; v < NCV; v++)
         zv += exp(VLOAD(v, s) - m);
     real z = vsum_all(zv);
-    for (int c = NCV * VEC; c < NCLASS; c++)
+    for (int c = NCV * VEC; c < C; c++)
         z += exp(s[c] - m);
     const real lse = m + log(z); /* z >= 1: the max term contributes exp(0) */
 
-    __global real *o = out + (size_t)i * NCLASS;
+    __global real *o = out + (size_t)i * C;
     const real wi = (mode & CSM_HAS_WEIGHTS) ? weights[row0 + i] : (real)1;
     const real dscale = scale * wi;
     const int write = mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA);
@@ -63,7 +62,7 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
     if (write) {
         for (int v = 0; v < NCV; v++)
             VSTORE(exp(VLOAD(v, s) - lse) * pscale, v, o);
-        for (int c = NCV * VEC; c < NCLASS; c++)
+        for (int c = NCV * VEC; c < C; c++)
             o[c] = exp(s[c] - lse) * pscale;
     }
     if (mode & CSM_HAS_LABELS) {
@@ -73,7 +72,7 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         if (mode & CSM_WRITE_DELTA)
             o[y] -= dscale;
     } else if (mode & CSM_HAS_TARGETS) {
-        __global const real *t = targets + (size_t)(row0 + i) * NCLASS;
+        __global const real *t = targets + (size_t)(row0 + i) * C;
         realv lv = (realv)(0);
         for (int v = 0; v < NCV; v++) {
             const realv tv = VLOAD(v, t);
@@ -83,7 +82,7 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
                 VSTORE(VLOAD(v, o) - tv * dscale, v, o);
         }
         real loss = vsum_all(lv);
-        for (int c = NCV * VEC; c < NCLASS; c++) {
+        for (int c = NCV * VEC; c < C; c++) {
             if (t[c] != 0)
                 loss += t[c] * (lse - s[c]);
             if (mode & CSM_WRITE_DELTA)
@@ -92,7 +91,7 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         /* the first of equal largest targets */
         real tmax = -1;
         int targ = 0;
-        for (int c = 0; c < NCLASS; c++)
+        for (int c = 0; c < C; c++)
             if (t[c] > tmax) {
                 tmax = t[c];
                 targ = c;

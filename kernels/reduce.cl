@@ -65,7 +65,8 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
                         __global real *sumsq, __global const real *delta,
                         __global const real *row_loss, __global const int *row_correct,
                         __global const real *w, const int B, const int accumulate,
-                        const int slot, const int loss_group, const int sumsq_group)
+                        const int slot, const int loss_group, const int sumsq_group, const int C,
+                        const int nw)
 {
     __local real ls[CSM_WG];
     __local int lc[CSM_WG];
@@ -76,7 +77,7 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
         return;
     }
     if (c == sumsq_group) {
-        const real sq = group_sum_squares(ls, w, NCLASS * NFEAT);
+        const real sq = group_sum_squares(ls, w, nw);
         if (t == 0)
             sumsq[slot] = sq;
         return;
@@ -84,7 +85,7 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
     FOR_LANES(l) {
         real acc = 0, comp = 0;
         for (long i = l; i < B; i += CSM_WG)
-            kahan_add(&acc, &comp, delta[(size_t)i * NCLASS + c]);
+            kahan_add(&acc, &comp, delta[(size_t)i * C + c]);
         ls[l] = acc;
     }
     const real sum = group_sum(ls);

@@ -7,6 +7,13 @@
  * chunk; each item a fixed stride within it; then a fixed tree, then the
  * groups in order), so results never depend on the device or scheduling. */
 
+#ifndef VEC_CONTIG
+#define VEC_CONTIG 0
+#endif
+#ifndef MD_ROWS
+#define MD_ROWS 8
+#endif
+
 /* The indices lane t of a group sums over [lo, hi): a stride of CSM_WG on
  * GPUs (neighbouring items read neighbouring words), one contiguous run per
  * lane on CPUs (VEC_CONTIG), where a work-group's items run one after

@@ -13,9 +13,11 @@ csm_status csm_gather_init(csm_gather *g, const csm_model *m, const csm_dataset 
     g->in_place = (path->flags & CSM_PATH_ROWS_IDX) || d->sparse;
     csm_context *ctx = m->ctx;
     g->ctx = ctx;
+    g->C = m->C;
+    g->k = m->k;
     const size_t es = csm_real_size(m->precision);
     csm_status st = csm_get_kernel(ctx, &g->k_batch, "gather.cl", "gather_batch", m->precision,
-                                   m->C, m->k);
+                                   NULL);
     /* rows read through the permutation: only the targets move */
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &g->xb, g->in_place ? 0 : cap * m->k * es, "batch features");
@@ -59,6 +61,8 @@ csm_status csm_gather_enqueue(csm_gather *g, const csm_dataset *d, cl_mem idx, s
     csm_arg_int(&a, d->weights != NULL);
     csm_arg_int(&a, (cl_int)start);
     csm_arg_int(&a, (cl_int)B);
+    csm_arg_int(&a, (cl_int)g->k);
+    csm_arg_int(&a, (cl_int)g->C);
     /* one item per feature of a row (see gather.cl) */
     size_t global[2] = {has_rows ? d->k : 1, B};
     return csm_args_launch(&a, 2, global, NULL);

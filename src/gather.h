@@ -14,6 +14,7 @@ typedef struct csm_gather {
     cl_mem tb; /* (cap, C) soft targets, or a placeholder */
     cl_mem wb; /* (cap) sample weights, or a placeholder */
     int in_place; /* rows stay where they are (the path reads them through idx) */
+    size_t C, k;
 } csm_gather;
 
 /* For batches of up to cap rows of d (its layout: a streamed dataset's

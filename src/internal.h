@@ -173,14 +173,12 @@ int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
 
 /* ---- program.c */
-/* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by
- * common.cl) built for the precision and shape; built once per context. */
+/* Returns the kernel `name` from file `file` (e.g. "forward.cl", after
+ * csm_kernel_flags.h and common.cl) built for the precision and the tuning
+ * knobs in `extra` (-D options, e.g. "-DX_U8=1 -DFL=64"; may be NULL);
+ * built once per context, on first use. */
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
-                          csm_precision prec, size_t C, size_t k);
-/* The same with extra -D options (e.g. "-DX_U8=1 -DFL=64"); extra may be NULL. */
-csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
-                             const char *name, csm_precision prec, size_t C, size_t k,
-                             const char *extra);
+                          csm_precision prec, const char *extra);
 
 /* ---- device.c */
 /* The device's preferred vector width for prec, clamped to the widths the
@@ -198,14 +196,20 @@ csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, 
 csm_status csm_model_state_prepare(csm_model *m, int solver);
 
 /* ---- dataset.c */
+/* Checks shared by dense and CSR datasets: targets, class count, fp64. */
 csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precision precision,
                                     size_t n, const int32_t *labels, const double *targets,
                                     size_t n_classes);
-csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels,
-                                      const double *targets);
+
+/* ---- dataset_rows.c */
 /* A dataset header with nothing on the device yet (NULL: out of memory). */
 csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t n, size_t k,
                                size_t n_classes);
+/* Frees the header and its device buffers (not a stream: csm_dataset_free). */
+void csm_dataset_release(csm_dataset *d);
+/* Uploads the labels or soft targets of a new dataset (d->n, d->C set). */
+csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels,
+                                      const double *targets);
 /* The real-typed feature buffer, converting 8-bit input on the device the
  * first time it is asked for. */
 csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);
@@ -216,8 +220,6 @@ csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
  * dst[0 .. len), failing on a non-finite value. */
 csm_status csm_convert_features(csm_context *ctx, void *dst, csm_precision prec, const void *x,
                                 csm_dtype dtype, size_t start, size_t len, size_t k);
-
-/* ---- dataset_csr.c */
 /* CSC of `rows` CSR rows (row_ptr[0 .. rows], absolute offsets into cols
  * and vals): col_ptr (k + 1) and ridx, cval (row_ptr[rows] - row_ptr[0])
  * from 0, rows numbered from 0; next: k scratch entries. */

@@ -22,6 +22,18 @@ typedef enum csm_path {
     CSM_N_PATHS
 } csm_path;
 
+/* The path's name, as the "path" option and the calibration file spell it. */
+static inline const char *csm_path_name(csm_path id)
+{
+    switch (id) {
+    case CSM_PATH_CLBLAST: return "clblast";
+    case CSM_PATH_FUSED: return "fused";
+    case CSM_PATH_SPARSE: return "sparse";
+    case CSM_PATH_TILED: return "tiled";
+    default: return "unknown";
+    }
+}
+
 /* Tile geometry of the tiled path (kernels/tiled.cl): NV vectors per
  * tile, RT rows per logits tile, QC classes per gradient tile, KC rows per
  * gradient panel, FTI feature tiles per gradient work-item. */
@@ -86,7 +98,6 @@ enum {
 };
 
 typedef struct csm_path_ops {
-    const char *name;
     csm_path id;
     unsigned flags;
     /* Whether the path runs this shape on this device at all. */
@@ -117,7 +128,6 @@ extern const csm_path_ops csm_path_clblast, csm_path_fused, csm_path_sparse, csm
 
 /* ---- paths.c: the table */
 const csm_path_ops *csm_path_get(csm_path id);
-const char *csm_path_name(csm_path id);
 /* The path that takes over when `id` does not fit the device (none: NULL). */
 const csm_path_ops *csm_path_fallback(const csm_context *ctx, csm_path id);
 

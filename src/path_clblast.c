@@ -71,7 +71,7 @@ static csm_status clblast_init(csm_step *w, const csm_dataset *d, const csm_tile
                                "split-K gradient partials");
         if (st == CSM_OK)
             st = csm_get_kernel(ctx, &c->k_sum_partials, "reduce.cl", "sum_partials", w->prec,
-                                w->C, w->k);
+                                NULL);
     }
     if (st != CSM_OK)
         clblast_free(w);
@@ -235,7 +235,6 @@ static void clblast_describe(const csm_step *w, char *buf, size_t len)
 }
 
 const csm_path_ops csm_path_clblast = {
-    .name = "clblast",
     .id = CSM_PATH_CLBLAST,
     .flags = CSM_PATH_REAL_X,
     .fits = clblast_fits,

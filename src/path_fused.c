@@ -11,8 +11,21 @@
 #include "launch.h"
 #include "path.h"
 
-/* Past this many classes the per-class registers run out: no candidate. */
+/* The kernel keeps per-class arrays in registers, built for a bound CMAX
+ * of C from these buckets: a new class count within a bucket, and any
+ * feature count, reuses the program. Past the last the registers run out:
+ * no candidate. */
+static const size_t class_buckets[] = {4, 8, 12, 16, 32, 64, 128, 256};
+#define N_BUCKETS (sizeof class_buckets / sizeof *class_buckets)
 #define FUSED_MAX_C 256
+
+static size_t class_bucket(size_t C)
+{
+    for (size_t i = 0; i < N_BUCKETS; i++)
+        if (C <= class_buckets[i])
+            return class_buckets[i];
+    return FUSED_MAX_C;
+}
 /* Geometry (FL work-items per group, RB rows per block): CPUs run one
  * work-item per group over blocks of 32 rows (a block of 8-bit rows stays
  * in L1); other devices cooperate 64 items per group over 64-row blocks.
@@ -32,6 +45,7 @@
 typedef struct fused {
     cl_kernel k_step, k_reduce;
     size_t fl, rb;     /* work-items per group, rows per block */
+    size_t jv;         /* vectors of W per feature chunk */
     size_t groups;     /* work-groups per step (at most) */
     size_t max_groups; /* the bound on them */
     size_t group_rows; /* rows per group */
@@ -86,20 +100,20 @@ static csm_status build(csm_step *w, fused *f, const csm_dataset *d, char *extra
         rb = fl;
     const size_t es = csm_real_size(w->prec);
     const unsigned vec = csm_vector_width(ctx, w->prec);
-    /* feature chunk: JV vectors of all C classes of W, about 8 KiB, stays in
+    /* feature chunk: jv vectors of all C classes of W, about 8 KiB, stays in
      * L1 while a block of rows is multiplied by it */
-    size_t jv = 8192 / (w->C * vec * es);
-    if (jv < 1)
-        jv = 1;
+    f->jv = 8192 / (w->C * vec * es);
+    if (f->jv < 1)
+        f->jv = 1;
     char why[160] = "";
     *fits = 0;
     for (;;) {
         const size_t bytes = local_bytes(w, fl, rb);
         if (bytes <= ctx->limits.local_mem) {
-            snprintf(extra, len, "-DX_U8=%d -DFL=%zu -DRB=%zu -DVEC=%u -DJV=%zu",
-                     d && d->x_u8 ? 1 : 0, fl, rb, vec, jv);
-            csm_status st = csm_get_kernel_ex(ctx, &f->k_step, "fused.cl", "fused_step", w->prec,
-                                              w->C, w->k, extra);
+            snprintf(extra, len, "-DX_U8=%d -DFL=%zu -DRB=%zu -DVEC=%u -DCMAX=%zu",
+                     d && d->x_u8 ? 1 : 0, fl, rb, vec, class_bucket(w->C));
+            csm_status st = csm_get_kernel(ctx, &f->k_step, "fused.cl", "fused_step", w->prec,
+                                           extra);
             if (st != CSM_OK)
                 return st;
             if (csm_kernel_fits(ctx, f->k_step, fl, why, sizeof why))
@@ -174,8 +188,7 @@ static csm_status fused_init(csm_step *w, const csm_dataset *d, const csm_tile *
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &f->gcorrect, f->groups * sizeof(cl_int), "fused counts");
     if (st == CSM_OK)
-        st = csm_get_kernel_ex(ctx, &f->k_reduce, "fused.cl", "fused_reduce", w->prec, w->C,
-                               w->k, extra);
+        st = csm_get_kernel(ctx, &f->k_reduce, "fused.cl", "fused_reduce", w->prec, extra);
     if (st == CSM_OK)
         st = csm_reduce_group(ctx, f->k_reduce, "fused_reduce", &f->rwg);
     if (st != CSM_OK)
@@ -216,6 +229,10 @@ static csm_status launch_step(csm_step *w, const csm_model *m, const csm_block *
     csm_arg_int(&a, (cl_int)b->B);
     csm_arg_int(&a, mode);
     csm_arg_real(&a, w->prec, scale);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)f->jv);
+    csm_arg_local(&a, f->rb * w->C * csm_real_size(w->prec));
     size_t global = groups * f->fl, local = f->fl;
     return csm_args_launch(&a, 1, &global, &local);
 }
@@ -248,6 +265,8 @@ static csm_status launch_reduce(csm_step *w, const csm_model *m, size_t slot, si
     csm_arg_int(&a, grad);
     csm_arg_int(&a, accumulate);
     csm_arg_int(&a, sumsq_group);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
     return csm_args_launch(&a, 1, &global, &local);
 }
 
@@ -274,7 +293,6 @@ static void fused_describe(const csm_step *w, char *buf, size_t len)
 }
 
 const csm_path_ops csm_path_fused = {
-    .name = "fused",
     .id = CSM_PATH_FUSED,
     .flags = CSM_PATH_ROWS_IDX | CSM_PATH_TARGETS_IDX,
     .fits = fused_fits,

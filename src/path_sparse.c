@@ -11,8 +11,9 @@
 #include "launch.h"
 #include "path.h"
 
-/* Classes per work-item: a non-zero's CB weights (transposed W) or CB
- * deltas are one contiguous run, a cache line or two. */
+/* Classes per work-item: a non-zero's cb weights (transposed W) or cb
+ * deltas are one contiguous run, a cache line or two; all of them (up to
+ * 2 SPARSE_CB, the kernels' CB_MAX) while they fit in registers. */
 #define SPARSE_CB 16
 
 typedef struct sparse {
@@ -52,14 +53,12 @@ static csm_status sparse_init(csm_step *w, const csm_dataset *d, const csm_tile 
      * each row or column instead of one per block */
     p->cb = w->C <= 2 * SPARSE_CB ? w->C : SPARSE_CB;
     p->ncb = (w->C + p->cb - 1) / p->cb;
-    char extra[32];
-    snprintf(extra, sizeof extra, "-DCB=%zu", p->cb);
     static const char *const names[] = {"csr_logits", "csc_grad", "csr_grad_rows",
                                         "transpose_weights"};
     cl_kernel *ks[] = {&p->k_logits, &p->k_csc_grad, &p->k_rows_grad, &p->k_transpose};
     csm_status st = CSM_OK;
     for (size_t i = 0; i < 4 && st == CSM_OK; i++)
-        st = csm_get_kernel_ex(ctx, ks[i], "sparse.cl", names[i], w->prec, w->C, w->k, extra);
+        st = csm_get_kernel(ctx, ks[i], "sparse.cl", names[i], w->prec, NULL);
     /* Minibatch gradient: the class blocks alone would leave most of a
      * device idle, so each block's features are split in chunks; every
      * item walks the batch's non-zeros, so more chunks cost more reads. */
@@ -89,6 +88,8 @@ static csm_status sparse_logits(csm_step *w, const csm_model *m, const csm_block
         csm_args a = csm_args_start(w->ctx, p->k_transpose, "transpose_weights");
         csm_arg_mem(&a, p->wt);
         csm_arg_mem(&a, m->weight);
+        csm_arg_int(&a, (cl_int)w->C);
+        csm_arg_int(&a, (cl_int)w->k);
         size_t tg[2] = {csm_round_up(w->k, CSM_WG), w->C};
         if (st == CSM_OK)
             st = csm_args_launch(&a, 2, tg, NULL);
@@ -110,6 +111,8 @@ static csm_status sparse_logits(csm_step *w, const csm_model *m, const csm_block
     csm_arg_int(&a, b->idx != NULL);
     csm_arg_int(&a, (cl_int)b->start);
     csm_arg_int(&a, (cl_int)b->B);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)p->cb);
     size_t global[2] = {p->ncb, b->B};
     return csm_args_launch(&a, 2, global, NULL);
 }
@@ -130,6 +133,9 @@ static csm_status sparse_grad(csm_step *w, const csm_block *b, int accumulate)
         csm_arg_int(&a, (cl_int)b->start);
         csm_arg_int(&a, (cl_int)b->B);
         csm_arg_int(&a, accumulate);
+        csm_arg_int(&a, (cl_int)w->C);
+        csm_arg_int(&a, (cl_int)w->k);
+        csm_arg_int(&a, (cl_int)p->cb);
         size_t global[2] = {csm_round_up(w->k, CSM_WG), p->ncb};
         return csm_args_launch(&a, 2, global, NULL);
     }
@@ -146,6 +152,9 @@ static csm_status sparse_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_int(&a, (cl_int)b->B);
     csm_arg_int(&a, (cl_int)p->q);
     csm_arg_int(&a, accumulate);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)p->cb);
     size_t global[2] = {p->q, p->ncb};
     return csm_args_launch(&a, 2, global, NULL);
 }
@@ -157,7 +166,6 @@ static void sparse_describe(const csm_step *w, char *buf, size_t len)
 }
 
 const csm_path_ops csm_path_sparse = {
-    .name = "sparse",
     .id = CSM_PATH_SPARSE,
     .flags = CSM_PATH_ROWS_IDX,
     .fits = sparse_fits,

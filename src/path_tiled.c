@@ -85,17 +85,15 @@ static csm_status build(csm_step *w, tiled *p, const csm_dataset *d, int *fits)
         if (bytes <= ctx->limits.local_mem) {
             char extra[192];
             snprintf(extra, sizeof extra,
-                     "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu "
-                     "-DCP=%zu",
+                     "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu",
                      d && d->x_u8 ? 1 : 0, p->vec, t->nv, t->rt, t->qc, t->kc, t->fti,
-                     kp < 16 ? (size_t)16 : kp, p->cp);
+                     kp < 16 ? (size_t)16 : kp);
             static const char *const names[] = {"tiled_transpose", "tiled_logits",
                                                 "tiled_dweight"};
             cl_kernel *ks[] = {&p->k_transpose, &p->k_logits, &p->k_dweight};
             csm_status st = CSM_OK;
             for (size_t i = 0; i < 3 && st == CSM_OK; i++)
-                st = csm_get_kernel_ex(ctx, ks[i], "tiled.cl", names[i], w->prec, w->C, w->k,
-                                       extra);
+                st = csm_get_kernel(ctx, ks[i], "tiled.cl", names[i], w->prec, extra);
             if (st != CSM_OK)
                 return st;
             /* one work-item per group: only the panel can be too large */
@@ -168,6 +166,9 @@ static csm_status tiled_logits(csm_step *w, const csm_model *m, const csm_block 
     csm_args a = csm_args_start(w->ctx, p->k_transpose, "tiled_transpose");
     csm_arg_mem(&a, p->wt);
     csm_arg_mem(&a, m->weight);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)p->cp);
     size_t tg[2] = {csm_round_up(p->cp, CSM_WG), w->k};
     csm_status st = csm_args_launch(&a, 2, tg, NULL);
     if (st != CSM_OK)
@@ -181,6 +182,9 @@ static csm_status tiled_logits(csm_step *w, const csm_model *m, const csm_block 
     csm_arg_int(&a, (cl_int)b->B);
     csm_arg_mem(&a, p->wt);
     csm_arg_int(&a, (cl_int)p->rows);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)p->cp);
     size_t global = (b->B + p->rows - 1) / p->rows, local = 1;
     return csm_args_launch(&a, 1, &global, &local);
 }
@@ -201,6 +205,8 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_int(&a, (cl_int)b->B);
     csm_arg_int(&a, (cl_int)p->cch);
     csm_arg_int(&a, accumulate);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
     size_t global[2] = {p->nfi, p->nch}, local[2] = {1, 1};
     return csm_args_launch(&a, 2, global, local);
 }
@@ -212,7 +218,6 @@ static void tiled_describe(const csm_step *w, char *buf, size_t len)
 }
 
 const csm_path_ops csm_path_tiled = {
-    .name = "tiled",
     .id = CSM_PATH_TILED,
     .flags = CSM_PATH_ROWS_IDX,
     .fits = tiled_fits,

@@ -16,12 +16,6 @@ const csm_path_ops *csm_path_get(csm_path id)
     return (unsigned)id < CSM_N_PATHS ? table[id] : NULL;
 }
 
-const char *csm_path_name(csm_path id)
-{
-    const csm_path_ops *p = csm_path_get(id);
-    return p ? p->name : "unknown";
-}
-
 /* The tiled kernels need little local memory and CLBlast sizes its own:
  * the fused path hands over to the tiled one on CPUs (its kernels are
  * written for them) and to CLBlast elsewhere, the tiled path to CLBlast. */

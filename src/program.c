@@ -1,5 +1,6 @@
-/* Finds the .cl files, builds them with the precision and sizes as -D
- * defines, and caches programs and kernels per context. */
+/* Finds the .cl files, builds them for a precision and the tuning knobs
+ * a caller gives as -D defines (sizes are kernel arguments), and caches
+ * programs and kernels per context: a program is built on its first use. */
 #include "config.h"
 
 #include <errno.h>
@@ -140,14 +141,7 @@ static csm_status build_program(csm_context *ctx, const char *file, const char *
 }
 
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
-                          csm_precision prec, size_t C, size_t k)
-{
-    return csm_get_kernel_ex(ctx, out, file, name, prec, C, k, NULL);
-}
-
-csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
-                             const char *name, csm_precision prec, size_t C, size_t k,
-                             const char *extra)
+                          csm_precision prec, const char *extra)
 {
     if (prec == CSM_FLOAT64 && !ctx->info.has_fp64)
         return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64; use float32",
@@ -157,10 +151,9 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
      * kernels stay portable. */
     const char *more = ctx->opt.cl_options;
     char options[768];
-    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s%s%s",
-             prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k,
-             extra ? " " : "", extra ? extra : "", more && *more ? " " : "",
-             more && *more ? more : "");
+    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d%s%s%s%s",
+             prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, extra ? " " : "",
+             extra ? extra : "", more && *more ? " " : "", more && *more ? more : "");
     char key[1024];
     snprintf(key, sizeof key, "%s %s", file, options);
 

@@ -17,12 +17,12 @@ static csm_status products_init(csm_step *w)
     csm_context *ctx = w->ctx;
     char vec[16];
     csm_snprintf(vec, sizeof vec, "-DVEC=%u", csm_vector_width(ctx, w->prec));
-    csm_status st = csm_get_kernel_ex(ctx, &w->k_softmax, "forward.cl", "softmax_xent_forward",
-                                      w->prec, w->C, w->k, vec);
+    csm_status st = csm_get_kernel(ctx, &w->k_softmax, "forward.cl", "softmax_xent_forward",
+                                   w->prec, vec);
     if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, w->C, w->k);
+        st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, NULL);
     if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, w->C, w->k);
+        st = csm_get_kernel(ctx, &w->k_bias_grad, "reduce.cl", "bias_grad", w->prec, NULL);
     size_t wg2 = 0;
     if (st == CSM_OK) st = csm_reduce_group(ctx, w->k_reduce, "reduce_loss", &w->rwg);
     if (st == CSM_OK) st = csm_reduce_group(ctx, w->k_bias_grad, "bias_grad", &wg2);
@@ -78,8 +78,8 @@ csm_status csm_step_init(csm_step *w, const csm_model *m, const csm_dataset *d, 
         if (st != CSM_OK || fits)
             break;
         const csm_path_ops *next = csm_path_fallback(ctx, p->id);
-        csm_log(ctx, CSM_LOG_DEBUG, "%s path does not fit %s: %s path instead", p->name,
-                ctx->info.device_name, next ? next->name : "no");
+        csm_log(ctx, CSM_LOG_DEBUG, "%s path does not fit %s: %s path instead",
+                csm_path_name(p->id), ctx->info.device_name, next ? csm_path_name(next->id) : "no");
         p = next;
     }
     if (st == CSM_OK && !fits)
@@ -114,7 +114,7 @@ void csm_step_describe(const csm_step *w, char *buf, size_t len)
     if (w->path && w->path->describe)
         w->path->describe(w, buf, len);
     else
-        csm_snprintf(buf, len, "%s", w->path ? w->path->name : "no");
+        csm_snprintf(buf, len, "%s", w->path ? csm_path_name(w->path->id) : "no");
 }
 
 csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b, int mode,
@@ -140,6 +140,7 @@ csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b,
     csm_arg_int(&a, (cl_int)b->B);
     csm_arg_int(&a, mode);
     csm_arg_real(&a, w->prec, scale);
+    csm_arg_int(&a, (cl_int)w->C);
     size_t global = csm_round_up(b->B, CSM_WG);
     return csm_args_launch(&a, 1, &global, NULL);
 }
@@ -163,7 +164,7 @@ csm_status csm_step_sumsq(csm_step *w, const csm_model *m, size_t slot)
     /* built on first use: only runs with an L2 term need it */
     if (!w->k_sumsq) {
         csm_status st = csm_get_kernel(ctx, &w->k_sumsq, "reduce.cl", "sum_squares", w->prec,
-                                       w->C, w->k);
+                                       NULL);
         if (st == CSM_OK)
             st = csm_reduce_group(ctx, w->k_sumsq, "sum_squares", &w->sumsq_wg);
         if (st != CSM_OK)
@@ -206,6 +207,8 @@ csm_status csm_step_products_grad(csm_step *w, const csm_model *m, const csm_blo
     csm_arg_int(&a, (cl_int)slot);
     csm_arg_int(&a, loss_group);
     csm_arg_int(&a, sumsq_group);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)(w->C * w->k));
     size_t global = (size_t)groups * w->rwg, local = w->rwg;
     return csm_args_launch(&a, 1, &global, &local);
 }

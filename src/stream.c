@@ -314,7 +314,7 @@ void csm_stream_free(csm_dataset *d)
     for (int i = 0; i < 2; i++) {
         if (s->ready[i])
             clReleaseEvent(s->ready[i]);
-        csm_dataset_free(s->slot[i]);
+        csm_dataset_release(s->slot[i]);
     }
     free(s->row0);
     free(s->x);

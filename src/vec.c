@@ -58,8 +58,8 @@ static csm_status kernel(csm_vecops *v, int i, cl_kernel *out)
         char extra[64];
         csm_snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu", csm_is_cpu(v->ctx),
                      v->md_rows);
-        csm_status st = csm_get_kernel_ex(v->ctx, &v->k[i], "vec.cl", kernel_names[i], v->prec,
-                                          v->model->C, v->model->k, extra);
+        csm_status st = csm_get_kernel(v->ctx, &v->k[i], "vec.cl", kernel_names[i], v->prec,
+                                       extra);
         if (st != CSM_OK)
             return st;
     }
@@ -290,8 +290,7 @@ static csm_status update_kernel(csm_vecops *v, csm_solver solver, const char **n
                                                                            : "sgd_update";
     if (v->update_solver == (int)solver)
         return CSM_OK;
-    csm_status st = csm_get_kernel(v->ctx, &v->k_update, "update.cl", *name, v->prec,
-                                   v->model->C, v->model->k);
+    csm_status st = csm_get_kernel(v->ctx, &v->k_update, "update.cl", *name, v->prec, NULL);
     if (st == CSM_OK)
         st = csm_reduce_group(v->ctx, v->k_update, *name, &v->update_wg);
     if (st == CSM_OK)
@@ -335,6 +334,8 @@ csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl
         csm_arg_real(&a, prec, 1.0 - pow(u->beta1, t));
         csm_arg_real(&a, prec, 1.0 - pow(u->beta2, t));
     }
+    csm_arg_int(&a, (cl_int)v->nw);
+    csm_arg_int(&a, (cl_int)m->C);
     // work-groups of L items: W's (C*k rounded up), then b's (C rounded up)
     const size_t L = v->update_wg;
     const size_t gw = (v->nw + L - 1) / L, gb = (m->C + L - 1) / L;
