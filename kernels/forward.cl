@@ -1,5 +1,6 @@
-/* Bias, numerically stable softmax, cross-entropy and the (O - T) delta for
- * a block of B rows of logits S = X W^T, one work-item per row.
+/* Bias, numerically stable softmax, cross-entropy (common.cl's row
+ * functions) and the (O - T) delta for a block of B rows of logits
+ * S = X W^T, one work-item per row.
  *
  * Each row is processed in vectors of VEC classes (the host passes the
  * device's preferred width): with hundreds of classes the exp() calls are
@@ -30,28 +31,13 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
     const int i = get_global_id(0);
     __global real *s = logits + (size_t)i * C;
 
-    /* S + b, and its maximum */
-    realv mv = (realv)(-INFINITY);
-    for (int v = 0; v < NCV; v++) {
-        const realv x = VLOAD(v, s) + VLOAD(v, bias);
-        VSTORE(x, v, s);
-        mv = fmax(mv, x);
-    }
-    real m = vmax_all(mv);
-    for (int c = NCV * VEC; c < C; c++) {
-        s[c] += bias[c];
-        m = fmax(m, s[c]);
-    }
-    int arg = 0;
-    while (arg < C - 1 && s[arg] != m)
-        arg++;
-    realv zv = (realv)(0);
+    /* S + b, in place */
     for (int v = 0; v < NCV; v++)
-        zv += exp(VLOAD(v, s) - m);
-    real z = vsum_all(zv);
+        VSTORE(VLOAD(v, s) + VLOAD(v, bias), v, s);
     for (int c = NCV * VEC; c < C; c++)
-        z += exp(s[c] - m);
-    const real lse = m + log(z); /* z >= 1: the max term contributes exp(0) */
+        s[c] += bias[c];
+    int arg;
+    const real lse = row_lse_global(s, C, NCV, &arg);
 
     __global real *o = out + (size_t)i * C;
     const real wi = (mode & CSM_HAS_WEIGHTS) ? weights[row0 + i] : (real)1;
@@ -73,31 +59,15 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
             o[y] -= dscale;
     } else if (mode & CSM_HAS_TARGETS) {
         __global const real *t = targets + (size_t)(row0 + i) * C;
-        realv lv = (realv)(0);
-        for (int v = 0; v < NCV; v++) {
-            const realv tv = VLOAD(v, t);
-            /* T_ic (lse - s_ic); a zero target contributes exactly 0 */
-            lv += select((realv)(0), tv * (lse - VLOAD(v, s)), tv != (realv)(0));
-            if (mode & CSM_WRITE_DELTA)
-                VSTORE(VLOAD(v, o) - tv * dscale, v, o);
-        }
-        real loss = vsum_all(lv);
-        for (int c = NCV * VEC; c < C; c++) {
-            if (t[c] != 0)
-                loss += t[c] * (lse - s[c]);
-            if (mode & CSM_WRITE_DELTA)
+        int targ;
+        row_loss[i] = wi * row_xent_global(s, t, C, NCV, lse, &targ);
+        row_correct[i] = (arg == targ);
+        if (mode & CSM_WRITE_DELTA) {
+            for (int v = 0; v < NCV; v++)
+                VSTORE(VLOAD(v, o) - VLOAD(v, t) * dscale, v, o);
+            for (int c = NCV * VEC; c < C; c++)
                 o[c] -= t[c] * dscale;
         }
-        /* the first of equal largest targets */
-        real tmax = -1;
-        int targ = 0;
-        for (int c = 0; c < C; c++)
-            if (t[c] > tmax) {
-                tmax = t[c];
-                targ = c;
-            }
-        row_loss[i] = wi * loss;
-        row_correct[i] = (arg == targ);
     } else {
         row_correct[i] = arg; /* without targets: the predicted class */
     }

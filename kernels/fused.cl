@@ -161,19 +161,10 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
             for (int j = NVEC * VEC; j < k; j++)
                 for (int c = 0; c < C; c++)
                     s[c] = fma(W[(size_t)c * k + j], XVAL(xr[j]), s[c]);
-            real m = -INFINITY;
-            int arg = 0;
-            for (int c = 0; c < C; c++) {
-                s[c] += bias[c];
-                if (s[c] > m) {
-                    m = s[c];
-                    arg = c;
-                }
-            }
-            real z = 0;
             for (int c = 0; c < C; c++)
-                z += exp(s[c] - m);
-            const real lse = m + log(z);
+                s[c] += bias[c];
+            int arg;
+            const real lse = row_lse_private(s, C, 0, &arg); /* in order: nv = 0 */
             /* a sample weight scales the row's loss and delta */
             const real wr = (mode & CSM_HAS_WEIGHTS) ? weights[row] : (real)1;
             const real dscale = scale * wr;
@@ -192,17 +183,10 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                         (exp(s[c] - lse) - (c == y ? (real)1 : (real)0)) * dscale;
             } else if (mode & CSM_HAS_TARGETS) {
                 __global const real *tr = targets + (size_t)row * C;
-                real tmax = -1, rl = 0;
-                int targ = 0;
-                for (int c = 0; c < C; c++) {
-                    if (tr[c] != 0)
-                        rl += tr[c] * (lse - s[c]);
-                    if (tr[c] > tmax) {
-                        tmax = tr[c];
-                        targ = c;
-                    }
+                int targ;
+                const real rl = row_xent_private(s, tr, C, 0, lse, &targ);
+                for (int c = 0; c < C; c++)
                     delta[b * C + c] = (exp(s[c] - lse) - tr[c]) * dscale;
-                }
                 kahan_add(&loss_acc, &loss_comp, wr * rl);
                 cnt_acc += (arg == targ);
             } else {
@@ -264,14 +248,8 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
 #if FL > 1
     lsum[t] = loss_acc;
     lcnt[t] = cnt_acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = FL / 2; h > 0; h >>= 1) {
-        if (t < h) {
-            lsum[t] += lsum[t + h];
-            lcnt[t] += lcnt[t + h];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    group_tree_sum(lsum, 1, FL, FL);
+    group_tree_count(lcnt, 1, FL, FL);
     if (t == 0) {
         gstats[g] = lsum[0];
         gcorrect[g] = lcnt[0];

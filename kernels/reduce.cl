@@ -20,14 +20,8 @@ static inline void group_loss_sums(__global real *stats, __global int *correct, 
         ls[l] = acc;
         lc[l] = cnt;
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        for (int l = get_local_id(0); l < h; l += get_local_size(0)) {
-            ls[l] += ls[l + h];
-            lc[l] += lc[l + h];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    group_tree_sum(ls, 1, CSM_WG, CSM_WG);
+    group_tree_count(lc, 1, CSM_WG, CSM_WG);
     if (get_local_id(0) == 0) {
         stats[slot] = ls[0];
         correct[slot] = lc[0];

@@ -49,12 +49,10 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
         }
         ls[t] = acc;
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        for (int t = get_local_id(0); t < h; t += get_local_size(0))
-            ls[t] = op == CSM_VEC_DOT ? ls[t] + ls[t + h] : fmax(ls[t], ls[t + h]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    if (op == CSM_VEC_DOT) /* the same branch for the whole group */
+        group_tree_sum(ls, 1, CSM_WG, CSM_WG);
+    else
+        group_tree_max(ls, 1, CSM_WG, CSM_WG);
     if (get_local_id(0) == 0)
         part[g] = ls[0];
 }
@@ -156,13 +154,7 @@ __kernel void vec_multidot_partial(__global real *part, __global const real *S,
         for (int u = 0; u < MD_ROWS; u++)
             ls[u][t] = acc[u];
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        for (int t = get_local_id(0); t < h; t += get_local_size(0))
-            for (int u = 0; u < MD_ROWS; u++)
-                ls[u][t] += ls[u][t + h];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    group_tree_sum(&ls[0][0], MD_ROWS, CSM_WG, CSM_WG);
     if (get_local_id(0) == 0)
         for (int u = 0; u < nr; u++)
             part[(size_t)(r0 + u) * G + g] = ls[u][0];
