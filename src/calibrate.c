@@ -303,10 +303,12 @@ csm_status csm_calibration_path(char *path, size_t len)
         return CSM_ERR_NULL_ARGUMENT;
     /* what a context created now reads: CLSOFTMAX_CACHE_DIR, else the
      * default directory */
-    const char *dir = getenv("CLSOFTMAX_CACHE_DIR");
+    csm_env env;
+    csm_env_read(&env);
+    const char *dir = csm_env_cache_dir(&env);
     if (dir && *dir)
         return file_in(dir, path, len);
-    char *def = csm_default_cache_dir();
+    char *def = csm_default_cache_dir(&env);
     csm_status st = file_in(def, path, len);
     free(def);
     return st;

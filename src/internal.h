@@ -6,6 +6,7 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #endif
 #include <CL/cl.h>
+#include <math.h>
 #include <stdarg.h>
 
 #include "clsoftmax.h"
@@ -36,7 +37,9 @@ typedef struct csm_options {
     const char *path_source; /* what forced it ("CLSOFTMAX_PATH", "option path"), for messages */
     int calibrate;           /* CSM_CALIBRATE_* */
     char *cache_dir;         /* directory of calibration.json, or NULL: none */
-    unsigned tile[5];        /* NV, RT, QC, KC, FTI of the tiled path; tile[0] == 0: chosen */
+    char *default_cache_dir; /* its default, named from the environment at creation */
+    unsigned tile[5];        /* NV, RT, QC, KC, FTI of the tiled path; tile[0] == 0:
+                                chosen (set by tests/hooks.c only) */
     size_t split_k;          /* row chunks of the CLBlast gradient GEMM, or 0: chosen */
     size_t block_rows;       /* upper bound on rows per block of whole-dataset passes, or 0 */
     size_t max_alloc;        /* device bytes of a dataset's storage and of a pass's row
@@ -149,20 +152,28 @@ void csm_snprintf(char *buf, size_t len, const char *fmt, ...) CSM_PRINTF(3, 4);
 char *csm_strdup(const char *s);
 
 /* ---- options.c */
-/* Every option from its environment variable (unset or empty: the
- * default); CSM_ERR_INVALID_VALUE names the variable that is malformed. */
-csm_status csm_options_from_env(csm_context *ctx);
+/* The environment a context reads, once, at its creation. */
+#define CSM_N_OPTIONS 8
+typedef struct csm_env {
+    const char *device;                  /* CLSOFTMAX_DEVICE */
+    const char *options[CSM_N_OPTIONS];  /* CLSOFTMAX_PATH, ... (options.c's table) */
+    const char *xdg_cache_home, *home;
+} csm_env;
+/* The library's one reader of the environment. */
+void csm_env_read(csm_env *e);
+/* CLSOFTMAX_CACHE_DIR as read */
+const char *csm_env_cache_dir(const csm_env *e);
+/* Every option from its variable in e (unset or empty: the default);
+ * CSM_ERR_INVALID_VALUE names the variable that is malformed. */
+csm_status csm_options_init(csm_context *ctx, const csm_env *e);
 void csm_options_free(csm_options *o);
 /* The default calibration directory, $XDG_CACHE_HOME/clsoftmax, else
  * ~/.cache/clsoftmax (malloc'd); NULL when neither can be named. */
-char *csm_default_cache_dir(void);
-/* A decimal count in [lo, hi] and nothing else: 0, or -1 when malformed. */
-int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
-                    unsigned long long *out);
+char *csm_default_cache_dir(const csm_env *e);
 
 /* ---- limits.c */
-/* Reads the device's limits and the CLSOFTMAX_TEST_* overrides. */
-csm_status csm_limits_init(csm_context *ctx);
+/* Reads the device's limits. */
+void csm_limits_init(csm_context *ctx);
 /* Whether built kernel k runs work-groups of `local` items within the
  * device's limits and its own (CL_KERNEL_WORK_GROUP_SIZE,
  * CL_KERNEL_LOCAL_MEM_SIZE); if not, why (for a log line; may be NULL). */
@@ -314,6 +325,14 @@ static inline double csm_now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- the penalty */
+/* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C)
+ * divided by the weight sum; C = INFINITY: no penalty. */
+static inline double csm_lambda(double C, double weight_sum)
+{
+    return C == (double)INFINITY ? 0.0 : 1.0 / (C * weight_sum);
 }
 
 /* ---- sizes */

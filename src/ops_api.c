@@ -22,11 +22,14 @@ static csm_status l2_term(csm_step *w, csm_model *m, double l2, double *term)
     return st;
 }
 
-static csm_status check_l2(csm_model *m, double l2, const char *fn)
+/* lambda of the inverse strength C over d: 1 / (C sum w), 0 for C = INFINITY */
+static csm_status penalty(csm_model *m, const csm_dataset *d, double C, const char *fn,
+                          double *l2)
 {
-    if (!isfinite(l2) || l2 < 0)
-        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE, "%s: l2 is %g, must be finite and >= 0",
-                        fn, l2);
+    if (!(C > 0))
+        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE,
+                        "%s: C is %g, must be > 0 (INFINITY: no penalty)", fn, C);
+    *l2 = csm_lambda(C, d->weight_sum);
     return CSM_OK;
 }
 
@@ -123,10 +126,11 @@ static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_s
     return st;
 }
 
-csm_status csm_loss(csm_model *m, const csm_dataset *d, double l2, double *loss)
+csm_status csm_loss(csm_model *m, const csm_dataset *d, double C, double *loss)
 {
+    double l2 = 0;
     csm_status st = csm_check_pair(m, d, 1, "csm_loss");
-    if (st == CSM_OK) st = check_l2(m, l2, "csm_loss");
+    if (st == CSM_OK) st = penalty(m, d, C, "csm_loss", &l2);
     if (st != CSM_OK)
         return st;
     if (!loss)
@@ -159,11 +163,12 @@ csm_status csm_evaluate(csm_model *m, const csm_dataset *d, double *loss, double
     return CSM_OK;
 }
 
-csm_status csm_gradient(csm_model *m, const csm_dataset *d, double l2, double *loss,
+csm_status csm_gradient(csm_model *m, const csm_dataset *d, double C, double *loss,
                         double *dweight, double *dbias)
 {
+    double l2 = 0;
     csm_status st = csm_check_pair(m, d, 1, "csm_gradient");
-    if (st == CSM_OK) st = check_l2(m, l2, "csm_gradient");
+    if (st == CSM_OK) st = penalty(m, d, C, "csm_gradient", &l2);
     if (st != CSM_OK)
         return st;
     if (!loss && !dweight && !dbias)

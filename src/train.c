@@ -31,7 +31,6 @@ csm_status csm_train_options_init(csm_train_options *o, size_t struct_size)
     o->tol = 1e-4;
     o->n_iter_no_change = 5;
     o->C = 1.0;
-    o->l2 = -1.0;
     o->batch_size = 256;
     o->learning_rate = 0.0;
     o->momentum = 0.9;
@@ -65,11 +64,7 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
         BAD("max_iter is %d, must be >= 1", o->max_iter);
     if (!isfinite(o->tol) || o->tol < 0)
         BAD("tol is %g, must be finite and >= 0", o->tol);
-    if (o->l2 >= 0 && !isfinite(o->l2))
-        BAD("l2 is %g, must be finite", o->l2);
-    if (isnan(o->l2))
-        BAD("l2 is NaN");
-    if (o->l2 < 0 && !(o->C > 0))
+    if (!(o->C > 0))
         BAD("C is %g, must be > 0 (INFINITY: no penalty)", o->C);
     if (o->solver == CSM_LBFGS) {
         if (o->lbfgs_memory < 1 || o->lbfgs_memory > 1000)
@@ -143,7 +138,7 @@ static csm_status run(csm_model *m, csm_source *src, const csm_train_options *o,
 {
     /* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C),
      * divided by sum w (over the global dataset when distributed) */
-    const double l2 = o->l2 >= 0 ? o->l2 : isinf(o->C) ? 0.0 : 1.0 / (o->C * src->weight_sum);
+    const double l2 = csm_lambda(o->C, src->weight_sum);
     res->l2 = l2;
     csm_solve s = {.model = m, .opt = o, .l2 = l2, .res = res, .report = report};
     s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);

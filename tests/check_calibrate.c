@@ -186,7 +186,7 @@ START_TEST(test_environment_checked)
     fresh_dir();
     static const char *const bad[][2] = {
         {"CLSOFTMAX_CALIBRATE", "sometimes"}, {"CLSOFTMAX_PATH", "fastest"},
-        {"CLSOFTMAX_TILE", "4,6,6,64"},       {"CLSOFTMAX_CACHE_DIR", NULL}};
+        {"CLSOFTMAX_CACHE_DIR", NULL}};
     char err[512], longdir[4000];
     memset(longdir, 'd', sizeof longdir - 1);
     longdir[sizeof longdir - 1] = '\0';
@@ -211,7 +211,7 @@ START_TEST(test_environment_checked)
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
     double loss;
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
     unsetenv("CLSOFTMAX_PATH");
     char v[64];
     ck_assert_int_eq(csm_context_get_option(ctx, "calibrate", v, sizeof v), CSM_OK);
@@ -221,12 +221,10 @@ START_TEST(test_environment_checked)
                   csm_context_last_error(ctx));
     ck_assert_int_eq(csm_context_get_option(ctx, "calibrate", v, sizeof v), CSM_OK);
     ck_assert_str_eq(v, "off");
-    ck_assert_int_eq(csm_context_set_option(ctx, "tile", "4,6,6,64"), CSM_ERR_INVALID_VALUE);
-    ck_assert_int_eq(csm_context_set_option(ctx, "tile", "4,6,6,64,9"), CSM_ERR_INVALID_VALUE);
     ck_assert_int_eq(csm_context_set_option(ctx, "path", "fastest"), CSM_ERR_INVALID_VALUE);
     ck_assert_int_eq(csm_context_set_option(ctx, "calibrate", "always"), CSM_OK);
     ck_assert_int_eq(csm_context_set_option(ctx, "cache_dir", dir), CSM_OK);
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
     csm_model_free(m);
     csm_dataset_free(d);
     csm_context_free(ctx);
@@ -292,8 +290,8 @@ START_TEST(test_one_shot_never_measures)
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
     double loss, *dw = malloc(p.C * p.k * sizeof *dw);
-    ck_assert_int_eq(csm_gradient(m, d, 0.0, &loss, dw, NULL), CSM_OK);
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+    ck_assert_int_eq(csm_gradient(m, d, INFINITY, &loss, dw, NULL), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
     ck_assert_msg(strstr(log.text, "calibration:") == NULL, "measured:\n%s", log.text);
     ck_assert_msg(strstr(log.text, "fixed rule: not measured yet") != NULL, "log:\n%s",
                   log.text);
@@ -315,7 +313,7 @@ START_TEST(test_one_shot_never_measures)
     csm_context_set_log_callback(ctx, collect, &log);
     d = problem_dataset(&p, ctx);
     m = problem_model(&p, ctx);
-    ck_assert_int_eq(csm_gradient(m, d, 0.0, &loss, dw, NULL), CSM_OK);
+    ck_assert_int_eq(csm_gradient(m, d, INFINITY, &loss, dw, NULL), CSM_OK);
     ck_assert_msg(strstr(log.text, "calibration:") == NULL, "measured:\n%s", log.text);
     ck_assert_msg(strstr(log.text, "(calibration in ") != NULL, "log:\n%s", log.text);
     csm_model_free(m);

@@ -136,7 +136,7 @@ START_TEST(test_weighted_ops_match_reference)
             ck_assert(fabs(csm_dataset_weight_sum(d) - sum_of(wts, n)) < 1e-12);
             double J, *gW = malloc(C * k * sizeof *gW), gb[4];
             double *rW = malloc(C * k * sizeof *rW), rb[4];
-            ck_assert_int_eq(csm_gradient(m, d, 0.03, &J, gW, gb), CSM_OK);
+            ck_assert_int_eq(csm_gradient(m, d, test_C(d, 0.03), &J, gW, gb), CSM_OK);
             ref_backward(rW, rb, p.X, p.y, p.T, wts, p.W, p.b, n, k, C, 0.03);
             double Jr = ref_loss(p.X, p.y, p.T, wts, p.W, p.b, n, k, C, 0.03);
             ck_assert_msg(csm_close(J, Jr, atol, rtol), "J %.12g vs %.12g", J, Jr);
@@ -145,7 +145,7 @@ START_TEST(test_weighted_ops_match_reference)
                           at, gW[at], rW[at]);
             ck_assert_msg(csm_worst(gb, rb, C, atol, rtol, &at) <= 1, "db[%zu]", at);
             double loss;
-            ck_assert_int_eq(csm_loss(m, d, 0.03, &loss), CSM_OK);
+            ck_assert_int_eq(csm_loss(m, d, test_C(d, 0.03), &loss), CSM_OK);
             ck_assert(csm_close(loss, Jr, atol, rtol));
             double el, acc;
             ck_assert_int_eq(csm_evaluate(m, d, &el, &acc), CSM_OK);
@@ -153,7 +153,7 @@ START_TEST(test_weighted_ops_match_reference)
             /* back to uniform */
             ck_assert_int_eq(csm_dataset_set_weights(d, NULL), CSM_OK);
             ck_assert(!csm_dataset_has_weights(d) && csm_dataset_weight_sum(d) == (double)n);
-            ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+            ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
             ck_assert(csm_close(loss, ref_loss(p.X, p.y, p.T, NULL, p.W, p.b, n, k, C, 0), atol, rtol));
             free(gW), free(rW), free(wts);
             csm_model_free(m);
@@ -175,8 +175,8 @@ START_TEST(test_weighted_ops_match_reference)
         ck_assert_int_eq(csm_dataset_create(ctx, &dd, prec, X2, CSM_DTYPE_F64, 10, 4, y2, NULL, 3), CSM_OK);
         csm_model *m = problem_model(&p, ctx);
         double g1[15], g2[15], J1, J2;
-        ck_assert_int_eq(csm_gradient(m, dw, 0.1, &J1, g1, g1 + 12), CSM_OK);
-        ck_assert_int_eq(csm_gradient(m, dd, 0.1, &J2, g2, g2 + 12), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, dw, test_C(dw, 0.1), &J1, g1, g1 + 12), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, dd, test_C(dd, 0.1), &J2, g2, g2 + 12), CSM_OK);
         size_t at;
         ck_assert(csm_close(J1, J2, atol, rtol));
         ck_assert_msg(csm_worst(g1, g2, 15, atol, rtol, &at) <= 1, "dup: g[%zu]", at);
@@ -208,7 +208,7 @@ START_TEST(test_weighted_full_batch_sgd_matches_reference)
     o.tol = 0;
     o.batch_size = 0;
     o.learning_rate = 0.5;
-    o.l2 = 0.02;
+    o.C = test_C(d, 0.02);
     ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
     for (int e = 0; e < 3; e++)
         ref_sgd_step(p.W, p.b, p.X, p.y, NULL, wts, p.n, p.k, p.C, 0.02, 0.5);
@@ -246,7 +246,7 @@ START_TEST(test_weighted_minibatch_sequence)
     o.solver = CSM_SGD;
     o.max_iter = 2;
     o.tol = 0;
-    o.l2 = 0.01;
+    o.C = test_C(d, 0.01);
     o.batch_size = 4;
     o.shuffle = 0;
     o.learning_rate = 0.3;
@@ -343,7 +343,7 @@ START_TEST(test_first_order_stopping)
     ck_assert(isfinite(r.objective) && r.objective > 0 && r.grad_max_abs > 0);
     ck_assert(fabs(r.l2 - 1.0 / 40) < 1e-15);
     double J;
-    ck_assert_int_eq(csm_loss(m, d, r.l2, &J), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, test_C(d, r.l2), &J), CSM_OK);
     ck_assert_msg(csm_close(r.objective, J, 1e-6, 1e-6), "%.9g vs %.9g", r.objective, J);
     o.max_iter = 100;
     o.tol = 1e9;
@@ -360,8 +360,8 @@ START_TEST(test_first_order_stopping)
 END_TEST
 
 /* L-BFGS: max_iter stops it with MAX_ITER (not an error); a start already
- * within tol returns at once; C = INFINITY means no penalty, and l2 >= 0
- * overrides C. */
+ * within tol returns at once; C = INFINITY means no penalty, and a lambda
+ * of one's own is a C. */
 START_TEST(test_lbfgs_limits)
 {
     csm_context *ctx = test_context();
@@ -389,9 +389,9 @@ START_TEST(test_lbfgs_limits)
     o.tol = 1e-2;
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert(r.l2 == 0);
-    o.l2 = 0.25;
+    o.C = test_C(d, 0.25); /* a lambda of one's own, as C */
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
-    ck_assert(r.l2 == 0.25);
+    ck_assert(fabs(r.l2 - 0.25) <= 1e-15 * 0.25);
     csm_model_free(m);
     csm_dataset_free(d);
     problem_free(&p);

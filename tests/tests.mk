@@ -17,8 +17,9 @@ AM_TESTS_ENVIRONMENT = \
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
-tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h tests/problem.c tests/problem.h
-tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h tests/problem.c tests/problem.h \
+	tests/hooks.c tests/hooks.h
+tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENCL_CFLAGS)
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 # Tests of the public API link the installed-to-be shared library, so they

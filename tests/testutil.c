@@ -223,3 +223,8 @@ int csm_test_main(Suite *suite, int needs_device)
     }
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+double test_C(const csm_dataset *d, double l2)
+{
+    return l2 > 0 ? 1.0 / (l2 * csm_dataset_weight_sum(d)) : INFINITY;
+}

@@ -37,7 +37,8 @@ static void help(void)
            "tolerance %g). Exit status 0 only when the error is within tolerance.\n"
            "\n"
            "Options:\n"
-           "  --l2 F                 L2 penalty lambda, in loss and gradient (default 0)\n"
+           "  --l2 F                 L2 penalty lambda, in loss and gradient, as C =\n"
+           "                         1 / (F n) (default 0: no penalty)\n"
            "  --C F                  the penalty as train's --C: lambda = 1 / (C n)\n"
            "  --seed N               seed of the random data, the weights and the\n"
            "                         parameter sample (default 1)\n"
@@ -210,8 +211,11 @@ int cmd_gradcheck(int argc, char **argv)
         w = b = NULL;
     }
 
+    /* the library takes the penalty as C: --l2 F is C = 1 / (F n) */
     if (penalty_C > 0)
         l2 = 1.0 / (penalty_C * (double)n);
+    else
+        penalty_C = l2 > 0 ? 1.0 / (l2 * (double)n) : INFINITY;
     size_t P = C * k + C;
     if (!w)
         w = malloc(C * k * sizeof *w);
@@ -224,7 +228,7 @@ int cmd_gradcheck(int argc, char **argv)
         goto nomem;
     double loss = 0;
     if ((st = csm_model_get_params(model, w, b)) != CSM_OK ||
-        (st = csm_gradient(model, data, l2, &loss, dw, db)) != CSM_OK)
+        (st = csm_gradient(model, data, penalty_C, &loss, dw, db)) != CSM_OK)
         goto liberr;
 
     for (size_t p = 0; p < P; p++)
@@ -264,11 +268,11 @@ int cmd_gradcheck(int argc, char **argv)
         double lup = 0, ldown = 0;
         *slot = up;
         if ((st = csm_model_set_params(model, w, b)) != CSM_OK ||
-            (st = csm_loss(model, data, l2, &lup)) != CSM_OK)
+            (st = csm_loss(model, data, penalty_C, &lup)) != CSM_OK)
             goto liberr;
         *slot = down;
         if ((st = csm_model_set_params(model, w, b)) != CSM_OK ||
-            (st = csm_loss(model, data, l2, &ldown)) != CSM_OK)
+            (st = csm_loss(model, data, penalty_C, &ldown)) != CSM_OK)
             goto liberr;
         *slot = orig;
         double numeric = (lup - ldown) / (up - down);

@@ -51,7 +51,8 @@ static void help(void)
            "  --C F                  inverse regularisation strength, > 0, as in\n"
            "                         scikit-learn and liblinear: lambda = 1 / (C * sum of\n"
            "                         sample weights), 1 / (C n) unweighted (default %g)\n"
-           "  --l2 F                 lambda itself, >= 0, instead of --C (0: no penalty)\n"
+           "  --l2 F                 lambda itself, >= 0, instead of --C (0: no penalty);\n"
+           "                         made into C = 1 / (F * sum of sample weights)\n"
            "  --class-weight SPEC    balanced: class c weighs n / (classes * count_c),\n"
            "                         as scikit-learn; or LABEL:W,LABEL:W,... in the\n"
            "                         data's label values or class names (setosa:2),\n"
@@ -259,7 +260,7 @@ static int parse_args(int argc, char **argv, train_cfg *c)
             rc = cli_parse_double("train", "--C", v, 0, 1, INFINITY, 0, &c->opt.C);
             break;
         case O_L2:
-            rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->opt.l2);
+            rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->l2);
             c->use_l2 = 1;
             break;
         case O_CLASS_WEIGHT:
@@ -470,14 +471,14 @@ static int apply_class_weight(const train_cfg *c, csm_context *ctx, csm_dataset 
  * weights replace the last ones, so J and its gradient are recomputed
  * there (gw, gb: scratch of C x k and C). */
 static csm_status finish_outcome(csm_model *model, const csm_dataset *train, const csm_dataset *val,
-                                 const train_state *s, size_t C, size_t k, double *gw, double *gb,
-                                 train_outcome *out)
+                                 const train_state *s, size_t C, size_t k, double penalty_C,
+                                 double *gw, double *gb, train_outcome *out)
 {
     csm_status st;
     if (s->patience > 0 && s->best_epoch > 0) {
         out->best_epoch = s->best_epoch;
         if ((st = csm_model_set_params(model, s->best_w, s->best_b)) != CSM_OK ||
-            (st = csm_gradient(model, train, out->res.l2, &out->res.objective, gw, gb)) != CSM_OK)
+            (st = csm_gradient(model, train, penalty_C, &out->res.objective, gw, gb)) != CSM_OK)
             return st;
         double g = 0;
         for (size_t i = 0; i < C * k; i++)
@@ -750,6 +751,8 @@ int cmd_train(int argc, char **argv)
     }
     state.progress.start = cli_now(); /* for the ETA: training starts now */
     outcome.n_train = n_train;
+    if (train_penalty(&cfg, train_set))
+        goto done;
     st = csm_train(model, train_set, &cfg.opt, &outcome.res);
     cli_progress_done(&state.progress);
     if (st != CSM_OK)
@@ -773,7 +776,7 @@ int cmd_train(int argc, char **argv)
         cli_progress_note(&state.progress, "keeping the best %s %d (val_loss %.6f)", unit,
                           state.best_epoch, state.best_loss);
     }
-    if ((st = finish_outcome(model, train_set, val_set, &state, C, k, w, b, &outcome)) != CSM_OK)
+    if ((st = finish_outcome(model, train_set, val_set, &state, C, k, cfg.opt.C, w, b, &outcome)) != CSM_OK)
         goto liberr;
     if (cli_mpi_size() > 1 && (st = train_mpi_accuracy(model, train_set, &outcome.accuracy)))
         goto liberr;

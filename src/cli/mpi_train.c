@@ -16,6 +16,7 @@
  * writes the model (and --history). Refused under MPI: --validation,
  * --validation-split, --early-stopping (their evaluation would have to be
  * distributed too) and --resume (every rank would need the model file). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,19 @@ int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train
     return 0;
 }
 
+int train_penalty(train_cfg *c, const csm_dataset *d)
+{
+    if (!c->use_l2)
+        return 0;
+    double w[2] = {csm_dataset_weight_sum(d), 0};
+    if (cli_mpi_size() > 1 && cli_mpi_reduce(w, 1, NULL) != 0) {
+        cli_error("MPI: the sum of the sample weights failed");
+        return CLI_FAIL;
+    }
+    c->opt.C = c->l2 > 0 ? 1.0 / (c->l2 * w[0]) : INFINITY;
+    return 0;
+}
+
 void train_mpi_share_free(train_mpi_share *s) { free(s->weights); }
 
 csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accuracy)
@@ -249,6 +263,8 @@ int train_mpi_follower(train_cfg *c)
         goto done;
     csm_train_result res = {.struct_size = sizeof res};
     double accuracy = 0;
+    if (train_penalty(c, d))
+        goto done;
     if ((st = csm_train(model, d, &c->opt, &res)) != CSM_OK ||
         (st = train_mpi_accuracy(model, d, &accuracy)) != CSM_OK)
         goto done;
