@@ -120,7 +120,8 @@ typedef struct csm_path_ops {
                           size_t slot);
     csm_status (*step)(csm_step *w, const csm_model *m, const csm_block *b, double scale,
                        size_t slot, int accumulate, int sumsq);
-    /* "tiled 4,5,6,64,4", "clblast, gradient in 4 row chunks": what runs. */
+    /* How it runs, after its name ("4,5,6,64,4" for the tiled path's
+     * geometry; "" when there is nothing to add); may be NULL. */
     void (*describe)(const csm_step *w, char *buf, size_t len);
 } csm_path_ops;
 

@@ -229,9 +229,9 @@ static void clblast_describe(const csm_step *w, char *buf, size_t len)
 {
     const clblast *c = w->priv;
     if (c->split > 1)
-        csm_snprintf(buf, len, "clblast, gradient GEMM in %zu row chunks", c->split);
+        csm_snprintf(buf, len, "gradient GEMM in %zu row chunks", c->split);
     else
-        csm_snprintf(buf, len, "clblast");
+        csm_snprintf(buf, len, "%s", "");
 }
 
 const csm_path_ops csm_path_clblast = {

@@ -289,7 +289,7 @@ static csm_status fused_step(csm_step *w, const csm_model *m, const csm_block *b
 static void fused_describe(const csm_step *w, char *buf, size_t len)
 {
     const fused *f = w->priv;
-    csm_snprintf(buf, len, "fused, %zu work-items x %zu rows per block", f->fl, f->rb);
+    csm_snprintf(buf, len, "%zu work-items x %zu rows per block", f->fl, f->rb);
 }
 
 const csm_path_ops csm_path_fused = {

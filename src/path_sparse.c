@@ -159,12 +159,6 @@ static csm_status sparse_grad(csm_step *w, const csm_block *b, int accumulate)
     return csm_args_launch(&a, 2, global, NULL);
 }
 
-static void sparse_describe(const csm_step *w, char *buf, size_t len)
-{
-    (void)w;
-    csm_snprintf(buf, len, "sparse");
-}
-
 const csm_path_ops csm_path_sparse = {
     .id = CSM_PATH_SPARSE,
     .flags = CSM_PATH_ROWS_IDX,
@@ -173,5 +167,4 @@ const csm_path_ops csm_path_sparse = {
     .free = sparse_free,
     .logits = sparse_logits,
     .grad = sparse_grad,
-    .describe = sparse_describe,
 };

@@ -214,7 +214,7 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
 static void tiled_describe(const csm_step *w, char *buf, size_t len)
 {
     const csm_tile *t = &((const tiled *)w->priv)->tile;
-    csm_snprintf(buf, len, "tiled %u,%u,%u,%u,%u", t->nv, t->rt, t->qc, t->kc, t->fti);
+    csm_snprintf(buf, len, "%u,%u,%u,%u,%u", t->nv, t->rt, t->qc, t->kc, t->fti);
 }
 
 const csm_path_ops csm_path_tiled = {

@@ -50,6 +50,7 @@ typedef struct lbfgs {
     cl_mem x, g;      /* the accepted point and its gradient */
     cl_mem xn, gn;    /* the trial point (as evaluated) and its gradient */
     cl_mem d;         /* direction */
+    cl_mem sn;        /* a new pair's s, before it is known to be kept */
     cl_mem S, Y;      /* (m, n) history, zeroed at the start */
     cl_mem mpart;     /* (2m, CSM_VEC_GROUPS) multi-dot partials */
     cl_mem coef;      /* (2m) combination coefficients */
@@ -63,7 +64,9 @@ typedef struct lbfgs {
 #define SLOT_DOTS 0
 #define SLOT_GD(lb) (2 * (size_t)(lb)->mem)
 #define SLOT_GMAX(lb) (2 * (size_t)(lb)->mem + 1)
-#define N_SLOTS(lb) (2 * (size_t)(lb)->mem + 2)
+#define SLOT_SY(lb) (2 * (size_t)(lb)->mem + 2)
+#define SLOT_YY(lb) (2 * (size_t)(lb)->mem + 3)
+#define N_SLOTS(lb) (2 * (size_t)(lb)->mem + 4)
 
 /* One evaluation along the direction: phi(a) = J(x + a d), phi'(a) = g.d */
 typedef struct ls_point {
@@ -78,11 +81,11 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     lb->mem = s->opt->lbfgs_memory;
     lb->eps_f = 16.0 * (m->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON) / 2;
     csm_status st = csm_vec_init(&lb->v, m, N_SLOTS(lb));
-    /* 2m history vectors and 5 more of C k + C each: on a CPU device they
+    /* 2m history vectors and 6 more of C k + C each: on a CPU device they
      * are host memory, where runtimes often accept allocations past what
      * exists: check first */
     if (st == CSM_OK)
-        st = csm_vec_check_room(&lb->v, 5, (size_t)lb->mem);
+        st = csm_vec_check_room(&lb->v, 6, (size_t)lb->mem);
     const size_t mm = (size_t)lb->mem;
     lb->order = calloc(mm, sizeof *lb->order);
     lb->sy = calloc(mm * mm, sizeof *lb->sy);
@@ -90,7 +93,7 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     lb->work = calloc(8 * mm, sizeof *lb->work);
     if (st == CSM_OK && (!lb->order || !lb->sy || !lb->yy || !lb->work))
         st = csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d};
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->sn};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs && st == CSM_OK; i++)
         st = csm_vec_alloc(&lb->v, bufs[i], "L-BFGS vectors");
     const size_t es_b = csm_real_size(m->precision), hist = mm * lb->v.n * es_b;
@@ -111,7 +114,7 @@ static void lbfgs_free(lbfgs *lb)
 {
     if (lb->s)
         clFinish(lb->s->model->ctx->queue);
-    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->S, &lb->Y, &lb->mpart,
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->sn, &lb->S, &lb->Y, &lb->mpart,
                       &lb->coef};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         csm_buffer_release(bufs[i]);
@@ -167,6 +170,16 @@ static int curvature_ok(const ls_point *p0, const ls_point *p)
     return fabs(p->g) <= -LS_C2 * p0->g;
 }
 
+/* At the noise floor: J at p equals J at 0 within its rounding noise, and
+ * the slope meets the approximate Wolfe bounds. Such a point is as good
+ * as any the line search can tell apart; a J a few ulps above the best so
+ * far says nothing about it. */
+static int noise_floor_ok(const lbfgs *lb, const ls_point *p0, const ls_point *p)
+{
+    return isfinite(p->f) && fabs(p->f - p0->f) <= lb->eps_f * fabs(p0->f) &&
+           p->g <= -0.8 * p0->g && p->g >= LS_C2 * p0->g;
+}
+
 /* The minimiser of the cubic through (a, f, g) at lo and hi, kept within
  * the inner 80% of the interval; bisection where the cubic fails. */
 static double cubic_step(const ls_point *lo, const ls_point *hi)
@@ -212,7 +225,7 @@ static csm_status zoom(lbfgs *lb, const ls_point *p0, ls_point lo, ls_point hi, 
         (*evals)++;
         if (st != CSM_OK)
             return st;
-        if (!decrease_ok(lb, p0, &p) || p.f >= lo.f) {
+        if (!decrease_ok(lb, p0, &p) || (p.f >= lo.f && !noise_floor_ok(lb, p0, &p))) {
             hi = p;
         } else {
             if (curvature_ok(p0, &p)) {
@@ -325,9 +338,10 @@ static csm_status direction(lbfgs *lb)
     return st;
 }
 
-/* The model holds the accepted point and gn its gradient: store the pair
- * (s, y) when it has positive curvature, and make (xn, gn) current. */
-static csm_status accept(lbfgs *lb)
+/* Stores the pair (s, y) = (xn - x, gn - g) in history row j, dropping
+ * the oldest pair when the history is full, with its products with every
+ * row held (two passes over the history). */
+static csm_status store_pair(lbfgs *lb)
 {
     csm_vecops *v = &lb->v;
     const int m = lb->mem, j = lb->head;
@@ -337,32 +351,52 @@ static csm_status accept(lbfgs *lb)
         lb->count--;
     }
     double *dots = lb->work + 6 * m;
-    csm_status st = csm_vec_get_params(v, lb->xn);
-    if (st == CSM_OK) st = csm_vec_sub_row(v, lb->S, (size_t)j, lb->xn, lb->x);
+    csm_status st = csm_vec_sub_row(v, lb->S, (size_t)j, lb->xn, lb->x);
     if (st == CSM_OK) st = csm_vec_sub_row(v, lb->Y, (size_t)j, lb->gn, lb->g);
-    /* y again in d (free until the next direction), to dot every row with */
-    if (st == CSM_OK) st = csm_vec_sub(v, lb->d, lb->gn, lb->g);
-    // s_i.y and y_i.y for every row i, the new pair's included
+    // s_i.y and y_i.y for every row i, the new pair's included (y is in d)
     if (st == CSM_OK) st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, lb->d);
     if (st == CSM_OK) st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
     if (st != CSM_OK)
         return st;
-    const double sy = dots[j], yy = dots[m + j];
-    const double eps = lb->s->model->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
-    /* a pair without positive curvature would break H's positivity: skip it */
-    if (sy > eps * yy && yy > 0) {
-        for (int c = 0; c < lb->count; c++) {
-            const int i = lb->order[c];
-            lb->sy[(size_t)i * (size_t)m + (size_t)j] = dots[i];
-            lb->yy[(size_t)i * (size_t)m + (size_t)j] = dots[m + i];
-            lb->yy[(size_t)j * (size_t)m + (size_t)i] = dots[m + i];
-        }
-        lb->sy[(size_t)j * (size_t)m + (size_t)j] = sy;
-        lb->yy[(size_t)j * (size_t)m + (size_t)j] = yy;
-        lb->gamma = sy / yy;
-        lb->order[lb->count++] = j;
-        lb->head = (lb->head + 1) % m;
+    for (int c = 0; c < lb->count; c++) {
+        const int i = lb->order[c];
+        lb->sy[(size_t)i * (size_t)m + (size_t)j] = dots[i];
+        lb->yy[(size_t)i * (size_t)m + (size_t)j] = dots[m + i];
+        lb->yy[(size_t)j * (size_t)m + (size_t)i] = dots[m + i];
     }
+    lb->sy[(size_t)j * (size_t)m + (size_t)j] = dots[j];
+    lb->yy[(size_t)j * (size_t)m + (size_t)j] = dots[m + j];
+    lb->gamma = dots[j] / dots[m + j];
+    lb->order[lb->count++] = j;
+    lb->head = (lb->head + 1) % m;
+    return CSM_OK;
+}
+
+/* The model holds the accepted point and gn its gradient: keep the pair
+ * (s, y) when it has positive curvature, judged before anything held is
+ * touched (a pair without it would break H's positivity, and must not
+ * cost the oldest pair its place), and make (xn, gn) current. */
+static csm_status accept(lbfgs *lb)
+{
+    csm_vecops *v = &lb->v;
+    double c[2] = {0, 0};
+    csm_status st = csm_vec_get_params(v, lb->xn);
+    /* y in d (free until the next direction), s in its own vector */
+    if (st == CSM_OK) st = csm_vec_sub(v, lb->d, lb->gn, lb->g);
+    if (st == CSM_OK) st = csm_vec_sub(v, lb->sn, lb->xn, lb->x);
+    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_SY(lb), lb->sn, lb->d);
+    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_YY(lb), lb->d, lb->d);
+    if (st == CSM_OK) st = csm_vec_read(v, c, SLOT_SY(lb), 2);
+    if (st != CSM_OK)
+        return st;
+    const double eps = v->prec == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
+    if (c[0] > eps * c[1] && c[1] > 0)
+        st = store_pair(lb);
+    else
+        csm_log(v->ctx, CSM_LOG_DEBUG, "lbfgs: pair skipped (s.y %g, y.y %g), %d kept", c[0],
+                c[1], lb->count);
+    if (st != CSM_OK)
+        return st;
     cl_mem t = lb->x;
     lb->x = lb->xn;
     lb->xn = t;

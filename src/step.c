@@ -87,10 +87,11 @@ csm_status csm_step_init(csm_step *w, const csm_model *m, const csm_dataset *d, 
                       ctx->info.device_name);
     if (st == CSM_OK) {
         w->path = p;
-        char what[96];
-        csm_step_describe(w, what, sizeof what);
-        csm_log(ctx, CSM_LOG_DEBUG, "%s path for C=%zu k=%zu on %s", what, w->C, w->k,
-                ctx->info.device_name);
+        char how[96] = "";
+        if (p->describe)
+            p->describe(w, how, sizeof how);
+        csm_log(ctx, CSM_LOG_DEBUG, "%s path%s%s%s for C=%zu k=%zu on %s", csm_path_name(p->id),
+                *how ? " (" : "", how, *how ? ")" : "", w->C, w->k, ctx->info.device_name);
     }
     if (st != CSM_OK)
         csm_step_free(w);
@@ -111,10 +112,11 @@ void csm_step_free(csm_step *w)
 
 void csm_step_describe(const csm_step *w, char *buf, size_t len)
 {
+    char how[96] = "";
     if (w->path && w->path->describe)
-        w->path->describe(w, buf, len);
-    else
-        csm_snprintf(buf, len, "%s", w->path ? csm_path_name(w->path->id) : "no");
+        w->path->describe(w, how, sizeof how);
+    csm_snprintf(buf, len, "%s%s%s", w->path ? csm_path_name(w->path->id) : "no", *how ? " " : "",
+                 how);
 }
 
 csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b, int mode,

@@ -33,7 +33,8 @@ csm_status csm_step_sumsq(csm_step *w, const csm_model *m, size_t slot);
  * them in double; either output may be NULL. */
 csm_status csm_step_read_sums(csm_step *w, size_t nblocks, double *loss_sum,
                               double *correct_sum);
-/* "tiled 4,5,6,64,4": the path and the geometry it runs with. */
+/* "tiled 4,5,6,64,4", "clblast gradient GEMM in 4 row chunks": the path
+ * and how it runs. */
 void csm_step_describe(const csm_step *w, char *buf, size_t len);
 
 /* The product paths' pieces (for the benchmark's phases): logits = X W^T

@@ -19,7 +19,7 @@ static inline void expect_split_k(csm_model *m, const csm_dataset *d, size_t cap
     char what[96], want[96];
     csm_step_describe(&w, what, sizeof what);
     csm_step_free(&w);
-    snprintf(want, sizeof want, "clblast, gradient GEMM in %zu row chunks", chunks);
+    snprintf(want, sizeof want, "clblast gradient GEMM in %zu row chunks", chunks);
     ck_assert_msg(!strcmp(what, want), "%s, not %s", what, want);
 }
 
