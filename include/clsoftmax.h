@@ -332,9 +332,17 @@ CSM_API const char *csm_model_metadata_key(const csm_model *model, size_t i);
  * sees the old file or the new one, and a save killed midway leaves no
  * temporary file (the bytes go to an unnamed O_TMPFILE in the directory
  * where the file system supports it; elsewhere to PATH.tmp.HOST.PID.XXXXXX,
- * which the next save of PATH removes once that process is gone). The new
- * file keeps the permissions of the one it replaces. Loading validates
- * everything and creates the model at the file's precision. */
+ * which the next save of PATH removes once that process is gone; it is
+ * created with O_CREAT|O_EXCL|O_NOFOLLOW, never through a link). The new
+ * file keeps the permissions of the one it replaces. PATH must be a
+ * regular file or not exist, in an existing directory: a named pipe, a
+ * device (/dev/null), a socket or a directory there, or a symbolic link to
+ * one, is refused with CSM_ERR_IO and left as it is (renaming over it
+ * would put a regular file in its place).
+ * Loading reads only a regular file (a named pipe or device is refused
+ * with CSM_ERR_IO, never waited on), reads the data only once the header
+ * and the file's size agree, validates everything and creates the model
+ * at the file's precision. */
 CSM_API csm_status csm_model_save(csm_model *model, const char *path);
 CSM_API csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path);
 

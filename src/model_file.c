@@ -45,6 +45,7 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "read_file.h"
 
 /* The reference implementation refuses headers over 100 MB; so do we. */
 #define CSM_MAX_HEADER_BYTES 100000000ull
@@ -518,82 +519,6 @@ static csm_status check_header_length(csm_context *ctx, const char *path, uint64
                         "length field (file size %llu)",
                         path, (unsigned long long)n, (unsigned long long)(fsize - 8),
                         (unsigned long long)fsize);
-    return CSM_OK;
-}
-
-/* Reads the whole regular file `path` into *data (*size bytes), checking
- * the length prefix before reading the rest. */
-static csm_status read_model_file(csm_context *ctx, const char *path, unsigned char **data,
-                                  size_t *size)
-{
-    *data = NULL;
-    *size = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        int e = errno;
-        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
-                        S_ISDIR(sb.st_mode) ? strerror(EISDIR) : "not a regular file");
-    }
-    uint64_t fsize = (uint64_t)sb.st_size;
-    if (fsize < 8) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_FORMAT,
-                        "%s: file is %llu bytes, shorter than the 8-byte header length of a "
-                        "safetensors file",
-                        path, (unsigned long long)fsize);
-    }
-    if (fsize > SIZE_MAX) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: file of %llu bytes is too large", path,
-                        (unsigned long long)fsize);
-    }
-    unsigned char *buf = malloc((size_t)fsize);
-    if (!buf) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory reading %llu bytes",
-                        path, (unsigned long long)fsize);
-    }
-    size_t want = 8, got = 0;
-    int checked = 0;
-    for (;;) {
-        while (got < want) {
-            ssize_t r = read(fd, buf + got, want - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                int e = r < 0 ? errno : 0;
-                free(buf);
-                close(fd);
-                return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
-                                e ? strerror(e) : "unexpected end of file (file changed?)");
-            }
-            got += (size_t)r;
-        }
-        if (checked)
-            break;
-        /* before reading the rest: a bogus length must not cost a huge read */
-        csm_status st = check_header_length(ctx, path, get_u64le(buf), fsize);
-        if (st != CSM_OK) {
-            free(buf);
-            close(fd);
-            return st;
-        }
-        checked = 1;
-        want = (size_t)fsize;
-    }
-    close(fd);
-    *data = buf;
-    *size = (size_t)fsize;
     return CSM_OK;
 }
 
@@ -1118,6 +1043,8 @@ typedef struct parsed_file {
     int have_labels;
     int solver;               /* -1: no state */
     long iter, steps;
+    tensor_info tw, tb, ts[N_STATE]; /* where weight, bias and the state are in the data */
+    int present[N_STATE];
 } parsed_file;
 
 static void parsed_free(parsed_file *pf)
@@ -1131,17 +1058,14 @@ static void parsed_free(parsed_file *pf)
     memset(pf, 0, sizeof *pf);
 }
 
-/* Parses the bytes of a model file (fsize >= 8). On failure *pf is empty. */
-static csm_status parse_model_file(csm_context *ctx, const char *path, const unsigned char *file,
-                                   size_t fsize, parsed_file *pf)
+/* Parses and validates the header (hlen bytes of JSON) of a model file of
+ * fsize bytes: every tensor's place and the file's size are checked
+ * against it before any data is read. On failure *pf is empty. */
+static csm_status parse_header(csm_context *ctx, const char *path, const char *header,
+                               uint64_t hlen, size_t fsize, parsed_file *pf)
 {
     memset(pf, 0, sizeof *pf);
     pf->solver = -1;
-    uint64_t hlen = get_u64le(file);
-    csm_status st = check_header_length(ctx, path, hlen, fsize);
-    if (st != CSM_OK)
-        return st;
-    const char *header = (const char *)file + 8;
     if (hlen == 0 || header[0] != '{')
         return csm_fail(ctx, CSM_ERR_FORMAT,
                         "%s: header does not start with '{' (not a safetensors file?)", path);
@@ -1153,48 +1077,140 @@ static csm_status parse_model_file(csm_context *ctx, const char *path, const uns
                         "column %d)",
                         path, jerr.text, jerr.position, jerr.line, jerr.column);
 
-    tensor_info tw, tb, ts[N_STATE];
-    int present[N_STATE];
-    st = check_header(ctx, path, pf->root, hlen, fsize, &tw, &tb, ts, present, &pf->meta);
+    csm_status st = check_header(ctx, path, pf->root, hlen, fsize, &pf->tw, &pf->tb, pf->ts,
+                                 pf->present, &pf->meta);
     if (st != CSM_OK)
         goto fail;
-    size_t C = (size_t)tw.shape[0], k = (size_t)tw.shape[1];
-    pf->f64 = tw.f64;
+    size_t C = (size_t)pf->tw.shape[0], k = (size_t)pf->tw.shape[1];
+    pf->f64 = pf->tw.f64;
     pf->C = C;
     pf->k = k;
-
     pf->labels = malloc(C * sizeof *pf->labels);
-    pf->w = malloc(C * k * sizeof *pf->w);
-    pf->b = malloc(C * sizeof *pf->b);
-    if (!pf->labels || !pf->w || !pf->b) {
+    if (!pf->labels) {
         st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
         goto fail;
     }
     st = check_metadata(ctx, path, pf->meta, C, k, pf->labels, &pf->have_labels);
     if (st == CSM_OK)
-        st = check_solver_state(ctx, path, pf->meta, present, &pf->solver, &pf->iter,
+        st = check_solver_state(ctx, path, pf->meta, pf->present, &pf->solver, &pf->iter,
                                 &pf->steps);
-    if (st != CSM_OK)
-        goto fail;
-
-    const unsigned char *data = file + 8 + hlen;
-    st = decode_values(ctx, path, &tw, data + tw.begin, C * k, pf->w);
     if (st == CSM_OK)
-        st = decode_values(ctx, path, &tb, data + tb.begin, C, pf->b);
+        return CSM_OK;
+fail:
+    parsed_free(pf);
+    return st;
+}
+
+/* Decodes the tensors from the data part of the file (after the header),
+ * which parse_header has measured. On failure *pf is empty. */
+static csm_status decode_data(csm_context *ctx, const char *path, const unsigned char *data,
+                              parsed_file *pf)
+{
+    const size_t C = pf->C, k = pf->k;
+    csm_status st = CSM_OK;
+    pf->w = malloc(C * k * sizeof *pf->w);
+    pf->b = malloc(C * sizeof *pf->b);
+    if (!pf->w || !pf->b)
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    if (st == CSM_OK)
+        st = decode_values(ctx, path, &pf->tw, data + pf->tw.begin, C * k, pf->w);
+    if (st == CSM_OK)
+        st = decode_values(ctx, path, &pf->tb, data + pf->tb.begin, C, pf->b);
     for (int i = 0; i < N_STATE && st == CSM_OK; i++) {
-        if (!present[i])
+        if (!pf->present[i])
             continue;
         size_t n = i % 2 == 0 ? C * k : C;
         pf->svals[i] = malloc(n * sizeof *pf->svals[i]);
         if (!pf->svals[i])
             st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
         else
-            st = decode_values(ctx, path, &ts[i], data + ts[i].begin, n, pf->svals[i]);
+            st = decode_values(ctx, path, &pf->ts[i], data + pf->ts[i].begin, n, pf->svals[i]);
     }
+    if (st != CSM_OK)
+        parsed_free(pf);
+    return st;
+}
+
+/* Parses the bytes of a model file (fsize >= 8). On failure *pf is empty. */
+static csm_status parse_model_file(csm_context *ctx, const char *path, const unsigned char *file,
+                                   size_t fsize, parsed_file *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    uint64_t hlen = get_u64le(file);
+    csm_status st = check_header_length(ctx, path, hlen, fsize);
     if (st == CSM_OK)
-        return CSM_OK;
-fail:
-    parsed_free(pf);
+        st = parse_header(ctx, path, (const char *)file + 8, hlen, fsize, pf);
+    if (st == CSM_OK)
+        st = decode_data(ctx, path, file + 8 + hlen, pf);
+    return st;
+}
+
+/* Reads exactly n bytes of fd into buf. */
+static csm_status read_exact(csm_context *ctx, const char *path, int fd, unsigned char *buf,
+                             size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
+                            e ? strerror(e) : "unexpected end of file (file changed?)");
+        }
+        got += (size_t)r;
+    }
+    return CSM_OK;
+}
+
+/* Reads and parses a model file: only a regular file (a named pipe would
+ * block), its length prefix and header first, and the data only once the
+ * header has said, and the file's size agreed, how much there is: memory
+ * follows what the model needs, whatever the file. */
+static csm_status read_model_file(csm_context *ctx, const char *path, parsed_file *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    char why[1024];
+    int fd;
+    uint64_t fsize;
+    int rc = csm_open_regular(path, "model file", 0, &fd, &fsize, why, sizeof why);
+    if (rc != CSM_FILE_OK)
+        return csm_fail(ctx, CSM_ERR_IO, "%s", why);
+    unsigned char len8[8], *head = NULL, *data = NULL;
+    csm_status st = CSM_OK;
+    if (fsize < 8)
+        st = csm_fail(ctx, CSM_ERR_FORMAT,
+                      "%s: file is %llu bytes, shorter than the 8-byte header length of a "
+                      "safetensors file",
+                      path, (unsigned long long)fsize);
+    else if (fsize > SIZE_MAX)
+        st = csm_fail(ctx, CSM_ERR_FORMAT, "%s: file of %llu bytes is too large", path,
+                      (unsigned long long)fsize);
+    if (st == CSM_OK)
+        st = read_exact(ctx, path, fd, len8, 8);
+    uint64_t hlen = st == CSM_OK ? get_u64le(len8) : 0;
+    if (st == CSM_OK)
+        st = check_header_length(ctx, path, hlen, fsize);
+    if (st == CSM_OK && !(head = malloc((size_t)hlen + 1)))
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    if (st == CSM_OK)
+        st = read_exact(ctx, path, fd, head, (size_t)hlen);
+    if (st == CSM_OK)
+        st = parse_header(ctx, path, (const char *)head, hlen, (size_t)fsize, pf);
+    size_t nd = (size_t)(fsize - 8 - hlen);
+    if (st == CSM_OK && !(data = malloc(nd ? nd : 1)))
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory reading %zu bytes", path,
+                      nd);
+    if (st == CSM_OK)
+        st = read_exact(ctx, path, fd, data, nd);
+    if (st == CSM_OK)
+        st = decode_data(ctx, path, data, pf);
+    else
+        parsed_free(pf);
+    free(head);
+    free(data);
+    close(fd);
     return st;
 }
 
@@ -1223,14 +1239,8 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
     if (!path)
         return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_load: path is NULL");
 
-    unsigned char *file = NULL;
-    size_t fsize = 0;
-    csm_status st = read_model_file(ctx, path, &file, &fsize);
-    if (st != CSM_OK)
-        return st;
     parsed_file pf;
-    st = parse_model_file(ctx, path, file, fsize, &pf);
-    free(file);
+    csm_status st = read_model_file(ctx, path, &pf);
     if (st != CSM_OK)
         return st;
 

@@ -8,6 +8,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "read_file.h"
+
+/* A kernel source larger than this is not one of ours (they are tens of
+ * KB): a bound on what a wrong CLSOFTMAX_KERNEL_DIR can make us read. */
+#define CSM_KERNEL_SOURCE_MAX ((size_t)1 << 20)
 
 #ifndef CLSOFTMAX_KERNEL_DIR_DEFAULT
 #define CLSOFTMAX_KERNEL_DIR_DEFAULT "kernels"
@@ -24,41 +29,6 @@ typedef struct program_cache {
     csm_program base;
     kernel_entry *kernels;
 } program_cache;
-
-static char *read_file(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 16384;
-            char *grown = realloc(buf, cap);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    if (len_out)
-        *len_out = len;
-    return buf;
-}
 
 /* Loads `file` from the first directory that has it; on failure the error
  * names every path tried. */
@@ -83,12 +53,18 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
     for (size_t i = 0; i < nd; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dirs[i], file);
-        char *src = read_file(path, NULL);
-        if (src) {
+        char *src = NULL, why[1024];
+        size_t len;
+        int rc = csm_read_regular(path, "kernel source", CSM_KERNEL_SOURCE_MAX, &src, &len, why,
+                                  sizeof why);
+        if (rc == CSM_FILE_OK) {
             *out = src;
             return CSM_OK;
         }
-        int w = snprintf(tried + used, sizeof tried - used, "\n  %s (%s)", path, strerror(errno));
+        if (rc != CSM_FILE_MISSING) /* there but unusable: not another directory's */
+            return csm_fail(ctx, rc == CSM_FILE_NOMEM ? CSM_ERR_OUT_OF_MEMORY : CSM_ERR_IO, "%s",
+                            why);
+        int w = snprintf(tried + used, sizeof tried - used, "\n  %s (%s)", path, strerror(ENOENT));
         if (w > 0 && (size_t)w < sizeof tried - used)
             used += (size_t)w;
     }

@@ -843,7 +843,20 @@ START_TEST(test_load_io_errors)
     ck_assert(m == NULL);
 
     st = csm_model_load(ctx, &m, dir);
-    expect_error(ctx, st, CSM_ERR_IO, "Is a directory", "directory");
+    expect_error(ctx, st, CSM_ERR_IO, "is a directory, not a regular file", "directory");
+    ck_assert(m == NULL);
+
+    /* a named pipe with no writer: refused at once, never waited on */
+    snprintf(path, sizeof path, "%s/fifo.safetensors", dir);
+    ck_assert(mkfifo(path, 0600) == 0);
+    st = csm_model_load(ctx, &m, path);
+    expect_error(ctx, st, CSM_ERR_IO, "is a named pipe (FIFO), not a regular file", "fifo");
+    ck_assert(m == NULL);
+    ck_assert(unlink(path) == 0);
+
+    /* a device: /dev/zero would be an endless read */
+    st = csm_model_load(ctx, &m, "/dev/zero");
+    expect_error(ctx, st, CSM_ERR_IO, "is a character device, not a regular file", "/dev/zero");
     ck_assert(m == NULL);
 
     remove_tmpdir(dir);
@@ -889,6 +902,47 @@ START_TEST(test_save_missing_dir)
     ck_assert(stat(sub, &sb) != 0 && errno == ENOENT);
     ck_assert_int_eq(count_entries(dir), 0);
     csm_model_free(m);
+    remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* A save never replaces what is not a regular file: a named pipe, a
+ * character device (as root, renaming over /dev/null made it a regular
+ * file), a symbolic link to one, a directory. Each is refused with
+ * CSM_ERR_IO naming the path and what it is, before any byte is written,
+ * and stays what it was; nothing is left in the directory. */
+START_TEST(test_save_refuses_special)
+{
+    csm_context *ctx = new_context();
+    char dir[64], fifo[128], link[128], sub[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.safetensors", dir);
+    snprintf(link, sizeof link, "%s/link.safetensors", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    ck_assert(mkfifo(fifo, 0600) == 0);
+    ck_assert(symlink("/dev/null", link) == 0);
+    ck_assert(mkdir(sub, 0700) == 0);
+    csm_model *m = random_model(ctx, CSM_FLOAT32, 2, 3, 1);
+    const struct {
+        const char *path, *says;
+    } cases[] = {{fifo, "is a named pipe (FIFO), not a regular file: refusing to replace it"},
+                 {link, "is a character device, not a regular file: refusing to replace it"},
+                 {"/dev/null", "is a character device, not a regular file"},
+                 {sub, "is a directory, not a file to write"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        csm_status st = csm_model_save(m, cases[i].path);
+        expect_error(ctx, st, CSM_ERR_IO, cases[i].says, cases[i].path);
+        expect_error(ctx, st, CSM_ERR_IO, cases[i].path, cases[i].path);
+    }
+    struct stat sb;
+    ck_assert(stat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    ck_assert(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
+    ck_assert(stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode));
+    ck_assert(stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode));
+    ck_assert_int_eq(count_entries(dir), 3);
+    csm_model_free(m);
+    ck_assert(unlink(fifo) == 0 && unlink(link) == 0 && rmdir(sub) == 0);
     remove_tmpdir(dir);
     csm_context_free(ctx);
 }
@@ -1535,6 +1589,7 @@ static Suite *model_file_suite(void)
     tc = tcase_create("saving");
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_save_missing_dir);
+    tcase_add_test(tc, test_save_refuses_special);
     tcase_add_test(tc, test_save_replaces);
     tcase_add_loop_test(tc, test_killed_save_leaves_nothing, 0, 2);
     tcase_add_test(tc, test_stale_temporaries_removed);
