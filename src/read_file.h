@@ -16,6 +16,10 @@
 #define CSM_FILE_MISSING (-2) /* no such file (ENOENT); err says so too */
 #define CSM_FILE_NOMEM (-3)
 
+/* The calibration cache (calibration.json), as the library reads it and
+ * `clsoftmax calibrate --show` shows it: a larger file is ignored. */
+#define CSM_CALIBRATION_FILE_MAX ((size_t)1 << 20)
+
 /* Opens path read-only without blocking (O_NONBLOCK, so that a named pipe
  * cannot stall the open; cleared afterwards) and checks with fstat that it
  * is a regular file of at most `cap` bytes (0: any size). *fd is then the
