@@ -499,14 +499,20 @@ csm_replace_result csm_output_commit(csm_output *o, char *err, size_t err_len)
     return CSM_REPLACE_OK;
 }
 
-csm_replace_result csm_output_check(char *err, size_t err_len, const char *path, int flags)
+csm_replace_result csm_output_check(char *err, size_t err_len, const char *path, int flags,
+                                    csm_replace_log_fn log, void *log_user)
 {
+    /* a pipe or device is only looked at: opened, a FIFO would wait for
+     * its reader, and the reader would see an end of file after the check */
+    int way = target_way(err, err_len, path, flags);
+    if (way < 0)
+        return CSM_REPLACE_FAIL_IO;
+    if (way == 1)
+        return CSM_REPLACE_OK;
     csm_output o;
-    csm_replace_result rc = csm_output_open(&o, err, err_len, path, flags, NULL, NULL);
+    csm_replace_result rc = csm_output_open(&o, err, err_len, path, flags, log, log_user);
     if (rc != CSM_REPLACE_OK)
         return rc;
-    /* a pipe or device is not opened twice: its reader would see an end
-     * of file after the check */
     csm_output_discard(&o);
     return CSM_REPLACE_OK;
 }

@@ -67,8 +67,10 @@ void csm_output_discard(csm_output *o);
 
 /* Before any work: whether an output could be written at path, by the
  * rules above, proved by creating (and removing) its temporary in its
- * directory; a pipe or device allowed by flags is only looked at. */
-csm_replace_result csm_output_check(char *err, size_t err_len, const char *path, int flags);
+ * directory (stale temporaries of PATH are removed, as a save does); a
+ * pipe or device allowed by flags is only looked at. */
+csm_replace_result csm_output_check(char *err, size_t err_len, const char *path, int flags,
+                                    csm_replace_log_fn log, void *log_user);
 
 /* 1 when a and b name the same file: the same device and inode (hard and
  * symbolic links included), or, when neither exists yet, the same name in

@@ -139,7 +139,13 @@ int cmd_eval(int argc, char **argv)
     char note[3072];
     memset(&tab, 0, sizeof tab);
 
-    if (plot && cli_check_writable(plot))
+    cli_io io = {0};
+    cli_io_data(&io, data_path, &ro);
+    cli_io_input(&io, model_path);
+    cli_io_output(&io, plot, "picture (--plot)", 1);
+    int io_bad = cli_io_check(&io);
+    cli_io_free(&io);
+    if (io_bad)
         goto done;
     if (!(ctx = cli_context_create()))
         goto done;

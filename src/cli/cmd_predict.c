@@ -87,11 +87,23 @@ int cmd_predict(int argc, char **argv)
     int32_t *cls = NULL;
     double *probs = NULL;
     FILE *out = NULL;
+    cli_out *file = NULL;
     csm_status st;
     cli_classes classes = {0};
     char note[3072];
     memset(&tab, 0, sizeof tab);
 
+    /* the output's checks, and its temporary, before any work: a bad place
+     * to write fails now, and the old OUTPUT stays whole until the new one
+     * is complete */
+    cli_io io = {0};
+    cli_io_data(&io, data_path, &ro);
+    cli_io_input(&io, model_path);
+    cli_io_output(&io, out_path, "predictions", 1);
+    int io_bad = cli_io_check(&io);
+    cli_io_free(&io);
+    if (io_bad || (out_path && !(file = cli_out_open(out_path, &out))))
+        goto done;
     if (!(ctx = cli_context_create()))
         goto done;
     if (cli_load_model(ctx, model_path, &model))
@@ -128,11 +140,8 @@ int cmd_predict(int argc, char **argv)
         }
     }
 
-    out = out_path ? fopen(out_path, "w") : stdout;
-    if (!out) {
-        cli_error("%s: cannot write: %s", out_path, strerror(errno));
-        goto done;
-    }
+    if (!out_path)
+        out = stdout;
     if (proba) {
         for (size_t c = 0; c < C; c++) {
             if (c)
@@ -157,24 +166,21 @@ int cmd_predict(int argc, char **argv)
             fputc('\n', out);
         }
     }
-    int bad = ferror(out);
-    if (out == stdout)
-        bad |= fflush(out) != 0;
-    else
-        bad |= fclose(out) != 0;
-    if (bad) {
-        cli_error("%s: write error: %s", out_path ? out_path : "standard output", strerror(errno));
-        out = NULL;
+    if (file) {
+        int rc = cli_out_commit(file);
+        file = NULL;
+        if (rc)
+            goto done;
+    } else if (ferror(out) || fflush(out) != 0) {
+        cli_error("standard output: write error: %s", strerror(errno));
         goto done;
     }
-    out = NULL;
     /* after the output: an error is then the first line on stderr */
     if (!quiet)
         fputs(note, stderr);
     status = CLI_OK;
 done:
-    if (out && out != stdout)
-        fclose(out);
+    cli_out_discard(file);
     free(cls);
     free(probs);
     cli_classes_free(&classes);

@@ -542,6 +542,11 @@ int cmd_train(int argc, char **argv)
         return rc;
     }
 
+    if (train_check_io(&cfg)) {
+        cli_class_weight_free(&cfg.cw);
+        return CLI_FAIL;
+    }
+
     const char *whose_resume = NULL;
     char whose_buf[1100], storage[256];
     csm_context *ctx = NULL;

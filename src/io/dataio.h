@@ -152,6 +152,12 @@ csm_format csm_sniff_format(const unsigned char *head, size_t n);
 int csm_guess_format(const char *path, csm_format *out, const char **why, char *err,
                      size_t err_len);
 
+/* The labels file the IDX reader would open for images file `path` (its
+ * "images-idx3" replaced by "labels-idx1", with or without ".gz", whichever
+ * exists), malloc'd; NULL when the name derives none or none exists. For
+ * the command's check that no output is one of its inputs. */
+char *csm_idx_labels_path(const char *path);
+
 /* Parses a --delimiter value: ",", ";", "tab" (or a tab character), or
  * "auto" (0). Returns 0, or -1 if unknown. */
 int csm_parse_delimiter(const char *name, int *out);

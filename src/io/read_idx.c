@@ -382,6 +382,12 @@ static int derive_labels_path(const char *images, char **labels, char *err, size
     return -1;
 }
 
+char *csm_idx_labels_path(const char *path)
+{
+    char *labels = NULL;
+    return derive_labels_path(path, &labels, NULL, 0) == 0 ? labels : NULL;
+}
+
 int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out, char *err,
                  size_t err_len)
 {
