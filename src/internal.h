@@ -75,16 +75,17 @@ typedef struct csm_meta_entry {
 } csm_meta_entry;
 
 /* Solver state a model carries between csm_train() calls and in its file:
- * the solver that made it, the iterations (epochs) it has run, and for
+ * the solver that made it, the iterations (epochs) it has run, for
  * momentum (v) and Adam (m, v) the per-parameter moments of the weight
- * [0] (C, k) and bias [1] (C). L-BFGS keeps only the count: its history is
- * rebuilt on resume. */
+ * [0] (C, k) and bias [1] (C), and for L-BFGS its history (lbfgs_state.h;
+ * kept unless it converged). */
 typedef struct csm_solver_state {
     int solver;   /* csm_solver, or -1: none */
     long iter;    /* iterations (L-BFGS) or epochs run so far */
     long steps;   /* parameter updates so far (Adam's bias-correction t) */
     cl_mem m[2];  /* Adam first moments, or NULL */
     cl_mem v[2];  /* momentum velocity / Adam second moments, or NULL */
+    struct csm_lbfgs_state *lbfgs; /* L-BFGS pairs and their order, or NULL */
 } csm_solver_state;
 
 struct csm_model {
