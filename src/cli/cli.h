@@ -127,6 +127,19 @@ cli_out *cli_out_open(const char *path, FILE **f);
 int cli_out_commit(cli_out *c);
 void cli_out_discard(cli_out *c);
 
+/* ---------------------------------------------------------- signals.c */
+
+/* Training keeps its work when interrupted: between cli_signals_catch() and
+ * cli_signals_release() the first SIGINT, SIGTERM or SIGHUP is only noted
+ * (with a line on stderr), for the epoch callback to stop at the end of
+ * the iteration; a second one ends the process at once. Signals ignored
+ * at the start stay ignored. cli_signal_caught(): the signal noted, or 0;
+ * the command then exits 128 + it. */
+void cli_signals_catch(void);
+void cli_signals_release(void);
+int cli_signal_caught(void);
+const char *cli_signal_name(int sig); /* "SIGINT", ... */
+
 /* ------------------------------------------------------------ data.c */
 
 /* Reads a data file; on failure prints "ERROR: <reader message>" and returns

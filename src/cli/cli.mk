@@ -26,7 +26,8 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/plot.c \
 	src/cli/plot_history.c \
 	src/cli/plot_confusion.c \
-	src/cli/outputs.c
+	src/cli/outputs.c \
+	src/cli/signals.c
 src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
 src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) $(JANSSON_LIBS) -lm

@@ -394,7 +394,8 @@ static int on_epoch(csm_model *model, const csm_epoch_info *info, void *user)
             return 1;
         }
     }
-    return 0;
+    /* Ctrl-C: stop here, at the end of the iteration, and save (signals.c) */
+    return cli_signal_caught() != 0;
 }
 
 /* Without --seed, a resumed run takes the seed it was trained with: the
@@ -435,8 +436,10 @@ static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_mod
         cli_progress_note(p, "%s carries %s state, not %s: %s starts afresh from its weights",
                           c->resume, had, now, now);
     else if (c->opt.solver == CSM_LBFGS)
-        cli_progress_note(p, "%s: lbfgs continues after %ld iteration%s, its history restarted "
-                          "at the model's weights", c->resume, iters, iters == 1 ? "" : "s");
+        cli_progress_note(p, "%s: lbfgs continues after %ld iteration%s (with the history "
+                          "of pairs the model carries when it stopped short of convergence and "
+                          "--lbfgs-memory is the same)",
+                          c->resume, iters, iters == 1 ? "" : "s");
     else
         cli_progress_note(p, "%s: continuing its %s state after %ld epoch%s", c->resume, had,
                           iters, iters == 1 ? "" : "s");
@@ -755,6 +758,7 @@ int cmd_train(int argc, char **argv)
     }
     state.progress.start = cli_now(); /* for the ETA: training starts now */
     outcome.n_train = n_train;
+    cli_signals_catch();
     st = csm_train(model, train_set, &cfg.opt, &outcome.res);
     cli_progress_done(&state.progress);
     if (st != CSM_OK)
@@ -782,6 +786,11 @@ int cmd_train(int argc, char **argv)
         goto liberr;
     if (cli_mpi_size() > 1 && (st = train_mpi_accuracy(model, train_set, &outcome.accuracy)))
         goto liberr;
+    /* a signal that stopped training, on this process or (MPI) any rank */
+    if (outcome.res.stop == CSM_STOP_CALLBACK)
+        outcome.interrupted = cli_signal_caught();
+    if (cli_mpi_size() > 1)
+        outcome.interrupted = train_mpi_signal(outcome.interrupted);
 
     /* Fold the standardization into the saved weights. */
     if (cfg.standardize) {
@@ -803,7 +812,12 @@ int cmd_train(int argc, char **argv)
                       cfg.model_path, C, k, cfg.use_double ? "float64" : "float32");
     if (write_plot(&cfg, &state, &outcome))
         goto done;
-    status = CLI_OK;
+    if (outcome.interrupted)
+        train_report_interrupted(&cfg, &outcome);
+    /* interrupted, saved: the exit status of the signal, as without us */
+    status = cli_signal_caught() ? 128 + cli_signal_caught()
+             : outcome.interrupted ? 128 + outcome.interrupted
+                                   : CLI_OK;
     goto done;
 
 liberr:
@@ -813,6 +827,7 @@ nomem:
     cli_error("out of memory");
     status = CLI_FAIL;
 done:
+    cli_signals_release();
     if (state.history.f) {
         fclose(state.history.f);
         state.history.f = NULL;

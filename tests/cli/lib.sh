@@ -91,6 +91,15 @@ tensors() {
     tail -c +$((9 + len)) "$1"
 }
 
+# params MODEL: the bias and weight bytes alone (they come first in the
+# data), without the solver state a model may carry after them
+params() {
+    es=4
+    st_header "$1" | grep -q '"dtype":"F64"' && es=8
+    c=$(meta n_classes "$1") f=$(meta n_features "$1")
+    tensors "$1" | head -c $(((c + c * f) * es))
+}
+
 # has_fp64: the device in use (marked * by `clsoftmax devices`) has float64
 has_fp64() {
     "$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } /^[* ] *[0-9]/ { m = 0 } m' |

@@ -93,4 +93,84 @@ fails "a failed predict (no model) ..." 1 "cannot open" \
     predict -q "$T/d.csv" "$T/none.st" "$T/p.txt"
 unchanged "  ... leaves the old predictions whole" "$T/p.txt" "$T/p-keep.txt"
 check "  ... and no temporary" test "$(ls "$T" | grep -c '^p.txt.tmp')" -eq 0
+
+# ------------------------------------------------- Ctrl-C keeps the work
+# signal_during SIGNALS ROWS ARGS...: runs `train ARGS` in the foreground
+# (a background job of sh would ignore SIGINT) with --history $T/h.csv,
+# and once the history has ROWS rows stops it (SIGSTOP), sends each of
+# SIGNALS (so that two arrive together) and lets it go on; sets $rc.
+signal_during() {
+    sigs=$1 rows=$2
+    shift 2
+    rm -f "$T/h.csv" "$T/pid"
+    (
+        i=0
+        while [ "$i" -lt 1500 ]; do
+            if [ -s "$T/pid" ] && [ -f "$T/h.csv" ] && [ "$(wc -l < "$T/h.csv")" -gt "$rows" ]; then
+                p=$(cat "$T/pid")
+                kill -STOP "$p"
+                for s in $sigs; do kill "-$s" "$p"; done
+                kill -CONT "$p"
+                exit 0
+            fi
+            sleep 0.02
+            i=$((i + 1))
+        done
+    ) &
+    watcher=$!
+    sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$T/pid" "$BIN" train --history "$T/h.csv" "$@" \
+        >"$T/out" 2>"$T/err"
+    rc=$?
+    wait "$watcher"
+}
+
+for sig in INT TERM HUP; do
+    case $sig in INT) code=130 ;; TERM) code=143 ;; HUP) code=129 ;; esac
+    rm -f "$T/int.st"
+    signal_during "$sig" 3 --solver sgd --tol 0 --max-iter 100000000 $L "$T/d.csv" "$T/int.st"
+    check "SIG$sig during sgd: exit $code" test "$rc" -eq "$code"
+    check "  ... the model of the last epoch is saved" test -s "$T/int.st"
+    check "  ... marked as interrupted" test "$(meta interrupted "$T/int.st")" = "SIG$sig"
+    check "  ... and not converged" test "$(meta converged "$T/int.st")" = false
+    check "  ... stop: interrupted by SIG$sig" test "$(meta stop "$T/int.st")" = "interrupted by SIG$sig"
+    check "  ... stderr says so and how to go on" \
+        grep -q "interrupted by SIG$sig: saved the model of epoch [0-9]* (not converged) to $T/int.st; continue it with --resume" "$T/err"
+    last=$(tail -n 1 "$T/h.csv" | cut -d, -f1)
+    check "  ... at the epoch the history ends with ($last)" test "$(meta total_iter "$T/int.st")" = "$last"
+done
+# streamed data (CLSOFTMAX_MAX_ALLOC below its size): the same rule
+rm -f "$T/int.st"
+export CLSOFTMAX_MAX_ALLOC=512
+signal_during TERM 3 -v --solver sgd --tol 0 --max-iter 100000000 $L "$T/d.csv" "$T/int.st"
+unset CLSOFTMAX_MAX_ALLOC
+check "SIGTERM during a streamed run: exit 143, the model saved" \
+    test "$rc" -eq 143 -a "$(meta interrupted "$T/int.st")" = SIGTERM
+check "  ... the data did stream" grep -q "streams through the device" "$T/err"
+run predict -q "$T/d.csv" "$T/int.st"
+check "the interrupted model predicts" test "$rc" -eq 0 -a "$(wc -l < "$T/out")" -eq 60
+
+rm -f "$T/int2.st"
+signal_during "INT TERM" 3 --solver sgd --tol 0 --max-iter 100000000 $L "$T/d.csv" "$T/int2.st"
+# both arrive together: whichever the process notes first, the other ends it
+check "a second signal ends it at once, by the signal" test "$rc" -eq 130 -o "$rc" -eq 143
+check "  ... writing nothing" test ! -e "$T/int2.st"
+check "  ... and saying nothing of a save" sh -c "! grep -q 'saved the model' '$T/err'"
+check "  ... and leaving no temporary" test "$(ls "$T" | grep -c '^int2.st')" -eq 0
+
+# L-BFGS interrupted and resumed equals the run without interruption, bit
+# for bit: its history of pairs is in the model file
+IMG="$SRCDIR/examples/data/train-images-idx3-ubyte.gz"
+runs "lbfgs, 300 iterations" train -q --tol 0 --max-iter 300 "$IMG" "$T/whole.st"
+signal_during INT 3 --tol 0 --max-iter 300 "$IMG" "$T/part.st"
+check "lbfgs interrupted: exit 130" test "$rc" -eq 130
+j=$(meta total_iter "$T/part.st")
+check "  ... after $j iterations, with its history" has_meta solver_lbfgs "$T/part.st"
+runs "  ... resumed for the other $((300 - j))" \
+    train -q --tol 0 --max-iter $((300 - j)) --resume "$T/part.st" "$IMG" "$T/rest.st"
+check "  ... 300 in all" test "$(meta total_iter "$T/rest.st")" = 300
+tensors "$T/whole.st" > "$T/whole.bin"
+tensors "$T/rest.st" > "$T/rest.bin"
+check "  ... the weights of the uninterrupted run, bit for bit" cmp -s "$T/whole.bin" "$T/rest.bin"
+check "  ... and no interruption in its metadata" test -z "$(meta interrupted "$T/rest.st")"
+
 done_testing
