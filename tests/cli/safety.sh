@@ -173,4 +173,32 @@ tensors "$T/rest.st" > "$T/rest.bin"
 check "  ... the weights of the uninterrupted run, bit for bit" cmp -s "$T/whole.bin" "$T/rest.bin"
 check "  ... and no interruption in its metadata" test -z "$(meta interrupted "$T/rest.st")"
 
+# ------------------------------------ corrupt or endless input is an error
+head -n 30 "$T/d.csv" | gzip -n > "$T/a.gz"
+tail -n 30 "$T/d.csv" | gzip -n > "$T/b.gz"
+cat "$T/a.gz" "$T/b.gz" > "$T/two.csv.gz"
+runs "a .gz of two members" train -q $L "$T/two.csv.gz" "$T/two.st"
+check "  ... reads both (60 samples)" sh -c "'$BIN' train $L --max-iter 1 '$T/two.csv.gz' '$T/two.st' 2>&1 | grep -q ': 60 samples'"
+# the second member's magic hit, as `cat a.gz b.gz` with b damaged
+cp "$T/b.gz" "$T/bad.gz"
+printf '\000' | dd of="$T/bad.gz" bs=1 seek=1 conv=notrunc 2>/dev/null
+cat "$T/a.gz" "$T/bad.gz" > "$T/bad2.csv.gz"
+fails "a damaged second gzip member is an error, not the end of the data" 1 \
+    "bad2.csv.gz:31: corrupt gzip data: the bytes after gzip member 1 .* are not a gzip member" \
+    train -q $L "$T/bad2.csv.gz" "$T/bad2.st"
+check "  ... no model" test ! -e "$T/bad2.st"
+# its data hit: zlib's CRC check
+cp "$T/b.gz" "$T/bad.gz"
+size=$(wc -c < "$T/bad.gz")
+printf 'x' | dd of="$T/bad.gz" bs=1 seek=$((size - 12)) conv=notrunc 2>/dev/null
+cat "$T/a.gz" "$T/bad.gz" > "$T/bad3.csv.gz"
+fails "a corrupt second gzip member is an error naming it" 1 \
+    "bad3.csv.gz:[0-9]+: corrupt or truncated gzip data .* in gzip member 2" \
+    train -q $L "$T/bad3.csv.gz" "$T/bad3.st"
+# a line without an end: 70 MB of digits, 70 KB gzipped
+{ head -n 1 "$T/d.csv"; head -c 70000000 /dev/zero | tr '\0' 7; echo; } | gzip -1 > "$T/long.csv.gz"
+fails "a line over 64 MiB is an error naming it" 1 \
+    "long.csv.gz:2: line longer than 67108864 bytes \(64 MiB\), the limit of a line" \
+    train -q $L "$T/long.csv.gz" "$T/long.st"
+
 done_testing
