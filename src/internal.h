@@ -180,6 +180,12 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
                              const char *name, csm_precision prec, size_t C, size_t k,
                              const char *extra);
 
+/* ---- model_names.c */
+/* Whether value, a model's metadata "label_names", is a JSON array of C
+ * distinct strings free of control characters; else -1 with the reason
+ * (which entry, what is wrong) in why. */
+int csm_check_label_names(const char *value, size_t C, char *why, size_t len);
+
 /* ---- model.c */
 /* Allocates (zeroed) the moment buffers `solver` needs, dropping any state
  * of another solver; iter is reset to 0 when the solver changes. */

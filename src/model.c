@@ -183,6 +183,9 @@ csm_status csm_model_set_metadata(csm_model *m, const char *key, const char *val
         if (!strcmp(key, reserved[i]))
             return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE,
                             "metadata key '%s' is reserved: csm_model_save writes it", key);
+    char why[256];
+    if (value && !strcmp(key, "label_names") && csm_check_label_names(value, m->C, why, sizeof why))
+        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE, "metadata label_names %s", why);
     for (size_t i = 0; i < m->n_meta; i++) {
         if (strcmp(m->meta[i].key, key))
             continue;

@@ -770,6 +770,11 @@ static csm_status check_metadata(csm_context *ctx, const char *path, json_t *met
         st = check_count(ctx, path, meta, "n_features", k, "the number of columns of weight");
     if (st != CSM_OK)
         return st;
+    /* the class names: one printable line each, no two alike */
+    char why[256];
+    v = json_object_get(meta, "label_names");
+    if (v && csm_check_label_names(json_string_value(v), C, why, sizeof why))
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: __metadata__ label_names %s", path, why);
 
     v = json_object_get(meta, "labels");
     if (!v)

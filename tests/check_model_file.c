@@ -763,6 +763,24 @@ static const bad_case bad_cases[] = {
      "unexpected tensor 'state.m.w'",
      "optionally solver state tensors 'state.m.weight', 'state.m.bias', 'state.v.weight', "
      "'state.v.bias'"},
+    /* class names: one printable line each, no two alike (a newline split
+     * predict's lines; a duplicate made eval score right answers wrong) */
+#define NAMES(a) HDR(META("'label_names':'" a "'"), 36)
+    {"label_names: a duplicate", NAMES("[\\\"a\\\",\\\"b\\\",\\\"a\\\"]"),
+     "__metadata__ label_names", "the name 'a' is given to two classes"},
+    {"label_names: a newline", NAMES("[\\\"a\\\\nb\\\",\\\"b\\\",\\\"c\\\"]"),
+     "__metadata__ label_names", "entry 1 holds a control character"},
+    {"label_names: a tab", NAMES("[\\\"a\\\",\\\"b\\\\t\\\",\\\"c\\\"]"),
+     "__metadata__ label_names", "entry 2 holds a control character"},
+    {"label_names: DEL", NAMES("[\\\"a\\\",\\\"b\\\",\\\"\x7f\\\"]"),
+     "__metadata__ label_names", "entry 3 holds a control character"},
+    {"label_names: a C1 control (U+0085)",
+     NAMES("[\\\"a\\\\u0085\\\",\\\"b\\\",\\\"c\\\"]"),
+     "__metadata__ label_names", "entry 1 holds a control character"},
+    {"label_names: too few", NAMES("[\\\"a\\\",\\\"b\\\"]"), "__metadata__ label_names",
+     "is not a JSON array of the model's 3 class names"},
+    {"label_names: not strings", NAMES("[1,2,3]"), "__metadata__ label_names",
+     "entry 1 is not a string"},
 };
 #define N_BAD_CASES ((int)(sizeof bad_cases / sizeof bad_cases[0]))
 
@@ -903,6 +921,45 @@ START_TEST(test_save_missing_dir)
     ck_assert_int_eq(count_entries(dir), 0);
     csm_model_free(m);
     remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* The class names are checked where they enter a model: set through
+ * csm_model_set_metadata (CSM_ERR_INVALID_VALUE, the model unchanged) as
+ * on load; good names, any printable UTF-8, pass and travel. */
+START_TEST(test_label_names_set)
+{
+    csm_context *ctx = new_context();
+    csm_model *m = random_model(ctx, CSM_FLOAT32, 3, 2, 5);
+    const char *bad[][2] = {
+        {"[\"a\",\"b\",\"a\"]", "the name 'a' is given to two classes"},
+        {"[\"a\\nb\",\"b\",\"c\"]", "entry 1 holds a control character"},
+        {"[\"a\",\"b\\r\",\"c\"]", "entry 2 holds a control character"},
+        {"[\"a\",\"b\"]", "not a JSON array of the model's 3 class names"},
+        {"[\"a\",\"b\",null]", "entry 3 is not a string"},
+        {"not json", "not a JSON array"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        csm_status st = csm_model_set_metadata(m, "label_names", bad[i][0]);
+        expect_error(ctx, st, CSM_ERR_INVALID_VALUE, bad[i][1], bad[i][0]);
+        expect_error(ctx, st, CSM_ERR_INVALID_VALUE, "metadata label_names", bad[i][0]);
+        ck_assert_ptr_null(csm_model_get_metadata(m, "label_names"));
+    }
+    const char *good = "[\"setosa\",\"versi & color\",\"<vir gin\u00edca>\"]";
+    ck_assert_int_eq(csm_model_set_metadata(m, "label_names", good), CSM_OK);
+    char dir[64], path[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/names.safetensors", dir);
+    ck_assert_int_eq(csm_model_save(m, path), CSM_OK);
+    csm_model *l = NULL;
+    ck_assert_int_eq(csm_model_load(ctx, &l, path), CSM_OK);
+    ck_assert_str_eq(csm_model_get_metadata(l, "label_names"), good);
+    csm_model_free(l);
+    ck_assert_int_eq(csm_model_set_metadata(m, "label_names", NULL), CSM_OK);
+    unlink(path);
+    remove_tmpdir(dir);
+    csm_model_free(m);
     csm_context_free(ctx);
 }
 END_TEST
@@ -1590,6 +1647,7 @@ static Suite *model_file_suite(void)
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_save_missing_dir);
     tcase_add_test(tc, test_save_refuses_special);
+    tcase_add_test(tc, test_label_names_set);
     tcase_add_test(tc, test_save_replaces);
     tcase_add_loop_test(tc, test_killed_save_leaves_nothing, 0, 2);
     tcase_add_test(tc, test_stale_temporaries_removed);

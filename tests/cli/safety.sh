@@ -201,4 +201,35 @@ fails "a line over 64 MiB is an error naming it" 1 \
     "long.csv.gz:2: line longer than 67108864 bytes \(64 MiB\), the limit of a line" \
     train -q $L "$T/long.csv.gz" "$T/long.st"
 
+# ------------------------------------------------- model files checked on load
+# with_names SRC DST NAMES TYPE: SRC with its label_names replaced by NAMES
+# (the JSON array as it stands escaped in the header) and label_type TYPE
+with_names() {
+    st_header "$1" | sed "s/\"label_names\":\"\\[[^]]*\\]\"/\"label_names\":\"$3\"/;
+        s/\"label_type\":\"str\"/\"label_type\":\"$4\"/" | tr -d '\n' >"$T/nhdr"
+    n=$(wc -c <"$T/nhdr")
+    { i=0; while [ $i -lt 8 ]; do
+          printf "\\$(printf %03o $((n % 256)))"; n=$((n / 256)); i=$((i + 1)); done
+      cat "$T/nhdr"; tensors "$1"; } >"$2"
+}
+awk -F';' '{ n = $4 == 1 ? "ant" : $4 == 2 ? "bee" : "cat"; print $1 ";" $2 ";" $3 ";" n }' \
+    "$CSV" >"$T/named.csv"
+runs "a model of named classes" train -q $L "$T/named.csv" "$T/named.st"
+with_names "$T/named.st" "$T/nl.st" '[\\"ant\\",\\"b\\\\nee\\",\\"cat\\"]' str
+fails "a class name with a newline is refused on load, naming the field" 1 \
+    "nl.st: __metadata__ label_names entry 2 holds a control character" \
+    predict -q "$T/named.csv" "$T/nl.st"
+check "  ... printing no prediction" test ! -s "$T/out"
+with_names "$T/named.st" "$T/dup.st" '[\\"ant\\",\\"bee\\",\\"ant\\"]' str
+fails "two classes of one name are refused on load" 1 \
+    "dup.st: __metadata__ label_names the name 'ant' is given to two classes" \
+    eval -q "$T/named.csv" "$T/dup.st"
+with_names "$T/named.st" "$T/num.st" '[\\"0.5\\",\\"1.25\\",\\"0.50\\"]' float
+fails "fractional classes of one value are refused" 1 \
+    "num.st: metadata label_names: classes 1 and 3 \('0.5' and '0.50'\) are the same number" \
+    eval -q "$T/named.csv" "$T/num.st"
+with_names "$T/named.st" "$T/ok.st" '[\\"ant\\",\\"b e e\\",\\"cat\\"]' str
+runs "printable names with spaces load" predict -q "$T/named.csv" "$T/ok.st"
+check "  ... one line a sample" test "$(wc -l < "$T/out")" -eq 60
+
 done_testing
