@@ -170,6 +170,13 @@ int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size
  * (CSM_ERR_OUT_OF_MEMORY) when not even one item fits its local memory. */
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
 
+/* ---- cl_options.c */
+/* Refuses a -D or -U in `user` (the "cl_options" option) of a name `ours`
+ * (the library's own options of a build) defines or the build's sources
+ * use in a preprocessor line: CSM_ERR_INVALID_VALUE naming it. */
+csm_status csm_cl_options_check(csm_context *ctx, const char *user, const char *ours,
+                                 const char *const *sources, size_t n_sources);
+
 /* ---- program.c */
 /* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by
  * common.cl) built for the precision and shape; built once per context. */

@@ -75,17 +75,20 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
 }
 
 static csm_status build_program(csm_context *ctx, const char *file, const char *options,
-                                cl_program *out)
+                                const char *ours, cl_program *out)
 {
     char *common = NULL, *body = NULL;
     csm_status st = load_source(ctx, "common.cl", &common);
     if (st == CSM_OK)
         st = load_source(ctx, file, &body);
+    const char *srcs[2] = {common, body};
+    if (st == CSM_OK)
+        st = csm_cl_options_check(ctx, ctx->opt.cl_options, ours, srcs, 2);
     if (st != CSM_OK) {
         free(common);
+        free(body);
         return st;
     }
-    const char *srcs[2] = {common, body};
     cl_int rc;
     cl_program prog = clCreateProgramWithSource(ctx->cl, 2, srcs, NULL, &rc);
     free(common);
@@ -131,12 +134,13 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
      * to every build, e.g. "-cl-opt-disable -cl-std=CL1.2" to check that the
      * kernels stay portable. */
     const char *more = ctx->opt.cl_options;
-    char options[768];
-    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s%s%s",
+    char ours[768], options[1024]; /* ours: the options without cl_options */
+    snprintf(ours, sizeof ours, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s",
              prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k,
-             extra ? " " : "", extra ? extra : "", more && *more ? " " : "",
+             extra ? " " : "", extra ? extra : "");
+    snprintf(options, sizeof options, "%s%s%s", ours, more && *more ? " " : "",
              more && *more ? more : "");
-    char key[1024];
+    char key[1300];
     snprintf(key, sizeof key, "%s %s", file, options);
 
     program_cache *pc = NULL;
@@ -147,7 +151,7 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
         }
     if (!pc) {
         cl_program prog = NULL;
-        csm_status st = build_program(ctx, file, options, &prog);
+        csm_status st = build_program(ctx, file, options, ours, &prog);
         if (st != CSM_OK)
             return st;
         pc = calloc(1, sizeof *pc);

@@ -6,6 +6,13 @@
 . "$(dirname "$0")/lib.sh"
 need_device
 
+# every run within 2 minutes: a hang (a FIFO waited on) fails a check, not
+# the suite
+run() {
+    timeout 120 "$BIN" "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+}
+
 CSV="$DATA/three.csv"
 L="--label-column last"
 # unchanged NAME FILE COPY: FILE still has the bytes of COPY
@@ -231,5 +238,44 @@ fails "fractional classes of one value are refused" 1 \
 with_names "$T/named.st" "$T/ok.st" '[\\"ant\\",\\"b e e\\",\\"cat\\"]' str
 runs "printable names with spaces load" predict -q "$T/named.csv" "$T/ok.st"
 check "  ... one line a sample" test "$(wc -l < "$T/out")" -eq 60
+
+# ------------------------------------------ nothing hangs, nothing grows
+KD="${CLSOFTMAX_KERNEL_DIR:-$SRCDIR/kernels}"
+mkdir "$T/kfifo" "$T/kzero" "$T/cache" "$T/wcache"
+cp "$KD"/*.cl "$T/kfifo/"
+cp "$KD"/*.cl "$T/kzero/"
+rm "$T/kfifo/vec.cl" "$T/kzero/vec.cl"
+mkfifo "$T/kfifo/vec.cl"
+ln -s /dev/zero "$T/kzero/vec.cl"
+export CLSOFTMAX_KERNEL_DIR="$T/kfifo"
+fails "a FIFO as a kernel file is refused, not waited on" 1 \
+    "kfifo/vec.cl: kernel source is a named pipe \(FIFO\), not a regular file" \
+    train -q $L "$T/d.csv" "$T/k.st"
+export CLSOFTMAX_KERNEL_DIR="$T/kzero"
+fails "a link to /dev/zero as a kernel file is refused, not read" 1 \
+    "kzero/vec.cl: kernel source is a character device, not a regular file" \
+    train -q $L "$T/d.csv" "$T/k.st"
+export CLSOFTMAX_KERNEL_DIR="$KD"
+export CLSOFTMAX_CL_OPTIONS=-DNCLASS=2
+fails "CLSOFTMAX_CL_OPTIONS may not redefine the kernels' macros" 1 \
+    "-DNCLASS would redefine NCLASS, a macro of the kernels" \
+    train -q $L "$T/d.csv" "$T/k.st"
+unset CLSOFTMAX_CL_OPTIONS
+check "  ... no model written" test ! -e "$T/k.st"
+
+mkfifo "$T/cache/calibration.json"
+export CLSOFTMAX_CACHE_DIR="$T/cache" CLSOFTMAX_CALIBRATE=always
+fails "calibrate --show of a FIFO cache fails at once" 1 \
+    "calibration.json: calibration cache is a named pipe \(FIFO\), not a regular file" \
+    calibrate --show
+runs "train beside a FIFO cache: measured, not waited on" train -q $L "$T/d.csv" "$T/k.st"
+check "  ... with a warning" grep -q "^WARNING: calibration cache ignored: .*named pipe" "$T/err"
+chmod 777 "$T/wcache"
+export CLSOFTMAX_CACHE_DIR="$T/wcache"
+runs "train with a cache directory others can write" train -q $L "$T/d.csv" "$T/k.st"
+check "  ... does not use it, and says so" \
+    grep -q "^WARNING: calibration cache not used: .*wcache is writable by other users" "$T/err"
+check "  ... nothing written there" test -z "$(ls -A "$T/wcache")"
+unset CLSOFTMAX_CACHE_DIR CLSOFTMAX_CALIBRATE
 
 done_testing
