@@ -10,7 +10,10 @@ static void help(void)
 {
     printf("Usage: clsoftmax predict [OPTIONS] DATA MODEL [OUTPUT]\n"
            "Predict the class of every sample of DATA with MODEL. Writes to OUTPUT, or\n"
-           "to standard output when OUTPUT is absent or '-'.\n"
+           "to standard output when OUTPUT is absent or '-'. OUTPUT is checked before\n"
+           "any work (it may not be DATA, MODEL or a link to them; a regular file, a new\n"
+           "one, or a pipe or device such as /dev/null) and replaced whole once\n"
+           "complete: a failed run leaves the old file as it was.\n"
            "\n"
            "Output: one line per sample with the predicted label, in the labels the\n"
            "model was trained with (e.g. -1/1, or names such as virginica). With\n"

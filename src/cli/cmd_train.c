@@ -93,10 +93,12 @@ static void help(void)
            "                         picture; its data-* attributes hold the numbers\n"
            "  --resume MODEL         continue a saved model: its weights, and the solver\n"
            "                         state it carries when --solver is the same (Adam\n"
-           "                         moments, momentum, the epoch count; lbfgs restarts\n"
-           "                         its history); its classes must include every label\n"
-           "                         of DATA, which is read with the data-format options\n"
-           "                         the model remembers unless given here\n"
+           "                         moments, momentum, the epoch count; lbfgs its history\n"
+           "                         when its run stopped short of --tol and\n"
+           "                         --lbfgs-memory is the same); its classes must include\n"
+           "                         every label of DATA, which is read with the\n"
+           "                         data-format options the model remembers unless given\n"
+           "                         here; MODEL may be the --resume model itself\n"
            "  -q, --quiet            print nothing but errors and warnings\n"
            "  -v, --verbose          also print what the library chose: the path of\n"
            "                         each step (fused, tiled, clblast, sparse) and its\n"
@@ -117,7 +119,17 @@ static void help(void)
            "on N ranks, each on its own device (CLSOFTMAX_DEVICE per rank), with the\n"
            "model one process would train; rank 0 reads DATA, reports and writes MODEL.\n"
            "--validation, --validation-split, --early-stopping and --resume are refused.\n"
-           "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
+           "MODEL, --history and --plot are checked before any work: none may be DATA,\n"
+           "--validation, the labels file, the --resume model (MODEL excepted) or\n"
+           "another of them (links included); each must be a regular file or new, in a\n"
+           "directory where a file can be made (--history and --plot may also be a pipe\n"
+           "or device such as /dev/stdout). MODEL is replaced whole.\n"
+           "Ctrl-C (SIGINT), SIGTERM or SIGHUP stops training at the end of the current\n"
+           "iteration and saves that iteration's model, marked interrupted in its\n"
+           "metadata (continue it with --resume); a second signal ends the command at\n"
+           "once, saving nothing.\n"
+           "Exit status: 0 success, 1 runtime or data error, 2 usage error; 130, 143,\n"
+           "129: interrupted by SIGINT, SIGTERM, SIGHUP, the model saved.\n",
            csm_solver_name(d.solver), d.max_iter, d.tol, d.n_iter_no_change, d.lbfgs_memory,
            d.C, csm_default_learning_rate(CSM_SGD), csm_default_learning_rate(CSM_MOMENTUM),
            csm_default_learning_rate(CSM_ADAM), d.batch_size, d.momentum,

@@ -108,7 +108,8 @@ static void print_help(FILE *f)
            "Data files: CSV, libsvm/svmlight or IDX (MNIST), optionally gzipped;\n"
            "models: safetensors. The device is chosen by CLSOFTMAX_DEVICE\n"
            "(see 'clsoftmax devices'). Exit status: 0 success, 1 runtime or data\n"
-           "error, 2 usage error. See clsoftmax(1).\n");
+           "error, 2 usage error; train interrupted by a signal (Ctrl-C) saves its\n"
+           "model and exits 128 + the signal. See clsoftmax(1).\n");
 }
 
 static int run(int argc, char **argv)
