@@ -246,6 +246,27 @@ static void remove_kernels(const char *dir)
     rmdir(dir);
 }
 
+/* csm_predict_proba of a 2-class model on one sample, with the kernels of
+ * dir (CLSOFTMAX_KERNEL_DIR); the context's last error into msg. */
+static csm_status proba_with_kernels(const char *dir, char *msg, size_t len)
+{
+    setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
+    csm_context *ctx = NULL;
+    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
+    double x = 1, probs[2];
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0),
+                     CSM_OK);
+    csm_status st = csm_predict_proba(m, d, probs);
+    snprintf(msg, len, "%s", csm_context_last_error(ctx));
+    csm_dataset_free(d);
+    csm_model_free(m);
+    csm_context_free(ctx);
+    return st;
+}
+
 /* A kernel that does not compile: the error carries the build log. The
  * good kernels are copied to a temporary directory and the two files that
  * compute probabilities (one per path) are replaced by broken ones. */
@@ -258,22 +279,11 @@ START_TEST(test_broken_kernel_has_build_log)
         snprintf(path, sizeof path, "%s/%s", dir, broken[i]);
         write_file(path, "__kernel void broken(__global real *x) { x[0] = undefined_name_q; }\n");
     }
-    setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
-    csm_context *ctx = NULL;
-    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
-    csm_model *m = NULL;
-    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
-    double x = 1, probs[2];
-    csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0), CSM_OK);
-    ck_assert_int_eq(csm_predict_proba(m, d, probs), CSM_ERR_KERNEL_BUILD);
-    const char *msg = csm_context_last_error(ctx);
+    char msg[8192];
+    ck_assert_int_eq(proba_with_kernels(dir, msg, sizeof msg), CSM_ERR_KERNEL_BUILD);
     ck_assert_msg((strstr(msg, "forward.cl") || strstr(msg, "fused.cl")) && strstr(msg, "build log") &&
                       strstr(msg, "undefined_name_q"),
                   "%s", msg);
-    csm_dataset_free(d);
-    csm_model_free(m);
-    csm_context_free(ctx);
     remove_kernels(dir);
 }
 END_TEST
@@ -308,22 +318,9 @@ START_TEST(test_kernel_file_checked)
                 fclose(f);
             }
         }
-        setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
-        csm_context *ctx = NULL;
-        ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
-        csm_model *m = NULL;
-        ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
-        double x = 1, probs[2];
-        csm_dataset *d = NULL;
-        ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL,
-                                            NULL, 0),
-                         CSM_OK);
-        ck_assert_int_eq(csm_predict_proba(m, d, probs), CSM_ERR_IO);
-        const char *msg = csm_context_last_error(ctx);
+        char msg[2048];
+        ck_assert_int_eq(proba_with_kernels(dir, msg, sizeof msg), CSM_ERR_IO);
         ck_assert_msg(strstr(msg, says[kind]) && strstr(msg, dir), "%s", msg);
-        csm_dataset_free(d);
-        csm_model_free(m);
-        csm_context_free(ctx);
         remove_kernels(dir);
     }
 }

@@ -117,6 +117,11 @@ void cli_io_output(cli_io *io, const char *path, const char *what, int stream);
  * file can be made. Prints the first problem, returns CLI_FAIL. */
 int cli_io_check(const cli_io *io);
 
+/* predict and eval: DATA (read with ro) and MODEL in, `out` (NULL: none) a
+ * stream output named `what`, checked by cli_io_check. */
+int cli_check_model_io(const char *data, const csm_read_options *ro, const char *model,
+                       const char *out, const char *what);
+
 /* An output written as it is made, replaced whole at the end (a pipe or
  * device is written through): cli_out_open() creates the temporary and
  * hands out a FILE to write to; cli_out_commit() closes it and puts the

@@ -139,13 +139,7 @@ int cmd_eval(int argc, char **argv)
     char note[3072];
     memset(&tab, 0, sizeof tab);
 
-    cli_io io = {0};
-    cli_io_data(&io, data_path, &ro);
-    cli_io_input(&io, model_path);
-    cli_io_output(&io, plot, "picture (--plot)", 1);
-    int io_bad = cli_io_check(&io);
-    cli_io_free(&io);
-    if (io_bad)
+    if (cli_check_model_io(data_path, &ro, model_path, plot, "picture (--plot)"))
         goto done;
     if (!(ctx = cli_context_create()))
         goto done;

@@ -99,13 +99,8 @@ int cmd_predict(int argc, char **argv)
     /* the output's checks, and its temporary, before any work: a bad place
      * to write fails now, and the old OUTPUT stays whole until the new one
      * is complete */
-    cli_io io = {0};
-    cli_io_data(&io, data_path, &ro);
-    cli_io_input(&io, model_path);
-    cli_io_output(&io, out_path, "predictions", 1);
-    int io_bad = cli_io_check(&io);
-    cli_io_free(&io);
-    if (io_bad || (out_path && !(file = cli_out_open(out_path, &out))))
+    if (cli_check_model_io(data_path, &ro, model_path, out_path, "predictions") ||
+        (out_path && !(file = cli_out_open(out_path, &out))))
         goto done;
     if (!(ctx = cli_context_create()))
         goto done;

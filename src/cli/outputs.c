@@ -205,3 +205,16 @@ int train_check_io(const train_cfg *c)
     cli_io_free(&io);
     return rc;
 }
+
+int cli_check_model_io(const char *data, const csm_read_options *ro, const char *model,
+                       const char *out, const char *what)
+{
+    cli_io io;
+    memset(&io, 0, sizeof io);
+    cli_io_data(&io, data, ro);
+    cli_io_input(&io, model);
+    cli_io_output(&io, out, what, 1);
+    int rc = cli_io_check(&io);
+    cli_io_free(&io);
+    return rc;
+}

@@ -159,6 +159,27 @@ int csm_grow(void **buf, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+/* Bytes of the file into dst until `want` have arrived (*got), the file
+ * ends (s->in_eof) or, with `some`, at least `some` have. Returns 0, or -1
+ * with the reason in s->why. */
+static int file_read(csm_stream *s, unsigned char *dst, size_t want, size_t some, size_t *got)
+{
+    *got = 0;
+    while (*got < want && !s->in_eof && (!some || *got < some)) {
+        ssize_t r = read(s->fd, dst + *got, want - *got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(s->why, sizeof s->why, "read error: %s", strerror(errno));
+            return -1;
+        }
+        if (r == 0)
+            s->in_eof = 1;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
 /* Raw bytes from the file into in[], after those not yet consumed (which
  * move to the front). Returns 0, or -1 with the reason in s->why. */
 static int raw_fill(csm_stream *s)
@@ -169,20 +190,11 @@ static int raw_fill(csm_stream *s)
         memmove(s->in, s->z.next_in, keep);
     s->raw_offset += consumed;
     s->in_len = keep;
-    while (!s->in_eof && s->in_len < s->in_cap) {
-        ssize_t r = read(s->fd, s->in + s->in_len, s->in_cap - s->in_len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(s->why, sizeof s->why, "read error: %s", strerror(errno));
-            return -1;
-        }
-        if (r == 0)
-            s->in_eof = 1;
-        s->in_len += (size_t)r;
-        if (r > 0)
-            break; /* a pipe delivers what it has: use it */
-    }
+    size_t got = 0;
+    /* a pipe delivers what it has: any bytes will do */
+    if (file_read(s, s->in + s->in_len, s->in_cap - s->in_len, 1, &got) < 0)
+        return -1;
+    s->in_len += got;
     s->z.next_in = s->in;
     s->z.avail_in = (uInt)s->in_len;
     return 0;
@@ -210,18 +222,10 @@ int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt
         return csm_fail_file(err, err_len, path, "cannot open: out of memory");
     }
     /* the first bytes say whether it is gzip (1f 8b), as gzip decides */
-    while (s->in_len < 2 && !s->in_eof) {
-        ssize_t r = read(s->fd, s->in + s->in_len, s->in_cap - s->in_len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            csm_stream_close(s);
-            return csm_fail_file(err, err_len, path, "cannot read: %s", strerror(e));
-        }
-        if (r == 0)
-            s->in_eof = 1;
-        s->in_len += (size_t)r;
+    if (file_read(s, s->in, s->in_cap, 2, &s->in_len) < 0) {
+        csm_fail_file(err, err_len, path, "%s", s->why);
+        csm_stream_close(s);
+        return -1;
     }
     s->gzip = s->in_len >= 2 && (unsigned char)s->in[0] == 0x1f &&
               (unsigned char)s->in[1] == 0x8b;
@@ -264,18 +268,10 @@ static int plain_fill(csm_stream *s, char *dst, size_t want, size_t *got)
         s->z.avail_in -= (uInt)take;
         *got = take;
     }
-    while (*got < want && !s->in_eof) {
-        ssize_t r = read(s->fd, dst + *got, want - *got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(s->why, sizeof s->why, "read error: %s", strerror(errno));
-            return -1;
-        }
-        if (r == 0)
-            s->in_eof = 1;
-        *got += (size_t)r;
-    }
+    size_t more = 0;
+    if (file_read(s, (unsigned char *)dst + *got, want - *got, 0, &more) < 0)
+        return -1;
+    *got += more;
     if (*got < want)
         s->data_end = 1;
     return 0;

@@ -191,22 +191,8 @@ mpi_fails() {
 # travels with the library's reduce), rank 0 saves the model of that
 # iteration marked as interrupted, and the ranks exit 128 + the signal
 # without an MPI_Abort. The ranks run under a shell that notes their PIDs.
-rm -f "$T"/pid.*
-(
-    i=0
-    while [ "$i" -lt 1500 ]; do
-        if [ -s "$T/pid.1" ] && [ -f "$T/h.csv" ] && [ "$(wc -l < "$T/h.csv")" -gt 3 ]; then
-            p=$(cat "$T/pid.1")
-            kill -STOP "$p"
-            kill -TERM "$p"
-            kill -CONT "$p"
-            exit 0
-        fi
-        sleep 0.02
-        i=$((i + 1))
-    done
-) &
-watcher=$!
+rm -f "$T"/pid.* "$T/h.csv"
+signal_when "$T/pid.1" "$T/h.csv" 3 TERM
 mpi_run 2 sh -c 'echo $$ > "$1.$OMPI_COMM_WORLD_RANK"; shift; exec "$@"' sh "$T/pid" \
     "$BIN" train --double --label-column last --C 0.1 --tol 0 --max-iter 100000 \
     --history "$T/h.csv" "$T/data.csv" "$T/sig.st"

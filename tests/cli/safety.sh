@@ -110,21 +110,7 @@ signal_during() {
     sigs=$1 rows=$2
     shift 2
     rm -f "$T/h.csv" "$T/pid"
-    (
-        i=0
-        while [ "$i" -lt 1500 ]; do
-            if [ -s "$T/pid" ] && [ -f "$T/h.csv" ] && [ "$(wc -l < "$T/h.csv")" -gt "$rows" ]; then
-                p=$(cat "$T/pid")
-                kill -STOP "$p"
-                for s in $sigs; do kill "-$s" "$p"; done
-                kill -CONT "$p"
-                exit 0
-            fi
-            sleep 0.02
-            i=$((i + 1))
-        done
-    ) &
-    watcher=$!
+    signal_when "$T/pid" "$T/h.csv" "$rows" "$sigs"
     sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$T/pid" "$BIN" train --history "$T/h.csv" "$@" \
         >"$T/out" 2>"$T/err"
     rc=$?
