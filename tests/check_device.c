@@ -183,23 +183,39 @@ START_TEST(test_missing_kernel_names_paths)
 }
 END_TEST
 
-/* Without CLSOFTMAX_KERNEL_DIR a built, not yet installed library finds
- * the kernels in its source tree (after the installed directory). */
-START_TEST(test_kernels_found_without_variable)
+/* csm_predict_proba of a zero 2-class model on one sample, into probs,
+ * with the kernels of dir (CLSOFTMAX_KERNEL_DIR; NULL: unset); the
+ * context's last error into msg. */
+static csm_status proba_with_kernels(const char *dir, double probs[2], char *msg, size_t len)
 {
-    unsetenv("CLSOFTMAX_KERNEL_DIR");
+    if (dir)
+        setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
+    else
+        unsetenv("CLSOFTMAX_KERNEL_DIR");
     csm_context *ctx = NULL;
     ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
     csm_model *m = NULL;
     ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
-    double x = 1, probs[2];
+    double x = 1;
     csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0), CSM_OK);
-    ck_assert_msg(csm_predict_proba(m, d, probs) == CSM_OK, "%s", csm_context_last_error(ctx));
-    ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0),
+                     CSM_OK);
+    csm_status st = csm_predict_proba(m, d, probs);
+    snprintf(msg, len, "%s", csm_context_last_error(ctx));
     csm_dataset_free(d);
     csm_model_free(m);
     csm_context_free(ctx);
+    return st;
+}
+
+/* Without CLSOFTMAX_KERNEL_DIR a built, not yet installed library finds
+ * the kernels in its source tree (after the installed directory). */
+START_TEST(test_kernels_found_without_variable)
+{
+    double probs[2];
+    char msg[2048];
+    ck_assert_msg(proba_with_kernels(NULL, probs, msg, sizeof msg) == CSM_OK, "%s", msg);
+    ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
 }
 END_TEST
 
@@ -246,27 +262,6 @@ static void remove_kernels(const char *dir)
     rmdir(dir);
 }
 
-/* csm_predict_proba of a 2-class model on one sample, with the kernels of
- * dir (CLSOFTMAX_KERNEL_DIR); the context's last error into msg. */
-static csm_status proba_with_kernels(const char *dir, char *msg, size_t len)
-{
-    setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
-    csm_context *ctx = NULL;
-    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
-    csm_model *m = NULL;
-    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
-    double x = 1, probs[2];
-    csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0),
-                     CSM_OK);
-    csm_status st = csm_predict_proba(m, d, probs);
-    snprintf(msg, len, "%s", csm_context_last_error(ctx));
-    csm_dataset_free(d);
-    csm_model_free(m);
-    csm_context_free(ctx);
-    return st;
-}
-
 /* A kernel that does not compile: the error carries the build log. The
  * good kernels are copied to a temporary directory and the two files that
  * compute probabilities (one per path) are replaced by broken ones. */
@@ -280,7 +275,8 @@ START_TEST(test_broken_kernel_has_build_log)
         write_file(path, "__kernel void broken(__global real *x) { x[0] = undefined_name_q; }\n");
     }
     char msg[8192];
-    ck_assert_int_eq(proba_with_kernels(dir, msg, sizeof msg), CSM_ERR_KERNEL_BUILD);
+    double probs[2];
+    ck_assert_int_eq(proba_with_kernels(dir, probs, msg, sizeof msg), CSM_ERR_KERNEL_BUILD);
     ck_assert_msg((strstr(msg, "forward.cl") || strstr(msg, "fused.cl")) && strstr(msg, "build log") &&
                       strstr(msg, "undefined_name_q"),
                   "%s", msg);
@@ -319,7 +315,8 @@ START_TEST(test_kernel_file_checked)
             }
         }
         char msg[2048];
-        ck_assert_int_eq(proba_with_kernels(dir, msg, sizeof msg), CSM_ERR_IO);
+        double probs[2];
+        ck_assert_int_eq(proba_with_kernels(dir, probs, msg, sizeof msg), CSM_ERR_IO);
         ck_assert_msg(strstr(msg, says[kind]) && strstr(msg, dir), "%s", msg);
         remove_kernels(dir);
     }
