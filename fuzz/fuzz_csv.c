@@ -11,6 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     csm_read_options opt;
     csm_read_options_init(&opt);
     opt.format = CSM_FORMAT_CSV;
+    opt.max_line = 1024; /* the line cap within the reach of small inputs */
     opt.label_column = (int)(data[0] & 3) - 1; /* -1 (last), 0, 1, 2 */
     opt.header = (int)((data[0] >> 2) % 3) - 1; /* detect, no, yes */
     opt.storage = (csm_storage)((data[0] >> 4) % 3);

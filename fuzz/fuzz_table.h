@@ -1,8 +1,8 @@
 /* Shared by the reader harnesses: the fuzz input as a file the readers can
  * open by name, and the checks every table a reader accepts must pass.
  *
- * The readers take paths (they read through zlib's gzopen, which also makes
- * gzipped input reachable), so each input is written to a memfd and read
+ * The readers take paths (and inflate a file that starts with the gzip
+ * magic, which makes gzipped input reachable), so each input is written to a memfd and read
  * back as /proc/self/fd/N: no disk traffic, nothing left behind. A reader
  * that returns success must hand back a table that keeps its documented
  * promises (dataio.h); a broken promise aborts, so libFuzzer reports it

@@ -75,16 +75,17 @@ typedef struct csm_meta_entry {
 } csm_meta_entry;
 
 /* Solver state a model carries between csm_train() calls and in its file:
- * the solver that made it, the iterations (epochs) it has run, and for
+ * the solver that made it, the iterations (epochs) it has run, for
  * momentum (v) and Adam (m, v) the per-parameter moments of the weight
- * [0] (C, k) and bias [1] (C). L-BFGS keeps only the count: its history is
- * rebuilt on resume. */
+ * [0] (C, k) and bias [1] (C), and for L-BFGS its history (lbfgs_state.h;
+ * kept unless it converged). */
 typedef struct csm_solver_state {
     int solver;   /* csm_solver, or -1: none */
     long iter;    /* iterations (L-BFGS) or epochs run so far */
     long steps;   /* parameter updates so far (Adam's bias-correction t) */
     cl_mem m[2];  /* Adam first moments, or NULL */
     cl_mem v[2];  /* momentum velocity / Adam second moments, or NULL */
+    struct csm_lbfgs_state *lbfgs; /* L-BFGS pairs and their order, or NULL */
 } csm_solver_state;
 
 struct csm_model {
@@ -169,6 +170,13 @@ int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size
  * (CSM_ERR_OUT_OF_MEMORY) when not even one item fits its local memory. */
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
 
+/* ---- cl_options.c */
+/* Refuses a -D or -U in `user` (the "cl_options" option) of a name `ours`
+ * (the library's own options of a build) defines or the build's sources
+ * use in a preprocessor line: CSM_ERR_INVALID_VALUE naming it. */
+csm_status csm_cl_options_check(csm_context *ctx, const char *user, const char *ours,
+                                 const char *const *sources, size_t n_sources);
+
 /* ---- program.c */
 /* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by
  * common.cl) built for the precision and shape; built once per context. */
@@ -178,6 +186,12 @@ csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, co
 csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
                              const char *name, csm_precision prec, size_t C, size_t k,
                              const char *extra);
+
+/* ---- model_names.c */
+/* Whether value, a model's metadata "label_names", is a JSON array of C
+ * distinct strings free of control characters; else -1 with the reason
+ * (which entry, what is wrong) in why. */
+int csm_check_label_names(const char *value, size_t C, char *why, size_t len);
 
 /* ---- model.c */
 /* Allocates (zeroed) the moment buffers `solver` needs, dropping any state

@@ -1497,6 +1497,192 @@ START_TEST(fashion_mnist_train)
 }
 END_TEST
 
+/* ------------------------------------------- gzip members and long lines */
+
+/* One gzip member of `text` appended to file f. */
+static void gz_member(FILE *f, const char *text)
+{
+    unsigned char out[8192];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    fwrite(out, 1, sizeof out - z.avail_out, f);
+    deflateEnd(&z);
+}
+
+/* The rows 0..n-1 of a small CSV, "label,x" with label i % 3. */
+static void csv_rows(char *buf, size_t len, int from, int to)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = from; i < to; i++) {
+        used += (size_t)snprintf(buf + used, len - used, "%d,%d.25\n", i % 3, i);
+        ck_assert(used < len);
+    }
+}
+
+/* A .gz file of several members reads as all of them, as `gzip -d` does:
+ * cat a.gz b.gz is the concatenated data. */
+START_TEST(gzip_members_all_read)
+{
+    char name[4096], a[4096], b[4096], c[4096], err[1024] = "";
+    temp_name(name, sizeof name);
+    csv_rows(a, sizeof a, 0, 30);
+    csv_rows(b, sizeof b, 30, 60);
+    csv_rows(c, sizeof c, 60, 61);
+    FILE *f = fopen(name, "wb");
+    ck_assert_ptr_nonnull(f);
+    gz_member(f, a);
+    gz_member(f, b);
+    gz_member(f, "");
+    gz_member(f, c);
+    fclose(f);
+    csm_read_options o = defaults();
+    o.format = CSM_FORMAT_CSV;
+    csm_table t;
+    ck_assert_msg(csm_read_table(name, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(t.n, 61);
+    for (size_t i = 0; i < 61; i++) {
+        ck_assert_int_eq(t.labels[i], (int64_t)(i % 3));
+        ck_assert(((const double *)t.features)[i] == (double)i + 0.25);
+    }
+    csm_table_free(&t);
+    unlink(name);
+}
+END_TEST
+
+/* A damaged member after a good one is an error, never the end of the
+ * data (zlib's gzread read such a file as its first member, silently): a
+ * second member whose header is hit (gzip -t: "trailing garbage"), whose
+ * data is hit (a CRC error), or that is cut short; and bytes after the
+ * last member that are no member. The lines of the good member come first;
+ * the message names the member. */
+START_TEST(gzip_bad_second_member)
+{
+    char name[4096], err[1024];
+    static char a[1 << 15], b[1 << 15];
+    csv_rows(a, sizeof a, 0, 30);
+    csv_rows(b, sizeof b, 30, 1000);
+    const char *kinds[] = {"header", "data", "cut", "garbage", "zeros"};
+    const char *says[] = {"are not a gzip member", "in gzip member 2",
+                          "gzip member 2 is cut short", "are not a gzip member",
+                          "are not a gzip member"};
+    for (int kind = 0; kind < 5; kind++) {
+        temp_name(name, sizeof name);
+        FILE *f = fopen(name, "wb");
+        ck_assert_ptr_nonnull(f);
+        gz_member(f, a);
+        long second = ftell(f);
+        if (kind < 3)
+            gz_member(f, b);
+        else
+            fwrite(kind == 3 ? "not gzip\n" : "\0\0\0\0", 1, kind == 3 ? 9 : 4, f);
+        long end = ftell(f);
+        fclose(f);
+        if (kind == 0 || kind == 1) { /* flip a byte: of the magic, or mid-data */
+            f = fopen(name, "r+b");
+            long at = kind == 0 ? second : second + (end - second) / 2;
+            fseek(f, at, SEEK_SET);
+            int ch = fgetc(f);
+            fseek(f, at, SEEK_SET);
+            fputc(ch ^ 0x55, f);
+            fclose(f);
+        } else if (kind == 2) {
+            ck_assert(truncate(name, end - 12) == 0);
+        }
+        csm_read_options o = defaults();
+        o.format = CSM_FORMAT_CSV;
+        csm_table t;
+        err[0] = '\0';
+        ck_assert_msg(csm_read_table(name, &o, &t, err, sizeof err) != 0,
+                      "%s: read as %zu rows", kinds[kind], t.n);
+        ck_assert_msg(strstr(err, says[kind]) != NULL, "%s: %s", kinds[kind], err);
+        ck_assert_msg(strstr(err, "gzip") != NULL, "%s: %s", kinds[kind], err);
+        unlink(name);
+    }
+}
+END_TEST
+
+/* A line over the cap is an error naming it, after the lines before it
+ * were read, CSV and libsvm; a line of exactly the cap is fine. */
+START_TEST(line_cap)
+{
+    char name[4096], err[1024];
+    for (int fmt = 0; fmt < 2; fmt++) {
+        temp_name(name, sizeof name);
+        FILE *f = fopen(name, "wb");
+        ck_assert_ptr_nonnull(f);
+        /* lines 1-2 short, line 3 of 200 bytes before its '\n' */
+        fputs(fmt ? "1 1:2\n0 1:3\n1 1:1" : "1,2\n0,3\n1,", f);
+        long len = fmt ? 5 : 2; /* "1 1:1", "1," */
+        for (; len < 200; len++)
+            fputc(fmt ? ' ' : '0', f);
+        fputc('\n', f);
+        fputs(fmt ? "0 1:4\n" : "0,4\n", f);
+        fclose(f);
+        csm_read_options o = defaults();
+        o.format = fmt ? CSM_FORMAT_LIBSVM : CSM_FORMAT_CSV;
+        o.max_line = 200;
+        csm_table t;
+        err[0] = '\0';
+        ck_assert_msg(csm_read_table(name, &o, &t, err, sizeof err) == 0, "%s", err);
+        ck_assert_uint_eq(t.n, 4);
+        csm_table_free(&t);
+        o.max_line = 199;
+        ck_assert(csm_read_table(name, &o, &t, err, sizeof err) != 0);
+        char want[4200];
+        snprintf(want, sizeof want, "%s:3: line longer than 199 bytes, the limit of a line", name);
+        ck_assert_msg(strcmp(err, want) == 0, "%s", err);
+        unlink(name);
+    }
+}
+END_TEST
+
+/* The default cap, 64 MiB: a gzip file of one 65 MiB line (65 KB
+ * compressed) fails naming the line, holding about the cap in memory (a
+ * 14 MB .gz used to cost 6.3 GB). */
+START_TEST(line_cap_default)
+{
+    char name[4096], err[1024] = "";
+    temp_name(name, sizeof name);
+    gzFile g = gzopen(name, "wb9");
+    ck_assert_ptr_nonnull(g);
+    gzputs(g, "1,2\n");
+    static char block[1 << 16];
+    memset(block, '7', sizeof block);
+    for (int i = 0; i < 65 * 16; i++)
+        ck_assert_int_eq(gzwrite(g, block, sizeof block), (int)sizeof block);
+    gzputs(g, "\n");
+    gzclose(g);
+    csm_read_options o = defaults();
+    o.format = CSM_FORMAT_CSV;
+    csm_table t;
+    ck_assert(csm_read_table(name, &o, &t, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, ":2: line longer than 67108864 bytes (64 MiB), the limit of a "
+                              "line") != NULL,
+                  "%s", err);
+    struct rusage ru;
+    ck_assert(getrusage(RUSAGE_SELF, &ru) == 0);
+#if !defined(__SANITIZE_ADDRESS__)
+    ck_assert_msg(ru.ru_maxrss < 200 * 1024, "peak %ld KB", ru.ru_maxrss);
+#endif
+    unlink(name);
+}
+END_TEST
+
+/* An IDX file that ends early names the sample (the row) it lacks. */
+START_TEST(idx_truncated_names_row)
+{
+    csm_read_options o = defaults();
+    expect_byte("truncated-images-idx3-ubyte", &o, NULL, 26, "truncated", " in sample ");
+}
+END_TEST
+
 /* ------------------------------------------------------------------- suite */
 
 static Suite *io_suite(void)
@@ -1624,6 +1810,11 @@ static Suite *io_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, big_csv_plain_and_gzip);
     tcase_add_test(tc, lines_longer_than_a_chunk);
+    tcase_add_test(tc, gzip_members_all_read);
+    tcase_add_test(tc, gzip_bad_second_member);
+    tcase_add_test(tc, line_cap);
+    tcase_add_test(tc, line_cap_default);
+    tcase_add_test(tc, idx_truncated_names_row);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("real");

@@ -88,6 +88,63 @@ int cli_format_option(const char *cmd, const char *name, const char *value, csm_
     {"format", 0, 1}, {"label-column", 0, 1}, {"header", 0, 0}, {"no-header", 0, 0},            \
         {"labels", 0, 1}, {"sparse", 0, 0}, {"dense", 0, 0}, {"delimiter", 0, 1}
 
+/* ---------------------------------------------------------- outputs.c */
+
+/* The files a command reads and writes, checked before any work (see
+ * outputs.c): cli_io_input() names an input, cli_io_output() an output
+ * (`what`: "model", "history file", ...; stream: a pipe or character
+ * device there is written through, else refused), the first output given
+ * being the one in_place may name: an input it may replace (train --resume
+ * MODEL ... MODEL continues the model in place). */
+#define CLI_IO_MAX 8
+typedef struct cli_io {
+    const char *in[CLI_IO_MAX];
+    size_t n_in;
+    const char *out[CLI_IO_MAX], *out_what[CLI_IO_MAX];
+    int out_stream[CLI_IO_MAX];
+    size_t n_out;
+    const char *in_place;
+    char *owned; /* a derived input name (cli_io_data), freed by cli_io_free */
+} cli_io;
+void cli_io_input(cli_io *io, const char *path);
+/* A data file read with `ro`: the file, and its labels file (IDX: --labels,
+ * or the one found by name). */
+void cli_io_data(cli_io *io, const char *data, const csm_read_options *ro);
+void cli_io_free(cli_io *io);
+void cli_io_output(cli_io *io, const char *path, const char *what, int stream);
+/* Every output: not an input, not another output, a regular file or
+ * nothing (or a pipe or device where allowed), in a directory where a new
+ * file can be made. Prints the first problem, returns CLI_FAIL. */
+int cli_io_check(const cli_io *io);
+
+/* predict and eval: DATA (read with ro) and MODEL in, `out` (NULL: none) a
+ * stream output named `what`, checked by cli_io_check. */
+int cli_check_model_io(const char *data, const csm_read_options *ro, const char *model,
+                       const char *out, const char *what);
+
+/* An output written as it is made, replaced whole at the end (a pipe or
+ * device is written through): cli_out_open() creates the temporary and
+ * hands out a FILE to write to; cli_out_commit() closes it and puts the
+ * file in place (CLI_FAIL after printing a write error); cli_out_discard()
+ * drops it, leaving the old file as it was. */
+typedef struct cli_out cli_out;
+cli_out *cli_out_open(const char *path, FILE **f);
+int cli_out_commit(cli_out *c);
+void cli_out_discard(cli_out *c);
+
+/* ---------------------------------------------------------- signals.c */
+
+/* Training keeps its work when interrupted: between cli_signals_catch() and
+ * cli_signals_release() the first SIGINT, SIGTERM or SIGHUP is only noted
+ * (with a line on stderr), for the epoch callback to stop at the end of
+ * the iteration; a second one ends the process at once. Signals ignored
+ * at the start stay ignored. cli_signal_caught(): the signal noted, or 0;
+ * the command then exits 128 + it. */
+void cli_signals_catch(void);
+void cli_signals_release(void);
+int cli_signal_caught(void);
+const char *cli_signal_name(int sig); /* "SIGINT", ... */
+
 /* ------------------------------------------------------------ data.c */
 
 /* Reads a data file; on failure prints "ERROR: <reader message>" and returns

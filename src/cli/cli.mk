@@ -26,11 +26,14 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/plot.c \
 	src/cli/plot_history.c \
 	src/cli/plot_confusion.c \
-	src/cli/replace_file.c
+	src/cli/outputs.c \
+	src/cli/signals.c
 src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
 src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
-# replacing the pictures whole: the library's own code, not exported by it
+# the outputs' checks and writing them whole, reading the calibration cache
+# capped: the library's own code (src/replace_file.c, src/read_file.c), not
+# exported by it
 src_cli_clsoftmax_LDADD += src/libreplace.la
 # MPI training (mpirun -np N clsoftmax train): only the command links MPI
 src_cli_clsoftmax_SOURCES += src/cli/mpi.h src/cli/mpi_train.c
@@ -62,6 +65,7 @@ CLI_TESTS = \
 	tests/cli/remember.sh \
 	tests/cli/plot.sh \
 	tests/cli/stream.sh \
+	tests/cli/safety.sh \
 	tests/cli/mpi.sh
 TESTS += $(CLI_TESTS)
 

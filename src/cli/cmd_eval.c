@@ -139,7 +139,7 @@ int cmd_eval(int argc, char **argv)
     char note[3072];
     memset(&tab, 0, sizeof tab);
 
-    if (plot && cli_check_writable(plot))
+    if (cli_check_model_io(data_path, &ro, model_path, plot, "picture (--plot)"))
         goto done;
     if (!(ctx = cli_context_create()))
         goto done;

@@ -93,10 +93,12 @@ static void help(void)
            "                         picture; its data-* attributes hold the numbers\n"
            "  --resume MODEL         continue a saved model: its weights, and the solver\n"
            "                         state it carries when --solver is the same (Adam\n"
-           "                         moments, momentum, the epoch count; lbfgs restarts\n"
-           "                         its history); its classes must include every label\n"
-           "                         of DATA, which is read with the data-format options\n"
-           "                         the model remembers unless given here\n"
+           "                         moments, momentum, the epoch count; lbfgs its history\n"
+           "                         when its run stopped short of --tol and\n"
+           "                         --lbfgs-memory is the same); its classes must include\n"
+           "                         every label of DATA, which is read with the\n"
+           "                         data-format options the model remembers unless given\n"
+           "                         here; MODEL may be the --resume model itself\n"
            "  -q, --quiet            print nothing but errors and warnings\n"
            "  -v, --verbose          also print what the library chose: the path of\n"
            "                         each step (fused, tiled, clblast, sparse) and its\n"
@@ -117,7 +119,17 @@ static void help(void)
            "on N ranks, each on its own device (CLSOFTMAX_DEVICE per rank), with the\n"
            "model one process would train; rank 0 reads DATA, reports and writes MODEL.\n"
            "--validation, --validation-split, --early-stopping and --resume are refused.\n"
-           "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
+           "MODEL, --history and --plot are checked before any work: none may be DATA,\n"
+           "--validation, the labels file, the --resume model (MODEL excepted) or\n"
+           "another of them (links included); each must be a regular file or new, in a\n"
+           "directory where a file can be made (--history and --plot may also be a pipe\n"
+           "or device such as /dev/stdout). MODEL is replaced whole.\n"
+           "Ctrl-C (SIGINT), SIGTERM or SIGHUP stops training at the end of the current\n"
+           "iteration and saves that iteration's model, marked interrupted in its\n"
+           "metadata (continue it with --resume); a second signal ends the command at\n"
+           "once, saving nothing.\n"
+           "Exit status: 0 success, 1 runtime or data error, 2 usage error; 130, 143,\n"
+           "129: interrupted by SIGINT, SIGTERM, SIGHUP, the model saved.\n",
            csm_solver_name(d.solver), d.max_iter, d.tol, d.n_iter_no_change, d.lbfgs_memory,
            d.C, csm_default_learning_rate(CSM_SGD), csm_default_learning_rate(CSM_MOMENTUM),
            csm_default_learning_rate(CSM_ADAM), d.batch_size, d.momentum,
@@ -394,7 +406,8 @@ static int on_epoch(csm_model *model, const csm_epoch_info *info, void *user)
             return 1;
         }
     }
-    return 0;
+    /* Ctrl-C: stop here, at the end of the iteration, and save (signals.c) */
+    return cli_signal_caught() != 0;
 }
 
 /* Without --seed, a resumed run takes the seed it was trained with: the
@@ -435,8 +448,10 @@ static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_mod
         cli_progress_note(p, "%s carries %s state, not %s: %s starts afresh from its weights",
                           c->resume, had, now, now);
     else if (c->opt.solver == CSM_LBFGS)
-        cli_progress_note(p, "%s: lbfgs continues after %ld iteration%s, its history restarted "
-                          "at the model's weights", c->resume, iters, iters == 1 ? "" : "s");
+        cli_progress_note(p, "%s: lbfgs continues after %ld iteration%s (with the history "
+                          "of pairs the model carries when it stopped short of convergence and "
+                          "--lbfgs-memory is the same)",
+                          c->resume, iters, iters == 1 ? "" : "s");
     else
         cli_progress_note(p, "%s: continuing its %s state after %ld epoch%s", c->resume, had,
                           iters, iters == 1 ? "" : "s");
@@ -540,6 +555,11 @@ int cmd_train(int argc, char **argv)
             rc = train_mpi_follower(&cfg);
         cli_class_weight_free(&cfg.cw);
         return rc;
+    }
+
+    if (train_check_io(&cfg)) {
+        cli_class_weight_free(&cfg.cw);
+        return CLI_FAIL;
     }
 
     const char *whose_resume = NULL;
@@ -750,6 +770,7 @@ int cmd_train(int argc, char **argv)
     }
     state.progress.start = cli_now(); /* for the ETA: training starts now */
     outcome.n_train = n_train;
+    cli_signals_catch();
     st = csm_train(model, train_set, &cfg.opt, &outcome.res);
     cli_progress_done(&state.progress);
     if (st != CSM_OK)
@@ -777,6 +798,11 @@ int cmd_train(int argc, char **argv)
         goto liberr;
     if (cli_mpi_size() > 1 && (st = train_mpi_accuracy(model, train_set, &outcome.accuracy)))
         goto liberr;
+    /* a signal that stopped training, on this process or (MPI) any rank */
+    if (outcome.res.stop == CSM_STOP_CALLBACK)
+        outcome.interrupted = cli_signal_caught();
+    if (cli_mpi_size() > 1)
+        outcome.interrupted = train_mpi_signal(outcome.interrupted);
 
     /* Fold the standardization into the saved weights. */
     if (cfg.standardize) {
@@ -798,7 +824,12 @@ int cmd_train(int argc, char **argv)
                       cfg.model_path, C, k, cfg.use_double ? "float64" : "float32");
     if (write_plot(&cfg, &state, &outcome))
         goto done;
-    status = CLI_OK;
+    if (outcome.interrupted)
+        train_report_interrupted(&cfg, &outcome);
+    /* interrupted, saved: the exit status of the signal, as without us */
+    status = cli_signal_caught() ? 128 + cli_signal_caught()
+             : outcome.interrupted ? 128 + outcome.interrupted
+                                   : CLI_OK;
     goto done;
 
 liberr:
@@ -808,6 +839,7 @@ nomem:
     cli_error("out of memory");
     status = CLI_FAIL;
 done:
+    cli_signals_release();
     if (state.history.f) {
         fclose(state.history.f);
         state.history.f = NULL;

@@ -87,6 +87,17 @@ int cli_table_classes(const char *path, const csm_table *t, const char *who, cli
     return 0;
 }
 
+/* The whole text as a finite number (no blanks around it). */
+static int as_number(const char *s, double *v)
+{
+    char *end;
+    if (!*s || *s == ' ' || *s == '\t')
+        return -1;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end == '\0' && isfinite(*v) ? 0 : -1;
+}
+
 int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *out)
 {
     memset(out, 0, sizeof *out);
@@ -131,6 +142,21 @@ int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *o
     json_decref(a);
     const char *type = csm_model_get_metadata(m, "label_type");
     out->numeric = type && !strcmp(type, "float");
+    /* the library refuses two equal names; fractional classes are matched
+     * by value, so two names of one value ("0.5", "0.50") are as bad */
+    for (size_t i = 0; out->numeric && i < C; i++) {
+        double vi, vj;
+        if (as_number(out->names[i], &vi) != 0)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (as_number(out->names[j], &vj) == 0 && vi == vj) {
+                cli_error("%s: metadata label_names: classes %zu and %zu ('%s' and '%s') are "
+                          "the same number (label_type float)",
+                          model_path, j + 1, i + 1, out->names[j], out->names[i]);
+                cli_classes_free(out);
+                return CLI_FAIL;
+            }
+    }
     return 0;
 }
 
@@ -175,17 +201,6 @@ oom:
     json_decref(a);
     free(text);
     return nomem();
-}
-
-/* The whole text as a finite number (no blanks around it). */
-static int as_number(const char *s, double *v)
-{
-    char *end;
-    if (!*s || *s == ' ' || *s == '\t')
-        return -1;
-    errno = 0;
-    *v = strtod(s, &end);
-    return *end == '\0' && isfinite(*v) ? 0 : -1;
 }
 
 /* A numeric class whose name has the value of `text`, or -1. */

@@ -55,11 +55,15 @@ int cli_lib_error(const csm_context *ctx, csm_status st)
 int cli_verbosity = 0;
 
 /* The library's own account of what it chose (the path, its calibration,
- * kernel builds with -v -v), on stderr when asked for. */
+ * kernel builds with -v -v), on stderr when asked for; its warnings (a
+ * calibration cache it will not use, a streamed row over the cap) always,
+ * like the command's own. */
 static void log_to_stderr(csm_log_level level, const char *message, void *user)
 {
     (void)user;
-    if (cli_verbosity >= 2 || (cli_verbosity >= 1 && level >= CSM_LOG_INFO))
+    if (level >= CSM_LOG_WARN)
+        fprintf(stderr, "WARNING: %s\n", message);
+    else if (cli_verbosity >= 2 || (cli_verbosity >= 1 && level >= CSM_LOG_INFO))
         fprintf(stderr, "clsoftmax: %s\n", message);
 }
 
@@ -68,7 +72,7 @@ csm_context *cli_context_create(void)
     char err[4096] = "";
     csm_context *ctx = NULL;
     csm_status st = csm_context_create(&ctx, NULL, err, sizeof err);
-    if (st == CSM_OK && cli_verbosity > 0)
+    if (st == CSM_OK)
         csm_context_set_log_callback(ctx, log_to_stderr, NULL);
     if (st != CSM_OK) {
         if (*err)
@@ -104,7 +108,8 @@ static void print_help(FILE *f)
            "Data files: CSV, libsvm/svmlight or IDX (MNIST), optionally gzipped;\n"
            "models: safetensors. The device is chosen by CLSOFTMAX_DEVICE\n"
            "(see 'clsoftmax devices'). Exit status: 0 success, 1 runtime or data\n"
-           "error, 2 usage error. See clsoftmax(1).\n");
+           "error, 2 usage error; train interrupted by a signal (Ctrl-C) saves its\n"
+           "model and exits 128 + the signal. See clsoftmax(1).\n");
 }
 
 static int run(int argc, char **argv)

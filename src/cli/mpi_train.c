@@ -16,6 +16,7 @@
  * writes the model (and --history). Refused under MPI: --validation,
  * --validation-split, --early-stopping (their evaluation would have to be
  * distributed too) and --resume (every rank would need the model file). */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,30 @@ csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accura
     return CSM_OK;
 }
 
+int train_mpi_signal(int own)
+{
+    /* counts of each signal over the ranks; the first of SIGINT, SIGTERM,
+     * SIGHUP that any rank caught, for all */
+    static const int order[3] = {SIGINT, SIGTERM, SIGHUP};
+    double v[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 3; i++)
+        v[i] = own == order[i];
+    if (cli_mpi_reduce(v, 3, NULL) != 0)
+        return own; /* a failed sum aborts the run anyway */
+    for (int i = 0; i < 3; i++)
+        if (v[i] > 0)
+            return order[i];
+    return 0;
+}
+
+int train_stop_on_signal(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    (void)m;
+    (void)info;
+    (void)user;
+    return cli_signal_caught() != 0;
+}
+
 /* A follower's share: the table and labels rank 0 sent. */
 static int recv_share(csm_table *t, int32_t **labels, double **weights, share_head *h)
 {
@@ -249,10 +274,16 @@ int train_mpi_follower(train_cfg *c)
         goto done;
     csm_train_result res = {.struct_size = sizeof res};
     double accuracy = 0;
+    c->opt.callback = train_stop_on_signal;
+    cli_signals_catch();
     if ((st = csm_train(model, d, &c->opt, &res)) != CSM_OK ||
         (st = train_mpi_accuracy(model, d, &accuracy)) != CSM_OK)
         goto done;
-    status = CLI_OK;
+    /* interrupted on any rank: every rank exits as rank 0, which saves */
+    int sig = train_mpi_signal(res.stop == CSM_STOP_CALLBACK ? cli_signal_caught() : 0);
+    if (!sig)
+        sig = cli_signal_caught(); /* after training: the run is whole, the exit says it */
+    status = sig ? 128 + sig : CLI_OK;
 done:
     if (st != CSM_OK)
         status = cli_lib_error(ctx, st);

@@ -35,7 +35,9 @@ typedef struct train_cfg {
 extern const char *const train_inits[]; /* "zeros", "normal" */
 
 /* What the run ended with, at the weights that are saved (the best epoch's
- * after --early-stopping, which the library's result does not describe). */
+ * after --early-stopping, which the library's result does not describe).
+ * An interrupted run's model says so in its metadata: converged false,
+ * stop "interrupted by SIGINT", interrupted "SIGINT". */
 typedef struct train_outcome {
     csm_train_result res;
     double accuracy;        /* training accuracy, unweighted */
@@ -43,6 +45,7 @@ typedef struct train_outcome {
     double val_loss, val_acc;
     int best_epoch;         /* --early-stopping: the epoch kept, else 0 */
     size_t n_train;         /* training samples */
+    int interrupted;        /* the signal that stopped training (signals.c), or 0 */
 } train_outcome;
 
 /* "iteration" for L-BFGS, "epoch" for the first-order solvers. */
@@ -52,11 +55,21 @@ const char *train_unit(csm_solver solver);
  * run that ended short of --tol, a WARNING on stderr even with --quiet. */
 void train_report(cli_progress *p, const train_cfg *c, const train_outcome *o);
 
+/* After an interrupted run was saved: says so on stderr, even with --quiet,
+ * with how to continue it. */
+void train_report_interrupted(const train_cfg *c, const train_outcome *o);
+
 /* Writes the training options and the outcome into the model's metadata,
  * dropping keys of an earlier run (--resume) that no longer apply. Returns
  * 0, or CLI_FAIL after printing the error. */
 int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *o,
                          const double *mean, const double *scale, size_t k);
+
+/* Before any work (outputs.c): the model, --history and --plot are not
+ * DATA, --validation, the labels file or each other (the model may be the
+ * --resume model: continued in place), and can be written. Prints the
+ * error, returns CLI_FAIL. */
+int train_check_io(const train_cfg *c);
 
 /* ------------------------------------------------------- train_data.c */
 
@@ -99,5 +112,12 @@ void train_mpi_share_free(train_mpi_share *s);
 csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accuracy);
 /* Ranks 1..P-1: the whole of `train` on the rows rank 0 sends. */
 int train_mpi_follower(train_cfg *c);
+/* After training (a collective: every rank): the signal that stopped it on
+ * any rank (own: this rank's cli_signal_caught()), so that every rank
+ * knows the run was interrupted and exits alike; 0 when none was. */
+int train_mpi_signal(int own);
+/* The epoch callback of ranks 1..P-1: stop when a signal came (the
+ * library's reduce stops every rank at the same iteration). */
+int train_stop_on_signal(csm_model *m, const csm_epoch_info *info, void *user);
 
 #endif

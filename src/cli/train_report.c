@@ -103,7 +103,10 @@ void train_report(cli_progress *p, const train_cfg *c, const train_outcome *out)
         snprintf(how, sizeof how, o->tol > 0 ? "stopped at --max-iter after" : "ran");
         break;
     case CSM_STOP_CALLBACK:
-        snprintf(how, sizeof how, "stopped early after");
+        if (out->interrupted)
+            snprintf(how, sizeof how, "interrupted by %s after", cli_signal_name(out->interrupted));
+        else
+            snprintf(how, sizeof how, "stopped early after");
         break;
     default:
         snprintf(how, sizeof how, "stopped (%s) after", csm_stop_string(r->stop));
@@ -123,6 +126,19 @@ void train_report(cli_progress *p, const train_cfg *c, const train_outcome *out)
                       r->seconds,
                       r->objective, r->l2, crit, out->accuracy, val);
     warn_short_of_tol(c, r, out->n_train);
+}
+
+void train_report_interrupted(const train_cfg *c, const train_outcome *out)
+{
+    const csm_train_result *r = &out->res;
+    fflush(stdout);
+    fprintf(stderr,
+            "clsoftmax: interrupted by %s: saved the model of %s %ld (not converged) to %s; "
+            "continue it with --resume %s\n",
+            cli_signal_name(out->interrupted), train_unit(c->opt.solver),
+            out->best_epoch ? (long)out->best_epoch : r->total_iter, c->model_path,
+            c->model_path);
+    fflush(stderr);
 }
 
 static int set_meta(csm_model *m, const char *key, const char *value)
@@ -188,7 +204,15 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
     bad |= set_meta_l(m, "n_iter", r->n_iter);
     bad |= set_meta_l(m, "total_iter", r->total_iter);
     bad |= set_meta(m, "converged", r->converged ? "true" : "false");
-    bad |= set_meta(m, "stop", csm_stop_string(r->stop));
+    if (out->interrupted) {
+        char why[64];
+        snprintf(why, sizeof why, "interrupted by %s", cli_signal_name(out->interrupted));
+        bad |= set_meta(m, "stop", why);
+        bad |= set_meta(m, "interrupted", cli_signal_name(out->interrupted));
+    } else {
+        bad |= set_meta(m, "stop", csm_stop_string(r->stop));
+        bad |= set_meta(m, "interrupted", NULL);
+    }
     bad |= set_meta_f(m, "objective", r->objective);
     bad |= set_meta_f(m, "grad_max_abs", r->grad_max_abs);
 

@@ -42,6 +42,13 @@ typedef enum csm_storage {
 #define CSM_SPARSE_AUTO_PERCENT 5
 #define CSM_SPARSE_AUTO_DENSITY (CSM_SPARSE_AUTO_PERCENT / 100.0)
 
+/* The longest line a text file (CSV, libsvm) may have: 64 MiB, far beyond
+ * any real row (a million features of 60 bytes), and a bound on what a
+ * file without line ends (a binary file, a runaway generator) can make the
+ * reader hold. A longer line is an error naming it
+ * (csm_read_options.max_line lowers the bound). */
+#define CSM_READ_MAX_LINE ((size_t)64 << 20)
+
 typedef struct csm_read_options {
     csm_format format;
     int label_column;      /* CSV: 0-based column of the label; -1 = last. default 0 */
@@ -65,6 +72,8 @@ typedef struct csm_read_options {
                               models whose classes are such numbers (metadata label_type
                               "float"); 0: an error, as it is far more often a feature
                               column taken for the label. default 0 */
+    size_t max_line;       /* CSV, libsvm: the longest line accepted, in bytes; 0 (the
+                              default) or more than CSM_READ_MAX_LINE: CSM_READ_MAX_LINE */
 } csm_read_options;
 
 void csm_read_options_init(csm_read_options *opt);
@@ -151,6 +160,12 @@ csm_format csm_sniff_format(const unsigned char *head, size_t n);
  * opened, is not a regular file, or nothing tells (CSM_FORMAT_AUTO then). */
 int csm_guess_format(const char *path, csm_format *out, const char **why, char *err,
                      size_t err_len);
+
+/* The labels file the IDX reader would open for images file `path` (its
+ * "images-idx3" replaced by "labels-idx1", with or without ".gz", whichever
+ * exists), malloc'd; NULL when the name derives none or none exists. For
+ * the command's check that no output is one of its inputs. */
+char *csm_idx_labels_path(const char *path);
 
 /* Parses a --delimiter value: ",", ";", "tab" (or a tab character), or
  * "auto" (0). Returns 0, or -1 if unknown. */

@@ -119,7 +119,7 @@ int csm_guess_format(const char *path, csm_format *out, const char **why, char *
     /* A path that is not there gets the stream's own message, as before. */
     if (stat(path, &sb) != 0) {
         int e = errno;
-        if (csm_stream_open(&s, path, err, err_len) < 0)
+        if (csm_stream_open(&s, path, NULL, err, err_len) < 0)
             return -1;
         csm_stream_close(&s);
         return csm_fail_file(err, err_len, path, "cannot stat: %s", strerror(e));
@@ -137,7 +137,7 @@ int csm_guess_format(const char *path, csm_format *out, const char **why, char *
                              "train-images-idx3-ubyte, optionally .gz), and a pipe or device "
                              "cannot be read twice to guess from its content; pass --format "
                              "csv|libsvm|idx");
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (csm_stream_open(&s, path, NULL, err, err_len) < 0)
         return -1;
     int rc = csm_stream_read(&s, head, sizeof head, &got);
     csm_stream_close(&s);

@@ -258,7 +258,7 @@ int csm_read_csv(const char *path, const csm_read_options *opt, csm_table *out, 
                              "last)",
                              opt->label_column);
     csm_stream s;
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (csm_stream_open(&s, path, opt, err, err_len) < 0)
         return -1;
 
     csv_state st;

@@ -135,9 +135,12 @@ overflow:
                          "(corrupt header?)");
 }
 
-/* Reads exactly `bytes` bytes of payload, growing the buffer as data
- * arrives, then checks that nothing follows. */
-static int read_payload(csm_stream *s, size_t bytes, unsigned char **out)
+/* Reads exactly `bytes` bytes of payload (rows of row_bytes each: samples
+ * of an images file, labels of a labels file), growing the buffer as data
+ * arrives, then checks that nothing follows. A file that ends early names
+ * the first row it lacks. */
+static int read_payload(csm_stream *s, size_t bytes, size_t row_bytes, const char *row_name,
+                        unsigned char **out)
 {
     unsigned char *buf = NULL;
     size_t cap = 0, have = 0;
@@ -164,8 +167,8 @@ static int read_payload(csm_stream *s, size_t bytes, unsigned char **out)
             free(buf);
             return csm_fail_byte(s->err, s->err_len, s->path, s->offset,
                                  "truncated: the header announces %zu bytes of data, the file "
-                                 "ends after %zu",
-                                 bytes, have);
+                                 "ends after %zu, in %s %zu of %zu",
+                                 bytes, have, row_name, have / row_bytes + 1, bytes / row_bytes);
         }
     }
     unsigned char extra[1];
@@ -218,7 +221,7 @@ static int read_images(const char *path, csm_table *t, char *err, size_t err_len
     uint64_t elems = 0;
     size_t bytes = 0;
     unsigned char *raw = NULL;
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (csm_stream_open(&s, path, NULL, err, err_len) < 0)
         return -1;
     if (read_header(&s, &h) < 0)
         goto fail;
@@ -235,7 +238,7 @@ static int read_images(const char *path, csm_table *t, char *err, size_t err_len
     }
     if (checked_product(&s, &h, 0, &elems, &bytes) < 0)
         goto fail;
-    if (read_payload(&s, bytes, &raw) < 0)
+    if (read_payload(&s, bytes, bytes / h.dims[0], "sample", &raw) < 0)
         goto fail;
     csm_stream_close(&s);
     t->n = h.dims[0];
@@ -278,7 +281,7 @@ static int read_labels(const char *path, size_t n, int64_t **labels, char *err, 
     uint64_t elems = 0;
     size_t bytes = 0;
     unsigned char *raw = NULL;
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (csm_stream_open(&s, path, NULL, err, err_len) < 0)
         return -1;
     if (read_header(&s, &h) < 0)
         goto fail;
@@ -301,7 +304,7 @@ static int read_labels(const char *path, size_t n, int64_t **labels, char *err, 
     }
     if (checked_product(&s, &h, 0, &elems, &bytes) < 0)
         goto fail;
-    if (read_payload(&s, bytes, &raw) < 0)
+    if (read_payload(&s, bytes, h.size, "label", &raw) < 0)
         goto fail;
     csm_stream_close(&s);
     int64_t *y = malloc(n * sizeof *y);
@@ -380,6 +383,12 @@ static int derive_labels_path(const char *images, char **labels, char *err, size
     free(a);
     free(b);
     return -1;
+}
+
+char *csm_idx_labels_path(const char *path)
+{
+    char *labels = NULL;
+    return derive_labels_path(path, &labels, NULL, 0) == 0 ? labels : NULL;
 }
 
 int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out, char *err,

@@ -17,11 +17,25 @@
 #define CSM_PRINTF(a, b)
 #endif
 
-/* One input file, read through zlib so that gzipped and plain files look
- * the same. Data is pulled in large chunks into `buf`; text readers take
- * lines out of it, the binary reader takes byte ranges. */
+/* One input file, gzipped or plain (read_stream.c): a file that starts
+ * with the gzip magic is inflated with zlib member by member, every member
+ * checked as `gzip -t` checks it (a damaged or cut member, or bytes after
+ * the last member that are not one, is an error, never an early end); any
+ * other file is read as it is. Data is pulled in large chunks into `buf`;
+ * text readers take lines out of it (at most max_line bytes each, the cap
+ * CSM_READ_MAX_LINE of dataio.h), the binary reader takes byte ranges. */
 typedef struct csm_stream {
-    gzFile gz;
+    int fd;
+    int gzip;         /* 1: inflating; 0: plain bytes */
+    z_stream z;       /* the inflate state (gzip) */
+    int z_ready;      /* z initialised */
+    int member;       /* 1-based gzip member being inflated */
+    unsigned char *in;/* raw bytes read from fd: in[0, in_len), z.next_in inside */
+    size_t in_cap, in_len;
+    int in_eof;       /* fd has no more bytes */
+    int data_end;     /* the data (the last member's, or the plain file's) has ended */
+    uint64_t raw_offset; /* file offset of in[0] */
+    size_t max_line;  /* longest line accepted, bytes */
     const char *path;
     char *buf;        /* buffered bytes are buf[pos, len); buf[len] is room for a NUL */
     size_t cap, pos, len;
@@ -35,13 +49,16 @@ typedef struct csm_stream {
     size_t err_len;
 } csm_stream;
 
-/* Opens `path`. On failure writes "PATH: cannot open: REASON" to err. */
-int csm_stream_open(csm_stream *s, const char *path, char *err, size_t err_len);
+/* Opens `path`; opt (may be NULL) gives max_line. On failure writes
+ * "PATH: cannot open: REASON" to err. */
+int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt, char *err,
+                    size_t err_len);
 void csm_stream_close(csm_stream *s);
 
 /* The next line, without its "\n" or "\r\n", NUL-terminated and writable
  * in place until the next call. Returns 1 with a line, 0 at the end of the
- * file, -1 on a read or gzip error (message written as "PATH:LINE: ..."). */
+ * file, -1 on a read or gzip error or a line longer than max_line (message
+ * written as "PATH:LINE: ..."). */
 int csm_stream_line(csm_stream *s, char **line, size_t *len);
 
 /* Reads up to n bytes into dst; *got is how many arrived (less than n only

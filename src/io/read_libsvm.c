@@ -206,7 +206,7 @@ int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *ou
                     size_t err_len)
 {
     csm_stream s;
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (csm_stream_open(&s, path, opt, err, err_len) < 0)
         return -1;
     svm_state st;
     memset(&st, 0, sizeof st);

@@ -3,6 +3,7 @@ labels of any type through the label_names convention, and errors."""
 import json
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -193,8 +194,30 @@ class TestErrors(ModelFileTest):
         text += b" " * (-len(text) % 8)
         with open(self.path("s2.safetensors"), "wb") as f:
             f.write(struct.pack("<Q", len(text)) + text + data)
-        with self.assertRaisesRegex(ValueError, "label_names"):
+        # (the library refuses it on load: CSM_ERR_FORMAT naming the field)
+        with self.assertRaisesRegex(clsoftmax.Error, "label_names"):
             clsoftmax.load(self.path("s2.safetensors"))
+
+    def test_save_never_replaces_special_files(self):
+        # save() is csm_model_save: a FIFO (or a device) there is refused,
+        # and stays what it was
+        X, y = blobs()
+        clf = SoftmaxRegression().fit(X, y)
+        fifo = self.path("fifo.safetensors")
+        os.mkfifo(fifo)
+        with self.assertRaises(clsoftmax.Error) as cm:
+            clf.save(fifo)
+        self.assertEqual(cm.exception.status_name, "CSM_ERR_IO")
+        self.assertIn("named pipe", str(cm.exception))
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def test_class_names_one_printable_line(self):
+        # a class name with a newline would split predict's lines: refused
+        X, y = blobs()
+        clf = SoftmaxRegression().fit(X, np.array(["a", "b\nc", "d"])[y])
+        with self.assertRaisesRegex(clsoftmax.Error, "control character"):
+            clf.save(self.path("nl.safetensors"))
+        self.assertFalse(os.path.exists(self.path("nl.safetensors")))
 
 
 if __name__ == "__main__":
