@@ -105,6 +105,7 @@ class TrainOptions(ctypes.Structure):
         ("user", ctypes.c_void_p),
         ("reduce", ctypes.c_void_p),  # csm_reduce_fn; NULL: one process
         ("reduce_user", ctypes.c_void_p),
+        ("fit_intercept", ctypes.c_int),
     ]
 
 
