@@ -27,6 +27,7 @@ clsoftmax_python_tests = \
 	tests/python/test_estimator.py \
 	tests/python/test_model_file.py \
 	tests/python/test_sklearn.py \
+	tests/python/test_robustness.py \
 	tests/python/helpers.py
 EXTRA_DIST += $(clsoftmax_python_sources) python/clsoftmax/_config.py.in tests/python.sh \
 	bench/python_vs_sklearn.py \
