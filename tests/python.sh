@@ -12,7 +12,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd) || exit 99
 builddir=$(cd "${CSM_BUILDDIR:-.}" && pwd) || exit 99
 
 if [ -z "$PYTHON" ] || [ "$PYTHON" = ":" ]; then
-    echo "1..0 # SKIP configure found no Python 3"
+    echo "1..0 # SKIP configure left the Python package out (no Python 3 that imports NumPy: see the summary configure printed)"
     exit 0
 fi
 for mod in numpy sklearn; do
