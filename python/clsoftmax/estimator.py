@@ -351,10 +351,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     raise ValueError("class_weight must be None, 'balanced' or a dict, got %r"
                                      % (cw,))
                 # scikit-learn's rule: n / (C * count of the class), counted
-                # unweighted; classes of partial_fit absent from y weigh 1
-                counts = np.bincount(y_idx, minlength=n_classes)
-                per_class = np.where(counts > 0, len(y_idx) / (n_classes * np.maximum(counts, 1)),
-                                     1.0)
+                # unweighted
+                per_class = len(y_idx) / (n_classes * np.bincount(y_idx, minlength=n_classes))
             elif isinstance(cw, dict):
                 per_class = np.ones(n_classes)
                 index = {c: i for i, c in enumerate(classes.tolist())}
@@ -421,6 +419,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         else:
             classes, y_idx = np.unique(y, return_inverse=True)
             y_idx = y_idx.reshape(-1)
+        if partial and isinstance(self.class_weight, str):
+            # as SGDClassifier: one batch's counts are not the data's
+            raise ValueError("class_weight=%r is not supported by partial_fit: give a dict of "
+                             "weights computed from the whole data" % (self.class_weight,))
         if len(classes) < 2:
             raise ValueError("SoftmaxRegression needs samples of at least 2 classes in the "
                              "data, but the data contains only one class: %r" % (classes[0],))

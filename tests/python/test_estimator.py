@@ -234,6 +234,9 @@ class TestWhatUsersExpect(unittest.TestCase):
             clf.partial_fit(X, y, classes=[0, 1])
         with self.assertRaisesRegex(ValueError, "features"):
             clf.partial_fit(X[:, :-1], y)
+        with self.assertRaisesRegex(ValueError, "not supported by partial_fit"):
+            SoftmaxRegression(solver="sgd", class_weight="balanced").partial_fit(
+                X, y, classes=[0, 1, 2])
         # it pickles with its solver state, and goes on from there
         import pickle
         again = pickle.loads(pickle.dumps(clf))
