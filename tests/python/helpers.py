@@ -5,6 +5,14 @@ import os
 import numpy as np
 
 
+def blobs(n=120, k=5, C=3, seed=0):
+    """n samples of k features around C random centres, and their classes."""
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(scale=3, size=(C, k))
+    y = rng.randint(0, C, size=n)
+    return centres[y] + rng.normal(size=(n, k)), y
+
+
 def ref_forward(W, b, X):
     S = X @ W.T + b
     m = S.max(axis=1, keepdims=True)

@@ -11,19 +11,12 @@ import numpy as np
 
 import clsoftmax
 from clsoftmax import SoftmaxRegression
-from helpers import ref_forward, sklearn_objective
+from helpers import blobs, ref_forward, sklearn_objective
 
 try:
     import scipy.sparse as sp
 except ImportError:
     sp = None
-
-
-def blobs(n=120, k=5, C=3, seed=0):
-    rng = np.random.RandomState(seed)
-    centres = rng.normal(scale=3, size=(C, k))
-    y = rng.randint(0, C, size=n)
-    return centres[y] + rng.normal(size=(n, k)), y
 
 
 class TestFit(unittest.TestCase):

@@ -12,14 +12,12 @@ import numpy as np
 
 import clsoftmax
 from clsoftmax import SoftmaxRegression
+import helpers
 from helpers import cli
 
 
 def blobs(n=60, k=4, C=3, seed=1):
-    rng = np.random.RandomState(seed)
-    centres = rng.normal(scale=3, size=(C, k))
-    y = rng.randint(0, C, size=n)
-    return centres[y] + rng.normal(size=(n, k)), y
+    return helpers.blobs(n, k, C, seed)
 
 
 def metadata(path):

@@ -16,14 +16,7 @@ import numpy as np
 
 import clsoftmax
 from clsoftmax import SoftmaxRegression
-from helpers import cli
-
-
-def blobs(n=120, k=5, C=3, seed=0):
-    rng = np.random.RandomState(seed)
-    centres = rng.normal(scale=3, size=(C, k))
-    y = rng.randint(0, C, size=n)
-    return centres[y] + rng.normal(size=(n, k)), y
+from helpers import blobs, cli
 
 
 def fitted_state(clf):
@@ -214,6 +207,8 @@ except KeyboardInterrupt:
 
 class TestExtremeClasses(unittest.TestCase):
     def roundtrip(self, labels, dir_):
+        """Fits on the classes `labels`, saves, loads back and (when the
+        command is built) has `clsoftmax predict` print the same classes."""
         X, y = blobs(C=len(labels))
         labels = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
         yl = labels[y]
@@ -227,6 +222,13 @@ class TestExtremeClasses(unittest.TestCase):
         back = clsoftmax.load(path)
         self.assertEqual(back.classes_.tolist(), clf.classes_.tolist())
         np.testing.assert_array_equal(back.predict(X), pred)
+        if cli():
+            csv = os.path.join(dir_, "x.csv")
+            np.savetxt(csv, X, delimiter=",", fmt="%.17g")
+            out = subprocess.run([cli(), "predict", "--no-labels", "-q", csv, path],
+                                 capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(out.stdout.split(), [str(v) for v in pred])
         return clf, back, path, X
 
     def test_int64_ends_and_beyond(self):
@@ -235,20 +237,10 @@ class TestExtremeClasses(unittest.TestCase):
             i64 = np.iinfo(np.int64)
             clf, back, path, X = self.roundtrip(np.array([i64.min, 0, i64.max]), d)
             self.assertEqual(back.classes_.dtype, np.int64)
-            if cli():
-                out = subprocess.run([cli(), "predict", "--no-labels", "-q", self.csv(d, X),
-                                      path], capture_output=True, text=True)
-                self.assertEqual(out.returncode, 0, out.stderr)
-                self.assertEqual(out.stdout.split(), [str(v) for v in clf.predict(X)])
             # uint64 above 2^63: stored by name (label_type "int"), exact
             big = np.array([2**63, 2**63 + 1, 2**64 - 1], dtype=np.uint64)
             clf, back, path, X = self.roundtrip(big, d)
             self.assertEqual(back.classes_.dtype, np.uint64)
-            if cli():
-                out = subprocess.run([cli(), "predict", "--no-labels", "-q", self.csv(d, X),
-                                      path], capture_output=True, text=True)
-                self.assertEqual(out.returncode, 0, out.stderr)
-                self.assertEqual(out.stdout.split(), [str(v) for v in clf.predict(X)])
             # Python integers past 64 bits: scikit-learn's target check
             # refuses them in fit; classes set by hand are stored by name
             # and come back as Python ints
@@ -262,12 +254,6 @@ class TestExtremeClasses(unittest.TestCase):
             back = clsoftmax.load(path)
             self.assertEqual(back.classes_.tolist(), [-2**70, 5, 2**70])
             self.assertEqual(back.predict(X).tolist(), clf.predict(X).tolist())
-
-    @staticmethod
-    def csv(d, X):
-        path = os.path.join(d, "x.csv")
-        np.savetxt(path, X, delimiter=",", fmt="%.17g")
-        return path
 
 
 if __name__ == "__main__":
