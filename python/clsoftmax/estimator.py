@@ -281,13 +281,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                                  % (X.shape[1], type(self).__name__, snap.n_features_in_))
         return X
 
-    def _check_Xy(self, snap, X, y):
+    def _check_Xy(self, snap, X, y, reset=True):
+        """X and y checked; reset=False (partial_fit going on): X must have
+        the features the model was fitted on."""
         if HAVE_SKLEARN:
             X, y = _validate(snap, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             reset=True)
+                             reset=reset)
         else:
-            from ._nosklearn import check_array, column_or_1d
-            X = self._check_X(snap, X, reset=True)
+            from ._nosklearn import column_or_1d
+            X = self._check_X(snap, X, reset=reset)
             y = column_or_1d(y, X.shape[0])
         check_classification_targets(y)
         return X, y
@@ -391,8 +393,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         # partial_fit after fit() (or load()) continues that model, with a
         # new solver state
         first = not (partial and hasattr(snap, "coef_"))
-        old_k = np.asarray(snap.coef_).shape[1] if hasattr(snap, "coef_") else None
-        X, y = self._check_Xy(snap, X, y)
+        if not first:  # the model partial_fit goes on from, checked whole
+            old_k = _fitted_model(snap)[0].shape[1]
+        X, y = self._check_Xy(snap, X, y, reset=first)
         Xm = as_matrix(X)
         if partial:
             y_classes = np.unique(y)
@@ -407,9 +410,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                     raise ValueError("classes=%r is not the same as on the first call to "
                                      "partial_fit (%r)" % (np.asarray(classes).tolist(),
                                                            known.tolist()))
-                if old_k != Xm.shape[1]:
-                    raise ValueError("X has %d features, but %s was partially fitted on %d"
-                                     % (Xm.shape[1], type(self).__name__, old_k))
+                if old_k != Xm.shape[1]:  # coef_ edited by hand
+                    raise ValueError("X has %d features, but coef_ has %d columns"
+                                     % (Xm.shape[1], old_k))
                 classes = known
             unseen = np.setdiff1d(y_classes, classes)
             if len(unseen):

@@ -27,6 +27,10 @@ class TestCheckEstimator(unittest.TestCase):
         # SkipTestWarning, which stays visible).
         check_estimator(SoftmaxRegression())
 
+    def test_check_estimator_partial_fit(self):
+        # a first-order solver has partial_fit, which scikit-learn checks too
+        check_estimator(SoftmaxRegression(solver="adam"))
+
     def test_tags(self):
         est = SoftmaxRegression()
         if SKLEARN >= (1, 6):
