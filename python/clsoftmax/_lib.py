@@ -175,8 +175,9 @@ _PROTOTYPES = {
 
 
 def library_path():
-    """The shared library to load: $CLSOFTMAX_LIBRARY, else the one
-    `make install` put in the configured libdir, else the loader's search."""
+    """The shared library to load: $CLSOFTMAX_LIBRARY, else the one this
+    package was installed for (_config.LIBRARY: written by `make install`,
+    or by python/setup.py under `pip install`), else the loader's search."""
     env = os.environ.get("CLSOFTMAX_LIBRARY")
     if env:
         return env
