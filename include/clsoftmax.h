@@ -506,8 +506,11 @@ typedef struct csm_train_options {
     int n_iter_no_change; /* first-order solvers; default 5 */
     double C;             /* inverse regularisation strength (scikit-learn,
                              liblinear): lambda = 1 / (C * sum of sample weights),
-                             i.e. 1 / (C n) without weights; INFINITY: no
-                             penalty; used when l2 < 0; default 1 */
+                             i.e. 1 / (C n) without weights; for two classes
+                             2 / (C * sum of sample weights), which makes the
+                             two-row optimum scikit-learn's binary one (there
+                             W1 = -W0, so ||W0||^2 + ||W1||^2 = ||W1 - W0||^2 / 2);
+                             INFINITY: no penalty; used when l2 < 0; default 1 */
     double l2;            /* lambda itself when >= 0 (then C is ignored);
                              default -1: derive lambda from C */
     size_t batch_size;    /* first-order solvers: samples per step, 0 = full
@@ -539,6 +542,9 @@ typedef struct csm_train_options {
                              over the processes; NULL: this process alone;
                              default NULL */
     void *reduce_user;    /* passed to reduce */
+    int fit_intercept;    /* 1: train the bias (default); 0: no bias, as
+                             scikit-learn's fit_intercept=False: csm_train sets
+                             the model's bias to 0 and keeps it there */
 } csm_train_options;
 
 /* Why csm_train() stopped. */

@@ -39,9 +39,9 @@ csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b);
 csm_status csm_vec_set_params(csm_vecops *v, csm_model *m, cl_mem x, cl_mem d, double alpha);
 /* x = model weight, bias */
 csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m);
-/* g = (dw + l2 W, db) */
+/* g = (dw + l2 W, db), or (dw + l2 W, 0) when !bias (fit_intercept 0) */
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
-                             double l2);
+                             double l2, int bias);
 /* The compact L-BFGS history, two row matrices S and Y of (m, n):
  * scal[r] = row r . x for the 2m rows of S then Y (part: 2m x
  * CSM_VEC_GROUPS partials); out = c0 x + sum_j coef[j] S[j, :] +

@@ -85,10 +85,11 @@ static csm_status enqueue_update(first_order *fo)
         st = csm_set_real_arg(ctx, k, a++, prec, bc1);
         if (st == CSM_OK) st = csm_set_real_arg(ctx, k, a++, prec, bc2);
     }
-    // work-groups of L items: W's (C*k rounded up), then b's (C rounded up)
+    // work-groups of L items: W's (C*k rounded up), then b's (C rounded up;
+    // none without an intercept: b stays 0)
     const size_t L = fo->update_wg;
     const size_t gw = (model->C * model->k + L - 1) / L;
-    const size_t gb = (model->C + L - 1) / L;
+    const size_t gb = o->fit_intercept ? (model->C + L - 1) / L : 0;
     size_t global = (gw + gb) * L, local = L;
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "update");
     return st;

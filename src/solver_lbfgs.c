@@ -149,7 +149,8 @@ static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
     csm_model *m = lb->s->model;
     csm_status st = csm_objective_enqueue(&lb->f);
     if (st == CSM_OK)
-        st = csm_vec_pack_grad(&lb->v, lb->gn, lb->f.work.dweight, lb->f.work.dbias, m, lb->s->l2);
+        st = csm_vec_pack_grad(&lb->v, lb->gn, lb->f.work.dweight, lb->f.work.dbias, m, lb->s->l2,
+                                   lb->s->opt->fit_intercept);
     if (st == CSM_OK && with_gd)
         st = csm_vec_dot(&lb->v, SLOT_GD(lb), lb->gn, lb->d);
     if (st == CSM_OK)

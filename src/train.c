@@ -41,6 +41,7 @@ csm_status csm_train_options_init(csm_train_options *o, size_t struct_size)
     o->seed = 1;
     o->shuffle = 1;
     o->resume = 0;
+    o->fit_intercept = 1;
     return CSM_OK;
 }
 
@@ -103,6 +104,8 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
         BAD("l2 is NaN");
     if (o->l2 < 0 && !(o->C > 0))
         BAD("C is %g, must be > 0 (INFINITY: no penalty)", o->C);
+    if (o->fit_intercept != 0 && o->fit_intercept != 1)
+        BAD("fit_intercept is %d, must be 0 or 1", o->fit_intercept);
     if (o->solver == CSM_LBFGS) {
         if (o->lbfgs_memory < 1 || o->lbfgs_memory > 1000)
             BAD("lbfgs_memory is %d, must be in [1, 1000]", o->lbfgs_memory);
@@ -157,8 +160,8 @@ int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double 
 }
 
 /* J and max |gradient| at the model's current weights, for the result. */
-static csm_status final_objective(csm_model *m, const csm_dataset *d, double l2, csm_dist *dist,
-                                  csm_train_result *res)
+static csm_status final_objective(csm_model *m, const csm_dataset *d, double l2, int bias,
+                                  csm_dist *dist, csm_train_result *res)
 {
     csm_objective f;
     csm_vecops v;
@@ -169,7 +172,7 @@ static csm_status final_objective(csm_model *m, const csm_dataset *d, double l2,
     st = csm_vec_init(&v, m, 1);
     if (st == CSM_OK) st = csm_vec_alloc(&v, &g, "gradient");
     if (st == CSM_OK) st = csm_objective_enqueue(&f);
-    if (st == CSM_OK) st = csm_vec_pack_grad(&v, g, f.work.dweight, f.work.dbias, m, l2);
+    if (st == CSM_OK) st = csm_vec_pack_grad(&v, g, f.work.dweight, f.work.dbias, m, l2, bias);
     if (st == CSM_OK) st = csm_vec_maxabs(&v, 0, g);
     if (st == CSM_OK) st = csm_vec_read(&v, &res->grad_max_abs, 0, 1);
     if (st == CSM_OK) st = csm_objective_read(&f, &res->objective, NULL);
@@ -222,17 +225,29 @@ csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options
         return st;
     }
     /* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C),
-     * divided by sum w (over the global dataset when distributed) */
-    s.l2 = o->l2 >= 0 ? o->l2 : isinf(o->C) ? 0.0 : 1.0 / (o->C * s.dist.weight_sum);
+     * divided by sum w (over the global dataset when distributed). For two
+     * classes scikit-learn fits one vector w = W1 - W0 with ||w||^2 / (2C);
+     * the two-row optimum has W1 = -W0, where ||W0||^2 + ||W1||^2 is
+     * ||w||^2 / 2: twice the lambda gives its optimum (README, "C for two
+     * classes", says why this and not a one-row sigmoid model). */
+    const double c_scale = m->C == 2 ? 2.0 : 1.0;
+    s.l2 = o->l2 >= 0    ? o->l2
+           : isinf(o->C) ? 0.0
+                         : c_scale / (o->C * s.dist.weight_sum);
     s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);
     res.l2 = s.l2;
     if (!o->resume || m->state.solver != (int)o->solver)
         csm_model_clear_solver_state(m);
-    st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
+    /* No intercept: b = 0, and the solvers leave it there (L-BFGS sees a
+     * zero bias gradient, the first-order update skips b). */
+    if (!o->fit_intercept)
+        st = csm_fill_zero(m->ctx, m->bias, m->C * csm_real_size(m->precision));
+    if (st == CSM_OK)
+        st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
     if (st == CSM_OK)
         st = s.dist.failed;
     if (st == CSM_OK)
-        st = final_objective(m, d, s.l2, &s.dist, &res);
+        st = final_objective(m, d, s.l2, o->fit_intercept, &s.dist, &res);
     csm_dist_free(&s.dist);
     if (st == CSM_OK && !isfinite(res.objective))
         st = csm_fail(m->ctx, CSM_ERR_NONFINITE,

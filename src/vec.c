@@ -152,7 +152,7 @@ csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m)
 }
 
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
-                             double l2)
+                             double l2, int bias)
 {
     csm_context *ctx = v->ctx;
     cl_kernel k = v->k_pack;
@@ -166,6 +166,16 @@ csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_
     if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof n, &n);
     size_t global = round_up(v->n, CSM_WG);
     if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_pack_grad");
+    if (st == CSM_OK && !bias) {
+        /* the bias is fixed: its part of g is 0, so every L-BFGS direction
+         * (a combination of g and of differences of g and theta) has 0 there */
+        const size_t es = csm_real_size(v->prec);
+        const cl_uchar zero = 0;
+        cl_int rc = clEnqueueFillBuffer(ctx->queue, g, &zero, 1, v->nw * es, (v->n - v->nw) * es,
+                                        0, NULL, NULL);
+        if (rc != CL_SUCCESS)
+            st = csm_cl_fail(ctx, rc, "clEnqueueFillBuffer");
+    }
     return st;
 }
 

@@ -123,7 +123,13 @@ EXTRA_DIST += \
 	tests/data/sklearn/iris.csv \
 	tests/data/sklearn/wine.csv \
 	tests/data/sklearn/breast_cancer.csv \
-	tests/data/sklearn/digits.csv
+	tests/data/sklearn/digits.csv \
+	tests/data/sklearn/heart_scale.csv \
+	tests/data/sklearn/breast_cancer.proba.csv \
+	tests/data/sklearn/breast_cancer-C0.05.proba.csv \
+	tests/data/sklearn/heart_scale.proba.csv \
+	tests/data/sklearn/heart_scale-C0.05.proba.csv \
+	tests/data/sklearn/heart_scale-nobias.proba.csv
 
 # The command's SVG writer and charts (train --plot, eval --plot), no device.
 check_PROGRAMS += tests/check_svg

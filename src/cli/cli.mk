@@ -66,7 +66,8 @@ CLI_TESTS = \
 	tests/cli/plot.sh \
 	tests/cli/stream.sh \
 	tests/cli/safety.sh \
-	tests/cli/mpi.sh
+	tests/cli/mpi.sh \
+	tests/cli/sklearn.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

@@ -38,7 +38,8 @@ static void help(void)
            "\n"
            "Options:\n"
            "  --l2 F                 L2 penalty lambda, in loss and gradient (default 0)\n"
-           "  --C F                  the penalty as train's --C: lambda = 1 / (C n)\n"
+           "  --C F                  the penalty as train's --C: lambda = 1 / (C n),\n"
+           "                         2 / (C n) for two classes\n"
            "  --seed N               seed of the random data, the weights and the\n"
            "                         parameter sample (default 1)\n"
            "  --max-params N         check at most N parameters, a random sample when\n"
@@ -210,8 +211,8 @@ int cmd_gradcheck(int argc, char **argv)
         w = b = NULL;
     }
 
-    if (penalty_C > 0)
-        l2 = 1.0 / (penalty_C * (double)n);
+    if (penalty_C > 0) /* csm_train's lambda for C (csm_train_options.C) */
+        l2 = (C == 2 ? 2.0 : 1.0) / (penalty_C * (double)n);
     size_t P = C * k + C;
     if (!w)
         w = malloc(C * k * sizeof *w);

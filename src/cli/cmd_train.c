@@ -30,7 +30,7 @@ static void help(void)
            "The objective is scikit-learn's LogisticRegression (multinomial) divided by\n"
            "the sum of the sample weights s_i (1 each without --class-weight):\n"
            "  J = sum_i s_i l_i / sum_i s_i + (lambda/2) ||W||^2,\n"
-           "  lambda = 1 / (C sum_i s_i)\n"
+           "  lambda = 1 / (C sum_i s_i)   (2 / (C sum_i s_i) for two classes)\n"
            "(l_i cross-entropy, natural log; the bias is not penalised), and by default it\n"
            "is minimised as scikit-learn does, by full-batch L-BFGS to a tolerance, so\n"
            "the weights compare directly with LogisticRegression(C=...).\n"
@@ -50,8 +50,12 @@ static void help(void)
            "  --lbfgs-memory N       lbfgs: correction pairs kept, 1 to 1000 (default %d)\n"
            "  --C F                  inverse regularisation strength, > 0, as in\n"
            "                         scikit-learn and liblinear: lambda = 1 / (C * sum of\n"
-           "                         sample weights), 1 / (C n) unweighted (default %g)\n"
+           "                         sample weights), 1 / (C n) unweighted; for two\n"
+           "                         classes 2 / (C * sum of weights), so that the model\n"
+           "                         is their binary one at the same C (default %g)\n"
            "  --l2 F                 lambda itself, >= 0, instead of --C (0: no penalty)\n"
+           "  --no-intercept         no bias: b = 0 (scikit-learn's fit_intercept=False);\n"
+           "                         --standardize then scales without centring\n"
            "  --class-weight SPEC    balanced: class c weighs n / (classes * count_c),\n"
            "                         as scikit-learn; or LABEL:W,LABEL:W,... in the\n"
            "                         data's label values or class names (setosa:2),\n"
@@ -73,7 +77,8 @@ static void help(void)
            "  --init NAME            zeros, or normal: N(0, 0.01^2) weights (default %s)\n"
            "  --standardize          train on per-feature standardized features (mean 0,\n"
            "                         std 1); the saved model still takes raw features.\n"
-           "                         Sparse data is scaled only, not centred (as\n"
+           "                         Sparse data (and any with --no-intercept) is scaled\n"
+           "                         only, not centred (as\n"
            "                         StandardScaler(with_mean=False)): divided by each\n"
            "                         feature's std over all rows, zeros included\n"
            "  --double               train in float64 (needs a device with fp64;\n"
@@ -146,6 +151,7 @@ enum {
     O_LBFGS_MEMORY,
     O_C,
     O_L2,
+    O_NO_INTERCEPT,
     O_CLASS_WEIGHT,
     O_LR,
     O_BATCH,
@@ -171,6 +177,7 @@ static const cli_option options[] = {
     {"solver", 0, 1},       {"optimizer", 0, 1},     {"max-iter", 0, 1},
     {"epochs", 0, 1},       {"tol", 0, 1},           {"n-iter-no-change", 0, 1},
     {"lbfgs-memory", 0, 1}, {"C", 0, 1},             {"l2", 0, 1},
+    {"no-intercept", 0, 0},
     {"class-weight", 0, 1}, {"lr", 0, 1},            {"batch-size", 0, 1},
     {"momentum", 0, 1},     {"init", 0, 1},          {"seed", 0, 1},
     {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
@@ -273,6 +280,9 @@ static int parse_args(int argc, char **argv, train_cfg *c)
         case O_L2:
             rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->opt.l2);
             c->use_l2 = 1;
+            break;
+        case O_NO_INTERCEPT:
+            c->opt.fit_intercept = 0;
             break;
         case O_CLASS_WEIGHT:
             cli_class_weight_free(&c->cw);

@@ -82,7 +82,7 @@ static int resumed_scaling(train_cfg *c, const csm_model *loaded, int sparse, si
             return CLI_FAIL;
         }
     *have = 1;
-    c->center = !sparse && !(cs && strcmp(cs, "false") == 0);
+    c->center = !sparse && c->opt.fit_intercept && !(cs && strcmp(cs, "false") == 0);
     if (!c->center)
         for (size_t j = 0; j < k; j++)
             mean[j] = 0.0;
@@ -91,7 +91,8 @@ static int resumed_scaling(train_cfg *c, const csm_model *loaded, int sparse, si
 
 /* --standardize: mean and scale (the resumed model's, else fitted on the
  * training rows), applied in place to the training and validation tables.
- * Sparse training data is scaled only (c->center 0). */
+ * Sparse training data, and any data with --no-intercept, is scaled only
+ * (c->center 0). */
 int train_standardize(train_cfg *c, const csm_model *loaded, csm_table *tt, csm_table *vt,
                        size_t k, double **mean, double **scale)
 {
@@ -100,11 +101,15 @@ int train_standardize(train_cfg *c, const csm_model *loaded, csm_table *tt, csm_
     *scale = malloc((k > 0 ? k : 1) * sizeof **scale);
     if (!*mean || !*scale)
         goto nomem;
-    c->center = !tt->sparse;
+    /* --no-intercept: centring would move the means into the saved bias */
+    c->center = !tt->sparse && c->opt.fit_intercept;
     if (loaded && resumed_scaling(c, loaded, tt->sparse, k, *mean, *scale, &have))
         return CLI_FAIL;
     if (!have && cli_standardize_fit_table(tt, *mean, *scale) != 0)
         goto nomem;
+    if (!c->center)
+        for (size_t j = 0; j < k; j++)
+            (*mean)[j] = 0.0;
     if (cli_standardize_table(tt, *mean, *scale) != 0)
         goto nomem;
     if (vt && vt->n > 0 && cli_standardize_table(vt, *mean, *scale) != 0)

@@ -189,6 +189,7 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
     else
         bad |= set_meta_f(m, "C", o->C);
     bad |= set_meta_f(m, "lambda", r->l2);
+    bad |= set_meta(m, "fit_intercept", o->fit_intercept ? "true" : "false");
     if (first_order) {
         bad |= set_meta_l(m, "n_iter_no_change", o->n_iter_no_change);
         bad |= set_meta_f(m, "lr", o->learning_rate > 0 ? o->learning_rate
