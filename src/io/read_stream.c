@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Bytes requested per gzread: large enough that zlib's per-call cost
  * vanishes, small enough to keep the line buffer modest. */
@@ -122,16 +123,34 @@ int csm_grow(void **buf, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+const char *csm_path_name(const char *path)
+{
+    return path && strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+/* "-" is standard input, read through a duplicate of descriptor 0 so that
+ * closing the stream leaves the process's own stdin open. */
+static gzFile open_stdin(void)
+{
+    int fd = dup(STDIN_FILENO);
+    if (fd < 0)
+        return NULL;
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz)
+        close(fd);
+    return gz;
+}
+
 int csm_stream_open(csm_stream *s, const char *path, char *err, size_t err_len)
 {
     memset(s, 0, sizeof *s);
-    s->path = path;
+    s->path = csm_path_name(path);
     s->err = err;
     s->err_len = err_len;
     errno = 0;
-    s->gz = gzopen(path, "rb");
+    s->gz = strcmp(path, "-") == 0 ? open_stdin() : gzopen(path, "rb");
     if (!s->gz) {
-        return csm_fail_file(err, err_len, path, "cannot open: %s",
+        return csm_fail_file(err, err_len, s->path, "cannot open: %s",
                              errno ? strerror(errno) : "out of memory");
     }
     gzbuffer(s->gz, CSM_GZBUFFER);
@@ -262,6 +281,21 @@ int csm_stream_line(csm_stream *s, char **line, size_t *len)
         if (stream_refill(s) < 0)
             return -1;
     }
+}
+
+int csm_stream_peek(csm_stream *s, size_t n, const unsigned char **head, size_t *got)
+{
+    while (s->len - s->pos < n && !s->eof) {
+        s->scanned = 0;
+        if (stream_refill(s) < 0)
+            return -1;
+    }
+    *head = s->buf ? (const unsigned char *)s->buf + s->pos : (const unsigned char *)"";
+    *got = s->len - s->pos;
+    if (*got > n)
+        *got = n;
+    /* a read error is reported where the good data ends, by the reader */
+    return 0;
 }
 
 int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got)
