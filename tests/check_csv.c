@@ -334,7 +334,7 @@ START_TEST(weight_column)
     csm_table_free(&sub);
     csm_table_free(&t);
     p = put("wneg.csv", "0.5,2,1,0\n1.5,-1,-1,1\n");
-    read_fails(p, &o, 2, "weight column 1: negative weight -1", NULL);
+    read_fails(p, &o, 2, "weight column 1: negative weight '-1'", NULL);
     p = put("wna.csv", "0.5,NA,1,0\n1.5,1,-1,1\n");
     read_fails(p, &o, 1, "weight column 1: missing value 'NA'", NULL);
     o.weight_column = 3;

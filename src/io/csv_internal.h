@@ -12,6 +12,7 @@
 typedef struct csv_field {
     char *p;
     size_t n;
+    int fix;   /* while splitting: quoted with "" or text after the quote */
 } csv_field;
 
 /* A record: the fields of one row, which may span lines when a quoted
@@ -27,6 +28,23 @@ typedef struct csv_record {
 
 void csv_record_free(csv_record *r);
 
+static inline int csv_is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Whether c ends a field: the delimiter, or any blank when blanks are. */
+static inline int csv_is_delim(char c, char delim)
+{
+    return c == delim || (delim == CSM_DELIM_BLANKS && c == '\t');
+}
+
+/* Blanks around a field that are not its delimiter (trimmed). */
+static inline int csv_is_pad(char c, char delim)
+{
+    return delim != CSM_DELIM_BLANKS && (c == ' ' || (c == '\t' && delim != '\t'));
+}
+
 /* The delimiter of the first row [p, p+n): the most frequent of ',', ';'
  * and tab outside quotes (ties in that order), else CSM_DELIM_BLANKS when
  * blanks separate two fields, else 0. */
@@ -39,7 +57,9 @@ const char *csv_delimiter_name(char delim);
 int csv_quote_open(const char *p, size_t n, char delim, int open);
 
 /* Splits the record text [p, p+n) in place into r's fields (p[n] must be
- * writable). Returns -1 when memory is short. */
+ * writable). Returns 0; 1, leaving the text as it was, when a quoted field
+ * is still open at its end (the record goes on, on the next line); -1
+ * when memory is short. */
 int csv_split(csv_record *r, char *p, size_t n, char delim);
 
 /* Copies r's fields into r->text, so that they outlive the stream's
