@@ -4,8 +4,10 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/cli.h \
 	src/cli/main.c \
 	src/cli/args.c \
+	src/cli/messages.c \
 	src/cli/data.c \
 	src/cli/data_format.c \
+	src/cli/feature_names.c \
 	src/cli/labels.c \
 	src/cli/standardize.c \
 	src/cli/progress.c \
@@ -18,6 +20,7 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
+	src/cli/report.c \
 	src/cli/cmd_gradcheck.c \
 	src/cli/cmd_calibrate.c \
 	src/cli/svg.h \

@@ -177,6 +177,11 @@ csm_format csm_detect_format(const char *path);
  * header) defers to the next line; else CSM_FORMAT_AUTO. */
 csm_format csm_sniff_format(const unsigned char *head, size_t n);
 
+/* Reads a file of n sample weights, one per line (liblinear's train -W),
+ * each finite and >= 0, into *out (malloc'd). On failure returns -1 with
+ * "FILE:LINE: reason" or "FILE: reason" in err. */
+int csm_read_weights(const char *path, size_t n, double **out, char *err, size_t err_len);
+
 /* How messages name `path`: "<stdin>" for "-", else the path itself. */
 const char *csm_path_name(const char *path);
 
@@ -197,8 +202,9 @@ int csm_auto_sparse(size_t n, size_t k, uint64_t nnz);
 int csm_table_convert(csm_table *t, csm_storage storage, const char *path, char *err,
                       size_t err_len);
 
-/* A new table of rows `rows[0..n)` of `src` (labels too), in src's storage.
- * Returns -1 when memory is short (out zeroed). */
+/* A new table of rows `rows[0..n)` of `src` (labels and weights too), in
+ * src's storage, with src's column names. Returns -1 when memory is short
+ * (out zeroed). */
 int csm_table_take_rows(const csm_table *src, const size_t *rows, size_t n, csm_table *out);
 
 /* "auto", "csv", "libsvm", "idx". */

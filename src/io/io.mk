@@ -9,6 +9,7 @@ src_io_libcsmio_la_SOURCES = \
 	src/io/read_common.c \
 	src/io/table.c \
 	src/io/read_labels.c \
+	src/io/read_weights.c \
 	src/io/label_names.c \
 	src/io/detect.c \
 	src/io/csv_internal.h \

@@ -1,7 +1,7 @@
 /* The table the readers return, in either storage: freeing, reading one
  * value, the auto storage rule, conversion between dense and CSR, and row
  * subsets (the training / validation split: labels and sample weights
- * follow their rows; the names of the columns stay with the whole). */
+ * follow their rows, the names of the columns are copied). */
 #include "read_internal.h"
 
 #include <stdlib.h>
@@ -218,5 +218,20 @@ int csm_table_take_rows(const csm_table *src, const size_t *rows, size_t n, csm_
     if (src->weights)
         for (size_t i = 0; i < n; i++)
             out->weights[i] = src->weights[rows[i]];
+    /* the same columns: the same names */
+    if (src->label_name && !(out->label_name = strdup(src->label_name)))
+        rc = -1;
+    if (src->feature_names && !(out->feature_names = calloc(src->k, sizeof *out->feature_names)))
+        rc = -1;
+    for (size_t j = 0; rc == 0 && src->feature_names && j < src->k; j++)
+        if (!(out->feature_names[j] = strdup(src->feature_names[j])))
+            rc = -1;
+    if (rc < 0) {
+        csm_table_free(out);
+        return -1;
+    }
+    out->header = src->header;
+    out->format = src->format;
+    out->delimiter = src->delimiter;
     return 0;
 }
