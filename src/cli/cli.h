@@ -365,5 +365,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 #endif

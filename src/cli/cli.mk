@@ -23,6 +23,7 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/report.c \
 	src/cli/cmd_gradcheck.c \
 	src/cli/cmd_calibrate.c \
+	src/cli/cmd_show.c \
 	src/cli/svg.h \
 	src/cli/svg.c \
 	src/cli/plot.h \
@@ -63,6 +64,7 @@ CLI_TESTS = \
 	tests/cli/calibrate.sh \
 	tests/cli/determinism.sh \
 	tests/cli/remember.sh \
+	tests/cli/dialects.sh \
 	tests/cli/plot.sh \
 	tests/cli/stream.sh \
 	tests/cli/mpi.sh

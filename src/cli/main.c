@@ -94,6 +94,8 @@ static void print_help(FILE *f)
            "                                    predicted labels (or probabilities)\n"
            "  eval [--confusion] [--plot FILE.svg] [-q] DATA MODEL\n"
            "                                    loss, accuracy and confusion matrix\n"
+           "  show [--all] MODEL                what a model holds: classes, training,\n"
+           "                                    data format, weights by feature name\n"
            "  gradcheck [DATA [MODEL]]          check the device gradient numerically\n"
            "  calibrate [--show|--clear|SHAPE]  measure the fastest step implementation\n"
            "\n"
@@ -130,6 +132,8 @@ static int run(int argc, char **argv)
                 return cmd_gradcheck(2, sub);
             if (!strcmp(argv[2], "calibrate"))
                 return cmd_calibrate(2, sub);
+            if (!strcmp(argv[2], "show"))
+                return cmd_show(2, sub);
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         print_help(stdout);
@@ -151,6 +155,8 @@ static int run(int argc, char **argv)
         return cmd_gradcheck(argc - 1, argv + 1);
     if (!strcmp(cmd, "calibrate"))
         return cmd_calibrate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "show"))
+        return cmd_show(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(NULL, "unknown option '%s'", cmd);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);

@@ -628,9 +628,17 @@ int csm_read_csv(csm_stream *s, const csm_read_options *opt, csm_table *out)
     if (header && take_names(&rd, &first) < 0)
         goto oom;
     if (!header && comment && opt->header != 0) {
-        /* savetxt(header=...) writes "# a b c" */
-        if (csv_split(&names_from, comment, strlen(comment), rd.delim) < 0 ||
-            take_names(&rd, &names_from) < 0)
+        /* savetxt(header=...) writes "# a b c", whatever its delimiter */
+        size_t len = strlen(comment);
+        char *copy = strdup(comment);
+        if (!copy || csv_split(&names_from, comment, len, rd.delim) < 0 ||
+            (names_from.nf != rd.ncols &&
+             csv_split(&names_from, memcpy(comment, copy, len + 1), len, CSM_DELIM_BLANKS) < 0)) {
+            free(copy);
+            goto oom;
+        }
+        free(copy);
+        if (take_names(&rd, &names_from) < 0)
             goto oom;
     }
     if (!header)
