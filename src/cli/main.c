@@ -93,7 +93,8 @@ static void print_help(FILE *f)
            "  predict [--proba] [--no-labels] [-q] DATA MODEL [OUTPUT]\n"
            "                                    predicted labels (or probabilities)\n"
            "  eval [--confusion] [--plot FILE.svg] [-q] DATA MODEL\n"
-           "                                    loss, accuracy and confusion matrix\n"
+           "                                    loss, accuracy, per-class report,\n"
+           "                                    confusion matrix\n"
            "  show [--all] MODEL                what a model holds: classes, training,\n"
            "                                    data format, weights by feature name\n"
            "  gradcheck [DATA [MODEL]]          check the device gradient numerically\n"
@@ -103,8 +104,10 @@ static void print_help(FILE *f)
            "  -h, --help      show this help (or 'clsoftmax COMMAND --help')\n"
            "  -V, --version   show the version\n"
            "\n"
-           "Data files: CSV, libsvm/svmlight or IDX (MNIST), optionally gzipped;\n"
-           "models: safetensors. The device is chosen by CLSOFTMAX_DEVICE\n"
+           "Data files: CSV (as pandas, R and NumPy write it), libsvm/svmlight or IDX\n"
+           "(MNIST), optionally gzipped; '-' is standard input. CSV columns are counted\n"
+           "from 0. Models: safetensors. Short options combine (-qv); -q hides notes,\n"
+           "-q -q or --silent warnings too. The device is chosen by CLSOFTMAX_DEVICE\n"
            "(see 'clsoftmax devices'). Exit status: 0 success, 1 runtime or data\n"
            "error, 2 usage error. See clsoftmax(1).\n");
 }
