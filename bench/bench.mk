@@ -31,7 +31,7 @@ bench: bench/clsoftmax-stream-bench$(EXEEXT)
 # bench/bench_libcsv.c is the comparison with Debian's libcsv, built by hand
 # (libcsv is no dependency; the command is in the file and in BENCHMARKS.md).
 EXTRA_PROGRAMS += bench/clsoftmax-csv-bench
-bench_clsoftmax_csv_bench_SOURCES = bench/bench_csv.c
+bench_clsoftmax_csv_bench_SOURCES = bench/bench_csv.c bench/bench_clock.h
 bench_clsoftmax_csv_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
 bench_clsoftmax_csv_bench_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) -lm
 CLEANFILES += bench/clsoftmax-csv-bench$(EXEEXT)

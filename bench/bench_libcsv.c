@@ -14,9 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
+#include "bench_clock.h"
 #include "read_internal.h"
 
 typedef struct table {
@@ -61,19 +60,6 @@ static void on_record(int c, void *data)
     t->col = 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One read of the file through zlib (as the project's reader does) and
  * libcsv. */
 static int read_once(const char *path, table *t)
@@ -99,35 +85,26 @@ static int read_once(const char *path, table *t)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s FILE [REPEAT]\n", argv[0]);
-        return 2;
-    }
-    int repeat = argc > 2 ? atoi(argv[2]) : 5;
-    if (repeat < 1 || repeat > 100)
-        repeat = 5;
-    struct stat sb;
-    if (stat(argv[1], &sb) != 0) {
-        perror(argv[1]);
-        return 1;
-    }
+    int repeat, rc;
+    double mb;
+    if ((rc = bench_args(argc, argv, &repeat, &mb)) != 0)
+        return rc;
     double t[100];
     size_t n = 0, k = 0;
     for (int r = 0; r < repeat; r++) {
         table tab;
-        double t0 = now();
+        double t0 = bench_now();
         if (read_once(argv[1], &tab) != 0) {
             fprintf(stderr, "%s: libcsv read failed\n", argv[1]);
             return 1;
         }
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
         n = tab.n;
         k = tab.k;
         free(tab.x);
         free(tab.y);
     }
-    qsort(t, (size_t)repeat, sizeof *t, cmp);
-    double mb = (double)sb.st_size / 1e6;
+    qsort(t, (size_t)repeat, sizeof *t, bench_cmp_double);
     printf("libcsv + strict parsers: %zu rows x %zu features, %.1f MB: best %.3f s (%.0f rows/s, "
            "%.0f MB/s), median %.3f s of %d\n",
            n, k, mb, t[0], (double)n / t[0], mb / t[0], t[repeat / 2], repeat);

@@ -4,53 +4,19 @@
  * rule; row names; blank-separated columns; a BOM and CRLF; the weight
  * column; missing values; and the messages that say what to do. No OpenCL
  * device is needed. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
-
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "io/dataio.h"
 #include "testutil.h"
 
-static char dir[4096];
-
-static void make_dir(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/csm_check_csv_XXXXXX", t && *t ? t : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[8192];
-    while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
-/* Writes `text` to DIR/name; the path in a static buffer. */
+/* Writes `text` into the test's scratch directory; the path in a static
+ * buffer. */
 static const char *put(const char *name, const char *text)
 {
-    static char path[8192];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fputs(text, f) >= 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
-    return path;
+    return csm_test_put(name, text, strlen(text));
 }
 
 static csm_read_options last_label(void)
@@ -147,8 +113,8 @@ END_TEST
 /* to_csv(quoting=csv.QUOTE_ALL): every field quoted, numbers too. */
 START_TEST(pandas_quote_all)
 {
-    const char *p = put("qa.csv", "\"sepal length (cm)\",\"sepal width (cm)\",\"petal length (cm)\","
-                                  "\"petal width (cm)\",\"species\"\n"
+    const char *p = put("qa.csv", "\"sepal length (cm)\",\"sepal width (cm)\","
+                                  "\"petal length (cm)\",\"petal width (cm)\",\"species\"\n"
                                   "\"5.1\",\"3.5\",\"1.4\",\"0.2\",\"setosa\"\n"
                                   "\"7.0\",\"3.2\",\"4.7\",\"1.4\",\"versicolor\"\n"
                                   "\"6.3\",\"3.3\",\"6.0\",\"2.5\",\"virginica\"\n");
@@ -173,8 +139,8 @@ END_TEST
  * writes 7 for 7.0; on Windows its lines end in CRLF. */
 START_TEST(r_write_csv)
 {
-    const char *p = put("r.csv", "\"Sepal.Length\",\"Sepal.Width\",\"Petal.Length\",\"Petal.Width\","
-                                 "\"Species\"\r\n"
+    const char *p = put("r.csv", "\"Sepal.Length\",\"Sepal.Width\",\"Petal.Length\","
+                                 "\"Petal.Width\",\"Species\"\r\n"
                                  "5.1,3.5,1.4,0.2,\"setosa\"\r\n"
                                  "7,3.2,4.7,1.4,\"versicolor\"\r\n"
                                  "6.3,3.3,6,2.5,\"virginica\"\r\n");
@@ -401,7 +367,7 @@ static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
     TCase *tc = tcase_create("dialects");
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, csm_test_dir_make, csm_test_dir_remove);
     tcase_add_test(tc, pandas_default_header);
     tcase_add_test(tc, pandas_quote_all);
     tcase_add_test(tc, r_write_csv);

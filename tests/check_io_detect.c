@@ -4,10 +4,9 @@
  * file is written here, under the name the case is about (no extension,
  * .txt), so that the expected values sit next to the input. No OpenCL
  * device is needed. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define _POSIX_C_SOURCE 200809L /* mkfifo */
 
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,43 +18,7 @@
 #include "io/read_internal.h"
 #include "testutil.h"
 
-static char dir[4096];
-
-static void make_dir(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/csm_check_detect_XXXXXX", t && *t ? t : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[8192];
-    while (d && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
-/* Writes `text` (n bytes) to DIR/name; the path in a static buffer. */
-static const char *put(const char *name, const char *text, size_t n)
-{
-    static char path[8192];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(text, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-    return path;
-}
-#define PUT(name, text) put(name, text, sizeof(text) - 1)
+#define PUT(name, text) csm_test_put(name, text, sizeof(text) - 1)
 
 static csm_format sniff(const char *text)
 {
@@ -118,7 +81,7 @@ START_TEST(guess_pipes_and_missing)
     int status;
     const char *names[] = {"p.csv", "p"};
     for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        snprintf(path, sizeof path, "%s/%s", csm_test_dir(), names[i]);
         ck_assert_int_eq(mkfifo(path, 0600), 0);
         pid_t pid = write_fifo(path, "1,0.5,2\n0,1,3\n1,2,4\n");
         ck_assert_msg(csm_read_table(path, NULL, &t, err, sizeof err) == 0, "%s", err);
@@ -128,7 +91,7 @@ START_TEST(guess_pipes_and_missing)
         ck_assert(csm_table_value(&t, 2, 1) == 4.0);
         csm_table_free(&t);
     }
-    snprintf(path, sizeof path, "%s/missing.csv", dir);
+    snprintf(path, sizeof path, "%s/missing.csv", csm_test_dir());
     ck_assert_int_ne(csm_read_table(path, NULL, &t, err, sizeof err), 0);
     ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
     ck_assert_msg(strstr(err, "guessed") == NULL, "%s", err);
@@ -185,7 +148,7 @@ START_TEST(read_by_content)
     static const char svm[] = "+1 1:0.5 3:-1\n-1 2:0.25\n";
     const char *names[] = {"heart_scale", "train.txt"};
     for (int i = 0; i < 2; i++) {
-        const char *path = put(names[i], svm, sizeof svm - 1);
+        const char *path = csm_test_put(names[i], svm, sizeof svm - 1);
         csm_table t;
         char err[1024] = "";
         ck_assert_msg(csm_read_table(path, NULL, &t, err, sizeof err) == 0, "%s", err);
@@ -512,7 +475,7 @@ START_TEST(idx_no_labels)
 {
     /* 2 images of 1 x 2 pixels, and no labels file beside them */
     static const char img[] = {0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 51, (char)255, 0};
-    const char *path = put("t-images-idx3-ubyte", img, sizeof img);
+    const char *path = csm_test_put("t-images-idx3-ubyte", img, sizeof img);
     csm_read_options o;
     csm_read_options_init(&o);
     csm_table t;
@@ -528,7 +491,7 @@ START_TEST(idx_no_labels)
     ck_assert(csm_table_value(&t, 1, 0) == 1.0);
     csm_table_free(&t);
     /* a labels file given as the images stays an error */
-    path = put("t-labels-idx1-ubyte", img, sizeof img);
+    path = csm_test_put("t-labels-idx1-ubyte", img, sizeof img);
     ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
     ck_assert_msg(strstr(err, "looks like a labels file") != NULL, "%s", err);
 }
@@ -538,7 +501,7 @@ static Suite *detect_suite(void)
 {
     Suite *s = suite_create("io_detect");
     TCase *tc = tcase_create("detect");
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, csm_test_dir_make, csm_test_dir_remove);
     tcase_add_test(tc, sniff_text_formats);
     tcase_add_test(tc, sniff_idx_magic);
     tcase_add_test(tc, guess_pipes_and_missing);
