@@ -199,15 +199,18 @@ START_TEST(csv_forced_no_header_reads_header_as_data)
     csm_read_options o = defaults();
     o.header = 0;
     o.label_column = -1;
-    expect_line("good_header_semicolon.csv", &o, 1, "column 1: not a number", "'x1'");
+    expect_line("good_header_semicolon.csv", &o, 1, "column 0: not a number", "'x1'");
 }
 END_TEST
 
 START_TEST(csv_detected_header_then_label_checked)
 {
-    /* label column 0 holds 1.5: the header was skipped, line 2 is blamed */
+    /* label column 0 holds 1.5: the header was skipped, line 2 is blamed,
+     * naming the option and the columns that could be the label */
     csm_read_options o = defaults();
-    expect_line("good_header_semicolon.csv", &o, 2, "label '1.5' in column 1", "not an integer");
+    expect_line("good_header_semicolon.csv", &o, 2, "label '1.5' in column 0 ('x1')",
+                "not an integer; --label-column N (counted from 0) or 'last' picks the label "
+                "column; columns of integers or text: 1 ('x2'), 2 ('label')");
 }
 END_TEST
 
@@ -215,9 +218,9 @@ START_TEST(csv_label_column_out_of_range)
 {
     csm_read_options o = defaults();
     o.label_column = 4;
-    expect_line("good.csv", &o, 1, "label column index 4 is out of range for 4 columns", NULL);
+    expect_line("good.csv", &o, 1, "label column 4 is out of range for 4 columns", NULL);
     o.label_column = -2;
-    expect_error("good.csv", &o, NULL, ": ", "label column index -2 is invalid", NULL);
+    expect_error("good.csv", &o, NULL, ": ", "label column -2 is invalid", NULL);
 }
 END_TEST
 
@@ -261,14 +264,14 @@ END_TEST
 START_TEST(csv_nonnumeric)
 {
     csm_read_options o = defaults();
-    expect_line("nonnumeric.csv", &o, 2, "column 2: not a number", "'abc'");
+    expect_line("nonnumeric.csv", &o, 2, "column 1: not a number", "'abc'");
 }
 END_TEST
 
 START_TEST(csv_nan)
 {
     csm_read_options o = defaults();
-    expect_line("nan.csv", &o, 3, "NaN or Inf", "'nan'");
+    expect_line("nan.csv", &o, 3, "column 1: missing value 'nan'", "every value is needed");
 }
 END_TEST
 
@@ -296,7 +299,7 @@ END_TEST
 START_TEST(csv_empty_field)
 {
     csm_read_options o = defaults();
-    expect_line("empty_field.csv", &o, 2, "column 2: empty field", NULL);
+    expect_line("empty_field.csv", &o, 2, "column 1: missing value (empty field)", "dropna");
 }
 END_TEST
 
@@ -371,7 +374,8 @@ END_TEST
 START_TEST(csv_header_width_mismatch)
 {
     csm_read_options o = defaults();
-    expect_line("header_mismatch.csv", &o, 1, "header has 2 columns", "has 3");
+    /* one name short would be R's row names; two short is an error */
+    expect_line("header_mismatch.csv", &o, 1, "header has 2 columns", "has 4");
 }
 END_TEST
 

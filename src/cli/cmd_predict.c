@@ -28,7 +28,7 @@ static void help(void)
            "  --proba                write class probabilities instead of labels\n"
            "  --no-labels            DATA has no label column (CSV) or labels (libsvm),\n"
            "                         or no labels file (IDX)\n"
-           "  -q, --quiet            print nothing on stderr but errors and warnings\n"
+           "%s"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
@@ -40,19 +40,18 @@ static void help(void)
            "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
-           cli_format_help);
+           cli_output_help, cli_format_help);
 }
 
-enum { O_PROBA, O_NO_LABELS, O_QUIET, O_HELP };
-static const cli_option options[] = {{"proba", 0, 0},   {"no-labels", 0, 0},
-                                     {"quiet", 'q', 0}, {"help", 'h', 0},
-                                     CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+enum { O_PROBA, O_NO_LABELS, O_HELP, O_QUIET, O_SILENT, O_VERBOSE };
+static const cli_option options[] = {{"proba", 0, 0}, {"no-labels", 0, 0}, {"help", 'h', 0},
+                                     CLI_OUTPUT_OPTIONS, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
 
 int cmd_predict(int argc, char **argv)
 {
     cli_args it;
     const char *v, *pos[3] = {NULL, NULL, NULL};
-    int id, npos = 0, proba = 0, no_labels = 0, quiet = 0;
+    int id, npos = 0, proba = 0, no_labels = 0;
     csm_read_options ro;
     cli_format_unset(&ro);
     cli_args_init(&it, "predict", argc, argv);
@@ -67,8 +66,8 @@ int cmd_predict(int argc, char **argv)
             proba = 1;
         } else if (id == O_NO_LABELS) {
             no_labels = 1;
-        } else if (id == O_QUIET) {
-            quiet = 1;
+        } else if (id == O_QUIET || id == O_SILENT || id == O_VERBOSE) {
+            cli_output_option(options[id].name);
         } else if (id == O_HELP) {
             help();
             return CLI_OK;
@@ -174,7 +173,7 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     /* after the output: an error is then the first line on stderr */
-    if (!quiet)
+    if (!cli_quiet)
         fputs(note, stderr);
     status = CLI_OK;
 done:
