@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "io/dataio.h"
 #include "io/read_internal.h"
@@ -122,6 +123,86 @@ START_TEST(standard_input)
     o.header = 0;
     ck_assert_int_ne(csm_read_table("-", &o, &t, err, sizeof err), 0);
     ck_assert_msg(strncmp(err, "<stdin>:1: ", 11) == 0, "%s", err);
+}
+END_TEST
+
+/* n bytes of data as one gzip member, less its last `cut` bytes, into
+ * DIR/name. */
+static const char *put_gz_bytes(const char *name, const void *data, size_t len, size_t cut)
+{
+    static unsigned char out[4096];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t n = sizeof out - z.avail_out;
+    deflateEnd(&z);
+    ck_assert_uint_gt(n, cut);
+    return csm_test_put(name, out, n - cut);
+}
+
+static const char *put_gz(const char *name, const char *text, size_t cut)
+{
+    return put_gz_bytes(name, text, strlen(text), cut);
+}
+
+/* The guess peeks at inflated bytes: gzip on standard input is guessed
+ * from its content as a plain file is. A member cut short is the error of
+ * the read, named "<stdin>", also for IDX, whose reader takes bytes, not
+ * lines (the guess met the damage first and kept it for the reader); a
+ * file that is damaged gzip from its first bytes, whose name does not
+ * tell, gets the gzip error, not "cannot tell the format". */
+START_TEST(standard_input_gzip)
+{
+    char err[1024] = "";
+    csm_table t;
+    csm_read_options o;
+    csm_read_options_init(&o);
+    o.label_column = -1;
+    const char *path = put_gz("in.gz", "# x0 x1 y\n1.5 2 0\n-1 0.25 1\n", 0);
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    ck_assert_msg(csm_read_table("-", &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.format, CSM_FORMAT_CSV);
+    ck_assert_int_eq(t.delimiter, CSM_DELIM_BLANKS);
+    ck_assert_uint_eq(t.n, 2);
+    ck_assert(csm_table_value(&t, 1, 1) == 0.25);
+    csm_table_free(&t);
+    csm_read_options_init(&o);
+    static const char svm[] = "+1 1:0.5\n-1 2:2\n";
+    path = put_gz("svm.gz", svm, 0);
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    ck_assert_msg(csm_read_table("-", &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.format, CSM_FORMAT_LIBSVM);
+    ck_assert_uint_eq(t.n, 2);
+    csm_table_free(&t);
+    /* its trailer cut: the data is there, the check is not */
+    path = put_gz("cut.gz", svm, 6);
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    ck_assert_int_ne(csm_read_table("-", &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strncmp(err, "<stdin>:", 8) == 0, "%s", err);
+    ck_assert_msg(strstr(err, "gzip member 1 is cut short") != NULL, "%s", err);
+    static const char img[] = {0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 51, 9, 0};
+    path = put_gz_bytes("idx.gz", img, sizeof img, 6);
+    o.no_labels = 1;
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    ck_assert_int_ne(csm_read_table("-", &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strncmp(err, "<stdin>: byte ", 14) == 0, "%s", err);
+    ck_assert_msg(strstr(err, "gzip member 1 is cut short") != NULL, "%s", err);
+    o.no_labels = 0;
+    /* an unknown compression method in the header: nothing inflates */
+    path = put_gz("damaged", svm, 0);
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 2, SEEK_SET), 0);
+    ck_assert_int_eq(fputc(7, f), 7);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_ne(csm_read_table(path, &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strstr(err, "corrupt or truncated gzip data") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "cannot tell") == NULL, "%s", err);
 }
 END_TEST
 
@@ -506,6 +587,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, sniff_idx_magic);
     tcase_add_test(tc, guess_pipes_and_missing);
     tcase_add_test(tc, standard_input);
+    tcase_add_test(tc, standard_input_gzip);
     tcase_add_test(tc, read_by_content);
     tcase_add_test(tc, failed_guess_is_named);
     tcase_add_test(tc, label_dict_sorts_by_bytes);

@@ -145,6 +145,10 @@ int csm_stream_guess_format(csm_stream *s, csm_format *out)
     if (csm_stream_peek(s, SNIFF_BYTES, &head, &got) < 0)
         return -1;
     *out = csm_sniff_format(head, got);
+    /* a damaged .gz that tells nothing before the damage: the damage is
+     * the news */
+    if (*out == CSM_FORMAT_AUTO && s->failed)
+        return csm_fail_file(s->err, s->err_len, s->path, "%s", s->why);
     if (*out == CSM_FORMAT_AUTO)
         return csm_fail_file(s->err, s->err_len, s->path,
                              "cannot tell the format from the file name (.csv, .tsv, .svm, "

@@ -65,8 +65,9 @@ int csm_stream_line(csm_stream *s, char **line, size_t *len);
 /* The next n bytes (fewer at the end of the file) without consuming them:
  * *head points into the stream's buffer, valid until the next call. This
  * is how the format of a pipe or of standard input is guessed: what the
- * guess looked at is still there for the reader. Returns 0, or -1 when
- * memory is short. */
+ * guess looked at is still there for the reader. A read or gzip error
+ * met on the way is kept (failed) for the reader to report where the good
+ * data ends. Returns 0, or -1 when memory is short. */
 int csm_stream_peek(csm_stream *s, size_t n, const unsigned char **head, size_t *got);
 
 /* Reads up to n bytes into dst; *got is how many arrived (less than n only

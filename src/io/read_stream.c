@@ -482,7 +482,7 @@ int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got)
 {
     char *out = dst;
     size_t done = 0;
-    /* first whatever a previous line read left buffered */
+    /* first whatever a previous line read or a peek left buffered */
     if (s->pos < s->len) {
         size_t take = s->len - s->pos;
         if (take > n)
@@ -491,6 +491,12 @@ int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got)
         s->pos += take;
         s->offset += take;
         done = take;
+    }
+    /* a peek that met a read or gzip error kept it for here, where the
+     * good data ends */
+    if (done < n && s->failed) {
+        *got = done;
+        return csm_fail_byte(s->err, s->err_len, s->path, s->offset, "%s", s->why);
     }
     if (done < n && !s->eof) {
         size_t want = n - done, r = 0;

@@ -226,6 +226,30 @@ runs "printable names with spaces load" predict -q "$T/named.csv" "$T/ok.st"
 check "  ... one line a sample" test "$(wc -l < "$T/out")" -eq 60
 
 # ------------------------------------------ nothing hangs, nothing grows
+# data through pipes: a FIFO is opened once and read whole, its format
+# from its name or, gzipped or not, from its content (the guess peeks at
+# what the reader then reads); a writer that is never read from gives up
+runs "the model of a file" train -q $L "$T/d.csv" "$T/file.st"
+params "$T/file.st" > "$T/file.params"
+# same_params NAME MODEL: MODEL's weights and bias are those of file.st
+same_params() { params "$2" > "$T/p.params"; check "$1" cmp -s "$T/p.params" "$T/file.params"; }
+mkfifo "$T/x.csv" "$T/xgz"
+timeout 120 sh -c 'cat "$1" > "$2"' sh "$T/d.csv" "$T/x.csv" &
+writer=$!
+runs "a FIFO named x.csv as DATA" train -q $L "$T/x.csv" "$T/x.st"
+wait "$writer"
+same_params "  ... the model of the file" "$T/x.st"
+timeout 120 sh -c 'gzip -c "$1" > "$2"' sh "$T/d.csv" "$T/xgz" &
+writer=$!
+runs "a FIFO of gzip data, its name telling nothing" train -q $L "$T/xgz" "$T/xgz.st"
+wait "$writer"
+same_params "  ... the model of the file" "$T/xgz.st"
+cat "$T/d.csv" | run train -q $L - "$T/pipe.st"
+check "DATA - from a pipe" test "$rc" -eq 0
+same_params "  ... the model of the file" "$T/pipe.st"
+gzip -c "$T/d.csv" | run train -q $L - "$T/pipegz.st"
+check "DATA - gzipped, from a pipe" test "$rc" -eq 0
+same_params "  ... the model of the file" "$T/pipegz.st"
 KD="${CLSOFTMAX_KERNEL_DIR:-$SRCDIR/kernels}"
 mkdir "$T/kfifo" "$T/kzero" "$T/cache" "$T/wcache"
 cp "$KD"/*.cl "$T/kfifo/"
