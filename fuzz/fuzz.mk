@@ -90,6 +90,7 @@ EXTRA_DIST += fuzz/fuzz.mk fuzz/fuzz_table.h fuzz/fuzz_csv.c fuzz/fuzz_libsvm.c 
 	fuzz/corpus/csv/tab-label-first \
 	fuzz/corpus/csv/multi-member-gz \
 	fuzz/corpus/csv/over-long-line \
+	fuzz/corpus/csv/over-long-record \
 	fuzz/corpus/idx/f32 \
 	fuzz/corpus/idx/f64 \
 	fuzz/corpus/idx/i16 \

@@ -54,6 +54,9 @@ write("csv", "savetxt-weights", csv_opts(0, 0, 0, weight=2) +
 write("csv", "multi-member-gz", csv_opts(1, 0, 0) + gz(b"0,1.5,2\n1,-2,3\n") +
       gz(b"") + gz(b"2,4,5e-1\n"))
 write("csv", "over-long-line", csv_opts(1, 0, 0) + b"0,1,2\n1," + b"7" * 1100 + b",3\n")
+# the cap holds for a record joined across lines by a quoted field too
+write("csv", "over-long-record", csv_opts(1, 0, 0) + b'0,1,2\n1,"a' +
+      b"\n".join([b"7" * 100] * 11) + b'",3\n')
 
 # libsvm: option byte = storage (mod 3), n_features (bits 2-4), skip
 # unseen features (bit 5).

@@ -45,8 +45,9 @@ typedef enum csm_storage {
 /* The longest line a text file (CSV, libsvm) may have: 64 MiB, far beyond
  * any real row (a million features of 60 bytes), and a bound on what a
  * file without line ends (a binary file, a runaway generator) can make the
- * reader hold. A longer line is an error naming it
- * (csm_read_options.max_line lowers the bound). */
+ * reader hold. A longer line (or CSV record joined across lines by quoted
+ * line breaks) is an error naming it (csm_read_options.max_line lowers the
+ * bound). */
 #define CSM_READ_MAX_LINE ((size_t)64 << 20)
 
 /* --delimiter blank: fields separated by runs of spaces and tabs (NumPy's
@@ -86,8 +87,10 @@ typedef struct csm_read_options {
                               models whose classes are such numbers (metadata label_type
                               "float"); 0: an error, as it is far more often a feature
                               column taken for the label. default 0 */
-    size_t max_line;       /* CSV, libsvm: the longest line accepted, in bytes; 0 (the
-                              default) or more than CSM_READ_MAX_LINE: CSM_READ_MAX_LINE */
+    size_t max_line;       /* CSV, libsvm: the longest line accepted, in bytes (CSV: a
+                              record whose quoted fields hold line breaks counts its
+                              lines together); 0 (the default) or more than
+                              CSM_READ_MAX_LINE: CSM_READ_MAX_LINE */
 } csm_read_options;
 
 void csm_read_options_init(csm_read_options *opt);

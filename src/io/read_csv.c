@@ -93,8 +93,21 @@ static int next_line(csv_reader *rd, int data_started, char **line, size_t *len)
     }
 }
 
+/* A record joined across lines that passes the cap of a line (the
+ * stream's max_line, CSM_READ_MAX_LINE): the memory a quote left open can
+ * take is bounded as a line's is. Names the record's first line. */
+static int record_too_long(csv_reader *rd, const csv_record *r)
+{
+    size_t max = rd->s->max_line, last = rd->s->line;
+    return fail_at(rd, r->line,
+                   "record of lines %zu to %zu longer than %zu bytes%s, the limit of a line "
+                   "(a quoted field holding line breaks, or a '\"' never closed)",
+                   r->line, last, max, max == CSM_READ_MAX_LINE ? " (64 MiB)" : "");
+}
+
 /* The record that starts with `line`: more lines while a quoted field is
- * open. Its fields point into the stream's buffer or into rd->join. */
+ * open, at most max_line bytes in all. Its fields point into the stream's
+ * buffer or into rd->join. */
 static int assemble(csv_reader *rd, char *line, size_t len, csv_record *r)
 {
     csm_stream *s = rd->s;
@@ -118,6 +131,8 @@ static int assemble(csv_reader *rd, char *line, size_t len, csv_record *r)
             return fail_at(rd, r->line, "a quoted field that starts on this line is never "
                                         "closed (a lone '\"'?)");
         rd->join[used++] = '\n'; /* the line break inside the quotes */
+        if (used > s->max_line || len > s->max_line - used)
+            return record_too_long(rd, r);
         open = csv_quote_open(line, len, rd->delim, 1);
     }
     if (csm_grow((void **)&rd->join, &rd->join_cap, used + len + 1, 1) < 0)

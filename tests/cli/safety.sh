@@ -194,6 +194,13 @@ fails "a line over 64 MiB is an error naming it" 1 \
     "long.csv.gz:2: line longer than 67108864 bytes \(64 MiB\), the limit of a line" \
     train -q $L "$T/long.csv.gz" "$T/long.st"
 
+# a quoted field never closed: the cap holds for the lines it joins
+{ head -n 1 "$T/d.csv"; printf '1;2;3;"'; yes 77777777 | head -c 70000000; } | gzip -1 \
+    > "$T/quote.csv.gz"
+fails "a CSV record over 64 MiB (a quote never closed) is an error naming its line" 1 \
+    "quote.csv.gz:2: record of lines 2 to [0-9]+ longer than 67108864 bytes \(64 MiB\)" \
+    train -q $L "$T/quote.csv.gz" "$T/quote.st"
+
 # ------------------------------------------------- model files checked on load
 # with_names SRC DST NAMES TYPE: SRC with its label_names replaced by NAMES
 # (the JSON array as it stands escaped in the header) and label_type TYPE
