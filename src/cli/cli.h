@@ -123,10 +123,15 @@ typedef struct cli_io {
     const char *out[CLI_IO_MAX], *out_what[CLI_IO_MAX];
     int out_stream[CLI_IO_MAX];
     size_t n_out;
+    size_t n_stdin; /* data inputs given as "-": standard input */
     const char *in_place;
     char *owned; /* a derived input name (cli_io_data), freed by cli_io_free */
 } cli_io;
 void cli_io_input(cli_io *io, const char *path);
+/* An input read by the data readers (DATA, --validation, --weights,
+ * --labels), where "-" is standard input: at most one may be, and no
+ * output may be the file it reads. */
+void cli_io_reader_input(cli_io *io, const char *path);
 /* A data file read with `ro`: the file, and its labels file (IDX: --labels,
  * or the one found by name). */
 void cli_io_data(cli_io *io, const char *data, const csm_read_options *ro);

@@ -58,6 +58,30 @@ fails "the IDX labels file (found by name) as the model is refused" 1 \
 runs "train --resume M DATA M continues the model in place" \
     train -q $L --resume "$T/m.st" "$T/d.csv" "$T/m.st"
 
+# standard input ('-'): no output may be the file it reads, it is one
+# input at most, and DATA '-' is not predict's OUTPUT '-'
+fails "train - DATA < DATA (the model over standard input's file) is refused" 1 \
+    "d.csv: the model is the file standard input \('-'\) reads" \
+    train -q $L - "$T/d.csv" < "$T/d.csv"
+unchanged "  ... the data is intact" "$T/d.csv" "$T/keep.csv"
+cp "$T/m.st" "$T/m-keep.st"
+fails "predict - MODEL FILE < FILE is refused" 1 \
+    "keep.csv: the predictions is the file standard input \('-'\) reads" \
+    predict -q - "$T/m.st" "$T/keep.csv" < "$T/keep.csv"
+unchanged "  ... the data is intact" "$T/d.csv" "$T/keep.csv"
+"$BIN" predict -q - "$T/m.st" - < "$T/d.csv" > "$T/p-stdin" 2>"$T/err"
+check "predict - MODEL - reads standard input, writes standard output: 60 lines" \
+    test "$(wc -l < "$T/p-stdin")" -eq 60
+fails "standard input for DATA and --weights is refused" 1 \
+    "standard input \('-'\) can be read only once" \
+    train -q $L --weights - - "$T/w.st" < "$T/d.csv"
+check "  ... no model" test ! -e "$T/w.st"
+awk 'END { for (i = 0; i < NR; i++) print 1 }' "$T/d.csv" > "$T/w.txt"
+cp "$T/w.txt" "$T/w-keep.txt"
+fails "the --weights file as the model is refused" 1 "w.txt: the model would overwrite an input" \
+    train -q $L --weights "$T/w.txt" "$T/d.csv" "$T/w.txt"
+unchanged "  ... the weights are intact" "$T/w.txt" "$T/w-keep.txt"
+
 # special files: a FIFO, a character device (a mknod copy of /dev/null as
 # root; the real /dev/null otherwise, which only root could have replaced)
 mkfifo "$T/fifo"
