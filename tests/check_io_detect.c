@@ -206,6 +206,42 @@ START_TEST(standard_input_gzip)
 }
 END_TEST
 
+/* IDX images on standard input: no name to find the labels file from, so
+ * the error says to give it with --labels; predict's detection reads them
+ * as data without labels; --labels FILE reads them. */
+START_TEST(standard_input_idx)
+{
+    static const char img[] = {0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 51, (char)255, 0};
+    static const char lab[] = {0, 0, 0x08, 1, 0, 0, 0, 2, 7, 3};
+    const char *labels = strdup(csm_test_put("l-labels-idx1-ubyte", lab, sizeof lab));
+    const char *path = csm_test_put("i-images-idx3-ubyte", img, sizeof img);
+    csm_read_options o;
+    csm_read_options_init(&o);
+    csm_table t;
+    char err[1024] = "";
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    ck_assert_int_ne(csm_read_table("-", &o, &t, err, sizeof err), 0);
+    ck_assert_msg(strncmp(err, "<stdin>: ", 9) == 0, "%s", err);
+    ck_assert_msg(strstr(err, "--labels FILE") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    o.no_labels = -1;
+    ck_assert_msg(csm_read_table("-", &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.format, CSM_FORMAT_IDX);
+    ck_assert_int_eq(t.unlabeled, 1);
+    ck_assert_uint_eq(t.n, 2);
+    csm_table_free(&t);
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    o.no_labels = 0;
+    o.labels_path = labels;
+    ck_assert_msg(csm_read_table("-", &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(t.labels[0], 7);
+    ck_assert_int_eq(t.labels[1], 3);
+    ck_assert(csm_table_value(&t, 0, 1) == 51 / 255.0);
+    csm_table_free(&t);
+    free((void *)labels);
+}
+END_TEST
+
 START_TEST(sniff_idx_magic)
 {
     const unsigned char images[] = {0, 0, 0x08, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2};
@@ -588,6 +624,7 @@ static Suite *detect_suite(void)
     tcase_add_test(tc, guess_pipes_and_missing);
     tcase_add_test(tc, standard_input);
     tcase_add_test(tc, standard_input_gzip);
+    tcase_add_test(tc, standard_input_idx);
     tcase_add_test(tc, read_by_content);
     tcase_add_test(tc, failed_guess_is_named);
     tcase_add_test(tc, label_dict_sorts_by_bytes);

@@ -343,7 +343,7 @@ static int derive_labels_path(const char *images, char **labels, char *err, size
     if (!at)
         return csm_fail_file(err, err_len, images,
                              "cannot derive the labels file name (the name has no '%s' to "
-                             "replace by '%s'); give the labels file explicitly",
+                             "replace by '%s'); give the labels file with --labels FILE",
                              from, to);
     size_t len = strlen(images), head = (size_t)(at - images), tail = len - head - strlen(from);
     /* the name itself, plus room to add or drop ".gz" */
@@ -374,7 +374,7 @@ static int derive_labels_path(const char *images, char **labels, char *err, size
     }
     csm_fail_file(err, err_len, images,
                   "no labels file: neither '%s' nor '%s' can be opened; give the labels file "
-                  "explicitly",
+                  "with --labels FILE",
                   a, b);
     free(a);
     free(b);
@@ -401,7 +401,13 @@ int csm_read_idx(csm_stream *s, const csm_read_options *opt, csm_table *out)
     int rc = read_images(s, &t);
     int unlabeled = opt->no_labels == 1;
     if (rc == 0 && !unlabeled && !labels_path) {
-        rc = derive_labels_path(path, &derived, err, err_len);
+        if (s->is_stdin)
+            rc = csm_fail_file(err, err_len, path,
+                               "standard input has no file name to find the labels file from "
+                               "(images-idx3 -> labels-idx1); give the labels file with "
+                               "--labels FILE");
+        else
+            rc = derive_labels_path(path, &derived, err, err_len);
         /* predict's detection: images without a labels file next to them
          * (but not a labels file given as the images) */
         const char *base = strrchr(path, '/');

@@ -37,6 +37,7 @@ typedef struct csm_stream {
     uint64_t raw_offset; /* file offset of in[0] */
     size_t max_line;  /* longest line accepted, bytes */
     const char *path; /* as messages name it: "<stdin>" for "-" */
+    int is_stdin;     /* opened as "-" */
     char *buf;        /* buffered bytes are buf[pos, len); buf[len] is room for a NUL */
     size_t cap, pos, len;
     size_t scanned;   /* bytes from pos already known to hold no '\n' */

@@ -221,7 +221,8 @@ int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt
                       : CSM_READ_MAX_LINE;
     /* "-" is standard input, read through a duplicate of descriptor 0 so
      * that closing the stream leaves the process's own stdin open */
-    if (strcmp(path, "-") == 0)
+    s->is_stdin = strcmp(path, "-") == 0;
+    if (s->is_stdin)
         s->fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
     else
         s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);

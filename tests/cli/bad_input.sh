@@ -31,6 +31,11 @@ check "train: no model after bad data" test ! -e "$T/out.st"
 fails "train: a single class" 1 "single-class.csv: .*at least 2 classes" train "$D/single-class.csv" "$T/out.st"
 cp "$D/plain-images-idx3-ubyte" "$T/alone-images-idx3-ubyte"
 fails "train: IDX without a labels file" 1 "alone-images-idx3-ubyte: .*labels" train "$T/alone-images-idx3-ubyte" "$T/out.st"
+fails "train: IDX on standard input asks for --labels" 1 \
+    "<stdin>: standard input has no file name to find the labels file from .*--labels FILE" \
+    train - "$T/out.st" < "$D/plain-images-idx3-ubyte"
+runs "train: IDX on standard input with --labels" \
+    train -q --labels "$D/plain-labels-idx1-ubyte" - "$T/stdin-idx.st" < "$D/plain-images-idx3-ubyte"
 fails "train: IDX --labels file missing" 1 "no-such-labels" train --labels "$T/no-such-labels" "$D/plain-images-idx3-ubyte" "$T/out.st"
 { printf '\000\000\010\001\000\000\000\035'; head -c 29 /dev/zero; } > "$T/short-labels-idx1-ubyte"
 fails "train: IDX labels count mismatch" 1 "short-labels-idx1-ubyte: .*(29|30)" \
