@@ -3,8 +3,9 @@
  *
  *  - before any work, every output is checked (cli_io_check): it is not
  *    one of the inputs nor another output (same device and inode, links
- *    included; for a data input `-`, the file standard input reads), it is a regular file or nothing yet, or a pipe or
- *    character device where the output is a stream (predictions, the
+ *    included; for a data input `-`, the file standard input reads), it
+ *    is a regular file or nothing yet, or a pipe or character device
+ *    where the output is a stream (predictions, the
  *    --history rows, the pictures: `-`, /dev/stdout, /dev/null), and its
  *    directory takes a new file (a temporary is created there and removed:
  *    a model path in a missing directory used to fail only after hours of
