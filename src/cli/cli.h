@@ -301,7 +301,8 @@ struct cli_classes {
 };
 
 /* The data's classes: its sorted distinct labels or names. Fewer than 2 is
- * an error ("... `who` needs at least 2 classes"). */
+ * an error ("... `who` needs at least 2 classes"), and so is a name that
+ * holds a control character (a quoted line break in a CSV label). */
 int cli_table_classes(const char *path, const csm_table *t, const char *who, cli_classes *out);
 /* A model's classes (label_names when present). Prints the error. */
 int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *out);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "names_check.h"
 
 void cli_classes_free(cli_classes *c)
 {
@@ -61,9 +62,54 @@ static int nomem(void)
     return CLI_FAIL;
 }
 
+/* name in quotes for a message, control bytes as \xHH, at most about 60
+ * characters. */
+static void show_name(char *buf, size_t len, const char *name)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    buf[o++] = '\'';
+    for (const unsigned char *p = (const unsigned char *)name; *p && o + 9 < len && o < 64; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            buf[o++] = '\\';
+            buf[o++] = 'x';
+            buf[o++] = hex[*p >> 4];
+            buf[o++] = hex[*p & 15];
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    buf[o++] = '\'';
+    buf[o] = '\0';
+}
+
+/* A class name with a control character (names_check.h, the library's
+ * rule for label_names) fails here, naming the file and its first sample,
+ * before any work. */
+static int check_names(const char *path, const csm_table *t)
+{
+    for (size_t c = 0; c < t->n_label_names; c++) {
+        if (!csm_has_control(t->label_names[c]))
+            continue;
+        size_t i = 0;
+        while (i < t->n && t->labels[i] != (int64_t)c)
+            i++;
+        char shown[80];
+        show_name(shown, sizeof shown, t->label_names[c]);
+        cli_error("%s: the class %s (sample %zu) holds a control character (a line break, a "
+                  "tab, ...): a class name must be one printable line, as predict writes one "
+                  "a line; fix the labels, or pick another column with --label-column",
+                  path, shown, i + 1);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
 int cli_table_classes(const char *path, const csm_table *t, const char *who, cli_classes *out)
 {
     memset(out, 0, sizeof *out);
+    if (t->label_names && check_names(path, t))
+        return CLI_FAIL;
     if (t->label_names) {
         out->C = t->n_label_names;
         out->names = calloc(out->C > 0 ? out->C : 1, sizeof *out->names);

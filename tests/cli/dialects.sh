@@ -167,7 +167,7 @@ check "... names quoted back in the CSV of --proba" \
 # one line, as predict writes one a line (README, "What is never lost")
 printf 'a,b,y\n1.5,2,one\n2.5,1,"two\nlines"\n0.5,3,one\n' >"$T/qn.csv"
 fails "a class name holding a line break is refused before training" 1 \
-    "label_names entry 2 holds a control character" \
+    "qn.csv: the class 'two.x0alines' \(sample 2\) holds a control character .*--label-column" \
     train --label-column last "$T/qn.csv" "$T/qn.st"
 check "... no model" test ! -e "$T/qn.st"
 
