@@ -80,6 +80,9 @@ EXTRA_DIST += fuzz/fuzz.mk fuzz/fuzz_table.h fuzz/fuzz_csv.c fuzz/fuzz_libsvm.c 
 	fuzz/fuzz_idx.c fuzz/fuzz_model.c fuzz/make-seeds.py \
 	fuzz/csv.dict fuzz/libsvm.dict fuzz/idx.dict fuzz/model.dict \
 	fuzz/corpus/csv/crlf-header \
+	fuzz/corpus/csv/pandas-quoted \
+	fuzz/corpus/csv/r-table \
+	fuzz/corpus/csv/savetxt-weights \
 	fuzz/corpus/csv/good \
 	fuzz/corpus/csv/good-gz-sparse \
 	fuzz/corpus/csv/header-semicolon \
@@ -87,6 +90,7 @@ EXTRA_DIST += fuzz/fuzz.mk fuzz/fuzz_table.h fuzz/fuzz_csv.c fuzz/fuzz_libsvm.c 
 	fuzz/corpus/csv/tab-label-first \
 	fuzz/corpus/csv/multi-member-gz \
 	fuzz/corpus/csv/over-long-line \
+	fuzz/corpus/csv/over-long-record \
 	fuzz/corpus/idx/f32 \
 	fuzz/corpus/idx/f64 \
 	fuzz/corpus/idx/i16 \

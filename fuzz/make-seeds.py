@@ -30,9 +30,10 @@ def write(kind, name, data):
 
 
 # CSV: option byte = label column (bits 0-1: last, 0, 1, 2), header rule
-# (bits 2-3 mod 3: detect, no, yes), storage (bits 4-5 mod 3).
-def csv_opts(label, header, storage):
-    return bytes([label | header << 2 | storage << 4])
+# (bits 2-3 mod 3: detect, no, yes), storage (bits 4-5 mod 3); a second
+# byte: weight column (bits 0-1: none, 0, 1, 2), blank-separated (bit 2).
+def csv_opts(label, header, storage, weight=0, blanks=0):
+    return bytes([label | header << 2 | storage << 4, weight | blanks << 2])
 
 
 write("csv", "good", csv_opts(1, 0, 0) + read("good.csv"))
@@ -41,11 +42,21 @@ write("csv", "header-semicolon", csv_opts(0, 2, 0) + read("good_header_semicolon
 write("csv", "label-middle", csv_opts(2, 1, 1) + read("good_label_middle.csv"))
 write("csv", "tab-label-first", csv_opts(1, 0, 0) + read("good_tab.tsv"))
 write("csv", "crlf-header", csv_opts(1, 2, 0) + b"label,x1,x2\r\n1,0.5,-2\r\n0,1e-3,+7\r\n")
+# as pandas (QUOTE_ALL, an index), R (write.table) and NumPy (savetxt) write
+write("csv", "pandas-quoted", csv_opts(0, 0, 0) +
+      b'"","a,b","y"\n"0","1.5","set ""x"""\n"1","2","two\nlines"\n')
+write("csv", "r-table", csv_opts(0, 0, 0, blanks=1) +
+      b'"x0" "x1" "y"\n"1" 5.1 3.5 "setosa"\n"2" 7 3.2 "virginica"\n')
+write("csv", "savetxt-weights", csv_opts(0, 0, 0, weight=2) +
+      b"# x0 x1 w y\n5.0e+00 3.5e+00 1.0e+00 0.0e+00\n7.0e+00 3.2e+00 2.5e-01 1.0e+00\n")
 # the stream's rules: every gzip member is read (and each checked), and a
 # line over the cap (the harnesses set max_line to 1024) is an error
 write("csv", "multi-member-gz", csv_opts(1, 0, 0) + gz(b"0,1.5,2\n1,-2,3\n") +
       gz(b"") + gz(b"2,4,5e-1\n"))
 write("csv", "over-long-line", csv_opts(1, 0, 0) + b"0,1,2\n1," + b"7" * 1100 + b",3\n")
+# the cap holds for a record joined across lines by a quoted field too
+write("csv", "over-long-record", csv_opts(1, 0, 0) + b'0,1,2\n1,"a' +
+      b"\n".join([b"7" * 100] * 11) + b'",3\n')
 
 # libsvm: option byte = storage (mod 3), n_features (bits 2-4), skip
 # unseen features (bit 5).

@@ -12,17 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-/* Whether s (UTF-8) holds a control character: C0 (U+0000..U+001F), DEL
- * (U+007F) or C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F). */
-static int has_control(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-            return 1;
-    return 0;
-}
+#include "names_check.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -50,7 +40,7 @@ int csm_check_label_names(const char *value, size_t C, char *why, size_t len)
             snprintf(why, len, "entry %zu is not a string", i + 1);
             goto done;
         }
-        if (has_control(s)) {
+        if (csm_has_control(s)) {
             snprintf(why, len,
                      "entry %zu holds a control character (a newline, a tab, ...): a class "
                      "name must be one printable line",

@@ -140,6 +140,16 @@ tests_check_svg_CFLAGS = $(TEST_CFLAGS)
 tests_check_svg_LDADD = $(TEST_LIBS)
 
 # The command's class matching and --class-weight by class name, no device.
+# eval's classification report against scikit-learn's figures (fixtures
+# written by tests/data/report/make-fixtures.py; make check needs no Python).
+check_PROGRAMS += tests/check_report
+TESTS += tests/check_report
+tests_check_report_SOURCES = tests/check_report.c src/cli/report.c
+tests_check_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/cli -I$(top_srcdir)/src/io
+tests_check_report_CFLAGS = $(TEST_CFLAGS)
+tests_check_report_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/data/report/make-fixtures.py tests/data/report/cases.txt
+
 check_PROGRAMS += tests/check_cli_labels
 TESTS += tests/check_cli_labels
 tests_check_cli_labels_SOURCES = tests/check_cli_labels.c src/cli/labels.c \

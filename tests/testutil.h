@@ -22,6 +22,15 @@ double csm_worst(const double *a, const double *b, size_t n, double atol, double
 void csm_fill_uniform(double *x, size_t n, uint64_t *state, double lo, double hi);
 uint64_t csm_test_rand(uint64_t *state);
 
+/* A scratch directory for one test's files, as a checked fixture
+ * (tcase_add_checked_fixture(tc, csm_test_dir_make, csm_test_dir_remove):
+ * made in the forked child, under $TMPDIR or /tmp), its path, and a file
+ * of n bytes written into it (the path in a static buffer). */
+void csm_test_dir_make(void);
+void csm_test_dir_remove(void);
+const char *csm_test_dir(void);
+const char *csm_test_put(const char *name, const void *data, size_t n);
+
 /* Probes for an OpenCL device in a child process, so that no OpenCL state
  * exists in this process before Check forks (POCL hangs otherwise). */
 int csm_test_have_device(void);

@@ -4,8 +4,10 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/cli.h \
 	src/cli/main.c \
 	src/cli/args.c \
+	src/cli/messages.c \
 	src/cli/data.c \
 	src/cli/data_format.c \
+	src/cli/feature_names.c \
 	src/cli/labels.c \
 	src/cli/standardize.c \
 	src/cli/progress.c \
@@ -18,8 +20,10 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
+	src/cli/report.c \
 	src/cli/cmd_gradcheck.c \
 	src/cli/cmd_calibrate.c \
+	src/cli/cmd_show.c \
 	src/cli/svg.h \
 	src/cli/svg.c \
 	src/cli/plot.h \
@@ -63,6 +67,7 @@ CLI_TESTS = \
 	tests/cli/calibrate.sh \
 	tests/cli/determinism.sh \
 	tests/cli/remember.sh \
+	tests/cli/dialects.sh \
 	tests/cli/plot.sh \
 	tests/cli/stream.sh \
 	tests/cli/safety.sh \

@@ -62,6 +62,9 @@ static void help(void)
            "                         W >= 0, unlisted classes 1.\n"
            "                         Weights the training samples, not the validation\n"
            "                         (default: none, every sample 1)\n"
+           "  --weights FILE         one weight per training sample, a line each, in the\n"
+           "                         order of DATA (liblinear's -W); with\n"
+           "                         --weight-column and --class-weight they multiply\n"
            "  --lr F                 sgd, momentum, adam: learning rate (default %g with\n"
            "                         sgd, %g with momentum, %g with adam)\n"
            "  --batch-size N         sgd, momentum, adam: samples per step, 0 = full\n"
@@ -104,29 +107,26 @@ static void help(void)
            "                         every label of DATA, which is read with the\n"
            "                         data-format options the model remembers unless given\n"
            "                         here; MODEL may be the --resume model itself\n"
-           "  -q, --quiet            print nothing but errors and warnings\n"
-           "  -v, --verbose          also print what the library chose: the path of\n"
-           "                         each step (fused, tiled, clblast, sparse) and its\n"
-           "                         calibration, and whether the data streams\n"
-           "                         (CLSOFTMAX_MAX_ALLOC); twice: every kernel build\n"
-           "                         and epoch\n"
+           "%s"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
            "\n"
-           "Progress goes to stderr: a live line on a terminal, else one line per epoch\n"
-           "(lbfgs: iteration), then a summary: why it stopped, after how many\n"
-           "iterations, the objective J and max|grad| at the saved weights, the\n"
-           "training accuracy. A run that stops short of --tol (at --max-iter, or when\n"
-           "lbfgs can make no more progress) prints a WARNING, even with --quiet, and\n"
-           "still saves the model.\n"
+           "Progress goes to stderr: a live line on a terminal; in a pipe or a file one\n"
+           "line every 10%% of --max-iter or every 10 s, whichever comes first, and the\n"
+           "last (-v: every epoch, lbfgs: iteration); then a summary: why it stopped,\n"
+           "after how many iterations, the objective J and max|grad| at the saved\n"
+           "weights, the training accuracy. A run that stops short of --tol (at\n"
+           "--max-iter, or when lbfgs can make no more progress) prints a WARNING, even\n"
+           "with -q (not with --silent), and still saves the model.\n"
            "Under mpirun (built with Open MPI): mpirun -np N clsoftmax train ... trains\n"
            "on N ranks, each on its own device (CLSOFTMAX_DEVICE per rank), with the\n"
            "model one process would train; rank 0 reads DATA, reports and writes MODEL.\n"
            "--validation, --validation-split, --early-stopping and --resume are refused.\n"
            "MODEL, --history and --plot are checked before any work: none may be DATA,\n"
-           "--validation, the labels file, the --resume model (MODEL excepted) or\n"
-           "another of them (links included); each must be a regular file or new, in a\n"
+           "--validation, --weights, the labels file, the --resume model (MODEL\n"
+           "excepted), the file standard input reads for a '-' among them, or another\n"
+           "of them (links included); each must be a regular file or new, in a\n"
            "directory where a file can be made (--history and --plot may also be a pipe\n"
            "or device such as /dev/stdout). MODEL is replaced whole.\n"
            "Ctrl-C (SIGINT), SIGTERM or SIGHUP stops training at the end of the current\n"
@@ -138,7 +138,7 @@ static void help(void)
            csm_solver_name(d.solver), d.max_iter, d.tol, d.n_iter_no_change, d.lbfgs_memory,
            d.C, csm_default_learning_rate(CSM_SGD), csm_default_learning_rate(CSM_MOMENTUM),
            csm_default_learning_rate(CSM_ADAM), d.batch_size, d.momentum,
-           (unsigned long long)d.seed, train_inits[DEF_INIT], cli_format_help);
+           (unsigned long long)d.seed, train_inits[DEF_INIT], cli_output_help, cli_format_help);
 }
 
 enum {
@@ -167,9 +167,11 @@ enum {
     O_HISTORY,
     O_RESUME,
     O_PLOT,
-    O_QUIET,
-    O_VERBOSE,
+    O_WEIGHTS,
     O_HELP,
+    O_QUIET,
+    O_SILENT,
+    O_VERBOSE,
     O_FORMAT_FIRST
 };
 
@@ -183,7 +185,7 @@ static const cli_option options[] = {
     {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
     {"validation", 0, 1},   {"validation-split", 0, 1}, {"early-stopping", 0, 1},
     {"history", 0, 1},      {"resume", 0, 1},        {"plot", 0, 1},
-    {"quiet", 'q', 0},      {"verbose", 'v', 0},     {"help", 'h', 0},
+    {"weights", 0, 1},      {"help", 'h', 0},        CLI_OUTPUT_OPTIONS,
     CLI_FORMAT_OPTIONS,
     {NULL, 0, 0}};
 
@@ -334,11 +336,13 @@ static int parse_args(int argc, char **argv, train_cfg *c)
             c->resume = v;
             c->opt.resume = 1;
             break;
-        case O_QUIET:
-            c->quiet = 1;
+        case O_WEIGHTS:
+            c->weights_path = v;
             break;
+        case O_QUIET:
+        case O_SILENT:
         case O_VERBOSE:
-            cli_verbosity++;
+            cli_output_option(options[id].name);
             break;
         case O_HELP:
             help();
@@ -477,13 +481,14 @@ static void class_weight_whose(const train_cfg *c, char *of, size_t len)
         snprintf(of, len, "the training data");
 }
 
-static int apply_class_weight(const train_cfg *c, csm_context *ctx, csm_dataset *train,
-                              const cli_classes *cls, const int32_t *y, size_t n)
+static int apply_sample_weights(const train_cfg *c, csm_context *ctx, csm_dataset *train,
+                                const cli_classes *cls, const int32_t *y, size_t n,
+                                const double *given)
 {
     char of[1100];
     double *w = NULL;
     class_weight_whose(c, of, sizeof of);
-    int rc = cli_class_weight_samples("train", &c->cw, cls, of, y, n, &w);
+    int rc = cli_sample_weights("train", &c->cw, cls, of, y, n, given, &w);
     if (rc)
         return rc;
     csm_status st = csm_dataset_set_weights(train, w);
@@ -584,6 +589,8 @@ int cmd_train(int argc, char **argv)
     int32_t *labels = NULL;
     int32_t *train_labels = NULL, *val_labels = NULL;
     double *mean = NULL, *scale = NULL, *w = NULL, *b = NULL;
+    double *given_w = NULL; /* --weight-column and --weights, of the training rows */
+    char table_note[1024] = "";
     train_state state;
     train_outcome outcome;
     train_mpi_share share;
@@ -597,7 +604,7 @@ int cmd_train(int argc, char **argv)
     memset(&share, 0, sizeof share);
     outcome.res.struct_size = sizeof outcome.res;
     csm_precision prec = cfg.use_double ? CSM_FLOAT64 : CSM_FLOAT32;
-    cli_progress_init(&state.progress, cfg.quiet, &cfg.opt);
+    cli_progress_init(&state.progress, cli_quiet, &cfg.opt);
 
     /* A resumed model fixes the feature count (libsvm), the classes and,
      * unless --seed says otherwise, the seed. */
@@ -616,8 +623,10 @@ int cmd_train(int argc, char **argv)
         whose_resume = whose_buf;
     }
     cli_format_defaults(&cfg.ro);
-    if (cli_read_table(cfg.data_path, &cfg.ro, &tab))
+    if (cli_read_table(cfg.data_path, &cfg.ro, &tab) ||
+        (cfg.weights_path && train_read_weights(&cfg, &tab)))
         goto done;
+    cli_table_notes(table_note, sizeof table_note, cfg.data_path, &tab);
     k = tab.k;
     n_all = tab.n;
     cfg.read_format = tab.format;
@@ -627,7 +636,8 @@ int cmd_train(int argc, char **argv)
     if (!labels)
         goto nomem;
     if (loaded) {
-        if (cli_check_features(cfg.data_path, &tab, csm_model_n_features(loaded), cfg.resume))
+        if (cli_check_features(cfg.data_path, &tab, csm_model_n_features(loaded), cfg.resume) ||
+            cli_check_names(cfg.data_path, &tab, loaded, cfg.resume) < 0)
             goto done;
         if (cli_model_classes(loaded, cfg.resume, &classes))
             goto done;
@@ -714,6 +724,9 @@ int cmd_train(int argc, char **argv)
             goto liberr;
     }
 
+    if (cli_names_to_model(model, tt))
+        goto done;
+
     /* Under MPI rank 0 sends the model's labels (0..C-1 for named classes:
      * only rank 0 writes the model and its names) with the rows. */
     if (cli_mpi_size() > 1 &&
@@ -729,6 +742,8 @@ int cmd_train(int argc, char **argv)
      * device's allocation, or CLSOFTMAX_MAX_ALLOC: streamed) in its own
      * host copy: ours goes before the next one is made, so the host never
      * holds two copies of the training rows beyond csm_dataset_create(). */
+    given_w = tt->weights;
+    tt->weights = NULL;
     csm_table_free(tt);
     if (vt && cli_make_dataset(ctx, &val_set, prec, vt, val_labels, C))
         goto done;
@@ -738,8 +753,9 @@ int cmd_train(int argc, char **argv)
     csm_table_free(&ttab);
     csm_table_free(&vtab);
 
-    if (cfg.class_weight && cli_mpi_size() == 1 &&
-        (rc = apply_class_weight(&cfg, ctx, train_set, &classes, train_labels, n_train))) {
+    if ((cfg.class_weight || given_w) && cli_mpi_size() == 1 &&
+        (rc = apply_sample_weights(&cfg, ctx, train_set, &classes, train_labels, n_train,
+                                   given_w))) {
         status = rc; /* a label that is not a class is a usage error */
         goto done;
     }
@@ -764,9 +780,15 @@ int cmd_train(int argc, char **argv)
     {
         char list[512];
         cli_classes_list(list, sizeof list, &classes);
+        const char *name = csm_path_name(cfg.data_path);
+        size_t len = strlen(table_note);
+        if (len > 0) {
+            table_note[len - 1] = '\0'; /* the note adds the line break */
+            cli_progress_note(&state.progress, "%s", table_note);
+        }
         cli_progress_note(&state.progress, "%s: %zu samples, %zu features, %zu classes (%s)",
-                          cfg.data_path, n_all, k, C, list);
-        cli_progress_note(&state.progress, "%s: %s", cfg.data_path, storage);
+                          name, n_all, k, C, list);
+        cli_progress_note(&state.progress, "%s: %s", name, storage);
         if (n_val)
             cli_progress_note(&state.progress, "training on %zu samples, validating on %zu (%s)",
                               n_train, n_val, cfg.validation ? cfg.validation : "split");
@@ -867,6 +889,7 @@ done:
     free(scale);
     free(w);
     free(b);
+    free(given_w);
     cli_classes_free(&classes);
     csm_table_free(&tab);
     csm_table_free(&ttab);

@@ -97,7 +97,10 @@ static void print_help(FILE *f)
            "  predict [--proba] [--no-labels] [-q] DATA MODEL [OUTPUT]\n"
            "                                    predicted labels (or probabilities)\n"
            "  eval [--confusion] [--plot FILE.svg] [-q] DATA MODEL\n"
-           "                                    loss, accuracy and confusion matrix\n"
+           "                                    loss, accuracy, per-class report,\n"
+           "                                    confusion matrix\n"
+           "  show [--all] MODEL                what a model holds: classes, training,\n"
+           "                                    data format, weights by feature name\n"
            "  gradcheck [DATA [MODEL]]          check the device gradient numerically\n"
            "  calibrate [--show|--clear|SHAPE]  measure the fastest step implementation\n"
            "\n"
@@ -105,8 +108,10 @@ static void print_help(FILE *f)
            "  -h, --help      show this help (or 'clsoftmax COMMAND --help')\n"
            "  -V, --version   show the version\n"
            "\n"
-           "Data files: CSV, libsvm/svmlight or IDX (MNIST), optionally gzipped;\n"
-           "models: safetensors. The device is chosen by CLSOFTMAX_DEVICE\n"
+           "Data files: CSV (as pandas, R and NumPy write it), libsvm/svmlight or IDX\n"
+           "(MNIST), optionally gzipped; '-' is standard input. CSV columns are counted\n"
+           "from 0. Models: safetensors. Short options combine (-qv); -q hides notes,\n"
+           "-q -q or --silent warnings too. The device is chosen by CLSOFTMAX_DEVICE\n"
            "(see 'clsoftmax devices'). Exit status: 0 success, 1 runtime or data\n"
            "error, 2 usage error; train interrupted by a signal (Ctrl-C) saves its\n"
            "model and exits 128 + the signal. See clsoftmax(1).\n");
@@ -135,6 +140,8 @@ static int run(int argc, char **argv)
                 return cmd_gradcheck(2, sub);
             if (!strcmp(argv[2], "calibrate"))
                 return cmd_calibrate(2, sub);
+            if (!strcmp(argv[2], "show"))
+                return cmd_show(2, sub);
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         print_help(stdout);
@@ -156,6 +163,8 @@ static int run(int argc, char **argv)
         return cmd_gradcheck(argc - 1, argv + 1);
     if (!strcmp(cmd, "calibrate"))
         return cmd_calibrate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "show"))
+        return cmd_show(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(NULL, "unknown option '%s'", cmd);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);

@@ -109,11 +109,11 @@ int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
                   c->data_path, n, P);
         return CLI_FAIL;
     }
-    /* --class-weight: the weights of all rows (balanced counts the whole
-     * data), then each rank's share of them */
-    if (c->class_weight) {
-        int rc = cli_class_weight_samples("train", &c->cw, cls, "the training data", labels, n,
-                                          &s->weights);
+    /* --class-weight, --weight-column, --weights: the weights of all rows
+     * (balanced counts the whole data), then each rank's share of them */
+    if (c->class_weight || tt->weights) {
+        int rc = cli_sample_weights("train", &c->cw, cls, "the training data", labels, n,
+                                    tt->weights, &s->weights);
         if (rc)
             return rc;
     }

@@ -3,8 +3,9 @@
  *
  *  - before any work, every output is checked (cli_io_check): it is not
  *    one of the inputs nor another output (same device and inode, links
- *    included), it is a regular file or nothing yet, or a pipe or
- *    character device where the output is a stream (predictions, the
+ *    included; for a data input `-`, the file standard input reads), it
+ *    is a regular file or nothing yet, or a pipe or character device
+ *    where the output is a stream (predictions, the
  *    --history rows, the pictures: `-`, /dev/stdout, /dev/null), and its
  *    directory takes a new file (a temporary is created there and removed:
  *    a model path in a missing directory used to fail only after hours of
@@ -30,6 +31,14 @@ void cli_io_input(cli_io *io, const char *path)
 {
     if (path && io->n_in < CLI_IO_MAX)
         io->in[io->n_in++] = path;
+}
+
+void cli_io_reader_input(cli_io *io, const char *path)
+{
+    if (path && strcmp(path, "-") == 0)
+        io->n_stdin++;
+    else
+        cli_io_input(io, path);
 }
 
 void cli_io_output(cli_io *io, const char *path, const char *what, int stream)
@@ -63,12 +72,31 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* Whether `path` is the file standard input reads (`< FILE`). */
+static int is_stdin_file(const char *path)
+{
+    struct stat in, out;
+    return fstat(STDIN_FILENO, &in) == 0 && stat(path, &out) == 0 && in.st_dev == out.st_dev &&
+           in.st_ino == out.st_ino;
+}
+
 int cli_io_check(const cli_io *io)
 {
+    /* what one reader takes of a pipe is gone for the next */
+    if (io->n_stdin > 1) {
+        cli_error("standard input ('-') can be read only once: give it for one input at most");
+        return CLI_FAIL;
+    }
     for (size_t o = 0; o < io->n_out; o++) {
         const char *path = io->out[o], *what = io->out_what[o];
         /* a terminal or /dev/null may well be an input and an output at once */
         const int through = is_char_device(path);
+        if (io->n_stdin && !through && is_stdin_file(path)) {
+            cli_error("%s: the %s is the file standard input ('-') reads: writing it would "
+                      "destroy that input; write it elsewhere",
+                      path, what);
+            return CLI_FAIL;
+        }
         for (size_t i = 0; i < io->n_in && !through; i++) {
             if (!exists(io->in[i]) || !csm_same_file(path, io->in[i]))
                 continue;
@@ -174,11 +202,11 @@ void cli_out_discard(cli_out *c)
 
 void cli_io_data(cli_io *io, const char *data, const csm_read_options *ro)
 {
-    cli_io_input(io, data);
-    cli_io_input(io, ro->labels_path);
+    cli_io_reader_input(io, data);
+    cli_io_reader_input(io, ro->labels_path);
     /* an IDX images file's labels file, found by name, is an input too */
     csm_format f = ro->format != CSM_FORMAT_AUTO ? ro->format : csm_detect_format(data);
-    if (!ro->labels_path && f == CSM_FORMAT_IDX && !io->owned) {
+    if (!ro->labels_path && f == CSM_FORMAT_IDX && !io->owned && strcmp(data, "-") != 0) {
         io->owned = csm_idx_labels_path(data);
         cli_io_input(io, io->owned);
     }
@@ -195,7 +223,8 @@ int train_check_io(const train_cfg *c)
     cli_io io;
     memset(&io, 0, sizeof io);
     cli_io_data(&io, c->data_path, &c->ro);
-    cli_io_input(&io, c->validation);
+    cli_io_reader_input(&io, c->validation);
+    cli_io_reader_input(&io, c->weights_path);
     cli_io_input(&io, c->resume);
     cli_io_output(&io, c->model_path, "model", 0);
     cli_io_output(&io, c->history, "history file (--history)", 1);

@@ -24,7 +24,7 @@ typedef struct train_cfg {
     const char *history;
     const char *plot;       /* --plot FILE.svg */
     const char *resume;
-    int quiet;
+    const char *weights_path; /* --weights FILE */
     const char *class_weight; /* the option text, NULL when not given */
     cli_class_weight cw;
     csm_read_options ro;
@@ -66,8 +66,9 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
                          const double *mean, const double *scale, size_t k);
 
 /* Before any work (outputs.c): the model, --history and --plot are not
- * DATA, --validation, the labels file or each other (the model may be the
- * --resume model: continued in place), and can be written. Prints the
+ * DATA, --validation, --weights, the labels file (nor, for a "-" among
+ * these, the file standard input reads) or each other (the model may be
+ * the --resume model: continued in place), and can be written. Prints the
  * error, returns CLI_FAIL. */
 int train_check_io(const train_cfg *c);
 
@@ -79,6 +80,10 @@ int train_check_io(const train_cfg *c);
 int train_split_rows(const train_cfg *c, const csm_table *tab, const int32_t *labels,
                      size_t n_val, csm_table *tt, int32_t *train_labels, csm_table *vt,
                      int32_t *val_labels);
+/* --weights FILE: one weight per sample of `tab`, multiplied into
+ * tab->weights (those of --weight-column, or none yet). Prints the error,
+ * returns CLI_FAIL. */
+int train_read_weights(const train_cfg *c, csm_table *tab);
 /* --validation FILE, held as `train` is, with its feature count k; unseen
  * features are ignored with a warning. Prints the error, returns CLI_FAIL. */
 int train_read_validation(const train_cfg *c, const csm_table *train, size_t k, csm_table *vt);

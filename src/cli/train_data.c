@@ -1,7 +1,7 @@
 /* The training and validation tables of `clsoftmax train`: the
- * --validation-split rows, the --validation file, and --standardize applied
- * to both (scale only on sparse data). Host tables only; cmd_train.c
- * uploads them. */
+ * --weights file, the --validation-split rows, the --validation file, and
+ * --standardize applied to both (scale only on sparse data). Host tables
+ * only; cmd_train.c uploads them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +31,25 @@ int train_split_rows(const train_cfg *c, const csm_table *tab, const int32_t *la
     return rc ? -1 : 0;
 }
 
+int train_read_weights(const train_cfg *c, csm_table *tab)
+{
+    char err[1024];
+    double *w = NULL;
+    if (csm_read_weights(c->weights_path, tab->n, &w, err, sizeof err) != 0) {
+        cli_error("%s (--weights: one weight per sample of %s)", err,
+                  csm_path_name(c->data_path));
+        return CLI_FAIL;
+    }
+    if (tab->weights) {
+        for (size_t i = 0; i < tab->n; i++)
+            tab->weights[i] *= w[i];
+        free(w);
+    } else {
+        tab->weights = w;
+    }
+    return 0;
+}
+
 /* --validation FILE: read as the training data is held (the same storage,
  * the training feature count); features the training data never had are
  * ignored with a warning, as predict does, since the model has no weights
@@ -45,6 +64,7 @@ int train_read_validation(const train_cfg *c, const csm_table *train, size_t k,
     vro.header = c->ro.header;
     vro.delimiter = c->ro.delimiter;
     vro.fraction_labels = c->ro.fraction_labels; /* a resumed model of classes like 0.5 */
+    vro.weight_column = c->ro.weight_column; /* the same columns; its weights are not used */
     vro.n_features = k;
     vro.skip_extra_features = 1;
     vro.storage = train->sparse ? CSM_STORAGE_SPARSE : CSM_STORAGE_DENSE;

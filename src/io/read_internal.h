@@ -36,7 +36,8 @@ typedef struct csm_stream {
     int data_end;     /* the data (the last member's, or the plain file's) has ended */
     uint64_t raw_offset; /* file offset of in[0] */
     size_t max_line;  /* longest line accepted, bytes */
-    const char *path;
+    const char *path; /* as messages name it: "<stdin>" for "-" */
+    int is_stdin;     /* opened as "-" */
     char *buf;        /* buffered bytes are buf[pos, len); buf[len] is room for a NUL */
     size_t cap, pos, len;
     size_t scanned;   /* bytes from pos already known to hold no '\n' */
@@ -49,8 +50,9 @@ typedef struct csm_stream {
     size_t err_len;
 } csm_stream;
 
-/* Opens `path`; opt (may be NULL) gives max_line. On failure writes
- * "PATH: cannot open: REASON" to err. */
+/* Opens `path`; "-" is standard input (messages then name "<stdin>");
+ * opt (may be NULL) gives max_line. On failure writes "PATH: cannot open:
+ * REASON" to err. */
 int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt, char *err,
                     size_t err_len);
 void csm_stream_close(csm_stream *s);
@@ -60,6 +62,14 @@ void csm_stream_close(csm_stream *s);
  * file, -1 on a read or gzip error or a line longer than max_line (message
  * written as "PATH:LINE: ..."). */
 int csm_stream_line(csm_stream *s, char **line, size_t *len);
+
+/* The next n bytes (fewer at the end of the file) without consuming them:
+ * *head points into the stream's buffer, valid until the next call. This
+ * is how the format of a pipe or of standard input is guessed: what the
+ * guess looked at is still there for the reader. A read or gzip error
+ * met on the way is kept (failed) for the reader to report where the good
+ * data ends. Returns 0, or -1 when memory is short. */
+int csm_stream_peek(csm_stream *s, size_t n, const unsigned char **head, size_t *got);
 
 /* Reads up to n bytes into dst; *got is how many arrived (less than n only
  * at the end of the file). Returns 0, or -1 on a read or gzip error
@@ -97,16 +107,19 @@ int csm_parse_label(const char *p, size_t n, int64_t *out);
 /* Human-readable reason for a csm_parse_* result. */
 const char *csm_num_reason(int code);
 
-/* The per-format readers behind csm_read_table. Each fills *out only on
- * success; on failure *out is untouched and err holds the message. CSV and
- * IDX return dense tables, libsvm a CSR one; csm_read_table then settles
- * the storage that csm_read_options asks for. */
-int csm_read_csv(const char *path, const csm_read_options *opt, csm_table *out,
-                 char *err, size_t err_len);
-int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *out,
-                    char *err, size_t err_len);
-int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out,
-                 char *err, size_t err_len);
+/* The per-format readers behind csm_read_table, each on the stream that
+ * csm_read_table opened (once: a pipe cannot be opened twice) and closes.
+ * Each fills *out only on success; on failure *out is untouched and the
+ * stream's err holds the message. CSV and IDX return dense tables, libsvm
+ * a CSR one; csm_read_table then settles the storage that
+ * csm_read_options asks for. */
+int csm_read_csv(csm_stream *s, const csm_read_options *opt, csm_table *out);
+int csm_read_libsvm(csm_stream *s, const csm_read_options *opt, csm_table *out);
+int csm_read_idx(csm_stream *s, const csm_read_options *opt, csm_table *out);
+
+/* The format of the stream's first bytes (csm_sniff_format), peeked, not
+ * consumed. Returns 0, or -1 with the stream's err set when nothing tells. */
+int csm_stream_guess_format(csm_stream *s, csm_format *out);
 
 /* The non-zero values among `count` dense values of `dtype`. */
 uint64_t csm_count_nonzeros(const void *x, csm_dtype dtype, size_t count);

@@ -7,8 +7,10 @@
  * member). Data is pulled in large chunks (byte-at-a-time reads would make
  * a 47 MB MNIST file take seconds); a text line is at most max_line bytes
  * (CSM_READ_MAX_LINE), so a file without line ends cannot make the reader
- * hold more. Also the helpers that format "FILE:LINE: reason" and
- * "FILE: byte OFFSET: reason" messages. */
+ * hold more. A file is opened once, "-" being standard input; the format
+ * guess peeks at the inflated bytes that the reader then reads, so pipes
+ * and standard input are guessed too. Also the helpers that format
+ * "FILE:LINE: reason" and "FILE: byte OFFSET: reason" messages. */
 #include "read_internal.h"
 
 #include <errno.h>
@@ -200,30 +202,41 @@ static int raw_fill(csm_stream *s)
     return 0;
 }
 
+const char *csm_path_name(const char *path)
+{
+    return path && strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
 int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt, char *err,
                     size_t err_len)
 {
     memset(s, 0, sizeof *s);
     s->fd = -1;
-    s->path = path;
+    s->path = csm_path_name(path);
     s->err = err;
     s->err_len = err_len;
     s->member = 1;
     s->max_line = opt && opt->max_line > 0 && opt->max_line < CSM_READ_MAX_LINE
                       ? opt->max_line
                       : CSM_READ_MAX_LINE;
-    s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* "-" is standard input, read through a duplicate of descriptor 0 so
+     * that closing the stream leaves the process's own stdin open */
+    s->is_stdin = strcmp(path, "-") == 0;
+    if (s->is_stdin)
+        s->fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    else
+        s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (s->fd < 0)
-        return csm_fail_file(err, err_len, path, "cannot open: %s", strerror(errno));
+        return csm_fail_file(err, err_len, s->path, "cannot open: %s", strerror(errno));
     s->in_cap = CSM_GZBUFFER;
     s->in = malloc(s->in_cap);
     if (!s->in) {
         csm_stream_close(s);
-        return csm_fail_file(err, err_len, path, "cannot open: out of memory");
+        return csm_fail_file(err, err_len, s->path, "cannot open: out of memory");
     }
     /* the first bytes say whether it is gzip (1f 8b), as gzip decides */
     if (file_read(s, s->in, s->in_cap, 2, &s->in_len) < 0) {
-        csm_fail_file(err, err_len, path, "%s", s->why);
+        csm_fail_file(err, err_len, s->path, "%s", s->why);
         csm_stream_close(s);
         return -1;
     }
@@ -236,7 +249,7 @@ int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt
          * and length */
         if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
             csm_stream_close(s);
-            return csm_fail_file(err, err_len, path, "cannot open: out of memory (zlib)");
+            return csm_fail_file(err, err_len, s->path, "cannot open: out of memory (zlib)");
         }
         s->z_ready = 1;
     }
@@ -451,11 +464,26 @@ int csm_stream_line(csm_stream *s, char **line, size_t *len)
     }
 }
 
+int csm_stream_peek(csm_stream *s, size_t n, const unsigned char **head, size_t *got)
+{
+    while (s->len - s->pos < n && !s->eof) {
+        s->scanned = 0;
+        if (stream_refill(s) < 0)
+            return -1;
+    }
+    *head = s->buf ? (const unsigned char *)s->buf + s->pos : (const unsigned char *)"";
+    *got = s->len - s->pos;
+    if (*got > n)
+        *got = n;
+    /* a read error is reported where the good data ends, by the reader */
+    return 0;
+}
+
 int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got)
 {
     char *out = dst;
     size_t done = 0;
-    /* first whatever a previous line read left buffered */
+    /* first whatever a previous line read or a peek left buffered */
     if (s->pos < s->len) {
         size_t take = s->len - s->pos;
         if (take > n)
@@ -464,6 +492,12 @@ int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got)
         s->pos += take;
         s->offset += take;
         done = take;
+    }
+    /* a peek that met a read or gzip error kept it for here, where the
+     * good data ends */
+    if (done < n && s->failed) {
+        *got = done;
+        return csm_fail_byte(s->err, s->err_len, s->path, s->offset, "%s", s->why);
     }
     if (done < n && !s->eof) {
         size_t want = n - done, r = 0;

@@ -58,6 +58,30 @@ fails "the IDX labels file (found by name) as the model is refused" 1 \
 runs "train --resume M DATA M continues the model in place" \
     train -q $L --resume "$T/m.st" "$T/d.csv" "$T/m.st"
 
+# standard input ('-'): no output may be the file it reads, it is one
+# input at most, and DATA '-' is not predict's OUTPUT '-'
+fails "train - DATA < DATA (the model over standard input's file) is refused" 1 \
+    "d.csv: the model is the file standard input \('-'\) reads" \
+    train -q $L - "$T/d.csv" < "$T/d.csv"
+unchanged "  ... the data is intact" "$T/d.csv" "$T/keep.csv"
+cp "$T/m.st" "$T/m-keep.st"
+fails "predict - MODEL FILE < FILE is refused" 1 \
+    "keep.csv: the predictions is the file standard input \('-'\) reads" \
+    predict -q - "$T/m.st" "$T/keep.csv" < "$T/keep.csv"
+unchanged "  ... the data is intact" "$T/d.csv" "$T/keep.csv"
+"$BIN" predict -q - "$T/m.st" - < "$T/d.csv" > "$T/p-stdin" 2>"$T/err"
+check "predict - MODEL - reads standard input, writes standard output: 60 lines" \
+    test "$(wc -l < "$T/p-stdin")" -eq 60
+fails "standard input for DATA and --weights is refused" 1 \
+    "standard input \('-'\) can be read only once" \
+    train -q $L --weights - - "$T/w.st" < "$T/d.csv"
+check "  ... no model" test ! -e "$T/w.st"
+awk 'END { for (i = 0; i < NR; i++) print 1 }' "$T/d.csv" > "$T/w.txt"
+cp "$T/w.txt" "$T/w-keep.txt"
+fails "the --weights file as the model is refused" 1 "w.txt: the model would overwrite an input" \
+    train -q $L --weights "$T/w.txt" "$T/d.csv" "$T/w.txt"
+unchanged "  ... the weights are intact" "$T/w.txt" "$T/w-keep.txt"
+
 # special files: a FIFO, a character device (a mknod copy of /dev/null as
 # root; the real /dev/null otherwise, which only root could have replaced)
 mkfifo "$T/fifo"
@@ -194,6 +218,13 @@ fails "a line over 64 MiB is an error naming it" 1 \
     "long.csv.gz:2: line longer than 67108864 bytes \(64 MiB\), the limit of a line" \
     train -q $L "$T/long.csv.gz" "$T/long.st"
 
+# a quoted field never closed: the cap holds for the lines it joins
+{ head -n 1 "$T/d.csv"; printf '1;2;3;"'; yes 77777777 | head -c 70000000; } | gzip -1 \
+    > "$T/quote.csv.gz"
+fails "a CSV record over 64 MiB (a quote never closed) is an error naming its line" 1 \
+    "quote.csv.gz:2: record of lines 2 to [0-9]+ longer than 67108864 bytes \(64 MiB\)" \
+    train -q $L "$T/quote.csv.gz" "$T/quote.st"
+
 # ------------------------------------------------- model files checked on load
 # with_names SRC DST NAMES TYPE: SRC with its label_names replaced by NAMES
 # (the JSON array as it stands escaped in the header) and label_type TYPE
@@ -226,6 +257,30 @@ runs "printable names with spaces load" predict -q "$T/named.csv" "$T/ok.st"
 check "  ... one line a sample" test "$(wc -l < "$T/out")" -eq 60
 
 # ------------------------------------------ nothing hangs, nothing grows
+# data through pipes: a FIFO is opened once and read whole, its format
+# from its name or, gzipped or not, from its content (the guess peeks at
+# what the reader then reads); a writer that is never read from gives up
+runs "the model of a file" train -q $L "$T/d.csv" "$T/file.st"
+params "$T/file.st" > "$T/file.params"
+# same_params NAME MODEL: MODEL's weights and bias are those of file.st
+same_params() { params "$2" > "$T/p.params"; check "$1" cmp -s "$T/p.params" "$T/file.params"; }
+mkfifo "$T/x.csv" "$T/xgz"
+timeout 120 sh -c 'cat "$1" > "$2"' sh "$T/d.csv" "$T/x.csv" &
+writer=$!
+runs "a FIFO named x.csv as DATA" train -q $L "$T/x.csv" "$T/x.st"
+wait "$writer"
+same_params "  ... the model of the file" "$T/x.st"
+timeout 120 sh -c 'gzip -c "$1" > "$2"' sh "$T/d.csv" "$T/xgz" &
+writer=$!
+runs "a FIFO of gzip data, its name telling nothing" train -q $L "$T/xgz" "$T/xgz.st"
+wait "$writer"
+same_params "  ... the model of the file" "$T/xgz.st"
+cat "$T/d.csv" | run train -q $L - "$T/pipe.st"
+check "DATA - from a pipe" test "$rc" -eq 0
+same_params "  ... the model of the file" "$T/pipe.st"
+gzip -c "$T/d.csv" | run train -q $L - "$T/pipegz.st"
+check "DATA - gzipped, from a pipe" test "$rc" -eq 0
+same_params "  ... the model of the file" "$T/pipegz.st"
 KD="${CLSOFTMAX_KERNEL_DIR:-$SRCDIR/kernels}"
 mkdir "$T/kfifo" "$T/kzero" "$T/cache" "$T/wcache"
 cp "$KD"/*.cl "$T/kfifo/"
