@@ -26,3 +26,14 @@ bench_clsoftmax_stream_bench_LDFLAGS = -static
 bench_clsoftmax_stream_bench_LDADD = src/libclsoftmax.la $(CLBLAST_LIBS) $(OPENCL_LIBS) $(ZLIB_LIBS) -lm
 CLEANFILES += bench/clsoftmax-stream-bench$(EXEEXT)
 bench: bench/clsoftmax-stream-bench$(EXEEXT)
+
+# Reading CSV (BENCHMARKS.md, "Reading CSV"): the readers alone, no device.
+# bench/bench_libcsv.c is the comparison with Debian's libcsv, built by hand
+# (libcsv is no dependency; the command is in the file and in BENCHMARKS.md).
+EXTRA_PROGRAMS += bench/clsoftmax-csv-bench
+bench_clsoftmax_csv_bench_SOURCES = bench/bench_csv.c bench/bench_clock.h
+bench_clsoftmax_csv_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
+bench_clsoftmax_csv_bench_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) -lm
+CLEANFILES += bench/clsoftmax-csv-bench$(EXEEXT)
+EXTRA_DIST += bench/bench_libcsv.c bench/make_csv.sh
+bench: bench/clsoftmax-csv-bench$(EXEEXT)

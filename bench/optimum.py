@@ -141,8 +141,9 @@ def sklearn_softmax(model):
     """(W, b) of the softmax model equivalent to a fitted LogisticRegression,
     rows in model.classes_ order. Binary: scikit-learn fits one vector d for
     classes_[1]; the softmax with the same predictions and the least
-    ||W||^2 is W = [-d/2, d/2], b = [-c/2, c/2] (then ||W||^2 = ||d||^2/2, so
-    LogisticRegression(C=2 C_reg) minimises the softmax J with C = C_reg)."""
+    ||W||^2 is W = [-d/2, d/2], b = [-c/2, c/2] (then ||W||^2 = ||d||^2/2:
+    clsoftmax's lambda = 2/(C n) for two classes makes LogisticRegression(C)
+    the softmax J at the same C)."""
     W, b = model.coef_, model.intercept_
     if W.shape[0] == 1 and len(model.classes_) == 2:
         return np.vstack([-W[0] / 2, W[0] / 2]), np.array([-b[0] / 2, b[0] / 2])

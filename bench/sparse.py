@@ -45,7 +45,8 @@ in float64 from the saved weights on the training file as read by
 load_svmlight_file:
 
     J = (1/n) sum_i [logsumexp(S_i) - S_{i,y_i}] + (lambda/2) ||W||^2,
-    S = X W^T + b,  lambda = 1/(C n),  bias not penalised.
+    S = X W^T + b,  lambda = 1/(C n) (2/(C n) for two classes: scikit-learn's
+    binary C),  bias not penalised.
 
 --tight auto (the default): when clsoftmax at its tolerance stops above
 scikit-learn's J, clsoftmax is run again with `--tol 1e-6`, and, if that is
@@ -527,8 +528,9 @@ class Bench:
         z = np.load(out)
         W, b, classes = z["coef"], z["intercept"], [int(c) for c in z["classes"]]
         if W.shape[0] == 1:
+            # one vector d: the two-row softmax with W1 = -W0 = d/2, whose J
+            # (lambda = 2/(C n)) is scikit-learn's objective at the same C
             W, b = np.vstack([-W[0] / 2, W[0] / 2]), np.array([-b[0] / 2, b[0] / 2])
-            row["notes"].append("binary: J here is not the softmax J for the same C")
         row["J"] = objective(W, b, X, class_index(y, classes), lam)
         row["test_acc"] = accuracy(W, b, Xte, yte, classes)
         row["train_acc"] = accuracy(W, b, X, y, classes)
@@ -543,9 +545,10 @@ def run_set(args, extra, name, has_sparse):
     k = features or X.shape[1]
     Xte, yte = load_libsvm(test, k)
     n = X.shape[0]
-    lam = 1.0 / (C_REG * n)
+    # clsoftmax's C: for two classes lambda = 2/(C n), scikit-learn's binary C
+    lam = (2.0 if len(np.unique(y)) == 2 else 1.0) / (C_REG * n)
     print("\n## set %s: %s: %d x %d, %d non-zeros (%.1f a row), %d classes; test %d rows; "
-          "lambda = 1/(C n) = %.6g  (read in %.1f s)" % (
+          "lambda = %.6g  (read in %.1f s)" % (
               name, train, n, k, X.nnz, X.nnz / n, len(np.unique(y)), Xte.shape[0], lam,
               time.perf_counter() - t0), flush=True)
     tmp = tempfile.TemporaryDirectory(prefix="csm-sparse-")

@@ -17,7 +17,7 @@ integer label first) to a temporary directory, then
     training set), in float64:
 
         J = (1/n) sum_i [logsumexp(S_i) - S_{i,y_i}] + (lambda/2) ||W||^2,
-        lambda = 1/(C n), C = 1, bias not penalised.
+        lambda = 1/(C n) (2/(C n) for two classes), C = 1, bias not penalised.
 
     The --standardize model has the scaling folded into raw-feature weights:
     its logits are those of the standardised problem, its ||W||^2 is not.
@@ -27,11 +27,9 @@ integer label first) to a temporary directory, then
     b_std = b_raw + W_raw . mean), is shown too (clsoftmax standardises
     with the population std, as StandardScaler does, so both solve the same
     problem). scikit-learn's J is that of its pipeline's LogisticRegression.
-    For the binary set scikit-learn fits one vector d and its default C = 1
-    is the softmax problem with C = 1/2; the J column therefore uses a second
-    fit with LogisticRegression(C=2), the same problem as clsoftmax's C = 1,
-    mapped to W = [-d/2, d/2] (marked "b" in the table); the accuracy column
-    is the default pipeline's.
+    For the binary set scikit-learn fits one vector d, mapped to
+    W = [-d/2, d/2] (marked "b" in the table): clsoftmax's lambda = 2/(C n)
+    for two classes makes that the same problem as its C = 1.
 
 clsoftmax's weights are read from the model files (safetensors), never from
 its log. Needs numpy and scikit-learn (Debian 12: apt-get install
@@ -128,7 +126,8 @@ def main():
         write_csv(std_tr, scaler.transform(Xtr), ytr)
         Str, _ = parse_csv(std_tr)   # the standardised problem, as the second model saw it
         n = len(ytr)
-        lam = 1.0 / (C_REG * n)
+        binary = len(np.unique(ytr)) == 2
+        lam = (2.0 if binary else 1.0) / (C_REG * n)  # clsoftmax's C (see the docstring)
 
         # clsoftmax, --standardize on raw features: test accuracy
         m_raw = os.path.join(out, name + ".safetensors")
@@ -165,12 +164,7 @@ def main():
         pipe = make_pipeline(StandardScaler(), LogisticRegression())
         secs_sk, warned = fit_quiet(pipe, Xtr, ytr)
         acc_sk = float(pipe.score(Xte, yte))
-        binary = len(np.unique(ytr)) == 2
         lr = pipe[-1]
-        if binary:  # the same objective as clsoftmax's C = 1 (see the docstring)
-            lr = LogisticRegression(C=2 * C_REG)
-            _, warned2 = fit_quiet(lr, Str, ytr)
-            warned = warned or warned2
         Ws, bs = sklearn_softmax(lr)
         J_sk = objective(Ws, bs, Str, class_index(ytr, [int(c) for c in lr.classes_]), lam)
 
@@ -189,9 +183,8 @@ def main():
                                    (Jc - Js) / Js, "?" if iters is None else iters, sc, ss))
     print()
     print("J: mean cross-entropy + (lambda/2)||W||^2 on the standardised training set, "
-          "lambda = 1/(C n), C = 1, float64.")
-    print("b: binary; scikit-learn's J is that of LogisticRegression(C=2) on the "
-          "standardised set (= softmax C = 1); its accuracy is the default pipeline's.")
+          "lambda = 1/(C n) (2/(C n) for two classes), C = 1, float64.")
+    print("b: binary; scikit-learn's one vector d as the softmax W = [-d/2, d/2].")
     print("w: scikit-learn warned ConvergenceWarning (max_iter=100 reached).")
     print("clsoftmax s: wall time of the whole `train --standardize` process; sklearn s: the "
           "pipeline fit.")

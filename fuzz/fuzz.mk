@@ -80,24 +80,35 @@ EXTRA_DIST += fuzz/fuzz.mk fuzz/fuzz_table.h fuzz/fuzz_csv.c fuzz/fuzz_libsvm.c 
 	fuzz/fuzz_idx.c fuzz/fuzz_model.c fuzz/make-seeds.py \
 	fuzz/csv.dict fuzz/libsvm.dict fuzz/idx.dict fuzz/model.dict \
 	fuzz/corpus/csv/crlf-header \
+	fuzz/corpus/csv/pandas-quoted \
+	fuzz/corpus/csv/r-table \
+	fuzz/corpus/csv/savetxt-weights \
 	fuzz/corpus/csv/good \
 	fuzz/corpus/csv/good-gz-sparse \
 	fuzz/corpus/csv/header-semicolon \
 	fuzz/corpus/csv/label-middle \
 	fuzz/corpus/csv/tab-label-first \
+	fuzz/corpus/csv/multi-member-gz \
+	fuzz/corpus/csv/over-long-line \
+	fuzz/corpus/csv/over-long-record \
 	fuzz/corpus/idx/f32 \
 	fuzz/corpus/idx/f64 \
 	fuzz/corpus/idx/i16 \
 	fuzz/corpus/idx/tiny-gz-sparse \
 	fuzz/corpus/idx/tiny-u8 \
+	fuzz/corpus/idx/multi-member-gz \
 	fuzz/corpus/libsvm/fixed-k \
 	fuzz/corpus/libsvm/good \
 	fuzz/corpus/libsvm/good-gz-dense \
 	fuzz/corpus/libsvm/sparse \
 	fuzz/corpus/libsvm/wide-skip \
+	fuzz/corpus/libsvm/multi-member-gz \
+	fuzz/corpus/libsvm/over-long-line \
 	fuzz/corpus/model/adam-state \
 	fuzz/corpus/model/f32 \
 	fuzz/corpus/model/f64 \
 	fuzz/corpus/model/lbfgs-count \
 	fuzz/corpus/model/momentum-state \
-	fuzz/corpus/model/plain-pytorch-style
+	fuzz/corpus/model/plain-pytorch-style \
+	fuzz/corpus/model/lbfgs-history \
+	fuzz/corpus/model/label-names

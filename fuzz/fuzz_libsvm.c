@@ -11,6 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     csm_read_options opt;
     csm_read_options_init(&opt);
     opt.format = CSM_FORMAT_LIBSVM;
+    opt.max_line = 1024; /* the line cap within the reach of small inputs */
     opt.storage = (csm_storage)(data[0] % 3);
     opt.n_features = (data[0] >> 2) & 7; /* 0: the largest index seen */
     opt.skip_extra_features = (data[0] >> 5) & 1;

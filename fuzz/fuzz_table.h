@@ -1,8 +1,8 @@
 /* Shared by the reader harnesses: the fuzz input as a file the readers can
  * open by name, and the checks every table a reader accepts must pass.
  *
- * The readers take paths (they read through zlib's gzopen, which also makes
- * gzipped input reachable), so each input is written to a memfd and read
+ * The readers take paths (and inflate a file that starts with the gzip
+ * magic, which makes gzipped input reachable), so each input is written to a memfd and read
  * back as /proc/self/fd/N: no disk traffic, nothing left behind. A reader
  * that returns success must hand back a table that keeps its documented
  * promises (dataio.h); a broken promise aborts, so libFuzzer reports it
@@ -69,6 +69,13 @@ static inline void fuzz_check_invariants(const csm_table *t)
     if (t->unlabeled)
         for (size_t i = 0; i < t->n; i++)
             FUZZ_CHECK(t->labels[i] == 0);
+    /* CSV: a name per feature column, weights finite and >= 0 */
+    if (t->feature_names)
+        for (size_t j = 0; j < t->k; j++)
+            FUZZ_CHECK(t->feature_names[j] != NULL);
+    if (t->weights)
+        for (size_t i = 0; i < t->n; i++)
+            FUZZ_CHECK(isfinite(t->weights[i]) && t->weights[i] >= 0);
     if (t->sparse) {
         FUZZ_CHECK(t->features == NULL && t->dtype == CSM_DTYPE_F64);
         FUZZ_CHECK(t->row_ptr && t->row_ptr[0] == 0 && (uint64_t)t->row_ptr[t->n] == t->nnz);

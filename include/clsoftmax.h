@@ -308,7 +308,7 @@ CSM_API const int64_t *csm_model_labels(const csm_model *model);
 /* Free-form string metadata saved with the model ("training options", ...).
  * The keys csm_model_save() writes itself ("format", "format_version",
  * "labels", "n_features", "n_classes", "solver_state", "solver_iterations",
- * "solver_steps") are reserved: setting one fails with
+ * "solver_steps", "solver_lbfgs") are reserved: setting one fails with
  * CSM_ERR_INVALID_VALUE. value NULL removes the key. */
 CSM_API csm_status csm_model_set_metadata(csm_model *model, const char *key, const char *value);
 /* The value, or NULL if absent; owned by the model and valid until the key
@@ -324,14 +324,24 @@ CSM_API const char *csm_model_metadata_key(const csm_model *model, size_t i);
  * model's precision, plus __metadata__; a model that carries solver state
  * (csm_train, for resume) also holds its moments ("state.m.weight",
  * "state.m.bias", "state.v.weight", "state.v.bias", those the solver
- * uses) and the metadata "solver_state", "solver_iterations" and
- * "solver_steps". Saving replaces the file whole: a reader, or a crash,
+ * uses), or for an L-BFGS run that did not converge its history
+ * ("state.lbfgs.s" and "state.lbfgs.y", lbfgs_memory rows of the C k + C
+ * parameters each, and the metadata "solver_lbfgs"), and the metadata
+ * "solver_state", "solver_iterations" and "solver_steps". Saving replaces the file whole: a reader, or a crash,
  * sees the old file or the new one, and a save killed midway leaves no
  * temporary file (the bytes go to an unnamed O_TMPFILE in the directory
  * where the file system supports it; elsewhere to PATH.tmp.HOST.PID.XXXXXX,
- * which the next save of PATH removes once that process is gone). The new
- * file keeps the permissions of the one it replaces. Loading validates
- * everything and creates the model at the file's precision. */
+ * which the next save of PATH removes once that process is gone; it is
+ * created with O_CREAT|O_EXCL|O_NOFOLLOW, never through a link). The new
+ * file keeps the permissions of the one it replaces. PATH must be a
+ * regular file or not exist, in an existing directory: a named pipe, a
+ * device (/dev/null), a socket or a directory there, or a symbolic link to
+ * one, is refused with CSM_ERR_IO and left as it is (renaming over it
+ * would put a regular file in its place).
+ * Loading reads only a regular file (a named pipe or device is refused
+ * with CSM_ERR_IO, never waited on), reads the data only once the header
+ * and the file's size agree, validates everything and creates the model
+ * at the file's precision. */
 CSM_API csm_status csm_model_save(csm_model *model, const char *path);
 CSM_API csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path);
 
@@ -344,7 +354,8 @@ CSM_API csm_status csm_forward(csm_model *model, const csm_dataset *data, double
 /* Mean cross-entropy over the dataset (weighted mean with sample weights)
  * plus (lambda/2)||W||^2, where C is the inverse regularisation strength,
  * as in csm_train_options: lambda = 1 / (C * csm_dataset_weight_sum(data))
- * (1 / (C n) without weights); C = INFINITY: no penalty. C must be > 0. */
+ * (1 / (C n) without weights; twice that for a model of two classes);
+ * C = INFINITY: no penalty. C must be > 0. */
 CSM_API csm_status csm_loss(csm_model *model, const csm_dataset *data, double C, double *loss);
 /* Loss and gradient (dJ/dW includes lambda W, with lambda from C as for
  * csm_loss): dweight (C, k), dbias (C); loss, dweight or dbias may be NULL. */
@@ -499,9 +510,12 @@ typedef struct csm_train_options {
                              (scikit-learn, liblinear), > 0: lambda = 1 / (C *
                              sum of sample weights), i.e. 1 / (C n) without
                              weights (over the global dataset when
-                             distributed); INFINITY: no penalty; default 1.
-                             A lambda of your own is C = 1 / (lambda * sum of
-                             the weights), up to rounding */
+                             distributed); for two classes 2 / (C * sum of
+                             sample weights), which makes the two-row optimum
+                             scikit-learn's binary one (there W1 = -W0, so
+                             ||W0||^2 + ||W1||^2 = ||W1 - W0||^2 / 2);
+                             INFINITY: no penalty; default 1. A lambda of
+                             your own is the C that gives it, up to rounding */
     size_t batch_size;    /* first-order solvers: samples per step, 0 = full
                              batch; default 256 (L-BFGS is always full batch) */
     double learning_rate; /* first-order solvers; 0 = the solver's default,
@@ -518,15 +532,22 @@ typedef struct csm_train_options {
                              batches as an uninterrupted one */
     int resume;           /* 1: continue the solver state the model carries from
                              an earlier csm_train() or a saved model file (Adam
-                             moments, momentum, the iteration count; L-BFGS
-                             restarts its history at the current weights);
-                             0: start the solver afresh; default 0 */
+                             moments, momentum, the iteration count; L-BFGS its
+                             history of pairs when the run that made it did not
+                             converge and lbfgs_memory is the same, so that a
+                             run stopped by the callback and resumed ends with
+                             the weights of one run, bit for bit; otherwise
+                             L-BFGS restarts its history at the current
+                             weights); 0: start the solver afresh; default 0 */
     csm_epoch_fn callback;
     void *user;
     csm_reduce_fn reduce; /* distributed training (see csm_reduce_fn): sums
                              over the processes; NULL: this process alone;
                              default NULL */
     void *reduce_user;    /* passed to reduce */
+    int fit_intercept;    /* 1: train the bias (default); 0: no bias, as
+                             scikit-learn's fit_intercept=False: csm_train sets
+                             the model's bias to 0 and keeps it there */
 } csm_train_options;
 
 /* Why csm_train() stopped. */

@@ -11,15 +11,16 @@ clsoftmax_python_sources = \
 	python/clsoftmax/estimator.py
 if HAVE_PYTHON
 pkgpython_PYTHON = $(clsoftmax_python_sources)
-nodist_pkgpython_PYTHON = python/clsoftmax/_config.py
-endif
-# The library's path as installed, fixed when the package is built (make, not
-# configure, so that $(libdir) is fully expanded).
-python/clsoftmax/_config.py: $(srcdir)/python/clsoftmax/_config.py.in Makefile
-	$(AM_V_GEN)$(MKDIR_P) python/clsoftmax && \
+# The library's path, written when the package is installed, so that it is
+# where this `make install` (prefix=..., libdir=... given to it included)
+# put the library. `pip install python/` writes its own (python/setup.py).
+install-data-hook:
+	$(MKDIR_P) "$(DESTDIR)$(pkgpythondir)"
 	sed -e 's|@LIBRARY@|$(libdir)/libclsoftmax.so.0|' \
-	  $(srcdir)/python/clsoftmax/_config.py.in > $@.tmp && mv $@.tmp $@
-CLEANFILES += python/clsoftmax/_config.py
+	  $(srcdir)/python/clsoftmax/_config.py.in > "$(DESTDIR)$(pkgpythondir)/_config.py"
+uninstall-hook:
+	rm -f "$(DESTDIR)$(pkgpythondir)/_config.py"
+endif
 
 TESTS += tests/python.sh
 clsoftmax_python_tests = \
@@ -27,8 +28,10 @@ clsoftmax_python_tests = \
 	tests/python/test_estimator.py \
 	tests/python/test_model_file.py \
 	tests/python/test_sklearn.py \
+	tests/python/test_robustness.py \
 	tests/python/helpers.py
 EXTRA_DIST += $(clsoftmax_python_sources) python/clsoftmax/_config.py.in tests/python.sh \
-	bench/python_vs_sklearn.py \
+	python/pyproject.toml python/setup.py \
+	bench/python_vs_sklearn.py bench/two_classes.py \
 	$(clsoftmax_python_tests)
 AM_TESTS_ENVIRONMENT += PYTHON='$(PYTHON)'; export PYTHON;

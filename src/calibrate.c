@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +28,6 @@
 #include "step.h"
 
 #define CACHE_FILE "calibration.json"
-#define CACHE_FORMAT "clsoftmax-calibration"
-#define CACHE_VERSION 1
 /* rows a calibration step uses at most: enough to reach the steady state
  * of every path, few enough that a slow candidate costs a second, not a
  * minute (CLBlast's untuned GEMM at k = 4096, C = 1000 runs at ~10 GFLOP/s) */
@@ -82,43 +79,6 @@ csm_status csm_calibration_file(const csm_context *ctx, char *path, size_t len)
     return file_in(ctx->opt.cache_dir, path, len);
 }
 
-/* mkdir -p of the file's directory */
-static int make_dirs(const char *file)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", file);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        return 0;
-    *slash = '\0';
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* The file's entries object, or a new empty one (a missing, unreadable or
- * foreign file is replaced on the next write). */
-static json_t *load_entries(const char *file)
-{
-    json_t *root = json_load_file(file, 0, NULL);
-    json_t *entries = NULL;
-    if (root && json_is_object(root)) {
-        const char *fmt = json_string_value(json_object_get(root, "format"));
-        json_int_t ver = json_integer_value(json_object_get(root, "version"));
-        json_t *e = json_object_get(root, "entries");
-        if (fmt && !strcmp(fmt, CACHE_FORMAT) && ver == CACHE_VERSION && json_is_object(e))
-            entries = json_incref(e);
-    }
-    json_decref(root);
-    return entries ? entries : json_object();
-}
-
 static int parse_path(const char *s, csm_path *p)
 {
     if (!s)
@@ -146,9 +106,10 @@ static int parse_tile(const char *s, csm_tile *t)
     return -1; /* only geometries this build measures are trusted */
 }
 
-int csm_calibration_lookup(const char *file, const char *key, csm_path *path, csm_tile *tile)
+int csm_calibration_lookup(csm_context *ctx, const char *file, const char *key, csm_path *path,
+                           csm_tile *tile)
 {
-    json_t *entries = load_entries(file);
+    json_t *entries = csm_cache_entries(ctx, file);
     json_t *e = json_object_get(entries, key);
     int found = -1;
     if (json_is_object(e) && parse_path(json_string_value(json_object_get(e, "path")), path) == 0) {
@@ -159,28 +120,6 @@ int csm_calibration_lookup(const char *file, const char *key, csm_path *path, cs
     }
     json_decref(entries);
     return found;
-}
-
-static void store(csm_context *ctx, const char *file, const char *key, json_t *entry)
-{
-    json_t *entries = load_entries(file);
-    json_object_set_new(entries, key, entry);
-    json_t *root = json_pack("{s:s, s:i, s:o}", "format", CACHE_FORMAT, "version", CACHE_VERSION,
-                             "entries", entries);
-    /* the process id alone would let two contexts of one process, in two
-     * threads, write the same temporary file */
-    static atomic_uint serial;
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", file, (long)getpid(),
-             atomic_fetch_add(&serial, 1u));
-    /* a cache that cannot be written costs a re-measurement next time,
-     * nothing more */
-    if (!root || make_dirs(file) != 0 || json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
-        rename(tmp, file) != 0) {
-        unlink(tmp);
-        csm_log(ctx, CSM_LOG_DEBUG, "calibration: could not write %s", file);
-    }
-    json_decref(root);
 }
 
 /* ---------------------------------------------------------- measurement */
@@ -291,7 +230,7 @@ int csm_calibration_measure(csm_model *m, const csm_dataset *d, size_t B, const 
     *path = p;
     *tile = t;
     if (file)
-        store(m->ctx, file, key, entry);
+        csm_cache_store(m->ctx, file, key, entry);
     else
         json_decref(entry);
     return 1;

@@ -3,6 +3,9 @@
 #ifndef CSM_CALIBRATE_H
 #define CSM_CALIBRATE_H
 
+#include <jansson.h>
+
+#include "calibration_file.h"
 #include "path.h"
 
 /* The cache entry's key for this context and shape, and the band of B
@@ -15,7 +18,8 @@ const char *csm_rows_band(size_t B);
 csm_status csm_calibration_file(const csm_context *ctx, char *path, size_t len);
 /* The saved choice for key in file: 0 when found (and of a geometry this
  * build measures), -1 otherwise. */
-int csm_calibration_lookup(const char *file, const char *key, csm_path *path, csm_tile *tile);
+int csm_calibration_lookup(csm_context *ctx, const char *file, const char *key, csm_path *path,
+                           csm_tile *tile);
 /* Times every candidate path on steps of the first B rows of d (at most
  * 1024) and sets the fastest; saves it in file under key unless file is
  * NULL. 0 when no candidate ran (nothing set). */

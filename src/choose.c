@@ -136,8 +136,9 @@ static void choose(csm_model *m, const csm_dataset *d, size_t B, csm_measure mea
         return;
     }
     char file[1024];
-    const int have_file = csm_calibration_file(ctx, file, sizeof file) == CSM_OK;
-    if (!force && have_file && csm_calibration_lookup(file, key, path, tile) == 0) {
+    const int have_file =
+        csm_calibration_file(ctx, file, sizeof file) == CSM_OK && csm_cache_usable(ctx, file);
+    if (!force && have_file && csm_calibration_lookup(ctx, file, key, path, tile) == 0) {
         log_choice(ctx, *path, tile, m->C, m->k, B, "calibration in ", file);
         remember(ctx, key, *path, tile);
         return;
@@ -154,9 +155,8 @@ static void choose(csm_model *m, const csm_dataset *d, size_t B, csm_measure mea
     if (!csm_calibration_measure(m, d, B, have_file ? file : NULL, key, path, tile))
         return; /* nothing ran: the rule's path reports its own error */
     remember(ctx, key, *path, tile);
-    log_choice(ctx, *path, tile, m->C, m->k, B, "measured now", have_file ? "; saved in " : "");
-    if (have_file)
-        csm_log(ctx, CSM_LOG_DEBUG, "calibration saved in %s", file);
+    log_choice(ctx, *path, tile, m->C, m->k, B, have_file ? "measured now; saved in " : "measured now",
+               have_file ? file : "");
 }
 
 csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,

@@ -84,16 +84,17 @@ typedef struct csm_meta_entry {
 } csm_meta_entry;
 
 /* Solver state a model carries between csm_train() calls and in its file:
- * the solver that made it, the iterations (epochs) it has run, and for
+ * the solver that made it, the iterations (epochs) it has run, for
  * momentum (v) and Adam (m, v) the per-parameter moments of the weight
- * [0] (C, k) and bias [1] (C). L-BFGS keeps only the count: its history is
- * rebuilt on resume. */
+ * [0] (C, k) and bias [1] (C), and for L-BFGS its history (lbfgs_state.h;
+ * kept unless it converged). */
 typedef struct csm_solver_state {
     int solver;   /* csm_solver, or -1: none */
     long iter;    /* iterations (L-BFGS) or epochs run so far */
     long steps;   /* parameter updates so far (Adam's bias-correction t) */
     cl_mem m[2];  /* Adam first moments, or NULL */
     cl_mem v[2];  /* momentum velocity / Adam second moments, or NULL */
+    struct csm_lbfgs_state *lbfgs; /* L-BFGS pairs and their order, or NULL */
 } csm_solver_state;
 
 struct csm_model {
@@ -183,6 +184,13 @@ int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size
  * (CSM_ERR_OUT_OF_MEMORY) when not even one item fits its local memory. */
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
 
+/* ---- cl_options.c */
+/* Refuses a -D or -U in `user` (the "cl_options" option) of a name `ours`
+ * (the library's own options of a build) defines or the build's sources
+ * use in a preprocessor line: CSM_ERR_INVALID_VALUE naming it. */
+csm_status csm_cl_options_check(csm_context *ctx, const char *user, const char *ours,
+                                 const char *const *sources, size_t n_sources);
+
 /* ---- program.c */
 /* Returns the kernel `name` from file `file` (e.g. "forward.cl", after
  * csm_kernel_flags.h and common.cl) built for the precision and the tuning
@@ -197,6 +205,12 @@ csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, co
 unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
 /* Whether the device is a CPU (the kernels of some paths are written for one). */
 int csm_is_cpu(const csm_context *ctx);
+
+/* ---- model_names.c */
+/* Whether value, a model's metadata "label_names", is a JSON array of C
+ * distinct strings free of control characters; else -1 with the reason
+ * (which entry, what is wrong) in why. */
+int csm_check_label_names(const char *value, size_t C, char *why, size_t len);
 
 /* ---- model.c */
 /* Checks a model and dataset belong together (context, precision, k, C
@@ -329,10 +343,15 @@ static inline double csm_now_seconds(void)
 
 /* ---- the penalty */
 /* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C)
- * divided by the weight sum; C = INFINITY: no penalty. */
-static inline double csm_lambda(double C, double weight_sum)
+ * divided by the weight sum; C = INFINITY: no penalty. For two classes
+ * scikit-learn fits one vector w = W1 - W0 with ||w||^2 / (2C); the
+ * two-row optimum has W1 = -W0, where ||W0||^2 + ||W1||^2 is ||w||^2 / 2:
+ * twice the lambda gives its optimum (README, "C for two classes", says
+ * why this and not a one-row sigmoid model). */
+static inline double csm_lambda(double C, double weight_sum, size_t n_classes)
 {
-    return C == (double)INFINITY ? 0.0 : 1.0 / (C * weight_sum);
+    const double c_scale = n_classes == 2 ? 2.0 : 1.0;
+    return C == (double)INFINITY ? 0.0 : c_scale / (C * weight_sum);
 }
 
 /* ---- sizes */

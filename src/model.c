@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "lbfgs_state.h"
 #include "rng.h"
 
 csm_status csm_model_create(csm_context *ctx, csm_model **out, csm_precision precision,
@@ -177,11 +178,14 @@ csm_status csm_model_set_metadata(csm_model *m, const char *key, const char *val
         return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_set_metadata: empty key");
     static const char *const reserved[] = {"format",       "format_version",    "labels",
                                            "n_features",   "n_classes",         "solver_state",
-                                           "solver_iterations", "solver_steps"};
+                                           "solver_iterations", "solver_steps", "solver_lbfgs"};
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (!strcmp(key, reserved[i]))
             return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE,
                             "metadata key '%s' is reserved: csm_model_save writes it", key);
+    char why[256];
+    if (value && !strcmp(key, "label_names") && csm_check_label_names(value, m->C, why, sizeof why))
+        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE, "metadata label_names %s", why);
     for (size_t i = 0; i < m->n_meta; i++) {
         if (strcmp(m->meta[i].key, key))
             continue;
@@ -241,6 +245,8 @@ void csm_model_clear_solver_state(csm_model *m)
         csm_buffer_release(&m->state.m[i]);
         csm_buffer_release(&m->state.v[i]);
     }
+    csm_lbfgs_state_free(m->state.lbfgs);
+    m->state.lbfgs = NULL;
     m->state.solver = -1;
     m->state.iter = 0;
     m->state.steps = 0;

@@ -19,9 +19,15 @@
  * dtype of weight: "state.m.weight" (C, k) and "state.m.bias" (C) for Adam's
  * first moments, "state.v.weight" and "state.v.bias" for the momentum
  * velocity or Adam's second moments (momentum: v only; Adam: m and v; SGD
- * and L-BFGS: none). They follow bias and weight in the data. A model
- * without state writes none of these, so its file is exactly as before. The
- * loader accepts the state only whole and consistent.
+ * and L-BFGS: none). They follow bias and weight in the data. L-BFGS keeps
+ * its history instead, when its run did not converge: "state.lbfgs.s" and
+ * "state.lbfgs.y" (m, C k + C) at the dtype of weight, the rows of its pairs
+ * (each the parameters W then b, as the solver's vectors hold them), after
+ * the moments, and the metadata "solver_lbfgs" (lbfgs_state.h: the memory
+ * m, which rows are in use and in what order, the next row, the stall
+ * count). A model without state writes none of these, so its file is
+ * exactly as before. The loader accepts the state only whole and
+ * consistent.
  *
  * Every byte is produced and read explicitly little-endian, so big-endian
  * hosts read and write the same files.
@@ -45,6 +51,8 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "lbfgs_state.h"
+#include "read_file.h"
 
 /* The reference implementation refuses headers over 100 MB; so do we. */
 #define CSM_MAX_HEADER_BYTES 100000000ull
@@ -54,11 +62,11 @@
 
 /* Metadata keys that the file format itself uses; never user metadata. */
 static const char *const reserved_keys[] = {
-    "format",       "format_version",    "labels",      "n_features", "n_classes",
-    "solver_state", "solver_iterations", "solver_steps"};
+    "format",       "format_version",    "labels",       "n_features",  "n_classes",
+    "solver_state", "solver_iterations", "solver_steps", "solver_lbfgs"};
 #define RESERVED_KEYS_TEXT                                                                      \
     "format, format_version, labels, n_features, n_classes, solver_state, solver_iterations, " \
-    "solver_steps"
+    "solver_steps, solver_lbfgs"
 
 /* The solver state tensors, in the order they follow weight in the data:
  * index 2 * (0: m, 1: v) + (0: weight, 1: bias). */
@@ -69,6 +77,10 @@ static const char *const state_names[N_STATE] = {"state.m.weight", "state.m.bias
 
 /* Whether `solver` keeps state tensor i: momentum the velocity v, Adam
  * both moments, SGD and L-BFGS none. */
+/* The L-BFGS history's tensors, after the moments: S, then Y. */
+#define N_LBFGS 2
+static const char *const lbfgs_names[N_LBFGS] = {"state.lbfgs.s", "state.lbfgs.y"};
+
 static int state_needs(int solver, int i)
 {
     if (i >= 2)
@@ -229,8 +241,9 @@ static int set_size(json_t *obj, const char *key, size_t value)
     return set_string(obj, key, text);
 }
 
-/* The "__metadata__" object; NULL with *st set on failure. */
-static json_t *build_metadata(csm_model *model, const char *path, csm_status *st)
+/* The "__metadata__" object (with solver_lbfgs when lbfgs_text); NULL with
+ * *st set on failure. */
+static json_t *build_metadata(csm_model *model, const char *path, int lbfgs_text, csm_status *st)
 {
     csm_context *ctx = csm_model_context(model);
     size_t C = csm_model_n_classes(model);
@@ -258,6 +271,9 @@ static json_t *build_metadata(csm_model *model, const char *path, csm_status *st
               set_string(meta, "solver_iterations", text) != 0;
         snprintf(text, sizeof text, "%ld", model->state.steps);
         bad = bad || set_string(meta, "solver_steps", text) != 0;
+        char *lbfgs = lbfgs_text ? csm_lbfgs_state_text(model->state.lbfgs) : NULL;
+        bad = bad || (lbfgs_text && (!lbfgs || set_string(meta, "solver_lbfgs", lbfgs) != 0));
+        free(lbfgs);
     }
     free(labels_text);
     json_decref(jlabels);
@@ -370,6 +386,42 @@ static csm_status get_state(csm_model *model, const char *path, double *vals[N_S
     return CSM_OK;
 }
 
+/* The L-BFGS history the model carries, downloaded into vals (S, then Y,
+ * each rows x n, malloc'd), or nothing (vals NULL) when it has none. A
+ * history that is not finite is left out: it cannot be continued, and
+ * the model itself is still worth saving. */
+static csm_status get_lbfgs(csm_model *model, const char *path, double *vals[N_LBFGS],
+                            size_t *rows, size_t *n)
+{
+    csm_context *ctx = csm_model_context(model);
+    const csm_lbfgs_state *h = model->state.lbfgs;
+    vals[0] = vals[1] = NULL;
+    *rows = *n = 0;
+    if (model->state.solver != CSM_LBFGS || !h || !h->S || !h->Y)
+        return CSM_OK;
+    const size_t P = model->C * model->k + model->C, R = (size_t)h->mem;
+    for (int t = 0; t < N_LBFGS; t++) {
+        vals[t] = malloc(R * P * sizeof *vals[t]);
+        if (!vals[t])
+            return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        csm_status st = csm_download(ctx, vals[t], t ? h->Y : h->S, model->precision, 0, R * P);
+        if (st != CSM_OK)
+            return st;
+        for (size_t i = 0; i < R * P; i++)
+            if (!isfinite(vals[t][i])) {
+                csm_log(ctx, CSM_LOG_INFO, "%s: the L-BFGS history is not finite: saved without "
+                        "it (a resume restarts it)", path);
+                free(vals[0]);
+                free(vals[1]);
+                vals[0] = vals[1] = NULL;
+                return CSM_OK;
+            }
+    }
+    *rows = R;
+    *n = P;
+    return CSM_OK;
+}
+
 csm_status csm_model_save(csm_model *model, const char *path)
 {
     if (!model)
@@ -394,7 +446,8 @@ csm_status csm_model_save(csm_model *model, const char *path)
     char *header = NULL;
     unsigned char *buf = NULL;
     double *svals[N_STATE] = {NULL, NULL, NULL, NULL};
-    size_t n_pairs = 0;
+    double *lvals[N_LBFGS] = {NULL, NULL};
+    size_t n_pairs = 0, lrows = 0, lcols = 0;
     double *w = malloc(nw * sizeof *w);
     double *b = malloc(C * sizeof *b);
     if (!w || !b) {
@@ -411,16 +464,20 @@ csm_status csm_model_save(csm_model *model, const char *path)
         st = check_save_finite(ctx, path, "weight", w, nw, k);
     if (st == CSM_OK)
         st = get_state(model, path, svals, &n_pairs);
+    if (st == CSM_OK)
+        st = get_lbfgs(model, path, lvals, &lrows, &lcols);
     if (st != CSM_OK)
         goto done;
     /* (C + C k) * 8 fits in size_t (checked above); so must all pairs. */
     size_t pair_bytes = bias_bytes + weight_bytes;
-    if (pair_bytes > SIZE_MAX / (1 + n_pairs)) {
+    /* the history: 2 m rows of C k + C values, m <= 1000 */
+    if (pair_bytes > SIZE_MAX / (1 + n_pairs) / (2 + 2 * lrows)) {
         st = csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
         goto done;
     }
+    size_t lbfgs_bytes = lrows * lcols * es;
 
-    json_t *meta = build_metadata(model, path, &st);
+    json_t *meta = build_metadata(model, path, lvals[0] != NULL, &st);
     if (!meta)
         goto done;
     size_t wshape[2] = {C, k};
@@ -449,6 +506,12 @@ csm_status csm_model_save(csm_model *model, const char *path)
                                : tensor_entry(dtype, &C, 1, offset, offset + bytes);
         bad = json_object_set_new(root, state_names[i], e) != 0;
         offset += bytes;
+    }
+    for (int t = 0; t < N_LBFGS && !bad && lvals[t]; t++) {
+        size_t lshape[2] = {lrows, lcols};
+        bad = json_object_set_new(root, lbfgs_names[t],
+                                  tensor_entry(dtype, lshape, 2, offset, offset + lbfgs_bytes)) != 0;
+        offset += lbfgs_bytes;
     }
     if (bad) {
         st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header", path);
@@ -486,6 +549,9 @@ csm_status csm_model_save(csm_model *model, const char *path)
         for (size_t i = 0; svals[t] && i < n; i++, p += es)
             put_real(p, svals[t][i], f64);
     }
+    for (int t = 0; t < N_LBFGS; t++)
+        for (size_t i = 0; lvals[t] && i < lrows * lcols; i++, p += es)
+            put_real(p, lvals[t][i], f64);
 
     st = csm_replace_file(ctx, path, buf, total, 0);
 
@@ -497,6 +563,8 @@ done:
     free(b);
     for (int i = 0; i < N_STATE; i++)
         free(svals[i]);
+    for (int i = 0; i < N_LBFGS; i++)
+        free(lvals[i]);
     return st;
 }
 
@@ -518,82 +586,6 @@ static csm_status check_header_length(csm_context *ctx, const char *path, uint64
                         "length field (file size %llu)",
                         path, (unsigned long long)n, (unsigned long long)(fsize - 8),
                         (unsigned long long)fsize);
-    return CSM_OK;
-}
-
-/* Reads the whole regular file `path` into *data (*size bytes), checking
- * the length prefix before reading the rest. */
-static csm_status read_model_file(csm_context *ctx, const char *path, unsigned char **data,
-                                  size_t *size)
-{
-    *data = NULL;
-    *size = 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        int e = errno;
-        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
-                        S_ISDIR(sb.st_mode) ? strerror(EISDIR) : "not a regular file");
-    }
-    uint64_t fsize = (uint64_t)sb.st_size;
-    if (fsize < 8) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_FORMAT,
-                        "%s: file is %llu bytes, shorter than the 8-byte header length of a "
-                        "safetensors file",
-                        path, (unsigned long long)fsize);
-    }
-    if (fsize > SIZE_MAX) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: file of %llu bytes is too large", path,
-                        (unsigned long long)fsize);
-    }
-    unsigned char *buf = malloc((size_t)fsize);
-    if (!buf) {
-        close(fd);
-        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory reading %llu bytes",
-                        path, (unsigned long long)fsize);
-    }
-    size_t want = 8, got = 0;
-    int checked = 0;
-    for (;;) {
-        while (got < want) {
-            ssize_t r = read(fd, buf + got, want - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                int e = r < 0 ? errno : 0;
-                free(buf);
-                close(fd);
-                return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
-                                e ? strerror(e) : "unexpected end of file (file changed?)");
-            }
-            got += (size_t)r;
-        }
-        if (checked)
-            break;
-        /* before reading the rest: a bogus length must not cost a huge read */
-        csm_status st = check_header_length(ctx, path, get_u64le(buf), fsize);
-        if (st != CSM_OK) {
-            free(buf);
-            close(fd);
-            return st;
-        }
-        checked = 1;
-        want = (size_t)fsize;
-    }
-    close(fd);
-    *data = buf;
-    *size = (size_t)fsize;
     return CSM_OK;
 }
 
@@ -778,6 +770,11 @@ static csm_status check_metadata(csm_context *ctx, const char *path, json_t *met
         st = check_count(ctx, path, meta, "n_features", k, "the number of columns of weight");
     if (st != CSM_OK)
         return st;
+    /* the class names: one printable line each, no two alike */
+    char why[256];
+    v = json_object_get(meta, "label_names");
+    if (v && csm_check_label_names(json_string_value(v), C, why, sizeof why))
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: __metadata__ label_names %s", path, why);
 
     v = json_object_get(meta, "labels");
     if (!v)
@@ -858,7 +855,8 @@ static int state_index(const char *name)
  * __metadata__ (or NULL). */
 static csm_status check_header(csm_context *ctx, const char *path, json_t *root, uint64_t hlen,
                                size_t fsize, tensor_info *weight, tensor_info *bias,
-                               tensor_info state[N_STATE], int present[N_STATE], json_t **meta)
+                               tensor_info state[N_STATE], int present[N_STATE],
+                               tensor_info lbfgs[N_LBFGS], int lpresent[N_LBFGS], json_t **meta)
 {
     *meta = NULL;
     memset(weight, 0, sizeof *weight);
@@ -866,6 +864,10 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
     for (int i = 0; i < N_STATE; i++) {
         memset(&state[i], 0, sizeof state[i]);
         present[i] = 0;
+    }
+    for (int i = 0; i < N_LBFGS; i++) {
+        memset(&lbfgs[i], 0, sizeof lbfgs[i]);
+        lpresent[i] = 0;
     }
     if (!json_is_object(root))
         return csm_fail(ctx, CSM_ERR_FORMAT, "%s: header is not a JSON object", path);
@@ -885,6 +887,10 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
             present[si] = 1;
             continue;
         }
+        if (strcmp(key, lbfgs_names[0]) == 0 || strcmp(key, lbfgs_names[1]) == 0) {
+            lpresent[strcmp(key, lbfgs_names[0]) != 0] = 1;
+            continue;
+        }
         if (used < sizeof extra - 1) {
             int w = snprintf(extra + used, sizeof extra - used, "%s'%.64s'", n_extra ? ", " : "",
                              key);
@@ -895,7 +901,8 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
     if (n_extra)
         return csm_fail(ctx, CSM_ERR_FORMAT,
                         "%s: unexpected tensor%s %s%s (a model file holds exactly 'weight' and "
-                        "'bias', and optionally solver state tensors " STATE_NAMES_TEXT ")",
+                        "'bias', and optionally solver state tensors " STATE_NAMES_TEXT
+                        ", 'state.lbfgs.s', 'state.lbfgs.y')",
                         path, n_extra > 1 ? "s" : "", extra, used >= sizeof extra - 1 ? "..." : "");
     json_t *jw = json_object_get(root, "weight");
     json_t *jb = json_object_get(root, "bias");
@@ -954,14 +961,42 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
         }
     }
 
+    /* The L-BFGS history: m rows of the C k + C parameters each, at the
+     * dtype of weight (m is checked against the metadata later). */
+    for (int i = 0; i < N_LBFGS; i++) {
+        if (!lpresent[i])
+            continue;
+        st = parse_tensor(ctx, path, lbfgs_names[i], json_object_get(root, lbfgs_names[i]), 2,
+                          &lbfgs[i]);
+        if (st != CSM_OK)
+            return st;
+        char ls[64];
+        shape_text(ls, sizeof ls, &lbfgs[i]);
+        if (lbfgs[i].f64 != weight->f64)
+            return csm_fail(ctx, CSM_ERR_FORMAT, "%s: solver state tensor '%s' is %s but weight "
+                            "is %s", path, lbfgs_names[i], lbfgs[i].dtype, weight->dtype);
+        if (lbfgs[i].shape[1] != C * k + C || lbfgs[i].shape[0] > 1000)
+            return csm_fail(ctx, CSM_ERR_FORMAT,
+                            "%s: solver state tensor '%s' has shape %s; expected [m, %llu]: m <= "
+                            "1000 rows of the C k + C parameters",
+                            path, lbfgs_names[i], ls, (unsigned long long)(C * k + C));
+    }
+    if (lpresent[0] && lpresent[1] && lbfgs[0].shape[0] != lbfgs[1].shape[0])
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: solver state tensors '%s' and '%s' have "
+                        "different row counts", path, lbfgs_names[0], lbfgs_names[1]);
+
     /* Every tensor's span matches its shape. */
-    const tensor_info *ts[2 + N_STATE] = {weight, bias};
+    const tensor_info *ts[2 + N_STATE + N_LBFGS] = {weight, bias};
     size_t nt = 2;
     for (int i = 0; i < N_STATE; i++)
         if (present[i])
             ts[nt++] = &state[i];
+    for (int i = 0; i < N_LBFGS; i++)
+        if (lpresent[i])
+            ts[nt++] = &lbfgs[i];
     for (size_t i = 0; i < nt; i++) {
-        uint64_t need = ts[i]->rank == 2 ? C * k * es : C * es;
+        /* shapes checked above: weight's C k fits, the history's rows are at most 1000 */
+        uint64_t need = ts[i]->rank == 2 ? ts[i]->shape[0] * ts[i]->shape[1] * es : C * es;
         uint64_t span = ts[i]->end - ts[i]->begin;
         if (span != need) {
             char s[64];
@@ -1118,6 +1153,12 @@ typedef struct parsed_file {
     int have_labels;
     int solver;               /* -1: no state */
     long iter, steps;
+    tensor_info tw, tb, ts[N_STATE]; /* where weight, bias and the state are in the data */
+    int present[N_STATE];
+    tensor_info tl[N_LBFGS];         /* the L-BFGS history: S, Y */
+    int lpresent[N_LBFGS];
+    double *lvals[N_LBFGS];          /* (m, C k + C) each, when present */
+    csm_lbfgs_state *lbfgs;          /* its metadata (no buffers), or NULL */
 } parsed_file;
 
 static void parsed_free(parsed_file *pf)
@@ -1127,21 +1168,50 @@ static void parsed_free(parsed_file *pf)
     free(pf->b);
     for (int i = 0; i < N_STATE; i++)
         free(pf->svals[i]);
+    for (int i = 0; i < N_LBFGS; i++)
+        free(pf->lvals[i]);
+    csm_lbfgs_state_free(pf->lbfgs);
     free(pf->labels);
     memset(pf, 0, sizeof *pf);
 }
 
-/* Parses the bytes of a model file (fsize >= 8). On failure *pf is empty. */
-static csm_status parse_model_file(csm_context *ctx, const char *path, const unsigned char *file,
-                                   size_t fsize, parsed_file *pf)
+/* The L-BFGS history: metadata solver_lbfgs and the tensors state.lbfgs.s
+ * and state.lbfgs.y come together, only with solver_state lbfgs, and the
+ * tensors have the metadata's m rows. (check_solver_state has run.) */
+static csm_status check_lbfgs_state(csm_context *ctx, const char *path, parsed_file *pf)
+{
+    json_t *v = pf->meta ? json_object_get(pf->meta, "solver_lbfgs") : NULL;
+    const int tensors = pf->lpresent[0] + pf->lpresent[1];
+    if (!v && !tensors)
+        return CSM_OK;
+    if (pf->solver != CSM_LBFGS)
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: %s without __metadata__ solver_state 'lbfgs'",
+                        path, v ? "__metadata__ solver_lbfgs" : "tensor 'state.lbfgs.s'/'y'");
+    if (!v || tensors != 2)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: the L-BFGS history needs __metadata__ solver_lbfgs and both "
+                        "tensors '%s' and '%s'; this file has %s",
+                        path, lbfgs_names[0], lbfgs_names[1],
+                        !v ? "the tensors only" : "solver_lbfgs without both tensors");
+    csm_status st = csm_lbfgs_state_parse(ctx, path, json_string_value(v), &pf->lbfgs);
+    if (st != CSM_OK)
+        return st;
+    if (pf->tl[0].shape[0] != (uint64_t)pf->lbfgs->mem)
+        return csm_fail(ctx, CSM_ERR_FORMAT,
+                        "%s: tensor '%s' has %llu rows but __metadata__ solver_lbfgs has memory %d",
+                        path, lbfgs_names[0], (unsigned long long)pf->tl[0].shape[0],
+                        pf->lbfgs->mem);
+    return CSM_OK;
+}
+
+/* Parses and validates the header (hlen bytes of JSON) of a model file of
+ * fsize bytes: every tensor's place and the file's size are checked
+ * against it before any data is read. On failure *pf is empty. */
+static csm_status parse_header(csm_context *ctx, const char *path, const char *header,
+                               uint64_t hlen, size_t fsize, parsed_file *pf)
 {
     memset(pf, 0, sizeof *pf);
     pf->solver = -1;
-    uint64_t hlen = get_u64le(file);
-    csm_status st = check_header_length(ctx, path, hlen, fsize);
-    if (st != CSM_OK)
-        return st;
-    const char *header = (const char *)file + 8;
     if (hlen == 0 || header[0] != '{')
         return csm_fail(ctx, CSM_ERR_FORMAT,
                         "%s: header does not start with '{' (not a safetensors file?)", path);
@@ -1153,48 +1223,150 @@ static csm_status parse_model_file(csm_context *ctx, const char *path, const uns
                         "column %d)",
                         path, jerr.text, jerr.position, jerr.line, jerr.column);
 
-    tensor_info tw, tb, ts[N_STATE];
-    int present[N_STATE];
-    st = check_header(ctx, path, pf->root, hlen, fsize, &tw, &tb, ts, present, &pf->meta);
+    csm_status st = check_header(ctx, path, pf->root, hlen, fsize, &pf->tw, &pf->tb, pf->ts,
+                                 pf->present, pf->tl, pf->lpresent, &pf->meta);
     if (st != CSM_OK)
         goto fail;
-    size_t C = (size_t)tw.shape[0], k = (size_t)tw.shape[1];
-    pf->f64 = tw.f64;
+    size_t C = (size_t)pf->tw.shape[0], k = (size_t)pf->tw.shape[1];
+    pf->f64 = pf->tw.f64;
     pf->C = C;
     pf->k = k;
-
     pf->labels = malloc(C * sizeof *pf->labels);
-    pf->w = malloc(C * k * sizeof *pf->w);
-    pf->b = malloc(C * sizeof *pf->b);
-    if (!pf->labels || !pf->w || !pf->b) {
+    if (!pf->labels) {
         st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
         goto fail;
     }
     st = check_metadata(ctx, path, pf->meta, C, k, pf->labels, &pf->have_labels);
     if (st == CSM_OK)
-        st = check_solver_state(ctx, path, pf->meta, present, &pf->solver, &pf->iter,
+        st = check_solver_state(ctx, path, pf->meta, pf->present, &pf->solver, &pf->iter,
                                 &pf->steps);
-    if (st != CSM_OK)
-        goto fail;
-
-    const unsigned char *data = file + 8 + hlen;
-    st = decode_values(ctx, path, &tw, data + tw.begin, C * k, pf->w);
     if (st == CSM_OK)
-        st = decode_values(ctx, path, &tb, data + tb.begin, C, pf->b);
+        st = check_lbfgs_state(ctx, path, pf);
+    if (st == CSM_OK)
+        return CSM_OK;
+fail:
+    parsed_free(pf);
+    return st;
+}
+
+/* Decodes the tensors from the data part of the file (after the header),
+ * which parse_header has measured. On failure *pf is empty. */
+static csm_status decode_data(csm_context *ctx, const char *path, const unsigned char *data,
+                              parsed_file *pf)
+{
+    const size_t C = pf->C, k = pf->k;
+    csm_status st = CSM_OK;
+    pf->w = malloc(C * k * sizeof *pf->w);
+    pf->b = malloc(C * sizeof *pf->b);
+    if (!pf->w || !pf->b)
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    if (st == CSM_OK)
+        st = decode_values(ctx, path, &pf->tw, data + pf->tw.begin, C * k, pf->w);
+    if (st == CSM_OK)
+        st = decode_values(ctx, path, &pf->tb, data + pf->tb.begin, C, pf->b);
     for (int i = 0; i < N_STATE && st == CSM_OK; i++) {
-        if (!present[i])
+        if (!pf->present[i])
             continue;
         size_t n = i % 2 == 0 ? C * k : C;
         pf->svals[i] = malloc(n * sizeof *pf->svals[i]);
         if (!pf->svals[i])
             st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
         else
-            st = decode_values(ctx, path, &ts[i], data + ts[i].begin, n, pf->svals[i]);
+            st = decode_values(ctx, path, &pf->ts[i], data + pf->ts[i].begin, n, pf->svals[i]);
     }
+    for (int i = 0; i < N_LBFGS && st == CSM_OK && pf->lbfgs; i++) {
+        size_t n = (size_t)(pf->tl[i].shape[0] * pf->tl[i].shape[1]);
+        pf->lvals[i] = malloc((n ? n : 1) * sizeof *pf->lvals[i]);
+        if (!pf->lvals[i])
+            st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+        else
+            st = decode_values(ctx, path, &pf->tl[i], data + pf->tl[i].begin, n, pf->lvals[i]);
+    }
+    if (st != CSM_OK)
+        parsed_free(pf);
+    return st;
+}
+
+/* Parses the bytes of a model file (fsize >= 8). On failure *pf is empty. */
+static csm_status parse_model_file(csm_context *ctx, const char *path, const unsigned char *file,
+                                   size_t fsize, parsed_file *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    uint64_t hlen = get_u64le(file);
+    csm_status st = check_header_length(ctx, path, hlen, fsize);
     if (st == CSM_OK)
-        return CSM_OK;
-fail:
-    parsed_free(pf);
+        st = parse_header(ctx, path, (const char *)file + 8, hlen, fsize, pf);
+    if (st == CSM_OK)
+        st = decode_data(ctx, path, file + 8 + hlen, pf);
+    return st;
+}
+
+/* Reads exactly n bytes of fd into buf. */
+static csm_status read_exact(csm_context *ctx, const char *path, int fd, unsigned char *buf,
+                             size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            return csm_fail(ctx, CSM_ERR_IO, "%s: cannot read: %s", path,
+                            e ? strerror(e) : "unexpected end of file (file changed?)");
+        }
+        got += (size_t)r;
+    }
+    return CSM_OK;
+}
+
+/* Reads and parses a model file: only a regular file (a named pipe would
+ * block), its length prefix and header first, and the data only once the
+ * header has said, and the file's size agreed, how much there is: memory
+ * follows what the model needs, whatever the file. */
+static csm_status read_model_file(csm_context *ctx, const char *path, parsed_file *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    char why[1024];
+    int fd;
+    uint64_t fsize;
+    int rc = csm_open_regular(path, "model file", 0, &fd, &fsize, why, sizeof why);
+    if (rc != CSM_FILE_OK)
+        return csm_fail(ctx, CSM_ERR_IO, "%s", why);
+    unsigned char len8[8], *head = NULL, *data = NULL;
+    csm_status st = CSM_OK;
+    if (fsize < 8)
+        st = csm_fail(ctx, CSM_ERR_FORMAT,
+                      "%s: file is %llu bytes, shorter than the 8-byte header length of a "
+                      "safetensors file",
+                      path, (unsigned long long)fsize);
+    else if (fsize > SIZE_MAX)
+        st = csm_fail(ctx, CSM_ERR_FORMAT, "%s: file of %llu bytes is too large", path,
+                      (unsigned long long)fsize);
+    if (st == CSM_OK)
+        st = read_exact(ctx, path, fd, len8, 8);
+    uint64_t hlen = st == CSM_OK ? get_u64le(len8) : 0;
+    if (st == CSM_OK)
+        st = check_header_length(ctx, path, hlen, fsize);
+    if (st == CSM_OK && !(head = malloc((size_t)hlen + 1)))
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    if (st == CSM_OK)
+        st = read_exact(ctx, path, fd, head, (size_t)hlen);
+    if (st == CSM_OK)
+        st = parse_header(ctx, path, (const char *)head, hlen, (size_t)fsize, pf);
+    size_t nd = (size_t)(fsize - 8 - hlen);
+    if (st == CSM_OK && !(data = malloc(nd ? nd : 1)))
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory reading %zu bytes", path,
+                      nd);
+    if (st == CSM_OK)
+        st = read_exact(ctx, path, fd, data, nd);
+    if (st == CSM_OK)
+        st = decode_data(ctx, path, data, pf);
+    else
+        parsed_free(pf);
+    free(head);
+    free(data);
+    close(fd);
     return st;
 }
 
@@ -1223,14 +1395,8 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
     if (!path)
         return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_load: path is NULL");
 
-    unsigned char *file = NULL;
-    size_t fsize = 0;
-    csm_status st = read_model_file(ctx, path, &file, &fsize);
-    if (st != CSM_OK)
-        return st;
     parsed_file pf;
-    st = parse_model_file(ctx, path, file, fsize, &pf);
-    free(file);
+    csm_status st = read_model_file(ctx, path, &pf);
     if (st != CSM_OK)
         return st;
 
@@ -1250,6 +1416,19 @@ csm_status csm_model_load(csm_context *ctx, csm_model **out, const char *path)
                                 i % 2 == 0 ? C * k : C);
         model->state.iter = pf.iter;
         model->state.steps = pf.steps;
+    }
+    if (st == CSM_OK && pf.lbfgs) {
+        const size_t bytes = (size_t)pf.lbfgs->mem * (C * k + C) * csm_real_size(prec);
+        st = csm_buffer_create(ctx, &pf.lbfgs->S, bytes, "L-BFGS history S");
+        if (st == CSM_OK)
+            st = csm_buffer_create(ctx, &pf.lbfgs->Y, bytes, "L-BFGS history Y");
+        for (int t = 0; t < N_LBFGS && st == CSM_OK; t++)
+            st = csm_upload(ctx, t ? pf.lbfgs->Y : pf.lbfgs->S, prec, 0, pf.lvals[t],
+                            (size_t)pf.lbfgs->mem * (C * k + C));
+        if (st == CSM_OK) {
+            model->state.lbfgs = pf.lbfgs;
+            pf.lbfgs = NULL;
+        }
     }
     if (st != CSM_OK) {
         /* e.g. an F64 file on a device without fp64: name the file */

@@ -24,6 +24,7 @@ struct csm_objective {
     csm_model *model;
     csm_source *src;
     double l2;
+    int bias;          /* 0: no intercept */
     /* whole passes, bound on first use */
     int bound;
     size_t cap, nblocks;
@@ -42,7 +43,8 @@ struct csm_objective {
     void *user;
 };
 
-csm_status csm_objective_create(csm_objective **out, csm_model *m, csm_source *src, double l2)
+csm_status csm_objective_create(csm_objective **out, csm_model *m, csm_source *src, double l2,
+                                int bias)
 {
     csm_objective *f = calloc(1, sizeof *f);
     if (!f)
@@ -50,6 +52,7 @@ csm_status csm_objective_create(csm_objective **out, csm_model *m, csm_source *s
     f->model = m;
     f->src = src;
     f->l2 = l2;
+    f->bias = bias;
     *out = f;
     return CSM_OK;
 }
@@ -110,7 +113,7 @@ csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g)
     if (st == CSM_OK && f->l2 > 0)
         st = csm_step_sumsq(&f->pass, f->model, 0);
     if (st == CSM_OK && g)
-        st = csm_vec_pack_grad(&f->v, g, f->pass.dweight, f->pass.dbias, f->l2);
+        st = csm_vec_pack_grad(&f->v, g, f->pass.dweight, f->pass.dbias, f->l2, f->bias);
     return st;
 }
 

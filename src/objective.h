@@ -14,9 +14,10 @@
 typedef struct csm_objective csm_objective;
 struct csm_source;
 
-/* J with the L2 term `l2` (lambda) for model m over the source's rows. */
+/* J with the L2 term `l2` (lambda) for model m over the source's rows;
+ * bias 0: no intercept (the bias's part of the gradient is 0). */
 csm_status csm_objective_create(csm_objective **out, csm_model *m, struct csm_source *src,
-                                double l2);
+                                double l2, int bias);
 void csm_objective_free(csm_objective *f);
 /* lambda; the global sample count */
 double csm_objective_lambda(const csm_objective *f);

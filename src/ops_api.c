@@ -22,14 +22,14 @@ static csm_status l2_term(csm_step *w, csm_model *m, double l2, double *term)
     return st;
 }
 
-/* lambda of the inverse strength C over d: 1 / (C sum w), 0 for C = INFINITY */
+/* lambda of the inverse strength C over d, as csm_train's (csm_lambda) */
 static csm_status penalty(csm_model *m, const csm_dataset *d, double C, const char *fn,
                           double *l2)
 {
     if (!(C > 0))
         return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE,
                         "%s: C is %g, must be > 0 (INFINITY: no penalty)", fn, C);
-    *l2 = csm_lambda(C, d->weight_sum);
+    *l2 = csm_lambda(C, d->weight_sum, m->C);
     return CSM_OK;
 }
 

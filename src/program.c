@@ -9,6 +9,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "read_file.h"
+
+/* A kernel source larger than this is not one of ours (they are tens of
+ * KB): a bound on what a wrong CLSOFTMAX_KERNEL_DIR can make us read. */
+#define CSM_KERNEL_SOURCE_MAX ((size_t)1 << 20)
 
 #ifndef CLSOFTMAX_KERNEL_DIR_DEFAULT
 #define CLSOFTMAX_KERNEL_DIR_DEFAULT "kernels"
@@ -25,41 +30,6 @@ typedef struct program_cache {
     csm_program base;
     kernel_entry *kernels;
 } program_cache;
-
-static char *read_file(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 16384;
-            char *grown = realloc(buf, cap);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    if (len_out)
-        *len_out = len;
-    return buf;
-}
 
 /* Loads `file` from the first directory that has it; on failure the error
  * names every path tried. */
@@ -84,12 +54,18 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
     for (size_t i = 0; i < nd; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dirs[i], file);
-        char *src = read_file(path, NULL);
-        if (src) {
+        char *src = NULL, why[1024];
+        size_t len;
+        int rc = csm_read_regular(path, "kernel source", CSM_KERNEL_SOURCE_MAX, &src, &len, why,
+                                  sizeof why);
+        if (rc == CSM_FILE_OK) {
             *out = src;
             return CSM_OK;
         }
-        int w = snprintf(tried + used, sizeof tried - used, "\n  %s (%s)", path, strerror(errno));
+        if (rc != CSM_FILE_MISSING) /* there but unusable: not another directory's */
+            return csm_fail(ctx, rc == CSM_FILE_NOMEM ? CSM_ERR_OUT_OF_MEMORY : CSM_ERR_IO, "%s",
+                            why);
+        int w = snprintf(tried + used, sizeof tried - used, "\n  %s (%s)", path, strerror(ENOENT));
         if (w > 0 && (size_t)w < sizeof tried - used)
             used += (size_t)w;
     }
@@ -100,7 +76,7 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
 }
 
 static csm_status build_program(csm_context *ctx, const char *file, const char *options,
-                                cl_program *out)
+                                const char *ours, cl_program *out)
 {
     /* the flags the host shares, the kernel library, the file */
     const char *files[3] = {"csm_kernel_flags.h", "common.cl", file};
@@ -110,6 +86,8 @@ static csm_status build_program(csm_context *ctx, const char *file, const char *
         st = load_source(ctx, files[i], &srcs[i]);
     cl_int rc = CL_SUCCESS;
     cl_program prog = NULL;
+    if (st == CSM_OK)
+        st = csm_cl_options_check(ctx, ctx->opt.cl_options, ours, (const char *const *)srcs, 3);
     if (st == CSM_OK)
         prog = clCreateProgramWithSource(ctx->cl, 3, (const char **)srcs, NULL, &rc);
     for (size_t i = 0; i < 3; i++)
@@ -150,11 +128,13 @@ csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, co
      * to every build, e.g. "-cl-opt-disable -cl-std=CL1.2" to check that the
      * kernels stay portable. */
     const char *more = ctx->opt.cl_options;
-    char options[768];
-    snprintf(options, sizeof options, "-DREAL=%s -DCSM_FP64=%d%s%s%s%s",
+    char ours[768], options[1024]; /* ours: the options without cl_options */
+    snprintf(ours, sizeof ours, "-DREAL=%s -DCSM_FP64=%d%s%s",
              prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, extra ? " " : "",
-             extra ? extra : "", more && *more ? " " : "", more && *more ? more : "");
-    char key[1024];
+             extra ? extra : "");
+    snprintf(options, sizeof options, "%s%s%s", ours, more && *more ? " " : "",
+             more && *more ? more : "");
+    char key[1300];
     snprintf(key, sizeof key, "%s %s", file, options);
 
     program_cache *pc = NULL;
@@ -165,7 +145,7 @@ csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, co
         }
     if (!pc) {
         cl_program prog = NULL;
-        csm_status st = build_program(ctx, file, options, &prog);
+        csm_status st = build_program(ctx, file, options, ours, &prog);
         if (st != CSM_OK)
             return st;
         pc = calloc(1, sizeof *pc);

@@ -42,7 +42,8 @@ csm_status csm_solve_first_order(csm_solve *s)
     csm_model *m = s->model;
     const csm_train_options *o = s->opt;
     first_order fo = {.s = s};
-    fo.u = (csm_update){o->solver, s->lr, o->momentum, o->beta1, o->beta2, o->epsilon, s->l2, 0};
+    fo.u = (csm_update){o->solver, s->lr, o->momentum, o->beta1, o->beta2, o->epsilon, s->l2, 0,
+                        o->fit_intercept};
     csm_status st = csm_objective_minibatches(s->f, o->batch_size, o->shuffle, o->seed);
     if (st == CSM_OK)
         st = csm_vec_init(&fo.v, m, 0);

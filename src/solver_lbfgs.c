@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lbfgs_state.h"
 #include "solver.h"
 
 #define LS_C1 1e-4
@@ -58,6 +59,7 @@ typedef struct lbfgs {
     double *work;     /* (8m) host scratch: coefficients, a, b, t, top, products */
     double gamma;     /* s'y / y'y of the newest pair */
     double eps_f;     /* relative noise of J at the device precision */
+    int stalled;      /* iterations in a row without a decrease of J */
 } lbfgs;
 
 /* Device scalar slots: the 2m products of a multi-dot, then these. */
@@ -406,6 +408,88 @@ static csm_status accept(lbfgs *lb)
     return CSM_OK;
 }
 
+/* Resume: takes over the history the model carries (csm_lbfgs_state,
+ * from an earlier csm_train() or a model file), when its memory is this
+ * run's, so that the run goes on exactly as the one that stopped would
+ * have: the same rows of S and Y, the same order and next row, and the
+ * products s_i.y_j, y_i.y_j of the pairs in use computed again from the
+ * rows by the reductions accept() used, to the same bits. */
+static csm_status resume_history(lbfgs *lb)
+{
+    csm_model *m = lb->s->model;
+    csm_lbfgs_state *h = m->state.lbfgs;
+    m->state.lbfgs = NULL; /* the run owns it now; it hands one back at the end */
+    if (!h)
+        return CSM_OK;
+    if (!lb->s->opt->resume || h->mem != lb->mem || !h->S || !h->Y) {
+        if (lb->s->opt->resume)
+            csm_log(m->ctx, CSM_LOG_INFO,
+                    "lbfgs: the model's history (memory %d) is not continued: lbfgs_memory is "
+                    "%d; the history restarts at the model's weights",
+                    h->mem, lb->mem);
+        csm_lbfgs_state_free(h);
+        return CSM_OK;
+    }
+    csm_buffer_release(&lb->S);
+    csm_buffer_release(&lb->Y);
+    lb->S = h->S;
+    lb->Y = h->Y;
+    h->S = h->Y = NULL;
+    lb->count = h->count;
+    lb->head = h->head;
+    lb->stalled = h->stalled;
+    memcpy(lb->order, h->order, (size_t)h->count * sizeof *lb->order);
+    csm_lbfgs_state_free(h);
+    const int mm = lb->mem;
+    const size_t row = lb->v.n * csm_real_size(m->precision);
+    double *dots = lb->work + 6 * mm;
+    csm_status st = CSM_OK;
+    for (int c = 0; c < lb->count && st == CSM_OK; c++) {
+        const int j = lb->order[c];
+        cl_int rc = clEnqueueCopyBuffer(m->ctx->queue, lb->Y, lb->d, (size_t)j * row, 0, row, 0,
+                                        NULL, NULL);
+        if (rc != CL_SUCCESS)
+            return csm_cl_fail(m->ctx, rc, "clEnqueueCopyBuffer (L-BFGS history)");
+        st = csm_vec_multidot(&lb->v, lb->mpart, lb->S, lb->Y, (size_t)mm, lb->d);
+        if (st == CSM_OK)
+            st = csm_vec_read(&lb->v, dots, SLOT_DOTS, 2 * (size_t)mm);
+        for (int c2 = 0; c2 <= c && st == CSM_OK; c2++) {
+            const int i = lb->order[c2];
+            lb->sy[(size_t)i * (size_t)mm + (size_t)j] = dots[i];
+            lb->yy[(size_t)i * (size_t)mm + (size_t)j] = dots[mm + i];
+            lb->yy[(size_t)j * (size_t)mm + (size_t)i] = dots[mm + i];
+        }
+    }
+    if (st == CSM_OK && lb->count > 0) {
+        const size_t j = (size_t)lb->order[lb->count - 1];
+        lb->gamma = lb->sy[j * (size_t)mm + j] / lb->yy[j * (size_t)mm + j];
+    }
+    csm_log(m->ctx, CSM_LOG_INFO, "lbfgs: continuing with the model's history of %d pair%s",
+            lb->count, lb->count == 1 ? "" : "s");
+    return st;
+}
+
+/* The end of a run that did not converge: the model keeps the history, for
+ * a resume (see resume_history). A converged run keeps none: continuing it
+ * with the same tol does nothing, and the file stays small. */
+static void keep_history(lbfgs *lb, csm_status st)
+{
+    csm_model *m = lb->s->model;
+    if (st != CSM_OK || lb->s->res->stop == CSM_STOP_TOL)
+        return;
+    csm_lbfgs_state *h = csm_lbfgs_state_new(lb->mem);
+    if (!h)
+        return; /* out of memory: a resume restarts the history, nothing worse */
+    h->S = lb->S;
+    h->Y = lb->Y;
+    lb->S = lb->Y = NULL;
+    h->count = lb->count;
+    h->head = lb->head;
+    h->stalled = lb->stalled;
+    memcpy(h->order, lb->order, (size_t)lb->count * sizeof *h->order);
+    m->state.lbfgs = h;
+}
+
 csm_status csm_solve_lbfgs(csm_solve *s)
 {
     csm_model *m = s->model;
@@ -414,6 +498,8 @@ csm_status csm_solve_lbfgs(csm_solve *s)
     csm_status st = lbfgs_init(&lb, s);
     if (st == CSM_OK)
         st = csm_model_state_prepare(m, CSM_LBFGS);
+    if (st == CSM_OK)
+        st = resume_history(&lb);
     ls_point cur = {0, 0, 0, 0, 0};
     /* the starting point: x = theta, g = its gradient */
     if (st == CSM_OK) st = csm_vec_get_params(&lb.v, lb.x);
@@ -430,7 +516,6 @@ csm_status csm_solve_lbfgs(csm_solve *s)
     if (st == CSM_OK && cur.gmax <= o->tol)
         s->res->stop = CSM_STOP_TOL;
     const int f64 = m->precision == CSM_FLOAT64;
-    int stalled = 0;
     for (int it = 1; st == CSM_OK && s->res->stop == CSM_STOP_MAX_ITER && it <= o->max_iter;) {
         double t0 = csm_now_seconds();
         long evals0 = s->res->n_evals;
@@ -485,6 +570,10 @@ csm_status csm_solve_lbfgs(csm_solve *s)
         s->res->n_iter = it;
         csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs %d: J %.12g max|g| %.3g step %.3g (%ld evals)", it,
                 cur.f, cur.gmax, cur.a, s->res->n_evals - evals0);
+        /* counted before the callback may stop the run: the history a
+         * resume continues holds this iteration whole */
+        double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
+        lb.stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? lb.stalled + 1 : 0;
         if (s->report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
                       csm_now_seconds() - t0)) {
             s->res->stop = CSM_STOP_CALLBACK;
@@ -494,14 +583,13 @@ csm_status csm_solve_lbfgs(csm_solve *s)
             s->res->stop = CSM_STOP_TOL;
             break;
         }
-        double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
-        stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? stalled + 1 : 0;
-        if (stalled >= 10) {
+        if (lb.stalled >= 10) {
             s->res->stop = CSM_STOP_PRECISION;
             break;
         }
         it++;
     }
+    keep_history(&lb, st);
     lbfgs_free(&lb);
     return st;
 }

@@ -42,6 +42,7 @@ csm_status csm_train_options_init(csm_train_options *o, size_t struct_size)
     o->seed = 1;
     o->shuffle = 1;
     o->resume = 0;
+    o->fit_intercept = 1;
     return CSM_OK;
 }
 
@@ -66,6 +67,8 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
         BAD("tol is %g, must be finite and >= 0", o->tol);
     if (!(o->C > 0))
         BAD("C is %g, must be > 0 (INFINITY: no penalty)", o->C);
+    if (o->fit_intercept != 0 && o->fit_intercept != 1)
+        BAD("fit_intercept is %d, must be 0 or 1", o->fit_intercept);
     if (o->solver == CSM_LBFGS) {
         if (o->lbfgs_memory < 1 || o->lbfgs_memory > 1000)
             BAD("lbfgs_memory is %d, must be in [1, 1000]", o->lbfgs_memory);
@@ -136,18 +139,23 @@ static csm_status final_objective(csm_model *m, csm_objective *f, csm_train_resu
 static csm_status run(csm_model *m, csm_source *src, const csm_train_options *o,
                       csm_train_result *res)
 {
-    /* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C),
-     * divided by sum w (over the global dataset when distributed) */
-    const double l2 = csm_lambda(o->C, src->weight_sum);
+    /* lambda from C over the global weight sum (csm_lambda: twice it for
+     * two classes) */
+    const double l2 = csm_lambda(o->C, src->weight_sum, m->C);
     res->l2 = l2;
     csm_solve s = {.model = m, .opt = o, .l2 = l2, .res = res, .report = report};
     s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);
-    csm_status st = csm_objective_create(&s.f, m, src, l2);
+    csm_status st = csm_objective_create(&s.f, m, src, l2, o->fit_intercept);
     if (st != CSM_OK)
         return st;
     if (!o->resume || m->state.solver != (int)o->solver)
         csm_model_clear_solver_state(m);
-    st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
+    /* No intercept: b = 0, and the solvers leave it there (L-BFGS sees a
+     * zero bias gradient, the first-order update skips b). */
+    if (!o->fit_intercept)
+        st = csm_fill_zero(m->ctx, m->bias, m->C * csm_real_size(m->precision));
+    if (st == CSM_OK)
+        st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
     if (st == CSM_OK)
         st = s.failed;
     if (st == CSM_OK)

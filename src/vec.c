@@ -206,7 +206,8 @@ csm_status csm_vec_get_params(csm_vecops *v, cl_mem x)
     return launch_elementwise(v, &k);
 }
 
-csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2)
+csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2,
+                             int bias)
 {
     csm_args k = start_elementwise(v, VEC_PACK);
     csm_arg_mem(&k, g);
@@ -216,7 +217,18 @@ csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, doub
     csm_arg_real(&k, v->prec, l2);
     csm_arg_int(&k, (cl_int)v->nw);
     csm_arg_int(&k, (cl_int)v->n);
-    return launch_elementwise(v, &k);
+    csm_status st = launch_elementwise(v, &k);
+    if (st == CSM_OK && !bias) {
+        /* the bias is fixed: its part of g is 0, so every L-BFGS direction
+         * (a combination of g and of differences of g and theta) has 0 there */
+        const size_t es = csm_real_size(v->prec);
+        const cl_uchar zero = 0;
+        cl_int rc = clEnqueueFillBuffer(v->ctx->queue, g, &zero, 1, v->nw * es,
+                                        (v->n - v->nw) * es, 0, NULL, NULL);
+        if (rc != CL_SUCCESS)
+            st = csm_cl_fail(v->ctx, rc, "clEnqueueFillBuffer");
+    }
+    return st;
 }
 
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)
@@ -336,9 +348,10 @@ csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl
     }
     csm_arg_int(&a, (cl_int)v->nw);
     csm_arg_int(&a, (cl_int)m->C);
-    // work-groups of L items: W's (C*k rounded up), then b's (C rounded up)
+    // work-groups of L items: W's (C*k rounded up), then b's (C rounded up;
+    // none without an intercept: b stays 0)
     const size_t L = v->update_wg;
-    const size_t gw = (v->nw + L - 1) / L, gb = (m->C + L - 1) / L;
+    const size_t gw = (v->nw + L - 1) / L, gb = u->bias ? (m->C + L - 1) / L : 0;
     size_t global = (gw + gb) * L, local = L;
     return csm_args_launch(&a, 1, &global, &local);
 }

@@ -51,8 +51,10 @@ csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b);
 csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha);
 /* x = the model's weight, bias */
 csm_status csm_vec_get_params(csm_vecops *v, cl_mem x);
-/* g = (dw + l2 W, db): the gradient of J from its data part */
-csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2);
+/* g = (dw + l2 W, db): the gradient of J from its data part; (dw + l2 W,
+ * 0) when !bias (no intercept: the bias stays 0) */
+csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2,
+                             int bias);
 /* The compact L-BFGS history, two row matrices S and Y of (m, n):
  * scal[r] = row r . x for the 2m rows of S then Y (part: 2m x
  * CSM_VEC_GROUPS partials); out = c0 x + sum_j coef[j] S[j, :] +
@@ -66,13 +68,15 @@ csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count);
 
 /* A first-order update of the model's weights by the data gradient
- * (dweight, dbias) and l2 W (the bias is not penalised): SGD, heavy-ball
+ * (dweight, dbias) and l2 W (the bias is not penalised; nor updated
+ * without an intercept): SGD, heavy-ball
  * momentum (v = mu v + g; w -= lr v) or Adam (moments in the model's solver
  * state, step count t for the bias corrections), W and b in one launch. */
 typedef struct csm_update {
     csm_solver solver;
     double lr, momentum, beta1, beta2, epsilon, l2;
     long t;
+    int bias; /* 0: no intercept, b stays 0 (not updated) */
 } csm_update;
 csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl_mem dbias);
 

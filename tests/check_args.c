@@ -161,6 +161,7 @@ START_TEST(test_train_options)
     ck_assert_int_eq(o.max_iter, 1000);
     ck_assert(o.tol == 1e-4 && o.C == 1.0 && o.lbfgs_memory == 10);
     ck_assert(o.learning_rate == 0 && o.batch_size == 256 && o.shuffle == 1 && o.resume == 0);
+    ck_assert_int_eq(o.fit_intercept, 1);
     ck_assert(csm_default_learning_rate(CSM_SGD) == 0.1 && csm_default_learning_rate(CSM_ADAM) == 0.001);
     EXPECT(csm_train(m, d, NULL, NULL), CSM_ERR_NULL_ARGUMENT);
 #define BAD_OPTION(field, value)                                                               \
@@ -180,6 +181,10 @@ START_TEST(test_train_options)
     BAD_OPTION(tol, -1e-3);
     BAD_OPTION(tol, NAN);
     BAD_OPTION(n_iter_no_change, 0);
+    BAD_OPTION(fit_intercept, 2);
+    ck_assert_msg(strstr(csm_context_last_error(ctx), "fit_intercept is 2, must be 0 or 1"), "%s",
+                  csm_context_last_error(ctx));
+    BAD_OPTION(fit_intercept, -1);
     csm_train_options_init(&o, sizeof o);
     o.solver = (csm_solver)9;
     EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);

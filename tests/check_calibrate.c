@@ -4,6 +4,7 @@
  * measurement; the knobs are checked, and read once per context; csm_calibrate() reports
  * its choice and refuses bad arguments. Each test works in its own cache
  * directory (CLSOFTMAX_CACHE_DIR). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,150 @@ START_TEST(test_bad_cache_is_harmless)
 }
 END_TEST
 
+/* A cache that would hang or swell a run is ignored with a warning and
+ * never waited on: a named pipe in place of the file (no writer: opening it
+ * for reading would block forever), a file over the 1 MB cap. The pipe
+ * stays a pipe (the store refuses to rename over it); the oversized file is
+ * replaced by a measured, pruned one. */
+START_TEST(test_cache_not_regular_or_too_big)
+{
+    fresh_dir();
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    ck_assert(mkfifo(f, 0600) == 0);
+    problem p = problem_make(30, 20, 5, CSM_FLOAT32, 0, 4);
+    logbuf log;
+    csm_context *ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    ck_assert_msg(strstr(log.text, "calibration cache ignored: ") != NULL &&
+                      strstr(log.text, "is a named pipe (FIFO), not a regular file") != NULL,
+                  "log:\n%s", log.text);
+    ck_assert_msg(strstr(log.text, "measured now") != NULL, "log:\n%s", log.text);
+    struct stat sb;
+    ck_assert(stat(f, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    ck_assert(unlink(f) == 0);
+
+    /* 1 MB + 1 of valid JSON: ignored (a huge cache cost a minute and
+     * gigabytes at every start), then rewritten small */
+    FILE *out = fopen(f, "w");
+    ck_assert_ptr_nonnull(out);
+    fputs("{\"format\": \"clsoftmax-calibration\", \"version\": 1, \"entries\": {\"pad\": \"", out);
+    long pad = (1L << 20) + 1 - ftell(out) - 4;
+    for (long i = 0; i < pad; i++)
+        fputc('x', out);
+    fputs("\"}}\n", out);
+    ck_assert_int_eq(ftell(out), (1L << 20) + 1);
+    fclose(out);
+    ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    ck_assert_msg(strstr(log.text, "calibration cache of 1048577 bytes, over the limit of "
+                                   "1048576 bytes") != NULL,
+                  "log:\n%s", log.text);
+    ck_assert(stat(f, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size < 4096);
+    char *json = read_file(f);
+    ck_assert_msg(json && strstr(json, "\"pad\"") == NULL && strstr(json, "\"path\":"), "%s",
+                  json ? json : "");
+    free(json);
+    problem_free(&p);
+    remove_dir();
+}
+END_TEST
+
+/* Rewriting prunes: entries that are not measurements are dropped, and of
+ * 300 measurements only the 256 newest stay. */
+START_TEST(test_cache_pruned)
+{
+    fresh_dir();
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    FILE *out = fopen(f, "w");
+    ck_assert_ptr_nonnull(out);
+    fputs("{\"format\": \"clsoftmax-calibration\", \"version\": 1, \"entries\": {"
+          "\"junk1\": 17, \"junk2\": {\"path\": 3}, \"junk3\": {\"path\": \"fused\"}",
+          out);
+    for (int i = 0; i < 300; i++) /* measured_at: entry i is i seconds after the first */
+        fprintf(out, ", \"old%03d\": {\"path\": \"fused\", \"measured_at\": "
+                     "\"2020-01-01T00:%02d:%02dZ\"}",
+                i, i / 60, i % 60);
+    fputs("}}\n", out);
+    fclose(out);
+    problem p = problem_make(30, 20, 5, CSM_FLOAT32, 0, 4);
+    logbuf log;
+    csm_context *ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    ck_assert_msg(strstr(log.text, "measured now") != NULL, "log:\n%s", log.text);
+    json_t *root = json_load_file(f, 0, NULL);
+    ck_assert_ptr_nonnull(root);
+    json_t *e = json_object_get(root, "entries");
+    ck_assert_int_eq(json_object_size(e), 256);
+    ck_assert_ptr_null(json_object_get(e, "junk1"));
+    ck_assert_ptr_null(json_object_get(e, "junk2"));
+    ck_assert_ptr_null(json_object_get(e, "junk3"));
+    /* the new measurement (now) and the 255 newest old ones */
+    ck_assert_ptr_null(json_object_get(e, "old044"));
+    ck_assert_ptr_nonnull(json_object_get(e, "old045"));
+    ck_assert_ptr_nonnull(json_object_get(e, "old299"));
+    json_decref(root);
+    problem_free(&p);
+    remove_dir();
+}
+END_TEST
+
+/* A cache directory that other users can write to, or that belongs to
+ * another user, is not used (another user could put a file or a link
+ * there), with a warning; nothing is read from or written into it. A
+ * link in place of the file is replaced, never written through. */
+START_TEST(test_cache_dir_not_trusted)
+{
+    fresh_dir();
+    char f[512], target[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    ck_assert(chmod(dir, 0777) == 0);
+    problem p = problem_make(30, 20, 5, CSM_FLOAT32, 0, 4);
+    logbuf log;
+    csm_context *ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    ck_assert_msg(strstr(log.text, "calibration cache not used: ") != NULL &&
+                      strstr(log.text, "is writable by other users") != NULL,
+                  "log:\n%s", log.text);
+    ck_assert_msg(strstr(log.text, "saved in") == NULL, "log:\n%s", log.text);
+    ck_assert(access(f, F_OK) != 0);
+
+    /* group-writable too */
+    ck_assert(chmod(dir, 0770) == 0);
+    ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    ck_assert_msg(strstr(log.text, "is writable by other users") != NULL, "log:\n%s", log.text);
+    ck_assert(access(f, F_OK) != 0);
+
+    /* the user's own directory, the file a link to another file: the link
+     * is replaced by the cache, the other file stays as it was */
+    ck_assert(chmod(dir, 0700) == 0);
+    snprintf(target, sizeof target, "%s.victim", dir);
+    FILE *out = fopen(target, "w");
+    ck_assert_ptr_nonnull(out);
+    fputs("precious\n", out);
+    fclose(out);
+    ck_assert(symlink(target, f) == 0);
+    ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    struct stat sb;
+    ck_assert(lstat(f, &sb) == 0 && S_ISREG(sb.st_mode));
+    char *victim = read_file(target);
+    ck_assert_str_eq(victim, "precious\n");
+    free(victim);
+    unlink(target);
+    problem_free(&p);
+    remove_dir();
+}
+END_TEST
+
 /* The calibration knobs are read when a context is created: a malformed
  * variable fails the creation and names itself; a later change of the
  * environment does not reach an existing context; the options API checks
@@ -333,6 +478,9 @@ int main(void)
     tcase_add_test(tc, test_measured_saved_and_reused);
     tcase_add_test(tc, test_saved_choice_obeyed);
     tcase_add_test(tc, test_bad_cache_is_harmless);
+    tcase_add_test(tc, test_cache_not_regular_or_too_big);
+    tcase_add_test(tc, test_cache_pruned);
+    tcase_add_test(tc, test_cache_dir_not_trusted);
     tcase_add_test(tc, test_environment_checked);
     tcase_add_test(tc, test_calibrate_call);
     tcase_add_test(tc, test_one_shot_never_measures);

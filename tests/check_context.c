@@ -3,6 +3,7 @@
  * two contexts train at the same time from two threads with the results
  * of a single-threaded run; freeing one context leaves another's work
  * intact. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,52 @@ START_TEST(test_free_leaves_other_context)
 }
 END_TEST
 
+/* cl_options adds compiler options, never redefines the kernels' macros
+ * (-DNCLASS=2 once silently built a wrong model): a -D or -U of a name the
+ * library defines for the build, or of one the sources test or define,
+ * fails the first build with CSM_ERR_INVALID_VALUE naming it; a macro of
+ * the user's own and other options build, with the same results. */
+START_TEST(test_cl_options_own_macros)
+{
+    problem p = problem_make(23, 5, 3, CSM_FLOAT32, 0, 8);
+    static const char *const refused[][2] = {
+        {"-DCMAX=2", "-DCMAX would redefine CMAX"},
+        {"-D FL=5", "-DFL would redefine FL"},
+        {"-cl-opt-disable -UREAL", "-UREAL would undefine REAL"},
+        {"-DCSM_WG=32", "-DCSM_WG would redefine CSM_WG"},
+        {"-DCSM_HAS_LABELS", "(the kernels' sources use it)"},
+    };
+    double ref = 0;
+    for (size_t i = 0; i < sizeof refused / sizeof *refused + 2; i++) {
+        csm_context *ctx = test_context();
+        const int ok = i >= sizeof refused / sizeof *refused;
+        const size_t j = ok ? i - sizeof refused / sizeof *refused : 0; /* 0: none, 1: own */
+        const char *opt = !ok ? refused[i][0] : j ? "-DCSM_USER_MACRO=1 -cl-opt-disable" : "";
+        ck_assert_int_eq(csm_context_set_option(ctx, "cl_options", opt), CSM_OK);
+        csm_dataset *d = problem_dataset(&p, ctx);
+        csm_model *m = problem_model(&p, ctx);
+        double loss = 0;
+        csm_status st = csm_loss(m, d, test_C(d, 0.1), &loss);
+        if (ok) {
+            ck_assert_msg(st == CSM_OK, "%s: %s", opt, csm_context_last_error(ctx));
+            if (j == 0)
+                ref = loss;
+            else
+                ck_assert_msg(fabs(loss - ref) <= 1e-6 * fabs(ref), "%.9g vs %.9g", loss, ref);
+        } else {
+            ck_assert_int_eq(st, CSM_ERR_INVALID_VALUE);
+            ck_assert_msg(strstr(csm_context_last_error(ctx), refused[i][1]) &&
+                              strstr(csm_context_last_error(ctx), "CLSOFTMAX_CL_OPTIONS"),
+                          "%s: %s", opt, csm_context_last_error(ctx));
+        }
+        csm_model_free(m);
+        csm_dataset_free(d);
+        csm_context_free(ctx);
+    }
+    problem_free(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("context");
@@ -265,6 +312,7 @@ int main(void)
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_options_set_get);
     tcase_add_test(tc, test_environment_read_once);
+    tcase_add_test(tc, test_cl_options_own_macros);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);

@@ -183,32 +183,46 @@ START_TEST(test_missing_kernel_names_paths)
 }
 END_TEST
 
-/* Without CLSOFTMAX_KERNEL_DIR a built, not yet installed library finds
- * the kernels in its source tree (after the installed directory). */
-START_TEST(test_kernels_found_without_variable)
+/* csm_predict_proba of a zero 2-class model on one sample, into probs,
+ * with the kernels of dir (CLSOFTMAX_KERNEL_DIR; NULL: unset); the
+ * context's last error into msg. */
+static csm_status proba_with_kernels(const char *dir, double probs[2], char *msg, size_t len)
 {
-    unsetenv("CLSOFTMAX_KERNEL_DIR");
+    if (dir)
+        setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
+    else
+        unsetenv("CLSOFTMAX_KERNEL_DIR");
     csm_context *ctx = NULL;
     ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
     csm_model *m = NULL;
     ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
-    double x = 1, probs[2];
+    double x = 1;
     csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0), CSM_OK);
-    ck_assert_msg(csm_predict_proba(m, d, probs) == CSM_OK, "%s", csm_context_last_error(ctx));
-    ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0),
+                     CSM_OK);
+    csm_status st = csm_predict_proba(m, d, probs);
+    snprintf(msg, len, "%s", csm_context_last_error(ctx));
     csm_dataset_free(d);
     csm_model_free(m);
     csm_context_free(ctx);
+    return st;
+}
+
+/* Without CLSOFTMAX_KERNEL_DIR a built, not yet installed library finds
+ * the kernels in its source tree (after the installed directory). */
+START_TEST(test_kernels_found_without_variable)
+{
+    double probs[2];
+    char msg[2048];
+    ck_assert_msg(proba_with_kernels(NULL, probs, msg, sizeof msg) == CSM_OK, "%s", msg);
+    ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
 }
 END_TEST
 
-/* A kernel that does not compile: the error carries the build log. The
- * good kernels are copied to a temporary directory and the two files that
- * compute probabilities (one per path) are replaced by broken ones. */
-START_TEST(test_broken_kernel_has_build_log)
+/* The kernels of CLSOFTMAX_KERNEL_DIR copied into the new directory dir. */
+static void copy_kernels(char *dir)
 {
-    char dir[] = "/tmp/csm-kernels-XXXXXX", path[512], src[512];
+    char path[512], src[512];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     const char *real_dir = getenv("CLSOFTMAX_KERNEL_DIR");
     ck_assert_ptr_nonnull(real_dir);
@@ -231,28 +245,13 @@ START_TEST(test_broken_kernel_has_build_log)
         fclose(out);
     }
     closedir(dh);
-    static const char *broken[2] = {"forward.cl", "fused.cl"};
-    for (int i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, broken[i]);
-        write_file(path, "__kernel void broken(__global real *x) { x[0] = undefined_name_q; }\n");
-    }
-    setenv("CLSOFTMAX_KERNEL_DIR", dir, 1);
-    csm_context *ctx = NULL;
-    ck_assert_int_eq(csm_context_create(&ctx, NULL, NULL, 0), CSM_OK);
-    csm_model *m = NULL;
-    ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, 2, 1), CSM_OK);
-    double x = 1, probs[2];
-    csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, &x, CSM_DTYPE_F64, 1, 1, NULL, NULL, 0), CSM_OK);
-    ck_assert_int_eq(csm_predict_proba(m, d, probs), CSM_ERR_KERNEL_BUILD);
-    const char *msg = csm_context_last_error(ctx);
-    ck_assert_msg((strstr(msg, "forward.cl") || strstr(msg, "fused.cl")) && strstr(msg, "build log") &&
-                      strstr(msg, "undefined_name_q"),
-                  "%s", msg);
-    csm_dataset_free(d);
-    csm_model_free(m);
-    csm_context_free(ctx);
-    dh = opendir(dir);
+}
+
+static void remove_kernels(const char *dir)
+{
+    char path[512];
+    struct dirent *e;
+    DIR *dh = opendir(dir);
     while (dh && (e = readdir(dh)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
@@ -262,6 +261,66 @@ START_TEST(test_broken_kernel_has_build_log)
     if (dh)
         closedir(dh);
     rmdir(dir);
+}
+
+/* A kernel that does not compile: the error carries the build log. The
+ * good kernels are copied to a temporary directory and the two files that
+ * compute probabilities (one per path) are replaced by broken ones. */
+START_TEST(test_broken_kernel_has_build_log)
+{
+    char dir[] = "/tmp/csm-kernels-XXXXXX", path[512];
+    copy_kernels(dir);
+    static const char *broken[2] = {"forward.cl", "fused.cl"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, broken[i]);
+        write_file(path, "__kernel void broken(__global real *x) { x[0] = undefined_name_q; }\n");
+    }
+    char msg[8192];
+    double probs[2];
+    ck_assert_int_eq(proba_with_kernels(dir, probs, msg, sizeof msg), CSM_ERR_KERNEL_BUILD);
+    ck_assert_msg((strstr(msg, "forward.cl") || strstr(msg, "fused.cl")) && strstr(msg, "build log") &&
+                      strstr(msg, "undefined_name_q"),
+                  "%s", msg);
+    remove_kernels(dir);
+}
+END_TEST
+
+/* A kernel file that is not a regular file of at most 1 MB is refused at
+ * once, naming it: a named pipe (reading it blocked forever), a link to
+ * /dev/zero (an endless read grew memory by gigabytes), a file over 1 MB. */
+START_TEST(test_kernel_file_checked)
+{
+    static const char *files[2] = {"forward.cl", "fused.cl"};
+    static const char *says[3] = {"kernel source is a named pipe (FIFO), not a regular file",
+                                  "kernel source is a character device, not a regular file",
+                                  "kernel source of 1048577 bytes, over the limit of 1048576"};
+    char real_dir[512];
+    snprintf(real_dir, sizeof real_dir, "%s", getenv("CLSOFTMAX_KERNEL_DIR"));
+    for (int kind = 0; kind < 3; kind++) {
+        char dir[] = "/tmp/csm-kernels-XXXXXX", path[512];
+        setenv("CLSOFTMAX_KERNEL_DIR", real_dir, 1);
+        copy_kernels(dir);
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+            unlink(path);
+            if (kind == 0) {
+                ck_assert(mkfifo(path, 0600) == 0);
+            } else if (kind == 1) {
+                ck_assert(symlink("/dev/zero", path) == 0);
+            } else {
+                FILE *f = fopen(path, "w");
+                ck_assert_ptr_nonnull(f);
+                for (long b = 0; b < (1L << 20) + 1; b++)
+                    fputc(b % 64 ? ' ' : '\n', f);
+                fclose(f);
+            }
+        }
+        char msg[2048];
+        double probs[2];
+        ck_assert_int_eq(proba_with_kernels(dir, probs, msg, sizeof msg), CSM_ERR_IO);
+        ck_assert_msg(strstr(msg, says[kind]) && strstr(msg, dir), "%s", msg);
+        remove_kernels(dir);
+    }
 }
 END_TEST
 
@@ -322,6 +381,7 @@ int main(void)
     tcase_add_test(tc, test_missing_kernel_names_paths);
     tcase_add_test(tc, test_kernels_found_without_variable);
     tcase_add_test(tc, test_broken_kernel_has_build_log);
+    tcase_add_test(tc, test_kernel_file_checked);
     tcase_add_test(tc, test_log_callback);
     tcase_add_test(tc, test_status_strings);
     suite_add_tcase(s, tc);

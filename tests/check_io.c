@@ -199,15 +199,18 @@ START_TEST(csv_forced_no_header_reads_header_as_data)
     csm_read_options o = defaults();
     o.header = 0;
     o.label_column = -1;
-    expect_line("good_header_semicolon.csv", &o, 1, "column 1: not a number", "'x1'");
+    expect_line("good_header_semicolon.csv", &o, 1, "column 0: not a number", "'x1'");
 }
 END_TEST
 
 START_TEST(csv_detected_header_then_label_checked)
 {
-    /* label column 0 holds 1.5: the header was skipped, line 2 is blamed */
+    /* label column 0 holds 1.5: the header was skipped, line 2 is blamed,
+     * naming the option and the columns that could be the label */
     csm_read_options o = defaults();
-    expect_line("good_header_semicolon.csv", &o, 2, "label '1.5' in column 1", "not an integer");
+    expect_line("good_header_semicolon.csv", &o, 2, "label '1.5' in column 0 ('x1')",
+                "not an integer; --label-column N (counted from 0) or 'last' picks the label "
+                "column; columns of integers or text: 1 ('x2'), 2 ('label')");
 }
 END_TEST
 
@@ -215,9 +218,9 @@ START_TEST(csv_label_column_out_of_range)
 {
     csm_read_options o = defaults();
     o.label_column = 4;
-    expect_line("good.csv", &o, 1, "label column index 4 is out of range for 4 columns", NULL);
+    expect_line("good.csv", &o, 1, "label column 4 is out of range for 4 columns", NULL);
     o.label_column = -2;
-    expect_error("good.csv", &o, NULL, ": ", "label column index -2 is invalid", NULL);
+    expect_error("good.csv", &o, NULL, ": ", "label column -2 is invalid", NULL);
 }
 END_TEST
 
@@ -261,14 +264,14 @@ END_TEST
 START_TEST(csv_nonnumeric)
 {
     csm_read_options o = defaults();
-    expect_line("nonnumeric.csv", &o, 2, "column 2: not a number", "'abc'");
+    expect_line("nonnumeric.csv", &o, 2, "column 1: not a number", "'abc'");
 }
 END_TEST
 
 START_TEST(csv_nan)
 {
     csm_read_options o = defaults();
-    expect_line("nan.csv", &o, 3, "NaN or Inf", "'nan'");
+    expect_line("nan.csv", &o, 3, "column 1: missing value 'nan'", "every value is needed");
 }
 END_TEST
 
@@ -296,7 +299,7 @@ END_TEST
 START_TEST(csv_empty_field)
 {
     csm_read_options o = defaults();
-    expect_line("empty_field.csv", &o, 2, "column 2: empty field", NULL);
+    expect_line("empty_field.csv", &o, 2, "column 1: missing value (empty field)", "dropna");
 }
 END_TEST
 
@@ -371,7 +374,8 @@ END_TEST
 START_TEST(csv_header_width_mismatch)
 {
     csm_read_options o = defaults();
-    expect_line("header_mismatch.csv", &o, 1, "header has 2 columns", "has 3");
+    /* one name short would be R's row names; two short is an error */
+    expect_line("header_mismatch.csv", &o, 1, "header has 2 columns", "has 4");
 }
 END_TEST
 
@@ -1497,6 +1501,254 @@ START_TEST(fashion_mnist_train)
 }
 END_TEST
 
+/* ------------------------------------------- gzip members and long lines */
+
+/* One gzip member of `text` appended to file f. */
+static void gz_member(FILE *f, const char *text)
+{
+    unsigned char out[8192];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)text;
+    z.avail_in = (uInt)strlen(text);
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    fwrite(out, 1, sizeof out - z.avail_out, f);
+    deflateEnd(&z);
+}
+
+/* The rows 0..n-1 of a small CSV, "label,x" with label i % 3. */
+static void csv_rows(char *buf, size_t len, int from, int to)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = from; i < to; i++) {
+        used += (size_t)snprintf(buf + used, len - used, "%d,%d.25\n", i % 3, i);
+        ck_assert(used < len);
+    }
+}
+
+/* A .gz file of several members reads as all of them, as `gzip -d` does:
+ * cat a.gz b.gz is the concatenated data. */
+START_TEST(gzip_members_all_read)
+{
+    char name[4096], a[4096], b[4096], c[4096], err[1024] = "";
+    temp_name(name, sizeof name);
+    csv_rows(a, sizeof a, 0, 30);
+    csv_rows(b, sizeof b, 30, 60);
+    csv_rows(c, sizeof c, 60, 61);
+    FILE *f = fopen(name, "wb");
+    ck_assert_ptr_nonnull(f);
+    gz_member(f, a);
+    gz_member(f, b);
+    gz_member(f, "");
+    gz_member(f, c);
+    fclose(f);
+    csm_read_options o = defaults();
+    o.format = CSM_FORMAT_CSV;
+    csm_table t;
+    ck_assert_msg(csm_read_table(name, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(t.n, 61);
+    for (size_t i = 0; i < 61; i++) {
+        ck_assert_int_eq(t.labels[i], (int64_t)(i % 3));
+        ck_assert(((const double *)t.features)[i] == (double)i + 0.25);
+    }
+    csm_table_free(&t);
+    unlink(name);
+}
+END_TEST
+
+/* A damaged member after a good one is an error, never the end of the
+ * data (zlib's gzread read such a file as its first member, silently): a
+ * second member whose header is hit (gzip -t: "trailing garbage"), whose
+ * data is hit (a CRC error), or that is cut short; and bytes after the
+ * last member that are no member. The lines of the good member come first;
+ * the message names the member. */
+START_TEST(gzip_bad_second_member)
+{
+    char name[4096], err[1024];
+    static char a[1 << 15], b[1 << 15];
+    csv_rows(a, sizeof a, 0, 30);
+    csv_rows(b, sizeof b, 30, 1000);
+    const char *kinds[] = {"header", "data", "cut", "garbage", "zeros"};
+    const char *says[] = {"are not a gzip member", "in gzip member 2",
+                          "gzip member 2 is cut short", "are not a gzip member",
+                          "are not a gzip member"};
+    for (int kind = 0; kind < 5; kind++) {
+        temp_name(name, sizeof name);
+        FILE *f = fopen(name, "wb");
+        ck_assert_ptr_nonnull(f);
+        gz_member(f, a);
+        long second = ftell(f);
+        if (kind < 3)
+            gz_member(f, b);
+        else
+            fwrite(kind == 3 ? "not gzip\n" : "\0\0\0\0", 1, kind == 3 ? 9 : 4, f);
+        long end = ftell(f);
+        fclose(f);
+        if (kind == 0 || kind == 1) { /* flip a byte: of the magic, or mid-data */
+            f = fopen(name, "r+b");
+            long at = kind == 0 ? second : second + (end - second) / 2;
+            fseek(f, at, SEEK_SET);
+            int ch = fgetc(f);
+            fseek(f, at, SEEK_SET);
+            fputc(ch ^ 0x55, f);
+            fclose(f);
+        } else if (kind == 2) {
+            ck_assert(truncate(name, end - 12) == 0);
+        }
+        csm_read_options o = defaults();
+        o.format = CSM_FORMAT_CSV;
+        csm_table t;
+        err[0] = '\0';
+        ck_assert_msg(csm_read_table(name, &o, &t, err, sizeof err) != 0,
+                      "%s: read as %zu rows", kinds[kind], t.n);
+        ck_assert_msg(strstr(err, says[kind]) != NULL, "%s: %s", kinds[kind], err);
+        ck_assert_msg(strstr(err, "gzip") != NULL, "%s: %s", kinds[kind], err);
+        unlink(name);
+    }
+}
+END_TEST
+
+/* A line over the cap is an error naming it, after the lines before it
+ * were read, CSV and libsvm; a line of exactly the cap is fine. */
+START_TEST(line_cap)
+{
+    char name[4096], err[1024];
+    for (int fmt = 0; fmt < 2; fmt++) {
+        temp_name(name, sizeof name);
+        FILE *f = fopen(name, "wb");
+        ck_assert_ptr_nonnull(f);
+        /* lines 1-2 short, line 3 of 200 bytes before its '\n' */
+        fputs(fmt ? "1 1:2\n0 1:3\n1 1:1" : "1,2\n0,3\n1,", f);
+        long len = fmt ? 5 : 2; /* "1 1:1", "1," */
+        for (; len < 200; len++)
+            fputc(fmt ? ' ' : '0', f);
+        fputc('\n', f);
+        fputs(fmt ? "0 1:4\n" : "0,4\n", f);
+        fclose(f);
+        csm_read_options o = defaults();
+        o.format = fmt ? CSM_FORMAT_LIBSVM : CSM_FORMAT_CSV;
+        o.max_line = 200;
+        csm_table t;
+        err[0] = '\0';
+        ck_assert_msg(csm_read_table(name, &o, &t, err, sizeof err) == 0, "%s", err);
+        ck_assert_uint_eq(t.n, 4);
+        csm_table_free(&t);
+        o.max_line = 199;
+        ck_assert(csm_read_table(name, &o, &t, err, sizeof err) != 0);
+        char want[4200];
+        snprintf(want, sizeof want, "%s:3: line longer than 199 bytes, the limit of a line", name);
+        ck_assert_msg(strcmp(err, want) == 0, "%s", err);
+        unlink(name);
+    }
+}
+END_TEST
+
+/* A gzip file of `head` and then 65 MiB of '7', a line break every
+ * `every` bytes (0: none, one at the end), read as CSV: the read fails with
+ * a message holding `want` (and `want2`, may be NULL), holding about the
+ * 64 MiB cap in memory, not the file. */
+static void past_default_cap(const char *head, size_t every, const char *want, const char *want2)
+{
+    char name[4096], err[1024] = "";
+    temp_name(name, sizeof name);
+    gzFile g = gzopen(name, "wb9");
+    ck_assert_ptr_nonnull(g);
+    gzputs(g, head);
+    static char block[1 << 16];
+    memset(block, '7', sizeof block);
+    for (size_t i = every - 1; every && i < sizeof block; i += every)
+        block[i] = '\n';
+    for (int i = 0; i < 65 * 16; i++)
+        ck_assert_int_eq(gzwrite(g, block, sizeof block), (int)sizeof block);
+    if (!every)
+        gzputs(g, "\n");
+    gzclose(g);
+    csm_read_options o = defaults();
+    o.format = CSM_FORMAT_CSV;
+    csm_table t;
+    ck_assert(csm_read_table(name, &o, &t, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+    ck_assert_msg(!want2 || strstr(err, want2) != NULL, "%s", err);
+    struct rusage ru;
+    ck_assert(getrusage(RUSAGE_SELF, &ru) == 0);
+#if !defined(__SANITIZE_ADDRESS__)
+    ck_assert_msg(ru.ru_maxrss < 200 * 1024, "peak %ld KB", ru.ru_maxrss);
+#endif
+    unlink(name);
+}
+
+/* The default cap, 64 MiB: a gzip file of one 65 MiB line (65 KB
+ * compressed) fails naming the line, holding about the cap in memory (a
+ * 14 MB .gz used to cost 6.3 GB). */
+START_TEST(line_cap_default)
+{
+    past_default_cap("1,2\n", 0,
+                     ":2: line longer than 67108864 bytes (64 MiB), the limit of a line", NULL);
+}
+END_TEST
+
+/* The cap holds for a CSV record joined across lines by a quoted field:
+ * its lines together, line breaks included, have at most max_line bytes
+ * (a quote left open must not make the reader hold the rest of the file);
+ * the error names the record's first line and its last one read. A
+ * record of exactly the cap is fine, and so is each of its lines. */
+START_TEST(line_cap_record)
+{
+    char name[4096], err[1024];
+    temp_name(name, sizeof name);
+    /* line 2 opens a quoted label that closes on line 5 */
+    static const char rec[] = "\"two\n"
+                              "0123456789012345678901234567890123456789\n"
+                              "0123456789012345678901234567890123456789\n"
+                              "lines\",3";
+    FILE *f = fopen(name, "wb");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "one,2\n%s\none,4\n", rec);
+    fclose(f);
+    csm_read_options o = defaults();
+    o.format = CSM_FORMAT_CSV;
+    o.header = 0;
+    o.max_line = strlen(rec);
+    csm_table t;
+    err[0] = '\0';
+    ck_assert_msg(csm_read_table(name, &o, &t, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(t.n, 3);
+    ck_assert_uint_eq(t.n_label_names, 2);
+    ck_assert(csm_table_value(&t, 1, 0) == 3.0);
+    csm_table_free(&t);
+    o.max_line = strlen(rec) - 1;
+    ck_assert(csm_read_table(name, &o, &t, err, sizeof err) != 0);
+    char want[4400];
+    snprintf(want, sizeof want,
+             "%s:2: record of lines 2 to 5 longer than %zu bytes, the limit of a line (a "
+             "quoted field holding line breaks, or a '\"' never closed)",
+             name, o.max_line);
+    ck_assert_msg(strcmp(err, want) == 0, "%s", err);
+    unlink(name);
+}
+END_TEST
+
+/* The default cap on a quote never closed: line 2 opens a quoted field
+ * followed by 65 MiB of short lines; the read fails naming line 2. */
+START_TEST(line_cap_record_default)
+{
+    past_default_cap("1,2\n0,\"3\n", 1024, ":2: record of lines 2 to ",
+                     " longer than 67108864 bytes (64 MiB), the limit of a line");
+}
+END_TEST
+
+/* An IDX file that ends early names the sample (the row) it lacks. */
+START_TEST(idx_truncated_names_row)
+{
+    csm_read_options o = defaults();
+    expect_byte("truncated-images-idx3-ubyte", &o, NULL, 26, "truncated", " in sample ");
+}
+END_TEST
+
 /* ------------------------------------------------------------------- suite */
 
 static Suite *io_suite(void)
@@ -1624,6 +1876,13 @@ static Suite *io_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, big_csv_plain_and_gzip);
     tcase_add_test(tc, lines_longer_than_a_chunk);
+    tcase_add_test(tc, gzip_members_all_read);
+    tcase_add_test(tc, gzip_bad_second_member);
+    tcase_add_test(tc, line_cap);
+    tcase_add_test(tc, line_cap_default);
+    tcase_add_test(tc, line_cap_record);
+    tcase_add_test(tc, line_cap_record_default);
+    tcase_add_test(tc, idx_truncated_names_row);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("real");

@@ -763,6 +763,24 @@ static const bad_case bad_cases[] = {
      "unexpected tensor 'state.m.w'",
      "optionally solver state tensors 'state.m.weight', 'state.m.bias', 'state.v.weight', "
      "'state.v.bias'"},
+    /* class names: one printable line each, no two alike (a newline split
+     * predict's lines; a duplicate made eval score right answers wrong) */
+#define NAMES(a) HDR(META("'label_names':'" a "'"), 36)
+    {"label_names: a duplicate", NAMES("[\\\"a\\\",\\\"b\\\",\\\"a\\\"]"),
+     "__metadata__ label_names", "the name 'a' is given to two classes"},
+    {"label_names: a newline", NAMES("[\\\"a\\\\nb\\\",\\\"b\\\",\\\"c\\\"]"),
+     "__metadata__ label_names", "entry 1 holds a control character"},
+    {"label_names: a tab", NAMES("[\\\"a\\\",\\\"b\\\\t\\\",\\\"c\\\"]"),
+     "__metadata__ label_names", "entry 2 holds a control character"},
+    {"label_names: DEL", NAMES("[\\\"a\\\",\\\"b\\\",\\\"\x7f\\\"]"),
+     "__metadata__ label_names", "entry 3 holds a control character"},
+    {"label_names: a C1 control (U+0085)",
+     NAMES("[\\\"a\\\\u0085\\\",\\\"b\\\",\\\"c\\\"]"),
+     "__metadata__ label_names", "entry 1 holds a control character"},
+    {"label_names: too few", NAMES("[\\\"a\\\",\\\"b\\\"]"), "__metadata__ label_names",
+     "is not a JSON array of the model's 3 class names"},
+    {"label_names: not strings", NAMES("[1,2,3]"), "__metadata__ label_names",
+     "entry 1 is not a string"},
 };
 #define N_BAD_CASES ((int)(sizeof bad_cases / sizeof bad_cases[0]))
 
@@ -843,7 +861,20 @@ START_TEST(test_load_io_errors)
     ck_assert(m == NULL);
 
     st = csm_model_load(ctx, &m, dir);
-    expect_error(ctx, st, CSM_ERR_IO, "Is a directory", "directory");
+    expect_error(ctx, st, CSM_ERR_IO, "is a directory, not a regular file", "directory");
+    ck_assert(m == NULL);
+
+    /* a named pipe with no writer: refused at once, never waited on */
+    snprintf(path, sizeof path, "%s/fifo.safetensors", dir);
+    ck_assert(mkfifo(path, 0600) == 0);
+    st = csm_model_load(ctx, &m, path);
+    expect_error(ctx, st, CSM_ERR_IO, "is a named pipe (FIFO), not a regular file", "fifo");
+    ck_assert(m == NULL);
+    ck_assert(unlink(path) == 0);
+
+    /* a device: /dev/zero would be an endless read */
+    st = csm_model_load(ctx, &m, "/dev/zero");
+    expect_error(ctx, st, CSM_ERR_IO, "is a character device, not a regular file", "/dev/zero");
     ck_assert(m == NULL);
 
     remove_tmpdir(dir);
@@ -889,6 +920,86 @@ START_TEST(test_save_missing_dir)
     ck_assert(stat(sub, &sb) != 0 && errno == ENOENT);
     ck_assert_int_eq(count_entries(dir), 0);
     csm_model_free(m);
+    remove_tmpdir(dir);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* The class names are checked where they enter a model: set through
+ * csm_model_set_metadata (CSM_ERR_INVALID_VALUE, the model unchanged) as
+ * on load; good names, any printable UTF-8, pass and travel. */
+START_TEST(test_label_names_set)
+{
+    csm_context *ctx = new_context();
+    csm_model *m = random_model(ctx, CSM_FLOAT32, 3, 2, 5);
+    const char *bad[][2] = {
+        {"[\"a\",\"b\",\"a\"]", "the name 'a' is given to two classes"},
+        {"[\"a\\nb\",\"b\",\"c\"]", "entry 1 holds a control character"},
+        {"[\"a\",\"b\\r\",\"c\"]", "entry 2 holds a control character"},
+        {"[\"a\",\"b\"]", "not a JSON array of the model's 3 class names"},
+        {"[\"a\",\"b\",null]", "entry 3 is not a string"},
+        {"not json", "not a JSON array"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        csm_status st = csm_model_set_metadata(m, "label_names", bad[i][0]);
+        expect_error(ctx, st, CSM_ERR_INVALID_VALUE, bad[i][1], bad[i][0]);
+        expect_error(ctx, st, CSM_ERR_INVALID_VALUE, "metadata label_names", bad[i][0]);
+        ck_assert_ptr_null(csm_model_get_metadata(m, "label_names"));
+    }
+    const char *good = "[\"setosa\",\"versi & color\",\"<vir gin\u00edca>\"]";
+    ck_assert_int_eq(csm_model_set_metadata(m, "label_names", good), CSM_OK);
+    char dir[64], path[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/names.safetensors", dir);
+    ck_assert_int_eq(csm_model_save(m, path), CSM_OK);
+    csm_model *l = NULL;
+    ck_assert_int_eq(csm_model_load(ctx, &l, path), CSM_OK);
+    ck_assert_str_eq(csm_model_get_metadata(l, "label_names"), good);
+    csm_model_free(l);
+    ck_assert_int_eq(csm_model_set_metadata(m, "label_names", NULL), CSM_OK);
+    unlink(path);
+    remove_tmpdir(dir);
+    csm_model_free(m);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* A save never replaces what is not a regular file: a named pipe, a
+ * character device (as root, renaming over /dev/null made it a regular
+ * file), a symbolic link to one, a directory. Each is refused with
+ * CSM_ERR_IO naming the path and what it is, before any byte is written,
+ * and stays what it was; nothing is left in the directory. */
+START_TEST(test_save_refuses_special)
+{
+    csm_context *ctx = new_context();
+    char dir[64], fifo[128], link[128], sub[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.safetensors", dir);
+    snprintf(link, sizeof link, "%s/link.safetensors", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    ck_assert(mkfifo(fifo, 0600) == 0);
+    ck_assert(symlink("/dev/null", link) == 0);
+    ck_assert(mkdir(sub, 0700) == 0);
+    csm_model *m = random_model(ctx, CSM_FLOAT32, 2, 3, 1);
+    const struct {
+        const char *path, *says;
+    } cases[] = {{fifo, "is a named pipe (FIFO), not a regular file: refusing to replace it"},
+                 {link, "is a character device, not a regular file: refusing to replace it"},
+                 {"/dev/null", "is a character device, not a regular file"},
+                 {sub, "is a directory, not a file to write"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        csm_status st = csm_model_save(m, cases[i].path);
+        expect_error(ctx, st, CSM_ERR_IO, cases[i].says, cases[i].path);
+        expect_error(ctx, st, CSM_ERR_IO, cases[i].path, cases[i].path);
+    }
+    struct stat sb;
+    ck_assert(stat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    ck_assert(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode));
+    ck_assert(stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode));
+    ck_assert(stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode));
+    ck_assert_int_eq(count_entries(dir), 3);
+    csm_model_free(m);
+    ck_assert(unlink(fifo) == 0 && unlink(link) == 0 && rmdir(sub) == 0);
     remove_tmpdir(dir);
     csm_context_free(ctx);
 }
@@ -1535,6 +1646,8 @@ static Suite *model_file_suite(void)
     tc = tcase_create("saving");
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_save_missing_dir);
+    tcase_add_test(tc, test_save_refuses_special);
+    tcase_add_test(tc, test_label_names_set);
     tcase_add_test(tc, test_save_replaces);
     tcase_add_loop_test(tc, test_killed_save_leaves_nothing, 0, 2);
     tcase_add_test(tc, test_stale_temporaries_removed);

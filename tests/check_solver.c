@@ -4,6 +4,7 @@
  * resumed training continuing exactly. Each test runs on both paths. */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,7 +68,8 @@ START_TEST(test_lbfgs_reaches_reference_optimum)
                 o.tol = prec == CSM_FLOAT64 ? 1e-9 : 1e-6;
                 csm_train_result r = {.struct_size = sizeof r};
                 ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
-                const double l2 = 1.0 / (0.5 * sum_of(wts, n));
+                /* two classes: scikit-learn's binary C, twice the lambda */
+                const double l2 = (C == 2 ? 2.0 : 1.0) / (0.5 * sum_of(wts, n));
                 ck_assert_msg(fabs(r.l2 - l2) <= 1e-15 * l2, "lambda %.17g vs %.17g", r.l2, l2);
                 if (prec == CSM_FLOAT64)
                     ck_assert_msg(r.converged && r.stop == CSM_STOP_TOL, "float64 stop %d (%s)",
@@ -585,7 +587,7 @@ END_TEST
  * shuffled minibatches, 3 + 2 epochs == 5 epochs (the same weights to the
  * last bits: the same operations in the same order); the iteration count
  * carries over; without resume the state starts afresh (different
- * weights). L-BFGS restarts its history but keeps counting. */
+ * weights). L-BFGS keeps counting (its history: test_lbfgs_resume_exact). */
 START_TEST(test_resume_continues)
 {
     csm_context *ctx = test_context();
@@ -699,6 +701,164 @@ START_TEST(test_resume_through_file)
 }
 END_TEST
 
+/* Stops L-BFGS after `at` iterations, as the command's Ctrl-C does. */
+static int stop_at(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    (void)m;
+    return info->epoch >= *(const int *)user;
+}
+
+/* An interrupted L-BFGS run, resumed, is the uninterrupted one: stopped by
+ * the callback after 5 iterations (the history of memory 3 has wrapped
+ * round), continued in memory and through a model file, it ends with the
+ * same weights, bit for bit, the same iteration count and stop, in both
+ * precisions. Only a run that did not converge keeps its history: a
+ * converged model's file holds no state.lbfgs tensors. */
+START_TEST(test_lbfgs_resume_exact)
+{
+    csm_context *ctx = test_context();
+    for (int pi = 0; pi < 2; pi++) {
+        csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
+        if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
+            continue;
+        problem p = problem_make(93, 11, 5, prec, 0, 31);
+        csm_dataset *d = problem_dataset(&p, ctx);
+        const size_t nw = p.C * p.k;
+        double w[3][55], b[3][5];
+        long total[3];
+        csm_stop stop[3];
+        char path[] = "/tmp/csm-lbfgs-resume-XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert(fd >= 0);
+        close(fd);
+        for (int run = 0; run < 3; run++) { /* whole, resumed in memory, through a file */
+            csm_model *m = problem_model(&p, ctx);
+            ck_assert_int_eq(csm_model_init(m, CSM_INIT_ZEROS, 0), CSM_OK);
+            csm_train_options o;
+            csm_train_options_init(&o, sizeof o);
+            o.lbfgs_memory = 3;
+            o.C = 10;
+            o.tol = prec == CSM_FLOAT64 ? 1e-9 : 1e-5;
+            o.max_iter = 60;
+            csm_train_result r = {.struct_size = sizeof r};
+            int at = 5;
+            if (run > 0) {
+                o.callback = stop_at;
+                o.user = &at;
+                ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
+                ck_assert_int_eq(r.stop, CSM_STOP_CALLBACK);
+                ck_assert_int_eq(r.n_iter, 5);
+                if (run == 2) {
+                    ck_assert_int_eq(csm_model_save(m, path), CSM_OK);
+                    csm_model_free(m);
+                    m = NULL;
+                    ck_assert_int_eq(csm_model_load(ctx, &m, path), CSM_OK);
+                    const char *h = csm_model_get_metadata(m, "solver_lbfgs");
+                    ck_assert_ptr_null(h); /* reserved: not user metadata */
+                }
+                o.callback = NULL;
+                o.resume = 1;
+                o.max_iter = 60 - 5;
+            }
+            ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
+            total[run] = r.total_iter;
+            stop[run] = r.stop;
+            ck_assert_int_eq(csm_model_get_params(m, w[run], b[run]), CSM_OK);
+            if (run == 0) {
+                ck_assert_msg(r.total_iter > 8, "only %ld iterations: too easy to test",
+                              r.total_iter);
+                /* converged: no history in the file */
+                ck_assert_int_eq(r.stop, CSM_STOP_TOL);
+                ck_assert_int_eq(csm_model_save(m, path), CSM_OK);
+                FILE *f = fopen(path, "rb");
+                char head[4096] = "";
+                ck_assert_ptr_nonnull(f);
+                head[fread(head, 1, sizeof head - 1, f)] = '\0';
+                fclose(f);
+                ck_assert_msg(strstr(head + 8, "state.lbfgs") == NULL &&
+                                  strstr(head + 8, "solver_lbfgs") == NULL,
+                              "%s", head + 8);
+            }
+            csm_model_free(m);
+        }
+        for (int run = 1; run < 3; run++) {
+            ck_assert_int_eq(total[run], total[0]);
+            ck_assert_int_eq(stop[run], stop[0]);
+            ck_assert_msg(memcmp(w[run], w[0], nw * sizeof **w) == 0 &&
+                              memcmp(b[run], b[0], p.C * sizeof **b) == 0,
+                          "%s run %d: weights differ from the uninterrupted run",
+                          pi ? "f64" : "f32", run);
+        }
+        unlink(path);
+        csm_dataset_free(d);
+        problem_free(&p);
+    }
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* The history in the file is checked: a file whose solver_lbfgs and
+ * tensors disagree is refused naming what is wrong. */
+START_TEST(test_lbfgs_state_file_checked)
+{
+    csm_context *ctx = test_context();
+    problem p = problem_make(40, 6, 3, CSM_FLOAT32, 0, 37);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    csm_train_options o;
+    csm_train_options_init(&o, sizeof o);
+    o.lbfgs_memory = 4;
+    o.max_iter = 3;
+    o.tol = 1e-12;
+    ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+    char path[] = "/tmp/csm-lbfgs-file-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    close(fd);
+    ck_assert_int_eq(csm_model_save(m, path), CSM_OK);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static unsigned char buf[1 << 16];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    char *hdr = (char *)buf + 8;
+    char *meta = strstr(hdr, "\"solver_lbfgs\":\"");
+    ck_assert_msg(meta != NULL, "no solver_lbfgs in %.300s", hdr);
+    /* the same length: memory 4 -> 5 no longer matches the tensors' rows;
+     * an order naming a row twice */
+    const struct {
+        const char *from, *to, *says;
+    } cases[] = {
+        {"\\\"memory\\\":4", "\\\"memory\\\":5", "has 4 rows but __metadata__ solver_lbfgs has memory 5"},
+        {"\\\"head\\\":3", "\\\"head\\\":9", "head is not an integer in [0, memory)"},
+        {"\\\"order\\\":[0,1,2]", "\\\"order\\\":[0,1,1]", "order holds a row twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        static unsigned char bad[1 << 16];
+        memcpy(bad, buf, len);
+        char *at = strstr((char *)bad + 8, cases[i].from);
+        ck_assert_msg(at != NULL, "'%s' not in %.400s", cases[i].from, hdr);
+        ck_assert_uint_eq(strlen(cases[i].from), strlen(cases[i].to));
+        memcpy(at, cases[i].to, strlen(cases[i].to));
+        f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(bad, 1, len, f), len);
+        fclose(f);
+        csm_model *l = NULL;
+        csm_status st = csm_model_load(ctx, &l, path);
+        ck_assert_int_eq(st, CSM_ERR_FORMAT);
+        ck_assert_msg(strstr(csm_context_last_error(ctx), cases[i].says) != NULL, "%s",
+                      csm_context_last_error(ctx));
+        ck_assert_ptr_null(l);
+    }
+    unlink(path);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
 /* Bad sample weights are refused with a specific status. */
 START_TEST(test_bad_weights)
 {
@@ -736,6 +896,8 @@ int main(void)
         test_lbfgs_zoom_accepts_noise_floor,
         test_resume_continues,
         test_resume_through_file,
+        test_lbfgs_resume_exact,
+        test_lbfgs_state_file_checked,
         test_bad_weights,
     };
     Suite *s = csm_suite_per_path("solver", tests, sizeof tests / sizeof *tests);

@@ -230,13 +230,17 @@ static void ref_opt_step(ref_opt *r, double *W, double *b, const double *X, cons
 /* W and b are updated by one launch: with a strong L2 term the bias must
  * still get none. SGD, momentum and Adam over unshuffled minibatches (a
  * short last one), C*k = 651 so W's last work-group is partial, both
- * precisions, against the optimizers written out above. */
+ * precisions, against the optimizers written out above; and without an
+ * intercept (fit_intercept 0: the launch has no bias groups), where b is
+ * set to 0 and must stay exactly 0 while W follows the steps taken with
+ * b = 0. */
 START_TEST(test_update_l2_on_weights_only)
 {
     csm_context *ctx = test_context();
     const size_t n = 50, k = 93, C = 7, batch = 16;
-    for (int pi = 0; pi < 2; pi++) {
-        csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
+    for (int run = 0; run < 4; run++) {
+        csm_precision prec = run % 2 ? CSM_FLOAT64 : CSM_FLOAT32;
+        const int bias = run < 2;
         if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
             continue;
         for (int opt = CSM_SGD; opt <= CSM_ADAM; opt++) {
@@ -248,16 +252,28 @@ START_TEST(test_update_l2_on_weights_only)
             csm_train_options o;
             opts_plain(&o, d, 2, lr, batch, l2);
             o.solver = (csm_solver)opt;
+            o.fit_intercept = bias;
             ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
             ref_opt r = ref_opt_make((csm_solver)opt, lr, l2, C * k + C);
+            if (!bias)
+                memset(p.b, 0, C * sizeof *p.b);
             for (int e = 0; e < 2; e++)
                 for (size_t row = 0; row < n; row += batch) {
                     size_t B = n - row < batch ? n - row : batch;
                     ref_opt_step(&r, p.W, p.b, p.X + row * k, p.y + row, NULL, NULL, B, k, C, 1.0);
+                    if (!bias)
+                        memset(p.b, 0, C * sizeof *p.b);
                 }
+            if (!bias) {
+                double got[7], w[651];
+                ck_assert_int_eq(csm_model_get_params(m, w, got), CSM_OK);
+                for (size_t c = 0; c < C; c++)
+                    ck_assert_msg(got[c] == 0.0, "%s, no intercept: b[%zu] = %g",
+                                  csm_solver_name((csm_solver)opt), c, got[c]);
+            }
             /* 8 steps; Adam divides by sqrt(v), so its relative error is larger */
             expect_params(m, p.W, p.b, C, k, prec, opt == CSM_ADAM ? 20 : 8,
-                          opt == CSM_ADAM ? "adam, l2" : opt == CSM_MOMENTUM ? "momentum, l2" : "sgd, l2");
+                          bias ? csm_solver_name((csm_solver)opt) : "no intercept");
             ref_opt_free(&r);
             csm_model_free(m);
             csm_dataset_free(d);

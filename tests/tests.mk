@@ -60,8 +60,8 @@ tests_check_args_SOURCES = tests/check_args.c
 tests_check_args_CFLAGS = $(TEST_CFLAGS)
 tests_check_args_LDADD = $(TEST_LIBS)
 tests_check_calibrate_SOURCES = tests/check_calibrate.c
-tests_check_calibrate_CFLAGS = $(TEST_CFLAGS)
-tests_check_calibrate_LDADD = $(TEST_LIBS)
+tests_check_calibrate_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_check_calibrate_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
 tests_check_distributed_SOURCES = tests/check_distributed.c
 tests_check_distributed_CFLAGS = $(TEST_CFLAGS)
 tests_check_distributed_LDADD = $(TEST_LIBS)
@@ -124,7 +124,13 @@ EXTRA_DIST += \
 	tests/data/sklearn/iris.csv \
 	tests/data/sklearn/wine.csv \
 	tests/data/sklearn/breast_cancer.csv \
-	tests/data/sklearn/digits.csv
+	tests/data/sklearn/digits.csv \
+	tests/data/sklearn/heart_scale.csv \
+	tests/data/sklearn/breast_cancer.proba.csv \
+	tests/data/sklearn/breast_cancer-C0.05.proba.csv \
+	tests/data/sklearn/heart_scale.proba.csv \
+	tests/data/sklearn/heart_scale-C0.05.proba.csv \
+	tests/data/sklearn/heart_scale-nobias.proba.csv
 
 # The command's SVG writer and charts (train --plot, eval --plot), no device.
 check_PROGRAMS += tests/check_svg
@@ -135,6 +141,16 @@ tests_check_svg_CFLAGS = $(TEST_CFLAGS)
 tests_check_svg_LDADD = $(TEST_LIBS)
 
 # The command's class matching and --class-weight by class name, no device.
+# eval's classification report against scikit-learn's figures (fixtures
+# written by tests/data/report/make-fixtures.py; make check needs no Python).
+check_PROGRAMS += tests/check_report
+TESTS += tests/check_report
+tests_check_report_SOURCES = tests/check_report.c src/cli/report.c
+tests_check_report_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/cli -I$(top_srcdir)/src/io
+tests_check_report_CFLAGS = $(TEST_CFLAGS)
+tests_check_report_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/data/report/make-fixtures.py tests/data/report/cases.txt
+
 check_PROGRAMS += tests/check_cli_labels
 TESTS += tests/check_cli_labels
 tests_check_cli_labels_SOURCES = tests/check_cli_labels.c src/cli/labels.c \

@@ -1,5 +1,7 @@
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -224,7 +226,49 @@ int csm_test_main(Suite *suite, int needs_device)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+static char scratch[4096];
+
+void csm_test_dir_make(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(scratch, sizeof scratch, "%s/csm_check_XXXXXX", t && *t ? t : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(scratch));
+}
+
+void csm_test_dir_remove(void)
+{
+    DIR *d = opendir(scratch);
+    struct dirent *e;
+    char path[8192];
+    while (d && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", scratch, e->d_name);
+            unlink(path);
+        }
+    }
+    if (d)
+        closedir(d);
+    rmdir(scratch);
+}
+
+const char *csm_test_dir(void)
+{
+    return scratch;
+}
+
+const char *csm_test_put(const char *name, const void *data, size_t n)
+{
+    static char path[8192];
+    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
 double test_C(const csm_dataset *d, double l2)
 {
-    return l2 > 0 ? 1.0 / (l2 * csm_dataset_weight_sum(d)) : INFINITY;
+    const double c_scale = csm_dataset_n_classes(d) == 2 ? 2.0 : 1.0;
+    return l2 > 0 ? c_scale / (l2 * csm_dataset_weight_sum(d)) : INFINITY;
 }

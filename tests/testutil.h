@@ -24,6 +24,15 @@ double csm_worst(const double *a, const double *b, size_t n, double atol, double
 void csm_fill_uniform(double *x, size_t n, uint64_t *state, double lo, double hi);
 uint64_t csm_test_rand(uint64_t *state);
 
+/* A scratch directory for one test's files, as a checked fixture
+ * (tcase_add_checked_fixture(tc, csm_test_dir_make, csm_test_dir_remove):
+ * made in the forked child, under $TMPDIR or /tmp), its path, and a file
+ * of n bytes written into it (the path in a static buffer). */
+void csm_test_dir_make(void);
+void csm_test_dir_remove(void);
+const char *csm_test_dir(void);
+const char *csm_test_put(const char *name, const void *data, size_t n);
+
 /* Probes for an OpenCL device in a child process, so that no OpenCL state
  * exists in this process before Check forks (POCL hangs otherwise). */
 int csm_test_have_device(void);
@@ -55,8 +64,9 @@ int csm_test_main(Suite *suite, int needs_device);
 void csm_test_skip(const char *reason);
 
 /* The library takes the penalty as C (csm_loss, csm_gradient,
- * csm_train_options.C): the C whose lambda = 1 / (C sum w) over d is l2
- * (INFINITY for 0), for tests written with the reference's lambda. */
+ * csm_train_options.C): the C whose lambda = 1 / (C sum w) over d (twice
+ * that for two classes) is l2 (INFINITY for 0), for tests written with the
+ * reference's lambda. */
 double test_C(const csm_dataset *d, double l2);
 
 #endif

@@ -7,6 +7,10 @@ reads host memory by the sizes it is given, and only Python knows the
 array's real size, dtype and layout.
 """
 import ctypes
+import os
+import shutil
+import tempfile
+
 import numpy as np
 
 from ._lib import (lib, check, CSM_FLOAT32, CSM_FLOAT64, CSM_DTYPE_F32, CSM_DTYPE_F64)
@@ -172,6 +176,47 @@ class Model:
         except Exception:
             self.free()
             raise
+
+    @classmethod
+    def with_solver_state(cls, ctx, state, prec, weight, bias):
+        """A model from solver_state_bytes() (the solver's moments and
+        counts), with weight and bias set; where the state does not fit
+        (another precision or shape), a model without it."""
+        tmp = tempfile.mkdtemp(prefix="clsoftmax-state-")
+        try:
+            path = os.path.join(tmp, "state.safetensors")
+            with open(path, "wb") as f:
+                f.write(state)
+            handle = ctypes.c_void_p()
+            check(lib.csm_model_load(ctx.handle, ctypes.byref(handle), os.fsencode(path)),
+                  "csm_model_load", ctx.handle)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        m = cls(ctx, handle=handle)
+        W = real_array(weight, "weight")
+        if lib.csm_model_precision(m.handle) != prec or m.shape != W.shape:
+            m.free()
+            return cls(ctx, prec, weight, bias)
+        try:
+            check(lib.csm_model_set_params(m.handle, ptr(W), ptr(real_array(bias, "bias"))),
+                  "csm_model_set_params", ctx.handle)
+        except Exception:
+            m.free()
+            raise
+        return m
+
+    def solver_state_bytes(self):
+        """The model with its solver state as model-file bytes (the library
+        keeps the state with the model; a file is the only way out)."""
+        tmp = tempfile.mkdtemp(prefix="clsoftmax-state-")
+        try:
+            path = os.path.join(tmp, "state.safetensors")
+            check(lib.csm_model_save(self.handle, os.fsencode(path)), "csm_model_save",
+                  self.ctx.handle)
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @property
     def shape(self):

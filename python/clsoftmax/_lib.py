@@ -7,9 +7,12 @@ mirror fails loudly (check_layout(), run on first load) instead of reading
 garbage.
 """
 import atexit
+import contextlib
 import ctypes
 import logging
 import os
+import signal
+import sys
 import threading
 
 __all__ = ["Error", "lib", "context", "check"]
@@ -104,6 +107,7 @@ class TrainOptions(ctypes.Structure):
         ("user", ctypes.c_void_p),
         ("reduce", ctypes.c_void_p),  # csm_reduce_fn; NULL: one process
         ("reduce_user", ctypes.c_void_p),
+        ("fit_intercept", ctypes.c_int),
     ]
 
 
@@ -170,8 +174,9 @@ _PROTOTYPES = {
 
 
 def library_path():
-    """The shared library to load: $CLSOFTMAX_LIBRARY, else the one
-    `make install` put in the configured libdir, else the loader's search."""
+    """The shared library to load: $CLSOFTMAX_LIBRARY, else the one this
+    package was installed for (_config.LIBRARY: written by `make install`,
+    or by python/setup.py under `pip install`), else the loader's search."""
     env = os.environ.get("CLSOFTMAX_LIBRARY")
     if env:
         return env
@@ -250,11 +255,58 @@ def check(st, what, ctx=None):
 
 _log = logging.getLogger("clsoftmax")
 _LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING}
+_tls = threading.local()  # the interrupt guard of this thread's library call
 
 
 @LOG_FN
 def _log_callback(level, message, user):
-    _log.log(_LEVELS.get(level, logging.WARNING), "%s", message.decode(errors="replace"))
+    text = message.decode(errors="replace")
+    _log.log(_LEVELS.get(level, logging.WARNING), "%s", text)
+    guard = getattr(_tls, "guard", None)
+    if guard is not None and guard.echo:
+        print(text, file=sys.stderr, flush=True)
+
+
+class _Guard:
+    """What interrupt_guard() hands its block: `pending` turns true when
+    Ctrl-C comes during the block."""
+
+    def __init__(self, echo):
+        self.echo = echo
+        self.pending = False
+
+
+@contextlib.contextmanager
+def interrupt_guard(echo=False):
+    """Around library calls that run Python callbacks (training): Ctrl-C
+    only sets guard.pending (the epoch callback then stops training at the
+    next iteration), and the block raises KeyboardInterrupt when it ends,
+    once the library has returned. Python's own handler would raise inside
+    a ctypes callback instead, where the interpreter can only print
+    "Exception ignored" and lose it. Python's default handler comes back at
+    the end of the block. Only the main thread receives signals, and only
+    the default handler is replaced: a handler of the program's own stays.
+    echo: the library's log messages also go to stderr (verbose=2)."""
+    outer = getattr(_tls, "guard", None)
+    if outer is not None:  # already guarded further up this thread
+        yield outer
+        return
+    guard = _Guard(echo)
+    swap = (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if swap:
+        def on_sigint(signum, frame):
+            guard.pending = True
+        signal.signal(signal.SIGINT, on_sigint)
+    _tls.guard = guard
+    try:
+        yield guard
+    finally:
+        _tls.guard = None
+        if swap:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if guard.pending:
+        raise KeyboardInterrupt
 
 
 CSM_ERR_OPENCL = 14

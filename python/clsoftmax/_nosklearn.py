@@ -37,6 +37,21 @@ class BaseEstimator:
         return "%s(%s)" % (type(self).__name__, args)
 
 
+def available_if(check):
+    """The method exists only where check(estimator) is true (raises
+    AttributeError otherwise), as scikit-learn's available_if."""
+    class _Available:
+        def __init__(self, fn):
+            self.fn = fn
+
+        def __get__(self, obj, owner=None):
+            if obj is not None:
+                check(obj)
+                return self.fn.__get__(obj, owner)
+            return self.fn
+    return _Available
+
+
 class ClassifierMixin:
     _estimator_type = "classifier"
 

@@ -17,11 +17,48 @@ void cli_args_init(cli_args *it, const char *cmd, int argc, char **argv)
     it->argv = argv;
     it->i = 1; /* argv[0] is the subcommand */
     it->options_done = 0;
+    it->cluster = NULL;
+}
+
+/* The next flag of a cluster "-qv": the short option it->cluster[0]. */
+static int next_short(cli_args *it, const cli_option *opts, const char **value)
+{
+    char c = *it->cluster++;
+    char shown[8];
+    snprintf(shown, sizeof shown, "-%c", c);
+    int index = -1;
+    for (int j = 0; opts[j].name; j++) {
+        if (opts[j].short_name && opts[j].short_name == c) {
+            index = j;
+            break;
+        }
+    }
+    if (index < 0) {
+        it->cluster = NULL;
+        return (cli_usage_error(it->cmd, "unknown option '%s'", shown), CLI_ARG_ERROR);
+    }
+    if (opts[index].takes_value) {
+        if (*it->cluster) {
+            *value = it->cluster; /* "-ofile" */
+        } else if (it->i < it->argc) {
+            *value = it->argv[it->i++];
+        } else {
+            it->cluster = NULL;
+            cli_usage_error(it->cmd, "option '%s' needs a value", shown);
+            return CLI_ARG_ERROR;
+        }
+        it->cluster = NULL;
+    } else if (!*it->cluster) {
+        it->cluster = NULL;
+    }
+    return index;
 }
 
 int cli_args_next(cli_args *it, const cli_option *opts, const char **value)
 {
     *value = NULL;
+    if (it->cluster)
+        return next_short(it, opts, value);
     if (it->i >= it->argc)
         return CLI_ARG_END;
     const char *arg = it->argv[it->i++];
@@ -52,18 +89,8 @@ int cli_args_next(cli_args *it, const cli_option *opts, const char **value)
         if (eq)
             inline_value = eq + 1;
     } else {
-        if (arg[2] == '\0') {
-            for (int j = 0; opts[j].name; j++) {
-                if (opts[j].short_name && opts[j].short_name == arg[1]) {
-                    index = j;
-                    break;
-                }
-            }
-        }
-        snprintf(shown, sizeof shown, "%.50s", arg);
-        if (index < 0)
-            return (cli_usage_error(it->cmd, "unknown option '%s'", shown), CLI_ARG_ERROR);
-        snprintf(shown, sizeof shown, "-%c", arg[1]);
+        it->cluster = arg + 1;
+        return next_short(it, opts, value);
     }
     if (opts[index].takes_value) {
         if (inline_value) {
@@ -184,24 +211,34 @@ int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char
 }
 
 const char *const cli_format_help =
-    "Data format options:\n"
+    "Data format options (columns are counted from 0, here and in messages):\n"
     "  --format FMT           auto, csv, libsvm (or svm, svmlight) or idx (default\n"
     "                         auto: from the file name: *.csv, *.tsv -> csv;\n"
     "                         *.svm, *.libsvm, *.svmlight -> libsvm; a name with\n"
     "                         'idx' or '-ubyte' -> idx; any other name (heart_scale,\n"
-    "                         *.txt) by the content: IDX magic, INDEX:VALUE pairs\n"
-    "                         -> libsvm, ',' ';' or tab -> csv); *.gz is read with\n"
-    "                         zlib\n"
-    "  --label-column N       CSV: 0-based column of the label, or 'last' (default 0).\n"
-    "                         Integer labels are classes in numeric order; labels\n"
-    "                         that are not numbers (setosa) make every label a name,\n"
-    "                         classes in byte order of the names\n"
-    "  --header               CSV: the first line is a header\n"
-    "  --no-header            CSV: the first line is data (default: a header is\n"
-    "                         detected when a feature field of the first line is\n"
-    "                         not numeric)\n"
-    "  --delimiter D          CSV: ',', ';' or 'tab' (default auto: the most frequent\n"
-    "                         of them on the first data line)\n"
+    "                         *.txt, '-') by the content: IDX magic, INDEX:VALUE\n"
+    "                         pairs -> libsvm, ',' ';' tab, or numbers between\n"
+    "                         blanks -> csv); *.gz is read with zlib. DATA '-' is\n"
+    "                         standard input\n"
+    "  --label-column N       CSV: the column of the label, from 0, or 'last'\n"
+    "                         (default 0). Integer labels are classes in numeric\n"
+    "                         order; labels that are not numbers (setosa) make\n"
+    "                         every label a name, classes in byte order of the names\n"
+    "  --weight-column N      CSV: a column of sample weights (finite, >= 0), not a\n"
+    "                         feature; 'none' for none (default none). They\n"
+    "                         multiply --class-weight and --weights (train)\n"
+    "  --header               CSV: the first row is a header\n"
+    "  --no-header            CSV: the first row is data (default: a header when a\n"
+    "                         field of it has another type than its column below:\n"
+    "                         text over numbers, an integer over floats, or a text\n"
+    "                         label that no other row has; its names are kept in\n"
+    "                         the model). A header one name short of the rows, or\n"
+    "                         without a name for the first column, marks row names\n"
+    "                         (R, pandas' index), which are left out\n"
+    "  --delimiter D          CSV: ',', ';', 'tab' or 'blank' (runs of spaces and\n"
+    "                         tabs) (default auto). auto: the most frequent of ',',\n"
+    "                         ';' and tab outside quotes on the first row, else\n"
+    "                         blanks. Fields may be quoted (\"a, b\", \"say \"\"hi\"\"\")\n"
     "  --labels FILE          IDX: the labels file (default: from the images file\n"
     "                         name: *-images-idx3-ubyte -> *-labels-idx1-ubyte)\n"
     "  --sparse               hold the features sparse (CSR), from file to device:\n"
@@ -232,6 +269,17 @@ int cli_format_option(const char *cmd, const char *name, const char *value, csm_
         ro->label_column = (int)v;
         return 0;
     }
+    if (!strcmp(name, "weight-column")) {
+        long v;
+        if (!strcmp(value, "none")) {
+            ro->weight_column = -1;
+            return 0;
+        }
+        if (cli_parse_long(cmd, "--weight-column", value, 0, INT_MAX, &v))
+            return CLI_USAGE;
+        ro->weight_column = (int)v;
+        return 0;
+    }
     if (!strcmp(name, "header")) {
         ro->header = 1;
         return 0;
@@ -242,7 +290,8 @@ int cli_format_option(const char *cmd, const char *name, const char *value, csm_
     }
     if (!strcmp(name, "delimiter")) {
         if (csm_parse_delimiter(value, &ro->delimiter) != 0)
-            return cli_usage_error(cmd, "--delimiter: '%s' is not one of: ',', ';', tab, auto",
+            return cli_usage_error(cmd,
+                                   "--delimiter: '%s' is not one of: ',', ';', tab, blank, auto",
                                    value);
         return 0;
     }

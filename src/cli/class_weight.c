@@ -4,7 +4,10 @@
  * class_weight=...). The syntax is checked while the options are parsed;
  * the labels are texts until the data (or the resumed model) has fixed the
  * classes, which may be integers or names (`setosa`, or numbers such as
- * 0.5 that match by value): cli_class_index decides what a text names. */
+ * 0.5 that match by value): cli_class_index decides what a text names.
+ * Per-sample weights (--weight-column, --weights FILE, liblinear's -W)
+ * multiply them, as scikit-learn multiplies class_weight and
+ * sample_weight. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,4 +169,25 @@ done:
     free(set_by);
     free(w);
     return rc;
+}
+
+int cli_sample_weights(const char *cmd, const cli_class_weight *cw, const cli_classes *cls,
+                       const char *whose, const int32_t *y, size_t n, const double *given,
+                       double **out)
+{
+    int rc = cli_class_weight_samples(cmd, cw, cls, whose, y, n, out);
+    if (rc || !given)
+        return rc;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (*out)[i] *= given[i];
+    if (!(sum > 0)) {
+        free(*out);
+        *out = NULL;
+        cli_error("every training sample has weight 0 (the weights of --weight-column or "
+                  "--weights%s)",
+                  cw->balanced || cw->n ? " times --class-weight" : "");
+        return CLI_FAIL;
+    }
+    return 0;
 }

@@ -34,6 +34,22 @@ csm_context *cli_context_create(void);
  * cli_context_create(). */
 extern int cli_verbosity;
 
+/* ---------------------------------------------------------- messages.c */
+
+/* -q: 1 (no notes, no progress), -q -q or --silent: 2 (no warnings
+ * either). */
+extern int cli_quiet;
+/* "WARNING: <text>" on stderr, unless cli_quiet >= 2. */
+void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "<text>" on stderr, unless cli_quiet >= 1. */
+void cli_note(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* -q/--quiet, --silent, -v/--verbose: the same for every command. */
+#define CLI_OUTPUT_OPTIONS {"quiet", 'q', 0}, {"silent", 0, 0}, {"verbose", 'v', 0}
+extern const char *const cli_output_help;
+/* Applies one of CLI_OUTPUT_OPTIONS by its long name; -1 when it is not
+ * one. */
+int cli_output_option(const char *name);
+
 /* ------------------------------------------------------------ args.c */
 
 typedef struct cli_option {
@@ -48,6 +64,7 @@ typedef struct cli_args {
     char **argv;
     int i;             /* next argument */
     int options_done;  /* after "--" */
+    const char *cluster; /* the rest of "-qv" after its first flag */
 } cli_args;
 
 #define CLI_ARG_END (-1)
@@ -58,7 +75,9 @@ void cli_args_init(cli_args *it, const char *cmd, int argc, char **argv);
 /* Next argument: the index of the option in `opts` (terminated by a NULL
  * name) with *value set for options that take one; CLI_ARG_POSITIONAL with
  * *value = the argument; CLI_ARG_END; or CLI_ARG_ERROR after printing a usage
- * error (unknown option, missing value, value given to a flag). */
+ * error (unknown option, missing value, value given to a flag). Short flags
+ * combine: "-qv" is "-q -v"; a short option that takes a value takes the
+ * rest of its argument or the next ("-ofile", "-o file"). */
 int cli_args_next(cli_args *it, const cli_option *opts, const char **value);
 
 /* Strict number parsing: the whole string must be a number in range. On
@@ -78,15 +97,78 @@ int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char
                      int *out);
 
 /* The data-format options shared by train, predict, eval and gradcheck:
- * --format, --label-column, --header, --no-header, --delimiter, --labels,
- * and the storage: --sparse, --dense. */
+ * --format, --label-column, --weight-column, --header, --no-header,
+ * --delimiter, --labels, and the storage: --sparse, --dense. */
 extern const char *const cli_format_help;
 /* If `name` is a data-format option, applies it to `ro` and returns 0 (or
  * CLI_USAGE on a bad value); returns -1 when it is not one. */
 int cli_format_option(const char *cmd, const char *name, const char *value, csm_read_options *ro);
 #define CLI_FORMAT_OPTIONS                                                                       \
     {"format", 0, 1}, {"label-column", 0, 1}, {"header", 0, 0}, {"no-header", 0, 0},            \
-        {"labels", 0, 1}, {"sparse", 0, 0}, {"dense", 0, 0}, {"delimiter", 0, 1}
+        {"labels", 0, 1}, {"sparse", 0, 0}, {"dense", 0, 0}, {"delimiter", 0, 1},               \
+        {"weight-column", 0, 1}
+
+/* ---------------------------------------------------------- outputs.c */
+
+/* The files a command reads and writes, checked before any work (see
+ * outputs.c): cli_io_input() names an input, cli_io_output() an output
+ * (`what`: "model", "history file", ...; stream: a pipe or character
+ * device there is written through, else refused), the first output given
+ * being the one in_place may name: an input it may replace (train --resume
+ * MODEL ... MODEL continues the model in place). */
+#define CLI_IO_MAX 8
+typedef struct cli_io {
+    const char *in[CLI_IO_MAX];
+    size_t n_in;
+    const char *out[CLI_IO_MAX], *out_what[CLI_IO_MAX];
+    int out_stream[CLI_IO_MAX];
+    size_t n_out;
+    size_t n_stdin; /* data inputs given as "-": standard input */
+    const char *in_place;
+    char *owned; /* a derived input name (cli_io_data), freed by cli_io_free */
+} cli_io;
+void cli_io_input(cli_io *io, const char *path);
+/* An input read by the data readers (DATA, --validation, --weights,
+ * --labels), where "-" is standard input: at most one may be, and no
+ * output may be the file it reads. */
+void cli_io_reader_input(cli_io *io, const char *path);
+/* A data file read with `ro`: the file, and its labels file (IDX: --labels,
+ * or the one found by name). */
+void cli_io_data(cli_io *io, const char *data, const csm_read_options *ro);
+void cli_io_free(cli_io *io);
+void cli_io_output(cli_io *io, const char *path, const char *what, int stream);
+/* Every output: not an input, not another output, a regular file or
+ * nothing (or a pipe or device where allowed), in a directory where a new
+ * file can be made. Prints the first problem, returns CLI_FAIL. */
+int cli_io_check(const cli_io *io);
+
+/* predict and eval: DATA (read with ro) and MODEL in, `out` (NULL: none) a
+ * stream output named `what`, checked by cli_io_check. */
+int cli_check_model_io(const char *data, const csm_read_options *ro, const char *model,
+                       const char *out, const char *what);
+
+/* An output written as it is made, replaced whole at the end (a pipe or
+ * device is written through): cli_out_open() creates the temporary and
+ * hands out a FILE to write to; cli_out_commit() closes it and puts the
+ * file in place (CLI_FAIL after printing a write error); cli_out_discard()
+ * drops it, leaving the old file as it was. */
+typedef struct cli_out cli_out;
+cli_out *cli_out_open(const char *path, FILE **f);
+int cli_out_commit(cli_out *c);
+void cli_out_discard(cli_out *c);
+
+/* ---------------------------------------------------------- signals.c */
+
+/* Training keeps its work when interrupted: between cli_signals_catch() and
+ * cli_signals_release() the first SIGINT, SIGTERM or SIGHUP is only noted
+ * (with a line on stderr), for the epoch callback to stop at the end of
+ * the iteration; a second one ends the process at once. Signals ignored
+ * at the start stay ignored. cli_signal_caught(): the signal noted, or 0;
+ * the command then exits 128 + it. */
+void cli_signals_catch(void);
+void cli_signals_release(void);
+int cli_signal_caught(void);
+const char *cli_signal_name(int sig); /* "SIGINT", ... */
 
 /* ------------------------------------------------------------ data.c */
 
@@ -103,7 +185,7 @@ int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, co
                      const int32_t *labels, size_t C);
 /* "WARNING: PATH: N non-zeros in F features beyond the model's K were
  * ignored" when the reader skipped some (csm_read_options.skip_extra_features),
- * once per file, whatever --quiet says. */
+ * once per file, whatever -q says (not with --silent). */
 void cli_warn_skipped(const char *path, const csm_table *t, size_t k);
 /* "NNZ non-zeros (P%): sparse|dense (why)" for the progress output: the
  * storage of `t` and what chose it (`asked`: the --sparse/--dense option). */
@@ -156,13 +238,22 @@ typedef struct cli_progress {
     double tol;
     double start;  /* cli_now() at the start of training */
     int drawn;     /* a live line is on screen */
+    /* not a terminal: a line every `every` epochs or 10 s, and the last */
+    int every;
+    double printed_at;
+    int pending;   /* `last` is not printed yet */
+    csm_epoch_info last;
+    int last_has_val;
+    double last_val_loss, last_val_acc;
 } cli_progress;
 
+/* Set cli_verbosity first: -v prints every epoch in a pipe too. */
 void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt);
 /* One epoch's report; has_val says whether val_loss / val_acc are meaningful. */
 void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
                         double val_acc);
-/* Ends the live line, if any. */
+/* Prints the last epoch's line if a pipe has not had it yet, and ends the
+ * live line, if any. */
 void cli_progress_done(cli_progress *p);
 /* Prints a message line on stderr unless quiet (ends a live line first). */
 void cli_progress_note(cli_progress *p, const char *fmt, ...) CLI_PRINTF(2, 3);
@@ -191,6 +282,11 @@ void cli_class_weight_free(cli_class_weight *cw);
 int cli_class_weight_samples(const char *cmd, const cli_class_weight *cw,
                              const cli_classes *cls, const char *whose, const int32_t *y,
                              size_t n, double **out);
+/* The same, times `given` (n weights per sample: --weight-column and
+ * --weights, or NULL): the weights training uses. */
+int cli_sample_weights(const char *cmd, const cli_class_weight *cw, const cli_classes *cls,
+                       const char *whose, const int32_t *y, size_t n, const double *given,
+                       double **out);
 
 /* ------------------------------------------------------------- labels.c */
 
@@ -205,7 +301,8 @@ struct cli_classes {
 };
 
 /* The data's classes: its sorted distinct labels or names. Fewer than 2 is
- * an error ("... `who` needs at least 2 classes"). */
+ * an error ("... `who` needs at least 2 classes"), and so is a name that
+ * holds a control character (a quoted line break in a CSV label). */
 int cli_table_classes(const char *path, const csm_table *t, const char *who, cli_classes *out);
 /* A model's classes (label_names when present). Prints the error. */
 int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *out);
@@ -226,6 +323,19 @@ int cli_class_index(const cli_classes *c, const char *text, size_t *index);
  * not a class. `out` has t->n entries. */
 int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, const char *whose,
                   int32_t *out);
+/* Labels of a file that are no class of the model (eval counts their
+ * samples as errors, as liblinear does). */
+typedef struct cli_unseen {
+    size_t n;        /* such labels */
+    char **names;    /* (n) their texts, in the order of the file's sorted labels */
+    size_t samples;  /* samples that have one */
+    size_t first;    /* the first such sample (0-based) */
+} cli_unseen;
+/* cli_map_table, except that a label of no class maps to C + its index in
+ * unseen->names instead of failing. */
+int cli_map_table_unseen(const char *path, const csm_table *t, const cli_classes *cls,
+                         int32_t *out, cli_unseen *unseen);
+void cli_unseen_free(cli_unseen *u);
 /* Writes s as one CSV field (quoted when needed). */
 void cli_write_csv_field(FILE *out, const char *s);
 
@@ -255,6 +365,47 @@ int cli_read_for_model(const char *data_path, const csm_model *m, const char *mo
 int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
                         const char *hint);
 
+/* ------------------------------------------------------ feature_names.c */
+
+/* Keeps the table's header names in the model's metadata (feature_names,
+ * label_name); nothing when the table has none. Prints the error. */
+int cli_names_to_model(csm_model *m, const csm_table *t);
+/* The model's feature names (k, malloc'd) or NULL when it has none.
+ * Prints the error and returns CLI_FAIL for malformed metadata. */
+int cli_model_names(const csm_model *m, const char *model_path, char ***out);
+void cli_names_free(char **names, size_t k);
+/* Compares a file's header names with the model's: 1 when they are the
+ * same, 0 when either has none or they differ (then with a WARNING), -1
+ * on malformed metadata (error printed). */
+int cli_check_names(const char *data_path, const csm_table *t, const csm_model *m,
+                    const char *model_path);
+/* Appends to buf the lines that say how the reader took the file's first
+ * rows: row names left out, a header decided by its label. */
+void cli_table_notes(char *buf, size_t len, const char *path, const csm_table *t);
+
+/* ------------------------------------------------------------- report.c */
+
+typedef struct cli_report_row {
+    size_t cls;                  /* the matrix row (class) it reports */
+    double precision, recall, f1;
+    unsigned long long support;  /* samples of that true class */
+} cli_report_row;
+
+typedef struct cli_report {
+    cli_report_row *rows;        /* (n) the classes that occur, in row order */
+    size_t n;
+    cli_report_row macro, weighted; /* support: all samples */
+    double accuracy;
+} cli_report;
+
+/* scikit-learn's classification_report from a confusion matrix conf (R x C,
+ * rows true: the model's C classes, then R - C classes it never saw;
+ * columns predicted). Returns -1 when memory is short. */
+int cli_report_compute(const unsigned long long *conf, size_t R, size_t C, cli_report *out);
+void cli_report_free(cli_report *r);
+/* Prints it as scikit-learn does (4 decimals), names[row] naming each row. */
+void cli_report_print(FILE *f, const cli_report *r, const char *const *names);
+
 /* ------------------------------------------------------------ history.c */
 
 typedef struct cli_history {
@@ -277,5 +428,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 #endif

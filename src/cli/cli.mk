@@ -4,8 +4,10 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/cli.h \
 	src/cli/main.c \
 	src/cli/args.c \
+	src/cli/messages.c \
 	src/cli/data.c \
 	src/cli/data_format.c \
+	src/cli/feature_names.c \
 	src/cli/labels.c \
 	src/cli/standardize.c \
 	src/cli/progress.c \
@@ -18,19 +20,24 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
+	src/cli/report.c \
 	src/cli/cmd_gradcheck.c \
 	src/cli/cmd_calibrate.c \
+	src/cli/cmd_show.c \
 	src/cli/svg.h \
 	src/cli/svg.c \
 	src/cli/plot.h \
 	src/cli/plot.c \
 	src/cli/plot_history.c \
 	src/cli/plot_confusion.c \
-	src/cli/replace_file.c
+	src/cli/outputs.c \
+	src/cli/signals.c
 src_cli_clsoftmax_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/io
 src_cli_clsoftmax_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 src_cli_clsoftmax_LDADD = src/io/libcsmio.la src/libclsoftmax.la $(ZLIB_LIBS) $(JANSSON_LIBS) -lm
-# replacing the pictures whole: the library's own code, not exported by it
+# the outputs' checks and writing them whole, reading the calibration cache
+# capped: the library's own code (src/replace_file.c, src/read_file.c), not
+# exported by it
 src_cli_clsoftmax_LDADD += src/libreplace.la
 # MPI training (mpirun -np N clsoftmax train): only the command links MPI
 src_cli_clsoftmax_SOURCES += src/cli/mpi.h src/cli/mpi_train.c
@@ -60,9 +67,12 @@ CLI_TESTS = \
 	tests/cli/calibrate.sh \
 	tests/cli/determinism.sh \
 	tests/cli/remember.sh \
+	tests/cli/dialects.sh \
 	tests/cli/plot.sh \
 	tests/cli/stream.sh \
-	tests/cli/mpi.sh
+	tests/cli/safety.sh \
+	tests/cli/mpi.sh \
+	tests/cli/sklearn.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "read_file.h"
 
 static void help(void)
 {
@@ -62,12 +63,22 @@ static void print_measurements(csm_log_level level, const char *message, void *u
 static int show(const char *file)
 {
     json_error_t jerr;
-    json_t *root = json_load_file(file, 0, &jerr);
+    char *text = NULL, why[1200];
+    size_t len = 0;
+    /* as the library reads it: a regular file of at most 1 MB */
+    int rc = csm_read_regular(file, "calibration cache", CSM_CALIBRATION_FILE_MAX, &text, &len,
+                              why, sizeof why);
+    if (rc == CSM_FILE_MISSING) {
+        printf("%s: no calibration saved yet\n", file);
+        return CLI_OK;
+    }
+    if (rc != CSM_FILE_OK) {
+        cli_error("%s", why);
+        return CLI_FAIL;
+    }
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    free(text);
     if (!root) {
-        if (access(file, F_OK) != 0) {
-            printf("%s: no calibration saved yet\n", file);
-            return CLI_OK;
-        }
         cli_error("%s: %s (line %d)", file, jerr.text, jerr.line);
         return CLI_FAIL;
     }

@@ -37,9 +37,11 @@ static void help(void)
            "tolerance %g). Exit status 0 only when the error is within tolerance.\n"
            "\n"
            "Options:\n"
-           "  --l2 F                 L2 penalty lambda, in loss and gradient, as C =\n"
-           "                         1 / (F n) (default 0: no penalty)\n"
-           "  --C F                  the penalty as train's --C: lambda = 1 / (C n)\n"
+           "  --l2 F                 L2 penalty lambda, in loss and gradient (default 0):\n"
+           "                         the library is given C = 1 / (F n), or 2 / (F n)\n"
+           "                         for two classes\n"
+           "  --C F                  the penalty as train's --C: lambda = 1 / (C n),\n"
+           "                         2 / (C n) for two classes\n"
            "  --seed N               seed of the random data, the weights and the\n"
            "                         parameter sample (default 1)\n"
            "  --max-params N         check at most N parameters, a random sample when\n"
@@ -211,11 +213,13 @@ int cmd_gradcheck(int argc, char **argv)
         w = b = NULL;
     }
 
-    /* the library takes the penalty as C: --l2 F is C = 1 / (F n) */
+    /* the library takes the penalty as C (csm_train's lambda for it: 1 / (C n),
+     * 2 / (C n) for two classes); --l2 F is the C of that lambda */
+    const double c_scale = C == 2 ? 2.0 : 1.0;
     if (penalty_C > 0)
-        l2 = 1.0 / (penalty_C * (double)n);
+        l2 = c_scale / (penalty_C * (double)n);
     else
-        penalty_C = l2 > 0 ? 1.0 / (l2 * (double)n) : INFINITY;
+        penalty_C = l2 > 0 ? c_scale / (l2 * (double)n) : INFINITY;
     size_t P = C * k + C;
     if (!w)
         w = malloc(C * k * sizeof *w);

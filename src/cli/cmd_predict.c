@@ -10,7 +10,11 @@ static void help(void)
 {
     printf("Usage: clsoftmax predict [OPTIONS] DATA MODEL [OUTPUT]\n"
            "Predict the class of every sample of DATA with MODEL. Writes to OUTPUT, or\n"
-           "to standard output when OUTPUT is absent or '-'.\n"
+           "to standard output when OUTPUT is absent or '-' (DATA '-' is standard\n"
+           "input). OUTPUT is checked before any work (it may not be DATA, MODEL or a\n"
+           "link to them, nor with DATA '-' the file standard input reads; a regular\n"
+           "file, a new one, or a pipe or device such as /dev/null) and replaced whole\n"
+           "once complete: a failed run leaves the old file as it was.\n"
            "\n"
            "Output: one line per sample with the predicted label, in the labels the\n"
            "model was trained with (e.g. -1/1, or names such as virginica). With\n"
@@ -25,7 +29,7 @@ static void help(void)
            "  --proba                write class probabilities instead of labels\n"
            "  --no-labels            DATA has no label column (CSV) or labels (libsvm),\n"
            "                         or no labels file (IDX)\n"
-           "  -q, --quiet            print nothing on stderr but errors and warnings\n"
+           "%s"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
@@ -37,19 +41,18 @@ static void help(void)
            "(never seen in training) are ignored, with one WARNING giving their count.\n"
            "\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
-           cli_format_help);
+           cli_output_help, cli_format_help);
 }
 
-enum { O_PROBA, O_NO_LABELS, O_QUIET, O_HELP };
-static const cli_option options[] = {{"proba", 0, 0},   {"no-labels", 0, 0},
-                                     {"quiet", 'q', 0}, {"help", 'h', 0},
-                                     CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
+enum { O_PROBA, O_NO_LABELS, O_HELP, O_QUIET, O_SILENT, O_VERBOSE };
+static const cli_option options[] = {{"proba", 0, 0}, {"no-labels", 0, 0}, {"help", 'h', 0},
+                                     CLI_OUTPUT_OPTIONS, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
 
 int cmd_predict(int argc, char **argv)
 {
     cli_args it;
     const char *v, *pos[3] = {NULL, NULL, NULL};
-    int id, npos = 0, proba = 0, no_labels = 0, quiet = 0;
+    int id, npos = 0, proba = 0, no_labels = 0;
     csm_read_options ro;
     cli_format_unset(&ro);
     cli_args_init(&it, "predict", argc, argv);
@@ -64,8 +67,8 @@ int cmd_predict(int argc, char **argv)
             proba = 1;
         } else if (id == O_NO_LABELS) {
             no_labels = 1;
-        } else if (id == O_QUIET) {
-            quiet = 1;
+        } else if (id == O_QUIET || id == O_SILENT || id == O_VERBOSE) {
+            cli_output_option(options[id].name);
         } else if (id == O_HELP) {
             help();
             return CLI_OK;
@@ -87,11 +90,18 @@ int cmd_predict(int argc, char **argv)
     int32_t *cls = NULL;
     double *probs = NULL;
     FILE *out = NULL;
+    cli_out *file = NULL;
     csm_status st;
     cli_classes classes = {0};
     char note[3072];
     memset(&tab, 0, sizeof tab);
 
+    /* the output's checks, and its temporary, before any work: a bad place
+     * to write fails now, and the old OUTPUT stays whole until the new one
+     * is complete */
+    if (cli_check_model_io(data_path, &ro, model_path, out_path, "predictions") ||
+        (out_path && !(file = cli_out_open(out_path, &out))))
+        goto done;
     if (!(ctx = cli_context_create()))
         goto done;
     if (cli_load_model(ctx, model_path, &model))
@@ -128,11 +138,8 @@ int cmd_predict(int argc, char **argv)
         }
     }
 
-    out = out_path ? fopen(out_path, "w") : stdout;
-    if (!out) {
-        cli_error("%s: cannot write: %s", out_path, strerror(errno));
-        goto done;
-    }
+    if (!out_path)
+        out = stdout;
     if (proba) {
         for (size_t c = 0; c < C; c++) {
             if (c)
@@ -157,24 +164,21 @@ int cmd_predict(int argc, char **argv)
             fputc('\n', out);
         }
     }
-    int bad = ferror(out);
-    if (out == stdout)
-        bad |= fflush(out) != 0;
-    else
-        bad |= fclose(out) != 0;
-    if (bad) {
-        cli_error("%s: write error: %s", out_path ? out_path : "standard output", strerror(errno));
-        out = NULL;
+    if (file) {
+        int rc = cli_out_commit(file);
+        file = NULL;
+        if (rc)
+            goto done;
+    } else if (ferror(out) || fflush(out) != 0) {
+        cli_error("standard output: write error: %s", strerror(errno));
         goto done;
     }
-    out = NULL;
     /* after the output: an error is then the first line on stderr */
-    if (!quiet)
+    if (!cli_quiet)
         fputs(note, stderr);
     status = CLI_OK;
 done:
-    if (out && out != stdout)
-        fclose(out);
+    cli_out_discard(file);
     free(cls);
     free(probs);
     cli_classes_free(&classes);

@@ -30,7 +30,7 @@ static void help(void)
            "The objective is scikit-learn's LogisticRegression (multinomial) divided by\n"
            "the sum of the sample weights s_i (1 each without --class-weight):\n"
            "  J = sum_i s_i l_i / sum_i s_i + (lambda/2) ||W||^2,\n"
-           "  lambda = 1 / (C sum_i s_i)\n"
+           "  lambda = 1 / (C sum_i s_i)   (2 / (C sum_i s_i) for two classes)\n"
            "(l_i cross-entropy, natural log; the bias is not penalised), and by default it\n"
            "is minimised as scikit-learn does, by full-batch L-BFGS to a tolerance, so\n"
            "the weights compare directly with LogisticRegression(C=...).\n"
@@ -50,15 +50,22 @@ static void help(void)
            "  --lbfgs-memory N       lbfgs: correction pairs kept, 1 to 1000 (default %d)\n"
            "  --C F                  inverse regularisation strength, > 0, as in\n"
            "                         scikit-learn and liblinear: lambda = 1 / (C * sum of\n"
-           "                         sample weights), 1 / (C n) unweighted (default %g)\n"
+           "                         sample weights), 1 / (C n) unweighted; for two\n"
+           "                         classes 2 / (C * sum of weights), so that the model\n"
+           "                         is their binary one at the same C (default %g)\n"
            "  --l2 F                 lambda itself, >= 0, instead of --C (0: no penalty);\n"
-           "                         made into C = 1 / (F * sum of sample weights)\n"
+           "                         made into the C that gives it\n"
+           "  --no-intercept         no bias: b = 0 (scikit-learn's fit_intercept=False);\n"
+           "                         --standardize then scales without centring\n"
            "  --class-weight SPEC    balanced: class c weighs n / (classes * count_c),\n"
            "                         as scikit-learn; or LABEL:W,LABEL:W,... in the\n"
            "                         data's label values or class names (setosa:2),\n"
            "                         W >= 0, unlisted classes 1.\n"
            "                         Weights the training samples, not the validation\n"
            "                         (default: none, every sample 1)\n"
+           "  --weights FILE         one weight per training sample, a line each, in the\n"
+           "                         order of DATA (liblinear's -W); with\n"
+           "                         --weight-column and --class-weight they multiply\n"
            "  --lr F                 sgd, momentum, adam: learning rate (default %g with\n"
            "                         sgd, %g with momentum, %g with adam)\n"
            "  --batch-size N         sgd, momentum, adam: samples per step, 0 = full\n"
@@ -74,7 +81,8 @@ static void help(void)
            "  --init NAME            zeros, or normal: N(0, 0.01^2) weights (default %s)\n"
            "  --standardize          train on per-feature standardized features (mean 0,\n"
            "                         std 1); the saved model still takes raw features.\n"
-           "                         Sparse data is scaled only, not centred (as\n"
+           "                         Sparse data (and any with --no-intercept) is scaled\n"
+           "                         only, not centred (as\n"
            "                         StandardScaler(with_mean=False)): divided by each\n"
            "                         feature's std over all rows, zeros included\n"
            "  --double               train in float64 (needs a device with fp64;\n"
@@ -94,35 +102,44 @@ static void help(void)
            "                         picture; its data-* attributes hold the numbers\n"
            "  --resume MODEL         continue a saved model: its weights, and the solver\n"
            "                         state it carries when --solver is the same (Adam\n"
-           "                         moments, momentum, the epoch count; lbfgs restarts\n"
-           "                         its history); its classes must include every label\n"
-           "                         of DATA, which is read with the data-format options\n"
-           "                         the model remembers unless given here\n"
-           "  -q, --quiet            print nothing but errors and warnings\n"
-           "  -v, --verbose          also print what the library chose: the path of\n"
-           "                         each step (fused, tiled, clblast, sparse) and its\n"
-           "                         calibration, and whether the data streams\n"
-           "                         (CLSOFTMAX_MAX_ALLOC); twice: every kernel build\n"
-           "                         and epoch\n"
+           "                         moments, momentum, the epoch count; lbfgs its history\n"
+           "                         when its run stopped short of --tol and\n"
+           "                         --lbfgs-memory is the same); its classes must include\n"
+           "                         every label of DATA, which is read with the\n"
+           "                         data-format options the model remembers unless given\n"
+           "                         here; MODEL may be the --resume model itself\n"
+           "%s"
            "  -h, --help             show this help\n"
            "\n"
            "%s"
            "\n"
-           "Progress goes to stderr: a live line on a terminal, else one line per epoch\n"
-           "(lbfgs: iteration), then a summary: why it stopped, after how many\n"
-           "iterations, the objective J and max|grad| at the saved weights, the\n"
-           "training accuracy. A run that stops short of --tol (at --max-iter, or when\n"
-           "lbfgs can make no more progress) prints a WARNING, even with --quiet, and\n"
-           "still saves the model.\n"
+           "Progress goes to stderr: a live line on a terminal; in a pipe or a file one\n"
+           "line every 10%% of --max-iter or every 10 s, whichever comes first, and the\n"
+           "last (-v: every epoch, lbfgs: iteration); then a summary: why it stopped,\n"
+           "after how many iterations, the objective J and max|grad| at the saved\n"
+           "weights, the training accuracy. A run that stops short of --tol (at\n"
+           "--max-iter, or when lbfgs can make no more progress) prints a WARNING, even\n"
+           "with -q (not with --silent), and still saves the model.\n"
            "Under mpirun (built with Open MPI): mpirun -np N clsoftmax train ... trains\n"
            "on N ranks, each on its own device (CLSOFTMAX_DEVICE per rank), with the\n"
            "model one process would train; rank 0 reads DATA, reports and writes MODEL.\n"
            "--validation, --validation-split, --early-stopping and --resume are refused.\n"
-           "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
+           "MODEL, --history and --plot are checked before any work: none may be DATA,\n"
+           "--validation, --weights, the labels file, the --resume model (MODEL\n"
+           "excepted), the file standard input reads for a '-' among them, or another\n"
+           "of them (links included); each must be a regular file or new, in a\n"
+           "directory where a file can be made (--history and --plot may also be a pipe\n"
+           "or device such as /dev/stdout). MODEL is replaced whole.\n"
+           "Ctrl-C (SIGINT), SIGTERM or SIGHUP stops training at the end of the current\n"
+           "iteration and saves that iteration's model, marked interrupted in its\n"
+           "metadata (continue it with --resume); a second signal ends the command at\n"
+           "once, saving nothing.\n"
+           "Exit status: 0 success, 1 runtime or data error, 2 usage error; 130, 143,\n"
+           "129: interrupted by SIGINT, SIGTERM, SIGHUP, the model saved.\n",
            csm_solver_name(d.solver), d.max_iter, d.tol, d.n_iter_no_change, d.lbfgs_memory,
            d.C, csm_default_learning_rate(CSM_SGD), csm_default_learning_rate(CSM_MOMENTUM),
            csm_default_learning_rate(CSM_ADAM), d.batch_size, d.momentum,
-           (unsigned long long)d.seed, train_inits[DEF_INIT], cli_format_help);
+           (unsigned long long)d.seed, train_inits[DEF_INIT], cli_output_help, cli_format_help);
 }
 
 enum {
@@ -135,6 +152,7 @@ enum {
     O_LBFGS_MEMORY,
     O_C,
     O_L2,
+    O_NO_INTERCEPT,
     O_CLASS_WEIGHT,
     O_LR,
     O_BATCH,
@@ -150,9 +168,11 @@ enum {
     O_HISTORY,
     O_RESUME,
     O_PLOT,
-    O_QUIET,
-    O_VERBOSE,
+    O_WEIGHTS,
     O_HELP,
+    O_QUIET,
+    O_SILENT,
+    O_VERBOSE,
     O_FORMAT_FIRST
 };
 
@@ -160,12 +180,13 @@ static const cli_option options[] = {
     {"solver", 0, 1},       {"optimizer", 0, 1},     {"max-iter", 0, 1},
     {"epochs", 0, 1},       {"tol", 0, 1},           {"n-iter-no-change", 0, 1},
     {"lbfgs-memory", 0, 1}, {"C", 0, 1},             {"l2", 0, 1},
+    {"no-intercept", 0, 0},
     {"class-weight", 0, 1}, {"lr", 0, 1},            {"batch-size", 0, 1},
     {"momentum", 0, 1},     {"init", 0, 1},          {"seed", 0, 1},
     {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
     {"validation", 0, 1},   {"validation-split", 0, 1}, {"early-stopping", 0, 1},
     {"history", 0, 1},      {"resume", 0, 1},        {"plot", 0, 1},
-    {"quiet", 'q', 0},      {"verbose", 'v', 0},     {"help", 'h', 0},
+    {"weights", 0, 1},      {"help", 'h', 0},        CLI_OUTPUT_OPTIONS,
     CLI_FORMAT_OPTIONS,
     {NULL, 0, 0}};
 
@@ -263,6 +284,9 @@ static int parse_args(int argc, char **argv, train_cfg *c)
             rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->l2);
             c->use_l2 = 1;
             break;
+        case O_NO_INTERCEPT:
+            c->opt.fit_intercept = 0;
+            break;
         case O_CLASS_WEIGHT:
             cli_class_weight_free(&c->cw);
             rc = cli_class_weight_parse("train", v, &c->cw);
@@ -313,11 +337,13 @@ static int parse_args(int argc, char **argv, train_cfg *c)
             c->resume = v;
             c->opt.resume = 1;
             break;
-        case O_QUIET:
-            c->quiet = 1;
+        case O_WEIGHTS:
+            c->weights_path = v;
             break;
+        case O_QUIET:
+        case O_SILENT:
         case O_VERBOSE:
-            cli_verbosity++;
+            cli_output_option(options[id].name);
             break;
         case O_HELP:
             help();
@@ -395,7 +421,8 @@ static int on_epoch(csm_model *model, const csm_epoch_info *info, void *user)
             return 1;
         }
     }
-    return 0;
+    /* Ctrl-C: stop here, at the end of the iteration, and save (signals.c) */
+    return cli_signal_caught() != 0;
 }
 
 /* Without --seed, a resumed run takes the seed it was trained with: the
@@ -436,8 +463,10 @@ static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_mod
         cli_progress_note(p, "%s carries %s state, not %s: %s starts afresh from its weights",
                           c->resume, had, now, now);
     else if (c->opt.solver == CSM_LBFGS)
-        cli_progress_note(p, "%s: lbfgs continues after %ld iteration%s, its history restarted "
-                          "at the model's weights", c->resume, iters, iters == 1 ? "" : "s");
+        cli_progress_note(p, "%s: lbfgs continues after %ld iteration%s (with the history "
+                          "of pairs the model carries when it stopped short of convergence and "
+                          "--lbfgs-memory is the same)",
+                          c->resume, iters, iters == 1 ? "" : "s");
     else
         cli_progress_note(p, "%s: continuing its %s state after %ld epoch%s", c->resume, had,
                           iters, iters == 1 ? "" : "s");
@@ -453,13 +482,14 @@ static void class_weight_whose(const train_cfg *c, char *of, size_t len)
         snprintf(of, len, "the training data");
 }
 
-static int apply_class_weight(const train_cfg *c, csm_context *ctx, csm_dataset *train,
-                              const cli_classes *cls, const int32_t *y, size_t n)
+static int apply_sample_weights(const train_cfg *c, csm_context *ctx, csm_dataset *train,
+                                const cli_classes *cls, const int32_t *y, size_t n,
+                                const double *given)
 {
     char of[1100];
     double *w = NULL;
     class_weight_whose(c, of, sizeof of);
-    int rc = cli_class_weight_samples("train", &c->cw, cls, of, y, n, &w);
+    int rc = cli_sample_weights("train", &c->cw, cls, of, y, n, given, &w);
     if (rc)
         return rc;
     csm_status st = csm_dataset_set_weights(train, w);
@@ -543,6 +573,11 @@ int cmd_train(int argc, char **argv)
         return rc;
     }
 
+    if (train_check_io(&cfg)) {
+        cli_class_weight_free(&cfg.cw);
+        return CLI_FAIL;
+    }
+
     const char *whose_resume = NULL;
     char whose_buf[1100], storage[256];
     csm_context *ctx = NULL;
@@ -555,6 +590,8 @@ int cmd_train(int argc, char **argv)
     int32_t *labels = NULL;
     int32_t *train_labels = NULL, *val_labels = NULL;
     double *mean = NULL, *scale = NULL, *w = NULL, *b = NULL;
+    double *given_w = NULL; /* --weight-column and --weights, of the training rows */
+    char table_note[1024] = "";
     train_state state;
     train_outcome outcome;
     train_mpi_share share;
@@ -568,7 +605,7 @@ int cmd_train(int argc, char **argv)
     memset(&share, 0, sizeof share);
     outcome.res.struct_size = sizeof outcome.res;
     csm_precision prec = cfg.use_double ? CSM_FLOAT64 : CSM_FLOAT32;
-    cli_progress_init(&state.progress, cfg.quiet, &cfg.opt);
+    cli_progress_init(&state.progress, cli_quiet, &cfg.opt);
 
     /* A resumed model fixes the feature count (libsvm), the classes and,
      * unless --seed says otherwise, the seed. */
@@ -587,8 +624,10 @@ int cmd_train(int argc, char **argv)
         whose_resume = whose_buf;
     }
     cli_format_defaults(&cfg.ro);
-    if (cli_read_table(cfg.data_path, &cfg.ro, &tab))
+    if (cli_read_table(cfg.data_path, &cfg.ro, &tab) ||
+        (cfg.weights_path && train_read_weights(&cfg, &tab)))
         goto done;
+    cli_table_notes(table_note, sizeof table_note, cfg.data_path, &tab);
     k = tab.k;
     n_all = tab.n;
     cfg.read_format = tab.format;
@@ -598,7 +637,8 @@ int cmd_train(int argc, char **argv)
     if (!labels)
         goto nomem;
     if (loaded) {
-        if (cli_check_features(cfg.data_path, &tab, csm_model_n_features(loaded), cfg.resume))
+        if (cli_check_features(cfg.data_path, &tab, csm_model_n_features(loaded), cfg.resume) ||
+            cli_check_names(cfg.data_path, &tab, loaded, cfg.resume) < 0)
             goto done;
         if (cli_model_classes(loaded, cfg.resume, &classes))
             goto done;
@@ -685,6 +725,9 @@ int cmd_train(int argc, char **argv)
             goto liberr;
     }
 
+    if (cli_names_to_model(model, tt))
+        goto done;
+
     /* Under MPI rank 0 sends the model's labels (0..C-1 for named classes:
      * only rank 0 writes the model and its names) with the rows. */
     if (cli_mpi_size() > 1 &&
@@ -700,6 +743,8 @@ int cmd_train(int argc, char **argv)
      * device's allocation, or CLSOFTMAX_MAX_ALLOC: streamed) in its own
      * host copy: ours goes before the next one is made, so the host never
      * holds two copies of the training rows beyond csm_dataset_create(). */
+    given_w = tt->weights;
+    tt->weights = NULL;
     csm_table_free(tt);
     if (vt && cli_make_dataset(ctx, &val_set, prec, vt, val_labels, C))
         goto done;
@@ -709,8 +754,9 @@ int cmd_train(int argc, char **argv)
     csm_table_free(&ttab);
     csm_table_free(&vtab);
 
-    if (cfg.class_weight && cli_mpi_size() == 1 &&
-        (rc = apply_class_weight(&cfg, ctx, train_set, &classes, train_labels, n_train))) {
+    if ((cfg.class_weight || given_w) && cli_mpi_size() == 1 &&
+        (rc = apply_sample_weights(&cfg, ctx, train_set, &classes, train_labels, n_train,
+                                   given_w))) {
         status = rc; /* a label that is not a class is a usage error */
         goto done;
     }
@@ -735,9 +781,15 @@ int cmd_train(int argc, char **argv)
     {
         char list[512];
         cli_classes_list(list, sizeof list, &classes);
+        const char *name = csm_path_name(cfg.data_path);
+        size_t len = strlen(table_note);
+        if (len > 0) {
+            table_note[len - 1] = '\0'; /* the note adds the line break */
+            cli_progress_note(&state.progress, "%s", table_note);
+        }
         cli_progress_note(&state.progress, "%s: %zu samples, %zu features, %zu classes (%s)",
-                          cfg.data_path, n_all, k, C, list);
-        cli_progress_note(&state.progress, "%s: %s", cfg.data_path, storage);
+                          name, n_all, k, C, list);
+        cli_progress_note(&state.progress, "%s: %s", name, storage);
         if (n_val)
             cli_progress_note(&state.progress, "training on %zu samples, validating on %zu (%s)",
                               n_train, n_val, cfg.validation ? cfg.validation : "split");
@@ -753,6 +805,7 @@ int cmd_train(int argc, char **argv)
     outcome.n_train = n_train;
     if (train_penalty(&cfg, train_set))
         goto done;
+    cli_signals_catch();
     st = csm_train(model, train_set, &cfg.opt, &outcome.res);
     cli_progress_done(&state.progress);
     if (st != CSM_OK)
@@ -780,6 +833,11 @@ int cmd_train(int argc, char **argv)
         goto liberr;
     if (cli_mpi_size() > 1 && (st = train_mpi_accuracy(model, train_set, &outcome.accuracy)))
         goto liberr;
+    /* a signal that stopped training, on this process or (MPI) any rank */
+    if (outcome.res.stop == CSM_STOP_CALLBACK)
+        outcome.interrupted = cli_signal_caught();
+    if (cli_mpi_size() > 1)
+        outcome.interrupted = train_mpi_signal(outcome.interrupted);
 
     /* Fold the standardization into the saved weights. */
     if (cfg.standardize) {
@@ -801,7 +859,12 @@ int cmd_train(int argc, char **argv)
                       cfg.model_path, C, k, cfg.use_double ? "float64" : "float32");
     if (write_plot(&cfg, &state, &outcome))
         goto done;
-    status = CLI_OK;
+    if (outcome.interrupted)
+        train_report_interrupted(&cfg, &outcome);
+    /* interrupted, saved: the exit status of the signal, as without us */
+    status = cli_signal_caught() ? 128 + cli_signal_caught()
+             : outcome.interrupted ? 128 + outcome.interrupted
+                                   : CLI_OK;
     goto done;
 
 liberr:
@@ -811,6 +874,7 @@ nomem:
     cli_error("out of memory");
     status = CLI_FAIL;
 done:
+    cli_signals_release();
     if (state.history.f) {
         fclose(state.history.f);
         state.history.f = NULL;
@@ -828,6 +892,7 @@ done:
     free(scale);
     free(w);
     free(b);
+    free(given_w);
     cli_classes_free(&classes);
     csm_table_free(&tab);
     csm_table_free(&ttab);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "names_check.h"
 
 void cli_classes_free(cli_classes *c)
 {
@@ -61,9 +62,54 @@ static int nomem(void)
     return CLI_FAIL;
 }
 
+/* name in quotes for a message, control bytes as \xHH, at most about 60
+ * characters. */
+static void show_name(char *buf, size_t len, const char *name)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    buf[o++] = '\'';
+    for (const unsigned char *p = (const unsigned char *)name; *p && o + 9 < len && o < 64; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            buf[o++] = '\\';
+            buf[o++] = 'x';
+            buf[o++] = hex[*p >> 4];
+            buf[o++] = hex[*p & 15];
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    buf[o++] = '\'';
+    buf[o] = '\0';
+}
+
+/* A class name with a control character (names_check.h, the library's
+ * rule for label_names) fails here, naming the file and its first sample,
+ * before any work. */
+static int check_names(const char *path, const csm_table *t)
+{
+    for (size_t c = 0; c < t->n_label_names; c++) {
+        if (!csm_has_control(t->label_names[c]))
+            continue;
+        size_t i = 0;
+        while (i < t->n && t->labels[i] != (int64_t)c)
+            i++;
+        char shown[80];
+        show_name(shown, sizeof shown, t->label_names[c]);
+        cli_error("%s: the class %s (sample %zu) holds a control character (a line break, a "
+                  "tab, ...): a class name must be one printable line, as predict writes one "
+                  "a line; fix the labels, or pick another column with --label-column",
+                  path, shown, i + 1);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
 int cli_table_classes(const char *path, const csm_table *t, const char *who, cli_classes *out)
 {
     memset(out, 0, sizeof *out);
+    if (t->label_names && check_names(path, t))
+        return CLI_FAIL;
     if (t->label_names) {
         out->C = t->n_label_names;
         out->names = calloc(out->C > 0 ? out->C : 1, sizeof *out->names);
@@ -85,6 +131,17 @@ int cli_table_classes(const char *path, const csm_table *t, const char *who, cli
         return CLI_FAIL;
     }
     return 0;
+}
+
+/* The whole text as a finite number (no blanks around it). */
+static int as_number(const char *s, double *v)
+{
+    char *end;
+    if (!*s || *s == ' ' || *s == '\t')
+        return -1;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end == '\0' && isfinite(*v) ? 0 : -1;
 }
 
 int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *out)
@@ -131,6 +188,21 @@ int cli_model_classes(const csm_model *m, const char *model_path, cli_classes *o
     json_decref(a);
     const char *type = csm_model_get_metadata(m, "label_type");
     out->numeric = type && !strcmp(type, "float");
+    /* the library refuses two equal names; fractional classes are matched
+     * by value, so two names of one value ("0.5", "0.50") are as bad */
+    for (size_t i = 0; out->numeric && i < C; i++) {
+        double vi, vj;
+        if (as_number(out->names[i], &vi) != 0)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (as_number(out->names[j], &vj) == 0 && vi == vj) {
+                cli_error("%s: metadata label_names: classes %zu and %zu ('%s' and '%s') are "
+                          "the same number (label_type float)",
+                          model_path, j + 1, i + 1, out->names[j], out->names[i]);
+                cli_classes_free(out);
+                return CLI_FAIL;
+            }
+    }
     return 0;
 }
 
@@ -175,17 +247,6 @@ oom:
     json_decref(a);
     free(text);
     return nomem();
-}
-
-/* The whole text as a finite number (no blanks around it). */
-static int as_number(const char *s, double *v)
-{
-    char *end;
-    if (!*s || *s == ' ' || *s == '\t')
-        return -1;
-    errno = 0;
-    *v = strtod(s, &end);
-    return *end == '\0' && isfinite(*v) ? 0 : -1;
 }
 
 /* A numeric class whose name has the value of `text`, or -1. */
@@ -239,8 +300,8 @@ static int cmp_name_ix(const void *a, const void *b)
     return strcmp(((const name_ix *)a)->name, ((const name_ix *)b)->name);
 }
 
-int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, const char *whose,
-                  int32_t *out)
+int cli_map_table_unseen(const char *path, const csm_table *t, const cli_classes *cls,
+                         int32_t *out, cli_unseen *unseen)
 {
     /* the file's distinct labels, as texts */
     int64_t *distinct = NULL;
@@ -250,6 +311,8 @@ int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, 
     int32_t *to_class = NULL;
     size_t C = cls->C;
     int rc = CLI_FAIL;
+    (void)path;
+    memset(unseen, 0, sizeof *unseen);
     if (!t->label_names && csm_distinct_labels(t->labels, t->n, &distinct, &nd) != 0)
         goto oom;
     if (t->label_names)
@@ -269,6 +332,8 @@ int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, 
         sorted[c].index = c;
     }
     qsort(sorted, C, sizeof *sorted, cmp_name_ix);
+    /* known texts map to their class; the others to C, C + 1, ... in the
+     * order of the file's sorted distinct labels */
     for (size_t d = 0; d < nd; d++) {
         const char *text = t->label_names ? t->label_names[d] : numbuf;
         if (!t->label_names)
@@ -276,6 +341,15 @@ int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, 
         name_ix key = {text, 0};
         name_ix *hit = bsearch(&key, sorted, C, sizeof *sorted, cmp_name_ix);
         to_class[d] = hit ? (int32_t)hit->index : (int32_t)class_by_value(cls, text);
+        if (to_class[d] >= 0)
+            continue;
+        char **grown = realloc(unseen->names, (unseen->n + 1) * sizeof *grown);
+        if (!grown)
+            goto oom;
+        unseen->names = grown;
+        if (!(unseen->names[unseen->n] = strdup(text)))
+            goto oom;
+        to_class[d] = (int32_t)(C + unseen->n++);
     }
     for (size_t i = 0; i < t->n; i++) {
         size_t d;
@@ -286,21 +360,15 @@ int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, 
             csm_map_labels(&t->labels[i], 1, distinct, nd, &at);
             d = (size_t)at;
         }
-        if (to_class[d] < 0) {
-            char list[512];
-            cli_classes_list(list, sizeof list, cls);
-            if (!t->label_names)
-                snprintf(numbuf, sizeof numbuf, "%lld", (long long)t->labels[i]);
-            cli_error("%s: sample %zu has label %s, which %s (classes: %s)", path, i + 1,
-                      t->label_names ? t->label_names[d] : numbuf, whose, list);
-            goto done;
-        }
         out[i] = to_class[d];
+        if ((size_t)out[i] >= C && unseen->samples++ == 0)
+            unseen->first = i;
     }
     rc = 0;
     goto done;
 oom:
     cli_error("out of memory");
+    cli_unseen_free(unseen);
 done:
     if (dtext)
         for (size_t c = 0; c < C; c++)
@@ -310,6 +378,30 @@ done:
     free(to_class);
     free(distinct);
     return rc;
+}
+
+void cli_unseen_free(cli_unseen *u)
+{
+    for (size_t i = 0; i < u->n; i++)
+        free(u->names[i]);
+    free(u->names);
+    memset(u, 0, sizeof *u);
+}
+
+int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, const char *whose,
+                  int32_t *out)
+{
+    cli_unseen u;
+    if (cli_map_table_unseen(path, t, cls, out, &u))
+        return CLI_FAIL;
+    if (u.n == 0)
+        return 0;
+    char list[512];
+    cli_classes_list(list, sizeof list, cls);
+    cli_error("%s: sample %zu has label %s, which %s (classes: %s)", csm_path_name(path),
+              u.first + 1, u.names[(size_t)out[u.first] - cls->C], whose, list);
+    cli_unseen_free(&u);
+    return CLI_FAIL;
 }
 
 /* A class name as a CSV field: quoted when it holds a delimiter, a quote

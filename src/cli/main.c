@@ -55,11 +55,15 @@ int cli_lib_error(const csm_context *ctx, csm_status st)
 int cli_verbosity = 0;
 
 /* The library's own account of what it chose (the path, its calibration,
- * kernel builds with -v -v), on stderr when asked for. */
+ * kernel builds with -v -v), on stderr when asked for; its warnings (a
+ * calibration cache it will not use, a streamed row over the cap) always,
+ * like the command's own. */
 static void log_to_stderr(csm_log_level level, const char *message, void *user)
 {
     (void)user;
-    if (cli_verbosity >= 2 || (cli_verbosity >= 1 && level >= CSM_LOG_INFO))
+    if (level >= CSM_LOG_WARN)
+        fprintf(stderr, "WARNING: %s\n", message);
+    else if (cli_verbosity >= 2 || (cli_verbosity >= 1 && level >= CSM_LOG_INFO))
         fprintf(stderr, "clsoftmax: %s\n", message);
 }
 
@@ -68,7 +72,7 @@ csm_context *cli_context_create(void)
     char err[4096] = "";
     csm_context *ctx = NULL;
     csm_status st = csm_context_create(&ctx, NULL, err, sizeof err);
-    if (st == CSM_OK && cli_verbosity > 0)
+    if (st == CSM_OK)
         csm_context_set_log_callback(ctx, log_to_stderr, NULL);
     if (st != CSM_OK) {
         if (*err)
@@ -93,7 +97,10 @@ static void print_help(FILE *f)
            "  predict [--proba] [--no-labels] [-q] DATA MODEL [OUTPUT]\n"
            "                                    predicted labels (or probabilities)\n"
            "  eval [--confusion] [--plot FILE.svg] [-q] DATA MODEL\n"
-           "                                    loss, accuracy and confusion matrix\n"
+           "                                    loss, accuracy, per-class report,\n"
+           "                                    confusion matrix\n"
+           "  show [--all] MODEL                what a model holds: classes, training,\n"
+           "                                    data format, weights by feature name\n"
            "  gradcheck [DATA [MODEL]]          check the device gradient numerically\n"
            "  calibrate [--show|--clear|SHAPE]  measure the fastest step implementation\n"
            "\n"
@@ -101,10 +108,13 @@ static void print_help(FILE *f)
            "  -h, --help      show this help (or 'clsoftmax COMMAND --help')\n"
            "  -V, --version   show the version\n"
            "\n"
-           "Data files: CSV, libsvm/svmlight or IDX (MNIST), optionally gzipped;\n"
-           "models: safetensors. The device is chosen by CLSOFTMAX_DEVICE\n"
+           "Data files: CSV (as pandas, R and NumPy write it), libsvm/svmlight or IDX\n"
+           "(MNIST), optionally gzipped; '-' is standard input. CSV columns are counted\n"
+           "from 0. Models: safetensors. Short options combine (-qv); -q hides notes,\n"
+           "-q -q or --silent warnings too. The device is chosen by CLSOFTMAX_DEVICE\n"
            "(see 'clsoftmax devices'). Exit status: 0 success, 1 runtime or data\n"
-           "error, 2 usage error. See clsoftmax(1).\n");
+           "error, 2 usage error; train interrupted by a signal (Ctrl-C) saves its\n"
+           "model and exits 128 + the signal. See clsoftmax(1).\n");
 }
 
 static int run(int argc, char **argv)
@@ -130,6 +140,8 @@ static int run(int argc, char **argv)
                 return cmd_gradcheck(2, sub);
             if (!strcmp(argv[2], "calibrate"))
                 return cmd_calibrate(2, sub);
+            if (!strcmp(argv[2], "show"))
+                return cmd_show(2, sub);
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         print_help(stdout);
@@ -151,6 +163,8 @@ static int run(int argc, char **argv)
         return cmd_gradcheck(argc - 1, argv + 1);
     if (!strcmp(cmd, "calibrate"))
         return cmd_calibrate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "show"))
+        return cmd_show(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(NULL, "unknown option '%s'", cmd);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);

@@ -83,7 +83,10 @@ int cli_mpi_finish(int status)
 {
     if (!active)
         return status;
-    if (status != 0 && n_ranks > 1) {
+    /* 128 + a signal: training was interrupted, and every rank agreed to
+     * stop (train_mpi_signal) and gets here while rank 0 saves: finalize,
+     * which waits for it, rather than abort it mid-save */
+    if (status != 0 && status < 128 && n_ranks > 1) {
         fflush(stdout);
         fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, status);

@@ -10,9 +10,11 @@
  * (OMPI_COMM_WORLD_SIZE or PMIX_RANK set); a plain `clsoftmax` never
  * touches MPI. Returns 0, or CLI_FAIL after printing the error. */
 int cli_mpi_start(const char *cmd, int *argc, char ***argv);
-/* The command's exit: MPI_Finalize after success; after a failure on any
- * rank, MPI_Abort with the status, which stops every rank (one waiting in a
- * collective for the failed one would wait forever). Returns status. */
+/* The command's exit: MPI_Finalize after success, and after an
+ * interruption every rank agreed on (status 128 + the signal); after a
+ * failure on any rank, MPI_Abort with the status, which stops every rank
+ * (one waiting in a collective for the failed one would wait forever).
+ * Returns status. */
 int cli_mpi_finish(int status);
 /* 0 and 1 outside mpirun or without MPI. */
 int cli_mpi_rank(void);

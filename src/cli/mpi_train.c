@@ -17,6 +17,7 @@
  * --validation-split, --early-stopping (their evaluation would have to be
  * distributed too) and --resume (every rank would need the model file). */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,11 +110,11 @@ int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
                   c->data_path, n, P);
         return CLI_FAIL;
     }
-    /* --class-weight: the weights of all rows (balanced counts the whole
-     * data), then each rank's share of them */
-    if (c->class_weight) {
-        int rc = cli_class_weight_samples("train", &c->cw, cls, "the training data", labels, n,
-                                          &s->weights);
+    /* --class-weight, --weight-column, --weights: the weights of all rows
+     * (balanced counts the whole data), then each rank's share of them */
+    if (c->class_weight || tt->weights) {
+        int rc = cli_sample_weights("train", &c->cw, cls, "the training data", labels, n,
+                                    tt->weights, &s->weights);
         if (rc)
             return rc;
     }
@@ -154,7 +155,9 @@ int train_penalty(train_cfg *c, const csm_dataset *d)
         cli_error("MPI: the sum of the sample weights failed");
         return CLI_FAIL;
     }
-    c->opt.C = c->l2 > 0 ? 1.0 / (c->l2 * w[0]) : INFINITY;
+    /* the C whose lambda (1 / (C sum w), twice that for two classes) is l2 */
+    const double c_scale = csm_dataset_n_classes(d) == 2 ? 2.0 : 1.0;
+    c->opt.C = c->l2 > 0 ? c_scale / (c->l2 * w[0]) : INFINITY;
     return 0;
 }
 
@@ -172,6 +175,30 @@ csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accura
         return CSM_ERR_DISTRIBUTED;
     *accuracy = sum[0] / sum[1];
     return CSM_OK;
+}
+
+int train_mpi_signal(int own)
+{
+    /* counts of each signal over the ranks; the first of SIGINT, SIGTERM,
+     * SIGHUP that any rank caught, for all */
+    static const int order[3] = {SIGINT, SIGTERM, SIGHUP};
+    double v[4] = {0, 0, 0, 0};
+    for (int i = 0; i < 3; i++)
+        v[i] = own == order[i];
+    if (cli_mpi_reduce(v, 3, NULL) != 0)
+        return own; /* a failed sum aborts the run anyway */
+    for (int i = 0; i < 3; i++)
+        if (v[i] > 0)
+            return order[i];
+    return 0;
+}
+
+int train_stop_on_signal(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    (void)m;
+    (void)info;
+    (void)user;
+    return cli_signal_caught() != 0;
 }
 
 /* A follower's share: the table and labels rank 0 sent. */
@@ -265,10 +292,16 @@ int train_mpi_follower(train_cfg *c)
     double accuracy = 0;
     if (train_penalty(c, d))
         goto done;
+    c->opt.callback = train_stop_on_signal;
+    cli_signals_catch();
     if ((st = csm_train(model, d, &c->opt, &res)) != CSM_OK ||
         (st = train_mpi_accuracy(model, d, &accuracy)) != CSM_OK)
         goto done;
-    status = CLI_OK;
+    /* interrupted on any rank: every rank exits as rank 0, which saves */
+    int sig = train_mpi_signal(res.stop == CSM_STOP_CALLBACK ? cli_signal_caught() : 0);
+    if (!sig)
+        sig = cli_signal_caught(); /* after training: the run is whole, the exit says it */
+    status = sig ? 128 + sig : CLI_OK;
 done:
     if (st != CSM_OK)
         status = cli_lib_error(ctx, st);

@@ -110,17 +110,14 @@ int plot_confusion_write(const char *path, const cli_classes *cls,
                          const unsigned long long *conf, const char *title,
                          const char *subtitle);
 
-/* ---------------------------------------------------- replace_file.c */
+/* ---------------------------------------------------------- outputs.c */
 
-/* Fails (printing "ERROR: PATH: ...", returning CLI_FAIL) when no file can
- * be created at path: its directory is missing or not writable, or path is
- * a directory. */
-int cli_check_writable(const char *path);
 /* Replaces the file at path with len bytes, whole, as the library saves a
  * model (src/replace_file.c): a reader sees the old file or the new one,
- * and a process killed while writing leaves no temporary for long. A path
- * that exists and is not a regular file (/dev/stdout, a pipe) is written
- * directly. Prints the error, returns CLI_FAIL. */
+ * and a process killed while writing leaves no temporary for long. A pipe
+ * or character device there (/dev/stdout) is written directly; anything
+ * else that is not a regular file is refused. Prints the error, returns
+ * CLI_FAIL. */
 int cli_replace_file(const char *path, const void *data, size_t len);
 
 #endif

@@ -44,7 +44,7 @@ int plot_confusion_write(const char *path, const cli_classes *cls,
         snprintf(capped, sizeof capped,
                  "the first %d of %zu classes (at most %d are drawn)", PLOT_MAX_CLASSES, C,
                  PLOT_MAX_CLASSES);
-        fprintf(stderr, "WARNING: %s: the heatmap shows %s\n", path, capped);
+        cli_warning("%s: the heatmap shows %s", path, capped);
     }
     double w, ht, head = capped[0] ? 70 : 54;
     plot_heatmap_size(&h, &w, &ht);

@@ -17,9 +17,7 @@
 int plot_history_open(plot_history *h, const char *path)
 {
     memset(h, 0, sizeof *h);
-    if (cli_check_writable(path))
-        return CLI_FAIL;
-    h->path = path;
+    h->path = path; /* checked before any work (cli_io_check) */
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /* Training progress on stderr: on a terminal one live line redrawn after
  * every epoch (epoch i/N, a bar, samples/s, loss, accuracy, ETA) or L-BFGS
- * iteration; otherwise one plain line each; nothing with --quiet. */
+ * iteration; in a pipe or a log file plain lines, one every 10% of
+ * --max-iter or every 10 s, whichever comes first, and the last one (-v:
+ * every one); nothing with --quiet. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,16 +12,22 @@
 #include "cli.h"
 
 #define BAR_WIDTH 24
+/* In a pipe: a line at least every this many seconds, */
+#define PIPE_SECONDS 10.0
+/* and every max_iter / PIPE_LINES iterations. */
+#define PIPE_LINES 10
 
 void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt)
 {
     memset(p, 0, sizeof *p);
     p->enabled = !quiet;
     p->tty = isatty(STDERR_FILENO);
+    p->every = cli_verbosity > 0 || opt->max_iter < PIPE_LINES ? 1 : opt->max_iter / PIPE_LINES;
     p->epochs = opt->max_iter;
     p->lbfgs = opt->solver == CSM_LBFGS;
     p->tol = opt->tol;
     p->start = cli_now();
+    p->printed_at = p->start;
 }
 
 static void format_duration(char *buf, size_t len, double s)
@@ -53,11 +61,39 @@ static void lbfgs_line(cli_progress *p, const csm_epoch_info *info, int total, c
     }
 }
 
+static void print_epoch(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
+                        double val_acc);
+
+/* A pipe: whether this epoch's line is due; the others are kept, so that
+ * the last one can be printed when training ends (cli_progress_done). */
+static int due(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
+               double val_acc)
+{
+    double now = cli_now();
+    if (info->epoch % p->every == 0 || now - p->printed_at >= PIPE_SECONDS) {
+        p->printed_at = now;
+        p->pending = 0;
+        return 1;
+    }
+    p->pending = 1;
+    p->last = *info;
+    p->last_has_val = has_val;
+    p->last_val_loss = val_loss;
+    p->last_val_acc = val_acc;
+    return 0;
+}
+
 void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
                         double val_acc)
 {
-    if (!p->enabled)
+    if (!p->enabled || (!p->tty && !due(p, info, has_val, val_loss, val_acc)))
         return;
+    print_epoch(p, info, has_val, val_loss, val_acc);
+}
+
+static void print_epoch(cli_progress *p, const csm_epoch_info *info, int has_val, double val_loss,
+                        double val_acc)
+{
     double rate = info->seconds > 0 ? (double)info->samples / info->seconds : 0.0;
     int total = info->epochs > 0 ? info->epochs : p->epochs;
     char val[96] = "";
@@ -86,6 +122,10 @@ void cli_progress_epoch(cli_progress *p, const csm_epoch_info *info, int has_val
 
 void cli_progress_done(cli_progress *p)
 {
+    if (p->pending) {
+        p->pending = 0;
+        print_epoch(p, &p->last, p->last_has_val, p->last_val_loss, p->last_val_acc);
+    }
     if (p->drawn) {
         fputc('\n', stderr);
         fflush(stderr);

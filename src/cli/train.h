@@ -25,7 +25,7 @@ typedef struct train_cfg {
     const char *history;
     const char *plot;       /* --plot FILE.svg */
     const char *resume;
-    int quiet;
+    const char *weights_path; /* --weights FILE */
     const char *class_weight; /* the option text, NULL when not given */
     cli_class_weight cw;
     csm_read_options ro;
@@ -36,7 +36,9 @@ typedef struct train_cfg {
 extern const char *const train_inits[]; /* "zeros", "normal" */
 
 /* What the run ended with, at the weights that are saved (the best epoch's
- * after --early-stopping, which the library's result does not describe). */
+ * after --early-stopping, which the library's result does not describe).
+ * An interrupted run's model says so in its metadata: converged false,
+ * stop "interrupted by SIGINT", interrupted "SIGINT". */
 typedef struct train_outcome {
     csm_train_result res;
     double accuracy;        /* training accuracy, unweighted */
@@ -44,6 +46,7 @@ typedef struct train_outcome {
     double val_loss, val_acc;
     int best_epoch;         /* --early-stopping: the epoch kept, else 0 */
     size_t n_train;         /* training samples */
+    int interrupted;        /* the signal that stopped training (signals.c), or 0 */
 } train_outcome;
 
 /* "iteration" for L-BFGS, "epoch" for the first-order solvers. */
@@ -53,11 +56,22 @@ const char *train_unit(csm_solver solver);
  * run that ended short of --tol, a WARNING on stderr even with --quiet. */
 void train_report(cli_progress *p, const train_cfg *c, const train_outcome *o);
 
+/* After an interrupted run was saved: says so on stderr, even with --quiet,
+ * with how to continue it. */
+void train_report_interrupted(const train_cfg *c, const train_outcome *o);
+
 /* Writes the training options and the outcome into the model's metadata,
  * dropping keys of an earlier run (--resume) that no longer apply. Returns
  * 0, or CLI_FAIL after printing the error. */
 int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *o,
                          const double *mean, const double *scale, size_t k);
+
+/* Before any work (outputs.c): the model, --history and --plot are not
+ * DATA, --validation, --weights, the labels file (nor, for a "-" among
+ * these, the file standard input reads) or each other (the model may be
+ * the --resume model: continued in place), and can be written. Prints the
+ * error, returns CLI_FAIL. */
+int train_check_io(const train_cfg *c);
 
 /* ------------------------------------------------------- train_data.c */
 
@@ -67,6 +81,10 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
 int train_split_rows(const train_cfg *c, const csm_table *tab, const int32_t *labels,
                      size_t n_val, csm_table *tt, int32_t *train_labels, csm_table *vt,
                      int32_t *val_labels);
+/* --weights FILE: one weight per sample of `tab`, multiplied into
+ * tab->weights (those of --weight-column, or none yet). Prints the error,
+ * returns CLI_FAIL. */
+int train_read_weights(const train_cfg *c, csm_table *tab);
 /* --validation FILE, held as `train` is, with its feature count k; unseen
  * features are ignored with a warning. Prints the error, returns CLI_FAIL. */
 int train_read_validation(const train_cfg *c, const csm_table *train, size_t k, csm_table *vt);
@@ -96,13 +114,21 @@ int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
 /* The dataset's partition and weights, and c->opt.reduce. */
 int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train_mpi_share *s);
 /* --l2 F: opt.C = 1 / (F * the training set's weight sum, over every rank
- * under MPI), so that the library's lambda = 1 / (C * sum w) is F up to
- * rounding; F = 0: no penalty. Every rank calls it, at the same point. */
+ * under MPI; twice that for two classes), so that the library's lambda for
+ * C is F up to rounding; F = 0: no penalty. Every rank calls it, at the
+ * same point. */
 int train_penalty(train_cfg *c, const csm_dataset *d);
 void train_mpi_share_free(train_mpi_share *s);
 /* Training accuracy over every rank's rows (a collective: every rank). */
 csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accuracy);
 /* Ranks 1..P-1: the whole of `train` on the rows rank 0 sends. */
 int train_mpi_follower(train_cfg *c);
+/* After training (a collective: every rank): the signal that stopped it on
+ * any rank (own: this rank's cli_signal_caught()), so that every rank
+ * knows the run was interrupted and exits alike; 0 when none was. */
+int train_mpi_signal(int own);
+/* The epoch callback of ranks 1..P-1: stop when a signal came (the
+ * library's reduce stops every rank at the same iteration). */
+int train_stop_on_signal(csm_model *m, const csm_epoch_info *info, void *user);
 
 #endif

@@ -1,7 +1,7 @@
 /* The training and validation tables of `clsoftmax train`: the
- * --validation-split rows, the --validation file, and --standardize applied
- * to both (scale only on sparse data). Host tables only; cmd_train.c
- * uploads them. */
+ * --weights file, the --validation-split rows, the --validation file, and
+ * --standardize applied to both (scale only on sparse data). Host tables
+ * only; cmd_train.c uploads them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +31,25 @@ int train_split_rows(const train_cfg *c, const csm_table *tab, const int32_t *la
     return rc ? -1 : 0;
 }
 
+int train_read_weights(const train_cfg *c, csm_table *tab)
+{
+    char err[1024];
+    double *w = NULL;
+    if (csm_read_weights(c->weights_path, tab->n, &w, err, sizeof err) != 0) {
+        cli_error("%s (--weights: one weight per sample of %s)", err,
+                  csm_path_name(c->data_path));
+        return CLI_FAIL;
+    }
+    if (tab->weights) {
+        for (size_t i = 0; i < tab->n; i++)
+            tab->weights[i] *= w[i];
+        free(w);
+    } else {
+        tab->weights = w;
+    }
+    return 0;
+}
+
 /* --validation FILE: read as the training data is held (the same storage,
  * the training feature count); features the training data never had are
  * ignored with a warning, as predict does, since the model has no weights
@@ -45,6 +64,7 @@ int train_read_validation(const train_cfg *c, const csm_table *train, size_t k,
     vro.header = c->ro.header;
     vro.delimiter = c->ro.delimiter;
     vro.fraction_labels = c->ro.fraction_labels; /* a resumed model of classes like 0.5 */
+    vro.weight_column = c->ro.weight_column; /* the same columns; its weights are not used */
     vro.n_features = k;
     vro.skip_extra_features = 1;
     vro.storage = train->sparse ? CSM_STORAGE_SPARSE : CSM_STORAGE_DENSE;
@@ -82,7 +102,7 @@ static int resumed_scaling(train_cfg *c, const csm_model *loaded, int sparse, si
             return CLI_FAIL;
         }
     *have = 1;
-    c->center = !sparse && !(cs && strcmp(cs, "false") == 0);
+    c->center = !sparse && c->opt.fit_intercept && !(cs && strcmp(cs, "false") == 0);
     if (!c->center)
         for (size_t j = 0; j < k; j++)
             mean[j] = 0.0;
@@ -91,7 +111,8 @@ static int resumed_scaling(train_cfg *c, const csm_model *loaded, int sparse, si
 
 /* --standardize: mean and scale (the resumed model's, else fitted on the
  * training rows), applied in place to the training and validation tables.
- * Sparse training data is scaled only (c->center 0). */
+ * Sparse training data, and any data with --no-intercept, is scaled only
+ * (c->center 0). */
 int train_standardize(train_cfg *c, const csm_model *loaded, csm_table *tt, csm_table *vt,
                        size_t k, double **mean, double **scale)
 {
@@ -100,11 +121,15 @@ int train_standardize(train_cfg *c, const csm_model *loaded, csm_table *tt, csm_
     *scale = malloc((k > 0 ? k : 1) * sizeof **scale);
     if (!*mean || !*scale)
         goto nomem;
-    c->center = !tt->sparse;
+    /* --no-intercept: centring would move the means into the saved bias */
+    c->center = !tt->sparse && c->opt.fit_intercept;
     if (loaded && resumed_scaling(c, loaded, tt->sparse, k, *mean, *scale, &have))
         return CLI_FAIL;
     if (!have && cli_standardize_fit_table(tt, *mean, *scale) != 0)
         goto nomem;
+    if (!c->center)
+        for (size_t j = 0; j < k; j++)
+            (*mean)[j] = 0.0;
     if (cli_standardize_table(tt, *mean, *scale) != 0)
         goto nomem;
     if (vt && vt->n > 0 && cli_standardize_table(vt, *mean, *scale) != 0)

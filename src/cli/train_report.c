@@ -49,44 +49,42 @@ static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r, siz
      * whichever ends it, nothing fell short of what was asked */
     if (o->tol == 0)
         return;
-    fflush(stdout);
     switch (r->stop) {
     case CSM_STOP_MAX_ITER:
-        fprintf(stderr, "WARNING: %s stopped at --max-iter %d before reaching --tol %g (%s); %s\n",
-                name, o->max_iter, o->tol, grad,
-                c->standardize ? "increase --max-iter"
-                               : "increase --max-iter or standardize the features (--standardize)");
+        cli_warning("%s stopped at --max-iter %d before reaching --tol %g (%s); %s",
+                    name, o->max_iter, o->tol, grad,
+                    c->standardize
+                        ? "increase --max-iter"
+                        : "increase --max-iter or standardize the features (--standardize)");
         break;
     case CSM_STOP_LINE_SEARCH:
-        fprintf(stderr,
-                "WARNING: %s stopped after %d %s%s before reaching --tol %g: %s (%s); the saved "
-                "weights are the best point found; %s\n",
-                name, r->n_iter, train_unit(o->solver), plural(r->n_iter), o->tol,
-                csm_stop_string(r->stop), grad,
-                c->standardize ? "use a larger --tol"
-                               : "standardize the features (--standardize) or use a larger --tol");
+        cli_warning("%s stopped after %d %s%s before reaching --tol %g: %s (%s); the saved "
+                    "weights are the best point found; %s",
+                    name, r->n_iter, train_unit(o->solver), plural(r->n_iter), o->tol,
+                    csm_stop_string(r->stop), grad,
+                    c->standardize
+                        ? "use a larger --tol"
+                        : "standardize the features (--standardize) or use a larger --tol");
         break;
     case CSM_STOP_PRECISION:
-        fprintf(stderr, "WARNING: %s stopped after %d %s%s before reaching --tol %g: %s (%s); %s\n",
-                name, r->n_iter, train_unit(o->solver), plural(r->n_iter), o->tol,
-                csm_stop_string(r->stop), grad,
-                c->use_double ? "use a larger --tol" : "use --double or a larger --tol");
+        cli_warning("%s stopped after %d %s%s before reaching --tol %g: %s (%s); %s",
+                    name, r->n_iter, train_unit(o->solver), plural(r->n_iter), o->tol,
+                    csm_stop_string(r->stop), grad,
+                    c->use_double ? "use a larger --tol" : "use --double or a larger --tol");
         break;
     case CSM_STOP_TOL:
         /* The mean gradient shrinks like 1/n: on a large, sparse set it can
          * meet --tol at the starting weights, and nothing is learnt. */
         if (r->n_iter > 0 || r->total_iter > 0)
             return;
-        fprintf(stderr,
-                "WARNING: %s made no step: the starting weights already meet --tol %g (%s); "
-                "the mean gradient of J is small on large data sets: lower --tol (e.g. %.1e, "
-                "--tol divided by the %zu samples)\n",
-                name, o->tol, grad, o->tol / (double)n_train, n_train);
+        cli_warning("%s made no step: the starting weights already meet --tol %g (%s); "
+                    "the mean gradient of J is small on large data sets: lower --tol (e.g. %.1e, "
+                    "--tol divided by the %zu samples)",
+                    name, o->tol, grad, o->tol / (double)n_train, n_train);
         break;
     default:
         return;
     }
-    fflush(stderr);
 }
 
 void train_report(cli_progress *p, const train_cfg *c, const train_outcome *out)
@@ -103,7 +101,10 @@ void train_report(cli_progress *p, const train_cfg *c, const train_outcome *out)
         snprintf(how, sizeof how, o->tol > 0 ? "stopped at --max-iter after" : "ran");
         break;
     case CSM_STOP_CALLBACK:
-        snprintf(how, sizeof how, "stopped early after");
+        if (out->interrupted)
+            snprintf(how, sizeof how, "interrupted by %s after", cli_signal_name(out->interrupted));
+        else
+            snprintf(how, sizeof how, "stopped early after");
         break;
     default:
         snprintf(how, sizeof how, "stopped (%s) after", csm_stop_string(r->stop));
@@ -123,6 +124,19 @@ void train_report(cli_progress *p, const train_cfg *c, const train_outcome *out)
                       r->seconds,
                       r->objective, r->l2, crit, out->accuracy, val);
     warn_short_of_tol(c, r, out->n_train);
+}
+
+void train_report_interrupted(const train_cfg *c, const train_outcome *out)
+{
+    const csm_train_result *r = &out->res;
+    fflush(stdout);
+    fprintf(stderr,
+            "clsoftmax: interrupted by %s: saved the model of %s %ld (not converged) to %s; "
+            "continue it with --resume %s\n",
+            cli_signal_name(out->interrupted), train_unit(c->opt.solver),
+            out->best_epoch ? (long)out->best_epoch : r->total_iter, c->model_path,
+            c->model_path);
+    fflush(stderr);
 }
 
 static int set_meta(csm_model *m, const char *key, const char *value)
@@ -150,6 +164,17 @@ static int set_meta_l(csm_model *m, const char *key, long long v)
     return set_meta(m, key, buf);
 }
 
+/* "--weight-column 3 --weights w.txt": the per-sample weights as given. */
+static void sample_weights_text(char *buf, size_t len, const train_cfg *c)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (c->ro.weight_column >= 0)
+        used = (size_t)snprintf(buf, len, "--weight-column %d", c->ro.weight_column);
+    if (c->weights_path && used < len)
+        snprintf(buf + used, len - used, "%s--weights %s", used ? " " : "", c->weights_path);
+}
+
 int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *out,
                          const double *mean, const double *scale, size_t k)
 {
@@ -161,7 +186,7 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
      * versions, and options that do not apply to this run, must go. */
     static const char *const stale[] = {"epochs", "epochs_run", "optimizer", "C", "l2",
                                         "lr", "batch_size", "momentum", "n_iter_no_change",
-                                        "lbfgs_memory", "class_weight"};
+                                        "lbfgs_memory", "class_weight", "sample_weights"};
     for (size_t i = 0; i < sizeof stale / sizeof *stale; i++)
         bad |= set_meta(m, stale[i], NULL);
 
@@ -173,6 +198,7 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
     else
         bad |= set_meta_f(m, "C", o->C);
     bad |= set_meta_f(m, "lambda", r->l2);
+    bad |= set_meta(m, "fit_intercept", o->fit_intercept ? "true" : "false");
     if (first_order) {
         bad |= set_meta_l(m, "n_iter_no_change", o->n_iter_no_change);
         bad |= set_meta_f(m, "lr", o->learning_rate > 0 ? o->learning_rate
@@ -185,10 +211,23 @@ int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *
     }
     if (c->class_weight)
         bad |= set_meta(m, "class_weight", c->class_weight);
+    if (c->ro.weight_column >= 0 || c->weights_path) {
+        char sw[1100];
+        sample_weights_text(sw, sizeof sw, c);
+        bad |= set_meta(m, "sample_weights", sw);
+    }
     bad |= set_meta_l(m, "n_iter", r->n_iter);
     bad |= set_meta_l(m, "total_iter", r->total_iter);
     bad |= set_meta(m, "converged", r->converged ? "true" : "false");
-    bad |= set_meta(m, "stop", csm_stop_string(r->stop));
+    if (out->interrupted) {
+        char why[64];
+        snprintf(why, sizeof why, "interrupted by %s", cli_signal_name(out->interrupted));
+        bad |= set_meta(m, "stop", why);
+        bad |= set_meta(m, "interrupted", cli_signal_name(out->interrupted));
+    } else {
+        bad |= set_meta(m, "stop", csm_stop_string(r->stop));
+        bad |= set_meta(m, "interrupted", NULL);
+    }
     bad |= set_meta_f(m, "objective", r->objective);
     bad |= set_meta_f(m, "grad_max_abs", r->grad_max_abs);
 

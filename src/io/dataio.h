@@ -42,10 +42,28 @@ typedef enum csm_storage {
 #define CSM_SPARSE_AUTO_PERCENT 5
 #define CSM_SPARSE_AUTO_DENSITY (CSM_SPARSE_AUTO_PERCENT / 100.0)
 
+/* The longest line a text file (CSV, libsvm) may have: 64 MiB, far beyond
+ * any real row (a million features of 60 bytes), and a bound on what a
+ * file without line ends (a binary file, a runaway generator) can make the
+ * reader hold. A longer line (or CSV record joined across lines by quoted
+ * line breaks) is an error naming it (csm_read_options.max_line lowers the
+ * bound). */
+#define CSM_READ_MAX_LINE ((size_t)64 << 20)
+
+/* --delimiter blank: fields separated by runs of spaces and tabs (NumPy's
+ * savetxt, R's write.table). */
+#define CSM_DELIM_BLANKS ' '
+
 typedef struct csm_read_options {
     csm_format format;
-    int label_column;      /* CSV: 0-based column of the label; -1 = last. default 0 */
-    int header;            /* CSV: -1 detect (first line not numeric), 0 no, 1 yes. default -1 */
+    int label_column;      /* CSV: 0-based column of the label; -1 = last. default 0.
+                              Columns are counted from 0, without a row-names
+                              column (see csm_table.row_names) */
+    int header;            /* CSV: -1 detect, 0 no, 1 yes. default -1. Detected: the
+                              first row is a header when one of its fields has
+                              another type than its column below (text over
+                              numbers, an integer over floats), or when its label
+                              is text that no other row has */
     const char *labels_path; /* IDX: labels file; NULL = derive from the images file name */
     size_t n_features;     /* libsvm: 0 = largest index seen; else the feature count to use
                               (an index above it is an error) */
@@ -54,7 +72,11 @@ typedef struct csm_read_options {
                               skipped and counted (csm_table.skipped_*), not an
                               error: a model cannot use features it never saw
                               (liblinear's rule at prediction). default 0 */
-    int delimiter;         /* CSV: ',', ';' or '\t'; 0 = detect. default 0 */
+    int delimiter;         /* CSV: ',', ';', '\t' or CSM_DELIM_BLANKS; 0 = detect
+                              (the most frequent of ',', ';' and tab outside quotes
+                              on the first row, else blanks). default 0 */
+    int weight_column;     /* CSV: 0-based column of per-sample weights (finite,
+                              >= 0), not a feature; -1 none. default -1 */
     int no_labels;         /* 0: every sample has a label (default); 1: none (CSV: every
                               column is a feature; libsvm: lines are INDEX:VALUE only;
                               IDX: no labels file); -1: detect: none when a CSV row has
@@ -65,6 +87,10 @@ typedef struct csm_read_options {
                               models whose classes are such numbers (metadata label_type
                               "float"); 0: an error, as it is far more often a feature
                               column taken for the label. default 0 */
+    size_t max_line;       /* CSV, libsvm: the longest line accepted, in bytes (CSV: a
+                              record whose quoted fields hold line breaks counts its
+                              lines together); 0 (the default) or more than
+                              CSM_READ_MAX_LINE: CSM_READ_MAX_LINE */
 } csm_read_options;
 
 void csm_read_options_init(csm_read_options *opt);
@@ -96,6 +122,20 @@ typedef struct csm_table {
     csm_format format;       /* the format the file was read as */
     int delimiter;           /* CSV: the delimiter used */
     int header;              /* CSV: 1 when the first line was taken as a header */
+    /* CSV with a header: the names of the k feature columns and of the
+     * label column (NULL without a header or a label column). */
+    char **feature_names;    /* (k) malloc'd strings, or NULL */
+    char *label_name;
+    /* CSV with csm_read_options.weight_column: the weight of each sample. */
+    double *weights;         /* (n) or NULL */
+    /* CSV: the first column held row names and was left out: the header had
+     * one name fewer than the rows have fields (R's write.table, pandas'
+     * rule), or no name for the first column (pandas' to_csv index, R's
+     * write.csv row names). */
+    int row_names;
+    /* CSV: the rule guessed the header from the label column alone (its
+     * first value is text found nowhere else), for a note. */
+    int header_by_label;
 } csm_table;
 
 /* Reads `path`. On failure returns non-zero and writes into `err` a message
@@ -127,8 +167,12 @@ double csm_table_value(const csm_table *t, size_t i, size_t j);
  * - csm_read_table() zeroes *out first, so csm_table_free() is safe after a
  *   failure too; `opt` may be NULL for the defaults.
  * - Errors that concern the whole file (cannot open, unknown format, no
- *   labels file found) read "FILE: reason"; column numbers in messages are
- *   1-based. Feature values are parsed with strtod: keep LC_NUMERIC "C". */
+ *   labels file found) read "FILE: reason"; CSV column numbers in messages
+ *   are 0-based, as csm_read_options counts them. Feature values are parsed
+ *   with strtod: keep LC_NUMERIC "C".
+ * - The path "-" is standard input; messages name it "<stdin>".
+ * - CSV is RFC 4180: a field may be quoted ("..."), holding delimiters,
+ *   line breaks and doubled quotes (""); a quoted number is a number. */
 
 /* The format a file name implies (after stripping ".gz"): ".csv", ".tsv"
  * -> CSV; ".svm", ".libsvm", ".svmlight" -> LIBSVM; a name containing "idx"
@@ -139,23 +183,31 @@ csm_format csm_detect_format(const char *path);
 /* The format of a file's first `n` bytes (decompressed): IDX by its magic
  * (00 00, a known type byte, 1 to 3 dimensions); libsvm when the first line
  * that is not blank or a '#' comment is whitespace-separated tokens whose
- * second (or first) is INDEX:VALUE; CSV when that line holds ',' or ';'
- * (before a libsvm comment, " # ...") or a tab; else CSM_FORMAT_AUTO. */
+ * second (or first) is INDEX:VALUE, or a lone number; CSV when that line
+ * holds ',' or ';' (before a libsvm comment, " # ...") or a tab, or is
+ * numbers separated by blanks (NumPy's savetxt); a line of words alone (a
+ * header) defers to the next line; else CSM_FORMAT_AUTO. */
 csm_format csm_sniff_format(const unsigned char *head, size_t n);
 
-/* Decides the format of `path` for csm_read_table(): the name (without
- * opening the file), else the first bytes of a regular file
- * (csm_sniff_format); a pipe or device is never sniffed, since the reader
- * could not read again what the guess consumed. *why says which ("the file
- * name", "the content"). Returns -1 with err set when the file cannot be
- * opened, is not a regular file, or nothing tells (CSM_FORMAT_AUTO then). */
-int csm_guess_format(const char *path, csm_format *out, const char **why, char *err,
-                     size_t err_len);
+/* Reads a file of n sample weights, one per line (liblinear's train -W),
+ * each finite and >= 0, into *out (malloc'd). On failure returns -1 with
+ * "FILE:LINE: reason" or "FILE: reason" in err. */
+int csm_read_weights(const char *path, size_t n, double **out, char *err, size_t err_len);
 
-/* Parses a --delimiter value: ",", ";", "tab" (or a tab character), or
- * "auto" (0). Returns 0, or -1 if unknown. */
+/* The labels file the IDX reader would open for images file `path` (its
+ * "images-idx3" replaced by "labels-idx1", with or without ".gz", whichever
+ * exists), malloc'd; NULL when the name derives none or none exists. For
+ * the command's check that no output is one of its inputs. */
+char *csm_idx_labels_path(const char *path);
+
+/* How messages name `path`: "<stdin>" for "-", else the path itself. */
+const char *csm_path_name(const char *path);
+
+/* Parses a --delimiter value: ",", ";", "tab" (or a tab character),
+ * "blank" (or a space: runs of blanks, CSM_DELIM_BLANKS), or "auto" (0).
+ * Returns 0, or -1 if unknown. */
 int csm_parse_delimiter(const char *name, int *out);
-/* ",", ";", "tab" or "auto" (0). */
+/* ",", ";", "tab", "blank" or "auto" (0). */
 const char *csm_delimiter_name(int delimiter);
 
 /* Whether CSM_STORAGE_AUTO keeps data of this density sparse:
@@ -168,8 +220,9 @@ int csm_auto_sparse(size_t n, size_t k, uint64_t nnz);
 int csm_table_convert(csm_table *t, csm_storage storage, const char *path, char *err,
                       size_t err_len);
 
-/* A new table of rows `rows[0..n)` of `src` (labels too), in src's storage.
- * Returns -1 when memory is short (out zeroed). */
+/* A new table of rows `rows[0..n)` of `src` (labels and weights too), in
+ * src's storage, with src's column names. Returns -1 when memory is short
+ * (out zeroed). */
 int csm_table_take_rows(const csm_table *src, const size_t *rows, size_t n, csm_table *out);
 
 /* "auto", "csv", "libsvm", "idx". */

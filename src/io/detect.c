@@ -5,9 +5,7 @@
 #include "read_internal.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* How many bytes the guess looks at: several lines of any sensible file. */
 #define SNIFF_BYTES 4096
@@ -92,45 +90,76 @@ static int is_number_like(const unsigned char *t, size_t n)
     return digits;
 }
 
-/* One line [p, p+n) without its newline: libsvm, CSV, or AUTO (not sure). */
-static csm_format sniff_line(const unsigned char *p, size_t n)
+/* A token [t, t+n) of a whitespace-separated line that reads as a number,
+ * quoted or not (R's write.table quotes its row names: "1"). */
+static int is_value(const unsigned char *t, size_t n)
+{
+    if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+        t++;
+        n -= 2;
+    }
+    return is_number_like(t, n);
+}
+
+/* One line [p, p+n) without its newline: libsvm, CSV, or AUTO (not sure:
+ * a line of words only, such as a header). After a line of words
+ * (`after_words`) only numbers separated by blanks tell: R's write.table
+ * writes a header of words over them, and text of another kind (a script,
+ * a README) has lines of words with commas in them too. */
+static csm_format sniff_line(const unsigned char *p, size_t n, int after_words)
 {
     /* delimiters before a libsvm comment (" # ...", which may hold any) */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !after_words; i++) {
         if (p[i] == '#' && (i == 0 || p[i - 1] == ' ' || p[i - 1] == '\t'))
             break;
         if (p[i] == ',' || p[i] == ';')
             return CSM_FORMAT_CSV;
     }
-    /* whitespace-separated tokens: the first or the second one a pair */
-    const unsigned char *tok[2];
-    size_t len[2], nt = 0, i = 0;
-    while (nt < 2) {
+    /* whitespace-separated tokens: libsvm when the first or the second is
+     * a pair */
+    size_t nt = 0, values = 0, i = 0;
+    int pair = 0;
+    while (i < n) {
         while (i < n && (p[i] == ' ' || p[i] == '\t'))
             i++;
         if (i == n || p[i] == '#')
             break;
-        tok[nt] = p + i;
+        const unsigned char *tok = p + i;
         while (i < n && p[i] != ' ' && p[i] != '\t')
             i++;
-        len[nt] = (size_t)(p + i - tok[nt]);
+        size_t len = (size_t)(p + i - tok);
+        if (nt < 2 && is_pair(tok, len))
+            pair = 1;
+        values += is_value(tok, len);
         nt++;
     }
-    if ((nt >= 1 && is_pair(tok[0], len[0])) || (nt == 2 && is_pair(tok[1], len[1])))
+    if (after_words) /* numbers separated by blanks, nothing else */
+        return !pair && nt >= 2 && values > 0 && !memchr(p, ',', n) && !memchr(p, ';', n)
+                   ? CSM_FORMAT_CSV
+                   : CSM_FORMAT_AUTO;
+    if (pair)
         return CSM_FORMAT_LIBSVM;
     /* a label alone is a libsvm sample with no non-zero feature */
-    if (nt == 1 && is_number_like(tok[0], len[0]))
+    if (nt == 1 && values == 1)
         return CSM_FORMAT_LIBSVM;
     if (memchr(p, '\t', n))
         return CSM_FORMAT_CSV;
+    /* numbers separated by blanks, and no pair: NumPy's savetxt, R's
+     * write.table */
+    if (nt >= 2 && values > 0)
+        return CSM_FORMAT_CSV;
     return CSM_FORMAT_AUTO;
 }
+
+/* How many lines of words alone (a header) may come before the line that
+ * tells. */
+#define SNIFF_HEADER_LINES 1
 
 csm_format csm_sniff_format(const unsigned char *head, size_t n)
 {
     if (is_idx_magic(head, n))
         return CSM_FORMAT_IDX;
-    size_t at = 0;
+    size_t at = 0, words = 0;
     if (n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0)
         at = 3;
     while (at < n) {
@@ -142,10 +171,12 @@ csm_format csm_sniff_format(const unsigned char *head, size_t n)
         size_t s = at;
         while (s < at + len && (head[s] == ' ' || head[s] == '\t'))
             s++;
-        /* blank lines and libsvm comments say nothing */
+        /* blank lines and comments (libsvm's, NumPy's header) say nothing;
+         * a line cut by the end of the sample still has its start */
         if (s < at + len && head[s] != '#') {
-            /* a line cut by the end of the sample still has its start */
-            return sniff_line(head + at, len);
+            csm_format f = sniff_line(head + at, len, words > 0);
+            if (f != CSM_FORMAT_AUTO || ++words > SNIFF_HEADER_LINES)
+                return f;
         }
         if (!nl)
             break;
@@ -154,46 +185,19 @@ csm_format csm_sniff_format(const unsigned char *head, size_t n)
     return CSM_FORMAT_AUTO;
 }
 
-int csm_guess_format(const char *path, csm_format *out, const char **why, char *err,
-                     size_t err_len)
+int csm_stream_guess_format(csm_stream *s, csm_format *out)
 {
-    csm_stream s;
-    unsigned char head[SNIFF_BYTES];
+    const unsigned char *head;
     size_t got = 0;
-    struct stat sb;
-    *out = csm_detect_format(path);
-    *why = "the file name";
-    /* A path that is not there gets the stream's own message, as before. */
-    if (stat(path, &sb) != 0) {
-        int e = errno;
-        if (csm_stream_open(&s, path, err, err_len) < 0)
-            return -1;
-        csm_stream_close(&s);
-        return csm_fail_file(err, err_len, path, "cannot stat: %s", strerror(e));
-    }
-    /* the name tells: the reader opens the file, once (a named pipe opened
-     * twice would lose its writer's data to the first open) */
-    if (*out != CSM_FORMAT_AUTO)
-        return 0;
-    /* Sniffing consumes what it reads of a pipe or device, and the reader
-     * opens the path again: only regular files are guessed. */
-    if (!S_ISREG(sb.st_mode))
-        return csm_fail_file(err, err_len, path,
-                             "cannot tell the format from the file name (.csv, .tsv, .svm, "
-                             ".libsvm, .svmlight or an IDX name such as "
-                             "train-images-idx3-ubyte, optionally .gz), and a pipe or device "
-                             "cannot be read twice to guess from its content; pass --format "
-                             "csv|libsvm|idx");
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (csm_stream_peek(s, SNIFF_BYTES, &head, &got) < 0)
         return -1;
-    int rc = csm_stream_read(&s, head, sizeof head, &got);
-    csm_stream_close(&s);
-    if (rc < 0)
-        return -1;
-    *why = "the content";
     *out = csm_sniff_format(head, got);
+    /* a damaged .gz that tells nothing before the damage: the damage is
+     * the news */
+    if (*out == CSM_FORMAT_AUTO && s->failed)
+        return csm_fail_file(s->err, s->err_len, s->path, "%s", s->why);
     if (*out == CSM_FORMAT_AUTO)
-        return csm_fail_file(err, err_len, path,
+        return csm_fail_file(s->err, s->err_len, s->path,
                              "cannot tell the format from the file name (.csv, .tsv, .svm, "
                              ".libsvm, .svmlight or an IDX name such as "
                              "train-images-idx3-ubyte, optionally .gz) nor from the content "
@@ -214,6 +218,8 @@ int csm_parse_delimiter(const char *name, int *out)
         *out = ';';
     else if (!strcmp(name, "tab") || !strcmp(name, "\t"))
         *out = '\t';
+    else if (!strcmp(name, "blank") || !strcmp(name, " "))
+        *out = CSM_DELIM_BLANKS;
     else
         return -1;
     return 0;
@@ -221,5 +227,9 @@ int csm_parse_delimiter(const char *name, int *out)
 
 const char *csm_delimiter_name(int delimiter)
 {
-    return delimiter == ',' ? "," : delimiter == ';' ? ";" : delimiter == '\t' ? "tab" : "auto";
+    return delimiter == ','                ? ","
+           : delimiter == ';'              ? ";"
+           : delimiter == '\t'             ? "tab"
+           : delimiter == CSM_DELIM_BLANKS ? "blank"
+                                           : "auto";
 }

@@ -9,8 +9,12 @@ src_io_libcsmio_la_SOURCES = \
 	src/io/read_common.c \
 	src/io/table.c \
 	src/io/read_labels.c \
+	src/io/read_weights.c \
 	src/io/label_names.c \
 	src/io/detect.c \
+	src/io/csv_internal.h \
+	src/io/csv_record.c \
+	src/io/csv_header.c \
 	src/io/read_csv.c \
 	src/io/read_libsvm.c \
 	src/io/read_idx.c
@@ -27,6 +31,13 @@ TESTS += tests/check_io_detect
 tests_check_io_detect_SOURCES = tests/check_io_detect.c
 tests_check_io_detect_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)
 tests_check_io_detect_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS)
+
+# CSV as pandas, R and NumPy write it; RFC 4180 quoting; the header rule.
+check_PROGRAMS += tests/check_csv
+TESTS += tests/check_csv
+tests_check_csv_SOURCES = tests/check_csv.c
+tests_check_csv_CFLAGS = $(TEST_CFLAGS)
+tests_check_csv_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS)
 
 # zlib directly too: the test writes gzip files larger than a read chunk.
 tests_check_io_CFLAGS = $(TEST_CFLAGS) $(ZLIB_CFLAGS)

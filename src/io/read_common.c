@@ -17,6 +17,7 @@ void csm_read_options_init(csm_read_options *opt)
     opt->n_features = 0;
     opt->storage = CSM_STORAGE_AUTO;
     opt->skip_extra_features = 0;
+    opt->weight_column = -1;
 }
 
 const char *csm_format_name(csm_format format)
@@ -98,29 +99,43 @@ int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out
         csm_read_options_init(&defaults);
         opt = &defaults;
     }
+    /* Opened once, whatever the format: a named pipe or standard input
+     * cannot be opened again, so the guess peeks at the stream the reader
+     * then reads from the start. */
+    csm_stream s;
+    if (csm_stream_open(&s, path, opt, err, err_len) < 0)
+        return -1;
     csm_format format = opt->format;
     const char *why = NULL;
-    if (format == CSM_FORMAT_AUTO && csm_guess_format(path, &format, &why, err, err_len) != 0)
-        return -1;
+    if (format == CSM_FORMAT_AUTO && (format = csm_detect_format(path)) != CSM_FORMAT_AUTO) {
+        why = "the file name";
+    } else if (format == CSM_FORMAT_AUTO) {
+        why = "the content";
+        if (csm_stream_guess_format(&s, &format) != 0) {
+            csm_stream_close(&s);
+            return -1;
+        }
+    }
     int rc = -1;
     switch (format) {
     case CSM_FORMAT_CSV:
-        rc = csm_read_csv(path, opt, out, err, err_len);
+        rc = csm_read_csv(&s, opt, out);
         break;
     case CSM_FORMAT_LIBSVM:
-        rc = csm_read_libsvm(path, opt, out, err, err_len);
+        rc = csm_read_libsvm(&s, opt, out);
         break;
     case CSM_FORMAT_IDX:
-        rc = csm_read_idx(path, opt, out, err, err_len);
+        rc = csm_read_idx(&s, opt, out);
         break;
     case CSM_FORMAT_AUTO:
-        return csm_fail_file(err, err_len, path, "no format");
+        break;
     }
+    csm_stream_close(&s);
     if (rc != 0) {
         if (why)
             append_guess(err, err_len, format, why);
         return rc;
     }
     out->format = format;
-    return settle_storage(path, opt, out, err, err_len);
+    return settle_storage(csm_path_name(path), opt, out, err, err_len);
 }

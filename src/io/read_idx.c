@@ -135,9 +135,12 @@ overflow:
                          "(corrupt header?)");
 }
 
-/* Reads exactly `bytes` bytes of payload, growing the buffer as data
- * arrives, then checks that nothing follows. */
-static int read_payload(csm_stream *s, size_t bytes, unsigned char **out)
+/* Reads exactly `bytes` bytes of payload (rows of row_bytes each: samples
+ * of an images file, labels of a labels file), growing the buffer as data
+ * arrives, then checks that nothing follows. A file that ends early names
+ * the first row it lacks. */
+static int read_payload(csm_stream *s, size_t bytes, size_t row_bytes, const char *row_name,
+                        unsigned char **out)
 {
     unsigned char *buf = NULL;
     size_t cap = 0, have = 0;
@@ -164,8 +167,8 @@ static int read_payload(csm_stream *s, size_t bytes, unsigned char **out)
             free(buf);
             return csm_fail_byte(s->err, s->err_len, s->path, s->offset,
                                  "truncated: the header announces %zu bytes of data, the file "
-                                 "ends after %zu",
-                                 bytes, have);
+                                 "ends after %zu, in %s %zu of %zu",
+                                 bytes, have, row_name, have / row_bytes + 1, bytes / row_bytes);
         }
     }
     unsigned char extra[1];
@@ -211,33 +214,32 @@ static double element(const unsigned char *raw, unsigned type, size_t i)
     return 0.0;
 }
 
-static int read_images(const char *path, csm_table *t, char *err, size_t err_len)
+static int read_images(csm_stream *s, csm_table *t)
 {
-    csm_stream s;
+    const char *path = s->path;
+    char *err = s->err;
+    size_t err_len = s->err_len;
     idx_header h;
     uint64_t elems = 0;
     size_t bytes = 0;
     unsigned char *raw = NULL;
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (read_header(s, &h) < 0)
         return -1;
-    if (read_header(&s, &h) < 0)
-        goto fail;
     if (h.ndims < 2) {
         csm_fail_byte(err, err_len, path, 3,
                       "%u dimension: an images file needs at least 2 (samples, features...); "
                       "is this a labels file?",
                       h.ndims);
-        goto fail;
+        return -1;
     }
     if (h.dims[0] == 0) {
         csm_fail_byte(err, err_len, path, 4, "no samples (dimension 0 has size 0)");
-        goto fail;
+        return -1;
     }
-    if (checked_product(&s, &h, 0, &elems, &bytes) < 0)
-        goto fail;
-    if (read_payload(&s, bytes, &raw) < 0)
-        goto fail;
-    csm_stream_close(&s);
+    if (checked_product(s, &h, 0, &elems, &bytes) < 0)
+        return -1;
+    if (read_payload(s, bytes, bytes / h.dims[0], "sample", &raw) < 0)
+        return -1;
     t->n = h.dims[0];
     t->k = (size_t)(elems / h.dims[0]);
     if (h.type == 0x08) {
@@ -266,9 +268,6 @@ static int read_images(const char *path, csm_table *t, char *err, size_t err_len
     t->dtype = CSM_DTYPE_F64;
     t->features = x;
     return 0;
-fail:
-    csm_stream_close(&s);
-    return -1;
 }
 
 static int read_labels(const char *path, size_t n, int64_t **labels, char *err, size_t err_len)
@@ -278,7 +277,7 @@ static int read_labels(const char *path, size_t n, int64_t **labels, char *err, 
     uint64_t elems = 0;
     size_t bytes = 0;
     unsigned char *raw = NULL;
-    if (csm_stream_open(&s, path, err, err_len) < 0)
+    if (csm_stream_open(&s, path, NULL, err, err_len) < 0)
         return -1;
     if (read_header(&s, &h) < 0)
         goto fail;
@@ -301,7 +300,7 @@ static int read_labels(const char *path, size_t n, int64_t **labels, char *err, 
     }
     if (checked_product(&s, &h, 0, &elems, &bytes) < 0)
         goto fail;
-    if (read_payload(&s, bytes, &raw) < 0)
+    if (read_payload(&s, bytes, h.size, "label", &raw) < 0)
         goto fail;
     csm_stream_close(&s);
     int64_t *y = malloc(n * sizeof *y);
@@ -344,7 +343,7 @@ static int derive_labels_path(const char *images, char **labels, char *err, size
     if (!at)
         return csm_fail_file(err, err_len, images,
                              "cannot derive the labels file name (the name has no '%s' to "
-                             "replace by '%s'); give the labels file explicitly",
+                             "replace by '%s'); give the labels file with --labels FILE",
                              from, to);
     size_t len = strlen(images), head = (size_t)(at - images), tail = len - head - strlen(from);
     /* the name itself, plus room to add or drop ".gz" */
@@ -375,26 +374,40 @@ static int derive_labels_path(const char *images, char **labels, char *err, size
     }
     csm_fail_file(err, err_len, images,
                   "no labels file: neither '%s' nor '%s' can be opened; give the labels file "
-                  "explicitly",
+                  "with --labels FILE",
                   a, b);
     free(a);
     free(b);
     return -1;
 }
 
-int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out, char *err,
-                 size_t err_len)
+char *csm_idx_labels_path(const char *path)
 {
+    char *labels = NULL;
+    return derive_labels_path(path, &labels, NULL, 0) == 0 ? labels : NULL;
+}
+
+int csm_read_idx(csm_stream *s, const csm_read_options *opt, csm_table *out)
+{
+    const char *path = s->path;
+    char *err = s->err;
+    size_t err_len = s->err_len;
     csm_table t;
     memset(&t, 0, sizeof t);
     char *derived = NULL;
     const char *labels_path = opt->labels_path;
     /* the images first: a problem in the file the user named is the one
      * to report, whatever the state of its labels */
-    int rc = read_images(path, &t, err, err_len);
+    int rc = read_images(s, &t);
     int unlabeled = opt->no_labels == 1;
     if (rc == 0 && !unlabeled && !labels_path) {
-        rc = derive_labels_path(path, &derived, err, err_len);
+        if (s->is_stdin)
+            rc = csm_fail_file(err, err_len, path,
+                               "standard input has no file name to find the labels file from "
+                               "(images-idx3 -> labels-idx1); give the labels file with "
+                               "--labels FILE");
+        else
+            rc = derive_labels_path(path, &derived, err, err_len);
         /* predict's detection: images without a labels file next to them
          * (but not a labels file given as the images) */
         const char *base = strrchr(path, '/');

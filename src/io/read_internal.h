@@ -17,12 +17,27 @@
 #define CSM_PRINTF(a, b)
 #endif
 
-/* One input file, read through zlib so that gzipped and plain files look
- * the same. Data is pulled in large chunks into `buf`; text readers take
- * lines out of it, the binary reader takes byte ranges. */
+/* One input file, gzipped or plain (read_stream.c): a file that starts
+ * with the gzip magic is inflated with zlib member by member, every member
+ * checked as `gzip -t` checks it (a damaged or cut member, or bytes after
+ * the last member that are not one, is an error, never an early end); any
+ * other file is read as it is. Data is pulled in large chunks into `buf`;
+ * text readers take lines out of it (at most max_line bytes each, the cap
+ * CSM_READ_MAX_LINE of dataio.h), the binary reader takes byte ranges. */
 typedef struct csm_stream {
-    gzFile gz;
-    const char *path;
+    int fd;
+    int gzip;         /* 1: inflating; 0: plain bytes */
+    z_stream z;       /* the inflate state (gzip) */
+    int z_ready;      /* z initialised */
+    int member;       /* 1-based gzip member being inflated */
+    unsigned char *in;/* raw bytes read from fd: in[0, in_len), z.next_in inside */
+    size_t in_cap, in_len;
+    int in_eof;       /* fd has no more bytes */
+    int data_end;     /* the data (the last member's, or the plain file's) has ended */
+    uint64_t raw_offset; /* file offset of in[0] */
+    size_t max_line;  /* longest line accepted, bytes */
+    const char *path; /* as messages name it: "<stdin>" for "-" */
+    int is_stdin;     /* opened as "-" */
     char *buf;        /* buffered bytes are buf[pos, len); buf[len] is room for a NUL */
     size_t cap, pos, len;
     size_t scanned;   /* bytes from pos already known to hold no '\n' */
@@ -35,14 +50,26 @@ typedef struct csm_stream {
     size_t err_len;
 } csm_stream;
 
-/* Opens `path`. On failure writes "PATH: cannot open: REASON" to err. */
-int csm_stream_open(csm_stream *s, const char *path, char *err, size_t err_len);
+/* Opens `path`; "-" is standard input (messages then name "<stdin>");
+ * opt (may be NULL) gives max_line. On failure writes "PATH: cannot open:
+ * REASON" to err. */
+int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt, char *err,
+                    size_t err_len);
 void csm_stream_close(csm_stream *s);
 
 /* The next line, without its "\n" or "\r\n", NUL-terminated and writable
  * in place until the next call. Returns 1 with a line, 0 at the end of the
- * file, -1 on a read or gzip error (message written as "PATH:LINE: ..."). */
+ * file, -1 on a read or gzip error or a line longer than max_line (message
+ * written as "PATH:LINE: ..."). */
 int csm_stream_line(csm_stream *s, char **line, size_t *len);
+
+/* The next n bytes (fewer at the end of the file) without consuming them:
+ * *head points into the stream's buffer, valid until the next call. This
+ * is how the format of a pipe or of standard input is guessed: what the
+ * guess looked at is still there for the reader. A read or gzip error
+ * met on the way is kept (failed) for the reader to report where the good
+ * data ends. Returns 0, or -1 when memory is short. */
+int csm_stream_peek(csm_stream *s, size_t n, const unsigned char **head, size_t *got);
 
 /* Reads up to n bytes into dst; *got is how many arrived (less than n only
  * at the end of the file). Returns 0, or -1 on a read or gzip error
@@ -80,16 +107,19 @@ int csm_parse_label(const char *p, size_t n, int64_t *out);
 /* Human-readable reason for a csm_parse_* result. */
 const char *csm_num_reason(int code);
 
-/* The per-format readers behind csm_read_table. Each fills *out only on
- * success; on failure *out is untouched and err holds the message. CSV and
- * IDX return dense tables, libsvm a CSR one; csm_read_table then settles
- * the storage that csm_read_options asks for. */
-int csm_read_csv(const char *path, const csm_read_options *opt, csm_table *out,
-                 char *err, size_t err_len);
-int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *out,
-                    char *err, size_t err_len);
-int csm_read_idx(const char *path, const csm_read_options *opt, csm_table *out,
-                 char *err, size_t err_len);
+/* The per-format readers behind csm_read_table, each on the stream that
+ * csm_read_table opened (once: a pipe cannot be opened twice) and closes.
+ * Each fills *out only on success; on failure *out is untouched and the
+ * stream's err holds the message. CSV and IDX return dense tables, libsvm
+ * a CSR one; csm_read_table then settles the storage that
+ * csm_read_options asks for. */
+int csm_read_csv(csm_stream *s, const csm_read_options *opt, csm_table *out);
+int csm_read_libsvm(csm_stream *s, const csm_read_options *opt, csm_table *out);
+int csm_read_idx(csm_stream *s, const csm_read_options *opt, csm_table *out);
+
+/* The format of the stream's first bytes (csm_sniff_format), peeked, not
+ * consumed. Returns 0, or -1 with the stream's err set when nothing tells. */
+int csm_stream_guess_format(csm_stream *s, csm_format *out);
 
 /* The non-zero values among `count` dense values of `dtype`. */
 uint64_t csm_count_nonzeros(const void *x, csm_dtype dtype, size_t count);

@@ -202,12 +202,8 @@ static int parse_line(csm_stream *s, const csm_read_options *opt, svm_state *st,
     return 0;
 }
 
-int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *out, char *err,
-                    size_t err_len)
+int csm_read_libsvm(csm_stream *s, const csm_read_options *opt, csm_table *out)
 {
-    csm_stream s;
-    if (csm_stream_open(&s, path, err, err_len) < 0)
-        return -1;
     svm_state st;
     memset(&st, 0, sizeof st);
     st.unlabeled = -1;
@@ -216,35 +212,35 @@ int csm_read_libsvm(const char *path, const csm_read_options *opt, csm_table *ou
     char *line;
     size_t len;
     if (csm_grow((void **)&st.row_ptr, &st.cap_rows, 1, sizeof *st.row_ptr) < 0) {
-        csm_fail_file(err, err_len, path, "out of memory");
+        csm_fail_file(s->err, s->err_len, s->path, "out of memory");
         goto done;
     }
     st.row_ptr[0] = 0;
-    while ((rc = csm_stream_line(&s, &line, &len)) > 0) {
+    while ((rc = csm_stream_line(s, &line, &len)) > 0) {
         char *hash = memchr(line, '#', len);
         if (hash) {
             *hash = '\0';
             len = (size_t)(hash - line);
         }
-        if (parse_line(&s, opt, &st, line, len) < 0)
+        if (parse_line(s, opt, &st, line, len) < 0)
             goto done;
     }
     if (rc < 0)
         goto done;
     if (st.n == 0) {
-        s.line++;
-        csm_fail_line(&s, "no samples%s", s.line == 1 ? " (the file is empty)"
-                                                      : " (only comments and blank lines)");
+        s->line++;
+        csm_fail_line(s, "no samples%s", s->line == 1 ? " (the file is empty)"
+                                                     : " (only comments and blank lines)");
         goto done;
     }
     k = opt->n_features > 0 ? opt->n_features : st.max_index;
     if (k == 0) {
-        csm_fail_file(err, err_len, path, "no features: no sample has an INDEX:VALUE pair");
+        csm_fail_file(s->err, s->err_len, s->path,
+                      "no features: no sample has an INDEX:VALUE pair");
         goto done;
     }
     ok = 1;
 done:
-    csm_stream_close(&s);
     if (!ok) {
         free(st.col);
         free(st.val);

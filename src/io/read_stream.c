@@ -1,23 +1,34 @@
-/* The input stream under every reader: zlib's gzopen/gzread, which read
- * gzipped and plain files alike, pulled in large chunks (byte-at-a-time
- * reads would make a 47 MB MNIST file take seconds), plus the helpers that
- * format "FILE:LINE: reason" and "FILE: byte OFFSET: reason" messages. */
+/* The input stream under every reader: plain files read as they are, and
+ * gzip files inflated with zlib's inflate() member by member, each checked
+ * as `gzip -t` checks it: a corrupt or cut member, or bytes after the last
+ * member that do not start another (a second member damaged in its
+ * header), is an error, never a silent end of the data (zlib's gzread
+ * took such bytes for trailing garbage and stopped after the first
+ * member). Data is pulled in large chunks (byte-at-a-time reads would make
+ * a 47 MB MNIST file take seconds); a text line is at most max_line bytes
+ * (CSM_READ_MAX_LINE), so a file without line ends cannot make the reader
+ * hold more. A file is opened once, "-" being standard input; the format
+ * guess peeks at the inflated bytes that the reader then reads, so pipes
+ * and standard input are guessed too. Also the helpers that format
+ * "FILE:LINE: reason" and "FILE: byte OFFSET: reason" messages. */
 #include "read_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* Bytes requested per gzread: large enough that zlib's per-call cost
- * vanishes, small enough to keep the line buffer modest. */
+/* Bytes requested per fill: large enough that the per-call cost vanishes,
+ * small enough to keep the line buffer modest. */
 #define CSM_CHUNK ((size_t)1 << 20)
-/* zlib's own input/output buffer; its default (8 KiB) costs ~10% speed. */
+/* Compressed bytes read at a time (zlib's gzread default of 8 KiB cost
+ * ~10% speed). */
 #define CSM_GZBUFFER (256u * 1024u)
-/* Bytes per gzread call. zlib drops the bytes of a call that hits corrupt
- * data, so this is also how precisely a gzip error is located. */
+/* Bytes inflated per inflate() call. */
 #define CSM_GZREAD_MAX ((size_t)256 << 10)
 
 /* Where a message points: the whole file, a line, or a byte offset. */
@@ -41,13 +52,41 @@ static void vformat(char *err, size_t err_len, const char *path, int kind, uint6
         vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
 }
 
-int csm_fail_line(csm_stream *s, const char *fmt, ...)
+static int stream_fill(csm_stream *s, char *dst, size_t want, size_t *got);
+
+/* "PATH:LINE: message" as it is. */
+static int csm_fail_line_at(csm_stream *s, const char *fmt, ...) CSM_PRINTF(2, 3);
+static int csm_fail_line_at(csm_stream *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vformat(s->err, s->err_len, s->path, AT_LINE, s->line ? s->line : 1, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+int csm_fail_line(csm_stream *s, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    /* Inflating damaged gzip data yields garbage before zlib can tell (the
+     * CRC-32 is checked at the end of the member): when the rest of the
+     * stream is corrupt, that is the error to report, not the garbage's. */
+    if (s->gzip && !s->failed && !s->data_end) {
+        static char scratch[1 << 16];
+        size_t got = 0;
+        int rc;
+        while ((rc = stream_fill(s, scratch, sizeof scratch, &got)) == 0 && got == sizeof scratch)
+            continue;
+        s->failed = rc < 0;
+    }
+    if (s->gzip && s->failed)
+        return csm_fail_line_at(s, "%s (line %zu was damaged already: %s)", s->why,
+                                s->line ? s->line : 1, what);
+    return csm_fail_line_at(s, "%s", what);
 }
 
 int csm_fail_byte(char *err, size_t err_len, const char *path, uint64_t offset, const char *fmt,
@@ -122,78 +161,223 @@ int csm_grow(void **buf, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-int csm_stream_open(csm_stream *s, const char *path, char *err, size_t err_len)
+/* Bytes of the file into dst until `want` have arrived (*got), the file
+ * ends (s->in_eof) or, with `some`, at least `some` have. Returns 0, or -1
+ * with the reason in s->why. */
+static int file_read(csm_stream *s, unsigned char *dst, size_t want, size_t some, size_t *got)
+{
+    *got = 0;
+    while (*got < want && !s->in_eof && (!some || *got < some)) {
+        ssize_t r = read(s->fd, dst + *got, want - *got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(s->why, sizeof s->why, "read error: %s", strerror(errno));
+            return -1;
+        }
+        if (r == 0)
+            s->in_eof = 1;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Raw bytes from the file into in[], after those not yet consumed (which
+ * move to the front). Returns 0, or -1 with the reason in s->why. */
+static int raw_fill(csm_stream *s)
+{
+    size_t keep = s->z.avail_in;
+    size_t consumed = (size_t)(s->z.next_in - s->in);
+    if (keep > 0 && consumed > 0)
+        memmove(s->in, s->z.next_in, keep);
+    s->raw_offset += consumed;
+    s->in_len = keep;
+    size_t got = 0;
+    /* a pipe delivers what it has: any bytes will do */
+    if (file_read(s, s->in + s->in_len, s->in_cap - s->in_len, 1, &got) < 0)
+        return -1;
+    s->in_len += got;
+    s->z.next_in = s->in;
+    s->z.avail_in = (uInt)s->in_len;
+    return 0;
+}
+
+const char *csm_path_name(const char *path)
+{
+    return path && strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt, char *err,
+                    size_t err_len)
 {
     memset(s, 0, sizeof *s);
-    s->path = path;
+    s->fd = -1;
+    s->path = csm_path_name(path);
     s->err = err;
     s->err_len = err_len;
-    errno = 0;
-    s->gz = gzopen(path, "rb");
-    if (!s->gz) {
-        return csm_fail_file(err, err_len, path, "cannot open: %s",
-                             errno ? strerror(errno) : "out of memory");
+    s->member = 1;
+    s->max_line = opt && opt->max_line > 0 && opt->max_line < CSM_READ_MAX_LINE
+                      ? opt->max_line
+                      : CSM_READ_MAX_LINE;
+    /* "-" is standard input, read through a duplicate of descriptor 0 so
+     * that closing the stream leaves the process's own stdin open */
+    s->is_stdin = strcmp(path, "-") == 0;
+    if (s->is_stdin)
+        s->fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    else
+        s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (s->fd < 0)
+        return csm_fail_file(err, err_len, s->path, "cannot open: %s", strerror(errno));
+    s->in_cap = CSM_GZBUFFER;
+    s->in = malloc(s->in_cap);
+    if (!s->in) {
+        csm_stream_close(s);
+        return csm_fail_file(err, err_len, s->path, "cannot open: out of memory");
     }
-    gzbuffer(s->gz, CSM_GZBUFFER);
+    /* the first bytes say whether it is gzip (1f 8b), as gzip decides */
+    if (file_read(s, s->in, s->in_cap, 2, &s->in_len) < 0) {
+        csm_fail_file(err, err_len, s->path, "%s", s->why);
+        csm_stream_close(s);
+        return -1;
+    }
+    s->gzip = s->in_len >= 2 && (unsigned char)s->in[0] == 0x1f &&
+              (unsigned char)s->in[1] == 0x8b;
+    s->z.next_in = s->in;
+    s->z.avail_in = (uInt)s->in_len;
+    if (s->gzip) {
+        /* 15 + 16: a gzip wrapper only; zlib checks each member's CRC-32
+         * and length */
+        if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
+            csm_stream_close(s);
+            return csm_fail_file(err, err_len, s->path, "cannot open: out of memory (zlib)");
+        }
+        s->z_ready = 1;
+    }
     return 0;
 }
 
 void csm_stream_close(csm_stream *s)
 {
-    if (s->gz)
-        gzclose(s->gz);
+    if (s->z_ready)
+        inflateEnd(&s->z);
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s->in);
     free(s->buf);
-    s->gz = NULL;
+    s->fd = -1;
+    s->z_ready = 0;
+    s->in = NULL;
     s->buf = NULL;
 }
 
-/* The zlib error state after a short read: 0 if the file simply ended,
- * else 1 with the reason written to `why`: zlib's text for a damaged gzip
- * stream ("unexpected end of file" when it is cut short, "invalid ..." or
- * "incorrect data check" when corrupt), the system's for a read error. */
-static int gz_problem(gzFile gz, const char *path, char *why, size_t why_len)
+/* Plain bytes: first those the gzip test read, then the file's. */
+static int plain_fill(csm_stream *s, char *dst, size_t want, size_t *got)
 {
-    int code = Z_OK;
-    const char *msg = gzerror(gz, &code);
-    if (code == Z_OK || code == Z_STREAM_END)
-        return 0;
-    if (!msg || !*msg)
-        msg = "unknown error";
-    /* zlib writes "PATH: reason"; our messages name the file already */
-    size_t n = strlen(path);
-    if (strncmp(msg, path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-        msg += n + 2;
-    if (code == Z_ERRNO)
-        snprintf(why, why_len, "read error: %s", msg);
-    else
-        snprintf(why, why_len, "corrupt or truncated gzip data (zlib: %s)", msg);
-    return 1;
+    *got = 0;
+    if (s->z.avail_in > 0) {
+        size_t take = s->z.avail_in < want ? s->z.avail_in : want;
+        memcpy(dst, s->z.next_in, take);
+        s->z.next_in += take;
+        s->z.avail_in -= (uInt)take;
+        *got = take;
+    }
+    size_t more = 0;
+    if (file_read(s, (unsigned char *)dst + *got, want - *got, 0, &more) < 0)
+        return -1;
+    *got += more;
+    if (*got < want)
+        s->data_end = 1;
+    return 0;
 }
 
-/* Reads up to `want` bytes at dst; *got is how many arrived, also when it
- * fails. Returns 0, or -1 with the reason in s->why. */
-static int gz_fill(csm_stream *s, char *dst, size_t want, size_t *got)
+/* The file offset of the next compressed byte, for messages. */
+static uint64_t raw_pos(const csm_stream *s)
+{
+    return s->raw_offset + (uint64_t)(s->z.next_in - s->in);
+}
+
+/* After the end of a gzip member: another member follows (its header
+ * starts with 1f 8b: go on, 0), or the file ends (1), or something else
+ * does, which `gzip -t` reports as trailing garbage: an error here (-1),
+ * for a second member damaged in its first bytes must not pass for the
+ * end of the data. */
+static int next_member(csm_stream *s)
+{
+    while (s->z.avail_in < 2 && !s->in_eof)
+        if (raw_fill(s) < 0)
+            return -1;
+    if (s->z.avail_in == 0)
+        return 1;
+    if (s->z.avail_in >= 2 && s->z.next_in[0] == 0x1f && s->z.next_in[1] == 0x8b) {
+        if (inflateReset(&s->z) != Z_OK) {
+            snprintf(s->why, sizeof s->why, "zlib cannot start gzip member %d", s->member + 1);
+            return -1;
+        }
+        s->member++;
+        return 0;
+    }
+    snprintf(s->why, sizeof s->why,
+             "corrupt gzip data: the bytes after gzip member %d (from compressed byte %llu) "
+             "are not a gzip member (trailing garbage, or a damaged member)",
+             s->member, (unsigned long long)raw_pos(s));
+    return -1;
+}
+
+/* Inflates up to `want` bytes into dst. Returns 0 (fewer than want only at
+ * the end of the last member), or -1 with the reason in s->why. */
+static int gzip_fill(csm_stream *s, char *dst, size_t want, size_t *got)
 {
     *got = 0;
     while (*got < want) {
+        if (s->z.avail_in == 0 && !s->in_eof && raw_fill(s) < 0)
+            return -1;
+        s->z.next_out = (Bytef *)dst + *got;
         size_t ask = want - *got;
-        if (ask > CSM_GZREAD_MAX)
-            ask = CSM_GZREAD_MAX;
-        int r = gzread(s->gz, dst + *got, (unsigned)ask);
-        /* zlib reports a truncated gzip stream as a plain end of file
-         * (0) from gzread; only gzerror tells the difference */
-        if (r <= 0) {
-            if (gz_problem(s->gz, s->path, s->why, sizeof s->why))
+        s->z.avail_out = ask > CSM_GZREAD_MAX ? (uInt)CSM_GZREAD_MAX : (uInt)ask;
+        uInt before = s->z.avail_out;
+        int rc = inflate(&s->z, Z_NO_FLUSH);
+        *got += before - s->z.avail_out;
+        if (rc == Z_STREAM_END) {
+            int nm = next_member(s);
+            if (nm < 0)
                 return -1;
-            if (r < 0) {
-                snprintf(s->why, sizeof s->why, "read error");
-                return -1;
+            if (nm > 0) {
+                s->data_end = 1;
+                return 0;
             }
-            break;
+            continue;
         }
-        *got += (size_t)r;
+        if (rc == Z_OK)
+            continue;
+        if (rc == Z_BUF_ERROR && s->z.avail_in == 0 && !s->in_eof)
+            continue; /* more input needed */
+        if (rc == Z_BUF_ERROR && s->z.avail_in == 0) {
+            snprintf(s->why, sizeof s->why,
+                     "corrupt or truncated gzip data (zlib: unexpected end of file): gzip "
+                     "member %d is cut short at compressed byte %llu",
+                     s->member, (unsigned long long)raw_pos(s));
+            return -1;
+        }
+        snprintf(s->why, sizeof s->why,
+                 "corrupt or truncated gzip data (zlib: %s) in gzip member %d, near compressed "
+                 "byte %llu",
+                 s->z.msg ? s->z.msg : rc == Z_MEM_ERROR ? "out of memory" : "error", s->member,
+                 (unsigned long long)raw_pos(s));
+        return -1;
     }
     return 0;
+}
+
+/* Reads up to `want` bytes at dst; *got is how many arrived, also when it
+ * fails. Returns 0 (fewer than want: the data has ended), or -1 with the
+ * reason in s->why. */
+static int stream_fill(csm_stream *s, char *dst, size_t want, size_t *got)
+{
+    if (s->data_end) {
+        *got = 0;
+        return 0;
+    }
+    return s->gzip ? gzip_fill(s, dst, want, got) : plain_fill(s, dst, want, got);
 }
 
 /* Makes more bytes available after buf[len], keeping buf[pos, len). */
@@ -221,12 +405,23 @@ static int stream_refill(csm_stream *s)
     size_t got = 0;
     /* on failure, the lines that did arrive are still handed out; the
      * error is reported where the good data ends */
-    if (gz_fill(s, s->buf + s->len, CSM_CHUNK, &got) < 0)
+    if (stream_fill(s, s->buf + s->len, CSM_CHUNK, &got) < 0)
         s->failed = 1;
     if (s->failed || got < CSM_CHUNK)
         s->eof = 1;
     s->len += got;
     return 0;
+}
+
+/* The one message for a line over the cap, naming the line. */
+static int line_too_long(csm_stream *s)
+{
+    s->line++; /* the line being read */
+    if (s->max_line == CSM_READ_MAX_LINE)
+        return csm_fail_line(s, "line longer than %zu bytes (64 MiB), the limit of a line: not "
+                             "a text file of samples, or a line without an end",
+                             s->max_line);
+    return csm_fail_line(s, "line longer than %zu bytes, the limit of a line", s->max_line);
 }
 
 int csm_stream_line(csm_stream *s, char **line, size_t *len)
@@ -240,6 +435,8 @@ int csm_stream_line(csm_stream *s, char **line, size_t *len)
                                       : NULL;
         if (nl || (s->eof && !s->failed && avail > 0)) {
             size_t n = nl ? (size_t)(nl - start) : avail;
+            if (n > s->max_line)
+                return line_too_long(s);
             size_t used = nl ? n + 1 : n;
             start[n] = '\0'; /* the '\n', or the spare byte after the data */
             if (n > 0 && start[n - 1] == '\r')
@@ -254,21 +451,39 @@ int csm_stream_line(csm_stream *s, char **line, size_t *len)
         }
         if (s->failed) {
             s->line++; /* the line being read */
-            return csm_fail_line(s, "%s", s->why);
+            return csm_fail_line_at(s, "%s", s->why);
         }
         if (s->eof)
             return 0;
+        /* no end within the cap: the memory of a line stays bounded */
+        if (avail > s->max_line)
+            return line_too_long(s);
         s->scanned = avail;
         if (stream_refill(s) < 0)
             return -1;
     }
 }
 
+int csm_stream_peek(csm_stream *s, size_t n, const unsigned char **head, size_t *got)
+{
+    while (s->len - s->pos < n && !s->eof) {
+        s->scanned = 0;
+        if (stream_refill(s) < 0)
+            return -1;
+    }
+    *head = s->buf ? (const unsigned char *)s->buf + s->pos : (const unsigned char *)"";
+    *got = s->len - s->pos;
+    if (*got > n)
+        *got = n;
+    /* a read error is reported where the good data ends, by the reader */
+    return 0;
+}
+
 int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got)
 {
     char *out = dst;
     size_t done = 0;
-    /* first whatever a previous line read left buffered */
+    /* first whatever a previous line read or a peek left buffered */
     if (s->pos < s->len) {
         size_t take = s->len - s->pos;
         if (take > n)
@@ -278,9 +493,15 @@ int csm_stream_read(csm_stream *s, void *dst, size_t n, size_t *got)
         s->offset += take;
         done = take;
     }
+    /* a peek that met a read or gzip error kept it for here, where the
+     * good data ends */
+    if (done < n && s->failed) {
+        *got = done;
+        return csm_fail_byte(s->err, s->err_len, s->path, s->offset, "%s", s->why);
+    }
     if (done < n && !s->eof) {
         size_t want = n - done, r = 0;
-        int rc = gz_fill(s, out + done, want, &r);
+        int rc = stream_fill(s, out + done, want, &r);
         done += r;
         s->offset += r;
         if (rc < 0) {

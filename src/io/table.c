@@ -1,6 +1,7 @@
 /* The table the readers return, in either storage: freeing, reading one
  * value, the auto storage rule, conversion between dense and CSR, and row
- * subsets (the training / validation split). */
+ * subsets (the training / validation split: labels and sample weights
+ * follow their rows, the names of the columns are copied). */
 #include "read_internal.h"
 
 #include <stdlib.h>
@@ -18,6 +19,12 @@ void csm_table_free(csm_table *t)
     for (size_t i = 0; i < t->n_label_names; i++)
         free(t->label_names[i]);
     free(t->label_names);
+    if (t->feature_names)
+        for (size_t j = 0; j < t->k; j++)
+            free(t->feature_names[j]);
+    free(t->feature_names);
+    free(t->label_name);
+    free(t->weights);
     memset(t, 0, sizeof *t);
 }
 
@@ -197,7 +204,9 @@ int csm_table_take_rows(const csm_table *src, const size_t *rows, size_t n, csm_
     out->k = src->k;
     out->dtype = src->dtype;
     out->labels = malloc((n > 0 ? n : 1) * sizeof *out->labels);
-    int rc = out->labels ? 0 : -1;
+    if (src->weights)
+        out->weights = malloc((n > 0 ? n : 1) * sizeof *out->weights);
+    int rc = out->labels && (!src->weights || out->weights) ? 0 : -1;
     if (rc == 0)
         rc = src->sparse ? take_sparse(src, rows, n, out) : take_dense(src, rows, n, out);
     if (rc < 0) {
@@ -206,5 +215,23 @@ int csm_table_take_rows(const csm_table *src, const size_t *rows, size_t n, csm_
     }
     for (size_t i = 0; i < n; i++)
         out->labels[i] = src->labels[rows[i]];
+    if (src->weights)
+        for (size_t i = 0; i < n; i++)
+            out->weights[i] = src->weights[rows[i]];
+    /* the same columns: the same names */
+    if (src->label_name && !(out->label_name = strdup(src->label_name)))
+        rc = -1;
+    if (src->feature_names && !(out->feature_names = calloc(src->k, sizeof *out->feature_names)))
+        rc = -1;
+    for (size_t j = 0; rc == 0 && src->feature_names && j < src->k; j++)
+        if (!(out->feature_names[j] = strdup(src->feature_names[j])))
+            rc = -1;
+    if (rc < 0) {
+        csm_table_free(out);
+        return -1;
+    }
+    out->header = src->header;
+    out->format = src->format;
+    out->delimiter = src->delimiter;
     return 0;
 }

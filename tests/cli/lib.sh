@@ -91,6 +91,37 @@ tensors() {
     tail -c +$((9 + len)) "$1"
 }
 
+# params MODEL: the bias and weight bytes alone (they come first in the
+# data), without the solver state a model may carry after them
+params() {
+    es=4
+    st_header "$1" | grep -q '"dtype":"F64"' && es=8
+    c=$(meta n_classes "$1") f=$(meta n_features "$1")
+    tensors "$1" | head -c $(((c + c * f) * es))
+}
+
+# signal_when PIDFILE HISTORY ROWS SIGNALS: in the background, once
+# PIDFILE names a process and HISTORY has more than ROWS lines, stops that
+# process (SIGSTOP), sends it each of SIGNALS (so that they arrive
+# together) and lets it go on; gives up after 30 s. Sets $watcher.
+signal_when() {
+    (
+        i=0
+        while [ "$i" -lt 1500 ]; do
+            if [ -s "$1" ] && [ -f "$2" ] && [ "$(wc -l < "$2")" -gt "$3" ]; then
+                p=$(cat "$1")
+                kill -STOP "$p"
+                for s in $4; do kill "-$s" "$p"; done
+                kill -CONT "$p"
+                exit 0
+            fi
+            sleep 0.02
+            i=$((i + 1))
+        done
+    ) &
+    watcher=$!
+}
+
 # has_fp64: the device in use (marked * by `clsoftmax devices`) has float64
 has_fp64() {
     "$BIN" devices 2>/dev/null | awk '/^\*/ { m = 1; next } /^[* ] *[0-9]/ { m = 0 } m' |

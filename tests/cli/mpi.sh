@@ -43,18 +43,25 @@ fi
 mpi() {
     np=$1
     shift
+    mpi_run "$np" "$BIN" "$@"
+}
+# mpi_run NP COMMAND...: any command on NP ranks
+mpi_run() {
+    np=$1
+    shift
     if [ -n "$RANK_ASAN" ]; then
-        ASAN_OPTIONS=$RANK_ASAN timeout 300 $MPIRUN -np "$np" "$BIN" "$@" >"$T/out" 2>"$T/err"
+        ASAN_OPTIONS=$RANK_ASAN timeout 300 $MPIRUN -np "$np" "$@" >"$T/out" 2>"$T/err"
     else
-        timeout 300 $MPIRUN -np "$np" "$BIN" "$@" >"$T/out" 2>"$T/err"
+        timeout 300 $MPIRUN -np "$np" "$@" >"$T/out" 2>"$T/err"
     fi
     rc=$?
 }
 
-# max |a - b| / max |b| over the tensors of two float64 models
+# max |a - b| / max |b| over the weights and biases of two float64 models
+# (an L-BFGS run that stopped short of --tol also carries its history)
 reldiff() {
-    tensors "$1" | od -An -v -t f8 | tr -s ' ' '\n' | sed '/^$/d' >"$T/a.txt"
-    tensors "$2" | od -An -v -t f8 | tr -s ' ' '\n' | sed '/^$/d' >"$T/b.txt"
+    params "$1" | od -An -v -t f8 | tr -s ' ' '\n' | sed '/^$/d' >"$T/a.txt"
+    params "$2" | od -An -v -t f8 | tr -s ' ' '\n' | sed '/^$/d' >"$T/b.txt"
     paste "$T/a.txt" "$T/b.txt" | awk '
         { d = $1 - $2; if (d < 0) d = -d; if (d > num) num = d
           m = $2 < 0 ? -$2 : $2; if (m > den) den = m; n++ }
@@ -180,6 +187,23 @@ mpi_fails() {
         pass "$name (exit $rc after ${took}s)"
     fi
 }
+# A signal on one rank stops every rank at the same iteration (the stop
+# travels with the library's reduce), rank 0 saves the model of that
+# iteration marked as interrupted, and the ranks exit 128 + the signal
+# without an MPI_Abort. The ranks run under a shell that notes their PIDs.
+rm -f "$T"/pid.* "$T/h.csv"
+signal_when "$T/pid.1" "$T/h.csv" 3 TERM
+mpi_run 2 sh -c 'echo $$ > "$1.$OMPI_COMM_WORLD_RANK"; shift; exec "$@"' sh "$T/pid" \
+    "$BIN" train --double --label-column last --C 0.1 --tol 0 --max-iter 100000 \
+    --history "$T/h.csv" "$T/data.csv" "$T/sig.st"
+wait "$watcher"
+check "SIGTERM on rank 1: the run ends with 143" test "$rc" -eq 143
+check "  ... rank 0 saved the model, marked as interrupted" test "$(meta interrupted "$T/sig.st")" = SIGTERM
+check "  ... at the iteration the history ends with" \
+    test "$(meta total_iter "$T/sig.st")" = "$(tail -n 1 "$T/h.csv" | cut -d, -f1)"
+check "  ... and says so" grep -q "interrupted by SIGTERM: saved the model of iteration" "$T/err"
+check "  ... without aborting the ranks" sh -c "! grep -q MPI_ABORT '$T/err'"
+
 export CLSOFTMAX_TEST_MPI_FAIL=1:4
 mpi_fails "rank 1 failing mid-training stops all ranks" '^ERROR: rank 1: ' \
     mpi 3 train --label-column last --solver sgd --batch-size 32 --epochs 3 "$T/data.csv" "$T/f.st"

@@ -47,7 +47,8 @@ same_numbers() {
 }
 
 # ---- L-BFGS: one point per iteration
-runs "train --plot (lbfgs)" train --plot "$T/lbfgs.svg" --label-column last "$DATA/three.csv" "$T/lbfgs.st"
+# -v: every iteration printed, to compare with the picture
+runs "train --plot (lbfgs)" train -v --plot "$T/lbfgs.svg" --label-column last "$DATA/three.csv" "$T/lbfgs.st"
 check "lbfgs: picture written" test -s "$T/lbfgs.svg"
 check "lbfgs: the model is written too" test -s "$T/lbfgs.st"
 well_formed "lbfgs: well-formed XML" "$T/lbfgs.svg"

@@ -12,7 +12,13 @@ NUM='[0-9][0-9.e+-]*'
 # ---- the default run: lbfgs, C 1, tol 1e-4
 runs "default train (lbfgs)" train $THREE "$T/d.st"
 cp "$T/err" "$T/d.err"
-check "progress: one line per iteration" grep -Eq '^iteration 1/1000  loss [0-9.]+  accuracy [0-9.]+  max\|grad\| [0-9.e+-]+  evals [0-9]+  ' "$T/d.err"
+# in a pipe, converged before the first 10% of --max-iter: the last line only
+check "progress: the last iteration's line" grep -Eq '^iteration [0-9]+/1000  loss [0-9.]+  accuracy [0-9.]+  max\|grad\| [0-9.e+-]+  evals [0-9]+  ' "$T/d.err"
+check "progress: one line in a pipe" test "$(grep -c '^iteration ' "$T/d.err")" -eq 1
+runs "train -v: every iteration" train -v $THREE "$T/dv.st"
+check "progress -v: one line per iteration" grep -Eq '^iteration 1/1000  loss [0-9.]+  accuracy [0-9.]+  max\|grad\| [0-9.e+-]+  evals [0-9]+  ' "$T/err"
+check "progress -v: as many lines as iterations" \
+    test "$(grep -c '^iteration ' "$T/err")" -eq "$(meta n_iter "$T/dv.st")"
 check "the convergence line" grep -Eq "^lbfgs converged after [0-9]+ iterations? \\([0-9]+ evaluations?\\) in [0-9.]+s: objective $NUM \\(J incl\\. L2, lambda 0\\.0167\\), max\\|grad\\| $NUM <= tol 0\\.0001, accuracy [01]\\.[0-9]{4}\$" "$T/d.err"
 check "no warning when converged" test "$(grep -c WARNING "$T/d.err")" -eq 0
 check "converged on easy data well within --max-iter ($(sed -n 's/^lbfgs converged after \([0-9]*\) .*/\1/p' "$T/d.err"))" \

@@ -12,9 +12,17 @@ FAST="--optimizer sgd --lr 0.5 --epochs 40 --tol 0 --batch-size 8"
 runs "train CSV -1/+1" train $FAST "$DATA/pm1.csv" "$T/pm1.st"
 check "model file written" test -s "$T/pm1.st"
 check "no temporary file left" test "$(ls "$T" | grep -c 'pm1\.st.')" -eq 0
-check "progress: one line per epoch on a non-terminal" test "$(grep -c '^epoch [0-9]*/40 ' "$T/err")" -eq 40
+# in a pipe: a line every 10% of --max-iter (4 epochs here), -v: every epoch
+check "progress: a line every 4 epochs of 40 on a non-terminal" \
+    test "$(grep -c '^epoch [0-9]*/40 ' "$T/err")" -eq 10
+check "progress: the lines are epochs 4, 8, ..., 40" \
+    test "$(grep '^epoch ' "$T/err" | cut -d' ' -f2 | tr '\n' ' ')" = "4/40 8/40 12/40 16/40 20/40 24/40 28/40 32/40 36/40 40/40 "
 check "progress: data summary" grep -q 'pm1.csv: 40 samples, 2 features, 2 classes (-1, 1)' "$T/err"
 check "train prints nothing on stdout" test ! -s "$T/out"
+cp "$T/pm1.st" "$T/pm1-first.st"
+runs "train -v" train -v $FAST "$DATA/pm1.csv" "$T/pm1.st"
+check "progress -v: one line per epoch" test "$(grep -c '^epoch [0-9]*/40 ' "$T/err")" -eq 40
+check "-v trains the same model" cmp -s "$T/pm1.st" "$T/pm1-first.st"
 
 runs "eval CSV" eval "$DATA/pm1.csv" "$T/pm1.st"
 acc=$(eval_field accuracy)
@@ -22,7 +30,8 @@ check "eval: accuracy >= 0.95 ($acc)" ge "$acc" 0.95
 check "eval: loss line" grep -Eq '^loss [0-9.]+$' "$T/out"
 check "eval: confusion header in label values" grep -Eq '^ +-1 +1$' "$T/out"
 check "eval: confusion rows in label values" test "$(grep -Ec '^ *(-1|1)( +[0-9]+){2}$' "$T/out")" -eq 2
-total=$(awk 'NR > 4 { for (i = 2; i <= NF; i++) s += $i } END { print s }' "$T/out")
+# the matrix: the rows after its title and its header
+total=$(awk '/^confusion matrix/ { m = 1; next } m == 1 { m = 2; next } m == 2 { for (i = 2; i <= NF; i++) s += $i } END { print s }' "$T/out")
 check "eval: confusion matrix sums to 40 ($total)" test "$total" -eq 40
 cp "$T/out" "$T/eval-pm1"
 

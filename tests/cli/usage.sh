@@ -6,10 +6,10 @@
 runs "--version exits 0" --version
 check "--version prints the version" grep -Eq '^clsoftmax [0-9]+\.[0-9]+\.[0-9]+' "$T/out"
 runs "--help exits 0" --help
-for c in devices train predict eval gradcheck; do
+for c in devices train predict eval show gradcheck calibrate; do
     check "--help lists $c" grep -q "^  $c" "$T/out"
 done
-for c in devices train predict eval gradcheck; do
+for c in devices train predict eval show gradcheck calibrate; do
     runs "$c --help exits 0" "$c" --help
     check "$c --help starts with Usage" grep -q "^Usage: clsoftmax $c" "$T/out"
 done
@@ -142,11 +142,28 @@ for o in solver max\\\\-iter epochs tol n\\\\-iter\\\\-no\\\\-change lbfgs\\\\-m
     label\\\\-column labels format; do
     check "man page documents --$o" grep -q -- "\\\\-\\\\-$o" "$MAN"
 done
-# train --help and the man page agree on the defaults: every "(default X)"
-# of a --help option line is found in the man page next to that option.
-awk '/^  --[a-zA-Z]/ { opt = $1 } /\(default [^);]*[);]/ && opt != "" { s = $0; sub(/.*\(default /, "", s); sub(/[;)].*/, "", s); print opt "\t" s }' \
-    "$T/train-help" | grep -v -- '--format\|--label-column\|--labels' > "$T/help-defaults"
-check "train --help has defaults to compare ($(wc -l < "$T/help-defaults"))" test "$(wc -l < "$T/help-defaults")" -ge 8
+# --help is where the options are; the man page and the README must not
+# drift from it: every option of every command's --help is in the man page,
+# every command has its man section and a row in the README's table.
+for c in devices train predict eval show gradcheck calibrate; do
+    run "$c" --help
+    cp "$T/out" "$T/help-$c"
+    for o in $(grep -oE '^  (-[a-zA-Z], )?--[a-zA-Z][a-zA-Z0-9-]*' "$T/help-$c" | sed 's/.*--//'); do
+        m=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+        check "man page documents $c --$o" grep -q -- "\\\\-\\\\-$m" "$MAN"
+    done
+    check "man page has a section for $c" grep -q "^\\.SS \"clsoftmax $c" "$MAN"
+    check "README's command table lists $c" grep -q "^| \`clsoftmax $c" "$SRCDIR/README.md"
+done
+# Every command's --help and the man page agree on the defaults: every
+# "(default X)" of a --help option line is found in the man page next to
+# that option.
+for c in train predict eval show gradcheck calibrate; do
+    awk '/^  (-[a-zA-Z], )?--[a-zA-Z]/ { opt = $1; if (opt ~ /^-[a-zA-Z],$/) opt = $2 }
+         /\(default [^);]*[);]/ && opt != "" { s = $0; sub(/.*\(default /, "", s); sub(/[;)].*/, "", s); print opt "\t" s }' \
+        "$T/help-$c"
+done | grep -v -- '--format\|--label-column\|--labels' | sort -u > "$T/help-defaults"
+check "the --help texts have defaults to compare ($(wc -l < "$T/help-defaults"))" test "$(wc -l < "$T/help-defaults")" -ge 15
 while IFS="$(printf '\t')" read -r opt def; do
     mopt=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
     mdef=$(printf '%s' "$def" | sed 's/-/\\\\-/g')

@@ -5,6 +5,14 @@ import os
 import numpy as np
 
 
+def blobs(n=120, k=5, C=3, seed=0):
+    """n samples of k features around C random centres, and their classes."""
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(scale=3, size=(C, k))
+    y = rng.randint(0, C, size=n)
+    return centres[y] + rng.normal(size=(n, k)), y
+
+
 def ref_forward(W, b, X):
     S = X @ W.T + b
     m = S.max(axis=1, keepdims=True)
@@ -49,3 +57,16 @@ def sklearn_objective(W, b, X, y, C, w=None):
 def cli():
     """The build tree's clsoftmax command (tests/python.sh exports it)."""
     return os.environ.get("CSM_CLI", "")
+
+
+def sklearn_fixture(case):
+    """(X, y, P) of a binary case of tests/data/sklearn (make-fixtures.py):
+    the data as clsoftmax's reader parses the CSV, and scikit-learn's
+    predict_proba at its optimum."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sklearn")
+    with open(os.path.join(here, "optima.txt")) as f:
+        rows = [line.split() for line in f if line.strip() and not line.startswith("#")]
+    csv = {r[0]: r[1] for r in rows}[case]
+    data = np.loadtxt(os.path.join(here, csv), delimiter=",", skiprows=1)
+    P = np.loadtxt(os.path.join(here, case + ".proba.csv"), delimiter=",", skiprows=1)
+    return data[:, 1:], data[:, 0].astype(np.int64), P

@@ -6,25 +6,17 @@ import pickle
 import subprocess
 import sys
 import unittest
-import warnings
 
 import numpy as np
 
 import clsoftmax
 from clsoftmax import SoftmaxRegression
-from helpers import ref_forward, sklearn_objective
+from helpers import blobs, ref_forward, sklearn_objective
 
 try:
     import scipy.sparse as sp
 except ImportError:
     sp = None
-
-
-def blobs(n=120, k=5, C=3, seed=0):
-    rng = np.random.RandomState(seed)
-    centres = rng.normal(scale=3, size=(C, k))
-    y = rng.randint(0, C, size=n)
-    return centres[y] + rng.normal(size=(n, k)), y
 
 
 class TestFit(unittest.TestCase):
@@ -48,7 +40,7 @@ class TestFit(unittest.TestCase):
         clf = SoftmaxRegression(tol=1e-6).fit(X, y)
         h = clf.history_
         n = clf.n_iter_[0]
-        for key in ("loss", "accuracy", "seconds", "grad_max_abs"):
+        for key in ("loss", "accuracy", "seconds", "grad_max_abs", "evaluations"):
             self.assertEqual(h[key].shape, (n,), key)
         # L-BFGS decreases J at every iteration; the last entry is the result.
         self.assertTrue(np.all(np.diff(h["loss"]) <= 1e-12), h["loss"])
@@ -65,15 +57,12 @@ class TestFit(unittest.TestCase):
     def test_first_order_solvers(self):
         X, y = blobs(n=300)
         for solver in ("sgd", "momentum", "adam"):
-            clf = SoftmaxRegression(solver=solver, max_iter=30, batch_size=32, random_state=3)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                clf.fit(X, y)
+            # tol=0: the 30 epochs asked for, no ConvergenceWarning
+            clf = SoftmaxRegression(solver=solver, max_iter=30, tol=0, batch_size=32,
+                                    random_state=3).fit(X, y)
             self.assertGreater(clf.score(X, y), 0.9, solver)
-            again = SoftmaxRegression(solver=solver, max_iter=30, batch_size=32, random_state=3)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                again.fit(X, y)
+            again = SoftmaxRegression(solver=solver, max_iter=30, tol=0, batch_size=32,
+                                      random_state=3).fit(X, y)
             np.testing.assert_array_equal(clf.coef_, again.coef_)  # same seed, same model
 
     def test_max_iter_warns(self):
@@ -161,9 +150,101 @@ class TestFit(unittest.TestCase):
         self.assertEqual(p, {"solver": "lbfgs", "C": 1.0, "tol": 1e-4, "max_iter": 1000,
                              "batch_size": 256, "learning_rate": None, "class_weight": None,
                              "warm_start": False, "random_state": None, "device": None,
-                             "dtype": "float64"})
+                             "dtype": "auto", "fit_intercept": True, "verbose": 0})
         clf.set_params(C=3.0, solver="adam")
         self.assertEqual((clf.C, clf.solver), (3.0, "adam"))
+
+
+class TestWhatUsersExpect(unittest.TestCase):
+    """What scikit-learn users look for: verbose, fit_intercept, n_iter_,
+    predict_log_proba, partial_fit, __version__."""
+
+    def test_verbose(self):
+        import contextlib
+        import io
+        X, y = blobs()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            clf = SoftmaxRegression(verbose=1).fit(X, y)
+        lines = err.getvalue().splitlines()
+        n = clf.n_iter_[0]
+        self.assertEqual(sum(l.startswith("iteration ") for l in lines), n, lines[:3])
+        self.assertRegex(lines[0], r"^iteration 1/1000  loss [0-9.]+  accuracy [0-9.]+  "
+                                   r"max\|grad\| [0-9.e+-]+  evals \d+  [0-9.]+s$")
+        self.assertRegex(lines[-1], r"^lbfgs converged after %d iterations: objective " % n)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            SoftmaxRegression(solver="adam", max_iter=3, tol=0, verbose=1).fit(X, y)
+        self.assertEqual([l.split()[:2] for l in err.getvalue().splitlines()[:3]],
+                         [["epoch", "1/3"], ["epoch", "2/3"], ["epoch", "3/3"]])
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            SoftmaxRegression().fit(X, y)
+        self.assertEqual(err.getvalue(), "")
+        with self.assertRaisesRegex(ValueError, "verbose"):
+            SoftmaxRegression(verbose=-1).fit(X, y)
+
+    def test_no_intercept(self):
+        # b = 0 and J at the optimum of the problem without a bias: the
+        # gradient of J over W vanishes there (every solver keeps b at 0)
+        X, y = blobs()
+        X = X + 2.0  # an intercept would matter
+        clf = SoftmaxRegression(fit_intercept=False, tol=1e-9, dtype="float64").fit(X, y)
+        np.testing.assert_array_equal(clf.intercept_, np.zeros(3))
+        with_b = SoftmaxRegression(tol=1e-9, dtype="float64").fit(X, y)
+        self.assertGreater(np.abs(with_b.intercept_).max(), 0.1)
+        self.assertGreater(clf.objective_, with_b.objective_)
+        dW, db = clsoftmax.gradient(clf.coef_, clf.intercept_, X, y, C=1.0)
+        self.assertLess(np.abs(dW).max(), 1e-8)
+        S, _ = ref_forward(clf.coef_, clf.intercept_, X)
+        np.testing.assert_allclose(clf.decision_function(X), S, rtol=1e-12, atol=1e-12)
+        for solver in ("sgd", "momentum", "adam"):
+            m = SoftmaxRegression(solver=solver, fit_intercept=False, max_iter=5, tol=0).fit(X, y)
+            np.testing.assert_array_equal(m.intercept_, np.zeros(3), solver)
+        with self.assertRaisesRegex(ValueError, "fit_intercept"):
+            SoftmaxRegression(fit_intercept="no").fit(X, y)
+
+    def test_partial_fit(self):
+        X, y = blobs(n=300)
+        clf = SoftmaxRegression(solver="adam", batch_size=32, random_state=5)
+        with self.assertRaisesRegex(ValueError, "classes must be passed"):
+            clf.partial_fit(X, y)
+        self.assertFalse(hasattr(clf, "coef_"))
+        # two calls of one epoch each are the run of two epochs: the second
+        # call continues Adam's moments and the epoch count (the shuffle)
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+        self.assertEqual(clf.n_iter_[0], 1)
+        clf.partial_fit(X, y)
+        whole = SoftmaxRegression(solver="adam", batch_size=32, random_state=5, max_iter=2,
+                                  tol=0).fit(X, y)
+        np.testing.assert_allclose(clf.coef_, whole.coef_, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(clf.intercept_, whole.intercept_, rtol=0, atol=1e-12)
+        # batches need not hold every class; unknown ones are refused
+        clf.partial_fit(X[y != 2], y[y != 2])
+        with self.assertRaisesRegex(ValueError, "not in classes"):
+            clf.partial_fit(X, np.where(y == 2, 7, y))
+        with self.assertRaisesRegex(ValueError, "not the same as on the first call"):
+            clf.partial_fit(X, y, classes=[0, 1])
+        with self.assertRaisesRegex(ValueError, "features"):
+            clf.partial_fit(X[:, :-1], y)
+        with self.assertRaisesRegex(ValueError, "not supported by partial_fit"):
+            SoftmaxRegression(solver="sgd", class_weight="balanced").partial_fit(
+                X, y, classes=[0, 1, 2])
+        # it pickles with its solver state, and goes on from there
+        import pickle
+        again = pickle.loads(pickle.dumps(clf))
+        np.testing.assert_array_equal(again.partial_fit(X, y).coef_, clf.partial_fit(X, y).coef_)
+        # not for L-BFGS (as MLPClassifier): the method is absent
+        self.assertFalse(hasattr(SoftmaxRegression(), "partial_fit"))
+        with self.assertRaises(AttributeError) as cm:
+            SoftmaxRegression().partial_fit(X, y, classes=[0, 1, 2])
+        # scikit-learn >= 1.3 says why in the chained exception
+        why = str(cm.exception) + str(cm.exception.__cause__)
+        self.assertRegex(why, "partial_fit is available for solver='sgd'")
+
+    def test_version(self):
+        self.assertEqual(clsoftmax.__version__, clsoftmax.version())
+        self.assertRegex(clsoftmax.__version__, r"^\d+\.\d+\.\d+")
 
 
 class TestBadInput(unittest.TestCase):
@@ -200,7 +281,8 @@ class TestBadInput(unittest.TestCase):
             SoftmaxRegression().fit(X.astype(complex), y)
         with self.assertRaisesRegex(ValueError, "sample_weight"):
             SoftmaxRegression().fit(X, y, sample_weight=-np.ones(len(y)))
-        with self.assertRaisesRegex(ValueError, "zero for every sample"):
+        # ours, or scikit-learn >= 1.6's own check of sample_weight
+        with self.assertRaisesRegex(ValueError, "zero for every sample|at least one non-zero"):
             SoftmaxRegression().fit(X, y, sample_weight=np.zeros(len(y)))
         clf = SoftmaxRegression().fit(X, y)
         with self.assertRaisesRegex(ValueError, "features"):

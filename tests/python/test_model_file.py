@@ -3,6 +3,7 @@ labels of any type through the label_names convention, and errors."""
 import json
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -12,14 +13,12 @@ import numpy as np
 
 import clsoftmax
 from clsoftmax import SoftmaxRegression
+import helpers
 from helpers import cli
 
 
 def blobs(n=60, k=4, C=3, seed=1):
-    rng = np.random.RandomState(seed)
-    centres = rng.normal(scale=3, size=(C, k))
-    y = rng.randint(0, C, size=n)
-    return centres[y] + rng.normal(size=(n, k)), y
+    return helpers.blobs(n, k, C, seed)
 
 
 def metadata(path):
@@ -49,9 +48,14 @@ class TestRoundTrip(ModelFileTest):
         np.testing.assert_array_equal(back.classes_, clf.classes_)
         self.assertEqual(back.classes_.dtype.kind, clf.classes_.dtype.kind)
         np.testing.assert_array_equal(back.predict(X), clf.predict(X))
+        # the file keeps the precision the model was trained in ("auto": float64
+        # for data this small)
+        prec = metadata(p)["precision"]
+        self.assertEqual(prec, "float64" if clf.dtype == "auto" else clf.dtype)
+        self.assertEqual(back.dtype, prec)
         np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X),
-                                   rtol=1e-12 if clf.dtype == "float64" else 1e-6)
-        for name in ("C", "tol", "max_iter", "solver", "dtype"):
+                                   rtol=1e-12 if prec == "float64" else 1e-6)
+        for name in ("C", "tol", "max_iter", "solver", "fit_intercept"):
             self.assertEqual(getattr(back, name), getattr(clf, name), name)
         return p, back
 
@@ -137,7 +141,7 @@ class TestCommandLine(ModelFileTest):
             for label, row in zip(self.y, self.X):
                 f.write(",".join([texts[label]] + ["%.17g" % v for v in row]) + "\n")
         pred = self.run_cli("predict", csv, p).split()
-        self.assertEqual(pred, [repr(v) for v in clf.predict(self.X)])
+        self.assertEqual(pred, [repr(float(v)) for v in clf.predict(self.X)])
         out = self.run_cli("eval", csv, p)
         acc = float(out.split("accuracy ")[1].split()[0])
         truth = np.array([0.5, 1.25, 2.5])[np.searchsorted([2, 5, 9], self.y)]
@@ -193,8 +197,30 @@ class TestErrors(ModelFileTest):
         text += b" " * (-len(text) % 8)
         with open(self.path("s2.safetensors"), "wb") as f:
             f.write(struct.pack("<Q", len(text)) + text + data)
-        with self.assertRaisesRegex(ValueError, "label_names"):
+        # (the library refuses it on load: CSM_ERR_FORMAT naming the field)
+        with self.assertRaisesRegex(clsoftmax.Error, "label_names"):
             clsoftmax.load(self.path("s2.safetensors"))
+
+    def test_save_never_replaces_special_files(self):
+        # save() is csm_model_save: a FIFO (or a device) there is refused,
+        # and stays what it was
+        X, y = blobs()
+        clf = SoftmaxRegression().fit(X, y)
+        fifo = self.path("fifo.safetensors")
+        os.mkfifo(fifo)
+        with self.assertRaises(clsoftmax.Error) as cm:
+            clf.save(fifo)
+        self.assertEqual(cm.exception.status_name, "CSM_ERR_IO")
+        self.assertIn("named pipe", str(cm.exception))
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def test_class_names_one_printable_line(self):
+        # a class name with a newline would split predict's lines: refused
+        X, y = blobs()
+        clf = SoftmaxRegression().fit(X, np.array(["a", "b\nc", "d"])[y])
+        with self.assertRaisesRegex(clsoftmax.Error, "control character"):
+            clf.save(self.path("nl.safetensors"))
+        self.assertFalse(os.path.exists(self.path("nl.safetensors")))
 
 
 if __name__ == "__main__":

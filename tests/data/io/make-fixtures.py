@@ -54,7 +54,7 @@ write("label_integral_float.csv", "2.0,1,2\n-1,3,4\n")
 write("label_text.csv", "a,b,c\n0,1,2\nx,3,4\n")
 write("blank_middle.csv", "0,1,2\n\n1,3,4\n")
 write("one_column.csv", "1\n2\n")
-write("header_mismatch.csv", "label,a\n0,1,2\n")
+write("header_mismatch.csv", "label,a\n0,1,2,3\n")
 write("mixed_delim.csv", "0,1,2\n1;3;4\n")
 # gzip damaged in the deflate data, and gzip cut short
 body = "".join("%d,%d.%d,%d\n" % (i % 3, i, i * 7 % 10, i * i) for i in range(200))

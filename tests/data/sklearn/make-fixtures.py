@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Writes the optimum fixtures of the solver tests: four small standardised
-data sets from scikit-learn and optima.txt, the exact optimum J* of the
-objective clsoftmax minimises on each of them.
+data sets from scikit-learn, liblinear's heart_scale, optima.txt (the exact
+optimum J* of the objective clsoftmax minimises on each of them), and for
+the binary cases the class probabilities at that optimum (CASE.proba.csv).
 
     python3 tests/data/sklearn/make-fixtures.py      # rewrites the files here
 
 Needs numpy, scipy and scikit-learn (Debian 12: apt-get install
 python3-sklearn python3-scipy; written against scikit-learn 1.2.1 and scipy
-1.10.1). Deterministic: a rerun gives the same CSV bytes; the last digit or
-two of J* may differ with another BLAS or library version (the agreement
-check below bounds how much).
+1.10.1) and liblinear's example heart_scale (apt-get install
+liblinear-tools: /usr/share/doc/liblinear-tools/examples/heart_scale, or
+give its path as the first argument). Deterministic: a rerun gives the same
+CSV bytes; the last digit or two of J* may differ with another BLAS or
+library version (the agreement check below bounds how much).
 
 Data sets (sklearn.datasets.load_*: iris, wine, breast_cancer, digits):
 every feature standardised with StandardScaler fitted on the whole set
@@ -19,15 +22,23 @@ integer class label FIRST. That is what `clsoftmax train DATA MODEL` reads
 with no options (label column 0 is the default, a non-numeric first line is
 detected as a header; `--label-column 0 --header` says the same explicitly).
 
-Objective (C_reg = 1 here; w_i = 1, or class_weight="balanced" weights
+heart_scale (270 x 13, labels -1/+1, features already scaled to [-1, 1] by
+liblinear's authors) is written in the same CSV layout, its values as read
+from the libsvm file (at most 6 significant digits, so "%.6g" is exact).
+
+Objective (C_reg per case; w_i = 1, or class_weight="balanced" weights
 w_i = n / (C * count_{y_i})):
 
     J = sum_i w_i l_i / sum_i w_i + (lambda/2) ||W||^2,
-    l_i = logsumexp(S_i) - S_{i,y_i},  S = X W^T + b,  lambda = 1/(C_reg sum_i w_i)
+    l_i = logsumexp(S_i) - S_{i,y_i},  S = X W^T + b,
+    lambda = s/(C_reg sum_i w_i),  s = 2 for two classes, else 1
 
-the bias is not penalised. Both balanced and unit weights sum to n, so
-lambda = 1/(C_reg n) in every case here. J is evaluated in float64 on the
-values parsed back from the CSV text (Python's float() rounds correctly, as
+the bias is not penalised. The factor 2 for two classes is clsoftmax's C
+(csm_train_options.C): scikit-learn's binary model is one vector d with
+||d||^2 / (2 C_reg); at the softmax optimum w1 = -w0, so ||w0||^2 + ||w1||^2
+= ||d||^2 / 2, and lambda = 2/(C_reg n) makes the two problems one. Both
+balanced and unit weights sum to n. J is evaluated in float64 on the values
+parsed back from the CSV text (Python's float() rounds correctly, as
 clsoftmax's reader does), never on the unrounded features.
 
 Every J* is found by two independent routes, which must agree within 1e-12
@@ -35,12 +46,10 @@ relative (the script stops with an error otherwise):
 
   A. scikit-learn: LogisticRegression(C=C_reg, tol=1e-10, max_iter=100000,
      multi_class="multinomial", solver="lbfgs"), J evaluated at its
-     coef_/intercept_. For the binary set scikit-learn fits one weight vector
-     d: the C=2 softmax problem with both rows penalised equals binary
-     logistic regression with C' = 2 C_reg on d = w1 - w0 (for a fixed d,
-     ||w0||^2 + ||w1||^2 is least at w1 = d/2, w0 = -d/2, which halves the
-     penalty), so it is fitted with C' = 2 C_reg and mapped to
-     W = [-d/2, d/2], b = [-b/2, b/2].
+     coef_/intercept_. For the binary sets scikit-learn fits one weight
+     vector d with the same C_reg (the lambda above is chosen for that:
+     for a fixed d, ||w0||^2 + ||w1||^2 is least at w1 = d/2, w0 = -d/2),
+     mapped to W = [-d/2, d/2], b = [-b/2, b/2].
      scikit-learn 1.2 calls scipy's L-BFGS-B with gtol = tol but scipy's
      default ftol (factr 1e7, 2.2e-9 relative reduction of the sum-scaled
      objective) and maxls 20, so one fit stops about 1e-9..1e-8 (relative)
@@ -55,6 +64,16 @@ J* written to optima.txt is the smaller of the two (both are values of J at
 a feasible point, so the smaller is the nearer to the optimum); the
 max-abs gradient column is that of J (mean-scaled, over W and b) at the
 route-A (scikit-learn) solution.
+
+Binary cases also get CASE.proba.csv: a header naming the classes (as
+`clsoftmax predict --proba` writes it), then each sample's probabilities
+(%.17g) at the solution with the smaller J, which are scikit-learn's
+predict_proba at its optimum. J agreeing to ~1e-14 relative still leaves
+the two routes' parameters, and so probabilities, up to ~1e-7 apart along
+J's flattest directions, so each binary solution is polished by Newton's
+method on scikit-learn's one-vector problem (exact Hessian, to a step of
+1e-14); the two polished solutions must give probabilities within 1e-12
+of each other, else the script fails, and J* is the least of the four.
 """
 import os
 
@@ -75,26 +94,42 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGREE_RTOL = 1e-12
-C_REG = 1.0
+PROBA_AGREE = 1e-12
+HEART_SCALE = "/usr/share/doc/liblinear-tools/examples/heart_scale"
 
-# (case name, data set, weighting)
+# (case name, data set, weighting, C_reg, fit_intercept)
 CASES = [
-    ("iris", "iris", "none"),
-    ("wine", "wine", "none"),
-    ("breast_cancer", "breast_cancer", "none"),
-    ("digits", "digits", "none"),
-    ("wine-balanced", "wine", "balanced"),
+    ("iris", "iris", "none", 1.0, True),
+    ("wine", "wine", "none", 1.0, True),
+    ("breast_cancer", "breast_cancer", "none", 1.0, True),
+    ("digits", "digits", "none", 1.0, True),
+    ("wine-balanced", "wine", "balanced", 1.0, True),
+    ("breast_cancer-C0.05", "breast_cancer", "none", 0.05, True),
+    ("heart_scale", "heart_scale", "none", 1.0, True),
+    ("heart_scale-C0.05", "heart_scale", "none", 0.05, True),
+    ("heart_scale-nobias", "heart_scale", "none", 1.0, False),
+    ("iris-nobias", "iris", "none", 1.0, False),
 ]
 
 
 # ---------------------------------------------------------------- data
 
-def write_csv(name):
-    """Standardises data set `name`, writes NAME.csv and returns the file
-    name and (X, y) parsed back from the text."""
+def load(name):
+    """(X, y): heart_scale as liblinear ships it, or scikit-learn's data set
+    `name` standardised."""
+    if name == "heart_scale":
+        path = sys.argv[1] if len(sys.argv) > 1 else HEART_SCALE
+        X, y = datasets.load_svmlight_file(path, n_features=13)
+        return X.toarray(), np.asarray(y, dtype=np.int64)
     bunch = getattr(datasets, "load_" + name)()
     X = StandardScaler().fit_transform(np.asarray(bunch.data, dtype=np.float64))
-    y = np.asarray(bunch.target, dtype=np.int64)
+    return X, np.asarray(bunch.target, dtype=np.int64)
+
+
+def write_csv(name):
+    """Writes data set `name` as NAME.csv and returns the file name and
+    (X, y) parsed back from the text."""
+    X, y = load(name)
     k = X.shape[1]
     lines = ["label," + ",".join("f%d" % (j + 1) for j in range(k))]
     for label, row in zip(y, X):
@@ -142,14 +177,15 @@ def unpack(theta, C, k):
     return theta[:C * k].reshape(C, k), theta[C * k:]
 
 
-def route_scipy(X, yi, w, lam, C):
+def route_scipy(X, yi, w, lam, C, intercept):
     k = X.shape[1]
 
     def fg(theta):
         W, b = unpack(theta, C, k)
         J, dW, db = objective(W, b, X, yi, w, lam)
-        return J, np.concatenate([dW.ravel(), db])
+        return J, np.concatenate([dW.ravel(), db if intercept else 0 * db])
 
+    # without an intercept b stays at its start, 0 (its gradient is masked)
     res = scipy.optimize.minimize(
         fg, np.zeros(C * (k + 1)), method="L-BFGS-B", jac=True,
         options={"gtol": 1e-12, "ftol": 0.0, "maxiter": 100000, "maxfun": 1000000})
@@ -165,11 +201,38 @@ def sklearn_to_softmax(model, C):
     return model.coef_.copy(), model.intercept_.copy()
 
 
-def route_sklearn(X, y, yi, w, lam, C, weighting):
-    # binary: one weight vector with C' = 2 C_reg (see the docstring)
-    creg = 2 * C_REG if C == 2 else C_REG
+def softmax(W, b, X):
+    S = X @ W.T + b
+    E = np.exp(S - S.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def newton_binary(W, b, X, yi, w, lam, intercept):
+    """The two-row solution (W, b) polished by Newton's method on the
+    one-vector problem sum_i w_i l_i / sum w + lam/4 ||d||^2 in (d, c) =
+    (W1 - W0, b1 - b0) (c = 0 without an intercept), which is J at
+    W = [-d/2, d/2]; back in that form."""
+    n, k = X.shape
+    A = np.hstack([X, np.ones((n, 1))]) if intercept else X
+    theta = np.concatenate([W[1] - W[0], [b[1] - b[0]]] if intercept else [W[1] - W[0]])
+    reg = np.r_[np.full(k, lam / 2), [0.0] * intercept]  # d/d(d) of lam/4 ||d||^2: lam/2 d
+    sw = w / w.sum()
+    for _ in range(20):
+        p = 1.0 / (1.0 + np.exp(-(A @ theta)))
+        g = A.T @ (sw * (p - yi)) + reg * theta
+        H = (A * (sw * p * (1 - p))[:, None]).T @ A + np.diag(reg)
+        step = np.linalg.solve(H, g)
+        theta -= step
+        if np.abs(step).max() <= 1e-14 * max(1.0, np.abs(theta).max()):
+            break
+    d, c = theta[:k], theta[k] if intercept else 0.0
+    return np.vstack([-d / 2, d / 2]), np.array([-c / 2, c / 2])
+
+
+def route_sklearn(X, y, yi, w, lam, C, weighting, creg, intercept):
+    # binary: one weight vector with the same C (see the docstring)
     model = LogisticRegression(
-        C=creg, tol=1e-10, max_iter=100000, solver="lbfgs",
+        C=creg, tol=1e-10, max_iter=100000, solver="lbfgs", fit_intercept=intercept,
         multi_class="multinomial" if C > 2 else "ovr",
         class_weight="balanced" if weighting == "balanced" else None, warm_start=True)
     best = None
@@ -182,10 +245,12 @@ def route_sklearn(X, y, yi, w, lam, C, weighting):
             W, b = sklearn_to_softmax(model, C)
             J, dW, db = objective(W, b, X, yi, w, lam)
             if first is None:
-                first = (J, max(np.abs(dW).max(), np.abs(db).max()))
+                first = (J, max(np.abs(dW).max(), np.abs(db).max() * intercept))
             if best is not None and J >= best[0]:
                 break
             best = (J, W, b, model.score(X, y))
+            if C == 2:  # the softmax form's probabilities are scikit-learn's
+                assert np.abs(model.predict_proba(X) - softmax(W, b, X)).max() < 1e-12
     return best, first, fits
 
 
@@ -197,7 +262,7 @@ def main():
     files = {}
     rows = []
     report = []
-    for case, data, weighting in CASES:
+    for case, data, weighting, creg, intercept in CASES:
         if data not in files:
             files[data] = write_csv(data)
         fname, (X, y) = files[data]
@@ -205,14 +270,15 @@ def main():
         classes, yi = np.unique(y, return_inverse=True)
         C = len(classes)
         w = balanced_weights(y) if weighting == "balanced" else np.ones(n)
-        lam = 1.0 / (C_REG * w.sum())
+        lam = (2.0 if C == 2 else 1.0) / (creg * w.sum())
 
-        (Ja, Wa, ba, acc), (J1, g1), fits = route_sklearn(X, y, yi, w, lam, C, weighting)
+        (Ja, Wa, ba, acc), (J1, g1), fits = route_sklearn(X, y, yi, w, lam, C, weighting, creg,
+                                                          intercept)
         ga = objective(Wa, ba, X, yi, w, lam)
-        gmax_a = max(np.abs(ga[1]).max(), np.abs(ga[2]).max())
-        Wb, bb, res = route_scipy(X, yi, w, lam, C)
+        gmax_a = max(np.abs(ga[1]).max(), np.abs(ga[2]).max() * intercept)
+        Wb, bb, res = route_scipy(X, yi, w, lam, C, intercept)
         Jb, dWb, dbb = objective(Wb, bb, X, yi, w, lam)
-        gmax_b = max(np.abs(dWb).max(), np.abs(dbb).max())
+        gmax_b = max(np.abs(dWb).max(), np.abs(dbb).max() * intercept)
         rel = abs(Ja - Jb) / abs(Jb)
         Jstar = min(Ja, Jb)
         report.append((case, J1, g1, fits, Ja, gmax_a, Jb, gmax_b, res.nit, rel))
@@ -223,18 +289,40 @@ def main():
         if not rel <= AGREE_RTOL:
             sys.exit("%s: the two routes disagree: relative difference %.3e > %g" % (
                 case, rel, AGREE_RTOL))
-        rows.append("%s %s %d %d %d %s %g %.17g %.17g %.3e %.10g" % (
-            case, fname, n, k, C, weighting, C_REG, lam, Jstar, gmax_a, acc))
+        row = "%s %s %d %d %d %s %g %.17g %.17g %.3e %.10g %d"
+        rows.append(row % (case, fname, n, k, C, weighting, creg, lam, Jstar, gmax_a, acc,
+                           intercept))
+        if C == 2:
+            (WA, bA), (WB, bB) = (newton_binary(Wa, ba, X, yi, w, lam, intercept),
+                                  newton_binary(Wb, bb, X, yi, w, lam, intercept))
+            JA, JB = objective(WA, bA, X, yi, w, lam)[0], objective(WB, bB, X, yi, w, lam)[0]
+            Pa, Pb = softmax(WA, bA, X), softmax(WB, bB, X)
+            raw = np.abs(softmax(Wa, ba, X) - softmax(Wb, bb, X)).max()
+            gap = np.abs(Pa - Pb).max()
+            print("%-14s Newton-polished: J %.17g, %.17g; probabilities: max |A-B| %.2e "
+                  "(before polishing %.2e)" % ("", JA, JB, gap, raw))
+            if not gap <= PROBA_AGREE:
+                sys.exit("%s: the two polished routes' probabilities differ by %.3e > %g" % (
+                    case, gap, PROBA_AGREE))
+            P = Pa if JA <= JB else Pb
+            Jstar = min(Jstar, JA, JB)
+            rows[-1] = row % (case, fname, n, k, C, weighting, creg, lam, Jstar, gmax_a, acc,
+                              intercept)
+            with open(os.path.join(HERE, case + ".proba.csv"), "w", newline="\n") as f:
+                f.write(",".join("%d" % c for c in classes) + "\n")
+                f.write("".join("%.17g,%.17g\n" % (p0, p1) for p0, p1 in P))
 
     header = [
         "# Optima of J = sum_i w_i l_i / sum_i w_i + (lambda/2) ||W||^2 (bias not penalised),",
-        "# l_i = logsumexp(S_i) - S_i,y_i, S = X W^T + b, lambda = 1/(C_reg sum_i w_i), float64,",
+        "# l_i = logsumexp(S_i) - S_i,y_i, S = X W^T + b, lambda = s/(C_reg sum_i w_i), s = 2 for",
+        "# two classes (scikit-learn's binary C), else 1, float64,",
         "# on the CSV values as written (label first, header line). Written by make-fixtures.py;",
         "# J* verified by scikit-learn (LogisticRegression lbfgs) and by scipy L-BFGS-B on J",
         "# directly, agreeing within %g relative (see README)." % AGREE_RTOL,
         "# weighting: none (w_i = 1) or balanced (w_i = n / (classes * count of class y_i)).",
         "# grad_max: max-abs of dJ/dW, dJ/db at scikit-learn's solution; train_acc: its accuracy.",
-        "# columns: name csv n k classes weighting C_reg lambda J* grad_max train_acc",
+        "# fit_intercept: 1, or 0 for b = 0 (LogisticRegression(fit_intercept=False)).",
+        "# columns: name csv n k classes weighting C_reg lambda J* grad_max train_acc fit_intercept",
     ]
     with open(os.path.join(HERE, "optima.txt"), "w", newline="\n") as f:
         f.write("\n".join(header + rows) + "\n")
