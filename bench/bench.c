@@ -672,7 +672,7 @@ static csm_status enqueue_phase(phaser *p, int phase, size_t s)
     case PH_GATHER:
         return csm_gather_enqueue(&p->g, p->d, p->idx, start, B);
     case PH_FORWARD:
-        return p->w.path->logits(&p->w, p->m, &b);
+        return p->w.path->logits(&p->w, p->m->weight, &b);
     case PH_SOFTMAX:
         return csm_step_softmax(&p->w, p->m, &b, CSM_WRITE_DELTA, 1.0 / (double)B);
     case PH_GRAD:

@@ -72,3 +72,28 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         row_correct[i] = arg; /* without targets: the predicted class */
     }
 }
+
+/* The rows of a Hessian-vector product (step.c's csm_step_hv): out holds
+ * the block's probabilities P, zl its logits Z = X V^T for a direction V
+ * whose bias part is v[vb .. vb + C). In place, row by row:
+ *   out_i = scale w_i P_i * (z_i - P_i . z_i),  z_i = Z_i + v_b
+ * (w_i the sample weight, or 1), whose product with (X, 1) is the block's
+ * Hessian times V. */
+__kernel void hessian_rows(__global real *out, __global const real *zl,
+                           __global const real *v, const ulong vb,
+                           __global const real *weights, const int has_weights,
+                           const int row0, const int B, const real scale, const int C)
+{
+    if (get_global_id(0) >= (size_t)B)
+        return;
+    const int i = get_global_id(0);
+    __global real *p = out + (size_t)i * C;
+    __global const real *z = zl + (size_t)i * C;
+    __global const real *vbias = v + vb;
+    real pz = 0;
+    for (int c = 0; c < C; c++)
+        pz += p[c] * (z[c] + vbias[c]);
+    const real f = scale * (has_weights ? weights[row0 + i] : (real)1);
+    for (int c = 0; c < C; c++)
+        p[c] = f * p[c] * (z[c] + vbias[c] - pz);
+}

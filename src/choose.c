@@ -175,6 +175,25 @@ csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t
     return csm_step_init(w, m, d, rows, slots, path, &tile);
 }
 
+csm_status csm_bind_products_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,
+                                  size_t slots, csm_path path)
+{
+    memset(w, 0, sizeof *w);
+    const csm_path_ops *p = csm_path_get(path);
+    while (p && !p->logits)
+        p = csm_path_fallback(m->ctx, p->id);
+    if (!p)
+        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE, "no product path stands in for the %s path",
+                        csm_path_name(path));
+    if (d) {
+        csm_status st = csm_stream_prime(d, &d);
+        if (st != CSM_OK)
+            return st;
+    }
+    const csm_tile tile = CSM_TILE_DEFAULT;
+    return csm_step_init(w, m, d, rows, slots, p->id, &tile);
+}
+
 csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, char *choice,
                          size_t choice_len)
 {

@@ -18,5 +18,10 @@ typedef enum csm_measure {
  * new one. A streamed dataset's first chunk stands for it. */
 csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,
                          size_t slots, csm_measure measure);
+/* A step on the product path that stands in for `path` (which has no
+ * products of its own: the fused path), with csm_bind_step's other
+ * arguments: for the products only that path offers (Hessian-vector). */
+csm_status csm_bind_products_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,
+                                  size_t slots, csm_path path);
 
 #endif

@@ -30,6 +30,8 @@ struct csm_objective {
     size_t cap, nblocks;
     csm_step pass;
     csm_vecops v; /* for the gradient vector */
+    int hv_bound;  /* a product step for Hessian-vector products where the */
+    csm_step hv;   /* pass's path (fused) has no products of its own */
     double loss_sum, hits; /* distributed: the pass's global sums */
     /* minibatches (csm_objective_minibatches) */
     int batches;
@@ -65,6 +67,8 @@ void csm_objective_free(csm_objective *f)
         csm_step_free(&f->pass);
         csm_vec_free(&f->v);
     }
+    if (f->hv_bound)
+        csm_step_free(&f->hv);
     if (f->batches) {
         clFinish(f->model->ctx->queue);
         csm_step_free(&f->step);
@@ -113,7 +117,39 @@ csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g)
     if (st == CSM_OK && f->l2 > 0)
         st = csm_step_sumsq(&f->pass, f->model, 0);
     if (st == CSM_OK && g)
-        st = csm_vec_pack_grad(&f->v, g, f->pass.dweight, f->pass.dbias, f->l2, f->bias);
+        st = csm_vec_pack_grad(&f->v, g, f->pass.dweight, f->pass.dbias, f->l2, NULL, f->bias);
+    return st;
+}
+
+/* The step Hessian-vector products run on: the pass's, or where its path
+ * has no products (fused), one on the product path that stands in for it. */
+static csm_status hv_step(csm_objective *f, csm_step **w)
+{
+    csm_status st = bind_pass(f);
+    if (st != CSM_OK || f->pass.path->logits) {
+        *w = &f->pass;
+        return st;
+    }
+    if (!f->hv_bound) {
+        st = csm_bind_products_step(&f->hv, f->model, f->src->data, f->cap, f->nblocks,
+                                    f->pass.path->id);
+        f->hv_bound = st == CSM_OK;
+    }
+    *w = &f->hv;
+    return st;
+}
+
+csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv)
+{
+    csm_step *w = NULL;
+    csm_status st = hv_step(f, &w);
+    if (st == CSM_OK)
+        st = csm_step_dataset_hv(w, f->model, f->src->data, v);
+    /* distributed: this process's share, summed, before the L2 term */
+    if (st == CSM_OK && f->src->reduce)
+        st = csm_source_sum_grad(f->src, w, f->src->local_scale, 1, NULL, 0);
+    if (st == CSM_OK)
+        st = csm_vec_pack_grad(&f->v, hv, w->dweight, w->dbias, f->l2, v, f->bias);
     return st;
 }
 

@@ -1,8 +1,8 @@
 /* The objective every solver minimises, liblinear-style (objective.c):
  * J(theta) = sum_i w_i l_i / sum_i w_i + (lambda/2) ||W||^2 over the
  * global data set, at the model's current weights theta = (W, b), and its
- * gradient; and for the first-order solvers the same over the minibatches
- * of an epoch. The solvers see this and the vector operations (vec.h),
+ * gradient, its Hessian times a vector (for a Newton solver); and for the
+ * first-order solvers the same over the minibatches of an epoch. The solvers see this and the vector operations (vec.h),
  * nothing of paths, streaming or processes: the objective runs the bound
  * path over a data source (source.h), and applies the sum over the
  * processes, once, before the L2 term. */
@@ -27,6 +27,13 @@ size_t csm_objective_samples(const csm_objective *f);
  * enqueued; g (a parameter vector, vec.h; NULL: not wanted) = (dJ/dW,
  * dJ/db). Blocks only to sum over the processes. */
 csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g);
+/* hv = H v, J's Hessian at the model's weights times v (a parameter
+ * vector, vec.h), for Newton solvers: one pass over every row by the
+ * bound path's products (the fused path's stand-in where it has none),
+ * summed over the processes, plus lambda V; the bias part 0 without an
+ * intercept. Enqueued; blocks only to sum over the processes. Leaves the
+ * values of the last csm_objective_fun_grad as they were. */
+csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv);
 /* After csm_objective_fun_grad: J and the (unweighted) accuracy. Blocking. */
 csm_status csm_objective_value(csm_objective *f, double *J, double *accuracy);
 

@@ -85,8 +85,9 @@ typedef struct csm_step {
     cl_mem correct;     /* (slots) int, correct predictions per block */
     cl_mem sumsq;       /* (slots) ||W||^2 per block */
     /* step.c's kernels: the product paths' softmax, loss sums and bias
-     * gradient, and ||W||^2 (built on first use) */
-    cl_kernel k_softmax, k_reduce, k_bias_grad, k_sumsq;
+     * gradient, and ||W||^2 and the Hessian-vector rows (built on first
+     * use) */
+    cl_kernel k_softmax, k_reduce, k_bias_grad, k_sumsq, k_hv;
     size_t rwg, sumsq_wg; /* work-group sizes of the reductions */
 } csm_step;
 
@@ -108,9 +109,10 @@ typedef struct csm_path_ops {
      * no room for it after all. */
     csm_status (*init)(csm_step *w, const csm_dataset *d, const csm_tile *tile, int *fits);
     void (*free)(csm_step *w);
-    /* Product paths: w->logits = X W^T (no bias yet); dweight (+)= w->out^T X
-     * (and dbias (+)= w->out^T 1 where `sums_bias`). NULL on the fused path. */
-    csm_status (*logits)(csm_step *w, const csm_model *m, const csm_block *b);
+    /* Product paths: w->logits = X W^T for the (C, k) weights `weight` (the
+     * model's, or a direction's: no bias yet); dweight (+)= w->out^T X (and
+     * dbias (+)= w->out^T 1 where `sums_bias`). NULL on the fused path. */
+    csm_status (*logits)(csm_step *w, cl_mem weight, const csm_block *b);
     csm_status (*grad)(csm_step *w, const csm_block *b, int accumulate);
     int sums_bias;
     /* The fused path: a forward pass (outputs by mode, loss sums into slot)

@@ -138,7 +138,7 @@ static csm_status operand(csm_step *w, csm_view *v, cl_mem buf, size_t off, size
     return st;
 }
 
-static csm_status clblast_logits(csm_step *w, const csm_model *m, const csm_block *b)
+static csm_status clblast_logits(csm_step *w, cl_mem weight, const csm_block *b)
 {
     const size_t C = w->C, k = w->k, P = rows_per_call(w);
     csm_status st = CSM_OK;
@@ -150,7 +150,7 @@ static csm_status clblast_logits(csm_step *w, const csm_model *m, const csm_bloc
             st = operand(w, &s, w->logits, p0 * C, rows * C);
             // logits (rows, C) = X (rows, k) . W (C, k)^T
             if (st == CSM_OK)
-                st = gemm(w, 0, 1, rows, C, k, x.mem, x.off, k, m->weight, 0, k, 0.0, s.mem, s.off,
+                st = gemm(w, 0, 1, rows, C, k, x.mem, x.off, k, weight, 0, k, 0.0, s.mem, s.off,
                           C, "CLBlast GEMM logits = X W^T");
             csm_view_release(&s);
         }

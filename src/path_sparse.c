@@ -69,7 +69,7 @@ static csm_status sparse_init(csm_step *w, const csm_dataset *d, const csm_tile 
     return st;
 }
 
-static csm_status sparse_logits(csm_step *w, const csm_model *m, const csm_block *b)
+static csm_status sparse_logits(csm_step *w, cl_mem weight, const csm_block *b)
 {
     // logits (B, C) = X_rows (B, k, sparse) . W (C, k)^T
     sparse *p = w->priv;
@@ -78,7 +78,7 @@ static csm_status sparse_logits(csm_step *w, const csm_model *m, const csm_block
     /* W read by feature scatters each non-zero's C weights over C cache
      * lines; a transposed copy (one pass over C k) pays off once the
      * block's non-zeros outnumber the weights. */
-    cl_mem wsrc = m->weight;
+    cl_mem wsrc = weight;
     cl_int sc = (cl_int)w->k, sj = 1;
     const double block_nnz = (double)d->nnz * (double)b->B / (double)d->n;
     if (block_nnz > (double)w->k) {
@@ -87,7 +87,7 @@ static csm_status sparse_logits(csm_step *w, const csm_model *m, const csm_block
                                    "transposed weights");
         csm_args a = csm_args_start(w->ctx, p->k_transpose, "transpose_weights");
         csm_arg_mem(&a, p->wt);
-        csm_arg_mem(&a, m->weight);
+        csm_arg_mem(&a, weight);
         csm_arg_int(&a, (cl_int)w->C);
         csm_arg_int(&a, (cl_int)w->k);
         size_t tg[2] = {csm_round_up(w->k, CSM_WG), w->C};

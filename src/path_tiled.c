@@ -159,13 +159,13 @@ static cl_mem block_x(const csm_block *b)
     return b->d->x_u8 ? b->d->x_u8 : b->d->x;
 }
 
-static csm_status tiled_logits(csm_step *w, const csm_model *m, const csm_block *b)
+static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
 {
     // logits (B, C) = X_rows (B, k) . W (C, k)^T, through WT (k, CP) packed by class tiles
     tiled *p = w->priv;
     csm_args a = csm_args_start(w->ctx, p->k_transpose, "tiled_transpose");
     csm_arg_mem(&a, p->wt);
-    csm_arg_mem(&a, m->weight);
+    csm_arg_mem(&a, weight);
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
     csm_arg_int(&a, (cl_int)p->cp);

@@ -11,14 +11,19 @@
 #include "launch.h"
 #include "step.h"
 
+/* A kernel of forward.cl, built for the device's vector width. */
+static csm_status forward_kernel(csm_step *w, cl_kernel *k, const char *name)
+{
+    char vec[16];
+    csm_snprintf(vec, sizeof vec, "-DVEC=%u", csm_vector_width(w->ctx, w->prec));
+    return csm_get_kernel(w->ctx, k, "forward.cl", name, w->prec, vec);
+}
+
 /* The kernels of the product paths; only those a path runs are built. */
 static csm_status products_init(csm_step *w)
 {
     csm_context *ctx = w->ctx;
-    char vec[16];
-    csm_snprintf(vec, sizeof vec, "-DVEC=%u", csm_vector_width(ctx, w->prec));
-    csm_status st = csm_get_kernel(ctx, &w->k_softmax, "forward.cl", "softmax_xent_forward",
-                                   w->prec, vec);
+    csm_status st = forward_kernel(w, &w->k_softmax, "softmax_xent_forward");
     if (st == CSM_OK)
         st = csm_get_kernel(ctx, &w->k_reduce, "reduce.cl", "reduce_loss", w->prec, NULL);
     if (st == CSM_OK)
@@ -220,7 +225,7 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
 {
     if (w->path->step)
         return w->path->step(w, m, b, scale, slot, accumulate, sumsq);
-    csm_status st = w->path->logits(w, m, b);
+    csm_status st = w->path->logits(w, m->weight, b);
     if (st == CSM_OK)
         st = csm_step_softmax(w, m, b, CSM_WRITE_DELTA, scale);
     /* the loss sums (and ||W||^2) in the bias-sum launch */
@@ -230,12 +235,49 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
     return st;
 }
 
+csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_mem v,
+                       double scale, int accumulate)
+{
+    csm_context *ctx = w->ctx;
+    if (!w->k_hv) {
+        csm_status st = forward_kernel(w, &w->k_hv, "hessian_rows");
+        if (st != CSM_OK)
+            return st;
+    }
+    // out = P = softmax(X W^T + b), then logits = Z = X V^T
+    csm_status st = w->path->logits(w, m->weight, b);
+    if (st == CSM_OK)
+        st = csm_step_softmax(w, m, b, CSM_WRITE_PROBS, 1.0);
+    if (st == CSM_OK)
+        st = w->path->logits(w, v, b);
+    if (st != CSM_OK)
+        return st;
+    // out = scale w_i P * (Z + v_b - P . (Z + v_b)), row by row
+    csm_args a = csm_args_start(ctx, w->k_hv, "hessian_rows");
+    csm_arg_mem(&a, w->out);
+    csm_arg_mem(&a, w->logits);
+    csm_arg_mem(&a, v);
+    csm_arg_ulong(&a, (cl_ulong)(w->C * w->k));
+    csm_arg_mem(&a, b->weights ? b->weights : w->row_loss); /* valid when unused */
+    csm_arg_int(&a, b->weights != NULL);
+    csm_arg_int(&a, (cl_int)b->row0);
+    csm_arg_int(&a, (cl_int)b->B);
+    csm_arg_real(&a, w->prec, scale);
+    csm_arg_int(&a, (cl_int)w->C);
+    size_t global = csm_round_up(b->B, CSM_WG);
+    st = csm_args_launch(&a, 1, &global, NULL);
+    // dweight, dbias (+)= out^T (X, 1)
+    if (st == CSM_OK)
+        st = csm_step_products_grad(w, m, b, accumulate, 0, 0);
+    return st;
+}
+
 csm_status csm_step_forward(csm_step *w, const csm_model *m, const csm_block *b, int mode,
                             size_t slot)
 {
     if (w->path->forward)
         return w->path->forward(w, m, b, mode, slot);
-    csm_status st = w->path->logits(w, m, b);
+    csm_status st = w->path->logits(w, m->weight, b);
     if (st == CSM_OK)
         st = csm_step_softmax(w, m, b, mode, 1.0);
     if (st == CSM_OK && (b->labels || b->targets))
@@ -310,6 +352,7 @@ typedef struct pass {
     csm_step *w;
     const csm_model *m;
     int grad;
+    cl_mem v; /* csm_step_dataset_hv's direction, or NULL */
     double scale;
     size_t slot;
 } pass;
@@ -323,7 +366,9 @@ static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
         const size_t B = c->n - r < p->w->cap ? c->n - r : p->w->cap;
         csm_block b = csm_block_of(c, r, B);
         // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
-        if (p->grad)
+        if (p->v)
+            st = csm_step_hv(p->w, p->m, &b, p->v, p->scale, p->slot > 0);
+        else if (p->grad)
             st = csm_step_grad(p->w, p->m, &b, p->scale, p->slot, p->slot > 0, 0);
         else
             st = csm_step_forward(p->w, p->m, &b, 0, p->slot);
@@ -333,6 +378,12 @@ static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
 
 csm_status csm_step_dataset(csm_step *w, const csm_model *m, const csm_dataset *d, int grad)
 {
-    pass p = {w, m, grad, 1.0 / d->weight_sum, 0};
+    pass p = {w, m, grad, NULL, 1.0 / d->weight_sum, 0};
+    return csm_stream_each(d, NULL, pass_chunk, &p, (w->path->flags & CSM_PATH_REAL_X) != 0);
+}
+
+csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v)
+{
+    pass p = {w, m, 0, v, 1.0 / d->weight_sum, 0};
     return csm_stream_each(d, NULL, pass_chunk, &p, (w->path->flags & CSM_PATH_REAL_X) != 0);
 }

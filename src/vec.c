@@ -207,13 +207,13 @@ csm_status csm_vec_get_params(csm_vecops *v, cl_mem x)
 }
 
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2,
-                             int bias)
+                             cl_mem theta, int bias)
 {
     csm_args k = start_elementwise(v, VEC_PACK);
     csm_arg_mem(&k, g);
     csm_arg_mem(&k, dw);
     csm_arg_mem(&k, db);
-    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, theta ? theta : v->model->weight);
     csm_arg_real(&k, v->prec, l2);
     csm_arg_int(&k, (cl_int)v->nw);
     csm_arg_int(&k, (cl_int)v->n);

@@ -51,10 +51,12 @@ csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b);
 csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha);
 /* x = the model's weight, bias */
 csm_status csm_vec_get_params(csm_vecops *v, cl_mem x);
-/* g = (dw + l2 W, db): the gradient of J from its data part; (dw + l2 W,
- * 0) when !bias (no intercept: the bias stays 0) */
+/* g = (dw + l2 T, db): the gradient of J from its data part (T the
+ * model's W; with theta non-NULL its first C k elements, a direction's W
+ * for a Hessian-vector product); (dw + l2 T, 0) when !bias (no
+ * intercept: the bias stays 0) */
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2,
-                             int bias);
+                             cl_mem theta, int bias);
 /* The compact L-BFGS history, two row matrices S and Y of (m, n):
  * scal[r] = row r . x for the 2m rows of S then Y (part: 2m x
  * CSM_VEC_GROUPS partials); out = c0 x + sum_j coef[j] S[j, :] +
