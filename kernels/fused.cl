@@ -32,6 +32,16 @@
 #define X_U8 0
 #endif
 
+/* Loops over the classes are unrolled, so that the per-class arrays stay
+ * in registers, up to 32 classes; past that they do not fit anyway, and
+ * unrolling 64 to 256 guarded iterations multiplied the compile time (45 s
+ * for the 256 bucket) for nothing. */
+#if CMAX <= 32
+#define UNROLL_C _Pragma("unroll")
+#else
+#define UNROLL_C
+#endif
+
 /* Work-group g handles rows [g*B/G, (g+1)*B/G) of the step's B rows, in
  * blocks of RB rows: row r of the step is dataset row idx[start + r] (a
  * shuffled minibatch, gathered here rather than copied) or start + r.
@@ -45,7 +55,7 @@
 #define DOT_CHUNK(acc, xr, v0, v1)                                                          \
     for (int v = (v0); v < (v1); v++) {                                                     \
         const realv xv_ = XLOADV(v, (xr));                                                  \
-        _Pragma("unroll") for (int c = 0; c < CMAX; c++)                                    \
+        UNROLL_C for (int c = 0; c < CMAX; c++)                                    \
             if (c < C)                                                                      \
                 acc[c] = fma(VLOAD(v, W + (size_t)c * k), xv_, acc[c]);                     \
     }
@@ -110,14 +120,14 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
 #if CMAX <= 12
             for (; b + FL < nb; b += 2 * FL) {
                 realv acc0[CMAX], acc1[CMAX];
-#pragma unroll
+UNROLL_C
                 for (int c = 0; c < CMAX; c++)
                     acc0[c] = acc1[c] = (realv)(0);
                 __global const xelem *x0 = x + (size_t)rowid[b] * k;
                 __global const xelem *x1 = x + (size_t)rowid[b + FL] * k;
                 for (int v = v0; v < v1; v++) {
                     const realv xv0 = XLOADV(v, x0), xv1 = XLOADV(v, x1);
-#pragma unroll
+UNROLL_C
                     for (int c = 0; c < CMAX; c++) {
                         if (c < C) {
                             const realv wv = VLOAD(v, W + (size_t)c * k);
@@ -126,7 +136,7 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
                         }
                     }
                 }
-#pragma unroll
+UNROLL_C
                 for (int c = 0; c < CMAX; c++) {
                     if (c < C) {
                         delta[b * C + c] += vsum_all(acc0[c]);
@@ -137,12 +147,12 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
 #endif
             for (; b < nb; b += FL) {
                 realv acc[CMAX];
-#pragma unroll
+UNROLL_C
                 for (int c = 0; c < CMAX; c++)
                     acc[c] = (realv)(0);
                 __global const xelem *xr = x + (size_t)rowid[b] * k;
                 DOT_CHUNK(acc, xr, v0, v1)
-#pragma unroll
+UNROLL_C
                 for (int c = 0; c < CMAX; c++)
                     if (c < C)
                         delta[b * C + c] += vsum_all(acc[c]);
@@ -204,18 +214,18 @@ void fused_step(__global real *partial, __global real *gstats, __global int *gco
          * in order, whatever RB cuts it into. */
         for (int v = t; v < NVEC; v += FL) {
             realv acc[CMAX];
-#pragma unroll
+UNROLL_C
             for (int c = 0; c < CMAX; c++)
                 if (c < C)
                     acc[c] = VLOAD(v, part + (size_t)c * k);
             for (int b = 0; b < nb; b++) {
                 const realv xv = XLOADV(v, x + (size_t)rowid[b] * k);
-#pragma unroll
+UNROLL_C
                 for (int c = 0; c < CMAX; c++)
                     if (c < C)
                         acc[c] = fma((realv)(delta[b * C + c]), xv, acc[c]);
             }
-#pragma unroll
+UNROLL_C
             for (int c = 0; c < CMAX; c++)
                 if (c < C)
                     VSTORE(acc[c], v, part + (size_t)c * k);
