@@ -19,7 +19,7 @@
 /* Exit statuses. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-/* ------------------------------------------------------------ main.c */
+/* ---------------------------------------------------------- messages.c */
 
 /* "ERROR: <text>" on stderr. */
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -27,18 +27,14 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* "ERROR: <status string>: <last error>"; returns CLI_FAIL. ctx may be NULL. */
 int cli_lib_error(const csm_context *ctx, csm_status st);
-/* Creates the command's context (CLSOFTMAX_DEVICE picks the device); prints
- * the error and returns NULL on failure. */
-csm_context *cli_context_create(void);
-/* -v: the library's INFO messages on stderr; -v -v: DEBUG too. Set before
- * cli_context_create(). */
-extern int cli_verbosity;
-
-/* ---------------------------------------------------------- messages.c */
-
+/* Under mpirun with several ranks (mpi.c): every error line names `rank`. */
+void cli_error_rank(int rank);
 /* -q: 1 (no notes, no progress), -q -q or --silent: 2 (no warnings
  * either). */
 extern int cli_quiet;
+/* -v: the library's INFO messages on stderr; -v -v: DEBUG too. Set before
+ * cli_context_create(). */
+extern int cli_verbosity;
 /* "WARNING: <text>" on stderr, unless cli_quiet >= 2. */
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* "<text>" on stderr, unless cli_quiet >= 1. */
@@ -49,6 +45,9 @@ extern const char *const cli_output_help;
 /* Applies one of CLI_OUTPUT_OPTIONS by its long name; -1 when it is not
  * one. */
 int cli_output_option(const char *name);
+/* Creates the command's context (CLSOFTMAX_DEVICE picks the device), its
+ * log on stderr as -v says; prints the error and returns NULL on failure. */
+csm_context *cli_context_create(void);
 
 /* ------------------------------------------------------------ args.c */
 
@@ -147,6 +146,14 @@ int cli_io_check(const cli_io *io);
 int cli_check_model_io(const char *data, const csm_read_options *ro, const char *model,
                        const char *out, const char *what);
 
+/* Replaces the file at path with len bytes, whole, as the library saves a
+ * model (src/replace_file.c): a reader sees the old file or the new one,
+ * and a process killed while writing leaves no temporary for long. A pipe
+ * or character device there (/dev/stdout) is written directly; anything
+ * else that is not a regular file is refused. Prints the error, returns
+ * CLI_FAIL. */
+int cli_replace_file(const char *path, const void *data, size_t len);
+
 /* An output written as it is made, replaced whole at the end (a pipe or
  * device is written through): cli_out_open() creates the temporary and
  * hands out a FILE to write to; cli_out_commit() closes it and puts the
@@ -196,15 +203,14 @@ void cli_describe_storage(char *buf, size_t len, const csm_table *t, csm_storage
 /* Copies a model into a new one at `prec` (weights, labels, metadata). */
 int cli_convert_model(csm_model *src, csm_precision prec, csm_model **out);
 
+/* ------------------------------------------------------------ random.c */
+
 /* A tiny deterministic generator (splitmix64) for shuffles and random data. */
 uint64_t cli_rand(uint64_t *state);
 double cli_rand_uniform(uint64_t *state); /* [0, 1) */
 double cli_rand_normal(uint64_t *state);
 /* Fisher-Yates shuffle of idx[0..n). */
 void cli_shuffle(size_t *idx, size_t n, uint64_t *state);
-
-/* Monotonic seconds. */
-double cli_now(void);
 
 /* ------------------------------------------------------- standardize.c */
 
@@ -247,6 +253,8 @@ typedef struct cli_progress {
     double last_val_loss, last_val_acc;
 } cli_progress;
 
+/* Monotonic seconds. */
+double cli_now(void);
 /* Set cli_verbosity first: -v prints every epoch in a pipe too. */
 void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt);
 /* One epoch's report; has_val says whether val_loss / val_acc are meaningful. */

@@ -5,6 +5,7 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/main.c \
 	src/cli/args.c \
 	src/cli/messages.c \
+	src/cli/random.c \
 	src/cli/data.c \
 	src/cli/data_format.c \
 	src/cli/feature_names.c \

@@ -556,6 +556,29 @@ static int write_plot(const train_cfg *c, train_state *s, const train_outcome *o
     return 0;
 }
 
+/* Before any work (cli_io_check): the model, --history and --plot are not
+ * DATA, --validation, --weights, the labels file (nor, for a "-" among
+ * these, the file standard input reads) or each other (the model may be
+ * the --resume model: continued in place), and can be written. Prints the
+ * error, returns CLI_FAIL. */
+
+static int check_io(const train_cfg *c)
+{
+    cli_io io;
+    memset(&io, 0, sizeof io);
+    cli_io_data(&io, c->data_path, &c->ro);
+    cli_io_reader_input(&io, c->validation);
+    cli_io_reader_input(&io, c->weights_path);
+    cli_io_input(&io, c->resume);
+    cli_io_output(&io, c->model_path, "model", 0);
+    cli_io_output(&io, c->history, "history file (--history)", 1);
+    cli_io_output(&io, c->plot, "picture (--plot)", 1);
+    io.in_place = c->resume;
+    int rc = cli_io_check(&io);
+    cli_io_free(&io);
+    return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
     train_cfg cfg;
@@ -572,7 +595,7 @@ int cmd_train(int argc, char **argv)
         return rc;
     }
 
-    if (train_check_io(&cfg)) {
+    if (check_io(&cfg)) {
         cli_class_weight_free(&cfg.cw);
         return CLI_FAIL;
     }

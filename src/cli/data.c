@@ -1,11 +1,8 @@
-/* Data and model plumbing shared by the subcommands: reading tables with
- * clear errors, label mapping, datasets, model loading and conversion, and a
- * small deterministic random generator. */
-#define _POSIX_C_SOURCE 200809L
-#include <math.h>
+/* Tables, datasets and models as the commands use them, each failure
+ * printed: reading a data file, checking its feature count, uploading it,
+ * loading and converting a model. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -146,42 +143,4 @@ fail_nomem:
     free(b);
     cli_error("out of memory");
     return CLI_FAIL;
-}
-
-uint64_t cli_rand(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-double cli_rand_uniform(uint64_t *state)
-{
-    return (double)(cli_rand(state) >> 11) * 0x1.0p-53;
-}
-
-double cli_rand_normal(uint64_t *state)
-{
-    double u1 = cli_rand_uniform(state), u2 = cli_rand_uniform(state);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-void cli_shuffle(size_t *idx, size_t n, uint64_t *state)
-{
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(cli_rand(state) % i);
-        size_t tmp = idx[i - 1];
-        idx[i - 1] = idx[j];
-        idx[j] = tmp;
-    }
-}
-
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

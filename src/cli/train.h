@@ -65,13 +65,6 @@ void train_report_interrupted(const train_cfg *c, const train_outcome *o);
 int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *o,
                          const double *mean, const double *scale, size_t k);
 
-/* Before any work (outputs.c): the model, --history and --plot are not
- * DATA, --validation, --weights, the labels file (nor, for a "-" among
- * these, the file standard input reads) or each other (the model may be
- * the --resume model: continued in place), and can be written. Prints the
- * error, returns CLI_FAIL. */
-int train_check_io(const train_cfg *c);
-
 /* ------------------------------------------------------- train_data.c */
 
 /* --validation-split: the rows of `tab` after a shuffle by the seed, the
