@@ -373,6 +373,31 @@ int cli_read_for_model(const char *data_path, const csm_model *m, const char *mo
 int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
                         const char *hint);
 
+/* ------------------------------------------------------- model_data.c */
+
+/* What predict, eval, gradcheck DATA MODEL and show start from. */
+typedef struct cli_model_data {
+    csm_context *ctx;
+    csm_model *model;
+    cli_classes classes; /* the model's */
+    csm_table tab;       /* DATA, read for the model (none for show) */
+    char note[3072];     /* how DATA was read: cli_model_data_note() */
+} cli_model_data;
+
+/* Creates the context, loads MODEL and its classes, then (data_path not
+ * NULL) reads DATA with `ro` filled from what the model remembers
+ * (cli_read_for_model). Prints the error, returns CLI_FAIL; whatever was
+ * made is freed by cli_model_data_free() either way. */
+int cli_model_data_open(cli_model_data *md, const char *model_path, const char *data_path,
+                        csm_read_options *ro);
+/* The lines that say how DATA was read, unless -q: printed after the
+ * results, so that an error is the first line on stderr. */
+void cli_model_data_note(const cli_model_data *md);
+void cli_model_data_free(cli_model_data *md);
+/* Every prediction is a class index below C; otherwise the device erred,
+ * and the error names the first sample. Returns 0 or CLI_FAIL. */
+int cli_check_predictions(const int32_t *pred, size_t n, size_t C);
+
 /* ------------------------------------------------------ feature_names.c */
 
 /* Keeps the table's header names in the model's metadata (feature_names,

@@ -9,6 +9,7 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/data.c \
 	src/cli/data_format.c \
 	src/cli/feature_names.c \
+	src/cli/model_data.c \
 	src/cli/labels.c \
 	src/cli/standardize.c \
 	src/cli/progress.c \
