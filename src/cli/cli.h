@@ -222,13 +222,11 @@ int cli_standardize_fit_table(const csm_table *t, double *mean, double *scale);
 /* (x - mean) / scale in place: a dense table becomes float64, a sparse one
  * keeps its pattern (mean must then be 0). Returns -1 when memory is short. */
 int cli_standardize_table(csm_table *t, const double *mean, const double *scale);
-/* W'_cj = W_cj / s_j, b'_c = b_c - sum_j W_cj m_j / s_j (in place): a model
- * trained on standardized features becomes one on raw features. */
-void cli_standardize_fold(double *w, double *b, size_t C, size_t k, const double *mean,
-                          const double *scale);
-/* The inverse: W_cj = W'_cj s_j, b_c = b'_c + sum_j W'_cj m_j. */
-void cli_standardize_unfold(double *w, double *b, size_t C, size_t k, const double *mean,
-                            const double *scale);
+/* The model's weights made those of raw features (to_raw: W'_cj = W_cj /
+ * s_j, b'_c = b_c - sum_j W'_cj m_j, the weights trained on standardized
+ * features folded for saving), or back (a resumed model trained on
+ * standardized features). Prints the error, returns CLI_FAIL. */
+int cli_standardize_model(csm_model *m, const double *mean, const double *scale, int to_raw);
 /* JSON array of %.17g numbers, malloc'd. */
 char *cli_vector_to_json(const double *v, size_t n);
 /* Parses a JSON array of exactly n numbers; 0 on success. */
