@@ -182,6 +182,9 @@ const char *cli_signal_name(int sig); /* "SIGINT", ... */
 /* Reads a data file; on failure prints "ERROR: <reader message>" and returns
  * CLI_FAIL. */
 int cli_read_table(const char *path, const csm_read_options *ro, csm_table *t);
+/* cli_read_table, with `hint` appended to a reader error. */
+int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
+                        const char *hint);
 /* Checks that the table has `k` features (those of `model_path`). */
 int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path);
 /* Loads a model, printing the error. */
@@ -367,9 +370,6 @@ int cli_format_to_metadata(csm_model *m, const csm_read_options *ro, csm_format 
  * name the settings used and the options that change them. */
 int cli_read_for_model(const char *data_path, const csm_model *m, const char *model_path,
                        csm_read_options *ro, csm_table *t, char *note, size_t note_len);
-/* cli_read_table, with `hint` appended to a reader error. */
-int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
-                        const char *hint);
 
 /* ------------------------------------------------------- model_data.c */
 

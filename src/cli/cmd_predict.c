@@ -1,4 +1,5 @@
-/* clsoftmax predict [--proba] DATA MODEL [OUTPUT] */
+/* clsoftmax predict [--proba] DATA MODEL [OUTPUT]: the class of every
+ * sample (or the probability of each class), replaced whole. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

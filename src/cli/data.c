@@ -103,44 +103,48 @@ int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, co
     return 0;
 }
 
+/* The weights w, b read from src, its labels and its metadata into m. */
+static csm_status copy_model(csm_model *m, const csm_model *src, const double *w,
+                             const double *b)
+{
+    csm_status st;
+    if ((st = csm_model_set_params(m, w, b)) != CSM_OK ||
+        (st = csm_model_set_labels(m, csm_model_labels(src))) != CSM_OK)
+        return st;
+    for (size_t i = 0; i < csm_model_metadata_count(src); i++) {
+        const char *key = csm_model_metadata_key(src, i);
+        st = csm_model_set_metadata(m, key, csm_model_get_metadata(src, key));
+        if (st != CSM_OK && st != CSM_ERR_INVALID_VALUE)
+            return st; /* CSM_ERR_INVALID_VALUE: a reserved key, written by csm_model_save() */
+    }
+    return CSM_OK;
+}
+
 int cli_convert_model(csm_model *src, csm_precision prec, csm_model **out)
 {
     csm_context *ctx = csm_model_context(src);
     size_t C = csm_model_n_classes(src), k = csm_model_n_features(src);
     double *w = malloc(C * k * sizeof *w), *b = malloc(C * sizeof *b);
     csm_model *m = NULL;
-    csm_status st = CSM_ERR_OUT_OF_MEMORY;
+    int rc = 0;
     *out = NULL;
-    if (!w || !b)
-        goto fail_nomem;
-    if ((st = csm_model_get_params(src, w, b)) != CSM_OK)
-        goto fail;
-    if ((st = csm_model_create(ctx, &m, prec, C, k)) != CSM_OK)
-        goto fail;
-    if ((st = csm_model_set_params(m, w, b)) != CSM_OK)
-        goto fail;
-    if ((st = csm_model_set_labels(m, csm_model_labels(src))) != CSM_OK)
-        goto fail;
-    for (size_t i = 0; i < csm_model_metadata_count(src); i++) {
-        const char *key = csm_model_metadata_key(src, i);
-        st = csm_model_set_metadata(m, key, csm_model_get_metadata(src, key));
-        if (st == CSM_ERR_INVALID_VALUE)
-            continue; /* a reserved key, written by csm_model_save() itself */
-        if (st != CSM_OK)
-            goto fail;
+    if (!w || !b) {
+        cli_error("out of memory");
+        rc = CLI_FAIL;
+    } else {
+        csm_status st = csm_model_get_params(src, w, b);
+        if (st == CSM_OK)
+            st = csm_model_create(ctx, &m, prec, C, k);
+        if (st == CSM_OK)
+            st = copy_model(m, src, w, b);
+        if (st != CSM_OK) {
+            rc = cli_lib_error(ctx, st);
+            csm_model_free(m);
+        } else {
+            *out = m;
+        }
     }
     free(w);
     free(b);
-    *out = m;
-    return 0;
-fail:
-    free(w);
-    free(b);
-    csm_model_free(m);
-    return cli_lib_error(ctx, st);
-fail_nomem:
-    free(w);
-    free(b);
-    cli_error("out of memory");
-    return CLI_FAIL;
+    return rc;
 }

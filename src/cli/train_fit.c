@@ -1,4 +1,4 @@
-/* train's third stage: the notes on what is trained, csm_train() with the
+/* train's third stage, train: the notes on what is trained, csm_train() with the
  * epoch callback (progress, validation, --history, --plot, --early-stopping,
  * Ctrl-C), and the outcome at the weights that are saved. */
 #include <math.h>
