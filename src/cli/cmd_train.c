@@ -382,7 +382,6 @@ static int parse_args(int argc, char **argv, train_cfg *c)
  * these, the file standard input reads) or each other (the model may be
  * the --resume model: continued in place), and can be written. Prints the
  * error, returns CLI_FAIL. */
-
 static int check_io(const train_cfg *c)
 {
     cli_io io;
