@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "testutil.h"
 
-/* main.c's printing, which this test does not link: the last message is
+/* messages.c's printing, which this test does not link: the last message is
  * kept for the assertions. */
 static char last_error[2048];
 

@@ -19,7 +19,7 @@
 /* Exit statuses. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
-/* ------------------------------------------------------------ main.c */
+/* ---------------------------------------------------------- messages.c */
 
 /* "ERROR: <text>" on stderr. */
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -27,18 +27,14 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 /* "ERROR: <status string>: <last error>"; returns CLI_FAIL. ctx may be NULL. */
 int cli_lib_error(const csm_context *ctx, csm_status st);
-/* Creates the command's context (CLSOFTMAX_DEVICE picks the device); prints
- * the error and returns NULL on failure. */
-csm_context *cli_context_create(void);
-/* -v: the library's INFO messages on stderr; -v -v: DEBUG too. Set before
- * cli_context_create(). */
-extern int cli_verbosity;
-
-/* ---------------------------------------------------------- messages.c */
-
+/* Under mpirun with several ranks (mpi.c): every error line names `rank`. */
+void cli_error_rank(int rank);
 /* -q: 1 (no notes, no progress), -q -q or --silent: 2 (no warnings
  * either). */
 extern int cli_quiet;
+/* -v: the library's INFO messages on stderr; -v -v: DEBUG too. Set before
+ * cli_context_create(). */
+extern int cli_verbosity;
 /* "WARNING: <text>" on stderr, unless cli_quiet >= 2. */
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* "<text>" on stderr, unless cli_quiet >= 1. */
@@ -49,6 +45,9 @@ extern const char *const cli_output_help;
 /* Applies one of CLI_OUTPUT_OPTIONS by its long name; -1 when it is not
  * one. */
 int cli_output_option(const char *name);
+/* Creates the command's context (CLSOFTMAX_DEVICE picks the device), its
+ * log on stderr as -v says; prints the error and returns NULL on failure. */
+csm_context *cli_context_create(void);
 
 /* ------------------------------------------------------------ args.c */
 
@@ -147,6 +146,14 @@ int cli_io_check(const cli_io *io);
 int cli_check_model_io(const char *data, const csm_read_options *ro, const char *model,
                        const char *out, const char *what);
 
+/* Replaces the file at path with len bytes, whole, as the library saves a
+ * model (src/replace_file.c): a reader sees the old file or the new one,
+ * and a process killed while writing leaves no temporary for long. A pipe
+ * or character device there (/dev/stdout) is written directly; anything
+ * else that is not a regular file is refused. Prints the error, returns
+ * CLI_FAIL. */
+int cli_replace_file(const char *path, const void *data, size_t len);
+
 /* An output written as it is made, replaced whole at the end (a pipe or
  * device is written through): cli_out_open() creates the temporary and
  * hands out a FILE to write to; cli_out_commit() closes it and puts the
@@ -175,6 +182,9 @@ const char *cli_signal_name(int sig); /* "SIGINT", ... */
 /* Reads a data file; on failure prints "ERROR: <reader message>" and returns
  * CLI_FAIL. */
 int cli_read_table(const char *path, const csm_read_options *ro, csm_table *t);
+/* cli_read_table, with `hint` appended to a reader error. */
+int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
+                        const char *hint);
 /* Checks that the table has `k` features (those of `model_path`). */
 int cli_check_features(const char *path, const csm_table *t, size_t k, const char *model_path);
 /* Loads a model, printing the error. */
@@ -196,15 +206,14 @@ void cli_describe_storage(char *buf, size_t len, const csm_table *t, csm_storage
 /* Copies a model into a new one at `prec` (weights, labels, metadata). */
 int cli_convert_model(csm_model *src, csm_precision prec, csm_model **out);
 
+/* ------------------------------------------------------------ random.c */
+
 /* A tiny deterministic generator (splitmix64) for shuffles and random data. */
 uint64_t cli_rand(uint64_t *state);
 double cli_rand_uniform(uint64_t *state); /* [0, 1) */
 double cli_rand_normal(uint64_t *state);
 /* Fisher-Yates shuffle of idx[0..n). */
 void cli_shuffle(size_t *idx, size_t n, uint64_t *state);
-
-/* Monotonic seconds. */
-double cli_now(void);
 
 /* ------------------------------------------------------- standardize.c */
 
@@ -216,13 +225,11 @@ int cli_standardize_fit_table(const csm_table *t, double *mean, double *scale);
 /* (x - mean) / scale in place: a dense table becomes float64, a sparse one
  * keeps its pattern (mean must then be 0). Returns -1 when memory is short. */
 int cli_standardize_table(csm_table *t, const double *mean, const double *scale);
-/* W'_cj = W_cj / s_j, b'_c = b_c - sum_j W_cj m_j / s_j (in place): a model
- * trained on standardized features becomes one on raw features. */
-void cli_standardize_fold(double *w, double *b, size_t C, size_t k, const double *mean,
-                          const double *scale);
-/* The inverse: W_cj = W'_cj s_j, b_c = b'_c + sum_j W'_cj m_j. */
-void cli_standardize_unfold(double *w, double *b, size_t C, size_t k, const double *mean,
-                            const double *scale);
+/* The model's weights made those of raw features (to_raw: W'_cj = W_cj /
+ * s_j, b'_c = b_c - sum_j W'_cj m_j, the weights trained on standardized
+ * features folded for saving), or back (a resumed model trained on
+ * standardized features). Prints the error, returns CLI_FAIL. */
+int cli_standardize_model(csm_model *m, const double *mean, const double *scale, int to_raw);
 /* JSON array of %.17g numbers, malloc'd. */
 char *cli_vector_to_json(const double *v, size_t n);
 /* Parses a JSON array of exactly n numbers; 0 on success. */
@@ -247,6 +254,8 @@ typedef struct cli_progress {
     double last_val_loss, last_val_acc;
 } cli_progress;
 
+/* Monotonic seconds. */
+double cli_now(void);
 /* Set cli_verbosity first: -v prints every epoch in a pipe too. */
 void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt);
 /* One epoch's report; has_val says whether val_loss / val_acc are meaningful. */
@@ -361,9 +370,31 @@ int cli_format_to_metadata(csm_model *m, const csm_read_options *ro, csm_format 
  * name the settings used and the options that change them. */
 int cli_read_for_model(const char *data_path, const csm_model *m, const char *model_path,
                        csm_read_options *ro, csm_table *t, char *note, size_t note_len);
-/* cli_read_table, with `hint` appended to a reader error. */
-int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table *t,
-                        const char *hint);
+
+/* ------------------------------------------------------- model_data.c */
+
+/* What predict, eval, gradcheck DATA MODEL and show start from. */
+typedef struct cli_model_data {
+    csm_context *ctx;
+    csm_model *model;
+    cli_classes classes; /* the model's */
+    csm_table tab;       /* DATA, read for the model (none for show) */
+    char note[3072];     /* how DATA was read: cli_model_data_note() */
+} cli_model_data;
+
+/* Creates the context, loads MODEL and its classes, then (data_path not
+ * NULL) reads DATA with `ro` filled from what the model remembers
+ * (cli_read_for_model). Prints the error, returns CLI_FAIL; whatever was
+ * made is freed by cli_model_data_free() either way. */
+int cli_model_data_open(cli_model_data *md, const char *model_path, const char *data_path,
+                        csm_read_options *ro);
+/* The lines that say how DATA was read, unless -q: printed after the
+ * results, so that an error is the first line on stderr. */
+void cli_model_data_note(const cli_model_data *md);
+void cli_model_data_free(cli_model_data *md);
+/* Every prediction is a class index below C; otherwise the device erred,
+ * and the error names the first sample. Returns 0 or CLI_FAIL. */
+int cli_check_predictions(const int32_t *pred, size_t n, size_t C);
 
 /* ------------------------------------------------------ feature_names.c */
 

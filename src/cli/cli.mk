@@ -5,9 +5,11 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/main.c \
 	src/cli/args.c \
 	src/cli/messages.c \
+	src/cli/random.c \
 	src/cli/data.c \
 	src/cli/data_format.c \
 	src/cli/feature_names.c \
+	src/cli/model_data.c \
 	src/cli/labels.c \
 	src/cli/standardize.c \
 	src/cli/progress.c \
@@ -15,8 +17,11 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/cmd_devices.c \
 	src/cli/train.h \
 	src/cli/cmd_train.c \
+	src/cli/train_read.c \
+	src/cli/train_prepare.c \
+	src/cli/train_fit.c \
+	src/cli/train_save.c \
 	src/cli/train_report.c \
-	src/cli/train_data.c \
 	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \

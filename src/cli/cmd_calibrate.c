@@ -103,14 +103,19 @@ static int show(const char *file)
     return CLI_OK;
 }
 
-int cmd_calibrate(int argc, char **argv)
+typedef struct calibrate_args {
+    size_t C, k, n, batch; /* the shape measured */
+    int u8, dbl, show, clear;
+} calibrate_args;
+
+/* 0, CLI_USAGE after the error, or -1 after --help. */
+static int parse_args(int argc, char **argv, calibrate_args *a)
 {
-    size_t C = 10, k = 784, n = 20000, batch = 0;
-    int u8 = 0, dbl = 0, do_show = 0, do_clear = 0;
     cli_args it;
-    cli_args_init(&it, "calibrate", argc, argv);
     const char *v;
     int id, rc = 0;
+    *a = (calibrate_args){.C = 10, .k = 784, .n = 20000};
+    cli_args_init(&it, "calibrate", argc, argv);
     while (rc == 0 && (id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
         switch (id) {
         case CLI_ARG_ERROR:
@@ -118,51 +123,116 @@ int cmd_calibrate(int argc, char **argv)
         case CLI_ARG_POSITIONAL:
             return cli_usage_error("calibrate", "unexpected argument '%s'", v);
         case O_CLASSES:
-            rc = cli_parse_size("calibrate", "--classes", v, &C);
-            if (rc == 0 && C < 2)
+            rc = cli_parse_size("calibrate", "--classes", v, &a->C);
+            if (rc == 0 && a->C < 2)
                 return cli_usage_error("calibrate", "--classes: at least 2");
             break;
         case O_FEATURES:
-            rc = cli_parse_size("calibrate", "--features", v, &k);
-            if (rc == 0 && k < 1)
+            rc = cli_parse_size("calibrate", "--features", v, &a->k);
+            if (rc == 0 && a->k < 1)
                 return cli_usage_error("calibrate", "--features: at least 1");
             break;
         case O_ROWS:
-            rc = cli_parse_size("calibrate", "--rows", v, &n);
-            if (rc == 0 && n < 1)
+            rc = cli_parse_size("calibrate", "--rows", v, &a->n);
+            if (rc == 0 && a->n < 1)
                 return cli_usage_error("calibrate", "--rows: at least 1");
             break;
         case O_BATCH:
-            rc = cli_parse_size("calibrate", "--batch-size", v, &batch);
+            rc = cli_parse_size("calibrate", "--batch-size", v, &a->batch);
             break;
         case O_U8:
-            u8 = 1;
+            a->u8 = 1;
             break;
         case O_DOUBLE:
-            dbl = 1;
+            a->dbl = 1;
             break;
         case O_SHOW:
-            do_show = 1;
+            a->show = 1;
             break;
         case O_CLEAR:
-            do_clear = 1;
+            a->clear = 1;
             break;
         case O_HELP:
             help();
-            return CLI_OK;
+            return -1;
         }
     }
+    return rc;
+}
+
+/* What a measurement holds, freed in one place. */
+typedef struct calibrate_run {
+    unsigned char *x; /* (n, k) random features, bytes or floats */
+    int32_t *y;       /* (n) labels, every class in turn */
+    csm_context *ctx;
+    csm_dataset *d;
+    csm_model *m;
+} calibrate_run;
+
+/* Random data of the shape (the timing does not depend on the values),
+ * then the library's measurement, each candidate's time printed. */
+static int measure(const calibrate_args *a, const char *file, calibrate_run *r)
+{
+    const size_t C = a->C, k = a->k, n = a->n;
+    if (n > SIZE_MAX / k) {
+        cli_error("--rows x --features is too large");
+        return CLI_FAIL;
+    }
+    const size_t es = a->u8 ? 1 : sizeof(float);
+    r->x = malloc(n * k * es);
+    r->y = malloc(n * sizeof *r->y);
+    if (!r->x || !r->y) {
+        cli_error("out of memory for %zu x %zu features", n, k);
+        return CLI_FAIL;
+    }
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n * k; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        if (a->u8)
+            r->x[i] = (unsigned char)(s >> 56);
+        else
+            ((float *)r->x)[i] = (float)((double)(s >> 40) / (double)(1ull << 24));
+    }
+    for (size_t i = 0; i < n; i++)
+        r->y[i] = (int32_t)(i % C);
+    if (!(r->ctx = cli_context_create()))
+        return CLI_FAIL;
+    const csm_precision prec = a->dbl ? CSM_FLOAT64 : CSM_FLOAT32;
+    csm_status st = csm_dataset_create(r->ctx, &r->d, prec, r->x,
+                                       a->u8 ? CSM_DTYPE_U8 : CSM_DTYPE_F32, n, k, r->y, NULL, C);
+    if (st == CSM_OK)
+        st = csm_model_create(r->ctx, &r->m, prec, C, k);
+    if (st == CSM_OK)
+        st = csm_model_init(r->m, CSM_INIT_NORMAL, 1);
+    if (st != CSM_OK)
+        return cli_lib_error(r->ctx, st);
+    printf("device: %s\n", csm_context_device(r->ctx)->device_name);
+    printf("shape: %zu rows, %zu features (%s), %zu classes, %s; steps of %zu rows\n", n, k,
+           a->u8 ? "bytes" : "real", C, a->dbl ? "float64" : "float32",
+           a->batch && a->batch < n ? a->batch : n);
+    csm_context_set_log_callback(r->ctx, print_measurements, NULL);
+    char choice[96] = "";
+    if ((st = csm_calibrate(r->m, r->d, a->batch, choice, sizeof choice)) != CSM_OK)
+        return cli_lib_error(r->ctx, st);
+    printf("choice: %s\nsaved in: %s\n", choice, file);
+    return CLI_OK;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+    calibrate_args a;
+    int rc = parse_args(argc, argv, &a);
     if (rc)
-        return rc;
+        return rc < 0 ? CLI_OK : rc;
     char file[1024];
     if (csm_calibration_path(file, sizeof file) != CSM_OK) {
         cli_error("no directory for the calibration file: set CLSOFTMAX_CACHE_DIR, "
                   "XDG_CACHE_HOME or HOME");
         return CLI_FAIL;
     }
-    if (do_show)
+    if (a.show)
         return show(file);
-    if (do_clear) {
+    if (a.clear) {
         if (unlink(file) != 0 && errno != ENOENT) {
             cli_error("%s: %s", file, strerror(errno));
             return CLI_FAIL;
@@ -170,61 +240,13 @@ int cmd_calibrate(int argc, char **argv)
         printf("removed %s\n", file);
         return CLI_OK;
     }
-    if (n > SIZE_MAX / k) {
-        cli_error("--rows x --features is too large");
-        return CLI_FAIL;
-    }
-
-    /* random data of the shape: the timing does not depend on the values */
-    const size_t es = u8 ? 1 : sizeof(float);
-    unsigned char *x = malloc(n * k * es);
-    int32_t *y = malloc(n * sizeof *y);
-    csm_context *ctx = NULL;
-    csm_dataset *d = NULL;
-    csm_model *m = NULL;
-    int status = CLI_FAIL;
-    if (!x || !y) {
-        cli_error("out of memory for %zu x %zu features", n, k);
-        goto done;
-    }
-    uint64_t s = 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < n * k; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        if (u8)
-            x[i] = (unsigned char)(s >> 56);
-        else
-            ((float *)x)[i] = (float)((double)(s >> 40) / (double)(1ull << 24));
-    }
-    for (size_t i = 0; i < n; i++)
-        y[i] = (int32_t)(i % C);
-    if (!(ctx = cli_context_create()))
-        goto done;
-    const csm_precision prec = dbl ? CSM_FLOAT64 : CSM_FLOAT32;
-    csm_status st = csm_dataset_create(ctx, &d, prec, x, u8 ? CSM_DTYPE_U8 : CSM_DTYPE_F32, n, k,
-                                       y, NULL, C);
-    if (st == CSM_OK) st = csm_model_create(ctx, &m, prec, C, k);
-    if (st == CSM_OK) st = csm_model_init(m, CSM_INIT_NORMAL, 1);
-    if (st != CSM_OK) {
-        status = cli_lib_error(ctx, st);
-        goto done;
-    }
-    printf("device: %s\n", csm_context_device(ctx)->device_name);
-    printf("shape: %zu rows, %zu features (%s), %zu classes, %s; steps of %zu rows\n", n, k,
-           u8 ? "bytes" : "real", C, dbl ? "float64" : "float32", batch && batch < n ? batch : n);
-    csm_context_set_log_callback(ctx, print_measurements, NULL);
-    char choice[96] = "";
-    st = csm_calibrate(m, d, batch, choice, sizeof choice);
-    if (st != CSM_OK) {
-        status = cli_lib_error(ctx, st);
-        goto done;
-    }
-    printf("choice: %s\nsaved in: %s\n", choice, file);
-    status = CLI_OK;
-done:
-    csm_model_free(m);
-    csm_dataset_free(d);
-    csm_context_free(ctx);
-    free(x);
-    free(y);
-    return status;
+    calibrate_run r;
+    memset(&r, 0, sizeof r);
+    rc = measure(&a, file, &r);
+    csm_model_free(r.m);
+    csm_dataset_free(r.d);
+    csm_context_free(r.ctx);
+    free(r.x);
+    free(r.y);
+    return rc;
 }

@@ -104,66 +104,55 @@ static const char **row_names(const cli_classes *cls, const cli_unseen *u, char 
     return names;
 }
 
-/* The predictions of every sample, and the mean loss over those of a class
- * the model knows (all of them, unless some are unseen). */
-static int predict_and_loss(csm_context *ctx, csm_model *model, csm_table *tab,
-                            const int32_t *labels, size_t C, const cli_unseen *u, int32_t *pred,
-                            double *loss)
+/* The mean loss over the nk samples of a class the model knows. */
+static int known_loss(csm_context *ctx, csm_model *model, const csm_table *tab,
+                      const int32_t *labels, size_t C, size_t nk, double *loss)
 {
-    csm_precision prec = csm_model_precision(model);
-    csm_dataset *all = NULL, *known = NULL;
+    size_t *rows = malloc(nk * sizeof *rows);
+    int32_t *kl = malloc(nk * sizeof *kl);
+    csm_dataset *known = NULL;
     csm_table kt;
-    size_t *rows = NULL;
-    int32_t *kl = NULL;
     int rc = CLI_FAIL;
-    csm_status st;
     memset(&kt, 0, sizeof kt);
-    *loss = NAN;
-    if (cli_make_dataset(ctx, &all, prec, tab, u->n ? NULL : labels, u->n ? 0 : C))
-        return CLI_FAIL;
-    if ((st = csm_predict(model, all, pred)) != CSM_OK)
-        goto liberr;
-    if (!u->n) {
-        if ((st = csm_evaluate(model, all, loss, NULL)) != CSM_OK)
-            goto liberr;
-        rc = 0;
-        goto done;
+    if (rows && kl) {
+        for (size_t i = 0, at = 0; i < tab->n; i++)
+            if ((size_t)labels[i] < C) {
+                rows[at] = i;
+                kl[at++] = labels[i];
+            }
     }
-    size_t nk = tab->n - u->samples;
-    if (nk == 0) {
-        rc = 0;
-        goto done;
-    }
-    rows = malloc(nk * sizeof *rows);
-    kl = malloc(nk * sizeof *kl);
-    if (!rows || !kl) {
+    if (!rows || !kl || csm_table_take_rows(tab, rows, nk, &kt) != 0) {
         cli_error("out of memory");
-        goto done;
+    } else if (!cli_make_dataset(ctx, &known, csm_model_precision(model), &kt, kl, C)) {
+        csm_status st = csm_evaluate(model, known, loss, NULL);
+        rc = st == CSM_OK ? 0 : cli_lib_error(ctx, st);
     }
-    for (size_t i = 0, at = 0; i < tab->n; i++)
-        if ((size_t)labels[i] < C) {
-            rows[at] = i;
-            kl[at++] = labels[i];
-        }
-    if (csm_table_take_rows(tab, rows, nk, &kt) != 0) {
-        cli_error("out of memory");
-        goto done;
-    }
-    if (cli_make_dataset(ctx, &known, prec, &kt, kl, C))
-        goto done;
-    if ((st = csm_evaluate(model, known, loss, NULL)) != CSM_OK)
-        goto liberr;
-    rc = 0;
-    goto done;
-liberr:
-    rc = cli_lib_error(ctx, st);
-done:
-    csm_dataset_free(all);
     csm_dataset_free(known);
     csm_table_free(&kt);
     free(rows);
     free(kl);
     return rc;
+}
+
+/* The predictions of every sample, and the mean loss over those of a class
+ * the model knows (all of them, unless some are unseen). */
+static int predict_and_loss(csm_context *ctx, csm_model *model, const csm_table *tab,
+                            const int32_t *labels, size_t C, const cli_unseen *u, int32_t *pred,
+                            double *loss)
+{
+    csm_dataset *all = NULL;
+    *loss = NAN;
+    if (cli_make_dataset(ctx, &all, csm_model_precision(model), tab, u->n ? NULL : labels,
+                         u->n ? 0 : C))
+        return CLI_FAIL;
+    csm_status st = csm_predict(model, all, pred);
+    if (st == CSM_OK && !u->n)
+        st = csm_evaluate(model, all, loss, NULL);
+    int rc = st == CSM_OK ? 0 : cli_lib_error(ctx, st);
+    csm_dataset_free(all);
+    if (rc || !u->n || tab->n == u->samples)
+        return rc;
+    return known_loss(ctx, model, tab, labels, C, tab->n - u->samples, loss);
 }
 
 /* liblinear counts the samples of a class the model never saw as errors;
@@ -196,13 +185,21 @@ static int write_plot(const char *path, const cli_classes *cls, const unsigned l
     return plot_confusion_write(path, cls, conf, title, sub);
 }
 
-int cmd_eval(int argc, char **argv)
+typedef struct eval_args {
+    const char *data_path, *model_path;
+    const char *plot; /* --plot FILE.svg */
+    int confusion;
+    csm_read_options ro;
+} eval_args;
+
+/* 0, CLI_USAGE after the error, or -1 after --help. */
+static int parse_args(int argc, char **argv, eval_args *a)
 {
     cli_args it;
-    const char *v, *pos[2] = {NULL, NULL}, *plot = NULL;
-    int id, npos = 0, confusion = 0;
-    csm_read_options ro;
-    cli_format_unset(&ro);
+    const char *v, *pos[2] = {NULL, NULL};
+    int id, npos = 0;
+    memset(a, 0, sizeof *a);
+    cli_format_unset(&a->ro);
     cli_args_init(&it, "eval", argc, argv);
     while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
         if (id == CLI_ARG_ERROR)
@@ -212,110 +209,130 @@ int cmd_eval(int argc, char **argv)
                 return cli_usage_error("eval", "unexpected argument '%s'", v);
             pos[npos++] = v;
         } else if (id == O_CONFUSION) {
-            confusion = 1;
+            a->confusion = 1;
         } else if (id == O_QUIET || id == O_SILENT || id == O_VERBOSE) {
             cli_output_option(options[id].name);
         } else if (id == O_HELP) {
             help();
-            return CLI_OK;
+            return -1;
         } else if (id == O_PLOT) {
-            plot = v;
-        } else if (cli_format_option("eval", options[id].name, v, &ro)) {
+            a->plot = v;
+        } else if (cli_format_option("eval", options[id].name, v, &a->ro)) {
             return CLI_USAGE;
         }
     }
     if (npos < 2)
         return cli_usage_error("eval", npos == 0 ? "missing DATA and MODEL arguments"
                                                  : "missing MODEL argument");
-    const char *data_path = pos[0], *model_path = pos[1];
+    a->data_path = pos[0];
+    a->model_path = pos[1];
+    return 0;
+}
 
-    int status = CLI_FAIL;
-    csm_context *ctx = NULL;
-    csm_model *model = NULL;
-    csm_table tab;
-    int32_t *labels = NULL, *pred = NULL;
-    unsigned long long *conf = NULL;
-    cli_classes classes = {0};
-    cli_unseen unseen = {0};
-    cli_report report = {0};
-    const char **names = NULL;
-    char *ints = NULL;
-    char note[3072];
-    memset(&tab, 0, sizeof tab);
-
-    if (cli_check_model_io(data_path, &ro, model_path, plot, "picture (--plot)"))
-        goto done;
-    if (!(ctx = cli_context_create()))
-        goto done;
-    if (cli_load_model(ctx, model_path, &model))
-        goto done;
-    size_t C = csm_model_n_classes(model);
-    if (cli_model_classes(model, model_path, &classes))
-        goto done;
-    if (cli_read_for_model(data_path, model, model_path, &ro, &tab, note, sizeof note))
-        goto done;
-    size_t n = tab.n;
-    labels = malloc(n * sizeof *labels);
-    pred = malloc(n * sizeof *pred);
-    ints = malloc(C * 32);
-    if (!labels || !pred || !ints)
-        goto nomem;
-    if (cli_map_table_unseen(data_path, &tab, &classes, labels, &unseen))
-        goto done;
-    size_t R = C + unseen.n; /* rows of the matrix */
-    if (!(conf = calloc(R * C, sizeof *conf)) || !(names = row_names(&classes, &unseen, ints)))
-        goto nomem;
-    if (unseen.n)
-        warn_unseen(data_path, &unseen, n);
+/* What a run holds, freed in one place. */
+typedef struct eval_run {
+    cli_model_data md;
+    size_t n, C, R;            /* samples, the model's classes, rows of the matrix */
+    int32_t *labels, *pred;    /* (n) true (unseen: C + their index) and predicted */
+    cli_unseen unseen;
+    unsigned long long *conf;  /* (R, C) */
+    const char **names;        /* (R) the rows' labels */
+    char *ints;                /* integer labels written out for names */
+    cli_report report;
     double loss;
-    if (predict_and_loss(ctx, model, &tab, labels, C, &unseen, pred, &loss))
-        goto done;
-    csm_table_free(&tab);
-    for (size_t i = 0; i < n; i++) {
-        if (pred[i] < 0 || (size_t)pred[i] >= C) {
-            cli_error("the device returned class %d for sample %zu (%zu classes)", (int)pred[i],
-                      i + 1, C);
-            goto done;
-        }
-        conf[(size_t)labels[i] * C + (size_t)pred[i]]++;
-    }
-    if (cli_report_compute(conf, R, C, &report) != 0)
-        goto nomem;
+} eval_run;
 
-    printf("loss %.6f\n", loss);
-    printf("accuracy %.6f\n", report.accuracy);
+/* The true and predicted class of every sample into the confusion matrix,
+ * and the loss. */
+static int confusion(const eval_args *a, eval_run *r)
+{
+    r->labels = malloc(r->n * sizeof *r->labels);
+    r->pred = malloc(r->n * sizeof *r->pred);
+    r->ints = malloc(r->C * 32);
+    if (!r->labels || !r->pred || !r->ints) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    if (cli_map_table_unseen(a->data_path, &r->md.tab, &r->md.classes, r->labels, &r->unseen))
+        return CLI_FAIL;
+    r->R = r->C + r->unseen.n;
+    if (!(r->conf = calloc(r->R * r->C, sizeof *r->conf)) ||
+        !(r->names = row_names(&r->md.classes, &r->unseen, r->ints))) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    if (r->unseen.n)
+        warn_unseen(a->data_path, &r->unseen, r->n);
+    if (predict_and_loss(r->md.ctx, r->md.model, &r->md.tab, r->labels, r->C, &r->unseen,
+                         r->pred, &r->loss))
+        return CLI_FAIL;
+    csm_table_free(&r->md.tab);
+    if (cli_check_predictions(r->pred, r->n, r->C))
+        return CLI_FAIL;
+    for (size_t i = 0; i < r->n; i++)
+        r->conf[(size_t)r->labels[i] * r->C + (size_t)r->pred[i]]++;
+    return 0;
+}
+
+static int print_results(const eval_args *a, const eval_run *r)
+{
+    printf("loss %.6f\n", r->loss);
+    printf("accuracy %.6f\n", r->report.accuracy);
     putchar('\n');
-    cli_report_print(stdout, &report, names);
+    cli_report_print(stdout, &r->report, r->names);
     putchar('\n');
-    if (C > CONFUSION_MAX_CLASSES && !confusion)
+    if (r->C > CONFUSION_MAX_CLASSES && !a->confusion)
         printf("confusion matrix omitted: %zu classes (more than %d); --confusion prints it\n",
-               C, CONFUSION_MAX_CLASSES);
+               r->C, CONFUSION_MAX_CLASSES);
     else
-        print_confusion(conf, R, C, names);
+        print_confusion(r->conf, r->R, r->C, r->names);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("write error on standard output");
-        goto done;
+        return CLI_FAIL;
     }
+    return 0;
+}
+
+static int eval(const eval_args *a, eval_run *r)
+{
+    csm_read_options ro = a->ro;
+    if (cli_check_model_io(a->data_path, &ro, a->model_path, a->plot, "picture (--plot)") ||
+        cli_model_data_open(&r->md, a->model_path, a->data_path, &ro))
+        return CLI_FAIL;
+    r->n = r->md.tab.n;
+    r->C = r->md.classes.C;
+    if (confusion(a, r))
+        return CLI_FAIL;
+    if (cli_report_compute(r->conf, r->R, r->C, &r->report) != 0) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    if (print_results(a, r))
+        return CLI_FAIL;
     /* the model's classes: the first C rows */
-    if (plot && write_plot(plot, &classes, conf, data_path, model_path, loss, report.accuracy, n))
-        goto done;
-    if (!cli_quiet)
-        fputs(note, stderr);
-    status = CLI_OK;
-    goto done;
-nomem:
-    cli_error("out of memory");
-done:
-    free(labels);
-    free(pred);
-    free(conf);
-    free(names);
-    free(ints);
-    cli_report_free(&report);
-    cli_unseen_free(&unseen);
-    cli_classes_free(&classes);
-    csm_table_free(&tab);
-    csm_model_free(model);
-    csm_context_free(ctx);
-    return status;
+    if (a->plot && write_plot(a->plot, &r->md.classes, r->conf, a->data_path, a->model_path,
+                              r->loss, r->report.accuracy, r->n))
+        return CLI_FAIL;
+    cli_model_data_note(&r->md);
+    return CLI_OK;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    eval_run r;
+    memset(&r, 0, sizeof r);
+    rc = eval(&a, &r);
+    free(r.labels);
+    free(r.pred);
+    free(r.conf);
+    free(r.names);
+    free(r.ints);
+    cli_report_free(&r.report);
+    cli_unseen_free(&r.unseen);
+    cli_model_data_free(&r.md);
+    return rc;
 }

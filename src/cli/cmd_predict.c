@@ -1,5 +1,7 @@
-/* clsoftmax predict [--proba] DATA MODEL [OUTPUT] */
+/* clsoftmax predict [--proba] DATA MODEL [OUTPUT]: the class of every
+ * sample (or the probability of each class), replaced whole. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +50,21 @@ enum { O_PROBA, O_NO_LABELS, O_HELP, O_QUIET, O_SILENT, O_VERBOSE };
 static const cli_option options[] = {{"proba", 0, 0}, {"no-labels", 0, 0}, {"help", 'h', 0},
                                      CLI_OUTPUT_OPTIONS, CLI_FORMAT_OPTIONS, {NULL, 0, 0}};
 
-int cmd_predict(int argc, char **argv)
+typedef struct predict_args {
+    const char *data_path, *model_path;
+    const char *out_path; /* NULL: standard output */
+    int proba;
+    csm_read_options ro;
+} predict_args;
+
+/* 0, CLI_USAGE after the error, or -1 after --help. */
+static int parse_args(int argc, char **argv, predict_args *a)
 {
     cli_args it;
     const char *v, *pos[3] = {NULL, NULL, NULL};
-    int id, npos = 0, proba = 0, no_labels = 0;
-    csm_read_options ro;
-    cli_format_unset(&ro);
+    int id, npos = 0, no_labels = 0;
+    memset(a, 0, sizeof *a);
+    cli_format_unset(&a->ro);
     cli_args_init(&it, "predict", argc, argv);
     while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
         if (id == CLI_ARG_ERROR)
@@ -64,127 +74,135 @@ int cmd_predict(int argc, char **argv)
                 return cli_usage_error("predict", "unexpected argument '%s'", v);
             pos[npos++] = v;
         } else if (id == O_PROBA) {
-            proba = 1;
+            a->proba = 1;
         } else if (id == O_NO_LABELS) {
             no_labels = 1;
         } else if (id == O_QUIET || id == O_SILENT || id == O_VERBOSE) {
             cli_output_option(options[id].name);
         } else if (id == O_HELP) {
             help();
-            return CLI_OK;
-        } else if (cli_format_option("predict", options[id].name, v, &ro)) {
+            return -1;
+        } else if (cli_format_option("predict", options[id].name, v, &a->ro)) {
             return CLI_USAGE;
         }
     }
     if (npos < 2)
         return cli_usage_error("predict", npos == 0 ? "missing DATA and MODEL arguments"
                                                     : "missing MODEL argument");
-    const char *data_path = pos[0], *model_path = pos[1];
-    const char *out_path = (pos[2] && strcmp(pos[2], "-") != 0) ? pos[2] : NULL;
+    a->data_path = pos[0];
+    a->model_path = pos[1];
+    a->out_path = (pos[2] && strcmp(pos[2], "-") != 0) ? pos[2] : NULL;
+    a->ro.no_labels = no_labels ? 1 : -1;
+    return 0;
+}
 
-    int status = CLI_FAIL;
-    csm_context *ctx = NULL;
-    csm_model *model = NULL;
-    csm_dataset *data = NULL;
-    csm_table tab;
-    int32_t *cls = NULL;
-    double *probs = NULL;
-    FILE *out = NULL;
-    cli_out *file = NULL;
+/* What a run holds, freed in one place. */
+typedef struct predict_run {
+    cli_model_data md;
+    csm_dataset *data;
+    size_t n, C;
+    int32_t *cls;  /* (n) predicted classes, or */
+    double *probs; /* (n, C) --proba */
+    cli_out *file; /* OUTPUT's temporary, until it is committed */
+    FILE *out;
+} predict_run;
+
+static int predict_all(const predict_args *a, predict_run *r)
+{
     csm_status st;
-    cli_classes classes = {0};
-    char note[3072];
-    memset(&tab, 0, sizeof tab);
+    if (a->proba) {
+        if (r->n > SIZE_MAX / r->C / sizeof *r->probs ||
+            !(r->probs = malloc(r->n * r->C * sizeof *r->probs))) {
+            cli_error("out of memory");
+            return CLI_FAIL;
+        }
+        st = csm_predict_proba(r->md.model, r->data, r->probs);
+    } else {
+        if (!(r->cls = malloc(r->n * sizeof *r->cls))) {
+            cli_error("out of memory");
+            return CLI_FAIL;
+        }
+        st = csm_predict(r->md.model, r->data, r->cls);
+    }
+    if (st != CSM_OK)
+        return cli_lib_error(r->md.ctx, st);
+    return r->cls ? cli_check_predictions(r->cls, r->n, r->C) : 0;
+}
 
+/* A label a line, or with --proba a CSV header naming the classes and a
+ * row of probabilities a sample. */
+static void write_predictions(const predict_run *r)
+{
+    char num[32];
+    const cli_classes *cls = &r->md.classes;
+    if (r->probs) {
+        for (size_t c = 0; c < r->C; c++) {
+            if (c)
+                fputc(',', r->out);
+            cli_write_csv_field(r->out, cli_class_name(cls, c, num, sizeof num));
+        }
+        fputc('\n', r->out);
+        for (size_t i = 0; i < r->n; i++) {
+            for (size_t c = 0; c < r->C; c++)
+                fprintf(r->out, "%s%.9g", c ? "," : "", r->probs[i * r->C + c]);
+            fputc('\n', r->out);
+        }
+        return;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        fputs(cli_class_name(cls, (size_t)r->cls[i], num, sizeof num), r->out);
+        fputc('\n', r->out);
+    }
+}
+
+static int predict(const predict_args *a, predict_run *r)
+{
     /* the output's checks, and its temporary, before any work: a bad place
      * to write fails now, and the old OUTPUT stays whole until the new one
      * is complete */
-    if (cli_check_model_io(data_path, &ro, model_path, out_path, "predictions") ||
-        (out_path && !(file = cli_out_open(out_path, &out))))
-        goto done;
-    if (!(ctx = cli_context_create()))
-        goto done;
-    if (cli_load_model(ctx, model_path, &model))
-        goto done;
-    size_t C = csm_model_n_classes(model);
-    if (cli_model_classes(model, model_path, &classes))
-        goto done;
-    ro.no_labels = no_labels ? 1 : -1;
-    if (cli_read_for_model(data_path, model, model_path, &ro, &tab, note, sizeof note))
-        goto done;
-
-    if (cli_make_dataset(ctx, &data, csm_model_precision(model), &tab, NULL, 0))
-        goto done;
-    size_t n = tab.n;
-    csm_table_free(&tab); /* on the device now */
-    char num[32];
-    if (proba) {
-        if (n > SIZE_MAX / C / sizeof *probs || !(probs = malloc(n * C * sizeof *probs))) {
-            cli_error("out of memory");
-            goto done;
-        }
-        if ((st = csm_predict_proba(model, data, probs)) != CSM_OK) {
-            cli_lib_error(ctx, st);
-            goto done;
-        }
-    } else {
-        if (!(cls = malloc(n * sizeof *cls))) {
-            cli_error("out of memory");
-            goto done;
-        }
-        if ((st = csm_predict(model, data, cls)) != CSM_OK) {
-            cli_lib_error(ctx, st);
-            goto done;
-        }
-    }
-
-    if (!out_path)
-        out = stdout;
-    if (proba) {
-        for (size_t c = 0; c < C; c++) {
-            if (c)
-                fputc(',', out);
-            cli_write_csv_field(out, cli_class_name(&classes, c, num, sizeof num));
-        }
-        fputc('\n', out);
-        for (size_t i = 0; i < n; i++) {
-            for (size_t c = 0; c < C; c++)
-                fprintf(out, "%s%.9g", c ? "," : "", probs[i * C + c]);
-            fputc('\n', out);
-        }
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            int32_t c = cls[i];
-            if (c < 0 || (size_t)c >= C) {
-                cli_error("the device returned class %d for sample %zu (%zu classes)", (int)c,
-                          i + 1, C);
-                goto done;
-            }
-            fputs(cli_class_name(&classes, (size_t)c, num, sizeof num), out);
-            fputc('\n', out);
-        }
-    }
-    if (file) {
-        int rc = cli_out_commit(file);
-        file = NULL;
+    if (cli_check_model_io(a->data_path, &a->ro, a->model_path, a->out_path, "predictions") ||
+        (a->out_path && !(r->file = cli_out_open(a->out_path, &r->out))))
+        return CLI_FAIL;
+    csm_read_options ro = a->ro;
+    if (cli_model_data_open(&r->md, a->model_path, a->data_path, &ro) ||
+        cli_make_dataset(r->md.ctx, &r->data, csm_model_precision(r->md.model), &r->md.tab, NULL,
+                         0))
+        return CLI_FAIL;
+    r->n = r->md.tab.n;
+    r->C = r->md.classes.C;
+    csm_table_free(&r->md.tab); /* on the device now */
+    if (predict_all(a, r))
+        return CLI_FAIL;
+    if (!a->out_path)
+        r->out = stdout;
+    write_predictions(r);
+    if (r->file) {
+        int rc = cli_out_commit(r->file);
+        r->file = NULL;
         if (rc)
-            goto done;
-    } else if (ferror(out) || fflush(out) != 0) {
+            return CLI_FAIL;
+    } else if (ferror(r->out) || fflush(r->out) != 0) {
         cli_error("standard output: write error: %s", strerror(errno));
-        goto done;
+        return CLI_FAIL;
     }
     /* after the output: an error is then the first line on stderr */
-    if (!cli_quiet)
-        fputs(note, stderr);
-    status = CLI_OK;
-done:
-    cli_out_discard(file);
-    free(cls);
-    free(probs);
-    cli_classes_free(&classes);
-    csm_table_free(&tab);
-    csm_dataset_free(data);
-    csm_model_free(model);
-    csm_context_free(ctx);
-    return status;
+    cli_model_data_note(&r->md);
+    return CLI_OK;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    predict_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    predict_run r;
+    memset(&r, 0, sizeof r);
+    rc = predict(&a, &r);
+    cli_out_discard(r.file);
+    free(r.cls);
+    free(r.probs);
+    csm_dataset_free(r.data);
+    cli_model_data_free(&r.md);
+    return rc;
 }

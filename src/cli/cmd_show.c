@@ -43,12 +43,13 @@ enum { O_ALL, O_TOP, O_HELP, O_QUIET, O_SILENT, O_VERBOSE };
 static const cli_option options[] = {{"all", 0, 0},      {"top", 0, 1}, {"help", 'h', 0},
                                      CLI_OUTPUT_OPTIONS, {NULL, 0, 0}};
 
-/* The model and what show derives from it once. */
+/* The model and what show derives from it once, freed in one place. */
 typedef struct shown {
     const char *path;
-    csm_model *m;
+    cli_model_data md; /* the context, the model and its classes */
+    csm_model *m;      /* md.model */
     size_t C, k;
-    cli_classes cls;
+    const cli_classes *cls;
     char **names;   /* (k) feature names, from the metadata or derived */
     double *w, *b;  /* (C, k) and (C) */
 } shown;
@@ -84,10 +85,9 @@ static int feature_names(shown *s)
         return CLI_FAIL;
     if (s->names)
         return 0;
-    if (!(s->names = calloc(s->k ? s->k : 1, sizeof *s->names)))
-        goto nomem;
     const char *fmt = meta(s, "data_format");
-    for (size_t j = 0; j < s->k; j++) {
+    int ok = (s->names = calloc(s->k ? s->k : 1, sizeof *s->names)) != NULL;
+    for (size_t j = 0; ok && j < s->k; j++) {
         char buf[48];
         if (fmt && !strcmp(fmt, "csv"))
             snprintf(buf, sizeof buf, "column %zu", csv_column(s, j));
@@ -95,13 +95,13 @@ static int feature_names(shown *s)
             snprintf(buf, sizeof buf, "index %zu", j + 1);
         else
             snprintf(buf, sizeof buf, "feature %zu", j);
-        if (!(s->names[j] = strdup(buf)))
-            goto nomem;
+        ok = (s->names[j] = strdup(buf)) != NULL;
+    }
+    if (!ok) {
+        cli_error("out of memory");
+        return CLI_FAIL;
     }
     return 0;
-nomem:
-    cli_error("out of memory");
-    return CLI_FAIL;
 }
 
 /* ------------------------------------------------------------- sections */
@@ -117,7 +117,7 @@ static void show_classes(const shown *s)
     char num[32];
     printf("classes:");
     for (size_t c = 0; c < s->C; c++)
-        printf(" %s", cli_class_name(&s->cls, c, num, sizeof num));
+        printf(" %s", cli_class_name(s->cls, c, num, sizeof num));
     const char *label = meta(s, "label_name");
     if (label)
         printf("  (column '%s')", label);
@@ -229,7 +229,7 @@ static int show_top(const shown *s, size_t top)
             r[j].j = j;
         }
         qsort(r, s->k, sizeof *r, by_weight_desc);
-        printf("  %s (intercept %.6g):\n", cli_class_name(&s->cls, c, num, sizeof num), s->b[c]);
+        printf("  %s (intercept %.6g):\n", cli_class_name(s->cls, c, num, sizeof num), s->b[c]);
         for (size_t i = 0; i < top; i++)
             printf("    %12.6g  %s\n", r[i].w, s->names[r[i].j]);
     }
@@ -248,7 +248,7 @@ static void show_all(const shown *s)
     }
     putchar('\n');
     for (size_t c = 0; c < s->C; c++) {
-        cli_write_csv_field(stdout, cli_class_name(&s->cls, c, num, sizeof num));
+        cli_write_csv_field(stdout, cli_class_name(s->cls, c, num, sizeof num));
         printf(",%.17g", s->b[c]);
         for (size_t j = 0; j < s->k; j++)
             printf(",%.17g", s->w[c * s->k + j]);
@@ -258,85 +258,96 @@ static void show_all(const shown *s)
 
 /* ------------------------------------------------------------------ main */
 
-static int load(shown *s, csm_context *ctx)
+static int load(shown *s)
 {
-    if (cli_load_model(ctx, s->path, &s->m))
+    if (cli_model_data_open(&s->md, s->path, NULL, NULL))
         return CLI_FAIL;
+    s->m = s->md.model;
+    s->cls = &s->md.classes;
     s->C = csm_model_n_classes(s->m);
     s->k = csm_model_n_features(s->m);
-    if (cli_model_classes(s->m, s->path, &s->cls) || feature_names(s))
+    if (feature_names(s))
         return CLI_FAIL;
-    if (s->k > 0 && s->C > SIZE_MAX / sizeof *s->w / s->k)
-        goto nomem;
-    s->w = malloc((s->C * s->k > 0 ? s->C * s->k : 1) * sizeof *s->w);
-    s->b = malloc(s->C * sizeof *s->b);
-    if (!s->w || !s->b)
-        goto nomem;
+    if (!(s->k > 0 && s->C > SIZE_MAX / sizeof *s->w / s->k)) {
+        s->w = malloc((s->C * s->k > 0 ? s->C * s->k : 1) * sizeof *s->w);
+        s->b = malloc(s->C * sizeof *s->b);
+    }
+    if (!s->w || !s->b) {
+        cli_error("out of memory for the weights of %s", s->path);
+        return CLI_FAIL;
+    }
     csm_status st = csm_model_get_params(s->m, s->w, s->b);
-    return st == CSM_OK ? 0 : cli_lib_error(ctx, st);
-nomem:
-    cli_error("out of memory for the weights of %s", s->path);
-    return CLI_FAIL;
+    return st == CSM_OK ? 0 : cli_lib_error(s->md.ctx, st);
 }
 
-int cmd_show(int argc, char **argv)
+/* 0, CLI_USAGE after the error, or -1 after --help. */
+static int parse_args(int argc, char **argv, const char **path, int *all, size_t *top)
 {
     cli_args it;
-    const char *v, *path = NULL;
-    int id, all = 0;
-    size_t top = DEF_TOP;
+    const char *v;
+    int id;
     cli_args_init(&it, "show", argc, argv);
     while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
         if (id == CLI_ARG_ERROR)
             return CLI_USAGE;
         if (id == CLI_ARG_POSITIONAL) {
-            if (path)
+            if (*path)
                 return cli_usage_error("show", "unexpected argument '%s'", v);
-            path = v;
+            *path = v;
         } else if (id == O_ALL) {
-            all = 1;
+            *all = 1;
         } else if (id == O_TOP) {
-            if (cli_parse_size("show", "--top", v, &top))
+            if (cli_parse_size("show", "--top", v, top))
                 return CLI_USAGE;
         } else if (id == O_HELP) {
             help();
-            return CLI_OK;
+            return -1;
         } else {
             cli_output_option(options[id].name);
         }
     }
-    if (!path)
+    if (!*path)
         return cli_usage_error("show", "missing MODEL argument");
+    return 0;
+}
 
-    shown s;
-    memset(&s, 0, sizeof s);
-    s.path = path;
-    int status = CLI_FAIL;
-    csm_context *ctx = cli_context_create();
-    if (!ctx || load(&s, ctx))
-        goto done;
+static int show(shown *s, int all, size_t top)
+{
+    if (load(s))
+        return CLI_FAIL;
     if (all) {
-        show_all(&s);
+        show_all(s);
     } else {
-        show_shape(&s);
-        show_classes(&s);
-        show_training(&s);
-        show_data_format(&s);
-        show_weight_summary(&s);
-        if (show_top(&s, top))
-            goto done;
+        show_shape(s);
+        show_classes(s);
+        show_training(s);
+        show_data_format(s);
+        show_weight_summary(s);
+        if (show_top(s, top))
+            return CLI_FAIL;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("write error on standard output");
-        goto done;
+        return CLI_FAIL;
     }
-    status = CLI_OK;
-done:
+    return CLI_OK;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    const char *path = NULL;
+    int all = 0;
+    size_t top = DEF_TOP;
+    int rc = parse_args(argc, argv, &path, &all, &top);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    shown s;
+    memset(&s, 0, sizeof s);
+    s.path = path;
+    rc = show(&s, all, top);
     cli_names_free(s.names, s.k);
-    cli_classes_free(&s.cls);
     free(s.w);
     free(s.b);
-    csm_model_free(s.m);
-    csm_context_free(ctx);
-    return status;
+    cli_model_data_free(&s.md);
+    return rc;
 }

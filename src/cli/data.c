@@ -1,11 +1,8 @@
-/* Data and model plumbing shared by the subcommands: reading tables with
- * clear errors, label mapping, datasets, model loading and conversion, and a
- * small deterministic random generator. */
-#define _POSIX_C_SOURCE 200809L
-#include <math.h>
+/* Tables, datasets and models as the commands use them, each failure
+ * printed: reading a data file, checking its feature count, uploading it,
+ * loading and converting a model. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -106,82 +103,48 @@ int cli_make_dataset(csm_context *ctx, csm_dataset **out, csm_precision prec, co
     return 0;
 }
 
+/* The weights w, b read from src, its labels and its metadata into m. */
+static csm_status copy_model(csm_model *m, const csm_model *src, const double *w,
+                             const double *b)
+{
+    csm_status st;
+    if ((st = csm_model_set_params(m, w, b)) != CSM_OK ||
+        (st = csm_model_set_labels(m, csm_model_labels(src))) != CSM_OK)
+        return st;
+    for (size_t i = 0; i < csm_model_metadata_count(src); i++) {
+        const char *key = csm_model_metadata_key(src, i);
+        st = csm_model_set_metadata(m, key, csm_model_get_metadata(src, key));
+        if (st != CSM_OK && st != CSM_ERR_INVALID_VALUE)
+            return st; /* CSM_ERR_INVALID_VALUE: a reserved key, written by csm_model_save() */
+    }
+    return CSM_OK;
+}
+
 int cli_convert_model(csm_model *src, csm_precision prec, csm_model **out)
 {
     csm_context *ctx = csm_model_context(src);
     size_t C = csm_model_n_classes(src), k = csm_model_n_features(src);
     double *w = malloc(C * k * sizeof *w), *b = malloc(C * sizeof *b);
     csm_model *m = NULL;
-    csm_status st = CSM_ERR_OUT_OF_MEMORY;
+    int rc = 0;
     *out = NULL;
-    if (!w || !b)
-        goto fail_nomem;
-    if ((st = csm_model_get_params(src, w, b)) != CSM_OK)
-        goto fail;
-    if ((st = csm_model_create(ctx, &m, prec, C, k)) != CSM_OK)
-        goto fail;
-    if ((st = csm_model_set_params(m, w, b)) != CSM_OK)
-        goto fail;
-    if ((st = csm_model_set_labels(m, csm_model_labels(src))) != CSM_OK)
-        goto fail;
-    for (size_t i = 0; i < csm_model_metadata_count(src); i++) {
-        const char *key = csm_model_metadata_key(src, i);
-        st = csm_model_set_metadata(m, key, csm_model_get_metadata(src, key));
-        if (st == CSM_ERR_INVALID_VALUE)
-            continue; /* a reserved key, written by csm_model_save() itself */
-        if (st != CSM_OK)
-            goto fail;
+    if (!w || !b) {
+        cli_error("out of memory");
+        rc = CLI_FAIL;
+    } else {
+        csm_status st = csm_model_get_params(src, w, b);
+        if (st == CSM_OK)
+            st = csm_model_create(ctx, &m, prec, C, k);
+        if (st == CSM_OK)
+            st = copy_model(m, src, w, b);
+        if (st != CSM_OK) {
+            rc = cli_lib_error(ctx, st);
+            csm_model_free(m);
+        } else {
+            *out = m;
+        }
     }
     free(w);
     free(b);
-    *out = m;
-    return 0;
-fail:
-    free(w);
-    free(b);
-    csm_model_free(m);
-    return cli_lib_error(ctx, st);
-fail_nomem:
-    free(w);
-    free(b);
-    cli_error("out of memory");
-    return CLI_FAIL;
-}
-
-uint64_t cli_rand(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-double cli_rand_uniform(uint64_t *state)
-{
-    return (double)(cli_rand(state) >> 11) * 0x1.0p-53;
-}
-
-double cli_rand_normal(uint64_t *state)
-{
-    double u1 = cli_rand_uniform(state), u2 = cli_rand_uniform(state);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-void cli_shuffle(size_t *idx, size_t n, uint64_t *state)
-{
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(cli_rand(state) % i);
-        size_t tmp = idx[i - 1];
-        idx[i - 1] = idx[j];
-        idx[j] = tmp;
-    }
-}
-
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return rc;
 }

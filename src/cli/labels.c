@@ -217,36 +217,28 @@ int cli_classes_to_model(csm_model *m, const cli_classes *c)
             return cli_lib_error(ctx, st);
         return 0;
     }
+    /* named classes: labels 0..C-1, the names in label_names */
     int64_t *idx = malloc(c->C * sizeof *idx);
     json_t *a = json_array();
     char *text = NULL;
-    if (!idx || !a)
-        goto oom;
-    for (size_t i = 0; i < c->C; i++) {
+    int ok = idx && a;
+    for (size_t i = 0; ok && i < c->C; i++) {
         idx[i] = (int64_t)i;
-        if (json_array_append_new(a, json_string(c->names[i])) != 0)
-            goto oom;
+        ok = json_array_append_new(a, json_string(c->names[i])) == 0;
     }
-    if (!(text = json_dumps(a, JSON_COMPACT)))
-        goto oom;
-    if ((st = csm_model_set_labels(m, idx)) != CSM_OK ||
-        (st = csm_model_set_metadata(m, "label_names", text)) != CSM_OK ||
-        (st = csm_model_set_metadata(m, "label_type", c->numeric ? "float" : "str")) !=
-            CSM_OK) {
-        free(idx);
-        json_decref(a);
-        free(text);
-        return cli_lib_error(ctx, st);
+    int rc = 0;
+    if (!ok || !(text = json_dumps(a, JSON_COMPACT))) {
+        rc = nomem();
+    } else if ((st = csm_model_set_labels(m, idx)) != CSM_OK ||
+               (st = csm_model_set_metadata(m, "label_names", text)) != CSM_OK ||
+               (st = csm_model_set_metadata(m, "label_type", c->numeric ? "float" : "str")) !=
+                   CSM_OK) {
+        rc = cli_lib_error(ctx, st);
     }
     free(idx);
     json_decref(a);
     free(text);
-    return 0;
-oom:
-    free(idx);
-    json_decref(a);
-    free(text);
-    return nomem();
+    return rc;
 }
 
 /* A numeric class whose name has the value of `text`, or -1. */

@@ -1,90 +1,10 @@
-/* clsoftmax: the command. Dispatches to the subcommands; shared error
- * reporting. Exit status: 0 success, 1 runtime or data error, 2 usage error. */
-#include <stdarg.h>
+/* clsoftmax: the command's entry, which hands each subcommand to its
+ * cmd_*.c. Exit status: 0 success, 1 runtime or data error, 2 usage error. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "mpi.h"
-
-/* "ERROR: [rank R: ]message\n" written whole by one call, so that the
- * lines of ranks reporting at once under mpirun do not interleave. */
-static void error_line(const char *fmt, va_list ap)
-{
-    char line[4096];
-    int at = snprintf(line, sizeof line, "ERROR: ");
-    if (cli_mpi_size() > 1)
-        at += snprintf(line + at, sizeof line - (size_t)at, "rank %d: ", cli_mpi_rank());
-    vsnprintf(line + at, sizeof line - (size_t)at, fmt, ap);
-    fflush(stdout);
-    fprintf(stderr, "%s\n", line);
-}
-
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    error_line(fmt, ap);
-    va_end(ap);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    error_line(fmt, ap);
-    va_end(ap);
-    if (cmd)
-        fprintf(stderr, "Try 'clsoftmax %s --help' for more information.\n", cmd);
-    else
-        fprintf(stderr, "Try 'clsoftmax --help' for more information.\n");
-    return CLI_USAGE;
-}
-
-int cli_lib_error(const csm_context *ctx, csm_status st)
-{
-    const char *detail = ctx ? csm_context_last_error(ctx) : "";
-    if (detail && *detail)
-        cli_error("%s: %s", csm_status_string(st), detail);
-    else
-        cli_error("%s", csm_status_string(st));
-    return CLI_FAIL;
-}
-
-int cli_verbosity = 0;
-
-/* The library's own account of what it chose (the path, its calibration,
- * kernel builds with -v -v), on stderr when asked for; its warnings (a
- * calibration cache it will not use, a streamed row over the cap) always,
- * like the command's own. */
-static void log_to_stderr(csm_log_level level, const char *message, void *user)
-{
-    (void)user;
-    if (level >= CSM_LOG_WARN)
-        fprintf(stderr, "WARNING: %s\n", message);
-    else if (cli_verbosity >= 2 || (cli_verbosity >= 1 && level >= CSM_LOG_INFO))
-        fprintf(stderr, "clsoftmax: %s\n", message);
-}
-
-csm_context *cli_context_create(void)
-{
-    char err[4096] = "";
-    csm_context *ctx = NULL;
-    csm_status st = csm_context_create(&ctx, NULL, err, sizeof err);
-    if (st == CSM_OK)
-        csm_context_set_log_callback(ctx, log_to_stderr, NULL);
-    if (st != CSM_OK) {
-        if (*err)
-            cli_error("%s: %s", csm_status_string(st), err);
-        else
-            cli_error("%s", csm_status_string(st));
-        if (st == CSM_ERR_DEVICE_NOT_FOUND)
-            fprintf(stderr, "Run 'clsoftmax devices' to see the devices and their selectors.\n");
-        return NULL;
-    }
-    return ctx;
-}
 
 static void print_help(FILE *f)
 {
@@ -117,6 +37,23 @@ static void print_help(FILE *f)
            "model and exits 128 + the signal. See clsoftmax(1).\n");
 }
 
+typedef int (*command_fn)(int argc, char **argv);
+
+static const struct command {
+    const char *name;
+    command_fn run;
+} commands[] = {{"devices", cmd_devices}, {"train", cmd_train},         {"predict", cmd_predict},
+                {"eval", cmd_eval},       {"gradcheck", cmd_gradcheck}, {"calibrate", cmd_calibrate},
+                {"show", cmd_show}};
+
+static command_fn find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].run;
+    return NULL;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2) {
@@ -124,24 +61,13 @@ static int run(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *cmd = argv[1];
+    command_fn fn;
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         if (argc > 2 && strcmp(cmd, "help") == 0) {
             /* "clsoftmax help train" == "clsoftmax train --help" */
             char *sub[] = {argv[2], (char *)"--help", NULL};
-            if (!strcmp(argv[2], "devices"))
-                return cmd_devices(2, sub);
-            if (!strcmp(argv[2], "train"))
-                return cmd_train(2, sub);
-            if (!strcmp(argv[2], "predict"))
-                return cmd_predict(2, sub);
-            if (!strcmp(argv[2], "eval"))
-                return cmd_eval(2, sub);
-            if (!strcmp(argv[2], "gradcheck"))
-                return cmd_gradcheck(2, sub);
-            if (!strcmp(argv[2], "calibrate"))
-                return cmd_calibrate(2, sub);
-            if (!strcmp(argv[2], "show"))
-                return cmd_show(2, sub);
+            if ((fn = find_command(argv[2])) != NULL)
+                return fn(2, sub);
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
         }
         print_help(stdout);
@@ -151,20 +77,8 @@ static int run(int argc, char **argv)
         printf("clsoftmax %s\n", csm_version());
         return CLI_OK;
     }
-    if (!strcmp(cmd, "devices"))
-        return cmd_devices(argc - 1, argv + 1);
-    if (!strcmp(cmd, "train"))
-        return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(cmd, "predict"))
-        return cmd_predict(argc - 1, argv + 1);
-    if (!strcmp(cmd, "eval"))
-        return cmd_eval(argc - 1, argv + 1);
-    if (!strcmp(cmd, "gradcheck"))
-        return cmd_gradcheck(argc - 1, argv + 1);
-    if (!strcmp(cmd, "calibrate"))
-        return cmd_calibrate(argc - 1, argv + 1);
-    if (!strcmp(cmd, "show"))
-        return cmd_show(argc - 1, argv + 1);
+    if ((fn = find_command(cmd)) != NULL)
+        return fn(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(NULL, "unknown option '%s'", cmd);
     return cli_usage_error(NULL, "unknown command '%s'", cmd);

@@ -70,6 +70,8 @@ int cli_mpi_start(const char *cmd, int *argc, char ***argv)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &my_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &n_ranks);
+    if (n_ranks > 1)
+        cli_error_rank(my_rank);
     rc = MPI_Op_create(sum_doubles, 0 /* not commutative: rank order */, &in_order_sum);
     if (rc != MPI_SUCCESS)
         return mpi_failed(rc, "MPI_Op_create");

@@ -71,27 +71,30 @@ static int send_share(int r, const csm_table *t, const int32_t *labels, const do
     return w && cli_mpi_send(r, w + a, m * sizeof *w) ? CLI_FAIL : 0;
 }
 
+/* Rank 0's weights into w (C x k) and b (C) on every rank, and into m on
+ * the others. */
+static int bcast_params(csm_model *m, double *w, double *b, uint64_t C, uint64_t k)
+{
+    csm_status st;
+    if (cli_mpi_rank() == 0 && (st = csm_model_get_params(m, w, b)) != CSM_OK)
+        return cli_lib_error(csm_model_context(m), st);
+    if (cli_mpi_bcast(w, C * k * sizeof *w) || cli_mpi_bcast(b, C * sizeof *b))
+        return CLI_FAIL;
+    if (cli_mpi_rank() > 0 && (st = csm_model_set_params(m, w, b)) != CSM_OK)
+        return cli_lib_error(csm_model_context(m), st);
+    return 0;
+}
+
 /* What rank 0 broadcasts before the shares: the classes and the initial
  * weights, so every rank starts from the same model. */
 static int bcast_model(csm_model *m, uint64_t C, uint64_t k)
 {
     double *w = malloc(C * k * sizeof *w), *b = malloc(C * sizeof *b);
     int rc = CLI_FAIL;
-    csm_status st = CSM_OK;
-    if (!w || !b) {
+    if (!w || !b)
         cli_error("out of memory");
-        goto out;
-    }
-    if (cli_mpi_rank() == 0 && (st = csm_model_get_params(m, w, b)) != CSM_OK)
-        goto out;
-    if (cli_mpi_bcast(w, C * k * sizeof *w) || cli_mpi_bcast(b, C * sizeof *b))
-        goto out;
-    if (cli_mpi_rank() > 0 && (st = csm_model_set_params(m, w, b)) != CSM_OK)
-        goto out;
-    rc = 0;
-out:
-    if (st != CSM_OK)
-        rc = cli_lib_error(csm_model_context(m), st);
+    else
+        rc = bcast_params(m, w, b, C, k);
     free(w);
     free(b);
     return rc;
@@ -146,7 +149,7 @@ int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train
     return 0;
 }
 
-int train_penalty(train_cfg *c, const csm_dataset *d)
+int train_penalty(const train_cfg *c, const csm_dataset *d, csm_train_options *opt)
 {
     if (!c->use_l2)
         return 0;
@@ -157,7 +160,7 @@ int train_penalty(train_cfg *c, const csm_dataset *d)
     }
     /* the C whose lambda (1 / (C sum w), twice that for two classes) is l2 */
     const double c_scale = csm_dataset_n_classes(d) == 2 ? 2.0 : 1.0;
-    c->opt.C = c->l2 > 0 ? c_scale / (c->l2 * w[0]) : INFINITY;
+    opt->C = c->l2 > 0 ? c_scale / (c->l2 * w[0]) : INFINITY;
     return 0;
 }
 
@@ -248,69 +251,82 @@ static int recv_share(csm_table *t, int32_t **labels, double **weights, share_he
     return 0;
 }
 
-int train_mpi_follower(train_cfg *c)
-{
-    csm_context *ctx = NULL;
-    csm_model *model = NULL;
-    csm_dataset *d = NULL;
+/* What a follower holds, freed in one place. */
+typedef struct follower {
+    csm_context *ctx;
+    csm_model *model;
+    csm_dataset *d;
     csm_table t;
-    int32_t *labels = NULL;
-    int64_t *classes = NULL;
-    share_head h;
+    int32_t *labels;
+    int64_t *classes;
     train_mpi_share s;
-    csm_status st = CSM_OK;
-    int status = CLI_FAIL;
-    memset(&t, 0, sizeof t);
-    memset(&s, 0, sizeof s);
+} follower;
+
+/* The model rank 0 starts from (its classes and initial weights), and
+ * this rank's rows on its device. */
+static int follower_setup(train_cfg *c, follower *f)
+{
     csm_precision prec = c->use_double ? CSM_FLOAT64 : CSM_FLOAT32;
     uint64_t head[2];
+    share_head h;
     if (cli_mpi_bcast(head, sizeof head))
-        goto done;
+        return CLI_FAIL;
     const size_t C = (size_t)head[0], k = (size_t)head[1];
-    classes = malloc(C * sizeof *classes);
-    if (!classes) {
+    if (!(f->classes = malloc(C * sizeof *f->classes))) {
         cli_error("out of memory");
-        goto done;
+        return CLI_FAIL;
     }
-    if (cli_mpi_bcast(classes, C * sizeof *classes))
-        goto done;
-    if (!(ctx = cli_context_create()))
-        goto done;
-    if ((st = csm_model_create(ctx, &model, prec, C, k)) != CSM_OK ||
-        (st = csm_model_set_labels(model, classes)) != CSM_OK)
-        goto done;
-    if (bcast_model(model, C, k) || recv_share(&t, &labels, &s.weights, &h))
-        goto done;
-    s.global_n = (size_t)h.n;
-    s.row0 = (size_t)h.row0;
-    if (cli_make_dataset(ctx, &d, prec, &t, labels, C))
-        goto done;
-    csm_table_free(&t);
-    if (train_mpi_attach(c, ctx, d, &s))
-        goto done;
+    if (cli_mpi_bcast(f->classes, C * sizeof *f->classes) || !(f->ctx = cli_context_create()))
+        return CLI_FAIL;
+    csm_status st = csm_model_create(f->ctx, &f->model, prec, C, k);
+    if (st == CSM_OK)
+        st = csm_model_set_labels(f->model, f->classes);
+    if (st != CSM_OK)
+        return cli_lib_error(f->ctx, st);
+    if (bcast_model(f->model, C, k) || recv_share(&f->t, &f->labels, &f->s.weights, &h))
+        return CLI_FAIL;
+    f->s.global_n = (size_t)h.n;
+    f->s.row0 = (size_t)h.row0;
+    if (cli_make_dataset(f->ctx, &f->d, prec, &f->t, f->labels, C))
+        return CLI_FAIL;
+    csm_table_free(&f->t);
+    return train_mpi_attach(c, f->ctx, f->d, &f->s);
+}
+
+/* Trains with rank 0; the exit status rank 0 will have. */
+static int follower_train(train_cfg *c, follower *f)
+{
     csm_train_result res = {.struct_size = sizeof res};
     double accuracy = 0;
-    if (train_penalty(c, d))
-        goto done;
+    if (train_penalty(c, f->d, &c->opt))
+        return CLI_FAIL;
     c->opt.callback = train_stop_on_signal;
     cli_signals_catch();
-    if ((st = csm_train(model, d, &c->opt, &res)) != CSM_OK ||
-        (st = train_mpi_accuracy(model, d, &accuracy)) != CSM_OK)
-        goto done;
+    csm_status st = csm_train(f->model, f->d, &c->opt, &res);
+    if (st == CSM_OK)
+        st = train_mpi_accuracy(f->model, f->d, &accuracy);
+    if (st != CSM_OK)
+        return cli_lib_error(f->ctx, st);
     /* interrupted on any rank: every rank exits as rank 0, which saves */
     int sig = train_mpi_signal(res.stop == CSM_STOP_CALLBACK ? cli_signal_caught() : 0);
     if (!sig)
         sig = cli_signal_caught(); /* after training: the run is whole, the exit says it */
-    status = sig ? 128 + sig : CLI_OK;
-done:
-    if (st != CSM_OK)
-        status = cli_lib_error(ctx, st);
-    train_mpi_share_free(&s);
-    csm_table_free(&t);
-    free(labels);
-    free(classes);
-    csm_dataset_free(d);
-    csm_model_free(model);
-    csm_context_free(ctx);
-    return status;
+    return sig ? 128 + sig : CLI_OK;
+}
+
+int train_mpi_follower(train_cfg *c)
+{
+    follower f;
+    memset(&f, 0, sizeof f);
+    int rc = follower_setup(c, &f);
+    if (!rc)
+        rc = follower_train(c, &f);
+    train_mpi_share_free(&f.s);
+    csm_table_free(&f.t);
+    free(f.labels);
+    free(f.classes);
+    csm_dataset_free(f.d);
+    csm_model_free(f.model);
+    csm_context_free(f.ctx);
+    return rc;
 }

@@ -23,9 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "plot.h"
 #include "replace_file.h"
-#include "train.h"
 
 void cli_io_input(cli_io *io, const char *path)
 {
@@ -216,23 +214,6 @@ void cli_io_free(cli_io *io)
 {
     free(io->owned);
     io->owned = NULL;
-}
-
-int train_check_io(const train_cfg *c)
-{
-    cli_io io;
-    memset(&io, 0, sizeof io);
-    cli_io_data(&io, c->data_path, &c->ro);
-    cli_io_reader_input(&io, c->validation);
-    cli_io_reader_input(&io, c->weights_path);
-    cli_io_input(&io, c->resume);
-    cli_io_output(&io, c->model_path, "model", 0);
-    cli_io_output(&io, c->history, "history file (--history)", 1);
-    cli_io_output(&io, c->plot, "picture (--plot)", 1);
-    io.in_place = c->resume;
-    int rc = cli_io_check(&io);
-    cli_io_free(&io);
-    return rc;
 }
 
 int cli_check_model_io(const char *data, const csm_read_options *ro, const char *model,

@@ -110,14 +110,4 @@ int plot_confusion_write(const char *path, const cli_classes *cls,
                          const unsigned long long *conf, const char *title,
                          const char *subtitle);
 
-/* ---------------------------------------------------------- outputs.c */
-
-/* Replaces the file at path with len bytes, whole, as the library saves a
- * model (src/replace_file.c): a reader sees the old file or the new one,
- * and a process killed while writing leaves no temporary for long. A pipe
- * or character device there (/dev/stdout) is written directly; anything
- * else that is not a regular file is refused. Prints the error, returns
- * CLI_FAIL. */
-int cli_replace_file(const char *path, const void *data, size_t len);
-
 #endif

@@ -3,13 +3,23 @@
  * iteration; in a pipe or a log file plain lines, one every 10% of
  * --max-iter or every 10 s, whichever comes first, and the last one (-v:
  * every one); nothing with --quiet. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+/* Monotonic seconds. */
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 #define BAR_WIDTH 24
 /* In a pipe: a line at least every this many seconds, */

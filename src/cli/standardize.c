@@ -114,8 +114,10 @@ int cli_standardize_table(csm_table *t, const double *mean, const double *scale)
     return 0;
 }
 
-void cli_standardize_fold(double *w, double *b, size_t C, size_t k, const double *mean,
-                          const double *scale)
+/* W'_cj = W_cj / s_j, b'_c = b_c - sum_j W'_cj m_j (in place): weights
+ * trained on standardized features become those of raw features. */
+static void fold(double *w, double *b, size_t C, size_t k, const double *mean,
+                 const double *scale)
 {
     for (size_t c = 0; c < C; c++) {
         double shift = 0.0;
@@ -127,8 +129,9 @@ void cli_standardize_fold(double *w, double *b, size_t C, size_t k, const double
     }
 }
 
-void cli_standardize_unfold(double *w, double *b, size_t C, size_t k, const double *mean,
-                            const double *scale)
+/* The inverse: W_cj = W'_cj s_j, b_c = b'_c + sum_j W'_cj m_j. */
+static void unfold(double *w, double *b, size_t C, size_t k, const double *mean,
+                   const double *scale)
 {
     for (size_t c = 0; c < C; c++) {
         double shift = 0.0;
@@ -138,6 +141,34 @@ void cli_standardize_unfold(double *w, double *b, size_t C, size_t k, const doub
         }
         b[c] += shift;
     }
+}
+
+int cli_standardize_model(csm_model *m, const double *mean, const double *scale, int to_raw)
+{
+    size_t C = csm_model_n_classes(m), k = csm_model_n_features(m);
+    double *w = NULL, *b = NULL;
+    /* C x k doubles on the host: with hashed features (k = 2^24 and more)
+     * the largest host array of a run, so held only for this */
+    if (!(k > 0 && C > SIZE_MAX / sizeof *w / k)) {
+        w = malloc(C * k * sizeof *w);
+        b = malloc(C * sizeof *b);
+    }
+    int rc = 0;
+    if (!w || !b) {
+        cli_error("out of memory");
+        rc = CLI_FAIL;
+    } else {
+        csm_status st = csm_model_get_params(m, w, b);
+        if (st == CSM_OK) {
+            (to_raw ? fold : unfold)(w, b, C, k, mean, scale);
+            st = csm_model_set_params(m, w, b);
+        }
+        if (st != CSM_OK)
+            rc = cli_lib_error(csm_model_context(m), st);
+    }
+    free(w);
+    free(b);
+    return rc;
 }
 
 char *cli_vector_to_json(const double *v, size_t n)

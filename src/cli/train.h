@@ -1,11 +1,12 @@
-/* The train command's configuration and the helpers cmd_train.c hands its
- * pieces to: the training and validation tables (train_data.c); filling
- * csm_train_options, the summary line and convergence warning, and the
- * model metadata (train_report.c). */
+/* The train command: its configuration, which cmd_train.c parses and
+ * hands to the stages in turn, a file each: read (train_read.c), prepare
+ * (train_prepare.c), train (train_fit.c), save (train_save.c) and report
+ * (train_report.c); and the ranks of MPI training (mpi_train.c). */
 #ifndef CSM_CLI_TRAIN_H
 #define CSM_CLI_TRAIN_H
 
 #include "cli.h"
+#include "plot.h"
 
 typedef struct train_cfg {
     /* Starts as csm_train_options_init() and takes the options given, so
@@ -35,6 +36,55 @@ typedef struct train_cfg {
 
 extern const char *const train_inits[]; /* "zeros", "normal" */
 
+/* "iteration" for L-BFGS, "epoch" for the first-order solvers. */
+const char *train_unit(csm_solver solver);
+
+/* -------------------------------------------------------- train_read.c */
+
+/* read: DATA and its classes. A --resume model fixes the feature count
+ * (libsvm), the classes, what the command line leaves of the data format
+ * and, unless --seed says otherwise, the seed. */
+typedef struct train_input {
+    csm_context *ctx;        /* made first with --resume, else once DATA proved good */
+    csm_model *loaded;       /* the --resume model, until prepare takes it */
+    csm_table tab;           /* DATA, the --weights multiplied in; prepare frees it */
+    int32_t *labels;         /* (tab.n) class indices into classes */
+    cli_classes classes;
+    const char *whose;       /* a label of no class: "sample 3 has label 7, which
+                                <whose>" (the model's or the data's classes) */
+    size_t n, k;             /* DATA's samples and features */
+    char storage[256];       /* how DATA is held, and why (cli_describe_storage) */
+    char table_note[1024];   /* how the reader took its first rows */
+    char whose_buf[1100];
+} train_input;
+
+/* Fills c->ro (the --resume model's data format, then the defaults),
+ * c->read_format and c->opt.seed (the --resume model's, without --seed).
+ * Prints the error, returns CLI_FAIL. */
+int train_read(train_cfg *c, train_input *in);
+void train_input_free(train_input *in);
+
+/* ----------------------------------------------------- train_prepare.c */
+
+/* prepare: the training and validation rows (--validation-split,
+ * --validation), --standardize applied to them, the model (the --resume
+ * model, converted to the precision asked, or a new one), the rows on the
+ * device (under MPI: each rank's share sent), and the sample weights. */
+typedef struct train_sets {
+    csm_model *model;
+    csm_dataset *train, *val; /* val: NULL without validation */
+    size_t n_train, n_val;
+    double *mean, *scale;     /* --standardize: (k) each, else NULL */
+} train_sets;
+
+/* Takes DATA's table and the --resume model from `in`; notes on p what
+ * becomes of the resumed solver state. Prints the error, returns CLI_FAIL,
+ * or CLI_USAGE for a --class-weight label that is no class. */
+int train_prepare(train_cfg *c, train_input *in, cli_progress *p, train_sets *s);
+void train_sets_free(train_sets *s);
+
+/* --------------------------------------------------------- train_fit.c */
+
 /* What the run ended with, at the weights that are saved (the best epoch's
  * after --early-stopping, which the library's result does not describe).
  * An interrupted run's model says so in its metadata: converged false,
@@ -49,50 +99,36 @@ typedef struct train_outcome {
     int interrupted;        /* the signal that stopped training (signals.c), or 0 */
 } train_outcome;
 
-/* "iteration" for L-BFGS, "epoch" for the first-order solvers. */
-const char *train_unit(csm_solver solver);
+/* train: the notes on what is trained, csm_train() with the epoch callback
+ * (progress, --validation, --history, --plot, --early-stopping, Ctrl-C),
+ * and the outcome. */
+typedef struct train_fitted {
+    train_outcome outcome;
+    plot_history plot;      /* --plot: the epochs, drawn by the report */
+} train_fitted;
 
-/* The one-line summary (a progress note: nothing with --quiet), and for a
- * run that ended short of --tol, a WARNING on stderr even with --quiet. */
-void train_report(cli_progress *p, const train_cfg *c, const train_outcome *o);
+/* Prints the error, returns CLI_FAIL. */
+int train_fit(const train_cfg *c, const train_input *in, const train_sets *s, cli_progress *p,
+              train_fitted *out);
+void train_fitted_free(train_fitted *f);
 
-/* After an interrupted run was saved: says so on stderr, even with --quiet,
- * with how to continue it. */
-void train_report_interrupted(const train_cfg *c, const train_outcome *o);
+/* -------------------------------------------------------- train_save.c */
 
-/* Writes the training options and the outcome into the model's metadata,
- * dropping keys of an earlier run (--resume) that no longer apply. Returns
- * 0, or CLI_FAIL after printing the error. */
-int train_write_metadata(csm_model *m, const train_cfg *c, const train_outcome *o,
-                         const double *mean, const double *scale, size_t k);
-
-/* Before any work (outputs.c): the model, --history and --plot are not
- * DATA, --validation, --weights, the labels file (nor, for a "-" among
- * these, the file standard input reads) or each other (the model may be
- * the --resume model: continued in place), and can be written. Prints the
- * error, returns CLI_FAIL. */
-int train_check_io(const train_cfg *c);
-
-/* ------------------------------------------------------- train_data.c */
-
-/* --validation-split: the rows of `tab` after a shuffle by the seed, the
- * last n_val of them into vt and the others into tt (same storage), with
- * their class indices from `labels`. Returns -1 when memory is short. */
-int train_split_rows(const train_cfg *c, const csm_table *tab, const int32_t *labels,
-                     size_t n_val, csm_table *tt, int32_t *train_labels, csm_table *vt,
-                     int32_t *val_labels);
-/* --weights FILE: one weight per sample of `tab`, multiplied into
- * tab->weights (those of --weight-column, or none yet). Prints the error,
+/* save: --standardize folded into the weights, the options and the
+ * outcome written into the model's metadata (dropping keys of an earlier
+ * run that no longer apply), MODEL replaced whole. Prints the error,
  * returns CLI_FAIL. */
-int train_read_weights(const train_cfg *c, csm_table *tab);
-/* --validation FILE, held as `train` is, with its feature count k; unseen
- * features are ignored with a warning. Prints the error, returns CLI_FAIL. */
-int train_read_validation(const train_cfg *c, const csm_table *train, size_t k, csm_table *vt);
-/* --standardize: fits (or takes the resumed model's) mean and scale,
- * malloc'd into *mean and *scale, sets c->center, and applies them in place
- * to tt and vt (may be NULL). Prints the error, returns CLI_FAIL. */
-int train_standardize(train_cfg *c, const csm_model *loaded, csm_table *tt, csm_table *vt,
-                      size_t k, double **mean, double **scale);
+int train_save(const train_cfg *c, const train_sets *s, const train_outcome *o);
+
+/* ------------------------------------------------------ train_report.c */
+
+/* report: the one-line summary (a note: nothing with --quiet), a WARNING
+ * when the run ended short of --tol (even with --quiet), "wrote MODEL",
+ * the --plot picture, and for an interrupted run a line saying so and how
+ * to continue it. Returns the command's exit status: 0, 128 + the signal
+ * that interrupted the run, or CLI_FAIL after printing the error. */
+int train_report(cli_progress *p, const train_cfg *c, const train_sets *s,
+                 const train_fitted *f);
 
 /* -------------------------------------------------------- mpi_train.c */
 
@@ -113,11 +149,11 @@ int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
                          const int32_t *labels, const cli_classes *cls, train_mpi_share *s);
 /* The dataset's partition and weights, and c->opt.reduce. */
 int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train_mpi_share *s);
-/* --l2 F: opt.C = 1 / (F * the training set's weight sum, over every rank
+/* --l2 F: opt->C = 1 / (F * the training set's weight sum, over every rank
  * under MPI; twice that for two classes), so that the library's lambda for
  * C is F up to rounding; F = 0: no penalty. Every rank calls it, at the
  * same point. */
-int train_penalty(train_cfg *c, const csm_dataset *d);
+int train_penalty(const train_cfg *c, const csm_dataset *d, csm_train_options *opt);
 void train_mpi_share_free(train_mpi_share *s);
 /* Training accuracy over every rank's rows (a collective: every rank). */
 csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accuracy);

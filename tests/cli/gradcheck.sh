@@ -27,5 +27,22 @@ runs "gradcheck on data and a trained model" gradcheck --l2 0.01 "$DATA/pm1.csv"
 check "data and model: PASS" grep -q ': PASS$' "$T/out"
 fails "gradcheck with a label the model lacks" 1 "sample 2 has label 2" gradcheck "$DATA/unknown-label.csv" "$T/m.st"
 fails "gradcheck on bad data" 1 "nan.csv:3: " gradcheck "$DATA/nan.csv"
+fails "gradcheck on data of one class" 1 "single-class.csv: .*at least 2 classes" \
+    gradcheck "$DATA/single-class.csv"
+fails "gradcheck: data with other features than the model's" 1 \
+    "three-features.csv: the data has 3 features but the model .*m.st has 2" \
+    gradcheck "$DATA/three-features.csv" "$T/m.st"
+fails "gradcheck: a model that cannot be read" 1 "nope.st" gradcheck "$DATA/pm1.csv" "$T/nope.st"
+# predict, eval and gradcheck start alike: the model is read before the data
+for cmd in predict eval gradcheck; do
+    fails "$cmd: a missing MODEL is reported before a missing DATA" 1 "nope.st: cannot open" \
+        "$cmd" "$T/nope.csv" "$T/nope.st"
+done
+fails "gradcheck: --C and --l2 together" 2 "--C and --l2 both set the penalty" \
+    gradcheck --C 1 --l2 0.1
+runs "train a float64 model" train -q --double "$DATA/pm1.csv" "$T/m64.st"
+runs "gradcheck --float32 on a float64 model (converted)" gradcheck --float32 "$DATA/pm1.csv" "$T/m64.st"
+check "converted: checked in float32" grep -q '^gradcheck: 40 samples, 2 features, 2 classes, float32' "$T/out"
+check "converted: PASS" grep -q ': PASS$' "$T/out"
 
 done_testing

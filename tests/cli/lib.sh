@@ -82,6 +82,16 @@ st_header() {
     len=$(od -An -t u8 -N 8 "$1" | tr -d ' ')
     tail -c +9 "$1" | head -c "$len"
 }
+# rewrite_header SRC DST SED-SCRIPT: DST is the model SRC with its JSON
+# header passed through sed (the length before it written anew), for
+# models with metadata a user or another program could have left.
+rewrite_header() {
+    st_header "$1" | sed "$3" | tr -d '\n' >"$T/rewritten-header"
+    n=$(wc -c <"$T/rewritten-header")
+    { i=0; while [ $i -lt 8 ]; do
+          printf "\\$(printf %03o $((n % 256)))"; n=$((n / 256)); i=$((i + 1)); done
+      cat "$T/rewritten-header"; tensors "$1"; } >"$2"
+}
 # meta KEY MODEL: the metadata value (a string), empty when absent.
 meta() { st_header "$2" | grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | sed 's/^"[^"]*":"//; s/"$//'; }
 has_meta() { st_header "$2" | grep -q "\"$1\":\""; }

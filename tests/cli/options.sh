@@ -77,6 +77,23 @@ fails "resume with an unknown label" 1 "pm1.svm: sample 1 has label -?1, which t
 fails "resume with a feature-count mismatch" 1 "three.csv: the data has 3 features but the model .*r1.st has 2" \
     train -q --label-column last --resume "$T/r1.st" "$DATA/three.csv" "$T/x.st"
 fails "resume from a missing model" 1 "ERROR: .*no-such.st" train -q --resume "$T/no-such.st" "$DATA/three.svm" "$T/x.st"
+# what the resumed model's metadata holds is checked as it is read
+rewrite_header "$T/r1.st" "$T/badseed.st" 's/"seed":"[0-9]*"/"seed":"x1"/'
+fails "resume: a metadata seed that is no seed" 1 "badseed.st: metadata seed 'x1' is not a seed: give --seed" \
+    train -q --resume "$T/badseed.st" "$DATA/three.svm" "$T/x.st"
+runs "... with --seed given, it is not read" train -q $SGD --epochs 1 --seed 4 --resume "$T/badseed.st" \
+    "$DATA/three.svm" "$T/seed4.st"
+rewrite_header "$T/std.st" "$T/badstd.st" 's/"standardize_scale":"[^"]*"/"standardize_scale":"[1]"/'
+fails "resume --standardize: a scale of another length" 1 \
+    "badstd.st: metadata standardize_mean/standardize_scale is not a list of 3 numbers" \
+    train -q $SGD --epochs 1 --standardize --label-column last --resume "$T/badstd.st" "$DATA/three.csv" "$T/x.st"
+rewrite_header "$T/std.st" "$T/zerostd.st" 's/"standardize_scale":"[^"]*"/"standardize_scale":"[1,0,1]"/'
+fails "resume --standardize: a scale of 0" 1 "zerostd.st: metadata standardize_scale has a non-positive value" \
+    train -q $SGD --epochs 1 --standardize --label-column last --resume "$T/zerostd.st" "$DATA/three.csv" "$T/x.st"
+printf '1\n2\n' >"$T/w2.txt"
+fails "--weights: fewer weights than samples" 1 \
+    "w2.txt: 2 weights for the data.s 40 samples \\(--weights: one weight per sample of .*pm1.csv\\)" \
+    train -q --weights "$T/w2.txt" "$DATA/pm1.csv" "$T/x.st"
 check "failed runs write no model" test ! -e "$T/x.st"
 # libsvm resume: the model's feature count is used when the data has fewer
 runs "resume libsvm with fewer features than the model" train -q $SGD --epochs 1 --resume "$T/r1.st" \

@@ -251,12 +251,8 @@ fails "gradcheck: a wrong --delimiter given wins over the detection" 1 "three.cs
 # repr): the named model with its names replaced by numbers, as Python
 # writes them. float_model SRC DST rewrites the safetensors header.
 float_model() {
-    st_header "$1" | sed 's/"label_names":"\[[^]]*\]"/"label_names":"[\\"0.5\\",\\"1.25\\",\\"2.0\\"]"/;
-        s/"label_type":"str"/"label_type":"float"/' | tr -d '\n' >"$T/fhdr"
-    n=$(wc -c <"$T/fhdr")
-    { i=0; while [ $i -lt 8 ]; do
-          printf "\\$(printf %03o $((n % 256)))"; n=$((n / 256)); i=$((i + 1)); done
-      cat "$T/fhdr"; tensors "$1"; } >"$2"
+    rewrite_header "$1" "$2" 's/"label_names":"\[[^]]*\]"/"label_names":"[\\"0.5\\",\\"1.25\\",\\"2.0\\"]"/;
+        s/"label_type":"str"/"label_type":"float"/'
 }
 float_model "$T/named.st" "$T/float.st"
 check "a float model: label_type float" test "$(meta label_type "$T/float.st")" = float
