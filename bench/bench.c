@@ -8,8 +8,8 @@
  *   epochs   csm_train() with an epoch callback collecting each epoch's wall
  *            time (csm_epoch_info.seconds); repeats + 1 epochs, the first is
  *            a warm-up and dropped; median / min / max of the rest.
- *   phases   the building blocks of src/ops.h for the path the library
- *            picks (csm_choose_path: CLSOFTMAX_PATH, else automatic). Each
+ *   phases   the building blocks of src/step.h for the path the library
+ *            binds (choose.c: CLSOFTMAX_PATH, else automatic). Each
  *            phase is enqueued for every step of one epoch, then clFinish;
  *            the same repeats, after one warm-up epoch of every phase.
  *            CLBlast path: gather, forward GEMM, softmax/loss, gradient GEMM
@@ -47,8 +47,10 @@
 
 #include "bench_data.h"
 #include "bench_peak.h"
-#include "ops.h"
+#include "choose.h"
+#include "gather.h"
 #include "rng.h"
+#include "vec.h"
 
 #define NCLASSES 10
 #define DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
@@ -371,8 +373,8 @@ static int fail_ctx(csm_context *ctx, csm_status st, const char *what)
     return 1;
 }
 
-/* The first library log message that names the path a csm_work ran on
- * (ops.c logs it at debug level): confirms what csm_choose_path() said. */
+/* The first library log message that names the path a step ran on
+ * (step.c logs it at debug level): confirms what the binding said. */
 static char g_path_log[256];
 
 static int contains_nocase(const char *s, const char *word)
@@ -525,7 +527,7 @@ static csm_status train_epochs(csm_context *ctx, csm_dataset *d, csm_precision p
     csm_train_options_init(&to, sizeof to);
     to.max_iter = epochs;
     to.tol = 0;
-    to.l2 = 0;
+    to.C = INFINITY;
     to.batch_size = batch;
     to.learning_rate = lr;
     to.solver = opt;
@@ -585,13 +587,13 @@ typedef struct phaser {
     csm_context *ctx;
     csm_model *m;
     const csm_dataset *d;
-    csm_work w;
+    csm_step w;
     int have_work;
     csm_path path;
     size_t B, steps;
     int permute, gather;
     cl_mem x; /* real-typed features (CLBlast path) */
-    cl_kernel k_update;
+    csm_vecops v; /* the SGD update */
     csm_gather g;
     cl_mem idx;
 } phaser;
@@ -605,18 +607,18 @@ static csm_status phaser_init(phaser *p, csm_context *ctx, csm_model *m, const c
     p->B = batch == 0 || batch >= d->n ? d->n : batch;
     p->steps = (d->n + p->B - 1) / p->B;
     p->permute = p->B < d->n;
-    csm_status st = csm_work_init_data(&p->w, m, d, p->B, p->steps);
+    csm_status st = csm_bind_step(&p->w, m, d, p->B, p->steps, CSM_MEASURE_ALLOWED);
     if (st != CSM_OK)
         return st;
     p->have_work = 1;
-    p->path = p->w.path;
+    p->path = p->w.path->id;
     p->gather = p->permute && p->path == CSM_PATH_CLBLAST;
     if (p->path == CSM_PATH_CLBLAST)
         st = csm_dataset_real_x(d, &p->x);
     if (st == CSM_OK)
-        st = csm_get_kernel(ctx, &p->k_update, "update.cl", "sgd_update", m->precision, m->C, m->k);
+        st = csm_vec_init(&p->v, m, 0);
     if (st == CSM_OK && p->gather)
-        st = csm_gather_init(&p->g, m, d, p->B, p->w.path == CSM_PATH_TILED);
+        st = csm_gather_init(&p->g, m, d, p->B, p->w.path);
     if (st == CSM_OK && p->permute) {
         st = csm_buffer_create(ctx, &p->idx, d->n * sizeof(cl_int), "permutation");
         int32_t *perm = st == CSM_OK ? malloc(d->n * sizeof *perm) : NULL;
@@ -640,28 +642,18 @@ static csm_status phaser_init(phaser *p, csm_context *ctx, csm_model *m, const c
 
 static void phaser_free(phaser *p)
 {
-    if (p->have_work)
-        csm_work_free(&p->w);
+    if (p->have_work) {
+        csm_step_free(&p->w);
+        csm_vec_free(&p->v);
+    }
     csm_gather_free(&p->g);
     csm_buffer_release(&p->idx);
 }
 
 static csm_status enqueue_update(phaser *p)
 {
-    csm_context *ctx = p->ctx;
-    cl_kernel k = p->k_update;
-    const csm_precision prec = p->m->precision;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &p->m->weight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &p->m->bias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &p->w.dweight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &p->w.dbias);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, prec, 1e-3);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 5, prec, 0.0);
-    const size_t C = p->m->C, ck = C * p->m->k;
-    size_t global = ((ck + CSM_WG - 1) / CSM_WG + (C + CSM_WG - 1) / CSM_WG) * CSM_WG;
-    size_t local = CSM_WG;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "sgd_update");
-    return st;
+    const csm_update u = {.solver = CSM_SGD, .lr = 1e-3, .l2 = 0.0};
+    return csm_vec_update(&p->v, &u, p->w.dweight, p->w.dbias);
 }
 
 /* One phase of step s, as csm_train's step enqueues it. */
@@ -678,18 +670,18 @@ static csm_status enqueue_phase(phaser *p, int phase, size_t s)
                         start, NULL};
     switch (phase) {
     case PH_GATHER:
-        return csm_enqueue_gather(&p->g, p->d, p->idx, start, B);
+        return csm_gather_enqueue(&p->g, p->d, p->idx, start, B);
     case PH_FORWARD:
-        return csm_enqueue_logits(&p->w, p->m, &b);
+        return p->w.path->logits(&p->w, p->m->weight, &b);
     case PH_SOFTMAX:
-        return csm_enqueue_softmax(&p->w, p->m, &b, CSM_WRITE_DELTA, 1.0 / (double)B);
+        return csm_step_softmax(&p->w, p->m, &b, CSM_WRITE_DELTA, 1.0 / (double)B);
     case PH_GRAD:
         /* the loss sums ride in the bias-sum launch, as in csm_train */
-        return csm_enqueue_grad(&p->w, p->m, &b, 0, CSM_GRAD_LOSS, s);
+        return csm_step_products_grad(&p->w, p->m, &b, 0, CSM_STEP_LOSS, s);
     case PH_FUSED_FWD:
-        return csm_enqueue_block_forward(&p->w, p->m, &b, 0, s);
+        return csm_step_forward(&p->w, p->m, &b, 0, s);
     case PH_FUSED_STEP:
-        return csm_enqueue_batch_grad(&p->w, p->m, &b, 1.0 / (double)B, s, 0, 0);
+        return csm_step_grad(&p->w, p->m, &b, 1.0 / (double)B, s, 0, 0);
     case PH_UPDATE:
         return enqueue_update(p);
     }
@@ -768,14 +760,14 @@ static csm_status crosscheck(csm_context *ctx, csm_dataset *d, csm_precision pre
         st = csm_model_set_params(m, w, b);
     }
     if (st == CSM_OK)
-        st = csm_loss(m, d, 0.0, loss0);
+        st = csm_loss(m, d, INFINITY, loss0);
     epoch_log lg;
     if (st == CSM_OK && epoch_log_init(&lg, 1) == 0) {
         csm_train_options to;
         csm_train_options_init(&to, sizeof to);
         to.max_iter = 1;
         to.tol = 0;
-        to.l2 = 0;
+        to.C = INFINITY;
         to.batch_size = 0;
         to.learning_rate = 0.1;
         to.solver = CSM_SGD;
@@ -788,7 +780,7 @@ static csm_status crosscheck(csm_context *ctx, csm_dataset *d, csm_precision pre
             fprintf(stderr, "warning: csm_train's epoch loss %.6f differs from csm_loss %.6f\n",
                     lg.loss[0], *loss0);
         if (st == CSM_OK)
-            st = csm_loss(m, d, 0.0, loss1);
+            st = csm_loss(m, d, INFINITY, loss1);
         epoch_log_free(&lg);
     }
     csm_model_free(m);
@@ -1003,7 +995,7 @@ static int first_epoch_only(const options *o, double t_main)
 
 typedef struct results {
     char device[400];
-    const char *path; /* what csm_choose_path() picks for this shape */
+    const char *path; /* the path a model of this shape is bound to */
     const char *precision;
     const char *source;
     size_t n, k, C, n_test, batch;
@@ -1355,16 +1347,6 @@ int main(int argc, char **argv)
              di->driver_version);
     r.device_type = di->device_type;
 
-    csm_path path;
-    st = csm_choose_path(ctx, bd.C, &path);
-    if (st != CSM_OK) {
-        fail_ctx(ctx, st, "choosing the path");
-        csm_context_free(ctx);
-        free_data(&bd);
-        return 1;
-    }
-    r.path = csm_path_name(path);
-
     t0 = now();
     csm_dataset *train = NULL, *test = NULL;
     st = csm_dataset_create(ctx, &train, prec, bd.train.x, CSM_DTYPE_U8, bd.train.n, bd.train.k,
@@ -1377,6 +1359,24 @@ int main(int argc, char **argv)
     if (st != CSM_OK) {
         rc = fail_ctx(ctx, st, "uploading the data");
         goto done;
+    }
+    /* the path a model of this shape is bound to for steps of the batch */
+    {
+        csm_model *m0 = NULL;
+        csm_step w0;
+        st = csm_model_create(ctx, &m0, prec, bd.C, bd.train.k);
+        if (st == CSM_OK)
+            st = csm_bind_step(&w0, m0, train, o.batch ? o.batch : bd.train.n, 1,
+                               CSM_MEASURE_ALLOWED);
+        if (st == CSM_OK) {
+            r.path = csm_path_name(w0.path->id);
+            csm_step_free(&w0);
+        }
+        csm_model_free(m0);
+        if (st != CSM_OK) {
+            rc = fail_ctx(ctx, st, "binding the path");
+            goto done;
+        }
     }
 
     printf("device:    %s\n", r.device);

@@ -47,7 +47,7 @@ static double time_passes(csm_model *m, csm_dataset *d, int passes, int transfer
         for (int p = 0; p < passes; p++) {
             csm_status st = transfers_only
                                 ? csm_stream_each(d, NULL, nothing, NULL, 0)
-                                : csm_gradient(m, d, 0, &loss, g, g + C * k);
+                                : csm_gradient(m, d, INFINITY, &loss, g, g + C * k);
             if (st != CSM_OK)
                 die(csm_model_context(m), st, "pass");
         }

@@ -1,5 +1,6 @@
 /* The README's API example: train a 3-class softmax regression on a tiny
  * dataset, check the gradient is what the formula says, then predict. */
+#include <math.h>
 #include <stdio.h>
 
 #include <clsoftmax.h>
@@ -37,7 +38,7 @@ int main(void)
     if (st == CSM_OK)
         st = csm_evaluate(model, data, &loss, &accuracy);
     if (st == CSM_OK) /* dJ/dW = (1/n) (O - T)^T X, dJ/db = (1/n) sum_i (O_i - T_i) */
-        st = csm_gradient(model, data, 0.0, NULL, dW, db);
+        st = csm_gradient(model, data, INFINITY, NULL, dW, db); /* C = inf: no penalty */
     if (st == CSM_OK)
         st = csm_predict(model, data, pred);
     if (st != CSM_OK) {

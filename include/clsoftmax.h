@@ -196,9 +196,6 @@ CSM_API const csm_device_info *csm_context_device(const csm_context *ctx);
  *   "calibrate"   auto | always | off            CLSOFTMAX_CALIBRATE
  *   "cache_dir"   directory of calibration.json  CLSOFTMAX_CACHE_DIR
  *                 (default $XDG_CACHE_HOME/clsoftmax, else ~/.cache/clsoftmax)
- *   "tile"        NV,RT,QC,KC,FTI | auto         CLSOFTMAX_TILE
- *                 the tiled path's geometry (NV 1-4, RT and QC 1-8, KC 1-256,
- *                 FTI 1-8)
  *   "split_k"     1..1024 | auto                 CLSOFTMAX_SPLIT_K
  *                 row chunks of the CLBlast path's gradient GEMM
  *   "block_rows"  N >= 1 | auto                  CLSOFTMAX_BLOCK_ROWS
@@ -355,10 +352,14 @@ CSM_API csm_status csm_model_load(csm_context *ctx, csm_model **out, const char 
 CSM_API csm_status csm_forward(csm_model *model, const csm_dataset *data, double *logits,
                                double *probs);
 /* Mean cross-entropy over the dataset (weighted mean with sample weights)
- * plus (l2/2)||W||^2. */
-CSM_API csm_status csm_loss(csm_model *model, const csm_dataset *data, double l2, double *loss);
-/* Loss and gradient: dweight (C, k), dbias (C); loss, dweight or dbias may be NULL. */
-CSM_API csm_status csm_gradient(csm_model *model, const csm_dataset *data, double l2,
+ * plus (lambda/2)||W||^2, where C is the inverse regularisation strength,
+ * as in csm_train_options: lambda = 1 / (C * csm_dataset_weight_sum(data))
+ * (1 / (C n) without weights; twice that for a model of two classes);
+ * C = INFINITY: no penalty. C must be > 0. */
+CSM_API csm_status csm_loss(csm_model *model, const csm_dataset *data, double C, double *loss);
+/* Loss and gradient (dJ/dW includes lambda W, with lambda from C as for
+ * csm_loss): dweight (C, k), dbias (C); loss, dweight or dbias may be NULL. */
+CSM_API csm_status csm_gradient(csm_model *model, const csm_dataset *data, double C,
                                 double *loss, double *dweight, double *dbias);
 /* Class index (0..C-1) of the largest probability of each sample; ties go
  * to the lowest index. */
@@ -444,9 +445,10 @@ CSM_API csm_status csm_calibration_path(char *path, size_t len);
  * MPI_Abort). The epoch callback's `samples` is global_n.
  *
  * Engines with their own loop need no more than csm_gradient() on each
- * partition (its result is that partition's own mean: scale it by
- * csm_dataset_weight_sum() / the global weight sum before summing, and add
- * the L2 term once), csm_model_get_params() and csm_model_set_params(). */
+ * partition with C = INFINITY (its result is that partition's own mean:
+ * scale it by csm_dataset_weight_sum() / the global weight sum before
+ * summing, and add the L2 term lambda W once, lambda = 1 / (C * the global
+ * weight sum)), csm_model_get_params() and csm_model_set_params(). */
 typedef int (*csm_reduce_fn)(double *values, size_t count, void *user);
 
 /* The dataset holds rows [row0, row0 + n) of a global dataset of global_n
@@ -504,15 +506,16 @@ typedef struct csm_train_options {
                              n_iter_no_change epochs (scikit-learn's SGD
                              criterion); 0 = run max_iter; default 1e-4 */
     int n_iter_no_change; /* first-order solvers; default 5 */
-    double C;             /* inverse regularisation strength (scikit-learn,
-                             liblinear): lambda = 1 / (C * sum of sample weights),
-                             i.e. 1 / (C n) without weights; for two classes
-                             2 / (C * sum of sample weights), which makes the
-                             two-row optimum scikit-learn's binary one (there
-                             W1 = -W0, so ||W0||^2 + ||W1||^2 = ||W1 - W0||^2 / 2);
-                             INFINITY: no penalty; used when l2 < 0; default 1 */
-    double l2;            /* lambda itself when >= 0 (then C is ignored);
-                             default -1: derive lambda from C */
+    double C;             /* the penalty: inverse regularisation strength
+                             (scikit-learn, liblinear), > 0: lambda = 1 / (C *
+                             sum of sample weights), i.e. 1 / (C n) without
+                             weights (over the global dataset when
+                             distributed); for two classes 2 / (C * sum of
+                             sample weights), which makes the two-row optimum
+                             scikit-learn's binary one (there W1 = -W0, so
+                             ||W0||^2 + ||W1||^2 = ||W1 - W0||^2 / 2);
+                             INFINITY: no penalty; default 1. A lambda of
+                             your own is the C that gives it, up to rounding */
     size_t batch_size;    /* first-order solvers: samples per step, 0 = full
                              batch; default 256 (L-BFGS is always full batch) */
     double learning_rate; /* first-order solvers; 0 = the solver's default,
@@ -572,7 +575,7 @@ typedef struct csm_train_result {
                              minibatch steps (first-order solvers) */
     double objective;     /* J at the final weights, with its L2 term */
     double grad_max_abs;  /* max |dJ/dW|, |dJ/db| at the final weights */
-    double l2;            /* the lambda used */
+    double l2;            /* the lambda used (from C) */
     double seconds;       /* wall time of csm_train() */
 } csm_train_result;
 

@@ -1,23 +1,14 @@
-/* Prepended to every kernel file. The host defines:
- *   REAL      float or double (the training precision)
- *   CSM_FP64  1 when REAL is double
- *   NCLASS    C, the number of classes
- *   NFEAT     k, the number of features
- * Sizes are compile-time constants so that per-row loops over classes can
- * be unrolled and indexing needs no extra arguments. */
+/* The kernel library, prepended to every kernel file (after
+ * csm_kernel_flags.h, the flags the host shares). The host defines REAL
+ * (float or double, the training precision) and CSM_FP64 (1 when REAL is
+ * double), and the tuning knobs a file asks for (VEC, the vector width of
+ * the device, among them); sizes are kernel arguments, so one program
+ * serves every shape. */
 #if CSM_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #endif
 
 typedef REAL real;
-
-/* Flags of softmax_xent_forward's `mode`. */
-#define CSM_WRITE_LOGITS 1  /* write S + b out (forward.cl always does, in place) */
-#define CSM_WRITE_PROBS 2   /* store softmax(S + b) into out */
-#define CSM_WRITE_DELTA 4   /* store (O - T) * scale into out */
-#define CSM_HAS_LABELS 8    /* targets are integer labels */
-#define CSM_HAS_TARGETS 16  /* targets are a soft (n, C) matrix */
-#define CSM_HAS_WEIGHTS 128 /* per-sample weights scale each row's loss and delta */
 
 /* Compensated (Kahan) summation: *sum += v with the rounding error kept in
  * *comp. A float32 sum over thousands of rows otherwise drifts by 1e-4
@@ -35,19 +26,35 @@ static inline void kahan_add(real *sum, real *comp, const real v)
  * where the device allows it, fewer (a power of two) where it does not:
  * item t then carries lanes t, t + get_local_size(0), ... in turn, and
  * every lane still sums the same elements in the same order. */
-#define CSM_WG 64
 #define FOR_LANES(l) for (int l = get_local_id(0); l < CSM_WG; l += get_local_size(0))
 
-/* ls[0] = sum of ls[0 .. CSM_WG) by a fixed tree. Every item of the
- * work-group must call it. */
+/* The group reduction, written once: for each of `rows` rows of n lanes
+ * (row r at ls + r * stride, n a power of two), lane 0 becomes the sum (or
+ * maximum) of the row by a fixed tree, the upper half of the lanes folded
+ * onto the lower half until one is left; the work-group's items share the
+ * lanes of each level whatever their number. Every item of the group must
+ * call it (it has barriers); it starts with one, so the lanes written just
+ * before are seen, and ends with one. */
+#define CSM_ADD(a, b) ((a) + (b))
+#define CSM_GROUP_TREE(NAME, T, OP)                                                         \
+    static inline void NAME(__local T *ls, const int rows, const int stride, const int n)   \
+    {                                                                                       \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                       \
+        for (int h = n / 2; h > 0; h >>= 1) {                                               \
+            for (int l = get_local_id(0); l < h; l += get_local_size(0))                    \
+                for (int r = 0; r < rows; r++)                                              \
+                    ls[r * stride + l] = OP(ls[r * stride + l], ls[r * stride + l + h]);    \
+            barrier(CLK_LOCAL_MEM_FENCE);                                                   \
+        }                                                                                   \
+    }
+CSM_GROUP_TREE(group_tree_sum, real, CSM_ADD)
+CSM_GROUP_TREE(group_tree_count, int, CSM_ADD)
+CSM_GROUP_TREE(group_tree_max, real, fmax)
+
+/* ls[0] = sum of the CSM_WG lanes ls[0 .. CSM_WG), returned to every item. */
 static inline real group_sum(__local real *ls)
 {
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        for (int l = get_local_id(0); l < h; l += get_local_size(0))
-            ls[l] += ls[l + h];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    group_tree_sum(ls, 1, CSM_WG, CSM_WG);
     return ls[0];
 }
 
@@ -66,9 +73,11 @@ static inline real group_sum_squares(__local real *ls, __global const real *w, c
     return group_sum(ls);
 }
 
-#ifdef VEC
-/* Vectors of VEC reals, for the files built with -DVEC (the device's
- * preferred width: forward.cl, fused.cl, tiled.cl). */
+#ifndef VEC
+#define VEC 4
+#endif
+/* Vectors of VEC reals (the device's preferred width: forward.cl,
+ * fused.cl and tiled.cl are built with it). */
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define REALV CAT(REAL, VEC)
@@ -116,4 +125,62 @@ static inline real vmax_all(realv v)
     CAT(REAL, 2) c = fmax(b.lo, b.hi);
     return fmax(c.x, c.y);
 }
-#endif
+
+/* The row softmax and cross-entropy, written once for rows in global
+ * memory (forward.cl) and in private memory (fused.cl). A row s holds the
+ * C logits S + b of one sample; the first nv whole vectors of VEC classes
+ * are summed in vector lanes (then the lanes by vsum_all), the classes
+ * after them one by one in order (nv = 0: all in order, as the fused
+ * kernel sums its register rows).
+ *
+ * row_lse: the maximum m, the first class attaining it (*arg), and
+ *   lse = m + log(sum_c exp(s_c - m)) (the sum is at least 1: the
+ *   maximum's term is exp(0)); log O_c = s_c - lse, never log(0).
+ * row_xent: -sum_c T_c log O_c of soft targets t, a zero target
+ *   contributing exactly 0, and the first of their largest values (*targ);
+ *   with labels the loss is lse - s_y. */
+#define CSM_ROW_FUNCTIONS(SP, SFX)                                                          \
+    static inline real row_lse_##SFX(SP const real *s, const int C, const int nv, int *arg) \
+    {                                                                                       \
+        realv mv = (realv)(-INFINITY);                                                      \
+        for (int v = 0; v < nv; v++)                                                        \
+            mv = fmax(mv, VLOAD(v, s));                                                     \
+        real m = nv > 0 ? vmax_all(mv) : -INFINITY;                                         \
+        for (int c = nv * VEC; c < C; c++)                                                  \
+            m = fmax(m, s[c]);                                                              \
+        int a = 0;                                                                          \
+        while (a < C - 1 && s[a] != m)                                                      \
+            a++;                                                                            \
+        *arg = a;                                                                           \
+        realv zv = (realv)(0);                                                              \
+        for (int v = 0; v < nv; v++)                                                        \
+            zv += exp(VLOAD(v, s) - m);                                                     \
+        real z = nv > 0 ? vsum_all(zv) : 0;                                                 \
+        for (int c = nv * VEC; c < C; c++)                                                  \
+            z += exp(s[c] - m);                                                             \
+        return m + log(z);                                                                  \
+    }                                                                                       \
+    static inline real row_xent_##SFX(SP const real *s, __global const real *t, const int C, \
+                                      const int nv, const real lse, int *targ)              \
+    {                                                                                       \
+        realv lv = (realv)(0);                                                              \
+        for (int v = 0; v < nv; v++) {                                                      \
+            const realv tv = VLOAD(v, t);                                                   \
+            lv += select((realv)(0), tv * (lse - VLOAD(v, s)), tv != (realv)(0));           \
+        }                                                                                   \
+        real loss = nv > 0 ? vsum_all(lv) : 0;                                              \
+        for (int c = nv * VEC; c < C; c++)                                                  \
+            if (t[c] != 0)                                                                  \
+                loss += t[c] * (lse - s[c]);                                                \
+        real tmax = -1;                                                                     \
+        int a = 0;                                                                          \
+        for (int c = 0; c < C; c++)                                                         \
+            if (t[c] > tmax) {                                                              \
+                tmax = t[c];                                                                \
+                a = c;                                                                      \
+            }                                                                               \
+        *targ = a;                                                                          \
+        return loss;                                                                        \
+    }
+CSM_ROW_FUNCTIONS(__global, global)
+CSM_ROW_FUNCTIONS(__private, private)

@@ -1,13 +1,12 @@
-/* Bias, numerically stable softmax, cross-entropy and the (O - T) delta for
- * a block of B rows of logits S = X W^T, one work-item per row.
+/* Bias, numerically stable softmax, cross-entropy (common.cl's row
+ * functions) and the (O - T) delta for a block of B rows of logits
+ * S = X W^T, one work-item per row.
  *
  * Each row is processed in vectors of VEC classes (the host passes the
  * device's preferred width): with hundreds of classes the exp() calls are
  * the cost of this kernel, and the vector exp is several times the scalar
  * one's throughput on CPUs. The classes past the last whole vector are
  * done one by one. */
-
-#define NCV (NCLASS / VEC) /* whole vectors per row */
 
 /* logits (B, C) in: X W^T (no bias); out: S + b (a scratch buffer the next
  *                GEMM overwrites, so the bias is always added in place)
@@ -22,39 +21,25 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
                                    __global const real *bias, __global const int *labels,
                                    __global const real *targets, __global const real *weights,
                                    const int row0, const int B,
-                                   const int mode, const real scale)
+                                   const int mode, const real scale, const int C)
 {
+    const int NCV = C / VEC; /* whole vectors per row */
     /* compared before narrowing: the launch rounds B up, past INT_MAX for
      * the largest B */
     if (get_global_id(0) >= (size_t)B)
         return;
     const int i = get_global_id(0);
-    __global real *s = logits + (size_t)i * NCLASS;
+    __global real *s = logits + (size_t)i * C;
 
-    /* S + b, and its maximum */
-    realv mv = (realv)(-INFINITY);
-    for (int v = 0; v < NCV; v++) {
-        const realv x = VLOAD(v, s) + VLOAD(v, bias);
-        VSTORE(x, v, s);
-        mv = fmax(mv, x);
-    }
-    real m = vmax_all(mv);
-    for (int c = NCV * VEC; c < NCLASS; c++) {
-        s[c] += bias[c];
-        m = fmax(m, s[c]);
-    }
-    int arg = 0;
-    while (arg < NCLASS - 1 && s[arg] != m)
-        arg++;
-    realv zv = (realv)(0);
+    /* S + b, in place */
     for (int v = 0; v < NCV; v++)
-        zv += exp(VLOAD(v, s) - m);
-    real z = vsum_all(zv);
-    for (int c = NCV * VEC; c < NCLASS; c++)
-        z += exp(s[c] - m);
-    const real lse = m + log(z); /* z >= 1: the max term contributes exp(0) */
+        VSTORE(VLOAD(v, s) + VLOAD(v, bias), v, s);
+    for (int c = NCV * VEC; c < C; c++)
+        s[c] += bias[c];
+    int arg;
+    const real lse = row_lse_global(s, C, NCV, &arg);
 
-    __global real *o = out + (size_t)i * NCLASS;
+    __global real *o = out + (size_t)i * C;
     const real wi = (mode & CSM_HAS_WEIGHTS) ? weights[row0 + i] : (real)1;
     const real dscale = scale * wi;
     const int write = mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA);
@@ -63,7 +48,7 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
     if (write) {
         for (int v = 0; v < NCV; v++)
             VSTORE(exp(VLOAD(v, s) - lse) * pscale, v, o);
-        for (int c = NCV * VEC; c < NCLASS; c++)
+        for (int c = NCV * VEC; c < C; c++)
             o[c] = exp(s[c] - lse) * pscale;
     }
     if (mode & CSM_HAS_LABELS) {
@@ -73,33 +58,42 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         if (mode & CSM_WRITE_DELTA)
             o[y] -= dscale;
     } else if (mode & CSM_HAS_TARGETS) {
-        __global const real *t = targets + (size_t)(row0 + i) * NCLASS;
-        realv lv = (realv)(0);
-        for (int v = 0; v < NCV; v++) {
-            const realv tv = VLOAD(v, t);
-            /* T_ic (lse - s_ic); a zero target contributes exactly 0 */
-            lv += select((realv)(0), tv * (lse - VLOAD(v, s)), tv != (realv)(0));
-            if (mode & CSM_WRITE_DELTA)
-                VSTORE(VLOAD(v, o) - tv * dscale, v, o);
-        }
-        real loss = vsum_all(lv);
-        for (int c = NCV * VEC; c < NCLASS; c++) {
-            if (t[c] != 0)
-                loss += t[c] * (lse - s[c]);
-            if (mode & CSM_WRITE_DELTA)
+        __global const real *t = targets + (size_t)(row0 + i) * C;
+        int targ;
+        row_loss[i] = wi * row_xent_global(s, t, C, NCV, lse, &targ);
+        row_correct[i] = (arg == targ);
+        if (mode & CSM_WRITE_DELTA) {
+            for (int v = 0; v < NCV; v++)
+                VSTORE(VLOAD(v, o) - VLOAD(v, t) * dscale, v, o);
+            for (int c = NCV * VEC; c < C; c++)
                 o[c] -= t[c] * dscale;
         }
-        /* the first of equal largest targets */
-        real tmax = -1;
-        int targ = 0;
-        for (int c = 0; c < NCLASS; c++)
-            if (t[c] > tmax) {
-                tmax = t[c];
-                targ = c;
-            }
-        row_loss[i] = wi * loss;
-        row_correct[i] = (arg == targ);
     } else {
         row_correct[i] = arg; /* without targets: the predicted class */
     }
+}
+
+/* The rows of a Hessian-vector product (step.c's csm_step_hv): out holds
+ * the block's probabilities P, zl its logits Z = X V^T for a direction V
+ * whose bias part is v[vb .. vb + C). In place, row by row:
+ *   out_i = scale w_i P_i * (z_i - P_i . z_i),  z_i = Z_i + v_b
+ * (w_i the sample weight, or 1), whose product with (X, 1) is the block's
+ * Hessian times V. */
+__kernel void hessian_rows(__global real *out, __global const real *zl,
+                           __global const real *v, const ulong vb,
+                           __global const real *weights, const int has_weights,
+                           const int row0, const int B, const real scale, const int C)
+{
+    if (get_global_id(0) >= (size_t)B)
+        return;
+    const int i = get_global_id(0);
+    __global real *p = out + (size_t)i * C;
+    __global const real *z = zl + (size_t)i * C;
+    __global const real *vbias = v + vb;
+    real pz = 0;
+    for (int c = 0; c < C; c++)
+        pz += p[c] * (z[c] + vbias[c]);
+    const real f = scale * (has_weights ? weights[row0 + i] : (real)1);
+    for (int c = 0; c < C; c++)
+        p[c] = f * p[c] * (z[c] + vbias[c] - pz);
 }

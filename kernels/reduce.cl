@@ -20,14 +20,8 @@ static inline void group_loss_sums(__global real *stats, __global int *correct, 
         ls[l] = acc;
         lc[l] = cnt;
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        for (int l = get_local_id(0); l < h; l += get_local_size(0)) {
-            ls[l] += ls[l + h];
-            lc[l] += lc[l + h];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    group_tree_sum(ls, 1, CSM_WG, CSM_WG);
+    group_tree_count(lc, 1, CSM_WG, CSM_WG);
     if (get_local_id(0) == 0) {
         stats[slot] = ls[0];
         correct[slot] = lc[0];
@@ -65,7 +59,8 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
                         __global real *sumsq, __global const real *delta,
                         __global const real *row_loss, __global const int *row_correct,
                         __global const real *w, const int B, const int accumulate,
-                        const int slot, const int loss_group, const int sumsq_group)
+                        const int slot, const int loss_group, const int sumsq_group, const int C,
+                        const int nw)
 {
     __local real ls[CSM_WG];
     __local int lc[CSM_WG];
@@ -76,7 +71,7 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
         return;
     }
     if (c == sumsq_group) {
-        const real sq = group_sum_squares(ls, w, NCLASS * NFEAT);
+        const real sq = group_sum_squares(ls, w, nw);
         if (t == 0)
             sumsq[slot] = sq;
         return;
@@ -84,7 +79,7 @@ __kernel void bias_grad(__global real *db, __global real *stats, __global int *c
     FOR_LANES(l) {
         real acc = 0, comp = 0;
         for (long i = l; i < B; i += CSM_WG)
-            kahan_add(&acc, &comp, delta[(size_t)i * NCLASS + c]);
+            kahan_add(&acc, &comp, delta[(size_t)i * C + c]);
         ls[l] = acc;
     }
     const real sum = group_sum(ls);

@@ -1,20 +1,24 @@
 /* Products with a CSR dataset (and its CSC copy), the sparse counterpart
  * of the two GEMMs: the bias, softmax, loss and delta are the CLBlast
  * path's kernels. Row r of a step is idx[start + i] (a shuffled minibatch)
- * or start + i. Each item handles CB classes at once, so one non-zero's
- * weights or delta row are read as one contiguous run rather than CB
+ * or start + i. Each item handles cb classes at once, so one non-zero's
+ * weights or delta row are read as one contiguous run rather than cb
  * scattered ones. Sums run over a row's or a column's non-zeros in index
- * order: deterministic. Extra define: CB, classes per item. */
+ * order: deterministic. Sizes are arguments: C classes, k features, cb
+ * classes per item (at most CB_MAX, a tuning knob). */
 
-#define NCB ((NCLASS + CB - 1) / CB) /* class blocks */
+#ifndef CB_MAX
+#define CB_MAX 32
+#endif
 
 /* WT (k, C) = W^T: the logits of a large block read weights by feature */
-__kernel void transpose_weights(__global real *WT, __global const real *W)
+__kernel void transpose_weights(__global real *WT, __global const real *W, const int C,
+                                const int k)
 {
-    if (get_global_id(0) >= NFEAT || get_global_id(1) >= NCLASS)
+    if (get_global_id(0) >= (size_t)k || get_global_id(1) >= (size_t)C)
         return;
     const size_t j = get_global_id(0), c = get_global_id(1);
-    WT[j * NCLASS + c] = W[c * NFEAT + j];
+    WT[j * C + c] = W[c * k + j];
 }
 
 /* logits (B, C) = X_rows W^T, one item per (class block, step row i).
@@ -24,17 +28,17 @@ __kernel void csr_logits(__global real *logits, __global const long *row_ptr,
                          __global const int *col, __global const real *val,
                          __global const real *w, const int sc, const int sj,
                          __global const int *idx, const int use_idx, const int start,
-                         const int B)
+                         const int B, const int C, const int cb)
 {
-    const int cb = get_global_id(0);
+    const int blk = get_global_id(0);
     const int i = get_global_id(1);
-    if (cb >= NCB || i >= B)
+    if (blk >= (C + cb - 1) / cb || i >= B)
         return;
-    const int c0 = cb * CB;
-    const int nc = min(CB, NCLASS - c0);
+    const int c0 = blk * cb;
+    const int nc = min(cb, C - c0);
     const int r = use_idx ? idx[start + i] : start + i;
-    real acc[CB];
-    for (int u = 0; u < CB; u++)
+    real acc[CB_MAX];
+    for (int u = 0; u < cb; u++)
         acc[u] = 0;
     for (long p = row_ptr[r]; p < row_ptr[r + 1]; p++) {
         const real v = val[p];
@@ -43,7 +47,7 @@ __kernel void csr_logits(__global real *logits, __global const long *row_ptr,
             acc[u] += v * wj[(size_t)u * sc];
     }
     for (int u = 0; u < nc; u++)
-        logits[(size_t)i * NCLASS + c0 + u] = acc[u];
+        logits[(size_t)i * C + c0 + u] = acc[u];
 }
 
 /* dW (C, k) (+)= delta^T X over the contiguous rows [row0, row0 + B), one
@@ -53,14 +57,13 @@ __kernel void csr_logits(__global real *logits, __global const long *row_ptr,
 __kernel void csc_grad(__global real *dW, __global const real *delta,
                        __global const long *col_ptr, __global const int *row,
                        __global const real *cval, const int row0, const int B,
-                       const int accumulate)
+                       const int accumulate, const int C, const int k, const int cb)
 {
-    if (get_global_id(0) >= NFEAT || get_global_id(1) >= NCB)
+    if (get_global_id(0) >= (size_t)k || get_global_id(1) >= (size_t)((C + cb - 1) / cb))
         return;
     const int j = get_global_id(0);
-    const int cb = get_global_id(1);
-    const int c0 = cb * CB;
-    const int nc = min(CB, NCLASS - c0);
+    const int c0 = get_global_id(1) * cb;
+    const int nc = min(cb, C - c0);
     long lo = col_ptr[j], hi = col_ptr[j + 1];
     while (lo < hi) {
         const long mid = lo + (hi - lo) / 2;
@@ -69,17 +72,17 @@ __kernel void csc_grad(__global real *dW, __global const real *delta,
         else
             hi = mid;
     }
-    real acc[CB];
-    for (int u = 0; u < CB; u++)
+    real acc[CB_MAX];
+    for (int u = 0; u < cb; u++)
         acc[u] = 0;
     for (long p = lo; p < col_ptr[j + 1] && row[p] < row0 + B; p++) {
         const real v = cval[p];
-        __global const real *d = delta + (size_t)(row[p] - row0) * NCLASS + c0;
+        __global const real *d = delta + (size_t)(row[p] - row0) * C + c0;
         for (int u = 0; u < nc; u++)
             acc[u] += d[u] * v;
     }
     for (int u = 0; u < nc; u++) {
-        const size_t q = (size_t)(c0 + u) * NFEAT + j;
+        const size_t q = (size_t)(c0 + u) * k + j;
         dW[q] = accumulate ? dW[q] + acc[u] : acc[u];
     }
 }
@@ -92,22 +95,22 @@ __kernel void csr_grad_rows(__global real *dW, __global const real *delta,
                             __global const long *row_ptr, __global const int *col,
                             __global const real *val, __global const int *idx,
                             const int use_idx, const int start, const int B, const int Q,
-                            const int accumulate)
+                            const int accumulate, const int C, const int k, const int cb)
 {
     const int q = get_global_id(0);
-    const int cb = get_global_id(1);
-    if (q >= Q || cb >= NCB)
+    const int blk = get_global_id(1);
+    if (q >= Q || blk >= (C + cb - 1) / cb)
         return;
-    const int c0 = cb * CB;
-    const int nc = min(CB, NCLASS - c0);
-    const int chunk = (NFEAT + Q - 1) / Q;
-    const int lo = min(NFEAT, q * chunk), hi = min(NFEAT, lo + chunk);
+    const int c0 = blk * cb;
+    const int nc = min(cb, C - c0);
+    const int chunk = (k + Q - 1) / Q;
+    const int lo = min(k, q * chunk), hi = min(k, lo + chunk);
     if (!accumulate)
         for (int u = 0; u < nc; u++)
             for (int j = lo; j < hi; j++)
-                dW[(size_t)(c0 + u) * NFEAT + j] = 0;
+                dW[(size_t)(c0 + u) * k + j] = 0;
     for (int i = 0; i < B; i++) {
-        __global const real *d = delta + (size_t)i * NCLASS + c0;
+        __global const real *d = delta + (size_t)i * C + c0;
         const int r = use_idx ? idx[start + i] : start + i;
         for (long p = row_ptr[r]; p < row_ptr[r + 1]; p++) {
             const int j = col[p];
@@ -115,7 +118,7 @@ __kernel void csr_grad_rows(__global real *dW, __global const real *delta,
                 continue;
             const real v = val[p];
             for (int u = 0; u < nc; u++)
-                dW[(size_t)(c0 + u) * NFEAT + j] += d[u] * v;
+                dW[(size_t)(c0 + u) * k + j] += d[u] * v;
         }
     }
 }

@@ -18,9 +18,32 @@
  * Extra defines: VEC (vector width: the device's preferred one), NV
  * (vectors per tile), RT (rows per logits tile), QC (classes per gradient
  * tile), KC (rows per gradient panel), FTI (feature tiles per gradient
- * item), KP (features per logits panel), CP (C rounded up to VEC:
- * WT's row stride), X_U8 (features stored as bytes, value = byte / 255). */
+ * item), KP (features per logits panel), X_U8 (features stored as
+ * bytes, value = byte / 255). Sizes are arguments: C classes, k features,
+ * cp = C rounded up to VEC (WT's row stride). */
 
+
+#ifndef NV
+#define NV 4
+#endif
+#ifndef RT
+#define RT 5
+#endif
+#ifndef QC
+#define QC 6
+#endif
+#ifndef KC
+#define KC 64
+#endif
+#ifndef FTI
+#define FTI 4
+#endif
+#ifndef KP
+#define KP 512
+#endif
+#ifndef X_U8
+#define X_U8 0
+#endif
 
 /* The first n (0 < n < VEC) elements of a vector to and from memory,
  * without a private array: one would make the compiler keep the whole
@@ -77,19 +100,20 @@ static inline void store_part(const realv v, __global real *p, int n)
 }
 
 /* WT = W^T packed by class tiles: tile t (classes [t TW, t TW + w), w =
- * min(TW, CP - t TW), TW = NV VEC) is a (k, w) row-major block at t TW k,
+ * min(TW, cp - t TW), TW = NV VEC) is a (k, w) row-major block at t TW k,
  * so the logits kernel streams each tile's weights contiguously; classes
  * past C are zero, so tiles are whole vectors. */
 #define TW (NV * VEC)
-__kernel void tiled_transpose(__global real *WT, __global const real *W)
+__kernel void tiled_transpose(__global real *WT, __global const real *W, const int C,
+                              const int k, const int cp)
 {
     const int c = get_global_id(0);
     const int j = get_global_id(1);
-    if (c >= CP || j >= NFEAT)
+    if (c >= cp || j >= k)
         return;
-    const int t0 = c / TW * TW, w = min(TW, CP - t0);
-    WT[(size_t)t0 * NFEAT + (size_t)j * w + (c - t0)] =
-        c < NCLASS ? W[(size_t)c * NFEAT + j] : (real)0;
+    const int t0 = c / TW * TW, w = min(TW, cp - t0);
+    WT[(size_t)t0 * k + (size_t)j * w + (c - t0)] =
+        c < C ? W[(size_t)c * k + j] : (real)0;
 }
 
 /* S rows [i0, i0 + nr) of classes [c0, c0 + NVV VEC) (+)= their products
@@ -103,16 +127,16 @@ __kernel void tiled_transpose(__global real *WT, __global const real *W)
                 _Pragma("unroll") for (int v = 0; v < NVV; v++) acc[r][v] = (realv)(0);   \
         } else {                                                                          \
             _Pragma("unroll") for (int r = 0; r < RT; r++) {                              \
-                __global const real *sr = S + (size_t)(i0 + min(r, nr - 1)) * NCLASS + c0; \
+                __global const real *sr = S + (size_t)(i0 + min(r, nr - 1)) * C + c0; \
                 _Pragma("unroll") for (int v = 0; v < NVV; v++) {                         \
-                    if (c0 + (v + 1) * VEC <= NCLASS)                                     \
+                    if (c0 + (v + 1) * VEC <= C)                                     \
                         acc[r][v] = VLOAD(v, sr);                                         \
                     else                                                                  \
-                        acc[r][v] = load_part(sr + v * VEC, NCLASS - c0 - v * VEC);       \
+                        acc[r][v] = load_part(sr + v * VEC, C - c0 - v * VEC);       \
                 }                                                                         \
             }                                                                             \
         }                                                                                 \
-        __global const real *wt = WT + (size_t)c0 * NFEAT + (size_t)j0 * (NVV * VEC);     \
+        __global const real *wt = WT + (size_t)c0 * k + (size_t)j0 * (NVV * VEC);     \
         for (int j = j0; j < j1; j++, wt += NVV * VEC) {                                  \
             realv wv[NVV];                                                                \
             _Pragma("unroll") for (int v = 0; v < NVV; v++) wv[v] = VLOAD(v, wt);         \
@@ -123,12 +147,12 @@ __kernel void tiled_transpose(__global real *WT, __global const real *W)
             }                                                                             \
         }                                                                                 \
         for (int r = 0; r < nr; r++) {                                                    \
-            __global real *sr = S + (size_t)(i0 + r) * NCLASS + c0;                       \
+            __global real *sr = S + (size_t)(i0 + r) * C + c0;                       \
             _Pragma("unroll") for (int v = 0; v < NVV; v++) {                             \
-                if (c0 + (v + 1) * VEC <= NCLASS)                                         \
+                if (c0 + (v + 1) * VEC <= C)                                         \
                     VSTORE(acc[r][v], v, sr);                                             \
-                else if (c0 + v * VEC < NCLASS)                                           \
-                    store_part(acc[r][v], sr + v * VEC, NCLASS - c0 - v * VEC);           \
+                else if (c0 + v * VEC < C)                                           \
+                    store_part(acc[r][v], sr + v * VEC, C - c0 - v * VEC);           \
             }                                                                             \
         }                                                                                 \
     }
@@ -143,22 +167,22 @@ __kernel void tiled_transpose(__global real *WT, __global const real *W)
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tiled_logits(__global real *S, __global const xelem *x, __global const int *idx,
                   const int use_idx, const int start, const int B, __global const real *WT,
-                  const int rows)
+                  const int rows, const int C, const int k, const int cp)
 {
     if (get_global_id(0) * (size_t)rows >= (size_t)B)
         return;
     const int i_begin = (int)(get_global_id(0) * rows);
     const int i_end = min(i_begin + rows, B);
-    for (int j0 = 0; j0 < NFEAT; j0 += KP) {
-        const int j1 = min(j0 + KP, NFEAT);
-        for (int c0 = 0; c0 < CP; c0 += NV * VEC) {
-            const int nvec = min(NV, (CP - c0) / VEC);
+    for (int j0 = 0; j0 < k; j0 += KP) {
+        const int j1 = min(j0 + KP, k);
+        for (int c0 = 0; c0 < cp; c0 += NV * VEC) {
+            const int nvec = min(NV, (cp - c0) / VEC);
             for (int i0 = i_begin; i0 < i_end; i0 += RT) {
                 const int nr = min(RT, i_end - i0);
                 __global const xelem *xr[RT];
                 for (int r = 0; r < RT; r++) {
                     const int i = start + min(i0 + r, i_end - 1);
-                    xr[r] = x + (size_t)(use_idx ? idx[i] : i) * NFEAT;
+                    xr[r] = x + (size_t)(use_idx ? idx[i] : i) * k;
                 }
                 if (nvec == NV)
                     LOGITS_TILE(NV)
@@ -184,7 +208,7 @@ void tiled_logits(__global real *S, __global const xelem *x, __global const int 
  * over many rows drifts by more than L-BFGS tolerates. */
 static inline void bias_panel(__global real *db, __global real *dbc, __global const real *D,
                               const int b0, const int b1, const int c0, const int c1,
-                              const int keep)
+                              const int keep, const int C)
 {
     for (int c = c0; c < c1; c += VEC) {
         const int n = min(VEC, c1 - c);
@@ -193,11 +217,11 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
             realv s0 = (realv)(0), s1 = (realv)(0);
             int b = b0;
             for (; b + 1 < b1; b += 2) {
-                s0 += VLOAD(0, D + (size_t)b * NCLASS + c);
-                s1 += VLOAD(0, D + (size_t)(b + 1) * NCLASS + c);
+                s0 += VLOAD(0, D + (size_t)b * C + c);
+                s1 += VLOAD(0, D + (size_t)(b + 1) * C + c);
             }
             if (b < b1)
-                s0 += VLOAD(0, D + (size_t)b * NCLASS + c);
+                s0 += VLOAD(0, D + (size_t)b * C + c);
             VSTORE(s0 + s1, 0, t);
         } else {
             /* the vector lanes' order exactly, so a class's sum does not
@@ -206,11 +230,11 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
                 real s0 = 0, s1 = 0;
                 int b = b0;
                 for (; b + 1 < b1; b += 2) {
-                    s0 += D[(size_t)b * NCLASS + c + u];
-                    s1 += D[(size_t)(b + 1) * NCLASS + c + u];
+                    s0 += D[(size_t)b * C + c + u];
+                    s1 += D[(size_t)(b + 1) * C + c + u];
                 }
                 if (b < b1)
-                    s0 += D[(size_t)b * NCLASS + c + u];
+                    s0 += D[(size_t)b * C + c + u];
                 t[u] = s0 + s1;
             }
         }
@@ -230,7 +254,7 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
 #define DW_PANEL(NVV)                                                                     \
     {                                                                                     \
         int cq[QC];                                                                       \
-        _Pragma("unroll") for (int q = 0; q < QC; q++) cq[q] = min(c + q, NCLASS - 1);    \
+        _Pragma("unroll") for (int q = 0; q < QC; q++) cq[q] = min(c + q, C - 1);    \
         const int nq = min(QC, c_end - c);                                                \
         realv acc[QC][NVV];                                                               \
         _Pragma("unroll") for (int q = 0; q < QC; q++)                                    \
@@ -239,7 +263,7 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
             __local const real *xb = xp + (b - b0) * (NV * VEC);                          \
             realv xv[NVV];                                                                \
             _Pragma("unroll") for (int v = 0; v < NVV; v++) xv[v] = VLOAD(v, xb);         \
-            __global const real *dr = D + (size_t)b * NCLASS;                             \
+            __global const real *dr = D + (size_t)b * C;                             \
             _Pragma("unroll") for (int q = 0; q < QC; q++) {                              \
                 const realv ds = (realv)(dr[cq[q]]);                                      \
                 _Pragma("unroll") for (int v = 0; v < NVV; v++)                           \
@@ -247,7 +271,7 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
             }                                                                             \
         }                                                                                 \
         for (int q = 0; q < nq; q++) {                                                    \
-            __global real *dw = dW + (size_t)(c + q) * NFEAT + f0;                        \
+            __global real *dw = dW + (size_t)(c + q) * k + f0;                        \
             _Pragma("unroll") for (int v = 0; v < NVV; v++) {                             \
                 if ((v + 1) * VEC <= nf) {                                                \
                     realv o = acc[q][v];                                                  \
@@ -282,23 +306,23 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
                    __global const real *D, __global const xelem *x, __global const int *idx,
                    const int use_idx, const int start, const int B, const int CCH,
-                   const int accumulate)
+                   const int accumulate, const int C, const int k)
 {
     __local real xpack[FTI * KC * NV * VEC];
     const int FT = NV * VEC;
     const int t_begin = get_global_id(0) * FTI;
     const int c_begin = get_global_id(1) * CCH;
-    const int ntiles = (NFEAT + FT - 1) / FT;
-    if (t_begin >= ntiles || c_begin >= NCLASS)
+    const int ntiles = (k + FT - 1) / FT;
+    if (t_begin >= ntiles || c_begin >= C)
         return;
     const int nt = min(FTI, ntiles - t_begin);
-    const int fi0 = t_begin * FT, nfi = min(nt * FT, NFEAT - fi0); /* the item's features */
-    const int c_end = min(c_begin + CCH, NCLASS);
+    const int fi0 = t_begin * FT, nfi = min(nt * FT, k - fi0); /* the item's features */
+    const int c_end = min(c_begin + CCH, C);
     for (long b0_ = 0; b0_ < B; b0_ += KC) { /* long: b0 + KC may pass INT_MAX */
         const int b0 = b0_, b1 = min(B - b0, KC) + b0;
         for (int b = b0; b < b1; b++) {
             const int row = use_idx ? idx[start + b] : start + b;
-            __global const xelem *xr = x + (size_t)row * NFEAT + fi0;
+            __global const xelem *xr = x + (size_t)row * k + fi0;
             for (int tt = 0; tt < nt; tt++) {
                 __local real *pr = xpack + (tt * KC + (b - b0)) * FT;
                 const int j0 = tt * FT, j1 = min(j0 + FT, nfi);
@@ -311,11 +335,11 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
         }
         const int keep = accumulate || b0 > 0;
         if (t_begin == 0)
-            bias_panel(db, dbc, D, b0, b1, c_begin, c_end, keep);
+            bias_panel(db, dbc, D, b0, b1, c_begin, c_end, keep, C);
         for (int tt = 0; tt < nt; tt++) {
             __local const real *xp = xpack + tt * KC * FT;
             const int f0 = fi0 + tt * FT;
-            const int nf = min(FT, NFEAT - f0);
+            const int nf = min(FT, k - f0);
             const int nvec = (nf + VEC - 1) / VEC;
             for (int c = c_begin; c < c_end; c += QC) {
                 if (nvec == NV)

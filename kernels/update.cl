@@ -13,8 +13,8 @@
  * regularised: the bias keeps the "+ 0 * b" of the former per-tensor
  * launches, so every element sees the same arithmetic as before. */
 
-#define NW ((size_t)NCLASS * NFEAT)
-#define GW ((NW + get_local_size(0) - 1) / get_local_size(0))
+/* W has nw entries, b has C; GW groups cover W */
+#define GW (((size_t)nw + get_local_size(0) - 1) / get_local_size(0))
 
 static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
                            const real lr, const real l2)
@@ -24,15 +24,16 @@ static inline void sgd_one(__global real *w, __global const real *grad, const si
 }
 
 __kernel void sgd_update(__global real *w, __global real *b, __global const real *dw,
-                         __global const real *db, const real lr, const real l2)
+                         __global const real *db, const real lr, const real l2, const int nw,
+                         const int C)
 {
     if (get_group_id(0) < GW) {
         const size_t i = get_global_id(0);
-        if (i < NW)
+        if (i < (size_t)nw)
             sgd_one(w, dw, i, lr, l2);
     } else {
         const size_t c = get_global_id(0) - GW * get_local_size(0);
-        if (c < NCLASS)
+        if (c < (size_t)C)
             sgd_one(b, db, c, lr, 0);
     }
 }
@@ -50,15 +51,15 @@ static inline void momentum_one(__global real *w, __global real *v, __global con
 __kernel void momentum_update(__global real *w, __global real *b, __global real *vw,
                               __global real *vb, __global const real *dw,
                               __global const real *db, const real lr, const real mu,
-                              const real l2)
+                              const real l2, const int nw, const int C)
 {
     if (get_group_id(0) < GW) {
         const size_t i = get_global_id(0);
-        if (i < NW)
+        if (i < (size_t)nw)
             momentum_one(w, vw, dw, i, lr, mu, l2);
     } else {
         const size_t c = get_global_id(0) - GW * get_local_size(0);
-        if (c < NCLASS)
+        if (c < (size_t)C)
             momentum_one(b, vb, db, c, lr, mu, 0);
     }
 }
@@ -82,15 +83,15 @@ __kernel void adam_update(__global real *w, __global real *b, __global real *mw,
                           __global real *mb, __global real *vw, __global real *vb,
                           __global const real *dw, __global const real *db, const real lr,
                           const real beta1, const real beta2, const real eps, const real l2,
-                          const real bc1, const real bc2)
+                          const real bc1, const real bc2, const int nw, const int C)
 {
     if (get_group_id(0) < GW) {
         const size_t i = get_global_id(0);
-        if (i < NW)
+        if (i < (size_t)nw)
             adam_one(w, mw, vw, dw, i, lr, beta1, beta2, eps, l2, bc1, bc2);
     } else {
         const size_t c = get_global_id(0) - GW * get_local_size(0);
-        if (c < NCLASS)
+        if (c < (size_t)C)
             adam_one(b, mb, vb, db, c, lr, beta1, beta2, eps, 0, bc1, bc2);
     }
 }

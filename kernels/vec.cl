@@ -7,8 +7,12 @@
  * chunk; each item a fixed stride within it; then a fixed tree, then the
  * groups in order), so results never depend on the device or scheduling. */
 
-#define VEC_OP_DOT 0
-#define VEC_OP_MAXABS 1
+#ifndef VEC_CONTIG
+#define VEC_CONTIG 0
+#endif
+#ifndef MD_ROWS
+#define MD_ROWS 8
+#endif
 
 /* The indices lane t of a group sums over [lo, hi): a stride of CSM_WG on
  * GPUs (neighbouring items read neighbouring words), one contiguous run per
@@ -38,19 +42,17 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
     FOR_LANES(t) {
         real acc = 0, comp = 0;
         FOR_ITEM_RANGE(i, lo, hi, t) {
-            if (op == VEC_OP_DOT)
+            if (op == CSM_VEC_DOT)
                 kahan_add(&acc, &comp, a[i] * b[i]);
             else
                 acc = fmax(acc, fabs(a[i]));
         }
         ls[t] = acc;
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        for (int t = get_local_id(0); t < h; t += get_local_size(0))
-            ls[t] = op == VEC_OP_DOT ? ls[t] + ls[t + h] : fmax(ls[t], ls[t + h]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    if (op == CSM_VEC_DOT) /* the same branch for the whole group */
+        group_tree_sum(ls, 1, CSM_WG, CSM_WG);
+    else
+        group_tree_max(ls, 1, CSM_WG, CSM_WG);
     if (get_local_id(0) == 0)
         part[g] = ls[0];
 }
@@ -63,7 +65,7 @@ __kernel void vec_reduce_final(__global real *scal, const int slot, __global con
         return;
     real acc = 0;
     for (int g = 0; g < G; g++)
-        acc = op == VEC_OP_DOT ? acc + part[g] : fmax(acc, part[g]);
+        acc = op == CSM_VEC_DOT ? acc + part[g] : fmax(acc, part[g]);
     scal[slot] = acc;
 }
 
@@ -152,13 +154,7 @@ __kernel void vec_multidot_partial(__global real *part, __global const real *S,
         for (int u = 0; u < MD_ROWS; u++)
             ls[u][t] = acc[u];
     }
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CSM_WG / 2; h > 0; h >>= 1) {
-        for (int t = get_local_id(0); t < h; t += get_local_size(0))
-            for (int u = 0; u < MD_ROWS; u++)
-                ls[u][t] += ls[u][t + h];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    group_tree_sum(&ls[0][0], MD_ROWS, CSM_WG, CSM_WG);
     if (get_local_id(0) == 0)
         for (int u = 0; u < nr; u++)
             part[(size_t)(r0 + u) * G + g] = ls[u][0];

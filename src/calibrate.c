@@ -1,22 +1,15 @@
-/* Path and tile choice by measurement. Which implementation of a step is
- * fastest depends on the device, its driver, the precision and the shape
- * (on a 2-core EPYC: fused at C = 10, tiled at C = 100 and 1000, CLBlast's
- * untuned GEMMs never; on a GPU, CLBlast), so the first time a (device,
- * driver, precision, feature storage, shape class) is seen, each candidate
- * path (and each tile geometry of the tiled path) runs a few steps on the
- * caller's own first rows and the fastest is kept, in memory and in a
- * JSON file in the user's cache directory. Later runs, and later shapes of
- * the same class, read the choice back.
+/* Measuring which path is fastest, and the file that keeps what was
+ * measured. Which implementation of a step is fastest depends on the
+ * device, its driver, the precision and the shape (on a 2-core EPYC: fused
+ * at C = 10, tiled at C = 100 and 1000, CLBlast's untuned GEMMs never; on a
+ * GPU, CLBlast), so each candidate path (and each tile geometry of the
+ * tiled path) runs a few steps on the caller's own first rows and the
+ * fastest is kept in a JSON file in the user's cache directory, by
+ * (device, driver, precision, feature storage, shape class); choose.c
+ * decides when to measure and when to read the file.
  *
  * The shape class is (ceil log2 C, ceil log2 k, the step's row count in
  * four bands): shapes within a factor of two of each other behave alike.
- *
- * The context's options (options.c) steer it: "path" (CLSOFTMAX_PATH)
- * forces a path (no measurement); "calibrate" (CLSOFTMAX_CALIBRATE) off
- * uses the fixed rule of csm_choose_path, always measures every shape
- * however small (tests), and the default measures steps of at least
- * CSM_CALIBRATE_MIN_WORK multiply-adds: below that a step is a few
- * microseconds of launches on every path and the rule is as good.
  * "cache_dir" (CLSOFTMAX_CACHE_DIR) replaces the cache directory
  * ($XDG_CACHE_HOME or ~/.cache, then clsoftmax/). */
 #include "config.h"
@@ -32,9 +25,8 @@
 #include <unistd.h>
 
 #include "calibrate.h"
-#include "solver.h"
+#include "step.h"
 
-#define CSM_CALIBRATE_MIN_WORK ((double)(1u << 22))
 #define CACHE_FILE "calibration.json"
 /* rows a calibration step uses at most: enough to reach the steady state
  * of every path, few enough that a slow candidate costs a second, not a
@@ -57,7 +49,7 @@ static unsigned ceil_log2(size_t v)
     return b;
 }
 
-static const char *rows_band(size_t B)
+const char *csm_rows_band(size_t B)
 {
     return B <= 256 ? "rows<=256" : B <= 2048 ? "rows<=2048" : B <= 16384 ? "rows<=16384" : "rows>16384";
 }
@@ -68,7 +60,7 @@ void csm_calibration_key(const csm_context *ctx, csm_precision prec, int x_u8, s
     snprintf(key, len, "%s|%s|%s|%s|%s|C<=2^%u|k<=2^%u|%s", ctx->info.platform_name,
              ctx->info.device_name, ctx->info.driver_version,
              prec == CSM_FLOAT64 ? "float64" : "float32", x_u8 ? "u8" : "real", ceil_log2(C),
-             ceil_log2(k), rows_band(B));
+             ceil_log2(k), csm_rows_band(B));
 }
 
 /* ------------------------------------------------------------- the file */
@@ -114,8 +106,8 @@ static int parse_tile(const char *s, csm_tile *t)
     return -1; /* only geometries this build measures are trusted */
 }
 
-static int lookup(csm_context *ctx, const char *file, const char *key, csm_path *path,
-                  csm_tile *tile)
+int csm_calibration_lookup(csm_context *ctx, const char *file, const char *key, csm_path *path,
+                           csm_tile *tile)
 {
     json_t *entries = csm_cache_entries(ctx, file);
     json_t *e = json_object_get(entries, key);
@@ -139,23 +131,23 @@ static double time_path(csm_model *m, const csm_dataset *d, size_t B, csm_path p
                         const csm_tile *tile, double give_up)
 {
     csm_context *ctx = m->ctx;
-    csm_work w;
-    if (csm_work_init_path(&w, m, d, B, 1, path, tile) != CSM_OK)
+    csm_step w;
+    if (csm_step_init(&w, m, d, B, 1, path, tile) != CSM_OK)
         return -1;
-    if (w.path != path) { /* it does not fit the device: another path ran in its place */
-        csm_work_free(&w);
+    if (w.path->id != path) { /* it does not fit the device: another path ran in its place */
+        csm_step_free(&w);
         return -1;
     }
-    csm_block b = csm_dataset_block(d, 0, B);
+    csm_block b = csm_block_of(d, 0, B);
     const double scale = 1.0 / (double)B;
     double best = INFINITY, spent = 0;
-    csm_status st = csm_enqueue_batch_grad(&w, m, &b, scale, 0, 0, 0);
+    csm_status st = csm_step_grad(&w, m, &b, scale, 0, 0, 0);
     if (st == CSM_OK && clFinish(ctx->queue) != CL_SUCCESS)
         st = CSM_ERR_OPENCL;
     for (int rep = 0; st == CSM_OK && rep < 5 && spent < 0.25; rep++) {
         double t0 = csm_now_seconds();
         for (int i = 0; st == CSM_OK && i < 3; i++)
-            st = csm_enqueue_batch_grad(&w, m, &b, scale, 0, 0, 0);
+            st = csm_step_grad(&w, m, &b, scale, 0, 0, 0);
         if (st == CSM_OK && clFinish(ctx->queue) != CL_SUCCESS)
             st = CSM_ERR_OPENCL;
         double dt = csm_now_seconds() - t0;
@@ -165,7 +157,7 @@ static double time_path(csm_model *m, const csm_dataset *d, size_t B, csm_path p
         if (best > give_up) /* far behind the best so far: no need for more */
             break;
     }
-    csm_work_free(&w);
+    csm_step_free(&w);
     return st == CSM_OK ? best : -1;
 }
 
@@ -173,7 +165,6 @@ static json_t *measure(csm_model *m, const csm_dataset *d, size_t B, csm_path *p
                        csm_tile *tile)
 {
     csm_context *ctx = m->ctx;
-    const int cpu = !strcmp(ctx->info.device_type, "cpu");
     const size_t rows = B < CALIBRATE_ROWS ? B : CALIBRATE_ROWS;
     json_t *secs = json_object();
     double best = INFINITY;
@@ -182,9 +173,8 @@ static json_t *measure(csm_model *m, const csm_dataset *d, size_t B, csm_path *p
      * the tiled kernels on CPUs (one work-item per group), CLBlast */
     for (int p = 0; p < 3; p++) {
         csm_path cand = p == 0 ? CSM_PATH_FUSED : p == 1 ? CSM_PATH_TILED : CSM_PATH_CLBLAST;
-        if (cand == CSM_PATH_FUSED && m->C > CSM_FUSED_MAX_C)
-            continue;
-        if (cand == CSM_PATH_TILED && !cpu)
+        const csm_shape shape = {m->precision, m->C, m->k, 0, d->x_u8 != NULL};
+        if (!csm_path_get(cand)->fits(ctx, &shape))
             continue;
         const size_t ntiles = cand == CSM_PATH_TILED ? N_TILES : 1;
         for (size_t ti = 0; ti < ntiles; ti++) {
@@ -224,105 +214,9 @@ static json_t *measure(csm_model *m, const csm_dataset *d, size_t B, csm_path *p
                      (json_int_t)m->k, (json_int_t)m->C, "measured_at", stamp);
 }
 
-/* ------------------------------------------------------------- choosing */
-
-/* Choices already made in this context: a model trained many times, or
- * every csm_loss() call, costs one file read per shape class at most. */
-struct csm_choice {
-    char *key;
-    csm_path path;
-    csm_tile tile;
-    struct csm_choice *next;
-};
-
-static int remembered(const csm_context *ctx, const char *key, csm_path *path, csm_tile *tile)
+int csm_calibration_measure(csm_model *m, const csm_dataset *d, size_t B, const char *file,
+                            const char *key, csm_path *path, csm_tile *tile)
 {
-    for (const struct csm_choice *c = ctx->choices; c; c = c->next)
-        if (!strcmp(c->key, key)) {
-            *path = c->path;
-            *tile = c->tile;
-            return 1;
-        }
-    return 0;
-}
-
-static void remember(csm_context *ctx, const char *key, csm_path path, const csm_tile *tile)
-{
-    struct csm_choice *c = malloc(sizeof *c);
-    char *k = csm_strdup(key);
-    if (!c || !k) { /* forgetting costs a file read later, nothing more */
-        free(c);
-        free(k);
-        return;
-    }
-    *c = (struct csm_choice){k, path, *tile, ctx->choices};
-    ctx->choices = c;
-}
-
-void csm_choices_free(csm_context *ctx)
-{
-    struct csm_choice *c = ctx->choices;
-    while (c) {
-        struct csm_choice *next = c->next;
-        free(c->key);
-        free(c);
-        c = next;
-    }
-    ctx->choices = NULL;
-}
-
-static void forget(csm_context *ctx, const char *key)
-{
-    for (struct csm_choice **c = &ctx->choices; *c; c = &(*c)->next)
-        if (!strcmp((*c)->key, key)) {
-            struct csm_choice *gone = *c;
-            *c = gone->next;
-            free(gone->key);
-            free(gone);
-            return;
-        }
-}
-
-/* force: measure whatever the size and whatever is cached */
-static csm_status choose(csm_model *m, const csm_dataset *d, size_t B, int force, csm_path *path,
-                         csm_tile *tile)
-{
-    csm_context *ctx = m->ctx;
-    *tile = CSM_TILE_DEFAULT;
-    csm_status st = csm_choose_path(ctx, m->C, path);
-    if (st != CSM_OK || ctx->opt.path >= 0)
-        return st;
-    const int mode = ctx->opt.calibrate;
-    const int x_u8 = d && d->x_u8;
-    char key[512];
-    csm_calibration_key(ctx, m->precision, x_u8, m->C, m->k, B, key, sizeof key);
-    if (!force && remembered(ctx, key, path, tile))
-        return CSM_OK;
-    const int off = !force && mode == CSM_CALIBRATE_OFF;
-    const int always = force || mode == CSM_CALIBRATE_ALWAYS;
-    if (off || (!always && (double)B * (double)m->C * (double)m->k < CSM_CALIBRATE_MIN_WORK)) {
-        csm_log(ctx, CSM_LOG_INFO, "%s path for C=%zu k=%zu, %zu rows per step (%s)",
-                csm_path_name(*path), m->C, m->k, B,
-                off ? "calibration off: fixed rule" : "small steps: fixed rule");
-        remember(ctx, key, *path, tile);
-        return CSM_OK;
-    }
-    char file[1024];
-    const int have_file =
-        csm_calibration_file(ctx, file, sizeof file) == CSM_OK && csm_cache_usable(ctx, file);
-    if (!force && have_file && lookup(ctx, file, key, path, tile) == 0) {
-        csm_log(ctx, CSM_LOG_INFO, "%s path for C=%zu k=%zu (calibration in %s)",
-                csm_path_name(*path), m->C, m->k, file);
-        remember(ctx, key, *path, tile);
-        return CSM_OK;
-    }
-    /* measuring runs gradient steps on the caller's rows: not possible for
-     * data without targets, which keeps the rule */
-    if (!d || d->sparse || !d->C || d->n == 0) {
-        csm_log(ctx, CSM_LOG_INFO, "%s path for C=%zu k=%zu (fixed rule: no targets to measure "
-                "with)", csm_path_name(*path), m->C, m->k);
-        return CSM_OK;
-    }
     csm_path p = *path;
     csm_tile t = *tile;
     const int had_real_x = d->x != NULL;
@@ -332,65 +226,14 @@ static csm_status choose(csm_model *m, const csm_dataset *d, size_t B, int force
     if (!had_real_x && d->x && p != CSM_PATH_CLBLAST)
         csm_buffer_release(&((csm_dataset *)d)->x);
     if (!entry)
-        return CSM_OK; /* nothing ran: the rule's path reports its own error */
+        return 0; /* nothing ran */
     *path = p;
     *tile = t;
-    forget(ctx, key);
-    remember(ctx, key, p, &t);
-    csm_log(ctx, CSM_LOG_INFO, "%s path%s%s for C=%zu k=%zu, %zu rows per step (measured now%s%s)",
-            csm_path_name(p), p == CSM_PATH_TILED ? " " : "",
-            p == CSM_PATH_TILED ? json_string_value(json_object_get(entry, "tile")) : "", m->C,
-            m->k, B, have_file ? "; saved in " : "", have_file ? file : "");
-    if (have_file)
-        csm_cache_store(ctx, file, key, entry);
+    if (file)
+        csm_cache_store(m->ctx, file, key, entry);
     else
         json_decref(entry);
-    return CSM_OK;
-}
-
-csm_status csm_choose_path_for(csm_model *m, const csm_dataset *d, size_t B, csm_path *path,
-                               csm_tile *tile)
-{
-    return choose(m, d, B, 0, path, tile);
-}
-
-csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, char *choice,
-                         size_t choice_len)
-{
-    csm_status st = csm_check_pair(m, d, 1, "csm_calibrate");
-    if (st != CSM_OK)
-        return st;
-    if (d->n == 0)
-        return csm_fail(m->ctx, CSM_ERR_INVALID_VALUE, "csm_calibrate: the dataset is empty");
-    /* a streamed dataset is measured on its first chunk, as its passes run */
-    const size_t full = csm_pass_rows(m, d);
-    st = csm_stream_prime(d, &d);
-    if (st != CSM_OK)
-        return st;
-    const size_t B = batch_rows == 0 || batch_rows > d->n ? d->n : batch_rows;
-    csm_path path = CSM_PATH_SPARSE;
-    csm_tile tile = CSM_TILE_DEFAULT;
-    const char *forced = m->ctx->opt.path >= 0 ? m->ctx->opt.path_source : NULL;
-    if (!d->sparse) {
-        st = choose(m, d, B, 1, &path, &tile);
-        /* full batch: whole-dataset passes (L-BFGS, csm_loss) run in blocks
-         * of csm_block_rows(), which may fall in another band */
-        const size_t blk = full;
-        csm_path p2;
-        csm_tile t2;
-        if (st == CSM_OK && batch_rows == 0 && strcmp(rows_band(B), rows_band(blk)))
-            st = choose(m, d, blk, 1, &p2, &t2);
-    }
-    if (st != CSM_OK || !choice || choice_len == 0)
-        return st;
-    if (path == CSM_PATH_TILED)
-        snprintf(choice, choice_len, "tiled %u,%u,%u,%u,%u%s%s%s", tile.nv, tile.rt, tile.qc,
-                 tile.kc, tile.fti, forced ? " (" : "", forced ? forced : "", forced ? ")" : "");
-    else
-        snprintf(choice, choice_len, "%s%s%s%s", csm_path_name(path),
-                 d->sparse ? " (CSR data)" : forced ? " (" : "",
-                 !d->sparse && forced ? forced : "", !d->sparse && forced ? ")" : "");
-    return CSM_OK;
+    return 1;
 }
 
 csm_status csm_calibration_path(char *path, size_t len)
@@ -399,10 +242,12 @@ csm_status csm_calibration_path(char *path, size_t len)
         return CSM_ERR_NULL_ARGUMENT;
     /* what a context created now reads: CLSOFTMAX_CACHE_DIR, else the
      * default directory */
-    const char *dir = getenv("CLSOFTMAX_CACHE_DIR");
+    csm_env env;
+    csm_env_read(&env);
+    const char *dir = csm_env_cache_dir(&env);
     if (dir && *dir)
         return file_in(dir, path, len);
-    char *def = csm_default_cache_dir();
+    char *def = csm_default_cache_dir(&env);
     csm_status st = file_in(def, path, len);
     free(def);
     return st;

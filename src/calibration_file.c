@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "calibrate.h"
+#include "calibration_file.h"
 #include "read_file.h"
 
 #define CACHE_FORMAT "clsoftmax-calibration"

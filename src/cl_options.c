@@ -1,9 +1,9 @@
 /* The "cl_options" option (CLSOFTMAX_CL_OPTIONS) adds compiler options to
  * every kernel build, for portability checks (-cl-opt-disable,
  * -cl-std=CL1.2, -Werror). It must not change what the kernels compute:
- * -DNCLASS=2 silently built a broken model (accuracy 0.33, exit 0). So a
- * -D or -U of one of the kernels' own names is refused: a name the library
- * defines for the build (the precision, the sizes, the tuning knobs) or one
+ * -DNCLASS=2 once silently built a broken model (accuracy 0.33, exit 0).
+ * So a -D or -U of one of the kernels' own names is refused: a name the
+ * library defines for the build (the precision, the tuning knobs) or one
  * the sources use in a preprocessor line (#if, #ifdef, #ifndef, #elif,
  * #define, #undef). Checked at each build, against that build's own
  * options and sources, so that it holds whatever defines a path adds. */

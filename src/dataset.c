@@ -1,5 +1,6 @@
-/* Datasets: features and targets validated on the host, then uploaded to
- * the device once and kept there for the whole run. */
+/* Dense datasets (csm_dataset_create): features and targets validated on
+ * the host, then uploaded to the device once (or streamed, stream.c);
+ * sample weights, the partition of distributed training, the accessors. */
 #include "config.h"
 
 #include <limits.h>
@@ -8,35 +9,6 @@
 #include <string.h>
 
 #include "internal.h"
-
-static double feature_value(const void *x, csm_dtype dtype, size_t i)
-{
-    switch (dtype) {
-    case CSM_DTYPE_F32: return (double)((const float *)x)[i];
-    case CSM_DTYPE_F64: return ((const double *)x)[i];
-    case CSM_DTYPE_U8: return ((const unsigned char *)x)[i] / 255.0;
-    }
-    return NAN;
-}
-
-csm_status csm_convert_features(csm_context *ctx, void *dst, csm_precision prec, const void *x,
-                                csm_dtype dtype, size_t start, size_t len, size_t k)
-{
-    for (size_t i = 0; i < len; i++) {
-        double v = feature_value(x, dtype, start + i);
-        if (!isfinite(v)) {
-            size_t at = start + i;
-            return csm_fail(ctx, CSM_ERR_NONFINITE,
-                            "feature %zu of sample %zu is %g: features must be finite", at % k,
-                            at / k, v);
-        }
-        if (prec == CSM_FLOAT32)
-            ((float *)dst)[i] = (float)v;
-        else
-            ((double *)dst)[i] = v;
-    }
-    return CSM_OK;
-}
 
 /* Converts to the device precision in slices, so the staging copy stays
  * small however large the dataset is. */
@@ -83,7 +55,6 @@ static csm_status check_targets(csm_context *ctx, const double *t, size_t n, siz
     return CSM_OK;
 }
 
-/* Checks shared by dense and CSR datasets: targets, class count, fp64. */
 csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precision precision,
                                     size_t n, const int32_t *labels, const double *targets,
                                     size_t n_classes)
@@ -116,44 +87,6 @@ csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precis
     }
 
     return CSM_OK;
-}
-
-csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t n, size_t k,
-                               size_t n_classes)
-{
-    csm_dataset *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    d->ctx = ctx;
-    d->precision = precision;
-    d->n = n;
-    d->k = k;
-    d->C = n_classes;
-    d->weight_sum = (double)n; /* uniform weights until csm_dataset_set_weights */
-    return d;
-}
-
-/* Uploads the labels or soft targets of a new dataset (d->n, d->C set). */
-csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels, const double *targets)
-{
-    csm_context *ctx = d->ctx;
-    csm_status st = CSM_OK;
-    if (labels) {
-        st = csm_buffer_create(ctx, &d->labels, d->n * sizeof(cl_int), "labels");
-        if (st == CSM_OK) {
-            cl_int rc = clEnqueueWriteBuffer(ctx->queue, d->labels, CL_TRUE, 0,
-                                             d->n * sizeof(cl_int), labels, 0, NULL, NULL);
-            if (rc != CL_SUCCESS)
-                st = csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (labels)");
-        }
-    }
-    if (st == CSM_OK && targets) {
-        st = csm_buffer_create(ctx, &d->targets, d->n * d->C * csm_real_size(d->precision),
-                               "targets");
-        if (st == CSM_OK)
-            st = csm_upload(ctx, d->targets, d->precision, 0, targets, d->n * d->C);
-    }
-    return st;
 }
 
 csm_status csm_dataset_create(csm_context *ctx, csm_dataset **out, csm_precision precision,
@@ -225,18 +158,7 @@ void csm_dataset_free(csm_dataset *d)
     if (!d)
         return;
     csm_stream_free(d);
-    csm_buffer_release(&d->x);
-    csm_buffer_release(&d->x_u8);
-    csm_buffer_release(&d->labels);
-    csm_buffer_release(&d->targets);
-    csm_buffer_release(&d->weights);
-    csm_buffer_release(&d->row_ptr);
-    csm_buffer_release(&d->col_idx);
-    csm_buffer_release(&d->values);
-    csm_buffer_release(&d->col_ptr);
-    csm_buffer_release(&d->row_idx);
-    csm_buffer_release(&d->cvalues);
-    free(d);
+    csm_dataset_release(d);
 }
 
 csm_status csm_dataset_set_weights(csm_dataset *d, const double *weights)
@@ -292,42 +214,29 @@ size_t csm_dataset_n_samples(const csm_dataset *d) { return d ? d->n : 0; }
 size_t csm_dataset_n_features(const csm_dataset *d) { return d ? d->k : 0; }
 size_t csm_dataset_n_classes(const csm_dataset *d) { return d ? d->C : 0; }
 
-csm_status csm_dataset_real_x(const csm_dataset *cd, cl_mem *out)
+csm_status csm_dataset_set_partition(csm_dataset *d, size_t row0, size_t global_n)
 {
-    /* The lazily made buffer is a cache: logically the dataset is unchanged. */
-    csm_dataset *d = (csm_dataset *)cd;
-    if (d->x || !d->x_u8) {
-        *out = d->x;
-        return CSM_OK;
-    }
-    csm_context *ctx = d->ctx;
-    cl_mem x = NULL;
-    csm_status st =
-        csm_buffer_create(ctx, &x, d->n * d->k * csm_real_size(d->precision), "features");
-    if (st == CSM_OK)
-        st = csm_widen_u8(ctx, x, d->x_u8, d->n * d->k, d->precision);
-    if (st != CSM_OK) {
-        csm_buffer_release(&x);
-        return st;
-    }
-    d->x = x;
-    *out = x;
+    if (!d)
+        return CSM_ERR_NULL_ARGUMENT;
+    if (row0 > global_n || global_n - row0 < d->n)
+        return csm_fail(d->ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_set_partition: rows [%zu, %zu) of the dataset's %zu do not "
+                        "fit in a global dataset of %zu rows",
+                        row0, row0 + d->n, d->n, global_n);
+    /* the epoch's permutation is drawn over the global rows as int indices */
+    if (global_n > INT_MAX)
+        return csm_fail(d->ctx, CSM_ERR_INVALID_SIZE,
+                        "csm_dataset_set_partition: %zu global rows is more than %d",
+                        global_n, INT_MAX);
+    const int whole = row0 == 0 && global_n == d->n;
+    d->part_row0 = whole ? 0 : row0;
+    d->part_n = whole ? 0 : global_n;
     return CSM_OK;
 }
 
-csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
-                        csm_precision prec)
+size_t csm_dataset_partition(const csm_dataset *d, size_t *row0)
 {
-    cl_kernel k;
-    csm_status st = csm_get_kernel(ctx, &k, "convert.cl", "u8_to_real", prec, 0, 0);
-    if (st != CSM_OK)
-        return st;
-    cl_ulong cnt = (cl_ulong)count;
-    cl_int rc = clSetKernelArg(k, 0, sizeof dst, &dst);
-    if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 1, sizeof src, &src);
-    if (rc == CL_SUCCESS) rc = clSetKernelArg(k, 2, sizeof cnt, &cnt);
-    size_t global = (size_t)((cnt + 255) / 256 * 256);
-    if (rc == CL_SUCCESS)
-        rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, NULL, 0, NULL, NULL);
-    return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(ctx, rc, "widening 8-bit features");
+    if (row0)
+        *row0 = d ? d->part_row0 : 0;
+    return !d ? 0 : d->part_n ? d->part_n : d->n;
 }

@@ -143,25 +143,6 @@ static csm_status upload_sparse(csm_dataset *d, const int64_t *row_ptr, const cs
     return st;
 }
 
-void csm_build_csc(size_t rows, size_t k, const int64_t *row_ptr, const int32_t *cols,
-                   const double *vals, int64_t *col_ptr, int32_t *ridx, double *cval,
-                   int64_t *next)
-{
-    const int64_t base = row_ptr[0];
-    memset(col_ptr, 0, (k + 1) * sizeof *col_ptr);
-    for (int64_t p = base; p < row_ptr[rows]; p++)
-        col_ptr[cols[p] + 1]++;
-    for (size_t j = 0; j < k; j++)
-        col_ptr[j + 1] += col_ptr[j];
-    memcpy(next, col_ptr, k * sizeof *next);
-    for (size_t i = 0; i < rows; i++)
-        for (int64_t p = row_ptr[i]; p < row_ptr[i + 1]; p++) {
-            int64_t q = next[cols[p]]++;
-            ridx[q] = (int32_t)i;
-            cval[q] = vals[p];
-        }
-}
-
 /* The sorted rows as CSR arrays, for the streamed copy. */
 static csm_status stream_sparse(csm_dataset *d, const int64_t *row_ptr, const csr_entry *rows,
                                 const int32_t *labels, const double *targets, const char *why)

@@ -254,12 +254,13 @@ static void describe_all(char *err, size_t err_len, const device_entry *all, siz
     }
 }
 
+/* The device `selector` picks (NULL: the CLSOFTMAX_DEVICE of env). */
 static csm_status select_entry(const device_entry *all, size_t n, const char *selector,
-                               size_t *index, char *err, size_t err_len)
+                               const csm_env *env, size_t *index, char *err, size_t err_len)
 {
     const char *sel = selector;
     if (!sel)
-        sel = getenv("CLSOFTMAX_DEVICE");
+        sel = env->device;
     if (!sel)
         sel = "";
     char plat[256], dev[256];
@@ -293,9 +294,11 @@ csm_status csm_select_device(const char *selector, size_t *index, char *err, siz
         return CSM_ERR_NULL_ARGUMENT;
     device_entry *all = NULL;
     size_t n = 0;
+    csm_env env;
+    csm_env_read(&env);
     csm_status st = enumerate(&all, &n, err, err_len);
     if (st == CSM_OK)
-        st = select_entry(all, n, selector, index, err, err_len);
+        st = select_entry(all, n, selector, &env, index, err, err_len);
     free(all);
     return st;
 }
@@ -309,11 +312,15 @@ csm_status csm_context_create(csm_context **out, const char *selector, char *err
         return CSM_ERR_NULL_ARGUMENT;
     }
     *out = NULL;
+    /* the environment is read here once: a later setenv() (or another
+     * thread's) cannot change a context half-way through a run */
+    csm_env env;
+    csm_env_read(&env);
     device_entry *all = NULL;
     size_t n = 0, idx = 0;
     csm_status st = enumerate(&all, &n, err, err_len);
     if (st == CSM_OK)
-        st = select_entry(all, n, selector, &idx, err, err_len);
+        st = select_entry(all, n, selector, &env, &idx, err, err_len);
     if (st != CSM_OK) {
         free(all);
         return st;
@@ -356,11 +363,8 @@ csm_status csm_context_create(csm_context **out, const char *selector, char *err
     pthread_mutex_lock(&contexts_lock);
     contexts_alive++;
     pthread_mutex_unlock(&contexts_lock);
-    /* the environment is read here once: a later setenv() (or another
-     * thread's) cannot change a context half-way through a run */
-    st = csm_options_from_env(ctx);
-    if (st == CSM_OK)
-        st = csm_limits_init(ctx);
+    csm_limits_init(ctx);
+    st = csm_options_init(ctx, &env);
     if (st != CSM_OK) {
         csm_snprintf(err, err_len, "%s", ctx->last_error ? ctx->last_error : "bad option");
         csm_context_free(ctx);
@@ -377,7 +381,8 @@ void csm_context_free(csm_context *ctx)
     if (ctx->queue)
         clFinish(ctx->queue);
     csm_programs_free(ctx);
-    csm_choices_free(ctx);
+    if (ctx->choices_free)
+        ctx->choices_free(ctx);
     csm_options_free(&ctx->opt);
     pthread_mutex_lock(&contexts_lock);
     /* CLBlast's cache holds kernels of every context (see contexts_lock):
@@ -393,6 +398,14 @@ void csm_context_free(csm_context *ctx)
         clReleaseContext(ctx->cl);
     free(ctx->last_error);
     free(ctx);
+}
+
+int csm_is_cpu(const csm_context *ctx) { return !strcmp(ctx->info.device_type, "cpu"); }
+
+unsigned csm_vector_width(const csm_context *ctx, csm_precision prec)
+{
+    unsigned pref = prec == CSM_FLOAT64 ? ctx->vec_double : ctx->vec_float;
+    return pref >= 16 ? 16 : pref >= 8 ? 8 : 4;
 }
 
 const csm_device_info *csm_context_device(const csm_context *ctx)

@@ -6,9 +6,11 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #endif
 #include <CL/cl.h>
+#include <math.h>
 #include <stdarg.h>
 
 #include "clsoftmax.h"
+#include "csm_kernel_flags.h"
 #include "replace_file.h"
 
 #if defined(__GNUC__)
@@ -31,17 +33,20 @@ enum { CSM_CALIBRATE_AUTO = 0, CSM_CALIBRATE_ALWAYS = 1, CSM_CALIBRATE_OFF = 2 }
 /* A context's knobs (options.c): read from the environment once, at
  * creation, and changed only through csm_context_set_option(). */
 typedef struct csm_options {
-    int path;                /* a csm_path (ops.h) forced for dense data, or -1: chosen */
+    int path;                /* a csm_path (path.h) forced for dense data, or -1: chosen */
     const char *path_source; /* what forced it ("CLSOFTMAX_PATH", "option path"), for messages */
     int calibrate;           /* CSM_CALIBRATE_* */
     char *cache_dir;         /* directory of calibration.json, or NULL: none */
-    unsigned tile[5];        /* NV, RT, QC, KC, FTI of the tiled path; tile[0] == 0: chosen */
+    char *default_cache_dir; /* its default, named from the environment at creation */
+    unsigned tile[5];        /* NV, RT, QC, KC, FTI of the tiled path; tile[0] == 0:
+                                chosen (set by tests/hooks.c only) */
     size_t split_k;          /* row chunks of the CLBlast gradient GEMM, or 0: chosen */
     size_t block_rows;       /* upper bound on rows per block of whole-dataset passes, or 0 */
     size_t max_alloc;        /* device bytes of a dataset's storage and of a pass's row
                                 blocks, or 0: the device's own limits (stream.c) */
     char *cl_options;        /* extra kernel build options, or NULL */
     char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
+    unsigned generation;     /* counts changes of the options a path choice depends on */
 } csm_options;
 
 /* What the device allows (limits.c), test overrides applied. */
@@ -64,7 +69,11 @@ struct csm_context {
     csm_log_fn log_fn;
     void *log_user;
     csm_program *programs;
-    struct csm_choice *choices; /* path choices made in this context (calibrate.c) */
+    /* path choices made in this context (choose.c), under options of
+     * generation choices_gen; freed by choices_free */
+    void *choices;
+    unsigned choices_gen;
+    void (*choices_free)(csm_context *ctx);
     csm_options opt;
     csm_limits limits;
 };
@@ -144,28 +153,33 @@ void csm_snprintf(char *buf, size_t len, const char *fmt, ...) CSM_PRINTF(3, 4);
 char *csm_strdup(const char *s);
 
 /* ---- options.c */
-/* Every option from its environment variable (unset or empty: the
- * default); CSM_ERR_INVALID_VALUE names the variable that is malformed. */
-csm_status csm_options_from_env(csm_context *ctx);
+/* The environment a context reads, once, at its creation. */
+#define CSM_N_OPTIONS 8
+typedef struct csm_env {
+    const char *device;                  /* CLSOFTMAX_DEVICE */
+    const char *options[CSM_N_OPTIONS];  /* CLSOFTMAX_PATH, ... (options.c's table) */
+    const char *xdg_cache_home, *home;
+} csm_env;
+/* The library's one reader of the environment. */
+void csm_env_read(csm_env *e);
+/* CLSOFTMAX_CACHE_DIR as read */
+const char *csm_env_cache_dir(const csm_env *e);
+/* Every option from its variable in e (unset or empty: the default);
+ * CSM_ERR_INVALID_VALUE names the variable that is malformed. */
+csm_status csm_options_init(csm_context *ctx, const csm_env *e);
 void csm_options_free(csm_options *o);
 /* The default calibration directory, $XDG_CACHE_HOME/clsoftmax, else
  * ~/.cache/clsoftmax (malloc'd); NULL when neither can be named. */
-char *csm_default_cache_dir(void);
-/* A decimal count in [lo, hi] and nothing else: 0, or -1 when malformed. */
-int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
-                    unsigned long long *out);
+char *csm_default_cache_dir(const csm_env *e);
 
 /* ---- limits.c */
-/* Reads the device's limits and the CLSOFTMAX_TEST_* overrides. */
-csm_status csm_limits_init(csm_context *ctx);
+/* Reads the device's limits. */
+void csm_limits_init(csm_context *ctx);
 /* Whether built kernel k runs work-groups of `local` items within the
  * device's limits and its own (CL_KERNEL_WORK_GROUP_SIZE,
  * CL_KERNEL_LOCAL_MEM_SIZE); if not, why (for a log line; may be NULL). */
 int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size_t len);
-/* The reductions' lanes (CSM_WG of kernels/common.cl): their sums and
- * the order of them do not depend on the work-group size. */
-#define CSM_REDUCE_WG 64
-/* The work-group size a reduction kernel launches with: CSM_REDUCE_WG, or
+/* The work-group size a reduction kernel launches with: CSM_WG, or
  * the largest power of two below it that the device runs; fails
  * (CSM_ERR_OUT_OF_MEMORY) when not even one item fits its local memory. */
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out);
@@ -178,14 +192,19 @@ csm_status csm_cl_options_check(csm_context *ctx, const char *user, const char *
                                  const char *const *sources, size_t n_sources);
 
 /* ---- program.c */
-/* Returns the kernel `name` from file `file` (e.g. "forward.cl", prefixed by
- * common.cl) built for the precision and shape; built once per context. */
+/* Returns the kernel `name` from file `file` (e.g. "forward.cl", after
+ * csm_kernel_flags.h and common.cl) built for the precision and the tuning
+ * knobs in `extra` (-D options, e.g. "-DX_U8=1 -DFL=64"; may be NULL);
+ * built once per context, on first use. */
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
-                          csm_precision prec, size_t C, size_t k);
-/* The same with extra -D options (e.g. "-DX_U8=1 -DFL=64"); extra may be NULL. */
-csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
-                             const char *name, csm_precision prec, size_t C, size_t k,
-                             const char *extra);
+                          csm_precision prec, const char *extra);
+
+/* ---- device.c */
+/* The device's preferred vector width for prec, clamped to the widths the
+ * kernels implement (4, 8, 16). */
+unsigned csm_vector_width(const csm_context *ctx, csm_precision prec);
+/* Whether the device is a CPU (the kernels of some paths are written for one). */
+int csm_is_cpu(const csm_context *ctx);
 
 /* ---- model_names.c */
 /* Whether value, a model's metadata "label_names", is a JSON array of C
@@ -194,23 +213,30 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
 int csm_check_label_names(const char *value, size_t C, char *why, size_t len);
 
 /* ---- model.c */
+/* Checks a model and dataset belong together (context, precision, k, C
+ * when the dataset has targets, targets present when `need_targets`). */
+csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, const char *fn);
 /* Allocates (zeroed) the moment buffers `solver` needs, dropping any state
  * of another solver; iter is reset to 0 when the solver changes. */
 csm_status csm_model_state_prepare(csm_model *m, int solver);
 
 /* ---- dataset.c */
+/* Checks shared by dense and CSR datasets: targets, class count, fp64. */
 csm_status csm_dataset_check_common(csm_context *ctx, const char *fn, csm_precision precision,
                                     size_t n, const int32_t *labels, const double *targets,
                                     size_t n_classes);
-csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels,
-                                      const double *targets);
+
+/* ---- dataset_rows.c */
 /* A dataset header with nothing on the device yet (NULL: out of memory). */
 csm_dataset *csm_dataset_alloc(csm_context *ctx, csm_precision precision, size_t n, size_t k,
                                size_t n_classes);
+/* Frees the header and its device buffers (not a stream: csm_dataset_free). */
+void csm_dataset_release(csm_dataset *d);
+/* Uploads the labels or soft targets of a new dataset (d->n, d->C set). */
+csm_status csm_dataset_upload_targets(csm_dataset *d, const int32_t *labels,
+                                      const double *targets);
 /* The real-typed feature buffer, converting 8-bit input on the device the
  * first time it is asked for. */
-/* Frees the context's remembered path choices (calibrate.c). */
-void csm_choices_free(csm_context *ctx);
 csm_status csm_dataset_real_x(const csm_dataset *d, cl_mem *out);
 /* dst = src / 255 at prec, count elements (enqueued) */
 csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
@@ -219,8 +245,6 @@ csm_status csm_widen_u8(csm_context *ctx, cl_mem dst, cl_mem src, size_t count,
  * dst[0 .. len), failing on a non-finite value. */
 csm_status csm_convert_features(csm_context *ctx, void *dst, csm_precision prec, const void *x,
                                 csm_dtype dtype, size_t start, size_t len, size_t k);
-
-/* ---- dataset_csr.c */
 /* CSC of `rows` CSR rows (row_ptr[0 .. rows], absolute offsets into cols
  * and vals): col_ptr (k + 1) and ridx, cval (row_ptr[rows] - row_ptr[0])
  * from 0, rows numbered from 0; next: k scratch entries. */
@@ -306,6 +330,29 @@ csm_status csm_model_file_check(csm_context *ctx, const char *path, const unsign
  * named way (for tests of it). */
 csm_status csm_replace_file(csm_context *ctx, const char *path, const void *data, size_t len,
                             int flags);
+
+/* ---- clock */
+#include <time.h>
+/* Seconds on a monotonic clock. */
+static inline double csm_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- the penalty */
+/* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C)
+ * divided by the weight sum; C = INFINITY: no penalty. For two classes
+ * scikit-learn fits one vector w = W1 - W0 with ||w||^2 / (2C); the
+ * two-row optimum has W1 = -W0, where ||W0||^2 + ||W1||^2 is ||w||^2 / 2:
+ * twice the lambda gives its optimum (README, "C for two classes", says
+ * why this and not a one-row sigmoid model). */
+static inline double csm_lambda(double C, double weight_sum, size_t n_classes)
+{
+    const double c_scale = n_classes == 2 ? 2.0 : 1.0;
+    return C == (double)INFINITY ? 0.0 : c_scale / (C * weight_sum);
+}
 
 /* ---- sizes */
 static inline size_t csm_real_size(csm_precision p) { return p == CSM_FLOAT64 ? 8 : 4; }

@@ -1,33 +1,16 @@
 /* What the device allows, read once per context: work-items per group,
  * local memory, the alignment of sub-buffer origins and the largest
  * element offset a CLBlast call may be given; and whether a built kernel
- * runs within them. Tests shrink the limits through CLSOFTMAX_TEST_*
- * variables (read at context creation, like the options) to reach, on a
- * small machine, the code paths that only huge data or small devices
- * need, and can make a CPU device pass for a GPU. */
+ * runs within them. (Test builds shrink these after creation,
+ * tests/hooks.c, to reach on a small machine the code paths that only
+ * huge data or small devices need.) */
 #include "config.h"
 
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "internal.h"
 
-/* A test override: unset or empty leaves *v as it is. */
-static csm_status test_override(csm_context *ctx, const char *name, unsigned long long lo,
-                                unsigned long long hi, unsigned long long *v)
-{
-    const char *s = getenv(name);
-    if (!s || !*s)
-        return CSM_OK;
-    if (csm_parse_count(s, lo, hi, v) != 0)
-        return csm_fail(ctx, CSM_ERR_INVALID_VALUE, "%s is '%s': expected an integer in [%llu, %llu]",
-                        name, s, lo, hi);
-    return CSM_OK;
-}
-
-csm_status csm_limits_init(csm_context *ctx)
+void csm_limits_init(csm_context *ctx)
 {
     csm_limits *l = &ctx->limits;
     cl_uint bits = 0;
@@ -38,9 +21,7 @@ csm_status csm_limits_init(csm_context *ctx)
     l->base_align = bits / 8;
     /* CLBlast takes size_t offsets but computes its indices in int, its
      * operand included: offset + span past INT_MAX reads the wrong rows */
-    unsigned long long v = INT_MAX;
-    csm_status st = test_override(ctx, "CLSOFTMAX_TEST_MAX_OFFSET", 1, INT_MAX, &v);
-    l->max_offset = (size_t)v;
+    l->max_offset = INT_MAX;
 
     size_t wg = 0, items[3] = {0, 0, 0};
     clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
@@ -51,22 +32,9 @@ csm_status csm_limits_init(csm_context *ctx)
         wg = items[0];
     cl_ulong local = 0;
     clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
-    v = 1ull << 20;
-    if (st == CSM_OK) st = test_override(ctx, "CLSOFTMAX_TEST_MAX_WG", 1, 1ull << 20, &v);
-    l->max_wg = wg && wg < v ? wg : (size_t)v;
-    v = 1ull << 40;
-    if (st == CSM_OK) st = test_override(ctx, "CLSOFTMAX_TEST_LOCAL_MEM", 1, 1ull << 40, &v);
-    l->local_mem = local && local < v ? local : (cl_ulong)v;
-    /* the kernel variants and geometries of another kind of device (a
-     * GPU's 64-item fused groups, strided reductions) on the CPU device */
-    const char *type = getenv("CLSOFTMAX_TEST_DEVICE_TYPE");
-    if (st == CSM_OK && type && *type) {
-        if (strcmp(type, "cpu") && strcmp(type, "gpu"))
-            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                            "CLSOFTMAX_TEST_DEVICE_TYPE is '%s': expected 'cpu' or 'gpu'", type);
-        snprintf(ctx->info.device_type, sizeof ctx->info.device_type, "%s", type);
-    }
-    return st;
+    /* a device that cannot say is taken at its word of nothing: no bound */
+    l->max_wg = wg ? wg : (size_t)1 << 20;
+    l->local_mem = local ? local : (cl_ulong)1 << 40;
 }
 
 int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size_t len)
@@ -96,14 +64,14 @@ int csm_kernel_fits(csm_context *ctx, cl_kernel k, size_t local, char *why, size
 
 csm_status csm_reduce_group(csm_context *ctx, cl_kernel k, const char *name, size_t *out)
 {
-    size_t wg = CSM_REDUCE_WG;
+    size_t wg = CSM_WG;
     char why[160];
     while (wg > 1 && !csm_kernel_fits(ctx, k, wg, NULL, 0))
         wg /= 2;
     if (!csm_kernel_fits(ctx, k, wg, why, sizeof why))
         return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "kernel %s cannot run on %s: it needs %s",
                         name, ctx->info.device_name, why);
-    if (wg < CSM_REDUCE_WG)
+    if (wg < CSM_WG)
         csm_log(ctx, CSM_LOG_DEBUG, "%s: work-groups of %zu items (the device's limit)", name, wg);
     *out = wg;
     return CSM_OK;

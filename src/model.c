@@ -289,3 +289,27 @@ csm_status csm_model_state_prepare(csm_model *m, int solver)
         csm_model_clear_solver_state(m);
     return st;
 }
+
+csm_status csm_check_pair(csm_model *m, const csm_dataset *d, int need_targets, const char *fn)
+{
+    if (!m)
+        return CSM_ERR_NULL_ARGUMENT;
+    if (!d)
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "%s: dataset is NULL", fn);
+    if (d->ctx != m->ctx)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model and dataset belong to different contexts", fn);
+    if (d->precision != m->precision)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model is %s but dataset is %s", fn,
+                        m->precision == CSM_FLOAT64 ? "float64" : "float32",
+                        d->precision == CSM_FLOAT64 ? "float64" : "float32");
+    if (d->k != m->k)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model has %zu features, dataset has %zu",
+                        fn, m->k, d->k);
+    if (d->C != 0 && d->C != m->C)
+        return csm_fail(m->ctx, CSM_ERR_MISMATCH, "%s: model has %zu classes, dataset has %zu",
+                        fn, m->C, d->C);
+    if (need_targets && d->C == 0)
+        return csm_fail(m->ctx, CSM_ERR_NO_TARGETS, "%s: the dataset has no labels or targets",
+                        fn);
+    return CSM_OK;
+}

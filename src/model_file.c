@@ -422,68 +422,84 @@ static csm_status get_lbfgs(csm_model *model, const char *path, double *vals[N_L
     return CSM_OK;
 }
 
-csm_status csm_model_save(csm_model *model, const char *path)
-{
-    if (!model)
-        return csm_fail(NULL, CSM_ERR_NULL_ARGUMENT, "csm_model_save: model is NULL");
-    csm_context *ctx = csm_model_context(model);
-    if (!path)
-        return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_save: path is NULL");
+/* What a save writes: the parameters, the optional state and L-BFGS
+ * history, read from the model as doubles. */
+typedef struct {
+    size_t C, k, nw, es;
+    int f64;
+    const char *dtype;
+    double *w, *b;
+    double *svals[N_STATE];
+    double *lvals[N_LBFGS];
+    size_t n_pairs, lrows, lcols;
+} save_data;
 
-    size_t C = csm_model_n_classes(model);
-    size_t k = csm_model_n_features(model);
-    int f64 = csm_model_precision(model) == CSM_FLOAT64;
-    size_t es = f64 ? 8 : 4;
-    const char *dtype = f64 ? "F64" : "F32";
+static void save_data_free(save_data *sd)
+{
+    free(sd->w);
+    free(sd->b);
+    for (int i = 0; i < N_STATE; i++)
+        free(sd->svals[i]);
+    for (int i = 0; i < N_LBFGS; i++)
+        free(sd->lvals[i]);
+}
+
+/* Reads the model's values into sd, refusing what the loader would refuse
+ * (non-finite values) and sizes that do not fit. */
+static csm_status save_gather(csm_context *ctx, csm_model *model, const char *path,
+                              save_data *sd)
+{
+    memset(sd, 0, sizeof *sd);
+    size_t C = sd->C = csm_model_n_classes(model);
+    size_t k = sd->k = csm_model_n_features(model);
+    sd->f64 = csm_model_precision(model) == CSM_FLOAT64;
+    sd->es = sd->f64 ? 8 : 4;
+    sd->dtype = sd->f64 ? "F64" : "F32";
     if (C == 0 || k == 0 || k > SIZE_MAX / C || C * k > SIZE_MAX / sizeof(double) - C)
         return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model size %zu x %zu is too large",
                         path, C, k);
-    size_t nw = C * k;
-    size_t bias_bytes = C * es, weight_bytes = nw * es;
-
-    csm_status st = CSM_OK;
-    json_t *root = NULL;
-    char *header = NULL;
-    unsigned char *buf = NULL;
-    double *svals[N_STATE] = {NULL, NULL, NULL, NULL};
-    double *lvals[N_LBFGS] = {NULL, NULL};
-    size_t n_pairs = 0, lrows = 0, lcols = 0;
-    double *w = malloc(nw * sizeof *w);
-    double *b = malloc(C * sizeof *b);
-    if (!w || !b) {
-        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-        goto done;
-    }
-    st = csm_model_get_params(model, w, b);
-    if (st != CSM_OK)
-        goto done;
+    sd->nw = C * k;
+    sd->w = malloc(sd->nw * sizeof *sd->w);
+    sd->b = malloc(C * sizeof *sd->b);
+    if (!sd->w || !sd->b)
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+    csm_status st = csm_model_get_params(model, sd->w, sd->b);
     /* The loader refuses non-finite values, so do not write a file that
      * cannot be read back. */
-    st = check_save_finite(ctx, path, "bias", b, C, 0);
     if (st == CSM_OK)
-        st = check_save_finite(ctx, path, "weight", w, nw, k);
+        st = check_save_finite(ctx, path, "bias", sd->b, C, 0);
     if (st == CSM_OK)
-        st = get_state(model, path, svals, &n_pairs);
+        st = check_save_finite(ctx, path, "weight", sd->w, sd->nw, k);
     if (st == CSM_OK)
-        st = get_lbfgs(model, path, lvals, &lrows, &lcols);
+        st = get_state(model, path, sd->svals, &sd->n_pairs);
+    if (st == CSM_OK)
+        st = get_lbfgs(model, path, sd->lvals, &sd->lrows, &sd->lcols);
     if (st != CSM_OK)
-        goto done;
-    /* (C + C k) * 8 fits in size_t (checked above); so must all pairs. */
-    size_t pair_bytes = bias_bytes + weight_bytes;
-    /* the history: 2 m rows of C k + C values, m <= 1000 */
-    if (pair_bytes > SIZE_MAX / (1 + n_pairs) / (2 + 2 * lrows)) {
-        st = csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
-        goto done;
-    }
-    size_t lbfgs_bytes = lrows * lcols * es;
+        return st;
+    /* (C + C k) * 8 fits in size_t (checked above); so must all pairs and
+     * the history: 2 m rows of C k + C values, m <= 1000 */
+    if ((C + sd->nw) * sd->es > SIZE_MAX / (1 + sd->n_pairs) / (2 + 2 * sd->lrows))
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
+    return CSM_OK;
+}
 
-    json_t *meta = build_metadata(model, path, lvals[0] != NULL, &st);
+/* The header for sd: metadata, then bias, weight, the state tensors and the
+ * history packed in that order; *data_bytes is where the last one ends. */
+static csm_status save_header(csm_context *ctx, csm_model *model, const char *path,
+                              const save_data *sd, char **header, size_t *data_bytes)
+{
+    size_t C = sd->C;
+    size_t bias_bytes = C * sd->es, weight_bytes = sd->nw * sd->es;
+    size_t pair_bytes = bias_bytes + weight_bytes;
+    size_t lbfgs_bytes = sd->lrows * sd->lcols * sd->es;
+    csm_status st = CSM_OK;
+    json_t *meta = build_metadata(model, path, sd->lvals[0] != NULL, &st);
     if (!meta)
-        goto done;
-    size_t wshape[2] = {C, k};
-    json_t *jbias = tensor_entry(dtype, &C, 1, 0, bias_bytes);
-    json_t *jweight = tensor_entry(dtype, wshape, 2, bias_bytes, pair_bytes);
-    root = json_object();
+        return st;
+    size_t wshape[2] = {C, sd->k};
+    json_t *jbias = tensor_entry(sd->dtype, &C, 1, 0, bias_bytes);
+    json_t *jweight = tensor_entry(sd->dtype, wshape, 2, bias_bytes, pair_bytes);
+    json_t *root = json_object();
     /* json_object_set_new consumes its value even when it fails (a NULL
      * value included), so each goes to root or is freed there. */
     int bad = !root;
@@ -499,72 +515,83 @@ csm_status csm_model_save(csm_model *model, const char *path)
     /* the state tensors follow weight, in state_names order */
     size_t offset = pair_bytes;
     for (int i = 0; i < N_STATE && !bad; i++) {
-        if (!svals[i])
+        if (!sd->svals[i])
             continue;
         size_t bytes = i % 2 == 0 ? weight_bytes : bias_bytes;
-        json_t *e = i % 2 == 0 ? tensor_entry(dtype, wshape, 2, offset, offset + bytes)
-                               : tensor_entry(dtype, &C, 1, offset, offset + bytes);
+        json_t *e = i % 2 == 0 ? tensor_entry(sd->dtype, wshape, 2, offset, offset + bytes)
+                               : tensor_entry(sd->dtype, &C, 1, offset, offset + bytes);
         bad = json_object_set_new(root, state_names[i], e) != 0;
         offset += bytes;
     }
-    for (int t = 0; t < N_LBFGS && !bad && lvals[t]; t++) {
-        size_t lshape[2] = {lrows, lcols};
+    for (int t = 0; t < N_LBFGS && !bad && sd->lvals[t]; t++) {
+        size_t lshape[2] = {sd->lrows, sd->lcols};
         bad = json_object_set_new(root, lbfgs_names[t],
-                                  tensor_entry(dtype, lshape, 2, offset, offset + lbfgs_bytes)) != 0;
+                                  tensor_entry(sd->dtype, lshape, 2, offset,
+                                               offset + lbfgs_bytes)) != 0;
         offset += lbfgs_bytes;
     }
-    if (bad) {
-        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header", path);
-        goto done;
-    }
-    header = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!header) {
-        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header", path);
-        goto done;
-    }
+    *header = bad ? NULL : json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(root);
+    if (!*header)
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory building the header",
+                        path);
+    *data_bytes = offset;
+    return CSM_OK;
+}
 
+/* The file: the header's length, the header padded with spaces to 8 bytes,
+ * then sd's values in the header's order. */
+static csm_status save_write(csm_context *ctx, const char *path, const save_data *sd,
+                             const char *header, size_t data_bytes)
+{
     size_t hlen = strlen(header);
     size_t padded = hlen + (8 - (8 + hlen) % 8) % 8;
-    size_t data_bytes = offset;
-    if (data_bytes > SIZE_MAX - 8 - padded) {
-        st = csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
-        goto done;
-    }
+    if (data_bytes > SIZE_MAX - 8 - padded)
+        return csm_fail(ctx, CSM_ERR_INVALID_SIZE, "%s: model too large", path);
     size_t total = 8 + padded + data_bytes;
-    buf = malloc(total);
-    if (!buf) {
-        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory (%zu bytes)", path, total);
-        goto done;
-    }
+    unsigned char *buf = malloc(total);
+    if (!buf)
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "%s: out of memory (%zu bytes)", path,
+                        total);
     put_u64le(buf, (uint64_t)padded);
     memcpy(buf + 8, header, hlen);
     memset(buf + 8 + hlen, ' ', padded - hlen);
     unsigned char *p = buf + 8 + padded;
-    for (size_t i = 0; i < C; i++, p += es)
-        put_real(p, b[i], f64);
-    for (size_t i = 0; i < nw; i++, p += es)
-        put_real(p, w[i], f64);
+    size_t es = sd->es;
+    for (size_t i = 0; i < sd->C; i++, p += es)
+        put_real(p, sd->b[i], sd->f64);
+    for (size_t i = 0; i < sd->nw; i++, p += es)
+        put_real(p, sd->w[i], sd->f64);
     for (int t = 0; t < N_STATE; t++) {
-        size_t n = t % 2 == 0 ? nw : C;
-        for (size_t i = 0; svals[t] && i < n; i++, p += es)
-            put_real(p, svals[t][i], f64);
+        size_t n = t % 2 == 0 ? sd->nw : sd->C;
+        for (size_t i = 0; sd->svals[t] && i < n; i++, p += es)
+            put_real(p, sd->svals[t][i], sd->f64);
     }
     for (int t = 0; t < N_LBFGS; t++)
-        for (size_t i = 0; lvals[t] && i < lrows * lcols; i++, p += es)
-            put_real(p, lvals[t][i], f64);
-
-    st = csm_replace_file(ctx, path, buf, total, 0);
-
-done:
+        for (size_t i = 0; sd->lvals[t] && i < sd->lrows * sd->lcols; i++, p += es)
+            put_real(p, sd->lvals[t][i], sd->f64);
+    csm_status st = csm_replace_file(ctx, path, buf, total, 0);
     free(buf);
+    return st;
+}
+
+csm_status csm_model_save(csm_model *model, const char *path)
+{
+    if (!model)
+        return csm_fail(NULL, CSM_ERR_NULL_ARGUMENT, "csm_model_save: model is NULL");
+    csm_context *ctx = csm_model_context(model);
+    if (!path)
+        return csm_fail(ctx, CSM_ERR_NULL_ARGUMENT, "csm_model_save: path is NULL");
+    save_data sd;
+    char *header = NULL;
+    size_t data_bytes = 0;
+    csm_status st = save_gather(ctx, model, path, &sd);
+    if (st == CSM_OK)
+        st = save_header(ctx, model, path, &sd, &header, &data_bytes);
+    if (st == CSM_OK)
+        st = save_write(ctx, path, &sd, header, data_bytes);
     free(header);
-    json_decref(root);
-    free(w);
-    free(b);
-    for (int i = 0; i < N_STATE; i++)
-        free(svals[i]);
-    for (int i = 0; i < N_LBFGS; i++)
-        free(lvals[i]);
+    save_data_free(&sd);
     return st;
 }
 
@@ -850,29 +877,11 @@ static int state_index(const char *name)
     return -1;
 }
 
-/* Validates the parsed header against the file; on success fills weight
- * and bias, the state tensors present (present[i] set) and points *meta at
- * __metadata__ (or NULL). */
-static csm_status check_header(csm_context *ctx, const char *path, json_t *root, uint64_t hlen,
-                               size_t fsize, tensor_info *weight, tensor_info *bias,
-                               tensor_info state[N_STATE], int present[N_STATE],
-                               tensor_info lbfgs[N_LBFGS], int lpresent[N_LBFGS], json_t **meta)
+/* The header's tensor names: "weight", "bias" and the optional state
+ * tensors (present[], lpresent[] set); every other is named in the error. */
+static csm_status header_names(csm_context *ctx, const char *path, json_t *root,
+                               int present[N_STATE], int lpresent[N_LBFGS])
 {
-    *meta = NULL;
-    memset(weight, 0, sizeof *weight);
-    memset(bias, 0, sizeof *bias);
-    for (int i = 0; i < N_STATE; i++) {
-        memset(&state[i], 0, sizeof state[i]);
-        present[i] = 0;
-    }
-    for (int i = 0; i < N_LBFGS; i++) {
-        memset(&lbfgs[i], 0, sizeof lbfgs[i]);
-        lpresent[i] = 0;
-    }
-    if (!json_is_object(root))
-        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: header is not a JSON object", path);
-
-    /* "weight", "bias" and the optional state tensors; name every other. */
     char extra[512] = "";
     size_t n_extra = 0, used = 0;
     const char *key;
@@ -904,6 +913,13 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
                         "'bias', and optionally solver state tensors " STATE_NAMES_TEXT
                         ", 'state.lbfgs.s', 'state.lbfgs.y')",
                         path, n_extra > 1 ? "s" : "", extra, used >= sizeof extra - 1 ? "..." : "");
+    return CSM_OK;
+}
+
+/* weight (C, k) and bias (C): the same dtype, C >= 2, C k within bounds. */
+static csm_status header_model(csm_context *ctx, const char *path, json_t *root,
+                               tensor_info *weight, tensor_info *bias)
+{
     json_t *jw = json_object_get(root, "weight");
     json_t *jb = json_object_get(root, "bias");
     if (!jw || !jb)
@@ -915,7 +931,6 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
         st = parse_tensor(ctx, path, "bias", jb, 1, bias);
     if (st != CSM_OK)
         return st;
-
     if (weight->f64 != bias->f64)
         return csm_fail(ctx, CSM_ERR_FORMAT,
                         "%s: tensors have different dtypes: weight is %s, bias is %s", path,
@@ -932,19 +947,26 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
                         "%s: inconsistent shapes: bias has shape %s but weight has shape %s "
                         "(bias needs %llu entries)",
                         path, bs, ws, (unsigned long long)C);
-
     /* Sizes, with overflow checks (each product must fit in the file). */
-    uint64_t es = weight->f64 ? 8 : 4;
     if (k > UINT64_MAX / C || C * k > UINT64_MAX / 8 || C * k * 8 > SIZE_MAX)
         return csm_fail(ctx, CSM_ERR_FORMAT, "%s: weight shape %s is too large", path, ws);
+    return CSM_OK;
+}
 
-    /* The state tensors: each like weight or bias, dtype included. */
+/* The state tensors present: each like weight or bias, dtype included. */
+static csm_status header_state(csm_context *ctx, const char *path, json_t *root,
+                               const tensor_info *weight, const tensor_info *bias,
+                               tensor_info state[N_STATE], const int present[N_STATE])
+{
+    char ws[64], bs[64];
+    shape_text(ws, sizeof ws, weight);
+    shape_text(bs, sizeof bs, bias);
     for (int i = 0; i < N_STATE; i++) {
         if (!present[i])
             continue;
         const tensor_info *like = i % 2 == 0 ? weight : bias;
-        st = parse_tensor(ctx, path, state_names[i], json_object_get(root, state_names[i]),
-                          like->rank, &state[i]);
+        csm_status st = parse_tensor(ctx, path, state_names[i],
+                                     json_object_get(root, state_names[i]), like->rank, &state[i]);
         if (st != CSM_OK)
             return st;
         if (state[i].f64 != like->f64)
@@ -960,14 +982,21 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
                             state_names[i], ss, like->name, i % 2 == 0 ? ws : bs);
         }
     }
+    return CSM_OK;
+}
 
-    /* The L-BFGS history: m rows of the C k + C parameters each, at the
-     * dtype of weight (m is checked against the metadata later). */
+/* The L-BFGS history present: m rows of the C k + C parameters each, at
+ * the dtype of weight (m is checked against the metadata later). */
+static csm_status header_lbfgs(csm_context *ctx, const char *path, json_t *root,
+                               const tensor_info *weight, tensor_info lbfgs[N_LBFGS],
+                               const int lpresent[N_LBFGS])
+{
+    const uint64_t C = weight->shape[0], k = weight->shape[1];
     for (int i = 0; i < N_LBFGS; i++) {
         if (!lpresent[i])
             continue;
-        st = parse_tensor(ctx, path, lbfgs_names[i], json_object_get(root, lbfgs_names[i]), 2,
-                          &lbfgs[i]);
+        csm_status st = parse_tensor(ctx, path, lbfgs_names[i],
+                                     json_object_get(root, lbfgs_names[i]), 2, &lbfgs[i]);
         if (st != CSM_OK)
             return st;
         char ls[64];
@@ -984,18 +1013,18 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
     if (lpresent[0] && lpresent[1] && lbfgs[0].shape[0] != lbfgs[1].shape[0])
         return csm_fail(ctx, CSM_ERR_FORMAT, "%s: solver state tensors '%s' and '%s' have "
                         "different row counts", path, lbfgs_names[0], lbfgs_names[1]);
+    return CSM_OK;
+}
 
-    /* Every tensor's span matches its shape. */
-    const tensor_info *ts[2 + N_STATE + N_LBFGS] = {weight, bias};
-    size_t nt = 2;
-    for (int i = 0; i < N_STATE; i++)
-        if (present[i])
-            ts[nt++] = &state[i];
-    for (int i = 0; i < N_LBFGS; i++)
-        if (lpresent[i])
-            ts[nt++] = &lbfgs[i];
+/* The nt tensors' data: each span matches its shape, and they are packed
+ * (in the order of their offsets, the first starts at 0 and each next one
+ * where the one before ends) up to the end of the file. */
+static csm_status header_layout(csm_context *ctx, const char *path, const tensor_info **ts,
+                                size_t nt, uint64_t hlen, size_t fsize)
+{
+    const uint64_t C = ts[0]->shape[0], es = ts[0]->f64 ? 8 : 4;
     for (size_t i = 0; i < nt; i++) {
-        /* shapes checked above: weight's C k fits, the history's rows are at most 1000 */
+        /* shapes checked: weight's C k fits, the history's rows are at most 1000 */
         uint64_t need = ts[i]->rank == 2 ? ts[i]->shape[0] * ts[i]->shape[1] * es : C * es;
         uint64_t span = ts[i]->end - ts[i]->begin;
         if (span != need) {
@@ -1009,9 +1038,6 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
                             ts[i]->dtype, (unsigned long long)need);
         }
     }
-
-    /* Packed: in the order of their offsets, the first starts at 0 and each
-     * next one where the one before ends. */
     for (size_t i = 1; i < nt; i++)
         for (size_t j = i; j > 0 && ts[j]->begin < ts[j - 1]->begin; j--) {
             const tensor_info *t = ts[j];
@@ -1049,9 +1075,49 @@ static csm_status check_header(csm_context *ctx, const char *path, json_t *root,
                         path, fsize, expect, (unsigned long long)hlen,
                         (unsigned long long)last->end);
     }
-
-    *meta = json_object_get(root, "__metadata__");
     return CSM_OK;
+}
+
+/* Validates the parsed header against the file; on success fills weight
+ * and bias, the state tensors present (present[i] set) and points *meta at
+ * __metadata__ (or NULL). */
+static csm_status check_header(csm_context *ctx, const char *path, json_t *root, uint64_t hlen,
+                               size_t fsize, tensor_info *weight, tensor_info *bias,
+                               tensor_info state[N_STATE], int present[N_STATE],
+                               tensor_info lbfgs[N_LBFGS], int lpresent[N_LBFGS], json_t **meta)
+{
+    *meta = NULL;
+    memset(weight, 0, sizeof *weight);
+    memset(bias, 0, sizeof *bias);
+    for (int i = 0; i < N_STATE; i++) {
+        memset(&state[i], 0, sizeof state[i]);
+        present[i] = 0;
+    }
+    for (int i = 0; i < N_LBFGS; i++) {
+        memset(&lbfgs[i], 0, sizeof lbfgs[i]);
+        lpresent[i] = 0;
+    }
+    if (!json_is_object(root))
+        return csm_fail(ctx, CSM_ERR_FORMAT, "%s: header is not a JSON object", path);
+    csm_status st = header_names(ctx, path, root, present, lpresent);
+    if (st == CSM_OK) st = header_model(ctx, path, root, weight, bias);
+    if (st == CSM_OK) st = header_state(ctx, path, root, weight, bias, state, present);
+    if (st == CSM_OK) st = header_lbfgs(ctx, path, root, weight, lbfgs, lpresent);
+    if (st != CSM_OK)
+        return st;
+    /* weight first: header_layout reads C and the dtype from it */
+    const tensor_info *ts[2 + N_STATE + N_LBFGS] = {weight, bias};
+    size_t nt = 2;
+    for (int i = 0; i < N_STATE; i++)
+        if (present[i])
+            ts[nt++] = &state[i];
+    for (int i = 0; i < N_LBFGS; i++)
+        if (lpresent[i])
+            ts[nt++] = &lbfgs[i];
+    st = header_layout(ctx, path, ts, nt, hlen, fsize);
+    if (st == CSM_OK)
+        *meta = json_object_get(root, "__metadata__");
+    return st;
 }
 
 /* A count of the solver state: a decimal no larger than LONG_MAX. */

@@ -1,10 +1,12 @@
-/* Per-context options: the knobs that used to be environment variables
- * read on every operation. A context reads each variable once, when it is
+/* The environment and the per-context options. csm_env_read() is the
+ * library's one reader of the environment (CLSOFTMAX_DEVICE, the option
+ * variables, XDG_CACHE_HOME and HOME): a context reads it once, when it is
  * created, so that a program changing its environment (or another thread
  * doing so) cannot change what a context does half-way through a run, and
  * csm_context_set_option() sets the same knobs without the environment.
  * Both go through one parser, so a value means the same whichever way it
- * arrives. */
+ * arrives. The options are the knobs a user may set; test builds reach
+ * the internal ones (tests/hooks.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "path.h"
 
 /* Longest option strings: the kernel build and path buffers they end up in
  * (program.c) hold them with room for our own defines. */
@@ -23,7 +25,6 @@ typedef enum option_id {
     OPT_PATH,
     OPT_CALIBRATE,
     OPT_CACHE_DIR,
-    OPT_TILE,
     OPT_SPLIT_K,
     OPT_BLOCK_ROWS,
     OPT_CL_OPTIONS,
@@ -31,6 +32,7 @@ typedef enum option_id {
     OPT_MAX_ALLOC,
     N_OPTIONS
 } option_id;
+_Static_assert(N_OPTIONS == CSM_N_OPTIONS, "csm_env's option count (internal.h)");
 
 static const struct {
     const char *name, *env;
@@ -38,7 +40,6 @@ static const struct {
     [OPT_PATH] = {"path", "CLSOFTMAX_PATH"},
     [OPT_CALIBRATE] = {"calibrate", "CLSOFTMAX_CALIBRATE"},
     [OPT_CACHE_DIR] = {"cache_dir", "CLSOFTMAX_CACHE_DIR"},
-    [OPT_TILE] = {"tile", "CLSOFTMAX_TILE"},
     [OPT_SPLIT_K] = {"split_k", "CLSOFTMAX_SPLIT_K"},
     [OPT_BLOCK_ROWS] = {"block_rows", "CLSOFTMAX_BLOCK_ROWS"},
     [OPT_CL_OPTIONS] = {"cl_options", "CLSOFTMAX_CL_OPTIONS"},
@@ -46,8 +47,9 @@ static const struct {
     [OPT_MAX_ALLOC] = {"max_alloc", "CLSOFTMAX_MAX_ALLOC"},
 };
 
-int csm_parse_count(const char *s, unsigned long long lo, unsigned long long hi,
-                    unsigned long long *out)
+/* A decimal count in [lo, hi] and nothing else: 0, or -1 when malformed. */
+static int parse_count(const char *s, unsigned long long lo, unsigned long long hi,
+                       unsigned long long *out)
 {
     if (!s || *s < '0' || *s > '9')
         return -1;
@@ -99,10 +101,20 @@ static csm_status set_string(csm_context *ctx, char **slot, const char *value, s
     return CSM_OK;
 }
 
-char *csm_default_cache_dir(void)
+void csm_env_read(csm_env *e)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
+    e->device = getenv("CLSOFTMAX_DEVICE");
+    for (int id = 0; id < N_OPTIONS; id++)
+        e->options[id] = getenv(option_names[id].env);
+    e->xdg_cache_home = getenv("XDG_CACHE_HOME");
+    e->home = getenv("HOME");
+}
+
+const char *csm_env_cache_dir(const csm_env *e) { return e->options[OPT_CACHE_DIR]; }
+
+char *csm_default_cache_dir(const csm_env *e)
+{
+    const char *xdg = e->xdg_cache_home, *home = e->home;
     char dir[MAX_DIR + 32];
     if (xdg && *xdg == '/' && strlen(xdg) < MAX_DIR)
         snprintf(dir, sizeof dir, "%s/clsoftmax", xdg);
@@ -148,39 +160,25 @@ static csm_status set_option(csm_context *ctx, option_id id, const char *value,
             return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
                             "%s is '%s': expected 'auto', 'always' or 'off'", source, value);
         break;
-    case OPT_CACHE_DIR: {
+    case OPT_CACHE_DIR:
         if (value && *value)
             return set_string(ctx, &o->cache_dir, value, MAX_DIR, source);
+        /* the default, named at creation (NULL: no file, measurements stay
+         * in memory) */
         free(o->cache_dir);
-        o->cache_dir = csm_default_cache_dir(); /* NULL: no file, measurements stay in memory */
+        o->cache_dir = o->default_cache_dir ? csm_strdup(o->default_cache_dir) : NULL;
+        if (o->default_cache_dir && !o->cache_dir)
+            return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
         break;
-    }
-    case OPT_TILE: {
-        unsigned t[5];
-        char end;
-        if (is_auto(value)) {
-            memset(o->tile, 0, sizeof o->tile);
-            break;
-        }
-        if (sscanf(value, "%u,%u,%u,%u,%u%c", &t[0], &t[1], &t[2], &t[3], &t[4], &end) != 5 ||
-            t[0] < 1 || t[0] > 4 || t[1] < 1 || t[1] > 8 || t[2] < 1 || t[2] > 8 || t[3] < 1 ||
-            t[3] > 256 || t[4] < 1 || t[4] > 8)
-            return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                            "%s is '%s': expected NV,RT,QC,KC,FTI with NV 1-4, RT and QC 1-8, "
-                            "KC 1-256, FTI 1-8 (or 'auto')",
-                            source, value);
-        memcpy(o->tile, t, sizeof t);
-        break;
-    }
     case OPT_SPLIT_K:
-        if (!is_auto(value) && csm_parse_count(value, 1, 1024, &v) != 0)
+        if (!is_auto(value) && parse_count(value, 1, 1024, &v) != 0)
             return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
                             "%s is '%s': expected a chunk count from 1 to 1024 (or 'auto')",
                             source, value);
         o->split_k = (size_t)v;
         break;
     case OPT_BLOCK_ROWS:
-        if (!is_auto(value) && csm_parse_count(value, 1, (unsigned long long)INT32_MAX, &v) != 0)
+        if (!is_auto(value) && parse_count(value, 1, (unsigned long long)INT32_MAX, &v) != 0)
             return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
                             "%s is '%s': expected a row count >= 1 (or 'auto')", source, value);
         o->block_rows = (size_t)v;
@@ -203,15 +201,16 @@ static csm_status set_option(csm_context *ctx, option_id id, const char *value,
     return CSM_OK;
 }
 
-csm_status csm_options_from_env(csm_context *ctx)
+csm_status csm_options_init(csm_context *ctx, const csm_env *e)
 {
+    ctx->opt.default_cache_dir = csm_default_cache_dir(e);
     /* the defaults first, so that a context is complete even when a
      * variable below is rejected */
     csm_status st = CSM_OK;
     for (int id = 0; id < N_OPTIONS && st == CSM_OK; id++)
         st = set_option(ctx, (option_id)id, NULL, option_names[id].name);
     for (int id = 0; id < N_OPTIONS && st == CSM_OK; id++) {
-        const char *v = getenv(option_names[id].env);
+        const char *v = e->options[id];
         if (v && *v)
             st = set_option(ctx, (option_id)id, v, option_names[id].env);
     }
@@ -221,6 +220,7 @@ csm_status csm_options_from_env(csm_context *ctx)
 void csm_options_free(csm_options *o)
 {
     free(o->cache_dir);
+    free(o->default_cache_dir);
     free(o->cl_options);
     free(o->kernel_dir);
     memset(o, 0, sizeof *o);
@@ -237,8 +237,8 @@ static int find_option(const char *name)
 static csm_status unknown_option(csm_context *ctx, const char *fn, const char *name)
 {
     return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                    "%s: unknown option '%s' (options: path, calibrate, cache_dir, tile, "
-                    "split_k, block_rows, cl_options, kernel_dir, max_alloc)",
+                    "%s: unknown option '%s' (options: path, calibrate, cache_dir, split_k, "
+                    "block_rows, cl_options, kernel_dir, max_alloc)",
                     fn, name);
 }
 
@@ -253,14 +253,13 @@ csm_status csm_context_set_option(csm_context *ctx, const char *name, const char
         return unknown_option(ctx, "csm_context_set_option", name);
     /* the error's subject: "option path", as the variable names it at creation */
     static const char *const subjects[N_OPTIONS] = {
-        "option path",       "option calibrate", "option cache_dir",  "option tile",
-        "option split_k",    "option block_rows", "option cl_options", "option kernel_dir",
-        "option max_alloc"};
+        "option path",       "option calibrate",  "option cache_dir", "option split_k",
+        "option block_rows", "option cl_options", "option kernel_dir", "option max_alloc"};
     csm_status st = set_option(ctx, (option_id)id, value, subjects[id]);
-    /* path choices made under the old knobs would outlive them */
-    if (st == CSM_OK && (id == OPT_PATH || id == OPT_CALIBRATE || id == OPT_CACHE_DIR ||
-                         id == OPT_TILE || id == OPT_BLOCK_ROWS))
-        csm_choices_free(ctx);
+    /* path choices made under the old knobs must not outlive them */
+    if (st == CSM_OK &&
+        (id == OPT_PATH || id == OPT_CALIBRATE || id == OPT_CACHE_DIR || id == OPT_BLOCK_ROWS))
+        ctx->opt.generation++;
     return st;
 }
 
@@ -287,13 +286,6 @@ csm_status csm_context_get_option(csm_context *ctx, const char *name, char *valu
                                                       : "auto");
         break;
     case OPT_CACHE_DIR: snprintf(buf, sizeof buf, "%s", o->cache_dir ? o->cache_dir : ""); break;
-    case OPT_TILE:
-        if (o->tile[0])
-            snprintf(buf, sizeof buf, "%u,%u,%u,%u,%u", o->tile[0], o->tile[1], o->tile[2],
-                     o->tile[3], o->tile[4]);
-        else
-            snprintf(buf, sizeof buf, "auto");
-        break;
     case OPT_SPLIT_K:
         if (o->split_k)
             snprintf(buf, sizeof buf, "%zu", o->split_k);

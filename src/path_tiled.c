@@ -8,10 +8,29 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
-#include "ops.h"
+#include "launch.h"
+#include "path.h"
 
-static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
+typedef struct tiled {
+    csm_tile tile;
+    unsigned vec;     /* vector width */
+    size_t cp;        /* C rounded up to the vector width */
+    size_t nfi;       /* gradient items along the features */
+    size_t rows;      /* rows per logits item (a multiple of RT) */
+    size_t cch, nch;  /* classes per gradient chunk, chunks */
+    cl_mem wt;        /* (k, CP) W^T packed by class tiles */
+    cl_mem dbias_comp; /* (C) compensation of the bias gradient's sums */
+    cl_kernel k_transpose, k_logits, k_dweight;
+} tiled;
+
+/* Its kernels are written for CPUs: one work-item per group running
+ * explicit vector code. */
+static int tiled_fits(const csm_context *ctx, const csm_shape *s)
+{
+    return !s->sparse && csm_is_cpu(ctx);
+}
 
 /* A smaller packed panel (xpack, FTI KC NV VEC reals of local memory):
  * shorter panels first, down to 8 rows, then fewer feature tiles per item,
@@ -29,59 +48,57 @@ static int shrink_tile(csm_tile *t)
     return 1;
 }
 
-csm_status csm_tiled_init(csm_work *w, const csm_dataset *d, int *fits)
+/* The work split for tile t: gradient items (feature tiles x class
+ * chunks, enough to keep every compute unit busy a few times over; a chunk
+ * is whole class tiles; the split changes which item computes an element,
+ * never the order of its sum) and logits items (up to 8 row tiles each,
+ * fewer when that would leave fewer than 4 items per compute unit). */
+static void split_work(const csm_step *w, tiled *p)
+{
+    const csm_tile *t = &p->tile;
+    const size_t ft = t->nv * p->vec;
+    p->nfi = ((w->k + ft - 1) / ft + t->fti - 1) / t->fti;
+    const size_t cu = w->ctx->info.compute_units ? w->ctx->info.compute_units : 1;
+    const size_t chunks = (4 * cu + p->nfi - 1) / p->nfi;
+    const size_t per = (w->C + chunks - 1) / chunks;
+    p->cch = csm_round_up(per, t->qc);
+    p->nch = (w->C + p->cch - 1) / p->cch;
+    const size_t tiles = (w->cap + t->rt - 1) / t->rt, mt = (tiles + 4 * cu - 1) / (4 * cu);
+    p->rows = t->rt * (mt < 1 ? 1 : mt > 8 ? 8 : mt);
+}
+
+/* The kernels for p->tile, shrunk until they fit the device's local
+ * memory; *fits = 0 when even the smallest panel does not. */
+static csm_status build(csm_step *w, tiled *p, const csm_dataset *d, int *fits)
 {
     csm_context *ctx = w->ctx;
-    csm_tile *t = &w->tile;
-    /* The "tile" option (CLSOFTMAX_TILE) replaces the caller's geometry:
-     * the tests use it to reach every remainder of the kernels. */
-    const unsigned *o = ctx->opt.tile;
-    if (o[0])
-        w->tile = (csm_tile){o[0], o[1], o[2], o[3], o[4]};
-    const csm_tile asked = w->tile;
+    csm_tile *t = &p->tile;
+    const csm_tile asked = *t;
     const size_t es = csm_real_size(w->prec);
-    csm_status st = CSM_OK;
-    w->tiled_vec = csm_vector_width(ctx, w->prec);
-    w->tiled_cp = round_up(w->C, w->tiled_vec);
-    *fits = 0;
     char why[160] = "";
+    *fits = 0;
     for (;;) {
-        /* Gradient items: feature tiles x class chunks, enough of them to
-         * keep every compute unit busy a few times over; a chunk is whole
-         * class tiles. The split changes which item computes an element,
-         * never the order of its sum. */
-        const size_t ft = t->nv * w->tiled_vec;
-        w->tiled_nfi = ((w->k + ft - 1) / ft + t->fti - 1) / t->fti;
-        const size_t cu = ctx->info.compute_units ? ctx->info.compute_units : 1;
-        size_t chunks = (4 * cu + w->tiled_nfi - 1) / w->tiled_nfi;
-        size_t per = (w->C + chunks - 1) / chunks;
-        w->tiled_cch = round_up(per, t->qc);
-        w->tiled_nch = (w->C + w->tiled_cch - 1) / w->tiled_cch;
+        split_work(w, p);
         /* logits panel: 64 KiB of WT per class tile, at home in L2 */
-        const size_t kp = 65536 / (t->nv * w->tiled_vec * es);
-        /* logits items: up to 8 row tiles each, fewer when that would
-         * leave fewer than 4 items per compute unit */
-        const size_t tiles = (w->cap + t->rt - 1) / t->rt, mt = (tiles + 4 * cu - 1) / (4 * cu);
-        w->tiled_rows = t->rt * (mt < 1 ? 1 : mt > 8 ? 8 : mt);
-        const size_t bytes = (size_t)t->fti * t->kc * ft * es;
+        const size_t kp = 65536 / (t->nv * p->vec * es);
+        const size_t bytes = (size_t)t->fti * t->kc * t->nv * p->vec * es;
         if (bytes <= ctx->limits.local_mem) {
             char extra[192];
             snprintf(extra, sizeof extra,
-                     "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu "
-                     "-DCP=%zu",
-                     d && d->x_u8 ? 1 : 0, w->tiled_vec, t->nv, t->rt, t->qc, t->kc, t->fti,
-                     kp < 16 ? (size_t)16 : kp, w->tiled_cp);
+                     "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu",
+                     d && d->x_u8 ? 1 : 0, p->vec, t->nv, t->rt, t->qc, t->kc, t->fti,
+                     kp < 16 ? (size_t)16 : kp);
             static const char *const names[] = {"tiled_transpose", "tiled_logits",
                                                 "tiled_dweight"};
-            cl_kernel *ks[] = {&w->k_tiled_transpose, &w->k_tiled_logits, &w->k_tiled_dweight};
+            cl_kernel *ks[] = {&p->k_transpose, &p->k_logits, &p->k_dweight};
+            csm_status st = CSM_OK;
             for (size_t i = 0; i < 3 && st == CSM_OK; i++)
-                st = csm_get_kernel_ex(ctx, ks[i], "tiled.cl", names[i], w->prec, w->C, w->k,
-                                       extra);
+                st = csm_get_kernel(ctx, ks[i], "tiled.cl", names[i], w->prec, extra);
             if (st != CSM_OK)
                 return st;
             /* one work-item per group: only the panel can be too large */
-            if (csm_kernel_fits(ctx, w->k_tiled_dweight, 1, why, sizeof why) &&
-                csm_kernel_fits(ctx, w->k_tiled_logits, 1, why, sizeof why))
+            if (csm_kernel_fits(ctx, p->k_dweight, 1, why, sizeof why) &&
+                csm_kernel_fits(ctx, p->k_logits, 1, why, sizeof why))
                 break;
         } else {
             snprintf(why, sizeof why, "%zu bytes of local memory, the device has %llu", bytes,
@@ -99,9 +116,41 @@ csm_status csm_tiled_init(csm_work *w, const csm_dataset *d, int *fits)
                 "tiled path for C=%zu: panels of %u rows, %u feature tiles per item (asked %u, "
                 "%u): those need %s",
                 w->C, t->kc, t->fti, asked.kc, asked.fti, why);
-    st = csm_buffer_create(ctx, &w->wt, w->k * w->tiled_cp * es, "transposed weights");
-    if (st == CSM_OK)
-        st = csm_buffer_create(ctx, &w->dbias_comp, w->C * es, "bias gradient compensation");
+    return CSM_OK;
+}
+
+static void tiled_free(csm_step *w)
+{
+    tiled *p = w->priv;
+    if (!p)
+        return;
+    csm_buffer_release(&p->wt);
+    csm_buffer_release(&p->dbias_comp);
+    free(p);
+    w->priv = NULL;
+}
+
+static csm_status tiled_init(csm_step *w, const csm_dataset *d, const csm_tile *tile, int *fits)
+{
+    csm_context *ctx = w->ctx;
+    tiled *p = calloc(1, sizeof *p);
+    if (!p)
+        return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    w->priv = p;
+    /* The "tile" option (CLSOFTMAX_TILE) replaces the caller's geometry:
+     * the tests use it to reach every remainder of the kernels. */
+    const unsigned *o = ctx->opt.tile;
+    p->tile = o[0] ? (csm_tile){o[0], o[1], o[2], o[3], o[4]} : *tile;
+    p->vec = csm_vector_width(ctx, w->prec);
+    p->cp = csm_round_up(w->C, p->vec);
+    const size_t es = csm_real_size(w->prec);
+    csm_status st = build(w, p, d, fits);
+    if (st == CSM_OK && *fits)
+        st = csm_buffer_create(ctx, &p->wt, w->k * p->cp * es, "transposed weights");
+    if (st == CSM_OK && *fits)
+        st = csm_buffer_create(ctx, &p->dbias_comp, w->C * es, "bias gradient compensation");
+    if (st != CSM_OK || !*fits)
+        tiled_free(w);
     return st;
 }
 
@@ -110,55 +159,72 @@ static cl_mem block_x(const csm_block *b)
     return b->d->x_u8 ? b->d->x_u8 : b->d->x;
 }
 
-csm_status csm_tiled_enqueue_logits(csm_work *w, csm_model *m, const csm_block *b)
+static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
 {
     // logits (B, C) = X_rows (B, k) . W (C, k)^T, through WT (k, CP) packed by class tiles
-    csm_context *ctx = w->ctx;
-    cl_kernel k = w->k_tiled_transpose;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->wt);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &m->weight);
-    size_t tg[2] = {round_up(w->tiled_cp, CSM_WG), w->k};
-    if (st == CSM_OK) st = csm_launch(ctx, k, 2, tg, NULL, "tiled_transpose");
-
-    k = w->k_tiled_logits;
-    cl_mem x = block_x(b);
-    cl_mem idx = b->idx ? b->idx : w->row_correct; /* unused without a permutation */
-    cl_int use_idx = b->idx != NULL, start = (cl_int)b->start, B = (cl_int)b->B;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->logits);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof use_idx, &use_idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof start, &start);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof B, &B);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof(cl_mem), &w->wt);
-    cl_int rows = (cl_int)w->tiled_rows;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof rows, &rows);
-    size_t global = (b->B + w->tiled_rows - 1) / w->tiled_rows, local = 1;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "tiled_logits");
-    return st;
+    tiled *p = w->priv;
+    csm_args a = csm_args_start(w->ctx, p->k_transpose, "tiled_transpose");
+    csm_arg_mem(&a, p->wt);
+    csm_arg_mem(&a, weight);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)p->cp);
+    size_t tg[2] = {csm_round_up(p->cp, CSM_WG), w->k};
+    csm_status st = csm_args_launch(&a, 2, tg, NULL);
+    if (st != CSM_OK)
+        return st;
+    a = csm_args_start(w->ctx, p->k_logits, "tiled_logits");
+    csm_arg_mem(&a, w->logits);
+    csm_arg_mem(&a, block_x(b));
+    csm_arg_mem(&a, b->idx ? b->idx : w->row_correct); /* unused without a permutation */
+    csm_arg_int(&a, b->idx != NULL);
+    csm_arg_int(&a, (cl_int)b->start);
+    csm_arg_int(&a, (cl_int)b->B);
+    csm_arg_mem(&a, p->wt);
+    csm_arg_int(&a, (cl_int)p->rows);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)p->cp);
+    size_t global = (b->B + p->rows - 1) / p->rows, local = 1;
+    return csm_args_launch(&a, 1, &global, &local);
 }
 
-csm_status csm_tiled_enqueue_grad(csm_work *w, const csm_block *b, int accumulate)
+static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
 {
     // dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k); dbias (C) (+)= delta^T 1
-    csm_context *ctx = w->ctx;
-    cl_kernel k = w->k_tiled_dweight;
-    cl_mem x = block_x(b);
-    cl_mem idx = b->idx ? b->idx : w->row_correct;
-    cl_int use_idx = b->idx != NULL, start = (cl_int)b->start, B = (cl_int)b->B,
-           cch = (cl_int)w->tiled_cch, acc = accumulate;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &w->dweight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &w->dbias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &w->dbias_comp);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &w->out);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof use_idx, &use_idx);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof start, &start);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 8, sizeof B, &B);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 9, sizeof cch, &cch);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 10, sizeof acc, &acc);
-    size_t global[2] = {w->tiled_nfi, w->tiled_nch}, local[2] = {1, 1};
-    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, local, "tiled_dweight");
-    return st;
+    tiled *p = w->priv;
+    csm_args a = csm_args_start(w->ctx, p->k_dweight, "tiled_dweight");
+    csm_arg_mem(&a, w->dweight);
+    csm_arg_mem(&a, w->dbias);
+    csm_arg_mem(&a, p->dbias_comp);
+    csm_arg_mem(&a, w->out);
+    csm_arg_mem(&a, block_x(b));
+    csm_arg_mem(&a, b->idx ? b->idx : w->row_correct);
+    csm_arg_int(&a, b->idx != NULL);
+    csm_arg_int(&a, (cl_int)b->start);
+    csm_arg_int(&a, (cl_int)b->B);
+    csm_arg_int(&a, (cl_int)p->cch);
+    csm_arg_int(&a, accumulate);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    size_t global[2] = {p->nfi, p->nch}, local[2] = {1, 1};
+    return csm_args_launch(&a, 2, global, local);
 }
+
+static void tiled_describe(const csm_step *w, char *buf, size_t len)
+{
+    const csm_tile *t = &((const tiled *)w->priv)->tile;
+    csm_snprintf(buf, len, "%u,%u,%u,%u,%u", t->nv, t->rt, t->qc, t->kc, t->fti);
+}
+
+const csm_path_ops csm_path_tiled = {
+    .id = CSM_PATH_TILED,
+    .flags = CSM_PATH_ROWS_IDX,
+    .fits = tiled_fits,
+    .init = tiled_init,
+    .free = tiled_free,
+    .logits = tiled_logits,
+    .grad = tiled_grad,
+    .sums_bias = 1,
+    .describe = tiled_describe,
+};

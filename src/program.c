@@ -1,5 +1,6 @@
-/* Finds the .cl files, builds them with the precision and sizes as -D
- * defines, and caches programs and kernels per context. */
+/* Finds the .cl files, builds them for a precision and the tuning knobs
+ * a caller gives as -D defines (sizes are kernel arguments), and caches
+ * programs and kernels per context: a program is built on its first use. */
 #include "config.h"
 
 #include <errno.h>
@@ -77,22 +78,22 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
 static csm_status build_program(csm_context *ctx, const char *file, const char *options,
                                 const char *ours, cl_program *out)
 {
-    char *common = NULL, *body = NULL;
-    csm_status st = load_source(ctx, "common.cl", &common);
+    /* the flags the host shares, the kernel library, the file */
+    const char *files[3] = {"csm_kernel_flags.h", "common.cl", file};
+    char *srcs[3] = {NULL, NULL, NULL};
+    csm_status st = CSM_OK;
+    for (size_t i = 0; i < 3 && st == CSM_OK; i++)
+        st = load_source(ctx, files[i], &srcs[i]);
+    cl_int rc = CL_SUCCESS;
+    cl_program prog = NULL;
     if (st == CSM_OK)
-        st = load_source(ctx, file, &body);
-    const char *srcs[2] = {common, body};
+        st = csm_cl_options_check(ctx, ctx->opt.cl_options, ours, (const char *const *)srcs, 3);
     if (st == CSM_OK)
-        st = csm_cl_options_check(ctx, ctx->opt.cl_options, ours, srcs, 2);
-    if (st != CSM_OK) {
-        free(common);
-        free(body);
+        prog = clCreateProgramWithSource(ctx->cl, 3, (const char **)srcs, NULL, &rc);
+    for (size_t i = 0; i < 3; i++)
+        free(srcs[i]);
+    if (st != CSM_OK)
         return st;
-    }
-    cl_int rc;
-    cl_program prog = clCreateProgramWithSource(ctx->cl, 2, srcs, NULL, &rc);
-    free(common);
-    free(body);
     if (rc != CL_SUCCESS)
         return csm_cl_fail(ctx, rc, "clCreateProgramWithSource");
     rc = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
@@ -118,14 +119,7 @@ static csm_status build_program(csm_context *ctx, const char *file, const char *
 }
 
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
-                          csm_precision prec, size_t C, size_t k)
-{
-    return csm_get_kernel_ex(ctx, out, file, name, prec, C, k, NULL);
-}
-
-csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
-                             const char *name, csm_precision prec, size_t C, size_t k,
-                             const char *extra)
+                          csm_precision prec, const char *extra)
 {
     if (prec == CSM_FLOAT64 && !ctx->info.has_fp64)
         return csm_fail(ctx, CSM_ERR_NO_FP64, "device %s has no cl_khr_fp64; use float32",
@@ -135,9 +129,9 @@ csm_status csm_get_kernel_ex(csm_context *ctx, cl_kernel *out, const char *file,
      * kernels stay portable. */
     const char *more = ctx->opt.cl_options;
     char ours[768], options[1024]; /* ours: the options without cl_options */
-    snprintf(ours, sizeof ours, "-DREAL=%s -DCSM_FP64=%d -DNCLASS=%zu -DNFEAT=%zu%s%s",
-             prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, C, k,
-             extra ? " " : "", extra ? extra : "");
+    snprintf(ours, sizeof ours, "-DREAL=%s -DCSM_FP64=%d%s%s",
+             prec == CSM_FLOAT64 ? "double" : "float", prec == CSM_FLOAT64, extra ? " " : "",
+             extra ? extra : "");
     snprintf(options, sizeof options, "%s%s%s", ours, more && *more ? " " : "",
              more && *more ? more : "");
     char key[1300];

@@ -44,7 +44,6 @@
 
 typedef struct lbfgs {
     csm_solve *s;
-    csm_objective f;
     csm_vecops v;
     int mem;          /* m */
     int count, head;  /* pairs held; row of the next pair */
@@ -52,6 +51,7 @@ typedef struct lbfgs {
     cl_mem x, g;      /* the accepted point and its gradient */
     cl_mem xn, gn;    /* the trial point (as evaluated) and its gradient */
     cl_mem d;         /* direction */
+    cl_mem sn;        /* a new pair's s, before it is known to be kept */
     cl_mem S, Y;      /* (m, n) history, zeroed at the start */
     cl_mem mpart;     /* (2m, CSM_VEC_GROUPS) multi-dot partials */
     cl_mem coef;      /* (2m) combination coefficients */
@@ -66,7 +66,9 @@ typedef struct lbfgs {
 #define SLOT_DOTS 0
 #define SLOT_GD(lb) (2 * (size_t)(lb)->mem)
 #define SLOT_GMAX(lb) (2 * (size_t)(lb)->mem + 1)
-#define N_SLOTS(lb) (2 * (size_t)(lb)->mem + 2)
+#define SLOT_SY(lb) (2 * (size_t)(lb)->mem + 2)
+#define SLOT_YY(lb) (2 * (size_t)(lb)->mem + 3)
+#define N_SLOTS(lb) (2 * (size_t)(lb)->mem + 4)
 
 /* One evaluation along the direction: phi(a) = J(x + a d), phi'(a) = g.d */
 typedef struct ls_point {
@@ -80,28 +82,12 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     lb->s = s;
     lb->mem = s->opt->lbfgs_memory;
     lb->eps_f = 16.0 * (m->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON) / 2;
+    csm_status st = csm_vec_init(&lb->v, m, N_SLOTS(lb));
     /* 2m history vectors and 6 more of C k + C each: on a CPU device they
-     * are host memory, and runtimes often accept allocations past what
-     * exists (the process is then killed instead): check first. */
-    const csm_device_info *info = &m->ctx->info;
-    const double P = (double)(m->C * m->k + m->C), es = (double)csm_real_size(m->precision);
-    const double need = (2.0 * lb->mem + 5.0) * P * es;
-    if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
-        return csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY,
-                        "L-BFGS with memory %d needs %.0f MB for %d vectors of %.0f parameters, "
-                        "over 90%% of the device's %.0f MB: lower lbfgs_memory or use a "
-                        "first-order solver",
-                        lb->mem, need / 1e6, 2 * lb->mem + 5, P,
-                        (double)info->global_mem_bytes / 1e6);
-    if (info->max_alloc_bytes > 0 && lb->mem * P * es > (double)info->max_alloc_bytes)
-        return csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY,
-                        "L-BFGS memory %d keeps %.0f MB per history matrix, over the device's "
-                        "largest allocation (%.0f MB): lower lbfgs_memory",
-                        lb->mem, lb->mem * P * es / 1e6, (double)info->max_alloc_bytes / 1e6);
-    csm_status st = csm_objective_init(&lb->f, m, s->data, s->l2, &s->dist);
-    if (st != CSM_OK)
-        return st;
-    st = csm_vec_init(&lb->v, m, N_SLOTS(lb));
+     * are host memory, where runtimes often accept allocations past what
+     * exists: check first */
+    if (st == CSM_OK)
+        st = csm_vec_check_room(&lb->v, 6, (size_t)lb->mem);
     const size_t mm = (size_t)lb->mem;
     lb->order = calloc(mm, sizeof *lb->order);
     lb->sy = calloc(mm * mm, sizeof *lb->sy);
@@ -109,7 +95,7 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     lb->work = calloc(8 * mm, sizeof *lb->work);
     if (st == CSM_OK && (!lb->order || !lb->sy || !lb->yy || !lb->work))
         st = csm_fail(m->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d};
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->sn};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs && st == CSM_OK; i++)
         st = csm_vec_alloc(&lb->v, bufs[i], "L-BFGS vectors");
     const size_t es_b = csm_real_size(m->precision), hist = mm * lb->v.n * es_b;
@@ -130,7 +116,7 @@ static void lbfgs_free(lbfgs *lb)
 {
     if (lb->s)
         clFinish(lb->s->model->ctx->queue);
-    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->S, &lb->Y, &lb->mpart,
+    cl_mem *bufs[] = {&lb->x, &lb->g, &lb->xn, &lb->gn, &lb->d, &lb->sn, &lb->S, &lb->Y, &lb->mpart,
                       &lb->coef};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         csm_buffer_release(bufs[i]);
@@ -139,25 +125,20 @@ static void lbfgs_free(lbfgs *lb)
     free(lb->yy);
     free(lb->work);
     csm_vec_free(&lb->v);
-    csm_objective_free(&lb->f);
 }
 
 /* J, the gradient (into gn), g.d and max |g| at the model's current
  * weights. */
 static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
 {
-    csm_model *m = lb->s->model;
-    csm_status st = csm_objective_enqueue(&lb->f);
-    if (st == CSM_OK)
-        st = csm_vec_pack_grad(&lb->v, lb->gn, lb->f.work.dweight, lb->f.work.dbias, m, lb->s->l2,
-                                   lb->s->opt->fit_intercept);
+    csm_status st = csm_objective_fun_grad(lb->s->f, lb->gn);
     if (st == CSM_OK && with_gd)
         st = csm_vec_dot(&lb->v, SLOT_GD(lb), lb->gn, lb->d);
     if (st == CSM_OK)
         st = csm_vec_maxabs(&lb->v, SLOT_GMAX(lb), lb->gn);
     double sc[2] = {0, 0};
     if (st == CSM_OK)
-        st = csm_objective_read(&lb->f, &p->f, &p->acc);
+        st = csm_objective_value(lb->s->f, &p->f, &p->acc);
     if (st == CSM_OK)
         st = csm_vec_read(&lb->v, sc, SLOT_GD(lb), 2);
     p->g = with_gd ? sc[0] : 0;
@@ -170,7 +151,7 @@ static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
 static csm_status eval_step(lbfgs *lb, double a, ls_point *p)
 {
     p->a = a;
-    csm_status st = csm_vec_set_params(&lb->v, lb->s->model, lb->x, lb->d, a);
+    csm_status st = csm_vec_set_params(&lb->v, lb->x, lb->d, a);
     return st == CSM_OK ? evaluate(lb, p, 1) : st;
 }
 
@@ -189,6 +170,16 @@ static int decrease_ok(const lbfgs *lb, const ls_point *p0, const ls_point *p)
 static int curvature_ok(const ls_point *p0, const ls_point *p)
 {
     return fabs(p->g) <= -LS_C2 * p0->g;
+}
+
+/* At the noise floor: J at p equals J at 0 within its rounding noise, and
+ * the slope meets the approximate Wolfe bounds. Such a point is as good
+ * as any the line search can tell apart; a J a few ulps above the best so
+ * far says nothing about it. */
+static int noise_floor_ok(const lbfgs *lb, const ls_point *p0, const ls_point *p)
+{
+    return isfinite(p->f) && fabs(p->f - p0->f) <= lb->eps_f * fabs(p0->f) &&
+           p->g <= -0.8 * p0->g && p->g >= LS_C2 * p0->g;
 }
 
 /* The minimiser of the cubic through (a, f, g) at lo and hi, kept within
@@ -236,7 +227,7 @@ static csm_status zoom(lbfgs *lb, const ls_point *p0, ls_point lo, ls_point hi, 
         (*evals)++;
         if (st != CSM_OK)
             return st;
-        if (!decrease_ok(lb, p0, &p) || p.f >= lo.f) {
+        if (!decrease_ok(lb, p0, &p) || (p.f >= lo.f && !noise_floor_ok(lb, p0, &p))) {
             hi = p;
         } else {
             if (curvature_ok(p0, &p)) {
@@ -349,9 +340,10 @@ static csm_status direction(lbfgs *lb)
     return st;
 }
 
-/* The model holds the accepted point and gn its gradient: store the pair
- * (s, y) when it has positive curvature, and make (xn, gn) current. */
-static csm_status accept(lbfgs *lb)
+/* Stores the pair (s, y) = (xn - x, gn - g) in history row j, dropping
+ * the oldest pair when the history is full, with its products with every
+ * row held (two passes over the history). */
+static csm_status store_pair(lbfgs *lb)
 {
     csm_vecops *v = &lb->v;
     const int m = lb->mem, j = lb->head;
@@ -361,32 +353,52 @@ static csm_status accept(lbfgs *lb)
         lb->count--;
     }
     double *dots = lb->work + 6 * m;
-    csm_status st = csm_vec_get_params(v, lb->xn, lb->s->model);
-    if (st == CSM_OK) st = csm_vec_sub_row(v, lb->S, (size_t)j, lb->xn, lb->x);
+    csm_status st = csm_vec_sub_row(v, lb->S, (size_t)j, lb->xn, lb->x);
     if (st == CSM_OK) st = csm_vec_sub_row(v, lb->Y, (size_t)j, lb->gn, lb->g);
-    /* y again in d (free until the next direction), to dot every row with */
-    if (st == CSM_OK) st = csm_vec_sub(v, lb->d, lb->gn, lb->g);
-    // s_i.y and y_i.y for every row i, the new pair's included
+    // s_i.y and y_i.y for every row i, the new pair's included (y is in d)
     if (st == CSM_OK) st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, lb->d);
     if (st == CSM_OK) st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
     if (st != CSM_OK)
         return st;
-    const double sy = dots[j], yy = dots[m + j];
-    const double eps = lb->s->model->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
-    /* a pair without positive curvature would break H's positivity: skip it */
-    if (sy > eps * yy && yy > 0) {
-        for (int c = 0; c < lb->count; c++) {
-            const int i = lb->order[c];
-            lb->sy[(size_t)i * (size_t)m + (size_t)j] = dots[i];
-            lb->yy[(size_t)i * (size_t)m + (size_t)j] = dots[m + i];
-            lb->yy[(size_t)j * (size_t)m + (size_t)i] = dots[m + i];
-        }
-        lb->sy[(size_t)j * (size_t)m + (size_t)j] = sy;
-        lb->yy[(size_t)j * (size_t)m + (size_t)j] = yy;
-        lb->gamma = sy / yy;
-        lb->order[lb->count++] = j;
-        lb->head = (lb->head + 1) % m;
+    for (int c = 0; c < lb->count; c++) {
+        const int i = lb->order[c];
+        lb->sy[(size_t)i * (size_t)m + (size_t)j] = dots[i];
+        lb->yy[(size_t)i * (size_t)m + (size_t)j] = dots[m + i];
+        lb->yy[(size_t)j * (size_t)m + (size_t)i] = dots[m + i];
     }
+    lb->sy[(size_t)j * (size_t)m + (size_t)j] = dots[j];
+    lb->yy[(size_t)j * (size_t)m + (size_t)j] = dots[m + j];
+    lb->gamma = dots[j] / dots[m + j];
+    lb->order[lb->count++] = j;
+    lb->head = (lb->head + 1) % m;
+    return CSM_OK;
+}
+
+/* The model holds the accepted point and gn its gradient: keep the pair
+ * (s, y) when it has positive curvature, judged before anything held is
+ * touched (a pair without it would break H's positivity, and must not
+ * cost the oldest pair its place), and make (xn, gn) current. */
+static csm_status accept(lbfgs *lb)
+{
+    csm_vecops *v = &lb->v;
+    double c[2] = {0, 0};
+    csm_status st = csm_vec_get_params(v, lb->xn);
+    /* y in d (free until the next direction), s in its own vector */
+    if (st == CSM_OK) st = csm_vec_sub(v, lb->d, lb->gn, lb->g);
+    if (st == CSM_OK) st = csm_vec_sub(v, lb->sn, lb->xn, lb->x);
+    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_SY(lb), lb->sn, lb->d);
+    if (st == CSM_OK) st = csm_vec_dot(v, SLOT_YY(lb), lb->d, lb->d);
+    if (st == CSM_OK) st = csm_vec_read(v, c, SLOT_SY(lb), 2);
+    if (st != CSM_OK)
+        return st;
+    const double eps = v->prec == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
+    if (c[0] > eps * c[1] && c[1] > 0)
+        st = store_pair(lb);
+    else
+        csm_log(v->ctx, CSM_LOG_DEBUG, "lbfgs: pair skipped (s.y %g, y.y %g), %d kept", c[0],
+                c[1], lb->count);
+    if (st != CSM_OK)
+        return st;
     cl_mem t = lb->x;
     lb->x = lb->xn;
     lb->xn = t;
@@ -490,7 +502,7 @@ csm_status csm_solve_lbfgs(csm_solve *s)
         st = resume_history(&lb);
     ls_point cur = {0, 0, 0, 0, 0};
     /* the starting point: x = theta, g = its gradient */
-    if (st == CSM_OK) st = csm_vec_get_params(&lb.v, lb.x, m);
+    if (st == CSM_OK) st = csm_vec_get_params(&lb.v, lb.x);
     if (st == CSM_OK) st = evaluate(&lb, &cur, 0);
     if (st == CSM_OK) {
         cl_mem t = lb.g;
@@ -538,7 +550,7 @@ csm_status csm_solve_lbfgs(csm_solve *s)
             break;
         if (ls != LS_OK && best.a == 0) {
             /* no decrease at all: retry along -g once, then give up */
-            st = csm_vec_set_params(&lb.v, m, lb.x, lb.d, 0.0);
+            st = csm_vec_set_params(&lb.v, lb.x, lb.d, 0.0);
             if (st != CSM_OK)
                 break;
             if (lb.count > 0) {
@@ -562,8 +574,8 @@ csm_status csm_solve_lbfgs(csm_solve *s)
          * resume continues holds this iteration whole */
         double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
         lb.stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? lb.stalled + 1 : 0;
-        if (csm_solve_report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
-                             csm_now_seconds() - t0)) {
+        if (s->report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
+                      csm_now_seconds() - t0)) {
             s->res->stop = CSM_STOP_CALLBACK;
             break;
         }

@@ -1,4 +1,5 @@
-/* Status strings, the per-context last-error text and the log callback. */
+/* Names of the library's enums (status, solver, stop reason), the
+ * per-context last-error text and the log callback. */
 #include "config.h"
 
 #include <stdio.h>
@@ -35,6 +36,33 @@ const char *csm_status_string(csm_status status)
 }
 
 const char *csm_version(void) { return PACKAGE_VERSION; }
+
+static const char *const solver_names[] = {"sgd", "momentum", "adam", "lbfgs"};
+
+const char *csm_solver_name(csm_solver solver)
+{
+    return (unsigned)solver < 4 ? solver_names[solver] : NULL;
+}
+
+int csm_solver_from_name(const char *name)
+{
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, solver_names[i]))
+            return i;
+    return -1;
+}
+
+const char *csm_stop_string(csm_stop stop)
+{
+    switch (stop) {
+    case CSM_STOP_TOL: return "tolerance reached";
+    case CSM_STOP_MAX_ITER: return "iteration limit reached";
+    case CSM_STOP_CALLBACK: return "stopped by the callback";
+    case CSM_STOP_LINE_SEARCH: return "line search failed";
+    case CSM_STOP_PRECISION: return "objective no longer decreases at the device precision";
+    }
+    return "unknown stop reason";
+}
 
 char *csm_strdup(const char *s)
 {

@@ -8,16 +8,14 @@
  * queue waits for a chunk's writes, the writes into a slot wait for the
  * kernels that last read it). CSR chunks carry their own rebased row
  * pointers and a CSC copy of their rows (built once, on the host), so the
- * gradient stays the atomic-free column walk. Also here: the loop over a
- * dataset's row blocks that whole-dataset passes (L-BFGS, csm_loss, ...)
- * run. */
+ * gradient stays the atomic-free column walk. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "internal.h"
 #include "rng.h"
 
 struct csm_stream {
@@ -316,7 +314,7 @@ void csm_stream_free(csm_dataset *d)
     for (int i = 0; i < 2; i++) {
         if (s->ready[i])
             clReleaseEvent(s->ready[i]);
-        csm_dataset_free(s->slot[i]);
+        csm_dataset_release(s->slot[i]);
     }
     free(s->row0);
     free(s->x);
@@ -542,14 +540,6 @@ size_t csm_stream_batches(const csm_dataset *d, size_t B)
     return total;
 }
 
-size_t csm_pass_rows(const csm_model *m, const csm_dataset *d)
-{
-    size_t cap = csm_block_rows(m, d->n);
-    return d->stream && d->stream->max_rows < cap ? d->stream->max_rows : cap;
-}
-
-size_t csm_pass_blocks(const csm_dataset *d, size_t cap) { return csm_stream_batches(d, cap); }
-
 void csm_stream_epoch_order(const csm_dataset *d, uint64_t seed, uint64_t epoch, int32_t *order,
                             int32_t *perm)
 {
@@ -567,40 +557,4 @@ void csm_stream_epoch_order(const csm_dataset *d, uint64_t seed, uint64_t epoch,
         csm_rng_shuffle(&rng, perm + pos, rows);
         pos += rows;
     }
-}
-
-/* ----------------------------------------------- whole-dataset passes */
-
-typedef struct pass {
-    csm_work *w;
-    csm_model *m;
-    int grad;
-    double scale;
-    size_t slot;
-} pass;
-
-static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
-{
-    (void)pos;
-    pass *p = user;
-    csm_status st = CSM_OK;
-    for (size_t r = 0; st == CSM_OK && r < c->n; r += p->w->cap, p->slot++) {
-        const size_t B = c->n - r < p->w->cap ? c->n - r : p->w->cap;
-        csm_block b = csm_dataset_block(c, r, B);
-        // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
-        if (p->grad)
-            st = csm_enqueue_batch_grad(p->w, p->m, &b, p->scale, p->slot, p->slot > 0, 0);
-        else
-            st = csm_enqueue_block_forward(p->w, p->m, &b, 0, p->slot);
-    }
-    return st;
-}
-
-/* Sum of per-sample losses and of correct predictions over the dataset;
- * with `grad`, also the gradient of the mean loss into w->dweight/dbias:
- * blocks of w->cap rows within each chunk (one stats slot each). */
-csm_status csm_enqueue_dataset(csm_work *w, csm_model *m, const csm_dataset *d, int grad)
-{
-    pass p = {w, m, grad, 1.0 / d->weight_sum, 0};
-    return csm_stream_each(d, NULL, pass_chunk, &p, w->path == CSM_PATH_CLBLAST);
 }

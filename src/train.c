@@ -1,6 +1,7 @@
-/* csm_train(): the defaults and their checks, the regularisation in
- * effect, the solver run (solver_first.c, solver_lbfgs.c), and the result:
- * whether it converged, and J and its gradient at the final weights. */
+/* csm_train(): the defaults and their checks, the data source and the
+ * objective over it, the regularisation in effect, the solver run
+ * (solver_first.c, solver_lbfgs.c), and the result: whether it converged,
+ * and J and its gradient at the final weights. */
 #include "config.h"
 
 #include <float.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "solver.h"
+#include "source.h"
 
 /* One set of defaults, shared with the clsoftmax command: scikit-learn's
  * LogisticRegression() (lbfgs, C = 1, tol 1e-4, max_iter... 1000 rather
@@ -29,7 +31,6 @@ csm_status csm_train_options_init(csm_train_options *o, size_t struct_size)
     o->tol = 1e-4;
     o->n_iter_no_change = 5;
     o->C = 1.0;
-    o->l2 = -1.0;
     o->batch_size = 256;
     o->learning_rate = 0.0;
     o->momentum = 0.9;
@@ -55,40 +56,6 @@ double csm_default_learning_rate(csm_solver solver)
     }
 }
 
-static const char *const solver_names[] = {"sgd", "momentum", "adam", "lbfgs"};
-
-const char *csm_solver_name(csm_solver solver)
-{
-    return (unsigned)solver < 4 ? solver_names[solver] : NULL;
-}
-
-int csm_solver_from_name(const char *name)
-{
-    for (int i = 0; name && i < 4; i++)
-        if (!strcmp(name, solver_names[i]))
-            return i;
-    return -1;
-}
-
-const char *csm_stop_string(csm_stop stop)
-{
-    switch (stop) {
-    case CSM_STOP_TOL: return "tolerance reached";
-    case CSM_STOP_MAX_ITER: return "iteration limit reached";
-    case CSM_STOP_CALLBACK: return "stopped by the callback";
-    case CSM_STOP_LINE_SEARCH: return "line search failed";
-    case CSM_STOP_PRECISION: return "objective no longer decreases at the device precision";
-    }
-    return "unknown stop reason";
-}
-
-double csm_now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static csm_status check_options(csm_context *ctx, const csm_train_options *o)
 {
 #define BAD(...) return csm_fail(ctx, CSM_ERR_INVALID_VALUE, __VA_ARGS__)
@@ -98,11 +65,7 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
         BAD("max_iter is %d, must be >= 1", o->max_iter);
     if (!isfinite(o->tol) || o->tol < 0)
         BAD("tol is %g, must be finite and >= 0", o->tol);
-    if (o->l2 >= 0 && !isfinite(o->l2))
-        BAD("l2 is %g, must be finite", o->l2);
-    if (isnan(o->l2))
-        BAD("l2 is NaN");
-    if (o->l2 < 0 && !(o->C > 0))
+    if (!(o->C > 0))
         BAD("C is %g, must be > 0 (INFINITY: no penalty)", o->C);
     if (o->fit_intercept != 0 && o->fit_intercept != 1)
         BAD("fit_intercept is %d, must be 0 or 1", o->fit_intercept);
@@ -132,8 +95,11 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
     return CSM_OK;
 }
 
-int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double grad_max_abs,
-                     int evaluations, double seconds)
+/* Calls the user's callback for iteration `it`; a stop on any process
+ * stops every one, at the same iteration (a failed sum stops too;
+ * csm_train reports it). */
+static int report(csm_solve *s, int it, double loss, double accuracy, double grad_max_abs,
+                  int evaluations, double seconds)
 {
     const csm_train_options *o = s->opt;
     int stop = 0;
@@ -144,41 +110,57 @@ int csm_solve_report(csm_solve *s, int it, double loss, double accuracy, double 
                                .loss = loss,
                                .accuracy = accuracy,
                                .seconds = seconds,
-                               .samples = s->dist.n,
+                               .samples = csm_objective_samples(s->f),
                                .grad_max_abs = grad_max_abs,
                                .evaluations = evaluations};
         stop = o->callback(s->model, &info, o->user) != 0;
     }
-    /* Distributed: a stop on any process stops every one, at the same
-     * iteration (a failed sum stops too; csm_train reports it). */
-    if (s->dist.reduce) {
-        double v[2] = {(double)stop, 0};
-        s->dist.failed = csm_dist_sum(&s->dist, v, 1);
-        stop = s->dist.failed != CSM_OK || v[0] > 0;
-    }
+    s->failed = csm_objective_any(s->f, stop, &stop);
     return stop;
 }
 
 /* J and max |gradient| at the model's current weights, for the result. */
-static csm_status final_objective(csm_model *m, const csm_dataset *d, double l2, int bias,
-                                  csm_dist *dist, csm_train_result *res)
+static csm_status final_objective(csm_model *m, csm_objective *f, csm_train_result *res)
 {
-    csm_objective f;
     csm_vecops v;
     cl_mem g = NULL;
-    csm_status st = csm_objective_init(&f, m, d, l2, dist);
-    if (st != CSM_OK)
-        return st;
-    st = csm_vec_init(&v, m, 1);
+    csm_status st = csm_vec_init(&v, m, 1);
     if (st == CSM_OK) st = csm_vec_alloc(&v, &g, "gradient");
-    if (st == CSM_OK) st = csm_objective_enqueue(&f);
-    if (st == CSM_OK) st = csm_vec_pack_grad(&v, g, f.work.dweight, f.work.dbias, m, l2, bias);
+    if (st == CSM_OK) st = csm_objective_fun_grad(f, g);
     if (st == CSM_OK) st = csm_vec_maxabs(&v, 0, g);
     if (st == CSM_OK) st = csm_vec_read(&v, &res->grad_max_abs, 0, 1);
-    if (st == CSM_OK) st = csm_objective_read(&f, &res->objective, NULL);
+    if (st == CSM_OK) st = csm_objective_value(f, &res->objective, NULL);
     csm_buffer_release(&g);
     csm_vec_free(&v);
-    csm_objective_free(&f);
+    return st;
+}
+
+/* The solver run over the source's data, and J at its end. */
+static csm_status run(csm_model *m, csm_source *src, const csm_train_options *o,
+                      csm_train_result *res)
+{
+    /* lambda from C over the global weight sum (csm_lambda: twice it for
+     * two classes) */
+    const double l2 = csm_lambda(o->C, src->weight_sum, m->C);
+    res->l2 = l2;
+    csm_solve s = {.model = m, .opt = o, .l2 = l2, .res = res, .report = report};
+    s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);
+    csm_status st = csm_objective_create(&s.f, m, src, l2, o->fit_intercept);
+    if (st != CSM_OK)
+        return st;
+    if (!o->resume || m->state.solver != (int)o->solver)
+        csm_model_clear_solver_state(m);
+    /* No intercept: b = 0, and the solvers leave it there (L-BFGS sees a
+     * zero bias gradient, the first-order update skips b). */
+    if (!o->fit_intercept)
+        st = csm_fill_zero(m->ctx, m->bias, m->C * csm_real_size(m->precision));
+    if (st == CSM_OK)
+        st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
+    if (st == CSM_OK)
+        st = s.failed;
+    if (st == CSM_OK)
+        st = final_objective(m, s.f, res);
+    csm_objective_free(s.f);
     return st;
 }
 
@@ -209,53 +191,21 @@ csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options
     st = check_options(m->ctx, o);
     if (st != CSM_OK)
         return st;
-    csm_train_result res;
-    memset(&res, 0, sizeof res);
-    res.struct_size = sizeof res;
-    csm_solve s;
-    memset(&s, 0, sizeof s);
-    s.model = m;
-    s.data = d;
-    s.opt = o;
-    s.res = &res;
-    s.t_start = csm_now_seconds();
-    st = csm_dist_init(&s.dist, m, d, o);
-    if (st != CSM_OK) {
-        csm_dist_free(&s.dist);
-        return st;
-    }
-    /* lambda = 1 / (C sum w): scikit-learn's sum_i w_i l_i + ||W||^2 / (2C),
-     * divided by sum w (over the global dataset when distributed). For two
-     * classes scikit-learn fits one vector w = W1 - W0 with ||w||^2 / (2C);
-     * the two-row optimum has W1 = -W0, where ||W0||^2 + ||W1||^2 is
-     * ||w||^2 / 2: twice the lambda gives its optimum (README, "C for two
-     * classes", says why this and not a one-row sigmoid model). */
-    const double c_scale = m->C == 2 ? 2.0 : 1.0;
-    s.l2 = o->l2 >= 0    ? o->l2
-           : isinf(o->C) ? 0.0
-                         : c_scale / (o->C * s.dist.weight_sum);
-    s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);
-    res.l2 = s.l2;
-    if (!o->resume || m->state.solver != (int)o->solver)
-        csm_model_clear_solver_state(m);
-    /* No intercept: b = 0, and the solvers leave it there (L-BFGS sees a
-     * zero bias gradient, the first-order update skips b). */
-    if (!o->fit_intercept)
-        st = csm_fill_zero(m->ctx, m->bias, m->C * csm_real_size(m->precision));
+    csm_train_result res = {.struct_size = sizeof res};
+    const double t_start = csm_now_seconds();
+    /* the data as training sees it: this process's share of the global set */
+    csm_source src;
+    st = csm_source_init(&src, m, d, o->reduce, o->reduce_user);
     if (st == CSM_OK)
-        st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
-    if (st == CSM_OK)
-        st = s.dist.failed;
-    if (st == CSM_OK)
-        st = final_objective(m, d, s.l2, o->fit_intercept, &s.dist, &res);
-    csm_dist_free(&s.dist);
+        st = run(m, &src, o, &res);
+    csm_source_free(&src);
     if (st == CSM_OK && !isfinite(res.objective))
         st = csm_fail(m->ctx, CSM_ERR_NONFINITE,
                       "training diverged: the objective is %g at the final weights",
                       res.objective);
     res.converged = res.stop == CSM_STOP_TOL;
     res.total_iter = m->state.iter;
-    res.seconds = csm_now_seconds() - s.t_start;
+    res.seconds = csm_now_seconds() - t_start;
     if (st == CSM_OK)
         csm_log(m->ctx, CSM_LOG_DEBUG,
                 "%s: %s after %d iterations (%ld evaluations): J %.12g, max|grad| %.3g, %.3fs",

@@ -1,50 +1,41 @@
-/* Host side of kernels/vec.cl: level-1 operations on device parameter
- * vectors and the row matrices of the L-BFGS history. Everything only enqueues, except
- * csm_vec_read. */
+/* Operations on device parameter vectors (vec.h): kernels/vec.cl's
+ * level-1 operations and L-BFGS history products, update.cl's first-order
+ * updates. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "solver.h"
+#include <math.h>
 
-static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
+#include "launch.h"
+#include "vec.h"
+
+static const char *const kernel_names[VEC_N_KERNELS] = {
+    [VEC_PARTIAL] = "vec_reduce_partial", [VEC_FINAL] = "vec_reduce_final",
+    [VEC_SUB] = "vec_sub",                [VEC_SET] = "vec_set_params",
+    [VEC_GET] = "vec_get_params",         [VEC_MDOT] = "vec_multidot_partial",
+    [VEC_MDOT_FINAL] = "vec_multidot_final", [VEC_COMBINE] = "vec_combine",
+    [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad"};
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
 {
     memset(v, 0, sizeof *v);
     v->ctx = m->ctx;
+    v->model = m;
     v->prec = m->precision;
     v->nw = m->C * m->k;
     v->n = v->nw + m->C;
     v->nscal = nscal;
+    v->update_solver = -1;
     const size_t es = csm_real_size(m->precision);
-    static const char *const names[] = {"vec_reduce_partial", "vec_reduce_final", "vec_sub",
-                                        "vec_set_params", "vec_get_params", "vec_pack_grad",
-                                        "vec_multidot_partial", "vec_multidot_final",
-                                        "vec_combine", "vec_sub_row"};
-    cl_kernel *ks[] = {&v->k_partial, &v->k_final, &v->k_sub, &v->k_set, &v->k_get,
-                       &v->k_pack, &v->k_mdot, &v->k_mdot_final, &v->k_combine, &v->k_sub_row};
-    csm_status st = CSM_OK;
     /* history rows per multi-dot pass: 8, fewer when their lanes do not
      * fit the device's local memory (a row's sum is the same either way) */
     size_t md = 8;
-    while (md > 1 && md * CSM_REDUCE_WG * es > m->ctx->limits.local_mem)
+    while (md > 1 && md * CSM_WG * es > m->ctx->limits.local_mem)
         md /= 2;
     v->md_rows = md;
-    char extra[64];
-    snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu",
-             !strcmp(m->ctx->info.device_type, "cpu"), md);
-    for (size_t i = 0; i < sizeof names / sizeof *names && st == CSM_OK; i++)
-        st = csm_get_kernel_ex(m->ctx, ks[i], "vec.cl", names[i], m->precision, m->C, m->k,
-                               extra);
-    size_t wg2 = 0;
-    if (st == CSM_OK) st = csm_reduce_group(m->ctx, v->k_partial, "vec_reduce_partial", &v->wg);
-    if (st == CSM_OK) st = csm_reduce_group(m->ctx, v->k_mdot, "vec_multidot_partial", &wg2);
-    if (st == CSM_OK && wg2 < v->wg)
-        v->wg = wg2;
-    if (st == CSM_OK)
-        st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
+    csm_status st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
     if (st == CSM_OK)
         st = csm_buffer_create(m->ctx, &v->scal, nscal * es, "solver scalars");
     if (st == CSM_OK)
@@ -60,9 +51,62 @@ void csm_vec_free(csm_vecops *v)
     csm_buffer_release(&v->scal);
 }
 
+/* Kernel i of vec.cl, built on first use. */
+static csm_status kernel(csm_vecops *v, int i, cl_kernel *out)
+{
+    if (!v->k[i]) {
+        char extra[64];
+        csm_snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu", csm_is_cpu(v->ctx),
+                     v->md_rows);
+        csm_status st = csm_get_kernel(v->ctx, &v->k[i], "vec.cl", kernel_names[i], v->prec,
+                                       extra);
+        if (st != CSM_OK)
+            return st;
+    }
+    *out = v->k[i];
+    return CSM_OK;
+}
+
+/* The reductions' work-group size: the smaller of the two reduction
+ * kernels' (they share the partition, which does not depend on it). */
+static csm_status reduction_group(csm_vecops *v)
+{
+    if (v->wg)
+        return CSM_OK;
+    cl_kernel kp, km;
+    size_t wg1 = 0, wg2 = 0;
+    csm_status st = kernel(v, VEC_PARTIAL, &kp);
+    if (st == CSM_OK) st = kernel(v, VEC_MDOT, &km);
+    if (st == CSM_OK) st = csm_reduce_group(v->ctx, kp, "vec_reduce_partial", &wg1);
+    if (st == CSM_OK) st = csm_reduce_group(v->ctx, km, "vec_multidot_partial", &wg2);
+    if (st == CSM_OK)
+        v->wg = wg2 < wg1 ? wg2 : wg1;
+    return st;
+}
+
 csm_status csm_vec_alloc(csm_vecops *v, cl_mem *out, const char *what)
 {
     return csm_buffer_create(v->ctx, out, v->n * csm_real_size(v->prec), what);
+}
+
+csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows)
+{
+    const csm_device_info *info = &v->ctx->info;
+    const double P = (double)v->n, es = (double)csm_real_size(v->prec);
+    const double need = ((double)vectors + 2.0 * (double)rows) * P * es;
+    if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
+        return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
+                        "L-BFGS with memory %zu needs %.0f MB for %zu vectors of %.0f "
+                        "parameters, over 90%% of the device's %.0f MB: lower lbfgs_memory or "
+                        "use a first-order solver",
+                        rows, need / 1e6, vectors + 2 * rows, P,
+                        (double)info->global_mem_bytes / 1e6);
+    if (info->max_alloc_bytes > 0 && (double)rows * P * es > (double)info->max_alloc_bytes)
+        return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
+                        "L-BFGS memory %zu keeps %.0f MB per history matrix, over the device's "
+                        "largest allocation (%.0f MB): lower lbfgs_memory",
+                        rows, (double)rows * P * es / 1e6, (double)info->max_alloc_bytes / 1e6);
+    return CSM_OK;
 }
 
 /* Groups for a reduction over n elements: a function of n alone. */
@@ -72,109 +116,117 @@ static cl_int reduce_groups(size_t n)
     return (cl_int)(g < 1 ? 1 : g > CSM_VEC_GROUPS ? CSM_VEC_GROUPS : g);
 }
 
-static csm_status reduce(csm_vecops *v, size_t slot, cl_mem a, cl_mem b, cl_int op)
+static csm_status reduce(csm_vecops *v, size_t slot, cl_mem x, cl_mem y, cl_int op)
 {
-    csm_context *ctx = v->ctx;
-    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s = (cl_int)slot;
-    cl_kernel k = v->k_partial;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &a);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &b);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
+    const cl_int G = reduce_groups(v->n);
+    cl_kernel kp, kf;
+    csm_status st = reduction_group(v);
+    if (st == CSM_OK) st = kernel(v, VEC_PARTIAL, &kp);
+    if (st == CSM_OK) st = kernel(v, VEC_FINAL, &kf);
+    if (st != CSM_OK)
+        return st;
+    csm_args a = csm_args_start(v->ctx, kp, "vec_reduce_partial");
+    csm_arg_mem(&a, v->part);
+    csm_arg_mem(&a, x);
+    csm_arg_mem(&a, y);
+    csm_arg_int(&a, (cl_int)v->n);
+    csm_arg_int(&a, op);
     size_t global = (size_t)G * v->wg, local = v->wg;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, &local, "vec_reduce_partial");
-    k = v->k_final;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s, &s);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &v->part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof op, &op);
+    st = csm_args_launch(&a, 1, &global, &local);
+    if (st != CSM_OK)
+        return st;
+    a = csm_args_start(v->ctx, kf, "vec_reduce_final");
+    csm_arg_mem(&a, v->scal);
+    csm_arg_int(&a, (cl_int)slot);
+    csm_arg_mem(&a, v->part);
+    csm_arg_int(&a, G);
+    csm_arg_int(&a, op);
     size_t one = 1;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &one, NULL, "vec_reduce_final");
-    return st;
+    return csm_args_launch(&a, 1, &one, NULL);
 }
 
 csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b)
 {
-    return reduce(v, slot, a, b, 0);
+    return reduce(v, slot, a, b, CSM_VEC_DOT);
 }
 
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a)
 {
-    return reduce(v, slot, a, a, 1);
+    return reduce(v, slot, a, a, CSM_VEC_MAXABS);
+}
+
+/* The cursor of elementwise kernel i (see launch_elementwise). */
+static csm_args start_elementwise(csm_vecops *v, int i)
+{
+    cl_kernel k = NULL;
+    csm_status st = kernel(v, i, &k);
+    csm_args a = csm_args_start(v->ctx, k, kernel_names[i]);
+    a.st = st;
+    return a;
+}
+
+/* An elementwise kernel over the n parameters, its arguments set. */
+static csm_status launch_elementwise(csm_vecops *v, csm_args *a)
+{
+    size_t global = csm_round_up(v->n, CSM_WG);
+    return csm_args_launch(a, 1, &global, NULL);
 }
 
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_sub;
-    cl_int n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &out);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &a);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &b);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_sub");
-    return st;
+    csm_args k = start_elementwise(v, VEC_SUB);
+    csm_arg_mem(&k, out);
+    csm_arg_mem(&k, a);
+    csm_arg_mem(&k, b);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
-csm_status csm_vec_set_params(csm_vecops *v, csm_model *m, cl_mem x, cl_mem d, double alpha)
+csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_set;
-    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &m->weight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &m->bias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &d);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, alpha);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof nw, &nw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_set_params");
-    return st;
+    csm_args k = start_elementwise(v, VEC_SET);
+    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, v->model->bias);
+    csm_arg_mem(&k, x);
+    csm_arg_mem(&k, d);
+    csm_arg_real(&k, v->prec, alpha);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
-csm_status csm_vec_get_params(csm_vecops *v, cl_mem x, csm_model *m)
+csm_status csm_vec_get_params(csm_vecops *v, cl_mem x)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_get;
-    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &m->weight);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &m->bias);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof nw, &nw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_get_params");
-    return st;
+    csm_args k = start_elementwise(v, VEC_GET);
+    csm_arg_mem(&k, x);
+    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, v->model->bias);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
-csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, csm_model *m,
-                             double l2, int bias)
+csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2,
+                             cl_mem theta, int bias)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_pack;
-    cl_int nw = (cl_int)v->nw, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &g);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &dw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &db);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &m->weight);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 4, v->prec, l2);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof nw, &nw);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_pack_grad");
+    csm_args k = start_elementwise(v, VEC_PACK);
+    csm_arg_mem(&k, g);
+    csm_arg_mem(&k, dw);
+    csm_arg_mem(&k, db);
+    csm_arg_mem(&k, theta ? theta : v->model->weight);
+    csm_arg_real(&k, v->prec, l2);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    csm_status st = launch_elementwise(v, &k);
     if (st == CSM_OK && !bias) {
         /* the bias is fixed: its part of g is 0, so every L-BFGS direction
          * (a combination of g and of differences of g and theta) has 0 there */
         const size_t es = csm_real_size(v->prec);
         const cl_uchar zero = 0;
-        cl_int rc = clEnqueueFillBuffer(ctx->queue, g, &zero, 1, v->nw * es, (v->n - v->nw) * es,
-                                        0, NULL, NULL);
+        cl_int rc = clEnqueueFillBuffer(v->ctx->queue, g, &zero, 1, v->nw * es,
+                                        (v->n - v->nw) * es, 0, NULL, NULL);
         if (rc != CL_SUCCESS)
-            st = csm_cl_fail(ctx, rc, "clEnqueueFillBuffer");
+            st = csm_cl_fail(v->ctx, rc, "clEnqueueFillBuffer");
     }
     return st;
 }
@@ -187,60 +239,119 @@ csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)
 csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size_t m,
                             cl_mem x)
 {
-    csm_context *ctx = v->ctx;
-    cl_int n = (cl_int)v->n, G = reduce_groups(v->n), s0 = 0, R = (cl_int)(2 * m),
-           mm = (cl_int)m;
-    cl_kernel k = v->k_mdot;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &S);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &Y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof mm, &mm);
+    const cl_int G = reduce_groups(v->n);
+    cl_kernel kp, kf;
+    csm_status st = reduction_group(v);
+    if (st == CSM_OK) st = kernel(v, VEC_MDOT, &kp);
+    if (st == CSM_OK) st = kernel(v, VEC_MDOT_FINAL, &kf);
+    if (st != CSM_OK)
+        return st;
+    csm_args a = csm_args_start(v->ctx, kp, "vec_multidot_partial");
+    csm_arg_mem(&a, part);
+    csm_arg_mem(&a, S);
+    csm_arg_mem(&a, Y);
+    csm_arg_mem(&a, x);
+    csm_arg_int(&a, (cl_int)v->n);
+    csm_arg_int(&a, (cl_int)m);
     size_t global[2] = {(size_t)G * v->wg, (2 * m + v->md_rows - 1) / v->md_rows},
            local[2] = {v->wg, 1};
-    if (st == CSM_OK) st = csm_launch(ctx, k, 2, global, local, "vec_multidot_partial");
-    k = v->k_mdot_final;
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &v->scal);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof s0, &s0);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &part);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof G, &G);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof R, &R);
-    size_t g1 = 2 * m;
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &g1, NULL, "vec_multidot_final");
-    return st;
+    st = csm_args_launch(&a, 2, global, local);
+    if (st != CSM_OK)
+        return st;
+    a = csm_args_start(v->ctx, kf, "vec_multidot_final");
+    csm_arg_mem(&a, v->scal);
+    csm_arg_int(&a, 0);
+    csm_arg_mem(&a, part);
+    csm_arg_int(&a, G);
+    csm_arg_int(&a, (cl_int)(2 * m));
+    size_t rows = 2 * m;
+    return csm_args_launch(&a, 1, &rows, NULL);
 }
 
 csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_mem S, cl_mem Y,
                            cl_mem coef, size_t m)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_combine;
-    cl_int mm = (cl_int)m, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &out);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof(cl_mem), &x);
-    if (st == CSM_OK) st = csm_set_real_arg(ctx, k, 2, v->prec, c0);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &S);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof(cl_mem), &Y);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 5, sizeof(cl_mem), &coef);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 6, sizeof mm, &mm);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 7, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_combine");
-    return st;
+    csm_args k = start_elementwise(v, VEC_COMBINE);
+    csm_arg_mem(&k, out);
+    csm_arg_mem(&k, x);
+    csm_arg_real(&k, v->prec, c0);
+    csm_arg_mem(&k, S);
+    csm_arg_mem(&k, Y);
+    csm_arg_mem(&k, coef);
+    csm_arg_int(&k, (cl_int)m);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem b)
 {
-    csm_context *ctx = v->ctx;
-    cl_kernel k = v->k_sub_row;
-    cl_int r = (cl_int)row, n = (cl_int)v->n;
-    csm_status st = csm_set_arg(ctx, k, 0, sizeof(cl_mem), &M);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 1, sizeof r, &r);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 2, sizeof(cl_mem), &a);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 3, sizeof(cl_mem), &b);
-    if (st == CSM_OK) st = csm_set_arg(ctx, k, 4, sizeof n, &n);
-    size_t global = round_up(v->n, CSM_WG);
-    if (st == CSM_OK) st = csm_launch(ctx, k, 1, &global, NULL, "vec_sub_row");
+    csm_args k = start_elementwise(v, VEC_SUB_ROW);
+    csm_arg_mem(&k, M);
+    csm_arg_int(&k, (cl_int)row);
+    csm_arg_mem(&k, a);
+    csm_arg_mem(&k, b);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+/* The update kernel of u->solver, built on first use: no local memory and
+ * no sums, so any group size the device runs will do. */
+static csm_status update_kernel(csm_vecops *v, csm_solver solver, const char **name)
+{
+    *name = solver == CSM_ADAM ? "adam_update" : solver == CSM_MOMENTUM ? "momentum_update"
+                                                                           : "sgd_update";
+    if (v->update_solver == (int)solver)
+        return CSM_OK;
+    csm_status st = csm_get_kernel(v->ctx, &v->k_update, "update.cl", *name, v->prec, NULL);
+    if (st == CSM_OK)
+        st = csm_reduce_group(v->ctx, v->k_update, *name, &v->update_wg);
+    if (st == CSM_OK)
+        v->update_solver = (int)solver;
     return st;
+}
+
+csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl_mem dbias)
+{
+    const char *name;
+    csm_status st = update_kernel(v, u->solver, &name);
+    if (st != CSM_OK)
+        return st;
+    const csm_model *m = v->model;
+    const csm_precision prec = v->prec;
+    // buffers: w, b, then the state per tensor (v or m, v), then dw, db
+    csm_args a = csm_args_start(v->ctx, v->k_update, name);
+    csm_arg_mem(&a, m->weight);
+    csm_arg_mem(&a, m->bias);
+    if (u->solver == CSM_ADAM) {
+        csm_arg_mem(&a, m->state.m[0]);
+        csm_arg_mem(&a, m->state.m[1]);
+    }
+    if (u->solver == CSM_MOMENTUM || u->solver == CSM_ADAM) {
+        csm_arg_mem(&a, m->state.v[0]);
+        csm_arg_mem(&a, m->state.v[1]);
+    }
+    csm_arg_mem(&a, dweight);
+    csm_arg_mem(&a, dbias);
+    csm_arg_real(&a, prec, u->lr);
+    if (u->solver == CSM_MOMENTUM)
+        csm_arg_real(&a, prec, u->momentum);
+    if (u->solver == CSM_ADAM) {
+        csm_arg_real(&a, prec, u->beta1);
+        csm_arg_real(&a, prec, u->beta2);
+        csm_arg_real(&a, prec, u->epsilon);
+    }
+    csm_arg_real(&a, prec, u->l2);
+    if (u->solver == CSM_ADAM) {
+        const double t = (double)u->t;
+        csm_arg_real(&a, prec, 1.0 - pow(u->beta1, t));
+        csm_arg_real(&a, prec, 1.0 - pow(u->beta2, t));
+    }
+    csm_arg_int(&a, (cl_int)v->nw);
+    csm_arg_int(&a, (cl_int)m->C);
+    // work-groups of L items: W's (C*k rounded up), then b's (C rounded up;
+    // none without an intercept: b stays 0)
+    const size_t L = v->update_wg;
+    const size_t gw = (v->nw + L - 1) / L, gb = u->bias ? (m->C + L - 1) / L : 0;
+    size_t global = (gw + gb) * L, local = L;
+    return csm_args_launch(&a, 1, &global, &local);
 }

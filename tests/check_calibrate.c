@@ -136,8 +136,10 @@ START_TEST(test_saved_choice_obeyed)
         train_logged(c2, &p, &log);
         csm_context_free(c2);
         char want[64];
-        snprintf(want, sizeof want, "%s path for C=12 k=40 (calibration in", path);
+        snprintf(want, sizeof want, "%s path ", path);
         ck_assert_msg(strstr(log.text, want) != NULL, "want '%s' in:\n%s", want, log.text);
+        ck_assert_msg(strstr(log.text, " for C=12 k=40, 50 rows per step (calibration in ") != NULL,
+                      "log:\n%s", log.text);
         problem_free(&p);
     }
     csm_context_free(ctx);
@@ -329,7 +331,7 @@ START_TEST(test_environment_checked)
     fresh_dir();
     static const char *const bad[][2] = {
         {"CLSOFTMAX_CALIBRATE", "sometimes"}, {"CLSOFTMAX_PATH", "fastest"},
-        {"CLSOFTMAX_TILE", "4,6,6,64"},       {"CLSOFTMAX_CACHE_DIR", NULL}};
+        {"CLSOFTMAX_CACHE_DIR", NULL}};
     char err[512], longdir[4000];
     memset(longdir, 'd', sizeof longdir - 1);
     longdir[sizeof longdir - 1] = '\0';
@@ -354,7 +356,7 @@ START_TEST(test_environment_checked)
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
     double loss;
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
     unsetenv("CLSOFTMAX_PATH");
     char v[64];
     ck_assert_int_eq(csm_context_get_option(ctx, "calibrate", v, sizeof v), CSM_OK);
@@ -364,12 +366,10 @@ START_TEST(test_environment_checked)
                   csm_context_last_error(ctx));
     ck_assert_int_eq(csm_context_get_option(ctx, "calibrate", v, sizeof v), CSM_OK);
     ck_assert_str_eq(v, "off");
-    ck_assert_int_eq(csm_context_set_option(ctx, "tile", "4,6,6,64"), CSM_ERR_INVALID_VALUE);
-    ck_assert_int_eq(csm_context_set_option(ctx, "tile", "4,6,6,64,9"), CSM_ERR_INVALID_VALUE);
     ck_assert_int_eq(csm_context_set_option(ctx, "path", "fastest"), CSM_ERR_INVALID_VALUE);
     ck_assert_int_eq(csm_context_set_option(ctx, "calibrate", "always"), CSM_OK);
     ck_assert_int_eq(csm_context_set_option(ctx, "cache_dir", dir), CSM_OK);
-    ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
     csm_model_free(m);
     csm_dataset_free(d);
     csm_context_free(ctx);
@@ -420,6 +420,56 @@ START_TEST(test_calibrate_call)
 }
 END_TEST
 
+/* A one-shot operation on a shape never measured runs one pass on the
+ * fixed rule's path, no benchmark (even with "calibrate" always), and
+ * saves nothing; once training has measured the shape, the one-shot
+ * operations of a new context read the measurement. */
+START_TEST(test_one_shot_never_measures)
+{
+    fresh_dir(); /* CLSOFTMAX_CALIBRATE=always */
+    problem p = problem_make(50, 40, 12, CSM_FLOAT32, 0, 3);
+    csm_context *ctx = test_context();
+    logbuf log;
+    memset(&log, 0, sizeof log);
+    csm_context_set_log_callback(ctx, collect, &log);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = problem_model(&p, ctx);
+    double loss, *dw = malloc(p.C * p.k * sizeof *dw);
+    ck_assert_int_eq(csm_gradient(m, d, INFINITY, &loss, dw, NULL), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
+    ck_assert_msg(strstr(log.text, "calibration:") == NULL, "measured:\n%s", log.text);
+    ck_assert_msg(strstr(log.text, "fixed rule: not measured yet") != NULL, "log:\n%s",
+                  log.text);
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    ck_assert_int_eq(access(f, F_OK), -1);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    csm_context_free(ctx);
+
+    /* training measures: 2 full-batch epochs, the passes' shape */
+    ctx = test_context();
+    train_logged(ctx, &p, &log);
+    csm_context_free(ctx);
+    ck_assert_msg(strstr(log.text, "measured now") != NULL, "log:\n%s", log.text);
+
+    ctx = test_context();
+    memset(&log, 0, sizeof log);
+    csm_context_set_log_callback(ctx, collect, &log);
+    d = problem_dataset(&p, ctx);
+    m = problem_model(&p, ctx);
+    ck_assert_int_eq(csm_gradient(m, d, INFINITY, &loss, dw, NULL), CSM_OK);
+    ck_assert_msg(strstr(log.text, "calibration:") == NULL, "measured:\n%s", log.text);
+    ck_assert_msg(strstr(log.text, "(calibration in ") != NULL, "log:\n%s", log.text);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    csm_context_free(ctx);
+    free(dw);
+    problem_free(&p);
+    remove_dir();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("calibrate");
@@ -433,6 +483,7 @@ int main(void)
     tcase_add_test(tc, test_cache_dir_not_trusted);
     tcase_add_test(tc, test_environment_checked);
     tcase_add_test(tc, test_calibrate_call);
+    tcase_add_test(tc, test_one_shot_never_measures);
     suite_add_tcase(s, tc);
     return csm_test_main(s, 1);
 }

@@ -2,8 +2,8 @@
  * size and local memory (and the kernels' own limits once built): fewer
  * rows per block for the fused kernel, shorter panels for the tiled one,
  * another path when not even one row fits, narrower work-groups for the
- * reductions. CLSOFTMAX_TEST_LOCAL_MEM and CLSOFTMAX_TEST_MAX_WG (read at
- * context creation) shrink the limits of the CPU device so that each of
+ * reductions. The test hooks (hooks.h) shrink the limits of the CPU
+ * device right after a context is created so that each of
  * these happens here: the results must match the reference (tolerances as
  * check_ops.c), the log must say what was done, and where only the
  * reductions' work-group size changed, the results must not change at all:
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hooks.h"
 #include "problem.h"
 #include "reference.h"
 #include "testutil.h"
@@ -40,24 +41,28 @@ static void collect(csm_log_level level, const char *message, void *user)
     snprintf(b->text + used, sizeof b->text - used, "%s\n", message);
 }
 
-/* A context under the given overrides (NULL: the device's own limit),
- * on `path`, logging into *log. */
-static csm_context *limited(const char *local_mem, const char *max_wg, const char *path,
-                            logbuf *log)
+/* A context under the given limits (NULL: the device's own), on a device
+ * of `type` (NULL: its own), on `path`, logging into *log. */
+static csm_context *limited_as(const char *local_mem, const char *max_wg, const char *type,
+                               const char *path, logbuf *log)
 {
-    if (local_mem)
-        setenv("CLSOFTMAX_TEST_LOCAL_MEM", local_mem, 1);
-    if (max_wg)
-        setenv("CLSOFTMAX_TEST_MAX_WG", max_wg, 1);
     csm_context *ctx = test_context();
-    unsetenv("CLSOFTMAX_TEST_LOCAL_MEM");
-    unsetenv("CLSOFTMAX_TEST_MAX_WG");
+    hook_limits(ctx, max_wg ? strtoull(max_wg, NULL, 10) : 0,
+                local_mem ? strtoull(local_mem, NULL, 10) : 0, 0);
+    if (type)
+        hook_device_type(ctx, type);
     ck_assert_int_eq(csm_context_set_option(ctx, "path", path), CSM_OK);
     if (log) {
         memset(log, 0, sizeof *log);
         csm_context_set_log_callback(ctx, collect, log);
     }
     return ctx;
+}
+
+static csm_context *limited(const char *local_mem, const char *max_wg, const char *path,
+                            logbuf *log)
+{
+    return limited_as(local_mem, max_wg, NULL, path, log);
 }
 
 /* Forward, loss and gradient (with L2) against the reference. */
@@ -76,7 +81,7 @@ static void check_ops(csm_context *ctx, size_t n, size_t k, size_t C, csm_precis
     ref_forward(rl, rp, p.X, p.W, p.b, n, k, C);
     expect_close("probabilities", pr, rp, nc, prec);
     double loss = 0;
-    ck_assert_msg(csm_gradient(m, d, 0.05, &loss, dW, db) == CSM_OK, "%s",
+    ck_assert_msg(csm_gradient(m, d, test_C(d, 0.05), &loss, dW, db) == CSM_OK, "%s",
                   csm_context_last_error(ctx));
     const double want = ref_loss(p.X, p.y, p.T, NULL, p.W, p.b, n, k, C, 0.05);
     ref_backward(rW, rb, p.X, p.y, p.T, NULL, p.W, p.b, n, k, C, 0.05);
@@ -129,15 +134,13 @@ START_TEST(test_fused_48k)
 }
 END_TEST
 
-/* The same on a GPU's geometry (CLSOFTMAX_TEST_DEVICE_TYPE=gpu): 64 items
+/* The same on a GPU's geometry (the device taken for a GPU): 64 items
  * over 64 rows of 256 float32 classes need 65 KiB; 32 over 32 fit. */
 START_TEST(test_fused_48k_gpu_geometry)
 {
     logbuf *log = calloc(1, sizeof *log);
     ck_assert_ptr_nonnull(log);
-    setenv("CLSOFTMAX_TEST_DEVICE_TYPE", "gpu", 1);
-    csm_context *ctx = limited("49152", NULL, "fused", log);
-    unsetenv("CLSOFTMAX_TEST_DEVICE_TYPE");
+    csm_context *ctx = limited_as("49152", NULL, "gpu", "fused", log);
     check_ops(ctx, 70, 9, 256, CSM_FLOAT32, 1);
     expect_log(log, "32 work-items x 32 rows per block (default 64 x 64)");
     csm_context_free(ctx);
@@ -197,7 +200,7 @@ static void run_all(csm_context *ctx, csm_precision prec, outcome *out)
     problem p = problem_make(n, k, C, prec, 0, 5);
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
-    ck_assert_msg(csm_gradient(m, d, 0.01, &out->loss, out->dW, out->db) == CSM_OK, "%s",
+    ck_assert_msg(csm_gradient(m, d, test_C(d, 0.01), &out->loss, out->dW, out->db) == CSM_OK, "%s",
                   csm_context_last_error(ctx));
     static const csm_solver solvers[3] = {CSM_SGD, CSM_ADAM, CSM_LBFGS};
     for (int s = 0; s < 3; s++) {
@@ -268,21 +271,31 @@ START_TEST(test_group_size_changes_nothing)
 }
 END_TEST
 
-START_TEST(test_bad_overrides)
+/* The library has no test door: the variables that once were one change
+ * nothing (the device keeps its kind and its limits). */
+START_TEST(test_no_test_variables)
 {
-    static const char *const bad[][2] = {{"CLSOFTMAX_TEST_LOCAL_MEM", "0"},
-                                         {"CLSOFTMAX_TEST_LOCAL_MEM", "lots"},
-                                         {"CLSOFTMAX_TEST_MAX_WG", "0"},
-                                         {"CLSOFTMAX_TEST_MAX_WG", "-4"},
-                                         {"CLSOFTMAX_TEST_DEVICE_TYPE", "fpga"}};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        setenv(bad[i][0], bad[i][1], 1);
-        char err[256] = "";
-        csm_context *ctx = NULL;
-        ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_ERR_INVALID_VALUE);
-        ck_assert_msg(strstr(err, bad[i][0]) != NULL, "%s", err);
-        unsetenv(bad[i][0]);
-    }
+    csm_context *plain = test_context();
+    char kind[16];
+    snprintf(kind, sizeof kind, "%s", csm_context_device(plain)->device_type);
+    csm_context_free(plain);
+    static const char *const vars[][2] = {{"CLSOFTMAX_TEST_LOCAL_MEM", "lots"},
+                                          {"CLSOFTMAX_TEST_MAX_WG", "-4"},
+                                          {"CLSOFTMAX_TEST_MAX_OFFSET", "0"},
+                                          {"CLSOFTMAX_TEST_DEVICE_TYPE", "fpga"}};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        setenv(vars[i][0], vars[i][1], 1);
+    csm_context *ctx = test_context();
+    ck_assert_str_eq(csm_context_device(ctx)->device_type, kind);
+    logbuf *log = calloc(1, sizeof *log);
+    ck_assert_ptr_nonnull(log);
+    csm_context_set_log_callback(ctx, collect, log);
+    check_ops(ctx, 20, 5, 3, CSM_FLOAT32, 0);
+    ck_assert_msg(strstr(log->text, "work-groups of") == NULL, "limits changed:\n%s", log->text);
+    csm_context_free(ctx);
+    free(log);
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        unsetenv(vars[i][0]);
 }
 END_TEST
 
@@ -297,7 +310,7 @@ int main(void)
     tcase_add_test(tc, test_fused_falls_back);
     tcase_add_test(tc, test_tiled_shorter_panels);
     tcase_add_loop_test(tc, test_group_size_changes_nothing, 0, 3);
-    tcase_add_test(tc, test_bad_overrides);
+    tcase_add_test(tc, test_no_test_variables);
     suite_add_tcase(s, tc);
     return csm_test_main(s, 1);
 }

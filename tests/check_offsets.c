@@ -1,8 +1,8 @@
 /* Offsets past the int range. CLBlast indexes its operands in int, so on
  * a dataset of more than 2^31 elements the CLBlast path hands it rows of
  * at most INT_MAX elements and rebases operands that start further in onto
- * sub-buffers. The limit is lowered here (CLSOFTMAX_TEST_MAX_OFFSET, read
- * at context creation) so that ordinary sizes cross it: blocks and
+ * sub-buffers. The limit is lowered here (by the test hook, right after
+ * context creation) so that ordinary sizes cross it: blocks and
  * minibatches whose offsets pass the simulated limit, and blocks larger
  * than it, must give the reference's loss, gradient and training steps,
  * on every dense path, in float32 and float64. Tolerances as check_ops.c. */
@@ -12,6 +12,7 @@
 
 #include "problem.h"
 #include "reference.h"
+#include "hooks.h"
 #include "testutil.h"
 
 /* elements: 93 rows of 41 features cross it three times */
@@ -44,9 +45,8 @@ static void collect(csm_log_level level, const char *message, void *user)
 
 static csm_context *limited_context(logbuf *log)
 {
-    setenv("CLSOFTMAX_TEST_MAX_OFFSET", LIMIT, 1);
     csm_context *ctx = test_context();
-    unsetenv("CLSOFTMAX_TEST_MAX_OFFSET");
+    hook_limits(ctx, 0, 0, (size_t)strtoull(LIMIT, NULL, 10));
     memset(log, 0, sizeof *log);
     csm_context_set_log_callback(ctx, collect, log);
     return ctx;
@@ -82,7 +82,7 @@ static void check_ops(csm_context *ctx, csm_precision prec, int soft, const char
     ref_forward(rl, rp, p.X, p.W, p.b, p.n, p.k, p.C);
     expect_close("logits", lg, rl, nc, prec, 1);
     expect_close("probabilities", pr, rp, nc, prec, 1);
-    ck_assert_msg(csm_gradient(m, d, 0.1, &loss, dW, db) == CSM_OK, "%s",
+    ck_assert_msg(csm_gradient(m, d, test_C(d, 0.1), &loss, dW, db) == CSM_OK, "%s",
                   csm_context_last_error(ctx));
     const double want = ref_loss(p.X, p.y, p.T, NULL, p.W, p.b, p.n, p.k, p.C, 0.1);
     ref_backward(rW, rb, p.X, p.y, p.T, NULL, p.W, p.b, p.n, p.k, p.C, 0.1);
@@ -138,7 +138,7 @@ static void train_cases(csm_context *ctx, csm_precision prec)
         o.tol = 0;
         o.learning_rate = 0.5;
         o.batch_size = batches[bi];
-        o.l2 = 0.01;
+        o.C = test_C(d, 0.01);
         o.shuffle = 0;
         ck_assert_msg(csm_train(m, d, &o, NULL) == CSM_OK, "%s", csm_context_last_error(ctx));
         const size_t B = batches[bi] ? batches[bi] : p.n;
@@ -163,21 +163,8 @@ static void train_cases(csm_context *ctx, csm_precision prec)
 START_TEST(test_training_across_limit) { for_precisions(train_cases); }
 END_TEST
 
-/* A malformed override is refused at creation like any variable. */
-START_TEST(test_bad_override)
-{
-    setenv("CLSOFTMAX_TEST_MAX_OFFSET", "0", 1);
-    char err[256] = "";
-    csm_context *ctx = NULL;
-    ck_assert_int_eq(csm_context_create(&ctx, NULL, err, sizeof err), CSM_ERR_INVALID_VALUE);
-    ck_assert_msg(strstr(err, "CLSOFTMAX_TEST_MAX_OFFSET") != NULL, "%s", err);
-    unsetenv("CLSOFTMAX_TEST_MAX_OFFSET");
-}
-END_TEST
-
 int main(void)
 {
-    const TTest *const tests[] = {test_ops_across_limit, test_training_across_limit,
-                                         test_bad_override};
+    const TTest *const tests[] = {test_ops_across_limit, test_training_across_limit};
     return csm_test_main(csm_suite_per_path("offsets", tests, sizeof tests / sizeof *tests), 1);
 }

@@ -80,8 +80,8 @@ static void case_loss_grad(csm_context *ctx, csm_precision prec, size_t s, int s
         double loss = 0, loss2 = 0;
         double *dW = malloc(p.C * p.k * sizeof *dW), *db = malloc(p.C * sizeof *db);
         double *rW = malloc(p.C * p.k * sizeof *rW), *rb = malloc(p.C * sizeof *rb);
-        ck_assert_int_eq(csm_loss(m, d, l2, &loss), CSM_OK);
-        ck_assert_int_eq(csm_gradient(m, d, l2, &loss2, dW, db), CSM_OK);
+        ck_assert_int_eq(csm_loss(m, d, test_C(d, l2), &loss), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, d, test_C(d, l2), &loss2, dW, db), CSM_OK);
         double want = ref_loss(p.X, p.y, p.T, NULL, p.W, p.b, p.n, p.k, p.C, l2);
         expect_close("loss", &loss, &want, 1, prec, s);
         expect_close("loss from csm_gradient", &loss2, &want, 1, prec, s);
@@ -208,17 +208,17 @@ START_TEST(test_device_gradient_finite_differences)
     const double l2 = 0.1;
     size_t nw = p.C * p.k;
     double *dW = malloc(nw * sizeof *dW), db[4];
-    ck_assert_int_eq(csm_gradient(m, d, l2, NULL, dW, db), CSM_OK);
+    ck_assert_int_eq(csm_gradient(m, d, test_C(d, l2), NULL, dW, db), CSM_OK);
     for (size_t q = 0; q < nw + p.C; q++) {
         double *param = q < nw ? &p.W[q] : &p.b[q - nw];
         double analytic = q < nw ? dW[q] : db[q - nw];
         double saved = *param, h = 1e-6 * fmax(1.0, fabs(saved)), jp, jm;
         *param = saved + h;
         ck_assert_int_eq(csm_model_set_params(m, p.W, p.b), CSM_OK);
-        ck_assert_int_eq(csm_loss(m, d, l2, &jp), CSM_OK);
+        ck_assert_int_eq(csm_loss(m, d, test_C(d, l2), &jp), CSM_OK);
         *param = saved - h;
         ck_assert_int_eq(csm_model_set_params(m, p.W, p.b), CSM_OK);
-        ck_assert_int_eq(csm_loss(m, d, l2, &jm), CSM_OK);
+        ck_assert_int_eq(csm_loss(m, d, test_C(d, l2), &jm), CSM_OK);
         *param = saved;
         double numeric = (jp - jm) / (2 * h);
         double rel = fabs(analytic - numeric) / fmax(fmax(fabs(analytic), fabs(numeric)), 1e-6);
@@ -254,9 +254,9 @@ START_TEST(test_extreme_logits)
         double probs[4], loss, dW[2], db[2];
         ck_assert_int_eq(csm_predict_proba(m, d, probs), CSM_OK);
         ck_assert(probs[0] == 1.0 && probs[1] == 0.0 && probs[2] == 0.0 && probs[3] == 1.0);
-        ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+        ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
         ck_assert_msg(isfinite(loss) && loss == 1e4, "loss %.17g", loss);
-        ck_assert_int_eq(csm_gradient(m, d, 0.0, NULL, dW, db), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, d, INFINITY, NULL, dW, db), CSM_OK);
         /* only sample 0 is wrong: delta = (1, -1)/2, x = 1 */
         ck_assert(dW[0] == 0.5 && dW[1] == -0.5 && db[0] == 0.5 && db[1] == -0.5);
         csm_model_free(m);

@@ -4,7 +4,7 @@
  * through the "cl_options" option (CLSOFTMAX_CL_OPTIONS). A tiny problem
  * goes through every path (CLBlast, fused, tiled; CSR data; 8-bit
  * features) and every solver, in float32 and float64, with the device's
- * own kernel variants and, through CLSOFTMAX_TEST_DEVICE_TYPE=gpu, a
+ * own kernel variants and, through the test hook taking it for a GPU, a
  * GPU's (64-item fused groups, strided reductions); the gradient is
  * checked against the reference and the log must show each of the ten
  * files built with the options. */
@@ -14,6 +14,7 @@
 
 #include "problem.h"
 #include "reference.h"
+#include "hooks.h"
 #include "testutil.h"
 
 static const char *const option_sets[] = {"-cl-opt-disable", "-cl-std=CL1.2",
@@ -41,7 +42,7 @@ static void check_gradient(csm_model *m, const csm_dataset *d, const problem *p)
     const size_t ck = p->C * p->k;
     double *dW = malloc(ck * sizeof *dW), *rW = malloc(ck * sizeof *rW), db[4], rb[4], loss;
     ck_assert(dW && rW);
-    ck_assert_msg(csm_gradient(m, d, 0.1, &loss, dW, db) == CSM_OK, "%s",
+    ck_assert_msg(csm_gradient(m, d, test_C(d, 0.1), &loss, dW, db) == CSM_OK, "%s",
                   csm_context_last_error(csm_model_context(m)));
     ref_backward(rW, rb, p->X, p->y, p->T, NULL, p->W, p->b, p->n, p->k, p->C, 0.1);
     const int f32 = p->prec == CSM_FLOAT32;
@@ -80,8 +81,6 @@ static void exercise(csm_context *ctx, csm_model *m, const csm_dataset *d, const
 START_TEST(test_every_kernel_builds)
 {
     const char *options = option_sets[(size_t)_i % N_SETS];
-    if ((size_t)_i >= N_SETS)
-        setenv("CLSOFTMAX_TEST_DEVICE_TYPE", "gpu", 1);
     csm_context *ctx;
     if (_i % 2 == 0) { /* through the environment, read at creation */
         setenv("CLSOFTMAX_CL_OPTIONS", options, 1);
@@ -91,7 +90,8 @@ START_TEST(test_every_kernel_builds)
         ctx = test_context();
         ck_assert_int_eq(csm_context_set_option(ctx, "cl_options", options), CSM_OK);
     }
-    unsetenv("CLSOFTMAX_TEST_DEVICE_TYPE");
+    if ((size_t)_i >= N_SETS)
+        hook_device_type(ctx, "gpu");
     logbuf *log = calloc(1, sizeof *log);
     ck_assert_ptr_nonnull(log);
     csm_context_set_log_callback(ctx, collect, log);

@@ -138,7 +138,7 @@ START_TEST(test_weighted_ops_match_reference)
             ck_assert(fabs(csm_dataset_weight_sum(d) - sum_of(wts, n)) < 1e-12);
             double J, *gW = malloc(C * k * sizeof *gW), gb[4];
             double *rW = malloc(C * k * sizeof *rW), rb[4];
-            ck_assert_int_eq(csm_gradient(m, d, 0.03, &J, gW, gb), CSM_OK);
+            ck_assert_int_eq(csm_gradient(m, d, test_C(d, 0.03), &J, gW, gb), CSM_OK);
             ref_backward(rW, rb, p.X, p.y, p.T, wts, p.W, p.b, n, k, C, 0.03);
             double Jr = ref_loss(p.X, p.y, p.T, wts, p.W, p.b, n, k, C, 0.03);
             ck_assert_msg(csm_close(J, Jr, atol, rtol), "J %.12g vs %.12g", J, Jr);
@@ -147,7 +147,7 @@ START_TEST(test_weighted_ops_match_reference)
                           at, gW[at], rW[at]);
             ck_assert_msg(csm_worst(gb, rb, C, atol, rtol, &at) <= 1, "db[%zu]", at);
             double loss;
-            ck_assert_int_eq(csm_loss(m, d, 0.03, &loss), CSM_OK);
+            ck_assert_int_eq(csm_loss(m, d, test_C(d, 0.03), &loss), CSM_OK);
             ck_assert(csm_close(loss, Jr, atol, rtol));
             double el, acc;
             ck_assert_int_eq(csm_evaluate(m, d, &el, &acc), CSM_OK);
@@ -155,7 +155,7 @@ START_TEST(test_weighted_ops_match_reference)
             /* back to uniform */
             ck_assert_int_eq(csm_dataset_set_weights(d, NULL), CSM_OK);
             ck_assert(!csm_dataset_has_weights(d) && csm_dataset_weight_sum(d) == (double)n);
-            ck_assert_int_eq(csm_loss(m, d, 0.0, &loss), CSM_OK);
+            ck_assert_int_eq(csm_loss(m, d, INFINITY, &loss), CSM_OK);
             ck_assert(csm_close(loss, ref_loss(p.X, p.y, p.T, NULL, p.W, p.b, n, k, C, 0), atol, rtol));
             free(gW), free(rW), free(wts);
             csm_model_free(m);
@@ -177,8 +177,8 @@ START_TEST(test_weighted_ops_match_reference)
         ck_assert_int_eq(csm_dataset_create(ctx, &dd, prec, X2, CSM_DTYPE_F64, 10, 4, y2, NULL, 3), CSM_OK);
         csm_model *m = problem_model(&p, ctx);
         double g1[15], g2[15], J1, J2;
-        ck_assert_int_eq(csm_gradient(m, dw, 0.1, &J1, g1, g1 + 12), CSM_OK);
-        ck_assert_int_eq(csm_gradient(m, dd, 0.1, &J2, g2, g2 + 12), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, dw, test_C(dw, 0.1), &J1, g1, g1 + 12), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, dd, test_C(dd, 0.1), &J2, g2, g2 + 12), CSM_OK);
         size_t at;
         ck_assert(csm_close(J1, J2, atol, rtol));
         ck_assert_msg(csm_worst(g1, g2, 15, atol, rtol, &at) <= 1, "dup: g[%zu]", at);
@@ -210,7 +210,7 @@ START_TEST(test_weighted_full_batch_sgd_matches_reference)
     o.tol = 0;
     o.batch_size = 0;
     o.learning_rate = 0.5;
-    o.l2 = 0.02;
+    o.C = test_C(d, 0.02);
     ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
     for (int e = 0; e < 3; e++)
         ref_sgd_step(p.W, p.b, p.X, p.y, NULL, wts, p.n, p.k, p.C, 0.02, 0.5);
@@ -248,7 +248,7 @@ START_TEST(test_weighted_minibatch_sequence)
     o.solver = CSM_SGD;
     o.max_iter = 2;
     o.tol = 0;
-    o.l2 = 0.01;
+    o.C = test_C(d, 0.01);
     o.batch_size = 4;
     o.shuffle = 0;
     o.learning_rate = 0.3;
@@ -345,7 +345,7 @@ START_TEST(test_first_order_stopping)
     ck_assert(isfinite(r.objective) && r.objective > 0 && r.grad_max_abs > 0);
     ck_assert(fabs(r.l2 - 1.0 / 40) < 1e-15);
     double J;
-    ck_assert_int_eq(csm_loss(m, d, r.l2, &J), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, d, test_C(d, r.l2), &J), CSM_OK);
     ck_assert_msg(csm_close(r.objective, J, 1e-6, 1e-6), "%.9g vs %.9g", r.objective, J);
     o.max_iter = 100;
     o.tol = 1e9;
@@ -362,8 +362,8 @@ START_TEST(test_first_order_stopping)
 END_TEST
 
 /* L-BFGS: max_iter stops it with MAX_ITER (not an error); a start already
- * within tol returns at once; C = INFINITY means no penalty, and l2 >= 0
- * overrides C. */
+ * within tol returns at once; C = INFINITY means no penalty, and a lambda
+ * of one's own is a C. */
 START_TEST(test_lbfgs_limits)
 {
     csm_context *ctx = test_context();
@@ -391,13 +391,195 @@ START_TEST(test_lbfgs_limits)
     o.tol = 1e-2;
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
     ck_assert(r.l2 == 0);
-    o.l2 = 0.25;
+    o.C = test_C(d, 0.25); /* a lambda of one's own, as C */
     ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
-    ck_assert(r.l2 == 0.25);
+    ck_assert(fabs(r.l2 - 0.25) <= 1e-15 * 0.25);
     csm_model_free(m);
     csm_dataset_free(d);
     problem_free(&p);
     csm_context_free(ctx);
+}
+END_TEST
+
+/* ---- L-BFGS under injected faults
+ *
+ * A one-process "distributed" run (options.reduce over one process: the
+ * sum is the identity) shows the test the data part of every gradient the
+ * solver is given, with its loss sum, and lets it change them; with C =
+ * INFINITY the data part is the whole gradient. The epoch callback marks
+ * the iterations. */
+typedef struct injector {
+    csm_model *m;
+    size_t len;          /* C k + C */
+    int iteration;       /* iterations reported so far */
+    int armed_after;     /* faults go into the passes after this iteration */
+    int mode;            /* REFLECT or NOISE_FLOOR */
+    int after;           /* passes since the armed iteration */
+    double *g;           /* (len) the gradient as given at the last pass */
+    double loss;         /* the loss sum as given at the last pass */
+    double *x_armed;     /* (len) the iterate of the armed iteration */
+    double *g_armed;     /* (len) its gradient, as given */
+    double *x_last;      /* (len) the iterate after the armed one */
+    double *g_last;      /* (len) its gradient, as given */
+    double *trial;       /* (len) the point of the second pass after arming */
+    int evaluations[16]; /* per iteration */
+} injector;
+enum { REFLECT = 1, NOISE_FLOOR = 2 };
+
+static void params(csm_model *m, size_t len, double *theta)
+{
+    const size_t C = csm_model_n_classes(m), k = csm_model_n_features(m);
+    ck_assert_int_eq(csm_model_get_params(m, theta, theta + C * k), CSM_OK);
+    (void)len;
+}
+
+static int injector_epoch(csm_model *m, const csm_epoch_info *info, void *user)
+{
+    injector *in = user;
+    in->iteration = info->epoch;
+    if (info->epoch < 16)
+        in->evaluations[info->epoch] = info->evaluations;
+    if (info->epoch == in->armed_after || info->epoch == in->armed_after + 1) {
+        double *x = info->epoch == in->armed_after ? in->x_armed : in->x_last;
+        double *g = info->epoch == in->armed_after ? in->g_armed : in->g_last;
+        params(m, in->len, x);
+        memcpy(g, in->g, in->len * sizeof *in->g);
+    }
+    return 0;
+}
+
+static int injector_reduce(double *v, size_t count, void *user)
+{
+    injector *in = user;
+    if (count != in->len + 3) /* the start's sizes, a stop flag: as they are */
+        return 0;
+    if (in->iteration >= in->armed_after && in->after < 2) {
+        in->after++;
+        if (in->mode == REFLECT && in->after == 1) {
+            /* the next iterate's gradient reflected through the last one:
+             * y = -(its true y), so s.y < 0, a pair to skip */
+            for (size_t i = 0; i < in->len; i++)
+                v[i] = 2 * in->g_armed[i] - v[i];
+        } else if (in->mode == REFLECT) {
+            params(in->m, in->len, in->trial); /* the next direction's first trial */
+        } else if (in->after == 1) {
+            v[in->len] = in->loss + 1e6; /* no decrease: the search must zoom */
+        } else {
+            /* J equal to J at 0 and a zero slope: the approximate Wolfe
+             * conditions at the noise floor */
+            v[in->len] = in->loss;
+            for (size_t i = 0; i < in->len; i++)
+                v[i] = 0;
+        }
+    }
+    memcpy(in->g, v, in->len * sizeof *v);
+    if (in->iteration < in->armed_after || in->after == 0)
+        in->loss = v[in->len];
+    return 0;
+}
+
+/* Trains L-BFGS (float64, no penalty) under the injector; 0 when the
+ * device has no float64. */
+static int inject_train(injector *in, int mode, int memory, int maxls, int max_iter,
+                        csm_train_result *r)
+{
+    csm_context *ctx = test_context();
+    if (!test_has_fp64(ctx)) {
+        csm_context_free(ctx);
+        return 0;
+    }
+    problem p = problem_make(60, 6, 4, CSM_FLOAT64, 0, 41);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    in->m = problem_model(&p, ctx);
+    in->len = p.C * p.k + p.C;
+    in->mode = mode;
+    in->g = calloc(in->len, sizeof *in->g);
+    in->x_armed = calloc(in->len, sizeof *in->x_armed);
+    in->g_armed = calloc(in->len, sizeof *in->g_armed);
+    in->x_last = calloc(in->len, sizeof *in->x_last);
+    in->g_last = calloc(in->len, sizeof *in->g_last);
+    in->trial = calloc(in->len, sizeof *in->trial);
+    csm_train_options o;
+    csm_train_options_init(&o, sizeof o);
+    o.C = INFINITY;
+    o.tol = 0;
+    o.max_iter = max_iter;
+    o.lbfgs_memory = memory;
+    o.max_linesearch = maxls;
+    o.reduce = injector_reduce;
+    o.reduce_user = in;
+    o.callback = injector_epoch;
+    o.user = in;
+    ck_assert_msg(csm_train(in->m, d, &o, r) == CSM_OK, "%s", csm_context_last_error(ctx));
+    csm_model_free(in->m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+    return 1;
+}
+
+static void injector_free(injector *in)
+{
+    free(in->g);
+    free(in->x_armed);
+    free(in->g_armed);
+    free(in->x_last);
+    free(in->g_last);
+    free(in->trial);
+}
+
+/* A pair without positive curvature is skipped without costing a pair
+ * the history holds: with memory 1, full since the first iteration, the
+ * iteration after a skipped pair still tries the quasi-Newton direction of
+ * the pair kept, not -g (where an emptied history sends it). The gradient
+ * at iteration 4's point is reflected through iteration 3's (so s.y < 0);
+ * one evaluation per iteration (max_linesearch 1) makes that point
+ * iteration 4, and the next pass iteration 5's first trial. */
+START_TEST(test_lbfgs_skipped_pair_keeps_history)
+{
+    injector in = {.armed_after = 3};
+    csm_train_result r = {.struct_size = sizeof r};
+    if (!inject_train(&in, REFLECT, 1, 1, 6, &r))
+        CSM_TEST_SKIP("no float64 on this device");
+    ck_assert_msg(in.after == 2, "faults injected: %d", in.after);
+    ck_assert_msg(in.evaluations[4] == 1, "iteration 4: %d evaluations", in.evaluations[4]);
+    /* the injected pair: s = x4 - x3, y = g4 - g3 (as given), s.y < 0 */
+    double sy = 0, dot = 0, nd = 0, ng = 0;
+    for (size_t i = 0; i < in.len; i++) {
+        sy += (in.x_last[i] - in.x_armed[i]) * (in.g_last[i] - in.g_armed[i]);
+        /* iteration 5's first step from x4 (its trial), against -g4: the
+         * cosine is 1 exactly when the direction is -g */
+        const double di = in.trial[i] - in.x_last[i], gi = -in.g_last[i];
+        dot += di * gi;
+        nd += di * di;
+        ng += gi * gi;
+    }
+    injector_free(&in);
+    ck_assert_msg(sy < 0, "the injected pair has s.y = %g", sy);
+    ck_assert_msg(nd > 0 && ng > 0, "no step after the skip");
+    const double cosine = dot / sqrt(nd * ng);
+    ck_assert_msg(cosine < 0.999, "the step after a skipped pair is along -g (cosine %.17g): "
+                  "the history was dropped", cosine);
+}
+END_TEST
+
+/* zoom accepts a point at the noise floor: J equal to J at 0 within its
+ * rounding and the approximate Wolfe slope. The first trial of iteration
+ * 4 shows no decrease (the search zooms); the next shows J equal to J at
+ * 0 and a zero gradient: accepted at once (2 evaluations), and its zero
+ * gradient meets tol = 0 there. Were the point thrown out for not lying
+ * below the best J so far, the zoom would go on. */
+START_TEST(test_lbfgs_zoom_accepts_noise_floor)
+{
+    injector in = {.armed_after = 3};
+    csm_train_result r = {.struct_size = sizeof r};
+    if (!inject_train(&in, NOISE_FLOOR, 10, 50, 10, &r))
+        CSM_TEST_SKIP("no float64 on this device");
+    injector_free(&in);
+    ck_assert_msg(in.after == 2, "faults injected: %d", in.after);
+    ck_assert_msg(in.evaluations[4] == 2, "iteration 4 took %d evaluations, not 2",
+                  in.evaluations[4]);
+    ck_assert_int_eq(r.n_iter, 4);
 }
 END_TEST
 
@@ -710,6 +892,8 @@ int main(void)
         test_weighted_minibatch_sequence,
         test_first_order_stopping,
         test_lbfgs_limits,
+        test_lbfgs_skipped_pair_keeps_history,
+        test_lbfgs_zoom_accepts_noise_floor,
         test_resume_continues,
         test_resume_through_file,
         test_lbfgs_resume_exact,

@@ -149,8 +149,8 @@ static void compare_ops(csm_model *m, csm_dataset *dr, csm_dataset *ds, const ch
     for (size_t i = 0; i < n; i++)
         ck_assert_msg(ca[i] == cb[i], "%s: predict row %zu: %d vs %d", what, i, cb[i], ca[i]);
     double la, lb, acc_a, acc_b;
-    ck_assert_int_eq(csm_loss(m, dr, 0.01, &la), CSM_OK);
-    ck_assert_int_eq(csm_loss(m, ds, 0.01, &lb), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, dr, test_C(dr, 0.01), &la), CSM_OK);
+    ck_assert_int_eq(csm_loss(m, ds, test_C(ds, 0.01), &lb), CSM_OK);
     snprintf(msg, sizeof msg, "%s: loss", what);
     expect_close(msg, &lb, &la, 1, prec, 1);
     ck_assert_int_eq(csm_evaluate(m, dr, &la, &acc_a), CSM_OK);
@@ -158,8 +158,8 @@ static void compare_ops(csm_model *m, csm_dataset *dr, csm_dataset *ds, const ch
     snprintf(msg, sizeof msg, "%s: evaluate", what);
     expect_close(msg, &lb, &la, 1, prec, 1);
     ck_assert_msg(acc_a == acc_b, "%s: accuracy %g vs %g", what, acc_b, acc_a);
-    ck_assert_int_eq(csm_gradient(m, dr, 0.01, &la, a, a + C * k), CSM_OK);
-    ck_assert_int_eq(csm_gradient(m, ds, 0.01, &lb, b, b + C * k), CSM_OK);
+    ck_assert_int_eq(csm_gradient(m, dr, test_C(dr, 0.01), &la, a, a + C * k), CSM_OK);
+    ck_assert_int_eq(csm_gradient(m, ds, test_C(ds, 0.01), &lb, b, b + C * k), CSM_OK);
     snprintf(msg, sizeof msg, "%s: gradient", what);
     expect_close(msg, b, a, C * k + C, prec, 1);
     expect_close(msg, &lb, &la, 1, prec, 1);
@@ -381,7 +381,7 @@ static void minibatch_case(csm_context *ctx, csm_precision prec, int kind, const
         o.max_iter = 2;
         o.tol = 0;
         o.learning_rate = 0.3;
-        o.l2 = 0.01;
+        o.C = test_C(ds, 0.01);
         o.seed = 9;
         ck_assert_int_eq(csm_train(m, ds, &o, NULL), CSM_OK);
         size_t maxrows = 0;

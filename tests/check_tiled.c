@@ -5,7 +5,7 @@
  * not a multiple of a tile (the 1..3-vector feature tiles and a tail inside
  * the last vector), chunks of classes not a multiple of QC, panels of KC
  * rows with a remainder, and FTI tiles per item with fewer left. Each
- * geometry (CLSOFTMAX_TILE, a test-only override) and shape is compared
+ * geometry (hook_tile, a test-only override) and shape is compared
  * with the double reference: logits, loss, dW and db, whole and in blocks
  * (accumulated gradients and compensated bias sums across blocks), in
  * float32 and float64; shuffled minibatch training (rows read through the
@@ -20,6 +20,7 @@
 
 #include "problem.h"
 #include "reference.h"
+#include "hooks.h"
 #include "testutil.h"
 
 /* NV, RT, QC, KC, FTI */
@@ -78,7 +79,7 @@ static void check_case(csm_context *ctx, csm_precision prec, size_t g, size_t s,
         ck_assert_int_eq(csm_forward(m, d, lg, NULL), CSM_OK);
         expect_close("logits", lg, rl, nc, prec, g, s);
         double loss = 0;
-        ck_assert_int_eq(csm_gradient(m, d, 0.1, &loss, dW, db), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, d, test_C(d, 0.1), &loss, dW, db), CSM_OK);
         expect_close("loss", &loss, &want, 1, prec, g, s);
         expect_close("dW", dW, rW, ck, prec, g, s);
         expect_close("db", db, rb, p.C, prec, g, s);
@@ -96,8 +97,8 @@ static void check_case(csm_context *ctx, csm_precision prec, size_t g, size_t s,
 static void for_geometry(size_t g, int soft)
 {
     setenv("CLSOFTMAX_PATH", "tiled", 1);
-    setenv("CLSOFTMAX_TILE", geometries[g], 1);
     csm_context *ctx = test_context();
+    hook_tile(ctx, geometries[g]);
     for (int pi = 0; pi < 2; pi++) {
         csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
         if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
@@ -121,8 +122,8 @@ END_TEST
  * within float32 rounding of the 3 x 7 steps. */
 START_TEST(test_shuffled_minibatches_match_clblast)
 {
-    setenv("CLSOFTMAX_TILE", geometries[(size_t)_i], 1);
     csm_context *ctx = test_context();
+    hook_tile(ctx, geometries[(size_t)_i]);
     problem p = problem_make(100, 93, 37, CSM_FLOAT32, _i % 2, 77);
     double *wts = malloc(p.n * sizeof *wts);
     ck_assert_ptr_nonnull(wts);
@@ -140,7 +141,7 @@ START_TEST(test_shuffled_minibatches_match_clblast)
         o.learning_rate = 0.2;
         o.max_iter = 3;
         o.tol = 0;
-        o.l2 = 0.01;
+        o.C = test_C(d, 0.01);
         o.batch_size = 16;
         ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
         w[run] = malloc(p.C * p.k * sizeof *w[run]);
@@ -171,13 +172,13 @@ START_TEST(test_gradient_independent_of_split)
     const char *geo[2] = {"4,5,6,64,4", "4,5,6,64,1"};
     for (int run = 0; run < 2; run++) {
         setenv("CLSOFTMAX_PATH", "tiled", 1);
-        setenv("CLSOFTMAX_TILE", geo[run], 1);
         csm_context *ctx = test_context();
+        hook_tile(ctx, geo[run]);
         csm_dataset *d = problem_dataset(&p, ctx);
         csm_model *m = problem_model(&p, ctx);
         dW[run] = malloc(p.C * p.k * sizeof *dW[run]);
         ck_assert_ptr_nonnull(dW[run]);
-        ck_assert_int_eq(csm_gradient(m, d, 0.0, NULL, dW[run], db[run]), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, d, INFINITY, NULL, dW[run], db[run]), CSM_OK);
         csm_model_free(m);
         csm_dataset_free(d);
         csm_context_free(ctx);

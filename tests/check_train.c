@@ -41,7 +41,9 @@ static void expect_params(csm_model *m, const double *W, const double *b, size_t
     free(gb);
 }
 
-static void opts_plain(csm_train_options *o, int epochs, double lr, size_t batch, double l2)
+/* l2: the reference's lambda, as the library's C over d (test_C) */
+static void opts_plain(csm_train_options *o, const csm_dataset *d, int epochs, double lr,
+                       size_t batch, double l2)
 {
     csm_train_options_init(o, sizeof *o);
     o->solver = CSM_SGD;
@@ -49,7 +51,7 @@ static void opts_plain(csm_train_options *o, int epochs, double lr, size_t batch
     o->tol = 0; /* every epoch asked for */
     o->learning_rate = lr;
     o->batch_size = batch;
-    o->l2 = l2;
+    o->C = test_C(d, l2);
     o->shuffle = 0;
 }
 
@@ -69,7 +71,7 @@ START_TEST(test_full_batch_sgd_matches_reference)
                 csm_dataset *d = problem_dataset(&p, ctx);
                 csm_model *m = problem_model(&p, ctx);
                 csm_train_options o;
-                opts_plain(&o, 3, 0.5, 0, 0.01);
+                opts_plain(&o, d, 3, 0.5, 0, 0.01);
                 ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
                 for (int e = 0; e < 3; e++)
                     ref_sgd_step(p.W, p.b, p.X, p.y, p.T, NULL, p.n, p.k, p.C, 0.01, 0.5);
@@ -96,7 +98,7 @@ START_TEST(test_split_k_training_matches_reference)
     csm_model *m = problem_model(&p, ctx);
     expect_split_k(m, d, p.n, 3);
     csm_train_options o;
-    opts_plain(&o, 3, 0.5, 0, 0.01);
+    opts_plain(&o, d, 3, 0.5, 0, 0.01);
     ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
     for (int e = 0; e < 3; e++)
         ref_sgd_step(p.W, p.b, p.X, p.y, NULL, NULL, p.n, p.k, p.C, 0.01, 0.5);
@@ -119,7 +121,7 @@ START_TEST(test_minibatch_sequence_matches_reference)
     csm_dataset *d = problem_dataset(&p, ctx);
     csm_model *m = problem_model(&p, ctx);
     csm_train_options o;
-    opts_plain(&o, 2, 0.3, 3, 0.0);
+    opts_plain(&o, d, 2, 0.3, 3, 0.0);
     ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
     for (int e = 0; e < 2; e++)
         for (size_t r = 0; r < 8; r += 3) {
@@ -145,7 +147,7 @@ START_TEST(test_momentum_and_adam_match_reference)
         csm_dataset *d = problem_dataset(&p, ctx);
         csm_model *m = problem_model(&p, ctx);
         csm_train_options o;
-        opts_plain(&o, 2, 0.05, 0, 0.02);
+        opts_plain(&o, d, 2, 0.05, 0, 0.02);
         o.solver = (csm_solver)opt;
         ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
         size_t nw = p.C * p.k, np = nw + p.C;
@@ -248,7 +250,7 @@ START_TEST(test_update_l2_on_weights_only)
             csm_model *m = problem_model(&p, ctx);
             const double lr = opt == CSM_ADAM ? 0.01 : 0.05, l2 = 0.5;
             csm_train_options o;
-            opts_plain(&o, 2, lr, batch, l2);
+            opts_plain(&o, d, 2, lr, batch, l2);
             o.solver = (csm_solver)opt;
             o.fit_intercept = bias;
             ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
@@ -312,7 +314,7 @@ START_TEST(test_shuffled_soft_weighted_match_reference)
         ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
         csm_model *m = problem_model(&p, ctx);
         csm_train_options o;
-        opts_plain(&o, epochs, 0.1, batch, 0.01);
+        opts_plain(&o, d, epochs, 0.1, batch, 0.01);
         o.solver = CSM_MOMENTUM;
         o.shuffle = 1;
         o.seed = 5;
@@ -384,7 +386,7 @@ START_TEST(test_full_batch_loss_decreases)
     csm_model *m = problem_model(&p, ctx);
     history h = {0};
     csm_train_options o;
-    opts_plain(&o, 25, 0.1, 0, 0.0);
+    opts_plain(&o, d, 25, 0.1, 0, 0.0);
     o.callback = record;
     o.user = &h;
     double J0 = ref_loss(p.X, p.y, NULL, NULL, p.W, p.b, p.n, p.k, p.C, 0.0);
@@ -464,7 +466,7 @@ START_TEST(test_epoch_report_matches_reference)
                 csm_model *m = problem_model(&p, ctx);
                 history h = {0};
                 csm_train_options o;
-                opts_plain(&o, (int)epochs, lr, B, l2);
+                opts_plain(&o, d, (int)epochs, lr, B, l2);
                 o.solver = (csm_solver)solver;
                 o.callback = record;
                 o.user = &h;
@@ -556,7 +558,7 @@ START_TEST(test_lbfgs_report_matches_reference)
         lbfgs_check c = {&p, 0.03, prec == CSM_FLOAT64 ? 1e-9 : 1e-3, prec, 0};
         csm_train_options o;
         csm_train_options_init(&o, sizeof o);
-        o.l2 = c.l2;
+        o.C = test_C(d, c.l2);
         o.max_iter = 8;
         o.tol = 0;
         o.callback = check_lbfgs_iterate;
@@ -613,7 +615,7 @@ START_TEST(test_separable_reaches_99_percent)
         o.solver = (csm_solver)opt;
         o.max_iter = 60;
         o.tol = 0;
-        o.l2 = 0;
+        o.C = INFINITY;
         o.batch_size = 32;
         o.learning_rate = opt == CSM_ADAM ? 0.05 : 0.5;
         ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
@@ -808,7 +810,7 @@ START_TEST(test_paths_agree_shuffled_u8)
         csm_train_options_init(&o, sizeof o);
         o.max_iter = 3;
         o.tol = 0;
-        o.l2 = 0;
+        o.C = INFINITY;
         o.batch_size = 16;
         o.solver = CSM_MOMENTUM;
         o.learning_rate = 0.2;

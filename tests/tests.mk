@@ -17,8 +17,9 @@ AM_TESTS_ENVIRONMENT = \
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
-tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h tests/problem.c tests/problem.h
-tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h tests/problem.c tests/problem.h \
+	tests/hooks.c tests/hooks.h
+tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENCL_CFLAGS)
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 # Tests of the public API link the installed-to-be shared library, so they
@@ -31,7 +32,8 @@ TEST_INTERNAL_LIBS = tests/libtestutil.la src/libreference.la src/libclsoftmax_c
 CORE_TESTS = tests/check_api tests/check_reference tests/check_device tests/check_ops \
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
 	tests/check_model_file tests/check_tiled tests/check_calibrate tests/check_context \
-	tests/check_offsets tests/check_limits tests/check_portable tests/check_distributed
+	tests/check_offsets tests/check_limits tests/check_portable tests/check_distributed \
+	tests/check_objective
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_api_SOURCES = tests/check_api.c
@@ -79,6 +81,9 @@ tests_check_portable_LDADD = $(TEST_LIBS)
 tests_check_tiled_SOURCES = tests/check_tiled.c
 tests_check_tiled_CFLAGS = $(TEST_CFLAGS)
 tests_check_tiled_LDADD = $(TEST_LIBS)
+tests_check_objective_SOURCES = tests/check_objective.c
+tests_check_objective_CFLAGS = $(TEST_CFLAGS)
+tests_check_objective_LDADD = $(TEST_INTERNAL_LIBS)
 tests_check_model_file_SOURCES = tests/check_model_file.c
 tests_check_model_file_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_check_model_file_LDADD = $(TEST_INTERNAL_LIBS) $(JANSSON_LIBS)

@@ -266,3 +266,9 @@ const char *csm_test_put(const char *name, const void *data, size_t n)
     ck_assert_int_eq(fclose(f), 0);
     return path;
 }
+
+double test_C(const csm_dataset *d, double l2)
+{
+    const double c_scale = csm_dataset_n_classes(d) == 2 ? 2.0 : 1.0;
+    return l2 > 0 ? c_scale / (l2 * csm_dataset_weight_sum(d)) : INFINITY;
+}

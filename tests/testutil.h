@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clsoftmax.h"
+
 /* Timeout for test cases that touch the device: POCL's first compile of a
  * CLBlast GEMM takes ~15 s on a cold cache, a double one as long again. */
 #define CSM_DEVICE_TIMEOUT 600
@@ -60,5 +62,11 @@ int csm_test_main(Suite *suite, int needs_device);
         return;                                                                                \
     } while (0)
 void csm_test_skip(const char *reason);
+
+/* The library takes the penalty as C (csm_loss, csm_gradient,
+ * csm_train_options.C): the C whose lambda = 1 / (C sum w) over d (twice
+ * that for two classes) is l2 (INFINITY for 0), for tests written with the
+ * reference's lambda. */
+double test_C(const csm_dataset *d, double l2);
 
 #endif

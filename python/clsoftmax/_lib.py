@@ -92,7 +92,6 @@ class TrainOptions(ctypes.Structure):
         ("tol", ctypes.c_double),
         ("n_iter_no_change", ctypes.c_int),
         ("C", ctypes.c_double),
-        ("l2", ctypes.c_double),
         ("batch_size", ctypes.c_size_t),
         ("learning_rate", ctypes.c_double),
         ("momentum", ctypes.c_double),

@@ -91,37 +91,38 @@ def forward(weight, bias, X, device=None, dtype="float64"):
     return S, O
 
 
-def _with_targets(weight, bias, X, y, l2, sample_weight, device, dtype, fn):
+def _with_targets(weight, bias, X, y, C, sample_weight, device, dtype, fn):
     X = as_matrix(X)
     prec = precision(dtype)
     W = np.asarray(weight)
-    l2 = float(l2)
-    if not np.isfinite(l2) or l2 < 0:
-        raise ValueError("l2 must be a finite number >= 0, got %r" % l2)
+    C = float(C)
+    if not C > 0:
+        raise ValueError("C must be > 0 (inf: no penalty), got %r" % C)
     ctx = context(device)
     with ctx.lock, _model(ctx, prec, W, bias, X.shape[1]) as m:
-        C = m.shape[0]
-        t = _targets(y, X.shape[0], C)
+        n_classes = m.shape[0]
+        t = _targets(y, X.shape[0], n_classes)
         _labels_fit_int32(t)
-        with Dataset(ctx, prec, X, t, C, sample_weight) as d:
-            return fn(ctx, m, d, C, X.shape[1], l2)
+        with Dataset(ctx, prec, X, t, n_classes, sample_weight) as d:
+            return fn(ctx, m, d, n_classes, X.shape[1], C)
 
 
-def loss(weight, bias, X, y, l2=0.0, sample_weight=None, device=None, dtype="float64"):
-    """J = mean cross-entropy (weighted mean with sample_weight) + l2/2 ||W||^2."""
-    def run(ctx, m, d, C, k, l2):
+def loss(weight, bias, X, y, C=np.inf, sample_weight=None, device=None, dtype="float64"):
+    """J = mean cross-entropy (weighted mean with sample_weight) + lambda/2 ||W||^2,
+    lambda = 1 / (C * sum of the sample weights), scikit-learn's C (inf: no penalty)."""
+    def run(ctx, m, d, n_classes, k, C):
         J = ctypes.c_double()
-        check(lib.csm_loss(m.handle, d.handle, l2, ctypes.byref(J)), "csm_loss", ctx.handle)
+        check(lib.csm_loss(m.handle, d.handle, C, ctypes.byref(J)), "csm_loss", ctx.handle)
         return J.value
-    return _with_targets(weight, bias, X, y, l2, sample_weight, device, dtype, run)
+    return _with_targets(weight, bias, X, y, C, sample_weight, device, dtype, run)
 
 
-def gradient(weight, bias, X, y, l2=0.0, sample_weight=None, device=None, dtype="float64"):
+def gradient(weight, bias, X, y, C=np.inf, sample_weight=None, device=None, dtype="float64"):
     """(dW (C, k), db (C)): the gradient of loss() with respect to weight and bias."""
-    def run(ctx, m, d, C, k, l2):
-        dW = np.empty((C, k))
-        db = np.empty(C)
-        check(lib.csm_gradient(m.handle, d.handle, l2, None, ptr(dW), ptr(db)),
+    def run(ctx, m, d, n_classes, k, C):
+        dW = np.empty((n_classes, k))
+        db = np.empty(n_classes)
+        check(lib.csm_gradient(m.handle, d.handle, C, None, ptr(dW), ptr(db)),
               "csm_gradient", ctx.handle)
         return dW, db
-    return _with_targets(weight, bias, X, y, l2, sample_weight, device, dtype, run)
+    return _with_targets(weight, bias, X, y, C, sample_weight, device, dtype, run)

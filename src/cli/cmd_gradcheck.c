@@ -37,7 +37,9 @@ static void help(void)
            "tolerance %g). Exit status 0 only when the error is within tolerance.\n"
            "\n"
            "Options:\n"
-           "  --l2 F                 L2 penalty lambda, in loss and gradient (default 0)\n"
+           "  --l2 F                 L2 penalty lambda, in loss and gradient (default 0):\n"
+           "                         the library is given C = 1 / (F n), or 2 / (F n)\n"
+           "                         for two classes\n"
            "  --C F                  the penalty as train's --C: lambda = 1 / (C n),\n"
            "                         2 / (C n) for two classes\n"
            "  --seed N               seed of the random data, the weights and the\n"
@@ -282,7 +284,7 @@ typedef struct gc_worst {
     size_t param;
 } gc_worst;
 
-static csm_status central_differences(gc_problem *p, double l2, const size_t *sel, size_t m,
+static csm_status central_differences(gc_problem *p, double penalty_C, const size_t *sel, size_t m,
                                       gc_worst *worst)
 {
     const size_t Ck = p->C * p->k;
@@ -303,11 +305,11 @@ static csm_status central_differences(gc_problem *p, double l2, const size_t *se
         double lup = 0, ldown = 0;
         *slot = up;
         if ((st = csm_model_set_params(p->model, p->w, p->b)) != CSM_OK ||
-            (st = csm_loss(p->model, p->data, l2, &lup)) != CSM_OK)
+            (st = csm_loss(p->model, p->data, penalty_C, &lup)) != CSM_OK)
             return st;
         *slot = down;
         if ((st = csm_model_set_params(p->model, p->w, p->b)) != CSM_OK ||
-            (st = csm_loss(p->model, p->data, l2, &ldown)) != CSM_OK)
+            (st = csm_loss(p->model, p->data, penalty_C, &ldown)) != CSM_OK)
             return st;
         *slot = orig;
         double numeric = (lup - ldown) / (up - down);
@@ -324,9 +326,14 @@ static csm_status central_differences(gc_problem *p, double l2, const size_t *se
 /* The gradient at the model's weights, its check, and the verdict. */
 static int check(const gc_args *a, gc_problem *p, uint64_t *rs)
 {
-    double l2 = a->l2;
-    if (a->penalty_C > 0) /* csm_train's lambda for C (csm_train_options.C) */
-        l2 = (p->C == 2 ? 2.0 : 1.0) / (a->penalty_C * (double)p->n);
+    /* the library takes the penalty as C (csm_train's lambda for it: 1 / (C n),
+     * 2 / (C n) for two classes); --l2 F is the C of that lambda */
+    const double c_scale = p->C == 2 ? 2.0 : 1.0;
+    double l2 = a->l2, penalty_C = a->penalty_C;
+    if (penalty_C > 0)
+        l2 = c_scale / (penalty_C * (double)p->n);
+    else
+        penalty_C = l2 > 0 ? c_scale / (l2 * (double)p->n) : INFINITY;
     const size_t P = p->C * p->k + p->C;
     if (!p->w)
         p->w = malloc(p->C * p->k * sizeof *p->w);
@@ -343,13 +350,13 @@ static int check(const gc_args *a, gc_problem *p, uint64_t *rs)
     gc_worst worst = {0, 0, 0, 0};
     csm_status st = csm_model_get_params(p->model, p->w, p->b);
     if (st == CSM_OK)
-        st = csm_gradient(p->model, p->data, l2, &loss, p->dw, p->db);
+        st = csm_gradient(p->model, p->data, penalty_C, &loss, p->dw, p->db);
     if (st == CSM_OK) {
         printf("gradcheck: %zu samples, %zu features, %zu classes, %s, l2 %g%s\n", p->n, p->k,
                p->C, p->fp64 ? "float64" : "float32", l2, a->data_path ? "" : " (random data)");
         printf("loss %.9g\n", loss);
         fflush(stdout);
-        st = central_differences(p, l2, sel, m, &worst);
+        st = central_differences(p, penalty_C, sel, m, &worst);
     }
     free(sel);
     if (st != CSM_OK)

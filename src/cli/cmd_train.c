@@ -257,7 +257,7 @@ static int set_option(train_cfg *c, int id, const char *v)
         rc = cli_parse_double("train", "--C", v, 0, 1, INFINITY, 0, &c->opt.C);
         break;
     case O_L2:
-        rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->opt.l2);
+        rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->l2);
         c->use_l2 = 1;
         break;
     case O_NO_INTERCEPT:

@@ -16,6 +16,7 @@
  * writes the model (and --history). Refused under MPI: --validation,
  * --validation-split, --early-stopping (their evaluation would have to be
  * distributed too) and --resume (every rank would need the model file). */
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,21 @@ int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train
         return cli_lib_error(ctx, st);
     c->opt.reduce = cli_mpi_reduce;
     c->opt.reduce_user = NULL;
+    return 0;
+}
+
+int train_penalty(const train_cfg *c, const csm_dataset *d, csm_train_options *opt)
+{
+    if (!c->use_l2)
+        return 0;
+    double w[2] = {csm_dataset_weight_sum(d), 0};
+    if (cli_mpi_size() > 1 && cli_mpi_reduce(w, 1, NULL) != 0) {
+        cli_error("MPI: the sum of the sample weights failed");
+        return CLI_FAIL;
+    }
+    /* the C whose lambda (1 / (C sum w), twice that for two classes) is l2 */
+    const double c_scale = csm_dataset_n_classes(d) == 2 ? 2.0 : 1.0;
+    opt->C = c->l2 > 0 ? c_scale / (c->l2 * w[0]) : INFINITY;
     return 0;
 }
 
@@ -282,6 +298,8 @@ static int follower_train(train_cfg *c, follower *f)
 {
     csm_train_result res = {.struct_size = sizeof res};
     double accuracy = 0;
+    if (train_penalty(c, f->d, &c->opt))
+        return CLI_FAIL;
     c->opt.callback = train_stop_on_signal;
     cli_signals_catch();
     csm_status st = csm_train(f->model, f->d, &c->opt, &res);

@@ -12,7 +12,8 @@ typedef struct train_cfg {
     /* Starts as csm_train_options_init() and takes the options given, so
      * the library and the command cannot disagree about a default. */
     csm_train_options opt;
-    int use_l2;             /* --l2 given: lambda is opt.l2, not from opt.C */
+    int use_l2;             /* --l2 given: opt.C is made from l2 (train_penalty) */
+    double l2;              /* --l2: lambda itself */
     int init;               /* index into train_inits */
     int seed_given;
     int standardize;
@@ -148,6 +149,11 @@ int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
                          const int32_t *labels, const cli_classes *cls, train_mpi_share *s);
 /* The dataset's partition and weights, and c->opt.reduce. */
 int train_mpi_attach(train_cfg *c, csm_context *ctx, csm_dataset *d, const train_mpi_share *s);
+/* --l2 F: opt->C = 1 / (F * the training set's weight sum, over every rank
+ * under MPI; twice that for two classes), so that the library's lambda for
+ * C is F up to rounding; F = 0: no penalty. Every rank calls it, at the
+ * same point. */
+int train_penalty(const train_cfg *c, const csm_dataset *d, csm_train_options *opt);
 void train_mpi_share_free(train_mpi_share *s);
 /* Training accuracy over every rank's rows (a collective: every rank). */
 csm_status train_mpi_accuracy(csm_model *m, const csm_dataset *d, double *accuracy);

@@ -122,14 +122,14 @@ static void note_best_epoch(const train_cfg *c, const epoch_state *e, cli_progre
  * weights replace the last ones, so J and its gradient are recomputed
  * there (gw, gb: scratch of C x k and C). */
 static csm_status finish_outcome(csm_model *model, const csm_dataset *train, const csm_dataset *val,
-                                 const epoch_state *s, size_t C, size_t k, double *gw, double *gb,
-                                 train_outcome *out)
+                                 const epoch_state *s, size_t C, size_t k, double penalty_C,
+                                 double *gw, double *gb, train_outcome *out)
 {
     csm_status st;
     if (s->patience > 0 && s->best_epoch > 0) {
         out->best_epoch = s->best_epoch;
         if ((st = csm_model_set_params(model, s->best_w, s->best_b)) != CSM_OK ||
-            (st = csm_gradient(model, train, out->res.l2, &out->res.objective, gw, gb)) != CSM_OK)
+            (st = csm_gradient(model, train, penalty_C, &out->res.objective, gw, gb)) != CSM_OK)
             return st;
         double g = 0;
         for (size_t i = 0; i < C * k; i++)
@@ -166,6 +166,8 @@ static int fit(const train_cfg *c, const train_input *in, const train_sets *s, c
     p->start = cli_now(); /* for the ETA: training starts now */
     o->res.struct_size = sizeof o->res;
     o->n_train = s->n_train;
+    if (train_penalty(c, s->train, &opt))
+        return CLI_FAIL;
     cli_signals_catch();
     csm_status st = csm_train(s->model, s->train, &opt, &o->res);
     cli_progress_done(p);
@@ -176,7 +178,8 @@ static int fit(const train_cfg *c, const train_input *in, const train_sets *s, c
     if (e->write_failed || cli_history_close(&e->history))
         return CLI_FAIL;
     note_best_epoch(c, e, p);
-    st = finish_outcome(s->model, s->train, s->val, e, in->classes.C, in->k, e->gw, e->gb, o);
+    st = finish_outcome(s->model, s->train, s->val, e, in->classes.C, in->k, opt.C, e->gw, e->gb,
+                        o);
     if (st == CSM_OK && cli_mpi_size() > 1)
         st = train_mpi_accuracy(s->model, s->train, &o->accuracy);
     if (st != CSM_OK)

@@ -64,7 +64,7 @@ static int write_metadata(csm_model *m, const train_cfg *c, const train_outcome 
     bad |= set_meta_l(m, "max_iter", o->max_iter);
     bad |= set_meta_f(m, "tol", o->tol);
     if (c->use_l2)
-        bad |= set_meta_f(m, "l2", o->l2);
+        bad |= set_meta_f(m, "l2", c->l2);
     else
         bad |= set_meta_f(m, "C", o->C);
     bad |= set_meta_f(m, "lambda", r->l2);

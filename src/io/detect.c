@@ -1,13 +1,60 @@
-/* The format of a file whose name does not tell (liblinear's `heart_scale`,
- * `a9a`, a libsvm file called `.txt`): its first bytes decide. IDX has a
- * magic number; libsvm and CSV are told apart by the first data line, the
- * one a reader would parse first. */
+/* The format of a file: its name tells (.csv, .svm, ...-ubyte); where it
+ * does not (liblinear's `heart_scale`, `a9a`, a libsvm file called `.txt`)
+ * its first bytes decide. IDX has a magic number; libsvm and CSV are told
+ * apart by the first data line, the one a reader would parse first. */
 #include "read_internal.h"
 
+#include <ctype.h>
 #include <string.h>
 
 /* How many bytes the guess looks at: several lines of any sensible file. */
 #define SNIFF_BYTES 4096
+
+static int ends_with_ci(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+    if (m > n)
+        return 0;
+    for (size_t i = 0; i < m; i++) {
+        if (tolower((unsigned char)s[n - m + i]) != tolower((unsigned char)suffix[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static int contains_ci(const char *s, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++) {
+        size_t j = 0;
+        while (j < m && tolower((unsigned char)s[i + j]) == tolower((unsigned char)needle[j]))
+            j++;
+        if (j == m)
+            return 1;
+    }
+    return 0;
+}
+
+csm_format csm_detect_format(const char *path)
+{
+    if (!path)
+        return CSM_FORMAT_AUTO;
+    /* only the file's own name counts: a directory called "idx" says
+     * nothing about the files in it */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (ends_with_ci(base, n, ".gz"))
+        n -= 3;
+    if (ends_with_ci(base, n, ".csv") || ends_with_ci(base, n, ".tsv"))
+        return CSM_FORMAT_CSV;
+    if (ends_with_ci(base, n, ".svm") || ends_with_ci(base, n, ".libsvm") ||
+        ends_with_ci(base, n, ".svmlight"))
+        return CSM_FORMAT_LIBSVM;
+    if (contains_ci(base, n, "idx") || contains_ci(base, n, "-ubyte"))
+        return CSM_FORMAT_IDX;
+    return CSM_FORMAT_AUTO;
+}
 
 static int is_idx_magic(const unsigned char *h, size_t n)
 {

@@ -1,8 +1,8 @@
-/* The entry point of the readers: options, format detection from the file
- * name, dispatch to the per-format reader, and the table accessors. */
+/* The entry point of the readers: options, format names, dispatch to the
+ * per-format reader (the format detected by detect.c), and the table
+ * accessors. */
 #include "read_internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,52 +52,6 @@ int csm_parse_format(const char *name, csm_format *out)
         }
     }
     return -1;
-}
-
-static int ends_with_ci(const char *s, size_t n, const char *suffix)
-{
-    size_t m = strlen(suffix);
-    if (m > n)
-        return 0;
-    for (size_t i = 0; i < m; i++) {
-        if (tolower((unsigned char)s[n - m + i]) != tolower((unsigned char)suffix[i]))
-            return 0;
-    }
-    return 1;
-}
-
-static int contains_ci(const char *s, size_t n, const char *needle)
-{
-    size_t m = strlen(needle);
-    for (size_t i = 0; i + m <= n; i++) {
-        size_t j = 0;
-        while (j < m && tolower((unsigned char)s[i + j]) == tolower((unsigned char)needle[j]))
-            j++;
-        if (j == m)
-            return 1;
-    }
-    return 0;
-}
-
-csm_format csm_detect_format(const char *path)
-{
-    if (!path)
-        return CSM_FORMAT_AUTO;
-    /* only the file's own name counts: a directory called "idx" says
-     * nothing about the files in it */
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t n = strlen(base);
-    if (ends_with_ci(base, n, ".gz"))
-        n -= 3;
-    if (ends_with_ci(base, n, ".csv") || ends_with_ci(base, n, ".tsv"))
-        return CSM_FORMAT_CSV;
-    if (ends_with_ci(base, n, ".svm") || ends_with_ci(base, n, ".libsvm") ||
-        ends_with_ci(base, n, ".svmlight"))
-        return CSM_FORMAT_LIBSVM;
-    if (contains_ci(base, n, "idx") || contains_ci(base, n, "-ubyte"))
-        return CSM_FORMAT_IDX;
-    return CSM_FORMAT_AUTO;
 }
 
 /* The storage asked for: libsvm arrives as CSR and stays so under AUTO only

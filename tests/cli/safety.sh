@@ -283,8 +283,8 @@ check "DATA - gzipped, from a pipe" test "$rc" -eq 0
 same_params "  ... the model of the file" "$T/pipegz.st"
 KD="${CLSOFTMAX_KERNEL_DIR:-$SRCDIR/kernels}"
 mkdir "$T/kfifo" "$T/kzero" "$T/cache" "$T/wcache"
-cp "$KD"/*.cl "$T/kfifo/"
-cp "$KD"/*.cl "$T/kzero/"
+cp "$KD"/*.cl "$KD"/*.h "$T/kfifo/"
+cp "$KD"/*.cl "$KD"/*.h "$T/kzero/"
 rm "$T/kfifo/vec.cl" "$T/kzero/vec.cl"
 mkfifo "$T/kfifo/vec.cl"
 ln -s /dev/zero "$T/kzero/vec.cl"
@@ -297,9 +297,9 @@ fails "a link to /dev/zero as a kernel file is refused, not read" 1 \
     "kzero/vec.cl: kernel source is a character device, not a regular file" \
     train -q $L "$T/d.csv" "$T/k.st"
 export CLSOFTMAX_KERNEL_DIR="$KD"
-export CLSOFTMAX_CL_OPTIONS=-DNCLASS=2
+export CLSOFTMAX_CL_OPTIONS=-DREAL=double
 fails "CLSOFTMAX_CL_OPTIONS may not redefine the kernels' macros" 1 \
-    "-DNCLASS would redefine NCLASS, a macro of the kernels" \
+    "-DREAL would redefine REAL, a macro of the kernels" \
     train -q $L "$T/d.csv" "$T/k.st"
 unset CLSOFTMAX_CL_OPTIONS
 check "  ... no model written" test ! -e "$T/k.st"

@@ -194,7 +194,7 @@ class TestWhatUsersExpect(unittest.TestCase):
         with_b = SoftmaxRegression(tol=1e-9, dtype="float64").fit(X, y)
         self.assertGreater(np.abs(with_b.intercept_).max(), 0.1)
         self.assertGreater(clf.objective_, with_b.objective_)
-        dW, db = clsoftmax.gradient(clf.coef_, clf.intercept_, X, y, l2=1 / len(y))
+        dW, db = clsoftmax.gradient(clf.coef_, clf.intercept_, X, y, C=1.0)
         self.assertLess(np.abs(dW).max(), 1e-8)
         S, _ = ref_forward(clf.coef_, clf.intercept_, X)
         np.testing.assert_allclose(clf.decision_function(X), S, rtol=1e-12, atol=1e-12)

@@ -5,7 +5,7 @@ import unittest
 import numpy as np
 
 import clsoftmax
-from helpers import ref_forward, ref_loss, ref_gradient
+from helpers import ref_forward, ref_loss, ref_gradient, sklearn_objective
 
 try:
     import scipy.sparse as sp
@@ -71,10 +71,11 @@ class TestReference(unittest.TestCase):
 
     def test_loss_and_gradient_labels(self):
         W, b, X, y = problem()
-        for l2 in (0.0, 0.3):
-            J = clsoftmax.loss(W, b, X, y, l2=l2)
+        for C in (np.inf, 0.05):
+            l2 = 1.0 / (C * X.shape[0])  # lambda = 1 / (C n)
+            J = clsoftmax.loss(W, b, X, y, C=C)
             self.assertAlmostEqual(J, ref_loss(W, b, X, y, l2), places=12)
-            dW, db = clsoftmax.gradient(W, b, X, y, l2=l2)
+            dW, db = clsoftmax.gradient(W, b, X, y, C=C)
             dW_ref, db_ref = ref_gradient(W, b, X, y, l2)
             np.testing.assert_allclose(dW, dW_ref, rtol=1e-10, atol=1e-13)
             np.testing.assert_allclose(db, db_ref, rtol=1e-10, atol=1e-13)
@@ -85,31 +86,32 @@ class TestReference(unittest.TestCase):
         T = rng.uniform(size=(X.shape[0], W.shape[0]))
         T /= T.sum(axis=1, keepdims=True)
         w = rng.uniform(0.1, 3, size=X.shape[0])
-        J = clsoftmax.loss(W, b, X, T, l2=0.1, sample_weight=w)
-        self.assertAlmostEqual(J, ref_loss(W, b, X, T, 0.1, w), places=12)
-        dW, db = clsoftmax.gradient(W, b, X, T, l2=0.1, sample_weight=w)
-        dW_ref, db_ref = ref_gradient(W, b, X, T, 0.1, w)
+        C = 0.2  # lambda = 1 / (C sum w)
+        J = clsoftmax.loss(W, b, X, T, C=C, sample_weight=w)
+        self.assertAlmostEqual(J, sklearn_objective(W, b, X, T, C, w), places=12)
+        dW, db = clsoftmax.gradient(W, b, X, T, C=C, sample_weight=w)
+        dW_ref, db_ref = ref_gradient(W, b, X, T, 1.0 / (C * w.sum()), w)
         np.testing.assert_allclose(dW, dW_ref, rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(db, db_ref, rtol=1e-10, atol=1e-13)
 
     def test_gradient_finite_differences(self):
         # The README's gradcheck: central differences of the library's own loss.
         W, b, X, y = problem(n=20, k=4, C=3)
-        dW, db = clsoftmax.gradient(W, b, X, y, l2=0.01)
+        dW, db = clsoftmax.gradient(W, b, X, y, C=5.0)
         eps = 1e-6
         num = np.zeros_like(W)
         for i in np.ndindex(W.shape):
             Wp, Wm = W.copy(), W.copy()
             Wp[i] += eps
             Wm[i] -= eps
-            num[i] = (clsoftmax.loss(Wp, b, X, y, 0.01) - clsoftmax.loss(Wm, b, X, y, 0.01)) / (2 * eps)
+            num[i] = (clsoftmax.loss(Wp, b, X, y, 5.0) - clsoftmax.loss(Wm, b, X, y, 5.0)) / (2 * eps)
         np.testing.assert_allclose(dW, num, rtol=1e-6, atol=1e-8)
         numb = np.zeros_like(b)
         for i in range(b.size):
             bp, bm = b.copy(), b.copy()
             bp[i] += eps
             bm[i] -= eps
-            numb[i] = (clsoftmax.loss(W, bp, X, y, 0.01) - clsoftmax.loss(W, bm, X, y, 0.01)) / (2 * eps)
+            numb[i] = (clsoftmax.loss(W, bp, X, y, 5.0) - clsoftmax.loss(W, bm, X, y, 5.0)) / (2 * eps)
         np.testing.assert_allclose(db, numb, rtol=1e-6, atol=1e-8)
 
     @unittest.skipIf(sp is None, "SciPy not installed")
@@ -119,8 +121,8 @@ class TestReference(unittest.TestCase):
         Xs = sp.csr_matrix(X)
         np.testing.assert_allclose(clsoftmax.forward(W, b, Xs)[0], ref_forward(W, b, X)[0],
                                    rtol=1e-12, atol=1e-12)
-        dW, db = clsoftmax.gradient(W, b, Xs.tocoo(), y, l2=0.2)
-        dW_ref, db_ref = ref_gradient(W, b, X, y, 0.2)
+        dW, db = clsoftmax.gradient(W, b, Xs.tocoo(), y, C=0.1)
+        dW_ref, db_ref = ref_gradient(W, b, X, y, 1.0 / (0.1 * X.shape[0]))
         np.testing.assert_allclose(dW, dW_ref, rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(db, db_ref, rtol=1e-10, atol=1e-13)
 
@@ -185,8 +187,10 @@ class TestBadInput(unittest.TestCase):
         with self.assertRaises(clsoftmax.Error) as cm:
             clsoftmax.loss(W, b, X, y, sample_weight=np.full(X.shape[0], np.nan))
         self.assertIn(cm.exception.status_name, ("CSM_ERR_NONFINITE", "CSM_ERR_INVALID_VALUE"))
-        with self.assertRaisesRegex(ValueError, "l2"):
-            clsoftmax.loss(W, b, X, y, l2=np.nan)
+        with self.assertRaisesRegex(ValueError, "C must be > 0"):
+            clsoftmax.loss(W, b, X, y, C=np.nan)
+        with self.assertRaisesRegex(ValueError, "C must be > 0"):
+            clsoftmax.loss(W, b, X, y, C=0)
 
     def test_empty(self):
         W, b = self.W, self.b

@@ -1,0 +1,59 @@
+/* The objective every solver minimises, liblinear-style (objective.c):
+ * J(theta) = sum_i w_i l_i / sum_i w_i + (lambda/2) ||W||^2 over the
+ * global data set, at the model's current weights theta = (W, b), and its
+ * gradient, its Hessian times a vector (for a Newton solver); and for the
+ * first-order solvers the same over the minibatches of an epoch. The solvers see this and the vector operations (vec.h),
+ * nothing of paths, streaming or processes: the objective runs the bound
+ * path over a data source (source.h), and applies the sum over the
+ * processes, once, before the L2 term. */
+#ifndef CSM_OBJECTIVE_H
+#define CSM_OBJECTIVE_H
+
+#include "internal.h"
+
+typedef struct csm_objective csm_objective;
+struct csm_source;
+
+/* J with the L2 term `l2` (lambda) for model m over the source's rows;
+ * bias 0: no intercept (the bias's part of the gradient is 0). */
+csm_status csm_objective_create(csm_objective **out, csm_model *m, struct csm_source *src,
+                                double l2, int bias);
+void csm_objective_free(csm_objective *f);
+/* lambda; the global sample count */
+double csm_objective_lambda(const csm_objective *f);
+size_t csm_objective_samples(const csm_objective *f);
+
+/* J and its gradient at the model's weights: one pass over every row,
+ * enqueued; g (a parameter vector, vec.h; NULL: not wanted) = (dJ/dW,
+ * dJ/db). Blocks only to sum over the processes. */
+csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g);
+/* hv = H v, J's Hessian at the model's weights times v (a parameter
+ * vector, vec.h), for Newton solvers: one pass over every row by the
+ * bound path's products (the fused path's stand-in where it has none),
+ * summed over the processes, plus lambda V; the bias part 0 without an
+ * intercept. Enqueued; blocks only to sum over the processes. Leaves the
+ * values of the last csm_objective_fun_grad as they were. */
+csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv);
+/* After csm_objective_fun_grad: J and the (unweighted) accuracy. Blocking. */
+csm_status csm_objective_value(csm_objective *f, double *J, double *accuracy);
+
+/* Minibatches of B rows (0: full batch), reshuffled every epoch when
+ * `shuffle`, by (seed, epoch); the steps an epoch takes. */
+csm_status csm_objective_minibatches(csm_objective *f, size_t B, int shuffle, uint64_t seed);
+size_t csm_objective_steps(const csm_objective *f);
+/* Each step's gradient of the data term (the mean over the step's rows,
+ * scaled so that it estimates J's), left in dweight (C, k) and dbias (C)
+ * for `update`, which the epoch calls after every step. */
+typedef csm_status (*csm_update_fn)(void *user, cl_mem dweight, cl_mem dbias);
+/* Enqueues epoch `epoch` (0-based, counted over resumed runs): nothing
+ * here waits on the device, but for sums over the processes. */
+csm_status csm_objective_epoch(csm_objective *f, long epoch, csm_update_fn update, void *user);
+/* The epoch's loss (the weighted mean of the data term over its steps,
+ * plus the mean L2 term over steps) and accuracy: the one read-back of
+ * an epoch. */
+csm_status csm_objective_epoch_value(csm_objective *f, double *loss, double *accuracy);
+
+/* Whether any process set `flag` (one process: the flag). */
+csm_status csm_objective_any(csm_objective *f, int flag, int *any);
+
+#endif

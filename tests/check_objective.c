@@ -1,0 +1,274 @@
+/* The objective (src/objective.h) that every solver sees: its Hessian-vector
+ * product csm_objective_hv against a plain double computation of
+ * H v = sum_i w_i / sum w (x_i, 1) (x) [P_i * (z_i - P_i . z_i)] + lambda V,
+ * z_i = V x_i + v_b, on every dense path (the fused one through the product
+ * path standing in for it), CSR rows, streamed rows, sample weights, no
+ * intercept and a sum over "processes"; and fun_grad's gradient left as it
+ * was by a product in between. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "objective.h"
+#include "problem.h"
+#include "source.h"
+#include "testutil.h"
+#include "vec.h"
+
+/* H v in double on the host for problem p at its weights (W, b), weights
+ * w (NULL: 1), penalty l2; the bias part 0 without an intercept. */
+static void host_hv(const problem *p, const double *w, double l2, int bias, const double *v,
+                    double *hv)
+{
+    const size_t n = p->n, k = p->k, C = p->C, nw = C * k;
+    double wsum = 0;
+    for (size_t i = 0; i < n; i++)
+        wsum += w ? w[i] : 1;
+    memset(hv, 0, (nw + C) * sizeof *hv);
+    double *s = malloc(C * sizeof *s), *z = malloc(C * sizeof *z);
+    for (size_t i = 0; i < n; i++) {
+        const double *x = p->X + i * k;
+        double mx = -INFINITY, den = 0, pz = 0;
+        for (size_t c = 0; c < C; c++) {
+            s[c] = p->b[c];
+            z[c] = v[nw + c];
+            for (size_t j = 0; j < k; j++) {
+                s[c] += p->W[c * k + j] * x[j];
+                z[c] += v[c * k + j] * x[j];
+            }
+            mx = fmax(mx, s[c]);
+        }
+        for (size_t c = 0; c < C; c++)
+            den += exp(s[c] - mx);
+        for (size_t c = 0; c < C; c++)
+            pz += exp(s[c] - mx) / den * z[c];
+        const double f = (w ? w[i] : 1) / wsum;
+        for (size_t c = 0; c < C; c++) {
+            const double d = f * exp(s[c] - mx) / den * (z[c] - pz);
+            for (size_t j = 0; j < k; j++)
+                hv[c * k + j] += d * x[j];
+            hv[nw + c] += d;
+        }
+    }
+    for (size_t i = 0; i < nw; i++)
+        hv[i] += l2 * v[i];
+    if (!bias)
+        memset(hv + nw, 0, C * sizeof *hv);
+    free(s);
+    free(z);
+}
+
+/* One process's all-reduce: the sum over one process is the values. */
+static int one_process(double *values, size_t count, void *user)
+{
+    (void)values;
+    (void)count;
+    (void)user;
+    return 0;
+}
+
+typedef struct setup {
+    double l2;
+    int bias;
+    int reduce;     /* through the reduce callback */
+    const double *w; /* sample weights, or NULL */
+} setup;
+
+/* csm_objective_hv on model m over d (problem p) for a random v, against
+ * host_hv; the gradient fun_grad left is the same before and after. */
+static void check_hv(const problem *p, csm_model *m, csm_dataset *d, setup S, const char *what)
+{
+    csm_context *ctx = csm_model_context(m);
+    const size_t C = p->C, nw = C * p->k, n = nw + C;
+    const int f32 = p->prec == CSM_FLOAT32;
+    ck_assert_int_eq(csm_dataset_set_weights(d, S.w), CSM_OK);
+    csm_source src;
+    ck_assert_int_eq(csm_source_init(&src, m, d, S.reduce ? one_process : NULL, NULL), CSM_OK);
+    csm_objective *f = NULL;
+    ck_assert_int_eq(csm_objective_create(&f, m, &src, S.l2, S.bias), CSM_OK);
+    csm_vecops ops;
+    ck_assert_int_eq(csm_vec_init(&ops, m, 0), CSM_OK);
+    cl_mem vb = NULL, hvb = NULL, g = NULL;
+    ck_assert_int_eq(csm_vec_alloc(&ops, &vb, "v"), CSM_OK);
+    ck_assert_int_eq(csm_vec_alloc(&ops, &hvb, "Hv"), CSM_OK);
+    ck_assert_int_eq(csm_vec_alloc(&ops, &g, "g"), CSM_OK);
+
+    double *v = malloc(n * sizeof *v), *want = malloc(n * sizeof *want);
+    double *got = malloc(n * sizeof *got), *g0 = malloc(n * sizeof *g0);
+    double *g1 = malloc(n * sizeof *g1);
+    uint64_t state = 99;
+    csm_fill_uniform(v, n, &state, -1, 1);
+    if (f32)
+        for (size_t i = 0; i < n; i++)
+            v[i] = (float)v[i];
+    ck_assert_int_eq(csm_upload(ctx, vb, p->prec, 0, v, n), CSM_OK);
+    host_hv(p, S.w, S.l2, S.bias, v, want);
+
+    double J0 = 0, J1 = 0;
+    ck_assert_int_eq(csm_objective_fun_grad(f, g), CSM_OK);
+    ck_assert_int_eq(csm_download(ctx, g0, g, p->prec, 0, n), CSM_OK);
+    ck_assert_int_eq(csm_objective_hv(f, vb, hvb), CSM_OK);
+    ck_assert_int_eq(csm_objective_value(f, &J0, NULL), CSM_OK);
+    ck_assert_int_eq(csm_download(ctx, got, hvb, p->prec, 0, n), CSM_OK);
+    size_t at = 0;
+    const double worst = csm_worst(got, want, n, f32 ? 1e-5 : 1e-13, f32 ? 1e-4 : 1e-10, &at);
+    ck_assert_msg(worst <= 1, "%s: Hv[%zu] = %.17g, want %.17g", what, at, got[at], want[at]);
+    /* the next fun_grad gives the same J and gradient: Hv took nothing away */
+    ck_assert_int_eq(csm_objective_fun_grad(f, g), CSM_OK);
+    ck_assert_int_eq(csm_objective_value(f, &J1, NULL), CSM_OK);
+    ck_assert_int_eq(csm_download(ctx, g1, g, p->prec, 0, n), CSM_OK);
+    ck_assert_msg(J0 == J1, "%s: J %.17g after Hv, %.17g before", what, J1, J0);
+    ck_assert_msg(memcmp(g0, g1, n * sizeof *g0) == 0, "%s: the gradient moved", what);
+
+    free(v);
+    free(want);
+    free(got);
+    free(g0);
+    free(g1);
+    csm_buffer_release(&vb);
+    csm_buffer_release(&hvb);
+    csm_buffer_release(&g);
+    csm_vec_free(&ops);
+    csm_objective_free(f);
+    csm_source_free(&src);
+    ck_assert_int_eq(csm_dataset_set_weights(d, NULL), CSM_OK);
+}
+
+/* Every setup on model m over d. */
+static void check_setups(const problem *p, csm_model *m, csm_dataset *d, const char *what)
+{
+    double *w = malloc(p->n * sizeof *w);
+    for (size_t i = 0; i < p->n; i++)
+        w[i] = 0.25 + (double)(i % 5);
+    const setup setups[] = {
+        {0, 1, 0, NULL}, {0.03, 1, 0, NULL}, {0.03, 0, 0, NULL}, {0.03, 1, 0, w}, {0.03, 1, 1, w},
+    };
+    for (size_t i = 0; i < sizeof setups / sizeof *setups; i++) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s, lambda %g%s%s%s", what, setups[i].l2,
+                 setups[i].bias ? "" : ", no intercept", setups[i].w ? ", weighted" : "",
+                 setups[i].reduce ? ", reduce" : "");
+        check_hv(p, m, d, setups[i], msg);
+    }
+    free(w);
+}
+
+static void dense_paths(csm_precision prec)
+{
+    csm_context *ctx = test_context();
+    if (prec == CSM_FLOAT64 && !test_has_fp64(ctx)) {
+        csm_context_free(ctx);
+        CSM_TEST_SKIP("no float64 on this device");
+    }
+    static const char *const paths[] = {"fused", "tiled", "clblast"};
+    /* 5 classes, 13 features, 61 rows: no size a multiple of a tile */
+    problem p = problem_make(61, 13, 5, prec, 0, 7);
+    csm_model *m = problem_model(&p, ctx);
+    for (int pi = 0; pi < 3; pi++) {
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[pi]), CSM_OK);
+        csm_dataset *d = problem_dataset(&p, ctx);
+        check_setups(&p, m, d, paths[pi]);
+        csm_dataset_free(d);
+        /* row blocks of 8 rows: the sum runs over several */
+        ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", "8"), CSM_OK);
+        d = problem_dataset(&p, ctx);
+        char what[64];
+        snprintf(what, sizeof what, "%s, blocks of 8 rows", paths[pi]);
+        check_setups(&p, m, d, what);
+        csm_dataset_free(d);
+        ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", NULL), CSM_OK);
+    }
+    csm_model_free(m);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+
+START_TEST(test_hv_dense_float64) { dense_paths(CSM_FLOAT64); }
+END_TEST
+
+START_TEST(test_hv_dense_float32) { dense_paths(CSM_FLOAT32); }
+END_TEST
+
+/* Soft targets: the Hessian does not depend on them. */
+START_TEST(test_hv_soft_targets)
+{
+    csm_context *ctx = test_context();
+    const csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    problem p = problem_make(40, 6, 3, prec, 1, 11);
+    csm_model *m = problem_model(&p, ctx);
+    csm_dataset *d = problem_dataset(&p, ctx);
+    check_setups(&p, m, d, "soft targets");
+    csm_dataset_free(d);
+    csm_model_free(m);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+/* CSR rows (the sparse path) and streamed dense rows. */
+START_TEST(test_hv_sparse_and_streamed)
+{
+    csm_context *ctx = test_context();
+    const csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    problem p = problem_make(53, 9, 4, prec, 0, 5);
+    /* about half the entries zero */
+    uint64_t s = 3;
+    int64_t *row_ptr = malloc((p.n + 1) * sizeof *row_ptr);
+    int32_t *col = malloc(p.n * p.k * sizeof *col);
+    double *val = malloc(p.n * p.k * sizeof *val);
+    row_ptr[0] = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        int64_t q = row_ptr[i];
+        for (size_t j = 0; j < p.k; j++) {
+            if (csm_test_rand(&s) % 2) {
+                p.X[i * p.k + j] = 0;
+                continue;
+            }
+            col[q] = (int32_t)j;
+            val[q++] = p.X[i * p.k + j];
+        }
+        row_ptr[i + 1] = q;
+    }
+    csm_model *m = problem_model(&p, ctx);
+    csm_dataset *d = NULL;
+    ck_assert_int_eq(csm_dataset_create_csr(ctx, &d, prec, p.n, p.k, row_ptr, col, val, p.y, NULL,
+                                            p.C),
+                     CSM_OK);
+    check_setups(&p, m, d, "CSR");
+    csm_dataset_free(d);
+    /* the same rows dense, streamed in chunks of a few rows */
+    static const char *const paths[] = {"fused", "tiled", "clblast"};
+    for (int pi = 0; pi < 3; pi++) {
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[pi]), CSM_OK);
+        ck_assert_int_eq(csm_context_set_option(ctx, "max_alloc", "600"), CSM_OK);
+        d = problem_dataset(&p, ctx);
+        ck_assert_int_eq(csm_context_set_option(ctx, "max_alloc", NULL), CSM_OK);
+        ck_assert_uint_gt(csm_dataset_chunks(d), 1);
+        char what[64];
+        snprintf(what, sizeof what, "streamed, %s", paths[pi]);
+        check_setups(&p, m, d, what);
+        csm_dataset_free(d);
+    }
+    free(row_ptr);
+    free(col);
+    free(val);
+    csm_model_free(m);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("objective");
+    TCase *tc = tcase_create("hv");
+    tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
+    tcase_add_test(tc, test_hv_dense_float64);
+    tcase_add_test(tc, test_hv_dense_float32);
+    tcase_add_test(tc, test_hv_soft_targets);
+    tcase_add_test(tc, test_hv_sparse_and_streamed);
+    suite_add_tcase(s, tc);
+    return csm_test_main(s, 1);
+}
