@@ -17,4 +17,11 @@ int csm_cache_usable(csm_context *ctx, const char *file);
 json_t *csm_cache_entries(csm_context *ctx, const char *file);
 void csm_cache_store(csm_context *ctx, const char *file, const char *key, json_t *entry);
 
+/* The trust rule of the cache directory, shared with the kept programs
+ * (program_cache.c): NULL when the directory of `file` is missing or
+ * ours alone, else why not (its name written into dir, len bytes). */
+const char *csm_cache_dir_problem(const char *file, char *dir, size_t len);
+/* mkdir -p of the directory of `file`, new directories 0755; -1: errno */
+int csm_cache_make_dirs(const char *file);
+
 #endif
