@@ -108,13 +108,16 @@ cl_program csm_program_cache_load(csm_context *ctx, const char *options, const c
     int rc = csm_read_regular(path, "program cache", PROGRAM_FILE_MAX, &data, &len, why,
                               sizeof why);
     size_t ml = strlen(MAGIC), stored_key = 0, bin_len = 0;
+    long by = 0;
     int head = 0;
     if (rc == CSM_FILE_OK && len > ml && !memcmp(data, MAGIC, ml) &&
-        sscanf(data + ml, "%zu %zu\n%n", &stored_key, &bin_len, &head) == 2 && head > 0) {
+        sscanf(data + ml, "%zu %zu %ld\n%n", &stored_key, &bin_len, &by, &head) == 3 &&
+        head > 0) {
         size_t at = ml + (size_t)head;
-        /* a mark (no binary) says an earlier run built this program */
+        /* a mark (no binary) says an earlier run built this program; one
+         * of this process (a second context) does not count */
         *seen = stored_key == key_len && bin_len < len && at + key_len + bin_len == len &&
-                !memcmp(data + at, key, key_len);
+                !memcmp(data + at, key, key_len) && (bin_len > 0 || by != (long)getpid());
         if (*seen && bin_len > 0) {
             const unsigned char *bin = (const unsigned char *)data + at + key_len;
             cl_int status = CL_SUCCESS, err = CL_SUCCESS;
@@ -202,7 +205,7 @@ void csm_program_cache_store(csm_context *ctx, cl_program prog, const char *opti
         return;
     }
     char head[64];
-    int hl = snprintf(head, sizeof head, MAGIC "%zu %zu\n", key_len, bin_len);
+    int hl = snprintf(head, sizeof head, MAGIC "%zu %zu %ld\n", key_len, bin_len, (long)getpid());
     size_t total = (size_t)hl + key_len + bin_len;
     char *data = malloc(total);
     unsigned char *bin = data ? (unsigned char *)data + hl + key_len : NULL;
