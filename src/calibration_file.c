@@ -161,7 +161,10 @@ static json_t *pruned(json_t *entries, size_t keep)
 void csm_cache_store(csm_context *ctx, const char *file, const char *key, json_t *entry)
 {
     json_t *entries = csm_cache_entries(ctx, file);
-    json_object_set_new(entries, key, entry);
+    if (entry)
+        json_object_set_new(entries, key, entry);
+    else
+        json_object_del(entries, key);
     char *text = NULL;
     /* the newest CACHE_MAX_ENTRIES, fewer if even those pass the cap */
     for (size_t keep = CACHE_MAX_ENTRIES; keep > 0 && !text; keep /= 2) {
