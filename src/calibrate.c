@@ -106,8 +106,29 @@ static int parse_tile(const char *s, csm_tile *t)
     return -1; /* only geometries this build measures are trusted */
 }
 
+/* The chosen candidate's name in seconds_per_step ("fused", "tiled 4,5,6,64,4"). */
+static void candidate_name(csm_path path, const csm_tile *t, char *name, size_t len)
+{
+    if (path == CSM_PATH_TILED)
+        snprintf(name, len, "tiled %u,%u,%u,%u,%u", t->nv, t->rt, t->qc, t->kc, t->fti);
+    else
+        snprintf(name, len, "%s", csm_path_name(path));
+}
+
+/* What the entry measured for its choice: seconds per step of *rows rows
+ * (0 when the entry does not say). */
+static void entry_speed(json_t *e, csm_path path, const csm_tile *tile, csm_speed *speed)
+{
+    char name[64];
+    candidate_name(path, tile, name, sizeof name);
+    double s = json_number_value(json_object_get(json_object_get(e, "seconds_per_step"), name));
+    json_int_t rows = json_integer_value(json_array_get(json_object_get(e, "measured_shape"), 0));
+    speed->seconds = s > 0 && rows > 0 ? s : 0;
+    speed->rows = rows > 0 ? (size_t)rows : 0;
+}
+
 int csm_calibration_lookup(csm_context *ctx, const char *file, const char *key, csm_path *path,
-                           csm_tile *tile)
+                           csm_tile *tile, csm_speed *speed)
 {
     json_t *entries = csm_cache_entries(ctx, file);
     json_t *e = json_object_get(entries, key);
@@ -117,9 +138,51 @@ int csm_calibration_lookup(csm_context *ctx, const char *file, const char *key, 
         if (*path == CSM_PATH_TILED &&
             parse_tile(json_string_value(json_object_get(e, "tile")), tile) != 0)
             found = -1;
+        if (found == 0)
+            entry_speed(e, *path, tile, speed);
     }
     json_decref(entries);
     return found;
+}
+
+void csm_calibration_observed(csm_context *ctx, const char *file, const char *key,
+                              const char *path_name, const csm_speed *expect, double seconds,
+                              size_t rows)
+{
+    const double expected = expect->seconds * (double)rows / (double)expect->rows;
+    const int slow = seconds > CSM_SLOW_FACTOR * expected;
+    json_t *entries = csm_cache_entries(ctx, file);
+    json_t *e = json_object_get(entries, key);
+    if (!json_is_object(e)) { /* measured again meanwhile, or cleared */
+        json_decref(entries);
+        return;
+    }
+    json_int_t before = json_integer_value(json_object_get(e, "slow_runs"));
+    json_int_t now = slow ? before + 1 : 0;
+    if (now != before) {
+        if (now >= CSM_SLOW_RUNS)
+            csm_log(ctx, CSM_LOG_INFO,
+                    "calibration: the %s path ran %.1fx slower than measured (%.3g ms vs %.3g "
+                    "ms per step of %zu rows) in %d runs in a row: the next run measures again",
+                    path_name, seconds / expected, seconds * 1e3, expected * 1e3, rows,
+                    CSM_SLOW_RUNS);
+        else if (slow)
+            csm_log(ctx, CSM_LOG_INFO,
+                    "calibration: the %s path ran %.1fx slower than measured (%.3g ms vs %.3g "
+                    "ms per step of %zu rows); after %d such runs in a row it is measured again",
+                    path_name, seconds / expected, seconds * 1e3, expected * 1e3, rows,
+                    CSM_SLOW_RUNS);
+        json_t *entry = NULL;
+        if (now < CSM_SLOW_RUNS) {
+            entry = json_deep_copy(e);
+            if (now)
+                json_object_set_new(entry, "slow_runs", json_integer(now));
+            else
+                json_object_del(entry, "slow_runs");
+        }
+        csm_cache_store(ctx, file, key, entry); /* NULL: the entry goes */
+    }
+    json_decref(entries);
 }
 
 /* ---------------------------------------------------------- measurement */
@@ -180,11 +243,7 @@ static json_t *measure(csm_model *m, const csm_dataset *d, size_t B, csm_path *p
         for (size_t ti = 0; ti < ntiles; ti++) {
             const csm_tile *t = &tile_candidates[ti];
             double s = time_path(m, d, rows, cand, t, 4 * best);
-            if (cand == CSM_PATH_TILED)
-                snprintf(name, sizeof name, "tiled %u,%u,%u,%u,%u", t->nv, t->rt, t->qc, t->kc,
-                         t->fti);
-            else
-                snprintf(name, sizeof name, "%s", csm_path_name(cand));
+            candidate_name(cand, t, name, sizeof name);
             csm_log(ctx, CSM_LOG_DEBUG, "calibration: %s %.3f ms per step of %zu rows", name,
                     s * 1e3, rows);
             if (s < 0)
@@ -215,7 +274,7 @@ static json_t *measure(csm_model *m, const csm_dataset *d, size_t B, csm_path *p
 }
 
 int csm_calibration_measure(csm_model *m, const csm_dataset *d, size_t B, const char *file,
-                            const char *key, csm_path *path, csm_tile *tile)
+                            const char *key, csm_path *path, csm_tile *tile, csm_speed *speed)
 {
     csm_path p = *path;
     csm_tile t = *tile;
@@ -229,6 +288,7 @@ int csm_calibration_measure(csm_model *m, const csm_dataset *d, size_t B, const 
         return 0; /* nothing ran */
     *path = p;
     *tile = t;
+    entry_speed(entry, p, &t, speed);
     if (file)
         csm_cache_store(m->ctx, file, key, entry);
     else

@@ -32,8 +32,7 @@
 /* ~600 bytes each: 256 entries are about 150 KB */
 #define CACHE_MAX_ENTRIES 256
 
-/* mkdir -p of the file's directory, new directories 0755 */
-static int make_dirs(const char *file)
+int csm_cache_make_dirs(const char *file)
 {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", file);
@@ -52,27 +51,32 @@ static int make_dirs(const char *file)
     return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-int csm_cache_usable(csm_context *ctx, const char *file)
+const char *csm_cache_dir_problem(const char *file, char *dir, size_t len)
 {
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", file);
+    snprintf(dir, len, "%s", file);
     char *slash = strrchr(dir, '/');
     if (slash == dir)
         slash[1] = '\0';
     else if (slash)
         *slash = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
+        snprintf(dir, len, ".");
     struct stat st;
     if (stat(dir, &st) != 0)
-        return errno == ENOENT;
-    const char *why = NULL;
+        return errno == ENOENT ? NULL : strerror(errno);
     if (!S_ISDIR(st.st_mode))
-        why = "is not a directory";
-    else if (st.st_uid != geteuid())
-        why = "belongs to another user";
-    else if (st.st_mode & (S_IWGRP | S_IWOTH))
-        why = "is writable by other users";
+        return "is not a directory";
+    if (st.st_uid != geteuid())
+        return "belongs to another user";
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return "is writable by other users";
+    return NULL;
+}
+
+int csm_cache_usable(csm_context *ctx, const char *file)
+{
+    char dir[1024];
+    const char *why = csm_cache_dir_problem(file, dir, sizeof dir);
     if (!why)
         return 1;
     csm_log(ctx, CSM_LOG_WARN,
@@ -157,7 +161,10 @@ static json_t *pruned(json_t *entries, size_t keep)
 void csm_cache_store(csm_context *ctx, const char *file, const char *key, json_t *entry)
 {
     json_t *entries = csm_cache_entries(ctx, file);
-    json_object_set_new(entries, key, entry);
+    if (entry)
+        json_object_set_new(entries, key, entry);
+    else
+        json_object_del(entries, key);
     char *text = NULL;
     /* the newest CACHE_MAX_ENTRIES, fewer if even those pass the cap */
     for (size_t keep = CACHE_MAX_ENTRIES; keep > 0 && !text; keep /= 2) {
@@ -179,7 +186,7 @@ void csm_cache_store(csm_context *ctx, const char *file, const char *key, json_t
      * nothing more */
     char err[CSM_REPLACE_ERR_LEN] = "out of memory";
     int ok = text != NULL;
-    if (ok && make_dirs(file) != 0) {
+    if (ok && csm_cache_make_dirs(file) != 0) {
         snprintf(err, sizeof err, "cannot make its directory: %s", strerror(errno));
         ok = 0;
     }

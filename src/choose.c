@@ -42,6 +42,7 @@ typedef struct saved {
     char *key;
     csm_path path;
     csm_tile tile;
+    csm_speed speed; /* what the file said the choice measured; seconds 0: not from it */
     struct saved *next;
 } saved;
 
@@ -59,17 +60,24 @@ static void choices_free(csm_context *ctx)
 
 /* Choices made under other options are stale: the generation of the
  * options they were made under tells. */
-static int remembered(csm_context *ctx, const char *key, csm_path *path, csm_tile *tile)
+static const saved *find(csm_context *ctx, const char *key)
 {
     if (ctx->choices_gen != ctx->opt.generation)
         choices_free(ctx);
     for (const saved *c = ctx->choices; c; c = c->next)
-        if (!strcmp(c->key, key)) {
-            *path = c->path;
-            *tile = c->tile;
-            return 1;
-        }
-    return 0;
+        if (!strcmp(c->key, key))
+            return c;
+    return NULL;
+}
+
+static int remembered(csm_context *ctx, const char *key, csm_path *path, csm_tile *tile)
+{
+    const saved *c = find(ctx, key);
+    if (c) {
+        *path = c->path;
+        *tile = c->tile;
+    }
+    return c != NULL;
 }
 
 static void forget(csm_context *ctx, const char *key)
@@ -84,7 +92,8 @@ static void forget(csm_context *ctx, const char *key)
         }
 }
 
-static void remember(csm_context *ctx, const char *key, csm_path path, const csm_tile *tile)
+static void remember(csm_context *ctx, const char *key, csm_path path, const csm_tile *tile,
+                     const csm_speed *speed)
 {
     forget(ctx, key);
     saved *c = malloc(sizeof *c);
@@ -94,7 +103,7 @@ static void remember(csm_context *ctx, const char *key, csm_path path, const csm
         free(k);
         return;
     }
-    *c = (saved){k, path, *tile, ctx->choices};
+    *c = (saved){k, path, *tile, speed ? *speed : (csm_speed){0, 0}, ctx->choices};
     ctx->choices = c;
     ctx->choices_gen = ctx->opt.generation;
     ctx->choices_free = choices_free;
@@ -132,15 +141,16 @@ static void choose(csm_model *m, const csm_dataset *d, size_t B, csm_measure mea
     if (off || (!always && (double)B * (double)m->C * (double)m->k < MIN_WORK)) {
         log_choice(ctx, *path, tile, m->C, m->k, B,
                    off ? "calibration off: fixed rule" : "small steps: fixed rule", "");
-        remember(ctx, key, *path, tile);
+        remember(ctx, key, *path, tile, NULL);
         return;
     }
     char file[1024];
     const int have_file =
         csm_calibration_file(ctx, file, sizeof file) == CSM_OK && csm_cache_usable(ctx, file);
-    if (!force && have_file && csm_calibration_lookup(ctx, file, key, path, tile) == 0) {
+    csm_speed speed = {0, 0};
+    if (!force && have_file && csm_calibration_lookup(ctx, file, key, path, tile, &speed) == 0) {
         log_choice(ctx, *path, tile, m->C, m->k, B, "calibration in ", file);
-        remember(ctx, key, *path, tile);
+        remember(ctx, key, *path, tile, &speed);
         return;
     }
     /* measuring runs gradient steps on the caller's rows: not for a
@@ -152,9 +162,10 @@ static void choose(csm_model *m, const csm_dataset *d, size_t B, csm_measure mea
                    "");
         return;
     }
-    if (!csm_calibration_measure(m, d, B, have_file ? file : NULL, key, path, tile))
+    if (!csm_calibration_measure(m, d, B, have_file ? file : NULL, key, path, tile, &speed))
         return; /* nothing ran: the rule's path reports its own error */
-    remember(ctx, key, *path, tile);
+    /* measured just now, on this host as it is: compared from the next run */
+    remember(ctx, key, *path, tile, NULL);
     log_choice(ctx, *path, tile, m->C, m->k, B, have_file ? "measured now; saved in " : "measured now",
                have_file ? file : "");
 }
@@ -173,6 +184,22 @@ csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t
     if (!(d && d->sparse))
         choose(m, d, rows, measure, 0, &path, &tile);
     return csm_step_init(w, m, d, rows, slots, path, &tile);
+}
+
+void csm_choice_observed(csm_model *m, const csm_dataset *d, size_t rows, double seconds)
+{
+    csm_context *ctx = m->ctx;
+    if (ctx->opt.path >= 0 || (d && d->sparse) || rows == 0)
+        return;
+    char key[512];
+    csm_calibration_key(ctx, m->precision, d && d->x_u8, m->C, m->k, rows, key, sizeof key);
+    const saved *c = find(ctx, key);
+    if (!c || c->speed.seconds <= 0 || c->speed.rows == 0 || c->speed.seconds < ctx->slow_floor)
+        return;
+    char file[1024];
+    if (csm_calibration_file(ctx, file, sizeof file) != CSM_OK || !csm_cache_usable(ctx, file))
+        return;
+    csm_calibration_observed(ctx, file, key, csm_path_name(c->path), &c->speed, seconds, rows);
 }
 
 csm_status csm_bind_products_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,

@@ -18,6 +18,11 @@ typedef enum csm_measure {
  * new one. A streamed dataset's first chunk stands for it. */
 csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,
                          size_t slots, csm_measure measure);
+/* Training ran steps of `rows` rows (the rows csm_bind_step was given)
+ * of m on d in `seconds` each: when the choice came from the calibration
+ * file, compares it with what was measured there (calibrate.h: a choice
+ * that keeps running far slower is measured again). */
+void csm_choice_observed(csm_model *m, const csm_dataset *d, size_t rows, double seconds);
 /* A step on the product path that stands in for `path` (which has no
  * products of its own: the fused path), with csm_bind_step's other
  * arguments: for the products only that path offers (Hessian-vector). */

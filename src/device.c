@@ -364,6 +364,7 @@ csm_status csm_context_create(csm_context **out, const char *selector, char *err
     contexts_alive++;
     pthread_mutex_unlock(&contexts_lock);
     csm_limits_init(ctx);
+    ctx->slow_floor = CSM_SLOW_MIN_SECONDS;
     st = csm_options_init(ctx, &env);
     if (st != CSM_OK) {
         csm_snprintf(err, err_len, "%s", ctx->last_error ? ctx->last_error : "bad option");

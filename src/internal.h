@@ -57,6 +57,11 @@ typedef struct csm_limits {
     cl_ulong local_mem; /* bytes of local memory per group */
 } csm_limits;
 
+/* The shortest measured step the calibration compares with training's
+ * (calibrate.h): under a millisecond a step is mostly launches, and an
+ * epoch's read-back and update alone would make it look slow. */
+#define CSM_SLOW_MIN_SECONDS 1e-3
+
 struct csm_context {
     cl_platform_id platform;
     cl_device_id device;
@@ -76,6 +81,9 @@ struct csm_context {
     void (*choices_free)(csm_context *ctx);
     csm_options opt;
     csm_limits limits;
+    /* choose.c: a measured step shorter than this is not compared with
+     * training's steps (CSM_SLOW_MIN_SECONDS; tests/hooks.c lowers it) */
+    double slow_floor;
 };
 
 typedef struct csm_meta_entry {

@@ -302,6 +302,14 @@ csm_status csm_objective_epoch_value(csm_objective *f, double *loss, double *acc
     return st;
 }
 
+void csm_objective_observe(csm_objective *f, double seconds)
+{
+    const csm_source *src = f->src;
+    const size_t steps = src->whole ? f->nstats : src->steps;
+    if (f->batches && steps > 0)
+        csm_choice_observed(f->model, src->data, f->step.cap, seconds / (double)steps);
+}
+
 csm_status csm_objective_any(csm_objective *f, int flag, int *any)
 {
     double v[2] = {(double)flag, 0};

@@ -52,6 +52,9 @@ csm_status csm_objective_epoch(csm_objective *f, long epoch, csm_update_fn updat
  * plus the mean L2 term over steps) and accuracy: the one read-back of
  * an epoch. */
 csm_status csm_objective_epoch_value(csm_objective *f, double *loss, double *accuracy);
+/* An epoch of minibatch steps took `seconds` (wall): tells the path
+ * choice how fast its steps ran (choose.h, csm_choice_observed). */
+void csm_objective_observe(csm_objective *f, double seconds);
 
 /* Whether any process set `flag` (one process: the flag). */
 csm_status csm_objective_any(csm_objective *f, int flag, int *any);

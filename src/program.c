@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "program_cache.h"
 #include "read_file.h"
 
 /* A kernel source larger than this is not one of ours (they are tens of
@@ -75,8 +76,9 @@ static csm_status load_source(csm_context *ctx, const char *file, char **out)
                     file, tried);
 }
 
+/* *cached: 1 when the binary kept by an earlier run was loaded */
 static csm_status build_program(csm_context *ctx, const char *file, const char *options,
-                                const char *ours, cl_program *out)
+                                const char *ours, cl_program *out, int *cached)
 {
     /* the flags the host shares, the kernel library, the file */
     const char *files[3] = {"csm_kernel_flags.h", "common.cl", file};
@@ -88,14 +90,25 @@ static csm_status build_program(csm_context *ctx, const char *file, const char *
     cl_program prog = NULL;
     if (st == CSM_OK)
         st = csm_cl_options_check(ctx, ctx->opt.cl_options, ours, (const char *const *)srcs, 3);
-    if (st == CSM_OK)
+    *cached = 0;
+    int seen = 0;
+    if (st == CSM_OK) {
+        prog = csm_program_cache_load(ctx, options, (const char *const *)srcs, 3, &seen);
+        *cached = prog != NULL;
+    }
+    if (st == CSM_OK && !prog)
         prog = clCreateProgramWithSource(ctx->cl, 3, (const char **)srcs, NULL, &rc);
-    for (size_t i = 0; i < 3; i++)
-        free(srcs[i]);
-    if (st != CSM_OK)
+    if (st != CSM_OK || *cached) {
+        for (size_t i = 0; i < 3; i++)
+            free(srcs[i]);
+        *out = prog;
         return st;
-    if (rc != CL_SUCCESS)
+    }
+    if (rc != CL_SUCCESS) {
+        for (size_t i = 0; i < 3; i++)
+            free(srcs[i]);
         return csm_cl_fail(ctx, rc, "clCreateProgramWithSource");
+    }
     rc = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
     if (rc != CL_SUCCESS) {
         size_t log_len = 0;
@@ -112,10 +125,13 @@ static csm_status build_program(csm_context *ctx, const char *file, const char *
                       log ? log : "(no memory for the log)");
         free(log);
         clReleaseProgram(prog);
-        return st;
+    } else {
+        csm_program_cache_store(ctx, prog, options, (const char *const *)srcs, 3, seen);
+        *out = prog;
     }
-    *out = prog;
-    return CSM_OK;
+    for (size_t i = 0; i < 3; i++)
+        free(srcs[i]);
+    return st;
 }
 
 csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, const char *name,
@@ -145,7 +161,8 @@ csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, co
         }
     if (!pc) {
         cl_program prog = NULL;
-        csm_status st = build_program(ctx, file, options, ours, &prog);
+        int cached = 0;
+        csm_status st = build_program(ctx, file, options, ours, &prog, &cached);
         if (st != CSM_OK)
             return st;
         pc = calloc(1, sizeof *pc);
@@ -160,7 +177,7 @@ csm_status csm_get_kernel(csm_context *ctx, cl_kernel *out, const char *file, co
         pc->base.program = prog;
         pc->base.next = ctx->programs;
         ctx->programs = &pc->base;
-        csm_log(ctx, CSM_LOG_DEBUG, "built %s", key);
+        csm_log(ctx, CSM_LOG_DEBUG, "built %s%s", key, cached ? " (kept binary)" : "");
     }
     for (kernel_entry *e = pc->kernels; e; e = e->next)
         if (!strcmp(e->name, name)) {

@@ -1,7 +1,8 @@
 /* Path choice by measurement (src/calibrate.c): a measurement is made,
  * saved and read back by a later context without measuring again; the
  * saved choice is obeyed; a damaged or unwritable cache costs only a new
- * measurement; the knobs are checked, and read once per context; csm_calibrate() reports
+ * measurement; a saved choice that trains far slower than it measured is
+ * measured again after two such runs, not after one; the knobs are checked, and read once per context; csm_calibrate() reports
  * its choice and refuses bad arguments. Each test works in its own cache
  * directory (CLSOFTMAX_CACHE_DIR). */
 #include <jansson.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "problem.h"
 #include "testutil.h"
 
@@ -142,6 +144,93 @@ START_TEST(test_saved_choice_obeyed)
                       "log:\n%s", log.text);
         problem_free(&p);
     }
+    csm_context_free(ctx);
+    remove_dir();
+}
+END_TEST
+
+/* Writes a file whose one entry chose the fused path for the shape of
+ * problem_make(50, 40, 12) in full batches, measured at `seconds` per step
+ * of 50 rows, with `slow_runs` slow runs counted (0: none). */
+static void write_entry(const char *f, const csm_device_info *info, const char *seconds,
+                        int slow_runs)
+{
+    FILE *out = fopen(f, "w");
+    ck_assert_ptr_nonnull(out);
+    fprintf(out,
+            "{\"format\": \"clsoftmax-calibration\", \"version\": 1, \"entries\": {"
+            "\"%s|%s|%s|float32|real|C<=2^4|k<=2^6|rows<=256\": {\"path\": \"fused\", "
+            "\"tile\": \"4,5,6,64,4\", \"seconds_per_step\": {\"fused\": %s}, "
+            "\"measured_shape\": [50, 40, 12], \"measured_at\": \"2026-01-01T00:00:00Z\"%s}}}\n",
+            info->platform_name, info->device_name, info->driver_version, seconds,
+            slow_runs ? ", \"slow_runs\": 1" : "");
+    fclose(out);
+}
+
+/* Trains 2 epochs (the second is compared) in a new context whose
+ * comparisons start at `floor` seconds per measured step. */
+static void train_floor(const problem *p, double floor, logbuf *log)
+{
+    csm_context *ctx = test_context();
+    hook_slow_floor(ctx, floor);
+    train_logged(ctx, p, log);
+    csm_context_free(ctx);
+}
+
+/* An entry that measured its choice implausibly fast (1e-12 s a step):
+ * training runs it far slower, the entry counts one slow run, and the
+ * second slow run in a row drops it, so that the run after measures
+ * again; an implausibly slow one (1000 s) sets the count back to 0; a
+ * measured step under the floor (1 ms unless a test lowers it) is not
+ * compared at all. */
+START_TEST(test_slow_choice_measured_again)
+{
+    fresh_dir(); /* CLSOFTMAX_CALIBRATE=always: the file is read, and measured where it has
+                    nothing, for the small shape too */
+    csm_context *ctx = test_context();
+    const csm_device_info *info = csm_context_device(ctx);
+    char f[512];
+    snprintf(f, sizeof f, "%s/calibration.json", dir);
+    problem p = problem_make(50, 40, 12, CSM_FLOAT32, 0, 3);
+    logbuf log;
+    char *json;
+
+    write_entry(f, info, "1e-12", 0);
+    train_floor(&p, 0, &log);
+    ck_assert_msg(strstr(log.text, "fused path for C=12 k=40, 50 rows per step (calibration in "),
+                  "log:\n%s", log.text);
+    ck_assert_msg(strstr(log.text, "slower than measured") && strstr(log.text, "after 2 such runs"),
+                  "log:\n%s", log.text);
+    json = read_file(f);
+    ck_assert_msg(json && strstr(json, "\"slow_runs\": 1"), "%s", json ? json : "no file");
+    free(json);
+
+    train_floor(&p, 0, &log);
+    ck_assert_msg(strstr(log.text, "the next run measures again"), "log:\n%s", log.text);
+    json = read_file(f);
+    ck_assert_msg(json && !strstr(json, "C<=2^4|k<=2^6|rows<=256"), "still there: %s",
+                  json ? json : "no file");
+    free(json);
+
+    train_floor(&p, 0, &log);
+    ck_assert_msg(strstr(log.text, "measured now"), "log:\n%s", log.text);
+
+    write_entry(f, info, "1000", 1);
+    train_floor(&p, 0, &log);
+    ck_assert_msg(!strstr(log.text, "slower than measured"), "log:\n%s", log.text);
+    json = read_file(f);
+    ck_assert_msg(json && strstr(json, "\"path\": \"fused\"") && !strstr(json, "slow_runs"),
+                  "%s", json ? json : "no file");
+    free(json);
+
+    write_entry(f, info, "1e-12", 0);
+    train_floor(&p, 1e-3, &log);
+    ck_assert_msg(!strstr(log.text, "slower than measured"), "log:\n%s", log.text);
+    json = read_file(f);
+    ck_assert_msg(json && !strstr(json, "slow_runs"), "%s", json ? json : "no file");
+    free(json);
+
+    problem_free(&p);
     csm_context_free(ctx);
     remove_dir();
 }
@@ -477,6 +566,7 @@ int main(void)
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_measured_saved_and_reused);
     tcase_add_test(tc, test_saved_choice_obeyed);
+    tcase_add_test(tc, test_slow_choice_measured_again);
     tcase_add_test(tc, test_bad_cache_is_harmless);
     tcase_add_test(tc, test_cache_not_regular_or_too_big);
     tcase_add_test(tc, test_cache_pruned);

@@ -41,3 +41,5 @@ void hook_tile(csm_context *ctx, const char *geometry)
     }
     ctx->opt.generation++; /* path choices made under the old geometry go */
 }
+
+void hook_slow_floor(csm_context *ctx, double seconds) { ctx->slow_floor = seconds; }

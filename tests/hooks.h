@@ -19,5 +19,8 @@ void hook_device_type(csm_context *ctx, const char *type);
 /* The tiled path's geometry "NV,RT,QC,KC,FTI" instead of the chosen one
  * (NULL: chosen again); aborts the test on a malformed one. */
 void hook_tile(csm_context *ctx, const char *geometry);
+/* The shortest measured step the calibration compares with training's
+ * (default CSM_SLOW_MIN_SECONDS): 0 compares the tiny steps of tests. */
+void hook_slow_floor(csm_context *ctx, double seconds);
 
 #endif

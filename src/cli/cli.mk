@@ -70,6 +70,7 @@ CLI_TESTS = \
 	tests/cli/gradcheck.sh \
 	tests/cli/sparse.sh \
 	tests/cli/calibrate.sh \
+	tests/cli/program_cache.sh \
 	tests/cli/determinism.sh \
 	tests/cli/remember.sh \
 	tests/cli/dialects.sh \
