@@ -698,7 +698,8 @@ def grid_main(ap, args):
     results["blas"] = blas
     print("compare.py --shapes: numpy %s%s, %d CPUs; BLAS in this process: %s; load average "
           "%.2f %.2f %.2f" % (
-              np.__version__, ", torch %s (%d threads)" % (results["torch_version"], threads)
+              np.__version__, ", torch %s (threads %s)" % (
+                  results["torch_version"], ",".join(map(str, threads)))
               if torch_ok else "", os.cpu_count(), ", ".join(blas) or "none found",
               *results["loadavg_start"]))
     if any("/blas/" in b for b in blas):
@@ -749,8 +750,20 @@ def grid_main(ap, args):
             if not args.csv_dir:
                 os.unlink(cell["command"]["csv"])
         if torch_ok:
-            cell["pytorch"] = grid_torch(x, y, classes, modes, args.repeats,
-                                         args.batch_size, threads)
+            # PyTorch at each thread count; the comparison takes its fastest
+            # per mode (on a shared 2-core host 2 OpenMP threads can be many
+            # times slower than 1 at minibatch steps)
+            by = {t: grid_torch(x, y, classes, modes, args.repeats, args.batch_size, t)
+                  for t in threads}
+            pt = dict(by[threads[0]])
+            for mode in modes:
+                t = min(threads, key=lambda t: by[t][mode]["min"])
+                pt[mode] = dict(by[t][mode], threads=t)
+                print("  %-5s pytorch           %s" % (mode, ", ".join(
+                    "%d thread%s %.4f s" % (t, "" if t == 1 else "s", by[t][mode]["min"])
+                    for t in threads)))
+            pt["by_threads"] = {str(t): by[t] for t in threads}
+            cell["pytorch"] = pt
         if not args.no_numpy:
             cell["numpy"] = grid_numpy(x, y, classes, modes, args.repeats, args.batch_size)
         del x, y
@@ -784,6 +797,8 @@ def grid_main(ap, args):
                            "gflops": flops / best * 1e-9 if best else None}
                 if nm == "command":
                     row[nm]["process_s"] = cell[nm][mode]["process_s"]
+                if nm == "pytorch":
+                    row[nm]["threads"] = cell[nm][mode]["threads"]
                 if best is None:
                     print("  %-5s %-17s not measured" % (mode, nm))
                     continue
@@ -845,8 +860,10 @@ def print_grid_table(results, modes, precision):
               ", ".join("%.1f" % r for r in pr.get("readings", [])) + " before / after",
               "%.1f" % highest if highest else "?", pr.get("record", "-"),
               "; --peak-known %.1f" % pr["known"] if pr.get("known") else ""))
-    print("PyTorch %s, %d threads; NumPy %s; BLAS %s. Load average %.2f at the start, %.2f at "
-          "the end." % (results.get("torch_version", "-"), results["grid"]["torch_threads"],
+    print("PyTorch %s, the faster of %s threads per cell and mode; NumPy %s; BLAS %s. Load "
+          "average %.2f at the start, %.2f at the end." % (
+              results.get("torch_version", "-"),
+              " and ".join(map(str, results["grid"]["torch_threads"])),
                         results["numpy_version"], ", ".join(results.get("blas", [])) or "?",
                         results["loadavg_start"][0], results.get("loadavg_end", [0])[0]))
     print("Epoch time = best of %d epochs after a warm-up (s); GFLOP/s = 4nkC / epoch time; "
@@ -891,12 +908,14 @@ def print_grid_table(results, modes, precision):
         table("Float features (float32 input, as a CSV file or a NumPy array reaches the "
               "library)",
               ["n", "k", "C", "mode", "path", "clsoftmax s", "GFLOP/s", "% run", "% top",
-               "command epoch s", "command process s", "PyTorch s", "GFLOP/s", "% run",
-               "NumPy s", "cl/PT", "cmd/PT", "cl/NP"],
+               "command epoch s", "command process s", "PyTorch s", "threads", "GFLOP/s",
+               "% run", "NumPy s", "cl/PT", "cmd/PT", "cl/NP"],
               lambda cell, row: cols(row, "clsoftmax_float32")
               + cols(row, "command", False)
               + ["%.2f" % row["command"]["process_s"] if "command" in row else "-"]
-              + cols(row, "pytorch")[:3] + cols(row, "numpy", False)
+              + cols(row, "pytorch")[:1]
+              + [str(row["pytorch"]["threads"]) if "pytorch" in row else "-"]
+              + cols(row, "pytorch")[1:3] + cols(row, "numpy", False)
               + [q(row, "clsoftmax_float32", "pytorch"), q(row, "command", "pytorch"),
                  q(row, "clsoftmax_float32", "numpy")])
     if "u8" in inputs:
@@ -922,8 +941,8 @@ def main():
     ap.add_argument("--batch-size", type=int, default=256, help="minibatch size (default: %(default)s)")
     ap.add_argument("--threads",
                     help="comma-separated torch.set_num_threads values to try; the ratios use "
-                    "the fastest (default: 1,%d; with --shapes one value, default %d: all cores)"
-                    % (os.cpu_count(), os.cpu_count()))
+                    "the fastest (default: 1,%d; with --shapes %d,1, the fastest per cell and "
+                    "mode)" % (os.cpu_count(), os.cpu_count()))
     grid = ap.add_argument_group(
         "shape grid", "--shapes: synthetic data of every n x k x C of the grid, full-batch and "
         "minibatch epochs in clsoftmax, PyTorch and NumPy, GFLOP/s and the fraction of the "
@@ -970,10 +989,8 @@ def main():
     if args.repeats < 1 or args.batch_size < 1:
         ap.error("--repeats and --batch-size must be >= 1")
     if args.shapes:
-        threads = parse_list(ap, "--threads", args.threads or str(os.cpu_count()))
-        if len(threads) != 1:
-            ap.error("with --shapes, --threads is one thread count")
-        args.threads_grid = threads[0]
+        threads = parse_list(ap, "--threads", args.threads or "%d,1" % os.cpu_count())
+        args.threads_grid = list(dict.fromkeys(threads))
         return grid_main(ap, args)
     if args.double:
         ap.error("--double needs --shapes (clsoftmax-bench --double is passed with --bench-arg)")
