@@ -84,6 +84,9 @@ typedef struct options {
     size_t n, k, C;
     int modes; /* MODE_FULL | MODE_MINI: which epoch measurements run */
     int peak;  /* --peak: measure the device's FMA peak only */
+    int input_f32; /* --input float32: the features given to the library as
+                    * float32 (byte / 255), as a CSV or NumPy array reaches
+                    * it, instead of the 8-bit storage of IDX files */
 } options;
 
 enum { MODE_FULL = 1, MODE_MINI = 2 };
@@ -116,6 +119,10 @@ static void usage(FILE *f)
             "                    has N/6 rows); or one at a time:\n"
             "  --n N, --features K, --classes C\n"
             "  --modes LIST      epoch measurements to run: full, mini or full,mini (default)\n"
+            "  --input TYPE      how the training features reach the library: u8 (the\n"
+            "                    bytes, feature = byte / 255, as IDX files; default) or\n"
+            "                    float32 (byte / 255 as float32, as a CSV file or a NumPy\n"
+            "                    array becomes)\n"
             "  --peak            only measure the device's peak: an FMA kernel in float32\n"
             "                    and float64 (with --json: written there), then exit\n"
             "  --double          train in float64 (default float32)\n"
@@ -234,7 +241,7 @@ static int parse_options(int argc, char **argv, options *o)
                                                  "--lr",      "--optimizer",  "--data",
                                                  "--device",  "--json",       "--shape",
                                                  "--n",       "--features",   "--classes",
-                                                 "--modes",   NULL};
+                                                 "--modes",   "--input",      NULL};
         int wants = 0;
         for (int j = 0; with_value[j]; j++)
             wants |= !strcmp(name, with_value[j]);
@@ -303,6 +310,15 @@ static int parse_options(int argc, char **argv, options *o)
         } else if (!strcmp(name, "--modes")) {
             if (parse_modes(val, &o->modes) != 0)
                 return -1;
+        } else if (!strcmp(name, "--input")) {
+            if (!strcmp(val, "u8"))
+                o->input_f32 = 0;
+            else if (!strcmp(val, "float32"))
+                o->input_f32 = 1;
+            else {
+                fprintf(stderr, "clsoftmax-bench: --input is u8 or float32, got '%s'\n", val);
+                return -1;
+            }
         } else if (!strcmp(name, "--peak")) {
             o->peak = 1;
         } else if (!strcmp(name, "--double")) {
@@ -821,6 +837,25 @@ static int standardize_fit(const bench_set *s, double **mean_out, double **scale
     return 0;
 }
 
+/* Uploads s as the library's dataset: its bytes (CSM_DTYPE_U8), or with
+ * input_f32 byte / 255 widened to float32 on the host first (CSM_DTYPE_F32),
+ * the same values the library computes from the bytes. */
+static csm_status upload_set(csm_context *ctx, csm_dataset **out, csm_precision prec,
+                             const bench_set *s, size_t C, int input_f32)
+{
+    if (!input_f32)
+        return csm_dataset_create(ctx, out, prec, s->x, CSM_DTYPE_U8, s->n, s->k, s->y, NULL, C);
+    size_t nk = s->n * s->k;
+    float *x = malloc((nk ? nk : 1) * sizeof *x);
+    if (!x)
+        return CSM_ERR_OUT_OF_MEMORY;
+    for (size_t i = 0; i < nk; i++)
+        x[i] = (float)s->x[i] / 255.0f;
+    csm_status st = csm_dataset_create(ctx, out, prec, x, CSM_DTYPE_F32, s->n, s->k, s->y, NULL, C);
+    free(x);
+    return st;
+}
+
 /* Uploads (byte / 255 - mean) / scale as float32 host input. */
 static csm_status upload_standardized(csm_context *ctx, csm_dataset **out, csm_precision prec,
                                       const bench_set *s, size_t C, const double *mean,
@@ -879,6 +914,10 @@ static int run_child(const options *o, const char *data_kind, const char *cache_
     }
     if (o->dbl)
         argv[a++] = "--double";
+    if (o->input_f32) {
+        argv[a++] = "--input";
+        argv[a++] = "float32";
+    }
     if (o->device) {
         argv[a++] = "--device";
         argv[a++] = o->device;
@@ -967,8 +1006,7 @@ static int first_epoch_only(const options *o, double t_main)
     double t_ctx = now();
     csm_precision prec = o->dbl ? CSM_FLOAT64 : CSM_FLOAT32;
     csm_dataset *d = NULL;
-    st = csm_dataset_create(ctx, &d, prec, bd.train.x, CSM_DTYPE_U8, bd.train.n, bd.train.k,
-                            bd.train.y, NULL, bd.C);
+    st = upload_set(ctx, &d, prec, &bd.train, bd.C, o->input_f32);
     double t_up = now();
     epoch_log lg;
     if (st == CSM_OK && epoch_log_init(&lg, 1) != 0)
@@ -1349,11 +1387,9 @@ int main(int argc, char **argv)
 
     t0 = now();
     csm_dataset *train = NULL, *test = NULL;
-    st = csm_dataset_create(ctx, &train, prec, bd.train.x, CSM_DTYPE_U8, bd.train.n, bd.train.k,
-                            bd.train.y, NULL, bd.C);
+    st = upload_set(ctx, &train, prec, &bd.train, bd.C, o.input_f32);
     if (st == CSM_OK && bd.test.n)
-        st = csm_dataset_create(ctx, &test, prec, bd.test.x, CSM_DTYPE_U8, bd.test.n, bd.test.k,
-                                bd.test.y, NULL, bd.C);
+        st = upload_set(ctx, &test, prec, &bd.test, bd.C, o.input_f32);
     r.upload_s = now() - t0;
     int rc = 0;
     if (st != CSM_OK) {
@@ -1381,8 +1417,8 @@ int main(int argc, char **argv)
 
     printf("device:    %s\n", r.device);
     printf("path:      %s (CLSOFTMAX_PATH=%s)\n", r.path, path_env());
-    printf("data:      %s: %zu x %zu, %zu classes, %zu test rows; %s\n", r.source, r.n, r.k,
-           r.C, r.n_test, r.precision);
+    printf("data:      %s: %zu x %zu, %zu classes, %zu test rows; %s; input %s\n", r.source,
+           r.n, r.k, r.C, r.n_test, r.precision, o.input_f32 ? "float32" : "u8");
     printf("setup:     load %.3f s, context %.3f s, upload %.3f s\n", r.load_s, r.context_s,
            r.upload_s);
     printf("repeats:   %d (+1 warm-up)\n\n", o.repeats);

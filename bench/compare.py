@@ -17,16 +17,28 @@ python3-torch). Example, from a build directory:
 --shapes runs a grid of synthetic shapes instead (BENCHMARKS.md, "Shape
 grid"): n in {20000, 60000}, k in {100, 784, 1000, 4096}, C in {2, 10, 100,
 1000}, full-batch and minibatch-256 epochs of plain SGD (lr 0.1), best and
-median of 4 epochs after a warm-up, in clsoftmax (clsoftmax-bench --shape
-NxKxC, one process per shape), PyTorch (nn.Linear + CrossEntropyLoss + SGD,
-all cores) and NumPy, on the same data; GFLOP/s (4nkC an epoch) and the
-fraction of the device's peak measured first by clsoftmax-bench --peak.
-Subsets: --shapes-n 20000 --shapes-k 100,784 --shapes-c 10 --modes full.
+median of 4 epochs after a warm-up, in clsoftmax, PyTorch (nn.Linear +
+CrossEntropyLoss + SGD, all cores) and NumPy, on the same data. clsoftmax
+runs three ways per shape: clsoftmax-bench --shape NxKxC --input float32
+(the features reach the library as float32, as a user's CSV file or NumPy
+array does), the whole command `clsoftmax train` on a float CSV of the same
+data (epoch times from --history, and the whole process's time), and
+clsoftmax-bench --input u8 (the 8-bit storage of IDX files; a separate
+table). GFLOP/s (4nkC an epoch) and the fraction of the device's peak read
+by clsoftmax-bench --peak before and after the cells (the higher reading),
+and of the highest peak the device has shown (a record kept in
+--peak-record). Subsets: --shapes-n 20000 --shapes-k 100,784 --shapes-c 10
+--modes full; --quick: the four cells of the issue "Fast whatever the
+machine is doing" (20000 x 1000 x 100 and 20000 x 100 x 1000, full batch
+and 256), a few minutes.
 
+    /usr/bin/python3 bench/compare.py --shapes --quick --json quick.json
     /usr/bin/python3 bench/compare.py --shapes --json grid.json
 
-How long: estimated from small runs on the 2-core EPYC of BENCHMARKS.md
-(shared at the time), not by running it all: about 40-55 minutes with
+How long (before the float32 and command columns were added, which add
+about as much again as the clsoftmax-bench runs, plus writing each CSV once):
+estimated from small runs on the 2-core EPYC of BENCHMARKS.md (shared at the
+time), not by running it all: about 40-55 minutes with
 OpenBLAS. The C = 1000 column is about 90% of the arithmetic and runs on
 the library's CLBlast path there (measured 22 GFLOP/s full batch, 7-15
 GFLOP/s minibatch): about 25 minutes of clsoftmax, the 60000 x 4096 x 1000
@@ -343,6 +355,12 @@ GRID_K = (100, 784, 1000, 4096)
 GRID_C = (2, 10, 100, 1000)
 GRID_REPEATS = 4
 GRID_BATCH = 256
+# --quick: the four cells of the issue "Fast whatever the machine is doing"
+# (each in full-batch and minibatch epochs)
+QUICK_CELLS = ((20000, 1000, 100), (20000, 100, 1000))
+DEFAULT_PEAK_RECORD = os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+    "clsoftmax", "peak-record.json")
 
 
 def synthetic_features(n, k, classes, dtype):
@@ -477,9 +495,12 @@ def grid_bench_json(cmd):
         os.unlink(path)
 
 
-def grid_bench(args, n, k, classes, modes):
+def grid_bench(args, n, k, classes, modes, inp):
+    """clsoftmax-bench on synthetic data of n x k x C, the features handed to
+    the library as `inp`: float32 (byte / 255 as float32, as a CSV or NumPy
+    array reaches it) or u8 (the bytes, as an IDX file)."""
     cmd = [args.bench, "--shape", "%dx%dx%d" % (n, k, classes), "--repeats", str(args.repeats),
-           "--batch-size", str(args.batch_size), "--modes", ",".join(modes),
+           "--batch-size", str(args.batch_size), "--modes", ",".join(modes), "--input", inp,
            "--no-phases", "--no-accuracy", "--no-startup"]
     if args.double:
         cmd.append("--double")
@@ -490,6 +511,124 @@ def grid_bench(args, n, k, classes, modes):
                             "  library log")):
             print("  " + line.rstrip())
     return res
+
+
+# ------------------------------------------------------- whole command
+
+def write_float_csv(path, x, y):
+    """x (byte / 255 in float32 or float64) as a CSV file: the label first,
+    then the k features, each printed with enough digits to come back as the
+    same float32 (%.9g), no header. The values are the 256 of byte / 255, so
+    the text of each comes from a table."""
+    scale = x.dtype.type(255.0)
+    table = np.array(["%.9g" % v for v in (np.arange(256, dtype=x.dtype) / scale)], dtype=object)
+    tmp = path + ".part"
+    with open(tmp, "w") as f:
+        step = max(1, (1 << 20) // max(1, x.shape[1]))
+        for r0 in range(0, x.shape[0], step):
+            block = np.rint(x[r0:r0 + step] * scale).astype(np.uint8)
+            words = table[block]
+            f.write("".join("%d,%s\n" % (lab, ",".join(row))
+                            for lab, row in zip(y[r0:r0 + step], words)))
+    os.replace(tmp, path)
+
+
+def read_history(path):
+    """--history: a dict per epoch (epoch, loss, ..., seconds)."""
+    rows = []
+    with open(path) as f:
+        head = f.readline().strip().split(",")
+        for line in f:
+            vals = line.strip().split(",")
+            rows.append({h: (float(v) if v else None) for h, v in zip(head, vals)})
+    return rows
+
+
+def grid_command(args, n, k, classes, modes, x, y, csv_dir):
+    """`clsoftmax train` as a user runs it on a float CSV of the cell's data:
+    plain SGD lr 0.1, no penalty, zero init, reshuffled minibatches (or full
+    batch), repeats + 1 epochs; epoch times from --history (the first
+    dropped), and the whole process's wall time (reading the CSV, the
+    context, the kernels from the warm cache, the epochs, saving the model)."""
+    csv = os.path.join(csv_dir, "grid-%dx%dx%d.csv" % (n, k, classes))
+    if not os.path.exists(csv):
+        t0 = time.perf_counter()
+        write_float_csv(csv, x, y)
+        print("  wrote %s (%.0f MB) in %.1f s" % (csv, os.path.getsize(csv) / 1e6,
+                                                  time.perf_counter() - t0), flush=True)
+    res = {"csv": csv, "csv_bytes": os.path.getsize(csv)}
+    for mode in modes:
+        hist = os.path.join(csv_dir, "history-%d.csv" % os.getpid())
+        model = os.path.join(csv_dir, "model-%d.safetensors" % os.getpid())
+        cmd = [args.clsoftmax, "train", "--solver", "sgd", "--lr", str(LR), "--l2", "0",
+               "--batch-size", "0" if mode == "full" else str(args.batch_size),
+               "--epochs", str(args.repeats + 1), "--tol", "0", "--format", "csv",
+               "--no-header", "--history", hist, "-q"]
+        if args.double:
+            cmd.append("--double")
+        cmd += [csv, model]
+        print("$ " + " ".join(cmd), flush=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            sys.stdout.write(proc.stdout)
+            sys.exit("compare.py: clsoftmax train failed (exit status %d)" % proc.returncode)
+        rows = read_history(hist)
+        os.unlink(hist)
+        os.unlink(model)
+        secs = [r["seconds"] for r in rows]
+        if len(secs) != args.repeats + 1:
+            sys.exit("compare.py: clsoftmax train ran %d epochs, not %d" % (len(secs),
+                                                                             args.repeats + 1))
+        st = epoch_stats(secs[1:])
+        st["first_epoch_s"] = secs[0]
+        st["process_s"] = wall
+        st["outside_epochs_s"] = wall - sum(secs)
+        res[mode] = st
+        print("  %-5s command   best %9.4f s  median %9.4f s  (first epoch %.4f s); whole "
+              "process %.3f s, of it %.3f s outside the epochs" % (
+                  mode, st["min"], st["median"], secs[0], wall, st["outside_epochs_s"]),
+              flush=True)
+    return res
+
+
+# ---------------------------------------------------------------- peak
+
+def peak_reading(args, precision):
+    """clsoftmax-bench --peak on the device of --bench-arg (if any): the JSON
+    and the GFLOP/s of `precision`."""
+    dev = []
+    for i, a in enumerate(args.bench_arg):
+        if a.startswith("--device="):
+            dev = [a]
+        elif a == "--device" and i + 1 < len(args.bench_arg):
+            dev = [a, args.bench_arg[i + 1]]
+    peak_json, out = grid_bench_json([args.bench, "--peak"] + dev)
+    sys.stdout.write(out)
+    p = peak_json["peak"].get(precision)
+    return peak_json, (p["gflops"] if p else None)
+
+
+def peak_record_update(path, device, precision, gflops, when):
+    """The highest peak this device has shown, kept in a JSON file across
+    runs: {device: {precision: {"gflops", "date"}}}. Adds this run's reading
+    when it is higher, and returns the record's entry afterwards."""
+    rec = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            rec = json.load(f)
+    cur = rec.setdefault(device, {}).get(precision)
+    if gflops and (not cur or gflops > cur["gflops"]):
+        cur = rec[device][precision] = {"gflops": gflops, "date": when}
+        d = os.path.dirname(os.path.abspath(path))
+        os.makedirs(d, exist_ok=True)
+        tmp = path + ".part"
+        with open(tmp, "w") as f:
+            json.dump(rec, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    return cur
 
 
 def parse_list(ap, name, text):
@@ -505,21 +644,31 @@ def parse_list(ap, name, text):
 def pct(v):
     if v is None:
         return "-"
-    return "%.1f%%" % (100 * v) if v >= 0.01 else "%.2f%%" % (100 * v)
+    return "%.0f%%" % (100 * v) if v >= 0.1 else "%.1f%%" % (100 * v)
 
 
 def grid_main(ap, args):
-    ns = parse_list(ap, "--shapes-n", args.shapes_n)
-    ks = parse_list(ap, "--shapes-k", args.shapes_k)
-    cs = parse_list(ap, "--shapes-c", args.shapes_c)
-    if min(cs) < 2:
+    if args.quick:
+        cells = list(QUICK_CELLS)
+    else:
+        ns = parse_list(ap, "--shapes-n", args.shapes_n)
+        ks = parse_list(ap, "--shapes-k", args.shapes_k)
+        cs = parse_list(ap, "--shapes-c", args.shapes_c)
+        cells = [(n, k, c) for n in ns for k in ks for c in cs]
+    if min(c for _, _, c in cells) < 2:
         ap.error("--shapes-c: at least 2 classes")
-    if max(ks) >= (1 << 20) - 1:
+    if max(k for _, k, _ in cells) >= (1 << 20) - 1:
         ap.error("--shapes-k: the synthetic generator takes k < 2^20 - 1")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or any(m not in ("full", "mini") for m in modes):
         ap.error("--modes is a comma-separated list of full and mini")
     modes = list(dict.fromkeys(modes))
+    inputs = [v.strip() for v in args.inputs.split(",") if v.strip()]
+    if not inputs or any(v not in ("float32", "u8") for v in inputs):
+        ap.error("--inputs is a comma-separated list of float32 and u8")
+    inputs = list(dict.fromkeys(inputs))
+    if args.no_bench:
+        inputs = []
     threads = args.threads_grid
     dtype = np.float64 if args.double else np.float32
     precision = "float64" if args.double else "float32"
@@ -530,10 +679,16 @@ def grid_main(ap, args):
         except ImportError:
             print("note: torch not installed: skipping PyTorch")
     torch_ok = torch is not None
+    command = not args.no_command
+    if command and not os.access(args.clsoftmax, os.X_OK):
+        ap.error("--clsoftmax %s: not an executable (build it, or --no-command)" % args.clsoftmax)
 
-    results = {"grid": {"n": ns, "k": ks, "C": cs, "modes": modes, "repeats": args.repeats,
+    results = {"grid": {"cells": [list(c) for c in cells], "modes": modes,
+                        "repeats": args.repeats, "inputs": inputs, "command": command,
                         "batch_size": args.batch_size, "precision": precision, "lr": LR,
                         "torch_threads": threads},
+               "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+               "loadavg_start": os.getloadavg(),
                "numpy_version": np.__version__, "cpus": os.cpu_count(), "cells": []}
     if torch_ok:
         results["torch_version"] = torch.__version__
@@ -541,9 +696,12 @@ def grid_main(ap, args):
     np.zeros((4, 4), dtype=np.float32) @ np.zeros((4, 4), dtype=np.float32)
     blas = blas_libraries()
     results["blas"] = blas
-    print("compare.py --shapes: numpy %s%s, %d CPUs; BLAS in this process: %s" % (
-        np.__version__, ", torch %s (%d threads)" % (results["torch_version"], threads)
-        if torch_ok else "", os.cpu_count(), ", ".join(blas) or "none found"))
+    print("compare.py --shapes: numpy %s%s, %d CPUs; BLAS in this process: %s; load average "
+          "%.2f %.2f %.2f" % (
+              np.__version__, ", torch %s (threads %s)" % (
+                  results["torch_version"], ",".join(map(str, threads)))
+              if torch_ok else "", os.cpu_count(), ", ".join(blas) or "none found",
+              *results["loadavg_start"]))
     if any("/blas/" in b for b in blas):
         print("warning: that is the reference BLAS, many times slower than OpenBLAS (here about "
               "3-5 GFLOP/s): NumPy's and PyTorch's times mean little and the grid takes hours; "
@@ -554,86 +712,134 @@ def grid_main(ap, args):
             with open(args.json, "w") as f:
                 json.dump(results, f, indent=1)
 
-    peak = None
+    csv_tmp = None
+    csv_dir = args.csv_dir
+    if command:
+        if csv_dir:
+            os.makedirs(csv_dir, exist_ok=True)
+        else:
+            csv_tmp = tempfile.TemporaryDirectory(prefix="clsoftmax-grid-")
+            csv_dir = csv_tmp.name
+
+    # the peak, read before the cells and again after them; the run's peak is
+    # the higher reading, and the record keeps the highest of every run
+    readings = []
     if not args.no_bench:
-        # of the --bench-arg arguments only the device applies to the peak
-        dev = []
-        for i, a in enumerate(args.bench_arg):
-            if a.startswith("--device="):
-                dev = [a]
-            elif a == "--device" and i + 1 < len(args.bench_arg):
-                dev = [a, args.bench_arg[i + 1]]
-        peak_json, out = grid_bench_json([args.bench, "--peak"] + dev)
-        sys.stdout.write(out)
-        results["peak"] = peak_json
-        p = peak_json["peak"].get(precision)
-        peak = p["gflops"] if p else None
+        pj, p = peak_reading(args, precision)
+        results["peak"] = pj
+        readings.append(p)
         save()
     device_cpu = results.get("peak", {}).get("device_type") == "cpu"
 
     t_start = time.perf_counter()
-    for n in ns:
-        for k in ks:
-            for classes in cs:
-                t_cell = time.perf_counter()
-                flops = 4.0 * n * k * classes
-                print("\n=== n %d, k %d, C %d, %s: %.3g GFLOP an epoch (4nkC) ==="
-                      % (n, k, classes, precision, flops * 1e-9), flush=True)
-                cell = {"n": n, "k": k, "C": classes, "flops_per_epoch": flops}
-                if not args.no_bench:
-                    cell["clsoftmax"] = grid_bench(args, n, k, classes, modes)
-                t0 = time.perf_counter()
-                x, y = synthetic_features(n, k, classes, dtype)
-                print("  data: %.2f s (%.0f MB of %s features)"
-                      % (time.perf_counter() - t0, x.nbytes / 1e6, precision), flush=True)
-                if torch_ok:
-                    cell["pytorch"] = grid_torch(x, y, classes, modes, args.repeats,
-                                                 args.batch_size, threads)
-                if not args.no_numpy:
-                    cell["numpy"] = grid_numpy(x, y, classes, modes, args.repeats,
-                                               args.batch_size)
-                del x, y
-                names = [nm for nm in ("clsoftmax", "pytorch", "numpy") if nm in cell]
-                ok = True
-                for key in ("loss_init", "loss_after_step"):
-                    vals = {nm: cell[nm]["crosscheck"][key] for nm in names}
-                    spread = max(vals.values()) - min(vals.values())
-                    tol = CROSSCHECK_TOL * max(1.0, max(abs(v) for v in vals.values()))
-                    good = spread <= tol
-                    ok &= good
-                    print("  cross-check %-15s %s  spread %.2e %s" % (
-                        key, "  ".join("%s %.6f" % (nm, v) for nm, v in vals.items()), spread,
-                        "OK" if good else "MISMATCH (tolerance %.2g)" % tol), flush=True)
-                cell["crosscheck_ok"] = ok
-                for mode in modes:
-                    sec = "full_batch" if mode == "full" else "minibatch"
-                    row = {}
-                    for nm in names:
-                        if nm == "clsoftmax":
-                            es = cell[nm].get(sec, {}).get("epoch_s")
-                            best, med = (es["min"], es["median"]) if es else (None, None)
-                        else:
-                            best, med = cell[nm][mode]["min"], cell[nm][mode]["median"]
-                        row[nm] = {"best_s": best, "median_s": med,
-                                   "gflops": flops / best * 1e-9 if best else None}
-                        frac_ok = peak and (nm == "clsoftmax" or device_cpu)
-                        row[nm]["peak_fraction"] = row[nm]["gflops"] / peak if frac_ok and best else None
-                        if best is None:
-                            print("  %-5s %-9s not measured" % (mode, nm))
-                            continue
-                        print("  %-5s %-9s best %9.4f s  median %9.4f s  %8.2f GFLOP/s  %s of peak"
-                              % (mode, nm, best, med, row[nm]["gflops"],
-                                 pct(row[nm]["peak_fraction"])))
-                    cell.setdefault("summary", {})[mode] = row
-                cell["seconds"] = time.perf_counter() - t_cell
-                results["cells"].append(cell)
-                save()
-                print("  cell done in %.1f s (%.1f s so far)" % (
-                    cell["seconds"], time.perf_counter() - t_start), flush=True)
+    for n, k, classes in cells:
+        t_cell = time.perf_counter()
+        flops = 4.0 * n * k * classes
+        print("\n=== n %d, k %d, C %d, %s: %.3g GFLOP an epoch (4nkC) ==="
+              % (n, k, classes, precision, flops * 1e-9), flush=True)
+        cell = {"n": n, "k": k, "C": classes, "flops_per_epoch": flops}
+        for inp in inputs:
+            print("  clsoftmax-bench, input %s" % inp)
+            cell["clsoftmax_" + inp] = grid_bench(args, n, k, classes, modes, inp)
+        t0 = time.perf_counter()
+        x, y = synthetic_features(n, k, classes, dtype)
+        print("  data: %.2f s (%.0f MB of %s features)"
+              % (time.perf_counter() - t0, x.nbytes / 1e6, precision), flush=True)
+        if command:
+            cell["command"] = grid_command(args, n, k, classes, modes, x, y, csv_dir)
+            if not args.csv_dir:
+                os.unlink(cell["command"]["csv"])
+        if torch_ok:
+            # PyTorch at each thread count; the comparison takes its fastest
+            # per mode (on a shared 2-core host 2 OpenMP threads can be many
+            # times slower than 1 at minibatch steps)
+            by = {t: grid_torch(x, y, classes, modes, args.repeats, args.batch_size, t)
+                  for t in threads}
+            pt = dict(by[threads[0]])
+            for mode in modes:
+                t = min(threads, key=lambda t: by[t][mode]["min"])
+                pt[mode] = dict(by[t][mode], threads=t)
+                print("  %-5s pytorch           %s" % (mode, ", ".join(
+                    "%d thread%s %.4f s" % (t, "" if t == 1 else "s", by[t][mode]["min"])
+                    for t in threads)))
+            pt["by_threads"] = {str(t): by[t] for t in threads}
+            cell["pytorch"] = pt
+        if not args.no_numpy:
+            cell["numpy"] = grid_numpy(x, y, classes, modes, args.repeats, args.batch_size)
+        del x, y
+        xnames = [nm for nm in ("clsoftmax_float32", "clsoftmax_u8", "pytorch", "numpy")
+                  if nm in cell]
+        ok = True
+        for key in ("loss_init", "loss_after_step"):
+            vals = {nm: cell[nm]["crosscheck"][key] for nm in xnames}
+            if len(vals) < 2:
+                continue
+            spread = max(vals.values()) - min(vals.values())
+            tol = CROSSCHECK_TOL * max(1.0, max(abs(v) for v in vals.values()))
+            good = spread <= tol
+            ok &= good
+            print("  cross-check %-15s %s  spread %.2e %s" % (
+                key, "  ".join("%s %.6f" % (nm, v) for nm, v in vals.items()), spread,
+                "OK" if good else "MISMATCH (tolerance %.2g)" % tol), flush=True)
+        cell["crosscheck_ok"] = ok
+        for mode in modes:
+            sec = "full_batch" if mode == "full" else "minibatch"
+            row = {}
+            for nm in ("clsoftmax_float32", "clsoftmax_u8", "command", "pytorch", "numpy"):
+                if nm not in cell:
+                    continue
+                if nm.startswith("clsoftmax"):
+                    es = cell[nm].get(sec, {}).get("epoch_s")
+                    best, med = (es["min"], es["median"]) if es else (None, None)
+                else:
+                    best, med = cell[nm][mode]["min"], cell[nm][mode]["median"]
+                row[nm] = {"best_s": best, "median_s": med,
+                           "gflops": flops / best * 1e-9 if best else None}
+                if nm == "command":
+                    row[nm]["process_s"] = cell[nm][mode]["process_s"]
+                if nm == "pytorch":
+                    row[nm]["threads"] = cell[nm][mode]["threads"]
+                if best is None:
+                    print("  %-5s %-17s not measured" % (mode, nm))
+                    continue
+                print("  %-5s %-17s best %9.4f s  median %9.4f s  %8.2f GFLOP/s"
+                      % (mode, nm, best, med, row[nm]["gflops"]))
+            cell.setdefault("summary", {})[mode] = row
+        cell["seconds"] = time.perf_counter() - t_cell
+        results["cells"].append(cell)
+        save()
+        print("  cell done in %.1f s (%.1f s so far)" % (
+            cell["seconds"], time.perf_counter() - t_start), flush=True)
+    if csv_tmp:
+        csv_tmp.cleanup()
 
-    # the table
+    if not args.no_bench:
+        print()
+        pj, p = peak_reading(args, precision)
+        results["peak_end"] = pj
+        readings.append(p)
+    results["loadavg_end"] = os.getloadavg()
+    readings = [r for r in readings if r]
+    peak = max(readings) if readings else None
+    highest = None
+    if peak:
+        device = results["peak"].get("device", "?")
+        rec = peak_record_update(args.peak_record, device, precision, peak, results["started"])
+        highest = rec["gflops"] if rec else None
+        if args.peak_known and args.peak_known > (highest or 0):
+            highest = args.peak_known
+        results["peak_run"] = {"readings": readings, "gflops": peak, "highest_shown": highest,
+                               "record": args.peak_record, "known": args.peak_known}
+    for cell in results["cells"]:
+        for mode, row in cell.get("summary", {}).items():
+            for nm, r in row.items():
+                frac_ok = nm.startswith("clsoftmax") or nm == "command" or device_cpu
+                g = r["gflops"]
+                r["peak_fraction"] = g / peak if frac_ok and g and peak else None
+                r["highest_fraction"] = g / highest if frac_ok and g and highest else None
+
     print()
-    print_grid_table(results, modes, peak, precision)
+    print_grid_table(results, modes, precision)
     results["total_seconds"] = time.perf_counter() - t_start
     save()
     bad = [c for c in results["cells"] if not c["crosscheck_ok"]]
@@ -644,44 +850,80 @@ def grid_main(ap, args):
     return 0
 
 
-def print_grid_table(results, modes, peak, precision):
-    pk = results.get("peak", {})
-    print("Device: %s; measured peak %s: %s GFLOP/s. PyTorch %s, %d threads; NumPy %s; BLAS %s."
-          % (pk.get("device", "?"), precision, "%.1f" % peak if peak else "?",
-             results.get("torch_version", "-"), results["grid"]["torch_threads"],
-             results["numpy_version"], ", ".join(results.get("blas", [])) or "?"))
+def print_grid_table(results, modes, precision):
+    pr = results.get("peak_run", {})
+    peak, highest = pr.get("gflops"), pr.get("highest_shown")
+    print("Device: %s. Peak %s read in this run: %s GFLOP/s (%s); the highest this device has "
+          "shown: %s GFLOP/s (record %s%s)." % (
+              results.get("peak", {}).get("device", "?"), precision,
+              "%.1f" % peak if peak else "?",
+              ", ".join("%.1f" % r for r in pr.get("readings", [])) + " before / after",
+              "%.1f" % highest if highest else "?", pr.get("record", "-"),
+              "; --peak-known %.1f" % pr["known"] if pr.get("known") else ""))
+    print("PyTorch %s, the faster of %s threads per cell and mode; NumPy %s; BLAS %s. Load "
+          "average %.2f at the start, %.2f at the end." % (
+              results.get("torch_version", "-"),
+              " and ".join(map(str, results["grid"]["torch_threads"])),
+                        results["numpy_version"], ", ".join(results.get("blas", [])) or "?",
+                        results["loadavg_start"][0], results.get("loadavg_end", [0])[0]))
     print("Epoch time = best of %d epochs after a warm-up (s); GFLOP/s = 4nkC / epoch time; "
-          "%% peak = GFLOP/s / measured peak; cl/PT, cl/NP = clsoftmax time / PyTorch, NumPy "
-          "time (< 1: clsoftmax faster)." % results["grid"]["repeats"])
-    print()
-    head = ["n", "k", "C", "mode", "path", "clsoftmax s", "GFLOP/s", "% peak", "PyTorch s",
-            "GFLOP/s", "% peak", "NumPy s", "GFLOP/s", "% peak", "cl/PT", "cl/NP"]
-    print("| " + " | ".join(head) + " |")
-    print("|" + "|".join("---:" if i < 3 or i > 4 else "---" for i in range(len(head))) + "|")
+          "%% run / %% top = GFLOP/s against this run's peak / the highest shown; command = "
+          "`clsoftmax train` on a float CSV (epoch from --history; process = the whole "
+          "command); ratios < 1: clsoftmax faster." % results["grid"]["repeats"])
     batch = results["grid"]["batch_size"]
-    for cell in results["cells"]:
-        for mode in modes:
-            row = cell.get("summary", {}).get(mode, {})
-            path = cell.get("clsoftmax", {}).get("path", "-")
 
-            def cols(nm):
-                r = row.get(nm)
-                if not r or r["best_s"] is None:
-                    return ["-", "-", "-"]
-                g = r["gflops"]
-                return ["%.4f" % r["best_s"], "%.1f" % g if g >= 10 else "%.2f" % g,
-                        pct(r["peak_fraction"])]
+    def cols(row, nm, with_pct=True):
+        r = row.get(nm)
+        if not r or r["best_s"] is None:
+            return ["-"] * (4 if with_pct else 1)
+        g = r["gflops"]
+        out = ["%.4f" % r["best_s"]]
+        if with_pct:
+            out += ["%.1f" % g if g >= 10 else "%.2f" % g, pct(r.get("peak_fraction")),
+                    pct(r.get("highest_fraction"))]
+        return out
 
-            def q(a, b):
-                ra, rb = row.get(a), row.get(b)
-                if ra and rb and ra["best_s"] and rb["best_s"]:
-                    return "%.3g" % (ra["best_s"] / rb["best_s"])
-                return "-"
-            print("| " + " | ".join(
-                [str(cell["n"]), str(cell["k"]), str(cell["C"]),
-                 "full" if mode == "full" else "mini-%d" % batch, path]
-                + cols("clsoftmax") + cols("pytorch") + cols("numpy")
-                + [q("clsoftmax", "pytorch"), q("clsoftmax", "numpy")]) + " |")
+    def q(row, a, b):
+        ra, rb = row.get(a), row.get(b)
+        if ra and rb and ra["best_s"] and rb["best_s"]:
+            return "%.2f" % (ra["best_s"] / rb["best_s"])
+        return "-"
+
+    def table(title, head, make):
+        print("\n" + title + "\n")
+        print("| " + " | ".join(head) + " |")
+        print("|" + "|".join("---:" if i < 3 or i > 4 else "---" for i in range(len(head))) + "|")
+        for cell in results["cells"]:
+            for mode in modes:
+                row = cell.get("summary", {}).get(mode, {})
+                key = "clsoftmax_float32" if "clsoftmax_float32" in cell else "clsoftmax_u8"
+                path = cell.get(key, {}).get("path", "-")
+                print("| " + " | ".join(
+                    [str(cell["n"]), str(cell["k"]), str(cell["C"]),
+                     "full" if mode == "full" else "mini-%d" % batch, path]
+                    + make(cell, row)) + " |")
+
+    inputs = results["grid"]["inputs"]
+    if "float32" in inputs or results["grid"]["command"]:
+        table("Float features (float32 input, as a CSV file or a NumPy array reaches the "
+              "library)",
+              ["n", "k", "C", "mode", "path", "clsoftmax s", "GFLOP/s", "% run", "% top",
+               "command epoch s", "command process s", "PyTorch s", "threads", "GFLOP/s",
+               "% run", "NumPy s", "cl/PT", "cmd/PT", "cl/NP"],
+              lambda cell, row: cols(row, "clsoftmax_float32")
+              + cols(row, "command", False)
+              + ["%.2f" % row["command"]["process_s"] if "command" in row else "-"]
+              + cols(row, "pytorch")[:1]
+              + [str(row["pytorch"]["threads"]) if "pytorch" in row else "-"]
+              + cols(row, "pytorch")[1:3] + cols(row, "numpy", False)
+              + [q(row, "clsoftmax_float32", "pytorch"), q(row, "command", "pytorch"),
+                 q(row, "clsoftmax_float32", "numpy")])
+    if "u8" in inputs:
+        table("8-bit features (u8 input, as an IDX file: bytes on the device)",
+              ["n", "k", "C", "mode", "path", "clsoftmax u8 s", "GFLOP/s", "% run", "% top",
+               "u8/PT", "u8/float32"],
+              lambda cell, row: cols(row, "clsoftmax_u8")
+              + [q(row, "clsoftmax_u8", "pytorch"), q(row, "clsoftmax_u8", "clsoftmax_float32")])
 
 
 def main():
@@ -699,8 +941,8 @@ def main():
     ap.add_argument("--batch-size", type=int, default=256, help="minibatch size (default: %(default)s)")
     ap.add_argument("--threads",
                     help="comma-separated torch.set_num_threads values to try; the ratios use "
-                    "the fastest (default: 1,%d; with --shapes one value, default %d: all cores)"
-                    % (os.cpu_count(), os.cpu_count()))
+                    "the fastest (default: 1,%d; with --shapes %d,1, the fastest per cell and "
+                    "mode)" % (os.cpu_count(), os.cpu_count()))
     grid = ap.add_argument_group(
         "shape grid", "--shapes: synthetic data of every n x k x C of the grid, full-batch and "
         "minibatch epochs in clsoftmax, PyTorch and NumPy, GFLOP/s and the fraction of the "
@@ -715,6 +957,26 @@ def main():
     grid.add_argument("--modes", default="full,mini",
                       help="full (full-batch epochs), mini (minibatch epochs of --batch-size) "
                       "or both (default: %(default)s)")
+    grid.add_argument("--quick", action="store_true",
+                      help="only the cells %s (n x k x C), instead of --shapes-n/-k/-c"
+                      % ", ".join("%dx%dx%d" % c for c in QUICK_CELLS))
+    grid.add_argument("--inputs", default="float32,u8",
+                      help="clsoftmax-bench runs per cell, by how the features reach the "
+                      "library: float32 (as a CSV or NumPy array), u8 (bytes, as IDX) "
+                      "(default: %(default)s)")
+    grid.add_argument("--no-command", action="store_true",
+                      help="skip the whole-command column (clsoftmax train on a float CSV)")
+    grid.add_argument("--clsoftmax", default="src/cli/clsoftmax",
+                      help="the clsoftmax command for that column (default: %(default)s)")
+    grid.add_argument("--csv-dir",
+                      help="keep the cells' CSV files here and reuse them in later runs "
+                      "(default: a temporary directory, each file removed after its cell)")
+    grid.add_argument("--peak-record", default=DEFAULT_PEAK_RECORD,
+                      help="JSON file of the highest peak each device has shown, updated by "
+                      "every run (default: %(default)s)")
+    grid.add_argument("--peak-known", type=float,
+                      help="a peak reading (GFLOP/s) taken outside the record, counted as "
+                      "shown by this device")
     grid.add_argument("--double", action="store_true",
                       help="float64 everywhere (clsoftmax-bench --double, NumPy and PyTorch in "
                       "float64; the fraction of the float64 peak)")
@@ -727,10 +989,8 @@ def main():
     if args.repeats < 1 or args.batch_size < 1:
         ap.error("--repeats and --batch-size must be >= 1")
     if args.shapes:
-        threads = parse_list(ap, "--threads", args.threads or str(os.cpu_count()))
-        if len(threads) != 1:
-            ap.error("with --shapes, --threads is one thread count")
-        args.threads_grid = threads[0]
+        threads = parse_list(ap, "--threads", args.threads or "%d,1" % os.cpu_count())
+        args.threads_grid = list(dict.fromkeys(threads))
         return grid_main(ap, args)
     if args.double:
         ap.error("--double needs --shapes (clsoftmax-bench --double is passed with --bench-arg)")
