@@ -37,10 +37,11 @@ static void criterion(char *buf, size_t len, const train_cfg *c, const csm_train
 static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r, size_t n_train)
 {
     const csm_train_options *o = &c->opt;
-    const char *name = csm_solver_name(o->solver);
+    const char *name = o->l1_ratio > 0 ? "owlqn" : csm_solver_name(o->solver);
     char grad[96];
     if (o->solver == CSM_LBFGS)
-        snprintf(grad, sizeof grad, "max|grad| %.1e", r->grad_max_abs);
+        snprintf(grad, sizeof grad, "max|%s| %.1e", o->l1_ratio > 0 ? "pseudo-grad" : "grad",
+                 r->grad_max_abs);
     else
         snprintf(grad, sizeof grad,
                  "the epoch loss still improved by more than tol within the last %d epochs",
