@@ -50,6 +50,13 @@ csm_status csm_lbfgs_direction(csm_lbfgs *lb, cl_mem g);
  * pair (s, y) when its curvature is positive, makes (xn, gn) current.
  * Uses d as scratch. */
 csm_status csm_lbfgs_accept(csm_lbfgs *lb);
+/* After the accepted step of iteration `it` (1-based in this call) from
+ * J f_prev to f, with max |gradient| (pseudo-gradient) gmax: counts it,
+ * reports it (evaluations since evals0, seconds since t0), and returns 1
+ * with res->stop set when the run ends there (callback, tol, or J stalled
+ * at the precision for 10 iterations), else 0. */
+int csm_lbfgs_iteration_done(csm_lbfgs *lb, int it, double f_prev, double f, double acc,
+                             double gmax, long evals0, double t0);
 /* Resume: takes over the history the model carries when opt->resume and
  * its memory is this run's; drops it otherwise. */
 csm_status csm_lbfgs_resume(csm_lbfgs *lb);

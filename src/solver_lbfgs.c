@@ -462,6 +462,28 @@ void csm_lbfgs_keep(csm_lbfgs *lb, csm_status st)
     m->state.lbfgs = h;
 }
 
+int csm_lbfgs_iteration_done(csm_lbfgs *lb, int it, double f_prev, double f, double acc,
+                             double gmax, long evals0, double t0)
+{
+    csm_solve *s = lb->s;
+    s->model->state.iter++;
+    s->res->n_iter = it;
+    /* counted before the callback may stop the run: the history a resume
+     * continues holds this iteration whole */
+    const double eps = s->model->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
+    const double rel = (f_prev - f) / fmax(fmax(fabs(f_prev), fabs(f)), 1.0);
+    lb->stalled = rel <= eps ? lb->stalled + 1 : 0;
+    if (s->report(s, it, f, acc, gmax, (int)(s->res->n_evals - evals0), csm_now_seconds() - t0))
+        s->res->stop = CSM_STOP_CALLBACK;
+    else if (gmax <= s->opt->tol)
+        s->res->stop = CSM_STOP_TOL;
+    else if (lb->stalled >= 10)
+        s->res->stop = CSM_STOP_PRECISION;
+    else
+        return 0;
+    return 1;
+}
+
 csm_status csm_solve_lbfgs(csm_solve *s)
 {
     csm_model *m = s->model;
@@ -538,27 +560,10 @@ csm_status csm_solve_lbfgs(csm_solve *s)
             break;
         double f_prev = cur.f;
         cur = best;
-        m->state.iter++;
-        s->res->n_iter = it;
         csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs %d: J %.12g max|g| %.3g step %.3g (%ld evals)", it,
                 cur.f, cur.gmax, cur.a, s->res->n_evals - evals0);
-        /* counted before the callback may stop the run: the history a
-         * resume continues holds this iteration whole */
-        double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
-        lb.stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? lb.stalled + 1 : 0;
-        if (s->report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
-                      csm_now_seconds() - t0)) {
-            s->res->stop = CSM_STOP_CALLBACK;
+        if (csm_lbfgs_iteration_done(&lb, it, f_prev, cur.f, cur.acc, cur.gmax, evals0, t0))
             break;
-        }
-        if (cur.gmax <= o->tol) {
-            s->res->stop = CSM_STOP_TOL;
-            break;
-        }
-        if (lb.stalled >= 10) {
-            s->res->stop = CSM_STOP_PRECISION;
-            break;
-        }
         it++;
     }
     csm_lbfgs_keep(&lb, st);

@@ -171,25 +171,10 @@ csm_status csm_solve_owlqn(csm_solve *s)
             break;
         const double f_prev = cur.f;
         cur = next;
-        m->state.iter++;
-        s->res->n_iter = it;
         csm_log(m->ctx, CSM_LOG_DEBUG, "owlqn %d: J %.12g max|pg| %.3g step %.3g (%ld evals)", it,
                 cur.f, cur.pgmax, cur.a, s->res->n_evals - evals0);
-        const double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
-        lb.stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? lb.stalled + 1 : 0;
-        if (s->report(s, it, cur.f, cur.acc, cur.pgmax, (int)(s->res->n_evals - evals0),
-                      csm_now_seconds() - t0)) {
-            s->res->stop = CSM_STOP_CALLBACK;
+        if (csm_lbfgs_iteration_done(&lb, it, f_prev, cur.f, cur.acc, cur.pgmax, evals0, t0))
             break;
-        }
-        if (cur.pgmax <= o->tol) {
-            s->res->stop = CSM_STOP_TOL;
-            break;
-        }
-        if (lb.stalled >= 10) {
-            s->res->stop = CSM_STOP_PRECISION;
-            break;
-        }
         it++;
     }
     csm_lbfgs_keep(&lb, st);
