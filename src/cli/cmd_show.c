@@ -148,7 +148,8 @@ static void show_training(const shown *s)
     }
     const char *conv = meta(s, "converged"), *stop = meta(s, "stop");
     const char *it = meta(s, "n_iter"), *total = meta(s, "total_iter");
-    printf("training: %s, %s after %s %s", solver,
+    /* lbfgs with an L1 term ran as OWL-QN */
+    printf("training: %s%s, %s after %s %s", solver, meta(s, "l1_ratio") ? " (OWL-QN)" : "",
            !conv                    ? "convergence not recorded"
            : !strcmp(conv, "true") ? "converged"
                                    : "did not converge",
