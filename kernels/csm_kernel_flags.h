@@ -21,5 +21,6 @@
 /* The operation of vec_reduce_partial / vec_reduce_final (vec.cl). */
 #define CSM_VEC_DOT 0
 #define CSM_VEC_MAXABS 1
+#define CSM_VEC_ASUM 2 /* sum |a[i]|: the L1 norm */
 
 #endif

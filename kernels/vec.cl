@@ -29,8 +29,8 @@
 #define FOR_ITEM_RANGE(i, lo, hi, t) for (long i = (lo) + (t); i < (hi); i += CSM_WG)
 #endif
 
-/* part[g] = sum over group g's chunk of a[i] * b[i] (op DOT) or the max of
- * |a[i]| (op MAXABS), in CSM_WG lanes. */
+/* part[g] = sum over group g's chunk of a[i] * b[i] (op DOT), of |a[i]|
+ * (op ASUM) or the max of |a[i]| (op MAXABS), in CSM_WG lanes. */
 __kernel void vec_reduce_partial(__global real *part, __global const real *a,
                                  __global const real *b, const int n, const int op)
 {
@@ -44,12 +44,14 @@ __kernel void vec_reduce_partial(__global real *part, __global const real *a,
         FOR_ITEM_RANGE(i, lo, hi, t) {
             if (op == CSM_VEC_DOT)
                 kahan_add(&acc, &comp, a[i] * b[i]);
+            else if (op == CSM_VEC_ASUM)
+                kahan_add(&acc, &comp, fabs(a[i]));
             else
                 acc = fmax(acc, fabs(a[i]));
         }
         ls[t] = acc;
     }
-    if (op == CSM_VEC_DOT) /* the same branch for the whole group */
+    if (op != CSM_VEC_MAXABS) /* the same branch for the whole group */
         group_tree_sum(ls, 1, CSM_WG, CSM_WG);
     else
         group_tree_max(ls, 1, CSM_WG, CSM_WG);
@@ -65,7 +67,7 @@ __kernel void vec_reduce_final(__global real *scal, const int slot, __global con
         return;
     real acc = 0;
     for (int g = 0; g < G; g++)
-        acc = op == CSM_VEC_DOT ? acc + part[g] : fmax(acc, part[g]);
+        acc = op != CSM_VEC_MAXABS ? acc + part[g] : fmax(acc, part[g]);
     scal[slot] = acc;
 }
 
@@ -200,4 +202,60 @@ __kernel void vec_sub_row(__global real *M, const int row, __global const real *
         return;
     const int i = get_global_id(0);
     M[(size_t)row * n + i] = a[i] - b[i];
+}
+
+/* OWL-QN (Andrew & Gao, ICML 2007) for J = f + l1 ||W||_1, the bias not
+ * penalised. pg = J's pseudo-gradient from f's gradient g at x: the
+ * one-sided derivative of steepest descent, g + l1 sign(x) off zero; at
+ * zero the side on which J decreases (g + l1 < 0, or g - l1 > 0), else 0. */
+__kernel void vec_pseudo_grad(__global real *pg, __global const real *g, __global const real *x,
+                              const real l1, const int nw, const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    const real gi = g[i], xi = x[i];
+    real p = gi;
+    if (i < nw) {
+        if (xi > 0)
+            p = gi + l1;
+        else if (xi < 0)
+            p = gi - l1;
+        else
+            p = gi + l1 < 0 ? gi + l1 : gi - l1 > 0 ? gi - l1 : 0;
+    }
+    pg[i] = p;
+}
+
+/* The direction constrained to the orthant of steepest descent: d[i] = 0
+ * where its sign is not that of -pg[i]. */
+__kernel void vec_orthant_dir(__global real *d, __global const real *pg, const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    if (!(d[i] * pg[i] < 0))
+        d[i] = 0;
+}
+
+/* The model's weight and bias = x + alpha d, W projected onto the orthant
+ * of x (sign x[i], or sign -pg[i] where x[i] is 0): a weight that would
+ * cross zero stops at exactly 0. The bias, not penalised, is not projected. */
+__kernel void vec_set_params_orthant(__global real *weight, __global real *bias,
+                                     __global const real *x, __global const real *d,
+                                     __global const real *pg, const real alpha, const int nw,
+                                     const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    real v = x[i] + alpha * d[i];
+    if (i < nw) {
+        const real o = x[i] != 0 ? x[i] : -pg[i];
+        if (!(v * o > 0))
+            v = 0;
+        weight[i] = v;
+    } else {
+        bias[i - nw] = v;
+    }
 }

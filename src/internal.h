@@ -362,6 +362,16 @@ static inline double csm_lambda(double C, double weight_sum, size_t n_classes)
     return C == (double)INFINITY ? 0.0 : c_scale / (C * weight_sum);
 }
 
+/* Elastic net with mixing r (csm_train_options.l1_ratio): scikit-learn's
+ * (1/C) (r ||w||_1 + (1 - r)/2 ||w||^2) over the weight sum, i.e. L2 weight
+ * (1 - r) csm_lambda() and L1 weight r / (C sum w). For two classes the L1
+ * weight is not doubled: at the two-row optimum W1 = -W0 = w/2, where
+ * ||W0||_1 + ||W1||_1 is ||w||_1. */
+static inline double csm_l1_weight(double C, double weight_sum, double l1_ratio)
+{
+    return C == (double)INFINITY || l1_ratio == 0 ? 0.0 : l1_ratio / (C * weight_sum);
+}
+
 /* ---- sizes */
 static inline size_t csm_real_size(csm_precision p) { return p == CSM_FLOAT64 ? 8 : 4; }
 

@@ -23,7 +23,7 @@
 struct csm_objective {
     csm_model *model;
     csm_source *src;
-    double l2;
+    double l2, l1;     /* the penalties' weights: (l2/2) ||W||^2 + l1 ||W||_1 */
     int bias;          /* 0: no intercept */
     /* whole passes, bound on first use */
     int bound;
@@ -77,7 +77,9 @@ void csm_objective_free(csm_objective *f)
     free(f);
 }
 
+void csm_objective_set_l1(csm_objective *f, double l1) { f->l1 = l1; }
 double csm_objective_lambda(const csm_objective *f) { return f->l2; }
+double csm_objective_l1(const csm_objective *f) { return f->l1; }
 size_t csm_objective_samples(const csm_objective *f) { return f->src->n; }
 
 /* The step of whole passes: blocks of bounded rows within each chunk. */
@@ -91,7 +93,7 @@ static csm_status bind_pass(csm_objective *f)
     csm_status st = csm_bind_step(&f->pass, f->model, d, f->cap, f->nblocks, CSM_MEASURE_ALLOWED);
     if (st != CSM_OK)
         return st;
-    st = csm_vec_init(&f->v, f->model, 0);
+    st = csm_vec_init(&f->v, f->model, 1); /* scal[0]: ||W||_1 */
     if (st != CSM_OK)
         csm_step_free(&f->pass);
     f->bound = st == CSM_OK;
@@ -116,6 +118,9 @@ csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g)
     }
     if (st == CSM_OK && f->l2 > 0)
         st = csm_step_sumsq(&f->pass, f->model, 0);
+    /* every process holds the same weights: the penalties need no sum */
+    if (st == CSM_OK && f->l1 > 0)
+        st = csm_vec_asum(&f->v, 0, f->model->weight, f->v.nw);
     if (st == CSM_OK && g)
         st = csm_vec_pack_grad(&f->v, g, f->pass.dweight, f->pass.dbias, f->l2, NULL, f->bias);
     return st;
@@ -155,14 +160,16 @@ csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv)
 
 csm_status csm_objective_value(csm_objective *f, double *J, double *accuracy)
 {
-    double sum = f->loss_sum, hits = f->hits, sq = 0;
+    double sum = f->loss_sum, hits = f->hits, sq = 0, asum = 0;
     csm_status st = f->src->reduce ? CSM_OK
                                    : csm_step_read_sums(&f->pass, f->nblocks, &sum, &hits);
     if (st == CSM_OK && f->l2 > 0)
         st = csm_download(f->model->ctx, &sq, f->pass.sumsq, f->model->precision, 0, 1);
+    if (st == CSM_OK && f->l1 > 0)
+        st = csm_vec_read(&f->v, &asum, 0, 1);
     if (st == CSM_OK) {
         if (J)
-            *J = sum / f->src->weight_sum + 0.5 * f->l2 * sq;
+            *J = sum / f->src->weight_sum + 0.5 * f->l2 * sq + f->l1 * asum;
         if (accuracy)
             *accuracy = hits / (double)f->src->n;
     }

@@ -19,8 +19,13 @@ struct csm_source;
 csm_status csm_objective_create(csm_objective **out, csm_model *m, struct csm_source *src,
                                 double l2, int bias);
 void csm_objective_free(csm_objective *f);
-/* lambda; the global sample count */
+/* Adds l1 ||W||_1 to J (elastic net; OWL-QN, solver_owlqn.c): value's J
+ * includes it, fun_grad's gradient and hv stay those of the smooth part
+ * (the solver forms the pseudo-gradient). 0 (the default): none. */
+void csm_objective_set_l1(csm_objective *f, double l1);
+/* lambda, the L1 weight; the global sample count */
 double csm_objective_lambda(const csm_objective *f);
+double csm_objective_l1(const csm_objective *f);
 size_t csm_objective_samples(const csm_objective *f);
 
 /* J and its gradient at the model's weights: one pass over every row,
@@ -34,7 +39,8 @@ csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g);
  * intercept. Enqueued; blocks only to sum over the processes. Leaves the
  * values of the last csm_objective_fun_grad as they were. */
 csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv);
-/* After csm_objective_fun_grad: J and the (unweighted) accuracy. Blocking. */
+/* After csm_objective_fun_grad: J (with its L1 term) and the (unweighted)
+ * accuracy. Blocking. */
 csm_status csm_objective_value(csm_objective *f, double *J, double *accuracy);
 
 /* Minibatches of B rows (0: full batch), reshuffled every epoch when

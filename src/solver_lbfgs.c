@@ -36,46 +36,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lbfgs.h"
 #include "lbfgs_state.h"
-#include "solver.h"
 
 #define LS_C1 1e-4
 #define LS_C2 0.9
-
-typedef struct lbfgs {
-    csm_solve *s;
-    csm_vecops v;
-    int mem;          /* m */
-    int count, head;  /* pairs held; row of the next pair */
-    int *order;       /* (m) rows of the pairs held, oldest first */
-    cl_mem x, g;      /* the accepted point and its gradient */
-    cl_mem xn, gn;    /* the trial point (as evaluated) and its gradient */
-    cl_mem d;         /* direction */
-    cl_mem sn;        /* a new pair's s, before it is known to be kept */
-    cl_mem S, Y;      /* (m, n) history, zeroed at the start */
-    cl_mem mpart;     /* (2m, CSM_VEC_GROUPS) multi-dot partials */
-    cl_mem coef;      /* (2m) combination coefficients */
-    double *sy, *yy;  /* (m, m) by row: s_i.y_j, y_i.y_j */
-    double *work;     /* (8m) host scratch: coefficients, a, b, t, top, products */
-    double gamma;     /* s'y / y'y of the newest pair */
-    double eps_f;     /* relative noise of J at the device precision */
-    int stalled;      /* iterations in a row without a decrease of J */
-} lbfgs;
-
-/* Device scalar slots: the 2m products of a multi-dot, then these. */
-#define SLOT_DOTS 0
-#define SLOT_GD(lb) (2 * (size_t)(lb)->mem)
-#define SLOT_GMAX(lb) (2 * (size_t)(lb)->mem + 1)
-#define SLOT_SY(lb) (2 * (size_t)(lb)->mem + 2)
-#define SLOT_YY(lb) (2 * (size_t)(lb)->mem + 3)
-#define N_SLOTS(lb) (2 * (size_t)(lb)->mem + 4)
 
 /* One evaluation along the direction: phi(a) = J(x + a d), phi'(a) = g.d */
 typedef struct ls_point {
     double a, f, g, gmax, acc;
 } ls_point;
 
-static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
+csm_status csm_lbfgs_init(csm_lbfgs *lb, csm_solve *s, size_t extra)
 {
     csm_model *m = s->model;
     memset(lb, 0, sizeof *lb);
@@ -87,7 +59,7 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
      * are host memory, where runtimes often accept allocations past what
      * exists: check first */
     if (st == CSM_OK)
-        st = csm_vec_check_room(&lb->v, 6, (size_t)lb->mem);
+        st = csm_vec_check_room(&lb->v, 6 + extra, (size_t)lb->mem);
     const size_t mm = (size_t)lb->mem;
     lb->order = calloc(mm, sizeof *lb->order);
     lb->sy = calloc(mm * mm, sizeof *lb->sy);
@@ -112,7 +84,7 @@ static csm_status lbfgs_init(lbfgs *lb, csm_solve *s)
     return st;
 }
 
-static void lbfgs_free(lbfgs *lb)
+void csm_lbfgs_free(csm_lbfgs *lb)
 {
     if (lb->s)
         clFinish(lb->s->model->ctx->queue);
@@ -129,7 +101,7 @@ static void lbfgs_free(lbfgs *lb)
 
 /* J, the gradient (into gn), g.d and max |g| at the model's current
  * weights. */
-static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
+static csm_status evaluate(csm_lbfgs *lb, ls_point *p, int with_gd)
 {
     csm_status st = csm_objective_fun_grad(lb->s->f, lb->gn);
     if (st == CSM_OK && with_gd)
@@ -148,7 +120,7 @@ static csm_status evaluate(lbfgs *lb, ls_point *p, int with_gd)
 }
 
 /* phi at step a: the model's weights become x + a d. */
-static csm_status eval_step(lbfgs *lb, double a, ls_point *p)
+static csm_status eval_step(csm_lbfgs *lb, double a, ls_point *p)
 {
     p->a = a;
     csm_status st = csm_vec_set_params(&lb->v, lb->x, lb->d, a);
@@ -157,7 +129,7 @@ static csm_status eval_step(lbfgs *lb, double a, ls_point *p)
 
 /* Sufficient decrease: Armijo, or the approximate form near the noise
  * floor of J (see the top of the file). */
-static int decrease_ok(const lbfgs *lb, const ls_point *p0, const ls_point *p)
+static int decrease_ok(const csm_lbfgs *lb, const ls_point *p0, const ls_point *p)
 {
     if (!isfinite(p->f))
         return 0;
@@ -176,7 +148,7 @@ static int curvature_ok(const ls_point *p0, const ls_point *p)
  * the slope meets the approximate Wolfe bounds. Such a point is as good
  * as any the line search can tell apart; a J a few ulps above the best so
  * far says nothing about it. */
-static int noise_floor_ok(const lbfgs *lb, const ls_point *p0, const ls_point *p)
+static int noise_floor_ok(const csm_lbfgs *lb, const ls_point *p0, const ls_point *p)
 {
     return isfinite(p->f) && fabs(p->f - p0->f) <= lb->eps_f * fabs(p0->f) &&
            p->g <= -0.8 * p0->g && p->g >= LS_C2 * p0->g;
@@ -207,7 +179,7 @@ static double cubic_step(const ls_point *lo, const ls_point *hi)
 typedef enum { LS_OK, LS_MAX_EVALS, LS_NARROW } ls_status;
 
 /* N&W Alg. 3.6 between lo (decrease holds, lowest J so far) and hi. */
-static csm_status zoom(lbfgs *lb, const ls_point *p0, ls_point lo, ls_point hi, int *evals,
+static csm_status zoom(csm_lbfgs *lb, const ls_point *p0, ls_point lo, ls_point hi, int *evals,
                        ls_point *out, ls_status *ls)
 {
     const int maxls = lb->s->opt->max_linesearch;
@@ -245,7 +217,7 @@ static csm_status zoom(lbfgs *lb, const ls_point *p0, ls_point lo, ls_point hi, 
 /* N&W Alg. 3.5 from step a1. On LS_OK the model holds the accepted point
  * and gn its gradient. Otherwise *out is the best point that satisfied the
  * decrease condition (a = 0: none). */
-static csm_status line_search(lbfgs *lb, const ls_point *p0, double a1, ls_point *out,
+static csm_status line_search(csm_lbfgs *lb, const ls_point *p0, double a1, ls_point *out,
                               ls_status *ls, ls_point *last)
 {
     const int maxls = lb->s->opt->max_linesearch;
@@ -290,7 +262,7 @@ static csm_status line_search(lbfgs *lb, const ls_point *p0, double a1, ls_point
  * a = S g, b = Y g; t = R^-1 a; top = R^-T ((D + gamma Y'Y) t - gamma b),
  * with R the upper triangle of S'Y and D its diagonal. d = -g without
  * pairs. */
-static csm_status direction(lbfgs *lb)
+csm_status csm_lbfgs_direction(csm_lbfgs *lb, cl_mem g)
 {
     csm_vecops *v = &lb->v;
     const int m = lb->mem, k = lb->count;
@@ -300,7 +272,7 @@ static csm_status direction(lbfgs *lb)
     csm_status st = CSM_OK;
     if (k > 0) {
         double *dots = lb->work + 6 * m;
-        st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, lb->g);
+        st = csm_vec_multidot(v, lb->mpart, lb->S, lb->Y, (size_t)m, g);
         if (st == CSM_OK)
             st = csm_vec_read(v, dots, SLOT_DOTS, 2 * (size_t)m);
         for (int i = 0; i < k; i++) {
@@ -335,7 +307,7 @@ static csm_status direction(lbfgs *lb)
     if (st == CSM_OK)
         st = csm_upload(v->ctx, lb->coef, v->prec, 0, coef, 2 * (size_t)m);
     if (st == CSM_OK)
-        st = csm_vec_combine(v, lb->d, lb->g, k > 0 ? -lb->gamma : -1.0, lb->S, lb->Y, lb->coef,
+        st = csm_vec_combine(v, lb->d, g, k > 0 ? -lb->gamma : -1.0, lb->S, lb->Y, lb->coef,
                              (size_t)m);
     return st;
 }
@@ -343,7 +315,7 @@ static csm_status direction(lbfgs *lb)
 /* Stores the pair (s, y) = (xn - x, gn - g) in history row j, dropping
  * the oldest pair when the history is full, with its products with every
  * row held (two passes over the history). */
-static csm_status store_pair(lbfgs *lb)
+static csm_status store_pair(csm_lbfgs *lb)
 {
     csm_vecops *v = &lb->v;
     const int m = lb->mem, j = lb->head;
@@ -378,7 +350,7 @@ static csm_status store_pair(lbfgs *lb)
  * (s, y) when it has positive curvature, judged before anything held is
  * touched (a pair without it would break H's positivity, and must not
  * cost the oldest pair its place), and make (xn, gn) current. */
-static csm_status accept(lbfgs *lb)
+csm_status csm_lbfgs_accept(csm_lbfgs *lb)
 {
     csm_vecops *v = &lb->v;
     double c[2] = {0, 0};
@@ -413,8 +385,8 @@ static csm_status accept(lbfgs *lb)
  * run's, so that the run goes on exactly as the one that stopped would
  * have: the same rows of S and Y, the same order and next row, and the
  * products s_i.y_j, y_i.y_j of the pairs in use computed again from the
- * rows by the reductions accept() used, to the same bits. */
-static csm_status resume_history(lbfgs *lb)
+ * rows by the reductions csm_lbfgs_accept() used, to the same bits. */
+csm_status csm_lbfgs_resume(csm_lbfgs *lb)
 {
     csm_model *m = lb->s->model;
     csm_lbfgs_state *h = m->state.lbfgs;
@@ -470,9 +442,9 @@ static csm_status resume_history(lbfgs *lb)
 }
 
 /* The end of a run that did not converge: the model keeps the history, for
- * a resume (see resume_history). A converged run keeps none: continuing it
+ * a resume (see csm_lbfgs_resume). A converged run keeps none: continuing it
  * with the same tol does nothing, and the file stays small. */
-static void keep_history(lbfgs *lb, csm_status st)
+void csm_lbfgs_keep(csm_lbfgs *lb, csm_status st)
 {
     csm_model *m = lb->s->model;
     if (st != CSM_OK || lb->s->res->stop == CSM_STOP_TOL)
@@ -490,16 +462,38 @@ static void keep_history(lbfgs *lb, csm_status st)
     m->state.lbfgs = h;
 }
 
+int csm_lbfgs_iteration_done(csm_lbfgs *lb, int it, double f_prev, double f, double acc,
+                             double gmax, long evals0, double t0)
+{
+    csm_solve *s = lb->s;
+    s->model->state.iter++;
+    s->res->n_iter = it;
+    /* counted before the callback may stop the run: the history a resume
+     * continues holds this iteration whole */
+    const double eps = s->model->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
+    const double rel = (f_prev - f) / fmax(fmax(fabs(f_prev), fabs(f)), 1.0);
+    lb->stalled = rel <= eps ? lb->stalled + 1 : 0;
+    if (s->report(s, it, f, acc, gmax, (int)(s->res->n_evals - evals0), csm_now_seconds() - t0))
+        s->res->stop = CSM_STOP_CALLBACK;
+    else if (gmax <= s->opt->tol)
+        s->res->stop = CSM_STOP_TOL;
+    else if (lb->stalled >= 10)
+        s->res->stop = CSM_STOP_PRECISION;
+    else
+        return 0;
+    return 1;
+}
+
 csm_status csm_solve_lbfgs(csm_solve *s)
 {
     csm_model *m = s->model;
     const csm_train_options *o = s->opt;
-    lbfgs lb;
-    csm_status st = lbfgs_init(&lb, s);
+    csm_lbfgs lb;
+    csm_status st = csm_lbfgs_init(&lb, s, 0);
     if (st == CSM_OK)
         st = csm_model_state_prepare(m, CSM_LBFGS);
     if (st == CSM_OK)
-        st = resume_history(&lb);
+        st = csm_lbfgs_resume(&lb);
     ls_point cur = {0, 0, 0, 0, 0};
     /* the starting point: x = theta, g = its gradient */
     if (st == CSM_OK) st = csm_vec_get_params(&lb.v, lb.x);
@@ -519,7 +513,7 @@ csm_status csm_solve_lbfgs(csm_solve *s)
     for (int it = 1; st == CSM_OK && s->res->stop == CSM_STOP_MAX_ITER && it <= o->max_iter;) {
         double t0 = csm_now_seconds();
         long evals0 = s->res->n_evals;
-        st = direction(&lb);
+        st = csm_lbfgs_direction(&lb, lb.g);
         double gd = 0;
         if (st == CSM_OK) st = csm_vec_dot(&lb.v, SLOT_GD(&lb), lb.g, lb.d);
         if (st == CSM_OK) st = csm_vec_read(&lb.v, &gd, SLOT_GD(&lb), 1);
@@ -561,35 +555,18 @@ csm_status csm_solve_lbfgs(csm_solve *s)
             s->res->stop = ls == LS_NARROW || !f64 ? CSM_STOP_PRECISION : CSM_STOP_LINE_SEARCH;
             break;
         }
-        st = accept(&lb);
+        st = csm_lbfgs_accept(&lb);
         if (st != CSM_OK)
             break;
         double f_prev = cur.f;
         cur = best;
-        m->state.iter++;
-        s->res->n_iter = it;
         csm_log(m->ctx, CSM_LOG_DEBUG, "lbfgs %d: J %.12g max|g| %.3g step %.3g (%ld evals)", it,
                 cur.f, cur.gmax, cur.a, s->res->n_evals - evals0);
-        /* counted before the callback may stop the run: the history a
-         * resume continues holds this iteration whole */
-        double rel = (f_prev - cur.f) / fmax(fmax(fabs(f_prev), fabs(cur.f)), 1.0);
-        lb.stalled = rel <= (f64 ? DBL_EPSILON : FLT_EPSILON) ? lb.stalled + 1 : 0;
-        if (s->report(s, it, cur.f, cur.acc, cur.gmax, (int)(s->res->n_evals - evals0),
-                      csm_now_seconds() - t0)) {
-            s->res->stop = CSM_STOP_CALLBACK;
+        if (csm_lbfgs_iteration_done(&lb, it, f_prev, cur.f, cur.acc, cur.gmax, evals0, t0))
             break;
-        }
-        if (cur.gmax <= o->tol) {
-            s->res->stop = CSM_STOP_TOL;
-            break;
-        }
-        if (lb.stalled >= 10) {
-            s->res->stop = CSM_STOP_PRECISION;
-            break;
-        }
         it++;
     }
-    keep_history(&lb, st);
-    lbfgs_free(&lb);
+    csm_lbfgs_keep(&lb, st);
+    csm_lbfgs_free(&lb);
     return st;
 }

@@ -1,6 +1,6 @@
 /* csm_train(): the defaults and their checks, the data source and the
  * objective over it, the regularisation in effect, the solver run
- * (solver_first.c, solver_lbfgs.c), and the result: whether it converged,
+ * (solver_first.c, solver_lbfgs.c, solver_owlqn.c), and the result: whether it converged,
  * and J and its gradient at the final weights. */
 #include "config.h"
 
@@ -43,6 +43,7 @@ csm_status csm_train_options_init(csm_train_options *o, size_t struct_size)
     o->shuffle = 1;
     o->resume = 0;
     o->fit_intercept = 1;
+    o->l1_ratio = 0.0;
     return CSM_OK;
 }
 
@@ -69,6 +70,11 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
         BAD("C is %g, must be > 0 (INFINITY: no penalty)", o->C);
     if (o->fit_intercept != 0 && o->fit_intercept != 1)
         BAD("fit_intercept is %d, must be 0 or 1", o->fit_intercept);
+    if (!(o->l1_ratio >= 0 && o->l1_ratio <= 1))
+        BAD("l1_ratio is %g, must be in [0, 1]", o->l1_ratio);
+    if (o->l1_ratio > 0 && o->solver != CSM_LBFGS)
+        BAD("l1_ratio %g needs the lbfgs solver (OWL-QN): %s has no L1 penalty", o->l1_ratio,
+            csm_solver_name(o->solver));
     if (o->solver == CSM_LBFGS) {
         if (o->lbfgs_memory < 1 || o->lbfgs_memory > 1000)
             BAD("lbfgs_memory is %d, must be in [1, 1000]", o->lbfgs_memory);
@@ -119,18 +125,24 @@ static int report(csm_solve *s, int it, double loss, double accuracy, double gra
     return stop;
 }
 
-/* J and max |gradient| at the model's current weights, for the result. */
+/* J and max |gradient| at the model's current weights, for the result;
+ * with an L1 term, max |pseudo-gradient| (solver_owlqn.c). */
 static csm_status final_objective(csm_model *m, csm_objective *f, csm_train_result *res)
 {
     csm_vecops v;
-    cl_mem g = NULL;
+    cl_mem g = NULL, x = NULL;
+    const double l1 = csm_objective_l1(f);
     csm_status st = csm_vec_init(&v, m, 1);
     if (st == CSM_OK) st = csm_vec_alloc(&v, &g, "gradient");
     if (st == CSM_OK) st = csm_objective_fun_grad(f, g);
+    if (st == CSM_OK && l1 > 0) st = csm_vec_alloc(&v, &x, "parameters");
+    if (st == CSM_OK && l1 > 0) st = csm_vec_get_params(&v, x);
+    if (st == CSM_OK && l1 > 0) st = csm_vec_pseudo_grad(&v, g, g, x, l1);
     if (st == CSM_OK) st = csm_vec_maxabs(&v, 0, g);
     if (st == CSM_OK) st = csm_vec_read(&v, &res->grad_max_abs, 0, 1);
     if (st == CSM_OK) st = csm_objective_value(f, &res->objective, NULL);
     csm_buffer_release(&g);
+    csm_buffer_release(&x);
     csm_vec_free(&v);
     return st;
 }
@@ -141,21 +153,29 @@ static csm_status run(csm_model *m, csm_source *src, const csm_train_options *o,
 {
     /* lambda from C over the global weight sum (csm_lambda: twice it for
      * two classes) */
-    const double l2 = csm_lambda(o->C, src->weight_sum, m->C);
+    const double l2 = (1.0 - o->l1_ratio) * csm_lambda(o->C, src->weight_sum, m->C);
+    const double l1 = csm_l1_weight(o->C, src->weight_sum, o->l1_ratio);
     res->l2 = l2;
     csm_solve s = {.model = m, .opt = o, .l2 = l2, .res = res, .report = report};
     s.lr = o->learning_rate > 0 ? o->learning_rate : csm_default_learning_rate(o->solver);
     csm_status st = csm_objective_create(&s.f, m, src, l2, o->fit_intercept);
     if (st != CSM_OK)
         return st;
+    csm_objective_set_l1(s.f, l1);
     if (!o->resume || m->state.solver != (int)o->solver)
         csm_model_clear_solver_state(m);
     /* No intercept: b = 0, and the solvers leave it there (L-BFGS sees a
      * zero bias gradient, the first-order update skips b). */
     if (!o->fit_intercept)
         st = csm_fill_zero(m->ctx, m->bias, m->C * csm_real_size(m->precision));
+    if (st == CSM_OK && l1 > 0)
+        csm_log(m->ctx, CSM_LOG_INFO,
+                "lbfgs with l1_ratio %g: OWL-QN (L1 weight %.6g, L2 weight %.6g)", o->l1_ratio,
+                l1, l2);
     if (st == CSM_OK)
-        st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
+        st = l1 > 0                 ? csm_solve_owlqn(&s)
+             : o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s)
+                                      : csm_solve_first_order(&s);
     if (st == CSM_OK)
         st = s.failed;
     if (st == CSM_OK)

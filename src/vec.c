@@ -16,7 +16,9 @@ static const char *const kernel_names[VEC_N_KERNELS] = {
     [VEC_SUB] = "vec_sub",                [VEC_SET] = "vec_set_params",
     [VEC_GET] = "vec_get_params",         [VEC_MDOT] = "vec_multidot_partial",
     [VEC_MDOT_FINAL] = "vec_multidot_final", [VEC_COMBINE] = "vec_combine",
-    [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad"};
+    [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad",
+    [VEC_PSEUDO_GRAD] = "vec_pseudo_grad", [VEC_ORTHANT_DIR] = "vec_orthant_dir",
+    [VEC_SET_ORTHANT] = "vec_set_params_orthant"};
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
 {
@@ -116,9 +118,9 @@ static cl_int reduce_groups(size_t n)
     return (cl_int)(g < 1 ? 1 : g > CSM_VEC_GROUPS ? CSM_VEC_GROUPS : g);
 }
 
-static csm_status reduce(csm_vecops *v, size_t slot, cl_mem x, cl_mem y, cl_int op)
+static csm_status reduce(csm_vecops *v, size_t slot, cl_mem x, cl_mem y, size_t len, cl_int op)
 {
-    const cl_int G = reduce_groups(v->n);
+    const cl_int G = reduce_groups(len);
     cl_kernel kp, kf;
     csm_status st = reduction_group(v);
     if (st == CSM_OK) st = kernel(v, VEC_PARTIAL, &kp);
@@ -129,7 +131,7 @@ static csm_status reduce(csm_vecops *v, size_t slot, cl_mem x, cl_mem y, cl_int 
     csm_arg_mem(&a, v->part);
     csm_arg_mem(&a, x);
     csm_arg_mem(&a, y);
-    csm_arg_int(&a, (cl_int)v->n);
+    csm_arg_int(&a, (cl_int)len);
     csm_arg_int(&a, op);
     size_t global = (size_t)G * v->wg, local = v->wg;
     st = csm_args_launch(&a, 1, &global, &local);
@@ -147,12 +149,17 @@ static csm_status reduce(csm_vecops *v, size_t slot, cl_mem x, cl_mem y, cl_int 
 
 csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b)
 {
-    return reduce(v, slot, a, b, CSM_VEC_DOT);
+    return reduce(v, slot, a, b, v->n, CSM_VEC_DOT);
 }
 
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a)
 {
-    return reduce(v, slot, a, a, CSM_VEC_MAXABS);
+    return reduce(v, slot, a, a, v->n, CSM_VEC_MAXABS);
+}
+
+csm_status csm_vec_asum(csm_vecops *v, size_t slot, cl_mem a, size_t len)
+{
+    return reduce(v, slot, a, a, len, CSM_VEC_ASUM);
 }
 
 /* The cursor of elementwise kernel i (see launch_elementwise). */
@@ -229,6 +236,42 @@ csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, doub
             st = csm_cl_fail(v->ctx, rc, "clEnqueueFillBuffer");
     }
     return st;
+}
+
+csm_status csm_vec_pseudo_grad(csm_vecops *v, cl_mem pg, cl_mem g, cl_mem x, double l1)
+{
+    csm_args k = start_elementwise(v, VEC_PSEUDO_GRAD);
+    csm_arg_mem(&k, pg);
+    csm_arg_mem(&k, g);
+    csm_arg_mem(&k, x);
+    csm_arg_real(&k, v->prec, l1);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+csm_status csm_vec_orthant_dir(csm_vecops *v, cl_mem d, cl_mem pg)
+{
+    csm_args k = start_elementwise(v, VEC_ORTHANT_DIR);
+    csm_arg_mem(&k, d);
+    csm_arg_mem(&k, pg);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+csm_status csm_vec_set_params_orthant(csm_vecops *v, cl_mem x, cl_mem d, cl_mem pg,
+                                      double alpha)
+{
+    csm_args k = start_elementwise(v, VEC_SET_ORTHANT);
+    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, v->model->bias);
+    csm_arg_mem(&k, x);
+    csm_arg_mem(&k, d);
+    csm_arg_mem(&k, pg);
+    csm_arg_real(&k, v->prec, alpha);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count)

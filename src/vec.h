@@ -13,7 +13,7 @@
 
 enum {
     VEC_PARTIAL, VEC_FINAL, VEC_SUB, VEC_SET, VEC_GET, VEC_MDOT, VEC_MDOT_FINAL, VEC_COMBINE,
-    VEC_SUB_ROW, VEC_PACK, VEC_N_KERNELS
+    VEC_SUB_ROW, VEC_PACK, VEC_PSEUDO_GRAD, VEC_ORTHANT_DIR, VEC_SET_ORTHANT, VEC_N_KERNELS
 };
 
 typedef struct csm_vecops {
@@ -45,6 +45,9 @@ csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows);
 csm_status csm_vec_dot(csm_vecops *v, size_t slot, cl_mem a, cl_mem b);
 /* scal[slot] = max |a| */
 csm_status csm_vec_maxabs(csm_vecops *v, size_t slot, cl_mem a);
+/* scal[slot] = sum |a_i| over the first len elements of a (len <= n; a
+ * may be the model's weight buffer: len = nw gives ||W||_1) */
+csm_status csm_vec_asum(csm_vecops *v, size_t slot, cl_mem a, size_t len);
 /* out = a - b */
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b);
 /* the model's weight, bias = x + alpha d */
@@ -66,6 +69,15 @@ csm_status csm_vec_multidot(csm_vecops *v, cl_mem part, cl_mem S, cl_mem Y, size
 csm_status csm_vec_combine(csm_vecops *v, cl_mem out, cl_mem x, double c0, cl_mem S, cl_mem Y,
                            cl_mem coef, size_t m);
 csm_status csm_vec_sub_row(csm_vecops *v, cl_mem M, size_t row, cl_mem a, cl_mem b);
+/* OWL-QN (solver_owlqn.c) for J = f + l1 ||W||_1, the bias not penalised:
+ * pg = J's pseudo-gradient at x from f's gradient g; d = 0 where its sign
+ * is not -pg's; the model's weight, bias = x + alpha d with W projected
+ * onto x's orthant (sign x, or sign -pg where x is 0: weights that would
+ * cross zero are exactly 0). */
+csm_status csm_vec_pseudo_grad(csm_vecops *v, cl_mem pg, cl_mem g, cl_mem x, double l1);
+csm_status csm_vec_orthant_dir(csm_vecops *v, cl_mem d, cl_mem pg);
+csm_status csm_vec_set_params_orthant(csm_vecops *v, cl_mem x, cl_mem d, cl_mem pg,
+                                      double alpha);
 /* Blocking read of scal[slot .. slot + count) into host doubles. */
 csm_status csm_vec_read(csm_vecops *v, double *out, size_t slot, size_t count);
 

@@ -219,6 +219,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         faster), else float64 (README, "The default dtype", measured why);
         predictions use the precision of the fit
     fit_intercept : bool, default True; False: no bias (intercept_ is 0)
+    l1_ratio : float in [0, 1], default 0: the elastic-net mixing of
+        scikit-learn's LogisticRegression(penalty="elasticnet"): the penalty
+        is (r ||W||_1 + (1 - r)/2 ||W||^2) / C; r > 0 trains with OWL-QN
+        (solver "lbfgs" only) and gives exact zeros in coef_
     verbose : int, default 0; 1: a line per iteration (epoch) and a summary
         on stderr, as `clsoftmax train` prints; 2: also the library's own
         messages (paths, kernel builds)
@@ -240,7 +244,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     def __init__(self, solver="lbfgs", C=1.0, tol=1e-4, max_iter=1000, batch_size=256,
                  learning_rate=None, class_weight=None, warm_start=False, random_state=None,
-                 device=None, dtype="auto", fit_intercept=True, verbose=0):
+                 device=None, dtype="auto", fit_intercept=True, verbose=0, l1_ratio=0.0):
         self.solver = solver
         self.C = C
         self.tol = tol
@@ -254,6 +258,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.dtype = dtype
         self.fit_intercept = fit_intercept
         self.verbose = verbose
+        self.l1_ratio = l1_ratio
 
     # ------------------------------------------------------------------ tags
     def _more_tags(self):  # scikit-learn < 1.6
@@ -324,6 +329,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("learning_rate must be > 0 or None, got %r" % (self.learning_rate,))
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
             raise ValueError("fit_intercept must be True or False, got %r" % (self.fit_intercept,))
+        if not isinstance(self.l1_ratio, numbers.Real) or not 0 <= self.l1_ratio <= 1:
+            raise ValueError("l1_ratio must be a number in [0, 1], got %r" % (self.l1_ratio,))
+        if self.l1_ratio > 0 and self.solver != "lbfgs":
+            raise ValueError("l1_ratio > 0 needs solver 'lbfgs' (OWL-QN), not %r"
+                             % (self.solver,))
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
             raise ValueError("verbose must be an integer >= 0, got %r" % (self.verbose,))
         self._precision_for_fit(tol)  # a bad dtype fails here, before the data are read
@@ -466,6 +476,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         opts.learning_rate = lr
         opts.seed = self._seed()
         opts.fit_intercept = int(bool(self.fit_intercept))
+        opts.l1_ratio = float(self.l1_ratio)
         state = None if first else getattr(snap, "_solver_state", None)
         opts.resume = int(state is not None)
         history = {"loss": [], "accuracy": [], "seconds": [], "grad_max_abs": [],
@@ -620,6 +631,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 "precision": "float64" if prec == CSM_FLOAT64 else "float32",
                 "fit_intercept": "true" if self.fit_intercept else "false",
                 "trained_by": "clsoftmax python"}
+        if self.l1_ratio > 0:
+            meta["l1_ratio"] = repr(float(self.l1_ratio))
         if hasattr(snap, "n_iter_"):
             meta["n_iter"] = str(int(np.asarray(snap.n_iter_).ravel()[0]))
         for attr, key, conv in (("converged_", "converged", lambda v: "true" if v else "false"),
@@ -647,7 +660,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         """A fitted estimator from a model file written by save() or by
         `clsoftmax train`: coef_, intercept_, classes_, and the training
         options the file records (solver, C, tol, max_iter, precision,
-        fit_intercept); metadata_ holds the file's whole metadata (str -> str)."""
+        fit_intercept, l1_ratio); metadata_ holds the file's whole metadata (str -> str)."""
         ctx = context(device)
         handle = ctypes.c_void_p()
         with ctx.lock:
@@ -665,7 +678,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         est = cls(device=device, dtype="float64" if prec == CSM_FLOAT64 else "float32")
         if meta.get("solver") in SOLVERS:
             est.solver = meta["solver"]
-        for name, conv in (("C", float), ("tol", float), ("max_iter", int)):
+        for name, conv in (("C", float), ("tol", float), ("max_iter", int), ("l1_ratio", float)):
             if name in meta:
                 try:
                     setattr(est, name, conv(meta[name]))

@@ -148,7 +148,8 @@ static void show_training(const shown *s)
     }
     const char *conv = meta(s, "converged"), *stop = meta(s, "stop");
     const char *it = meta(s, "n_iter"), *total = meta(s, "total_iter");
-    printf("training: %s, %s after %s %s", solver,
+    /* lbfgs with an L1 term ran as OWL-QN */
+    printf("training: %s%s, %s after %s %s", solver, meta(s, "l1_ratio") ? " (OWL-QN)" : "",
            !conv                    ? "convergence not recorded"
            : !strcmp(conv, "true") ? "converged"
                                    : "did not converge",
@@ -158,7 +159,8 @@ static void show_training(const shown *s)
     if (stop)
         printf(": %s", stop);
     putchar('\n');
-    static const char *const penalty[] = {"C", "l2", "lambda", "tol", "max_iter", "lbfgs_memory",
+    static const char *const penalty[] = {"C", "l1_ratio", "l2", "lambda", "tol",
+                                          "max_iter", "lbfgs_memory",
                                           "lr", "batch_size", "momentum", "n_iter_no_change"};
     show_keys(s, "  options: ", penalty, sizeof penalty / sizeof *penalty);
     static const char *const outcome[] = {"objective", "grad_max_abs"};
@@ -188,11 +190,14 @@ static void show_data_format(const shown *s)
 static void show_weight_summary(const shown *s)
 {
     double norm = 0, max = 0;
-    for (size_t i = 0; i < s->C * s->k; i++) {
+    size_t zeros = 0, n = s->C * s->k;
+    for (size_t i = 0; i < n; i++) {
         norm += s->w[i] * s->w[i];
         max = fmax(max, fabs(s->w[i]));
+        zeros += s->w[i] == 0;
     }
-    printf("weights: %zu x %zu, ||W|| %.6g, max |W| %.6g\n", s->C, s->k, sqrt(norm), max);
+    printf("weights: %zu x %zu, ||W|| %.6g, max |W| %.6g, %zu of %zu zero (%.1f%%)\n", s->C,
+           s->k, sqrt(norm), max, zeros, n, n ? 100.0 * (double)zeros / (double)n : 0.0);
 }
 
 typedef struct ranked {

@@ -51,6 +51,13 @@ static void help(void)
            "                         sample weights), 1 / (C n) unweighted; for two\n"
            "                         classes 2 / (C * sum of weights), so that the model\n"
            "                         is their binary one at the same C (default %g)\n"
+           "  --l1-ratio F           elastic net, F in [0, 1] (scikit-learn's l1_ratio):\n"
+           "                         the penalty becomes (F ||W||_1 + (1 - F)/2 ||W||^2)\n"
+           "                         / (C sum of weights) (L2 part doubled for two\n"
+           "                         classes, as above); F > 0 trains with OWL-QN,\n"
+           "                         lbfgs for an L1 term, and gives exact zeros\n"
+           "                         (counted in the summary); lbfgs only, not with\n"
+           "                         --l2 (default 0: L2 only)\n"
            "  --l2 F                 lambda itself, >= 0, instead of --C (0: no penalty)\n"
            "  --no-intercept         no bias: b = 0 (scikit-learn's fit_intercept=False);\n"
            "                         --standardize then scales without centring\n"
@@ -150,6 +157,7 @@ enum {
     O_C,
     O_L2,
     O_NO_INTERCEPT,
+    O_L1_RATIO,
     O_CLASS_WEIGHT,
     O_LR,
     O_BATCH,
@@ -177,7 +185,7 @@ static const cli_option options[] = {
     {"solver", 0, 1},       {"optimizer", 0, 1},     {"max-iter", 0, 1},
     {"epochs", 0, 1},       {"tol", 0, 1},           {"n-iter-no-change", 0, 1},
     {"lbfgs-memory", 0, 1}, {"C", 0, 1},             {"l2", 0, 1},
-    {"no-intercept", 0, 0},
+    {"no-intercept", 0, 0}, {"l1-ratio", 0, 1},
     {"class-weight", 0, 1}, {"lr", 0, 1},            {"batch-size", 0, 1},
     {"momentum", 0, 1},     {"init", 0, 1},          {"seed", 0, 1},
     {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
@@ -206,6 +214,13 @@ static int check_solver_options(const train_cfg *c, const given_opts *g)
         return cli_usage_error("train",
                                "--C and --l2 both set the penalty (lambda = 1 / (C * n)): "
                                "give one");
+    if (c->opt.l1_ratio > 0 && g->set[O_L2])
+        return cli_usage_error("train", "--l1-ratio goes with --C (the penalty (r ||W||_1 + "
+                                        "(1 - r)/2 ||W||^2) / (C n)), not with --l2");
+    if (c->opt.l1_ratio > 0 && c->opt.solver != CSM_LBFGS)
+        return cli_usage_error("train", "--l1-ratio needs --solver lbfgs (OWL-QN); %s has no "
+                                        "L1 penalty",
+                               csm_solver_name(c->opt.solver));
     if (c->opt.solver == CSM_LBFGS) {
         if (g->set[O_EPOCHS])
             return cli_usage_error("train", "--epochs counts epochs of sgd, momentum and adam; "
@@ -262,6 +277,9 @@ static int set_option(train_cfg *c, int id, const char *v)
         break;
     case O_NO_INTERCEPT:
         c->opt.fit_intercept = 0;
+        break;
+    case O_L1_RATIO:
+        rc = cli_parse_double("train", "--l1-ratio", v, 0, 0, 1, 0, &c->opt.l1_ratio);
         break;
     case O_CLASS_WEIGHT:
         cli_class_weight_free(&c->cw);
@@ -374,6 +392,9 @@ static int parse_args(int argc, char **argv, train_cfg *c)
     if (c->patience > 0 && !c->validation && !(c->split > 0))
         return cli_usage_error("train",
                                "--early-stopping needs --validation or --validation-split");
+    /* the kept epoch's J is recomputed by csm_gradient, which has no L1 term */
+    if (c->patience > 0 && c->opt.l1_ratio > 0)
+        return cli_usage_error("train", "--early-stopping does not go with --l1-ratio");
     return 0;
 }
 

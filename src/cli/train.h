@@ -97,6 +97,8 @@ typedef struct train_outcome {
     int best_epoch;         /* --early-stopping: the epoch kept, else 0 */
     size_t n_train;         /* training samples */
     int interrupted;        /* the signal that stopped training (signals.c), or 0 */
+    size_t zero_weights;    /* entries of W exactly 0 (an L1 penalty's), of */
+    size_t n_weights;       /* C k */
 } train_outcome;
 
 /* train: the notes on what is trained, csm_train() with the epoch callback

@@ -98,6 +98,9 @@ static void note_start(const train_cfg *c, const train_input *in, const train_se
         cli_progress_note(p, "training on %zu samples, validating on %zu (%s)", s->n_train,
                           s->n_val, c->validation ? c->validation : "split");
     cli_progress_note(p, "device: %s", csm_context_device(in->ctx)->device_name);
+    if (c->opt.l1_ratio > 0)
+        cli_progress_note(p, "solver: OWL-QN (lbfgs with the L1 term of --l1-ratio %g)",
+                          c->opt.l1_ratio);
     if (cli_mpi_size() > 1)
         cli_progress_note(p, "MPI: %d ranks, %zu to %zu rows each (rank 0 reports; every rank "
                           "its own device)", cli_mpi_size(),
@@ -139,6 +142,17 @@ static csm_status finish_outcome(csm_model *model, const csm_dataset *train, con
         out->res.grad_max_abs = g;
     }
     if ((st = csm_evaluate(model, train, NULL, &out->accuracy)) != CSM_OK)
+        return st;
+    double *w = malloc((C * k + C) * sizeof *w);
+    if (!w)
+        return CSM_ERR_OUT_OF_MEMORY;
+    st = csm_model_get_params(model, w, w + C * k);
+    out->zero_weights = 0;
+    out->n_weights = C * k;
+    for (size_t i = 0; st == CSM_OK && i < C * k; i++)
+        out->zero_weights += w[i] == 0;
+    free(w);
+    if (st != CSM_OK)
         return st;
     out->has_val = val != NULL;
     if (val && (st = csm_evaluate(model, val, &out->val_loss, &out->val_acc)) != CSM_OK)

@@ -25,8 +25,8 @@ static void criterion(char *buf, size_t len, const train_cfg *c, const csm_train
 {
     const csm_train_options *o = &c->opt;
     if (o->solver == CSM_LBFGS)
-        snprintf(buf, len, "max|grad| %.1e %s tol %g", r->grad_max_abs,
-                 r->grad_max_abs <= o->tol ? "<=" : ">", o->tol);
+        snprintf(buf, len, "max|%s| %.1e %s tol %g", o->l1_ratio > 0 ? "pseudo-grad" : "grad",
+                 r->grad_max_abs, r->grad_max_abs <= o->tol ? "<=" : ">", o->tol);
     else if (r->stop == CSM_STOP_TOL)
         snprintf(buf, len, "epoch loss improved by <= tol %g for %d epochs, max|grad| %.1e",
                  o->tol, o->n_iter_no_change, r->grad_max_abs);
@@ -37,10 +37,11 @@ static void criterion(char *buf, size_t len, const train_cfg *c, const csm_train
 static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r, size_t n_train)
 {
     const csm_train_options *o = &c->opt;
-    const char *name = csm_solver_name(o->solver);
+    const char *name = o->l1_ratio > 0 ? "owlqn" : csm_solver_name(o->solver);
     char grad[96];
     if (o->solver == CSM_LBFGS)
-        snprintf(grad, sizeof grad, "max|grad| %.1e", r->grad_max_abs);
+        snprintf(grad, sizeof grad, "max|%s| %.1e", o->l1_ratio > 0 ? "pseudo-grad" : "grad",
+                 r->grad_max_abs);
     else
         snprintf(grad, sizeof grad,
                  "the epoch loss still improved by more than tol within the last %d epochs",
@@ -117,13 +118,19 @@ static void summary(cli_progress *p, const train_cfg *c, const train_outcome *ou
     if (out->has_val)
         snprintf(val, sizeof val, ", val_loss %.6f, val_accuracy %.4f", out->val_loss,
                  out->val_acc);
+    char pen[160];
+    if (o->l1_ratio > 0)
+        snprintf(pen, sizeof pen, "J incl. L1 and L2, l1_ratio %g, lambda %.3g; %zu of %zu "
+                 "weights zero", o->l1_ratio, r->l2, out->zero_weights, out->n_weights);
+    else
+        snprintf(pen, sizeof pen, "J incl. L2, lambda %.3g", r->l2);
     cli_progress_note(p,
-                      "%s %s %d %s%s%s (%ld %s%s) in %.2fs: objective %.12g (J incl. L2, "
-                      "lambda %.3g), %s, accuracy %.4f%s",
-                      csm_solver_name(o->solver), how, r->n_iter, unit, plural(r->n_iter), total,
-                      r->n_evals, o->solver == CSM_LBFGS ? "evaluation" : "step", plural(r->n_evals),
-                      r->seconds,
-                      r->objective, r->l2, crit, out->accuracy, val);
+                      "%s %s %d %s%s%s (%ld %s%s) in %.2fs: objective %.12g (%s), %s, accuracy "
+                      "%.4f%s",
+                      o->l1_ratio > 0 ? "owlqn" : csm_solver_name(o->solver), how, r->n_iter,
+                      unit, plural(r->n_iter), total, r->n_evals,
+                      o->solver == CSM_LBFGS ? "evaluation" : "step", plural(r->n_evals),
+                      r->seconds, r->objective, pen, crit, out->accuracy, val);
     warn_short_of_tol(c, r, out->n_train);
 }
 

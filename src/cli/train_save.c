@@ -56,7 +56,8 @@ static int write_metadata(csm_model *m, const train_cfg *c, const train_outcome 
      * versions, and options that do not apply to this run, must go. */
     static const char *const stale[] = {"epochs", "epochs_run", "optimizer", "C", "l2",
                                         "lr", "batch_size", "momentum", "n_iter_no_change",
-                                        "lbfgs_memory", "class_weight", "sample_weights"};
+                                        "lbfgs_memory", "class_weight", "sample_weights",
+                                        "l1_ratio", "zero_weights"};
     for (size_t i = 0; i < sizeof stale / sizeof *stale; i++)
         bad |= set_meta(m, stale[i], NULL);
 
@@ -68,6 +69,10 @@ static int write_metadata(csm_model *m, const train_cfg *c, const train_outcome 
     else
         bad |= set_meta_f(m, "C", o->C);
     bad |= set_meta_f(m, "lambda", r->l2);
+    if (o->l1_ratio > 0) {
+        bad |= set_meta_f(m, "l1_ratio", o->l1_ratio);
+        bad |= set_meta_l(m, "zero_weights", (long long)out->zero_weights);
+    }
     bad |= set_meta(m, "fit_intercept", o->fit_intercept ? "true" : "false");
     if (first_order) {
         bad |= set_meta_l(m, "n_iter_no_change", o->n_iter_no_change);

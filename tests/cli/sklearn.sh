@@ -4,7 +4,7 @@
 # probabilities of LogisticRegression(C=C) at its optimum within 1e-6, on
 # breast cancer and liblinear's heart_scale (fixtures written by
 # tests/data/sklearn/make-fixtures.py), at two C; also with --no-intercept
-# (LogisticRegression(fit_intercept=False)).
+# (LogisticRegression(fit_intercept=False)); --l1-ratio against saga.
 . "$(dirname "$0")/lib.sh"
 need_device
 
@@ -67,6 +67,36 @@ check "metadata lambda = --l2 ($(meta lambda "$T/l2.st"))" close_to "$(meta lamb
 runs "three classes: train --C 1" train --double "$SK/iris.csv" "$T/iris.st"
 check "three classes: lambda = 1 / (C n) ($(meta lambda "$T/iris.st"))" \
     close_to "$(meta lambda "$T/iris.st")" 0.00666667 1e-8
+
+# --l1-ratio: scikit-learn's elastic net, trained by OWL-QN (stderr says
+# so), at saga's optimum (l1-optima.txt, make-l1-fixtures.py) with its
+# exact zeros, counted by train's summary, the metadata and show
+line=$(grep '^wine-l1_0.5 ' "$SK/l1-optima.txt")
+J_saga=$(echo "$line" | awk '{ print $8 }')
+zeros=$(echo "$line" | awk '{ print $10 }')
+runs "--l1-ratio 0.5" train --double --tol 1e-9 --l1-ratio 0.5 "$SK/wine.csv" "$T/en.st"
+check "--l1-ratio: stderr names OWL-QN" grep -q "OWL-QN" "$T/err"
+check "--l1-ratio: the summary counts $zeros zero weights, saga's" grep -q "; $zeros of 39 weights zero" "$T/err"
+J=$(meta objective "$T/en.st")
+check "--l1-ratio: J $J at most saga's $J_saga (1 + 1e-6)" \
+    awk -v a="$J" -v b="$J_saga" 'BEGIN { exit !(a <= b * (1 + 1e-6)) }'
+check "--l1-ratio is recorded" test "$(meta l1_ratio "$T/en.st")" = 0.5
+check "the zero weights are recorded" test "$(meta zero_weights "$T/en.st")" = "$zeros"
+runs "show an elastic-net model" show "$T/en.st"
+check "show counts the zero weights" grep -q ", $zeros of 39 zero" "$T/out"
+check "show lists l1_ratio" grep -q "l1_ratio" "$T/out"
+# stopped and resumed through the model file: one run's weights, bit for bit
+runs "--l1-ratio: 30 iterations" train -q --double --l1-ratio 0.5 --tol 0 --max-iter 30 "$SK/wine.csv" "$T/en30.st"
+runs "--l1-ratio: 12 iterations" train -q --double --l1-ratio 0.5 --tol 0 --max-iter 12 "$SK/wine.csv" "$T/en12.st"
+runs "--l1-ratio: 18 more with --resume" train -q --double --l1-ratio 0.5 --tol 0 --max-iter 18 --resume "$T/en12.st" "$SK/wine.csv" "$T/en12.st"
+params "$T/en30.st" >"$T/p30"
+params "$T/en12.st" >"$T/p12"
+check "--l1-ratio: 12 + 18 resumed iterations equal 30, bit for bit" cmp -s "$T/p30" "$T/p12"
+for bad in -0.1 1.5 nan inf 0.5x ""; do
+    fails "--l1-ratio '$bad' is refused" 2 "--l1-ratio" train --l1-ratio "$bad" "$SK/wine.csv" "$T/bad.st"
+done
+fails "--l1-ratio with adam is refused" 2 "lbfgs" train --solver adam --l1-ratio 0.5 "$SK/wine.csv" "$T/bad.st"
+fails "--l1-ratio with --l2 is refused" 2 "--l2" train --l2 0.01 --l1-ratio 0.5 "$SK/wine.csv" "$T/bad.st"
 
 echo "1..$tap_n"
 exit $tap_failed
