@@ -1,5 +1,6 @@
 /* The solvers csm_train() runs (one file each: solver_first.c: SGD,
- * momentum, Adam; solver_lbfgs.c: L-BFGS), liblinear-style: each sees the
+ * momentum, Adam; solver_lbfgs.c: L-BFGS; solver_newton.c: trust-region
+ * Newton-CG), liblinear-style: each sees the
  * objective (objective.h) and the vector operations (vec.h), nothing of
  * paths, streaming or processes. */
 #ifndef CSM_SOLVER_H
@@ -26,5 +27,6 @@ typedef struct csm_solve {
 
 csm_status csm_solve_first_order(csm_solve *s);
 csm_status csm_solve_lbfgs(csm_solve *s);
+csm_status csm_solve_newton(csm_solve *s);
 
 #endif

@@ -59,7 +59,7 @@ double csm_default_learning_rate(csm_solver solver)
 static csm_status check_options(csm_context *ctx, const csm_train_options *o)
 {
 #define BAD(...) return csm_fail(ctx, CSM_ERR_INVALID_VALUE, __VA_ARGS__)
-    if ((unsigned)o->solver > CSM_LBFGS)
+    if ((unsigned)o->solver > CSM_NEWTON)
         BAD("unknown solver %d", (int)o->solver);
     if (o->max_iter < 1)
         BAD("max_iter is %d, must be >= 1", o->max_iter);
@@ -76,6 +76,8 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
             BAD("max_linesearch is %d, must be >= 1", o->max_linesearch);
         return CSM_OK;
     }
+    if (o->solver == CSM_NEWTON)
+        return CSM_OK;
     if (o->n_iter_no_change < 1)
         BAD("n_iter_no_change is %d, must be >= 1", o->n_iter_no_change);
     if (!isfinite(o->learning_rate) || o->learning_rate < 0)
@@ -155,7 +157,9 @@ static csm_status run(csm_model *m, csm_source *src, const csm_train_options *o,
     if (!o->fit_intercept)
         st = csm_fill_zero(m->ctx, m->bias, m->C * csm_real_size(m->precision));
     if (st == CSM_OK)
-        st = o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s) : csm_solve_first_order(&s);
+        st = o->solver == CSM_LBFGS    ? csm_solve_lbfgs(&s)
+             : o->solver == CSM_NEWTON ? csm_solve_newton(&s)
+                                       : csm_solve_first_order(&s);
     if (st == CSM_OK)
         st = s.failed;
     if (st == CSM_OK)

@@ -16,7 +16,8 @@ static const char *const kernel_names[VEC_N_KERNELS] = {
     [VEC_SUB] = "vec_sub",                [VEC_SET] = "vec_set_params",
     [VEC_GET] = "vec_get_params",         [VEC_MDOT] = "vec_multidot_partial",
     [VEC_MDOT_FINAL] = "vec_multidot_final", [VEC_COMBINE] = "vec_combine",
-    [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad"};
+    [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad",
+    [VEC_AXPBY] = "vec_axpby",            [VEC_ADD_PARAMS] = "vec_add_params"};
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
 {
@@ -191,6 +192,30 @@ csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha)
     csm_arg_mem(&k, d);
     csm_arg_real(&k, v->prec, alpha);
     csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+csm_status csm_vec_add_params(csm_vecops *v, cl_mem d, double alpha)
+{
+    csm_args k = start_elementwise(v, VEC_ADD_PARAMS);
+    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, v->model->bias);
+    csm_arg_mem(&k, d);
+    csm_arg_real(&k, v->prec, alpha);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+csm_status csm_vec_axpby(csm_vecops *v, cl_mem out, double a, cl_mem x, double b, cl_mem y)
+{
+    csm_args k = start_elementwise(v, VEC_AXPBY);
+    csm_arg_mem(&k, out);
+    csm_arg_real(&k, v->prec, a);
+    csm_arg_mem(&k, x);
+    csm_arg_real(&k, v->prec, b);
+    csm_arg_mem(&k, y);
     csm_arg_int(&k, (cl_int)v->n);
     return launch_elementwise(v, &k);
 }

@@ -12,7 +12,7 @@
 #define DEF_INIT 0 /* zeros */
 
 const char *const train_inits[] = {"zeros", "normal", NULL};
-static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", NULL};
+static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", "newton", NULL};
 
 /* Every default printed here is read from csm_train_options_init(), the
  * library's, so that the help cannot drift from what csm_train() does. */
@@ -206,17 +206,19 @@ static int check_solver_options(const train_cfg *c, const given_opts *g)
         return cli_usage_error("train",
                                "--C and --l2 both set the penalty (lambda = 1 / (C * n)): "
                                "give one");
-    if (c->opt.solver == CSM_LBFGS) {
+    const char *name = csm_solver_name(c->opt.solver);
+    if (train_full_batch(c->opt.solver)) {
         if (g->set[O_EPOCHS])
             return cli_usage_error("train", "--epochs counts epochs of sgd, momentum and adam; "
-                                            "lbfgs counts iterations: use --max-iter");
+                                            "%s counts iterations: use --max-iter", name);
         for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
             if (g->set[first_order_only[i]])
                 return cli_usage_error("train",
                                        "--%s applies to --solver sgd, momentum and adam, not "
-                                       "to lbfgs (full batch, no learning rate)",
-                                       options[first_order_only[i]].name);
-    } else if (g->set[O_LBFGS_MEMORY]) {
+                                       "to %s (full batch, no learning rate)",
+                                       options[first_order_only[i]].name, name);
+    }
+    if (c->opt.solver != CSM_LBFGS && g->set[O_LBFGS_MEMORY]) {
         return cli_usage_error("train", "--lbfgs-memory applies to --solver lbfgs only");
     }
     return 0;

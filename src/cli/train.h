@@ -36,7 +36,7 @@ typedef struct train_cfg {
 
 extern const char *const train_inits[]; /* "zeros", "normal" */
 
-/* "iteration" for L-BFGS, "epoch" for the first-order solvers. */
+/* "iteration" for lbfgs and newton, "epoch" for the first-order solvers. */
 const char *train_unit(csm_solver solver);
 
 /* -------------------------------------------------------- train_read.c */

@@ -11,7 +11,7 @@
 
 const char *train_unit(csm_solver solver)
 {
-    return solver == CSM_LBFGS ? "iteration" : "epoch";
+    return train_full_batch(solver) ? "iteration" : "epoch";
 }
 
 static const char *plural(long n)
@@ -24,7 +24,7 @@ static const char *plural(long n)
 static void criterion(char *buf, size_t len, const train_cfg *c, const csm_train_result *r)
 {
     const csm_train_options *o = &c->opt;
-    if (o->solver == CSM_LBFGS)
+    if (train_full_batch(o->solver))
         snprintf(buf, len, "max|grad| %.1e %s tol %g", r->grad_max_abs,
                  r->grad_max_abs <= o->tol ? "<=" : ">", o->tol);
     else if (r->stop == CSM_STOP_TOL)
@@ -39,7 +39,7 @@ static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r, siz
     const csm_train_options *o = &c->opt;
     const char *name = csm_solver_name(o->solver);
     char grad[96];
-    if (o->solver == CSM_LBFGS)
+    if (train_full_batch(o->solver))
         snprintf(grad, sizeof grad, "max|grad| %.1e", r->grad_max_abs);
     else
         snprintf(grad, sizeof grad,
@@ -121,7 +121,7 @@ static void summary(cli_progress *p, const train_cfg *c, const train_outcome *ou
                       "%s %s %d %s%s%s (%ld %s%s) in %.2fs: objective %.12g (J incl. L2, "
                       "lambda %.3g), %s, accuracy %.4f%s",
                       csm_solver_name(o->solver), how, r->n_iter, unit, plural(r->n_iter), total,
-                      r->n_evals, o->solver == CSM_LBFGS ? "evaluation" : "step", plural(r->n_evals),
+                      r->n_evals, train_full_batch(o->solver) ? "evaluation" : "step", plural(r->n_evals),
                       r->seconds,
                       r->objective, r->l2, crit, out->accuracy, val);
     warn_short_of_tol(c, r, out->n_train);
