@@ -32,9 +32,16 @@
  * The host reads back scalars only: two small reads per CG step (d'Hd,
  * s'd, d'd; then r'r, s'r, s'g), J and max |g| per trial.
  *
+ * Near the optimum a step's predicted decrease can fall below J's rounding
+ * noise (about 1e-15 relative in float64, before max |g| reaches 1e-9 on
+ * small problems): there J cannot judge the step, and it is accepted when
+ * it lowers ||g|| instead (as L-BFGS's line search accepts by the slope at
+ * that floor).
+ *
  * Stopping: max |g| <= tol (L-BFGS's criterion), max_iter accepted
- * iterations, the callback, or J's actual and predicted decreases both
- * below its rounding noise at the device precision (CSM_STOP_PRECISION). */
+ * iterations, the callback, or a step at the noise floor that does not
+ * lower ||g||, a non-positive predicted decrease, or 60 rejected trials in a
+ * row (CSM_STOP_PRECISION). */
 #include "config.h"
 
 #include <float.h>
@@ -251,11 +258,20 @@ csm_status csm_solve_newton(csm_solve *s)
         if (st == CSM_OK) st = evaluate(&nt, nt.d, &fnew, &accnew, &gmaxnew);
         if (st != CSM_OK)
             break;
+        st = csm_vec_dot(&nt.v, SLOT_A, nt.d, nt.d);
+        if (st == CSM_OK) st = csm_vec_read(&nt.v, &ggnew, SLOT_A, 1);
+        if (st != CSM_OK)
+            break;
         const double actred = f - fnew;
         if (first)
             delta = fmin(delta, cg.snorm);
         first = 0;
-        const int ok = isfinite(fnew) && actred > ETA0 * prered;
+        /* Near the optimum the decrease a Newton step predicts can fall
+         * below J's rounding noise, where the actual decrease says nothing:
+         * there the step is judged by the gradient's norm instead */
+        const double noise = nt.eps_f * fabs(f);
+        const int at_floor = fabs(actred) <= noise && prered <= noise;
+        const int ok = isfinite(fnew) && (actred > ETA0 * prered || (at_floor && ggnew < gg));
         delta = isfinite(fnew)
                     ? new_radius(delta, cg.snorm, f, fnew, cg.gs, actred, prered, cg.boundary)
                     : SIGMA1 * fmin(delta, cg.snorm);
@@ -269,10 +285,6 @@ csm_status csm_solve_newton(csm_solve *s)
             cl_mem t = nt.g;
             nt.g = nt.d;
             nt.d = t;
-            st = csm_vec_dot(&nt.v, SLOT_A, nt.g, nt.g);
-            if (st == CSM_OK) st = csm_vec_read(&nt.v, &ggnew, SLOT_A, 1);
-            if (st != CSM_OK)
-                break;
             f = fnew;
             acc = accnew;
             gmax = gmaxnew;
@@ -296,10 +308,9 @@ csm_status csm_solve_newton(csm_solve *s)
             st = csm_vec_add_params(&nt.v, nt.st, -1.0); /* back to x */
             rejects++;
         }
-        /* nothing left that J at this precision can tell apart */
-        const double noise = nt.eps_f * fabs(f);
-        if (st == CSM_OK && ((fabs(actred) <= noise && fabs(prered) <= noise) ||
-                             !(prered > 0) || rejects >= MAX_REJECTS)) {
+        /* nothing left that J or the gradient at this precision can tell
+         * apart */
+        if (st == CSM_OK && ((at_floor && !ok) || !(prered > 0) || rejects >= MAX_REJECTS)) {
             s->res->stop = CSM_STOP_PRECISION;
             break;
         }
