@@ -96,6 +96,7 @@ same() {
 }
 
 same "L-BFGS" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 --max-iter 500
+same "Newton" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 --solver newton
 same "full-batch SGD" "$T/data.csv" --label-column last --solver sgd --batch-size 0 \
     --epochs 25 --tol 0
 same "minibatch SGD, standardized, balanced class weights" "$T/data.csv" --label-column last \

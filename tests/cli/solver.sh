@@ -205,4 +205,20 @@ cp "$T/err" "$T/es.err"
 run eval "$T/flipped.csv" "$T/es.st"
 check "the summary's val_loss is the saved (best) model's ($(eval_field loss))" grep -q "val_loss $(eval_field loss)," "$T/es.err"
 
+# ---- newton: the same optimum as lbfgs, its own summary and metadata
+runs "newton --double --tol 1e-8" train --solver newton --double --tol 1e-8 $THREE "$T/nt.st"
+check "newton: the convergence line" grep -Eq "^newton converged after [0-9]+ iterations? \\([0-9]+ evaluations?\\) in [0-9.]+s: objective $NUM \\(J incl\\. L2, lambda 0\\.0167\\), max\\|grad\\| $NUM <= tol 1e-08, accuracy" "$T/err"
+for kv in solver=newton tol=1e-08 converged=true; do
+    key=${kv%%=*} want=${kv#*=}
+    check "newton metadata $key = $want ($(meta "$key" "$T/nt.st"))" test "$(meta "$key" "$T/nt.st")" = "$want"
+done
+for key in lbfgs_memory lr batch_size; do
+    check "newton metadata: no $key" eval '! has_meta $key "$T/nt.st"'
+done
+runs "lbfgs --double --tol 1e-8" train -q --double --tol 1e-8 $THREE "$T/lb8.st"
+check "newton and lbfgs reach the same J" close_to "$(meta objective "$T/nt.st")" "$(meta objective "$T/lb8.st")" 1e-12
+fails "newton --lr" 2 "--lr applies to --solver sgd, momentum and adam, not to newton" train --solver newton --lr 0.1 $THREE "$T/x.st"
+fails "newton --epochs" 2 "newton counts iterations: use --max-iter" train --solver newton --epochs 3 $THREE "$T/x.st"
+fails "newton --lbfgs-memory" 2 "--lbfgs-memory applies to --solver lbfgs only" train --solver newton --lbfgs-memory 5 $THREE "$T/x.st"
+
 done_testing
