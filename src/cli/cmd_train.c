@@ -360,6 +360,8 @@ static int parse_args(int argc, char **argv, train_cfg *c)
         }
         if (id < O_FORMAT_FIRST)
             given.set[id] = 1;
+        if (id == O_SOLVER || id == O_OPTIMIZER || id == O_LBFGS_MEMORY)
+            c->solver_given = 1;
         int rc = set_option(c, id, v);
         if (rc)
             return rc;

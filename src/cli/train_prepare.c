@@ -304,11 +304,23 @@ static int upload(train_cfg *c, train_input *in, train_rows *r, train_sets *s)
     return 0;
 }
 
+void train_default_solver(train_cfg *c, int sparse, cli_progress *p)
+{
+    if (c->solver_given || !sparse)
+        return;
+    c->opt.solver = CSM_NEWTON;
+    if (p)
+        cli_progress_note(p, "solver: newton, the default for sparse data (--solver lbfgs for "
+                             "L-BFGS)");
+}
+
 int train_prepare(train_cfg *c, train_input *in, cli_progress *p, train_sets *s)
 {
     train_rows r;
     memset(&r, 0, sizeof r);
     int rc = training_rows(c, in, &r, s);
+    if (!rc)
+        train_default_solver(c, r.tt->sparse, p);
     if (!rc && c->standardize)
         rc = standardize(c, in->loaded, r.tt, r.vt, in->k, &s->mean, &s->scale);
     if (!rc)

@@ -221,4 +221,14 @@ fails "newton --lr" 2 "--lr applies to --solver sgd, momentum and adam, not to n
 fails "newton --epochs" 2 "newton counts iterations: use --max-iter" train --solver newton --epochs 3 $THREE "$T/x.st"
 fails "newton --lbfgs-memory" 2 "--lbfgs-memory applies to --solver lbfgs only" train --solver newton --lbfgs-memory 5 $THREE "$T/x.st"
 
+# ---- the default by the data: newton for sparse storage, lbfgs for dense
+runs "default solver, --sparse" train --sparse $THREE "$T/ds.st"
+check "sparse default: the note" grep -q '^solver: newton, the default for sparse data (--solver lbfgs for L-BFGS)$' "$T/err"
+check "sparse default: newton ran" grep -Eq '^newton converged after' "$T/err"
+check "sparse default: metadata solver newton" test "$(meta solver "$T/ds.st")" = newton
+runs "default solver, --dense" train --dense $THREE "$T/dd.st"
+check "dense default: lbfgs ran, no note" eval 'grep -Eq "^lbfgs converged after" "$T/err" && ! grep -q "^solver: " "$T/err"'
+runs "--lbfgs-memory keeps lbfgs on sparse data" train --sparse --lbfgs-memory 5 $THREE "$T/dm.st"
+check "--lbfgs-memory: lbfgs ran" grep -Eq '^lbfgs converged after' "$T/err"
+
 done_testing
