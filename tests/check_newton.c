@@ -283,27 +283,7 @@ START_TEST(test_newton_sparse_streamed_reduce)
         if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
             continue;
         problem p = problem_make(53, 9, 4, prec, 0, 5);
-        uint64_t s = 3;
-        int64_t *row_ptr = malloc((p.n + 1) * sizeof *row_ptr);
-        int32_t *col = malloc(p.n * p.k * sizeof *col);
-        double *val = malloc(p.n * p.k * sizeof *val);
-        row_ptr[0] = 0;
-        for (size_t i = 0; i < p.n; i++) {
-            int64_t q = row_ptr[i];
-            for (size_t j = 0; j < p.k; j++) {
-                if (csm_test_rand(&s) % 2) {
-                    p.X[i * p.k + j] = 0;
-                    continue;
-                }
-                col[q] = (int32_t)j;
-                val[q++] = p.X[i * p.k + j];
-            }
-            row_ptr[i + 1] = q;
-        }
-        csm_dataset *d = NULL;
-        ck_assert_int_eq(csm_dataset_create_csr(ctx, &d, prec, p.n, p.k, row_ptr, col, val, p.y,
-                                                NULL, p.C),
-                         CSM_OK);
+        csm_dataset *d = problem_sparse_dataset(&p, ctx, 3);
         check_optimum(ctx, &p, d, NULL, 0, "CSR");
         check_optimum(ctx, &p, d, NULL, 1, "CSR, reduce");
         csm_dataset_free(d);
@@ -314,9 +294,6 @@ START_TEST(test_newton_sparse_streamed_reduce)
         check_optimum(ctx, &p, d, NULL, 0, "streamed");
         check_optimum(ctx, &p, d, NULL, 1, "streamed, reduce");
         csm_dataset_free(d);
-        free(row_ptr);
-        free(col);
-        free(val);
         problem_free(&p);
     }
     csm_context_free(ctx);

@@ -231,28 +231,8 @@ START_TEST(test_hv_sparse_and_streamed)
     const csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
     problem p = problem_make(53, 9, 4, prec, 0, 5);
     /* about half the entries zero */
-    uint64_t s = 3;
-    int64_t *row_ptr = malloc((p.n + 1) * sizeof *row_ptr);
-    int32_t *col = malloc(p.n * p.k * sizeof *col);
-    double *val = malloc(p.n * p.k * sizeof *val);
-    row_ptr[0] = 0;
-    for (size_t i = 0; i < p.n; i++) {
-        int64_t q = row_ptr[i];
-        for (size_t j = 0; j < p.k; j++) {
-            if (csm_test_rand(&s) % 2) {
-                p.X[i * p.k + j] = 0;
-                continue;
-            }
-            col[q] = (int32_t)j;
-            val[q++] = p.X[i * p.k + j];
-        }
-        row_ptr[i + 1] = q;
-    }
+    csm_dataset *d = problem_sparse_dataset(&p, ctx, 3);
     csm_model *m = problem_model(&p, ctx);
-    csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create_csr(ctx, &d, prec, p.n, p.k, row_ptr, col, val, p.y, NULL,
-                                            p.C),
-                     CSM_OK);
     check_setups(&p, m, d, "CSR");
     csm_dataset_free(d);
     /* the same rows dense, streamed in chunks of a few rows */
@@ -268,9 +248,6 @@ START_TEST(test_hv_sparse_and_streamed)
         check_setups(&p, m, d, what);
         csm_dataset_free(d);
     }
-    free(row_ptr);
-    free(col);
-    free(val);
     csm_model_free(m);
     problem_free(&p);
     csm_context_free(ctx);

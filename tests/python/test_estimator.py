@@ -268,7 +268,7 @@ class TestBadInput(unittest.TestCase):
 
     def test_bad_parameters(self):
         X, y = self.X, self.y
-        for params, pattern in (({"solver": "newton"}, "solver"), ({"C": 0}, "C must"),
+        for params, pattern in (({"solver": "tron"}, "solver"), ({"C": 0}, "C must"),
                                 ({"C": np.nan}, "C must"), ({"tol": -1}, "tol"),
                                 ({"max_iter": 0}, "max_iter"), ({"max_iter": 2.5}, "max_iter"),
                                 ({"batch_size": -1}, "batch_size"),
