@@ -97,10 +97,10 @@ csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows)
     const double need = ((double)vectors + 2.0 * (double)rows) * P * es;
     if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
         return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
-                        "L-BFGS with memory %zu needs %.0f MB for %zu vectors of %.0f "
-                        "parameters, over 90%% of the device's %.0f MB: lower lbfgs_memory or "
-                        "use a first-order solver",
-                        rows, need / 1e6, vectors + 2 * rows, P,
+                        "the solver needs %.0f MB for %zu vectors of %.0f parameters (L-BFGS "
+                        "memory %zu), over 90%% of the device's %.0f MB: lower lbfgs_memory, "
+                        "or use newton (5 vectors) or a first-order solver",
+                        need / 1e6, vectors + 2 * rows, P, rows,
                         (double)info->global_mem_bytes / 1e6);
     if (info->max_alloc_bytes > 0 && (double)rows * P * es > (double)info->max_alloc_bytes)
         return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,

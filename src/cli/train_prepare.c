@@ -214,6 +214,10 @@ static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_mod
                           "of pairs the model carries when it stopped short of convergence and "
                           "--lbfgs-memory is the same)",
                           c->resume, iters, iters == 1 ? "" : "s");
+    else if (c->opt.solver == CSM_NEWTON)
+        cli_progress_note(p, "%s: newton continues after %ld iteration%s (from its weights: "
+                          "a trust-region Newton run keeps no state between runs but the count)",
+                          c->resume, iters, iters == 1 ? "" : "s");
     else
         cli_progress_note(p, "%s: continuing its %s state after %ld epoch%s", c->resume, had,
                           iters, iters == 1 ? "" : "s");

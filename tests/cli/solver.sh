@@ -231,4 +231,10 @@ check "dense default: lbfgs ran, no note" eval 'grep -Eq "^lbfgs converged after
 runs "--lbfgs-memory keeps lbfgs on sparse data" train --sparse --lbfgs-memory 5 $THREE "$T/dm.st"
 check "--lbfgs-memory: lbfgs ran" grep -Eq '^lbfgs converged after' "$T/err"
 
+# newton resumed: from the saved weights, the iteration count continued
+runs "newton, 2 iterations" train -q --solver newton --double --max-iter 2 $THREE "$T/nr.st"
+runs "newton resumed" train --solver newton --double --resume "$T/nr.st" $THREE "$T/nr2.st"
+check "newton resumed: the note" grep -q 'newton continues after 2 iterations' "$T/err"
+check "newton resumed: total_iter counts both runs" test "$(meta total_iter "$T/nr2.st")" -gt "$(meta n_iter "$T/nr2.st")"
+
 done_testing
