@@ -466,8 +466,10 @@ typedef enum csm_solver {
     CSM_SGD = 0,      /* minibatch stochastic gradient descent */
     CSM_MOMENTUM = 1, /* minibatch SGD with heavy-ball momentum */
     CSM_ADAM = 2,     /* minibatch Adam (Kingma & Ba) */
-    CSM_LBFGS = 3     /* full-batch limited-memory BFGS with a strong-Wolfe line
+    CSM_LBFGS = 3,    /* full-batch limited-memory BFGS with a strong-Wolfe line
                          search, on the device (the default) */
+    CSM_NEWTON = 4    /* full-batch trust-region Newton-CG (liblinear's TRON),
+                         on the device: Hessian-vector products, 5 vectors */
 } csm_solver;
 
 typedef struct csm_epoch_info {

@@ -259,3 +259,28 @@ __kernel void vec_set_params_orthant(__global real *weight, __global real *bias,
         bias[i - nw] = v;
     }
 }
+
+/* out = a x + b y, elementwise (out may be x or y): the conjugate-gradient
+ * updates of the Newton solver (s += alpha d, r -= alpha Hd, d = r + beta d) */
+__kernel void vec_axpby(__global real *out, const real a, __global const real *x, const real b,
+                        __global const real *y, const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    out[i] = a * x[i] + b * y[i];
+}
+
+/* The model's weight (nw) and bias (n - nw) += alpha d: a trial step taken
+ * in place, and taken back with -alpha */
+__kernel void vec_add_params(__global real *weight, __global real *bias, __global const real *d,
+                             const real alpha, const int nw, const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    if (i < nw)
+        weight[i] += alpha * d[i];
+    else
+        bias[i - nw] += alpha * d[i];
+}

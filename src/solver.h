@@ -1,6 +1,7 @@
 /* The solvers csm_train() runs (one file each: solver_first.c: SGD,
  * momentum, Adam; solver_lbfgs.c: L-BFGS; solver_owlqn.c: OWL-QN, L-BFGS
- * with an L1 term), liblinear-style: each sees the
+ * with an L1 term; solver_newton.c: trust-region Newton-CG), liblinear-style:
+ * each sees the
  * objective (objective.h) and the vector operations (vec.h), nothing of
  * paths, streaming or processes. */
 #ifndef CSM_SOLVER_H
@@ -28,5 +29,6 @@ typedef struct csm_solve {
 csm_status csm_solve_first_order(csm_solve *s);
 csm_status csm_solve_lbfgs(csm_solve *s);
 csm_status csm_solve_owlqn(csm_solve *s);
+csm_status csm_solve_newton(csm_solve *s);
 
 #endif

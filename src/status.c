@@ -37,16 +37,17 @@ const char *csm_status_string(csm_status status)
 
 const char *csm_version(void) { return PACKAGE_VERSION; }
 
-static const char *const solver_names[] = {"sgd", "momentum", "adam", "lbfgs"};
+static const char *const solver_names[] = {"sgd", "momentum", "adam", "lbfgs", "newton"};
+#define N_SOLVERS (sizeof solver_names / sizeof *solver_names)
 
 const char *csm_solver_name(csm_solver solver)
 {
-    return (unsigned)solver < 4 ? solver_names[solver] : NULL;
+    return (unsigned)solver < N_SOLVERS ? solver_names[solver] : NULL;
 }
 
 int csm_solver_from_name(const char *name)
 {
-    for (int i = 0; name && i < 4; i++)
+    for (int i = 0; name && i < (int)N_SOLVERS; i++)
         if (!strcmp(name, solver_names[i]))
             return i;
     return -1;

@@ -1,7 +1,8 @@
 /* csm_train(): the defaults and their checks, the data source and the
  * objective over it, the regularisation in effect, the solver run
- * (solver_first.c, solver_lbfgs.c, solver_owlqn.c), and the result: whether it converged,
- * and J and its gradient at the final weights. */
+ * (solver_first.c, solver_lbfgs.c, solver_owlqn.c, solver_newton.c), and
+ * the result: whether it converged, and J and its gradient at the final
+ * weights. */
 #include "config.h"
 
 #include <float.h>
@@ -60,7 +61,7 @@ double csm_default_learning_rate(csm_solver solver)
 static csm_status check_options(csm_context *ctx, const csm_train_options *o)
 {
 #define BAD(...) return csm_fail(ctx, CSM_ERR_INVALID_VALUE, __VA_ARGS__)
-    if ((unsigned)o->solver > CSM_LBFGS)
+    if ((unsigned)o->solver > CSM_NEWTON)
         BAD("unknown solver %d", (int)o->solver);
     if (o->max_iter < 1)
         BAD("max_iter is %d, must be >= 1", o->max_iter);
@@ -82,6 +83,8 @@ static csm_status check_options(csm_context *ctx, const csm_train_options *o)
             BAD("max_linesearch is %d, must be >= 1", o->max_linesearch);
         return CSM_OK;
     }
+    if (o->solver == CSM_NEWTON)
+        return CSM_OK;
     if (o->n_iter_no_change < 1)
         BAD("n_iter_no_change is %d, must be >= 1", o->n_iter_no_change);
     if (!isfinite(o->learning_rate) || o->learning_rate < 0)
@@ -173,9 +176,10 @@ static csm_status run(csm_model *m, csm_source *src, const csm_train_options *o,
                 "lbfgs with l1_ratio %g: OWL-QN (L1 weight %.6g, L2 weight %.6g)", o->l1_ratio,
                 l1, l2);
     if (st == CSM_OK)
-        st = l1 > 0                 ? csm_solve_owlqn(&s)
-             : o->solver == CSM_LBFGS ? csm_solve_lbfgs(&s)
-                                      : csm_solve_first_order(&s);
+        st = l1 > 0                   ? csm_solve_owlqn(&s)
+             : o->solver == CSM_LBFGS  ? csm_solve_lbfgs(&s)
+             : o->solver == CSM_NEWTON ? csm_solve_newton(&s)
+                                       : csm_solve_first_order(&s);
     if (st == CSM_OK)
         st = s.failed;
     if (st == CSM_OK)

@@ -18,7 +18,8 @@ static const char *const kernel_names[VEC_N_KERNELS] = {
     [VEC_MDOT_FINAL] = "vec_multidot_final", [VEC_COMBINE] = "vec_combine",
     [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad",
     [VEC_PSEUDO_GRAD] = "vec_pseudo_grad", [VEC_ORTHANT_DIR] = "vec_orthant_dir",
-    [VEC_SET_ORTHANT] = "vec_set_params_orthant"};
+    [VEC_SET_ORTHANT] = "vec_set_params_orthant",
+    [VEC_AXPBY] = "vec_axpby",            [VEC_ADD_PARAMS] = "vec_add_params"};
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
 {
@@ -98,10 +99,10 @@ csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows)
     const double need = ((double)vectors + 2.0 * (double)rows) * P * es;
     if (info->global_mem_bytes > 0 && need > 0.9 * (double)info->global_mem_bytes)
         return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
-                        "L-BFGS with memory %zu needs %.0f MB for %zu vectors of %.0f "
-                        "parameters, over 90%% of the device's %.0f MB: lower lbfgs_memory or "
-                        "use a first-order solver",
-                        rows, need / 1e6, vectors + 2 * rows, P,
+                        "the solver needs %.0f MB for %zu vectors of %.0f parameters (L-BFGS "
+                        "memory %zu), over 90%% of the device's %.0f MB: lower lbfgs_memory, "
+                        "or use newton (5 vectors) or a first-order solver",
+                        need / 1e6, vectors + 2 * rows, P, rows,
                         (double)info->global_mem_bytes / 1e6);
     if (info->max_alloc_bytes > 0 && (double)rows * P * es > (double)info->max_alloc_bytes)
         return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
@@ -198,6 +199,30 @@ csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha)
     csm_arg_mem(&k, d);
     csm_arg_real(&k, v->prec, alpha);
     csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+csm_status csm_vec_add_params(csm_vecops *v, cl_mem d, double alpha)
+{
+    csm_args k = start_elementwise(v, VEC_ADD_PARAMS);
+    csm_arg_mem(&k, v->model->weight);
+    csm_arg_mem(&k, v->model->bias);
+    csm_arg_mem(&k, d);
+    csm_arg_real(&k, v->prec, alpha);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+csm_status csm_vec_axpby(csm_vecops *v, cl_mem out, double a, cl_mem x, double b, cl_mem y)
+{
+    csm_args k = start_elementwise(v, VEC_AXPBY);
+    csm_arg_mem(&k, out);
+    csm_arg_real(&k, v->prec, a);
+    csm_arg_mem(&k, x);
+    csm_arg_real(&k, v->prec, b);
+    csm_arg_mem(&k, y);
     csm_arg_int(&k, (cl_int)v->n);
     return launch_elementwise(v, &k);
 }

@@ -13,7 +13,8 @@
 
 enum {
     VEC_PARTIAL, VEC_FINAL, VEC_SUB, VEC_SET, VEC_GET, VEC_MDOT, VEC_MDOT_FINAL, VEC_COMBINE,
-    VEC_SUB_ROW, VEC_PACK, VEC_PSEUDO_GRAD, VEC_ORTHANT_DIR, VEC_SET_ORTHANT, VEC_N_KERNELS
+    VEC_SUB_ROW, VEC_PACK, VEC_PSEUDO_GRAD, VEC_ORTHANT_DIR, VEC_SET_ORTHANT, VEC_AXPBY,
+    VEC_ADD_PARAMS, VEC_N_KERNELS
 };
 
 typedef struct csm_vecops {
@@ -52,6 +53,10 @@ csm_status csm_vec_asum(csm_vecops *v, size_t slot, cl_mem a, size_t len);
 csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b);
 /* the model's weight, bias = x + alpha d */
 csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha);
+/* the model's weight, bias += alpha d (in place) */
+csm_status csm_vec_add_params(csm_vecops *v, cl_mem d, double alpha);
+/* out = a x + b y (out may be x or y) */
+csm_status csm_vec_axpby(csm_vecops *v, cl_mem out, double a, cl_mem x, double b, cl_mem y);
 /* x = the model's weight, bias */
 csm_status csm_vec_get_params(csm_vecops *v, cl_mem x);
 /* g = (dw + l2 T, db): the gradient of J from its data part (T the

@@ -204,7 +204,8 @@ START_TEST(test_train_options)
     EXPECT(csm_train(m, d, &o, NULL), CSM_ERR_INVALID_VALUE);
     ck_assert_str_eq(csm_solver_name(CSM_LBFGS), "lbfgs");
     ck_assert_int_eq(csm_solver_from_name("adam"), CSM_ADAM);
-    ck_assert_int_eq(csm_solver_from_name("newton"), -1);
+    ck_assert_int_eq(csm_solver_from_name("newton"), CSM_NEWTON);
+    ck_assert_int_eq(csm_solver_from_name("tron"), -1);
     ck_assert_ptr_null(csm_solver_name((csm_solver)7));
     /* a learning rate that blows the weights up is reported, not returned as NaN */
     double big[6] = {1e20, -1e20, 3e20, 1e20, -2e20, 1e20};

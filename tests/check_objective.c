@@ -1,7 +1,7 @@
 /* The objective (src/objective.h) that every solver sees: its Hessian-vector
- * product csm_objective_hv against a plain double computation of
- * H v = sum_i w_i / sum w (x_i, 1) (x) [P_i * (z_i - P_i . z_i)] + lambda V,
- * z_i = V x_i + v_b, on every dense path (the fused one through the product
+ * product csm_objective_hv against the reference's Hessian (ref_hessian)
+ * times v, and in float64 against central differences of the device's
+ * gradient along v, on every dense path (the fused one through the product
  * path standing in for it), CSR rows, streamed rows, sample weights, no
  * intercept and a sum over "processes"; and fun_grad's gradient left as it
  * was by a product in between. */
@@ -13,51 +13,66 @@
 #include "internal.h"
 #include "objective.h"
 #include "problem.h"
+#include "reference.h"
 #include "source.h"
 #include "testutil.h"
 #include "vec.h"
 
 /* H v in double on the host for problem p at its weights (W, b), weights
- * w (NULL: 1), penalty l2; the bias part 0 without an intercept. */
+ * w (NULL: 1), penalty l2, from the reference's Hessian; the bias part 0
+ * without an intercept. */
 static void host_hv(const problem *p, const double *w, double l2, int bias, const double *v,
                     double *hv)
 {
-    const size_t n = p->n, k = p->k, C = p->C, nw = C * k;
-    double wsum = 0;
-    for (size_t i = 0; i < n; i++)
-        wsum += w ? w[i] : 1;
-    memset(hv, 0, (nw + C) * sizeof *hv);
-    double *s = malloc(C * sizeof *s), *z = malloc(C * sizeof *z);
-    for (size_t i = 0; i < n; i++) {
-        const double *x = p->X + i * k;
-        double mx = -INFINITY, den = 0, pz = 0;
-        for (size_t c = 0; c < C; c++) {
-            s[c] = p->b[c];
-            z[c] = v[nw + c];
-            for (size_t j = 0; j < k; j++) {
-                s[c] += p->W[c * k + j] * x[j];
-                z[c] += v[c * k + j] * x[j];
-            }
-            mx = fmax(mx, s[c]);
-        }
-        for (size_t c = 0; c < C; c++)
-            den += exp(s[c] - mx);
-        for (size_t c = 0; c < C; c++)
-            pz += exp(s[c] - mx) / den * z[c];
-        const double f = (w ? w[i] : 1) / wsum;
-        for (size_t c = 0; c < C; c++) {
-            const double d = f * exp(s[c] - mx) / den * (z[c] - pz);
-            for (size_t j = 0; j < k; j++)
-                hv[c * k + j] += d * x[j];
-            hv[nw + c] += d;
-        }
+    const size_t P = p->C * (p->k + 1), nw = p->C * p->k;
+    double *H = malloc(P * P * sizeof *H);
+    ref_hessian(H, p->X, w, p->W, p->b, p->n, p->k, p->C, l2);
+    for (size_t r = 0; r < P; r++) {
+        double acc = 0;
+        for (size_t q = 0; q < P; q++)
+            acc += H[r * P + q] * v[q];
+        hv[r] = acc;
     }
-    for (size_t i = 0; i < nw; i++)
-        hv[i] += l2 * v[i];
     if (!bias)
-        memset(hv + nw, 0, C * sizeof *hv);
-    free(s);
-    free(z);
+        memset(hv + nw, 0, p->C * sizeof *hv);
+    free(H);
+}
+
+/* In float64: H v against central differences of the device's own
+ * gradient along v, (g(theta + h v) - g(theta - h v)) / 2h with h = 1e-5:
+ * an error of order h^2 |g'''| plus a rounding of order eps |g| / h, both
+ * far under the tolerance. The weights are restored after. */
+static void check_hv_fd(csm_objective *f, csm_vecops *ops, csm_context *ctx, const problem *p,
+                        cl_mem vb, const double *got, int bias, const char *what)
+{
+    const size_t n = p->C * (p->k + 1), nw = p->C * p->k;
+    const double h = 1e-5;
+    cl_mem x = NULL, g = NULL;
+    ck_assert_int_eq(csm_vec_alloc(ops, &x, "theta"), CSM_OK);
+    ck_assert_int_eq(csm_vec_alloc(ops, &g, "g"), CSM_OK);
+    double *gp = malloc(n * sizeof *gp), *gm = malloc(n * sizeof *gm), *fd = malloc(n * sizeof *fd);
+    ck_assert_int_eq(csm_vec_get_params(ops, x), CSM_OK);
+    ck_assert_int_eq(csm_vec_set_params(ops, x, vb, h), CSM_OK);
+    ck_assert_int_eq(csm_objective_fun_grad(f, g), CSM_OK);
+    ck_assert_int_eq(csm_download(ctx, gp, g, p->prec, 0, n), CSM_OK);
+    ck_assert_int_eq(csm_vec_set_params(ops, x, vb, -h), CSM_OK);
+    ck_assert_int_eq(csm_objective_fun_grad(f, g), CSM_OK);
+    ck_assert_int_eq(csm_download(ctx, gm, g, p->prec, 0, n), CSM_OK);
+    ck_assert_int_eq(csm_vec_set_params(ops, x, vb, 0.0), CSM_OK);
+    for (size_t i = 0; i < n; i++)
+        fd[i] = (gp[i] - gm[i]) / (2 * h);
+    if (!bias) /* the bias is fixed: its gradient is 0 at every point */
+        for (size_t i = nw; i < n; i++)
+            ck_assert(fd[i] == 0);
+    size_t at = 0;
+    const double worst = csm_worst(got, fd, n, 1e-8, 1e-6, &at);
+    ck_assert_msg(worst <= 1, "%s: Hv[%zu] = %.17g, finite differences %.17g", what, at,
+                  got[at], fd[at]);
+    free(gp);
+    free(gm);
+    free(fd);
+    csm_buffer_release(&x);
+    csm_buffer_release(&g);
 }
 
 /* One process's all-reduce: the sum over one process is the values. */
@@ -121,6 +136,8 @@ static void check_hv(const problem *p, csm_model *m, csm_dataset *d, setup S, co
     ck_assert_int_eq(csm_download(ctx, g1, g, p->prec, 0, n), CSM_OK);
     ck_assert_msg(J0 == J1, "%s: J %.17g after Hv, %.17g before", what, J1, J0);
     ck_assert_msg(memcmp(g0, g1, n * sizeof *g0) == 0, "%s: the gradient moved", what);
+    if (!f32)
+        check_hv_fd(f, &ops, ctx, p, vb, got, S.bias, what);
 
     free(v);
     free(want);
@@ -214,28 +231,8 @@ START_TEST(test_hv_sparse_and_streamed)
     const csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
     problem p = problem_make(53, 9, 4, prec, 0, 5);
     /* about half the entries zero */
-    uint64_t s = 3;
-    int64_t *row_ptr = malloc((p.n + 1) * sizeof *row_ptr);
-    int32_t *col = malloc(p.n * p.k * sizeof *col);
-    double *val = malloc(p.n * p.k * sizeof *val);
-    row_ptr[0] = 0;
-    for (size_t i = 0; i < p.n; i++) {
-        int64_t q = row_ptr[i];
-        for (size_t j = 0; j < p.k; j++) {
-            if (csm_test_rand(&s) % 2) {
-                p.X[i * p.k + j] = 0;
-                continue;
-            }
-            col[q] = (int32_t)j;
-            val[q++] = p.X[i * p.k + j];
-        }
-        row_ptr[i + 1] = q;
-    }
+    csm_dataset *d = problem_sparse_dataset(&p, ctx, 3);
     csm_model *m = problem_model(&p, ctx);
-    csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create_csr(ctx, &d, prec, p.n, p.k, row_ptr, col, val, p.y, NULL,
-                                            p.C),
-                     CSM_OK);
     check_setups(&p, m, d, "CSR");
     csm_dataset_free(d);
     /* the same rows dense, streamed in chunks of a few rows */
@@ -251,9 +248,6 @@ START_TEST(test_hv_sparse_and_streamed)
         check_setups(&p, m, d, what);
         csm_dataset_free(d);
     }
-    free(row_ptr);
-    free(col);
-    free(val);
     csm_model_free(m);
     problem_free(&p);
     csm_context_free(ctx);

@@ -24,6 +24,9 @@ void problem_free(problem *p);
 /* Dataset and model on ctx holding the problem (ck_assert on failure). */
 csm_dataset *problem_dataset(const problem *p, csm_context *ctx);
 csm_model *problem_model(const problem *p, csm_context *ctx);
+/* Zeroes about half of p's features (by seed), then a CSR dataset of the
+ * rows that remain, with p's labels (ck_assert on failure). */
+csm_dataset *problem_sparse_dataset(problem *p, csm_context *ctx, uint64_t seed);
 /* A context on the default device (ck_assert on failure). */
 csm_context *test_context(void);
 /* Whether the context's device has float64; always 0 when the variable

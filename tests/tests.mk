@@ -33,7 +33,7 @@ CORE_TESTS = tests/check_api tests/check_reference tests/check_device tests/chec
 	tests/check_train tests/check_solver tests/check_sparse tests/check_args \
 	tests/check_model_file tests/check_tiled tests/check_calibrate tests/check_context \
 	tests/check_offsets tests/check_limits tests/check_portable tests/check_distributed \
-	tests/check_objective
+	tests/check_objective tests/check_newton
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 tests_check_api_SOURCES = tests/check_api.c
@@ -81,6 +81,9 @@ tests_check_portable_LDADD = $(TEST_LIBS)
 tests_check_tiled_SOURCES = tests/check_tiled.c
 tests_check_tiled_CFLAGS = $(TEST_CFLAGS)
 tests_check_tiled_LDADD = $(TEST_LIBS)
+tests_check_newton_SOURCES = tests/check_newton.c
+tests_check_newton_CFLAGS = $(TEST_CFLAGS)
+tests_check_newton_LDADD = $(TEST_LIBS)
 tests_check_objective_SOURCES = tests/check_objective.c
 tests_check_objective_CFLAGS = $(TEST_CFLAGS)
 tests_check_objective_LDADD = $(TEST_INTERNAL_LIBS)

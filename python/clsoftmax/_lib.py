@@ -26,7 +26,7 @@ _STATUS_NAMES = [
 ]
 CSM_FLOAT32, CSM_FLOAT64 = 0, 1
 CSM_DTYPE_F32, CSM_DTYPE_F64, CSM_DTYPE_U8 = 0, 1, 2
-SOLVERS = {"sgd": 0, "momentum": 1, "adam": 2, "lbfgs": 3}
+SOLVERS = {"sgd": 0, "momentum": 1, "adam": 2, "lbfgs": 3, "newton": 4}
 CSM_STOP_TOL, CSM_STOP_MAX_ITER = 0, 1
 
 

@@ -254,6 +254,10 @@ typedef struct cli_progress {
     double last_val_loss, last_val_acc;
 } cli_progress;
 
+/* Whether the solver runs full-batch iterations to a gradient tolerance
+ * (lbfgs, newton), not epochs of minibatch steps. */
+int train_full_batch(csm_solver solver);
+
 /* Monotonic seconds. */
 double cli_now(void);
 /* Set cli_verbosity first: -v prints every epoch in a pipe too. */

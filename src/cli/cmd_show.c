@@ -153,7 +153,7 @@ static void show_training(const shown *s)
            !conv                    ? "convergence not recorded"
            : !strcmp(conv, "true") ? "converged"
                                    : "did not converge",
-           it ? it : "?", strcmp(solver, "lbfgs") ? "epochs" : "iterations");
+           it ? it : "?", strcmp(solver, "lbfgs") && strcmp(solver, "newton") ? "epochs" : "iterations");
     if (total && it && strcmp(total, it))
         printf(" (%s in total over resumed runs)", total);
     if (stop)

@@ -12,7 +12,7 @@
 #define DEF_INIT 0 /* zeros */
 
 const char *const train_inits[] = {"zeros", "normal", NULL};
-static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", NULL};
+static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", "newton", NULL};
 
 /* Every default printed here is read from csm_train_options_init(), the
  * library's, so that the help cannot drift from what csm_train() does. */
@@ -34,15 +34,18 @@ static void help(void)
            "the weights compare directly with LogisticRegression(C=...).\n"
            "\n"
            "Solver options:\n"
-           "  --solver NAME          lbfgs, sgd, momentum or adam (default %s);\n"
-           "                         --optimizer NAME is a synonym kept for old scripts\n"
-           "  --max-iter N           at most N iterations (lbfgs) or epochs (sgd,\n"
+           "  --solver NAME          lbfgs, newton, sgd, momentum or adam (default %s;\n"
+           "                         newton for sparse storage, where trust-region\n"
+           "                         Newton-CG was measured faster, with a note on\n"
+           "                         stderr); --optimizer NAME is a synonym kept for\n"
+           "                         old scripts\n"
+           "  --max-iter N           at most N iterations (lbfgs, newton) or epochs (sgd,\n"
            "                         momentum, adam) (default %d)\n"
            "  --epochs N             sgd, momentum, adam: the same as --max-iter\n"
            "  --tol F                stop once converged, >= 0; 0 runs --max-iter\n"
-           "                         (default %g). lbfgs: max |dJ/dtheta| <= F, scikit-\n"
-           "                         learn's lbfgs test. sgd, momentum, adam: the epoch\n"
-           "                         loss has not improved by more than F for\n"
+           "                         (default %g). lbfgs, newton: max |dJ/dtheta| <= F,\n"
+           "                         scikit-learn's lbfgs test. sgd, momentum, adam: the\n"
+           "                         epoch loss has not improved by more than F for\n"
            "                         --n-iter-no-change epochs, scikit-learn's SGD test\n"
            "  --n-iter-no-change N   sgd, momentum, adam: epochs of --tol (default %d)\n"
            "  --lbfgs-memory N       lbfgs: correction pairs kept, 1 to 1000 (default %d)\n"
@@ -221,17 +224,19 @@ static int check_solver_options(const train_cfg *c, const given_opts *g)
         return cli_usage_error("train", "--l1-ratio needs --solver lbfgs (OWL-QN); %s has no "
                                         "L1 penalty",
                                csm_solver_name(c->opt.solver));
-    if (c->opt.solver == CSM_LBFGS) {
+    const char *name = csm_solver_name(c->opt.solver);
+    if (train_full_batch(c->opt.solver)) {
         if (g->set[O_EPOCHS])
             return cli_usage_error("train", "--epochs counts epochs of sgd, momentum and adam; "
-                                            "lbfgs counts iterations: use --max-iter");
+                                            "%s counts iterations: use --max-iter", name);
         for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
             if (g->set[first_order_only[i]])
                 return cli_usage_error("train",
                                        "--%s applies to --solver sgd, momentum and adam, not "
-                                       "to lbfgs (full batch, no learning rate)",
-                                       options[first_order_only[i]].name);
-    } else if (g->set[O_LBFGS_MEMORY]) {
+                                       "to %s (full batch, no learning rate)",
+                                       options[first_order_only[i]].name, name);
+    }
+    if (c->opt.solver != CSM_LBFGS && g->set[O_LBFGS_MEMORY]) {
         return cli_usage_error("train", "--lbfgs-memory applies to --solver lbfgs only");
     }
     return 0;
@@ -376,6 +381,8 @@ static int parse_args(int argc, char **argv, train_cfg *c)
         }
         if (id < O_FORMAT_FIRST)
             given.set[id] = 1;
+        if (id == O_SOLVER || id == O_OPTIMIZER || id == O_LBFGS_MEMORY)
+            c->solver_given = 1;
         int rc = set_option(c, id, v);
         if (rc)
             return rc;

@@ -27,6 +27,11 @@ double cli_now(void)
 /* and every max_iter / PIPE_LINES iterations. */
 #define PIPE_LINES 10
 
+int train_full_batch(csm_solver solver)
+{
+    return solver == CSM_LBFGS || solver == CSM_NEWTON;
+}
+
 void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt)
 {
     memset(p, 0, sizeof *p);
@@ -34,7 +39,7 @@ void cli_progress_init(cli_progress *p, int quiet, const csm_train_options *opt)
     p->tty = isatty(STDERR_FILENO);
     p->every = cli_verbosity > 0 || opt->max_iter < PIPE_LINES ? 1 : opt->max_iter / PIPE_LINES;
     p->epochs = opt->max_iter;
-    p->lbfgs = opt->solver == CSM_LBFGS;
+    p->lbfgs = train_full_batch(opt->solver);
     p->tol = opt->tol;
     p->start = cli_now();
     p->printed_at = p->start;

@@ -16,6 +16,8 @@ typedef struct train_cfg {
     double l2;              /* --l2: lambda itself */
     int init;               /* index into train_inits */
     int seed_given;
+    int solver_given;       /* --solver, --optimizer or --lbfgs-memory given: no
+                               default by the data (train_default_solver) */
     int standardize;
     int center;             /* --standardize: features centred (dense data); sparse
                                data is scaled only */
@@ -36,7 +38,12 @@ typedef struct train_cfg {
 
 extern const char *const train_inits[]; /* "zeros", "normal" */
 
-/* "iteration" for L-BFGS, "epoch" for the first-order solvers. */
+/* The default solver by the data, when the command line named none: newton
+ * for sparse (CSR) storage, lbfgs for dense (measured, BENCHMARKS.md
+ * "Newton or L-BFGS"); a note on stderr says which ran and why (p NULL:
+ * an MPI follower, silent, choosing as rank 0 does from the same storage). */
+void train_default_solver(train_cfg *c, int sparse, cli_progress *p);
+/* "iteration" for lbfgs and newton, "epoch" for the first-order solvers. */
 const char *train_unit(csm_solver solver);
 
 /* -------------------------------------------------------- train_read.c */

@@ -214,6 +214,10 @@ static void note_resume_state(cli_progress *p, const train_cfg *c, const csm_mod
                           "of pairs the model carries when it stopped short of convergence and "
                           "--lbfgs-memory is the same)",
                           c->resume, iters, iters == 1 ? "" : "s");
+    else if (c->opt.solver == CSM_NEWTON)
+        cli_progress_note(p, "%s: newton continues after %ld iteration%s (from its weights: "
+                          "a trust-region Newton run keeps no state between runs but the count)",
+                          c->resume, iters, iters == 1 ? "" : "s");
     else
         cli_progress_note(p, "%s: continuing its %s state after %ld epoch%s", c->resume, had,
                           iters, iters == 1 ? "" : "s");
@@ -304,11 +308,24 @@ static int upload(train_cfg *c, train_input *in, train_rows *r, train_sets *s)
     return 0;
 }
 
+void train_default_solver(train_cfg *c, int sparse, cli_progress *p)
+{
+    /* an L1 term needs OWL-QN, which is lbfgs's */
+    if (c->solver_given || !sparse || c->opt.l1_ratio > 0)
+        return;
+    c->opt.solver = CSM_NEWTON;
+    if (p)
+        cli_progress_note(p, "solver: newton, the default for sparse data (--solver lbfgs for "
+                             "L-BFGS)");
+}
+
 int train_prepare(train_cfg *c, train_input *in, cli_progress *p, train_sets *s)
 {
     train_rows r;
     memset(&r, 0, sizeof r);
     int rc = training_rows(c, in, &r, s);
+    if (!rc)
+        train_default_solver(c, r.tt->sparse, p);
     if (!rc && c->standardize)
         rc = standardize(c, in->loaded, r.tt, r.vt, in->k, &s->mean, &s->scale);
     if (!rc)

@@ -11,7 +11,7 @@
 
 const char *train_unit(csm_solver solver)
 {
-    return solver == CSM_LBFGS ? "iteration" : "epoch";
+    return train_full_batch(solver) ? "iteration" : "epoch";
 }
 
 static const char *plural(long n)
@@ -24,7 +24,7 @@ static const char *plural(long n)
 static void criterion(char *buf, size_t len, const train_cfg *c, const csm_train_result *r)
 {
     const csm_train_options *o = &c->opt;
-    if (o->solver == CSM_LBFGS)
+    if (train_full_batch(o->solver))
         snprintf(buf, len, "max|%s| %.1e %s tol %g", o->l1_ratio > 0 ? "pseudo-grad" : "grad",
                  r->grad_max_abs, r->grad_max_abs <= o->tol ? "<=" : ">", o->tol);
     else if (r->stop == CSM_STOP_TOL)
@@ -39,7 +39,7 @@ static void warn_short_of_tol(const train_cfg *c, const csm_train_result *r, siz
     const csm_train_options *o = &c->opt;
     const char *name = o->l1_ratio > 0 ? "owlqn" : csm_solver_name(o->solver);
     char grad[96];
-    if (o->solver == CSM_LBFGS)
+    if (train_full_batch(o->solver))
         snprintf(grad, sizeof grad, "max|%s| %.1e", o->l1_ratio > 0 ? "pseudo-grad" : "grad",
                  r->grad_max_abs);
     else
@@ -129,7 +129,7 @@ static void summary(cli_progress *p, const train_cfg *c, const train_outcome *ou
                       "%.4f%s",
                       o->l1_ratio > 0 ? "owlqn" : csm_solver_name(o->solver), how, r->n_iter,
                       unit, plural(r->n_iter), total, r->n_evals,
-                      o->solver == CSM_LBFGS ? "evaluation" : "step", plural(r->n_evals),
+                      train_full_batch(o->solver) ? "evaluation" : "step", plural(r->n_evals),
                       r->seconds, r->objective, pen, crit, out->accuracy, val);
     warn_short_of_tol(c, r, out->n_train);
 }

@@ -50,7 +50,7 @@ static int write_metadata(csm_model *m, const train_cfg *c, const train_outcome 
 {
     const csm_train_options *o = &c->opt;
     const csm_train_result *r = &out->res;
-    int first_order = o->solver != CSM_LBFGS;
+    int first_order = !train_full_batch(o->solver);
     int bad = 0;
     /* A resumed model brings the keys of its own run: the keys of earlier
      * versions, and options that do not apply to this run, must go. */
@@ -81,7 +81,7 @@ static int write_metadata(csm_model *m, const train_cfg *c, const train_outcome 
         bad |= set_meta_l(m, "batch_size", (long long)o->batch_size);
         if (o->solver == CSM_MOMENTUM)
             bad |= set_meta_f(m, "momentum", o->momentum);
-    } else {
+    } else if (o->solver == CSM_LBFGS) {
         bad |= set_meta_l(m, "lbfgs_memory", o->lbfgs_memory);
     }
     if (c->class_weight)

@@ -100,6 +100,7 @@ same "L-BFGS" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 --max-iter 5
 # visibly at a pseudo-gradient near 1e-10 here: a tol it reaches
 same "OWL-QN (--l1-ratio 0.5)" "$T/data.csv" --label-column last --C 0.1 --l1-ratio 0.5 \
     --tol 1e-8 --max-iter 500
+same "Newton" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 --solver newton
 same "full-batch SGD" "$T/data.csv" --label-column last --solver sgd --batch-size 0 \
     --epochs 25 --tol 0
 same "minibatch SGD, standardized, balanced class weights" "$T/data.csv" --label-column last \

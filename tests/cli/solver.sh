@@ -205,4 +205,36 @@ cp "$T/err" "$T/es.err"
 run eval "$T/flipped.csv" "$T/es.st"
 check "the summary's val_loss is the saved (best) model's ($(eval_field loss))" grep -q "val_loss $(eval_field loss)," "$T/es.err"
 
+# ---- newton: the same optimum as lbfgs, its own summary and metadata
+runs "newton --double --tol 1e-8" train --solver newton --double --tol 1e-8 $THREE "$T/nt.st"
+check "newton: the convergence line" grep -Eq "^newton converged after [0-9]+ iterations? \\([0-9]+ evaluations?\\) in [0-9.]+s: objective $NUM \\(J incl\\. L2, lambda 0\\.0167\\), max\\|grad\\| $NUM <= tol 1e-08, accuracy" "$T/err"
+for kv in solver=newton tol=1e-08 converged=true; do
+    key=${kv%%=*} want=${kv#*=}
+    check "newton metadata $key = $want ($(meta "$key" "$T/nt.st"))" test "$(meta "$key" "$T/nt.st")" = "$want"
+done
+for key in lbfgs_memory lr batch_size; do
+    check "newton metadata: no $key" eval '! has_meta $key "$T/nt.st"'
+done
+runs "lbfgs --double --tol 1e-8" train -q --double --tol 1e-8 $THREE "$T/lb8.st"
+check "newton and lbfgs reach the same J" close_to "$(meta objective "$T/nt.st")" "$(meta objective "$T/lb8.st")" 1e-12
+fails "newton --lr" 2 "--lr applies to --solver sgd, momentum and adam, not to newton" train --solver newton --lr 0.1 $THREE "$T/x.st"
+fails "newton --epochs" 2 "newton counts iterations: use --max-iter" train --solver newton --epochs 3 $THREE "$T/x.st"
+fails "newton --lbfgs-memory" 2 "--lbfgs-memory applies to --solver lbfgs only" train --solver newton --lbfgs-memory 5 $THREE "$T/x.st"
+
+# ---- the default by the data: newton for sparse storage, lbfgs for dense
+runs "default solver, --sparse" train --sparse $THREE "$T/ds.st"
+check "sparse default: the note" grep -q '^solver: newton, the default for sparse data (--solver lbfgs for L-BFGS)$' "$T/err"
+check "sparse default: newton ran" grep -Eq '^newton converged after' "$T/err"
+check "sparse default: metadata solver newton" test "$(meta solver "$T/ds.st")" = newton
+runs "default solver, --dense" train --dense $THREE "$T/dd.st"
+check "dense default: lbfgs ran, no note" eval 'grep -Eq "^lbfgs converged after" "$T/err" && ! grep -q "^solver: " "$T/err"'
+runs "--lbfgs-memory keeps lbfgs on sparse data" train --sparse --lbfgs-memory 5 $THREE "$T/dm.st"
+check "--lbfgs-memory: lbfgs ran" grep -Eq '^lbfgs converged after' "$T/err"
+
+# newton resumed: from the saved weights, the iteration count continued
+runs "newton, 2 iterations" train -q --solver newton --double --max-iter 2 $THREE "$T/nr.st"
+runs "newton resumed" train --solver newton --double --resume "$T/nr.st" $THREE "$T/nr2.st"
+check "newton resumed: the note" grep -q 'newton continues after 2 iterations' "$T/err"
+check "newton resumed: total_iter counts both runs" test "$(meta total_iter "$T/nr2.st")" -gt "$(meta n_iter "$T/nr2.st")"
+
 done_testing

@@ -77,16 +77,16 @@ run train "$DATA/pm1.csv" "$T/pm1csv.st"
 check "CSV: sparse and dense objectives agree" rel_close "$js" "$(objective)" 1e-5
 
 # ---- the options that work on any data work on sparse data
-runs "--class-weight balanced, sparse" train --sparse --class-weight balanced "$SP" "$T/cw-s.st"
+runs "--class-weight balanced, sparse" train --solver lbfgs --sparse --class-weight balanced "$SP" "$T/cw-s.st"
 js=$(objective)
-runs "--class-weight balanced, dense" train --dense --class-weight balanced "$SP" "$T/cw-d.st"
+runs "--class-weight balanced, dense" train --solver lbfgs --dense --class-weight balanced "$SP" "$T/cw-d.st"
 check "class weights: sparse and dense agree" rel_close "$js" "$(objective)" 1e-5
 
-runs "--validation-split, sparse" train --sparse --validation-split 0.2 "$SP" "$T/vs-s.st"
+runs "--validation-split, sparse" train --solver lbfgs --sparse --validation-split 0.2 "$SP" "$T/vs-s.st"
 check "split: 120 training and 30 validation rows" grep -q 'training on 120 samples, validating on 30 (split)' "$T/err"
 vs=$(sed -n 's/.*, val_loss \([0-9.e+-]*\),.*/\1/p' "$T/err" | tail -n 1)
 js=$(objective)
-runs "--validation-split, dense" train --dense --validation-split 0.2 "$SP" "$T/vs-d.st"
+runs "--validation-split, dense" train --solver lbfgs --dense --validation-split 0.2 "$SP" "$T/vs-d.st"
 vd=$(sed -n 's/.*, val_loss \([0-9.e+-]*\),.*/\1/p' "$T/err" | tail -n 1)
 check "split: the same rows either way (J $js vs $(objective))" rel_close "$js" "$(objective)" 1e-5
 check "split: the same validation loss ($vs vs $vd)" rel_close "$vs" "$vd" 1e-4

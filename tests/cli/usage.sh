@@ -38,7 +38,7 @@ check "train --help: C default 1" grep -Eq '\(default 1\)$' "$T/train-help"
 check "train --help: batch-size default 256" grep -Eq 'batch \(default 256\)' "$T/train-help"
 check "train --help: seed default 1" grep -Eq '\(default 1; with --resume' "$T/train-help"
 check "train --help: the solvers' learning rates" grep -Eq 'default 0\.1 with' "$T/train-help"
-check "train --help: tol for lbfgs" grep -q 'lbfgs: max |dJ/dtheta| <= F' "$T/train-help"
+check "train --help: tol for lbfgs and newton" grep -q 'lbfgs, newton: max |dJ/dtheta| <= F' "$T/train-help"
 check "train --help: tol for the first-order solvers" grep -q 'n-iter-no-change epochs' "$T/train-help"
 check "train --help: lambda from C" grep -q 'lambda = 1 / (C \* sum of' "$T/train-help"
 check "train --help: --optimizer is a synonym" grep -q -- '--optimizer NAME is a synonym' "$T/train-help"
@@ -73,7 +73,7 @@ fails "--validation-split 0" 2 "--validation-split: '0' is out of range" train -
 fails "--validation-split 1" 2 "--validation-split: '1' is out of range" train --validation-split 1 a b
 fails "--early-stopping 0" 2 "--early-stopping: '0' is out of range" train --early-stopping 0 --validation-split 0.2 a b
 fails "--optimizer unknown" 2 "--optimizer: 'rmsprop' is not one of: sgd, momentum, adam, lbfgs" train --optimizer rmsprop a b
-fails "--solver unknown" 2 "--solver: 'newton' is not one of: sgd, momentum, adam, lbfgs" train --solver newton a b
+fails "--solver unknown" 2 "--solver: 'bfgs' is not one of: sgd, momentum, adam, lbfgs, newton" train --solver bfgs a b
 # ---- solver options: which belong to which solver, the penalty, weights
 fails "--C with --l2" 2 "--C and --l2 both set the penalty" train --C 2 --l2 0.1 a b
 fails "--l2 with --C" 2 "--C and --l2 both set the penalty" train --l2 0 --C 1 a b

@@ -65,6 +65,21 @@ class TestFit(unittest.TestCase):
                                       random_state=3).fit(X, y)
             np.testing.assert_array_equal(clf.coef_, again.coef_)  # same seed, same model
 
+    def test_newton(self):
+        # the same optimum as L-BFGS (float64, tol 1e-8), dense and CSR;
+        # no partial_fit for a full-batch solver
+        X, y = blobs(n=200)
+        lb = SoftmaxRegression(dtype="float64", tol=1e-8).fit(X, y)
+        inputs = [X] + ([sp.csr_matrix(np.where(np.abs(X) < 0.5, 0, X))] if sp else [])
+        for Xi in inputs:
+            nt = SoftmaxRegression(solver="newton", dtype="float64", tol=1e-8).fit(Xi, y)
+            self.assertTrue(nt.converged_)
+            self.assertLessEqual(nt.history_["grad_max_abs"][-1], 1e-8)
+            ref = lb if Xi is X else SoftmaxRegression(dtype="float64", tol=1e-8).fit(Xi, y)
+            self.assertAlmostEqual(nt.objective_, ref.objective_, delta=1e-12)
+            np.testing.assert_allclose(nt.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+        self.assertFalse(hasattr(SoftmaxRegression(solver="newton"), "partial_fit"))
+
     def test_max_iter_warns(self):
         X, y = blobs()
         with self.assertWarnsRegex(Warning, "iteration limit") as cm:
@@ -253,7 +268,7 @@ class TestBadInput(unittest.TestCase):
 
     def test_bad_parameters(self):
         X, y = self.X, self.y
-        for params, pattern in (({"solver": "newton"}, "solver"), ({"C": 0}, "C must"),
+        for params, pattern in (({"solver": "tron"}, "solver"), ({"C": 0}, "C must"),
                                 ({"C": np.nan}, "C must"), ({"tol": -1}, "tol"),
                                 ({"max_iter": 0}, "max_iter"), ({"max_iter": 2.5}, "max_iter"),
                                 ({"batch_size": -1}, "batch_size"),
