@@ -548,6 +548,7 @@ typedef struct csm_train_options {
     int fit_intercept;    /* 1: train the bias (default); 0: no bias, as
                              scikit-learn's fit_intercept=False: csm_train sets
                              the model's bias to 0 and keeps it there */
+    double l1_ratio;      /* elastic-net mixing r in [0, 1]: the penalty is (1 / (C n)) (r ||W||_1 + (1 - r)/2 ||W||^2) (scikit-learn's l1_ratio); 0: L2 only (default) */
 } csm_train_options;
 
 /* Why csm_train() stopped. */

@@ -43,6 +43,7 @@ csm_status csm_train_options_init(csm_train_options *o, size_t struct_size)
     o->shuffle = 1;
     o->resume = 0;
     o->fit_intercept = 1;
+    o->l1_ratio = 0;
     return CSM_OK;
 }
 

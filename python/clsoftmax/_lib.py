@@ -108,6 +108,7 @@ class TrainOptions(ctypes.Structure):
         ("reduce", ctypes.c_void_p),  # csm_reduce_fn; NULL: one process
         ("reduce_user", ctypes.c_void_p),
         ("fit_intercept", ctypes.c_int),
+        ("l1_ratio", ctypes.c_double),
     ]
 
 
