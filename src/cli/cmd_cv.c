@@ -51,6 +51,9 @@ static void help(void)
            "                         learn's l1_ratio; 0 is train's L2 penalty\n"
            "  --seed N               seed of the folds' shuffle and of the solvers'\n"
            "                         (default %llu)\n"
+           "  --save-folds FILE      write each sample's fold (0 to K-1), a line each in\n"
+           "                         the order of DATA (scikit-learn's PredefinedSplit\n"
+           "                         takes it); FILE may be a pipe or /dev/stdout\n"
            "  --output MODEL         refit the best setting on all of DATA and write it as\n"
            "                         train does (its notes, summary and metadata, with\n"
            "                         cv_folds, cv_seed, cv_accuracy and l1_ratio); MODEL is\n"
@@ -89,6 +92,7 @@ enum {
     O_L1_RATIO,
     O_SEED,
     O_OUTPUT,
+    O_SAVE_FOLDS,
     O_SOLVER,
     O_MAX_ITER,
     O_TOL,
@@ -112,7 +116,8 @@ enum {
 
 static const cli_option options[] = {
     {"folds", 0, 1},        {"C", 0, 1},           {"l1-ratio", 0, 1},
-    {"seed", 0, 1},         {"output", 'o', 1},    {"solver", 0, 1},
+    {"seed", 0, 1},         {"output", 'o', 1},    {"save-folds", 0, 1},
+    {"solver", 0, 1},
     {"max-iter", 0, 1},     {"tol", 0, 1},         {"lbfgs-memory", 0, 1},
     {"lr", 0, 1},           {"batch-size", 0, 1},  {"momentum", 0, 1},
     {"n-iter-no-change", 0, 1}, {"no-shuffle", 0, 0}, {"no-intercept", 0, 0},
@@ -168,6 +173,9 @@ static int set_option(cv_cfg *c, int id, const char *v)
         break;
     case O_OUTPUT:
         t->model_path = v;
+        break;
+    case O_SAVE_FOLDS:
+        c->save_folds = v;
         break;
     case O_SOLVER:
         rc = cli_parse_choice("cv", "--solver", v, solvers, &choice);
@@ -291,6 +299,7 @@ static int check_io(const cv_cfg *c)
     cli_io_data(&io, c->t.data_path, &c->t.ro);
     cli_io_reader_input(&io, c->t.weights_path);
     cli_io_output(&io, c->t.model_path, "model (--output)", 0);
+    cli_io_output(&io, c->save_folds, "fold file (--save-folds)", 1);
     int rc = cli_io_check(&io);
     cli_io_free(&io);
     return rc;
@@ -321,6 +330,18 @@ static int make_folds(const cv_cfg *c, const train_input *in, int32_t **fold)
                     "some folds hold none of it out", name, least, least == 1 ? "" : "s",
                     c->folds);
     return 0;
+}
+
+/* --save-folds FILE: a fold index per line, replaced whole. */
+static int save_folds(const char *path, const int32_t *fold, size_t n)
+{
+    FILE *f = NULL;
+    cli_out *o = cli_out_open(path, &f);
+    if (!o)
+        return CLI_FAIL;
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%d\n", (int)fold[i]);
+    return cli_out_commit(o);
 }
 
 /* --output: the best setting's model on all of DATA, through train's own
@@ -370,6 +391,8 @@ static int cv(cv_cfg *c)
     int rc = train_read(&c->t, &in);
     if (!rc)
         rc = make_folds(c, &in, &fold);
+    if (!rc && c->save_folds)
+        rc = save_folds(c->save_folds, fold, in.n);
     if (!rc) {
         cli_note("%s: %zu samples, %zu features, %zu classes; %zu folds, %zu settings; device: %s",
                  csm_path_name(c->t.data_path), in.n, in.k, in.classes.C, c->folds,

@@ -18,6 +18,7 @@ typedef struct cv_cfg {
     size_t n_C;
     double *ratios;  /* (n_r) the --l1-ratio values, in the order given */
     size_t n_r;
+    const char *save_folds; /* --save-folds FILE, or NULL */
 } cv_cfg;
 
 /* ---------------------------------------------------------- cv_folds.c */
