@@ -34,6 +34,6 @@ clsoftmax_python_tests = \
 	tests/python/helpers.py
 EXTRA_DIST += $(clsoftmax_python_sources) python/clsoftmax/_config.py.in tests/python.sh \
 	python/pyproject.toml python/setup.py \
-	bench/python_vs_sklearn.py bench/two_classes.py \
+	bench/python_vs_sklearn.py bench/two_classes.py bench/cv_digits.py \
 	$(clsoftmax_python_tests)
 AM_TESTS_ENVIRONMENT += PYTHON='$(PYTHON)'; export PYTHON;
