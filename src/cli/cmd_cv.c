@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cv.h"
+#include "mpi.h"
 
 #define DEF_FOLDS 5
 #define DEF_CS "0.01,0.1,1,10,100"
@@ -79,8 +80,13 @@ static void help(void)
            "%s"
            "\n"
            "A line per fold goes to stderr (not with -q), and a WARNING when some fits\n"
-           "stopped short of --tol. Under mpirun cv is refused: run it as one process\n"
-           "(then `mpirun ... clsoftmax train --C BEST` for the final model).\n"
+           "stopped short of --tol.\n"
+           "Under mpirun (built with Open MPI): mpirun -np N clsoftmax cv ... runs each\n"
+           "fit on N ranks, each on its own device: every rank reads DATA (a file, not\n"
+           "'-') and makes the same folds, trains on its share of each fold's training\n"
+           "rows and scores its share of the held-out rows, the sums taken over every\n"
+           "rank (the scores of one process, up to the order of the sums); rank 0\n"
+           "prints and writes, and --output's refit runs as mpirun ... train does.\n"
            "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
            DEF_FOLDS, DEF_CS, DEF_RATIOS, (unsigned long long)d.seed, csm_solver_name(d.solver),
            d.max_iter, d.tol, d.lbfgs_memory, cli_output_help, cli_format_help);
@@ -282,11 +288,9 @@ static int parse_args(int argc, char **argv, cv_cfg *c)
         return cli_usage_error("cv", "missing DATA argument");
     if (check_solver_options(c, given))
         return CLI_USAGE;
-    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
-    if (size && atoi(size) > 1)
-        return cli_usage_error("cv", "cv does not run under MPI (%s ranks): run it as one "
-                               "process, then `mpirun ... clsoftmax train --C BEST` on the "
-                               "best setting", size);
+    if (cli_mpi_size() > 1 && strcmp(c->t.data_path, "-") == 0)
+        return cli_usage_error("cv", "DATA '-' under mpirun: every rank reads DATA, so it must "
+                               "be a file");
     return finish_lists(c);
 }
 
@@ -381,6 +385,16 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
     return rc;
 }
 
+/* --output under MPI, ranks 1..P-1: train's follower on the rows rank
+ * 0's refit sends (every rank chose the same best: the scores are sums
+ * over every rank). */
+static int refit_follower(cv_cfg *c, size_t best)
+{
+    c->t.opt.C = c->Cs[best % c->n_C];
+    c->t.opt.l1_ratio = c->ratios[best / c->n_C];
+    return train_mpi_follower(&c->t);
+}
+
 static int cv(cv_cfg *c)
 {
     train_input in;
@@ -391,24 +405,30 @@ static int cv(cv_cfg *c)
     int rc = train_read(&c->t, &in);
     if (!rc)
         rc = make_folds(c, &in, &fold);
-    if (!rc && c->save_folds)
+    if (!rc && c->save_folds && cli_mpi_rank() == 0)
         rc = save_folds(c->save_folds, fold, in.n);
     if (!rc) {
         cli_note("%s: %zu samples, %zu features, %zu classes; %zu folds, %zu settings; device: %s",
                  csm_path_name(c->t.data_path), in.n, in.k, in.classes.C, c->folds,
                  c->n_C * c->n_r, csm_context_device(in.ctx)->device_name);
+        if (cli_mpi_size() > 1)
+            cli_note("MPI: %d ranks, each fold's rows shared out (rank 0 reports)",
+                     cli_mpi_size());
         rc = cv_run_folds(c, &in, fold, &s);
     }
     if (!rc) {
         size_t best = cv_best(c, &s);
-        cv_print(stdout, c, &s, best);
+        if (cli_mpi_rank() == 0)
+            cv_print(stdout, c, &s, best);
         fflush(stdout);
         if (s.short_fits)
             cli_warning("%zu of %zu fits stopped short of --tol %g: increase --max-iter%s",
                         s.short_fits, s.settings * s.folds, c->t.opt.tol,
                         c->t.standardize ? "" : " or standardize the features (--standardize)");
-        if (c->t.model_path)
+        if (c->t.model_path && cli_mpi_rank() == 0)
             rc = refit(c, &in, &s, best);
+        else if (c->t.model_path) /* the ranks train the refit with rank 0 */
+            rc = refit_follower(c, best);
     }
     cv_scores_free(&s);
     free(fold);
@@ -421,8 +441,10 @@ int cmd_cv(int argc, char **argv)
     cv_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     int rc = parse_args(argc, argv, &cfg);
+    if (rc == 0 && cli_mpi_rank() > 0)
+        cli_quiet = 2; /* rank 0 reports; errors still name their rank */
     if (rc == 0)
-        rc = check_io(&cfg) ? CLI_FAIL : cv(&cfg);
+        rc = cli_mpi_rank() == 0 && check_io(&cfg) ? CLI_FAIL : cv(&cfg);
     cli_class_weight_free(&cfg.t.cw);
     free(cfg.Cs);
     free(cfg.ratios);

@@ -86,7 +86,8 @@ static int run(int argc, char **argv)
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
 
-/* `mpirun -np N clsoftmax train ...` runs N ranks (src/cli/mpi_train.c);
+/* `mpirun -np N clsoftmax train|cv ...` runs N ranks (src/cli/mpi_train.c,
+ * cv_fit.c);
  * any other use is one process, MPI untouched. */
 int main(int argc, char **argv)
 {

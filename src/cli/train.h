@@ -139,6 +139,9 @@ typedef struct train_mpi_share {
                               first (rank 0: of every row), or NULL */
 } train_mpi_share;
 
+/* The first of rank r's rows when n rows are shared by P ranks (nearly
+ * equal, contiguous shares in rank order). */
+size_t train_mpi_share_start(size_t n, int r, int P);
 /* Usage error for the options MPI training does not support. */
 int train_mpi_check(const train_cfg *c);
 /* Rank 0: sends the classes (the model's labels), the model's initial

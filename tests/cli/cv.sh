@@ -3,7 +3,7 @@
 # scores equal those of train and eval (or predict) run on each fold's
 # parts by hand; the best line; --output is train's model at the best C;
 # sparse data, IDX data and sample weights; the l1_ratio list passed
-# through; bad input.
+# through; bad input; under mpirun the table of one process.
 . "$(dirname "$0")/lib.sh"
 need_device
 
@@ -169,8 +169,41 @@ fails "unknown option" 2 "unknown option" $CV --epochs 3 "$LIN"
 fails "--output is DATA" 1 '' $CV --output "$LIN" "$LIN"
 fails "a missing file" 1 'cannot open|No such file' cv "$T/none.csv"
 fails "--weights of the wrong length" 1 '--weights' $CV --weights "$T/w2" --folds 2 "$T/tie.csv"
-(OMPI_COMM_WORLD_SIZE=2 && export OMPI_COMM_WORLD_SIZE && exec "$BIN" $CV "$LIN") >"$T/out" 2>"$T/err"
-check "refused under mpirun (exit $?)" grep -q '^ERROR: cv does not run under MPI' "$T/err"
+
+# ---- MPI: the table of one process, the refit's model within 1e-9 (the
+# setup of mpi.sh: more ranks than cores, one POCL thread per rank)
+if [ -n "${CSM_MPIRUN:-}" ] && command -v "$CSM_MPIRUN" >/dev/null 2>&1 && [ -n "$D" ]; then
+    MPIRUN="$CSM_MPIRUN --oversubscribe"
+    [ "$(id -u)" = 0 ] && MPIRUN="$MPIRUN --allow-run-as-root"
+    # scores to compare: accuracy exactly, log-loss as printed within 1e-4
+    same_scores() {
+        paste -d' ' "$1" "$2" | awk 'NR > 1 && $1 != "best:" { if ($3 != $9 || $1 != $7) bad = 1
+            d = $5 - $11; if (d < 0) d = -d; if (d > 0.00011) bad = 1 } END { exit bad }' &&
+            test "$(tail -n 1 "$1")" = "$(tail -n 1 "$2")"
+    }
+    for opts in "--C 0.1,1,10 --weights $T/w --standardize" "--C 1,10 --class-weight balanced"; do
+        run $CV --folds 4 --seed 9 $D -q $opts --output "$T/one.st" "$LIN"
+        cp "$T/out" "$T/one-table"
+        for np in 2 3; do
+            OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1 \
+                POCL_MAX_PTHREAD_COUNT=1 CLSOFTMAX_CALIBRATE=off \
+                timeout 300 $MPIRUN -np $np "$BIN" $CV --folds 4 --seed 9 $D $opts \
+                --output "$T/mpi.st" "$LIN" >"$T/out" 2>"$T/err"
+            rc=$?
+            check "mpirun -np $np cv $opts: exit 0 ($rc)" test "$rc" -eq 0
+            check "mpirun -np $np: one table, the one process's" same_scores "$T/out" "$T/one-table"
+            check "mpirun -np $np: says so" grep -q "^MPI: $np ranks, each fold's rows shared out" "$T/err"
+            a=$(meta objective "$T/mpi.st") b=$(meta objective "$T/one.st")
+            check "mpirun -np $np: the refit's objective $a = $b within 1e-9" \
+                awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-9 * b) }'
+        done
+    done
+    OMPI_MCA_btl_vader_single_copy_mechanism=none POCL_MAX_PTHREAD_COUNT=1 \
+        timeout 300 $MPIRUN -np 2 "$BIN" $CV - <"$LIN" >"$T/out" 2>"$T/err"
+    check "mpirun: DATA '-' refused" grep -q "DATA '-' under mpirun" "$T/err"
+else
+    skip "cv under mpirun" "no MPI build, no mpirun or no float64"
+fi
 
 # ---- help
 runs "--help" cv --help
