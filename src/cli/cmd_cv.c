@@ -55,7 +55,7 @@ static void help(void)
            "  --save-folds FILE      write each sample's fold (0 to K-1), a line each in\n"
            "                         the order of DATA (scikit-learn's PredefinedSplit\n"
            "                         takes it); FILE may be a pipe or /dev/stdout\n"
-           "  --output MODEL         refit the best setting on all of DATA and write it as\n"
+           "  -o, --output MODEL     refit the best setting on all of DATA and write it as\n"
            "                         train does (its notes, summary and metadata, with\n"
            "                         cv_folds, cv_seed, cv_accuracy and l1_ratio); MODEL is\n"
            "                         checked before any work, as train's MODEL\n"
@@ -356,7 +356,6 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
     cli_progress p;
     train_sets sets;
     train_fitted fitted;
-    char buf[64];
     double acc, sd;
     memset(&sets, 0, sizeof sets);
     memset(&fitted, 0, sizeof fitted);
@@ -365,14 +364,16 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
     cli_progress_init(&p, cli_quiet, &c->t.opt);
     int rc = train_prepare(&c->t, in, &p, &sets);
     cv_mean_std(s->accuracy, best, s->folds, &acc, &sd);
-    struct { const char *key; double v; } meta[] = {
-        {"cv_folds", (double)c->folds}, {"cv_seed", (double)c->t.opt.seed},
-        {"cv_accuracy", acc}, {"l1_ratio", c->t.opt.l1_ratio}};
-    for (size_t i = 0; !rc && i < sizeof meta / sizeof *meta; i++) {
-        snprintf(buf, sizeof buf, i == 1 ? "%.0f" : "%.17g", meta[i].v);
-        csm_status st = csm_model_set_metadata(sets.model, meta[i].key, buf);
-        rc = st == CSM_OK ? 0 : cli_lib_error(in->ctx, st);
-    }
+    char folds[32], seed[32];
+    snprintf(folds, sizeof folds, "%zu", c->folds);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->t.opt.seed);
+    csm_status st = CSM_OK;
+    if (!rc && ((st = csm_model_set_metadata(sets.model, "cv_folds", folds)) != CSM_OK ||
+                (st = csm_model_set_metadata(sets.model, "cv_seed", seed)) != CSM_OK))
+        rc = cli_lib_error(in->ctx, st);
+    if (!rc && (train_meta_double(sets.model, "cv_accuracy", acc) ||
+                train_meta_double(sets.model, "l1_ratio", c->t.opt.l1_ratio)))
+        rc = CLI_FAIL;
     if (!rc)
         rc = train_fit(&c->t, in, &sets, &p, &fitted);
     if (!rc)

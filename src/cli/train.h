@@ -119,6 +119,9 @@ void train_fitted_free(train_fitted *f);
  * run that no longer apply), MODEL replaced whole. Prints the error,
  * returns CLI_FAIL. */
 int train_save(const train_cfg *c, const train_sets *s, const train_outcome *o);
+/* Sets a metadata key to the shortest %g text that reads back as exactly
+ * v. Prints the error, returns CLI_FAIL. */
+int train_meta_double(csm_model *m, const char *key, double v);
 
 /* ------------------------------------------------------ train_report.c */
 
