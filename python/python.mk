@@ -8,7 +8,8 @@ clsoftmax_python_sources = \
 	python/clsoftmax/_handles.py \
 	python/clsoftmax/_nosklearn.py \
 	python/clsoftmax/ops.py \
-	python/clsoftmax/estimator.py
+	python/clsoftmax/estimator.py \
+	python/clsoftmax/cv.py
 if HAVE_PYTHON
 pkgpython_PYTHON = $(clsoftmax_python_sources)
 # The library's path, written when the package is installed, so that it is
@@ -29,9 +30,10 @@ clsoftmax_python_tests = \
 	tests/python/test_model_file.py \
 	tests/python/test_sklearn.py \
 	tests/python/test_robustness.py \
+	tests/python/test_cv.py \
 	tests/python/helpers.py
 EXTRA_DIST += $(clsoftmax_python_sources) python/clsoftmax/_config.py.in tests/python.sh \
 	python/pyproject.toml python/setup.py \
-	bench/python_vs_sklearn.py bench/two_classes.py \
+	bench/python_vs_sklearn.py bench/two_classes.py bench/cv_digits.py \
 	$(clsoftmax_python_tests)
 AM_TESTS_ENVIRONMENT += PYTHON='$(PYTHON)'; export PYTHON;

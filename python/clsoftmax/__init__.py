@@ -3,6 +3,7 @@
     from clsoftmax import SoftmaxRegression
     clf = SoftmaxRegression().fit(X, y)      # a scikit-learn classifier
     clf.save("model.safetensors")            # the file `clsoftmax predict` reads
+    cv = SoftmaxRegressionCV(Cs=[0.01, 0.1, 1, 10], cv=5).fit(X, y)  # cv.C_, cv.scores_
 
 Lower level: devices(), forward(), loss(), gradient() on NumPy arrays.
 Errors of the library raise clsoftmax.Error (status, status_name, message).
@@ -14,8 +15,9 @@ the command. clsoftmax.__version__ is the library's version.
 from ._lib import Error, library_path
 from .ops import devices, forward, loss, gradient
 from .estimator import SoftmaxRegression, load
+from .cv import SoftmaxRegressionCV
 
-__all__ = ["Error", "SoftmaxRegression", "load", "devices", "forward", "loss", "gradient",
+__all__ = ["Error", "SoftmaxRegression", "SoftmaxRegressionCV", "load", "devices", "forward", "loss", "gradient",
            "library_path", "version", "__version__"]
 
 

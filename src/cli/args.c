@@ -195,6 +195,49 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double min
     return 0;
 }
 
+int cli_parse_double_list(const char *cmd, const char *opt, const char *s, double min,
+                          int min_open, double max, int max_open, double **out, size_t *n)
+{
+    size_t cap = 1, len = strlen(s);
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    char *item = malloc(len + 1);
+    double *v = malloc(cap * sizeof *v);
+    *out = NULL;
+    *n = 0;
+    if (!item || !v) {
+        free(item);
+        free(v);
+        cli_error("out of memory");
+        return CLI_USAGE;
+    }
+    size_t m = 0;
+    for (const char *p = s;; m++) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        memcpy(item, p, l);
+        item[l] = '\0';
+        int rc = l == 0 ? cli_usage_error(cmd, "%s: '%s' has an empty item: give numbers "
+                                          "separated by commas", opt, s)
+                        : cli_parse_double(cmd, opt, item, min, min_open, max, max_open, &v[m]);
+        for (size_t j = 0; !rc && j < m; j++)
+            if (v[j] == v[m])
+                rc = cli_usage_error(cmd, "%s: %g is given twice in '%s'", opt, v[m], s);
+        if (rc) {
+            free(item);
+            free(v);
+            return CLI_USAGE;
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    free(item);
+    *out = v;
+    *n = m + 1;
+    return 0;
+}
+
 int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char *const *choices,
                      int *out)
 {

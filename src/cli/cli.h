@@ -90,6 +90,11 @@ int cli_parse_size(const char *cmd, const char *opt, const char *s, size_t *out)
  * with max_open the maximum. */
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double min, int min_open,
                      double max, int max_open, double *out);
+/* A comma-separated list of such numbers ("0.1,1,10"), each checked as
+ * cli_parse_double does, none empty or given twice, into *out (malloc'd,
+ * *n of them, in the order given). */
+int cli_parse_double_list(const char *cmd, const char *opt, const char *s, double min,
+                          int min_open, double max, int max_open, double **out, size_t *n);
 /* Index of `s` in the NULL-terminated `choices`, or CLI_USAGE after an error
  * naming the valid values (*out untouched). */
 int cli_parse_choice(const char *cmd, const char *opt, const char *s, const char *const *choices,
@@ -464,5 +469,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_cv(int argc, char **argv);
 
 #endif

@@ -22,6 +22,11 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/train_fit.c \
 	src/cli/train_save.c \
 	src/cli/train_report.c \
+	src/cli/cv.h \
+	src/cli/cmd_cv.c \
+	src/cli/cv_folds.c \
+	src/cli/cv_fit.c \
+	src/cli/cv_report.c \
 	src/cli/class_weight.c \
 	src/cli/cmd_predict.c \
 	src/cli/cmd_eval.c \
@@ -78,7 +83,8 @@ CLI_TESTS = \
 	tests/cli/stream.sh \
 	tests/cli/safety.sh \
 	tests/cli/mpi.sh \
-	tests/cli/sklearn.sh
+	tests/cli/sklearn.sh \
+	tests/cli/cv.sh
 TESTS += $(CLI_TESTS)
 
 # The independent model-file reader tests/cli/model_file.sh runs.

@@ -19,6 +19,8 @@ static void print_help(FILE *f)
            "  eval [--confusion] [--plot FILE.svg] [-q] DATA MODEL\n"
            "                                    loss, accuracy, per-class report,\n"
            "                                    confusion matrix\n"
+           "  cv [OPTIONS] DATA                 stratified K-fold cross-validation over\n"
+           "                                    C (and l1_ratio) values, warm-started\n"
            "  show [--all] MODEL                what a model holds: classes, training,\n"
            "                                    data format, weights by feature name\n"
            "  gradcheck [DATA [MODEL]]          check the device gradient numerically\n"
@@ -44,7 +46,7 @@ static const struct command {
     command_fn run;
 } commands[] = {{"devices", cmd_devices}, {"train", cmd_train},         {"predict", cmd_predict},
                 {"eval", cmd_eval},       {"gradcheck", cmd_gradcheck}, {"calibrate", cmd_calibrate},
-                {"show", cmd_show}};
+                {"show", cmd_show},       {"cv", cmd_cv}};
 
 static command_fn find_command(const char *name)
 {
@@ -84,7 +86,8 @@ static int run(int argc, char **argv)
     return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }
 
-/* `mpirun -np N clsoftmax train ...` runs N ranks (src/cli/mpi_train.c);
+/* `mpirun -np N clsoftmax train|cv ...` runs N ranks (src/cli/mpi_train.c,
+ * cv_fit.c);
  * any other use is one process, MPI untouched. */
 int main(int argc, char **argv)
 {

@@ -59,7 +59,8 @@ static int mpi_failed(int rc, const char *what)
 
 int cli_mpi_start(const char *cmd, int *argc, char ***argv)
 {
-    if (strcmp(cmd, "train") != 0 || (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK")))
+    if ((strcmp(cmd, "train") != 0 && strcmp(cmd, "cv") != 0) ||
+        (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK")))
         return 0;
     int rc = MPI_Init(argc, argv);
     if (rc != MPI_SUCCESS)

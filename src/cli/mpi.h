@@ -1,12 +1,12 @@
 /* The MPI layer of the clsoftmax command: a few primitives (mpi.c with Open
  * MPI, mpi_none.c without: one process) that mpi_train.c builds the
- * distributed `train` on. Nothing else in the command calls MPI. */
+ * distributed `train` on, and cv_fit.c the distributed folds of `cv`. Nothing else in the command calls MPI. */
 #ifndef CSM_CLI_MPI_H
 #define CSM_CLI_MPI_H
 
 #include <stddef.h>
 
-/* MPI_Init when `cmd` is "train" and the process was started by mpirun
+/* MPI_Init when `cmd` is "train" or "cv" and the process was started by mpirun
  * (OMPI_COMM_WORLD_SIZE or PMIX_RANK set); a plain `clsoftmax` never
  * touches MPI. Returns 0, or CLI_FAIL after printing the error. */
 int cli_mpi_start(const char *cmd, int *argc, char ***argv);

@@ -14,7 +14,7 @@ int cli_mpi_start(const char *cmd, int *argc, char ***argv)
     (void)argc;
     (void)argv;
     const char *size = getenv("OMPI_COMM_WORLD_SIZE");
-    if (strcmp(cmd, "train") == 0 && size && atoi(size) > 1) {
+    if ((strcmp(cmd, "train") == 0 || strcmp(cmd, "cv") == 0) && size && atoi(size) > 1) {
         cli_error("started by mpirun (%s ranks), but this clsoftmax was built without MPI: "
                   "configure it with Open MPI installed (apt-get install libopenmpi-dev "
                   "openmpi-bin), or run it without mpirun", size);

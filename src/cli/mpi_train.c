@@ -42,7 +42,7 @@ int train_mpi_check(const train_cfg *c)
     return 0;
 }
 
-static size_t share_start(size_t n, int r, int P) { return (size_t)((double)n * r / P); }
+size_t train_mpi_share_start(size_t n, int r, int P) { return (size_t)((double)n * r / P); }
 
 /* Rows [a, b) of table t to rank r: the header, then the rows, labels and
  * weights. */
@@ -126,12 +126,13 @@ int train_mpi_share_rows(const train_cfg *c, csm_model *model, csm_table *tt,
         bcast_model(model, C, tt->k))
         return CLI_FAIL;
     for (int r = 1; r < P; r++)
-        if (send_share(r, tt, labels, s->weights, share_start(n, r, P), share_start(n, r + 1, P)))
+        if (send_share(r, tt, labels, s->weights, train_mpi_share_start(n, r, P),
+                       train_mpi_share_start(n, r + 1, P)))
             return CLI_FAIL;
     /* rank 0 keeps the first share: the table's first rows */
     s->global_n = n;
     s->row0 = 0;
-    tt->n = share_start(n, 1, P);
+    tt->n = train_mpi_share_start(n, 1, P);
     if (tt->sparse)
         tt->nnz = (uint64_t)tt->row_ptr[tt->n];
     return 0;
@@ -212,7 +213,8 @@ static int recv_share(csm_table *t, int32_t **labels, double **weights, share_he
     /* this rank's rows by the split rank 0 made */
     const int P = cli_mpi_size(), r = cli_mpi_rank();
     const size_t k = (size_t)h->k;
-    const size_t rows = share_start((size_t)h->n, r + 1, P) - share_start((size_t)h->n, r, P);
+    const size_t rows = train_mpi_share_start((size_t)h->n, r + 1, P) -
+                        train_mpi_share_start((size_t)h->n, r, P);
     memset(t, 0, sizeof *t);
     t->n = rows;
     t->k = k;

@@ -128,6 +128,9 @@ void train_fitted_free(train_fitted *f);
  * run that no longer apply), MODEL replaced whole. Prints the error,
  * returns CLI_FAIL. */
 int train_save(const train_cfg *c, const train_sets *s, const train_outcome *o);
+/* Sets a metadata key to the shortest %g text that reads back as exactly
+ * v. Prints the error, returns CLI_FAIL. */
+int train_meta_double(csm_model *m, const char *key, double v);
 
 /* ------------------------------------------------------ train_report.c */
 
@@ -148,6 +151,9 @@ typedef struct train_mpi_share {
                               first (rank 0: of every row), or NULL */
 } train_mpi_share;
 
+/* The first of rank r's rows when n rows are shared by P ranks (nearly
+ * equal, contiguous shares in rank order). */
+size_t train_mpi_share_start(size_t n, int r, int P);
 /* Usage error for the options MPI training does not support. */
 int train_mpi_check(const train_cfg *c);
 /* Rank 0: sends the classes (the model's labels), the model's initial

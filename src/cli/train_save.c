@@ -25,6 +25,11 @@ static int set_meta_f(csm_model *m, const char *key, double v)
     return set_meta(m, key, buf);
 }
 
+int train_meta_double(csm_model *m, const char *key, double v)
+{
+    return set_meta_f(m, key, v);
+}
+
 static int set_meta_l(csm_model *m, const char *key, long long v)
 {
     char buf[32];

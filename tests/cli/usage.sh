@@ -6,10 +6,10 @@
 runs "--version exits 0" --version
 check "--version prints the version" grep -Eq '^clsoftmax [0-9]+\.[0-9]+\.[0-9]+' "$T/out"
 runs "--help exits 0" --help
-for c in devices train predict eval show gradcheck calibrate; do
+for c in devices train predict eval show gradcheck calibrate cv; do
     check "--help lists $c" grep -q "^  $c" "$T/out"
 done
-for c in devices train predict eval show gradcheck calibrate; do
+for c in devices train predict eval show gradcheck calibrate cv; do
     runs "$c --help exits 0" "$c" --help
     check "$c --help starts with Usage" grep -q "^Usage: clsoftmax $c" "$T/out"
 done
@@ -145,7 +145,7 @@ done
 # --help is where the options are; the man page and the README must not
 # drift from it: every option of every command's --help is in the man page,
 # every command has its man section and a row in the README's table.
-for c in devices train predict eval show gradcheck calibrate; do
+for c in devices train predict eval show gradcheck calibrate cv; do
     run "$c" --help
     cp "$T/out" "$T/help-$c"
     for o in $(grep -oE '^  (-[a-zA-Z], )?--[a-zA-Z][a-zA-Z0-9-]*' "$T/help-$c" | sed 's/.*--//'); do
@@ -158,7 +158,7 @@ done
 # Every command's --help and the man page agree on the defaults: every
 # "(default X)" of a --help option line is found in the man page next to
 # that option.
-for c in train predict eval show gradcheck calibrate; do
+for c in train predict eval show gradcheck calibrate cv; do
     awk '/^  (-[a-zA-Z], )?--[a-zA-Z]/ { opt = $1; if (opt ~ /^-[a-zA-Z],$/) opt = $2 }
          /\(default [^);]*[);]/ && opt != "" { s = $0; sub(/.*\(default /, "", s); sub(/[;)].*/, "", s); print opt "\t" s }' \
         "$T/help-$c"

@@ -1,0 +1,453 @@
+/* clsoftmax cv [OPTIONS] DATA: stratified K-fold cross-validation over a
+ * grid of C (and l1_ratio), its options, its help, and its parts in turn:
+ * read (train's stage), folds, fits, table, and the refit of --output
+ * (train's stages). */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv.h"
+#include "mpi.h"
+
+#define DEF_FOLDS 5
+#define DEF_CS "0.01,0.1,1,10,100"
+#define DEF_RATIOS "0"
+
+static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", NULL};
+
+/* The solver defaults are read from csm_train_options_init(), the
+ * library's, as train's help does. */
+static void help(void)
+{
+    csm_train_options d;
+    csm_train_options_init(&d, sizeof d);
+    printf("Usage: clsoftmax cv [OPTIONS] DATA\n"
+           "Cross-validate softmax regression on DATA over a grid of C (and l1_ratio):\n"
+           "stratified K-fold (scikit-learn's StratifiedKFold with shuffle, seeded: each\n"
+           "fold holds each class in the proportion of the data). In each fold, and for\n"
+           "each l1_ratio, one model is trained at every C from the smallest to the\n"
+           "largest, each fit starting from the weights of the one before (a warm start,\n"
+           "as liblinear's -C), and scored on the fold's held-out samples.\n"
+           "\n"
+           "Prints on stdout a row per setting: C, l1_ratio, the mean and (population)\n"
+           "standard deviation over the folds of the held-out accuracy and log-loss\n"
+           "(weighted by the sample weights of --weight-column and --weights, not by\n"
+           "--class-weight), then the best setting:\n"
+           "  best: C=1 l1_ratio=0 accuracy=0.9630\n"
+           "the highest mean accuracy; ties go to the smaller C (the stronger penalty,\n"
+           "as liblinear's -C), then to the l1_ratio given first.\n"
+           "\n"
+           "Cross-validation options:\n"
+           "  --folds K              folds, 2 to the number of samples (default %d). A\n"
+           "                         class with fewer than K samples is left out of some\n"
+           "                         folds' held-out part, with a WARNING (as scikit-learn);\n"
+           "                         every class having fewer than K is an error\n"
+           "  --C LIST               C values, comma-separated, each > 0, distinct\n"
+           "                         (default %s); trained in ascending order\n"
+           "  --l1-ratio LIST        elastic-net mixing values r, each in [0, 1], distinct\n"
+           "                         (default %s): the penalty is\n"
+           "                         (1 / (C n)) (r ||W||_1 + (1 - r)/2 ||W||^2), scikit-\n"
+           "                         learn's l1_ratio; 0 is train's L2 penalty\n"
+           "  --seed N               seed of the folds' shuffle and of the solvers'\n"
+           "                         (default %llu)\n"
+           "  --save-folds FILE      write each sample's fold (0 to K-1), a line each in\n"
+           "                         the order of DATA (scikit-learn's PredefinedSplit\n"
+           "                         takes it); FILE may be a pipe or /dev/stdout\n"
+           "  -o, --output MODEL     refit the best setting on all of DATA and write it as\n"
+           "                         train does (its notes, summary and metadata, with\n"
+           "                         cv_folds, cv_seed, cv_accuracy and l1_ratio); MODEL is\n"
+           "                         checked before any work, as train's MODEL\n"
+           "\n"
+           "Training options, as train's (see clsoftmax train --help):\n"
+           "  --solver NAME          lbfgs, sgd, momentum or adam (default %s)\n"
+           "  --max-iter N           iterations (lbfgs) or epochs per fit (default %d)\n"
+           "  --tol F                per fit, >= 0 (default %g)\n"
+           "  --lbfgs-memory N       lbfgs: correction pairs, 1 to 1000 (default %d)\n"
+           "  --lr F, --batch-size N, --momentum F, --n-iter-no-change N, --no-shuffle\n"
+           "                         sgd, momentum, adam: as train's\n"
+           "  --no-intercept         no bias (default: a bias)\n"
+           "  --class-weight SPEC    balanced or LABEL:W,...: weights the training rows of\n"
+           "                         each fold (balanced: counted on them), not the scores\n"
+           "  --weights FILE         one weight per sample of DATA, a line each\n"
+           "  --standardize          standardize the features, fitted on each fold's\n"
+           "                         training rows (and for --output on all of DATA)\n"
+           "  --double               train in float64 (default float32)\n"
+           "%s"
+           "  -h, --help             show this help\n"
+           "\n"
+           "%s"
+           "\n"
+           "A line per fold goes to stderr (not with -q), and a WARNING when some fits\n"
+           "stopped short of --tol.\n"
+           "Under mpirun (built with Open MPI): mpirun -np N clsoftmax cv ... runs each\n"
+           "fit on N ranks, each on its own device: every rank reads DATA (a file, not\n"
+           "'-') and makes the same folds, trains on its share of each fold's training\n"
+           "rows and scores its share of the held-out rows, the sums taken over every\n"
+           "rank (the scores of one process, up to the order of the sums); rank 0\n"
+           "prints and writes, and --output's refit runs as mpirun ... train does.\n"
+           "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
+           DEF_FOLDS, DEF_CS, DEF_RATIOS, (unsigned long long)d.seed, csm_solver_name(d.solver),
+           d.max_iter, d.tol, d.lbfgs_memory, cli_output_help, cli_format_help);
+}
+
+enum {
+    O_FOLDS,
+    O_C,
+    O_L1_RATIO,
+    O_SEED,
+    O_OUTPUT,
+    O_SAVE_FOLDS,
+    O_SOLVER,
+    O_MAX_ITER,
+    O_TOL,
+    O_LBFGS_MEMORY,
+    O_LR,
+    O_BATCH,
+    O_MOMENTUM,
+    O_N_ITER_NO_CHANGE,
+    O_NO_SHUFFLE,
+    O_NO_INTERCEPT,
+    O_CLASS_WEIGHT,
+    O_WEIGHTS,
+    O_STANDARDIZE,
+    O_DOUBLE,
+    O_HELP,
+    O_QUIET,
+    O_SILENT,
+    O_VERBOSE,
+    O_FORMAT_FIRST
+};
+
+static const cli_option options[] = {
+    {"folds", 0, 1},        {"C", 0, 1},           {"l1-ratio", 0, 1},
+    {"seed", 0, 1},         {"output", 'o', 1},    {"save-folds", 0, 1},
+    {"solver", 0, 1},
+    {"max-iter", 0, 1},     {"tol", 0, 1},         {"lbfgs-memory", 0, 1},
+    {"lr", 0, 1},           {"batch-size", 0, 1},  {"momentum", 0, 1},
+    {"n-iter-no-change", 0, 1}, {"no-shuffle", 0, 0}, {"no-intercept", 0, 0},
+    {"class-weight", 0, 1}, {"weights", 0, 1},     {"standardize", 0, 0},
+    {"double", 0, 0},       {"help", 'h', 0},      CLI_OUTPUT_OPTIONS,
+    CLI_FORMAT_OPTIONS,     {NULL, 0, 0}};
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The options of one kind of solver are refused with the other, as train
+ * refuses them. */
+static int check_solver_options(const cv_cfg *c, const int *given)
+{
+    static const int first_order_only[] = {O_LR, O_BATCH, O_MOMENTUM, O_N_ITER_NO_CHANGE,
+                                           O_NO_SHUFFLE};
+    if (c->t.opt.solver != CSM_LBFGS)
+        return given[O_LBFGS_MEMORY]
+                   ? cli_usage_error("cv", "--lbfgs-memory applies to --solver lbfgs only")
+                   : 0;
+    for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
+        if (given[first_order_only[i]])
+            return cli_usage_error("cv", "--%s applies to --solver sgd, momentum and adam, "
+                                   "not to lbfgs", options[first_order_only[i]].name);
+    return 0;
+}
+
+/* One option into c: 0, CLI_USAGE after the error, or -1 after --help. */
+static int set_option(cv_cfg *c, int id, const char *v)
+{
+    train_cfg *t = &c->t;
+    int rc = 0, choice = 0;
+    long l = 0;
+    switch (id) {
+    case O_FOLDS:
+        rc = cli_parse_long("cv", "--folds", v, 2, INT_MAX, &l);
+        c->folds = (size_t)l;
+        break;
+    case O_C:
+        free(c->Cs);
+        rc = cli_parse_double_list("cv", "--C", v, 0, 1, INFINITY, 0, &c->Cs, &c->n_C);
+        break;
+    case O_L1_RATIO:
+        free(c->ratios);
+        rc = cli_parse_double_list("cv", "--l1-ratio", v, 0, 0, 1, 0, &c->ratios, &c->n_r);
+        break;
+    case O_SEED:
+        rc = cli_parse_u64("cv", "--seed", v, &t->opt.seed);
+        t->seed_given = 1;
+        break;
+    case O_OUTPUT:
+        t->model_path = v;
+        break;
+    case O_SAVE_FOLDS:
+        c->save_folds = v;
+        break;
+    case O_SOLVER:
+        rc = cli_parse_choice("cv", "--solver", v, solvers, &choice);
+        if (!rc)
+            t->opt.solver = (csm_solver)csm_solver_from_name(solvers[choice]);
+        break;
+    case O_MAX_ITER:
+        rc = cli_parse_long("cv", "--max-iter", v, 1, INT_MAX, &l);
+        t->opt.max_iter = (int)l;
+        break;
+    case O_TOL:
+        rc = cli_parse_double("cv", "--tol", v, 0, 0, INFINITY, 0, &t->opt.tol);
+        break;
+    case O_LBFGS_MEMORY:
+        rc = cli_parse_long("cv", "--lbfgs-memory", v, 1, 1000, &l);
+        t->opt.lbfgs_memory = (int)l;
+        break;
+    case O_LR:
+        rc = cli_parse_double("cv", "--lr", v, 0, 1, INFINITY, 0, &t->opt.learning_rate);
+        break;
+    case O_BATCH:
+        rc = cli_parse_size("cv", "--batch-size", v, &t->opt.batch_size);
+        break;
+    case O_MOMENTUM:
+        rc = cli_parse_double("cv", "--momentum", v, 0, 0, 1, 1, &t->opt.momentum);
+        break;
+    case O_N_ITER_NO_CHANGE:
+        rc = cli_parse_long("cv", "--n-iter-no-change", v, 1, INT_MAX, &l);
+        t->opt.n_iter_no_change = (int)l;
+        break;
+    case O_NO_SHUFFLE:
+        t->opt.shuffle = 0;
+        break;
+    case O_NO_INTERCEPT:
+        t->opt.fit_intercept = 0;
+        break;
+    case O_CLASS_WEIGHT:
+        cli_class_weight_free(&t->cw);
+        rc = cli_class_weight_parse("cv", v, &t->cw);
+        t->class_weight = v;
+        break;
+    case O_WEIGHTS:
+        t->weights_path = v;
+        break;
+    case O_STANDARDIZE:
+        t->standardize = 1;
+        break;
+    case O_DOUBLE:
+        t->use_double = 1;
+        break;
+    case O_QUIET:
+    case O_SILENT:
+    case O_VERBOSE:
+        cli_output_option(options[id].name);
+        break;
+    case O_HELP:
+        help();
+        return -1;
+    default:
+        rc = cli_format_option("cv", options[id].name, v, &t->ro);
+        break;
+    }
+    return rc ? CLI_USAGE : 0;
+}
+
+/* The defaults of the lists not given, C sorted ascending. */
+static int finish_lists(cv_cfg *c)
+{
+    if (!c->Cs && cli_parse_double_list("cv", "--C", DEF_CS, 0, 1, INFINITY, 0, &c->Cs, &c->n_C))
+        return CLI_USAGE;
+    if (!c->ratios &&
+        cli_parse_double_list("cv", "--l1-ratio", DEF_RATIOS, 0, 0, 1, 0, &c->ratios, &c->n_r))
+        return CLI_USAGE;
+    qsort(c->Cs, c->n_C, sizeof *c->Cs, cmp_double);
+    return 0;
+}
+
+/* 0, CLI_USAGE after the error, or -1 after --help. */
+static int parse_args(int argc, char **argv, cv_cfg *c)
+{
+    cli_args it;
+    const char *v;
+    int id, given[O_FORMAT_FIRST] = {0};
+    csm_train_options_init(&c->t.opt, sizeof c->t.opt);
+    c->folds = DEF_FOLDS;
+    cli_format_unset(&c->t.ro);
+    cli_args_init(&it, "cv", argc, argv);
+    while ((id = cli_args_next(&it, options, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_ERROR)
+            return CLI_USAGE;
+        if (id == CLI_ARG_POSITIONAL) {
+            if (c->t.data_path)
+                return cli_usage_error("cv", "unexpected argument '%s'", v);
+            c->t.data_path = v;
+            continue;
+        }
+        if (id < O_FORMAT_FIRST)
+            given[id] = 1;
+        int rc = set_option(c, id, v);
+        if (rc)
+            return rc;
+    }
+    if (!c->t.data_path)
+        return cli_usage_error("cv", "missing DATA argument");
+    if (check_solver_options(c, given))
+        return CLI_USAGE;
+    if (cli_mpi_size() > 1 && strcmp(c->t.data_path, "-") == 0)
+        return cli_usage_error("cv", "DATA '-' under mpirun: every rank reads DATA, so it must "
+                               "be a file");
+    return finish_lists(c);
+}
+
+/* Before any work: --output is not DATA, --weights or the labels file,
+ * and can be written. */
+static int check_io(const cv_cfg *c)
+{
+    cli_io io;
+    memset(&io, 0, sizeof io);
+    cli_io_data(&io, c->t.data_path, &c->t.ro);
+    cli_io_reader_input(&io, c->t.weights_path);
+    cli_io_output(&io, c->t.model_path, "model (--output)", 0);
+    cli_io_output(&io, c->save_folds, "fold file (--save-folds)", 1);
+    int rc = cli_io_check(&io);
+    cli_io_free(&io);
+    return rc;
+}
+
+/* The folds, after the checks scikit-learn's StratifiedKFold makes. */
+static int make_folds(const cv_cfg *c, const train_input *in, int32_t **fold)
+{
+    size_t least = 0, most = 0;
+    const char *name = csm_path_name(c->t.data_path);
+    if (c->folds > in->n) {
+        cli_error("%s: --folds %zu is more than its %zu samples", name, c->folds, in->n);
+        return CLI_FAIL;
+    }
+    if (!(*fold = malloc(in->n * sizeof **fold)) ||
+        cv_assign_folds(*fold, in->labels, in->n, in->classes.C, c->folds, c->t.opt.seed,
+                        &least, &most)) {
+        cli_error("out of memory");
+        return CLI_FAIL;
+    }
+    if (most < c->folds) {
+        cli_error("%s: every class has fewer than --folds %zu samples (the largest %zu): "
+                  "use fewer folds", name, c->folds, most);
+        return CLI_FAIL;
+    }
+    if (least < c->folds)
+        cli_warning("%s: its least populated class has %zu sample%s, fewer than --folds %zu: "
+                    "some folds hold none of it out", name, least, least == 1 ? "" : "s",
+                    c->folds);
+    return 0;
+}
+
+/* --save-folds FILE: a fold index per line, replaced whole. */
+static int save_folds(const char *path, const int32_t *fold, size_t n)
+{
+    FILE *f = NULL;
+    cli_out *o = cli_out_open(path, &f);
+    if (!o)
+        return CLI_FAIL;
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%d\n", (int)fold[i]);
+    return cli_out_commit(o);
+}
+
+/* --output: the best setting's model on all of DATA, through train's own
+ * stages (so it is written, described and remembered as train's), with
+ * the cross-validation in its metadata. */
+static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
+{
+    cli_progress p;
+    train_sets sets;
+    train_fitted fitted;
+    double acc, sd;
+    memset(&sets, 0, sizeof sets);
+    memset(&fitted, 0, sizeof fitted);
+    c->t.opt.C = c->Cs[best % c->n_C];
+    c->t.opt.l1_ratio = c->ratios[best / c->n_C];
+    cli_progress_init(&p, cli_quiet, &c->t.opt);
+    int rc = train_prepare(&c->t, in, &p, &sets);
+    cv_mean_std(s->accuracy, best, s->folds, &acc, &sd);
+    char folds[32], seed[32];
+    snprintf(folds, sizeof folds, "%zu", c->folds);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->t.opt.seed);
+    csm_status st = CSM_OK;
+    if (!rc && ((st = csm_model_set_metadata(sets.model, "cv_folds", folds)) != CSM_OK ||
+                (st = csm_model_set_metadata(sets.model, "cv_seed", seed)) != CSM_OK))
+        rc = cli_lib_error(in->ctx, st);
+    if (!rc && (train_meta_double(sets.model, "cv_accuracy", acc) ||
+                train_meta_double(sets.model, "l1_ratio", c->t.opt.l1_ratio)))
+        rc = CLI_FAIL;
+    if (!rc)
+        rc = train_fit(&c->t, in, &sets, &p, &fitted);
+    if (!rc)
+        rc = train_save(&c->t, &sets, &fitted.outcome);
+    if (!rc)
+        rc = train_report(&p, &c->t, &sets, &fitted);
+    cli_signals_release();
+    train_fitted_free(&fitted);
+    train_sets_free(&sets);
+    return rc;
+}
+
+/* --output under MPI, ranks 1..P-1: train's follower on the rows rank
+ * 0's refit sends (every rank chose the same best: the scores are sums
+ * over every rank). */
+static int refit_follower(cv_cfg *c, size_t best)
+{
+    c->t.opt.C = c->Cs[best % c->n_C];
+    c->t.opt.l1_ratio = c->ratios[best / c->n_C];
+    return train_mpi_follower(&c->t);
+}
+
+static int cv(cv_cfg *c)
+{
+    train_input in;
+    cv_scores s;
+    int32_t *fold = NULL;
+    memset(&in, 0, sizeof in);
+    memset(&s, 0, sizeof s);
+    int rc = train_read(&c->t, &in);
+    if (!rc)
+        rc = make_folds(c, &in, &fold);
+    if (!rc && c->save_folds && cli_mpi_rank() == 0)
+        rc = save_folds(c->save_folds, fold, in.n);
+    if (!rc) {
+        cli_note("%s: %zu samples, %zu features, %zu classes; %zu folds, %zu settings; device: %s",
+                 csm_path_name(c->t.data_path), in.n, in.k, in.classes.C, c->folds,
+                 c->n_C * c->n_r, csm_context_device(in.ctx)->device_name);
+        if (cli_mpi_size() > 1)
+            cli_note("MPI: %d ranks, each fold's rows shared out (rank 0 reports)",
+                     cli_mpi_size());
+        rc = cv_run_folds(c, &in, fold, &s);
+    }
+    if (!rc) {
+        size_t best = cv_best(c, &s);
+        if (cli_mpi_rank() == 0)
+            cv_print(stdout, c, &s, best);
+        fflush(stdout);
+        if (s.short_fits)
+            cli_warning("%zu of %zu fits stopped short of --tol %g: increase --max-iter%s",
+                        s.short_fits, s.settings * s.folds, c->t.opt.tol,
+                        c->t.standardize ? "" : " or standardize the features (--standardize)");
+        if (c->t.model_path && cli_mpi_rank() == 0)
+            rc = refit(c, &in, &s, best);
+        else if (c->t.model_path) /* the ranks train the refit with rank 0 */
+            rc = refit_follower(c, best);
+    }
+    cv_scores_free(&s);
+    free(fold);
+    train_input_free(&in);
+    return rc;
+}
+
+int cmd_cv(int argc, char **argv)
+{
+    cv_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc == 0 && cli_mpi_rank() > 0)
+        cli_quiet = 2; /* rank 0 reports; errors still name their rank */
+    if (rc == 0)
+        rc = cli_mpi_rank() == 0 && check_io(&cfg) ? CLI_FAIL : cv(&cfg);
+    cli_class_weight_free(&cfg.t.cw);
+    free(cfg.Cs);
+    free(cfg.ratios);
+    return rc == -1 ? CLI_OK : rc; /* -1: --help */
+}
