@@ -119,6 +119,11 @@ clean-pocl-cache:
 
 # scikit-learn's optimum on its bundled data sets (fixtures written by
 # tests/data/sklearn/make-fixtures.py; make check needs no Python).
+check_PROGRAMS += tests/check_l1
+TESTS += tests/check_l1
+tests_check_l1_SOURCES = tests/check_l1.c
+tests_check_l1_CFLAGS = $(TEST_CFLAGS)
+tests_check_l1_LDADD = $(TEST_INTERNAL_LIBS)
 check_PROGRAMS += tests/check_sklearn
 TESTS += tests/check_sklearn
 tests_check_sklearn_SOURCES = tests/check_sklearn.c
@@ -127,6 +132,8 @@ tests_check_sklearn_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS)
 EXTRA_DIST += \
 	tests/data/sklearn/README \
 	tests/data/sklearn/make-fixtures.py \
+	tests/data/sklearn/make-l1-fixtures.py \
+	tests/data/sklearn/l1-optima.txt \
 	tests/data/sklearn/optima.txt \
 	tests/data/sklearn/iris.csv \
 	tests/data/sklearn/wine.csv \

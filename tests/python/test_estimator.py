@@ -165,7 +165,8 @@ class TestFit(unittest.TestCase):
         self.assertEqual(p, {"solver": "lbfgs", "C": 1.0, "tol": 1e-4, "max_iter": 1000,
                              "batch_size": 256, "learning_rate": None, "class_weight": None,
                              "warm_start": False, "random_state": None, "device": None,
-                             "dtype": "auto", "fit_intercept": True, "verbose": 0})
+                             "dtype": "auto", "fit_intercept": True, "verbose": 0,
+                             "l1_ratio": 0.0})
         clf.set_params(C=3.0, solver="adam")
         self.assertEqual((clf.C, clf.solver), (3.0, "adam"))
 

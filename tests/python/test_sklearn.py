@@ -119,6 +119,42 @@ class TestTwoClasses(unittest.TestCase):
         np.testing.assert_allclose(ours.predict_proba(X), P, rtol=0, atol=1e-4)
 
 
+class TestElasticNet(unittest.TestCase):
+    """l1_ratio: scikit-learn's saga optimum (tests/data/sklearn/l1-optima.txt)
+    and its exact zeros, saga's own fit being minutes long on digits."""
+
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sklearn")
+
+    def optimum(self, name):
+        with open(os.path.join(self.here, "l1-optima.txt")) as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] == name:
+                    return float(fields[7]), np.array([c == "1" for c in fields[10]])
+        raise KeyError(name)
+
+    def test_wine(self):
+        data = np.loadtxt(os.path.join(self.here, "wine.csv"), delimiter=",", skiprows=1)
+        X, y = data[:, 1:], data[:, 0].astype(np.int64)
+        for r in (1.0, 0.5):
+            J_saga, zeros = self.optimum("wine-l1_%g" % r)
+            ours = SoftmaxRegression(l1_ratio=r, tol=1e-9, dtype="float64").fit(X, y)
+            n = len(y)
+            J = (sklearn_objective(ours.coef_, ours.intercept_, X, y, np.inf)
+                 + (r * np.abs(ours.coef_).sum() + (1 - r) / 2 * (ours.coef_ ** 2).sum()) / n)
+            self.assertTrue(ours.converged_)
+            self.assertLessEqual((J - J_saga) / J_saga, 1e-6, (r, J, J_saga))
+            np.testing.assert_array_equal(ours.coef_.ravel() == 0, zeros)
+
+    def test_bad_l1_ratio(self):
+        X, y = load_iris(return_X_y=True)
+        for r in (-0.1, 1.5, np.nan, "0.5"):
+            with self.assertRaises(ValueError):
+                SoftmaxRegression(l1_ratio=r).fit(X, y)
+        with self.assertRaises(ValueError):
+            SoftmaxRegression(l1_ratio=0.5, solver="adam").fit(X, y)
+
+
 class TestComposition(unittest.TestCase):
     def test_pipeline(self):
         X, y = load_iris(return_X_y=True)
