@@ -46,6 +46,7 @@ typedef struct csm_options {
                                 blocks, or 0: the device's own limits (stream.c) */
     char *cl_options;        /* extra kernel build options, or NULL */
     char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
+    int profile;             /* per-kernel times logged after each iteration (profile.h) */
     unsigned generation;     /* counts changes of the options a path choice depends on */
 } csm_options;
 
@@ -56,6 +57,8 @@ typedef struct csm_limits {
     size_t max_wg;     /* work-items per group */
     cl_ulong local_mem; /* bytes of local memory per group */
 } csm_limits;
+
+typedef struct csm_profile csm_profile;
 
 struct csm_context {
     cl_platform_id platform;
@@ -76,6 +79,7 @@ struct csm_context {
     void (*choices_free)(csm_context *ctx);
     csm_options opt;
     csm_limits limits;
+    csm_profile *prof; /* the profile option's events and sums (profile.c), or NULL */
 };
 
 typedef struct csm_meta_entry {
@@ -154,7 +158,7 @@ char *csm_strdup(const char *s);
 
 /* ---- options.c */
 /* The environment a context reads, once, at its creation. */
-#define CSM_N_OPTIONS 8
+#define CSM_N_OPTIONS 9
 typedef struct csm_env {
     const char *device;                  /* CLSOFTMAX_DEVICE */
     const char *options[CSM_N_OPTIONS];  /* CLSOFTMAX_PATH, ... (options.c's table) */
