@@ -11,7 +11,7 @@ bench_clsoftmax_bench_CFLAGS = $(AM_CFLAGS) $(OPENCL_CFLAGS) $(ZLIB_CFLAGS)
 bench_clsoftmax_bench_LDFLAGS = -static
 bench_clsoftmax_bench_LDADD = src/libclsoftmax.la $(CLBLAST_LIBS) $(OPENCL_LIBS) $(ZLIB_LIBS) -lm
 CLEANFILES += bench/clsoftmax-bench$(EXEEXT)
-EXTRA_DIST += bench/compare.py bench/time_to_accuracy.py bench/optimum.py bench/tabular.py bench/sparse.py bench/make_sparse.py bench/l1.py \
+EXTRA_DIST += bench/compare.py bench/time_to_accuracy.py bench/epoch_load.py bench/optimum.py bench/tabular.py bench/sparse.py bench/make_sparse.py bench/l1.py \
 	bench/mpi.sh
 
 .PHONY: bench

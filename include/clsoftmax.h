@@ -206,6 +206,12 @@ CSM_API const csm_device_info *csm_context_device(const csm_context *ctx);
  *                 device bytes a dataset may hold (more: it streams, see
  *                 csm_dataset_chunks) and a pass's row blocks may take;
  *                 K, M, G are powers of 1024 (auto: the device's limits)
+ *   "profile"     on | off (default off)        CLSOFTMAX_PROFILE
+ *                 after each training iteration, log (CSM_LOG_INFO) the
+ *                 device time of every kernel (OpenCL profiling events),
+ *                 its launches and work-groups, and the device's idle
+ *                 time between kernels; the queue is remade with
+ *                 profiling when it turns on or off
  *
  * csm_context_set_option(): value NULL or "" restores the default (so does
  * "auto" where it is a value); an unknown name or a malformed value fails with CSM_ERR_INVALID_VALUE

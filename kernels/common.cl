@@ -9,6 +9,11 @@
 #endif
 
 typedef REAL real;
+#if CSM_FP64
+typedef double4 real4;
+#else
+typedef float4 real4;
+#endif
 
 /* Compensated (Kahan) summation: *sum += v with the rounding error kept in
  * *comp. A float32 sum over thousands of rows otherwise drifts by 1e-4
@@ -59,16 +64,30 @@ static inline real group_sum(__local real *ls)
 }
 
 /* The value of ||w||^2 over count entries (to every item), by one work-group
- * in a fixed order: lane l sums entries l, l + CSM_WG, ... then the tree of
+ * in a fixed order: lane l sums the runs of 4 entries at 4 l, 4 (l +
+ * CSM_WG), ... in 4 compensated sums (a vector of 4 whatever VEC is, so
+ * the order is the same in every kernel file), adds them as (s0 + s1) +
+ * (s2 + s3), lane 0 adds the last count % 4 entries, then the tree of
  * group_sum. sum_squares and the launches that fold it in (bias_grad,
- * fused_reduce) share it so they agree bit for bit. */
+ * fused_reduce) share it so they agree bit for bit. One entry per step of
+ * a lane's loop took 0.19 ms of a 1 ms minibatch step at C k = 10^5. */
 static inline real group_sum_squares(__local real *ls, __global const real *w, const int count)
 {
+    const long quads = count / 4;
     FOR_LANES(l) {
-        real acc = 0, comp = 0;
-        for (long i = l; i < count; i += CSM_WG)
-            kahan_add(&acc, &comp, w[i] * w[i]);
-        ls[l] = acc;
+        real4 acc = (real4)(0), comp = (real4)(0);
+        for (long q = l; q < quads; q += CSM_WG) {
+            const real4 v = vload4(q, w);
+            const real4 y = v * v - comp;
+            const real4 t = acc + y;
+            comp = (t - acc) - y;
+            acc = t;
+        }
+        real sum = (acc.x + acc.y) + (acc.z + acc.w);
+        if (l == 0)
+            for (long i = quads * 4; i < count; i++)
+                sum += w[i] * w[i];
+        ls[l] = sum;
     }
     return group_sum(ls);
 }

@@ -18,7 +18,8 @@
  * Extra defines: VEC (vector width: the device's preferred one), NV
  * (vectors per tile), RT (rows per logits tile), QC (classes per gradient
  * tile), KC (rows per gradient panel), FTI (feature tiles per gradient
- * item), KP (features per logits panel), X_U8 (features stored as
+ * item), KP (features per logits panel), TJ (features per transpose
+ * item), X_U8 (features stored as
  * bytes, value = byte / 255). Sizes are arguments: C classes, k features,
  * cp = C rounded up to VEC (WT's row stride). */
 
@@ -40,6 +41,9 @@
 #endif
 #ifndef KP
 #define KP 512
+#endif
+#ifndef TJ
+#define TJ 64
 #endif
 #ifndef X_U8
 #define X_U8 0
@@ -102,18 +106,31 @@ static inline void store_part(const realv v, __global real *p, int n)
 /* WT = W^T packed by class tiles: tile t (classes [t TW, t TW + w), w =
  * min(TW, cp - t TW), TW = NV VEC) is a (k, w) row-major block at t TW k,
  * so the logits kernel streams each tile's weights contiguously; classes
- * past C are zero, so tiles are whole vectors. */
+ * past C are zero, so tiles are whole vectors. Work-item (t, b) packs
+ * class tile t's features [b TJ, (b + 1) TJ): a block of TW x TJ reals
+ * that stays in L1 while its rows are read and its columns written (one
+ * work-item per element cost as much as the logits product of a 256-row
+ * minibatch at C = 100, k = 1000). */
 #define TW (NV * VEC)
-__kernel void tiled_transpose(__global real *WT, __global const real *W, const int C,
-                              const int k, const int cp)
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tiled_transpose(__global real *WT, __global const real *W, const int C, const int k,
+                     const int cp)
 {
-    const int c = get_global_id(0);
-    const int j = get_global_id(1);
-    if (c >= cp || j >= k)
+    const int t0 = get_global_id(0) * TW;
+    const int j0 = get_global_id(1) * TJ;
+    if (t0 >= cp || j0 >= k)
         return;
-    const int t0 = c / TW * TW, w = min(TW, cp - t0);
-    WT[(size_t)t0 * k + (size_t)j * w + (c - t0)] =
-        c < C ? W[(size_t)c * k + j] : (real)0;
+    const int w = min(TW, cp - t0), j1 = min(j0 + TJ, k);
+    __global real *wt = WT + (size_t)t0 * k;
+    for (int c = 0; c < w; c++) {
+        __global const real *wr = W + (size_t)(t0 + c) * k;
+        if (t0 + c < C)
+            for (int j = j0; j < j1; j++)
+                wt[(size_t)j * w + c] = wr[j];
+        else
+            for (int j = j0; j < j1; j++)
+                wt[(size_t)j * w + c] = (real)0;
+    }
 }
 
 /* S rows [i0, i0 + nr) of classes [c0, c0 + NVV VEC) (+)= their products

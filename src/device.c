@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "profile.h"
 
 #include <clblast_c.h>
 
@@ -381,6 +382,7 @@ void csm_context_free(csm_context *ctx)
         return;
     if (ctx->queue)
         clFinish(ctx->queue);
+    csm_profile_free(ctx);
     csm_programs_free(ctx);
     if (ctx->choices_free)
         ctx->choices_free(ctx);

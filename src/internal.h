@@ -46,6 +46,7 @@ typedef struct csm_options {
                                 blocks, or 0: the device's own limits (stream.c) */
     char *cl_options;        /* extra kernel build options, or NULL */
     char *kernel_dir;        /* the only directory searched for .cl files, or NULL */
+    int profile;             /* per-kernel times logged after each iteration (profile.h) */
     unsigned generation;     /* counts changes of the options a path choice depends on */
 } csm_options;
 
@@ -61,6 +62,8 @@ typedef struct csm_limits {
  * (calibrate.h): under a millisecond a step is mostly launches, and an
  * epoch's read-back and update alone would make it look slow. */
 #define CSM_SLOW_MIN_SECONDS 1e-3
+
+typedef struct csm_profile csm_profile;
 
 struct csm_context {
     cl_platform_id platform;
@@ -84,6 +87,7 @@ struct csm_context {
     /* choose.c: a measured step shorter than this is not compared with
      * training's steps (CSM_SLOW_MIN_SECONDS; tests/hooks.c lowers it) */
     double slow_floor;
+    csm_profile *prof; /* the profile option's events and sums (profile.c), or NULL */
 };
 
 typedef struct csm_meta_entry {
@@ -162,7 +166,7 @@ char *csm_strdup(const char *s);
 
 /* ---- options.c */
 /* The environment a context reads, once, at its creation. */
-#define CSM_N_OPTIONS 8
+#define CSM_N_OPTIONS 9
 typedef struct csm_env {
     const char *device;                  /* CLSOFTMAX_DEVICE */
     const char *options[CSM_N_OPTIONS];  /* CLSOFTMAX_PATH, ... (options.c's table) */

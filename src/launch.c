@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "launch.h"
+#include "profile.h"
 
 csm_args csm_args_start(csm_context *ctx, cl_kernel kernel, const char *name)
 {
@@ -45,7 +46,15 @@ csm_status csm_args_launch(csm_args *a, cl_uint dims, const size_t *global, cons
         return a->st = csm_fail(a->ctx, CSM_ERR_OPENCL,
                                 "kernel %s takes %u arguments but %u were set", a->name, want,
                                 a->n);
-    rc = clEnqueueNDRangeKernel(a->ctx->queue, a->kernel, dims, NULL, global, local, 0, NULL, NULL);
+    cl_event ev = NULL;
+    rc = clEnqueueNDRangeKernel(a->ctx->queue, a->kernel, dims, NULL, global, local, 0, NULL,
+                                a->ctx->prof ? &ev : NULL);
+    if (rc == CL_SUCCESS && ev) {
+        size_t groups = 1;
+        for (cl_uint d = 0; d < dims; d++)
+            groups *= local && local[d] ? (global[d] + local[d] - 1) / local[d] : 0;
+        csm_profile_add(a->ctx, a->name, ev, groups);
+    }
     if (rc != CL_SUCCESS)
         a->st = csm_fail(a->ctx,
                          rc == CL_MEM_OBJECT_ALLOCATION_FAILURE || rc == CL_OUT_OF_RESOURCES

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "profile.h"
 
 /* Longest option strings: the kernel build and path buffers they end up in
  * (program.c) hold them with room for our own defines. */
@@ -30,6 +31,7 @@ typedef enum option_id {
     OPT_CL_OPTIONS,
     OPT_KERNEL_DIR,
     OPT_MAX_ALLOC,
+    OPT_PROFILE,
     N_OPTIONS
 } option_id;
 _Static_assert(N_OPTIONS == CSM_N_OPTIONS, "csm_env's option count (internal.h)");
@@ -45,6 +47,7 @@ static const struct {
     [OPT_CL_OPTIONS] = {"cl_options", "CLSOFTMAX_CL_OPTIONS"},
     [OPT_KERNEL_DIR] = {"kernel_dir", "CLSOFTMAX_KERNEL_DIR"},
     [OPT_MAX_ALLOC] = {"max_alloc", "CLSOFTMAX_MAX_ALLOC"},
+    [OPT_PROFILE] = {"profile", "CLSOFTMAX_PROFILE"},
 };
 
 /* A decimal count in [lo, hi] and nothing else: 0, or -1 when malformed. */
@@ -191,6 +194,21 @@ static csm_status set_option(csm_context *ctx, option_id id, const char *value,
                             source, value);
         o->max_alloc = (size_t)v;
         break;
+    case OPT_PROFILE: {
+        int on;
+        if (is_auto(value) || !strcmp(value, "off"))
+            on = 0;
+        else if (!strcmp(value, "on"))
+            on = 1;
+        else
+            return csm_fail(ctx, CSM_ERR_INVALID_VALUE, "%s is '%s': expected 'on' or 'off'",
+                            source, value);
+        csm_status st = csm_profile_set(ctx, on);
+        if (st != CSM_OK)
+            return st;
+        o->profile = on;
+        break;
+    }
     case OPT_CL_OPTIONS:
         return set_string(ctx, &o->cl_options, value, MAX_CL_OPTIONS, source);
     case OPT_KERNEL_DIR:
@@ -238,7 +256,7 @@ static csm_status unknown_option(csm_context *ctx, const char *fn, const char *n
 {
     return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
                     "%s: unknown option '%s' (options: path, calibrate, cache_dir, split_k, "
-                    "block_rows, cl_options, kernel_dir, max_alloc)",
+                    "block_rows, cl_options, kernel_dir, max_alloc, profile)",
                     fn, name);
 }
 
@@ -254,7 +272,8 @@ csm_status csm_context_set_option(csm_context *ctx, const char *name, const char
     /* the error's subject: "option path", as the variable names it at creation */
     static const char *const subjects[N_OPTIONS] = {
         "option path",       "option calibrate",  "option cache_dir", "option split_k",
-        "option block_rows", "option cl_options", "option kernel_dir", "option max_alloc"};
+        "option block_rows", "option cl_options", "option kernel_dir", "option max_alloc",
+        "option profile"};
     csm_status st = set_option(ctx, (option_id)id, value, subjects[id]);
     /* path choices made under the old knobs must not outlive them */
     if (st == CSM_OK &&
@@ -304,6 +323,7 @@ csm_status csm_context_get_option(csm_context *ctx, const char *name, char *valu
         else
             snprintf(buf, sizeof buf, "auto");
         break;
+    case OPT_PROFILE: snprintf(buf, sizeof buf, "%s", o->profile ? "on" : "off"); break;
     case OPT_CL_OPTIONS: snprintf(buf, sizeof buf, "%s", o->cl_options ? o->cl_options : ""); break;
     case OPT_KERNEL_DIR: snprintf(buf, sizeof buf, "%s", o->kernel_dir ? o->kernel_dir : ""); break;
     case N_OPTIONS: break;

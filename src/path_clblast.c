@@ -12,6 +12,7 @@
 
 #include "launch.h"
 #include "path.h"
+#include "profile.h"
 
 typedef struct clblast {
     size_t split;      /* row chunks of the gradient GEMM */
@@ -100,12 +101,15 @@ static csm_status gemm(csm_step *w, int trans_a, int trans_b, size_t m, size_t n
     CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastStatusCode rc;
+    cl_event ev = NULL, *evp = w->ctx->prof ? &ev : NULL;
     if (w->prec == CSM_FLOAT64)
         rc = CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0, a, off_a, lda, b, off_b,
-                          ldb, beta, c, off_c, ldc, &w->ctx->queue, NULL);
+                          ldb, beta, c, off_c, ldc, &w->ctx->queue, evp);
     else
         rc = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, kk, 1.0f, a, off_a, lda, b, off_b,
-                          ldb, (float)beta, c, off_c, ldc, &w->ctx->queue, NULL);
+                          ldb, (float)beta, c, off_c, ldc, &w->ctx->queue, evp);
+    if (rc == CLBlastSuccess)
+        csm_profile_add(w->ctx, "CLBlast GEMM", ev, 0);
     return rc == CLBlastSuccess ? CSM_OK : clblast_fail(w->ctx, rc, what);
 }
 
@@ -168,18 +172,20 @@ static csm_status split_grad(csm_step *w, const csm_view *x, const csm_view *d, 
     clblast *c = w->priv;
     const size_t C = w->C, k = w->k;
     CLBlastStatusCode rc;
+    cl_event ev = NULL, *evp = w->ctx->prof ? &ev : NULL;
     if (w->prec == CSM_FLOAT64)
         rc = CLBlastDgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
                                         CLBlastTransposeNo, C, k, Bc, 1.0, d->mem, d->off, C,
                                         Bc * C, x->mem, x->off, k, Bc * k, 0.0, c->dpartial, 0, k,
-                                        C * k, S, &w->ctx->queue, NULL);
+                                        C * k, S, &w->ctx->queue, evp);
     else
         rc = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
                                         CLBlastTransposeNo, C, k, Bc, 1.0f, d->mem, d->off, C,
                                         Bc * C, x->mem, x->off, k, Bc * k, 0.0f, c->dpartial, 0,
-                                        k, C * k, S, &w->ctx->queue, NULL);
+                                        k, C * k, S, &w->ctx->queue, evp);
     if (rc != CLBlastSuccess)
         return clblast_fail(w->ctx, rc, "CLBlast batched GEMM dW = (O - T)^T X");
+    csm_profile_add(w->ctx, "CLBlast batched GEMM", ev, 0);
     csm_args a = csm_args_start(w->ctx, c->k_sum_partials, "sum_partials");
     csm_arg_mem(&a, w->dweight);
     csm_arg_mem(&a, c->dpartial);

@@ -13,6 +13,10 @@
 #include "launch.h"
 #include "path.h"
 
+/* Features per work-item of the weights' transpose (tiled.cl's TJ): a
+ * class tile's block of them stays in L1. */
+#define TJ 64
+
 typedef struct tiled {
     csm_tile tile;
     unsigned vec;     /* vector width */
@@ -85,9 +89,10 @@ static csm_status build(csm_step *w, tiled *p, const csm_dataset *d, int *fits)
         if (bytes <= ctx->limits.local_mem) {
             char extra[192];
             snprintf(extra, sizeof extra,
-                     "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu",
+                     "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu "
+                     "-DTJ=%d",
                      d && d->x_u8 ? 1 : 0, p->vec, t->nv, t->rt, t->qc, t->kc, t->fti,
-                     kp < 16 ? (size_t)16 : kp);
+                     kp < 16 ? (size_t)16 : kp, TJ);
             static const char *const names[] = {"tiled_transpose", "tiled_logits",
                                                 "tiled_dweight"};
             cl_kernel *ks[] = {&p->k_transpose, &p->k_logits, &p->k_dweight};
@@ -169,8 +174,10 @@ static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
     csm_arg_int(&a, (cl_int)p->cp);
-    size_t tg[2] = {csm_round_up(p->cp, CSM_WG), w->k};
-    csm_status st = csm_args_launch(&a, 2, tg, NULL);
+    /* a work-item per class tile and block of TJ features */
+    const size_t tw = (size_t)p->tile.nv * p->vec;
+    size_t tg[2] = {(p->cp + tw - 1) / tw, (w->k + TJ - 1) / TJ}, tl[2] = {1, 1};
+    csm_status st = csm_args_launch(&a, 2, tg, tl);
     if (st != CSM_OK)
         return st;
     a = csm_args_start(w->ctx, p->k_logits, "tiled_logits");

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "profile.h"
 #include "solver.h"
 #include "source.h"
 
@@ -124,6 +125,12 @@ static int report(csm_solve *s, int it, double loss, double accuracy, double gra
                                .evaluations = evaluations};
         stop = o->callback(s->model, &info, o->user) != 0;
     }
+    if (s->model->ctx->prof) {
+        char what[48];
+        csm_snprintf(what, sizeof what, "%s %d", o->solver == CSM_LBFGS ? "iteration" : "epoch",
+                     it);
+        csm_profile_report(s->model->ctx, what, seconds);
+    }
     s->failed = csm_objective_any(s->f, stop, &stop);
     return stop;
 }
@@ -223,6 +230,7 @@ csm_status csm_train(csm_model *m, const csm_dataset *d, const csm_train_options
     if (st == CSM_OK)
         st = run(m, &src, o, &res);
     csm_source_free(&src);
+    csm_profile_report(m->ctx, "the final objective", -1);
     if (st == CSM_OK && !isfinite(res.objective))
         st = csm_fail(m->ctx, CSM_ERR_NONFINITE,
                       "training diverged: the objective is %g at the final weights",

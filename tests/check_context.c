@@ -14,7 +14,7 @@
 
 static const char *const all_options[] = {"path",       "calibrate",  "cache_dir",
                                           "split_k",    "block_rows", "cl_options",
-                                          "kernel_dir"};
+                                          "kernel_dir", "profile"};
 #define N_OPTIONS (sizeof all_options / sizeof *all_options)
 
 static void expect_option(csm_context *ctx, const char *name, const char *want)
@@ -45,7 +45,8 @@ START_TEST(test_options_set_get)
         {"calibrate", "always"},     {"cache_dir", "/tmp/csm-options-test"},
         {"split_k", "1024"},
         {"block_rows", "7"},         {"cl_options", "-cl-opt-disable"},
-        {"kernel_dir", "/tmp/csm-kernels"}};
+        {"kernel_dir", "/tmp/csm-kernels"}, {"profile", "on"},
+        {"profile", "off"},          {"profile", "on"}};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         ck_assert_int_eq(csm_context_set_option(ctx, good[i][0], good[i][1]), CSM_OK);
         expect_option(ctx, good[i][0], good[i][1]);
@@ -54,7 +55,7 @@ START_TEST(test_options_set_get)
         {"path", "sparse"},     {"path", "FUSED"},          {"calibrate", "sometimes"},
         {"split_k", "0"},       {"split_k", "1025"},        {"split_k", "-1"},
         {"split_k", "3x"},      {"block_rows", "0"},        {"block_rows", " 5"},
-        {"block_rows", "99999999999999999999"}};
+        {"block_rows", "99999999999999999999"}, {"profile", "yes"}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char before[4096];
         ck_assert_int_eq(csm_context_get_option(ctx, bad[i][0], before, sizeof before), CSM_OK);
@@ -99,7 +100,74 @@ START_TEST(test_options_set_get)
     expect_option(ctx, "calibrate", "auto");
     expect_option(ctx, "cl_options", "");
     expect_option(ctx, "kernel_dir", "");
+    expect_option(ctx, "profile", "off");
     csm_context_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------ profile */
+
+typedef struct log_lines {
+    int epoch1, epoch2, kernel, final;
+} log_lines;
+
+static void count_profile_lines(csm_log_level level, const char *message, void *user)
+{
+    log_lines *l = user;
+    if (level != CSM_LOG_INFO || strncmp(message, "profile of ", 11) != 0)
+        return;
+    l->epoch1 += strstr(message, "profile of epoch 1:") != NULL;
+    l->epoch2 += strstr(message, "profile of epoch 2:") != NULL;
+    l->final += strstr(message, "profile of the final objective:") != NULL;
+    /* a kernel's line: launches x groups, its time */
+    l->kernel += strstr(message, " groups ") != NULL && strstr(message, " ms ") != NULL;
+}
+
+/* The "profile" option logs each epoch's device time per kernel, and
+ * changes nothing it measures: the model is the one trained without it,
+ * bit for bit, on every dense path. */
+START_TEST(test_profile_logs_and_changes_nothing)
+{
+    static const char *const paths[] = {"fused", "tiled", "clblast"};
+    const size_t n = 93, k = 17, C = 7;
+    problem p = problem_make(n, k, C, CSM_FLOAT32, 0, 5);
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        double W[2][7 * 17], b[2][7];
+        log_lines lines = {0};
+        for (int on = 0; on < 2; on++) {
+            csm_context *ctx = test_context();
+            csm_context_set_log_callback(ctx, count_profile_lines, &lines);
+            ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[i]), CSM_OK);
+            ck_assert_int_eq(csm_context_set_option(ctx, "profile", on ? "on" : "off"), CSM_OK);
+            csm_dataset *d = NULL;
+            csm_model *m = NULL;
+            ck_assert_int_eq(csm_dataset_create(ctx, &d, CSM_FLOAT32, p.X, CSM_DTYPE_F64, n, k,
+                                                p.y, NULL, C),
+                             CSM_OK);
+            ck_assert_int_eq(csm_model_create(ctx, &m, CSM_FLOAT32, C, k), CSM_OK);
+            csm_train_options o;
+            csm_train_options_init(&o, sizeof o);
+            o.solver = CSM_SGD;
+            o.max_iter = 2;
+            o.tol = 0;
+            o.batch_size = 16;
+            ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
+            ck_assert_int_eq(csm_model_get_params(m, W[on], b[on]), CSM_OK);
+            csm_model_free(m);
+            csm_dataset_free(d);
+            csm_context_free(ctx);
+            if (!on)
+                ck_assert_msg(lines.epoch1 + lines.epoch2 + lines.final == 0,
+                              "%s path: profile lines without the option", paths[i]);
+        }
+        ck_assert_msg(lines.epoch1 >= 2 && lines.epoch2 >= 2 && lines.final >= 2,
+                      "%s path: profile lines epoch 1: %d, epoch 2: %d, final: %d", paths[i],
+                      lines.epoch1, lines.epoch2, lines.final);
+        ck_assert_int_ge(lines.kernel, 3);
+        ck_assert_msg(!memcmp(W[0], W[1], sizeof W[0]) && !memcmp(b[0], b[1], sizeof b[0]),
+                      "%s path: profiling changed the model", paths[i]);
+    }
+    problem_free(&p);
 }
 END_TEST
 
@@ -313,6 +381,7 @@ int main(void)
     tcase_add_test(tc, test_options_set_get);
     tcase_add_test(tc, test_environment_read_once);
     tcase_add_test(tc, test_cl_options_own_macros);
+    tcase_add_test(tc, test_profile_logs_and_changes_nothing);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
