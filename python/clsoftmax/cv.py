@@ -96,6 +96,11 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         C_ = getattr(self, "C_", None)
         return float(np.asarray(C_).ravel()[0]) if C_ is not None else 1.0
 
+    @property
+    def l1_ratio(self):
+        r = getattr(self, "l1_ratio_", None)
+        return float(np.asarray(r).ravel()[0]) if r is not None else 0.0
+
     @available_if(_never)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         raise AttributeError("no partial_fit")  # pragma: no cover (available_if hides it)
@@ -125,6 +130,9 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                 raise ValueError("l1_ratios must be values in [0, 1], got %r" % (self.l1_ratios,))
             if np.unique(ratios).size != ratios.size:
                 raise ValueError("l1_ratios holds a value twice: %r" % (self.l1_ratios,))
+            if np.any(ratios > 0) and self.solver != "lbfgs":
+                raise ValueError("l1_ratios above 0 need solver 'lbfgs' (OWL-QN), not %r"
+                                 % (self.solver,))
         if not isinstance(self.refit, (bool, np.bool_)):
             raise ValueError("refit must be True or False, got %r" % (self.refit,))
         return np.sort(Cs), ratios

@@ -15,7 +15,7 @@
 #define DEF_CS "0.01,0.1,1,10,100"
 #define DEF_RATIOS "0"
 
-static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", NULL};
+static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", "newton", NULL};
 
 /* The solver defaults are read from csm_train_options_init(), the
  * library's, as train's help does. */
@@ -57,11 +57,11 @@ static void help(void)
            "                         takes it); FILE may be a pipe or /dev/stdout\n"
            "  -o, --output MODEL     refit the best setting on all of DATA and write it as\n"
            "                         train does (its notes, summary and metadata, with\n"
-           "                         cv_folds, cv_seed, cv_accuracy and l1_ratio); MODEL is\n"
+           "                         cv_folds, cv_seed and cv_accuracy); MODEL is\n"
            "                         checked before any work, as train's MODEL\n"
            "\n"
            "Training options, as train's (see clsoftmax train --help):\n"
-           "  --solver NAME          lbfgs, sgd, momentum or adam (default %s)\n"
+           "  --solver NAME          lbfgs, newton, sgd, momentum or adam (default %s)\n"
            "  --max-iter N           iterations (lbfgs) or epochs per fit (default %d)\n"
            "  --tol F                per fit, >= 0 (default %g)\n"
            "  --lbfgs-memory N       lbfgs: correction pairs, 1 to 1000 (default %d)\n"
@@ -143,14 +143,18 @@ static int check_solver_options(const cv_cfg *c, const int *given)
 {
     static const int first_order_only[] = {O_LR, O_BATCH, O_MOMENTUM, O_N_ITER_NO_CHANGE,
                                            O_NO_SHUFFLE};
-    if (c->t.opt.solver != CSM_LBFGS)
-        return given[O_LBFGS_MEMORY]
-                   ? cli_usage_error("cv", "--lbfgs-memory applies to --solver lbfgs only")
-                   : 0;
+    if (c->t.opt.l1_ratio > 0 && c->t.opt.solver != CSM_LBFGS)
+        return cli_usage_error("cv", "--l1-ratio needs --solver lbfgs (OWL-QN); %s has no L1 "
+                                     "penalty", csm_solver_name(c->t.opt.solver));
+    if (given[O_LBFGS_MEMORY] && c->t.opt.solver != CSM_LBFGS)
+        return cli_usage_error("cv", "--lbfgs-memory applies to --solver lbfgs only");
+    if (!train_full_batch(c->t.opt.solver))
+        return 0;
     for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
         if (given[first_order_only[i]])
             return cli_usage_error("cv", "--%s applies to --solver sgd, momentum and adam, "
-                                   "not to lbfgs", options[first_order_only[i]].name);
+                                   "not to %s", options[first_order_only[i]].name,
+                                   csm_solver_name(c->t.opt.solver));
     return 0;
 }
 
@@ -371,8 +375,7 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
     if (!rc && ((st = csm_model_set_metadata(sets.model, "cv_folds", folds)) != CSM_OK ||
                 (st = csm_model_set_metadata(sets.model, "cv_seed", seed)) != CSM_OK))
         rc = cli_lib_error(in->ctx, st);
-    if (!rc && (train_meta_double(sets.model, "cv_accuracy", acc) ||
-                train_meta_double(sets.model, "l1_ratio", c->t.opt.l1_ratio)))
+    if (!rc && train_meta_double(sets.model, "cv_accuracy", acc))
         rc = CLI_FAIL;
     if (!rc)
         rc = train_fit(&c->t, in, &sets, &p, &fitted);
