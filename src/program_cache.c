@@ -178,7 +178,7 @@ static void prune(const char *dir)
                 break;
             all = grown;
         }
-        snprintf(all[n].name, sizeof all[n].name, "%s", de->d_name);
+        memcpy(all[n].name, de->d_name, nl + 1); /* nl < sizeof name: checked above */
         all[n].at = st.st_mtime;
         n++;
     }
