@@ -12,7 +12,7 @@ fuzz_harnesses = fuzz/fuzz_csv$(EXEEXT) fuzz/fuzz_libsvm$(EXEEXT) fuzz/fuzz_idx$
 	fuzz/fuzz_model$(EXEEXT)
 
 fuzz_cppflags = -I$(top_builddir) -I$(top_srcdir)/include -I$(top_builddir)/include \
-	-I$(top_srcdir)/src -I$(top_srcdir)/src/io \
+	-I$(top_srcdir)/src -I$(top_srcdir)/src/io -I$(top_srcdir)/kernels \
 	-DCLSOFTMAX_KERNEL_DIR_DEFAULT='"$(pkgdatadir)/kernels"' \
 	-DCLSOFTMAX_KERNEL_DIR_SOURCE='"$(abs_top_srcdir)/kernels"'
 # The .c files of a source list, with the source tree's prefix (shell, so
