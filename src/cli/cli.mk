@@ -18,6 +18,7 @@ src_cli_clsoftmax_SOURCES = \
 	src/cli/train.h \
 	src/cli/cmd_train.c \
 	src/cli/train_read.c \
+	src/cli/train_options.c \
 	src/cli/train_prepare.c \
 	src/cli/train_fit.c \
 	src/cli/train_save.c \

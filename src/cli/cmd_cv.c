@@ -15,8 +15,6 @@
 #define DEF_CS "0.01,0.1,1,10,100"
 #define DEF_RATIOS "0"
 
-static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", "newton", NULL};
-
 /* The solver defaults are read from csm_train_options_init(), the
  * library's, as train's help does. */
 static void help(void)
@@ -137,32 +135,11 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The options of one kind of solver are refused with the other, as train
- * refuses them. */
-static int check_solver_options(const cv_cfg *c, const int *given)
-{
-    static const int first_order_only[] = {O_LR, O_BATCH, O_MOMENTUM, O_N_ITER_NO_CHANGE,
-                                           O_NO_SHUFFLE};
-    if (c->t.opt.l1_ratio > 0 && c->t.opt.solver != CSM_LBFGS)
-        return cli_usage_error("cv", "--l1-ratio needs --solver lbfgs (OWL-QN); %s has no L1 "
-                                     "penalty", csm_solver_name(c->t.opt.solver));
-    if (given[O_LBFGS_MEMORY] && c->t.opt.solver != CSM_LBFGS)
-        return cli_usage_error("cv", "--lbfgs-memory applies to --solver lbfgs only");
-    if (!train_full_batch(c->t.opt.solver))
-        return 0;
-    for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
-        if (given[first_order_only[i]])
-            return cli_usage_error("cv", "--%s applies to --solver sgd, momentum and adam, "
-                                   "not to %s", options[first_order_only[i]].name,
-                                   csm_solver_name(c->t.opt.solver));
-    return 0;
-}
-
 /* One option into c: 0, CLI_USAGE after the error, or -1 after --help. */
 static int set_option(cv_cfg *c, int id, const char *v)
 {
     train_cfg *t = &c->t;
-    int rc = 0, choice = 0;
+    int rc = 0;
     long l = 0;
     switch (id) {
     case O_FOLDS:
@@ -177,64 +154,11 @@ static int set_option(cv_cfg *c, int id, const char *v)
         free(c->ratios);
         rc = cli_parse_double_list("cv", "--l1-ratio", v, 0, 0, 1, 0, &c->ratios, &c->n_r);
         break;
-    case O_SEED:
-        rc = cli_parse_u64("cv", "--seed", v, &t->opt.seed);
-        t->seed_given = 1;
-        break;
     case O_OUTPUT:
         t->model_path = v;
         break;
     case O_SAVE_FOLDS:
         c->save_folds = v;
-        break;
-    case O_SOLVER:
-        rc = cli_parse_choice("cv", "--solver", v, solvers, &choice);
-        if (!rc)
-            t->opt.solver = (csm_solver)csm_solver_from_name(solvers[choice]);
-        break;
-    case O_MAX_ITER:
-        rc = cli_parse_long("cv", "--max-iter", v, 1, INT_MAX, &l);
-        t->opt.max_iter = (int)l;
-        break;
-    case O_TOL:
-        rc = cli_parse_double("cv", "--tol", v, 0, 0, INFINITY, 0, &t->opt.tol);
-        break;
-    case O_LBFGS_MEMORY:
-        rc = cli_parse_long("cv", "--lbfgs-memory", v, 1, 1000, &l);
-        t->opt.lbfgs_memory = (int)l;
-        break;
-    case O_LR:
-        rc = cli_parse_double("cv", "--lr", v, 0, 1, INFINITY, 0, &t->opt.learning_rate);
-        break;
-    case O_BATCH:
-        rc = cli_parse_size("cv", "--batch-size", v, &t->opt.batch_size);
-        break;
-    case O_MOMENTUM:
-        rc = cli_parse_double("cv", "--momentum", v, 0, 0, 1, 1, &t->opt.momentum);
-        break;
-    case O_N_ITER_NO_CHANGE:
-        rc = cli_parse_long("cv", "--n-iter-no-change", v, 1, INT_MAX, &l);
-        t->opt.n_iter_no_change = (int)l;
-        break;
-    case O_NO_SHUFFLE:
-        t->opt.shuffle = 0;
-        break;
-    case O_NO_INTERCEPT:
-        t->opt.fit_intercept = 0;
-        break;
-    case O_CLASS_WEIGHT:
-        cli_class_weight_free(&t->cw);
-        rc = cli_class_weight_parse("cv", v, &t->cw);
-        t->class_weight = v;
-        break;
-    case O_WEIGHTS:
-        t->weights_path = v;
-        break;
-    case O_STANDARDIZE:
-        t->standardize = 1;
-        break;
-    case O_DOUBLE:
-        t->use_double = 1;
         break;
     case O_QUIET:
     case O_SILENT:
@@ -245,7 +169,9 @@ static int set_option(cv_cfg *c, int id, const char *v)
         help();
         return -1;
     default:
-        rc = cli_format_option("cv", options[id].name, v, &t->ro);
+        rc = train_option("cv", t, options[id].name, v);
+        if (rc == 1)
+            rc = cli_format_option("cv", options[id].name, v, &t->ro);
         break;
     }
     return rc ? CLI_USAGE : 0;
@@ -268,7 +194,7 @@ static int parse_args(int argc, char **argv, cv_cfg *c)
 {
     cli_args it;
     const char *v;
-    int id, given[O_FORMAT_FIRST] = {0};
+    int id;
     csm_train_options_init(&c->t.opt, sizeof c->t.opt);
     c->folds = DEF_FOLDS;
     cli_format_unset(&c->t.ro);
@@ -282,20 +208,21 @@ static int parse_args(int argc, char **argv, cv_cfg *c)
             c->t.data_path = v;
             continue;
         }
-        if (id < O_FORMAT_FIRST)
-            given[id] = 1;
         int rc = set_option(c, id, v);
         if (rc)
             return rc;
     }
     if (!c->t.data_path)
         return cli_usage_error("cv", "missing DATA argument");
-    if (check_solver_options(c, given))
-        return CLI_USAGE;
     if (cli_mpi_size() > 1 && strcmp(c->t.data_path, "-") == 0)
         return cli_usage_error("cv", "DATA '-' under mpirun: every rank reads DATA, so it must "
                                "be a file");
-    return finish_lists(c);
+    if (finish_lists(c))
+        return CLI_USAGE;
+    double r_max = 0;
+    for (size_t i = 0; i < c->n_r; i++)
+        r_max = fmax(r_max, c->ratios[i]);
+    return train_check_solver_options("cv", &c->t, r_max);
 }
 
 /* Before any work: --output is not DATA, --weights or the labels file,
@@ -407,6 +334,8 @@ static int cv(cv_cfg *c)
     memset(&in, 0, sizeof in);
     memset(&s, 0, sizeof s);
     int rc = train_read(&c->t, &in);
+    if (!rc) /* the folds and the refit by train's rule */
+        train_default_solver(&c->t, in.tab.sparse);
     if (!rc)
         rc = make_folds(c, &in, &fold);
     if (!rc && c->save_folds && cli_mpi_rank() == 0)
@@ -415,6 +344,8 @@ static int cv(cv_cfg *c)
         cli_note("%s: %zu samples, %zu features, %zu classes; %zu folds, %zu settings; device: %s",
                  csm_path_name(c->t.data_path), in.n, in.k, in.classes.C, c->folds,
                  c->n_C * c->n_r, csm_context_device(in.ctx)->device_name);
+        if (c->t.solver_defaulted)
+            cli_note(TRAIN_DEFAULT_SOLVER_NOTE);
         if (cli_mpi_size() > 1)
             cli_note("MPI: %d ranks, each fold's rows shared out (rank 0 reports)",
                      cli_mpi_size());

@@ -12,7 +12,6 @@
 #define DEF_INIT 0 /* zeros */
 
 const char *const train_inits[] = {"zeros", "normal", NULL};
-static const char *const solvers[] = {"sgd", "momentum", "adam", "lbfgs", "newton", NULL};
 
 /* Every default printed here is read from csm_train_options_init(), the
  * library's, so that the help cannot drift from what csm_train() does. */
@@ -204,13 +203,10 @@ typedef struct given_opts {
     int set[O_FORMAT_FIRST];
 } given_opts;
 
-/* Options that belong to one kind of solver are refused with the other,
- * rather than silently ignored: `--solver lbfgs --lr 0.1` would otherwise
- * look like it trained with that learning rate. */
+/* train's own checks of options that go together, then the solver's
+ * (train_options.c, as cv's). */
 static int check_solver_options(const train_cfg *c, const given_opts *g)
 {
-    static const int first_order_only[] = {O_LR, O_BATCH, O_MOMENTUM, O_N_ITER_NO_CHANGE,
-                                           O_NO_SHUFFLE};
     if (g->set[O_EPOCHS] && g->set[O_MAX_ITER])
         return cli_usage_error("train", "--epochs and --max-iter are the same option: give one");
     if (g->set[O_C] && g->set[O_L2])
@@ -220,59 +216,20 @@ static int check_solver_options(const train_cfg *c, const given_opts *g)
     if (c->opt.l1_ratio > 0 && g->set[O_L2])
         return cli_usage_error("train", "--l1-ratio goes with --C (the penalty (r ||W||_1 + "
                                         "(1 - r)/2 ||W||^2) / (C n)), not with --l2");
-    if (c->opt.l1_ratio > 0 && c->opt.solver != CSM_LBFGS)
-        return cli_usage_error("train", "--l1-ratio needs --solver lbfgs (OWL-QN); %s has no "
-                                        "L1 penalty",
+    if (train_full_batch(c->opt.solver) && g->set[O_EPOCHS])
+        return cli_usage_error("train", "--epochs counts epochs of sgd, momentum and adam; "
+                                        "%s counts iterations: use --max-iter",
                                csm_solver_name(c->opt.solver));
-    const char *name = csm_solver_name(c->opt.solver);
-    if (train_full_batch(c->opt.solver)) {
-        if (g->set[O_EPOCHS])
-            return cli_usage_error("train", "--epochs counts epochs of sgd, momentum and adam; "
-                                            "%s counts iterations: use --max-iter", name);
-        for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
-            if (g->set[first_order_only[i]])
-                return cli_usage_error("train",
-                                       "--%s applies to --solver sgd, momentum and adam, not "
-                                       "to %s (full batch, no learning rate)",
-                                       options[first_order_only[i]].name, name);
-    }
-    if (c->opt.solver != CSM_LBFGS && g->set[O_LBFGS_MEMORY]) {
-        return cli_usage_error("train", "--lbfgs-memory applies to --solver lbfgs only");
-    }
-    return 0;
+    return train_check_solver_options("train", c, c->opt.l1_ratio);
 }
 
 /* One option of the command line into c: 0, CLI_USAGE after the error, or
  * -1 after --help. */
 static int set_option(train_cfg *c, int id, const char *v)
 {
-    int rc = 0, choice = 0;
+    int rc = 0;
     long l = 0;
     switch (id) {
-    case O_SOLVER:
-    case O_OPTIMIZER:
-        rc = cli_parse_choice("train", id == O_SOLVER ? "--solver" : "--optimizer", v,
-                              solvers, &choice);
-        if (!rc)
-            c->opt.solver = (csm_solver)csm_solver_from_name(solvers[choice]);
-        break;
-    case O_MAX_ITER:
-    case O_EPOCHS:
-        rc = cli_parse_long("train", id == O_MAX_ITER ? "--max-iter" : "--epochs", v, 1,
-                            INT_MAX, &l);
-        c->opt.max_iter = (int)l;
-        break;
-    case O_TOL:
-        rc = cli_parse_double("train", "--tol", v, 0, 0, INFINITY, 0, &c->opt.tol);
-        break;
-    case O_N_ITER_NO_CHANGE:
-        rc = cli_parse_long("train", "--n-iter-no-change", v, 1, INT_MAX, &l);
-        c->opt.n_iter_no_change = (int)l;
-        break;
-    case O_LBFGS_MEMORY:
-        rc = cli_parse_long("train", "--lbfgs-memory", v, 1, 1000, &l);
-        c->opt.lbfgs_memory = (int)l;
-        break;
     case O_C:
         rc = cli_parse_double("train", "--C", v, 0, 1, INFINITY, 0, &c->opt.C);
         break;
@@ -280,41 +237,11 @@ static int set_option(train_cfg *c, int id, const char *v)
         rc = cli_parse_double("train", "--l2", v, 0, 0, INFINITY, 0, &c->l2);
         c->use_l2 = 1;
         break;
-    case O_NO_INTERCEPT:
-        c->opt.fit_intercept = 0;
-        break;
     case O_L1_RATIO:
         rc = cli_parse_double("train", "--l1-ratio", v, 0, 0, 1, 0, &c->opt.l1_ratio);
         break;
-    case O_CLASS_WEIGHT:
-        cli_class_weight_free(&c->cw);
-        rc = cli_class_weight_parse("train", v, &c->cw);
-        c->class_weight = v;
-        break;
-    case O_LR:
-        rc = cli_parse_double("train", "--lr", v, 0, 1, INFINITY, 0, &c->opt.learning_rate);
-        break;
-    case O_BATCH:
-        rc = cli_parse_size("train", "--batch-size", v, &c->opt.batch_size);
-        break;
-    case O_MOMENTUM:
-        rc = cli_parse_double("train", "--momentum", v, 0, 0, 1, 1, &c->opt.momentum);
-        break;
     case O_INIT:
         rc = cli_parse_choice("train", "--init", v, train_inits, &c->init);
-        break;
-    case O_SEED:
-        rc = cli_parse_u64("train", "--seed", v, &c->opt.seed);
-        c->seed_given = 1;
-        break;
-    case O_NO_SHUFFLE:
-        c->opt.shuffle = 0;
-        break;
-    case O_STANDARDIZE:
-        c->standardize = 1;
-        break;
-    case O_DOUBLE:
-        c->use_double = 1;
         break;
     case O_VALIDATION:
         c->validation = v;
@@ -336,9 +263,6 @@ static int set_option(train_cfg *c, int id, const char *v)
         c->resume = v;
         c->opt.resume = 1;
         break;
-    case O_WEIGHTS:
-        c->weights_path = v;
-        break;
     case O_QUIET:
     case O_SILENT:
     case O_VERBOSE:
@@ -348,7 +272,9 @@ static int set_option(train_cfg *c, int id, const char *v)
         help();
         return -1;
     default:
-        rc = cli_format_option("train", options[id].name, v, &c->ro);
+        rc = train_option("train", c, options[id].name, v);
+        if (rc == 1)
+            rc = cli_format_option("train", options[id].name, v, &c->ro);
         break;
     }
     return rc ? CLI_USAGE : 0;
@@ -381,8 +307,6 @@ static int parse_args(int argc, char **argv, train_cfg *c)
         }
         if (id < O_FORMAT_FIRST)
             given.set[id] = 1;
-        if (id == O_SOLVER || id == O_OPTIMIZER || id == O_LBFGS_MEMORY)
-            c->solver_given = 1;
         int rc = set_option(c, id, v);
         if (rc)
             return rc;

@@ -287,7 +287,7 @@ static int follower_setup(train_cfg *c, follower *f)
         return cli_lib_error(f->ctx, st);
     if (bcast_model(f->model, C, k) || recv_share(&f->t, &f->labels, &f->s.weights, &h))
         return CLI_FAIL;
-    train_default_solver(c, f->t.sparse, NULL);
+    train_default_solver(c, f->t.sparse);
     f->s.global_n = (size_t)h.n;
     f->s.row0 = (size_t)h.row0;
     if (cli_make_dataset(f->ctx, &f->d, prec, &f->t, f->labels, C))

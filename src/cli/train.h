@@ -18,6 +18,8 @@ typedef struct train_cfg {
     int seed_given;
     int solver_given;       /* --solver, --optimizer or --lbfgs-memory given: no
                                default by the data (train_default_solver) */
+    int solver_defaulted;   /* train_default_solver chose it: said with the data */
+    unsigned given;         /* TRAIN_GIVEN_* of the options on the command line */
     int standardize;
     int center;             /* --standardize: features centred (dense data); sparse
                                data is scaled only */
@@ -38,11 +40,43 @@ typedef struct train_cfg {
 
 extern const char *const train_inits[]; /* "zeros", "normal" */
 
+/* ----------------------------------------------------- train_options.c */
+
+/* The options of one kind of solver, as given on the command line. */
+enum {
+    TRAIN_GIVEN_LBFGS_MEMORY = 1u << 0,
+    TRAIN_GIVEN_LR = 1u << 1,
+    TRAIN_GIVEN_BATCH = 1u << 2,
+    TRAIN_GIVEN_MOMENTUM = 1u << 3,
+    TRAIN_GIVEN_N_ITER_NO_CHANGE = 1u << 4,
+    TRAIN_GIVEN_NO_SHUFFLE = 1u << 5
+};
+
+extern const char *const train_solvers[]; /* --solver's names, NULL-terminated */
+
+/* A training option train and cv share into c, by its name without the
+ * dashes (solver, optimizer, max-iter, epochs, tol, lbfgs-memory, lr,
+ * batch-size, momentum, n-iter-no-change, no-shuffle, no-intercept, seed,
+ * class-weight, weights, standardize, double; v NULL for the flags):
+ * 0, CLI_USAGE after the error, or 1 when `name` is none of them. `cmd`
+ * names the command in the error. */
+int train_option(const char *cmd, train_cfg *c, const char *name, const char *v);
+/* After every option is read (the solver may come after its options): the
+ * options of one kind of solver refused with the other, rather than
+ * silently ignored (`--solver lbfgs --lr 0.1` would look as if it trained
+ * at that rate), and an L1 term (l1_ratio > 0: the largest asked for)
+ * without lbfgs's OWL-QN. 0, or CLI_USAGE after the error. */
+int train_check_solver_options(const char *cmd, const train_cfg *c, double l1_ratio);
+
 /* The default solver by the data, when the command line named none: newton
- * for sparse (CSR) storage, lbfgs for dense (measured, BENCHMARKS.md
- * "Newton or L-BFGS"); a note on stderr says which ran and why (p NULL:
- * an MPI follower, silent, choosing as rank 0 does from the same storage). */
-void train_default_solver(train_cfg *c, int sparse, cli_progress *p);
+ * for sparse (CSR) storage without an L1 term, lbfgs otherwise (measured,
+ * BENCHMARKS.md "Newton or L-BFGS"). Sets c->solver_defaulted when it
+ * chose newton, for the note that says so beside the data's description
+ * (TRAIN_DEFAULT_SOLVER_NOTE); an MPI follower chooses as rank 0 does from
+ * the same storage. */
+void train_default_solver(train_cfg *c, int sparse);
+#define TRAIN_DEFAULT_SOLVER_NOTE \
+    "solver: newton, the default for sparse data (--solver lbfgs for L-BFGS)"
 /* "iteration" for lbfgs and newton, "epoch" for the first-order solvers. */
 const char *train_unit(csm_solver solver);
 

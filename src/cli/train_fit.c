@@ -98,6 +98,8 @@ static void note_start(const train_cfg *c, const train_input *in, const train_se
         cli_progress_note(p, "training on %zu samples, validating on %zu (%s)", s->n_train,
                           s->n_val, c->validation ? c->validation : "split");
     cli_progress_note(p, "device: %s", csm_context_device(in->ctx)->device_name);
+    if (c->solver_defaulted)
+        cli_progress_note(p, TRAIN_DEFAULT_SOLVER_NOTE);
     if (c->opt.l1_ratio > 0)
         cli_progress_note(p, "solver: OWL-QN (lbfgs with the L1 term of --l1-ratio %g)",
                           c->opt.l1_ratio);

@@ -308,15 +308,13 @@ static int upload(train_cfg *c, train_input *in, train_rows *r, train_sets *s)
     return 0;
 }
 
-void train_default_solver(train_cfg *c, int sparse, cli_progress *p)
+void train_default_solver(train_cfg *c, int sparse)
 {
     /* an L1 term needs OWL-QN, which is lbfgs's */
     if (c->solver_given || !sparse || c->opt.l1_ratio > 0)
         return;
     c->opt.solver = CSM_NEWTON;
-    if (p)
-        cli_progress_note(p, "solver: newton, the default for sparse data (--solver lbfgs for "
-                             "L-BFGS)");
+    c->solver_defaulted = 1;
 }
 
 int train_prepare(train_cfg *c, train_input *in, cli_progress *p, train_sets *s)
@@ -325,7 +323,7 @@ int train_prepare(train_cfg *c, train_input *in, cli_progress *p, train_sets *s)
     memset(&r, 0, sizeof r);
     int rc = training_rows(c, in, &r, s);
     if (!rc)
-        train_default_solver(c, r.tt->sparse, p);
+        train_default_solver(c, r.tt->sparse);
     if (!rc && c->standardize)
         rc = standardize(c, in->loaded, r.tt, r.vt, in->k, &s->mean, &s->scale);
     if (!rc)

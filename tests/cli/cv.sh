@@ -105,12 +105,19 @@ runs "--l1-ratio 0.5 alone" $CV --folds 3 --C 1 --l1-ratio 0.5 --output "$T/r.st
 check "the best line names it" grep -q '^best: C=1 l1_ratio=0.5 ' "$T/out"
 check "the refit model's l1_ratio is 0.5" test "$(meta l1_ratio "$T/r.st")" = 0.5
 
-# ---- sparse data: the same table as dense storage
-runs "cv --sparse" cv --folds 3 --C 0.1,1 $D --sparse "$DATA/sparse.svm"
+# ---- sparse data: the same table as dense storage (newton, train's default
+# for sparse storage, against lbfgs on dense: the same optimum)
+runs "cv --sparse" cv --folds 3 --C 0.1,1 $D --tol 1e-6 --sparse "$DATA/sparse.svm"
 cp "$T/out" "$T/sparse-table"
-runs "cv --dense" cv --folds 3 --C 0.1,1 $D --dense "$DATA/sparse.svm"
+check "sparse: train's default solver, said once" \
+    test "$(grep -c '^solver: newton, the default for sparse data' "$T/err")" -eq 1
+runs "cv --dense" cv --folds 3 --C 0.1,1 $D --tol 1e-6 --dense "$DATA/sparse.svm"
 check "sparse and dense give the same accuracies" test \
     "$(awk '{ print $1, $3 }' "$T/out")" = "$(awk '{ print $1, $3 }' "$T/sparse-table")"
+runs "cv --sparse --solver lbfgs --output" cv --folds 3 --C 1 --solver lbfgs --sparse \
+    --output "$T/sp.st" "$DATA/sparse.svm"
+check "--solver lbfgs: no default said" sh -c "! grep -q 'the default for sparse' '$T/err'"
+check "the refit ran the solver given" test "$(meta solver "$T/sp.st")" = lbfgs
 runs "cv on gzipped libsvm" cv --folds 2 --C 1 "$DATA/three.svm.gz"
 check "the best line" grep -q '^best: C=1 l1_ratio=0 ' "$T/out"
 runs "cv on IDX" cv --folds 2 --C 1 "$DATA/tiny-images-idx3-ubyte.gz"
@@ -163,6 +170,8 @@ fails "--l1-ratio negative" 2 "--l1-ratio: '-0.1' is out of range" $CV --l1-rati
 fails "no DATA" 2 'missing DATA' cv --folds 3
 fails "two DATA" 2 "unexpected argument" cv "$LIN" "$LIN"
 fails "--lr with lbfgs" 2 '--lr applies to --solver sgd' $CV --lr 0.1 "$LIN"
+fails "an l1_ratio list with newton" 2 '--l1-ratio needs --solver lbfgs' \
+    $CV --solver newton --l1-ratio 0,0.5 "$LIN"
 fails "--lbfgs-memory with sgd" 2 '--lbfgs-memory applies to --solver lbfgs only' \
     $CV --solver sgd --lbfgs-memory 3 "$LIN"
 fails "unknown option" 2 "unknown option" $CV --epochs 3 "$LIN"
