@@ -161,19 +161,11 @@ static int set_option(cv_cfg *c, int id, const char *v)
     case O_SAVE_FOLDS:
         c->save_folds = v;
         break;
-    case O_QUIET:
-    case O_SILENT:
-    case O_VERBOSE:
-        cli_output_option(options[id].name);
-        break;
     case O_HELP:
         help();
         return -1;
     default:
-        rc = train_option("cv", t, options[id].name, v);
-        if (rc == 1)
-            rc = cli_format_option("cv", options[id].name, v, &t->ro);
-        break;
+        return train_option("cv", t, options[id].name, v);
     }
     return rc ? CLI_USAGE : 0;
 }

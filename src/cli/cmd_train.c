@@ -263,19 +263,11 @@ static int set_option(train_cfg *c, int id, const char *v)
         c->resume = v;
         c->opt.resume = 1;
         break;
-    case O_QUIET:
-    case O_SILENT:
-    case O_VERBOSE:
-        cli_output_option(options[id].name);
-        break;
     case O_HELP:
         help();
         return -1;
     default:
-        rc = train_option("train", c, options[id].name, v);
-        if (rc == 1)
-            rc = cli_format_option("train", options[id].name, v, &c->ro);
-        break;
+        return train_option("train", c, options[id].name, v);
     }
     return rc ? CLI_USAGE : 0;
 }

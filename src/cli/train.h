@@ -54,12 +54,12 @@ enum {
 
 extern const char *const train_solvers[]; /* --solver's names, NULL-terminated */
 
-/* A training option train and cv share into c, by its name without the
- * dashes (solver, optimizer, max-iter, epochs, tol, lbfgs-memory, lr,
- * batch-size, momentum, n-iter-no-change, no-shuffle, no-intercept, seed,
- * class-weight, weights, standardize, double; v NULL for the flags):
- * 0, CLI_USAGE after the error, or 1 when `name` is none of them. `cmd`
- * names the command in the error. */
+/* An option train and cv share into c, by its name without the dashes:
+ * the training ones (solver, optimizer, max-iter, epochs, tol,
+ * lbfgs-memory, lr, batch-size, momentum, n-iter-no-change, no-shuffle,
+ * no-intercept, seed, class-weight, weights, standardize, double), then
+ * CLI_OUTPUT_OPTIONS and CLI_FORMAT_OPTIONS; v NULL for the flags. 0, or
+ * CLI_USAGE after the error (`cmd` names the command in it). */
 int train_option(const char *cmd, train_cfg *c, const char *name, const char *v);
 /* After every option is read (the solver may come after its options): the
  * options of one kind of solver refused with the other, rather than

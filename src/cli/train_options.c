@@ -68,8 +68,10 @@ int train_option(const char *cmd, train_cfg *c, const char *name, const char *v)
         c->standardize = 1;
     } else if (!strcmp(name, "double")) {
         c->use_double = 1;
+    } else if (cli_output_option(name) == 0) {
+        return 0;
     } else {
-        return 1;
+        return cli_format_option(cmd, name, v, &c->ro) ? CLI_USAGE : 0;
     }
     for (size_t i = 0; i < sizeof first_order_only / sizeof *first_order_only; i++)
         if (!strcmp(name, first_order_only[i].name))
