@@ -361,7 +361,10 @@ CSM_API csm_status csm_forward(csm_model *model, const csm_dataset *data, double
  * plus (lambda/2)||W||^2, where C is the inverse regularisation strength,
  * as in csm_train_options: lambda = 1 / (C * csm_dataset_weight_sum(data))
  * (1 / (C n) without weights; twice that for a model of two classes);
- * C = INFINITY: no penalty. C must be > 0. */
+ * C = INFINITY: no penalty. C must be > 0. No L1 term: the elastic-net
+ * J of l1_ratio r > 0 (csm_train_options) is csm_loss at C / (1 - r) (at
+ * INFINITY for r = 1) plus r ||W||_1 / (C * csm_dataset_weight_sum(data)),
+ * which csm_train_result.objective reports. */
 CSM_API csm_status csm_loss(csm_model *model, const csm_dataset *data, double C, double *loss);
 /* Loss and gradient (dJ/dW includes lambda W, with lambda from C as for
  * csm_loss): dweight (C, k), dbias (C); loss, dweight or dbias may be NULL. */
@@ -480,15 +483,17 @@ typedef enum csm_solver {
 
 typedef struct csm_epoch_info {
     size_t struct_size; /* set by the library: sizeof its csm_epoch_info */
-    int epoch;        /* 1-based iteration (L-BFGS) or epoch of this call */
+    int epoch;        /* 1-based iteration (L-BFGS, Newton) or epoch of this call */
     int epochs;       /* max_iter */
-    double loss;      /* L-BFGS: J at the new iterate; first-order: mean training
-                         loss over the epoch's steps, incl. L2 term */
+    double loss;      /* L-BFGS, Newton: J at the new iterate; first-order: mean
+                         training loss over the epoch's steps, incl. L2 term */
     double accuracy;  /* training accuracy (unweighted) over the same passes */
     double seconds;   /* wall time of this iteration / epoch */
     size_t samples;   /* samples processed */
-    double grad_max_abs; /* L-BFGS: max |dJ/dtheta| at the new iterate; NAN otherwise */
-    int evaluations;  /* L-BFGS: loss-and-gradient passes of this iteration; 0 otherwise */
+    double grad_max_abs; /* L-BFGS, Newton: max |dJ/dtheta| at the new iterate (with
+                            an L1 term its pseudo-gradient's); NAN otherwise */
+    int evaluations;  /* L-BFGS, Newton: loss-and-gradient passes of this iteration
+                         (Newton's Hessian-vector products not counted); 0 otherwise */
 } csm_epoch_info;
 
 /* Called after every epoch / iteration with the model's current weights;
@@ -506,10 +511,11 @@ typedef struct csm_train_options {
     size_t struct_size;   /* sizeof(csm_train_options): set by
                              csm_train_options_init() */
     csm_solver solver;    /* default CSM_LBFGS */
-    int max_iter;         /* L-BFGS iterations, or epochs of the first-order
-                             solvers; default 1000 */
-    double tol;           /* L-BFGS: stop when max |dJ/dtheta| <= tol (scikit-
-                             learn's lbfgs criterion); first-order: stop when the
+    int max_iter;         /* L-BFGS or Newton iterations, or epochs of the
+                             first-order solvers; default 1000 */
+    double tol;           /* L-BFGS, Newton: stop when max |dJ/dtheta| <= tol
+                             (scikit-learn's lbfgs criterion; with an L1 term
+                             the pseudo-gradient's); first-order: stop when the
                              epoch loss has not improved by more than tol for
                              n_iter_no_change epochs (scikit-learn's SGD
                              criterion); 0 = run max_iter; default 1e-4 */
@@ -525,14 +531,15 @@ typedef struct csm_train_options {
                              INFINITY: no penalty; default 1. A lambda of
                              your own is the C that gives it, up to rounding */
     size_t batch_size;    /* first-order solvers: samples per step, 0 = full
-                             batch; default 256 (L-BFGS is always full batch) */
+                             batch; default 256 (L-BFGS and Newton are always
+                             full batch) */
     double learning_rate; /* first-order solvers; 0 = the solver's default,
                              csm_default_learning_rate(); default 0 */
     double momentum;      /* CSM_MOMENTUM; default 0.9 */
     double beta1, beta2, epsilon; /* CSM_ADAM; defaults 0.9, 0.999, 1e-8 */
     int lbfgs_memory;     /* L-BFGS history pairs m; default 10 */
-    int max_linesearch;   /* loss-and-gradient evaluations per line search;
-                             default 50 (scikit-learn's maxls) */
+    int max_linesearch;   /* L-BFGS (and OWL-QN): loss-and-gradient evaluations
+                             per line search; default 50 (scikit-learn's maxls) */
     uint64_t seed;        /* shuffling; default 1 */
     int shuffle;          /* reshuffle every epoch; default 1. Epoch e (counted
                              over resumed runs) uses the permutation drawn from
@@ -567,8 +574,8 @@ typedef enum csm_stop {
     CSM_STOP_LINE_SEARCH,  /* L-BFGS: no step met the Wolfe conditions within
                               max_linesearch evaluations, also along the steepest
                               descent direction; the weights are the best point */
-    CSM_STOP_PRECISION     /* L-BFGS: the objective stopped changing at the
-                              device precision before the tolerance was met
+    CSM_STOP_PRECISION     /* L-BFGS, Newton: the objective stopped changing at
+                              the device precision before the tolerance was met
                               (float32 and a very small tol: use float64) */
 } csm_stop;
 
@@ -580,9 +587,9 @@ typedef struct csm_train_result {
     csm_stop stop;
     int n_iter;           /* iterations (epochs) run by this call */
     long total_iter;      /* including those of resumed runs */
-    long n_evals;         /* full-data loss-and-gradient passes (L-BFGS), or
-                             minibatch steps (first-order solvers) */
-    double objective;     /* J at the final weights, with its L2 term */
+    long n_evals;         /* full-data loss-and-gradient passes (L-BFGS,
+                             Newton), or minibatch steps (first-order solvers) */
+    double objective;     /* J at the final weights, with its L2 (and L1) term */
     double grad_max_abs;  /* max |dJ/dW|, |dJ/db| at the final weights */
     double l2;            /* the lambda used (from C; times 1 - l1_ratio) */
     double seconds;       /* wall time of csm_train() */
