@@ -126,27 +126,6 @@ static csm_status whole_pass(csm_model *m, const csm_dataset *d, int grad, csm_s
     return st;
 }
 
-csm_status csm_loss(csm_model *m, const csm_dataset *d, double C, double *loss)
-{
-    double l2 = 0;
-    csm_status st = csm_check_pair(m, d, 1, "csm_loss");
-    if (st == CSM_OK) st = penalty(m, d, C, "csm_loss", &l2);
-    if (st != CSM_OK)
-        return st;
-    if (!loss)
-        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_loss: loss is NULL");
-    csm_step w;
-    double sum = 0, term = 0;
-    st = whole_pass(m, d, 0, &w, &sum, NULL);
-    if (st != CSM_OK)
-        return st;
-    st = l2_term(&w, m, l2, &term);
-    csm_step_free(&w);
-    if (st == CSM_OK)
-        *loss = sum / d->weight_sum + term;
-    return st;
-}
-
 csm_status csm_evaluate(csm_model *m, const csm_dataset *d, double *loss, double *accuracy)
 {
     csm_status st = csm_check_pair(m, d, 1, "csm_evaluate");
@@ -163,19 +142,23 @@ csm_status csm_evaluate(csm_model *m, const csm_dataset *d, double *loss, double
     return CSM_OK;
 }
 
-csm_status csm_gradient(csm_model *m, const csm_dataset *d, double C, double *loss,
-                        double *dweight, double *dbias)
+/* csm_loss and csm_gradient: J at the model's weights, its L2 term from C,
+ * and the gradient where dweight or dbias is wanted; `none` is the error
+ * when no output is. */
+static csm_status objective_pass(csm_model *m, const csm_dataset *d, double C, const char *fn,
+                                 const char *none, double *loss, double *dweight,
+                                 double *dbias)
 {
     double l2 = 0;
-    csm_status st = csm_check_pair(m, d, 1, "csm_gradient");
-    if (st == CSM_OK) st = penalty(m, d, C, "csm_gradient", &l2);
+    csm_status st = csm_check_pair(m, d, 1, fn);
+    if (st == CSM_OK) st = penalty(m, d, C, fn, &l2);
     if (st != CSM_OK)
         return st;
     if (!loss && !dweight && !dbias)
-        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "csm_gradient: every output is NULL");
+        return csm_fail(m->ctx, CSM_ERR_NULL_ARGUMENT, "%s: %s", fn, none);
     csm_step w;
     double sum = 0, term = 0;
-    st = whole_pass(m, d, 1, &w, &sum, NULL);
+    st = whole_pass(m, d, dweight || dbias, &w, &sum, NULL);
     if (st != CSM_OK)
         return st;
     const size_t ck = m->C * m->k;
@@ -200,4 +183,16 @@ csm_status csm_gradient(csm_model *m, const csm_dataset *d, double C, double *lo
     if (st == CSM_OK && loss)
         *loss = sum / d->weight_sum + term;
     return st;
+}
+
+csm_status csm_loss(csm_model *m, const csm_dataset *d, double C, double *loss)
+{
+    return objective_pass(m, d, C, "csm_loss", "loss is NULL", loss, NULL, NULL);
+}
+
+csm_status csm_gradient(csm_model *m, const csm_dataset *d, double C, double *loss,
+                        double *dweight, double *dbias)
+{
+    return objective_pass(m, d, C, "csm_gradient", "every output is NULL", loss, dweight,
+                          dbias);
 }
