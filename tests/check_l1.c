@@ -53,27 +53,11 @@ static void check_pseudo_grad(csm_context *ctx, int csr)
         p.W[i] = 0;
     csm_dataset *d = NULL;
     if (csr) {
-        int64_t *rp = malloc((n + 1) * sizeof *rp);
-        int32_t *ci = malloc(n * k * sizeof *ci);
-        double *v = malloc(n * k * sizeof *v);
-        size_t nnz = 0;
-        rp[0] = 0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++) /* a third of the entries structurally 0 */
             for (size_t j = 0; j < k; j++)
-                if ((i + j) % 3 != 0) { /* a third of the entries structurally 0 */
-                    ci[nnz] = (int32_t)j;
-                    v[nnz++] = p.X[i * k + j];
-                } else {
+                if ((i + j) % 3 == 0)
                     p.X[i * k + j] = 0;
-                }
-            rp[i + 1] = (int64_t)nnz;
-        }
-        ck_assert_int_eq(csm_dataset_create_csr(ctx, &d, CSM_FLOAT64, n, k, rp, ci, v, p.y,
-                                                NULL, C),
-                         CSM_OK);
-        free(rp);
-        free(ci);
-        free(v);
+        d = problem_csr_of(ctx, CSM_FLOAT64, p.X, n, k, p.y, C);
     } else {
         d = problem_dataset(&p, ctx);
     }
@@ -233,25 +217,7 @@ static csm_dataset *case_dataset(csm_context *ctx, const table *t, const int32_t
 {
     csm_dataset *d = NULL;
     if (how == CSR) {
-        const double *X = t->X;
-        int64_t *rp = malloc((t->n + 1) * sizeof *rp);
-        int32_t *ci = malloc(t->n * t->k * sizeof *ci);
-        double *v = malloc(t->n * t->k * sizeof *v);
-        size_t nnz = 0;
-        rp[0] = 0;
-        for (size_t i = 0; i < t->n; i++) {
-            for (size_t j = 0; j < t->k; j++)
-                if (X[i * t->k + j] != 0) {
-                    ci[nnz] = (int32_t)j;
-                    v[nnz++] = X[i * t->k + j];
-                }
-            rp[i + 1] = (int64_t)nnz;
-        }
-        ck_assert_int_eq(csm_dataset_create_csr(ctx, &d, prec, t->n, t->k, rp, ci, v, y, NULL, C),
-                         CSM_OK);
-        free(rp);
-        free(ci);
-        free(v);
+        d = problem_csr_of(ctx, prec, t->X, t->n, t->k, y, C);
     } else {
         /* streamed: chunks of a few hundred rows of digits */
         if (how == STREAMED)

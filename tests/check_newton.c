@@ -13,23 +13,6 @@
 #include "reference.h"
 #include "testutil.h"
 
-static double sum_of(const double *w, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += w ? w[i] : 1.0;
-    return s;
-}
-
-/* One process's all-reduce: the sum over one process is the values. */
-static int one_process(double *values, size_t count, void *user)
-{
-    (void)values;
-    (void)count;
-    (void)user;
-    return 0;
-}
-
 typedef struct run {
     csm_train_result r;
     double J;     /* the reference's J at the trained weights */
@@ -52,7 +35,7 @@ static run train(csm_context *ctx, const problem *p, csm_dataset *d, const doubl
     o.tol = tol;
     o.fit_intercept = fit_intercept;
     if (reduce)
-        o.reduce = one_process;
+        o.reduce = csm_test_one_process;
     run out = {.r = {.struct_size = sizeof out.r}};
     ck_assert_int_eq(csm_train(m, d, &o, &out.r), CSM_OK);
     out.theta = malloc(P * sizeof *out.theta);
@@ -79,7 +62,7 @@ static void check_optimum(csm_context *ctx, const problem *p, csm_dataset *d, co
     const size_t C = p->C, k = p->k, n = p->n;
     const int f64 = p->prec == CSM_FLOAT64;
     run nr = train(ctx, p, d, wts, CSM_NEWTON, f64 ? 1e-9 : 1e-6, 1, reduce);
-    const double l2 = (C == 2 ? 2.0 : 1.0) / (0.5 * sum_of(wts, n));
+    const double l2 = (C == 2 ? 2.0 : 1.0) / (0.5 * csm_test_weight_sum(wts, n));
     ck_assert_msg(fabs(nr.r.l2 - l2) <= 1e-15 * l2, "lambda %.17g vs %.17g", nr.r.l2, l2);
     if (f64)
         ck_assert_msg(nr.r.converged && nr.r.stop == CSM_STOP_TOL, "%s: float64 stop %s", what,

@@ -75,15 +75,6 @@ static void check_hv_fd(csm_objective *f, csm_vecops *ops, csm_context *ctx, con
     csm_buffer_release(&g);
 }
 
-/* One process's all-reduce: the sum over one process is the values. */
-static int one_process(double *values, size_t count, void *user)
-{
-    (void)values;
-    (void)count;
-    (void)user;
-    return 0;
-}
-
 typedef struct setup {
     double l2;
     int bias;
@@ -100,7 +91,8 @@ static void check_hv(const problem *p, csm_model *m, csm_dataset *d, setup S, co
     const int f32 = p->prec == CSM_FLOAT32;
     ck_assert_int_eq(csm_dataset_set_weights(d, S.w), CSM_OK);
     csm_source src;
-    ck_assert_int_eq(csm_source_init(&src, m, d, S.reduce ? one_process : NULL, NULL), CSM_OK);
+    ck_assert_int_eq(csm_source_init(&src, m, d, S.reduce ? csm_test_one_process : NULL, NULL),
+                     CSM_OK);
     csm_objective *f = NULL;
     ck_assert_int_eq(csm_objective_create(&f, m, &src, S.l2, S.bias), CSM_OK);
     csm_vecops ops;

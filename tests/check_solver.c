@@ -21,14 +21,6 @@ static double *make_weights(size_t n, uint64_t seed)
     return w;
 }
 
-static double sum_of(const double *w, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += w ? w[i] : 1.0;
-    return s;
-}
-
 static double max_abs(const double *v, size_t n)
 {
     double m = 0;
@@ -69,7 +61,8 @@ START_TEST(test_lbfgs_reaches_reference_optimum)
                 csm_train_result r = {.struct_size = sizeof r};
                 ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
                 /* two classes: scikit-learn's binary C, twice the lambda */
-                const double l2 = (C == 2 ? 2.0 : 1.0) / (0.5 * sum_of(wts, n));
+                const double l2 =
+                    (C == 2 ? 2.0 : 1.0) / (0.5 * csm_test_weight_sum(wts, n));
                 ck_assert_msg(fabs(r.l2 - l2) <= 1e-15 * l2, "lambda %.17g vs %.17g", r.l2, l2);
                 if (prec == CSM_FLOAT64)
                     ck_assert_msg(r.converged && r.stop == CSM_STOP_TOL, "float64 stop %d (%s)",
@@ -135,7 +128,7 @@ START_TEST(test_weighted_ops_match_reference)
             csm_model *m = problem_model(&p, ctx);
             ck_assert_int_eq(csm_dataset_set_weights(d, wts), CSM_OK);
             ck_assert(csm_dataset_has_weights(d));
-            ck_assert(fabs(csm_dataset_weight_sum(d) - sum_of(wts, n)) < 1e-12);
+            ck_assert(fabs(csm_dataset_weight_sum(d) - csm_test_weight_sum(wts, n)) < 1e-12);
             double J, *gW = malloc(C * k * sizeof *gW), gb[4];
             double *rW = malloc(C * k * sizeof *rW), rb[4];
             ck_assert_int_eq(csm_gradient(m, d, test_C(d, 0.03), &J, gW, gb), CSM_OK);
@@ -253,12 +246,12 @@ START_TEST(test_weighted_minibatch_sequence)
     o.shuffle = 0;
     o.learning_rate = 0.3;
     ck_assert_int_eq(csm_train(m, d, &o, NULL), CSM_OK);
-    const double wsum = sum_of(wts, n);
+    const double wsum = csm_test_weight_sum(wts, n);
     double gW[12], gb[3];
     for (int e = 0; e < 2; e++)
         for (size_t r = 0; r < n; r += 4) {
             size_t B = n - r < 4 ? n - r : 4;
-            double bsum = sum_of(wts + r, B);
+            double bsum = csm_test_weight_sum(wts + r, B);
             ref_backward(gW, gb, p.X + r * k, p.y + r, NULL, wts + r, p.W, p.b, B, k, C, 0.0);
             /* the reference's batch mean is over sum_batch w: rescale */
             double f = bsum * (double)n / ((double)B * wsum);

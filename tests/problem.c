@@ -66,34 +66,40 @@ csm_dataset *problem_dataset(const problem *p, csm_context *ctx)
     return d;
 }
 
-csm_dataset *problem_sparse_dataset(problem *p, csm_context *ctx, uint64_t seed)
+csm_dataset *problem_csr_of(csm_context *ctx, csm_precision prec, const double *X, size_t n,
+                            size_t k, const int32_t *y, size_t C)
 {
-    int64_t *row_ptr = malloc((p->n + 1) * sizeof *row_ptr);
-    int32_t *col = malloc(p->n * p->k * sizeof *col);
-    double *val = malloc(p->n * p->k * sizeof *val);
+    const size_t cap = n * k > 0 ? n * k : 1;
+    int64_t *row_ptr = malloc((n + 1) * sizeof *row_ptr);
+    int32_t *col = malloc(cap * sizeof *col);
+    double *val = malloc(cap * sizeof *val);
     ck_assert(row_ptr && col && val);
     row_ptr[0] = 0;
-    for (size_t i = 0; i < p->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         int64_t q = row_ptr[i];
-        for (size_t j = 0; j < p->k; j++) {
-            if (csm_test_rand(&seed) % 2) {
-                p->X[i * p->k + j] = 0;
-                continue;
+        for (size_t j = 0; j < k; j++)
+            if (X[i * k + j] != 0) {
+                col[q] = (int32_t)j;
+                val[q++] = X[i * k + j];
             }
-            col[q] = (int32_t)j;
-            val[q++] = p->X[i * p->k + j];
-        }
         row_ptr[i + 1] = q;
     }
     csm_dataset *d = NULL;
-    csm_status st = csm_dataset_create_csr(ctx, &d, p->prec, p->n, p->k, row_ptr, col, val, p->y,
-                                           NULL, p->C);
+    csm_status st = csm_dataset_create_csr(ctx, &d, prec, n, k, row_ptr, col, val, y, NULL, C);
     ck_assert_msg(st == CSM_OK, "csm_dataset_create_csr: %s: %s", csm_status_string(st),
                   csm_context_last_error(ctx));
     free(row_ptr);
     free(col);
     free(val);
     return d;
+}
+
+csm_dataset *problem_sparse_dataset(problem *p, csm_context *ctx, uint64_t seed)
+{
+    for (size_t i = 0; i < p->n * p->k; i++)
+        if (csm_test_rand(&seed) % 2)
+            p->X[i] = 0;
+    return problem_csr_of(ctx, p->prec, p->X, p->n, p->k, p->y, p->C);
 }
 
 csm_model *problem_model(const problem *p, csm_context *ctx)

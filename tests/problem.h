@@ -24,6 +24,10 @@ void problem_free(problem *p);
 /* Dataset and model on ctx holding the problem (ck_assert on failure). */
 csm_dataset *problem_dataset(const problem *p, csm_context *ctx);
 csm_model *problem_model(const problem *p, csm_context *ctx);
+/* A CSR dataset of the non-zero entries of the rows X (n, k), with labels y
+ * of C classes (ck_assert on failure). */
+csm_dataset *problem_csr_of(csm_context *ctx, csm_precision prec, const double *X, size_t n,
+                            size_t k, const int32_t *y, size_t C);
 /* Zeroes about half of p's features (by seed), then a CSR dataset of the
  * rows that remain, with p's labels (ck_assert on failure). */
 csm_dataset *problem_sparse_dataset(problem *p, csm_context *ctx, uint64_t seed);

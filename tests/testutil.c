@@ -272,3 +272,19 @@ double test_C(const csm_dataset *d, double l2)
     const double c_scale = csm_dataset_n_classes(d) == 2 ? 2.0 : 1.0;
     return l2 > 0 ? c_scale / (l2 * csm_dataset_weight_sum(d)) : INFINITY;
 }
+
+double csm_test_weight_sum(const double *w, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += w ? w[i] : 1.0;
+    return s;
+}
+
+int csm_test_one_process(double *values, size_t count, void *user)
+{
+    (void)values;
+    (void)count;
+    (void)user;
+    return 0;
+}

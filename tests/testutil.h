@@ -20,6 +20,11 @@ int csm_close(double a, double b, double atol, double rtol);
 double csm_worst(const double *a, const double *b, size_t n, double atol, double rtol,
                  size_t *where);
 
+/* The sum of n sample weights; w NULL: n ones. */
+double csm_test_weight_sum(const double *w, size_t n);
+/* A csm_reduce_fn of one process: the sum over one process is the values. */
+int csm_test_one_process(double *values, size_t count, void *user);
+
 /* Deterministic uniform values in [lo, hi). */
 void csm_fill_uniform(double *x, size_t n, uint64_t *state, double lo, double hi);
 uint64_t csm_test_rand(uint64_t *state);
