@@ -13,13 +13,24 @@ AM_TESTS_ENVIRONMENT = \
 	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	CSM_BUILD_CFLAGS='$(CFLAGS)'; export CSM_BUILD_CFLAGS; \
 	CSM_BUILD_LDFLAGS='$(LDFLAGS)'; export CSM_BUILD_LDFLAGS; \
-	CSM_MPIRUN='$(MPIRUN)'; export CSM_MPIRUN;
+	CSM_MPIRUN='$(MPIRUN)'; export CSM_MPIRUN; \
+	CSM_MPI_FAIL_LIB='$(abs_top_builddir)/tests/.libs/mpi_fail.so'; export CSM_MPI_FAIL_LIB;
 
 # Shared test helpers (tolerances, device probe, random data).
 check_LTLIBRARIES = tests/libtestutil.la
 tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h tests/problem.c tests/problem.h \
 	tests/hooks.c tests/hooks.h
 tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENCL_CFLAGS)
+
+# tests/cli/mpi.sh's failing rank: a PMPI interposer the ranks preload (a
+# shared module, built for the tests only; the command has no test hook).
+if HAVE_MPI
+check_LTLIBRARIES += tests/mpi_fail.la
+endif
+tests_mpi_fail_la_SOURCES = tests/mpi_fail.c
+tests_mpi_fail_la_CFLAGS = $(AM_CFLAGS) $(MPI_CFLAGS)
+tests_mpi_fail_la_LIBADD = $(MPI_LIBS)
+tests_mpi_fail_la_LDFLAGS = -module -avoid-version -shared -rpath '$(abs_builddir)/tests'
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 # Tests of the public API link the installed-to-be shared library, so they

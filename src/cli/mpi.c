@@ -12,10 +12,6 @@
 static int active; /* MPI_Init was called */
 static int my_rank, n_ranks = 1;
 static MPI_Op in_order_sum;
-/* CLSOFTMAX_TEST_MPI_FAIL=RANK:CALL (tests/cli/mpi.sh only): that rank's
- * CALL-th reduce fails, as a rank whose device fails mid-training would */
-static long fail_rank = -1, fail_call;
-static long calls;
 
 /* MPI reductions are fed in chunks of at most this many elements: MPI
  * counts are int. */
@@ -76,9 +72,6 @@ int cli_mpi_start(const char *cmd, int *argc, char ***argv)
     rc = MPI_Op_create(sum_doubles, 0 /* not commutative: rank order */, &in_order_sum);
     if (rc != MPI_SUCCESS)
         return mpi_failed(rc, "MPI_Op_create");
-    const char *f = getenv("CLSOFTMAX_TEST_MPI_FAIL");
-    if (f && sscanf(f, "%ld:%ld", &fail_rank, &fail_call) != 2)
-        fail_rank = -1;
     return 0;
 }
 
@@ -141,10 +134,6 @@ int cli_mpi_bcast(void *buf, size_t bytes)
 int cli_mpi_reduce(double *values, size_t count, void *user)
 {
     (void)user;
-    if (++calls == fail_call && my_rank == fail_rank) {
-        cli_error("CLSOFTMAX_TEST_MPI_FAIL: reduction %ld fails here", calls);
-        return -1;
-    }
     for (size_t at = 0; at < count; at += CHUNK) {
         size_t len = count - at < CHUNK ? count - at : CHUNK;
         int rc = MPI_Allreduce(MPI_IN_PLACE, values + at, (int)len, MPI_DOUBLE, in_order_sum,
