@@ -186,6 +186,31 @@ csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t
     return csm_step_init(w, m, d, rows, slots, path, &tile);
 }
 
+csm_status csm_bind_step_as(csm_step *w, const csm_step *as, csm_model *m, const csm_dataset *d,
+                            size_t rows, size_t slots)
+{
+    memset(w, 0, sizeof *w);
+    if (d) {
+        csm_status st = csm_stream_prime(d, &d);
+        if (st != CSM_OK)
+            return st;
+    }
+    csm_path path = as->path->id;
+    csm_tile tile = as->tile;
+    if (!(d && d->sparse) && m->ctx->opt.path < 0) {
+        /* a choice for these rows made earlier in the context stands; else
+         * the training's is remembered for them, so the one-shot passes
+         * after training (the CLI's accuracy) build nothing new either */
+        char key[512];
+        csm_calibration_key(m->ctx, m->precision, d && d->x_u8, m->C, m->k, rows, key, sizeof key);
+        if (remembered(m->ctx, key, &path, &tile))
+            return csm_step_init(w, m, d, rows, slots, path, &tile);
+        remember(m->ctx, key, path, &tile, NULL);
+        log_choice(m->ctx, path, &tile, m->C, m->k, rows, "the training steps' choice", "");
+    }
+    return csm_step_init(w, m, d, rows, slots, path, &tile);
+}
+
 void csm_choice_observed(csm_model *m, const csm_dataset *d, size_t rows, double seconds)
 {
     csm_context *ctx = m->ctx;
