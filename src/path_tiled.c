@@ -253,7 +253,7 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
 {
     // dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k); dbias (C) (+)= delta^T 1
     tiled *p = w->priv;
-    const size_t rch = chunk_rows(p, b->B), nr = (b->B + rch - 1) / rch;
+    const size_t rch = chunk_rows(p, b->B), nr = b->B ? (b->B + rch - 1) / rch : 1;
     csm_status st = csm_fill_zero(w->ctx, p->counter, sizeof(cl_int));
     if (st != CSM_OK)
         return st;
