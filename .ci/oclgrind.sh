@@ -112,6 +112,13 @@ for p in clblast fused tiled; do
     ogrun "$p-owlqn" "$p" train -v -v --l1-ratio 0.5 --max-iter 3 --tol 0 \
         --label-column 0 "$W/odd.csv" "$W/$p-l1.st"
 done
+# The tiled gradient's rows in chunks (the 700 rows in one block: two
+# chunks of whole 64-row panels) taken as tasks from an atomic counter,
+# their partials summed afterwards, in float64 and float32
+ogrun tiled-chunks-f64 tiled train -v -v --double --max-iter 2 --tol 0 \
+    --label-column 0 "$W/wide.csv" "$W/tiled-ch64.st"
+ogrun tiled-chunks tiled train -v -v --solver sgd --batch-size 0 --epochs 2 --tol 0 \
+    --label-column 0 "$W/wide.csv" "$W/tiled-ch.st"
 # The sparse (CSR) path, float32 and float64, and its evaluation.
 ogrun sparse-sgd "" train -v -v --sparse --solver sgd --batch-size 16 --epochs 2 --tol 0 \
     "$DATA/sparse.svm" "$W/sparse.st"

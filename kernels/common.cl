@@ -145,6 +145,16 @@ static inline real vmax_all(realv v)
     return fmax(c.x, c.y);
 }
 
+/* The comparison mask of two realv (the type select() takes with them):
+ * ints for float, longs for double. */
+#if CSM_FP64
+typedef CAT(long, VEC) realv_mask;
+typedef long real_mask;
+#else
+typedef CAT(int, VEC) realv_mask;
+typedef int real_mask;
+#endif
+
 /* The row softmax and cross-entropy, written once for rows in global
  * memory (forward.cl) and in private memory (fused.cl). A row s holds the
  * C logits S + b of one sample; the first nv whole vectors of VEC classes
@@ -153,30 +163,64 @@ static inline real vmax_all(realv v)
  * kernel sums its register rows).
  *
  * row_lse: the maximum m, the first class attaining it (*arg), and
- *   lse = m + log(sum_c exp(s_c - m)) (the sum is at least 1: the
- *   maximum's term is exp(0)); log O_c = s_c - lse, never log(0).
+ *   lse = m + log(z), z = sum_c exp(s_c - m) (at least 1: the maximum's
+ *   term is exp(0)); log O_c = s_c - lse, never log(0). With e non-null,
+ *   e_c = exp(s_c - m) is kept and *rz = 1 / z, so O_c = e_c / z costs
+ *   no second exp (at C = 1000 the exps are this kernel's time). The
+ *   argmax is found in the maximum's pass: each lane keeps the first
+ *   vector where its maximum rose, and of the lanes holding m the lowest
+ *   class wins, as a scan from class 0 would find.
  * row_xent: -sum_c T_c log O_c of soft targets t, a zero target
  *   contributing exactly 0, and the first of their largest values (*targ);
  *   with labels the loss is lse - s_y. */
 #define CSM_ROW_FUNCTIONS(SP, SFX)                                                          \
-    static inline real row_lse_##SFX(SP const real *s, const int C, const int nv, int *arg) \
+    static inline real row_lse_##SFX(SP const real *s, const int C, const int nv, int *arg, \
+                                      __global real *e, real *rz)                            \
     {                                                                                       \
         realv mv = (realv)(-INFINITY);                                                      \
-        for (int v = 0; v < nv; v++)                                                        \
-            mv = fmax(mv, VLOAD(v, s));                                                     \
-        real m = nv > 0 ? vmax_all(mv) : -INFINITY;                                         \
-        for (int c = nv * VEC; c < C; c++)                                                  \
-            m = fmax(m, s[c]);                                                              \
+        realv_mask iv = (realv_mask)(0);                                                    \
+        for (int v = 0; v < nv; v++) {                                                      \
+            const realv sv = VLOAD(v, s);                                                   \
+            const realv_mask up = sv > mv;                                                  \
+            mv = select(mv, sv, up);                                                        \
+            iv = select(iv, (realv_mask)(v), up);                                           \
+        }                                                                                   \
+        real m = -INFINITY;                                                                 \
         int a = 0;                                                                          \
-        while (a < C - 1 && s[a] != m)                                                      \
-            a++;                                                                            \
+        if (nv > 0) {                                                                       \
+            m = vmax_all(mv);                                                               \
+            real ml[VEC];                                                                   \
+            real_mask il[VEC];                                                              \
+            VSTORE(mv, 0, ml);                                                              \
+            VSTORE(iv, 0, il);                                                              \
+            a = C;                                                                          \
+            for (int u = 0; u < VEC; u++)                                                   \
+                if (ml[u] == m)                                                             \
+                    a = min(a, (int)il[u] * VEC + u);                                       \
+            a = a < C ? a : 0;                                                              \
+        }                                                                                   \
+        for (int c = nv * VEC; c < C; c++)                                                  \
+            if (s[c] > m) {                                                                 \
+                m = s[c];                                                                   \
+                a = c;                                                                      \
+            }                                                                               \
         *arg = a;                                                                           \
         realv zv = (realv)(0);                                                              \
-        for (int v = 0; v < nv; v++)                                                        \
-            zv += exp(VLOAD(v, s) - m);                                                     \
+        for (int v = 0; v < nv; v++) {                                                      \
+            const realv ev = exp(VLOAD(v, s) - m);                                          \
+            if (e)                                                                          \
+                VSTORE(ev, v, e);                                                           \
+            zv += ev;                                                                       \
+        }                                                                                   \
         real z = nv > 0 ? vsum_all(zv) : 0;                                                 \
-        for (int c = nv * VEC; c < C; c++)                                                  \
-            z += exp(s[c] - m);                                                             \
+        for (int c = nv * VEC; c < C; c++) {                                                \
+            const real ec = exp(s[c] - m);                                                  \
+            if (e)                                                                          \
+                e[c] = ec;                                                                  \
+            z += ec;                                                                        \
+        }                                                                                   \
+        if (rz)                                                                             \
+            *rz = (real)1 / z;                                                              \
         return m + log(z);                                                                  \
     }                                                                                       \
     static inline real row_xent_##SFX(SP const real *s, __global const real *t, const int C, \

@@ -36,20 +36,21 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
         VSTORE(VLOAD(v, s) + VLOAD(v, bias), v, s);
     for (int c = NCV * VEC; c < C; c++)
         s[c] += bias[c];
-    int arg;
-    const real lse = row_lse_global(s, C, NCV, &arg);
-
     __global real *o = out + (size_t)i * C;
     const real wi = (mode & CSM_HAS_WEIGHTS) ? weights[row0 + i] : (real)1;
     const real dscale = scale * wi;
     const int write = mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA);
-    /* probabilities, or their delta without the target term */
-    const real pscale = (mode & CSM_WRITE_DELTA) ? dscale : (real)1;
+    int arg;
+    real rz;
+    /* o holds exp(s - m) after this, when written */
+    const real lse = row_lse_global(s, C, NCV, &arg, write ? o : 0, &rz);
+    /* probabilities exp(s - m) / z, or their delta without the target term */
+    const real pscale = ((mode & CSM_WRITE_DELTA) ? dscale : (real)1) * rz;
     if (write) {
         for (int v = 0; v < NCV; v++)
-            VSTORE(exp(VLOAD(v, s) - lse) * pscale, v, o);
+            VSTORE(VLOAD(v, o) * pscale, v, o);
         for (int c = NCV * VEC; c < C; c++)
-            o[c] = exp(s[c] - lse) * pscale;
+            o[c] *= pscale;
     }
     if (mode & CSM_HAS_LABELS) {
         const int y = labels[row0 + i];

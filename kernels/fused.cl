@@ -174,7 +174,7 @@ UNROLL_C
             for (int c = 0; c < C; c++)
                 s[c] += bias[c];
             int arg;
-            const real lse = row_lse_private(s, C, 0, &arg); /* in order: nv = 0 */
+            const real lse = row_lse_private(s, C, 0, &arg, 0, 0); /* in order: nv = 0 */
             /* a sample weight scales the row's loss and delta */
             const real wr = (mode & CSM_HAS_WEIGHTS) ? weights[row] : (real)1;
             const real dscale = scale * wr;

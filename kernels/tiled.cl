@@ -222,10 +222,11 @@ void tiled_logits(__global real *S, __global const xelem *x, __global const int 
  * first feature tile while the panel's deltas are in cache. Within a
  * panel the sums are plain (in vectors of classes); across panels they are
  * compensated with dbc (C) holding the running error, since a float32 sum
- * over many rows drifts by more than L-BFGS tolerates. */
+ * over many rows drifts by more than L-BFGS tolerates (cont: a later panel
+ * of the same row chunk, whose error carries on; keep: add to db). */
 static inline void bias_panel(__global real *db, __global real *dbc, __global const real *D,
                               const int b0, const int b1, const int c0, const int c1,
-                              const int keep, const int C)
+                              const int keep, const int cont, const int C)
 {
     for (int c = c0; c < c1; c += VEC) {
         const int n = min(VEC, c1 - c);
@@ -256,7 +257,7 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
             }
         }
         for (int u = 0; u < n; u++) {
-            real sum = keep ? db[c + u] : (real)0, comp = b0 > 0 ? dbc[c + u] : (real)0;
+            real sum = keep ? db[c + u] : (real)0, comp = cont ? dbc[c + u] : (real)0;
             kahan_add(&sum, &comp, t[u]);
             db[c + u] = sum;
             dbc[c + u] = comp;
@@ -288,7 +289,7 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
             }                                                                             \
         }                                                                                 \
         for (int q = 0; q < nq; q++) {                                                    \
-            __global real *dw = dW + (size_t)(c + q) * k + f0;                        \
+            __global real *dw = ow + (size_t)(c + q) * k + f0;                        \
             _Pragma("unroll") for (int v = 0; v < NVV; v++) {                             \
                 if ((v + 1) * VEC <= nf) {                                                \
                     realv o = acc[q][v];                                                  \
@@ -306,11 +307,20 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
     }
 
 /* dW (C, k) (+)= D^T X_rows and db (C) (+)= D^T 1 (dbc (C): scratch for
- * the bias sums' compensation). Work-item (f, g) owns feature tiles
- * [f FTI, (f + 1) FTI) (of NV VEC features each) of classes
- * [g CCH, (g + 1) CCH): no two items write the same place and each element
- * sums the rows in order 0 .. B-1, whatever the number of items, so the
- * result does not depend on the device's compute units.
+ * the bias sums' compensation), as tasks taken one at a time from
+ * *counter (zero at the launch): task t is feature item f = t % nfi
+ * (tiles [f FTI, (f + 1) FTI) of NV VEC features each), class chunk
+ * g = t / nfi % nch (classes [g CCH, (g + 1) CCH)) and row chunk
+ * r = t / (nfi nch) (rows [r RCH, (r + 1) RCH)). With one row chunk a task
+ * writes dW and db; with several, chunk r writes its own partial pW + r C k,
+ * pb + r C (pbc + r C its compensation) and tiled_dweight_sum adds them in
+ * chunk order. No two tasks write the same place and each element sums its
+ * rows in order, so the result depends on the shape and the geometry (RCH
+ * is chosen from them), never on which thread took which task or how many
+ * there are. Taking tasks one at a time keeps a thread that loses its core
+ * from holding several: POCL hands a launch's work-items out in chunks of
+ * up to half of them, and with 8 items the thread holding 4 set the pace
+ * beside a busy process (52 -> 83 ms a full-batch gradient).
  *
  * Rows come in panels of KC. A panel's part of the item's features is
  * packed (gathered through the permutation, converted, zero-padded past k)
@@ -321,57 +331,110 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
  * (measured: a quarter of the kernel at k = 1000 with one tile per item). */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
+                   __global real *pW, __global real *pb, __global real *pbc,
+                   volatile __global int *counter,
                    __global const real *D, __global const xelem *x, __global const int *idx,
                    const int use_idx, const int start, const int B, const int CCH,
-                   const int accumulate, const int C, const int k)
+                   const int nfi, const int nch, const int RCH, const int accumulate,
+                   const int C, const int k)
 {
     __local real xpack[FTI * KC * NV * VEC];
     const int FT = NV * VEC;
-    const int t_begin = get_global_id(0) * FTI;
-    const int c_begin = get_global_id(1) * CCH;
     const int ntiles = (k + FT - 1) / FT;
-    if (t_begin >= ntiles || c_begin >= C)
-        return;
-    const int nt = min(FTI, ntiles - t_begin);
-    const int fi0 = t_begin * FT, nfi = min(nt * FT, k - fi0); /* the item's features */
-    const int c_end = min(c_begin + CCH, C);
-    for (long b0_ = 0; b0_ < B; b0_ += KC) { /* long: b0 + KC may pass INT_MAX */
-        const int b0 = b0_, b1 = min(B - b0, KC) + b0;
-        for (int b = b0; b < b1; b++) {
-            const int row = use_idx ? idx[start + b] : start + b;
-            __global const xelem *xr = x + (size_t)row * k + fi0;
-            for (int tt = 0; tt < nt; tt++) {
-                __local real *pr = xpack + (tt * KC + (b - b0)) * FT;
-                const int j0 = tt * FT, j1 = min(j0 + FT, nfi);
-                int j = j0;
-                for (; j + VEC <= j1; j += VEC)
-                    VSTORE(XLOADV(0, xr + j), 0, pr + (j - j0));
-                for (; j < j0 + FT; j++)
-                    pr[j - j0] = j < j1 ? XVAL(xr[j]) : (real)0;
+    const int nr = (B + RCH - 1) / RCH;
+    const int tasks = nfi * nch * nr;
+    for (int task = atomic_inc(counter); task < tasks; task = atomic_inc(counter)) {
+        const int t_begin = task % nfi * FTI;
+        const int c_begin = task / nfi % nch * CCH;
+        const int r = task / (nfi * nch);
+        if (t_begin >= ntiles || c_begin >= C)
+            continue;
+        const int nt = min(FTI, ntiles - t_begin);
+        const int fi0 = t_begin * FT, nfe = min(nt * FT, k - fi0); /* the item's features */
+        const int c_end = min(c_begin + CCH, C);
+        const int rb0 = r * RCH, rb1 = min(B - rb0, RCH) + rb0;
+        /* the task's output: dW and db, or its row chunk's partial */
+        __global real *ow = nr > 1 ? pW + (size_t)r * C * k : dW;
+        __global real *ob = nr > 1 ? pb + (size_t)r * C : db;
+        __global real *obc = nr > 1 ? pbc + (size_t)r * C : dbc;
+        const int keep0 = nr > 1 ? 0 : accumulate;
+        for (long b0_ = rb0; b0_ < rb1; b0_ += KC) { /* long: b0 + KC may pass INT_MAX */
+            const int b0 = b0_, b1 = min(rb1 - b0, KC) + b0;
+            for (int b = b0; b < b1; b++) {
+                const int row = use_idx ? idx[start + b] : start + b;
+                __global const xelem *xr = x + (size_t)row * k + fi0;
+                for (int tt = 0; tt < nt; tt++) {
+                    __local real *pr = xpack + (tt * KC + (b - b0)) * FT;
+                    const int j0 = tt * FT, j1 = min(j0 + FT, nfe);
+                    int j = j0;
+                    for (; j + VEC <= j1; j += VEC)
+                        VSTORE(XLOADV(0, xr + j), 0, pr + (j - j0));
+                    for (; j < j0 + FT; j++)
+                        pr[j - j0] = j < j1 ? XVAL(xr[j]) : (real)0;
+                }
             }
-        }
-        const int keep = accumulate || b0 > 0;
-        if (t_begin == 0)
-            bias_panel(db, dbc, D, b0, b1, c_begin, c_end, keep, C);
-        for (int tt = 0; tt < nt; tt++) {
-            __local const real *xp = xpack + tt * KC * FT;
-            const int f0 = fi0 + tt * FT;
-            const int nf = min(FT, k - f0);
-            const int nvec = (nf + VEC - 1) / VEC;
-            for (int c = c_begin; c < c_end; c += QC) {
-                if (nvec == NV)
-                    DW_PANEL(NV)
+            const int keep = keep0 || b0 > rb0;
+            if (t_begin == 0)
+                bias_panel(ob, obc, D, b0, b1, c_begin, c_end, keep, b0 > rb0, C);
+            for (int tt = 0; tt < nt; tt++) {
+                __local const real *xp = xpack + tt * KC * FT;
+                const int f0 = fi0 + tt * FT;
+                const int nf = min(FT, k - f0);
+                const int nvec = (nf + VEC - 1) / VEC;
+                for (int c = c_begin; c < c_end; c += QC) {
+                    if (nvec == NV)
+                        DW_PANEL(NV)
 #if NV > 3
-                else if (nvec == 3)
-                    DW_PANEL(3)
+                    else if (nvec == 3)
+                        DW_PANEL(3)
 #endif
 #if NV > 2
-                else if (nvec == 2)
-                    DW_PANEL(2)
+                    else if (nvec == 2)
+                        DW_PANEL(2)
 #endif
-                else
-                    DW_PANEL(1)
+                    else
+                        DW_PANEL(1)
+                }
             }
         }
     }
+}
+
+/* dW (C, k) = [dW +] pW_0 + pW_1 + ... + pW_{nr-1} and db (C) likewise
+ * (compensated), the row chunks' partials of tiled_dweight in chunk order
+ * (with accumulate, dW's old value first). Work-item i sums the elements
+ * [i SPAN, (i + 1) SPAN) of dW in vectors; the last item also does db. */
+#ifndef SPAN
+#define SPAN 2048
+#endif
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tiled_dweight_sum(__global real *dW, __global real *db, __global const real *pW,
+                       __global const real *pb, const int nr, const int accumulate,
+                       const int C, const int k)
+{
+    const size_t ck = (size_t)C * k;
+    const size_t e0 = get_global_id(0) * (size_t)SPAN;
+    if (e0 >= ck)
+        return;
+    const size_t e1 = min(e0 + SPAN, ck);
+    size_t e = e0;
+    for (; e + VEC <= e1; e += VEC) {
+        realv acc = accumulate ? VLOAD(0, dW + e) : (realv)(0);
+        for (int r = 0; r < nr; r++)
+            acc += VLOAD(0, pW + r * ck + e);
+        VSTORE(acc, 0, dW + e);
+    }
+    for (; e < e1; e++) {
+        real acc = accumulate ? dW[e] : (real)0;
+        for (int r = 0; r < nr; r++)
+            acc += pW[r * ck + e];
+        dW[e] = acc;
+    }
+    if (e1 == ck)
+        for (int c = 0; c < C; c++) {
+            real sum = accumulate ? db[c] : (real)0, comp = 0;
+            for (int r = 0; r < nr; r++)
+                kahan_add(&sum, &comp, pb[(size_t)r * C + c]);
+            db[c] = sum;
+        }
 }

@@ -122,19 +122,28 @@ static void log_choice(csm_context *ctx, csm_path path, const csm_tile *tile, si
             csm_path_name(path), geo, C, k, B, why, where);
 }
 
-/* force: measure whatever the size and whatever is saved (csm_calibrate) */
+/* force: measure whatever the size and whatever is saved (csm_calibrate).
+ * as: a step already running (csm_bind_step_as), whose choice is taken
+ * unless one for these rows was made earlier in the context, and then
+ * remembered for them, so the one-shot passes after training (the CLI's
+ * accuracy) build nothing new either. */
 static void choose(csm_model *m, const csm_dataset *d, size_t B, csm_measure measure, int force,
-                   csm_path *path, csm_tile *tile)
+                   const csm_step *as, csm_path *path, csm_tile *tile)
 {
     csm_context *ctx = m->ctx;
-    *tile = CSM_TILE_DEFAULT;
-    *path = rule_path(ctx, m->C);
+    *tile = as ? as->tile : CSM_TILE_DEFAULT;
+    *path = as ? as->path->id : rule_path(ctx, m->C);
     if (ctx->opt.path >= 0)
         return;
     char key[512];
     csm_calibration_key(ctx, m->precision, d && d->x_u8, m->C, m->k, B, key, sizeof key);
     if (!force && remembered(ctx, key, path, tile))
         return;
+    if (as) {
+        remember(ctx, key, *path, tile, NULL);
+        log_choice(ctx, *path, tile, m->C, m->k, B, "the training steps' choice", "");
+        return;
+    }
     const int mode = ctx->opt.calibrate;
     const int off = !force && mode == CSM_CALIBRATE_OFF;
     const int always = force || mode == CSM_CALIBRATE_ALWAYS;
@@ -170,8 +179,9 @@ static void choose(csm_model *m, const csm_dataset *d, size_t B, csm_measure mea
                have_file ? file : "");
 }
 
-csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,
-                         size_t slots, csm_measure measure)
+/* csm_bind_step, or with `as` csm_bind_step_as */
+static csm_status bind(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows, size_t slots,
+                       csm_measure measure, const csm_step *as)
 {
     memset(w, 0, sizeof *w);
     if (d) {
@@ -182,8 +192,20 @@ csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t
     csm_path path = CSM_PATH_SPARSE;
     csm_tile tile = CSM_TILE_DEFAULT;
     if (!(d && d->sparse))
-        choose(m, d, rows, measure, 0, &path, &tile);
+        choose(m, d, rows, measure, 0, as, &path, &tile);
     return csm_step_init(w, m, d, rows, slots, path, &tile);
+}
+
+csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,
+                         size_t slots, csm_measure measure)
+{
+    return bind(w, m, d, rows, slots, measure, NULL);
+}
+
+csm_status csm_bind_step_as(csm_step *w, const csm_step *as, csm_model *m, const csm_dataset *d,
+                            size_t rows, size_t slots)
+{
+    return bind(w, m, d, rows, slots, CSM_MEASURE_NEVER, as);
 }
 
 void csm_choice_observed(csm_model *m, const csm_dataset *d, size_t rows, double seconds)
@@ -239,13 +261,13 @@ csm_status csm_calibrate(csm_model *m, const csm_dataset *d, size_t batch_rows, 
     csm_tile tile = CSM_TILE_DEFAULT;
     const char *forced = m->ctx->opt.path >= 0 ? m->ctx->opt.path_source : NULL;
     if (!d->sparse) {
-        choose(m, d, B, CSM_MEASURE_ALLOWED, 1, &path, &tile);
+        choose(m, d, B, CSM_MEASURE_ALLOWED, 1, NULL, &path, &tile);
         /* full batch: whole-dataset passes (L-BFGS, csm_loss) run in blocks
          * of csm_pass_rows(), which may fall in another band */
         csm_path p2;
         csm_tile t2;
         if (batch_rows == 0 && strcmp(csm_rows_band(B), csm_rows_band(full)))
-            choose(m, d, full, CSM_MEASURE_ALLOWED, 1, &p2, &t2);
+            choose(m, d, full, CSM_MEASURE_ALLOWED, 1, NULL, &p2, &t2);
     }
     if (!choice || choice_len == 0)
         return CSM_OK;

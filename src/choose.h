@@ -18,6 +18,14 @@ typedef enum csm_measure {
  * new one. A streamed dataset's first chunk stands for it. */
 csm_status csm_bind_step(csm_step *w, csm_model *m, const csm_dataset *d, size_t rows,
                          size_t slots, csm_measure measure);
+/* A step as csm_bind_step's, on the path and geometry `as` runs (a step
+ * of the same model and data): the whole-data pass after minibatch
+ * training takes the training's choice, built already, rather than
+ * measuring the paths again for its own row count (a choice for these
+ * rows made earlier in this context stands, and the one taken is
+ * remembered for them). */
+csm_status csm_bind_step_as(csm_step *w, const csm_step *as, csm_model *m, const csm_dataset *d,
+                            size_t rows, size_t slots);
 /* Training ran steps of `rows` rows (the rows csm_bind_step was given)
  * of m on d in `seconds` each: when the choice came from the calibration
  * file, compares it with what was measured there (calibrate.h: a choice

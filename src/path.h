@@ -74,6 +74,7 @@ typedef struct csm_step {
     csm_precision prec;
     size_t C, k, cap, slots;
     const struct csm_path_ops *path;
+    csm_tile tile;      /* the geometry it was asked for (the tiled path's) */
     void *priv;         /* the path's state (its file's own struct) */
     cl_mem logits;      /* (cap, C) */
     cl_mem out;         /* (cap, C) probabilities or delta */

@@ -16,6 +16,19 @@
 /* Features per work-item of the weights' transpose (tiled.cl's TJ): a
  * class tile's block of them stays in L1. */
 #define TJ 64
+/* Elements of dW per work-item of tiled_dweight_sum (tiled.cl's SPAN). */
+#define SPAN 2048
+
+/* The gradient's rows go in up to MAX_CHUNKS chunks of at least
+ * CHUNK_PANELS panels (KC rows each), so that a full batch makes a hundred
+ * or so tasks where it made 8; each chunk's partial dW (C k reals) is
+ * summed afterwards in chunk order, and the partials take at most
+ * PART_BYTES. The count follows from the rows, the geometry and the
+ * shape only, never from the device's threads, so neither does the
+ * result. A 256-row minibatch stays one chunk: no partials, no sum. */
+#define MAX_CHUNKS 16
+#define CHUNK_PANELS 4
+#define PART_BYTES ((size_t)64 << 20)
 
 typedef struct tiled {
     csm_tile tile;
@@ -24,9 +37,12 @@ typedef struct tiled {
     size_t nfi;       /* gradient items along the features */
     size_t rows;      /* rows per logits item (a multiple of RT) */
     size_t cch, nch;  /* classes per gradient chunk, chunks */
+    size_t rmax;      /* the most row chunks a gradient launch may use */
     cl_mem wt;        /* (k, CP) W^T packed by class tiles */
     cl_mem dbias_comp; /* (C) compensation of the bias gradient's sums */
-    cl_kernel k_transpose, k_logits, k_dweight;
+    cl_mem pw, pb, pbc; /* (rmax, C, k), (rmax, C) x 2: row chunks' partials */
+    cl_mem counter;   /* (1) int: the gradient's next task */
+    cl_kernel k_transpose, k_logits, k_dweight, k_dsum;
 } tiled;
 
 /* Its kernels are written for CPUs: one work-item per group running
@@ -90,14 +106,14 @@ static csm_status build(csm_step *w, tiled *p, const csm_dataset *d, int *fits)
             char extra[192];
             snprintf(extra, sizeof extra,
                      "-DX_U8=%d -DVEC=%u -DNV=%u -DRT=%u -DQC=%u -DKC=%u -DFTI=%u -DKP=%zu "
-                     "-DTJ=%d",
+                     "-DTJ=%d -DSPAN=%d",
                      d && d->x_u8 ? 1 : 0, p->vec, t->nv, t->rt, t->qc, t->kc, t->fti,
-                     kp < 16 ? (size_t)16 : kp, TJ);
+                     kp < 16 ? (size_t)16 : kp, TJ, SPAN);
             static const char *const names[] = {"tiled_transpose", "tiled_logits",
-                                                "tiled_dweight"};
-            cl_kernel *ks[] = {&p->k_transpose, &p->k_logits, &p->k_dweight};
+                                                "tiled_dweight", "tiled_dweight_sum"};
+            cl_kernel *ks[] = {&p->k_transpose, &p->k_logits, &p->k_dweight, &p->k_dsum};
             csm_status st = CSM_OK;
-            for (size_t i = 0; i < 3 && st == CSM_OK; i++)
+            for (size_t i = 0; i < 4 && st == CSM_OK; i++)
                 st = csm_get_kernel(ctx, ks[i], "tiled.cl", names[i], w->prec, extra);
             if (st != CSM_OK)
                 return st;
@@ -131,8 +147,30 @@ static void tiled_free(csm_step *w)
         return;
     csm_buffer_release(&p->wt);
     csm_buffer_release(&p->dbias_comp);
+    csm_buffer_release(&p->pw);
+    csm_buffer_release(&p->pb);
+    csm_buffer_release(&p->pbc);
+    csm_buffer_release(&p->counter);
     free(p);
     w->priv = NULL;
+}
+
+/* The most row chunks a launch of B rows may use: at least CHUNK_PANELS
+ * panels of KC rows each, at most rmax chunks. */
+static size_t chunks_max(const tiled *p, size_t B)
+{
+    const size_t r = B / (CHUNK_PANELS * (size_t)p->tile.kc);
+    return r < 1 ? 1 : r > p->rmax ? p->rmax : r;
+}
+
+/* Rows per gradient chunk for a launch of B rows: whole panels, so that
+ * ceil(B / rows) <= chunks_max(B). */
+static size_t chunk_rows(const tiled *p, size_t B)
+{
+    const size_t r = chunks_max(p, B);
+    if (r == 1)
+        return B > 0 ? B : 1;
+    return csm_round_up((B + r - 1) / r, p->tile.kc);
 }
 
 static csm_status tiled_init(csm_step *w, const csm_dataset *d, const csm_tile *tile, int *fits)
@@ -154,6 +192,21 @@ static csm_status tiled_init(csm_step *w, const csm_dataset *d, const csm_tile *
         st = csm_buffer_create(ctx, &p->wt, w->k * p->cp * es, "transposed weights");
     if (st == CSM_OK && *fits)
         st = csm_buffer_create(ctx, &p->dbias_comp, w->C * es, "bias gradient compensation");
+    if (st == CSM_OK && *fits)
+        st = csm_buffer_create(ctx, &p->counter, sizeof(cl_int), "gradient task counter");
+    if (st == CSM_OK && *fits) {
+        const size_t part = w->C * w->k * es, rm = part ? PART_BYTES / part : MAX_CHUNKS;
+        p->rmax = rm < 1 ? 1 : rm > MAX_CHUNKS ? MAX_CHUNKS : rm;
+        const size_t nr = chunks_max(p, w->cap); /* B <= cap: as many as any launch needs */
+        if (nr > 1) {
+            st = csm_buffer_create(ctx, &p->pw, nr * part, "gradient row chunks' partials");
+            if (st == CSM_OK)
+                st = csm_buffer_create(ctx, &p->pb, nr * w->C * es, "bias gradient partials");
+            if (st == CSM_OK)
+                st = csm_buffer_create(ctx, &p->pbc, nr * w->C * es,
+                                       "bias gradient partials' compensation");
+        }
+    }
     if (st != CSM_OK || !*fits)
         tiled_free(w);
     return st;
@@ -200,10 +253,19 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
 {
     // dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k); dbias (C) (+)= delta^T 1
     tiled *p = w->priv;
+    const size_t rch = chunk_rows(p, b->B), nr = b->B ? (b->B + rch - 1) / rch : 1;
+    csm_status st = csm_fill_zero(w->ctx, p->counter, sizeof(cl_int));
+    if (st != CSM_OK)
+        return st;
     csm_args a = csm_args_start(w->ctx, p->k_dweight, "tiled_dweight");
     csm_arg_mem(&a, w->dweight);
     csm_arg_mem(&a, w->dbias);
     csm_arg_mem(&a, p->dbias_comp);
+    /* unused with one chunk */
+    csm_arg_mem(&a, nr > 1 ? p->pw : w->dweight);
+    csm_arg_mem(&a, nr > 1 ? p->pb : w->dbias);
+    csm_arg_mem(&a, nr > 1 ? p->pbc : p->dbias_comp);
+    csm_arg_mem(&a, p->counter);
     csm_arg_mem(&a, w->out);
     csm_arg_mem(&a, block_x(b));
     csm_arg_mem(&a, b->idx ? b->idx : w->row_correct);
@@ -211,11 +273,29 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_int(&a, (cl_int)b->start);
     csm_arg_int(&a, (cl_int)b->B);
     csm_arg_int(&a, (cl_int)p->cch);
+    csm_arg_int(&a, (cl_int)p->nfi);
+    csm_arg_int(&a, (cl_int)p->nch);
+    csm_arg_int(&a, (cl_int)rch);
     csm_arg_int(&a, accumulate);
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
-    size_t global[2] = {p->nfi, p->nch}, local[2] = {1, 1};
-    return csm_args_launch(&a, 2, global, local);
+    /* a work-item per task; each takes tasks from the counter until none
+     * is left, so the ones after the first few find none */
+    size_t global = p->nfi * p->nch * nr, local = 1;
+    st = csm_args_launch(&a, 1, &global, &local);
+    if (st != CSM_OK || nr == 1)
+        return st;
+    a = csm_args_start(w->ctx, p->k_dsum, "tiled_dweight_sum");
+    csm_arg_mem(&a, w->dweight);
+    csm_arg_mem(&a, w->dbias);
+    csm_arg_mem(&a, p->pw);
+    csm_arg_mem(&a, p->pb);
+    csm_arg_int(&a, (cl_int)nr);
+    csm_arg_int(&a, accumulate);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    global = (w->C * w->k + SPAN - 1) / SPAN;
+    return csm_args_launch(&a, 1, &global, &local);
 }
 
 static void tiled_describe(const csm_step *w, char *buf, size_t len)

@@ -72,6 +72,7 @@ csm_status csm_step_init(csm_step *w, const csm_model *m, const csm_dataset *d, 
     w->k = m->k;
     w->cap = cap;
     w->slots = slots;
+    w->tile = *tile;
     const csm_path_ops *p = csm_path_get(d && d->sparse ? CSM_PATH_SPARSE : path);
     csm_status st = buffers_init(w);
     int fits = 0;

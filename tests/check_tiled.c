@@ -4,7 +4,9 @@
  * columns) nor of NV vectors (the 1-, 2- and 3-vector class tiles), features
  * not a multiple of a tile (the 1..3-vector feature tiles and a tail inside
  * the last vector), chunks of classes not a multiple of QC, panels of KC
- * rows with a remainder, and FTI tiles per item with fewer left. Each
+ * rows with a remainder, FTI tiles per item with fewer left, and rows
+ * split into chunks whose partial gradients are summed afterwards (at the
+ * geometries with small panels, and at the last shape). Each
  * geometry (hook_tile, a test-only override) and shape is compared
  * with the double reference: logits, loss, dW and db, whole and in blocks
  * (accumulated gradients and compensated bias sums across blocks), in
@@ -41,6 +43,7 @@ static const size_t shapes[][3] = {
     {13, 93, 100}, /* k: a whole tile and a 2-vector tile with a tail; C: 4 + 3 vectors */
     {50, 200, 37}, /* k: 3 whole tiles and a partial one; C: 3 vectors, the last partial */
     {6, 17, 129},  /* C: two whole class tiles and one vector with a single class */
+    {613, 70, 21}, /* rows in 2 gradient chunks of whole panels (4 at least), the last short */
 };
 #define N_SHAPES (sizeof shapes / sizeof *shapes)
 
@@ -93,7 +96,7 @@ static void check_case(csm_context *ctx, csm_precision prec, size_t g, size_t s,
 
 /* The default geometry at every shape; the others at the two shapes that
  * reach their remainders (a partial group of FTI tiles; 3- and 1-vector
- * class tiles), each compiled per shape. */
+ * class tiles; row chunks where KC is small), each compiled per shape. */
 static void for_geometry(size_t g, int soft)
 {
     setenv("CLSOFTMAX_PATH", "tiled", 1);
@@ -103,7 +106,7 @@ static void for_geometry(size_t g, int soft)
         csm_precision prec = pi ? CSM_FLOAT64 : CSM_FLOAT32;
         if (prec == CSM_FLOAT64 && !test_has_fp64(ctx))
             continue;
-        for (size_t s = g == 0 ? 0 : 3; s < N_SHAPES; s++)
+        for (size_t s = g == 0 ? 0 : 3; s < (g == 0 ? N_SHAPES : 5); s++)
             check_case(ctx, prec, g, s, soft);
     }
     csm_context_free(ctx);
@@ -163,11 +166,12 @@ END_TEST
 
 /* The gradient's work split (classes per chunk follows the device's
  * compute units) never changes the order of a sum: the same gradient,
- * bit for bit, under every geometry that keeps the row order. Here: the
- * default against one item per feature tile (FTI 1) and smallest panels. */
+ * bit for bit, under every geometry that keeps the row order, whichever
+ * thread takes which task. Here: the default against one item per feature
+ * tile (FTI 1), at 613 rows: two row chunks, their partials summed after. */
 START_TEST(test_gradient_independent_of_split)
 {
-    problem p = problem_make(61, 200, 37, CSM_FLOAT32, 0, 5);
+    problem p = problem_make(613, 200, 37, CSM_FLOAT32, 0, 5);
     double *dW[2], db[2][37];
     const char *geo[2] = {"4,5,6,64,4", "4,5,6,64,1"};
     for (int run = 0; run < 2; run++) {
