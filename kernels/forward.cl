@@ -97,3 +97,57 @@ __kernel void hessian_rows(__global real *out, __global const real *zl,
     for (int c = 0; c < C; c++)
         p[c] = f * p[c] * (z[c] + vbias[c] - pz);
 }
+
+/* The rows of the Hessian's diagonal (step.c's csm_step_hess_diag): out
+ * holds the block's probabilities P; in place, out_ic = scale w_i P_ic
+ * (1 - P_ic) (w_i the sample weight, or 1), whose product with
+ * (X o X, 1) is the diagonal of the block's Hessian. */
+__kernel void hessian_diag_rows(__global real *out, __global const real *weights,
+                                const int has_weights, const int row0, const int B,
+                                const real scale, const int C)
+{
+    if (get_global_id(0) >= (size_t)B)
+        return;
+    const int i = get_global_id(0);
+    __global real *p = out + (size_t)i * C;
+    const real f = scale * (has_weights ? weights[row0 + i] : (real)1);
+    for (int c = 0; c < C; c++)
+        p[c] = f * p[c] * (1 - p[c]);
+}
+
+/* Classes per pass over the rows in dense_sq_grad: its sums stay in
+ * registers, and the rows are read ceil(C / SQ_CB) times. */
+#ifndef SQ_CB
+#define SQ_CB 8
+#endif
+
+/* dW (C, k) (+)= D^T (X o X) for the dense rows [row0, row0 + B) of x
+ * (real) or xb (bytes, `bytes`), one item per feature j: the Hessian's
+ * diagonal on the dense paths, once per Newton iteration (neighbouring
+ * items read neighbouring features of a row). */
+__kernel void dense_sq_grad(__global real *dW, __global const real *D, __global const real *x,
+                            __global const uchar *xb, const int bytes, const ulong row0,
+                            const int B, const int accumulate, const int C, const int k)
+{
+    if (get_global_id(0) >= (size_t)k)
+        return;
+    const int j = get_global_id(0);
+    for (int c0 = 0; c0 < C; c0 += SQ_CB) {
+        const int nc = min(SQ_CB, C - c0);
+        real acc[SQ_CB];
+        for (int u = 0; u < SQ_CB; u++)
+            acc[u] = 0;
+        for (int i = 0; i < B; i++) {
+            const size_t q = (row0 + i) * k + j;
+            const real v = bytes ? (real)xb[q] : x[q];
+            const real v2 = v * v;
+            __global const real *d = D + (size_t)i * C + c0;
+            for (int u = 0; u < nc; u++)
+                acc[u] += d[u] * v2;
+        }
+        for (int u = 0; u < nc; u++) {
+            const size_t q = (size_t)(c0 + u) * k + j;
+            dW[q] = accumulate ? dW[q] + acc[u] : acc[u];
+        }
+    }
+}
