@@ -3,34 +3,44 @@
  * method of liblinear's TRON).
  *
  * Each outer iteration approximately minimises the quadratic model
- * Q(s) = g's + s'Hs/2 within ||s|| <= delta by conjugate gradients
- * (Steihaug's CG: stop at the boundary, or along a direction of no positive
- * curvature), each CG step one Hessian-vector product, a pass over the
- * data with the objective's Hv (objective.h). CG stops early by the
- * relative decrease of Q (Hsia, Chiang & Lin, "Preconditioned conjugate
- * gradient methods in truncated Newton frameworks for large-scale linear
- * classification", ACML 2018: stop at step j when j (Q_j - Q_j-1) >=
- * min(0.5, sqrt(||g||)) Q_j), which asks for little accuracy far from the
- * optimum and more near it. The trial point x + s is accepted when J's
- * actual decrease is at least eta0 = 1e-4 of the predicted -Q(s); the
- * radius follows Hsia, Zhu & Lin's rules ("On the study of the trust-region
- * update rules in Newton methods for large-scale linear classification",
- * ACML 2017): grown by sigma3 = 4 when the step was good and reached the
- * boundary, else set from the step's length and a cubic-free estimate of
- * where J along s is least.
+ * Q(s) = g's + s'Hs/2 within ||s||_M <= delta by preconditioned conjugate
+ * gradients (Steihaug's CG: stop at the boundary, or along a direction of
+ * no positive curvature), each CG step one Hessian-vector product, a pass
+ * over the data with the objective's Hv (objective.h). CG stops early by
+ * the relative decrease of Q (Hsia, Chiang & Lin, "Preconditioned
+ * conjugate gradient methods in truncated Newton frameworks for
+ * large-scale linear classification", ACML 2018: stop at step j when
+ * j (Q_j - Q_j-1) >= min(0.5, sqrt(||g||_M^-1)) Q_j), which asks for
+ * little accuracy far from the optimum and more near it. The trial point
+ * x + s is accepted when J's actual decrease is at least eta0 = 1e-4 of
+ * the predicted -Q(s); the radius follows Hsia, Zhu & Lin's rules ("On the
+ * study of the trust-region update rules in Newton methods for large-scale
+ * linear classification", ACML 2017): grown by sigma3 = 4 when the step
+ * was good and reached the boundary, else set from the step's length and
+ * a cubic-free estimate of where J along s is least.
  *
- * No preconditioner: the Hessian's diagonal would need a pass of its own on
- * every path, which the objective does not offer.
+ * Preconditioner (Hsia, Chiang & Lin 2018): the diagonal M = (1 - a) +
+ * a diag(H) / lambda, a = 0.01, in liblinear's scale (there the penalty's
+ * Hessian is I; here lambda I), from the Hessian's diagonal at each new
+ * point (csm_objective_hessian_at: one pass over the data, on every path).
+ * The trust region is measured in the M-norm, as TRON's: ||s||_M^2 =
+ * s'Ms. On the 20000 x 50000 sparse set it cuts 78 CG steps to 35
+ * (BENCHMARKS.md, "Newton or L-BFGS"). The same call keeps the rows'
+ * probabilities at the point, where they fit, so each product is one pass
+ * of products with the direction instead of two.
  *
- * Five parameter vectors, against L-BFGS's 2m + 5: the gradient g, the
- * step s, the residual r = -g - Hs, the CG direction d and its product Hd.
- * The trial point is taken in place on the model's weights (+s) and taken
- * back (-s) on a rejection; its gradient goes into d, free after CG. A
- * rejected trial leaves the weights within a rounding of where they were;
- * g is the gradient there, kept from before.
+ * Six parameter vectors, against L-BFGS's 2m + 5: the gradient g, the
+ * step s, the residual r = -g - Hs, the CG direction d, its product Hd and
+ * the preconditioner M (z = M^-1 r is formed inside the kernels that use
+ * it). The trial point is taken in place on the model's weights (+s) and
+ * taken back (-s) on a rejection; its gradient goes into d, free after CG.
+ * A rejected trial leaves the weights within a rounding of where they
+ * were; g is the gradient there, kept from before, and the products'
+ * point (and M) stay where they were.
  *
  * The host reads back scalars only: two small reads per CG step (d'Hd,
- * s'd, d'd; then r'r, s'r, s'g), J and max |g| per trial.
+ * s'Md, d'Md; then r'M^-1 r, s'r, s'g, each three in one pass), J and
+ * max |g| per trial.
  *
  * Near the optimum a step's predicted decrease can fall below J's rounding
  * noise (about 1e-15 relative in float64, before max |g| reaches 1e-9 on

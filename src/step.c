@@ -327,8 +327,9 @@ static csm_status dense_sq_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_int(&a, accumulate);
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
-    size_t global = csm_round_up(w->k, CSM_WG);
-    return csm_args_launch(&a, 1, &global, NULL);
+    /* an item per tile of features by classes */
+    size_t global[2] = {(w->k + CSM_SQ_JT - 1) / CSM_SQ_JT, (w->C + CSM_SQ_CB - 1) / CSM_SQ_CB};
+    return csm_args_launch(&a, 2, global, NULL);
 }
 
 csm_status csm_step_hess_diag(csm_step *w, const csm_model *m, const csm_block *b,

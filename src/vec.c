@@ -41,6 +41,8 @@ csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
     while (md > 1 && md * CSM_WG * es > m->ctx->limits.local_mem)
         md /= 2;
     v->md_rows = md;
+    /* the fused dot products' lanes: three rows side by side where they fit */
+    v->dots_rows = 3 * CSM_WG * es <= m->ctx->limits.local_mem ? 3 : 1;
     /* three rows of partials: csm_vec_dots3 and csm_vec_cg_step */
     csm_status st =
         csm_buffer_create(m->ctx, &v->part, 3 * CSM_VEC_GROUPS * es, "reduction partials");
@@ -64,8 +66,8 @@ static csm_status kernel(csm_vecops *v, int i, cl_kernel *out)
 {
     if (!v->k[i]) {
         char extra[64];
-        csm_snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu", csm_is_cpu(v->ctx),
-                     v->md_rows);
+        csm_snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu -DDOTS_ROWS=%d",
+                     csm_is_cpu(v->ctx), v->md_rows, v->dots_rows);
         csm_status st = csm_get_kernel(v->ctx, &v->k[i], "vec.cl", kernel_names[i], v->prec,
                                        extra);
         if (st != CSM_OK)
@@ -112,7 +114,7 @@ csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows)
         return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
                         "the solver needs %.0f MB for %zu vectors of %.0f parameters (L-BFGS "
                         "memory %zu), over 90%% of the device's %.0f MB: lower lbfgs_memory, "
-                        "or use newton (5 vectors) or a first-order solver",
+                        "or use newton (6 vectors) or a first-order solver",
                         need / 1e6, vectors + 2 * rows, P, rows,
                         (double)info->global_mem_bytes / 1e6);
     if (info->max_alloc_bytes > 0 && (double)rows * P * es > (double)info->max_alloc_bytes)

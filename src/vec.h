@@ -29,6 +29,7 @@ typedef struct csm_vecops {
     cl_kernel k[VEC_N_KERNELS];
     size_t wg;        /* work-group size of the reductions, 0: not yet known */
     size_t md_rows;   /* history rows per multi-dot pass (MD_ROWS of vec.cl) */
+    int dots_rows;    /* lane rows of the fused dot products (DOTS_ROWS of vec.cl) */
     cl_kernel k_update; /* the first-order update (update.cl), with its group size */
     size_t update_wg;
     int update_solver;
