@@ -245,23 +245,26 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
 }
 
 /* w->out = the block's probabilities P = softmax(X W^T + b): from the
- * kept copy probs (rows from prow) when `fill` is 0, else computed (and
- * kept there when probs is non-NULL). */
-static csm_status block_probs(csm_step *w, const csm_model *m, const csm_block *b,
-                              cl_mem probs, size_t prow, int fill)
+ * kept copy pr->buf (rows from pr->row) when pr says so, else computed
+ * (and kept there when pr->fill); pr NULL: computed. Also builds forward.cl's
+ * kernel `name` into *k on first use, for the rows after. */
+static csm_status block_probs(csm_step *w, cl_kernel *k, const char *name, const csm_model *m,
+                              const csm_block *b, const csm_probs *pr)
 {
     const size_t es = csm_real_size(w->prec), bytes = b->B * w->C * es;
-    csm_status st = CSM_OK;
-    if (probs && !fill) {
-        cl_int rc = clEnqueueCopyBuffer(w->ctx->queue, probs, w->out, prow * w->C * es, 0,
+    csm_status st = *k ? CSM_OK : forward_kernel(w, k, name);
+    if (st != CSM_OK)
+        return st;
+    if (pr && !pr->fill) {
+        cl_int rc = clEnqueueCopyBuffer(w->ctx->queue, pr->buf, w->out, pr->row * w->C * es, 0,
                                         bytes, 0, NULL, NULL);
         return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(w->ctx, rc, "clEnqueueCopyBuffer");
     }
     st = w->path->logits(w, m->weight, b);
     if (st == CSM_OK)
         st = csm_step_softmax(w, m, b, CSM_WRITE_PROBS, 1.0);
-    if (st == CSM_OK && probs) {
-        cl_int rc = clEnqueueCopyBuffer(w->ctx->queue, w->out, probs, 0, prow * w->C * es,
+    if (st == CSM_OK && pr) {
+        cl_int rc = clEnqueueCopyBuffer(w->ctx->queue, w->out, pr->buf, 0, pr->row * w->C * es,
                                         bytes, 0, NULL, NULL);
         if (rc != CL_SUCCESS)
             st = csm_cl_fail(w->ctx, rc, "clEnqueueCopyBuffer");
@@ -269,36 +272,36 @@ static csm_status block_probs(csm_step *w, const csm_model *m, const csm_block *
     return st;
 }
 
+/* The row kernels' common tail (hessian_rows, hessian_diag_rows): the
+ * sample weights, the block's rows, the scale, C; then the launch. */
+static csm_status launch_rows(csm_step *w, csm_args *a, const csm_block *b, double scale)
+{
+    csm_arg_mem(a, b->weights ? b->weights : w->row_loss); /* valid when unused */
+    csm_arg_int(a, b->weights != NULL);
+    csm_arg_int(a, (cl_int)b->row0);
+    csm_arg_int(a, (cl_int)b->B);
+    csm_arg_real(a, w->prec, scale);
+    csm_arg_int(a, (cl_int)w->C);
+    size_t global = csm_round_up(b->B, CSM_WG);
+    return csm_args_launch(a, 1, &global, NULL);
+}
+
 csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_mem v,
                        double scale, int accumulate, const csm_probs *pr)
 {
-    csm_context *ctx = w->ctx;
-    if (!w->k_hv) {
-        csm_status st = forward_kernel(w, &w->k_hv, "hessian_rows");
-        if (st != CSM_OK)
-            return st;
-    }
     // out = P = softmax(X W^T + b), then logits = Z = X V^T
-    csm_status st = block_probs(w, m, b, pr ? pr->buf : NULL, pr ? pr->row : 0,
-                                pr ? pr->fill : 1);
+    csm_status st = block_probs(w, &w->k_hv, "hessian_rows", m, b, pr);
     if (st == CSM_OK)
         st = w->path->logits(w, v, b);
     if (st != CSM_OK)
         return st;
     // out = scale w_i P * (Z + v_b - P . (Z + v_b)), row by row
-    csm_args a = csm_args_start(ctx, w->k_hv, "hessian_rows");
+    csm_args a = csm_args_start(w->ctx, w->k_hv, "hessian_rows");
     csm_arg_mem(&a, w->out);
     csm_arg_mem(&a, w->logits);
     csm_arg_mem(&a, v);
     csm_arg_ulong(&a, (cl_ulong)(w->C * w->k));
-    csm_arg_mem(&a, b->weights ? b->weights : w->row_loss); /* valid when unused */
-    csm_arg_int(&a, b->weights != NULL);
-    csm_arg_int(&a, (cl_int)b->row0);
-    csm_arg_int(&a, (cl_int)b->B);
-    csm_arg_real(&a, w->prec, scale);
-    csm_arg_int(&a, (cl_int)w->C);
-    size_t global = csm_round_up(b->B, CSM_WG);
-    st = csm_args_launch(&a, 1, &global, NULL);
+    st = launch_rows(w, &a, b, scale);
     // dweight, dbias (+)= out^T (X, 1)
     if (st == CSM_OK)
         st = csm_step_products_grad(w, m, b, accumulate, 0, 0);
@@ -335,27 +338,13 @@ static csm_status dense_sq_grad(csm_step *w, const csm_block *b, int accumulate)
 csm_status csm_step_hess_diag(csm_step *w, const csm_model *m, const csm_block *b,
                               double scale, int accumulate, const csm_probs *pr)
 {
-    csm_context *ctx = w->ctx;
-    if (!w->k_hdiag) {
-        csm_status st = forward_kernel(w, &w->k_hdiag, "hessian_diag_rows");
-        if (st != CSM_OK)
-            return st;
-    }
-    csm_status st = block_probs(w, m, b, pr ? pr->buf : NULL, pr ? pr->row : 0,
-                                pr ? pr->fill : 1);
+    // out = P, then scale w_i P (1 - P), row by row
+    csm_status st = block_probs(w, &w->k_hdiag, "hessian_diag_rows", m, b, pr);
     if (st != CSM_OK)
         return st;
-    // out = scale w_i P (1 - P), row by row
-    csm_args a = csm_args_start(ctx, w->k_hdiag, "hessian_diag_rows");
+    csm_args a = csm_args_start(w->ctx, w->k_hdiag, "hessian_diag_rows");
     csm_arg_mem(&a, w->out);
-    csm_arg_mem(&a, b->weights ? b->weights : w->row_loss); /* valid when unused */
-    csm_arg_int(&a, b->weights != NULL);
-    csm_arg_int(&a, (cl_int)b->row0);
-    csm_arg_int(&a, (cl_int)b->B);
-    csm_arg_real(&a, w->prec, scale);
-    csm_arg_int(&a, (cl_int)w->C);
-    size_t global = csm_round_up(b->B, CSM_WG);
-    st = csm_args_launch(&a, 1, &global, NULL);
+    st = launch_rows(w, &a, b, scale);
     // dweight (+)= out^T (X o X), dbias (+)= out^T 1
     if (st == CSM_OK)
         st = w->path->grad_sq ? w->path->grad_sq(w, b, accumulate)

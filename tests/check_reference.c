@@ -267,12 +267,9 @@ END_TEST
 START_TEST(test_hessian_diag)
 {
     problem p = problem_make(13, 7, 5, CSM_FLOAT64, 1, 53);
-    double w[13];
-    uint64_t seed = 54;
-    csm_fill_uniform(w, 13, &seed, 0.1, 3.0);
-    w[6] = 0;
-    const double l2 = 0.3;
+    double w[13] = {0.5, 2, 1.25, 3, 0.1, 1, 0, 2.5, 0.75, 1.5, 2, 0.3, 1.1}; /* one zero */
     const size_t P = p.C * (p.k + 1);
+    const double l2 = 0.3;
     double *H = malloc(P * P * sizeof *H), *h = malloc(P * sizeof *h);
     ref_hessian(H, p.X, w, p.W, p.b, p.n, p.k, p.C, l2);
     ref_hessian_diag(h, p.X, w, p.W, p.b, p.n, p.k, p.C, l2);
