@@ -143,7 +143,8 @@ __kernel void dense_sq_grad(__global real *dW, __global const real *D, __global 
         const size_t q = (row0 + i) * k + j0;
         real v2[SQ_JT];
         for (int t = 0; t < SQ_JT; t++) {
-            const real v = t < nj ? (bytes ? (real)xb[q + t] : x[q + t]) : 0;
+            /* bytes: value = byte / 255, as common.cl's XVAL */
+            const real v = t < nj ? (bytes ? (real)xb[q + t] * (real)(1.0 / 255.0) : x[q + t]) : 0;
             v2[t] = v * v;
         }
         __global const real *d = D + (size_t)i * C + c0;

@@ -248,6 +248,42 @@ static void dense_paths(csm_precision prec)
     csm_context_free(ctx);
 }
 
+/* 8-bit rows (value byte / 255) on every dense path: the products read
+ * the bytes themselves (the tiled and fused paths, and the Hessian
+ * diagonal's dense_sq_grad). */
+START_TEST(test_hv_u8)
+{
+    csm_context *ctx = test_context();
+    const csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    problem p = problem_make(37, 19, 3, prec, 0, 13);
+    unsigned char *xb = malloc(p.n * p.k);
+    ck_assert_ptr_nonnull(xb);
+    for (size_t i = 0; i < p.n * p.k; i++) {
+        xb[i] = (unsigned char)(i * 37 % 256);
+        p.X[i] = xb[i] / 255.0;
+        if (prec == CSM_FLOAT32)
+            p.X[i] = (double)(float)p.X[i];
+    }
+    csm_model *m = problem_model(&p, ctx);
+    static const char *const paths[] = {"fused", "tiled", "clblast"};
+    for (int pi = 0; pi < 3; pi++) {
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[pi]), CSM_OK);
+        csm_dataset *d = NULL;
+        ck_assert_int_eq(csm_dataset_create(ctx, &d, prec, xb, CSM_DTYPE_U8, p.n, p.k, p.y,
+                                            NULL, p.C),
+                         CSM_OK);
+        char what[64];
+        snprintf(what, sizeof what, "8-bit rows, %s", paths[pi]);
+        check_setups(&p, m, d, what);
+        csm_dataset_free(d);
+    }
+    free(xb);
+    csm_model_free(m);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
 START_TEST(test_hv_dense_float64) { dense_paths(CSM_FLOAT64); }
 END_TEST
 
@@ -308,6 +344,7 @@ int main(void)
     tcase_add_test(tc, test_hv_dense_float64);
     tcase_add_test(tc, test_hv_dense_float32);
     tcase_add_test(tc, test_hv_soft_targets);
+    tcase_add_test(tc, test_hv_u8);
     tcase_add_test(tc, test_hv_sparse_and_streamed);
     suite_add_tcase(s, tc);
     return csm_test_main(s, 1);
