@@ -256,14 +256,7 @@ START_TEST(test_hv_u8)
     csm_context *ctx = test_context();
     const csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
     problem p = problem_make(37, 19, 3, prec, 0, 13);
-    unsigned char *xb = malloc(p.n * p.k);
-    ck_assert_ptr_nonnull(xb);
-    for (size_t i = 0; i < p.n * p.k; i++) {
-        xb[i] = (unsigned char)(i * 37 % 256);
-        p.X[i] = xb[i] / 255.0;
-        if (prec == CSM_FLOAT32)
-            p.X[i] = (double)(float)p.X[i];
-    }
+    unsigned char *xb = problem_bytes(&p);
     csm_model *m = problem_model(&p, ctx);
     static const char *const paths[] = {"fused", "tiled", "clblast"};
     for (int pi = 0; pi < 3; pi++) {
