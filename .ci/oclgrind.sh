@@ -112,6 +112,9 @@ for p in clblast fused tiled; do
     ogrun "$p-owlqn" "$p" train -v -v --l1-ratio 0.5 --max-iter 3 --tol 0 \
         --label-column 0 "$W/odd.csv" "$W/$p-l1.st"
 done
+# Newton on 8-bit rows: the Hessian diagonal's dense_sq_grad reading bytes
+ogrun tiled-newton-u8 tiled train -v -v --solver newton --max-iter 2 --tol 0 \
+    "$DATA/tiny-images-idx3-ubyte.gz" "$W/nt-u8.st"
 # The sparse (CSR) path, float32 and float64, and its evaluation.
 ogrun sparse-sgd "" train -v -v --sparse --solver sgd --batch-size 16 --epochs 2 --tol 0 \
     "$DATA/sparse.svm" "$W/sparse.st"
