@@ -119,6 +119,9 @@ ogrun tiled-chunks-f64 tiled train -v -v --double --max-iter 2 --tol 0 \
     --label-column 0 "$W/wide.csv" "$W/tiled-ch64.st"
 ogrun tiled-chunks tiled train -v -v --solver sgd --batch-size 0 --epochs 2 --tol 0 \
     --label-column 0 "$W/wide.csv" "$W/tiled-ch.st"
+# Newton on 8-bit rows: the Hessian diagonal's dense_sq_grad reading bytes
+ogrun tiled-newton-u8 tiled train -v -v --solver newton --max-iter 2 --tol 0 \
+    "$DATA/tiny-images-idx3-ubyte.gz" "$W/nt-u8.st"
 # The sparse (CSR) path, float32 and float64, and its evaluation.
 ogrun sparse-sgd "" train -v -v --sparse --solver sgd --batch-size 16 --epochs 2 --tol 0 \
     "$DATA/sparse.svm" "$W/sparse.st"

@@ -478,7 +478,8 @@ typedef enum csm_solver {
     CSM_LBFGS = 3,    /* full-batch limited-memory BFGS with a strong-Wolfe line
                          search, on the device (the default) */
     CSM_NEWTON = 4    /* full-batch trust-region Newton-CG (liblinear's TRON),
-                         on the device: Hessian-vector products, 5 vectors */
+                         on the device: Hessian-vector products with a
+                         diagonal preconditioner, 6 vectors */
 } csm_solver;
 
 typedef struct csm_epoch_info {

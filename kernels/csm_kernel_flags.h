@@ -23,4 +23,8 @@
 #define CSM_VEC_MAXABS 1
 #define CSM_VEC_ASUM 2 /* sum |a[i]|: the L1 norm */
 
+/* The tile of dense_sq_grad (forward.cl): features by classes per item. */
+#define CSM_SQ_JT 16
+#define CSM_SQ_CB 8
+
 #endif

@@ -98,3 +98,66 @@ __kernel void hessian_rows(__global real *out, __global const real *zl,
     for (int c = 0; c < C; c++)
         p[c] = f * p[c] * (z[c] + vbias[c] - pz);
 }
+
+/* The rows of the Hessian's diagonal (step.c's csm_step_hess_diag): out
+ * holds the block's probabilities P; in place, out_ic = scale w_i P_ic
+ * (1 - P_ic) (w_i the sample weight, or 1), whose product with
+ * (X o X, 1) is the diagonal of the block's Hessian. */
+__kernel void hessian_diag_rows(__global real *out, __global const real *weights,
+                                const int has_weights, const int row0, const int B,
+                                const real scale, const int C)
+{
+    if (get_global_id(0) >= (size_t)B)
+        return;
+    const int i = get_global_id(0);
+    __global real *p = out + (size_t)i * C;
+    const real f = scale * (has_weights ? weights[row0 + i] : (real)1);
+    for (int c = 0; c < C; c++)
+        p[c] = f * p[c] * (1 - p[c]);
+}
+
+/* dense_sq_grad's tile (csm_kernel_flags.h): SQ_JT neighbouring features
+ * (a cache line of floats) by SQ_CB classes per item, its sums in
+ * registers. */
+#define SQ_JT CSM_SQ_JT
+#define SQ_CB CSM_SQ_CB
+
+/* dW (C, k) (+)= D^T (X o X) for the dense rows [row0, row0 + B) of x
+ * (real) or xb (bytes, `bytes`): the Hessian's diagonal on the dense
+ * paths, once per Newton iteration. One item per tile of SQ_JT features
+ * and SQ_CB classes walks down the rows: each reads its features of a row
+ * as one run (an item per feature, walking a column alone, loaded a cache
+ * line per row and value: 6x slower on Fashion-MNIST). */
+__kernel void dense_sq_grad(__global real *dW, __global const real *D, __global const real *x,
+                            __global const uchar *xb, const int bytes, const ulong row0,
+                            const int B, const int accumulate, const int C, const int k)
+{
+    const int j0 = get_global_id(0) * SQ_JT, c0 = get_global_id(1) * SQ_CB;
+    if (j0 >= k || c0 >= C)
+        return;
+    const int nj = min(SQ_JT, k - j0), nc = min(SQ_CB, C - c0);
+    real acc[SQ_CB][SQ_JT];
+    for (int u = 0; u < SQ_CB; u++)
+        for (int t = 0; t < SQ_JT; t++)
+            acc[u][t] = 0;
+    for (int i = 0; i < B; i++) {
+        const size_t q = (row0 + i) * k + j0;
+        real v2[SQ_JT];
+        for (int t = 0; t < SQ_JT; t++) {
+            /* bytes: value = byte / 255, as common.cl's XVAL */
+            const real v = t < nj ? (bytes ? (real)xb[q + t] * (real)(1.0 / 255.0) : x[q + t]) : 0;
+            v2[t] = v * v;
+        }
+        __global const real *d = D + (size_t)i * C + c0;
+        for (int u = 0; u < SQ_CB; u++) {
+            const real du = u < nc ? d[u] : 0;
+            for (int t = 0; t < SQ_JT; t++)
+                acc[u][t] += du * v2[t];
+        }
+    }
+    for (int u = 0; u < nc; u++)
+        for (int t = 0; t < nj; t++) {
+            const size_t o = (size_t)(c0 + u) * k + j0 + t;
+            dW[o] = accumulate ? dW[o] + acc[u][t] : acc[u][t];
+        }
+}

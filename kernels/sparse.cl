@@ -11,14 +11,20 @@
 #define CB_MAX 32
 #endif
 
-/* WT (k, C) = W^T: the logits of a large block read weights by feature */
+/* WT (k, C) = W^T: the logits of a large block read weights by feature.
+ * One item per feature j writes its C weights as one run: neighbouring
+ * items read neighbouring words of each row of W, and no cache line of WT
+ * is written by more than a few items (an item per element, the classes
+ * in the slow dimension, wrote each line of WT from C work-groups). */
 __kernel void transpose_weights(__global real *WT, __global const real *W, const int C,
                                 const int k)
 {
-    if (get_global_id(0) >= (size_t)k || get_global_id(1) >= (size_t)C)
+    if (get_global_id(0) >= (size_t)k)
         return;
-    const size_t j = get_global_id(0), c = get_global_id(1);
-    WT[j * C + c] = W[c * k + j];
+    const size_t j = get_global_id(0);
+    __global real *out = WT + j * C;
+    for (int c = 0; c < C; c++)
+        out[c] = W[(size_t)c * k + j];
 }
 
 /* logits (B, C) = X_rows W^T, one item per (class block, step row i).
@@ -53,11 +59,13 @@ __kernel void csr_logits(__global real *logits, __global const long *row_ptr,
 /* dW (C, k) (+)= delta^T X over the contiguous rows [row0, row0 + B), one
  * item per (feature j, class block): down column j from the first row >=
  * row0 (binary search; rows ascend within a column). delta (B, C) carries
- * the 1/sum w scale and the sample weights. */
+ * the 1/sum w scale and the sample weights. `square`: delta^T (X o X), the
+ * squares of the entries (the Hessian's diagonal). */
 __kernel void csc_grad(__global real *dW, __global const real *delta,
                        __global const long *col_ptr, __global const int *row,
                        __global const real *cval, const int row0, const int B,
-                       const int accumulate, const int C, const int k, const int cb)
+                       const int accumulate, const int square, const int C, const int k,
+                       const int cb)
 {
     if (get_global_id(0) >= (size_t)k || get_global_id(1) >= (size_t)((C + cb - 1) / cb))
         return;
@@ -76,7 +84,7 @@ __kernel void csc_grad(__global real *dW, __global const real *delta,
     for (int u = 0; u < cb; u++)
         acc[u] = 0;
     for (long p = lo; p < col_ptr[j + 1] && row[p] < row0 + B; p++) {
-        const real v = cval[p];
+        const real v = square ? cval[p] * cval[p] : cval[p];
         __global const real *d = delta + (size_t)(row[p] - row0) * C + c0;
         for (int u = 0; u < nc; u++)
             acc[u] += d[u] * v;

@@ -284,3 +284,127 @@ __kernel void vec_add_params(__global real *weight, __global real *bias, __globa
     else
         bias[i - nw] += alpha * d[i];
 }
+
+/* h = (dW + l2, db): J's Hessian diagonal, whose data part the passes left
+ * in dw and db. */
+__kernel void vec_pack_diag(__global real *h, __global const real *dw, __global const real *db,
+                            const real l2, const int nw, const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    h[i] = i < nw ? dw[i] + l2 : db[i - nw];
+}
+
+/* The preconditioned conjugate gradient of the Newton solver, with a
+ * diagonal preconditioner m: its dot products in as few passes as the
+ * steps allow, each summed like vec_reduce_partial (the same partition,
+ * Kahan sums, then a fixed tree), three at a time into part[u * G + g]
+ * (vec_multidot_final combines them). DOTS_ROWS (the host's): 3, the three
+ * sums' lanes side by side in local memory; 1 where local memory is short
+ * (3 CSM_WG reals do not fit): one sum after the other through one row of
+ * lanes, the vectors read three times (the same sums: each lane covers the
+ * same elements in the same order either way). DOTS3_ITEM(i, u) loads
+ * element i's terms (for sum u: in-place updates happen at u == 0). */
+#ifndef DOTS_ROWS
+#define DOTS_ROWS 3
+#endif
+#define DOTS3_CHUNK                                                                          \
+    const int g = get_group_id(0);                                                          \
+    const int G = get_num_groups(0);                                                        \
+    const long chunk = ((long)n + G - 1) / G;                                               \
+    const long lo = min((long)n, g * chunk), hi = min((long)n, lo + chunk);
+#if DOTS_ROWS == 3
+#define DOTS3_SUMS(A0, A1, A2)                                                               \
+    __local real ls[3][CSM_WG];                                                             \
+    DOTS3_CHUNK                                                                             \
+    FOR_LANES(t) {                                                                          \
+        real acc[3] = {0, 0, 0}, comp[3] = {0, 0, 0};                                       \
+        FOR_ITEM_RANGE(i, lo, hi, t) {                                                      \
+            DOTS3_ITEM(i, 0)                                                                \
+            kahan_add(&acc[0], &comp[0], A0);                                               \
+            kahan_add(&acc[1], &comp[1], A1);                                               \
+            kahan_add(&acc[2], &comp[2], A2);                                               \
+        }                                                                                   \
+        for (int u = 0; u < 3; u++)                                                         \
+            ls[u][t] = acc[u];                                                              \
+    }                                                                                       \
+    group_tree_sum(&ls[0][0], 3, CSM_WG, CSM_WG);                                           \
+    if (get_local_id(0) == 0)                                                               \
+        for (int u = 0; u < 3; u++)                                                         \
+            part[(size_t)u * G + g] = ls[u][0];
+#else
+#define DOTS3_SUMS(A0, A1, A2)                                                               \
+    __local real ls[CSM_WG];                                                                \
+    DOTS3_CHUNK                                                                             \
+    for (int u = 0; u < 3; u++) {                                                           \
+        FOR_LANES(t) {                                                                      \
+            real acc = 0, comp = 0;                                                         \
+            FOR_ITEM_RANGE(i, lo, hi, t) {                                                  \
+                DOTS3_ITEM(i, u)                                                            \
+                kahan_add(&acc, &comp, u == 0 ? (A0) : u == 1 ? (A1) : (A2));               \
+            }                                                                               \
+            ls[t] = acc;                                                                    \
+        }                                                                                   \
+        group_tree_sum(ls, 1, CSM_WG, CSM_WG);                                              \
+        if (get_local_id(0) == 0)                                                           \
+            part[(size_t)u * G + g] = ls[0];                                                \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                       \
+    }
+#endif
+
+/* a_u . b_u for u = 0, 1, 2, weighted by m[i] where bit u of `weighted` is
+ * set (m is not read without one) */
+__kernel void vec_dots3(__global real *part, __global const real *a0, __global const real *b0,
+                        __global const real *a1, __global const real *b1,
+                        __global const real *a2, __global const real *b2,
+                        __global const real *m, const int weighted, const int n)
+{
+#define DOTS3_ITEM(i, u)                                                                     \
+    const real mi = weighted ? m[i] : (real)1;                                              \
+    const real w0 = weighted & 1 ? mi : 1, w1 = weighted & 2 ? mi : 1,                      \
+               w2 = weighted & 4 ? mi : 1;
+    DOTS3_SUMS(a0[i] * b0[i] * w0, a1[i] * b1[i] * w1, a2[i] * b2[i] * w2)
+#undef DOTS3_ITEM
+}
+
+/* A CG step: s += alpha d, r -= alpha hd, then r . r/m, s . r and s . g
+ * of the new s and r, in one pass. */
+__kernel void vec_cg_step(__global real *part, __global real *s, __global real *r,
+                          __global const real *d, __global const real *hd,
+                          __global const real *gr, __global const real *m, const real alpha,
+                          const int n)
+{
+#define DOTS3_ITEM(i, u)                                                                     \
+    real si = s[i], ri = r[i];                                                              \
+    if (u == 0) {                                                                           \
+        si += alpha * d[i];                                                                 \
+        ri -= alpha * hd[i];                                                                \
+        s[i] = si;                                                                          \
+        r[i] = ri;                                                                          \
+    }
+    DOTS3_SUMS(ri * ri / m[i], si * ri, si * gr[i])
+#undef DOTS3_ITEM
+}
+
+/* d = r / m + beta d: the next CG direction from the preconditioned
+ * residual */
+__kernel void vec_precond_dir(__global real *d, __global const real *r, __global const real *m,
+                              const real beta, const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    /* beta 0: d is not read (the first direction, d uninitialised) */
+    d[i] = beta != 0 ? r[i] / m[i] + beta * d[i] : r[i] / m[i];
+}
+
+/* m = a h + c: the preconditioner from the Hessian diagonal h */
+__kernel void vec_precond(__global real *m, __global const real *h, const real a, const real c,
+                          const int n)
+{
+    if (get_global_id(0) >= (size_t)n)
+        return;
+    const int i = get_global_id(0);
+    m[i] = a * h[i] + c;
+}

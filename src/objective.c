@@ -32,6 +32,11 @@ struct csm_objective {
     csm_vecops v; /* for the gradient vector */
     int hv_bound;  /* a product step for Hessian-vector products where the */
     csm_step hv;   /* pass's path (fused) has no products of its own */
+    /* the point of csm_objective_hessian_at: the rows' probabilities
+     * there, kept where they fit (probs_state 1: to be computed by the next
+     * product, 2: kept); probs_tried: the room was looked at */
+    cl_mem probs;
+    int probs_tried, probs_state;
     double loss_sum, hits; /* distributed: the pass's global sums */
     /* minibatches (csm_objective_minibatches) */
     int batches;
@@ -69,6 +74,7 @@ void csm_objective_free(csm_objective *f)
     }
     if (f->hv_bound)
         csm_step_free(&f->hv);
+    csm_buffer_release(&f->probs);
     if (f->batches) {
         clFinish(f->model->ctx->queue);
         csm_step_free(&f->step);
@@ -149,12 +155,65 @@ static csm_status hv_step(csm_objective *f, csm_step **w)
     return st;
 }
 
-csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv)
+/* The probabilities of this process's rows, kept from the point of
+ * csm_objective_hessian_at for the products there (then a product is one
+ * pass of products with a direction instead of two), where they take at
+ * most an eighth of the device's memory and fit one allocation (and the
+ * "max_alloc" option's bound): else none, and every product computes them. */
+static csm_status probs_room(csm_objective *f)
+{
+    if (f->probs_tried)
+        return CSM_OK;
+    f->probs_tried = 1;
+    const csm_context *ctx = f->model->ctx;
+    const double bytes = (double)f->src->data->n * (double)f->model->C *
+                         (double)csm_real_size(f->model->precision);
+    const csm_device_info *info = &ctx->info;
+    if (bytes <= 0 || (info->global_mem_bytes > 0 && bytes > (double)info->global_mem_bytes / 8) ||
+        (info->max_alloc_bytes > 0 && bytes > (double)info->max_alloc_bytes) ||
+        (ctx->opt.max_alloc && bytes > (double)ctx->opt.max_alloc))
+        return CSM_OK;
+    return csm_buffer_create(f->model->ctx, &f->probs, (size_t)bytes, "kept probabilities");
+}
+
+/* What the next pass does with the kept probabilities (NULL: none). */
+static const csm_probs *probs_use(csm_objective *f, csm_probs *pr)
+{
+    if (!f->probs || !f->probs_state)
+        return NULL;
+    *pr = (csm_probs){f->probs, 0, f->probs_state == 1};
+    f->probs_state = 2;
+    return pr;
+}
+
+csm_status csm_objective_hessian_at(csm_objective *f, cl_mem diag)
 {
     csm_step *w = NULL;
     csm_status st = hv_step(f, &w);
     if (st == CSM_OK)
-        st = csm_step_dataset_hv(w, f->model, f->src->data, v);
+        st = probs_room(f);
+    if (st != CSM_OK)
+        return st;
+    f->probs_state = 1;
+    if (!diag)
+        return CSM_OK;
+    csm_probs pr;
+    st = csm_step_dataset_diag(w, f->model, f->src->data, probs_use(f, &pr));
+    /* distributed: this process's share, summed, before the L2 term */
+    if (st == CSM_OK && f->src->reduce)
+        st = csm_source_sum_grad(f->src, w, f->src->local_scale, 1, NULL, 0);
+    if (st == CSM_OK)
+        st = csm_vec_pack_diag(&f->v, diag, w->dweight, w->dbias, f->l2, f->bias);
+    return st;
+}
+
+csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv)
+{
+    csm_step *w = NULL;
+    csm_status st = hv_step(f, &w);
+    csm_probs pr;
+    if (st == CSM_OK)
+        st = csm_step_dataset_hv(w, f->model, f->src->data, v, probs_use(f, &pr));
     /* distributed: this process's share, summed, before the L2 term */
     if (st == CSM_OK && f->src->reduce)
         st = csm_source_sum_grad(f->src, w, f->src->local_scale, 1, NULL, 0);

@@ -32,13 +32,25 @@ size_t csm_objective_samples(const csm_objective *f);
  * enqueued; g (a parameter vector, vec.h; NULL: not wanted) = (dJ/dW,
  * dJ/db). Blocks only to sum over the processes. */
 csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g);
-/* hv = H v, J's Hessian at the model's weights times v (a parameter
- * vector, vec.h), for Newton solvers: one pass over every row by the
- * bound path's products (the fused path's stand-in where it has none),
- * summed over the processes, plus lambda V; the bias part 0 without an
+/* hv = H v, J's Hessian times v (a parameter vector, vec.h), for Newton
+ * solvers: at the weights of the last csm_objective_hessian_at (none: at
+ * the model's current weights), one pass over every row by the bound
+ * path's products (the fused path's stand-in where it has none), summed
+ * over the processes, plus lambda V; the bias part 0 without an
  * intercept. Enqueued; blocks only to sum over the processes. Leaves the
  * values of the last csm_objective_fun_grad as they were. */
 csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv);
+/* Fixes the point of the following csm_objective_hv calls at the model's
+ * current weights, until the next call (moving the weights does not move
+ * it): the rows' probabilities there, which every product shares, are
+ * kept where they fit the device (a product then costs one pass of
+ * products instead of two). diag non-NULL: J's Hessian diagonal there
+ * (for a preconditioner), a parameter vector: (1/sum w) sum_i w_i P_ic
+ * (1 - P_ic) x_ij^2 + lambda for W_cj, (1/sum w) sum_i w_i P_ic (1 - P_ic)
+ * for b_c (0 without an intercept), summed over the processes like the
+ * gradient: one pass over every row, on every path (dense rows through
+ * step.c's own product of squares). */
+csm_status csm_objective_hessian_at(csm_objective *f, cl_mem diag);
 /* After csm_objective_fun_grad: J (with its L1 term) and the (unweighted)
  * accuracy. Blocking. */
 csm_status csm_objective_value(csm_objective *f, double *J, double *accuracy);

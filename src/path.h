@@ -86,9 +86,9 @@ typedef struct csm_step {
     cl_mem correct;     /* (slots) int, correct predictions per block */
     cl_mem sumsq;       /* (slots) ||W||^2 per block */
     /* step.c's kernels: the product paths' softmax, loss sums and bias
-     * gradient, and ||W||^2 and the Hessian-vector rows (built on first
-     * use) */
-    cl_kernel k_softmax, k_reduce, k_bias_grad, k_sumsq, k_hv;
+     * gradient, and ||W||^2, the Hessian-vector rows and the Hessian
+     * diagonal's rows and dense products (built on first use) */
+    cl_kernel k_softmax, k_reduce, k_bias_grad, k_sumsq, k_hv, k_hdiag, k_sq_grad;
     size_t rwg, sumsq_wg; /* work-group sizes of the reductions */
 } csm_step;
 
@@ -116,6 +116,10 @@ typedef struct csm_path_ops {
     csm_status (*logits)(csm_step *w, cl_mem weight, const csm_block *b);
     csm_status (*grad)(csm_step *w, const csm_block *b, int accumulate);
     int sums_bias;
+    /* Product paths: dweight (+)= w->out^T (X o X), the squares of X's
+     * entries (the Hessian's diagonal; contiguous rows, no permutation);
+     * NULL: step.c's kernel over dense rows. Never sums the bias. */
+    csm_status (*grad_sq)(csm_step *w, const csm_block *b, int accumulate);
     /* The fused path: a forward pass (outputs by mode, loss sums into slot)
      * and a gradient step of a block; NULL on the product paths, whose
      * step.c composes them from the products. */

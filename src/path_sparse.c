@@ -90,9 +90,9 @@ static csm_status sparse_logits(csm_step *w, cl_mem weight, const csm_block *b)
         csm_arg_mem(&a, weight);
         csm_arg_int(&a, (cl_int)w->C);
         csm_arg_int(&a, (cl_int)w->k);
-        size_t tg[2] = {csm_round_up(w->k, CSM_WG), w->C};
+        size_t tg = csm_round_up(w->k, CSM_WG);
         if (st == CSM_OK)
-            st = csm_args_launch(&a, 2, tg, NULL);
+            st = csm_args_launch(&a, 1, &tg, NULL);
         wsrc = p->wt;
         sc = 1;
         sj = (cl_int)w->C;
@@ -117,28 +117,43 @@ static csm_status sparse_logits(csm_step *w, cl_mem weight, const csm_block *b)
     return csm_args_launch(&a, 2, global, NULL);
 }
 
+/* dweight (C, k) (+)= w->out^T X, or (X o X) where `square`, over the
+ * contiguous rows of b: down the CSC copy's columns. */
+static csm_status csc_grad(csm_step *w, const csm_block *b, int accumulate, int square)
+{
+    sparse *p = w->priv;
+    const csm_dataset *d = b->d;
+    csm_args a = csm_args_start(w->ctx, p->k_csc_grad, "csc_grad");
+    csm_arg_mem(&a, w->dweight);
+    csm_arg_mem(&a, w->out);
+    csm_arg_mem(&a, d->col_ptr);
+    csm_arg_mem(&a, d->row_idx);
+    csm_arg_mem(&a, d->cvalues);
+    csm_arg_int(&a, (cl_int)b->start);
+    csm_arg_int(&a, (cl_int)b->B);
+    csm_arg_int(&a, accumulate);
+    csm_arg_int(&a, square);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)p->cb);
+    size_t global[2] = {csm_round_up(w->k, CSM_WG), p->ncb};
+    return csm_args_launch(&a, 2, global, NULL);
+}
+
+static csm_status sparse_grad_sq(csm_step *w, const csm_block *b, int accumulate)
+{
+    if (b->idx)
+        return csm_fail(w->ctx, CSM_ERR_INVALID_VALUE, "squared products of permuted rows");
+    return csc_grad(w, b, accumulate, 1);
+}
+
 static csm_status sparse_grad(csm_step *w, const csm_block *b, int accumulate)
 {
     // dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k, sparse)
     sparse *p = w->priv;
     const csm_dataset *d = b->d;
-    if (!b->idx) {
-        /* contiguous rows: down the CSC copy's columns */
-        csm_args a = csm_args_start(w->ctx, p->k_csc_grad, "csc_grad");
-        csm_arg_mem(&a, w->dweight);
-        csm_arg_mem(&a, w->out);
-        csm_arg_mem(&a, d->col_ptr);
-        csm_arg_mem(&a, d->row_idx);
-        csm_arg_mem(&a, d->cvalues);
-        csm_arg_int(&a, (cl_int)b->start);
-        csm_arg_int(&a, (cl_int)b->B);
-        csm_arg_int(&a, accumulate);
-        csm_arg_int(&a, (cl_int)w->C);
-        csm_arg_int(&a, (cl_int)w->k);
-        csm_arg_int(&a, (cl_int)p->cb);
-        size_t global[2] = {csm_round_up(w->k, CSM_WG), p->ncb};
-        return csm_args_launch(&a, 2, global, NULL);
-    }
+    if (!b->idx)
+        return csc_grad(w, b, accumulate, 0);
     /* permuted rows: a row walk per class block and feature chunk */
     csm_args a = csm_args_start(w->ctx, p->k_rows_grad, "csr_grad_rows");
     csm_arg_mem(&a, w->dweight);
@@ -167,4 +182,5 @@ const csm_path_ops csm_path_sparse = {
     .free = sparse_free,
     .logits = sparse_logits,
     .grad = sparse_grad,
+    .grad_sq = sparse_grad_sq,
 };

@@ -183,6 +183,30 @@ void ref_hessian(double *H, const double *X, const double *weights, const double
     free(xt);
 }
 
+void ref_hessian_diag(double *h, const double *X, const double *weights, const double *W,
+                      const double *b, size_t n, size_t k, size_t C, double l2)
+{
+    double *o = xmalloc(n * C * sizeof *o); // (n, C) probabilities
+    ref_forward(NULL, o, X, W, b, n, k, C);
+    double sw = weight_sum(weights, n);
+    for (size_t q = 0; q < C * (k + 1); q++)
+        h[q] = 0;
+    // the (c, c) block of sample i's (diag(O) - O O^T) kron x~ x~^T has
+    // O_c (1 - O_c) x~_j^2 on its diagonal
+    for (size_t i = 0; i < n; i++) {
+        double w = weight(weights, i) / sw;
+        for (size_t c = 0; c < C; c++) {
+            double oc = o[i * C + c], a = w * oc * (1 - oc);
+            for (size_t j = 0; j < k; j++)
+                h[c * k + j] += a * X[i * k + j] * X[i * k + j];
+            h[C * k + c] += a;
+        }
+    }
+    for (size_t q = 0; q < C * k; q++)
+        h[q] += l2;
+    free(o);
+}
+
 /* A = L L^T in place (lower triangle; the upper is left alone).
  * Returns 0 if a pivot is not positive, i.e. A is not (numerically) PD. */
 static int cholesky(double *A, size_t P)

@@ -34,6 +34,10 @@ void ref_sgd_step(double *W, double *b, const double *X, const int32_t *labels,
  * the second derivative independent of them. */
 void ref_hessian(double *H, const double *X, const double *weights, const double *W,
                  const double *b, size_t n, size_t k, size_t C, double l2);
+/* h (P): the diagonal of the same Hessian, from its own formula
+ * (1/sum w) sum_i w_i O_ic (1 - O_ic) x~_ij^2 (+ l2 for W), in O(n C k). */
+void ref_hessian_diag(double *h, const double *X, const double *weights, const double *W,
+                      const double *b, size_t n, size_t k, size_t C, double l2);
 /* Minimises J over (W, b) in place, starting from the W, b given, by damped
  * Newton's method (exact Hessian, Cholesky, Armijo backtracking); no L-BFGS,
  * so it can judge one. Stops when max_q |dJ/dtheta_q| <= gtol or after

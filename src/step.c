@@ -187,16 +187,14 @@ csm_status csm_step_sumsq(csm_step *w, const csm_model *m, size_t slot)
     return csm_args_launch(&a, 1, &global, &local);
 }
 
-csm_status csm_step_products_grad(csm_step *w, const csm_model *m, const csm_block *b,
-                                  int accumulate, int extras, size_t slot)
+/* The bias-sum launch of reduce.cl's bias_grad: dbias (+)= w->out^T 1
+ * where `sum_bias`, and the `extras` (CSM_STEP_*), a group each. */
+static csm_status bias_launch(csm_step *w, const csm_model *m, const csm_block *b,
+                              int accumulate, int extras, size_t slot, int sum_bias)
 {
-    // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
-    csm_status st = w->path->grad(w, b, accumulate);
-    if (st != CSM_OK)
-        return st;
-    /* groups 0 .. C-1 sum the bias columns (but on a path whose gradient
-     * kernel has done it); the extras get a group each after them */
-    cl_int groups = w->path->sums_bias ? 0 : (cl_int)w->C;
+    /* groups 0 .. C-1 sum the bias columns; the extras get a group each
+     * after them */
+    cl_int groups = sum_bias ? (cl_int)w->C : 0;
     const cl_int loss_group = extras & CSM_STEP_LOSS ? groups++ : -1;
     const cl_int sumsq_group = extras & CSM_STEP_SUMSQ ? groups++ : -1;
     if (groups == 0)
@@ -221,6 +219,17 @@ csm_status csm_step_products_grad(csm_step *w, const csm_model *m, const csm_blo
     return csm_args_launch(&a, 1, &global, &local);
 }
 
+csm_status csm_step_products_grad(csm_step *w, const csm_model *m, const csm_block *b,
+                                  int accumulate, int extras, size_t slot)
+{
+    // dweight (C, k) (+)= delta (B, C)^T . X (B, k)
+    csm_status st = w->path->grad(w, b, accumulate);
+    /* the bias columns, but on a path whose gradient kernel has summed them */
+    if (st == CSM_OK)
+        st = bias_launch(w, m, b, accumulate, extras, slot, !w->path->sums_bias);
+    return st;
+}
+
 csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, double scale,
                          size_t slot, int accumulate, int sumsq)
 {
@@ -236,40 +245,113 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
     return st;
 }
 
-csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_mem v,
-                       double scale, int accumulate)
+/* w->out = the block's probabilities P = softmax(X W^T + b): from the
+ * kept copy pr->buf (rows from pr->row) when pr says so, else computed
+ * (and kept there when pr->fill); pr NULL: computed. Also builds forward.cl's
+ * kernel `name` into *k on first use, for the rows after. */
+static csm_status block_probs(csm_step *w, cl_kernel *k, const char *name, const csm_model *m,
+                              const csm_block *b, const csm_probs *pr)
 {
-    csm_context *ctx = w->ctx;
-    if (!w->k_hv) {
-        csm_status st = forward_kernel(w, &w->k_hv, "hessian_rows");
-        if (st != CSM_OK)
-            return st;
+    const size_t es = csm_real_size(w->prec), bytes = b->B * w->C * es;
+    csm_status st = *k ? CSM_OK : forward_kernel(w, k, name);
+    if (st != CSM_OK)
+        return st;
+    if (pr && !pr->fill) {
+        cl_int rc = clEnqueueCopyBuffer(w->ctx->queue, pr->buf, w->out, pr->row * w->C * es, 0,
+                                        bytes, 0, NULL, NULL);
+        return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(w->ctx, rc, "clEnqueueCopyBuffer");
     }
-    // out = P = softmax(X W^T + b), then logits = Z = X V^T
-    csm_status st = w->path->logits(w, m->weight, b);
+    st = w->path->logits(w, m->weight, b);
     if (st == CSM_OK)
         st = csm_step_softmax(w, m, b, CSM_WRITE_PROBS, 1.0);
+    if (st == CSM_OK && pr) {
+        cl_int rc = clEnqueueCopyBuffer(w->ctx->queue, w->out, pr->buf, 0, pr->row * w->C * es,
+                                        bytes, 0, NULL, NULL);
+        if (rc != CL_SUCCESS)
+            st = csm_cl_fail(w->ctx, rc, "clEnqueueCopyBuffer");
+    }
+    return st;
+}
+
+/* The row kernels' common tail (hessian_rows, hessian_diag_rows): the
+ * sample weights, the block's rows, the scale, C; then the launch. */
+static csm_status launch_rows(csm_step *w, csm_args *a, const csm_block *b, double scale)
+{
+    csm_arg_mem(a, b->weights ? b->weights : w->row_loss); /* valid when unused */
+    csm_arg_int(a, b->weights != NULL);
+    csm_arg_int(a, (cl_int)b->row0);
+    csm_arg_int(a, (cl_int)b->B);
+    csm_arg_real(a, w->prec, scale);
+    csm_arg_int(a, (cl_int)w->C);
+    size_t global = csm_round_up(b->B, CSM_WG);
+    return csm_args_launch(a, 1, &global, NULL);
+}
+
+csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_mem v,
+                       double scale, int accumulate, const csm_probs *pr)
+{
+    // out = P = softmax(X W^T + b), then logits = Z = X V^T
+    csm_status st = block_probs(w, &w->k_hv, "hessian_rows", m, b, pr);
     if (st == CSM_OK)
         st = w->path->logits(w, v, b);
     if (st != CSM_OK)
         return st;
     // out = scale w_i P * (Z + v_b - P . (Z + v_b)), row by row
-    csm_args a = csm_args_start(ctx, w->k_hv, "hessian_rows");
+    csm_args a = csm_args_start(w->ctx, w->k_hv, "hessian_rows");
     csm_arg_mem(&a, w->out);
     csm_arg_mem(&a, w->logits);
     csm_arg_mem(&a, v);
     csm_arg_ulong(&a, (cl_ulong)(w->C * w->k));
-    csm_arg_mem(&a, b->weights ? b->weights : w->row_loss); /* valid when unused */
-    csm_arg_int(&a, b->weights != NULL);
-    csm_arg_int(&a, (cl_int)b->row0);
-    csm_arg_int(&a, (cl_int)b->B);
-    csm_arg_real(&a, w->prec, scale);
-    csm_arg_int(&a, (cl_int)w->C);
-    size_t global = csm_round_up(b->B, CSM_WG);
-    st = csm_args_launch(&a, 1, &global, NULL);
+    st = launch_rows(w, &a, b, scale);
     // dweight, dbias (+)= out^T (X, 1)
     if (st == CSM_OK)
         st = csm_step_products_grad(w, m, b, accumulate, 0, 0);
+    return st;
+}
+
+/* dweight (C, k) (+)= D^T (X o X) over dense rows (forward.cl's
+ * dense_sq_grad), for paths without products of squares of their own. */
+static csm_status dense_sq_grad(csm_step *w, const csm_block *b, int accumulate)
+{
+    if (!w->k_sq_grad) {
+        csm_status st = forward_kernel(w, &w->k_sq_grad, "dense_sq_grad");
+        if (st != CSM_OK)
+            return st;
+    }
+    const csm_dataset *d = b->d;
+    const int bytes = d->x_u8 != NULL;
+    csm_args a = csm_args_start(w->ctx, w->k_sq_grad, "dense_sq_grad");
+    csm_arg_mem(&a, w->dweight);
+    csm_arg_mem(&a, w->out);
+    csm_arg_mem(&a, bytes ? w->out : d->x); /* valid when unused */
+    csm_arg_mem(&a, bytes ? d->x_u8 : w->row_correct);
+    csm_arg_int(&a, bytes);
+    csm_arg_ulong(&a, (cl_ulong)b->row0);
+    csm_arg_int(&a, (cl_int)b->B);
+    csm_arg_int(&a, accumulate);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    /* an item per tile of features by classes */
+    size_t global[2] = {(w->k + CSM_SQ_JT - 1) / CSM_SQ_JT, (w->C + CSM_SQ_CB - 1) / CSM_SQ_CB};
+    return csm_args_launch(&a, 2, global, NULL);
+}
+
+csm_status csm_step_hess_diag(csm_step *w, const csm_model *m, const csm_block *b,
+                              double scale, int accumulate, const csm_probs *pr)
+{
+    // out = P, then scale w_i P (1 - P), row by row
+    csm_status st = block_probs(w, &w->k_hdiag, "hessian_diag_rows", m, b, pr);
+    if (st != CSM_OK)
+        return st;
+    csm_args a = csm_args_start(w->ctx, w->k_hdiag, "hessian_diag_rows");
+    csm_arg_mem(&a, w->out);
+    st = launch_rows(w, &a, b, scale);
+    // dweight (+)= out^T (X o X), dbias (+)= out^T 1
+    if (st == CSM_OK)
+        st = w->path->grad_sq ? w->path->grad_sq(w, b, accumulate)
+                              : dense_sq_grad(w, b, accumulate);
+    if (st == CSM_OK)
+        st = bias_launch(w, m, b, accumulate, 0, 0, 1);
     return st;
 }
 
@@ -354,21 +436,30 @@ typedef struct pass {
     const csm_model *m;
     int grad;
     cl_mem v; /* csm_step_dataset_hv's direction, or NULL */
+    int diag; /* csm_step_dataset_diag */
+    const csm_probs *probs;
     double scale;
     size_t slot;
 } pass;
 
 static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
 {
-    (void)pos;
     pass *p = user;
     csm_status st = CSM_OK;
     for (size_t r = 0; st == CSM_OK && r < c->n; r += p->w->cap, p->slot++) {
         const size_t B = c->n - r < p->w->cap ? c->n - r : p->w->cap;
         csm_block b = csm_block_of(c, r, B);
+        csm_probs pr, *ppr = NULL;
+        if (p->probs) {
+            pr = *p->probs;
+            pr.row = pos + r; /* the dataset's row: pos counts the chunks before */
+            ppr = &pr;
+        }
         // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
         if (p->v)
-            st = csm_step_hv(p->w, p->m, &b, p->v, p->scale, p->slot > 0);
+            st = csm_step_hv(p->w, p->m, &b, p->v, p->scale, p->slot > 0, ppr);
+        else if (p->diag)
+            st = csm_step_hess_diag(p->w, p->m, &b, p->scale, p->slot > 0, ppr);
         else if (p->grad)
             st = csm_step_grad(p->w, p->m, &b, p->scale, p->slot, p->slot > 0, 0);
         else
@@ -377,14 +468,27 @@ static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
     return st;
 }
 
-csm_status csm_step_dataset(csm_step *w, const csm_model *m, const csm_dataset *d, int grad)
+static csm_status run_pass(csm_step *w, const csm_dataset *d, pass *p)
 {
-    pass p = {w, m, grad, NULL, 1.0 / d->weight_sum, 0};
-    return csm_stream_each(d, NULL, pass_chunk, &p, (w->path->flags & CSM_PATH_REAL_X) != 0);
+    return csm_stream_each(d, NULL, pass_chunk, p, (w->path->flags & CSM_PATH_REAL_X) != 0);
 }
 
-csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v)
+csm_status csm_step_dataset(csm_step *w, const csm_model *m, const csm_dataset *d, int grad)
 {
-    pass p = {w, m, 0, v, 1.0 / d->weight_sum, 0};
-    return csm_stream_each(d, NULL, pass_chunk, &p, (w->path->flags & CSM_PATH_REAL_X) != 0);
+    pass p = {w, m, grad, NULL, 0, NULL, 1.0 / d->weight_sum, 0};
+    return run_pass(w, d, &p);
+}
+
+csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v,
+                               const csm_probs *probs)
+{
+    pass p = {w, m, 0, v, 0, probs, 1.0 / d->weight_sum, 0};
+    return run_pass(w, d, &p);
+}
+
+csm_status csm_step_dataset_diag(csm_step *w, const csm_model *m, const csm_dataset *d,
+                                 const csm_probs *probs)
+{
+    pass p = {w, m, 0, NULL, 1, probs, 1.0 / d->weight_sum, 0};
+    return run_pass(w, d, &p);
 }

@@ -27,12 +27,26 @@ csm_status csm_step_forward(csm_step *w, const csm_model *m, const csm_block *b,
  * sumsq[slot]. */
 csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, double scale,
                          size_t slot, int accumulate, int sumsq);
+/* A kept copy of the probabilities P = softmax(X W^T + b) of a whole
+ * pass's rows (n, C), which every Hessian product at the same weights
+ * shares: buf (NULL: none, computed every time), the block's first row in
+ * it, and whether this pass computes and keeps them (fill) or reads them. */
+typedef struct csm_probs {
+    cl_mem buf;
+    size_t row;
+    int fill;
+} csm_probs;
 /* The Hessian of a block's loss (scaled by `scale`) times the direction
  * v, a parameter vector (vec.h: V (C, k), then its bias part): dweight,
  * dbias (+)= sum_i D_i (x_i, 1), D_i = w_i P_i * (z_i - (P_i . z_i)) with
- * P_i = softmax(W x_i + b) and z_i = V x_i + v_b. Product paths only. */
+ * P_i = softmax(W x_i + b) and z_i = V x_i + v_b (P from pr where it says
+ * so; pr NULL: computed). Product paths only. */
 csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_mem v,
-                       double scale, int accumulate);
+                       double scale, int accumulate, const csm_probs *pr);
+/* The diagonal of the same Hessian (contiguous rows): dweight, dbias (+)=
+ * sum_i D_i (x_i o x_i, 1), D_ic = scale w_i P_ic (1 - P_ic). */
+csm_status csm_step_hess_diag(csm_step *w, const csm_model *m, const csm_block *b,
+                              double scale, int accumulate, const csm_probs *pr);
 /* sumsq[slot] = ||W||^2 */
 csm_status csm_step_sumsq(csm_step *w, const csm_model *m, size_t slot);
 /* Reads stats and correct of slots [0, nblocks) back (blocking) and totals
@@ -72,6 +86,11 @@ size_t csm_pass_blocks(const csm_dataset *d, size_t cap);
 csm_status csm_step_dataset(csm_step *w, const csm_model *m, const csm_dataset *d, int grad);
 /* The same pass for csm_step_hv: the weighted mean loss's Hessian times v
  * accumulated in dweight, dbias. */
-csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v);
+csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v,
+                               const csm_probs *probs);
+/* ... and its diagonal (csm_step_hess_diag). probs: as csm_probs, for the
+ * whole dataset (row fields ignored), or NULL. */
+csm_status csm_step_dataset_diag(csm_step *w, const csm_model *m, const csm_dataset *d,
+                                 const csm_probs *probs);
 
 #endif

@@ -19,7 +19,10 @@ static const char *const kernel_names[VEC_N_KERNELS] = {
     [VEC_SUB_ROW] = "vec_sub_row",        [VEC_PACK] = "vec_pack_grad",
     [VEC_PSEUDO_GRAD] = "vec_pseudo_grad", [VEC_ORTHANT_DIR] = "vec_orthant_dir",
     [VEC_SET_ORTHANT] = "vec_set_params_orthant",
-    [VEC_AXPBY] = "vec_axpby",            [VEC_ADD_PARAMS] = "vec_add_params"};
+    [VEC_AXPBY] = "vec_axpby",            [VEC_ADD_PARAMS] = "vec_add_params",
+    [VEC_PACK_DIAG] = "vec_pack_diag",    [VEC_DOTS3] = "vec_dots3",
+    [VEC_CG_STEP] = "vec_cg_step",        [VEC_PRECOND_DIR] = "vec_precond_dir",
+    [VEC_PRECOND] = "vec_precond"};
 
 csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
 {
@@ -38,7 +41,11 @@ csm_status csm_vec_init(csm_vecops *v, csm_model *m, size_t nscal)
     while (md > 1 && md * CSM_WG * es > m->ctx->limits.local_mem)
         md /= 2;
     v->md_rows = md;
-    csm_status st = csm_buffer_create(m->ctx, &v->part, CSM_VEC_GROUPS * es, "reduction partials");
+    /* the fused dot products' lanes: three rows side by side where they fit */
+    v->dots_rows = 3 * CSM_WG * es <= m->ctx->limits.local_mem ? 3 : 1;
+    /* three rows of partials: csm_vec_dots3 and csm_vec_cg_step */
+    csm_status st =
+        csm_buffer_create(m->ctx, &v->part, 3 * CSM_VEC_GROUPS * es, "reduction partials");
     if (st == CSM_OK)
         st = csm_buffer_create(m->ctx, &v->scal, nscal * es, "solver scalars");
     if (st == CSM_OK)
@@ -59,8 +66,8 @@ static csm_status kernel(csm_vecops *v, int i, cl_kernel *out)
 {
     if (!v->k[i]) {
         char extra[64];
-        csm_snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu", csm_is_cpu(v->ctx),
-                     v->md_rows);
+        csm_snprintf(extra, sizeof extra, "-DVEC_CONTIG=%d -DMD_ROWS=%zu -DDOTS_ROWS=%d",
+                     csm_is_cpu(v->ctx), v->md_rows, v->dots_rows);
         csm_status st = csm_get_kernel(v->ctx, &v->k[i], "vec.cl", kernel_names[i], v->prec,
                                        extra);
         if (st != CSM_OK)
@@ -70,20 +77,26 @@ static csm_status kernel(csm_vecops *v, int i, cl_kernel *out)
     return CSM_OK;
 }
 
-/* The reductions' work-group size: the smaller of the two reduction
+/* The reductions' work-group size: the smallest of the reduction
  * kernels' (they share the partition, which does not depend on it). */
 static csm_status reduction_group(csm_vecops *v)
 {
     if (v->wg)
         return CSM_OK;
-    cl_kernel kp, km;
-    size_t wg1 = 0, wg2 = 0;
-    csm_status st = kernel(v, VEC_PARTIAL, &kp);
-    if (st == CSM_OK) st = kernel(v, VEC_MDOT, &km);
-    if (st == CSM_OK) st = csm_reduce_group(v->ctx, kp, "vec_reduce_partial", &wg1);
-    if (st == CSM_OK) st = csm_reduce_group(v->ctx, km, "vec_multidot_partial", &wg2);
+    static const int ids[] = {VEC_PARTIAL, VEC_MDOT, VEC_DOTS3, VEC_CG_STEP};
+    size_t least = 0;
+    csm_status st = CSM_OK;
+    for (size_t i = 0; i < sizeof ids / sizeof *ids && st == CSM_OK; i++) {
+        cl_kernel k;
+        size_t wg = 0;
+        st = kernel(v, ids[i], &k);
+        if (st == CSM_OK)
+            st = csm_reduce_group(v->ctx, k, kernel_names[ids[i]], &wg);
+        if (st == CSM_OK && (least == 0 || wg < least))
+            least = wg;
+    }
     if (st == CSM_OK)
-        v->wg = wg2 < wg1 ? wg2 : wg1;
+        v->wg = least;
     return st;
 }
 
@@ -101,7 +114,7 @@ csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows)
         return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
                         "the solver needs %.0f MB for %zu vectors of %.0f parameters (L-BFGS "
                         "memory %zu), over 90%% of the device's %.0f MB: lower lbfgs_memory, "
-                        "or use newton (5 vectors) or a first-order solver",
+                        "or use newton (6 vectors) or a first-order solver",
                         need / 1e6, vectors + 2 * rows, P, rows,
                         (double)info->global_mem_bytes / 1e6);
     if (info->max_alloc_bytes > 0 && (double)rows * P * es > (double)info->max_alloc_bytes)
@@ -238,6 +251,16 @@ csm_status csm_vec_get_params(csm_vecops *v, cl_mem x)
     return launch_elementwise(v, &k);
 }
 
+/* The bias part of g = 0 (no intercept). */
+static csm_status zero_bias(csm_vecops *v, cl_mem g)
+{
+    const size_t es = csm_real_size(v->prec);
+    const cl_uchar zero = 0;
+    cl_int rc = clEnqueueFillBuffer(v->ctx->queue, g, &zero, 1, v->nw * es, (v->n - v->nw) * es,
+                                    0, NULL, NULL);
+    return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(v->ctx, rc, "clEnqueueFillBuffer");
+}
+
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2,
                              cl_mem theta, int bias)
 {
@@ -250,17 +273,116 @@ csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, doub
     csm_arg_int(&k, (cl_int)v->nw);
     csm_arg_int(&k, (cl_int)v->n);
     csm_status st = launch_elementwise(v, &k);
-    if (st == CSM_OK && !bias) {
-        /* the bias is fixed: its part of g is 0, so every L-BFGS direction
-         * (a combination of g and of differences of g and theta) has 0 there */
-        const size_t es = csm_real_size(v->prec);
-        const cl_uchar zero = 0;
-        cl_int rc = clEnqueueFillBuffer(v->ctx->queue, g, &zero, 1, v->nw * es,
-                                        (v->n - v->nw) * es, 0, NULL, NULL);
-        if (rc != CL_SUCCESS)
-            st = csm_cl_fail(v->ctx, rc, "clEnqueueFillBuffer");
-    }
+    /* the bias is fixed: its part of g is 0, so every L-BFGS direction
+     * (a combination of g and of differences of g and theta) has 0 there */
+    if (st == CSM_OK && !bias)
+        st = zero_bias(v, g);
     return st;
+}
+
+csm_status csm_vec_pack_diag(csm_vecops *v, cl_mem h, cl_mem dw, cl_mem db, double l2,
+                             int bias)
+{
+    csm_args k = start_elementwise(v, VEC_PACK_DIAG);
+    csm_arg_mem(&k, h);
+    csm_arg_mem(&k, dw);
+    csm_arg_mem(&k, db);
+    csm_arg_real(&k, v->prec, l2);
+    csm_arg_int(&k, (cl_int)v->nw);
+    csm_arg_int(&k, (cl_int)v->n);
+    csm_status st = launch_elementwise(v, &k);
+    if (st == CSM_OK && !bias)
+        st = zero_bias(v, h);
+    return st;
+}
+
+/* Partials of three sums (kernel i, its arguments set), then their totals
+ * into scal[slot ..]. */
+static csm_status sums3(csm_vecops *v, csm_args *a, size_t slot)
+{
+    const cl_int G = reduce_groups(v->n);
+    cl_kernel kf = NULL;
+    csm_status st = kernel(v, VEC_MDOT_FINAL, &kf);
+    if (st == CSM_OK && a->st != CSM_OK)
+        st = a->st;
+    size_t global = (size_t)G * v->wg, local = v->wg;
+    if (st == CSM_OK)
+        st = csm_args_launch(a, 1, &global, &local);
+    if (st != CSM_OK)
+        return st;
+    csm_args f = csm_args_start(v->ctx, kf, "vec_multidot_final");
+    csm_arg_mem(&f, v->scal);
+    csm_arg_int(&f, (cl_int)slot);
+    csm_arg_mem(&f, v->part);
+    csm_arg_int(&f, G);
+    csm_arg_int(&f, 3);
+    size_t rows = 3;
+    return csm_args_launch(&f, 1, &rows, NULL);
+}
+
+/* The cursor of kernel i after the reductions' group size is known. */
+static csm_args start_sums(csm_vecops *v, int i)
+{
+    csm_status st = reduction_group(v);
+    csm_args a = start_elementwise(v, i);
+    if (a.st == CSM_OK)
+        a.st = st;
+    return a;
+}
+
+csm_status csm_vec_dots3(csm_vecops *v, size_t slot, cl_mem a0, cl_mem b0, cl_mem a1,
+                         cl_mem b1, cl_mem a2, cl_mem b2, cl_mem m, unsigned weighted)
+{
+    csm_args k = start_sums(v, VEC_DOTS3);
+    csm_arg_mem(&k, v->part);
+    csm_arg_mem(&k, a0);
+    csm_arg_mem(&k, b0);
+    csm_arg_mem(&k, a1);
+    csm_arg_mem(&k, b1);
+    csm_arg_mem(&k, a2);
+    csm_arg_mem(&k, b2);
+    csm_arg_mem(&k, weighted ? m : a0); /* valid when unused */
+    csm_arg_int(&k, (cl_int)weighted);
+    csm_arg_int(&k, (cl_int)v->n);
+    return sums3(v, &k, slot);
+}
+
+csm_status csm_vec_cg_step(csm_vecops *v, size_t slot, cl_mem s, cl_mem r, cl_mem d, cl_mem hd,
+                           cl_mem g, cl_mem m, double alpha)
+{
+    csm_args k = start_sums(v, VEC_CG_STEP);
+    csm_arg_mem(&k, v->part);
+    csm_arg_mem(&k, s);
+    csm_arg_mem(&k, r);
+    csm_arg_mem(&k, d);
+    csm_arg_mem(&k, hd);
+    csm_arg_mem(&k, g);
+    csm_arg_mem(&k, m);
+    csm_arg_real(&k, v->prec, alpha);
+    csm_arg_int(&k, (cl_int)v->n);
+    return sums3(v, &k, slot);
+}
+
+csm_status csm_vec_precond_dir(csm_vecops *v, cl_mem d, cl_mem r, cl_mem m, double beta)
+{
+    csm_args k = start_elementwise(v, VEC_PRECOND_DIR);
+    csm_arg_mem(&k, d);
+    csm_arg_mem(&k, r);
+    csm_arg_mem(&k, m);
+    csm_arg_real(&k, v->prec, beta);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
+}
+
+csm_status csm_vec_precond(csm_vecops *v, cl_mem m, cl_mem h, double a, double c)
+{
+    csm_args k = start_elementwise(v, VEC_PRECOND);
+    csm_arg_mem(&k, m);
+    csm_arg_mem(&k, h);
+    csm_arg_real(&k, v->prec, a);
+    csm_arg_real(&k, v->prec, c);
+    csm_arg_int(&k, (cl_int)v->n);
+    return launch_elementwise(v, &k);
 }
 
 csm_status csm_vec_pseudo_grad(csm_vecops *v, cl_mem pg, cl_mem g, cl_mem x, double l1)

@@ -14,7 +14,8 @@
 enum {
     VEC_PARTIAL, VEC_FINAL, VEC_SUB, VEC_SET, VEC_GET, VEC_MDOT, VEC_MDOT_FINAL, VEC_COMBINE,
     VEC_SUB_ROW, VEC_PACK, VEC_PSEUDO_GRAD, VEC_ORTHANT_DIR, VEC_SET_ORTHANT, VEC_AXPBY,
-    VEC_ADD_PARAMS, VEC_N_KERNELS
+    VEC_ADD_PARAMS, VEC_PACK_DIAG, VEC_DOTS3, VEC_CG_STEP, VEC_PRECOND_DIR, VEC_PRECOND,
+    VEC_N_KERNELS
 };
 
 typedef struct csm_vecops {
@@ -28,6 +29,7 @@ typedef struct csm_vecops {
     cl_kernel k[VEC_N_KERNELS];
     size_t wg;        /* work-group size of the reductions, 0: not yet known */
     size_t md_rows;   /* history rows per multi-dot pass (MD_ROWS of vec.cl) */
+    int dots_rows;    /* lane rows of the fused dot products (DOTS_ROWS of vec.cl) */
     cl_kernel k_update; /* the first-order update (update.cl), with its group size */
     size_t update_wg;
     int update_solver;
@@ -65,6 +67,24 @@ csm_status csm_vec_get_params(csm_vecops *v, cl_mem x);
  * intercept: the bias stays 0) */
 csm_status csm_vec_pack_grad(csm_vecops *v, cl_mem g, cl_mem dw, cl_mem db, double l2,
                              cl_mem theta, int bias);
+/* h = (dw + l2, db): J's Hessian diagonal from its data part (dw, db);
+ * (dw + l2, 0) when !bias */
+csm_status csm_vec_pack_diag(csm_vecops *v, cl_mem h, cl_mem dw, cl_mem db, double l2,
+                             int bias);
+/* The preconditioned conjugate gradient's steps (solver_newton.c), for a
+ * diagonal preconditioner m (a parameter vector, m > 0):
+ * scal[slot + t] = a_t . b_t, weighted by m where bit t of `weighted` is
+ * set (t = 0, 1, 2), in one pass; */
+csm_status csm_vec_dots3(csm_vecops *v, size_t slot, cl_mem a0, cl_mem b0, cl_mem a1,
+                         cl_mem b1, cl_mem a2, cl_mem b2, cl_mem m, unsigned weighted);
+/* s += alpha d, r -= alpha hd, then scal[slot ..] = (r . r/m, s . r,
+ * s . g), in one pass; */
+csm_status csm_vec_cg_step(csm_vecops *v, size_t slot, cl_mem s, cl_mem r, cl_mem d, cl_mem hd,
+                           cl_mem g, cl_mem m, double alpha);
+/* d = r / m + beta d; */
+csm_status csm_vec_precond_dir(csm_vecops *v, cl_mem d, cl_mem r, cl_mem m, double beta);
+/* m = a h + c (elementwise, from the Hessian diagonal h). */
+csm_status csm_vec_precond(csm_vecops *v, cl_mem m, cl_mem h, double a, double c);
 /* The compact L-BFGS history, two row matrices S and Y of (m, n):
  * scal[r] = row r . x for the 2m rows of S then Y (part: 2m x
  * CSM_VEC_GROUPS partials); out = c0 x + sum_j coef[j] S[j, :] +

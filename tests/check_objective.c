@@ -4,7 +4,9 @@
  * gradient along v, on every dense path (the fused one through the product
  * path standing in for it), CSR rows, streamed rows, sample weights, no
  * intercept and a sum over "processes"; and fun_grad's gradient left as it
- * was by a product in between. */
+ * was by a product in between. The same setups for the Hessian's diagonal
+ * (csm_objective_hessian_at, against ref_hessian_diag) and the products
+ * from the probabilities it keeps. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,49 @@ typedef struct setup {
     const double *w; /* sample weights, or NULL */
 } setup;
 
+/* csm_objective_hessian_at: the Hessian's diagonal against the reference's
+ * (ref_hessian_diag); then products at the point it fixed, from the
+ * probabilities it keeps, equal to want = H v there, also once the
+ * weights have moved (restored exactly after). */
+static void check_hessian_at(csm_objective *f, csm_vecops *ops, csm_context *ctx,
+                             const problem *p, setup S, cl_mem vb, const double *want,
+                             const char *what)
+{
+    const size_t nw = p->C * p->k, n = nw + p->C;
+    const int f32 = p->prec == CSM_FLOAT32;
+    const double atol = f32 ? 1e-5 : 1e-13, rtol = f32 ? 1e-4 : 1e-10;
+    cl_mem h = NULL, x = NULL, hv = NULL;
+    ck_assert_int_eq(csm_vec_alloc(ops, &h, "diagonal"), CSM_OK);
+    ck_assert_int_eq(csm_vec_alloc(ops, &x, "theta"), CSM_OK);
+    ck_assert_int_eq(csm_vec_alloc(ops, &hv, "Hv"), CSM_OK);
+    double *hwant = malloc(n * sizeof *hwant), *got = malloc(n * sizeof *got);
+    ref_hessian_diag(hwant, p->X, S.w, p->W, p->b, p->n, p->k, p->C, S.l2);
+    if (!S.bias)
+        memset(hwant + nw, 0, p->C * sizeof *hwant);
+    ck_assert_int_eq(csm_objective_hessian_at(f, h), CSM_OK);
+    ck_assert_int_eq(csm_download(ctx, got, h, p->prec, 0, n), CSM_OK);
+    size_t at = 0;
+    double worst = csm_worst(got, hwant, n, atol, rtol, &at);
+    ck_assert_msg(worst <= 1, "%s: diag H[%zu] = %.17g, want %.17g", what, at, got[at],
+                  hwant[at]);
+    ck_assert_int_eq(csm_vec_get_params(ops, x), CSM_OK);
+    for (int moved = 0; moved < 2; moved++) {
+        if (moved) /* the point stays where hessian_at fixed it */
+            ck_assert_int_eq(csm_vec_set_params(ops, x, vb, 0.5), CSM_OK);
+        ck_assert_int_eq(csm_objective_hv(f, vb, hv), CSM_OK);
+        ck_assert_int_eq(csm_download(ctx, got, hv, p->prec, 0, n), CSM_OK);
+        worst = csm_worst(got, want, n, atol, rtol, &at);
+        ck_assert_msg(worst <= 1, "%s: Hv[%zu] = %.17g at the fixed point%s, want %.17g", what,
+                      at, got[at], moved ? " (weights moved)" : "", want[at]);
+    }
+    ck_assert_int_eq(csm_vec_set_params(ops, x, vb, 0.0), CSM_OK);
+    free(hwant);
+    free(got);
+    csm_buffer_release(&h);
+    csm_buffer_release(&x);
+    csm_buffer_release(&hv);
+}
+
 /* csm_objective_hv on model m over d (problem p) for a random v, against
  * host_hv; the gradient fun_grad left is the same before and after. */
 static void check_hv(const problem *p, csm_model *m, csm_dataset *d, setup S, const char *what)
@@ -130,6 +175,7 @@ static void check_hv(const problem *p, csm_model *m, csm_dataset *d, setup S, co
     ck_assert_msg(memcmp(g0, g1, n * sizeof *g0) == 0, "%s: the gradient moved", what);
     if (!f32)
         check_hv_fd(f, &ops, ctx, p, vb, got, S.bias, what);
+    check_hessian_at(f, &ops, ctx, p, S, vb, want, what);
 
     free(v);
     free(want);
@@ -194,6 +240,35 @@ static void dense_paths(csm_precision prec)
     csm_context_free(ctx);
 }
 
+/* 8-bit rows (value byte / 255) on every dense path: the products read
+ * the bytes themselves (the tiled and fused paths, and the Hessian
+ * diagonal's dense_sq_grad). */
+START_TEST(test_hv_u8)
+{
+    csm_context *ctx = test_context();
+    const csm_precision prec = test_has_fp64(ctx) ? CSM_FLOAT64 : CSM_FLOAT32;
+    problem p = problem_make(37, 19, 3, prec, 0, 13);
+    unsigned char *xb = problem_bytes(&p);
+    csm_model *m = problem_model(&p, ctx);
+    static const char *const paths[] = {"fused", "tiled", "clblast"};
+    for (int pi = 0; pi < 3; pi++) {
+        ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[pi]), CSM_OK);
+        csm_dataset *d = NULL;
+        ck_assert_int_eq(csm_dataset_create(ctx, &d, prec, xb, CSM_DTYPE_U8, p.n, p.k, p.y,
+                                            NULL, p.C),
+                         CSM_OK);
+        char what[64];
+        snprintf(what, sizeof what, "8-bit rows, %s", paths[pi]);
+        check_setups(&p, m, d, what);
+        csm_dataset_free(d);
+    }
+    free(xb);
+    csm_model_free(m);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
 START_TEST(test_hv_dense_float64) { dense_paths(CSM_FLOAT64); }
 END_TEST
 
@@ -254,6 +329,7 @@ int main(void)
     tcase_add_test(tc, test_hv_dense_float64);
     tcase_add_test(tc, test_hv_dense_float32);
     tcase_add_test(tc, test_hv_soft_targets);
+    tcase_add_test(tc, test_hv_u8);
     tcase_add_test(tc, test_hv_sparse_and_streamed);
     suite_add_tcase(s, tc);
     return csm_test_main(s, 1);

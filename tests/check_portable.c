@@ -102,14 +102,7 @@ START_TEST(test_every_kernel_builds)
             continue;
         problem p = problem_make(21, 11, 4, prec, pi, 3);
         /* the same rows as bytes (value byte / 255) */
-        unsigned char *xb = malloc(p.n * p.k);
-        ck_assert_ptr_nonnull(xb);
-        for (size_t i = 0; i < p.n * p.k; i++) {
-            xb[i] = (unsigned char)(i * 37 % 256);
-            p.X[i] = xb[i] / 255.0;
-            if (prec == CSM_FLOAT32)
-                p.X[i] = (double)(float)p.X[i];
-        }
+        unsigned char *xb = problem_bytes(&p);
         for (int path = 0; path < 3; path++) {
             ck_assert_int_eq(csm_context_set_option(ctx, "path", paths[path]), CSM_OK);
             for (int u8 = 0; u8 < 2; u8++) {

@@ -261,6 +261,26 @@ START_TEST(test_hessian_fd)
 }
 END_TEST
 
+/* The Hessian's diagonal from its own formula against the diagonal of the
+ * full Hessian (itself checked by finite differences above), weighted
+ * with a zero weight, at odd sizes. */
+START_TEST(test_hessian_diag)
+{
+    problem p = problem_make(13, 7, 5, CSM_FLOAT64, 1, 53);
+    double w[13] = {0.5, 2, 1.25, 3, 0.1, 1, 0, 2.5, 0.75, 1.5, 2, 0.3, 1.1}; /* one zero */
+    const size_t P = p.C * (p.k + 1);
+    const double l2 = 0.3;
+    double *H = malloc(P * P * sizeof *H), *h = malloc(P * sizeof *h);
+    ref_hessian(H, p.X, w, p.W, p.b, p.n, p.k, p.C, l2);
+    ref_hessian_diag(h, p.X, w, p.W, p.b, p.n, p.k, p.C, l2);
+    for (size_t q = 0; q < P; q++)
+        ck_assert_msg(fabs(h[q] - H[q * P + q]) <= 1e-15 + 1e-13 * fabs(H[q * P + q]),
+                      "h[%zu] = %.17g, H's diagonal %.17g", q, h[q], H[q * P + q]);
+    free(H), free(h);
+    problem_free(&p);
+}
+END_TEST
+
 /* The softmax ignores a common shift of the logits, so only parameters
  * with their class mean removed are unique: W_cj - mean_c W_cj (needed
  * when l2 = 0; l2 > 0 makes the mean 0 at the optimum) and b_c - mean_c b_c. */
@@ -422,6 +442,7 @@ int main(void)
     tcase_add_test(tc, test_extreme_logits);
     tcase_add_test(tc, test_sgd_step);
     tcase_add_test(tc, test_hessian_fd);
+    tcase_add_test(tc, test_hessian_diag);
     tcase_add_test(tc, test_minimize_l2);
     tcase_add_test(tc, test_minimize_weighted);
     tcase_add_test(tc, test_minimize_no_l2);

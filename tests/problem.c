@@ -130,3 +130,16 @@ int test_has_fp64(csm_context *ctx)
         return 0;
     return csm_context_device(ctx)->has_fp64;
 }
+
+unsigned char *problem_bytes(problem *p)
+{
+    unsigned char *xb = malloc(p->n * p->k);
+    ck_assert_ptr_nonnull(xb);
+    for (size_t i = 0; i < p->n * p->k; i++) {
+        xb[i] = (unsigned char)(i * 37 % 256);
+        p->X[i] = xb[i] / 255.0;
+        if (p->prec == CSM_FLOAT32)
+            p->X[i] = (double)(float)p->X[i];
+    }
+    return xb;
+}

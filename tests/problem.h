@@ -31,6 +31,9 @@ csm_dataset *problem_csr_of(csm_context *ctx, csm_precision prec, const double *
 /* Zeroes about half of p's features (by seed), then a CSR dataset of the
  * rows that remain, with p's labels (ck_assert on failure). */
 csm_dataset *problem_sparse_dataset(problem *p, csm_context *ctx, uint64_t seed);
+/* p's features as bytes, xb[i] = i * 37 % 256 (malloc'd), and p->X set to
+ * the values they stand for, byte / 255 (rounded to float in float32). */
+unsigned char *problem_bytes(problem *p);
 /* A context on the default device (ck_assert on failure). */
 csm_context *test_context(void);
 /* Whether the context's device has float64; always 0 when the variable
