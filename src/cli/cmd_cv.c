@@ -61,7 +61,11 @@ static void help(void)
            "                         checked before any work, as train's MODEL\n"
            "\n"
            "Training options, as train's (see clsoftmax train --help):\n"
-           "  --solver NAME          lbfgs, newton, sgd, momentum or adam (default %s)\n"
+           "  --solver NAME          lbfgs, newton, sgd, momentum or adam (default: newton\n"
+           "                         for the L2 fits in float64 or on sparse data, where\n"
+           "                         it was measured faster along the warm-started path,\n"
+           "                         %s otherwise and where --l1-ratio is above 0 (OWL-QN);\n"
+           "                         a note on stderr says which)\n"
            "  --max-iter N           iterations (lbfgs) or epochs per fit (default %d)\n"
            "  --tol F                per fit, >= 0 (default %g)\n"
            "  --lbfgs-memory N       lbfgs: correction pairs, 1 to 1000 (default %d)\n"
@@ -143,9 +147,10 @@ static int check_solver_options(const cv_cfg *c, const int *given)
 {
     static const int first_order_only[] = {O_LR, O_BATCH, O_MOMENTUM, O_N_ITER_NO_CHANGE,
                                            O_NO_SHUFFLE};
-    if (c->t.opt.l1_ratio > 0 && c->t.opt.solver != CSM_LBFGS)
-        return cli_usage_error("cv", "--l1-ratio needs --solver lbfgs (OWL-QN); %s has no L1 "
-                                     "penalty", csm_solver_name(c->t.opt.solver));
+    for (size_t r = 0; c->t.solver_given && r < c->n_r; r++)
+        if (c->ratios[r] > 0 && c->t.opt.solver != CSM_LBFGS)
+            return cli_usage_error("cv", "--l1-ratio above 0 needs --solver lbfgs (OWL-QN); "
+                                   "%s has no L1 penalty", csm_solver_name(c->t.opt.solver));
     if (given[O_LBFGS_MEMORY] && c->t.opt.solver != CSM_LBFGS)
         return cli_usage_error("cv", "--lbfgs-memory applies to --solver lbfgs only");
     if (!train_full_batch(c->t.opt.solver))
@@ -191,6 +196,7 @@ static int set_option(cv_cfg *c, int id, const char *v)
         rc = cli_parse_choice("cv", "--solver", v, solvers, &choice);
         if (!rc)
             t->opt.solver = (csm_solver)csm_solver_from_name(solvers[choice]);
+        t->solver_given = 1;
         break;
     case O_MAX_ITER:
         rc = cli_parse_long("cv", "--max-iter", v, 1, INT_MAX, &l);
@@ -202,6 +208,7 @@ static int set_option(cv_cfg *c, int id, const char *v)
     case O_LBFGS_MEMORY:
         rc = cli_parse_long("cv", "--lbfgs-memory", v, 1, 1000, &l);
         t->opt.lbfgs_memory = (int)l;
+        t->solver_given = 1; /* lbfgs, unless --solver says otherwise (refused then) */
         break;
     case O_LR:
         rc = cli_parse_double("cv", "--lr", v, 0, 1, INFINITY, 0, &t->opt.learning_rate);
@@ -365,6 +372,8 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
     memset(&fitted, 0, sizeof fitted);
     c->t.opt.C = c->Cs[best % c->n_C];
     c->t.opt.l1_ratio = c->ratios[best / c->n_C];
+    c->t.opt.solver = cv_solver(c, in->tab.sparse, c->t.opt.l1_ratio);
+    c->t.solver_given = 1; /* the folds' solver, not train's default by the data */
     cli_progress_init(&p, cli_quiet, &c->t.opt);
     int rc = train_prepare(&c->t, in, &p, &sets);
     cv_mean_std(s->accuracy, best, s->folds, &acc, &sd);
@@ -392,11 +401,33 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
 /* --output under MPI, ranks 1..P-1: train's follower on the rows rank
  * 0's refit sends (every rank chose the same best: the scores are sums
  * over every rank). */
-static int refit_follower(cv_cfg *c, size_t best)
+static int refit_follower(cv_cfg *c, int sparse, size_t best)
 {
     c->t.opt.C = c->Cs[best % c->n_C];
     c->t.opt.l1_ratio = c->ratios[best / c->n_C];
+    c->t.opt.solver = cv_solver(c, sparse, c->t.opt.l1_ratio);
+    c->t.solver_given = 1;
     return train_mpi_follower(&c->t);
+}
+
+/* Without --solver: which solver the fits run, and why. */
+static void solver_note(const cv_cfg *c, int sparse)
+{
+    int newton = 0, lbfgs = 0;
+    for (size_t r = 0; r < c->n_r; r++) {
+        newton |= cv_solver(c, sparse, c->ratios[r]) == CSM_NEWTON;
+        lbfgs |= cv_solver(c, sparse, c->ratios[r]) == CSM_LBFGS;
+    }
+    if (c->t.solver_given)
+        return;
+    if (newton)
+        cli_note("solver: newton for the L2 fits, the cv default %s (a warm-started path "
+                 "suits it)%s; --solver lbfgs for L-BFGS", sparse ? "on sparse data" : "in "
+                 "float64", lbfgs ? ", lbfgs (OWL-QN) where --l1-ratio is above 0" : "");
+    else
+        cli_note("solver: lbfgs%s", c->t.use_double || sparse
+                                        ? " (OWL-QN: every --l1-ratio is above 0)"
+                                        : ", the cv default in float32 (--double: newton)");
 }
 
 static int cv(cv_cfg *c)
@@ -418,6 +449,7 @@ static int cv(cv_cfg *c)
         if (cli_mpi_size() > 1)
             cli_note("MPI: %d ranks, each fold's rows shared out (rank 0 reports)",
                      cli_mpi_size());
+        solver_note(c, in.tab.sparse);
         rc = cv_run_folds(c, &in, fold, &s);
     }
     if (!rc) {
@@ -432,7 +464,7 @@ static int cv(cv_cfg *c)
         if (c->t.model_path && cli_mpi_rank() == 0)
             rc = refit(c, &in, &s, best);
         else if (c->t.model_path) /* the ranks train the refit with rank 0 */
-            rc = refit_follower(c, best);
+            rc = refit_follower(c, in.tab.sparse, best);
     }
     cv_scores_free(&s);
     free(fold);
