@@ -21,7 +21,8 @@ Times are the median of --repeat runs, the estimators taking turns; the
 best mean accuracy is each one's own scores_ at its C_.
 
 --cli: the same data as a libsvm file; `clsoftmax cv --folds 5 --C
-0.01,0.1,1,10,100` (its own stratified folds, seed 1) and liblinear's
+0.01,0.1,1,10,100` (its own stratified folds, seed 1), in float32 and
+with --double (each with cv's default solver), and liblinear's
 `-s 0 -v 5 -c C` for each C (one-vs-rest logistic regression, random folds,
 cold fits) and `-s 0 -v 5 -C` (its own C grid, warm-started), as whole
 processes, the median of --repeat.
@@ -96,10 +97,12 @@ def cli_part(X, y, cli, repeat):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "digits.svm")
         dump_svmlight_file(X, y, path, zero_based=False)
-        t, out = timed([cli, "cv", "-q", "--folds", "5", "--C", ",".join(map(str, CS)), path],
-                       repeat)
-        print("clsoftmax cv --folds 5 --C %s: %.3f s, %s"
-              % (",".join(map(str, CS)), t, out.strip().splitlines()[-1]))
+        for extra in ([], ["--double"]):
+            t, out = timed([cli, "cv", "-q", "--folds", "5", "--C", ",".join(map(str, CS))]
+                           + extra + [path], repeat)
+            print("clsoftmax cv --folds 5 --C %s%s: %.3f s, %s"
+                  % (",".join(map(str, CS)), "".join(" " + e for e in extra), t,
+                     out.strip().splitlines()[-1]))
         total, accs = 0.0, []
         for C in CS:
             t, out = timed(["liblinear-train", "-q", "-s", "0", "-v", "5", "-c", str(C), path],
