@@ -100,9 +100,12 @@ def cli_part(X, y, cli, repeat):
         for extra in ([], ["--double"]):
             t, out = timed([cli, "cv", "-q", "--folds", "5", "--C", ",".join(map(str, CS))]
                            + extra + [path], repeat)
-            print("clsoftmax cv --folds 5 --C %s%s: %.3f s, %s"
+            lines = out.splitlines()
+            short = [line for line in lines if "stopped short" in line]
+            print("clsoftmax cv --folds 5 --C %s%s: %.3f s, %s%s"
                   % (",".join(map(str, CS)), "".join(" " + e for e in extra), t,
-                     out.strip().splitlines()[-1]))
+                     [line for line in lines if line.startswith("best:")][-1],
+                     " (%s)" % short[0].split(": ", 1)[1].split(":")[0] if short else ""))
         total, accs = 0.0, []
         for C in CS:
             t, out = timed(["liblinear-train", "-q", "-s", "0", "-v", "5", "-c", str(C), path],
