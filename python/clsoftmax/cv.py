@@ -11,9 +11,8 @@ import warnings
 
 import numpy as np
 
-from ._lib import (lib, check, context, SOLVERS, TrainOptions, TrainResult, CSM_FLOAT64,
-                   interrupt_guard)
-from ._handles import Dataset, Model, as_matrix, is_sparse, ptr
+from ._lib import lib, check, context, SOLVERS, TrainOptions, TrainResult, interrupt_guard
+from ._handles import Dataset, Model, as_matrix, ptr
 from .estimator import (SoftmaxRegression, HAVE_SKLEARN, ConvergenceWarning, available_if,
                         _publish, _snapshot)
 
@@ -51,13 +50,10 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         best setting, as LogisticRegressionCV.
     solver : "auto" (default), or one of SoftmaxRegression's, for every
         fit. "auto" chooses along each l1_ratio's path: "newton" for the
-        L2 fits (l1_ratio 0) in float64 or on sparse input, "lbfgs"
-        otherwise (OWL-QN where l1_ratio > 0). Along a warm-started path
-        every fit starts near its optimum, where Newton converges in a few
-        steps and L-BFGS rebuilds its curvature from nothing (measured on
-        digits, BENCHMARKS.md "Cross-validation"); in float32 Newton's
-        conjugate gradients need more steps, and L-BFGS was the faster on
-        the raw pixels
+        L2 fits (l1_ratio 0), "lbfgs" (OWL-QN) where l1_ratio > 0. Along a
+        warm-started path every fit starts near its optimum, where Newton
+        converges in a few steps and L-BFGS rebuilds its curvature from
+        nothing (measured on digits, BENCHMARKS.md "Cross-validation")
     tol, max_iter, batch_size, learning_rate, class_weight, random_state,
     device, dtype, fit_intercept, verbose : as SoftmaxRegression's, for
         every fit (class_weight "balanced" counts each fold's training
@@ -185,7 +181,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         splits = self._splits(X, y)
         scorer = self._scorer()
         prec = self._precision_for_fit(tol, X.shape[0] * X.shape[1])
-        run = _Path(self, classes, prec, tol, lr, is_sparse(X))
+        run = _Path(self, classes, prec, tol, lr)
         n_f, n_c, n_r = len(splits), len(Cs), len(ratios)
         scores = np.zeros((n_f, n_c, n_r))
         n_iter = np.zeros((n_f, n_c, n_r), dtype=np.int32)
@@ -226,8 +222,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
 class _Path:
     """The options shared by every fit of one SoftmaxRegressionCV.fit."""
 
-    def __init__(self, est, classes, prec, tol, lr, sparse):
-        self.est, self.classes, self.prec, self.sparse = est, classes, prec, sparse
+    def __init__(self, est, classes, prec, tol, lr):
+        self.est, self.classes, self.prec = est, classes, prec
         self.ctx = context(est.device)
         self.opts = TrainOptions()
         check(lib.csm_train_options_init(ctypes.byref(self.opts), ctypes.sizeof(self.opts)),
@@ -246,9 +242,7 @@ class _Path:
         class's solver)."""
         if self.est.solver != "auto":
             return self.est.solver
-        if ratio > 0:
-            return "lbfgs"
-        return "newton" if self.prec == CSM_FLOAT64 or self.sparse else "lbfgs"
+        return "lbfgs" if ratio > 0 else "newton"
 
     def fold(self, X, y, y_idx, sw, tr, te, scorer):
         return _Fold(self, X, y, y_idx, sw, tr, te, scorer)

@@ -62,10 +62,9 @@ static void help(void)
            "\n"
            "Training options, as train's (see clsoftmax train --help):\n"
            "  --solver NAME          lbfgs, newton, sgd, momentum or adam (default: newton\n"
-           "                         for the L2 fits in float64 or on sparse data, where\n"
-           "                         it was measured faster along the warm-started path,\n"
-           "                         %s otherwise and where --l1-ratio is above 0 (OWL-QN);\n"
-           "                         a note on stderr says which)\n"
+           "                         for the L2 fits, measured faster along the warm-\n"
+           "                         started path; %s where --l1-ratio is above 0\n"
+           "                         (OWL-QN); a note on stderr says which)\n"
            "  --max-iter N           iterations (lbfgs) or epochs per fit (default %d)\n"
            "  --tol F                per fit, >= 0 (default %g)\n"
            "  --lbfgs-memory N       lbfgs: correction pairs, 1 to 1000 (default %d)\n"
@@ -372,7 +371,7 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
     memset(&fitted, 0, sizeof fitted);
     c->t.opt.C = c->Cs[best % c->n_C];
     c->t.opt.l1_ratio = c->ratios[best / c->n_C];
-    c->t.opt.solver = cv_solver(c, in->tab.sparse, c->t.opt.l1_ratio);
+    c->t.opt.solver = cv_solver(c, c->t.opt.l1_ratio);
     c->t.solver_given = 1; /* the folds' solver, not train's default by the data */
     cli_progress_init(&p, cli_quiet, &c->t.opt);
     int rc = train_prepare(&c->t, in, &p, &sets);
@@ -401,33 +400,31 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
 /* --output under MPI, ranks 1..P-1: train's follower on the rows rank
  * 0's refit sends (every rank chose the same best: the scores are sums
  * over every rank). */
-static int refit_follower(cv_cfg *c, int sparse, size_t best)
+static int refit_follower(cv_cfg *c, size_t best)
 {
     c->t.opt.C = c->Cs[best % c->n_C];
     c->t.opt.l1_ratio = c->ratios[best / c->n_C];
-    c->t.opt.solver = cv_solver(c, sparse, c->t.opt.l1_ratio);
+    c->t.opt.solver = cv_solver(c, c->t.opt.l1_ratio);
     c->t.solver_given = 1;
     return train_mpi_follower(&c->t);
 }
 
 /* Without --solver: which solver the fits run, and why. */
-static void solver_note(const cv_cfg *c, int sparse)
+static void solver_note(const cv_cfg *c)
 {
     int newton = 0, lbfgs = 0;
     for (size_t r = 0; r < c->n_r; r++) {
-        newton |= cv_solver(c, sparse, c->ratios[r]) == CSM_NEWTON;
-        lbfgs |= cv_solver(c, sparse, c->ratios[r]) == CSM_LBFGS;
+        newton |= cv_solver(c, c->ratios[r]) == CSM_NEWTON;
+        lbfgs |= cv_solver(c, c->ratios[r]) == CSM_LBFGS;
     }
     if (c->t.solver_given)
         return;
     if (newton)
-        cli_note("solver: newton for the L2 fits, the cv default %s (a warm-started path "
-                 "suits it)%s; --solver lbfgs for L-BFGS", sparse ? "on sparse data" : "in "
-                 "float64", lbfgs ? ", lbfgs (OWL-QN) where --l1-ratio is above 0" : "");
+        cli_note("solver: newton for the L2 fits, the cv default (a warm-started path suits "
+                 "it)%s; --solver lbfgs for L-BFGS",
+                 lbfgs ? ", lbfgs (OWL-QN) where --l1-ratio is above 0" : "");
     else
-        cli_note("solver: lbfgs%s", c->t.use_double || sparse
-                                        ? " (OWL-QN: every --l1-ratio is above 0)"
-                                        : ", the cv default in float32 (--double: newton)");
+        cli_note("solver: lbfgs (OWL-QN: every --l1-ratio is above 0)");
 }
 
 static int cv(cv_cfg *c)
@@ -449,7 +446,7 @@ static int cv(cv_cfg *c)
         if (cli_mpi_size() > 1)
             cli_note("MPI: %d ranks, each fold's rows shared out (rank 0 reports)",
                      cli_mpi_size());
-        solver_note(c, in.tab.sparse);
+        solver_note(c);
         rc = cv_run_folds(c, &in, fold, &s);
     }
     if (!rc) {
@@ -464,7 +461,7 @@ static int cv(cv_cfg *c)
         if (c->t.model_path && cli_mpi_rank() == 0)
             rc = refit(c, &in, &s, best);
         else if (c->t.model_path) /* the ranks train the refit with rank 0 */
-            rc = refit_follower(c, in.tab.sparse, best);
+            rc = refit_follower(c, best);
     }
     cv_scores_free(&s);
     free(fold);

@@ -93,27 +93,24 @@ check "its C is the best ($bestC)" test "$(meta C "$T/best.st")" = "$bestC"
 check "cv_folds 4" test "$(meta cv_folds "$T/best.st")" = 4
 check "cv_seed 2" test "$(meta cv_seed "$T/best.st")" = 2
 check "no l1_ratio for 0 (an L2 model, as train writes it)" test -z "$(meta l1_ratio "$T/best.st")"
-runs "train at that C" train --label-column last --C "$bestC" --seed 2 "$LIN" "$T/train.st"
+runs "train at that C" train --label-column last --C "$bestC" --seed 2 --solver newton "$LIN" "$T/train.st"
 params "$T/train.st" >"$T/p-train"
 params "$T/best.st" >"$T/p-best"
 check "the refit's weights are train's, bit for bit" cmp -s "$T/p-train" "$T/p-best"
 
-# ---- the default solver: newton for the L2 fits in float64 or on sparse
-# storage (the refit too), lbfgs in float32 on dense and for an L1 term
-if [ -n "$D" ]; then
-    runs "cv --double without --solver" $CV --folds 3 --C 0.1,1 $D --output "$T/n.st" "$LIN"
-    check "stderr says newton" grep -q '^solver: newton for the L2 fits, the cv default in float64' "$T/err"
-    check "the refit ran newton" test "$(meta solver "$T/n.st")" = newton
-    runs "--double --l1-ratio 0,0.5" $CV --folds 3 --C 1 $D --l1-ratio 0,0.5 "$LIN"
-    check "newton for 0, OWL-QN for 0.5" grep -q '^solver: newton .*, lbfgs (OWL-QN) where --l1-ratio is above 0' "$T/err"
-    runs "--double --lbfgs-memory 5" $CV --folds 3 --C 1 $D --lbfgs-memory 5 --output "$T/l.st" "$LIN"
-    check "--lbfgs-memory: lbfgs, no note" sh -c "! grep -q '^solver:' '$T/err'"
-    check "the refit ran lbfgs" test "$(meta solver "$T/l.st")" = lbfgs
-fi
-runs "cv in float32 without --solver" $CV --folds 3 --C 1 "$LIN"
-check "stderr says lbfgs" grep -q '^solver: lbfgs, the cv default in float32' "$T/err"
+# ---- the default solver: newton for the L2 fits (the refit too), lbfgs
+# (OWL-QN) for an L1 term; --solver or --lbfgs-memory as given
+runs "cv without --solver" $CV --folds 3 --C 0.1,1 $D --output "$T/n.st" "$LIN"
+check "stderr says newton" grep -q '^solver: newton for the L2 fits, the cv default' "$T/err"
+check "the refit ran newton" test "$(meta solver "$T/n.st")" = newton
+runs "--l1-ratio 0,0.5" $CV --folds 3 --C 1 $D --l1-ratio 0,0.5 "$LIN"
+check "newton for 0, OWL-QN for 0.5" grep -q '^solver: newton .*, lbfgs (OWL-QN) where --l1-ratio is above 0' "$T/err"
+runs "--l1-ratio 0.5" $CV --folds 3 --C 1 $D --l1-ratio 0.5 "$LIN"
+check "OWL-QN alone" grep -q '^solver: lbfgs (OWL-QN: every --l1-ratio is above 0)' "$T/err"
+runs "--lbfgs-memory 5" $CV --folds 3 --C 1 $D --lbfgs-memory 5 --output "$T/l.st" "$LIN"
+check "--lbfgs-memory: lbfgs, no note" sh -c "! grep -q '^solver:' '$T/err'"
+check "the refit ran lbfgs" test "$(meta solver "$T/l.st")" = lbfgs
 runs "cv on sparse storage" cv --folds 2 --C 1 --sparse --output "$T/s.st" "$DATA/sparse.svm"
-check "sparse: newton" grep -q '^solver: newton for the L2 fits, the cv default on sparse data' "$T/err"
 check "sparse: the refit ran newton" test "$(meta solver "$T/s.st")" = newton
 
 # ---- l1_ratio: a list, each row, the value carried into the refit

@@ -150,15 +150,14 @@ class TestChoice(unittest.TestCase):
         self.assertEqual(cv.l1_ratio_.shape, (3,))
 
     def test_auto_solver(self):
-        # "auto": newton for the L2 path in float64 or on sparse input,
-        # lbfgs in float32 and for an L1 term; the one of the best setting
-        # in solver_ and in a saved model's metadata
+        # "auto": newton for the L2 path, lbfgs (OWL-QN) for an L1 term; the
+        # one of the best setting in solver_ and in a saved model's metadata
         X, y = blobs(n=60, k=4, C=3, seed=2)
-        cases = ((dict(dtype="float64"), X, "newton"), (dict(dtype="float32"), X, "lbfgs"),
+        cases = ((dict(dtype="float64"), X, "newton"), (dict(dtype="float32"), X, "newton"),
                  (dict(dtype="float32"), sp.csr_matrix(X), "newton"),
                  (dict(dtype="float64", l1_ratios=[0.5]), X, "lbfgs"),
                  (dict(dtype="float64", solver="lbfgs"), X, "lbfgs"),
-                 (dict(dtype="float32", solver="newton"), X, "newton"))
+                 (dict(dtype="float32", solver="sgd"), X, "sgd"))
         for kw, data, solver in cases:
             cv = SoftmaxRegressionCV(Cs=[0.1, 1], cv=3, **kw).fit(data, y)
             self.assertEqual(cv.solver_, solver, msg=str(kw))
