@@ -115,10 +115,6 @@ struct csm_model {
     size_t C, k;
     cl_mem weight; /* (C, k) */
     cl_mem bias;   /* (C) */
-    /* counts the writes of weight and bias (model.c, vec.c, train.c): what
-     * was computed from them is stale once it moved (objective.c keeps the
-     * probabilities of Hessian-vector products while it does not) */
-    uint64_t version;
     int64_t *labels; /* (C) original label values */
     csm_meta_entry *meta;
     size_t n_meta;

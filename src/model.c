@@ -130,7 +130,6 @@ csm_status csm_model_set_params(csm_model *m, const double *weight, const double
         st = csm_upload(m->ctx, m->weight, m->precision, 0, weight, m->C * m->k);
     if (st == CSM_OK && bias)
         st = csm_upload(m->ctx, m->bias, m->precision, 0, bias, m->C);
-    m->version++;
     return st;
 }
 

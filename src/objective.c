@@ -32,14 +32,6 @@ struct csm_objective {
     csm_vecops v; /* for the gradient vector */
     int hv_bound;  /* a product step for Hessian-vector products where the */
     csm_step hv;   /* pass's path (fused) has no products of its own */
-    /* The probabilities P of every block, which each product needs and
-     * which stay what they are while the weights do (a Newton iteration's
-     * CG steps: about half of a product's time on small data); kept for
-     * resident data up to HV_PROBS_MAX bytes. probs_version: the model's
-     * version they were computed at. */
-    int probs_tried, probs_ok;
-    cl_mem probs;
-    uint64_t probs_version;
     double loss_sum, hits; /* distributed: the pass's global sums */
     /* minibatches (csm_objective_minibatches) */
     int batches;
@@ -77,10 +69,6 @@ void csm_objective_free(csm_objective *f)
     }
     if (f->hv_bound)
         csm_step_free(&f->hv);
-    if (f->probs) {
-        clFinish(f->model->ctx->queue);
-        csm_buffer_release(&f->probs);
-    }
     if (f->batches) {
         clFinish(f->model->ctx->queue);
         csm_step_free(&f->step);
@@ -156,39 +144,12 @@ static csm_status hv_step(csm_objective *f, csm_step **w)
     return st;
 }
 
-/* The cache of P for the products (see probs above): resident data only
- * (a streamed pass reads its rows anew anyway) and at most HV_PROBS_MAX
- * bytes, or an eighth of the device's largest allocation or of the
- * max_alloc option; without it every product computes P again. */
-#define HV_PROBS_MAX ((size_t)64 << 20)
-static csm_status hv_probs(csm_objective *f, const csm_step *w)
-{
-    if (f->probs_tried)
-        return CSM_OK;
-    f->probs_tried = 1;
-    const csm_context *ctx = f->model->ctx;
-    const size_t bytes = f->nblocks * w->cap * w->C * csm_real_size(f->model->precision);
-    size_t limit = HV_PROBS_MAX;
-    if (ctx->info.max_alloc_bytes && ctx->info.max_alloc_bytes / 8 < limit)
-        limit = (size_t)(ctx->info.max_alloc_bytes / 8);
-    if (ctx->opt.max_alloc && ctx->opt.max_alloc / 8 < limit)
-        limit = ctx->opt.max_alloc / 8;
-    if (f->src->data->stream || bytes > limit)
-        return CSM_OK;
-    return csm_buffer_create(f->model->ctx, &f->probs, bytes, "Hessian probabilities");
-}
-
 csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv)
 {
     csm_step *w = NULL;
     csm_status st = hv_step(f, &w);
     if (st == CSM_OK)
-        st = hv_probs(f, w);
-    const int have = f->probs_ok && f->probs_version == f->model->version;
-    if (st == CSM_OK)
-        st = csm_step_dataset_hv(w, f->model, f->src->data, v, f->probs, have);
-    f->probs_ok = st == CSM_OK && f->probs;
-    f->probs_version = f->model->version;
+        st = csm_step_dataset_hv(w, f->model, f->src->data, v);
     /* distributed: this process's share, summed, before the L2 term */
     if (st == CSM_OK && f->src->reduce)
         st = csm_source_sum_grad(f->src, w, f->src->local_scale, 1, NULL, 0);

@@ -235,21 +235,8 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
     return st;
 }
 
-/* P's rows of a block between out and the cache (to_cache: out -> probs). */
-static csm_status copy_probs(csm_step *w, const csm_block *b, cl_mem probs, size_t at,
-                             int to_cache)
-{
-    const size_t bytes = b->B * w->C * csm_real_size(w->prec);
-    cl_int rc = to_cache ? clEnqueueCopyBuffer(w->ctx->queue, w->out, probs, 0, at, bytes, 0,
-                                               NULL, NULL)
-                         : clEnqueueCopyBuffer(w->ctx->queue, probs, w->out, at, 0, bytes, 0,
-                                               NULL, NULL);
-    return rc == CL_SUCCESS ? CSM_OK
-                            : csm_cl_fail(w->ctx, rc, "clEnqueueCopyBuffer (Hessian probabilities)");
-}
-
 csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_mem v,
-                       double scale, int accumulate, cl_mem probs, size_t at, int have)
+                       double scale, int accumulate)
 {
     csm_context *ctx = w->ctx;
     if (!w->k_hv) {
@@ -257,17 +244,10 @@ csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_m
         if (st != CSM_OK)
             return st;
     }
-    // out = P = softmax(X W^T + b) (or its copy), then logits = Z = X V^T
-    csm_status st = CSM_OK;
-    if (probs && have) {
-        st = copy_probs(w, b, probs, at, 0);
-    } else {
-        st = w->path->logits(w, m->weight, b);
-        if (st == CSM_OK)
-            st = csm_step_softmax(w, m, b, CSM_WRITE_PROBS, 1.0);
-        if (st == CSM_OK && probs)
-            st = copy_probs(w, b, probs, at, 1);
-    }
+    // out = P = softmax(X W^T + b), then logits = Z = X V^T
+    csm_status st = w->path->logits(w, m->weight, b);
+    if (st == CSM_OK)
+        st = csm_step_softmax(w, m, b, CSM_WRITE_PROBS, 1.0);
     if (st == CSM_OK)
         st = w->path->logits(w, v, b);
     if (st != CSM_OK)
@@ -375,8 +355,6 @@ typedef struct pass {
     cl_mem v; /* csm_step_dataset_hv's direction, or NULL */
     double scale;
     size_t slot;
-    cl_mem probs; /* csm_step_dataset_hv's P of each block, or NULL */
-    int have;
 } pass;
 
 static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
@@ -389,9 +367,7 @@ static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
         csm_block b = csm_block_of(c, r, B);
         // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
         if (p->v)
-            st = csm_step_hv(p->w, p->m, &b, p->v, p->scale, p->slot > 0, p->probs,
-                             p->slot * p->w->cap * p->w->C * csm_real_size(p->w->prec),
-                             p->have);
+            st = csm_step_hv(p->w, p->m, &b, p->v, p->scale, p->slot > 0);
         else if (p->grad)
             st = csm_step_grad(p->w, p->m, &b, p->scale, p->slot, p->slot > 0, 0);
         else
@@ -402,13 +378,12 @@ static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
 
 csm_status csm_step_dataset(csm_step *w, const csm_model *m, const csm_dataset *d, int grad)
 {
-    pass p = {w, m, grad, NULL, 1.0 / d->weight_sum, 0, NULL, 0};
+    pass p = {w, m, grad, NULL, 1.0 / d->weight_sum, 0};
     return csm_stream_each(d, NULL, pass_chunk, &p, (w->path->flags & CSM_PATH_REAL_X) != 0);
 }
 
-csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v,
-                               cl_mem probs, int have)
+csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v)
 {
-    pass p = {w, m, 0, v, 1.0 / d->weight_sum, 0, probs, have};
+    pass p = {w, m, 0, v, 1.0 / d->weight_sum, 0};
     return csm_stream_each(d, NULL, pass_chunk, &p, (w->path->flags & CSM_PATH_REAL_X) != 0);
 }

@@ -30,12 +30,9 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
 /* The Hessian of a block's loss (scaled by `scale`) times the direction
  * v, a parameter vector (vec.h: V (C, k), then its bias part): dweight,
  * dbias (+)= sum_i D_i (x_i, 1), D_i = w_i P_i * (z_i - (P_i . z_i)) with
- * P_i = softmax(W x_i + b) and z_i = V x_i + v_b. Product paths only.
- * probs: NULL, or a buffer keeping the block's P (B, C) from byte `at`:
- * `have` 1, P is copied from there (computed at the same weights), 0, it
- * is computed and copied there. */
+ * P_i = softmax(W x_i + b) and z_i = V x_i + v_b. Product paths only. */
 csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_mem v,
-                       double scale, int accumulate, cl_mem probs, size_t at, int have);
+                       double scale, int accumulate);
 /* sumsq[slot] = ||W||^2 */
 csm_status csm_step_sumsq(csm_step *w, const csm_model *m, size_t slot);
 /* Reads stats and correct of slots [0, nblocks) back (blocking) and totals
@@ -74,9 +71,7 @@ size_t csm_pass_blocks(const csm_dataset *d, size_t cap);
  * over the blocks (grad), or the forward pass only. */
 csm_status csm_step_dataset(csm_step *w, const csm_model *m, const csm_dataset *d, int grad);
 /* The same pass for csm_step_hv: the weighted mean loss's Hessian times v
- * accumulated in dweight, dbias; probs NULL, or csm_pass_blocks() blocks of
- * w->cap x C reals keeping each block's P (csm_step_hv's `have`). */
-csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v,
-                               cl_mem probs, int have);
+ * accumulated in dweight, dbias. */
+csm_status csm_step_dataset_hv(csm_step *w, const csm_model *m, const csm_dataset *d, cl_mem v);
 
 #endif

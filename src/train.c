@@ -176,10 +176,8 @@ static csm_status run(csm_model *m, csm_source *src, const csm_train_options *o,
         csm_model_clear_solver_state(m);
     /* No intercept: b = 0, and the solvers leave it there (L-BFGS sees a
      * zero bias gradient, the first-order update skips b). */
-    if (!o->fit_intercept) {
+    if (!o->fit_intercept)
         st = csm_fill_zero(m->ctx, m->bias, m->C * csm_real_size(m->precision));
-        m->version++;
-    }
     if (st == CSM_OK && l1 > 0)
         csm_log(m->ctx, CSM_LOG_INFO,
                 "lbfgs with l1_ratio %g: OWL-QN (L1 weight %.6g, L2 weight %.6g)", o->l1_ratio,

@@ -192,7 +192,6 @@ csm_status csm_vec_sub(csm_vecops *v, cl_mem out, cl_mem a, cl_mem b)
 
 csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha)
 {
-    v->model->version++;
     csm_args k = start_elementwise(v, VEC_SET);
     csm_arg_mem(&k, v->model->weight);
     csm_arg_mem(&k, v->model->bias);
@@ -206,7 +205,6 @@ csm_status csm_vec_set_params(csm_vecops *v, cl_mem x, cl_mem d, double alpha)
 
 csm_status csm_vec_add_params(csm_vecops *v, cl_mem d, double alpha)
 {
-    v->model->version++;
     csm_args k = start_elementwise(v, VEC_ADD_PARAMS);
     csm_arg_mem(&k, v->model->weight);
     csm_arg_mem(&k, v->model->bias);
@@ -289,7 +287,6 @@ csm_status csm_vec_orthant_dir(csm_vecops *v, cl_mem d, cl_mem pg)
 csm_status csm_vec_set_params_orthant(csm_vecops *v, cl_mem x, cl_mem d, cl_mem pg,
                                       double alpha)
 {
-    v->model->version++;
     csm_args k = start_elementwise(v, VEC_SET_ORTHANT);
     csm_arg_mem(&k, v->model->weight);
     csm_arg_mem(&k, v->model->bias);
@@ -387,9 +384,8 @@ csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl
     csm_status st = update_kernel(v, u->solver, &name);
     if (st != CSM_OK)
         return st;
-    csm_model *m = v->model;
+    const csm_model *m = v->model;
     const csm_precision prec = v->prec;
-    m->version++;
     // buffers: w, b, then the state per tensor (v or m, v), then dw, db
     csm_args a = csm_args_start(v->ctx, v->k_update, name);
     csm_arg_mem(&a, m->weight);

@@ -4,8 +4,7 @@
  * gradient along v, on every dense path (the fused one through the product
  * path standing in for it), CSR rows, streamed rows, sample weights, no
  * intercept and a sum over "processes"; and fun_grad's gradient left as it
- * was by a product in between; the products' kept probabilities used at the
- * same weights only. */
+ * was by a product in between. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,51 +91,6 @@ typedef struct setup {
     const double *w; /* sample weights, or NULL */
 } setup;
 
-/* The probabilities the products keep while the weights stay (objective.c):
- * another v at the same weights (the kept P), then at other weights (P
- * computed again, not the kept one), each against host_hv; the model gets
- * p's weights back. */
-static void check_hv_kept(csm_objective *f, const problem *p, csm_model *m, cl_mem vb,
-                          cl_mem hvb, setup S, const char *what)
-{
-    csm_context *ctx = csm_model_context(m);
-    const size_t C = p->C, nw = C * p->k, n = nw + C;
-    const int f32 = p->prec == CSM_FLOAT32;
-    double *v = malloc(n * sizeof *v), *want = malloc(n * sizeof *want);
-    double *got = malloc(n * sizeof *got), *W2 = malloc(nw * sizeof *W2);
-    double *b2 = malloc(C * sizeof *b2);
-    uint64_t state = 7;
-    csm_fill_uniform(v, n, &state, -1, 1);
-    for (size_t i = 0; f32 && i < n; i++)
-        v[i] = (float)v[i];
-    ck_assert_int_eq(csm_upload(ctx, vb, p->prec, 0, v, n), CSM_OK);
-    for (size_t i = 0; i < nw; i++) /* halves: exact in float32 too */
-        W2[i] = 0.5 * p->W[i];
-    for (size_t c = 0; c < C; c++)
-        b2[c] = -0.5 * p->b[c];
-    for (int moved = 0; moved < 2; moved++) {
-        problem q = *p;
-        if (moved) {
-            ck_assert_int_eq(csm_model_set_params(m, W2, b2), CSM_OK);
-            q.W = W2;
-            q.b = b2;
-        }
-        host_hv(&q, S.w, S.l2, S.bias, v, want);
-        ck_assert_int_eq(csm_objective_hv(f, vb, hvb), CSM_OK);
-        ck_assert_int_eq(csm_download(ctx, got, hvb, p->prec, 0, n), CSM_OK);
-        size_t at = 0;
-        const double worst = csm_worst(got, want, n, f32 ? 1e-5 : 1e-13, f32 ? 1e-4 : 1e-10, &at);
-        ck_assert_msg(worst <= 1, "%s, %s: Hv[%zu] = %.17g, want %.17g", what,
-                      moved ? "other weights" : "a second v", at, got[at], want[at]);
-    }
-    ck_assert_int_eq(csm_model_set_params(m, p->W, p->b), CSM_OK);
-    free(v);
-    free(want);
-    free(got);
-    free(W2);
-    free(b2);
-}
-
 /* csm_objective_hv on model m over d (problem p) for a random v, against
  * host_hv; the gradient fun_grad left is the same before and after. */
 static void check_hv(const problem *p, csm_model *m, csm_dataset *d, setup S, const char *what)
@@ -184,7 +138,6 @@ static void check_hv(const problem *p, csm_model *m, csm_dataset *d, setup S, co
     ck_assert_msg(memcmp(g0, g1, n * sizeof *g0) == 0, "%s: the gradient moved", what);
     if (!f32)
         check_hv_fd(f, &ops, ctx, p, vb, got, S.bias, what);
-    check_hv_kept(f, p, m, vb, hvb, S, what);
 
     free(v);
     free(want);
