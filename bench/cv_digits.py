@@ -14,13 +14,15 @@ Data: scikit-learn's digits (1797 x 64, 10 classes), pixels divided by
 StratifiedKFold(5), the same folds. LogisticRegressionCV at its defaults
 (lbfgs, max_iter 100, tol 1e-4 on its summed objective, n_jobs None);
 SoftmaxRegressionCV at its defaults (max_iter 1000, tol 1e-4 on the mean
-objective's gradient) and at max_iter 100. A first fit of
-SoftmaxRegressionCV with max_iter 1 is not timed: it builds the kernels.
+objective's gradient), at max_iter 100, and with each solver named. A first fit of
+SoftmaxRegressionCV with max_iter 1 by each solver is not timed: it builds
+the kernels.
 Times are the median of --repeat runs, the estimators taking turns; the
 best mean accuracy is each one's own scores_ at its C_.
 
 --cli: the same data as a libsvm file; `clsoftmax cv --folds 5 --C
-0.01,0.1,1,10,100` (its own stratified folds, seed 1) and liblinear's
+0.01,0.1,1,10,100` (its own stratified folds, seed 1), in float32 and
+with --double (each with cv's default solver), and liblinear's
 `-s 0 -v 5 -c C` for each C (one-vs-rest logistic regression, random folds,
 cold fits) and `-s 0 -v 5 -C` (its own C grid, warm-started), as whole
 processes, the median of --repeat.
@@ -55,10 +57,15 @@ def python_part(X, y, repeat):
     runs = {"LogisticRegressionCV": lambda: LogisticRegressionCV(Cs=CS, cv=5),
             "SoftmaxRegressionCV": lambda: SoftmaxRegressionCV(Cs=CS, cv=5),
             "SoftmaxRegressionCV max_iter=100": lambda: SoftmaxRegressionCV(Cs=CS, cv=5,
-                                                                           max_iter=100)}
+                                                                           max_iter=100),
+            "SoftmaxRegressionCV solver=lbfgs": lambda: SoftmaxRegressionCV(Cs=CS, cv=5,
+                                                                           solver="lbfgs"),
+            "SoftmaxRegressionCV solver=newton": lambda: SoftmaxRegressionCV(Cs=CS, cv=5,
+                                                                            solver="newton")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        SoftmaxRegressionCV(Cs=CS[:1], cv=2, max_iter=1).fit(X, y)  # builds the kernels
+        for solver in ("lbfgs", "newton"):  # builds the kernels
+            SoftmaxRegressionCV(Cs=CS[:1], cv=2, max_iter=1, solver=solver).fit(X, y)
         times = {name: [] for name in runs}
         result = {}
         for _ in range(repeat):
@@ -90,10 +97,15 @@ def cli_part(X, y, cli, repeat):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "digits.svm")
         dump_svmlight_file(X, y, path, zero_based=False)
-        t, out = timed([cli, "cv", "-q", "--folds", "5", "--C", ",".join(map(str, CS)), path],
-                       repeat)
-        print("clsoftmax cv --folds 5 --C %s: %.3f s, %s"
-              % (",".join(map(str, CS)), t, out.strip().splitlines()[-1]))
+        for extra in ([], ["--double"]):
+            t, out = timed([cli, "cv", "-q", "--folds", "5", "--C", ",".join(map(str, CS))]
+                           + extra + [path], repeat)
+            lines = out.splitlines()
+            short = [line for line in lines if "stopped short" in line]
+            print("clsoftmax cv --folds 5 --C %s%s: %.3f s, %s%s"
+                  % (",".join(map(str, CS)), "".join(" " + e for e in extra), t,
+                     [line for line in lines if line.startswith("best:")][-1],
+                     " (%s)" % short[0].split(": ", 1)[1].split(":")[0] if short else ""))
         total, accs = 0.0, []
         for C in CS:
             t, out = timed(["liblinear-train", "-q", "-s", "0", "-v", "5", "-c", str(C), path],

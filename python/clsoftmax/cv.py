@@ -48,11 +48,16 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         data (along the same warm-started path up to its C). False: coef_
         and intercept_ are the mean over the folds of the fold models at the
         best setting, as LogisticRegressionCV.
-    solver, tol, max_iter, batch_size, learning_rate, class_weight,
-    random_state, device, dtype, fit_intercept, verbose : as
-        SoftmaxRegression's, for every fit (class_weight "balanced" counts
-        each fold's training part, as GridSearchCV over SoftmaxRegression
-        would)
+    solver : "auto" (default), or one of SoftmaxRegression's, for every
+        fit. "auto" chooses along each l1_ratio's path: "newton" for the
+        L2 fits (l1_ratio 0), "lbfgs" (OWL-QN) where l1_ratio > 0. Along a
+        warm-started path every fit starts near its optimum, where Newton
+        converges in a few steps and L-BFGS rebuilds its curvature from
+        nothing (measured on digits, BENCHMARKS.md "Cross-validation")
+    tol, max_iter, batch_size, learning_rate, class_weight, random_state,
+    device, dtype, fit_intercept, verbose : as SoftmaxRegression's, for
+        every fit (class_weight "balanced" counts each fold's training
+        part, as GridSearchCV over SoftmaxRegression would)
 
     Attributes
     ----------
@@ -64,11 +69,13 @@ class SoftmaxRegressionCV(SoftmaxRegression):
         class: one multinomial model). Ties: the smaller C (the stronger
         penalty), then the first l1_ratio
     n_iter_ : (1, n_folds, n_Cs) or (1, n_folds, n_Cs, n_l1) iterations
+        (Newton's outer iterations where it ran)
+    solver_ : the solver of the best setting's fits (and of the refit)
     coef_, intercept_, classes_, n_features_in_ : as SoftmaxRegression's
     """
 
     def __init__(self, Cs=10, cv=None, l1_ratios=None, scoring=None, refit=True,
-                 solver="lbfgs", tol=1e-4, max_iter=1000, batch_size=256, learning_rate=None,
+                 solver="auto", tol=1e-4, max_iter=1000, batch_size=256, learning_rate=None,
                  class_weight=None, random_state=None, device=None, dtype="auto",
                  fit_intercept=True, verbose=0):
         self.Cs = Cs
@@ -90,6 +97,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
 
     # SoftmaxRegression's methods read these: the best C once fitted
     warm_start = False
+    _solver_names = tuple(SOLVERS) + ("auto",)
 
     @property
     def C(self):
@@ -130,7 +138,7 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                 raise ValueError("l1_ratios must be values in [0, 1], got %r" % (self.l1_ratios,))
             if np.unique(ratios).size != ratios.size:
                 raise ValueError("l1_ratios holds a value twice: %r" % (self.l1_ratios,))
-            if np.any(ratios > 0) and self.solver != "lbfgs":
+            if np.any(ratios > 0) and self.solver not in ("lbfgs", "auto"):
                 raise ValueError("l1_ratios above 0 need solver 'lbfgs' (OWL-QN), not %r"
                                  % (self.solver,))
         if not isinstance(self.refit, (bool, np.bool_)):
@@ -203,7 +211,8 @@ class SoftmaxRegressionCV(SoftmaxRegression):
                   "l1_ratios_": ratios, "scores_": {c: shaped(scores) for c in classes},
                   "C_": np.full(C, Cs[best_c]), "l1_ratio_": np.full(C, ratios[best_r]),
                   "n_iter_": shaped(n_iter)[None], "_precision": prec,
-                  "converged_": run.short == 0, "_solver_state": None}
+                  "converged_": run.short == 0, "_solver_state": None,
+                  "solver_": run.solver_for(ratios[best_r])}
         if hasattr(snap, "feature_names_in_"):
             fitted["feature_names_in_"] = snap.feature_names_in_
         _publish(self, fitted)
@@ -219,7 +228,6 @@ class _Path:
         self.opts = TrainOptions()
         check(lib.csm_train_options_init(ctypes.byref(self.opts), ctypes.sizeof(self.opts)),
               "csm_train_options_init")
-        self.opts.solver = SOLVERS[est.solver]
         self.opts.max_iter = int(est.max_iter)
         self.opts.tol = tol
         self.opts.batch_size = int(est.batch_size)
@@ -228,6 +236,13 @@ class _Path:
         self.opts.fit_intercept = int(bool(est.fit_intercept))
         self.short = 0
         self.fits = 0
+
+    def solver_for(self, ratio):
+        """The solver of the fits along l1_ratio `ratio`'s path (see the
+        class's solver)."""
+        if self.est.solver != "auto":
+            return self.est.solver
+        return "lbfgs" if ratio > 0 else "newton"
 
     def fold(self, X, y, y_idx, sw, tr, te, scorer):
         return _Fold(self, X, y, y_idx, sw, tr, te, scorer)
@@ -288,6 +303,7 @@ class _Fold:
                         opts = p.opts
                         opts.C = float(c)
                         opts.l1_ratio = float(ratio)
+                        opts.solver = SOLVERS[p.solver_for(ratio)]
                         res = TrainResult()
                         res.struct_size = ctypes.sizeof(res)
                         st = lib.csm_train(m.handle, dt.handle, ctypes.byref(opts),

@@ -313,9 +313,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("dtype must be 'auto', 'float32' or 'float64', not %r"
                              % (self.dtype,)) from None
 
+    # the solver names fit takes (SoftmaxRegressionCV adds "auto")
+    _solver_names = tuple(SOLVERS)
+
     def _check_params(self):
-        if self.solver not in SOLVERS:
-            raise ValueError("solver must be one of %s, got %r" % (sorted(SOLVERS), self.solver))
+        if self.solver not in self._solver_names:
+            raise ValueError("solver must be one of %s, got %r"
+                             % (sorted(self._solver_names), self.solver))
         C = float(self.C)
         if not C > 0:  # also NaN
             raise ValueError("C must be > 0 (np.inf: no penalty), got %r" % (self.C,))
@@ -333,7 +337,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("fit_intercept must be True or False, got %r" % (self.fit_intercept,))
         if not isinstance(self.l1_ratio, numbers.Real) or not 0 <= self.l1_ratio <= 1:
             raise ValueError("l1_ratio must be a number in [0, 1], got %r" % (self.l1_ratio,))
-        if self.l1_ratio > 0 and self.solver != "lbfgs":
+        if self.l1_ratio > 0 and self.solver not in ("lbfgs", "auto"):
             raise ValueError("l1_ratio > 0 needs solver 'lbfgs' (OWL-QN), not %r"
                              % (self.solver,))
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
@@ -628,7 +632,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                              % (ints.tolist(),))
         if names is not None and len(set(names)) != len(names):
             raise ValueError("class names must be distinct, got %s" % (names,))
-        meta = {"solver": self.solver, "C": repr(float(self.C)), "tol": repr(float(self.tol)),
+        meta = {"solver": getattr(snap, "solver_", self.solver), "C": repr(float(self.C)), "tol": repr(float(self.tol)),
                 "max_iter": str(self.max_iter),
                 "precision": "float64" if prec == CSM_FLOAT64 else "float32",
                 "fit_intercept": "true" if self.fit_intercept else "false",

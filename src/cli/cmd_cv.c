@@ -59,8 +59,10 @@ static void help(void)
            "                         checked before any work, as train's MODEL\n"
            "\n"
            "Training options, as train's (see clsoftmax train --help):\n"
-           "  --solver NAME          lbfgs, newton, sgd, momentum or adam (default %s;\n"
-           "                         newton for sparse storage, as train's, with a note)\n"
+           "  --solver NAME          lbfgs, newton, sgd, momentum or adam (default: newton\n"
+           "                         for the L2 fits, measured faster along the warm-\n"
+           "                         started path; %s where --l1-ratio is above 0\n"
+           "                         (OWL-QN); a note on stderr says which)\n"
            "  --max-iter N           iterations (lbfgs) or epochs per fit (default %d)\n"
            "  --tol F                per fit, >= 0 (default %g)\n"
            "  --lbfgs-memory N       lbfgs: correction pairs, 1 to 1000 (default %d)\n"
@@ -285,6 +287,8 @@ static int refit(cv_cfg *c, train_input *in, const cv_scores *s, size_t best)
     memset(&fitted, 0, sizeof fitted);
     c->t.opt.C = c->Cs[best % c->n_C];
     c->t.opt.l1_ratio = c->ratios[best / c->n_C];
+    c->t.opt.solver = cv_solver(c, c->t.opt.l1_ratio);
+    c->t.solver_given = 1; /* the folds' solver, not train's default by the data */
     cli_progress_init(&p, cli_quiet, &c->t.opt);
     int rc = train_prepare(&c->t, in, &p, &sets);
     cv_mean_std(s->accuracy, best, s->folds, &acc, &sd);
@@ -316,7 +320,27 @@ static int refit_follower(cv_cfg *c, size_t best)
 {
     c->t.opt.C = c->Cs[best % c->n_C];
     c->t.opt.l1_ratio = c->ratios[best / c->n_C];
+    c->t.opt.solver = cv_solver(c, c->t.opt.l1_ratio);
+    c->t.solver_given = 1;
     return train_mpi_follower(&c->t);
+}
+
+/* Without --solver: which solver the fits run, and why. */
+static void solver_note(const cv_cfg *c)
+{
+    int newton = 0, lbfgs = 0;
+    for (size_t r = 0; r < c->n_r; r++) {
+        newton |= cv_solver(c, c->ratios[r]) == CSM_NEWTON;
+        lbfgs |= cv_solver(c, c->ratios[r]) == CSM_LBFGS;
+    }
+    if (c->t.solver_given)
+        return;
+    if (newton)
+        cli_note("solver: newton for the L2 fits, the cv default (a warm-started path suits "
+                 "it)%s; --solver lbfgs for L-BFGS",
+                 lbfgs ? ", lbfgs (OWL-QN) where --l1-ratio is above 0" : "");
+    else
+        cli_note("solver: lbfgs (OWL-QN: every --l1-ratio is above 0)");
 }
 
 static int cv(cv_cfg *c)
@@ -327,8 +351,6 @@ static int cv(cv_cfg *c)
     memset(&in, 0, sizeof in);
     memset(&s, 0, sizeof s);
     int rc = train_read(&c->t, &in);
-    if (!rc) /* the folds and the refit by train's rule */
-        train_default_solver(&c->t, in.tab.sparse);
     if (!rc)
         rc = make_folds(c, &in, &fold);
     if (!rc && c->save_folds && cli_mpi_rank() == 0)
@@ -337,11 +359,10 @@ static int cv(cv_cfg *c)
         cli_note("%s: %zu samples, %zu features, %zu classes; %zu folds, %zu settings; device: %s",
                  csm_path_name(c->t.data_path), in.n, in.k, in.classes.C, c->folds,
                  c->n_C * c->n_r, csm_context_device(in.ctx)->device_name);
-        if (c->t.solver_defaulted)
-            cli_note(TRAIN_DEFAULT_SOLVER_NOTE);
         if (cli_mpi_size() > 1)
             cli_note("MPI: %d ranks, each fold's rows shared out (rank 0 reports)",
                      cli_mpi_size());
+        solver_note(c);
         rc = cv_run_folds(c, &in, fold, &s);
     }
     if (!rc) {

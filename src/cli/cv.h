@@ -34,6 +34,14 @@ int cv_assign_folds(int32_t *fold, const int32_t *y, size_t n, size_t C, size_t 
 
 /* ------------------------------------------------------------ cv_fit.c */
 
+/* The solver of the fits along l1_ratio r's path: --solver (or
+ * --lbfgs-memory: lbfgs) when given; otherwise newton for the L2 paths
+ * (r = 0), lbfgs (OWL-QN) for r > 0. Along a warm-started path each fit
+ * starts near its optimum, where Newton needs a few steps and L-BFGS
+ * rebuilds its curvature from nothing (measured on digits, dense, float32
+ * and float64: BENCHMARKS.md, "Cross-validation"). */
+csm_solver cv_solver(const cv_cfg *c, double r);
+
 /* The held-out scores of every setting (l1_ratio-major, C ascending within)
  * on every fold. */
 typedef struct cv_scores {

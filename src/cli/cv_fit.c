@@ -211,6 +211,13 @@ static csm_status score(csm_model *m, fold_sets *s, double *accuracy, double *lo
     return CSM_OK;
 }
 
+csm_solver cv_solver(const cv_cfg *c, double r)
+{
+    if (c->t.solver_given)
+        return c->t.opt.solver;
+    return r > 0 ? CSM_LBFGS : CSM_NEWTON;
+}
+
 /* Along each l1_ratio: zeros, then every C in ascending order. */
 static int run_paths(const cv_cfg *c, const train_input *in, fold_sets *s, size_t f,
                      cv_scores *out)
@@ -225,6 +232,7 @@ static int run_paths(const cv_cfg *c, const train_input *in, fold_sets *s, size_
             csm_train_result res = {.struct_size = sizeof res};
             opt.C = c->Cs[i];
             opt.l1_ratio = c->ratios[r];
+            opt.solver = cv_solver(c, c->ratios[r]);
             if (cli_mpi_size() > 1)
                 opt.reduce = cli_mpi_reduce;
             const size_t at = (r * c->n_C + i) * out->folds + f;

@@ -3,6 +3,8 @@ SoftmaxRegression on each fold's parts (the warm-started path reaches the
 same optima), the best C and its tie rule, Cs / cv / scoring / refit /
 l1_ratios / sample_weight as LogisticRegressionCV takes them, sparse input,
 scikit-learn's check_estimator, and bad parameters."""
+import os
+import tempfile
 import unittest
 import warnings
 
@@ -54,6 +56,15 @@ class TestScores(unittest.TestCase):
         np.testing.assert_array_equal(cv.l1_ratio_, np.zeros(3))
         self.assertEqual(cv.n_iter_.shape, (1, 4, len(self.Cs)))
         self.assertTrue(np.all(cv.n_iter_ >= 0))
+
+    def test_auto_solver_reaches_lbfgs_scores(self):
+        # newton ("auto" in float64) and lbfgs along the same path, both
+        # to tol 1e-7: the same held-out predictions, the same best C
+        a = SoftmaxRegressionCV(Cs=self.Cs, cv=4, solver="auto", **TIGHT).fit(self.X, self.y)
+        b = SoftmaxRegressionCV(Cs=self.Cs, cv=4, solver="lbfgs", **TIGHT).fit(self.X, self.y)
+        self.assertEqual(a.solver_, "newton")
+        np.testing.assert_allclose(a.scores_["setosa"], b.scores_["setosa"], atol=1e-12)
+        np.testing.assert_array_equal(a.C_, b.C_)
 
     def test_neg_log_loss_scorer(self):
         cv = SoftmaxRegressionCV(Cs=self.Cs, cv=3, scoring="neg_log_loss",
@@ -138,11 +149,30 @@ class TestChoice(unittest.TestCase):
         self.assertIn(cv.l1_ratio_[0], (0.5, 0))
         self.assertEqual(cv.l1_ratio_.shape, (3,))
 
+    def test_auto_solver(self):
+        # "auto": newton for the L2 path, lbfgs (OWL-QN) for an L1 term; the
+        # one of the best setting in solver_ and in a saved model's metadata
+        X, y = blobs(n=60, k=4, C=3, seed=2)
+        cases = ((dict(dtype="float64"), X, "newton"), (dict(dtype="float32"), X, "newton"),
+                 (dict(dtype="float32"), sp.csr_matrix(X), "newton"),
+                 (dict(dtype="float64", l1_ratios=[0.5]), X, "lbfgs"),
+                 (dict(dtype="float64", solver="lbfgs"), X, "lbfgs"),
+                 (dict(dtype="float32", solver="sgd"), X, "sgd"))
+        for kw, data, solver in cases:
+            cv = SoftmaxRegressionCV(Cs=[0.1, 1], cv=3, **kw).fit(data, y)
+            self.assertEqual(cv.solver_, solver, msg=str(kw))
+        self.assertEqual(SoftmaxRegressionCV().solver, "auto")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "m.safetensors")
+            SoftmaxRegressionCV(Cs=[0.1, 1], cv=3, dtype="float64").fit(X, y).save(path)
+            self.assertEqual(SoftmaxRegressionCV.load(path).solver, "newton")
+
     def test_bad_parameters(self):
         X, y = blobs(n=30, k=3, C=2, seed=1)
         for kw in (dict(Cs=0), dict(Cs=[]), dict(Cs=[-1, 1]), dict(Cs=[1, np.inf]),
                    dict(Cs=[1, 1.0]), dict(l1_ratios=[1.5]), dict(l1_ratios=[-0.1]),
-                   dict(l1_ratios=[0.5, 0.5]), dict(refit="yes"), dict(tol=-1)):
+                   dict(l1_ratios=[0.5, 0.5]), dict(refit="yes"), dict(tol=-1),
+                   dict(solver="bfgs"), dict(solver="newton", l1_ratios=[0, 0.5])):
             with self.assertRaises(ValueError, msg=str(kw)):
                 SoftmaxRegressionCV(**kw).fit(X, y)
         with self.assertRaises(ValueError):
