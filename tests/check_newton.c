@@ -89,6 +89,15 @@ static void check_optimum(csm_context *ctx, const problem *p, csm_dataset *d, co
     if (f64)
         ck_assert_msg(nr.gmax <= 1e-9 * 1.001 && nr.r.grad_max_abs <= 1e-9, "%s: max|g| %g",
                       what, nr.gmax);
+    /* J is flat along b + t (1, ..., 1) (solver_newton.c, equal_bias_entries):
+     * started at zero, the bias stays centred, as L-BFGS's does */
+    double bsum = 0, bmax = 0;
+    for (size_t c = 0; c < C; c++) {
+        bsum += nr.theta[C * k + c];
+        bmax = fmax(bmax, fabs(nr.theta[C * k + c]));
+    }
+    ck_assert_msg(fabs(bsum) <= (f64 ? 1e-9 : 1e-4) * (1 + bmax),
+                  "%s: the bias sums to %g (max |b| %g)", what, bsum, bmax);
     free(W);
     free(b);
     free(nr.theta);
