@@ -265,6 +265,25 @@ static inline void bias_panel(__global real *db, __global real *dbc, __global co
     }
 }
 
+/* Asks the cache for the bytes [p, p + bytes) without waiting for them:
+ * the gradient's panels read runs of a row (a task's features of X, its
+ * classes of D) k or C apart, which the hardware's prefetchers do not
+ * fetch ahead, so each panel waited on memory before its arithmetic
+ * (measured: a third of tiled_dweight at n 20000, k 1000, C 100). OpenCL's
+ * prefetch() is a no-op on POCL; clang's builtin becomes the CPU's
+ * prefetch instruction, and elsewhere this does nothing. */
+static inline void prefetch_run(__global const void *p, const int bytes)
+{
+#if defined(__clang__) && (defined(__x86_64__) || defined(__aarch64__))
+    __global const char *c = (__global const char *)p;
+    for (int o = 0; o < bytes; o += 64)
+        __builtin_prefetch(c + o);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 /* One panel of rows [b0, b1) for the QC classes at c (clamped to the last
  * class: duplicates are computed and not stored) and NVV vectors of the
  * packed panel xp (KC, NV VEC); features past k are zero there and are
@@ -374,6 +393,10 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
                 }
             }
             const int keep = keep0 || b0 > rb0;
+            const int n1 = b1 < rb1 ? min(rb1 - b1, KC) + b1 : b1;
+            const int units = nt * ((c_end - c_begin + QC - 1) / QC);
+            const int per = (n1 - b1 + units - 1) / units;
+            int np = b1;
             if (t_begin == 0)
                 bias_panel(ob, obc, D, b0, b1, c_begin, c_end, keep, b0 > rb0, C);
             for (int tt = 0; tt < nt; tt++) {
@@ -394,6 +417,13 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
 #endif
                     else
                         DW_PANEL(1)
+                    const int p1 = min(np + per, n1);
+                    for (; np < p1; np++) {
+                        const int row = use_idx ? idx[start + np] : start + np;
+                        prefetch_run(x + (size_t)row * k + fi0, nfe * (int)sizeof(xelem));
+                        prefetch_run(D + (size_t)np * C + c_begin,
+                                     (c_end - c_begin) * (int)sizeof(real));
+                    }
                 }
             }
         }

@@ -20,8 +20,8 @@
 #define SPAN 2048
 
 /* The gradient's rows go in up to MAX_CHUNKS chunks of at least
- * CHUNK_PANELS panels (KC rows each), so that a full batch makes a hundred
- * or so tasks where it made 8; each chunk's partial dW (C k reals) is
+ * CHUNK_PANELS panels (KC rows each), so that a full batch makes 64 or
+ * more tasks where it made 8 (class_chunk); each chunk's partial dW (C k reals) is
  * summed afterwards in chunk order, and the partials take at most
  * PART_BYTES. The count follows from the rows, the geometry and the
  * shape only, never from the device's threads, so neither does the
@@ -29,6 +29,7 @@
 #define MAX_CHUNKS 16
 #define CHUNK_PANELS 4
 #define PART_BYTES ((size_t)64 << 20)
+#define TASKS_PER_CU 32
 
 typedef struct tiled {
     csm_tile tile;
@@ -36,7 +37,7 @@ typedef struct tiled {
     size_t cp;        /* C rounded up to the vector width */
     size_t nfi;       /* gradient items along the features */
     size_t rows;      /* rows per logits item (a multiple of RT) */
-    size_t cch, nch;  /* classes per gradient chunk, chunks */
+    size_t cu;        /* compute units */
     size_t rmax;      /* the most row chunks a gradient launch may use */
     cl_mem wt;        /* (k, CP) W^T packed by class tiles */
     cl_mem dbias_comp; /* (C) compensation of the bias gradient's sums */
@@ -68,21 +69,17 @@ static int shrink_tile(csm_tile *t)
     return 1;
 }
 
-/* The work split for tile t: gradient items (feature tiles x class
- * chunks, enough to keep every compute unit busy a few times over; a chunk
- * is whole class tiles; the split changes which item computes an element,
- * never the order of its sum) and logits items (up to 8 row tiles each,
- * fewer when that would leave fewer than 4 items per compute unit). */
+/* The work split for tile t: gradient items along the features (the
+ * class chunks follow per launch, class_chunk) and logits items (up to 8
+ * row tiles each, fewer when that would leave fewer than 4 items per
+ * compute unit). */
 static void split_work(const csm_step *w, tiled *p)
 {
     const csm_tile *t = &p->tile;
     const size_t ft = t->nv * p->vec;
     p->nfi = ((w->k + ft - 1) / ft + t->fti - 1) / t->fti;
     const size_t cu = w->ctx->info.compute_units ? w->ctx->info.compute_units : 1;
-    const size_t chunks = (4 * cu + p->nfi - 1) / p->nfi;
-    const size_t per = (w->C + chunks - 1) / chunks;
-    p->cch = csm_round_up(per, t->qc);
-    p->nch = (w->C + p->cch - 1) / p->cch;
+    p->cu = cu;
     const size_t tiles = (w->cap + t->rt - 1) / t->rt, mt = (tiles + 4 * cu - 1) / (4 * cu);
     p->rows = t->rt * (mt < 1 ? 1 : mt > 8 ? 8 : mt);
 }
@@ -173,6 +170,20 @@ static size_t chunk_rows(const tiled *p, size_t B)
     return csm_round_up((B + r - 1) / r, p->tile.kc);
 }
 
+/* Classes per gradient task for a launch of nr row chunks: whole class
+ * tiles, as few chunks as give TASKS_PER_CU tasks per compute unit (4 per
+ * unit with one row chunk, as before the row chunks). Each class chunk
+ * packs the rows' features again, and at k = 1000 those come from memory:
+ * two class chunks of a full batch read X twice (160 MB at n 20000). The
+ * split changes which task computes an element, never the order of its
+ * sum. */
+static size_t class_chunk(const csm_step *w, const tiled *p, size_t nr)
+{
+    const size_t want = nr > 1 ? TASKS_PER_CU * p->cu : 4 * p->cu, have = p->nfi * nr;
+    const size_t chunks = (want + have - 1) / have;
+    return csm_round_up((w->C + chunks - 1) / chunks, p->tile.qc);
+}
+
 static csm_status tiled_init(csm_step *w, const csm_dataset *d, const csm_tile *tile, int *fits)
 {
     csm_context *ctx = w->ctx;
@@ -254,6 +265,7 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
     // dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k); dbias (C) (+)= delta^T 1
     tiled *p = w->priv;
     const size_t rch = chunk_rows(p, b->B), nr = b->B ? (b->B + rch - 1) / rch : 1;
+    const size_t cch = class_chunk(w, p, nr), nch = (w->C + cch - 1) / cch;
     csm_status st = csm_fill_zero(w->ctx, p->counter, sizeof(cl_int));
     if (st != CSM_OK)
         return st;
@@ -272,16 +284,16 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_int(&a, b->idx != NULL);
     csm_arg_int(&a, (cl_int)b->start);
     csm_arg_int(&a, (cl_int)b->B);
-    csm_arg_int(&a, (cl_int)p->cch);
+    csm_arg_int(&a, (cl_int)cch);
     csm_arg_int(&a, (cl_int)p->nfi);
-    csm_arg_int(&a, (cl_int)p->nch);
+    csm_arg_int(&a, (cl_int)nch);
     csm_arg_int(&a, (cl_int)rch);
     csm_arg_int(&a, accumulate);
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
     /* a work-item per task; each takes tasks from the counter until none
      * is left, so the ones after the first few find none */
-    size_t global = p->nfi * p->nch * nr, local = 1;
+    size_t global = p->nfi * nch * nr, local = 1;
     st = csm_args_launch(&a, 1, &global, &local);
     if (st != CSM_OK || nr == 1)
         return st;
