@@ -220,48 +220,32 @@ void tiled_logits(__global real *S, __global const xelem *x, __global const int 
 
 /* db[c0 .. c1) (+)= the panel's column sums of D, by the items of the
  * first feature tile while the panel's deltas are in cache. Within a
- * panel the sums are plain (in vectors of classes); across panels they are
- * compensated with dbc (C) holding the running error, since a float32 sum
- * over many rows drifts by more than L-BFGS tolerates (cont: a later panel
- * of the same row chunk, whose error carries on; keep: add to db). */
+ * panel each class sums its even and its odd rows, then adds the two; across
+ * panels the sums are compensated with dbc (C) holding the running error,
+ * since a float32 sum over many rows drifts by more than L-BFGS tolerates
+ * (cont: a later panel of the same row chunk, whose error carries on; keep:
+ * add to db). One scalar loop for every class, wherever the class chunk's
+ * bounds fall: a vector loop for whole vectors of classes beside a scalar
+ * one for the tail gave the same sums on POCL but not on Intel's CPU
+ * runtime (2 ulps apart), so a class's bias gradient depended on the work
+ * split there. The loop is O(B C) against the panel product's O(B C k). */
 static inline void bias_panel(__global real *db, __global real *dbc, __global const real *D,
                               const int b0, const int b1, const int c0, const int c1,
                               const int keep, const int cont, const int C)
 {
-    for (int c = c0; c < c1; c += VEC) {
-        const int n = min(VEC, c1 - c);
-        real t[VEC];
-        if (n == VEC) {
-            realv s0 = (realv)(0), s1 = (realv)(0);
-            int b = b0;
-            for (; b + 1 < b1; b += 2) {
-                s0 += VLOAD(0, D + (size_t)b * C + c);
-                s1 += VLOAD(0, D + (size_t)(b + 1) * C + c);
-            }
-            if (b < b1)
-                s0 += VLOAD(0, D + (size_t)b * C + c);
-            VSTORE(s0 + s1, 0, t);
-        } else {
-            /* the vector lanes' order exactly, so a class's sum does not
-             * depend on where the chunk boundaries put it */
-            for (int u = 0; u < n; u++) {
-                real s0 = 0, s1 = 0;
-                int b = b0;
-                for (; b + 1 < b1; b += 2) {
-                    s0 += D[(size_t)b * C + c + u];
-                    s1 += D[(size_t)(b + 1) * C + c + u];
-                }
-                if (b < b1)
-                    s0 += D[(size_t)b * C + c + u];
-                t[u] = s0 + s1;
-            }
+    for (int c = c0; c < c1; c++) {
+        real s0 = 0, s1 = 0;
+        int b = b0;
+        for (; b + 1 < b1; b += 2) {
+            s0 += D[(size_t)b * C + c];
+            s1 += D[(size_t)(b + 1) * C + c];
         }
-        for (int u = 0; u < n; u++) {
-            real sum = keep ? db[c + u] : (real)0, comp = cont ? dbc[c + u] : (real)0;
-            kahan_add(&sum, &comp, t[u]);
-            db[c + u] = sum;
-            dbc[c + u] = comp;
-        }
+        if (b < b1)
+            s0 += D[(size_t)b * C + c];
+        real sum = keep ? db[c] : (real)0, comp = cont ? dbc[c] : (real)0;
+        kahan_add(&sum, &comp, s0 + s1);
+        db[c] = sum;
+        dbc[c] = comp;
     }
 }
 
