@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "internal.h"
 #include "objective.h"
 #include "problem.h"
@@ -174,56 +175,22 @@ static size_t read_cases(l1_case *out, size_t cap)
     return n;
 }
 
-/* A fixture CSV (make-fixtures.py: a header line, then the class index
- * 0..C-1 and the k features of each sample). */
-typedef struct table {
-    size_t n, k, C;
-    double *X;  /* (n, k) */
-    int32_t *y; /* (n) */
-} table;
-
-static void read_csv(const char *path, size_t n, size_t k, table *t)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    t->n = n;
-    t->k = k;
-    t->C = 0;
-    t->X = malloc(n * k * sizeof *t->X);
-    t->y = malloc(n * sizeof *t->y);
-    static char line[65536];
-    ck_assert(fgets(line, sizeof line, f) != NULL); /* the header */
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_msg(fgets(line, sizeof line, f) != NULL, "%s: row %zu missing", path, i + 1);
-        char *end = line;
-        const double label = strtod(end, &end);
-        t->y[i] = (int32_t)label;
-        ck_assert(t->y[i] >= 0 && (double)t->y[i] == label);
-        t->C = (size_t)t->y[i] + 1 > t->C ? (size_t)t->y[i] + 1 : t->C;
-        for (size_t j = 0; j < k; j++) {
-            ck_assert_msg(*end == ',', "%s: row %zu column %zu", path, i + 1, j + 1);
-            t->X[i * k + j] = strtod(end + 1, &end);
-        }
-    }
-    fclose(f);
-}
-
 typedef enum { DENSE, CSR, STREAMED } storage;
 static const char *const storage_name[] = {"dense", "CSR", "streamed"};
 
 /* The case's data on ctx as `how` stores it. */
-static csm_dataset *case_dataset(csm_context *ctx, const table *t, const int32_t *y,
-                                 size_t C, csm_precision prec, storage how)
+static csm_dataset *case_dataset(csm_context *ctx, const fixture *f, csm_precision prec,
+                                 storage how)
 {
     csm_dataset *d = NULL;
     if (how == CSR) {
-        d = problem_csr_of(ctx, prec, t->X, t->n, t->k, y, C);
+        d = problem_csr_of(ctx, prec, f->X, f->n, f->k, f->y, f->C);
     } else {
         /* streamed: chunks of a few hundred rows of digits */
         if (how == STREAMED)
             ck_assert_int_eq(csm_context_set_option(ctx, "max_alloc", "262144"), CSM_OK);
-        ck_assert_int_eq(csm_dataset_create(ctx, &d, prec, t->X, CSM_DTYPE_F64, t->n, t->k, y,
-                                            NULL, C),
+        ck_assert_int_eq(csm_dataset_create(ctx, &d, prec, f->X, CSM_DTYPE_F64, f->n, f->k,
+                                            f->y, NULL, f->C),
                          CSM_OK);
         ck_assert_int_eq(csm_context_set_option(ctx, "max_alloc", NULL), CSM_OK);
     }
@@ -240,14 +207,12 @@ static void check_case(const l1_case *c, csm_precision prec, storage how)
         csm_context_free(ctx);
         return;
     }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/sklearn/%s", getenv("CSM_TEST_DATA"), c->csv);
-    table t;
-    read_csv(path, c->n, c->k, &t);
+    fixture t;
+    fixture_read(c->csv, c->n, c->k, &t);
     const size_t C = t.C;
     ck_assert_uint_eq(C, c->C);
     const int32_t *y = t.y;
-    csm_dataset *d = case_dataset(ctx, &t, y, C, prec, how);
+    csm_dataset *d = case_dataset(ctx, &t, prec, how);
     csm_model *m = NULL;
     ck_assert_int_eq(csm_model_create(ctx, &m, prec, C, t.k), CSM_OK);
     csm_train_options opt;
@@ -264,8 +229,7 @@ static void check_case(const l1_case *c, csm_precision prec, storage how)
     /* J in double at the weights returned */
     const double l2 = (1 - c->r) * (C == 2 ? 2.0 : 1.0) / (c->c_reg * (double)t.n);
     const double l1 = c->r / (c->c_reg * (double)t.n);
-    double J = ref_loss(t.X, y, NULL, NULL, theta, theta + nw, t.n, t.k,
-                        C, l2);
+    double J = ref_loss(t.X, y, NULL, NULL, theta, theta + nw, t.n, t.k, C, l2);
     size_t zeros = 0, differ = 0;
     for (size_t i = 0; i < nw; i++) {
         J += l1 * fabs(theta[i]);
@@ -291,8 +255,7 @@ static void check_case(const l1_case *c, csm_precision prec, storage how)
                       "pattern", c->name, differ, nw);
     }
     free(theta);
-    free(t.X);
-    free(t.y);
+    fixture_free(&t);
     csm_model_free(m);
     csm_dataset_free(d);
     csm_context_free(ctx);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/dataio.h"
+#include "fixture.h"
 #include "problem.h"
 #include "reference.h"
 #include "testutil.h"
@@ -77,17 +77,11 @@ static void check_proba(csm_model *m, const csm_dataset *d, const optimum *o)
 
 static void check_case(csm_context *ctx, const optimum *o, csm_precision prec)
 {
-    char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/sklearn/%s", getenv("CSM_TEST_DATA"), o->csv);
-    csm_table t;
-    ck_assert_msg(csm_read_table(path, NULL, &t, err, sizeof err) == 0, "%s", err);
-    ck_assert(t.n == o->n && t.k == o->k);
-    int64_t *classes = NULL;
-    size_t C = 0;
-    ck_assert_int_eq(csm_distinct_labels(t.labels, t.n, &classes, &C), 0);
+    fixture t;
+    fixture_read(o->csv, o->n, o->k, &t);
+    const size_t C = t.C;
     ck_assert_uint_eq(C, o->C);
-    int32_t *y = malloc(t.n * sizeof *y);
-    ck_assert_uint_eq(csm_map_labels(t.labels, t.n, classes, C, y), t.n);
+    const int32_t *y = t.y;
     double *w = NULL;
     if (!strcmp(o->weighting, "balanced")) {
         /* scikit-learn's class_weight="balanced": n / (C count_c) */
@@ -99,7 +93,7 @@ static void check_case(csm_context *ctx, const optimum *o, csm_precision prec)
             w[i] = (double)t.n / ((double)C * (double)count[y[i]]);
     }
     csm_dataset *d = NULL;
-    ck_assert_int_eq(csm_dataset_create(ctx, &d, prec, t.features, t.dtype, t.n, t.k, y, NULL, C),
+    ck_assert_int_eq(csm_dataset_create(ctx, &d, prec, t.X, CSM_DTYPE_F64, t.n, t.k, y, NULL, C),
                      CSM_OK);
     if (w)
         ck_assert_int_eq(csm_dataset_set_weights(d, w), CSM_OK);
@@ -118,7 +112,7 @@ static void check_case(csm_context *ctx, const optimum *o, csm_precision prec)
                   o->name, r.l2, o->lambda);
     double *theta = malloc((C * t.k + C) * sizeof *theta);
     ck_assert_int_eq(csm_model_get_params(m, theta, theta + C * t.k), CSM_OK);
-    double J = ref_loss((const double *)t.features, y, NULL, w, theta, theta + C * t.k, t.n, t.k,
+    double J = ref_loss(t.X, y, NULL, w, theta, theta + C * t.k, t.n, t.k,
                         C, o->lambda);
     if (!o->fit_intercept) /* no intercept: b is 0 and stays 0 */
         for (size_t c = 0; c < C; c++)
@@ -138,11 +132,9 @@ static void check_case(csm_context *ctx, const optimum *o, csm_precision prec)
             r.n_iter, r.n_evals, csm_stop_string(r.stop));
     free(theta);
     free(w);
-    free(y);
-    free(classes);
     csm_model_free(m);
     csm_dataset_free(d);
-    csm_table_free(&t);
+    fixture_free(&t);
 }
 
 START_TEST(test_reaches_sklearn_optimum)

@@ -132,12 +132,12 @@ clean-pocl-cache:
 # tests/data/sklearn/make-fixtures.py; make check needs no Python).
 check_PROGRAMS += tests/check_l1
 TESTS += tests/check_l1
-tests_check_l1_SOURCES = tests/check_l1.c
+tests_check_l1_SOURCES = tests/check_l1.c tests/fixture.c tests/fixture.h
 tests_check_l1_CFLAGS = $(TEST_CFLAGS)
-tests_check_l1_LDADD = $(TEST_INTERNAL_LIBS)
+tests_check_l1_LDADD = src/io/libcsmio.la $(TEST_INTERNAL_LIBS) $(ZLIB_LIBS)
 check_PROGRAMS += tests/check_sklearn
 TESTS += tests/check_sklearn
-tests_check_sklearn_SOURCES = tests/check_sklearn.c
+tests_check_sklearn_SOURCES = tests/check_sklearn.c tests/fixture.c tests/fixture.h
 tests_check_sklearn_CFLAGS = $(TEST_CFLAGS)
 tests_check_sklearn_LDADD = src/io/libcsmio.la $(TEST_LIBS) $(ZLIB_LIBS)
 EXTRA_DIST += \
