@@ -93,44 +93,15 @@ static void help(void)
            d.max_iter, d.tol, d.lbfgs_memory, cli_output_help, cli_format_help);
 }
 
-enum {
-    O_FOLDS,
-    O_C,
-    O_L1_RATIO,
-    O_SEED,
-    O_OUTPUT,
-    O_SAVE_FOLDS,
-    O_SOLVER,
-    O_MAX_ITER,
-    O_TOL,
-    O_LBFGS_MEMORY,
-    O_LR,
-    O_BATCH,
-    O_MOMENTUM,
-    O_N_ITER_NO_CHANGE,
-    O_NO_SHUFFLE,
-    O_NO_INTERCEPT,
-    O_CLASS_WEIGHT,
-    O_WEIGHTS,
-    O_STANDARDIZE,
-    O_DOUBLE,
-    O_HELP,
-    O_QUIET,
-    O_SILENT,
-    O_VERBOSE,
-    O_FORMAT_FIRST
-};
+/* cv's own options; the shared ones (TRAIN_SHARED_OPTIONS), output and
+ * data-format options follow them in the table. */
+enum { O_FOLDS, O_C, O_L1_RATIO, O_OUTPUT, O_SAVE_FOLDS, O_HELP };
 
 static const cli_option options[] = {
-    {"folds", 0, 1},        {"C", 0, 1},           {"l1-ratio", 0, 1},
-    {"seed", 0, 1},         {"output", 'o', 1},    {"save-folds", 0, 1},
-    {"solver", 0, 1},
-    {"max-iter", 0, 1},     {"tol", 0, 1},         {"lbfgs-memory", 0, 1},
-    {"lr", 0, 1},           {"batch-size", 0, 1},  {"momentum", 0, 1},
-    {"n-iter-no-change", 0, 1}, {"no-shuffle", 0, 0}, {"no-intercept", 0, 0},
-    {"class-weight", 0, 1}, {"weights", 0, 1},     {"standardize", 0, 0},
-    {"double", 0, 0},       {"help", 'h', 0},      CLI_OUTPUT_OPTIONS,
-    CLI_FORMAT_OPTIONS,     {NULL, 0, 0}};
+    {"folds", 0, 1},      {"C", 0, 1},         {"l1-ratio", 0, 1},
+    {"output", 'o', 1},   {"save-folds", 0, 1}, {"help", 'h', 0},
+    TRAIN_SHARED_OPTIONS, CLI_OUTPUT_OPTIONS,  CLI_FORMAT_OPTIONS,
+    {NULL, 0, 0}};
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -148,66 +148,45 @@ static void help(void)
            (unsigned long long)d.seed, train_inits[DEF_INIT], cli_output_help, cli_format_help);
 }
 
+/* train's own options; the shared ones (TRAIN_SHARED_OPTIONS), output and
+ * data-format options follow them in the table, from O_SHARED_FIRST. */
 enum {
-    O_SOLVER,
     O_OPTIMIZER,
-    O_MAX_ITER,
     O_EPOCHS,
-    O_TOL,
-    O_N_ITER_NO_CHANGE,
-    O_LBFGS_MEMORY,
     O_C,
     O_L2,
-    O_NO_INTERCEPT,
     O_L1_RATIO,
-    O_CLASS_WEIGHT,
-    O_LR,
-    O_BATCH,
-    O_MOMENTUM,
     O_INIT,
-    O_SEED,
-    O_NO_SHUFFLE,
-    O_STANDARDIZE,
-    O_DOUBLE,
     O_VALIDATION,
     O_VALIDATION_SPLIT,
     O_EARLY_STOPPING,
     O_HISTORY,
     O_RESUME,
     O_PLOT,
-    O_WEIGHTS,
     O_HELP,
-    O_QUIET,
-    O_SILENT,
-    O_VERBOSE,
-    O_FORMAT_FIRST
+    O_SHARED_FIRST
 };
 
 static const cli_option options[] = {
-    {"solver", 0, 1},       {"optimizer", 0, 1},     {"max-iter", 0, 1},
-    {"epochs", 0, 1},       {"tol", 0, 1},           {"n-iter-no-change", 0, 1},
-    {"lbfgs-memory", 0, 1}, {"C", 0, 1},             {"l2", 0, 1},
-    {"no-intercept", 0, 0}, {"l1-ratio", 0, 1},
-    {"class-weight", 0, 1}, {"lr", 0, 1},            {"batch-size", 0, 1},
-    {"momentum", 0, 1},     {"init", 0, 1},          {"seed", 0, 1},
-    {"no-shuffle", 0, 0},   {"standardize", 0, 0},   {"double", 0, 0},
-    {"validation", 0, 1},   {"validation-split", 0, 1}, {"early-stopping", 0, 1},
-    {"history", 0, 1},      {"resume", 0, 1},        {"plot", 0, 1},
-    {"weights", 0, 1},      {"help", 'h', 0},        CLI_OUTPUT_OPTIONS,
-    CLI_FORMAT_OPTIONS,
-    {NULL, 0, 0}};
+    {"optimizer", 0, 1},  {"epochs", 0, 1},        {"C", 0, 1},
+    {"l2", 0, 1},         {"l1-ratio", 0, 1},      {"init", 0, 1},
+    {"validation", 0, 1}, {"validation-split", 0, 1}, {"early-stopping", 0, 1},
+    {"history", 0, 1},    {"resume", 0, 1},        {"plot", 0, 1},
+    {"help", 'h', 0},     TRAIN_SHARED_OPTIONS,    CLI_OUTPUT_OPTIONS,
+    CLI_FORMAT_OPTIONS,   {NULL, 0, 0}};
 
 /* Options given on the command line, by option id, for the checks that
  * depend on the solver (which may come after them). */
 typedef struct given_opts {
-    int set[O_FORMAT_FIRST];
+    int set[O_SHARED_FIRST];
+    int max_iter; /* the shared --max-iter, which --epochs names again */
 } given_opts;
 
 /* train's own checks of options that go together, then the solver's
  * (train_options.c, as cv's). */
 static int check_solver_options(const train_cfg *c, const given_opts *g)
 {
-    if (g->set[O_EPOCHS] && g->set[O_MAX_ITER])
+    if (g->set[O_EPOCHS] && g->max_iter)
         return cli_usage_error("train", "--epochs and --max-iter are the same option: give one");
     if (g->set[O_C] && g->set[O_L2])
         return cli_usage_error("train",
@@ -297,8 +276,10 @@ static int parse_args(int argc, char **argv, train_cfg *c)
             pos[npos++] = v;
             continue;
         }
-        if (id < O_FORMAT_FIRST)
+        if (id < O_SHARED_FIRST)
             given.set[id] = 1;
+        else if (!strcmp(options[id].name, "max-iter"))
+            given.max_iter = 1;
         int rc = set_option(c, id, v);
         if (rc)
             return rc;

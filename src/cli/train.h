@@ -53,6 +53,14 @@ enum {
 };
 
 extern const char *const train_solvers[]; /* --solver's names, NULL-terminated */
+/* The option-table entries of the training options train and cv share,
+ * which train_option reads by name (each command lists its own first, then
+ * these, CLI_OUTPUT_OPTIONS and CLI_FORMAT_OPTIONS). */
+#define TRAIN_SHARED_OPTIONS                                                                    \
+    {"solver", 0, 1}, {"max-iter", 0, 1}, {"tol", 0, 1}, {"lbfgs-memory", 0, 1},                \
+        {"lr", 0, 1}, {"batch-size", 0, 1}, {"momentum", 0, 1}, {"n-iter-no-change", 0, 1},     \
+        {"no-shuffle", 0, 0}, {"no-intercept", 0, 0}, {"seed", 0, 1}, {"class-weight", 0, 1},   \
+        {"weights", 0, 1}, {"standardize", 0, 0}, {"double", 0, 0}
 
 /* An option train and cv share into c, by its name without the dashes:
  * the training ones (solver, optimizer, max-iter, epochs, tol,
