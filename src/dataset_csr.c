@@ -56,30 +56,60 @@ static csm_status check_structure(csm_context *ctx, size_t n, size_t k, const in
     return CSM_OK;
 }
 
-/* The rows with columns ascending (input order kept where it already is);
- * a column twice in a row is an error. */
-static csm_status sorted_rows(csm_context *ctx, size_t n, const int64_t *row_ptr,
-                              const int32_t *col_idx, const double *values, csr_entry *out)
+/* Whether every row's columns ascend already (a libsvm file's must). */
+static int rows_sorted(size_t n, const int64_t *row_ptr, const int32_t *col_idx)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
+        for (int64_t p = row_ptr[i] + 1; p < row_ptr[i + 1]; p++)
+            if (col_idx[p] <= col_idx[p - 1])
+                return 0;
+    return 1;
+}
+
+/* The rows with columns ascending, into idx and val (input order kept
+ * where it already is); a column twice in a row is an error. A row at a
+ * time is sorted in pairs, so the host holds no paired copy of the whole
+ * data. */
+static csm_status sorted_rows(csm_context *ctx, size_t n, const int64_t *row_ptr,
+                              const int32_t *col_idx, const double *values, int32_t *idx,
+                              double *val)
+{
+    csr_entry *row = NULL;
+    size_t cap = 0;
+    csm_status st = CSM_OK;
+    for (size_t i = 0; i < n && st == CSM_OK; i++) {
         const int64_t lo = row_ptr[i], hi = row_ptr[i + 1];
+        const size_t len = (size_t)(hi - lo);
         int sorted = 1;
-        for (int64_t p = lo; p < hi; p++) {
-            out[p].col = col_idx[p];
-            out[p].val = values[p];
-            if (p > lo && col_idx[p] <= col_idx[p - 1])
-                sorted = 0;
-        }
-        if (sorted)
+        for (int64_t p = lo + 1; p < hi && sorted; p++)
+            sorted = col_idx[p] > col_idx[p - 1];
+        if (sorted) {
+            memcpy(idx + lo, col_idx + lo, len * sizeof *idx);
+            memcpy(val + lo, values + lo, len * sizeof *val);
             continue;
-        qsort(out + lo, (size_t)(hi - lo), sizeof *out, by_column);
-        for (int64_t p = lo + 1; p < hi; p++)
-            if (out[p].col == out[p - 1].col)
-                return csm_fail(ctx, CSM_ERR_INVALID_VALUE,
-                                "csm_dataset_create_csr: row %zu has column %d twice", i,
-                                (int)out[p].col);
+        }
+        if (len > cap) {
+            free(row);
+            cap = len;
+            if (!(row = malloc(cap * sizeof *row))) {
+                st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+                break;
+            }
+        }
+        for (size_t q = 0; q < len; q++)
+            row[q] = (csr_entry){col_idx[lo + q], values[lo + q]};
+        qsort(row, len, sizeof *row, by_column);
+        for (size_t q = 0; q < len && st == CSM_OK; q++) {
+            if (q > 0 && row[q].col == row[q - 1].col)
+                st = csm_fail(ctx, CSM_ERR_INVALID_VALUE,
+                              "csm_dataset_create_csr: row %zu has column %d twice", i,
+                              (int)row[q].col);
+            idx[lo + q] = row[q].col;
+            val[lo + q] = row[q].val;
+        }
     }
-    return CSM_OK;
+    free(row);
+    return st;
 }
 
 static csm_status upload_bytes(csm_context *ctx, cl_mem *buf, const void *src, size_t bytes,
@@ -92,72 +122,45 @@ static csm_status upload_bytes(csm_context *ctx, cl_mem *buf, const void *src, s
     return rc == CL_SUCCESS ? CSM_OK : csm_cl_fail(ctx, rc, "clEnqueueWriteBuffer (sparse data)");
 }
 
-/* Uploads the CSR arrays, then builds and uploads the CSC copy. */
-static csm_status upload_sparse(csm_dataset *d, const int64_t *row_ptr, const csr_entry *rows)
+/* Uploads the CSR arrays (columns ascending in each row), then builds and
+ * uploads the CSC copy: the host holds the CSC arrays besides the
+ * caller's, nothing else of size nnz (set b of BENCHMARKS.md: 136 MB). */
+static csm_status upload_sparse(csm_dataset *d, const int64_t *row_ptr, const int32_t *idx_csr,
+                                const double *val_csr)
 {
     csm_context *ctx = d->ctx;
     const size_t n = d->n, k = d->k, nnz = (size_t)d->nnz;
-    int32_t *idx = malloc((nnz ? nnz : 1) * sizeof *idx);
-    double *val = malloc((nnz ? nnz : 1) * sizeof *val);
-    int32_t *idx_csr = malloc((nnz ? nnz : 1) * sizeof *idx_csr);
-    double *val_csr = malloc((nnz ? nnz : 1) * sizeof *val_csr);
-    int64_t *col_ptr = calloc(k + 1, sizeof *col_ptr);
-    csm_status st = idx && val && idx_csr && val_csr && col_ptr
-                        ? CSM_OK
-                        : csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     // CSR: (n + 1) row pointers, (nnz) columns and values
+    csm_status st =
+        upload_bytes(ctx, &d->row_ptr, row_ptr, (n + 1) * sizeof *row_ptr, "row pointers");
     if (st == CSM_OK)
-        st = upload_bytes(ctx, &d->row_ptr, row_ptr, (n + 1) * sizeof *row_ptr, "row pointers");
-    for (size_t p = 0; st == CSM_OK && p < nnz; p++) {
-        idx_csr[p] = rows[p].col;
-        val_csr[p] = rows[p].val;
-    }
-    if (st == CSM_OK)
-        st = upload_bytes(ctx, &d->col_idx, idx_csr, nnz * sizeof *idx, "column indices");
+        st = upload_bytes(ctx, &d->col_idx, idx_csr, nnz * sizeof *idx_csr, "column indices");
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &d->values, nnz * csm_real_size(d->precision), "values");
     if (st == CSM_OK && nnz)
         st = csm_upload(ctx, d->values, d->precision, 0, val_csr, nnz);
+    if (st != CSM_OK)
+        return st;
     // CSC: count per column, prefix sums, then rows in ascending order
-    if (st == CSM_OK) {
-        int64_t *next = malloc((k ? k : 1) * sizeof *next);
-        if (!next)
-            st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-        else
-            csm_build_csc(n, k, row_ptr, idx_csr, val_csr, col_ptr, idx, val, next);
-        free(next);
-    }
+    int32_t *idx = malloc((nnz ? nnz : 1) * sizeof *idx);
+    double *val = malloc((nnz ? nnz : 1) * sizeof *val);
+    int64_t *col_ptr = calloc(k + 1, sizeof *col_ptr);
+    int64_t *next = malloc((k ? k : 1) * sizeof *next);
+    if (idx && val && col_ptr && next)
+        csm_build_csc(n, k, row_ptr, idx_csr, val_csr, col_ptr, idx, val, next);
+    else
+        st = csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
+    free(next);
     if (st == CSM_OK)
         st = upload_bytes(ctx, &d->col_ptr, col_ptr, (k + 1) * sizeof *col_ptr, "column pointers");
+    free(col_ptr);
     if (st == CSM_OK)
         st = upload_bytes(ctx, &d->row_idx, idx, nnz * sizeof *idx, "row indices");
+    free(idx);
     if (st == CSM_OK)
         st = csm_buffer_create(ctx, &d->cvalues, nnz * csm_real_size(d->precision), "CSC values");
     if (st == CSM_OK && nnz)
         st = csm_upload(ctx, d->cvalues, d->precision, 0, val, nnz);
-    free(idx);
-    free(val);
-    free(idx_csr);
-    free(val_csr);
-    free(col_ptr);
-    return st;
-}
-
-/* The sorted rows as CSR arrays, for the streamed copy. */
-static csm_status stream_sparse(csm_dataset *d, const int64_t *row_ptr, const csr_entry *rows,
-                                const int32_t *labels, const double *targets, const char *why)
-{
-    const size_t nnz = (size_t)d->nnz;
-    int32_t *idx = malloc((nnz ? nnz : 1) * sizeof *idx);
-    double *val = malloc((nnz ? nnz : 1) * sizeof *val);
-    csm_status st = idx && val ? CSM_OK : csm_fail(d->ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
-    for (size_t p = 0; st == CSM_OK && p < nnz; p++) {
-        idx[p] = rows[p].col;
-        val[p] = rows[p].val;
-    }
-    if (st == CSM_OK)
-        st = csm_stream_init_csr(d, row_ptr, idx, val, labels, targets, why);
-    free(idx);
     free(val);
     return st;
 }
@@ -191,16 +194,28 @@ csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out, csm_preci
     if (st != CSM_OK)
         return st;
     const size_t nnz = (size_t)row_ptr[n];
-    csr_entry *rows = malloc((nnz ? nnz : 1) * sizeof *rows);
+    /* rows out of column order: a sorted copy (else the caller's arrays
+     * are read as they are) */
+    int32_t *sidx = NULL;
+    double *sval = NULL;
+    const int copy = !rows_sorted(n, row_ptr, col_idx);
+    if (copy) {
+        sidx = malloc((nnz ? nnz : 1) * sizeof *sidx);
+        sval = malloc((nnz ? nnz : 1) * sizeof *sval);
+    }
     csm_dataset *d = csm_dataset_alloc(ctx, precision, n, k, n_classes);
-    if (!rows || !d) {
-        free(rows);
+    if ((copy && (!sidx || !sval)) || !d) {
+        free(sidx);
+        free(sval);
         free(d);
         return csm_fail(ctx, CSM_ERR_OUT_OF_MEMORY, "out of host memory");
     }
     d->sparse = 1;
     d->nnz = nnz;
-    st = sorted_rows(ctx, n, row_ptr, col_idx, values, rows);
+    if (copy)
+        st = sorted_rows(ctx, n, row_ptr, col_idx, values, sidx, sval);
+    const int32_t *cols = copy ? sidx : col_idx;
+    const double *vals = copy ? sval : values;
     /* more than the device takes (or max_alloc allows): the host keeps it */
     const size_t es = csm_real_size(precision);
     const size_t nzb = nnz * (sizeof(int32_t) + es);
@@ -210,10 +225,11 @@ csm_status csm_dataset_create_csr(csm_context *ctx, csm_dataset **out, csm_preci
     const int stream = csm_stream_wanted(ctx, total, nzb > (n + 1) * 8 ? nzb : (n + 1) * 8, why,
                                          sizeof why);
     if (st == CSM_OK && stream)
-        st = stream_sparse(d, row_ptr, rows, labels, targets, why);
+        st = csm_stream_init_csr(d, row_ptr, cols, vals, labels, targets, why);
     else if (st == CSM_OK)
-        st = upload_sparse(d, row_ptr, rows);
-    free(rows);
+        st = upload_sparse(d, row_ptr, cols, vals);
+    free(sidx);
+    free(sval);
     if (st == CSM_OK && !stream)
         st = csm_dataset_upload_targets(d, labels, targets);
     if (st != CSM_OK) {

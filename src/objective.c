@@ -108,14 +108,27 @@ static csm_status bind_pass(csm_objective *f)
     if (st != CSM_OK)
         csm_step_free(&f->pass);
     f->bound = st == CSM_OK;
+    csm_buffer_release(&f->pass.dweight); /* see into() */
     return st;
 }
 
+/* A whole pass writes its gradient part straight into the caller's
+ * parameter vector `out` (vec.h: its first C k reals have dweight's (C, k)
+ * layout), which the pack then completes in place: the pass steps hold no
+ * gradient buffer of their own, C k reals fewer on the device (80 MB at
+ * C = 20, k = 10^6; on a CPU device, host memory). Set for one call, then
+ * taken back (NULL), so that csm_step_free never releases the caller's. */
+static void into(csm_step *w, cl_mem out) { w->dweight = out; }
+
 csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g)
 {
+    if (!g)
+        return csm_fail(f->model->ctx, CSM_ERR_NULL_ARGUMENT, "csm_objective_fun_grad: g is NULL");
     csm_status st = bind_pass(f);
-    if (st == CSM_OK)
-        st = csm_step_dataset(&f->pass, f->model, f->src->data, 1);
+    if (st != CSM_OK)
+        return st;
+    into(&f->pass, g);
+    st = csm_step_dataset(&f->pass, f->model, f->src->data, 1);
     /* Distributed: this process's share of the data part (its local mean
      * rescaled to the global weight sum) joins the others' before the L2
      * term. */
@@ -132,8 +145,9 @@ csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g)
     /* every process holds the same weights: the penalties need no sum */
     if (st == CSM_OK && f->l1 > 0)
         st = csm_vec_asum(&f->v, 0, f->model->weight, f->v.nw);
-    if (st == CSM_OK && g)
-        st = csm_vec_pack_grad(&f->v, g, f->pass.dweight, f->pass.dbias, f->l2, NULL, f->bias);
+    if (st == CSM_OK)
+        st = csm_vec_pack_grad(&f->v, g, g, f->pass.dbias, f->l2, NULL, f->bias);
+    into(&f->pass, NULL);
     return st;
 }
 
@@ -150,6 +164,7 @@ static csm_status hv_step(csm_objective *f, csm_step **w)
         st = csm_bind_products_step(&f->hv, f->model, f->src->data, f->cap, f->nblocks,
                                     f->pass.path->id);
         f->hv_bound = st == CSM_OK;
+        csm_buffer_release(&f->hv.dweight); /* see into() */
     }
     *w = &f->hv;
     return st;
@@ -198,12 +213,14 @@ csm_status csm_objective_hessian_at(csm_objective *f, cl_mem diag)
     if (!diag)
         return CSM_OK;
     csm_probs pr;
+    into(w, diag);
     st = csm_step_dataset_diag(w, f->model, f->src->data, probs_use(f, &pr));
     /* distributed: this process's share, summed, before the L2 term */
     if (st == CSM_OK && f->src->reduce)
         st = csm_source_sum_grad(f->src, w, f->src->local_scale, 1, NULL, 0);
     if (st == CSM_OK)
-        st = csm_vec_pack_diag(&f->v, diag, w->dweight, w->dbias, f->l2, f->bias);
+        st = csm_vec_pack_diag(&f->v, diag, diag, w->dbias, f->l2, f->bias);
+    into(w, NULL);
     return st;
 }
 
@@ -211,14 +228,17 @@ csm_status csm_objective_hv(csm_objective *f, cl_mem v, cl_mem hv)
 {
     csm_step *w = NULL;
     csm_status st = hv_step(f, &w);
+    if (st != CSM_OK)
+        return st;
     csm_probs pr;
-    if (st == CSM_OK)
-        st = csm_step_dataset_hv(w, f->model, f->src->data, v, probs_use(f, &pr));
+    into(w, hv);
+    st = csm_step_dataset_hv(w, f->model, f->src->data, v, probs_use(f, &pr));
     /* distributed: this process's share, summed, before the L2 term */
     if (st == CSM_OK && f->src->reduce)
         st = csm_source_sum_grad(f->src, w, f->src->local_scale, 1, NULL, 0);
     if (st == CSM_OK)
-        st = csm_vec_pack_grad(&f->v, hv, w->dweight, w->dbias, f->l2, v, f->bias);
+        st = csm_vec_pack_grad(&f->v, hv, hv, w->dbias, f->l2, v, f->bias);
+    into(w, NULL);
     return st;
 }
 

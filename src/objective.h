@@ -29,8 +29,10 @@ double csm_objective_l1(const csm_objective *f);
 size_t csm_objective_samples(const csm_objective *f);
 
 /* J and its gradient at the model's weights: one pass over every row,
- * enqueued; g (a parameter vector, vec.h; NULL: not wanted) = (dJ/dW,
- * dJ/db). Blocks only to sum over the processes. */
+ * enqueued; g (a parameter vector, vec.h) = (dJ/dW, dJ/db). Blocks only to
+ * sum over the processes. The outputs of this and of csm_objective_hv and
+ * csm_objective_hessian_at are the passes' workspace too: none may be an
+ * input of the same call. */
 csm_status csm_objective_fun_grad(csm_objective *f, cl_mem g);
 /* hv = H v, J's Hessian times v (a parameter vector, vec.h), for Newton
  * solvers: at the weights of the last csm_objective_hessian_at (none: at

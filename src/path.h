@@ -80,7 +80,11 @@ typedef struct csm_step {
     cl_mem out;         /* (cap, C) probabilities or delta */
     cl_mem row_loss;    /* (cap) */
     cl_mem row_correct; /* (cap) int */
-    cl_mem dweight;     /* (C, k) */
+    cl_mem dweight;     /* (C, k); a whole pass's: the caller's vector (objective.c) */
+    /* (C, k) or more that a block's logits may overwrite before its
+     * gradient (not accumulated) overwrites it: a whole pass's first
+     * block's dweight (step.c), else NULL */
+    cl_mem scratch;
     cl_mem dbias;       /* (C) */
     cl_mem stats;       /* (slots) summed loss per block */
     cl_mem correct;     /* (slots) int, correct predictions per block */

@@ -20,7 +20,8 @@ typedef struct sparse {
     cl_kernel k_logits, k_csc_grad, k_rows_grad, k_transpose;
     size_t cb, ncb; /* classes per item, class blocks */
     size_t q;       /* feature chunks per class block of csr_grad_rows */
-    cl_mem wt;      /* (k, C) transposed weights, made on first need */
+    cl_mem wt;      /* (k, C) transposed weights, made on first need
+                     * where the step lends no scratch */
 } sparse;
 
 static int sparse_fits(const csm_context *ctx, const csm_shape *s)
@@ -77,23 +78,29 @@ static csm_status sparse_logits(csm_step *w, cl_mem weight, const csm_block *b)
     csm_status st = CSM_OK;
     /* W read by feature scatters each non-zero's C weights over C cache
      * lines; a transposed copy (one pass over C k) pays off once the
-     * block's non-zeros outnumber the weights. */
+     * block's non-zeros outnumber the weights. It goes in the step's
+     * scratch where it lends one (a whole pass's first block: the gradient
+     * buffer, written only after the logits), which keeps C k reals off
+     * the device (80 MB at C = 20, k = 10^6). */
     cl_mem wsrc = weight;
     cl_int sc = (cl_int)w->k, sj = 1;
     const double block_nnz = (double)d->nnz * (double)b->B / (double)d->n;
     if (block_nnz > (double)w->k) {
-        if (!p->wt)
+        cl_mem wt = w->scratch;
+        if (!wt && !p->wt)
             st = csm_buffer_create(w->ctx, &p->wt, w->C * w->k * csm_real_size(w->prec),
                                    "transposed weights");
+        if (!wt)
+            wt = p->wt;
         csm_args a = csm_args_start(w->ctx, p->k_transpose, "transpose_weights");
-        csm_arg_mem(&a, p->wt);
+        csm_arg_mem(&a, wt);
         csm_arg_mem(&a, weight);
         csm_arg_int(&a, (cl_int)w->C);
         csm_arg_int(&a, (cl_int)w->k);
         size_t tg = csm_round_up(w->k, CSM_WG);
         if (st == CSM_OK)
             st = csm_args_launch(&a, 1, &tg, NULL);
-        wsrc = p->wt;
+        wsrc = wt;
         sc = 1;
         sj = (cl_int)w->C;
     }

@@ -455,6 +455,10 @@ static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
             pr.row = pos + r; /* the dataset's row: pos counts the chunks before */
             ppr = &pr;
         }
+        /* the first block's gradient overwrites dweight whole: until then
+         * it is free for the block's logits (path_sparse.c's transposed
+         * weights); later blocks accumulate onto it */
+        p->w->scratch = p->slot == 0 && (p->v || p->diag || p->grad) ? p->w->dweight : NULL;
         // dweight (C, k), dbias (C) (+)= sum over the block of w_i (O_i - T_i) x_i / sum w
         if (p->v)
             st = csm_step_hv(p->w, p->m, &b, p->v, p->scale, p->slot > 0, ppr);
@@ -470,7 +474,10 @@ static csm_status pass_chunk(void *user, const csm_dataset *c, size_t pos)
 
 static csm_status run_pass(csm_step *w, const csm_dataset *d, pass *p)
 {
-    return csm_stream_each(d, NULL, pass_chunk, p, (w->path->flags & CSM_PATH_REAL_X) != 0);
+    csm_status st =
+        csm_stream_each(d, NULL, pass_chunk, p, (w->path->flags & CSM_PATH_REAL_X) != 0);
+    w->scratch = NULL;
+    return st;
 }
 
 csm_status csm_step_dataset(csm_step *w, const csm_model *m, const csm_dataset *d, int grad)
