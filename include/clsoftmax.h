@@ -479,7 +479,7 @@ typedef enum csm_solver {
                          search, on the device (the default) */
     CSM_NEWTON = 4    /* full-batch trust-region Newton-CG (liblinear's TRON),
                          on the device: Hessian-vector products with a
-                         diagonal preconditioner, 6 vectors */
+                         diagonal preconditioner, 5 vectors */
 } csm_solver;
 
 typedef struct csm_epoch_info {

@@ -368,12 +368,11 @@ __kernel void vec_dots3(__global real *part, __global const real *a0, __global c
 #undef DOTS3_ITEM
 }
 
-/* A CG step: s += alpha d, r -= alpha hd, then r . r/m, s . r and s . g
+/* A CG step: s += alpha d, r -= alpha hd, then r . r/m, s . r and s . hd
  * of the new s and r, in one pass. */
 __kernel void vec_cg_step(__global real *part, __global real *s, __global real *r,
                           __global const real *d, __global const real *hd,
-                          __global const real *gr, __global const real *m, const real alpha,
-                          const int n)
+                          __global const real *m, const real alpha, const int n)
 {
 #define DOTS3_ITEM(i, u)                                                                     \
     real si = s[i], ri = r[i];                                                              \
@@ -383,7 +382,7 @@ __kernel void vec_cg_step(__global real *part, __global real *s, __global real *
         s[i] = si;                                                                          \
         r[i] = ri;                                                                          \
     }
-    DOTS3_SUMS(ri * ri / m[i], si * ri, si * gr[i])
+    DOTS3_SUMS(ri * ri / m[i], si * ri, si * hd[i])
 #undef DOTS3_ITEM
 }
 

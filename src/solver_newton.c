@@ -30,17 +30,23 @@
  * point, where they fit, so each product is one pass of products with the
  * direction instead of two.
  *
- * Six parameter vectors, against L-BFGS's 2m + 5: the gradient g, the
- * step s, the residual r = -g - Hs, the CG direction d, its product Hd and
- * the preconditioner M (z = M^-1 r is formed inside the kernels that use
- * it). The trial point is taken in place on the model's weights (+s) and
- * taken back (-s) on a rejection; its gradient goes into d, free after CG.
- * A rejected trial leaves the weights within a rounding of where they
- * were; g is the gradient there, kept from before, and the products'
- * point (and M) stay where they were.
+ * Five parameter vectors, against L-BFGS's 2m + 5: the gradient g, the
+ * step s, the CG direction d, its product Hd and the preconditioner M
+ * (z = M^-1 r is formed inside the kernels that use it). The residual
+ * r = -g - Hs takes g's place during CG: CG needs g only through s'g, for
+ * Q(s) = g's + s'Hs/2, and s'g = -s'r - s'Hs, with s'Hs carried along the
+ * steps (s_j+1'H s_j+1 = s_j'H s_j + 2 a s_j+1'Hd - a^2 d'Hd, from a dot
+ * product in the pass that updates s). That keeps one vector of C k reals
+ * fewer (80 MB at C = 20, k = 10^6: BENCHMARKS.md, "Sparse data"). The
+ * trial point is taken in place on the model's weights (+s) and taken back
+ * (-s) on a rejection; its gradient goes into d, free after CG, and
+ * becomes g when the trial is accepted. A rejected trial leaves the
+ * weights within a rounding of where they were, and the products' point
+ * (and M) where they were; g, given to r, is computed there again before
+ * the next CG (a pass over the data, on rejections only).
  *
  * The host reads back scalars only: two small reads per CG step (d'Hd,
- * s'Md, d'Md; then r'M^-1 r, s'r, s'g, each three in one pass), J and
+ * s'Md, d'Md; then r'M^-1 r, s'r, s'Hd, each three in one pass), J and
  * max |g| per trial.
  *
  * Near the optimum a step's predicted decrease can fall below J's rounding
@@ -80,8 +86,9 @@ enum { SLOT_A, SLOT_B, SLOT_C, SLOT_GMAX, N_SLOTS };
 typedef struct newton {
     csm_solve *s;
     csm_vecops v;
-    cl_mem g, st, r, d, hd; /* gradient, step, residual, CG direction, H d */
-    cl_mem m;               /* the diagonal preconditioner */
+    cl_mem g, st, d, hd; /* gradient (CG's residual r in its place), step, CG direction, H d */
+    cl_mem m;            /* the diagonal preconditioner */
+    int g_is_r;          /* g holds CG's residual: the gradient is to be computed again */
     double eps_f;           /* relative rounding noise of J */
     long hv;                /* Hessian-vector products of this run */
 } newton;
@@ -94,8 +101,8 @@ static csm_status newton_init(newton *nt, csm_solve *s)
     nt->eps_f = 16.0 * (m->precision == CSM_FLOAT64 ? DBL_EPSILON : FLT_EPSILON) / 2;
     csm_status st = csm_vec_init(&nt->v, m, N_SLOTS);
     if (st == CSM_OK)
-        st = csm_vec_check_room(&nt->v, 6, 0);
-    cl_mem *bufs[] = {&nt->g, &nt->st, &nt->r, &nt->d, &nt->hd, &nt->m};
+        st = csm_vec_check_room(&nt->v, 5, 0);
+    cl_mem *bufs[] = {&nt->g, &nt->st, &nt->d, &nt->hd, &nt->m};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs && st == CSM_OK; i++)
         st = csm_vec_alloc(&nt->v, bufs[i], "Newton vectors");
     return st;
@@ -105,7 +112,7 @@ static void newton_free(newton *nt)
 {
     if (nt->s)
         clFinish(nt->s->model->ctx->queue);
-    cl_mem *bufs[] = {&nt->g, &nt->st, &nt->r, &nt->d, &nt->hd, &nt->m};
+    cl_mem *bufs[] = {&nt->g, &nt->st, &nt->d, &nt->hd, &nt->m};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         csm_buffer_release(bufs[i]);
     csm_vec_free(&nt->v);
@@ -204,23 +211,31 @@ typedef struct cg_out {
     double gs, sr, snorm; /* g's, s'r, ||s||_M */
 } cg_out;
 
+/* The step s += a d with b = (r'M^-1 r, s'r, s'Hd) after it: s'Hs along. */
+static double shs_after(double shs, double a, double dhd, const double b[3])
+{
+    return shs + 2 * a * b[2] - a * a * dhd;
+}
+
 /* Steihaug's preconditioned CG on H s = -g within ||s||_M <= delta (see
- * the top of the file). */
+ * the top of the file); r = -g - Hs in g's place. */
 static csm_status conjugate_gradient(newton *nt, double delta, cg_out *out)
 {
     csm_context *ctx = nt->s->model->ctx;
     csm_vecops *v = &nt->v;
     const size_t n = v->n;
+    cl_mem r = nt->g;
     memset(out, 0, sizeof *out);
     csm_status st = csm_fill_zero(ctx, nt->st, n * csm_real_size(v->prec));
-    if (st == CSM_OK) st = csm_vec_axpby(v, nt->r, -1.0, nt->g, 0.0, nt->g);
-    if (st == CSM_OK) st = csm_vec_precond_dir(v, nt->d, nt->r, nt->m, 0.0);
+    if (st == CSM_OK) st = csm_vec_axpby(v, r, -1.0, nt->g, 0.0, nt->g);
+    nt->g_is_r = 1;
+    if (st == CSM_OK) st = csm_vec_precond_dir(v, nt->d, r, nt->m, 0.0);
     double z[3]; /* r'M^-1 r (= r'd), the rest unused */
     if (st == CSM_OK)
-        st = dots3(nt, z, nt->r, nt->d, nt->r, nt->d, nt->r, nt->d, 0);
+        st = dots3(nt, z, r, nt->d, r, nt->d, r, nt->d, 0);
     if (st != CSM_OK)
         return st;
-    double rz = z[0], ss = 0, Q = 0;
+    double rz = z[0], ss = 0, Q = 0, shs = 0; /* shs: s'Hs */
     const double cgtol = fmin(EPS_CG, sqrt(sqrt(rz)));
     /* every step is exact in exact arithmetic after n; rounding can stretch it */
     const long max_iters = n > 5 ? (long)n : 5;
@@ -237,24 +252,28 @@ static csm_status conjugate_gradient(newton *nt, double delta, cg_out *out)
         if (!(dd > 0))
             break; /* r = 0: s solves H s = -g */
         const double alpha = rz / dhd;
-        double b[3]; /* r'M^-1 r, s'r, s'g after the step */
+        double b[3]; /* r'M^-1 r, s'r, s'Hd after the step */
         /* no positive curvature along d (rounding; or l2 = 0 along a
          * direction the data do not see), or a step past the boundary:
          * to the boundary along d */
         if (!(dhd > 0) || ss + 2 * alpha * sd + alpha * alpha * dd >= delta * delta) {
             const double tau = to_boundary(ss, sd, dd, delta);
-            st = csm_vec_cg_step(v, SLOT_A, nt->st, nt->r, nt->d, nt->hd, nt->g, nt->m, tau);
+            st = csm_vec_cg_step(v, SLOT_A, nt->st, r, nt->d, nt->hd, nt->m, tau);
+            if (st == CSM_OK)
+                st = csm_vec_read(v, b, SLOT_A, 3);
+            shs = shs_after(shs, tau, dhd, b);
             out->boundary = 1;
             break;
         }
-        st = csm_vec_cg_step(v, SLOT_A, nt->st, nt->r, nt->d, nt->hd, nt->g, nt->m, alpha);
+        st = csm_vec_cg_step(v, SLOT_A, nt->st, r, nt->d, nt->hd, nt->m, alpha);
         if (st == CSM_OK)
             st = csm_vec_read(v, b, SLOT_A, 3);
         if (st != CSM_OK)
             break;
         ss += 2 * alpha * sd + alpha * alpha * dd;
-        /* Q(s) = g's + s'Hs/2 = (s'g - s'r)/2, as r = -g - Hs */
-        const double newQ = 0.5 * (b[2] - b[1]), dQ = newQ - Q;
+        shs = shs_after(shs, alpha, dhd, b);
+        /* Q(s) = g's + s'Hs/2 = -s'r - s'Hs/2, as r = -g - Hs */
+        const double newQ = -b[1] - 0.5 * shs, dQ = newQ - Q;
         if (!(newQ <= 0 && dQ <= 0))
             break; /* rounding: Q no longer decreases */
         if ((double)out->iters * dQ >= cgtol * newQ)
@@ -262,15 +281,15 @@ static csm_status conjugate_gradient(newton *nt, double delta, cg_out *out)
         Q = newQ;
         const double beta = b[0] / rz;
         rz = b[0];
-        st = csm_vec_precond_dir(v, nt->d, nt->r, nt->m, beta);
+        st = csm_vec_precond_dir(v, nt->d, r, nt->m, beta);
     }
-    double c[3]; /* g's, s'r, s'Ms */
+    double c[3]; /* s'r, s'Ms, s'r again (unused) */
     if (st == CSM_OK)
-        st = dots3(nt, c, nt->g, nt->st, nt->st, nt->r, nt->st, nt->st, 4);
+        st = dots3(nt, c, nt->st, r, nt->st, nt->st, nt->st, r, 2);
     if (st == CSM_OK) {
-        out->gs = c[0];
-        out->sr = c[1];
-        out->snorm = sqrt(c[2]);
+        out->gs = -c[0] - shs;
+        out->sr = c[0];
+        out->snorm = sqrt(c[1]);
     }
     return st;
 }
@@ -327,6 +346,15 @@ csm_status csm_solve_newton(csm_solve *s)
     double t0 = csm_now_seconds();
     long evals0 = s->res->n_evals;
     for (int it = 1; st == CSM_OK && s->res->stop == CSM_STOP_MAX_ITER && it <= o->max_iter;) {
+        /* after a rejected trial: g at the weights taken back (CG left r
+         * in its place) */
+        if (nt.g_is_r) {
+            st = csm_objective_fun_grad(s->f, nt.g);
+            s->res->n_evals++;
+            nt.g_is_r = 0;
+            if (st != CSM_OK)
+                break;
+        }
         cg_out cg;
         st = conjugate_gradient(&nt, delta, &cg);
         if (st != CSM_OK)
@@ -366,6 +394,7 @@ csm_status csm_solve_newton(csm_solve *s)
             cl_mem t = nt.g;
             nt.g = nt.d;
             nt.d = t;
+            nt.g_is_r = 0;
             f = fnew;
             acc = accnew;
             gmax = gmaxnew;

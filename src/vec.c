@@ -114,7 +114,7 @@ csm_status csm_vec_check_room(csm_vecops *v, size_t vectors, size_t rows)
         return csm_fail(v->ctx, CSM_ERR_OUT_OF_MEMORY,
                         "the solver needs %.0f MB for %zu vectors of %.0f parameters (L-BFGS "
                         "memory %zu), over 90%% of the device's %.0f MB: lower lbfgs_memory, "
-                        "or use newton (6 vectors) or a first-order solver",
+                        "or use newton (5 vectors) or a first-order solver",
                         need / 1e6, vectors + 2 * rows, P, rows,
                         (double)info->global_mem_bytes / 1e6);
     if (info->max_alloc_bytes > 0 && (double)rows * P * es > (double)info->max_alloc_bytes)
@@ -348,7 +348,7 @@ csm_status csm_vec_dots3(csm_vecops *v, size_t slot, cl_mem a0, cl_mem b0, cl_me
 }
 
 csm_status csm_vec_cg_step(csm_vecops *v, size_t slot, cl_mem s, cl_mem r, cl_mem d, cl_mem hd,
-                           cl_mem g, cl_mem m, double alpha)
+                           cl_mem m, double alpha)
 {
     csm_args k = start_sums(v, VEC_CG_STEP);
     csm_arg_mem(&k, v->part);
@@ -356,7 +356,6 @@ csm_status csm_vec_cg_step(csm_vecops *v, size_t slot, cl_mem s, cl_mem r, cl_me
     csm_arg_mem(&k, r);
     csm_arg_mem(&k, d);
     csm_arg_mem(&k, hd);
-    csm_arg_mem(&k, g);
     csm_arg_mem(&k, m);
     csm_arg_real(&k, v->prec, alpha);
     csm_arg_int(&k, (cl_int)v->n);

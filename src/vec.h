@@ -78,9 +78,9 @@ csm_status csm_vec_pack_diag(csm_vecops *v, cl_mem h, cl_mem dw, cl_mem db, doub
 csm_status csm_vec_dots3(csm_vecops *v, size_t slot, cl_mem a0, cl_mem b0, cl_mem a1,
                          cl_mem b1, cl_mem a2, cl_mem b2, cl_mem m, unsigned weighted);
 /* s += alpha d, r -= alpha hd, then scal[slot ..] = (r . r/m, s . r,
- * s . g), in one pass; */
+ * s . hd), in one pass; */
 csm_status csm_vec_cg_step(csm_vecops *v, size_t slot, cl_mem s, cl_mem r, cl_mem d, cl_mem hd,
-                           cl_mem g, cl_mem m, double alpha);
+                           cl_mem m, double alpha);
 /* d = r / m + beta d; */
 csm_status csm_vec_precond_dir(csm_vecops *v, cl_mem d, cl_mem r, cl_mem m, double beta);
 /* m = a h + c (elementwise, from the Hessian diagonal h). */

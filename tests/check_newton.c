@@ -3,7 +3,8 @@
  * CSR, streamed in chunks, through a reduce callback), with labels, soft
  * targets and sample weights, at odd sizes and two classes, in float32 and
  * float64; without an intercept the same J as L-BFGS with the bias left at
- * 0; its stops (tol, max_iter, the callback) and its options checked. */
+ * 0; trials rejected and gone on from; its stops (tol, max_iter, the
+ * callback) and its options checked. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,64 @@ START_TEST(test_newton_sparse_streamed_reduce)
 }
 END_TEST
 
+/* Rejected trials: started from weights far from the optimum (uniform in
+ * [-100, 100]), Newton's first trials overshoot and are rejected; the
+ * solver goes on from the weights taken back, with the gradient there
+ * computed again (CG keeps its residual in the gradient's place:
+ * solver_newton.c). It still converges, in float64, to the reference
+ * optimum. A rejection costs a trial and a gradient pass, a last rejected
+ * trial only the trial: evaluations past 1 + iterations + 1 come from
+ * rejections the solver went on from. */
+START_TEST(test_newton_rejected_trials)
+{
+    csm_context *ctx = test_context();
+    if (!test_has_fp64(ctx)) {
+        csm_context_free(ctx);
+        CSM_TEST_SKIP("no float64 on this device");
+    }
+    problem p = problem_make(61, 13, 5, CSM_FLOAT64, 0, 91);
+    const size_t C = p.C, k = p.k, P = C * k + C;
+    csm_dataset *d = problem_dataset(&p, ctx);
+    csm_model *m = NULL;
+    ck_assert_int_eq(csm_model_create(ctx, &m, p.prec, C, k), CSM_OK);
+    double *theta = calloc(P, sizeof *theta), *g = malloc(P * sizeof *g);
+    uint64_t seed = 5;
+    csm_fill_uniform(theta, C * k, &seed, -100, 100);
+    ck_assert_int_eq(csm_model_set_params(m, theta, theta + C * k), CSM_OK);
+    csm_train_options o;
+    csm_train_options_init(&o, sizeof o);
+    o.solver = CSM_NEWTON;
+    o.C = 0.5;
+    o.tol = 1e-9;
+    csm_train_result r = {.struct_size = sizeof r};
+    ck_assert_int_eq(csm_train(m, d, &o, &r), CSM_OK);
+    ck_assert_msg(r.converged && r.stop == CSM_STOP_TOL, "stop %s", csm_stop_string(r.stop));
+    ck_assert_msg(r.n_evals > r.n_iter + 2,
+                  "no trial rejected before the last: %d iterations, %ld evaluations", r.n_iter,
+                  r.n_evals);
+    ck_assert_int_eq(csm_model_get_params(m, theta, theta + C * k), CSM_OK);
+    const double J = ref_loss(p.X, p.y, NULL, NULL, theta, theta + C * k, p.n, k, C, r.l2);
+    ref_backward(g, g + C * k, p.X, p.y, NULL, NULL, theta, theta + C * k, p.n, k, C, r.l2);
+    double gmax = 0;
+    for (size_t i = 0; i < P; i++)
+        gmax = fmax(gmax, fabs(g[i]));
+    ck_assert_msg(gmax <= 1e-9 * 1.001, "reference max|g| %g at the trained weights", gmax);
+    double *W = calloc(C * k, sizeof *W), *b = calloc(C, sizeof *b), gref = 1;
+    int iters = 0;
+    const double Jstar = ref_minimize(W, b, p.X, p.y, NULL, NULL, p.n, k, C, r.l2, 1e-12, 200,
+                                      &iters, &gref);
+    ck_assert_msg(fabs(J - Jstar) <= 1e-10 * Jstar, "J %.15g vs optimum %.15g", J, Jstar);
+    free(W);
+    free(b);
+    free(theta);
+    free(g);
+    csm_model_free(m);
+    csm_dataset_free(d);
+    problem_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
@@ -304,6 +363,7 @@ int main(void)
     tcase_set_timeout(tc, CSM_DEVICE_TIMEOUT);
     tcase_add_test(tc, test_newton_options);
     tcase_add_test(tc, test_newton_sparse_streamed_reduce);
+    tcase_add_test(tc, test_newton_rejected_trials);
     suite_add_tcase(s, tc);
     return csm_test_main(s, 1);
 }

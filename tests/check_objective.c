@@ -301,6 +301,11 @@ START_TEST(test_hv_sparse_and_streamed)
     csm_dataset *d = problem_sparse_dataset(&p, ctx, 3);
     csm_model *m = problem_model(&p, ctx);
     check_setups(&p, m, d, "CSR");
+    /* row blocks of 8: the first block's transposed weights go in the
+     * output's buffer, the later blocks' in the sparse path's own */
+    ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", "8"), CSM_OK);
+    check_setups(&p, m, d, "CSR, blocks of 8 rows");
+    ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", NULL), CSM_OK);
     csm_dataset_free(d);
     /* the same rows dense, streamed in chunks of a few rows */
     static const char *const paths[] = {"fused", "tiled", "clblast"};

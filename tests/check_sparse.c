@@ -325,11 +325,65 @@ START_TEST(test_sparse_bad_input)
 }
 END_TEST
 
+/* Rows already sorted are read from the caller's arrays, rows out of
+ * order through a sorted copy (dataset_csr.c): the same rows given either
+ * way make the same dataset, bit for bit in the gradient, over one block
+ * and over blocks of 5 rows (the sparse path's transposed weights in the
+ * gradient's buffer for the first block, in its own for the others). */
+START_TEST(test_sparse_sorted_or_not)
+{
+    csm_context *ctx = test_context();
+    const csm_precision prec = CSM_FLOAT32;
+    sparse_problem p = sp_make(31, 9, 6, 0.5, prec, 0, 21); /* odd rows reversed */
+    int64_t *rp = malloc((p.n + 1) * sizeof *rp);
+    int32_t *col = malloc((p.nnz + 1) * sizeof *col);
+    double *val = malloc((p.nnz + 1) * sizeof *val);
+    size_t nz = 0;
+    rp[0] = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        for (size_t j = 0; j < p.k; j++)
+            if (p.X[i * p.k + j] != 0) {
+                col[nz] = (int32_t)j;
+                val[nz++] = p.X[i * p.k + j];
+            }
+        rp[i + 1] = (int64_t)nz;
+    }
+    ck_assert_uint_eq(nz, p.nnz);
+    csm_dataset *du = NULL, *ds = NULL;
+    ck_assert_int_eq(csm_dataset_create_csr(ctx, &du, prec, p.n, p.k, p.row_ptr, p.col, p.val,
+                                            p.y, NULL, p.C),
+                     CSM_OK);
+    ck_assert_int_eq(
+        csm_dataset_create_csr(ctx, &ds, prec, p.n, p.k, rp, col, val, p.y, NULL, p.C), CSM_OK);
+    problem q = problem_make(1, p.k, p.C, prec, 0, 4);
+    csm_model *m = problem_model(&q, ctx);
+    const size_t P = p.C * p.k + p.C;
+    double *ga = malloc(P * sizeof *ga), *gb = malloc(P * sizeof *gb), Ja, Jb;
+    for (int blocks = 0; blocks < 2; blocks++) {
+        ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", blocks ? "5" : NULL), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, du, 1.0, &Ja, ga, ga + p.C * p.k), CSM_OK);
+        ck_assert_int_eq(csm_gradient(m, ds, 1.0, &Jb, gb, gb + p.C * p.k), CSM_OK);
+        ck_assert_msg(Ja == Jb, "J %.17g unsorted, %.17g sorted", Ja, Jb);
+        ck_assert_msg(memcmp(ga, gb, P * sizeof *ga) == 0, "the gradients differ (blocks %d)",
+                      blocks);
+    }
+    ck_assert_int_eq(csm_context_set_option(ctx, "block_rows", NULL), CSM_OK);
+    free(ga), free(gb), free(rp), free(col), free(val);
+    csm_model_free(m);
+    problem_free(&q);
+    csm_dataset_free(du);
+    csm_dataset_free(ds);
+    sp_free(&p);
+    csm_context_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *const tests[] = {
         test_sparse_ops_equal_dense,
         test_sparse_block_seams,
+        test_sparse_sorted_or_not,
         test_sparse_training_equals_dense,
         test_sparse_bad_input,
     };
