@@ -67,6 +67,8 @@ enum {
 };
 csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b, int mode,
                             double scale);
+/* mode (CSM_WRITE_*) with the block's targets' flags (CSM_HAS_*) */
+int csm_step_mode(const csm_block *b, int mode);
 csm_status csm_step_reduce(csm_step *w, size_t slot, size_t B);
 csm_status csm_step_products_grad(csm_step *w, const csm_model *m, const csm_block *b,
                                   int accumulate, int extras, size_t slot);
