@@ -300,3 +300,53 @@ static inline void row_softmax_xent(__global real *s, __global real *o,
         *hit = arg; /* without targets: the predicted class */
     }
 }
+
+/* The optimizers' rule for entry i of a tensor w with gradient grad (update.cl's
+ * kernels, and the tiled path's gradient, which applies them to the block
+ * it has just summed): g = grad + l2 w (l2 = 0 for the bias). SGD: w -= lr g. */
+static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
+                           const real lr, const real l2)
+{
+    const real g = grad[i] + l2 * w[i];
+    w[i] -= lr * g;
+}
+
+/* Heavy-ball momentum: v = mu v + g; w -= lr v */
+static inline void momentum_one(__global real *w, __global real *v, __global const real *grad,
+                                const size_t i, const real lr, const real mu, const real l2)
+{
+    const real g = grad[i] + l2 * w[i];
+    const real vi = mu * v[i] + g;
+    v[i] = vi;
+    w[i] -= lr * vi;
+}
+
+/* Adam (Kingma & Ba): bc1 = 1 - beta1^t, bc2 = 1 - beta2^t from the host,
+ * which knows the step count without reading the device. */
+static inline void adam_one(__global real *w, __global real *m, __global real *v,
+                            __global const real *grad, const size_t i, const real lr,
+                            const real beta1, const real beta2, const real eps, const real l2,
+                            const real bc1, const real bc2)
+{
+    const real g = grad[i] + l2 * w[i];
+    const real mi = beta1 * m[i] + (1 - beta1) * g;
+    const real vi = beta2 * v[i] + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+}
+
+/* The rule `rule` (CSM_RULE_*) for entry i; m and v: its state (unused by
+ * the rules without it). */
+static inline void rule_one(const int rule, __global real *w, __global real *m,
+                            __global real *v, __global const real *grad, const size_t i,
+                            const real lr, const real mu, const real beta1, const real beta2,
+                            const real eps, const real l2, const real bc1, const real bc2)
+{
+    if (rule == CSM_RULE_SGD)
+        sgd_one(w, grad, i, lr, l2);
+    else if (rule == CSM_RULE_MOMENTUM)
+        momentum_one(w, v, grad, i, lr, mu, l2);
+    else
+        adam_one(w, m, v, grad, i, lr, beta1, beta2, eps, l2, bc1, bc2);
+}

@@ -358,6 +358,35 @@ static inline void prefetch_run(__global const void *p, const int bytes)
         }                                                                                 \
     }
 
+/* The solver's update (common.cl's rule_one) of the block of W a
+ * gradient task has just summed, classes [c0, c1) by features [j0, j1),
+ * and of b[c0 .. c1) with `bias_too`; W's new entries also go to WT, packed
+ * as tiled_transpose packs them, so the next step's logits need no
+ * transpose. The same rule on the same values as update.cl's kernels, so
+ * W and b come out as they would from the separate launch. */
+static inline void update_block(const int rule, const int bias_too, __global real *W,
+                                __global real *bias, __global real *mw, __global real *mb,
+                                __global real *vw, __global real *vb, __global real *WT,
+                                __global const real *dW, __global const real *db, const int c0,
+                                const int c1, const int j0, const int j1, const int cp,
+                                const real lr, const real mu, const real beta1,
+                                const real beta2, const real eps, const real l2,
+                                const real bc1, const real bc2, const int k)
+{
+    for (int c = c0; c < c1; c++) {
+        const int t0 = c / TW * TW, w = min(TW, cp - t0);
+        __global real *wt = WT + (size_t)t0 * k + (c - t0);
+        for (int j = j0; j < j1; j++) {
+            const size_t i = (size_t)c * k + j;
+            rule_one(rule, W, mw, vw, dW, i, lr, mu, beta1, beta2, eps, l2, bc1, bc2);
+            wt[(size_t)j * w] = W[i];
+        }
+    }
+    if (bias_too)
+        for (int c = c0; c < c1; c++)
+            rule_one(rule, bias, mb, vb, db, c, lr, mu, beta1, beta2, eps, 0, bc1, bc2);
+}
+
 /* stats[slot] = the sum of row_loss over B rows, correct[slot] that of
  * row_correct, in row order (compensated): a step's loss sums, by the
  * gradient's first task, where a launch of reduce.cl's group did them. */
@@ -378,7 +407,9 @@ static inline void loss_sums(__global real *stats, __global int *correct, const 
 /* dW (C, k) (+)= D^T X_rows and db (C) (+)= D^T 1 (dbc (C): scratch for
  * the bias sums' compensation), as tasks taken one at a time from
  * *counter (task t: its value less base, as in tiled_logits_softmax);
- * with slot >= 0 task 0 also does the step's loss sums (loss_sums). Task t is feature item f = t % nfi
+ * with slot >= 0 task 0 also does the step's loss sums (loss_sums), and
+ * with a rule (one row chunk only) each task then updates its block of W
+ * and WT, and of b (update_block). Task t is feature item f = t % nfi
  * (tiles [f FTI, (f + 1) FTI) of NV VEC features each), class chunk
  * g = t / nfi % nch (classes [g CCH, (g + 1) CCH)) and row chunk
  * r = t / (nfi nch) (rows [r RCH, (r + 1) RCH)). With one row chunk a task
@@ -408,7 +439,12 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
                    __global const real *D, __global const xelem *x, __global const int *idx,
                    const int use_idx, const int start, const int B, const int CCH,
                    const int nfi, const int nch, const int RCH, const int accumulate,
-                   const int C, const int k)
+                   const int C, const int k, const int rule, const int with_bias,
+                   __global real *W, __global real *bias, __global real *mw,
+                   __global real *mb, __global real *vw, __global real *vb,
+                   __global real *WT, const int cp, const real lr, const real mu,
+                   const real beta1, const real beta2, const real eps, const real l2,
+                   const real bc1, const real bc2)
 {
     __local real xpack[FTI * KC * NV * VEC];
     const int FT = NV * VEC;
@@ -483,6 +519,10 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
                 }
             }
         }
+        if (rule)
+            update_block(rule, with_bias && t_begin == 0, W, bias, mw, mb, vw, vb, WT, dW, db,
+                         c_begin, c_end, fi0, fi0 + nfe, cp, lr, mu, beta1, beta2, eps, l2, bc1,
+                         bc2, k);
     }
 }
 

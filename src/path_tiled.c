@@ -16,6 +16,7 @@
 
 #include "launch.h"
 #include "step.h"
+#include "vec.h"
 
 /* Features per work-item of the weights' transpose (tiled.cl's TJ): a
  * class tile's block of them stays in L1. */
@@ -48,6 +49,7 @@ typedef struct tiled {
     cl_mem pw, pb, pbc; /* (rmax, C, k), (rmax, C) x 2: row chunks' partials */
     cl_mem counter;   /* (1) int: the tasks' counter of tiled_logits_softmax, tiled_dweight */
     long next;        /* its value after the launches so far; -1: to be zeroed */
+    int wt_kept;      /* wt holds W^T as the last step_update left W */
     cl_kernel k_transpose, k_logits, k_step_logits, k_dweight, k_dsum;
 } tiled;
 
@@ -267,6 +269,7 @@ static csm_status transpose(csm_step *w, cl_mem weight)
 {
     // WT (k, CP) = W (C, k)^T, packed by class tiles
     tiled *p = w->priv;
+    p->wt_kept = 0;
     csm_args a = csm_args_start(w->ctx, p->k_transpose, "tiled_transpose");
     csm_arg_mem(&a, p->wt);
     csm_arg_mem(&a, weight);
@@ -305,13 +308,14 @@ static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
 /* logits, then w->out = the delta (O - T) scale w_i of the block's rows,
  * their losses and hits, in one launch (tiled_logits_softmax); the targets
  * read through the permutation like the rows. */
-static csm_status step_logits(csm_step *w, const csm_model *m, const csm_block *b, double scale)
+static csm_status step_logits(csm_step *w, const csm_model *m, const csm_block *b, double scale,
+                              int wt_kept)
 {
     tiled *p = w->priv;
     const int mode = csm_step_mode(b, CSM_WRITE_DELTA);
     const size_t tasks = (b->B + p->rows - 1) / p->rows;
     cl_int base = 0;
-    csm_status st = transpose(w, m->weight);
+    csm_status st = wt_kept ? CSM_OK : transpose(w, m->weight);
     if (st == CSM_OK)
         st = counter_base(w, p, 2 * tasks, &base);
     if (st != CSM_OK)
@@ -344,9 +348,51 @@ static csm_status step_logits(csm_step *w, const csm_model *m, const csm_block *
     return counted_launch(&a, p, tasks);
 }
 
+/* tiled_dweight's update arguments: u's rule and its state, or none. */
+static void update_args(csm_args *a, csm_step *w, const csm_model *m, const csm_update *u)
+{
+    tiled *p = w->priv;
+    const csm_precision prec = w->prec;
+    double bc1 = 1, bc2 = 1;
+    if (u)
+        csm_update_corrections(u, &bc1, &bc2);
+    const int rule = !u                         ? 0
+                     : u->solver == CSM_SGD      ? CSM_RULE_SGD
+                     : u->solver == CSM_MOMENTUM ? CSM_RULE_MOMENTUM
+                                                 : CSM_RULE_ADAM;
+    csm_arg_int(a, rule);
+    csm_arg_int(a, u && u->bias);
+    /* valid buffers where unused */
+    csm_arg_mem(a, u ? m->weight : w->dweight);
+    csm_arg_mem(a, u ? m->bias : w->dbias);
+    cl_mem state[4] = {w->dweight, w->dbias, w->dweight, w->dbias};
+    if (u && u->solver == CSM_ADAM) {
+        state[0] = m->state.m[0];
+        state[1] = m->state.m[1];
+    }
+    if (u && (u->solver == CSM_MOMENTUM || u->solver == CSM_ADAM)) {
+        state[2] = m->state.v[0];
+        state[3] = m->state.v[1];
+    }
+    for (size_t i = 0; i < 4; i++)
+        csm_arg_mem(a, state[i]);
+    csm_arg_mem(a, p->wt);
+    csm_arg_int(a, (cl_int)p->cp);
+    csm_arg_real(a, prec, u ? u->lr : 0);
+    csm_arg_real(a, prec, u ? u->momentum : 0);
+    csm_arg_real(a, prec, u ? u->beta1 : 0);
+    csm_arg_real(a, prec, u ? u->beta2 : 0);
+    csm_arg_real(a, prec, u ? u->epsilon : 0);
+    csm_arg_real(a, prec, u ? u->l2 : 0);
+    csm_arg_real(a, prec, bc1);
+    csm_arg_real(a, prec, bc2);
+}
+
 /* dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k); dbias (C) (+)= delta^T 1;
- * with slot >= 0 the step's loss sums into stats and correct [slot] */
-static csm_status grad_launch(csm_step *w, const csm_block *b, int accumulate, long slot)
+ * with slot >= 0 the step's loss sums into stats and correct [slot]; with
+ * u (one row chunk), u applied to m's W and b, and W^T packed into wt */
+static csm_status grad_launch(csm_step *w, const csm_model *m, const csm_block *b,
+                              int accumulate, long slot, const csm_update *u)
 {
     tiled *p = w->priv;
     const size_t rch = chunk_rows(p, b->B), nr = b->B ? (b->B + rch - 1) / rch : 1;
@@ -386,6 +432,7 @@ static csm_status grad_launch(csm_step *w, const csm_block *b, int accumulate, l
     csm_arg_int(&a, accumulate);
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
+    update_args(&a, w, m, u);
     st = counted_launch(&a, p, tasks);
     if (st != CSM_OK || nr == 1)
         return st;
@@ -404,7 +451,7 @@ static csm_status grad_launch(csm_step *w, const csm_block *b, int accumulate, l
 
 static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
 {
-    return grad_launch(w, b, accumulate, -1);
+    return grad_launch(w, NULL, b, accumulate, -1, NULL);
 }
 
 /* A gradient step: logits with the softmax and delta, then the gradient
@@ -412,11 +459,34 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
 static csm_status tiled_step(csm_step *w, const csm_model *m, const csm_block *b, double scale,
                              size_t slot, int accumulate, int sumsq)
 {
-    csm_status st = step_logits(w, m, b, scale);
+    csm_status st = step_logits(w, m, b, scale, 0);
     if (st == CSM_OK)
-        st = grad_launch(w, b, accumulate, (long)slot);
+        st = grad_launch(w, m, b, accumulate, (long)slot, NULL);
     if (st == CSM_OK && sumsq)
         st = csm_step_sumsq(w, m, slot);
+    return st;
+}
+
+/* The update in the gradient's tasks needs each task to hold its block's
+ * final sums: one row chunk. */
+static int tiled_fuses_update(const csm_step *w, size_t B)
+{
+    return chunks_max(w->priv, B) == 1;
+}
+
+/* A step with the update: ||W||^2 (sumsq) before the gradient's launch
+ * writes W; the transpose only when W^T was not kept. */
+static csm_status tiled_step_update(csm_step *w, const csm_model *m, const csm_block *b,
+                                    double scale, size_t slot, int sumsq, const csm_update *u,
+                                    int kept)
+{
+    tiled *p = w->priv;
+    csm_status st = step_logits(w, m, b, scale, kept && p->wt_kept);
+    if (st == CSM_OK && sumsq)
+        st = csm_step_sumsq(w, m, slot);
+    if (st == CSM_OK)
+        st = grad_launch(w, m, b, 0, (long)slot, u);
+    p->wt_kept = st == CSM_OK;
     return st;
 }
 
@@ -436,5 +506,7 @@ const csm_path_ops csm_path_tiled = {
     .grad = tiled_grad,
     .sums_bias = 1,
     .step = tiled_step,
+    .fuses_update = tiled_fuses_update,
+    .step_update = tiled_step_update,
     .describe = tiled_describe,
 };

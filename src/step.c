@@ -251,6 +251,18 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
     return st;
 }
 
+int csm_step_fuses_update(const csm_step *w, size_t B)
+{
+    return w->path->fuses_update && w->path->fuses_update(w, B);
+}
+
+csm_status csm_step_grad_update(csm_step *w, const csm_model *m, const csm_block *b,
+                                double scale, size_t slot, int sumsq,
+                                const struct csm_update *u, int kept)
+{
+    return w->path->step_update(w, m, b, scale, slot, sumsq, u, kept);
+}
+
 /* w->out = the block's probabilities P = softmax(X W^T + b): from the
  * kept copy pr->buf (rows from pr->row) when pr says so, else computed
  * (and kept there when pr->fill); pr NULL: computed. Also builds forward.cl's
