@@ -3,8 +3,11 @@
  *   logits (B, C) = X_rows (B, k) W^T      tiled_logits
  *   dW     (C, k) (+)= D^T (C, B) X_rows    tiled_dweight
  * written for CPU devices, where a work-group is one work-item (one
- * thread's task) running explicit vector code; the softmax, loss, delta
- * and bias gradient between them are forward.cl's and reduce.cl's.
+ * thread's task) running explicit vector code. Between them, a gradient
+ * step's softmax, loss and delta run in the logits' tasks
+ * (tiled_logits_softmax), its bias gradient, loss sums and (minibatches
+ * of a first-order solver) update in the gradient's (tiled_dweight);
+ * other passes use forward.cl's and reduce.cl's kernels.
  *
  * Both are outer-product micro-kernels, so neither needs a horizontal sum:
  * logits broadcast one feature of RT rows against NV vectors of classes of

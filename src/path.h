@@ -6,8 +6,9 @@
  *   path_clblast.c  S = X W^T and dW = D^T X as CLBlast GEMMs
  *   path_tiled.c    the same products by our register-blocked kernels (CPUs)
  *   path_sparse.c   the same products over CSR rows and a CSC copy
- * The three product paths share the softmax, loss, delta and bias kernels
- * of step.c; the fused path does it all itself. paths.c holds the table,
+ * The product paths share the softmax, loss, delta and bias kernels of
+ * step.c (the tiled path's gradient steps do them in its own kernels); the
+ * fused path does it all itself. paths.c holds the table,
  * choose.c picks from it, step.c drives the chosen one. */
 #ifndef CSM_PATH_H
 #define CSM_PATH_H

@@ -5,7 +5,10 @@
  * the other product paths run six: the weights' transpose; the logits with
  * each row's bias, softmax, loss and delta (common.cl's row, as
  * forward.cl's kernel computes it); the gradient with the bias sums and the
- * step's loss sums. Shuffled rows and their targets are read in place
+ * step's loss sums. A minibatch step of a first-order solver is two: the
+ * gradient's tasks also apply the update to the blocks they summed and
+ * write W^T for the next step, whose transpose is then left out
+ * (tiled_step_update). Shuffled rows and their targets are read in place
  * through the permutation: nothing is gathered. The other passes (a
  * direction's products, forward passes, the Hessian's) run the products
  * alone between step.c's kernels. */
