@@ -119,6 +119,11 @@ ogrun tiled-chunks-f64 tiled train -v -v --double --max-iter 2 --tol 0 \
     --label-column 0 "$W/wide.csv" "$W/tiled-ch64.st"
 ogrun tiled-chunks tiled train -v -v --solver sgd --batch-size 0 --epochs 2 --tol 0 \
     --label-column 0 "$W/wide.csv" "$W/tiled-ch.st"
+# A minibatch step applies the update in the tiled gradient's launch and
+# writes W^T for the next step: momentum in float64, no intercept (SGD and
+# Adam ran above)
+ogrun tiled-momentum-f64 tiled train -v -v --double --solver momentum --no-intercept \
+    --batch-size 32 --epochs 2 --tol 0 --label-column 0 "$W/wide.csv" "$W/tiled-mo.st"
 # Newton on 8-bit rows: the Hessian diagonal's dense_sq_grad reading bytes
 ogrun tiled-newton-u8 tiled train -v -v --solver newton --max-iter 2 --tol 0 \
     "$DATA/tiny-images-idx3-ubyte.gz" "$W/nt-u8.st"

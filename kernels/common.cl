@@ -247,3 +247,106 @@ typedef int real_mask;
     }
 CSM_ROW_FUNCTIONS(__global, global)
 CSM_ROW_FUNCTIONS(__private, private)
+
+/* One row's bias, softmax, loss and delta: softmax_xent_forward's row
+ * (forward.cl), and the tiled path's logits tasks' rows (tiled.cl), one
+ * copy. s (C): the row's X W^T in, S + b out (in place); o (C): the
+ * probabilities or their delta (O - T) scale wi, by mode; the targets: label
+ * y (CSM_HAS_LABELS) or soft row t (CSM_HAS_TARGETS); wi the sample weight
+ * (1 without). *loss: -sum_c T_c log O_c times wi; *hit: 1 when the argmax
+ * is the target's (the predicted class without targets). */
+static inline void row_softmax_xent(__global real *s, __global real *o,
+                                    __global const real *bias, const int y,
+                                    __global const real *t, const real wi, const int mode,
+                                    const real scale, const int C, __global real *loss,
+                                    __global int *hit)
+{
+    const int NCV = C / VEC; /* whole vectors per row */
+    /* S + b, in place */
+    for (int v = 0; v < NCV; v++)
+        VSTORE(VLOAD(v, s) + VLOAD(v, bias), v, s);
+    for (int c = NCV * VEC; c < C; c++)
+        s[c] += bias[c];
+    const real dscale = scale * wi;
+    const int write = mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA);
+    int arg;
+    real rz;
+    /* o holds exp(s - m) after this, when written */
+    const real lse = row_lse_global(s, C, NCV, &arg, write ? o : 0, &rz);
+    /* probabilities exp(s - m) / z, or their delta without the target term */
+    const real pscale = ((mode & CSM_WRITE_DELTA) ? dscale : (real)1) * rz;
+    if (write) {
+        for (int v = 0; v < NCV; v++)
+            VSTORE(VLOAD(v, o) * pscale, v, o);
+        for (int c = NCV * VEC; c < C; c++)
+            o[c] *= pscale;
+    }
+    if (mode & CSM_HAS_LABELS) {
+        *loss = wi * (lse - s[y]);
+        *hit = (arg == y);
+        if (mode & CSM_WRITE_DELTA)
+            o[y] -= dscale;
+    } else if (mode & CSM_HAS_TARGETS) {
+        int targ;
+        *loss = wi * row_xent_global(s, t, C, NCV, lse, &targ);
+        *hit = (arg == targ);
+        if (mode & CSM_WRITE_DELTA) {
+            for (int v = 0; v < NCV; v++)
+                VSTORE(VLOAD(v, o) - VLOAD(v, t) * dscale, v, o);
+            for (int c = NCV * VEC; c < C; c++)
+                o[c] -= t[c] * dscale;
+        }
+    } else {
+        *hit = arg; /* without targets: the predicted class */
+    }
+}
+
+/* The optimizers' rule for entry i of a tensor w with gradient grad (update.cl's
+ * kernels, and the tiled path's gradient, which applies them to the block
+ * it has just summed): g = grad + l2 w (l2 = 0 for the bias). SGD: w -= lr g. */
+static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
+                           const real lr, const real l2)
+{
+    const real g = grad[i] + l2 * w[i];
+    w[i] -= lr * g;
+}
+
+/* Heavy-ball momentum: v = mu v + g; w -= lr v */
+static inline void momentum_one(__global real *w, __global real *v, __global const real *grad,
+                                const size_t i, const real lr, const real mu, const real l2)
+{
+    const real g = grad[i] + l2 * w[i];
+    const real vi = mu * v[i] + g;
+    v[i] = vi;
+    w[i] -= lr * vi;
+}
+
+/* Adam (Kingma & Ba): bc1 = 1 - beta1^t, bc2 = 1 - beta2^t from the host,
+ * which knows the step count without reading the device. */
+static inline void adam_one(__global real *w, __global real *m, __global real *v,
+                            __global const real *grad, const size_t i, const real lr,
+                            const real beta1, const real beta2, const real eps, const real l2,
+                            const real bc1, const real bc2)
+{
+    const real g = grad[i] + l2 * w[i];
+    const real mi = beta1 * m[i] + (1 - beta1) * g;
+    const real vi = beta2 * v[i] + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+}
+
+/* The rule `rule` (CSM_RULE_*) for entry i; m and v: its state (unused by
+ * the rules without it). */
+static inline void rule_one(const int rule, __global real *w, __global real *m,
+                            __global real *v, __global const real *grad, const size_t i,
+                            const real lr, const real mu, const real beta1, const real beta2,
+                            const real eps, const real l2, const real bc1, const real bc2)
+{
+    if (rule == CSM_RULE_SGD)
+        sgd_one(w, grad, i, lr, l2);
+    else if (rule == CSM_RULE_MOMENTUM)
+        momentum_one(w, v, grad, i, lr, mu, l2);
+    else
+        adam_one(w, m, v, grad, i, lr, beta1, beta2, eps, l2, bc1, bc2);
+}

@@ -14,6 +14,12 @@
 #define CSM_COMPUTE_GRAD 32 /* the fused step also sums the gradient */
 #define CSM_HAS_WEIGHTS 128 /* per-sample weights scale each row's loss and delta */
 
+/* The update rule a tiled gradient applies after its sums (tiled.cl's
+ * tiled_dweight; 0: none). */
+#define CSM_RULE_SGD 1
+#define CSM_RULE_MOMENTUM 2
+#define CSM_RULE_ADAM 3
+
 /* Lanes of every reduction: its sums, and their order, do not depend on
  * the work-group size it runs with (common.cl, FOR_LANES). */
 #define CSM_WG 64

@@ -23,55 +23,17 @@ __kernel void softmax_xent_forward(__global real *logits, __global real *out,
                                    const int row0, const int B,
                                    const int mode, const real scale, const int C)
 {
-    const int NCV = C / VEC; /* whole vectors per row */
     /* compared before narrowing: the launch rounds B up, past INT_MAX for
      * the largest B */
     if (get_global_id(0) >= (size_t)B)
         return;
     const int i = get_global_id(0);
-    __global real *s = logits + (size_t)i * C;
-
-    /* S + b, in place */
-    for (int v = 0; v < NCV; v++)
-        VSTORE(VLOAD(v, s) + VLOAD(v, bias), v, s);
-    for (int c = NCV * VEC; c < C; c++)
-        s[c] += bias[c];
-    __global real *o = out + (size_t)i * C;
+    const int y = (mode & CSM_HAS_LABELS) ? labels[row0 + i] : 0;
+    __global const real *t =
+        (mode & CSM_HAS_TARGETS) ? targets + (size_t)(row0 + i) * C : targets;
     const real wi = (mode & CSM_HAS_WEIGHTS) ? weights[row0 + i] : (real)1;
-    const real dscale = scale * wi;
-    const int write = mode & (CSM_WRITE_PROBS | CSM_WRITE_DELTA);
-    int arg;
-    real rz;
-    /* o holds exp(s - m) after this, when written */
-    const real lse = row_lse_global(s, C, NCV, &arg, write ? o : 0, &rz);
-    /* probabilities exp(s - m) / z, or their delta without the target term */
-    const real pscale = ((mode & CSM_WRITE_DELTA) ? dscale : (real)1) * rz;
-    if (write) {
-        for (int v = 0; v < NCV; v++)
-            VSTORE(VLOAD(v, o) * pscale, v, o);
-        for (int c = NCV * VEC; c < C; c++)
-            o[c] *= pscale;
-    }
-    if (mode & CSM_HAS_LABELS) {
-        const int y = labels[row0 + i];
-        row_loss[i] = wi * (lse - s[y]);
-        row_correct[i] = (arg == y);
-        if (mode & CSM_WRITE_DELTA)
-            o[y] -= dscale;
-    } else if (mode & CSM_HAS_TARGETS) {
-        __global const real *t = targets + (size_t)(row0 + i) * C;
-        int targ;
-        row_loss[i] = wi * row_xent_global(s, t, C, NCV, lse, &targ);
-        row_correct[i] = (arg == targ);
-        if (mode & CSM_WRITE_DELTA) {
-            for (int v = 0; v < NCV; v++)
-                VSTORE(VLOAD(v, o) - VLOAD(v, t) * dscale, v, o);
-            for (int c = NCV * VEC; c < C; c++)
-                o[c] -= t[c] * dscale;
-        }
-    } else {
-        row_correct[i] = arg; /* without targets: the predicted class */
-    }
+    row_softmax_xent(logits + (size_t)i * C, out + (size_t)i * C, bias, y, t, wi, mode, scale,
+                     C, row_loss + i, row_correct + i);
 }
 
 /* The rows of a Hessian-vector product (step.c's csm_step_hv): out holds

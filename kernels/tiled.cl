@@ -3,8 +3,11 @@
  *   logits (B, C) = X_rows (B, k) W^T      tiled_logits
  *   dW     (C, k) (+)= D^T (C, B) X_rows    tiled_dweight
  * written for CPU devices, where a work-group is one work-item (one
- * thread's task) running explicit vector code; the softmax, loss, delta
- * and bias gradient between them are forward.cl's and reduce.cl's.
+ * thread's task) running explicit vector code. Between them, a gradient
+ * step's softmax, loss and delta run in the logits' tasks
+ * (tiled_logits_softmax), its bias gradient, loss sums and (minibatches
+ * of a first-order solver) update in the gradient's (tiled_dweight);
+ * other passes use forward.cl's and reduce.cl's kernels.
  *
  * Both are outer-product micro-kernels, so neither needs a horizontal sum:
  * logits broadcast one feature of RT rows against NV vectors of classes of
@@ -174,22 +177,17 @@ void tiled_transpose(__global real *WT, __global const real *W, const int C, con
         }                                                                                 \
     }
 
-/* S (B, C) = X_rows W^T for step rows [i_begin, i_begin + rows) per
- * work-item, rows a multiple of RT. The features go in panels of KP: a
- * panel of WT (KP, NV VEC per class tile) stays in cache while every
- * row tile of the item uses it, so WT comes from memory once per item
- * rather than once per RT rows (at k = 4096, C = 1000, WT is 16 MB in
- * float32, past L2 and, in float64, L3). The running sums of a panel go
- * to S. Rows past B repeat the last row and are not stored. */
-__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void tiled_logits(__global real *S, __global const xelem *x, __global const int *idx,
-                  const int use_idx, const int start, const int B, __global const real *WT,
-                  const int rows, const int C, const int k, const int cp)
+/* S rows [i_begin, i_end) (of B, C) = X_rows W^T. The features go in
+ * panels of KP: a panel of WT (KP, NV VEC per class tile) stays in cache
+ * while every row tile of the rows uses it, so WT comes from memory once
+ * per call rather than once per RT rows (at k = 4096, C = 1000, WT is
+ * 16 MB in float32, past L2 and, in float64, L3). The running sums of a
+ * panel go to S. Rows past i_end repeat the last row and are not stored. */
+static inline void logits_rows(__global real *S, __global const xelem *x,
+                               __global const int *idx, const int use_idx, const int start,
+                               const int i_begin, const int i_end, __global const real *WT,
+                               const int C, const int k, const int cp)
 {
-    if (get_global_id(0) * (size_t)rows >= (size_t)B)
-        return;
-    const int i_begin = (int)(get_global_id(0) * rows);
-    const int i_end = min(i_begin + rows, B);
     for (int j0 = 0; j0 < k; j0 += KP) {
         const int j1 = min(j0 + KP, k);
         for (int c0 = 0; c0 < cp; c0 += NV * VEC) {
@@ -214,6 +212,60 @@ void tiled_logits(__global real *S, __global const xelem *x, __global const int 
                 else
                     LOGITS_TILE(1)
             }
+        }
+    }
+}
+
+/* S (B, C) = X_rows W^T, step rows [i_begin, i_begin + rows) per
+ * work-item (rows a multiple of RT): the products alone, for the passes
+ * whose softmax is another kernel (a direction's products, a forward
+ * pass, the Hessian's). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tiled_logits(__global real *S, __global const xelem *x, __global const int *idx,
+                  const int use_idx, const int start, const int B, __global const real *WT,
+                  const int rows, const int C, const int k, const int cp)
+{
+    if (get_global_id(0) * (size_t)rows >= (size_t)B)
+        return;
+    const int i_begin = (int)(get_global_id(0) * rows);
+    logits_rows(S, x, idx, use_idx, start, i_begin, min(i_begin + rows, B), WT, C, k, cp);
+}
+
+/* A gradient step's forward half in one launch: S = X_rows W^T as
+ * tiled_logits, then each task's rows' bias, softmax, loss and delta
+ * (common.cl's row_softmax_xent, forward.cl's row) while its rows of S are
+ * in cache, one launch where two ran. Tasks of `rows` rows are taken one at
+ * a time from *counter, task t being the counter's value less `base` (the
+ * increments of the launches before, which the host counts: every
+ * work-item's last increment finds no task, so a launch adds tasks plus
+ * its work-items and no fill is needed between launches); a thread that
+ * loses its core holds one task, not the chunk POCL's scheduler hands out.
+ * Each row is written by one task with the same arithmetic whichever
+ * thread takes it. The targets and sample weights of step row i are at the
+ * dataset's row idx[start + i] (use_idx) or row0 + i. */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void tiled_logits_softmax(__global real *S, __global real *D, __global real *row_loss,
+                          __global int *row_correct, volatile __global int *counter,
+                          const int base, __global const xelem *x, __global const int *idx,
+                          const int use_idx, const int start, const int row0, const int B,
+                          __global const real *WT, __global const real *bias,
+                          __global const int *labels, __global const real *targets,
+                          __global const real *weights, const int rows, const int mode,
+                          const real scale, const int C, const int k, const int cp)
+{
+    const int tasks = (B + rows - 1) / rows;
+    for (int task = atomic_inc(counter) - base; task < tasks;
+         task = atomic_inc(counter) - base) {
+        const int i_begin = task * rows, i_end = min(i_begin + rows, B);
+        logits_rows(S, x, idx, use_idx, start, i_begin, i_end, WT, C, k, cp);
+        for (int i = i_begin; i < i_end; i++) {
+            const int row = use_idx ? idx[start + i] : row0 + i;
+            const int y = (mode & CSM_HAS_LABELS) ? labels[row] : 0;
+            __global const real *t =
+                (mode & CSM_HAS_TARGETS) ? targets + (size_t)row * C : targets;
+            const real wi = (mode & CSM_HAS_WEIGHTS) ? weights[row] : (real)1;
+            row_softmax_xent(S + (size_t)i * C, D + (size_t)i * C, bias, y, t, wi, mode, scale,
+                             C, row_loss + i, row_correct + i);
         }
     }
 }
@@ -309,9 +361,58 @@ static inline void prefetch_run(__global const void *p, const int bytes)
         }                                                                                 \
     }
 
+/* The solver's update (common.cl's rule_one) of the block of W a
+ * gradient task has just summed, classes [c0, c1) by features [j0, j1),
+ * and of b[c0 .. c1) with `bias_too`; W's new entries also go to WT, packed
+ * as tiled_transpose packs them, so the next step's logits need no
+ * transpose. The same rule on the same values as update.cl's kernels, so
+ * W and b come out as they would from the separate launch. */
+static inline void update_block(const int rule, const int bias_too, __global real *W,
+                                __global real *bias, __global real *mw, __global real *mb,
+                                __global real *vw, __global real *vb, __global real *WT,
+                                __global const real *dW, __global const real *db, const int c0,
+                                const int c1, const int j0, const int j1, const int cp,
+                                const real lr, const real mu, const real beta1,
+                                const real beta2, const real eps, const real l2,
+                                const real bc1, const real bc2, const int k)
+{
+    for (int c = c0; c < c1; c++) {
+        const int t0 = c / TW * TW, w = min(TW, cp - t0);
+        __global real *wt = WT + (size_t)t0 * k + (c - t0);
+        for (int j = j0; j < j1; j++) {
+            const size_t i = (size_t)c * k + j;
+            rule_one(rule, W, mw, vw, dW, i, lr, mu, beta1, beta2, eps, l2, bc1, bc2);
+            wt[(size_t)j * w] = W[i];
+        }
+    }
+    if (bias_too)
+        for (int c = c0; c < c1; c++)
+            rule_one(rule, bias, mb, vb, db, c, lr, mu, beta1, beta2, eps, 0, bc1, bc2);
+}
+
+/* stats[slot] = the sum of row_loss over B rows, correct[slot] that of
+ * row_correct, in row order (compensated): a step's loss sums, by the
+ * gradient's first task, where a launch of reduce.cl's group did them. */
+static inline void loss_sums(__global real *stats, __global int *correct, const int slot,
+                             __global const real *row_loss, __global const int *row_correct,
+                             const int B)
+{
+    real sum = 0, comp = 0;
+    int hits = 0;
+    for (int i = 0; i < B; i++) {
+        kahan_add(&sum, &comp, row_loss[i]);
+        hits += row_correct[i];
+    }
+    stats[slot] = sum;
+    correct[slot] = hits;
+}
+
 /* dW (C, k) (+)= D^T X_rows and db (C) (+)= D^T 1 (dbc (C): scratch for
  * the bias sums' compensation), as tasks taken one at a time from
- * *counter (zero at the launch): task t is feature item f = t % nfi
+ * *counter (task t: its value less base, as in tiled_logits_softmax);
+ * with slot >= 0 task 0 also does the step's loss sums (loss_sums), and
+ * with a rule (one row chunk only) each task then updates its block of W
+ * and WT, and of b (update_block). Task t is feature item f = t % nfi
  * (tiles [f FTI, (f + 1) FTI) of NV VEC features each), class chunk
  * g = t / nfi % nch (classes [g CCH, (g + 1) CCH)) and row chunk
  * r = t / (nfi nch) (rows [r RCH, (r + 1) RCH)). With one row chunk a task
@@ -335,18 +436,28 @@ static inline void prefetch_run(__global const void *p, const int bytes)
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
                    __global real *pW, __global real *pb, __global real *pbc,
-                   volatile __global int *counter,
+                   volatile __global int *counter, const int base,
+                   __global real *stats, __global int *correct, const int slot,
+                   __global const real *row_loss, __global const int *row_correct,
                    __global const real *D, __global const xelem *x, __global const int *idx,
                    const int use_idx, const int start, const int B, const int CCH,
                    const int nfi, const int nch, const int RCH, const int accumulate,
-                   const int C, const int k)
+                   const int C, const int k, const int rule, const int with_bias,
+                   __global real *W, __global real *bias, __global real *mw,
+                   __global real *mb, __global real *vw, __global real *vb,
+                   __global real *WT, const int cp, const real lr, const real mu,
+                   const real beta1, const real beta2, const real eps, const real l2,
+                   const real bc1, const real bc2)
 {
     __local real xpack[FTI * KC * NV * VEC];
     const int FT = NV * VEC;
     const int ntiles = (k + FT - 1) / FT;
     const int nr = (B + RCH - 1) / RCH;
     const int tasks = nfi * nch * nr;
-    for (int task = atomic_inc(counter); task < tasks; task = atomic_inc(counter)) {
+    for (int task = atomic_inc(counter) - base; task < tasks;
+         task = atomic_inc(counter) - base) {
+        if (task == 0 && slot >= 0)
+            loss_sums(stats, correct, slot, row_loss, row_correct, B);
         const int t_begin = task % nfi * FTI;
         const int c_begin = task / nfi % nch * CCH;
         const int r = task / (nfi * nch);
@@ -411,6 +522,10 @@ void tiled_dweight(__global real *dW, __global real *db, __global real *dbc,
                 }
             }
         }
+        if (rule)
+            update_block(rule, with_bias && t_begin == 0, W, bias, mw, mb, vw, vb, WT, dW, db,
+                         c_begin, c_end, fi0, fi0 + nfe, cp, lr, mu, beta1, beta2, eps, l2, bc1,
+                         bc2, k);
     }
 }
 

@@ -13,15 +13,11 @@
  * regularised: the bias keeps the "+ 0 * b" of the former per-tensor
  * launches, so every element sees the same arithmetic as before. */
 
+/* The entries' rules (sgd_one, momentum_one, adam_one) are common.cl's:
+ * the tiled path's gradient applies them too (tiled.cl). */
+
 /* W has nw entries, b has C; GW groups cover W */
 #define GW (((size_t)nw + get_local_size(0) - 1) / get_local_size(0))
-
-static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
-                           const real lr, const real l2)
-{
-    const real g = grad[i] + l2 * w[i];
-    w[i] -= lr * g;
-}
 
 __kernel void sgd_update(__global real *w, __global real *b, __global const real *dw,
                          __global const real *db, const real lr, const real l2, const int nw,
@@ -39,15 +35,6 @@ __kernel void sgd_update(__global real *w, __global real *b, __global const real
 }
 
 /* Heavy-ball momentum: v = mu v + g; w -= lr v */
-static inline void momentum_one(__global real *w, __global real *v, __global const real *grad,
-                                const size_t i, const real lr, const real mu, const real l2)
-{
-    const real g = grad[i] + l2 * w[i];
-    const real vi = mu * v[i] + g;
-    v[i] = vi;
-    w[i] -= lr * vi;
-}
-
 __kernel void momentum_update(__global real *w, __global real *b, __global real *vw,
                               __global real *vb, __global const real *dw,
                               __global const real *db, const real lr, const real mu,
@@ -66,19 +53,6 @@ __kernel void momentum_update(__global real *w, __global real *b, __global real 
 
 /* Adam (Kingma & Ba). bc1 = 1 - beta1^t, bc2 = 1 - beta2^t come from the
  * host, which knows the step count without reading the device. */
-static inline void adam_one(__global real *w, __global real *m, __global real *v,
-                            __global const real *grad, const size_t i, const real lr,
-                            const real beta1, const real beta2, const real eps, const real l2,
-                            const real bc1, const real bc2)
-{
-    const real g = grad[i] + l2 * w[i];
-    const real mi = beta1 * m[i] + (1 - beta1) * g;
-    const real vi = beta2 * v[i] + (1 - beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] -= lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
-}
-
 __kernel void adam_update(__global real *w, __global real *b, __global real *mw,
                           __global real *mb, __global real *vw, __global real *vb,
                           __global const real *dw, __global const real *db, const real lr,

@@ -48,6 +48,8 @@ struct csm_objective {
     uint64_t seed;
     csm_update_fn update;
     void *user;
+    const struct csm_update *fuse; /* the update a step may apply itself */
+    int kept;                      /* the last step applied it: W^T kept */
 };
 
 csm_status csm_objective_create(csm_objective **out, csm_model *m, csm_source *src, double l2,
@@ -293,8 +295,20 @@ csm_status csm_objective_minibatches(csm_objective *f, size_t B, int shuffle, ui
 
 size_t csm_objective_steps(const csm_objective *f) { return f->src->steps; }
 
+/* Every FLUSH_STEPS steps but the last, a flush. */
+static csm_status flush_some(csm_objective *f, const csm_batch *bt)
+{
+    if ((bt->t + 1) % FLUSH_STEPS == 0 && bt->t + 1 < f->src->steps) {
+        cl_int rc = clFlush(f->model->ctx->queue);
+        if (rc != CL_SUCCESS)
+            return csm_cl_fail(f->model->ctx, rc, "clFlush");
+    }
+    return CSM_OK;
+}
+
 /* One step: the gradient of this process's rows of the batch (or ||W||^2
- * alone when it holds none), summed over the processes, then the update. */
+ * alone when it holds none), summed over the processes, then the update
+ * (or the two in one, csm_step_grad_update). */
 static csm_status batch_step(void *user, const csm_batch *bt)
 {
     csm_objective *f = user;
@@ -312,6 +326,18 @@ static csm_status batch_step(void *user, const csm_batch *bt)
     /* a short last batch is scaled by its own (global) size, like every
      * batch; ||W||^2 for the epoch's L2 term comes with the gradient */
     const double scale = f->step_scale * (double)src->B / (double)bt->global_B;
+    /* the update in the gradient's launch: not distributed (the gradient
+     * is summed over the processes first) */
+    if (st == CSM_OK && f->fuse && bt->B > 0 && !src->reduce &&
+        csm_step_fuses_update(&f->step, bt->B)) {
+        st = f->update(f->user, NULL, NULL);
+        if (st == CSM_OK)
+            st = csm_step_grad_update(&f->step, f->model, &b, scale, bt->t, f->l2 > 0, f->fuse,
+                                      f->kept);
+        f->kept = st == CSM_OK;
+        return st == CSM_OK ? flush_some(f, bt) : st;
+    }
+    f->kept = 0;
     if (st == CSM_OK && bt->B > 0)
         st = csm_step_grad(&f->step, f->model, &b, scale, bt->t, 0, f->l2 > 0);
     else if (st == CSM_OK && f->l2 > 0)
@@ -322,12 +348,7 @@ static csm_status batch_step(void *user, const csm_batch *bt)
         st = csm_source_sum_grad(src, &f->step, 1.0, bt->B > 0, NULL, 0);
     if (st == CSM_OK)
         st = f->update(f->user, f->step.dweight, f->step.dbias);
-    if (st == CSM_OK && (bt->t + 1) % FLUSH_STEPS == 0 && bt->t + 1 < src->steps) {
-        cl_int rc = clFlush(f->model->ctx->queue);
-        if (rc != CL_SUCCESS)
-            st = csm_cl_fail(f->model->ctx, rc, "clFlush");
-    }
-    return st;
+    return st == CSM_OK ? flush_some(f, bt) : st;
 }
 
 /* A streamed full batch: one gradient accumulated over every chunk, one
@@ -346,11 +367,14 @@ static csm_status whole_step(csm_objective *f)
     return st;
 }
 
-csm_status csm_objective_epoch(csm_objective *f, long epoch, csm_update_fn update, void *user)
+csm_status csm_objective_epoch(csm_objective *f, long epoch, csm_update_fn update, void *user,
+                               const struct csm_update *u)
 {
     csm_source *src = f->src;
     f->update = update;
     f->user = user;
+    f->fuse = u;
+    f->kept = 0; /* W may have been written between epochs */
     if (src->whole)
         return whole_step(f);
     if (src->reduce) {

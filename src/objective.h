@@ -66,8 +66,14 @@ size_t csm_objective_steps(const csm_objective *f);
  * for `update`, which the epoch calls after every step. */
 typedef csm_status (*csm_update_fn)(void *user, cl_mem dweight, cl_mem dbias);
 /* Enqueues epoch `epoch` (0-based, counted over resumed runs): nothing
- * here waits on the device, but for sums over the processes. */
-csm_status csm_objective_epoch(csm_objective *f, long epoch, csm_update_fn update, void *user);
+ * here waits on the device, but for sums over the processes. u (or NULL):
+ * the update `update` applies, which a step may apply itself in its
+ * gradient's launch (csm_step_grad_update); for such a step `update` is
+ * called with no gradient (NULL, NULL) before it, to count the step (u's t
+ * is read after that call). */
+struct csm_update;
+csm_status csm_objective_epoch(csm_objective *f, long epoch, csm_update_fn update, void *user,
+                               const struct csm_update *u);
 /* The epoch's loss (the weighted mean of the data term over its steps,
  * plus the mean L2 term over steps) and accuracy: the one read-back of
  * an epoch. */

@@ -6,13 +6,16 @@
  *   path_clblast.c  S = X W^T and dW = D^T X as CLBlast GEMMs
  *   path_tiled.c    the same products by our register-blocked kernels (CPUs)
  *   path_sparse.c   the same products over CSR rows and a CSC copy
- * The three product paths share the softmax, loss, delta and bias kernels
- * of step.c; the fused path does it all itself. paths.c holds the table,
+ * The product paths share the softmax, loss, delta and bias kernels of
+ * step.c (the tiled path's gradient steps do them in its own kernels); the
+ * fused path does it all itself. paths.c holds the table,
  * choose.c picks from it, step.c drives the chosen one. */
 #ifndef CSM_PATH_H
 #define CSM_PATH_H
 
 #include "internal.h"
+
+struct csm_update;
 
 typedef enum csm_path {
     CSM_PATH_CLBLAST = 0,
@@ -131,6 +134,16 @@ typedef struct csm_path_ops {
                           size_t slot);
     csm_status (*step)(csm_step *w, const csm_model *m, const csm_block *b, double scale,
                        size_t slot, int accumulate, int sumsq);
+    /* The tiled path: whether a step of B rows can apply the solver's
+     * update itself (fuses_update), and such a step (step_update): the
+     * gradient as `step` (not accumulated), then u applied to W and b by the
+     * gradient's launch. kept: nothing but such steps of this step object
+     * wrote W since the last one (its copy of W^T is still W's). NULL
+     * elsewhere. */
+    int (*fuses_update)(const csm_step *w, size_t B);
+    csm_status (*step_update)(csm_step *w, const csm_model *m, const csm_block *b,
+                              double scale, size_t slot, int sumsq,
+                              const struct csm_update *u, int kept);
     /* How it runs, after its name ("4,5,6,64,4" for the tiled path's
      * geometry; "" when there is nothing to add); may be NULL. */
     void (*describe)(const csm_step *w, char *buf, size_t len);

@@ -1,17 +1,25 @@
 /* The tiled path: S = X W^T and dW = D^T X by our own register-blocked
  * kernels (kernels/tiled.cl) for CPU devices, where CLBlast's untuned
  * GEMMs reach a few GFLOP/s and the fused kernel's per-class registers run
- * out past a few dozen classes. The bias, softmax, loss, delta and bias
- * gradient are the CLBlast path's kernels, unchanged, and shuffled rows
- * are read in place through the permutation (only their targets are
- * gathered), as on the sparse path. */
+ * out past a few dozen classes. A gradient step is three launches, where
+ * the other product paths run six: the weights' transpose; the logits with
+ * each row's bias, softmax, loss and delta (common.cl's row, as
+ * forward.cl's kernel computes it); the gradient with the bias sums and the
+ * step's loss sums. A minibatch step of a first-order solver is two: the
+ * gradient's tasks also apply the update to the blocks they summed and
+ * write W^T for the next step, whose transpose is then left out
+ * (tiled_step_update). Shuffled rows and their targets are read in place
+ * through the permutation: nothing is gathered. The other passes (a
+ * direction's products, forward passes, the Hessian's) run the products
+ * alone between step.c's kernels. */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "launch.h"
-#include "path.h"
+#include "step.h"
+#include "vec.h"
 
 /* Features per work-item of the weights' transpose (tiled.cl's TJ): a
  * class tile's block of them stays in L1. */
@@ -42,8 +50,10 @@ typedef struct tiled {
     cl_mem wt;        /* (k, CP) W^T packed by class tiles */
     cl_mem dbias_comp; /* (C) compensation of the bias gradient's sums */
     cl_mem pw, pb, pbc; /* (rmax, C, k), (rmax, C) x 2: row chunks' partials */
-    cl_mem counter;   /* (1) int: the gradient's next task */
-    cl_kernel k_transpose, k_logits, k_dweight, k_dsum;
+    cl_mem counter;   /* (1) int: the tasks' counter of tiled_logits_softmax, tiled_dweight */
+    long next;        /* its value after the launches so far; -1: to be zeroed */
+    int wt_kept;      /* wt holds W^T as the last step_update left W */
+    cl_kernel k_transpose, k_logits, k_step_logits, k_dweight, k_dsum;
 } tiled;
 
 /* Its kernels are written for CPUs: one work-item per group running
@@ -107,16 +117,19 @@ static csm_status build(csm_step *w, tiled *p, const csm_dataset *d, int *fits)
                      d && d->x_u8 ? 1 : 0, p->vec, t->nv, t->rt, t->qc, t->kc, t->fti,
                      kp < 16 ? (size_t)16 : kp, TJ, SPAN);
             static const char *const names[] = {"tiled_transpose", "tiled_logits",
-                                                "tiled_dweight", "tiled_dweight_sum"};
-            cl_kernel *ks[] = {&p->k_transpose, &p->k_logits, &p->k_dweight, &p->k_dsum};
+                                                "tiled_logits_softmax", "tiled_dweight",
+                                                "tiled_dweight_sum"};
+            cl_kernel *ks[] = {&p->k_transpose, &p->k_logits, &p->k_step_logits, &p->k_dweight,
+                               &p->k_dsum};
             csm_status st = CSM_OK;
-            for (size_t i = 0; i < 4 && st == CSM_OK; i++)
+            for (size_t i = 0; i < 5 && st == CSM_OK; i++)
                 st = csm_get_kernel(ctx, ks[i], "tiled.cl", names[i], w->prec, extra);
             if (st != CSM_OK)
                 return st;
             /* one work-item per group: only the panel can be too large */
             if (csm_kernel_fits(ctx, p->k_dweight, 1, why, sizeof why) &&
-                csm_kernel_fits(ctx, p->k_logits, 1, why, sizeof why))
+                csm_kernel_fits(ctx, p->k_logits, 1, why, sizeof why) &&
+                csm_kernel_fits(ctx, p->k_step_logits, 1, why, sizeof why))
                 break;
         } else {
             snprintf(why, sizeof why, "%zu bytes of local memory, the device has %llu", bytes,
@@ -204,7 +217,8 @@ static csm_status tiled_init(csm_step *w, const csm_dataset *d, const csm_tile *
     if (st == CSM_OK && *fits)
         st = csm_buffer_create(ctx, &p->dbias_comp, w->C * es, "bias gradient compensation");
     if (st == CSM_OK && *fits)
-        st = csm_buffer_create(ctx, &p->counter, sizeof(cl_int), "gradient task counter");
+        st = csm_buffer_create(ctx, &p->counter, sizeof(cl_int), "task counter");
+    p->next = -1;
     if (st == CSM_OK && *fits) {
         const size_t part = w->C * w->k * es, rm = part ? PART_BYTES / part : MAX_CHUNKS;
         p->rmax = rm < 1 ? 1 : rm > MAX_CHUNKS ? MAX_CHUNKS : rm;
@@ -228,10 +242,37 @@ static cl_mem block_x(const csm_block *b)
     return b->d->x_u8 ? b->d->x_u8 : b->d->x;
 }
 
-static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
+/* The base of a launch that takes tasks from p->counter and adds
+ * `increments` to it (tasks plus work-items: each work-item's last take
+ * finds none); the counter is zeroed first when it is new or would pass
+ * 2^30. A failed launch leaves it to be zeroed again. */
+static csm_status counter_base(csm_step *w, tiled *p, size_t increments, cl_int *base)
 {
-    // logits (B, C) = X_rows (B, k) . W (C, k)^T, through WT (k, CP) packed by class tiles
+    if (p->next < 0 || p->next + (long)increments > (1L << 30)) {
+        csm_status st = csm_fill_zero(w->ctx, p->counter, sizeof(cl_int));
+        if (st != CSM_OK)
+            return st;
+        p->next = 0;
+    }
+    *base = (cl_int)p->next;
+    p->next += (long)increments;
+    return CSM_OK;
+}
+
+static csm_status counted_launch(csm_args *a, tiled *p, size_t global)
+{
+    size_t local = 1;
+    csm_status st = csm_args_launch(a, 1, &global, &local);
+    if (st != CSM_OK)
+        p->next = -1;
+    return st;
+}
+
+static csm_status transpose(csm_step *w, cl_mem weight)
+{
+    // WT (k, CP) = W (C, k)^T, packed by class tiles
     tiled *p = w->priv;
+    p->wt_kept = 0;
     csm_args a = csm_args_start(w->ctx, p->k_transpose, "tiled_transpose");
     csm_arg_mem(&a, p->wt);
     csm_arg_mem(&a, weight);
@@ -241,10 +282,17 @@ static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
     /* a work-item per class tile and block of TJ features */
     const size_t tw = (size_t)p->tile.nv * p->vec;
     size_t tg[2] = {(p->cp + tw - 1) / tw, (w->k + TJ - 1) / TJ}, tl[2] = {1, 1};
-    csm_status st = csm_args_launch(&a, 2, tg, tl);
+    return csm_args_launch(&a, 2, tg, tl);
+}
+
+static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
+{
+    // logits (B, C) = X_rows (B, k) . W (C, k)^T, through WT (k, CP) packed by class tiles
+    tiled *p = w->priv;
+    csm_status st = transpose(w, weight);
     if (st != CSM_OK)
         return st;
-    a = csm_args_start(w->ctx, p->k_logits, "tiled_logits");
+    csm_args a = csm_args_start(w->ctx, p->k_logits, "tiled_logits");
     csm_arg_mem(&a, w->logits);
     csm_arg_mem(&a, block_x(b));
     csm_arg_mem(&a, b->idx ? b->idx : w->row_correct); /* unused without a permutation */
@@ -260,13 +308,103 @@ static csm_status tiled_logits(csm_step *w, cl_mem weight, const csm_block *b)
     return csm_args_launch(&a, 1, &global, &local);
 }
 
-static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
+/* logits, then w->out = the delta (O - T) scale w_i of the block's rows,
+ * their losses and hits, in one launch (tiled_logits_softmax); the targets
+ * read through the permutation like the rows. */
+static csm_status step_logits(csm_step *w, const csm_model *m, const csm_block *b, double scale,
+                              int wt_kept)
 {
-    // dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k); dbias (C) (+)= delta^T 1
+    tiled *p = w->priv;
+    const int mode = csm_step_mode(b, CSM_WRITE_DELTA);
+    const size_t tasks = (b->B + p->rows - 1) / p->rows;
+    cl_int base = 0;
+    csm_status st = wt_kept ? CSM_OK : transpose(w, m->weight);
+    if (st == CSM_OK)
+        st = counter_base(w, p, 2 * tasks, &base);
+    if (st != CSM_OK)
+        return st;
+    csm_args a = csm_args_start(w->ctx, p->k_step_logits, "tiled_logits_softmax");
+    csm_arg_mem(&a, w->logits);
+    csm_arg_mem(&a, w->out);
+    csm_arg_mem(&a, w->row_loss);
+    csm_arg_mem(&a, w->row_correct);
+    csm_arg_mem(&a, p->counter);
+    csm_arg_int(&a, base);
+    csm_arg_mem(&a, block_x(b));
+    /* unused pointer arguments still need a valid buffer */
+    csm_arg_mem(&a, b->idx ? b->idx : w->row_correct);
+    csm_arg_int(&a, b->idx != NULL);
+    csm_arg_int(&a, (cl_int)b->start);
+    csm_arg_int(&a, (cl_int)b->row0);
+    csm_arg_int(&a, (cl_int)b->B);
+    csm_arg_mem(&a, p->wt);
+    csm_arg_mem(&a, m->bias);
+    csm_arg_mem(&a, b->labels ? b->labels : w->row_correct);
+    csm_arg_mem(&a, b->targets ? b->targets : w->out);
+    csm_arg_mem(&a, b->weights ? b->weights : w->row_loss);
+    csm_arg_int(&a, (cl_int)p->rows);
+    csm_arg_int(&a, mode);
+    csm_arg_real(&a, w->prec, scale);
+    csm_arg_int(&a, (cl_int)w->C);
+    csm_arg_int(&a, (cl_int)w->k);
+    csm_arg_int(&a, (cl_int)p->cp);
+    return counted_launch(&a, p, tasks);
+}
+
+/* tiled_dweight's update arguments: u's rule and its state, or none. */
+static void update_args(csm_args *a, csm_step *w, const csm_model *m, const csm_update *u)
+{
+    tiled *p = w->priv;
+    const csm_precision prec = w->prec;
+    double bc1 = 1, bc2 = 1;
+    if (u)
+        csm_update_corrections(u, &bc1, &bc2);
+    const int rule = !u                         ? 0
+                     : u->solver == CSM_SGD      ? CSM_RULE_SGD
+                     : u->solver == CSM_MOMENTUM ? CSM_RULE_MOMENTUM
+                                                 : CSM_RULE_ADAM;
+    csm_arg_int(a, rule);
+    csm_arg_int(a, u && u->bias);
+    /* valid buffers where unused */
+    csm_arg_mem(a, u ? m->weight : w->dweight);
+    csm_arg_mem(a, u ? m->bias : w->dbias);
+    cl_mem state[4] = {w->dweight, w->dbias, w->dweight, w->dbias};
+    if (u && u->solver == CSM_ADAM) {
+        state[0] = m->state.m[0];
+        state[1] = m->state.m[1];
+    }
+    if (u && (u->solver == CSM_MOMENTUM || u->solver == CSM_ADAM)) {
+        state[2] = m->state.v[0];
+        state[3] = m->state.v[1];
+    }
+    for (size_t i = 0; i < 4; i++)
+        csm_arg_mem(a, state[i]);
+    csm_arg_mem(a, p->wt);
+    csm_arg_int(a, (cl_int)p->cp);
+    csm_arg_real(a, prec, u ? u->lr : 0);
+    csm_arg_real(a, prec, u ? u->momentum : 0);
+    csm_arg_real(a, prec, u ? u->beta1 : 0);
+    csm_arg_real(a, prec, u ? u->beta2 : 0);
+    csm_arg_real(a, prec, u ? u->epsilon : 0);
+    csm_arg_real(a, prec, u ? u->l2 : 0);
+    csm_arg_real(a, prec, bc1);
+    csm_arg_real(a, prec, bc2);
+}
+
+/* dweight (C, k) (+)= delta (B, C)^T . X_rows (B, k); dbias (C) (+)= delta^T 1;
+ * with slot >= 0 the step's loss sums into stats and correct [slot]; with
+ * u (one row chunk), u applied to m's W and b, and W^T packed into wt */
+static csm_status grad_launch(csm_step *w, const csm_model *m, const csm_block *b,
+                              int accumulate, long slot, const csm_update *u)
+{
     tiled *p = w->priv;
     const size_t rch = chunk_rows(p, b->B), nr = b->B ? (b->B + rch - 1) / rch : 1;
     const size_t cch = class_chunk(w, p, nr), nch = (w->C + cch - 1) / cch;
-    csm_status st = csm_fill_zero(w->ctx, p->counter, sizeof(cl_int));
+    /* a work-item per task; each takes tasks from the counter until none
+     * is left, so the ones after the first few find none */
+    const size_t tasks = p->nfi * nch * nr;
+    cl_int base = 0;
+    csm_status st = counter_base(w, p, 2 * tasks, &base);
     if (st != CSM_OK)
         return st;
     csm_args a = csm_args_start(w->ctx, p->k_dweight, "tiled_dweight");
@@ -278,6 +416,12 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_mem(&a, nr > 1 ? p->pb : w->dbias);
     csm_arg_mem(&a, nr > 1 ? p->pbc : p->dbias_comp);
     csm_arg_mem(&a, p->counter);
+    csm_arg_int(&a, base);
+    csm_arg_mem(&a, w->stats);
+    csm_arg_mem(&a, w->correct);
+    csm_arg_int(&a, (cl_int)slot);
+    csm_arg_mem(&a, w->row_loss);
+    csm_arg_mem(&a, w->row_correct);
     csm_arg_mem(&a, w->out);
     csm_arg_mem(&a, block_x(b));
     csm_arg_mem(&a, b->idx ? b->idx : w->row_correct);
@@ -291,10 +435,8 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_int(&a, accumulate);
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
-    /* a work-item per task; each takes tasks from the counter until none
-     * is left, so the ones after the first few find none */
-    size_t global = p->nfi * nch * nr, local = 1;
-    st = csm_args_launch(&a, 1, &global, &local);
+    update_args(&a, w, m, u);
+    st = counted_launch(&a, p, tasks);
     if (st != CSM_OK || nr == 1)
         return st;
     a = csm_args_start(w->ctx, p->k_dsum, "tiled_dweight_sum");
@@ -306,8 +448,49 @@ static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
     csm_arg_int(&a, accumulate);
     csm_arg_int(&a, (cl_int)w->C);
     csm_arg_int(&a, (cl_int)w->k);
-    global = (w->C * w->k + SPAN - 1) / SPAN;
+    size_t global = (w->C * w->k + SPAN - 1) / SPAN, local = 1;
     return csm_args_launch(&a, 1, &global, &local);
+}
+
+static csm_status tiled_grad(csm_step *w, const csm_block *b, int accumulate)
+{
+    return grad_launch(w, NULL, b, accumulate, -1, NULL);
+}
+
+/* A gradient step: logits with the softmax and delta, then the gradient
+ * with the loss sums; ||W||^2 (sumsq) by step.c's kernel. */
+static csm_status tiled_step(csm_step *w, const csm_model *m, const csm_block *b, double scale,
+                             size_t slot, int accumulate, int sumsq)
+{
+    csm_status st = step_logits(w, m, b, scale, 0);
+    if (st == CSM_OK)
+        st = grad_launch(w, m, b, accumulate, (long)slot, NULL);
+    if (st == CSM_OK && sumsq)
+        st = csm_step_sumsq(w, m, slot);
+    return st;
+}
+
+/* The update in the gradient's tasks needs each task to hold its block's
+ * final sums: one row chunk. */
+static int tiled_fuses_update(const csm_step *w, size_t B)
+{
+    return chunks_max(w->priv, B) == 1;
+}
+
+/* A step with the update: ||W||^2 (sumsq) before the gradient's launch
+ * writes W; the transpose only when W^T was not kept. */
+static csm_status tiled_step_update(csm_step *w, const csm_model *m, const csm_block *b,
+                                    double scale, size_t slot, int sumsq, const csm_update *u,
+                                    int kept)
+{
+    tiled *p = w->priv;
+    csm_status st = step_logits(w, m, b, scale, kept && p->wt_kept);
+    if (st == CSM_OK && sumsq)
+        st = csm_step_sumsq(w, m, slot);
+    if (st == CSM_OK)
+        st = grad_launch(w, m, b, 0, (long)slot, u);
+    p->wt_kept = st == CSM_OK;
+    return st;
 }
 
 static void tiled_describe(const csm_step *w, char *buf, size_t len)
@@ -318,12 +501,15 @@ static void tiled_describe(const csm_step *w, char *buf, size_t len)
 
 const csm_path_ops csm_path_tiled = {
     .id = CSM_PATH_TILED,
-    .flags = CSM_PATH_ROWS_IDX,
+    .flags = CSM_PATH_ROWS_IDX | CSM_PATH_TARGETS_IDX,
     .fits = tiled_fits,
     .init = tiled_init,
     .free = tiled_free,
     .logits = tiled_logits,
     .grad = tiled_grad,
     .sums_bias = 1,
+    .step = tiled_step,
+    .fuses_update = tiled_fuses_update,
+    .step_update = tiled_step_update,
     .describe = tiled_describe,
 };

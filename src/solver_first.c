@@ -17,14 +17,16 @@ typedef struct first_order {
     csm_update u;
 } first_order;
 
-/* After every step: W and b updated by one launch; L2 on W only. */
+/* After every step: W and b updated by one launch; L2 on W only. Without
+ * a gradient the step applies fo->u itself (csm_objective_epoch): the
+ * step is counted before it. */
 static csm_status update(void *user, cl_mem dweight, cl_mem dbias)
 {
     first_order *fo = user;
     csm_model *m = fo->s->model;
     m->state.steps++;
     fo->u.t = m->state.steps;
-    return csm_vec_update(&fo->v, &fo->u, dweight, dbias);
+    return dweight ? csm_vec_update(&fo->v, &fo->u, dweight, dbias) : CSM_OK;
 }
 
 /* scikit-learn's SGD rule: an epoch counts as no improvement unless it
@@ -55,7 +57,7 @@ csm_status csm_solve_first_order(csm_solve *s)
     s->res->stop = CSM_STOP_MAX_ITER;
     for (int e = 1; st == CSM_OK && e <= o->max_iter; e++) {
         double t0 = csm_now_seconds();
-        st = csm_objective_epoch(s->f, m->state.iter, update, &fo);
+        st = csm_objective_epoch(s->f, m->state.iter, update, &fo, &fo.u);
         double loss = 0, acc = 0;
         if (st == CSM_OK)
             st = csm_objective_epoch_value(s->f, &loss, &acc);

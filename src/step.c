@@ -77,7 +77,7 @@ csm_status csm_step_init(csm_step *w, const csm_model *m, const csm_dataset *d, 
     csm_status st = buffers_init(w);
     int fits = 0;
     while (st == CSM_OK && p) {
-        if (!p->step && !w->k_softmax)
+        if (p->logits && !w->k_softmax)
             st = products_init(w);
         if (st == CSM_OK)
             st = p->init(w, d, tile, &fits);
@@ -125,8 +125,7 @@ void csm_step_describe(const csm_step *w, char *buf, size_t len)
                  how);
 }
 
-csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b, int mode,
-                            double scale)
+int csm_step_mode(const csm_block *b, int mode)
 {
     if (b->labels)
         mode |= CSM_HAS_LABELS;
@@ -134,6 +133,13 @@ csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b,
         mode |= CSM_HAS_TARGETS;
     if (b->weights && (b->labels || b->targets))
         mode |= CSM_HAS_WEIGHTS;
+    return mode;
+}
+
+csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b, int mode,
+                            double scale)
+{
+    mode = csm_step_mode(b, mode);
     /* unused pointer arguments still need a valid buffer */
     csm_args a = csm_args_start(w->ctx, w->k_softmax, "softmax_xent_forward");
     csm_arg_mem(&a, w->logits);
@@ -243,6 +249,18 @@ csm_status csm_step_grad(csm_step *w, const csm_model *m, const csm_block *b, do
     if (st == CSM_OK)
         st = csm_step_products_grad(w, m, b, accumulate, extras, slot);
     return st;
+}
+
+int csm_step_fuses_update(const csm_step *w, size_t B)
+{
+    return w->path->fuses_update && w->path->fuses_update(w, B);
+}
+
+csm_status csm_step_grad_update(csm_step *w, const csm_model *m, const csm_block *b,
+                                double scale, size_t slot, int sumsq,
+                                const struct csm_update *u, int kept)
+{
+    return w->path->step_update(w, m, b, scale, slot, sumsq, u, kept);
 }
 
 /* w->out = the block's probabilities P = softmax(X W^T + b): from the

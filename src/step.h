@@ -47,6 +47,16 @@ csm_status csm_step_hv(csm_step *w, const csm_model *m, const csm_block *b, cl_m
  * sum_i D_i (x_i o x_i, 1), D_ic = scale w_i P_ic (1 - P_ic). */
 csm_status csm_step_hess_diag(csm_step *w, const csm_model *m, const csm_block *b,
                               double scale, int accumulate, const csm_probs *pr);
+/* Whether the path can apply the solver's update to a step of B rows
+ * itself, and that step: csm_step_grad (slot, sumsq; not accumulated),
+ * then W and b updated by u (vec.h's csm_update) in the gradient's launch,
+ * as csm_vec_update would, with no launch of its own; dweight and dbias
+ * hold the gradient after it. kept: the caller's last call on w was such
+ * a step and nothing else has written W since. */
+int csm_step_fuses_update(const csm_step *w, size_t B);
+csm_status csm_step_grad_update(csm_step *w, const csm_model *m, const csm_block *b,
+                                double scale, size_t slot, int sumsq,
+                                const struct csm_update *u, int kept);
 /* sumsq[slot] = ||W||^2 */
 csm_status csm_step_sumsq(csm_step *w, const csm_model *m, size_t slot);
 /* Reads stats and correct of slots [0, nblocks) back (blocking) and totals
@@ -67,6 +77,8 @@ enum {
 };
 csm_status csm_step_softmax(csm_step *w, const csm_model *m, const csm_block *b, int mode,
                             double scale);
+/* mode (CSM_WRITE_*) with the block's targets' flags (CSM_HAS_*) */
+int csm_step_mode(const csm_block *b, int mode);
 csm_status csm_step_reduce(csm_step *w, size_t slot, size_t B);
 csm_status csm_step_products_grad(csm_step *w, const csm_model *m, const csm_block *b,
                                   int accumulate, int extras, size_t slot);

@@ -499,6 +499,13 @@ static csm_status update_kernel(csm_vecops *v, csm_solver solver, const char **n
     return st;
 }
 
+void csm_update_corrections(const csm_update *u, double *bc1, double *bc2)
+{
+    const double t = (double)u->t;
+    *bc1 = 1.0 - pow(u->beta1, t);
+    *bc2 = 1.0 - pow(u->beta2, t);
+}
+
 csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl_mem dbias)
 {
     const char *name;
@@ -531,9 +538,10 @@ csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl
     }
     csm_arg_real(&a, prec, u->l2);
     if (u->solver == CSM_ADAM) {
-        const double t = (double)u->t;
-        csm_arg_real(&a, prec, 1.0 - pow(u->beta1, t));
-        csm_arg_real(&a, prec, 1.0 - pow(u->beta2, t));
+        double bc1, bc2;
+        csm_update_corrections(u, &bc1, &bc2);
+        csm_arg_real(&a, prec, bc1);
+        csm_arg_real(&a, prec, bc2);
     }
     csm_arg_int(&a, (cl_int)v->nw);
     csm_arg_int(&a, (cl_int)m->C);

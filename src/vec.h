@@ -118,5 +118,7 @@ typedef struct csm_update {
     int bias; /* 0: no intercept, b stays 0 (not updated) */
 } csm_update;
 csm_status csm_vec_update(csm_vecops *v, const csm_update *u, cl_mem dweight, cl_mem dbias);
+/* Adam's bias corrections 1 - beta1^t and 1 - beta2^t at u's step t. */
+void csm_update_corrections(const csm_update *u, double *bc1, double *bc2);
 
 #endif
