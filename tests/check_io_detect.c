@@ -116,7 +116,7 @@ START_TEST(standard_input)
     ck_assert_uint_eq(t.n, 2);
     ck_assert(csm_table_value(&t, 1, 1) == 0.25);
     ck_assert_str_eq(t.feature_names[1], "x1"); /* savetxt's header, a comment */
-    ck_assert_str_eq(csm_path_name("-"), "<stdin>");
+    ck_assert_str_eq(csm_display_name("-"), "<stdin>");
     csm_table_free(&t);
     path = PUT("bad", "1,x,2\n");
     ck_assert_ptr_nonnull(freopen(path, "rb", stdin));

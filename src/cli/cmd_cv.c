@@ -210,7 +210,7 @@ static int check_io(const cv_cfg *c)
 static int make_folds(const cv_cfg *c, const train_input *in, int32_t **fold)
 {
     size_t least = 0, most = 0;
-    const char *name = csm_path_name(c->t.data_path);
+    const char *name = csm_display_name(c->t.data_path);
     if (c->folds > in->n) {
         cli_error("%s: --folds %zu is more than its %zu samples", name, c->folds, in->n);
         return CLI_FAIL;
@@ -328,7 +328,7 @@ static int cv(cv_cfg *c)
         rc = save_folds(c->save_folds, fold, in.n);
     if (!rc) {
         cli_note("%s: %zu samples, %zu features, %zu classes; %zu folds, %zu settings; device: %s",
-                 csm_path_name(c->t.data_path), in.n, in.k, in.classes.C, c->folds,
+                 csm_display_name(c->t.data_path), in.n, in.k, in.classes.C, c->folds,
                  c->n_C * c->n_r, csm_context_device(in.ctx)->device_name);
         if (cli_mpi_size() > 1)
             cli_note("MPI: %d ranks, each fold's rows shared out (rank 0 reports)",

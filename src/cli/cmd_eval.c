@@ -171,7 +171,7 @@ static void warn_unseen(const char *data_path, const cli_unseen *u, size_t n)
     }
     cli_warning("%s: %zu of %zu samples have a label the model never saw (%s): counted as "
                 "errors; the loss is over the other %zu",
-                csm_path_name(data_path), u->samples, n, list, n - u->samples);
+                csm_display_name(data_path), u->samples, n, list, n - u->samples);
 }
 
 /* --plot: the matrix drawn, titled with the files and the scores. */

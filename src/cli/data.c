@@ -25,12 +25,12 @@ int cli_read_table_hint(const char *path, const csm_read_options *ro, csm_table 
         return CLI_FAIL;
     }
     if (t->n == 0) {
-        cli_error("%s: no samples", csm_path_name(path));
+        cli_error("%s: no samples", csm_display_name(path));
         csm_table_free(t);
         return CLI_FAIL;
     }
     if (t->k == 0) {
-        cli_error("%s: no features", csm_path_name(path));
+        cli_error("%s: no features", csm_display_name(path));
         csm_table_free(t);
         return CLI_FAIL;
     }
@@ -41,7 +41,7 @@ int cli_check_features(const char *path, const csm_table *t, size_t k, const cha
 {
     if (t->k != k) {
         cli_error("%s: the data has %zu features but the model %s has %zu",
-                  csm_path_name(path), t->k, model_path, k);
+                  csm_display_name(path), t->k, model_path, k);
         return CLI_FAIL;
     }
     return 0;
@@ -52,7 +52,7 @@ void cli_warn_skipped(const char *path, const csm_table *t, size_t k)
     if (t->skipped_nnz == 0)
         return;
     cli_warning("%s: %llu non-zero%s in %zu feature%s beyond the model's %zu %s ignored",
-                csm_path_name(path), (unsigned long long)t->skipped_nnz,
+                csm_display_name(path), (unsigned long long)t->skipped_nnz,
                 t->skipped_nnz == 1 ? "" : "s", t->skipped_features,
                 t->skipped_features == 1 ? "" : "s", k, t->skipped_nnz == 1 ? "was" : "were");
 }

@@ -217,7 +217,7 @@ int cli_read_for_model(const char *data_path, const csm_model *m, const char *mo
 {
     note[0] = '\0';
     char from[1024], hint[1200];
-    const char *name = csm_path_name(data_path);
+    const char *name = csm_display_name(data_path);
     memset(t, 0, sizeof *t);
     if (cli_format_from_model(ro, m, model_path, data_path, from, sizeof from))
         return CLI_FAIL;

@@ -116,7 +116,7 @@ int cli_check_names(const char *data_path, const csm_table *t, const csm_model *
         describe_difference(what, sizeof what, t->feature_names, model, t->k);
         cli_warning("%s: the header's feature names differ from those %s was trained on: %s; "
                     "are the columns in the model's order?",
-                    csm_path_name(data_path), model_path, what);
+                    csm_display_name(data_path), model_path, what);
     }
     cli_names_free(model, t->k);
     return same;
@@ -125,7 +125,7 @@ int cli_check_names(const char *data_path, const csm_table *t, const csm_model *
 void cli_table_notes(char *buf, size_t len, const char *path, const csm_table *t)
 {
     size_t used = strlen(buf);
-    const char *name = csm_path_name(path);
+    const char *name = csm_display_name(path);
     if (t->row_names && used + 1 < len)
         used += (size_t)snprintf(buf + used, len - used,
                                  "%s: the first column holds row names (R's row.names, "

@@ -390,7 +390,7 @@ int cli_map_table(const char *path, const csm_table *t, const cli_classes *cls, 
         return 0;
     char list[512];
     cli_classes_list(list, sizeof list, cls);
-    cli_error("%s: sample %zu has label %s, which %s (classes: %s)", csm_path_name(path),
+    cli_error("%s: sample %zu has label %s, which %s (classes: %s)", csm_display_name(path),
               u.first + 1, u.names[(size_t)out[u.first] - cls->C], whose, list);
     cli_unseen_free(&u);
     return CLI_FAIL;

@@ -87,7 +87,7 @@ static void note_start(const train_cfg *c, const train_input *in, const train_se
 {
     char list[512];
     cli_classes_list(list, sizeof list, &in->classes);
-    const char *name = csm_path_name(c->data_path);
+    const char *name = csm_display_name(c->data_path);
     size_t len = strlen(in->table_note);
     if (len > 0) /* the note adds the line break */
         cli_progress_note(p, "%.*s", (int)(len - 1), in->table_note);

@@ -51,7 +51,7 @@ static int read_weights(const train_cfg *c, csm_table *tab)
     double *w = NULL;
     if (csm_read_weights(c->weights_path, tab->n, &w, err, sizeof err) != 0) {
         cli_error("%s (--weights: one weight per sample of %s)", err,
-                  csm_path_name(c->data_path));
+                  csm_display_name(c->data_path));
         return CLI_FAIL;
     }
     if (tab->weights) {

@@ -201,7 +201,7 @@ int csm_read_weights(const char *path, size_t n, double **out, char *err, size_t
 char *csm_idx_labels_path(const char *path);
 
 /* How messages name `path`: "<stdin>" for "-", else the path itself. */
-const char *csm_path_name(const char *path);
+const char *csm_display_name(const char *path);
 
 /* Parses a --delimiter value: ",", ";", "tab" (or a tab character),
  * "blank" (or a space: runs of blanks, CSM_DELIM_BLANKS), or "auto" (0).

@@ -137,5 +137,5 @@ int csm_read_table(const char *path, const csm_read_options *opt, csm_table *out
         return rc;
     }
     out->format = format;
-    return settle_storage(csm_path_name(path), opt, out, err, err_len);
+    return settle_storage(csm_display_name(path), opt, out, err, err_len);
 }

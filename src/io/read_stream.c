@@ -202,7 +202,7 @@ static int raw_fill(csm_stream *s)
     return 0;
 }
 
-const char *csm_path_name(const char *path)
+const char *csm_display_name(const char *path)
 {
     return path && strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
@@ -212,7 +212,7 @@ int csm_stream_open(csm_stream *s, const char *path, const csm_read_options *opt
 {
     memset(s, 0, sizeof *s);
     s->fd = -1;
-    s->path = csm_path_name(path);
+    s->path = csm_display_name(path);
     s->err = err;
     s->err_len = err_len;
     s->member = 1;

@@ -23,7 +23,7 @@ int csm_read_weights(const char *path, size_t n, double **out, char *err, size_t
     *out = NULL;
     double *w = malloc((n > 0 ? n : 1) * sizeof *w);
     if (!w)
-        return csm_fail_file(err, err_len, csm_path_name(path), "out of memory for %zu weights",
+        return csm_fail_file(err, err_len, csm_display_name(path), "out of memory for %zu weights",
                              n);
     if (csm_stream_open(&s, path, NULL, err, err_len) < 0) {
         free(w);
