@@ -76,15 +76,22 @@ int train_option(const char *cmd, train_cfg *c, const char *name, const char *v)
  * without lbfgs's OWL-QN. 0, or CLI_USAGE after the error. */
 int train_check_solver_options(const char *cmd, const train_cfg *c, double l1_ratio);
 
-/* The default solver by the data, when the command line named none: newton
- * for sparse (CSR) storage without an L1 term, lbfgs otherwise (measured,
- * BENCHMARKS.md "Newton or L-BFGS"). Sets c->solver_defaulted when it
- * chose newton, for the note that says so beside the data's description
+/* The default solver by the data and the tolerance, when the command line
+ * named none: newton for sparse (CSR) storage, and for dense storage at a
+ * --tol above 0 and below TRAIN_DENSE_NEWTON_TOL; lbfgs otherwise and for
+ * an L1 term (measured, BENCHMARKS.md "Newton or L-BFGS": on dense
+ * Fashion-MNIST lbfgs is the faster at the default 1e-4, and below it stops
+ * at --max-iter short of the tolerance where newton converges). Sets
+ * c->solver_defaulted (1: sparse, 2: dense and tight) when it chose newton,
+ * for the note that says so beside the data's description
  * (TRAIN_DEFAULT_SOLVER_NOTE); an MPI follower chooses as rank 0 does from
- * the same storage. */
+ * the same storage and options. */
 void train_default_solver(train_cfg *c, int sparse);
+#define TRAIN_DENSE_NEWTON_TOL 1e-4
 #define TRAIN_DEFAULT_SOLVER_NOTE \
     "solver: newton, the default for sparse data (--solver lbfgs for L-BFGS)"
+#define TRAIN_DEFAULT_SOLVER_NOTE_TIGHT \
+    "solver: newton, the default for dense data at --tol below 1e-4 (--solver lbfgs for L-BFGS)"
 /* "iteration" for lbfgs and newton, "epoch" for the first-order solvers. */
 const char *train_unit(csm_solver solver);
 

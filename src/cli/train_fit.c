@@ -99,7 +99,8 @@ static void note_start(const train_cfg *c, const train_input *in, const train_se
                           s->n_val, c->validation ? c->validation : "split");
     cli_progress_note(p, "device: %s", csm_context_device(in->ctx)->device_name);
     if (c->solver_defaulted)
-        cli_progress_note(p, TRAIN_DEFAULT_SOLVER_NOTE);
+        cli_progress_note(p, c->solver_defaulted == 1 ? TRAIN_DEFAULT_SOLVER_NOTE
+                                                      : TRAIN_DEFAULT_SOLVER_NOTE_TIGHT);
     if (c->opt.l1_ratio > 0)
         cli_progress_note(p, "solver: OWL-QN (lbfgs with the L1 term of --l1-ratio %g)",
                           c->opt.l1_ratio);

@@ -311,10 +311,14 @@ static int upload(train_cfg *c, train_input *in, train_rows *r, train_sets *s)
 void train_default_solver(train_cfg *c, int sparse)
 {
     /* an L1 term needs OWL-QN, which is lbfgs's */
-    if (c->solver_given || !sparse || c->opt.l1_ratio > 0)
+    if (c->solver_given || c->opt.l1_ratio > 0)
+        return;
+    /* tol 0 runs --max-iter iterations: lbfgs's are the cheaper */
+    const int tight = c->opt.tol > 0 && c->opt.tol < TRAIN_DENSE_NEWTON_TOL;
+    if (!sparse && !tight)
         return;
     c->opt.solver = CSM_NEWTON;
-    c->solver_defaulted = 1;
+    c->solver_defaulted = sparse ? 1 : 2;
 }
 
 int train_prepare(train_cfg *c, train_input *in, cli_progress *p, train_sets *s)

@@ -97,7 +97,7 @@ same() {
     done
 }
 
-same "L-BFGS" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 --max-iter 500
+same "L-BFGS" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 --max-iter 500 --solver lbfgs
 # OWL-QN's backtracking sees J alone, which in float64 stops decreasing
 # visibly at a pseudo-gradient near 1e-10 here: a tol it reaches
 same "OWL-QN (--l1-ratio 0.5)" "$T/data.csv" --label-column last --C 0.1 --l1-ratio 0.5 \
@@ -143,7 +143,7 @@ same "sparse minibatch momentum" "$DATA/sparse.svm" --sparse --solver momentum \
 CLSOFTMAX_MAX_ALLOC=16K
 export CLSOFTMAX_MAX_ALLOC
 same "streamed shares, L-BFGS" "$T/data.csv" --label-column last --C 0.1 --tol 1e-11 \
-    --max-iter 500
+    --max-iter 500 --solver lbfgs
 same "streamed shares, full-batch SGD" "$T/data.csv" --label-column last --solver sgd \
     --batch-size 0 --epochs 25 --tol 0
 mpi 2 train -q --double -v --label-column last --C 0.1 --max-iter 3 "$T/data.csv" "$T/sv.st"

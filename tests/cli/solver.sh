@@ -89,7 +89,7 @@ runs "--tol 0 runs --max-iter without a warning" train -q --solver adam --epochs
 check "--tol 0: no warning" test ! -s "$T/err"
 runs "--tol 0 summary" train --solver sgd --epochs 3 --tol 0 $THREE "$T/s3.st"
 check "--tol 0 summary: ran 3 epochs" grep -Eq "^sgd ran 3 epochs \\([0-9]+ steps?\\) in [0-9.]+s: objective $NUM \\(J incl\\. L2, lambda 0\\.0167\\), max\\|grad\\| $NUM, accuracy" "$T/err"
-runs "float32 cannot reach --tol 1e-12" train -q --tol 1e-12 $THREE "$T/p.st"
+runs "float32 cannot reach --tol 1e-12" train -q --solver lbfgs --tol 1e-12 $THREE "$T/p.st"
 if grep -q 'device precision' "$T/err"; then
     check "precision stop: the WARNING and its advice" grep -Eq '^WARNING: lbfgs stopped after [0-9]+ iterations? before reaching --tol 1e-12: objective no longer decreases at the device precision \(max\|grad\| [0-9.e+-]+\); use --double or a larger --tol$' "$T/err"
     check "precision stop: metadata" test "$(meta converged "$T/p.st")/$(meta stop "$T/p.st")" = "false/objective no longer decreases at the device precision"
@@ -215,13 +215,13 @@ done
 for key in lbfgs_memory lr batch_size; do
     check "newton metadata: no $key" eval '! has_meta $key "$T/nt.st"'
 done
-runs "lbfgs --double --tol 1e-8" train -q --double --tol 1e-8 $THREE "$T/lb8.st"
+runs "lbfgs --double --tol 1e-8" train -q --solver lbfgs --double --tol 1e-8 $THREE "$T/lb8.st"
 check "newton and lbfgs reach the same J" close_to "$(meta objective "$T/nt.st")" "$(meta objective "$T/lb8.st")" 1e-12
 fails "newton --lr" 2 "--lr applies to --solver sgd, momentum and adam, not to newton" train --solver newton --lr 0.1 $THREE "$T/x.st"
 fails "newton --epochs" 2 "newton counts iterations: use --max-iter" train --solver newton --epochs 3 $THREE "$T/x.st"
 fails "newton --lbfgs-memory" 2 "--lbfgs-memory applies to --solver lbfgs only" train --solver newton --lbfgs-memory 5 $THREE "$T/x.st"
 
-# ---- the default by the data: newton for sparse storage, lbfgs for dense
+# ---- the default by the data: newton for sparse storage, lbfgs for dense at the default tol
 runs "default solver, --sparse" train --sparse $THREE "$T/ds.st"
 check "sparse default: the note" grep -q '^solver: newton, the default for sparse data (--solver lbfgs for L-BFGS)$' "$T/err"
 check "sparse default: newton ran" grep -Eq '^newton converged after' "$T/err"
@@ -230,6 +230,18 @@ runs "default solver, --dense" train --dense $THREE "$T/dd.st"
 check "dense default: lbfgs ran, no note" eval 'grep -Eq "^lbfgs converged after" "$T/err" && ! grep -q "^solver: " "$T/err"'
 runs "--lbfgs-memory keeps lbfgs on sparse data" train --sparse --lbfgs-memory 5 $THREE "$T/dm.st"
 check "--lbfgs-memory: lbfgs ran" grep -Eq '^lbfgs converged after' "$T/err"
+# ... and by the tolerance on dense data: newton below --tol 1e-4 (not 0)
+runs "default solver, --dense --double --tol 1e-8" train --dense --double --tol 1e-8 $THREE "$T/dt.st"
+check "dense, tight tol: the note" grep -q '^solver: newton, the default for dense data at --tol below 1e-4 (--solver lbfgs for L-BFGS)$' "$T/err"
+check "dense, tight tol: newton ran" grep -Eq '^newton converged after' "$T/err"
+check "dense, tight tol: metadata solver newton" test "$(meta solver "$T/dt.st")" = newton
+check "dense, tight tol: newton's J" close_to "$(meta objective "$T/dt.st")" "$(meta objective "$T/lb8.st")" 1e-12
+runs "default solver, --dense --tol 0" train --dense --tol 0 --max-iter 3 $THREE "$T/d0.st"
+check "dense, --tol 0: lbfgs, no note" eval '! grep -q "^solver: " "$T/err" && test "$(meta solver "$T/d0.st")" = lbfgs'
+runs "default solver, --dense --tol 1e-5 --solver lbfgs" train --dense --tol 1e-5 --solver lbfgs $THREE "$T/dl.st"
+check "dense, tight tol, --solver lbfgs: lbfgs, no note" eval '! grep -q "^solver: " "$T/err" && test "$(meta solver "$T/dl.st")" = lbfgs'
+runs "default solver, --dense --tol 1e-5 --l1-ratio 0.5" train --dense --tol 1e-5 --l1-ratio 0.5 $THREE "$T/de.st"
+check "dense, tight tol, an L1 term: OWL-QN (lbfgs)" test "$(meta solver "$T/de.st")" = lbfgs
 
 # newton resumed: from the saved weights, the iteration count continued
 runs "newton, 2 iterations" train -q --solver newton --double --max-iter 2 $THREE "$T/nr.st"
