@@ -234,7 +234,13 @@ void tiled_logits(__global real *S, __global const xelem *x, __global const int 
 /* A gradient step's forward half in one launch: S = X_rows W^T as
  * tiled_logits, then each task's rows' bias, softmax, loss and delta
  * (common.cl's row_softmax_xent, forward.cl's row) while its rows of S are
- * in cache, one launch where two ran. Tasks of `rows` rows are taken one at
+ * in cache, one launch where two ran. The B rows' ceil(B / RT) row tiles
+ * are dealt to `tasks` tasks as evenly as whole tiles allow, the first
+ * tasks one tile more, so that threads taking the next task when done
+ * end together (at 256 rows, RT 5, 8 tasks of 35 rows left the last 11:
+ * one thread did 140 rows, the other 116; 7, 7, 7, 7, 6, 6, 6, 6 tiles
+ * give 130 and 126).
+ * The tasks are taken one at
  * a time from *counter, task t being the counter's value less `base` (the
  * increments of the launches before, which the host counts: every
  * work-item's last increment finds no task, so a launch adds tasks plus
@@ -250,13 +256,14 @@ void tiled_logits_softmax(__global real *S, __global real *D, __global real *row
                           const int use_idx, const int start, const int row0, const int B,
                           __global const real *WT, __global const real *bias,
                           __global const int *labels, __global const real *targets,
-                          __global const real *weights, const int rows, const int mode,
+                          __global const real *weights, const int tasks, const int mode,
                           const real scale, const int C, const int k, const int cp)
 {
-    const int tasks = (B + rows - 1) / rows;
+    const int tiles = (B + RT - 1) / RT, q = tiles / tasks, rem = tiles % tasks;
     for (int task = atomic_inc(counter) - base; task < tasks;
          task = atomic_inc(counter) - base) {
-        const int i_begin = task * rows, i_end = min(i_begin + rows, B);
+        const int t0 = task * q + min(task, rem), t1 = t0 + q + (task < rem);
+        const int i_begin = t0 * RT, i_end = min(t1 * RT, B);
         logits_rows(S, x, idx, use_idx, start, i_begin, i_end, WT, C, k, cp);
         for (int i = i_begin; i < i_end; i++) {
             const int row = use_idx ? idx[start + i] : row0 + i;
