@@ -301,39 +301,66 @@ static inline void row_softmax_xent(__global real *s, __global real *o,
     }
 }
 
-/* The optimizers' rule for entry i of a tensor w with gradient grad (update.cl's
- * kernels, and the tiled path's gradient, which applies them to the block
- * it has just summed): g = grad + l2 w (l2 = 0 for the bias). SGD: w -= lr g. */
+/* The optimizers' rules, written once on values of type T (real: one
+ * entry; realv: VEC entries, each lane with the scalar's arithmetic) and
+ * returning the new w: g = grad + l2 w (l2 = 0 for the bias). SGD:
+ * w - lr g. Heavy-ball momentum: v = mu v + g; w - lr v. Adam (Kingma &
+ * Ba): bc1 = 1 - beta1^t, bc2 = 1 - beta2^t from the host, which knows
+ * the step count without reading the device. */
+#define CSM_RULES(T, SFX)                                                                    \
+    static inline T sgd_##SFX(const T w, const T grad, const real lr, const real l2)        \
+    {                                                                                        \
+        const T g = grad + l2 * w;                                                           \
+        return w - lr * g;                                                                   \
+    }                                                                                        \
+    static inline T momentum_##SFX(const T w, T *v, const T grad, const real lr,            \
+                                   const real mu, const real l2)                             \
+    {                                                                                        \
+        const T g = grad + l2 * w;                                                           \
+        const T vi = mu * *v + g;                                                            \
+        *v = vi;                                                                             \
+        return w - lr * vi;                                                                  \
+    }                                                                                        \
+    static inline T adam_##SFX(const T w, T *m, T *v, const T grad, const real lr,          \
+                               const real beta1, const real beta2, const real eps,           \
+                               const real l2, const real bc1, const real bc2)                \
+    {                                                                                        \
+        const T g = grad + l2 * w;                                                           \
+        const T mi = beta1 * *m + (1 - beta1) * g;                                           \
+        const T vi = beta2 * *v + (1 - beta2) * g * g;                                       \
+        *m = mi;                                                                             \
+        *v = vi;                                                                             \
+        return w - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);                                 \
+    }
+CSM_RULES(real, val)
+CSM_RULES(realv, vec)
+
+/* The rules for entry i of a tensor w with gradient grad and state m, v
+ * (update.cl's kernels, and the tiled path's gradient, which applies them
+ * to the block it has just summed). */
 static inline void sgd_one(__global real *w, __global const real *grad, const size_t i,
                            const real lr, const real l2)
 {
-    const real g = grad[i] + l2 * w[i];
-    w[i] -= lr * g;
+    w[i] = sgd_val(w[i], grad[i], lr, l2);
 }
 
-/* Heavy-ball momentum: v = mu v + g; w -= lr v */
 static inline void momentum_one(__global real *w, __global real *v, __global const real *grad,
                                 const size_t i, const real lr, const real mu, const real l2)
 {
-    const real g = grad[i] + l2 * w[i];
-    const real vi = mu * v[i] + g;
+    real vi = v[i];
+    w[i] = momentum_val(w[i], &vi, grad[i], lr, mu, l2);
     v[i] = vi;
-    w[i] -= lr * vi;
 }
 
-/* Adam (Kingma & Ba): bc1 = 1 - beta1^t, bc2 = 1 - beta2^t from the host,
- * which knows the step count without reading the device. */
 static inline void adam_one(__global real *w, __global real *m, __global real *v,
                             __global const real *grad, const size_t i, const real lr,
                             const real beta1, const real beta2, const real eps, const real l2,
                             const real bc1, const real bc2)
 {
-    const real g = grad[i] + l2 * w[i];
-    const real mi = beta1 * m[i] + (1 - beta1) * g;
-    const real vi = beta2 * v[i] + (1 - beta2) * g * g;
+    real mi = m[i], vi = v[i];
+    w[i] = adam_val(w[i], &mi, &vi, grad[i], lr, beta1, beta2, eps, l2, bc1, bc2);
     m[i] = mi;
     v[i] = vi;
-    w[i] -= lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
 }
 
 /* The rule `rule` (CSM_RULE_*) for entry i; m and v: its state (unused by
@@ -349,4 +376,25 @@ static inline void rule_one(const int rule, __global real *w, __global real *m,
         momentum_one(w, v, grad, i, lr, mu, l2);
     else
         adam_one(w, m, v, grad, i, lr, beta1, beta2, eps, l2, bc1, bc2);
+}
+
+/* rule_one for the VEC entries from i (the same arithmetic in each lane) */
+static inline void rule_vec(const int rule, __global real *w, __global real *m,
+                            __global real *v, __global const real *grad, const size_t i,
+                            const real lr, const real mu, const real beta1, const real beta2,
+                            const real eps, const real l2, const real bc1, const real bc2)
+{
+    const realv wv = VLOAD(0, w + i), gv = VLOAD(0, grad + i);
+    if (rule == CSM_RULE_SGD) {
+        VSTORE(sgd_vec(wv, gv, lr, l2), 0, w + i);
+    } else if (rule == CSM_RULE_MOMENTUM) {
+        realv vv = VLOAD(0, v + i);
+        VSTORE(momentum_vec(wv, &vv, gv, lr, mu, l2), 0, w + i);
+        VSTORE(vv, 0, v + i);
+    } else {
+        realv mv = VLOAD(0, m + i), vv = VLOAD(0, v + i);
+        VSTORE(adam_vec(wv, &mv, &vv, gv, lr, beta1, beta2, eps, l2, bc1, bc2), 0, w + i);
+        VSTORE(mv, 0, m + i);
+        VSTORE(vv, 0, v + i);
+    }
 }

@@ -234,7 +234,13 @@ void tiled_logits(__global real *S, __global const xelem *x, __global const int 
 /* A gradient step's forward half in one launch: S = X_rows W^T as
  * tiled_logits, then each task's rows' bias, softmax, loss and delta
  * (common.cl's row_softmax_xent, forward.cl's row) while its rows of S are
- * in cache, one launch where two ran. Tasks of `rows` rows are taken one at
+ * in cache, one launch where two ran. The B rows' ceil(B / RT) row tiles
+ * are dealt to `tasks` tasks as evenly as whole tiles allow, the first
+ * tasks one tile more, so that threads taking the next task when done
+ * end together (at 256 rows, RT 5, 8 tasks of 35 rows left the last 11:
+ * one thread did 140 rows, the other 116; 7, 7, 7, 7, 6, 6, 6, 6 tiles
+ * give 130 and 126).
+ * The tasks are taken one at
  * a time from *counter, task t being the counter's value less `base` (the
  * increments of the launches before, which the host counts: every
  * work-item's last increment finds no task, so a launch adds tasks plus
@@ -250,13 +256,14 @@ void tiled_logits_softmax(__global real *S, __global real *D, __global real *row
                           const int use_idx, const int start, const int row0, const int B,
                           __global const real *WT, __global const real *bias,
                           __global const int *labels, __global const real *targets,
-                          __global const real *weights, const int rows, const int mode,
+                          __global const real *weights, const int tasks, const int mode,
                           const real scale, const int C, const int k, const int cp)
 {
-    const int tasks = (B + rows - 1) / rows;
+    const int tiles = (B + RT - 1) / RT, q = tiles / tasks, rem = tiles % tasks;
     for (int task = atomic_inc(counter) - base; task < tasks;
          task = atomic_inc(counter) - base) {
-        const int i_begin = task * rows, i_end = min(i_begin + rows, B);
+        const int t0 = task * q + min(task, rem), t1 = t0 + q + (task < rem);
+        const int i_begin = t0 * RT, i_end = min(t1 * RT, B);
         logits_rows(S, x, idx, use_idx, start, i_begin, i_end, WT, C, k, cp);
         for (int i = i_begin; i < i_end; i++) {
             const int row = use_idx ? idx[start + i] : row0 + i;
@@ -276,28 +283,45 @@ void tiled_logits_softmax(__global real *S, __global real *D, __global real *row
  * panels the sums are compensated with dbc (C) holding the running error,
  * since a float32 sum over many rows drifts by more than L-BFGS tolerates
  * (cont: a later panel of the same row chunk, whose error carries on; keep:
- * add to db). One scalar loop for every class, wherever the class chunk's
- * bounds fall: a vector loop for whole vectors of classes beside a scalar
- * one for the tail gave the same sums on POCL but not on Intel's CPU
- * runtime (2 ulps apart), so a class's bias gradient depended on the work
- * split there. The loop is O(B C) against the panel product's O(B C k). */
+ * add to db). The rows are summed in vectors of VEC classes that start at
+ * multiples of VEC, whatever the chunk's bounds c0, c1 (the lanes outside
+ * them are summed and not stored): class c is always lane c % VEC of the
+ * same vector, so its sum does not depend on the work split on any
+ * runtime. (A vector loop from c0 beside a scalar tail summed alike on
+ * POCL only: Intel's CPU runtime put them 2 ulps apart. One scalar loop
+ * per class, its replacement, waited on each add's latency: at 256 rows
+ * and C = 1000 a sixth of the gradient's time.) */
 static inline void bias_panel(__global real *db, __global real *dbc, __global const real *D,
                               const int b0, const int b1, const int c0, const int c1,
                               const int keep, const int cont, const int C)
 {
-    for (int c = c0; c < c1; c++) {
-        real s0 = 0, s1 = 0;
+    for (int ca = c0 / VEC * VEC; ca < c1; ca += VEC) {
+        const int n = min(VEC, C - ca);
+        realv s0 = (realv)(0), s1 = (realv)(0);
         int b = b0;
-        for (; b + 1 < b1; b += 2) {
-            s0 += D[(size_t)b * C + c];
-            s1 += D[(size_t)(b + 1) * C + c];
+        if (n == VEC) {
+            for (; b + 1 < b1; b += 2) {
+                s0 += VLOAD(0, D + (size_t)b * C + ca);
+                s1 += VLOAD(0, D + (size_t)(b + 1) * C + ca);
+            }
+            if (b < b1)
+                s0 += VLOAD(0, D + (size_t)b * C + ca);
+        } else { /* C's last vector, the same for every split */
+            for (; b + 1 < b1; b += 2) {
+                s0 += load_part(D + (size_t)b * C + ca, n);
+                s1 += load_part(D + (size_t)(b + 1) * C + ca, n);
+            }
+            if (b < b1)
+                s0 += load_part(D + (size_t)b * C + ca, n);
         }
-        if (b < b1)
-            s0 += D[(size_t)b * C + c];
-        real sum = keep ? db[c] : (real)0, comp = cont ? dbc[c] : (real)0;
-        kahan_add(&sum, &comp, s0 + s1);
-        db[c] = sum;
-        dbc[c] = comp;
+        real t[VEC];
+        VSTORE(s0 + s1, 0, t);
+        for (int c = max(ca, c0); c < min(ca + n, c1); c++) {
+            real sum = keep ? db[c] : (real)0, comp = cont ? dbc[c] : (real)0;
+            kahan_add(&sum, &comp, t[c - ca]);
+            db[c] = sum;
+            dbc[c] = comp;
+        }
     }
 }
 
@@ -366,7 +390,11 @@ static inline void prefetch_run(__global const void *p, const int bytes)
  * and of b[c0 .. c1) with `bias_too`; W's new entries also go to WT, packed
  * as tiled_transpose packs them, so the next step's logits need no
  * transpose. The same rule on the same values as update.cl's kernels, so
- * W and b come out as they would from the separate launch. */
+ * W and b come out as they would from the separate launch: W's rows in
+ * vectors of VEC features from j0 (the item's first feature, a multiple of
+ * VEC), each lane with the scalar rule's arithmetic (common.cl's
+ * CSM_RULES), where one entry at a time cost about 0.025 ms of a 256-row
+ * step at k 100, C 1000. */
 static inline void update_block(const int rule, const int bias_too, __global real *W,
                                 __global real *bias, __global real *mw, __global real *mb,
                                 __global real *vw, __global real *vb, __global real *WT,
@@ -379,11 +407,14 @@ static inline void update_block(const int rule, const int bias_too, __global rea
     for (int c = c0; c < c1; c++) {
         const int t0 = c / TW * TW, w = min(TW, cp - t0);
         __global real *wt = WT + (size_t)t0 * k + (c - t0);
-        for (int j = j0; j < j1; j++) {
-            const size_t i = (size_t)c * k + j;
-            rule_one(rule, W, mw, vw, dW, i, lr, mu, beta1, beta2, eps, l2, bc1, bc2);
-            wt[(size_t)j * w] = W[i];
-        }
+        const size_t r = (size_t)c * k;
+        int j = j0;
+        for (; j + VEC <= j1; j += VEC)
+            rule_vec(rule, W, mw, vw, dW, r + j, lr, mu, beta1, beta2, eps, l2, bc1, bc2);
+        for (; j < j1; j++)
+            rule_one(rule, W, mw, vw, dW, r + j, lr, mu, beta1, beta2, eps, l2, bc1, bc2);
+        for (j = j0; j < j1; j++)
+            wt[(size_t)j * w] = W[r + j];
     }
     if (bias_too)
         for (int c = c0; c < c1; c++)

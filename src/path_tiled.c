@@ -316,6 +316,8 @@ static csm_status step_logits(csm_step *w, const csm_model *m, const csm_block *
 {
     tiled *p = w->priv;
     const int mode = csm_step_mode(b, CSM_WRITE_DELTA);
+    /* as many tasks as tasks of p->rows rows would make; the kernel deals
+     * the row tiles to them evenly */
     const size_t tasks = (b->B + p->rows - 1) / p->rows;
     cl_int base = 0;
     csm_status st = wt_kept ? CSM_OK : transpose(w, m->weight);
@@ -342,7 +344,7 @@ static csm_status step_logits(csm_step *w, const csm_model *m, const csm_block *
     csm_arg_mem(&a, b->labels ? b->labels : w->row_correct);
     csm_arg_mem(&a, b->targets ? b->targets : w->out);
     csm_arg_mem(&a, b->weights ? b->weights : w->row_loss);
-    csm_arg_int(&a, (cl_int)p->rows);
+    csm_arg_int(&a, (cl_int)tasks);
     csm_arg_int(&a, mode);
     csm_arg_real(&a, w->prec, scale);
     csm_arg_int(&a, (cl_int)w->C);
