@@ -52,10 +52,14 @@ make -j"$(nproc)"
 #   processes of one run failed that way here. Without the interceptor,
 #   leaks are still found; pointers held only in dynamic TLS are no longer
 #   roots, which could add a false leak, never hide one.
+# fast_unwind_on_malloc=0: full allocation stacks through POCL's and LLVM's
+#   frames (they have no frame pointers, and a fast unwind stops in them),
+#   so that .ci/lsan.supp's entries, which name POCL functions, can match,
+#   and a report shows where in POCL an allocation was made.
 # No other option is needed: POCL runs under ASan as it is, and the suite
 # reports no ODR violation.
-export ASAN_OPTIONS=detect_leaks=1:intercept_tls_get_addr=0
-# Leaks inside POCL/LLVM/ocl-icd/CLBlast only; see the file (none today).
+export ASAN_OPTIONS=detect_leaks=1:intercept_tls_get_addr=0:fast_unwind_on_malloc=0
+# Leaks inside POCL/LLVM/ocl-icd/CLBlast only, by function; see the file.
 export LSAN_OPTIONS=suppressions=$ROOT/.ci/lsan.supp
 # Undefined behaviour stops the process (UBSan only reports by default).
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
